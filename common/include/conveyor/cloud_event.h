@@ -1,0 +1,37 @@
+// CloudEvents 1.0 envelopes in the structured JSON mode, as carried on conveyor.commands and
+// conveyor.notifications (schemas/events/). The Kafka key of every event is its `subject`,
+// the task id, so all events of a task share a partition.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "conveyor/clock.h"
+#include "conveyor/result.h"
+#include "conveyor/uuid.h"
+
+namespace conveyor {
+
+// Command event types (conveyor.commands).
+inline constexpr std::string_view kTaskCreateCommand = "conveyor.task.create";
+// Notification event types (conveyor.notifications).
+inline constexpr std::string_view kRunSucceededEvent = "conveyor.run.succeeded";
+inline constexpr std::string_view kRunFailedEvent = "conveyor.run.failed";
+
+struct CloudEvent {
+  Uuid id;
+  std::string source;  // e.g. "/conveyor/producer/<host>"
+  std::string type;
+  std::string subject;  // the task id
+  Timestamp time;
+  nlohmann::json data = nlohmann::json::object();
+
+  nlohmann::json ToJson() const;
+  std::string Serialize() const { return ToJson().dump(); }
+  // Decodes and checks the envelope (specversion 1.0, required attributes, JSON data).
+  static Result<CloudEvent> Parse(std::string_view text);
+  static Result<CloudEvent> FromJson(const nlohmann::json& j);
+};
+
+}  // namespace conveyor

@@ -1,0 +1,28 @@
+// The port through which domain code sends events to Kafka (or to a fake in tests).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "conveyor/result.h"
+
+namespace conveyor {
+
+struct OutgoingMessage {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class EventPublisher {
+ public:
+  virtual ~EventPublisher() = default;
+  // Blocks until the broker acknowledged the message (acks=all) or the delivery timeout
+  // passed. kUnavailable when it was not acknowledged in time: the caller must treat the
+  // message as not sent. Thread-safe.
+  virtual Status Publish(const OutgoingMessage& message) = 0;
+};
+
+}  // namespace conveyor

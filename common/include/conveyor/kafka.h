@@ -1,0 +1,94 @@
+// RAII adapters over librdkafka (rdkafka.h stays in kafka.cc).
+//
+// KafkaSettings carries the bootstrap servers and any librdkafka property, passed through
+// untouched (security settings included). KafkaProducer is an idempotent, acks=all producer;
+// it is thread-safe and owns a thread that serves delivery reports. KafkaConsumer is a
+// consumer-group member with manual offset commits; it must be used from one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conveyor/event_publisher.h"
+#include "conveyor/result.h"
+
+namespace conveyor {
+
+struct KafkaSettings {
+  std::string brokers = "127.0.0.1:19092";
+  // Extra librdkafka properties (https://github.com/confluentinc/librdkafka CONFIGURATION.md),
+  // applied last, so they override Conveyor's own defaults.
+  std::map<std::string, std::string> properties;
+};
+
+// Parses "key=value" into settings.properties; kInvalidArgument without '='.
+Status AddKafkaProperty(KafkaSettings& settings, std::string_view key_value);
+// Parses a list separated by ';' or newlines ("a=1;b=2"), as CONVEYOR_KAFKA_PROPERTIES holds.
+Status AddKafkaProperties(KafkaSettings& settings, std::string_view list);
+
+class KafkaProducer final : public EventPublisher {
+ public:
+  // `delivery_timeout` bounds how long Publish may block (librdkafka message.timeout.ms).
+  static Result<std::unique_ptr<KafkaProducer>> Create(const KafkaSettings& settings,
+                                                       const std::string& client_id,
+                                                       std::chrono::milliseconds delivery_timeout);
+  ~KafkaProducer() override;
+
+  Status Publish(const OutgoingMessage& message) override;
+  // Queues the message; `done` runs on the producer's delivery thread once the broker
+  // acknowledged it or gave up. Fails at once (without calling `done`) when the local queue
+  // refuses the message.
+  Status PublishAsync(const OutgoingMessage& message, std::function<void(Status)> done);
+  // Waits until every queued message was delivered or failed.
+  Status Flush(std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  explicit KafkaProducer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ConsumedMessage {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct PartitionOffset {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t next_offset = 0;  // the offset of the next message to read (last + 1)
+};
+
+class KafkaConsumer {
+ public:
+  static Result<std::unique_ptr<KafkaConsumer>> Create(const KafkaSettings& settings,
+                                                       const std::string& group_id,
+                                                       const std::string& client_id,
+                                                       const std::vector<std::string>& topics);
+  ~KafkaConsumer();  // leaves the group (commits nothing on its own)
+
+  // Up to `max_messages`, waiting at most `timeout` for the first. Transient broker errors
+  // are logged and yield an empty batch; a fatal consumer error is returned.
+  Result<std::vector<ConsumedMessage>> Poll(std::size_t max_messages,
+                                            std::chrono::milliseconds timeout);
+  // Commits synchronously. kUnavailable when the broker refused (e.g. during a rebalance).
+  Status Commit(const std::vector<PartitionOffset>& offsets);
+  // Leaves the group now; further calls fail.
+  void Close();
+
+ private:
+  struct Impl;
+  explicit KafkaConsumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace conveyor

@@ -1,0 +1,74 @@
+// PostgreSQL plumbing over libpqxx: a bounded connection pool, the schema migrations, and
+// the mapping of pqxx exceptions to Errors.
+//
+// A pqxx::connection is not thread-safe; PgPool hands each caller one connection at a time
+// (a Lease) and takes it back when the Lease is destroyed. A connection that broke is
+// dropped instead of returned. PgPool is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "conveyor/result.h"
+
+namespace conveyor {
+
+// Broken connections and serialization failures are kUnavailable (retry can help);
+// everything else is kInternal.
+Error PgError(const std::exception& e, std::string_view what);
+
+class PgPool {
+ public:
+  PgPool(std::string url, std::size_t max_connections);
+
+  class Lease {
+   public:
+    Lease(PgPool* pool, std::unique_ptr<pqxx::connection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)) {}
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (pool_) pool_->Return(std::move(conn_));
+    }
+    pqxx::connection& operator*() { return *conn_; }
+    pqxx::connection* operator->() { return conn_.get(); }
+
+   private:
+    PgPool* pool_;
+    std::unique_ptr<pqxx::connection> conn_;
+  };
+
+  // A connection, opened on demand up to max_connections; waits up to `timeout` for one to
+  // come back. kUnavailable when none could be had or PostgreSQL refused.
+  Result<Lease> Acquire(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  const std::string& url() const { return url_; }
+
+ private:
+  void Return(std::unique_ptr<pqxx::connection> conn);
+
+  std::string url_;
+  std::size_t max_connections_;
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::size_t open_ = 0;
+};
+
+// Applies the numbered migrations (common/migrations/NNNN_*.sql, compiled in) that the
+// database has not seen, each in its own transaction, under an advisory lock so that
+// processes starting together do not race. Forward-only.
+Status RunMigrations(pqxx::connection& conn);
+
+// The highest migration version compiled into this binary.
+int LatestMigrationVersion();
+
+}  // namespace conveyor

@@ -1,0 +1,33 @@
+// Reading tasks out of PostgreSQL rows, shared by every query that selects a task.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "conveyor/clock.h"
+#include "conveyor/task.h"
+#include "conveyor/uuid.h"
+
+namespace conveyor {
+
+// The select list that TaskFromRow reads, for a query where `t` is the tasks table. Times
+// come out as epoch microseconds, so no parsing of PostgreSQL's text format is needed.
+std::string TaskColumns(const std::string& alias = "t");
+inline constexpr int kTaskColumnCount = 13;
+
+// Reads the kTaskColumnCount columns that TaskColumns() selects, starting at `first`.
+Task TaskFromRow(const pqxx::row& row, int first = 0);
+
+// A timestamp selected as epoch microseconds; std::nullopt for NULL.
+std::optional<Timestamp> TimeFromField(const pqxx::field& f);
+
+// "2026-01-02T03:04:05.000006Z": pass as a parameter cast with ::timestamptz.
+std::string TimeParam(Timestamp t);
+
+// A '{a,b,c}' array literal of UUIDs: pass as a parameter cast with ::uuid[].
+std::string UuidArrayParam(const std::vector<Uuid>& ids);
+
+}  // namespace conveyor

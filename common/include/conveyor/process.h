@@ -1,0 +1,73 @@
+// What both executables' main() share: the common command-line options (CLI11, with
+// environment-variable fallbacks) and waiting for a stop signal.
+#pragma once
+
+#include <csignal>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "conveyor/kafka.h"
+
+namespace conveyor {
+
+struct CommonOptions {
+  KafkaSettings kafka;
+  std::vector<std::string> kafka_properties;  // --kafka-property key=value, repeatable
+  std::string kafka_properties_env;           // CONVEYOR_KAFKA_PROPERTIES="a=1;b=2"
+  std::string pg_url = "postgresql://postgres@127.0.0.1:15432/conveyor";
+  std::string log_level = "info";
+  std::string commands_topic = "conveyor.commands";
+  std::string notifications_topic = "conveyor.notifications";
+};
+
+inline void AddCommonOptions(CLI::App& app, CommonOptions& o) {
+  app.add_option("--kafka-brokers", o.kafka.brokers, "Kafka bootstrap servers")
+      ->envname("CONVEYOR_KAFKA_BROKERS")
+      ->capture_default_str();
+  app.add_option("--kafka-property", o.kafka_properties,
+                 "Any librdkafka property as key=value (repeatable); overrides defaults");
+  app.add_option("--kafka-properties", o.kafka_properties_env,
+                 "librdkafka properties as 'k=v;k=v'")
+      ->envname("CONVEYOR_KAFKA_PROPERTIES");
+  app.add_option("--pg-url", o.pg_url, "PostgreSQL connection URL (libpq)")
+      ->envname("CONVEYOR_PG_URL")
+      ->capture_default_str();
+  app.add_option("--log-level", o.log_level, "trace, debug, info, warn or error")
+      ->envname("CONVEYOR_LOG_LEVEL")
+      ->capture_default_str();
+  app.add_option("--commands-topic", o.commands_topic)->capture_default_str();
+  app.add_option("--notifications-topic", o.notifications_topic)->capture_default_str();
+}
+
+// Folds the pass-through properties into o.kafka; call after parsing.
+inline Status FinishCommonOptions(CommonOptions& o) {
+  if (auto s = AddKafkaProperties(o.kafka, o.kafka_properties_env); !s) return s;
+  for (const auto& kv : o.kafka_properties)
+    if (auto s = AddKafkaProperty(o.kafka, kv); !s) return s;
+  return {};
+}
+
+// Blocks SIGINT and SIGTERM in the calling thread and in every thread it starts afterwards,
+// so that WaitForStopSignal can take them synchronously. Call first thing in main().
+inline void BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// Returns the signal that arrived.
+inline int WaitForStopSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace conveyor

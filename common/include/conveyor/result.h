@@ -1,0 +1,51 @@
+// Value-or-error returns for expected failures.
+//
+// An Error carries a code, the name of the offending field (when one is to blame), a message
+// a person can act on, and whether trying again later can help. Functions that can fail for
+// reasons a caller must handle return Result<T>; exceptions from libraries (pqxx, nlohmann,
+// librdkafka) are caught at the adapter boundary and turned into an Error there.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace conveyor {
+
+enum class ErrorCode {
+  kInvalidArgument,   // the caller sent something malformed; retrying the same is useless
+  kNotFound,          // the thing named does not exist (or is not the caller's)
+  kAlreadyExists,     // a create collided with an existing id
+  kFailedPrecondition,// the request is well formed but the current state forbids it
+  kTooLarge,          // a size or depth limit was crossed; the message names the limit
+  kUnavailable,       // a dependency (Kafka, PostgreSQL) did not answer in time; retry later
+  kInternal,          // a bug or an impossible state
+};
+
+std::string_view ErrorCodeName(ErrorCode code);
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  std::string field;  // empty when no single field is to blame
+
+  bool retryable() const { return code == ErrorCode::kUnavailable; }
+  // "field: message" or just "message".
+  std::string Describe() const;
+};
+
+inline Error MakeError(ErrorCode code, std::string message, std::string field = {}) {
+  return Error{code, std::move(message), std::move(field)};
+}
+
+template <typename T>
+using Result = std::expected<T, Error>;
+
+using Status = std::expected<void, Error>;
+
+inline std::unexpected<Error> Fail(ErrorCode code, std::string message, std::string field = {}) {
+  return std::unexpected(MakeError(code, std::move(message), std::move(field)));
+}
+
+}  // namespace conveyor

@@ -1,0 +1,62 @@
+// The task model shared by every API dialect, the command events and the projection.
+//
+// A Task is one registered piece of work for a client: the TwoSms account task, the Oracle
+// task and the SuperOffice batch task are three views of it. Each task has two public ids:
+// a UUID (`id`) and an integer (`number`), both allocated by the producer before the command
+// event is published. A task's type (`task_type_id`, the TwoSms TaskID) names the handler
+// that runs it. These are plain values; nothing here does I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "conveyor/clock.h"
+#include "conveyor/result.h"
+#include "conveyor/uuid.h"
+
+namespace conveyor {
+
+// How often a task runs. TwoSms publishes only NONE = 0; Conveyor defines the rest
+// (schemas/README.md). NONE runs the task once, as soon as it is accepted.
+enum class Frequency : int { kNone = 0 };
+
+// Which run outcomes produce a notification event on conveyor.notifications. TwoSms
+// publishes only NONE = 0; Conveyor's members are bit flags (COMPLETION = SUCCESS | FAILURE).
+enum class TaskNotification : int {
+  kNone = 0,
+  kSuccess = 1,
+  kFailure = 2,
+  kCompletion = 3,
+};
+
+std::string_view FrequencyName(Frequency f);
+// Accepts the name ("NONE") or the number as text ("0").
+std::optional<Frequency> FrequencyFromName(std::string_view name);
+std::optional<Frequency> FrequencyFromNumber(long long n);
+
+std::string_view NotificationName(TaskNotification n);
+std::optional<TaskNotification> NotificationFromName(std::string_view name);
+std::optional<TaskNotification> NotificationFromNumber(long long n);
+
+bool NotifiesOnSuccess(TaskNotification n);
+bool NotifiesOnFailure(TaskNotification n);
+
+struct Task {
+  Uuid id;
+  std::int64_t number = 0;
+  Uuid task_type_id;
+  std::optional<Uuid> client_id;
+  bool enabled = true;
+  Frequency frequency = Frequency::kNone;
+  std::optional<Timestamp> start_date;
+  std::optional<Timestamp> finish_date;
+  std::string parameters;
+  std::string content_type;  // "application/json" or "application/xml"
+  TaskNotification notification = TaskNotification::kNone;
+  Timestamp created_at;
+  std::string created_by;
+};
+
+}  // namespace conveyor

@@ -1,0 +1,15 @@
+// The JSON form of a Task inside command events (schemas/events/conveyor.task.create.json).
+// Field names are snake_case; dates are RFC 3339 UTC; enums are their Conveyor names.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "conveyor/result.h"
+#include "conveyor/task.h"
+
+namespace conveyor {
+
+nlohmann::json TaskToEventData(const Task& task);
+Result<Task> TaskFromEventData(const nlohmann::json& data);
+
+}  // namespace conveyor

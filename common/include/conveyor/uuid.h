@@ -1,0 +1,44 @@
+// A 128-bit UUID value (RFC 4122), backed by libuuid.
+//
+// Uuid is a small regular value type: copyable, comparable, hashable. Parse accepts the
+// canonical 8-4-4-4-12 hexadecimal form in either case, with or without braces (as .NET
+// writes GUIDs); ToString writes lower case.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace conveyor {
+
+class Uuid {
+ public:
+  Uuid() = default;  // the nil UUID
+
+  static Uuid Random();  // version 4
+  static std::optional<Uuid> Parse(std::string_view text);
+
+  std::string ToString() const;
+  bool is_nil() const;
+  const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
+
+  friend auto operator<=>(const Uuid&, const Uuid&) = default;
+
+ private:
+  std::array<std::uint8_t, 16> bytes_{};
+};
+
+}  // namespace conveyor
+
+template <>
+struct std::hash<conveyor::Uuid> {
+  std::size_t operator()(const conveyor::Uuid& u) const noexcept {
+    std::size_t h = 0;
+    for (auto b : u.bytes()) h = h * 131 + b;
+    return h;
+  }
+};

@@ -1,0 +1,79 @@
+#include "conveyor/json_schema.h"
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "embedded_files.h"
+
+namespace conveyor {
+
+struct JsonSchema::Compiled {
+  valijson::Schema schema;
+};
+
+std::string_view EmbeddedSchema(std::string_view path) {
+  return embedded::Find("schemas/" + std::string(path));
+}
+
+Result<JsonSchema> JsonSchema::Compile(std::string_view schema_text) {
+  auto doc = nlohmann::json::parse(schema_text, nullptr, false);
+  if (doc.is_discarded()) return Fail(ErrorCode::kInvalidArgument, "the schema is not JSON");
+  auto compiled = std::make_shared<Compiled>();
+  try {
+    valijson::SchemaParser parser;
+    valijson::adapters::NlohmannJsonAdapter adapter(doc);
+    parser.populateSchema(adapter, compiled->schema);
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("the schema does not compile: ") + e.what());
+  }
+  JsonSchema s;
+  s.compiled_ = std::move(compiled);
+  return s;
+}
+
+Result<JsonSchema> JsonSchema::Embedded(std::string_view path) {
+  auto text = EmbeddedSchema(path);
+  if (text.empty()) return Fail(ErrorCode::kInternal, "no embedded schema " + std::string(path));
+  auto s = Compile(text);
+  if (!s) return Fail(ErrorCode::kInternal, std::string(path) + ": " + s.error().message);
+  return s;
+}
+
+namespace {
+
+// valijson names the place of an error as a list like {"<root>", "[Frequency]"}; this turns
+// it into a JSON pointer ("/Frequency").
+std::string Pointer(const std::vector<std::string>& context) {
+  std::string out;
+  for (const auto& part : context) {
+    if (part == "<root>") continue;
+    std::string p = part;
+    if (p.size() >= 2 && p.front() == '[' && p.back() == ']') p = p.substr(1, p.size() - 2);
+    if (p.size() >= 2 && p.front() == '"' && p.back() == '"') p = p.substr(1, p.size() - 2);
+    out += "/" + p;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status JsonSchema::Validate(const nlohmann::json& document) const {
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter target(document);
+  if (validator.validate(compiled_->schema, target, &results)) return {};
+  // valijson reports from the outside in; the innermost error is the one that says why.
+  valijson::ValidationResults::Error error, innermost;
+  bool have = false;
+  while (results.popError(error)) {
+    if (!have || error.context.size() > innermost.context.size()) innermost = error;
+    have = true;
+  }
+  std::string field = Pointer(innermost.context);
+  return Fail(ErrorCode::kInvalidArgument, innermost.description, field);
+}
+
+}  // namespace conveyor

@@ -1,0 +1,310 @@
+#include "conveyor/kafka.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "conveyor/logging.h"
+
+namespace conveyor {
+namespace {
+
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+Status Set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+    return Fail(ErrorCode::kInvalidArgument, err, "kafka property " + key);
+  return {};
+}
+
+void LogCallback(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  auto log = logging::Get("kafka");
+  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
+  if (level <= 3)
+    log->error("{}: {}", fac, buf);
+  else if (level == 4)
+    log->warn("{}: {}", fac, buf);
+  else if (level <= 6)
+    log->info("{}: {}", fac, buf);
+  else
+    log->debug("{}: {}", fac, buf);
+}
+
+void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void*) {
+  auto log = logging::Get("kafka");
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char buf[512];
+    rd_kafka_fatal_error(rk, buf, sizeof buf);
+    log->error("fatal client error: {}", buf);
+  } else {
+    // Broker-down and transport errors are retried by librdkafka on its own.
+    log->warn("{} ({})", reason, rd_kafka_err2name(code));
+  }
+}
+
+Result<ConfPtr> BaseConf(const KafkaSettings& settings, const std::string& client_id,
+                         const std::map<std::string, std::string>& defaults) {
+  ConfPtr conf(rd_kafka_conf_new());
+  std::map<std::string, std::string> all = defaults;
+  all["bootstrap.servers"] = settings.brokers;
+  all["client.id"] = client_id;
+  for (const auto& [k, v] : settings.properties) all[k] = v;
+  for (const auto& [k, v] : all)
+    if (auto s = Set(conf.get(), k, v); !s) return std::unexpected(s.error());
+  rd_kafka_conf_set_log_cb(conf.get(), LogCallback);
+  rd_kafka_conf_set_error_cb(conf.get(), ErrorCallback);
+  return conf;
+}
+
+// Completion state shared between a Publish call and the delivery thread.
+struct Delivery {
+  std::function<void(Status)> done;
+};
+
+}  // namespace
+
+Status AddKafkaProperty(KafkaSettings& settings, std::string_view kv) {
+  auto eq = kv.find('=');
+  if (eq == std::string_view::npos || eq == 0)
+    return Fail(ErrorCode::kInvalidArgument,
+                "'" + std::string(kv) + "' is not a librdkafka property; expected key=value",
+                "kafka property");
+  settings.properties[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  return {};
+}
+
+Status AddKafkaProperties(KafkaSettings& settings, std::string_view list) {
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    auto end = list.find_first_of(";\n", start);
+    if (end == std::string_view::npos) end = list.size();
+    auto item = list.substr(start, end - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\r')) item.remove_suffix(1);
+    if (!item.empty())
+      if (auto s = AddKafkaProperty(settings, item); !s) return s;
+    start = end + 1;
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------
+// KafkaProducer
+
+struct KafkaProducer::Impl {
+  HandlePtr rk;
+  std::chrono::milliseconds delivery_timeout{};
+  std::atomic<bool> running{true};
+  std::thread poller;
+
+  ~Impl() {
+    if (rk) rd_kafka_flush(rk.get(), 5000);
+    running = false;
+    if (poller.joinable()) poller.join();
+  }
+
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+    std::unique_ptr<Delivery> d(static_cast<Delivery*>(m->_private));
+    if (!d) return;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      d->done({});
+      return;
+    }
+    d->done(Fail(ErrorCode::kUnavailable,
+                 std::string("Kafka did not acknowledge the event: ") + rd_kafka_err2str(m->err)));
+  }
+};
+
+KafkaProducer::KafkaProducer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KafkaProducer::~KafkaProducer() = default;
+
+Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
+    const KafkaSettings& settings, const std::string& client_id,
+    std::chrono::milliseconds delivery_timeout) {
+  auto conf = BaseConf(settings, client_id,
+                       {
+                           {"enable.idempotence", "true"},
+                           {"acks", "all"},
+                           {"message.timeout.ms", std::to_string(delivery_timeout.count())},
+                           {"linger.ms", "2"},
+                       });
+  if (!conf) return std::unexpected(conf.error());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), &Impl::OnDelivery);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err);
+  if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("Kafka producer: ") + err);
+  conf->release();  // rd_kafka_new took ownership
+  auto impl = std::make_unique<Impl>();
+  impl->rk.reset(rk);
+  impl->delivery_timeout = delivery_timeout;
+  impl->poller = std::thread([raw = impl.get()] {
+    while (raw->running) rd_kafka_poll(raw->rk.get(), 100);
+  });
+  return std::unique_ptr<KafkaProducer>(new KafkaProducer(std::move(impl)));
+}
+
+Status KafkaProducer::PublishAsync(const OutgoingMessage& m, std::function<void(Status)> done) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (!m.headers.empty()) {
+    headers = rd_kafka_headers_new(m.headers.size());
+    for (const auto& [k, v] : m.headers)
+      rd_kafka_header_add(headers, k.data(), k.size(), v.data(), v.size());
+  }
+  auto delivery = std::make_unique<Delivery>(Delivery{std::move(done)});
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      impl_->rk.get(), RD_KAFKA_V_TOPIC(m.topic.c_str()),
+      RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+      RD_KAFKA_V_OPAQUE(delivery.get()), RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (headers) rd_kafka_headers_destroy(headers);  // not taken on failure
+    return Fail(ErrorCode::kUnavailable,
+                std::string("Kafka refused the event locally: ") + rd_kafka_err2str(err));
+  }
+  delivery.release();  // owned by the delivery report now
+  return {};
+}
+
+Status KafkaProducer::Publish(const OutgoingMessage& m) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  if (auto s = PublishAsync(m, [promise](Status st) { promise->set_value(std::move(st)); }); !s)
+    return s;
+  // librdkafka reports every message by message.timeout.ms; the margin covers a slow report.
+  if (future.wait_for(impl_->delivery_timeout + std::chrono::seconds(5)) !=
+      std::future_status::ready)
+    return Fail(ErrorCode::kUnavailable, "Kafka gave no delivery report in time");
+  return future.get();
+}
+
+Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
+  auto err = rd_kafka_flush(impl_->rk.get(), static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kUnavailable, std::string("Kafka flush: ") + rd_kafka_err2str(err));
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------
+// KafkaConsumer
+
+struct KafkaConsumer::Impl {
+  HandlePtr rk;
+  bool closed = false;
+
+  ~Impl() {
+    if (rk && !closed) rd_kafka_consumer_close(rk.get());
+  }
+};
+
+KafkaConsumer::KafkaConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KafkaConsumer::~KafkaConsumer() = default;
+
+Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
+    const KafkaSettings& settings, const std::string& group_id, const std::string& client_id,
+    const std::vector<std::string>& topics) {
+  auto conf = BaseConf(settings, client_id,
+                       {
+                           {"group.id", group_id},
+                           {"enable.auto.commit", "false"},
+                           {"enable.auto.offset.store", "false"},
+                           {"auto.offset.reset", "earliest"},
+                           {"partition.assignment.strategy", "cooperative-sticky"},
+                       });
+  if (!conf) return std::unexpected(conf.error());
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), err, sizeof err);
+  if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("Kafka consumer: ") + err);
+  conf->release();
+  auto impl = std::make_unique<Impl>();
+  impl->rk.reset(rk);
+  rd_kafka_poll_set_consumer(rk);
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics)
+    rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  if (auto e = rd_kafka_subscribe(rk, list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kInvalidArgument, std::string("subscribe: ") + rd_kafka_err2str(e));
+  return std::unique_ptr<KafkaConsumer>(new KafkaConsumer(std::move(impl)));
+}
+
+Result<std::vector<ConsumedMessage>> KafkaConsumer::Poll(std::size_t max_messages,
+                                                         std::chrono::milliseconds timeout) {
+  std::vector<ConsumedMessage> out;
+  if (impl_->closed) return Fail(ErrorCode::kFailedPrecondition, "the consumer is closed");
+  int wait = static_cast<int>(timeout.count());
+  while (out.size() < max_messages) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), wait);
+    wait = 0;  // only the first message is waited for
+    if (!m) break;
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> guard(
+        m, rd_kafka_message_destroy);
+    if (m->err) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[512];
+        rd_kafka_fatal_error(impl_->rk.get(), buf, sizeof buf);
+        return Fail(ErrorCode::kInternal, std::string("Kafka consumer failed: ") + buf);
+      }
+      logging::Get("kafka")->warn("consumer: {}", rd_kafka_message_errstr(m));
+      continue;
+    }
+    ConsumedMessage c;
+    c.topic = rd_kafka_topic_name(m->rkt);
+    c.partition = m->partition;
+    c.offset = m->offset;
+    if (m->key) c.key.assign(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload) c.value.assign(static_cast<const char*>(m->payload), m->len);
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name;
+      const void* value;
+      size_t size;
+      for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                         RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i)
+        c.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
+                                           : std::string());
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status KafkaConsumer::Commit(const std::vector<PartitionOffset>& offsets) {
+  if (offsets.empty()) return {};
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& o : offsets)
+    rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset =
+        o.next_offset;
+  auto err = rd_kafka_commit(impl_->rk.get(), list.get(), /*async=*/0);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kUnavailable, std::string("offset commit: ") + rd_kafka_err2str(err));
+  return {};
+}
+
+void KafkaConsumer::Close() {
+  if (impl_->closed) return;
+  rd_kafka_consumer_close(impl_->rk.get());
+  impl_->closed = true;
+}
+
+}  // namespace conveyor

@@ -1,0 +1,120 @@
+#include "conveyor/pg.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "conveyor/logging.h"
+#include "embedded_files.h"
+
+namespace conveyor {
+
+Error PgError(const std::exception& e, std::string_view what) {
+  std::string message = std::string(what) + ": " + e.what();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+    message.pop_back();
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) ||
+      dynamic_cast<const pqxx::in_doubt_error*>(&e) ||
+      dynamic_cast<const pqxx::serialization_failure*>(&e) ||
+      dynamic_cast<const pqxx::deadlock_detected*>(&e))
+    return MakeError(ErrorCode::kUnavailable, std::move(message));
+  return MakeError(ErrorCode::kInternal, std::move(message));
+}
+
+PgPool::PgPool(std::string url, std::size_t max_connections)
+    : url_(std::move(url)), max_connections_(std::max<std::size_t>(1, max_connections)) {}
+
+Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (idle_.empty() && open_ >= max_connections_) {
+    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+        open_ >= max_connections_)
+      return Fail(ErrorCode::kUnavailable, "no PostgreSQL connection free within " +
+                                               std::to_string(timeout.count()) + " ms");
+  }
+  if (!idle_.empty()) {
+    auto conn = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(conn));
+  }
+  ++open_;
+  lock.unlock();
+  try {
+    auto conn = std::make_unique<pqxx::connection>(url_);
+    return Lease(this, std::move(conn));
+  } catch (const std::exception& e) {
+    std::lock_guard relock(mutex_);
+    --open_;
+    returned_.notify_one();
+    return std::unexpected(
+        MakeError(ErrorCode::kUnavailable, PgError(e, "connecting to PostgreSQL").message));
+  }
+}
+
+void PgPool::Return(std::unique_ptr<pqxx::connection> conn) {
+  std::lock_guard lock(mutex_);
+  if (conn && conn->is_open())
+    idle_.push_back(std::move(conn));
+  else
+    --open_;
+  returned_.notify_one();
+}
+
+namespace {
+
+struct Migration {
+  int version;
+  std::string_view name;
+  std::string_view sql;
+};
+
+std::vector<Migration> CompiledMigrations() {
+  std::vector<Migration> out;
+  for (auto path : embedded::List("common/migrations/")) {
+    auto name = path.substr(path.rfind('/') + 1);
+    int version = 0;
+    std::from_chars(name.data(), name.data() + name.size(), version);
+    out.push_back({version, name, embedded::Find(path)});
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
+  return out;
+}
+
+// Any fixed number both processes agree on; it names "Conveyor migrations" to PostgreSQL.
+constexpr long long kMigrationLock = 0x436f6e7665796f72;  // "Conveyor"
+
+}  // namespace
+
+int LatestMigrationVersion() {
+  auto all = CompiledMigrations();
+  return all.empty() ? 0 : all.back().version;
+}
+
+Status RunMigrations(pqxx::connection& conn) {
+  auto log = logging::Get("db");
+  try {
+    {
+      pqxx::work tx(conn);
+      tx.exec0(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+          "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+      tx.commit();
+    }
+    for (const auto& m : CompiledMigrations()) {
+      pqxx::work tx(conn);
+      tx.exec0("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
+      auto seen = tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version);
+      if (!seen.empty()) continue;
+      tx.exec0(std::string(m.sql));
+      tx.exec_params0("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,
+                      std::string(m.name));
+      tx.commit();
+      log->info("applied migration {}", m.name);
+    }
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "running migrations"));
+  }
+  return {};
+}
+
+}  // namespace conveyor

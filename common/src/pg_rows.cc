@@ -1,0 +1,52 @@
+#include "conveyor/pg_rows.h"
+
+#include "conveyor/time_format.h"
+
+namespace conveyor {
+
+std::string TaskColumns(const std::string& a) {
+  auto micros = [&](const char* c) {
+    return "(extract(epoch from " + a + "." + c + ") * 1e6)::bigint";
+  };
+  return a + ".id, " + a + ".number, " + a + ".task_type_id, " + a + ".client_id, " + a +
+         ".enabled, " + a + ".frequency, " + micros("start_date") + ", " +
+         micros("finish_date") + ", " + a + ".parameters, " + a + ".content_type, " + a +
+         ".notification, " + micros("created_at") + ", " + a + ".created_by";
+}
+
+std::optional<Timestamp> TimeFromField(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return Timestamp(std::chrono::microseconds(f.as<long long>()));
+}
+
+Task TaskFromRow(const pqxx::row& row, int first) {
+  auto at = [&](int i) { return row[first + i]; };
+  Task t;
+  t.id = Uuid::Parse(at(0).c_str()).value_or(Uuid());
+  t.number = at(1).as<std::int64_t>();
+  t.task_type_id = Uuid::Parse(at(2).c_str()).value_or(Uuid());
+  if (!at(3).is_null()) t.client_id = Uuid::Parse(at(3).c_str());
+  t.enabled = at(4).as<bool>();
+  t.frequency = FrequencyFromName(at(5).c_str()).value_or(Frequency::kNone);
+  t.start_date = TimeFromField(at(6));
+  t.finish_date = TimeFromField(at(7));
+  t.parameters = at(8).c_str();
+  t.content_type = at(9).c_str();
+  t.notification = NotificationFromName(at(10).c_str()).value_or(TaskNotification::kNone);
+  t.created_at = TimeFromField(at(11)).value_or(Timestamp());
+  t.created_by = at(12).c_str();
+  return t;
+}
+
+std::string TimeParam(Timestamp t) { return FormatRfc3339(t); }
+
+std::string UuidArrayParam(const std::vector<Uuid>& ids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += ids[i].ToString();
+  }
+  return out + "}";
+}
+
+}  // namespace conveyor

@@ -1,0 +1,162 @@
+#include "http_api.h"
+
+#include <httplib.h>
+
+#include <thread>
+
+#include "conveyor/logging.h"
+
+namespace conveyor {
+namespace {
+
+bool IsJsonMediaType(const std::string& content_type) {
+  auto media = content_type.substr(0, content_type.find(';'));
+  return media == "application/json" || media == "text/json" || media.empty();
+}
+
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+void SendError(httplib::Response& res, const Error& error) {
+  SendJson(res, twosms::HttpStatus(error), twosms::ErrorEnvelope(error));
+}
+
+}  // namespace
+
+struct HttpApi::Impl {
+  HttpSettings settings;
+  twosms::RequestDecoder decoder;
+  TaskCommandService& commands;
+  TaskReader& reader;
+  const Clock& clock;
+  httplib::Server server;
+  std::thread thread;
+  int bound_port = 0;
+  std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
+
+  Impl(HttpSettings s, twosms::RequestDecoder d, TaskCommandService& c, TaskReader& r,
+       const Clock& k)
+      : settings(std::move(s)), decoder(std::move(d)), commands(c), reader(r), clock(k) {}
+
+  void CreateAccountTask(const httplib::Request& req, httplib::Response& res) {
+    if (!IsJsonMediaType(req.get_header_value("Content-Type"))) {
+      SendError(res, MakeError(ErrorCode::kInvalidArgument,
+                               "Content-Type " + req.get_header_value("Content-Type") +
+                                   " is not supported; send application/json or text/json"));
+      res.status = 415;
+      return;
+    }
+    auto request = decoder.DecodeCreate(req.body, clock.Now());
+    if (!request) {
+      log->info("create refused: {}", request.error().Describe());
+      return SendError(res, request.error());
+    }
+    auto created = commands.Create(*request, /*caller=*/"");
+    if (!created) {
+      if (created.error().retryable())
+        log->warn("create not accepted: {}", created.error().Describe());
+      return SendError(res, created.error());
+    }
+    TaskView view;
+    view.task = created->task;
+    view.type_name = created->type.name;
+    view.modified_at = created->task.created_at;
+    SendJson(res, 200,
+             twosms::SuccessEnvelope(twosms::Detail(view, "Accepted"), std::nullopt));
+  }
+
+  void GetAccountTask(const httplib::Request& req, httplib::Response& res) {
+    auto id = Uuid::Parse(req.matches[1].str());
+    if (!id)
+      return SendError(res, MakeError(ErrorCode::kInvalidArgument,
+                                      "'" + req.matches[1].str() + "' is not a GUID", "id"));
+    auto view = reader.FindTask(*id);
+    if (!view) return SendError(res, view.error());
+    if (!*view)
+      return SendError(res, MakeError(ErrorCode::kNotFound,
+                                      "no task " + id->ToString() +
+                                          " (a task just created shows up once a worker "
+                                          "applied its event)"));
+    SendJson(res, 200,
+             twosms::SuccessEnvelope(twosms::Detail(**view, twosms::StatusOf((*view)->last_run)),
+                                     std::nullopt));
+  }
+};
+
+HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder,
+                 TaskCommandService& commands, TaskReader& reader, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(decoder), commands, reader,
+                                   clock)) {
+  auto& s = impl_->server;
+  auto* impl = impl_.get();
+  s.new_task_queue = [threads = impl_->settings.threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
+  // Over this httplib answers 413 itself; below it, the decoder names the dialect's limit.
+  s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
+  s.Post("/api/v2/admin/tasks/account", [impl](const httplib::Request& req,
+                                               httplib::Response& res) {
+    impl->CreateAccountTask(req, res);
+  });
+  s.Get(R"(/api/v2/admin/tasks/account/([^/]+))",
+        [impl](const httplib::Request& req, httplib::Response& res) {
+          impl->GetAccountTask(req, res);
+        });
+  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, {{"status", "ok"}});
+  });
+  s.set_exception_handler([impl](const httplib::Request& req, httplib::Response& res,
+                                 std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    impl->log->error("{} {} failed: {}", req.method, req.path, what);
+    SendError(res, MakeError(ErrorCode::kInternal, "internal error; see the producer's log"));
+  });
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 404)
+      SendJson(res, 404, twosms::ErrorEnvelope(MakeError(ErrorCode::kNotFound, "no such route")));
+    else if (res.status == 413)
+      SendJson(res, 413, twosms::ErrorEnvelope(MakeError(
+                             ErrorCode::kTooLarge, "the request body is over the limit of " +
+                                                       std::to_string(twosms::kMaxBodyBytes) +
+                                                       " bytes")));
+  });
+}
+
+HttpApi::~HttpApi() { Stop(); }
+
+Status HttpApi::Start() {
+  auto& s = impl_->server;
+  if (impl_->settings.port == 0) {
+    impl_->bound_port = s.bind_to_any_port(impl_->settings.host);
+    if (impl_->bound_port < 0)
+      return Fail(ErrorCode::kUnavailable, "cannot bind to " + impl_->settings.host);
+  } else {
+    if (!s.bind_to_port(impl_->settings.host, impl_->settings.port))
+      return Fail(ErrorCode::kUnavailable, "cannot bind to " + impl_->settings.host + ":" +
+                                               std::to_string(impl_->settings.port));
+    impl_->bound_port = impl_->settings.port;
+  }
+  // bind_to_port already listens: connections queue until the thread accepts them.
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->log->info("listening on http://{}:{}", impl_->settings.host, impl_->bound_port);
+  return {};
+}
+
+void HttpApi::Stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  impl_->server.stop();
+  impl_->thread.join();
+}
+
+int HttpApi::port() const { return impl_->bound_port; }
+
+}  // namespace conveyor

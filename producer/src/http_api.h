@@ -1,0 +1,43 @@
+// The producer's HTTP server (cpp-httplib). Routes:
+//   POST /api/v2/admin/tasks/account       create (TwoSms), answered after Kafka acked
+//   GET  /api/v2/admin/tasks/account/{id}  read the task from the PostgreSQL projection
+//   GET  /healthz                          liveness
+//
+// HttpApi owns the server and its thread pool. Start binds and serves on a background thread
+// and returns once the socket listens (or the bind error); Stop stops accepting, finishes the
+// requests in flight and joins. Handlers are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "conveyor/clock.h"
+#include "conveyor/result.h"
+#include "conveyor/task_view.h"
+#include "task_commands.h"
+#include "twosms.h"
+
+namespace conveyor {
+
+struct HttpSettings {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0 picks a free port (tests)
+  int threads = 16;
+};
+
+class HttpApi {
+ public:
+  HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, TaskCommandService& commands,
+          TaskReader& reader, const Clock& clock);
+  ~HttpApi();
+
+  Status Start();
+  void Stop();
+  int port() const;  // the bound port, after Start
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace conveyor

@@ -1,0 +1,40 @@
+// PostgreSQL adapters of the producer's ports: the task-type catalogue and the task number
+// allocator. Both are thread-safe.
+#pragma once
+
+#include <mutex>
+#include <unordered_map>
+
+#include "conveyor/pg.h"
+#include "task_commands.h"
+
+namespace conveyor {
+
+// Reads task_types; remembers the types it found (types are never deleted in this version).
+class PgTaskTypeCatalog final : public TaskTypeCatalog {
+ public:
+  explicit PgTaskTypeCatalog(PgPool& pool) : pool_(pool) {}
+  Result<std::optional<TaskType>> Find(const Uuid& id) override;
+
+ private:
+  PgPool& pool_;
+  std::mutex mutex_;
+  std::unordered_map<Uuid, TaskType> known_;
+};
+
+// Takes a block of 1,000 numbers per round trip from the task_number_blocks sequence.
+class PgTaskNumberAllocator final : public TaskNumberAllocator {
+ public:
+  explicit PgTaskNumberAllocator(PgPool& pool) : pool_(pool) {}
+  Result<std::int64_t> Next() override;
+
+  static constexpr std::int64_t kBlockSize = 1000;  // the sequence's INCREMENT BY
+
+ private:
+  PgPool& pool_;
+  std::mutex mutex_;
+  std::int64_t next_ = 0;
+  std::int64_t end_ = 0;
+};
+
+}  // namespace conveyor

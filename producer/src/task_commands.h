@@ -1,0 +1,55 @@
+// TaskCommandService turns a validated create request into a conveyor.task.create command
+// event and publishes it; it returns only once Kafka acknowledged the event.
+//
+// It checks the task type against the catalogue, allocates the task's UUID and integer
+// number, and builds the CloudEvent keyed by the task id. Nothing is written anywhere but
+// Kafka: the worker applies the event to PostgreSQL. Thread-safe when its ports are.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "conveyor/clock.h"
+#include "conveyor/event_publisher.h"
+#include "conveyor/result.h"
+#include "conveyor/task.h"
+#include "conveyor/task_types.h"
+#include "twosms.h"
+
+namespace conveyor {
+
+// Hands out unique integer task numbers.
+class TaskNumberAllocator {
+ public:
+  virtual ~TaskNumberAllocator() = default;
+  virtual Result<std::int64_t> Next() = 0;
+};
+
+struct CreatedTask {
+  Task task;
+  TaskType type;
+  Uuid event_id;
+};
+
+class TaskCommandService {
+ public:
+  TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
+                     EventPublisher& publisher, const Clock& clock, std::string commands_topic,
+                     std::string source);
+
+  // kInvalidArgument (field TaskID) for an unknown task type; kUnavailable when Kafka or
+  // PostgreSQL did not answer in time, in which case no task was created.
+  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request,
+                             const std::string& caller);
+
+ private:
+  TaskTypeCatalog& catalog_;
+  TaskNumberAllocator& numbers_;
+  EventPublisher& publisher_;
+  const Clock& clock_;
+  std::string commands_topic_;
+  std::string source_;
+};
+
+}  // namespace conveyor
