@@ -1,0 +1,104 @@
+#include "conveyor/cloud_event.h"
+
+#include <gtest/gtest.h>
+
+#include "conveyor/json_schema.h"
+#include "conveyor/task_codec.h"
+#include "conveyor/time_format.h"
+
+namespace conveyor {
+namespace {
+
+Task SampleTask() {
+  Task t;
+  t.id = Uuid::Random();
+  t.number = 1000;
+  t.task_type_id = *Uuid::Parse("00000000-0000-0000-0000-000000000001");
+  t.enabled = true;
+  t.start_date = *ParseDateTime("2026-02-22T04:10:00.9543747+00:00");
+  t.parameters = R"({"to":"+4712345678"})";
+  t.content_type = "application/json";
+  t.notification = TaskNotification::kCompletion;
+  t.created_at = *ParseDateTime("2026-11-22T10:00:00Z");
+  t.created_by = "admin";
+  return t;
+}
+
+CloudEvent SampleCreateEvent(const Task& t) {
+  CloudEvent e;
+  e.id = Uuid::Random();
+  e.source = "/conveyor/producer/test";
+  e.type = kTaskCreateCommand;
+  e.subject = t.id.ToString();
+  e.time = t.created_at;
+  e.data = TaskToEventData(t);
+  return e;
+}
+
+TEST(CloudEvent, SerializeThenParseKeepsEveryAttribute) {
+  Task t = SampleTask();
+  CloudEvent e = SampleCreateEvent(t);
+  auto back = CloudEvent::Parse(e.Serialize());
+  ASSERT_TRUE(back.has_value()) << back.error().Describe();
+  EXPECT_EQ(back->id, e.id);
+  EXPECT_EQ(back->source, e.source);
+  EXPECT_EQ(back->type, e.type);
+  EXPECT_EQ(back->subject, e.subject);
+  EXPECT_EQ(back->time, e.time);
+  EXPECT_EQ(back->data, e.data);
+}
+
+TEST(CloudEvent, ParseNamesTheMissingAttribute) {
+  auto j = SampleCreateEvent(SampleTask()).ToJson();
+  j.erase("subject");
+  auto e = CloudEvent::Parse(j.dump());
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().field, "subject");
+}
+
+TEST(CloudEvent, ParseRefusesOtherSpecVersions) {
+  auto j = SampleCreateEvent(SampleTask()).ToJson();
+  j["specversion"] = "0.3";
+  auto e = CloudEvent::Parse(j.dump());
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().field, "specversion");
+}
+
+TEST(TaskCodec, RoundTripsEveryField) {
+  Task t = SampleTask();
+  t.client_id = Uuid::Random();
+  t.finish_date = *ParseDateTime("2026-03-01T00:00:00Z");
+  auto back = TaskFromEventData(TaskToEventData(t));
+  ASSERT_TRUE(back.has_value()) << back.error().Describe();
+  EXPECT_EQ(back->id, t.id);
+  EXPECT_EQ(back->number, t.number);
+  EXPECT_EQ(back->task_type_id, t.task_type_id);
+  EXPECT_EQ(back->client_id, t.client_id);
+  EXPECT_EQ(back->start_date, t.start_date);
+  EXPECT_EQ(back->finish_date, t.finish_date);
+  EXPECT_EQ(back->parameters, t.parameters);
+  EXPECT_EQ(back->content_type, t.content_type);
+  EXPECT_EQ(back->notification, t.notification);
+  EXPECT_EQ(back->created_at, t.created_at);
+  EXPECT_EQ(back->created_by, t.created_by);
+}
+
+TEST(CreateCommandSchema, AcceptsWhatTheProducerWrites) {
+  auto schema = JsonSchema::Embedded("events/conveyor.task.create.json");
+  ASSERT_TRUE(schema.has_value()) << schema.error().message;
+  auto valid = schema->Validate(SampleCreateEvent(SampleTask()).ToJson());
+  EXPECT_TRUE(valid.has_value()) << valid.error().Describe();
+}
+
+TEST(CreateCommandSchema, RejectsAnUnknownNotificationNamingTheField) {
+  auto schema = JsonSchema::Embedded("events/conveyor.task.create.json");
+  ASSERT_TRUE(schema.has_value());
+  auto j = SampleCreateEvent(SampleTask()).ToJson();
+  j["data"]["notification"] = "SOMETIMES";
+  auto valid = schema->Validate(j);
+  ASSERT_FALSE(valid.has_value());
+  EXPECT_EQ(valid.error().field, "/data/notification");
+}
+
+}  // namespace
+}  // namespace conveyor
