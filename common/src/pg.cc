@@ -102,10 +102,10 @@ Status RunMigrations(pqxx::connection& conn) {
     }
     for (const auto& m : CompiledMigrations()) {
       pqxx::work tx(conn);
-      tx.exec0("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
+      tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
       auto seen = tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version);
       if (!seen.empty()) continue;
-      tx.exec0(std::string(m.sql));
+      tx.exec(std::string(m.sql));
       tx.exec_params0("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version,
                       std::string(m.name));
       tx.commit();

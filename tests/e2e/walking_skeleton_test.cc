@@ -1,0 +1,246 @@
+// End to end (label: e2e): conveyor-producer and conveyor-worker run as processes against
+// the real broker and PostgreSQL; the test talks HTTP to the producer and reads PostgreSQL
+// and the notifications topic.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <pqxx/pqxx>
+
+#include "conveyor/cloud_event.h"
+#include "conveyor/kafka.h"
+#include "conveyor/pg.h"
+#include "support/files.h"
+#include "support/services.h"
+
+namespace conveyor {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::ChildProcess;
+
+class WalkingSkeleton : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    commands_ = testing::UniqueName("e2e.commands.");
+    notifications_ = testing::UniqueName("e2e.notifications.");
+    dlq_ = testing::UniqueName("e2e.dlq.");
+    testing::CreateTopics({commands_}, 3);
+    testing::CreateTopics({notifications_, dlq_}, 1);
+  }
+
+  std::vector<std::string> CommonFlags(const std::string& brokers) {
+    return {"--kafka-brokers=" + brokers, "--pg-url=" + db_.url(),
+            "--commands-topic=" + commands_, "--notifications-topic=" + notifications_};
+  }
+
+  std::unique_ptr<ChildProcess> StartProducer(const std::string& brokers,
+                                              std::vector<std::string> extra = {}) {
+    port_ = testing::FreePort();
+    std::vector<std::string> argv = {CONVEYOR_PRODUCER_BIN, "--http-port=" + std::to_string(port_)};
+    for (auto& f : CommonFlags(brokers)) argv.push_back(f);
+    for (auto& f : extra) argv.push_back(f);
+    auto p = std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
+                                            testing::UniqueName("/tmp/conveyor-producer-") + ".log");
+    bool up = testing::PollUntil(
+        [&] {
+          httplib::Client c("127.0.0.1", port_);
+          auto r = c.Get("/healthz");
+          return r && r->status == 200;
+        },
+        30s);
+    EXPECT_TRUE(up) << "producer did not answer /healthz:\n" << p->Log();
+    return p;
+  }
+
+  std::unique_ptr<ChildProcess> StartWorker(const std::string& name) {
+    std::vector<std::string> argv = {CONVEYOR_WORKER_BIN, "--name=" + name,
+                                     "--group-id=" + commands_, "--dlq-topic=" + dlq_};
+    for (auto& f : CommonFlags(testing::KafkaBrokers())) argv.push_back(f);
+    return std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
+                                          testing::UniqueName("/tmp/conveyor-worker-") + ".log");
+  }
+
+  // The seed's request (shared/seeds 001) with a registered TaskID (the built-in noop), a real
+  // ContentType and Parameters, a notification asked for, and today's dates.
+  json SeedRequest() {
+    auto body =
+        json::parse(testing::ReadRepoFile("tests/golden/twosms/seed001-create-request.json"));
+    body["TaskID"] = "00000000-0000-0000-0000-000000000001";
+    body["ContentType"] = "application/json";
+    body["Parameters"] = R"({"greeting":"hello"})";
+    body["Notification"] = 1;
+    body["StartDate"] = "2026-01-01T00:00:00+00:00";
+    body["FinishDate"] = "2030-01-01T00:00:00+00:00";
+    return body;
+  }
+
+  httplib::Result Post(const json& body) {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    return c.Post("/api/v2/admin/tasks/account", body.dump(), "application/json");
+  }
+
+  // Creates a task and returns its ID; "" (with a failure recorded) when that did not work.
+  std::string CreateTask(const json& body) {
+    auto res = Post(body);
+    EXPECT_TRUE(res) << "no answer from the producer";
+    if (!res) return "";
+    EXPECT_EQ(res->status, 200) << res->body;
+    auto j = json::parse(res->body, nullptr, false);
+    if (res->status != 200 || !j.is_object()) return "";
+    return j["ResponseData"]["Detail"]["ID"].get<std::string>();
+  }
+
+  json GetTask(const std::string& id) {
+    httplib::Client c("127.0.0.1", port_);
+    auto r = c.Get("/api/v2/admin/tasks/account/" + id);
+    if (!r) return json();
+    return json::parse(r->body, nullptr, false);
+  }
+
+  std::string WaitForStatus(const std::string& id, const std::string& status) {
+    std::string last;
+    testing::PollUntil(
+        [&] {
+          auto j = GetTask(id);
+          if (j.is_object() && j["ResponseData"].is_object())
+            last = j["ResponseData"]["Detail"]["Status"].get<std::string>();
+          return last == status;
+        },
+        60s);
+    return last;
+  }
+
+  long long Count(const std::string& sql) {
+    pqxx::connection conn(db_.url());
+    pqxx::read_transaction tx(conn);
+    return tx.exec1(sql)[0].as<long long>();
+  }
+
+  testing::ScratchDatabase db_;
+  std::string commands_, notifications_, dlq_;
+  int port_ = 0;
+};
+
+TEST_F(WalkingSkeleton, SeedTaskIsCreatedRunSucceededAndNotified) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-worker-1");
+
+  auto res = Post(SeedRequest());
+  ASSERT_TRUE(res) << "no answer from the producer";
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto created = json::parse(res->body);
+  EXPECT_TRUE(created["Error"].is_null());
+  const auto& detail = created["ResponseData"]["Detail"];
+  std::string id = detail["ID"];
+  EXPECT_EQ(detail["TaskID"], "00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(detail["Name"], "noop");
+  EXPECT_EQ(detail["Status"], "Accepted");
+  EXPECT_EQ(detail["Notification"], "SUCCESS");
+  EXPECT_EQ(detail["StartDate"], "2026-01-01T00:00:00.0000000+00:00");
+
+  ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded") << worker->Log();
+  auto read = GetTask(id)["ResponseData"]["Detail"];
+  EXPECT_EQ(read["LastRunBy"], "e2e-worker-1");
+  EXPECT_FALSE(read["LastRunOn"].is_null());
+  EXPECT_EQ(read["Parameters"], R"({"greeting":"hello"})");
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE task_id = '" + id +
+                  "' AND state = 'succeeded' AND start_count = 1 AND finished_at IS NOT NULL"),
+            1);
+
+  testing::TopicReader reader(notifications_);
+  auto notes = reader.ReadUntil([](auto& all) { return !all.empty(); }, 60s);
+  ASSERT_EQ(notes.size(), 1u) << worker->Log();
+  EXPECT_EQ(notes[0].key, id);
+  auto event = CloudEvent::Parse(notes[0].value);
+  ASSERT_TRUE(event.has_value()) << notes[0].value;
+  EXPECT_EQ(event->type, "conveyor.run.succeeded");
+  EXPECT_EQ(event->subject, id);
+  EXPECT_EQ(event->data["state"], "succeeded");
+  EXPECT_EQ(event->data["start_count"], 1);
+  EXPECT_TRUE(testing::PollUntil(
+      [&] { return Count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0; }, 30s));
+}
+
+TEST_F(WalkingSkeleton, MalformedRequestIs400NamingTheFieldAndPublishesNothing) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto body =
+      json::parse(testing::ReadRepoFile("tests/golden/twosms/seed001-create-request.json"));
+  auto res = Post(body);  // as published: ContentType "sample string 4"
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  auto j = json::parse(res->body);
+  EXPECT_EQ(j["Error"]["ErrorCode"], "InvalidRequest");
+  EXPECT_NE(j["Error"]["ErrorReason"].get<std::string>().find("ContentType"), std::string::npos);
+
+  body = SeedRequest();
+  body["TaskID"] = "86cb791c-8078-41ae-a045-5dded04c9589";  // not in the catalogue
+  res = Post(body);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["Error"]["ErrorReason"],
+            "TaskID: 86cb791c-8078-41ae-a045-5dded04c9589 is not a registered task type");
+
+  // Prove the topic stayed empty: a good request afterwards is the first message on it.
+  ASSERT_FALSE(CreateTask(SeedRequest()).empty());
+  testing::TopicReader reader(commands_);
+  auto all = reader.ReadUntil([](auto& m) { return !m.empty(); }, 30s);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].offset, 0);
+}
+
+TEST_F(WalkingSkeleton, UnreachableBrokerAnswers503WithinTheBoundAndCreatesNothing) {
+  auto producer = StartProducer("127.0.0.1:" + std::to_string(testing::FreePort()),
+                                {"--delivery-timeout-ms=1500"});
+  auto start = std::chrono::steady_clock::now();
+  auto res = Post(SeedRequest());
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  auto j = json::parse(res->body);
+  EXPECT_EQ(j["Error"]["ErrorCode"], "ServiceUnavailable");
+  EXPECT_TRUE(j["ResponseData"].is_null());
+  EXPECT_LT(took, 10s);
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 0);
+}
+
+TEST_F(WalkingSkeleton, ReplayedCommandLeavesOneTaskOneRunOneNotification) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-worker-1");
+  std::string first = CreateTask(SeedRequest());
+  ASSERT_FALSE(first.empty());
+  ASSERT_EQ(WaitForStatus(first, "Succeeded"), "Succeeded") << worker->Log();
+
+  // Publish the very same command event again, as a redelivery would bring it.
+  testing::TopicReader commands(commands_);
+  auto original = commands.ReadUntil([](auto& m) { return !m.empty(); }, 30s);
+  ASSERT_EQ(original.size(), 1u);
+  KafkaSettings s;
+  s.brokers = testing::KafkaBrokers();
+  auto replay = KafkaProducer::Create(s, "e2e-replay", 10s);
+  ASSERT_TRUE(replay.has_value());
+  ASSERT_TRUE((*replay)->Publish({commands_, original[0].key, original[0].value, {}}).has_value());
+  // The copy lands in the same partition (same key). Once the worker group has committed past
+  // it, the worker has processed it.
+  auto both = commands.ReadUntil([](auto& m) { return m.size() >= 2; }, 30s);
+  ASSERT_EQ(both.size(), 2u);
+  ASSERT_EQ(both[1].value, original[0].value);
+  ASSERT_EQ(both[1].partition, original[0].partition);
+  ASSERT_TRUE(testing::PollUntil(
+      [&] {
+        return testing::CommittedOffset(commands_, commands_, both[1].partition) >
+               both[1].offset;
+      },
+      60s))
+      << worker->Log();
+
+  const std::string& f = first;
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE id = '" + f + "'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE task_id = '" + f + "'"), 1);
+  EXPECT_EQ(Count("SELECT start_count FROM runs WHERE task_id = '" + f + "'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE key = '" + f + "'"), 1);
+}
+
+}  // namespace
+}  // namespace conveyor

@@ -1,0 +1,106 @@
+// The librdkafka adapters against a real broker (label: integration).
+#include "conveyor/kafka.h"
+
+#include <gtest/gtest.h>
+
+#include "support/services.h"
+
+namespace conveyor {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::CreateTopics;
+using testing::KafkaBrokers;
+using testing::UniqueName;
+
+KafkaSettings Settings() {
+  KafkaSettings s;
+  s.brokers = KafkaBrokers();
+  return s;
+}
+
+TEST(KafkaProducerIT, PublishReturnsAfterAckAndTheMessageKeepsKeyValueAndHeaders) {
+  auto topic = UniqueName("it.");
+  CreateTopics({topic}, 3);
+  auto producer = KafkaProducer::Create(Settings(), "it", 10s);
+  ASSERT_TRUE(producer.has_value()) << producer.error().Describe();
+  auto sent = (*producer)->Publish({topic, "key-1", "value-1", {{"h", "v"}}});
+  ASSERT_TRUE(sent.has_value()) << sent.error().Describe();
+
+  testing::TopicReader reader(topic);
+  auto got = reader.ReadUntil([](auto& all) { return !all.empty(); }, 30s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].key, "key-1");
+  EXPECT_EQ(got[0].value, "value-1");
+  ASSERT_EQ(got[0].headers.size(), 1u);
+  EXPECT_EQ(got[0].headers[0], (std::pair<std::string, std::string>{"h", "v"}));
+}
+
+TEST(KafkaProducerIT, UnreachableBrokerIsUnavailableWithinTheDeliveryTimeout) {
+  KafkaSettings s;
+  s.brokers = "127.0.0.1:" + std::to_string(testing::FreePort());
+  auto producer = KafkaProducer::Create(s, "it", 1500ms);
+  ASSERT_TRUE(producer.has_value());
+  auto start = std::chrono::steady_clock::now();
+  auto sent = (*producer)->Publish({"nowhere", "k", "v", {}});
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(sent.has_value());
+  EXPECT_EQ(sent.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(sent.error().retryable());
+  EXPECT_LT(took, 10s);
+}
+
+TEST(KafkaConsumerIT, CommittedOffsetsAreWhereTheNextGroupMemberResumes) {
+  auto topic = UniqueName("it.");
+  auto group = UniqueName("group-");
+  CreateTopics({topic}, 1);
+  auto producer = KafkaProducer::Create(Settings(), "it", 10s);
+  ASSERT_TRUE(producer.has_value());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE((*producer)->Publish({topic, "k", "m" + std::to_string(i), {}}).has_value());
+
+  {
+    auto consumer = KafkaConsumer::Create(Settings(), group, "it-1", {topic});
+    ASSERT_TRUE(consumer.has_value());
+    std::vector<ConsumedMessage> got;
+    ASSERT_TRUE(testing::PollUntil(
+        [&] {
+          auto batch = (*consumer)->Poll(10, 100ms);
+          if (batch) got.insert(got.end(), batch->begin(), batch->end());
+          return !got.empty();
+        },
+        30s));
+    ASSERT_EQ(got[0].value, "m0");
+    ASSERT_TRUE((*consumer)->Commit({{topic, got[0].partition, got[0].offset + 1}}).has_value());
+    (*consumer)->Close();
+  }
+  auto consumer = KafkaConsumer::Create(Settings(), group, "it-2", {topic});
+  ASSERT_TRUE(consumer.has_value());
+  std::vector<ConsumedMessage> got;
+  ASSERT_TRUE(testing::PollUntil(
+      [&] {
+        auto batch = (*consumer)->Poll(10, 100ms);
+        if (batch) got.insert(got.end(), batch->begin(), batch->end());
+        return got.size() >= 2;
+      },
+      30s));
+  EXPECT_EQ(got[0].value, "m1");
+  EXPECT_EQ(got[1].value, "m2");
+}
+
+TEST(KafkaSettings, PassThroughPropertiesParseAndReachLibrdkafka) {
+  KafkaSettings s;
+  ASSERT_TRUE(AddKafkaProperties(s, "linger.ms=7; socket.timeout.ms=9000\n").has_value());
+  EXPECT_EQ(s.properties.at("linger.ms"), "7");
+  EXPECT_EQ(s.properties.at("socket.timeout.ms"), "9000");
+  auto bad = AddKafkaProperty(s, "no-equals-sign");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  s.properties["no.such.property"] = "1";
+  auto producer = KafkaProducer::Create(s, "it", 1s);
+  ASSERT_FALSE(producer.has_value());
+  EXPECT_EQ(producer.error().field, "kafka property no.such.property");
+}
+
+}  // namespace
+}  // namespace conveyor
