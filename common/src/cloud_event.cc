@@ -28,8 +28,7 @@ Result<CloudEvent> CloudEvent::FromJson(const nlohmann::json& j) {
   auto text_attr = [&](const char* name) -> Result<std::string> {
     auto it = j.find(name);
     if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
-      return Fail(ErrorCode::kInvalidArgument, "required CloudEvents attribute is missing",
-                  name);
+      return Fail(ErrorCode::kInvalidArgument, "required CloudEvents attribute is missing", name);
     return it->get<std::string>();
   };
   auto spec = text_attr("specversion");

@@ -27,7 +27,8 @@ Result<JsonSchema> JsonSchema::Compile(std::string_view schema_text) {
     valijson::adapters::NlohmannJsonAdapter adapter(doc);
     parser.populateSchema(adapter, compiled->schema);
   } catch (const std::exception& e) {
-    return Fail(ErrorCode::kInvalidArgument, std::string("the schema does not compile: ") + e.what());
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string("the schema does not compile: ") + e.what());
   }
   JsonSchema s;
   s.compiled_ = std::move(compiled);

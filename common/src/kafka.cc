@@ -170,12 +170,12 @@ Status KafkaProducer::PublishAsync(const OutgoingMessage& m, std::function<void(
       rd_kafka_header_add(headers, k.data(), k.size(), v.data(), v.size());
   }
   auto delivery = std::make_unique<Delivery>(Delivery{std::move(done)});
-  rd_kafka_resp_err_t err = rd_kafka_producev(
-      impl_->rk.get(), RD_KAFKA_V_TOPIC(m.topic.c_str()),
-      RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-      RD_KAFKA_V_OPAQUE(delivery.get()), RD_KAFKA_V_END);
+  rd_kafka_resp_err_t err =
+      rd_kafka_producev(impl_->rk.get(), RD_KAFKA_V_TOPIC(m.topic.c_str()),
+                        RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+                        RD_KAFKA_V_OPAQUE(delivery.get()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (headers) rd_kafka_headers_destroy(headers);  // not taken on failure
     return Fail(ErrorCode::kUnavailable,
@@ -278,11 +278,11 @@ Result<std::vector<ConsumedMessage>> KafkaConsumer::Poll(std::size_t max_message
       const char* name;
       const void* value;
       size_t size;
-      for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                         RD_KAFKA_RESP_ERR_NO_ERROR;
+      for (size_t i = 0;
+           rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
            ++i)
-        c.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size)
-                                           : std::string());
+        c.headers.emplace_back(
+            name, value ? std::string(static_cast<const char*>(value), size) : std::string());
     }
     out.push_back(std::move(c));
   }
@@ -303,6 +303,10 @@ Status KafkaConsumer::Commit(const std::vector<PartitionOffset>& offsets) {
 
 void KafkaConsumer::Close() {
   if (impl_->closed) return;
+  // librdkafka 2.0.2 with the cooperative-sticky assignor does not send LeaveGroup from
+  // rd_kafka_consumer_close(): the group then waits session.timeout.ms for this member before it
+  // hands its partitions to anyone else. Unsubscribing first takes the path that does leave.
+  rd_kafka_unsubscribe(impl_->rk.get());
   rd_kafka_consumer_close(impl_->rk.get());
   impl_->closed = true;
 }

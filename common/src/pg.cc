@@ -10,8 +10,7 @@ namespace conveyor {
 
 Error PgError(const std::exception& e, std::string_view what) {
   std::string message = std::string(what) + ": " + e.what();
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-    message.pop_back();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   if (dynamic_cast<const pqxx::broken_connection*>(&e) ||
       dynamic_cast<const pqxx::in_doubt_error*>(&e) ||
       dynamic_cast<const pqxx::serialization_failure*>(&e) ||

@@ -9,9 +9,9 @@ std::string TaskColumns(const std::string& a) {
     return "(extract(epoch from " + a + "." + c + ") * 1e6)::bigint";
   };
   return a + ".id, " + a + ".number, " + a + ".task_type_id, " + a + ".client_id, " + a +
-         ".enabled, " + a + ".frequency, " + micros("start_date") + ", " +
-         micros("finish_date") + ", " + a + ".parameters, " + a + ".content_type, " + a +
-         ".notification, " + micros("created_at") + ", " + a + ".created_by";
+         ".enabled, " + a + ".frequency, " + micros("start_date") + ", " + micros("finish_date") +
+         ", " + a + ".parameters, " + a + ".content_type, " + a + ".notification, " +
+         micros("created_at") + ", " + a + ".created_by";
 }
 
 std::optional<Timestamp> TimeFromField(const pqxx::field& f) {

@@ -7,13 +7,20 @@ namespace conveyor {
 
 std::string_view RunStateName(RunState s) {
   switch (s) {
-    case RunState::kQueued: return "queued";
-    case RunState::kAcquired: return "acquired";
-    case RunState::kStarted: return "started";
-    case RunState::kRetryWait: return "retry_wait";
-    case RunState::kSucceeded: return "succeeded";
-    case RunState::kFailed: return "failed";
-    case RunState::kCancelled: return "cancelled";
+    case RunState::kQueued:
+      return "queued";
+    case RunState::kAcquired:
+      return "acquired";
+    case RunState::kStarted:
+      return "started";
+    case RunState::kRetryWait:
+      return "retry_wait";
+    case RunState::kSucceeded:
+      return "succeeded";
+    case RunState::kFailed:
+      return "failed";
+    case RunState::kCancelled:
+      return "cancelled";
   }
   return "queued";
 }
@@ -29,13 +36,20 @@ std::optional<RunState> RunStateFromName(std::string_view name) {
 
 std::string_view RunEventName(RunEvent e) {
   switch (e) {
-    case RunEvent::kAcquire: return "acquire";
-    case RunEvent::kStart: return "start";
-    case RunEvent::kSucceed: return "succeed";
-    case RunEvent::kFail: return "fail";
-    case RunEvent::kFailWithRetry: return "fail_with_retry";
-    case RunEvent::kRequeue: return "requeue";
-    case RunEvent::kCancel: return "cancel";
+    case RunEvent::kAcquire:
+      return "acquire";
+    case RunEvent::kStart:
+      return "start";
+    case RunEvent::kSucceed:
+      return "succeed";
+    case RunEvent::kFail:
+      return "fail";
+    case RunEvent::kFailWithRetry:
+      return "fail_with_retry";
+    case RunEvent::kRequeue:
+      return "requeue";
+    case RunEvent::kCancel:
+      return "cancel";
   }
   return "?";
 }
@@ -46,8 +60,9 @@ bool IsFinal(RunState s) {
 
 Result<RunState> RunStateMachine::Next(RunState from, RunEvent event) {
   auto refuse = [&] {
-    return Fail(ErrorCode::kFailedPrecondition, "a run in state " + std::string(RunStateName(from)) +
-                                                    " cannot " + std::string(RunEventName(event)));
+    return Fail(ErrorCode::kFailedPrecondition, "a run in state " +
+                                                    std::string(RunStateName(from)) + " cannot " +
+                                                    std::string(RunEventName(event)));
   };
   if (IsFinal(from)) return refuse();
   switch (event) {

@@ -8,7 +8,8 @@ namespace conveyor {
 
 std::string_view FrequencyName(Frequency f) {
   switch (f) {
-    case Frequency::kNone: return "NONE";
+    case Frequency::kNone:
+      return "NONE";
   }
   return "NONE";
 }
@@ -28,10 +29,14 @@ std::optional<Frequency> FrequencyFromName(std::string_view name) {
 
 std::string_view NotificationName(TaskNotification n) {
   switch (n) {
-    case TaskNotification::kNone: return "NONE";
-    case TaskNotification::kSuccess: return "SUCCESS";
-    case TaskNotification::kFailure: return "FAILURE";
-    case TaskNotification::kCompletion: return "COMPLETION";
+    case TaskNotification::kNone:
+      return "NONE";
+    case TaskNotification::kSuccess:
+      return "SUCCESS";
+    case TaskNotification::kFailure:
+      return "FAILURE";
+    case TaskNotification::kCompletion:
+      return "COMPLETION";
   }
   return "NONE";
 }

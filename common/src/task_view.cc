@@ -9,8 +9,7 @@ Result<std::optional<TaskView>> PgTaskReader::FindTask(const Uuid& id) {
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(
-        "SELECT " + TaskColumns("t") + R"(,
+    auto rows = tx.exec_params("SELECT " + TaskColumns("t") + R"(,
                   (extract(epoch from t.modified_at) * 1e6)::bigint, t.modified_by, ty.name,
                   r.id, r.state, r.start_count,
                   (extract(epoch from r.started_at) * 1e6)::bigint,
@@ -21,7 +20,7 @@ Result<std::optional<TaskView>> PgTaskReader::FindTask(const Uuid& id) {
              LEFT JOIN LATERAL (SELECT * FROM runs WHERE runs.task_id = t.id
                                  ORDER BY queued_at DESC LIMIT 1) r ON true
             WHERE t.id = $1)",
-        id.ToString());
+                               id.ToString());
     if (rows.empty()) return std::optional<TaskView>();
     const auto& row = rows[0];
     constexpr int c = kTaskColumnCount;

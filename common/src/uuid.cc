@@ -14,8 +14,7 @@ Uuid Uuid::Random() {
 }
 
 std::optional<Uuid> Uuid::Parse(std::string_view text) {
-  if (text.size() == 38 && text.front() == '{' && text.back() == '}')
-    text = text.substr(1, 36);
+  if (text.size() == 38 && text.front() == '{' && text.back() == '}') text = text.substr(1, 36);
   if (text.size() != 36) return std::nullopt;
   char buf[37];
   std::memcpy(buf, text.data(), 36);

@@ -63,8 +63,7 @@ struct HttpApi::Impl {
     view.task = created->task;
     view.type_name = created->type.name;
     view.modified_at = created->task.created_at;
-    SendJson(res, 200,
-             twosms::SuccessEnvelope(twosms::Detail(view, "Accepted"), std::nullopt));
+    SendJson(res, 200, twosms::SuccessEnvelope(twosms::Detail(view, "Accepted"), std::nullopt));
   }
 
   void GetAccountTask(const httplib::Request& req, httplib::Response& res) {
@@ -75,10 +74,10 @@ struct HttpApi::Impl {
     auto view = reader.FindTask(*id);
     if (!view) return SendError(res, view.error());
     if (!*view)
-      return SendError(res, MakeError(ErrorCode::kNotFound,
-                                      "no task " + id->ToString() +
-                                          " (a task just created shows up once a worker "
-                                          "applied its event)"));
+      return SendError(
+          res, MakeError(ErrorCode::kNotFound, "no task " + id->ToString() +
+                                                   " (a task just created shows up once a worker "
+                                                   "applied its event)"));
     SendJson(res, 200,
              twosms::SuccessEnvelope(twosms::Detail(**view, twosms::StatusOf((*view)->last_run)),
                                      std::nullopt));
@@ -96,10 +95,10 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder,
   };
   // Over this httplib answers 413 itself; below it, the decoder names the dialect's limit.
   s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
-  s.Post("/api/v2/admin/tasks/account", [impl](const httplib::Request& req,
-                                               httplib::Response& res) {
-    impl->CreateAccountTask(req, res);
-  });
+  s.Post("/api/v2/admin/tasks/account",
+         [impl](const httplib::Request& req, httplib::Response& res) {
+           impl->CreateAccountTask(req, res);
+         });
   s.Get(R"(/api/v2/admin/tasks/account/([^/]+))",
         [impl](const httplib::Request& req, httplib::Response& res) {
           impl->GetAccountTask(req, res);
@@ -107,27 +106,27 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder,
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
-  s.set_exception_handler([impl](const httplib::Request& req, httplib::Response& res,
-                                 std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    impl->log->error("{} {} failed: {}", req.method, req.path, what);
-    SendError(res, MakeError(ErrorCode::kInternal, "internal error; see the producer's log"));
-  });
+  s.set_exception_handler(
+      [impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        impl->log->error("{} {} failed: {}", req.method, req.path, what);
+        SendError(res, MakeError(ErrorCode::kInternal, "internal error; see the producer's log"));
+      });
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     if (res.status == 404)
       SendJson(res, 404, twosms::ErrorEnvelope(MakeError(ErrorCode::kNotFound, "no such route")));
     else if (res.status == 413)
-      SendJson(res, 413, twosms::ErrorEnvelope(MakeError(
-                             ErrorCode::kTooLarge, "the request body is over the limit of " +
-                                                       std::to_string(twosms::kMaxBodyBytes) +
-                                                       " bytes")));
+      SendJson(res, 413,
+               twosms::ErrorEnvelope(MakeError(
+                   ErrorCode::kTooLarge, "the request body is over the limit of " +
+                                             std::to_string(twosms::kMaxBodyBytes) + " bytes")));
   });
 }
 

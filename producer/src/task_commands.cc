@@ -51,7 +51,9 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   event.data = TaskToEventData(t);
   created.event_id = event.id;
 
-  OutgoingMessage message{commands_topic_, event.subject, event.Serialize(),
+  OutgoingMessage message{commands_topic_,
+                          event.subject,
+                          event.Serialize(),
                           {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
   if (auto published = publisher_.Publish(message); !published)
     return std::unexpected(published.error());

@@ -40,8 +40,7 @@ class TaskCommandService {
 
   // kInvalidArgument (field TaskID) for an unknown task type; kUnavailable when Kafka or
   // PostgreSQL did not answer in time, in which case no task was created.
-  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request,
-                             const std::string& caller);
+  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const std::string& caller);
 
  private:
   TaskTypeCatalog& catalog_;

@@ -54,16 +54,16 @@ Result<AccountTaskRequest> RequestDecoder::DecodeCreate(std::string_view text,
                                                         Timestamp now) const {
   if (text.size() > kMaxBodyBytes)
     return Fail(ErrorCode::kTooLarge, "the request body is " + std::to_string(text.size()) +
-                                          " bytes; the limit is " +
-                                          std::to_string(kMaxBodyBytes) + " bytes");
+                                          " bytes; the limit is " + std::to_string(kMaxBodyBytes) +
+                                          " bytes");
   auto body = nlohmann::json::parse(text, nullptr, false);
   if (body.is_discarded())
     return Fail(ErrorCode::kInvalidArgument, "the request body is not a JSON document");
   if (!body.is_object())
     return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
   if (auto it = body.find("Parameters");
-      it != body.end() && it->is_string() && it->get_ref<const std::string&>().size() >
-                                                 kMaxParametersBytes)
+      it != body.end() && it->is_string() &&
+      it->get_ref<const std::string&>().size() > kMaxParametersBytes)
     return Fail(ErrorCode::kTooLarge,
                 "is " + std::to_string(it->get_ref<const std::string&>().size()) +
                     " bytes; the limit is " + std::to_string(kMaxParametersBytes) + " bytes",
@@ -114,13 +114,19 @@ Result<AccountTaskRequest> RequestDecoder::DecodeCreate(std::string_view text,
 std::string StatusOf(const std::optional<RunView>& run) {
   if (!run) return "Idle";
   switch (run->state) {
-    case RunState::kQueued: return "Queued";
+    case RunState::kQueued:
+      return "Queued";
     case RunState::kAcquired:
-    case RunState::kStarted: return "Running";
-    case RunState::kRetryWait: return "Retrying";
-    case RunState::kSucceeded: return "Succeeded";
-    case RunState::kFailed: return "Failed";
-    case RunState::kCancelled: return "Cancelled";
+    case RunState::kStarted:
+      return "Running";
+    case RunState::kRetryWait:
+      return "Retrying";
+    case RunState::kSucceeded:
+      return "Succeeded";
+    case RunState::kFailed:
+      return "Failed";
+    case RunState::kCancelled:
+      return "Cancelled";
   }
   return "Idle";
 }
@@ -172,13 +178,20 @@ nlohmann::json SuccessEnvelope(nlohmann::json detail, const std::optional<std::s
 namespace {
 std::string_view TwoSmsErrorCode(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "InvalidRequest";
-    case ErrorCode::kNotFound: return "NotFound";
-    case ErrorCode::kAlreadyExists: return "AlreadyExists";
-    case ErrorCode::kFailedPrecondition: return "InvalidState";
-    case ErrorCode::kTooLarge: return "RequestTooLarge";
-    case ErrorCode::kUnavailable: return "ServiceUnavailable";
-    case ErrorCode::kInternal: return "InternalError";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidRequest";
+    case ErrorCode::kNotFound:
+      return "NotFound";
+    case ErrorCode::kAlreadyExists:
+      return "AlreadyExists";
+    case ErrorCode::kFailedPrecondition:
+      return "InvalidState";
+    case ErrorCode::kTooLarge:
+      return "RequestTooLarge";
+    case ErrorCode::kUnavailable:
+      return "ServiceUnavailable";
+    case ErrorCode::kInternal:
+      return "InternalError";
   }
   return "InternalError";
 }
@@ -193,13 +206,20 @@ nlohmann::json ErrorEnvelope(const Error& error) {
 
 int HttpStatus(const Error& error) {
   switch (error.code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kAlreadyExists: return 409;
-    case ErrorCode::kFailedPrecondition: return 409;
-    case ErrorCode::kTooLarge: return 413;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kTooLarge:
+      return 413;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }

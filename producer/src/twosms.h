@@ -6,11 +6,10 @@
 // names the field. The encoders write the shapes of the seed samples field for field.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "conveyor/clock.h"
 #include "conveyor/json_schema.h"

@@ -30,8 +30,8 @@ class WalkingSkeleton : public ::testing::Test {
   }
 
   std::vector<std::string> CommonFlags(const std::string& brokers) {
-    return {"--kafka-brokers=" + brokers, "--pg-url=" + db_.url(),
-            "--commands-topic=" + commands_, "--notifications-topic=" + notifications_};
+    return {"--kafka-brokers=" + brokers, "--pg-url=" + db_.url(), "--commands-topic=" + commands_,
+            "--notifications-topic=" + notifications_};
   }
 
   std::unique_ptr<ChildProcess> StartProducer(const std::string& brokers,
@@ -40,8 +40,8 @@ class WalkingSkeleton : public ::testing::Test {
     std::vector<std::string> argv = {CONVEYOR_PRODUCER_BIN, "--http-port=" + std::to_string(port_)};
     for (auto& f : CommonFlags(brokers)) argv.push_back(f);
     for (auto& f : extra) argv.push_back(f);
-    auto p = std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
-                                            testing::UniqueName("/tmp/conveyor-producer-") + ".log");
+    auto p = std::make_unique<ChildProcess>(
+        argv, std::vector<std::string>{}, testing::UniqueName("/tmp/conveyor-producer-") + ".log");
     bool up = testing::PollUntil(
         [&] {
           httplib::Client c("127.0.0.1", port_);
@@ -165,8 +165,7 @@ TEST_F(WalkingSkeleton, SeedTaskIsCreatedRunSucceededAndNotified) {
 
 TEST_F(WalkingSkeleton, MalformedRequestIs400NamingTheFieldAndPublishesNothing) {
   auto producer = StartProducer(testing::KafkaBrokers());
-  auto body =
-      json::parse(testing::ReadRepoFile("tests/golden/twosms/seed001-create-request.json"));
+  auto body = json::parse(testing::ReadRepoFile("tests/golden/twosms/seed001-create-request.json"));
   auto res = Post(body);  // as published: ContentType "sample string 4"
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
@@ -229,8 +228,7 @@ TEST_F(WalkingSkeleton, ReplayedCommandLeavesOneTaskOneRunOneNotification) {
   ASSERT_EQ(both[1].partition, original[0].partition);
   ASSERT_TRUE(testing::PollUntil(
       [&] {
-        return testing::CommittedOffset(commands_, commands_, both[1].partition) >
-               both[1].offset;
+        return testing::CommittedOffset(commands_, commands_, both[1].partition) > both[1].offset;
       },
       60s))
       << worker->Log();

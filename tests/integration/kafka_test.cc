@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
+#include "conveyor/logging.h"
 #include "support/services.h"
 
 namespace conveyor {
@@ -16,6 +19,10 @@ using testing::UniqueName;
 KafkaSettings Settings() {
   KafkaSettings s;
   s.brokers = KafkaBrokers();
+  if (const char* d = std::getenv("KDEBUG")) {
+    s.properties["debug"] = d;
+    logging::Setup("debug");
+  }
   return s;
 }
 

@@ -1,10 +1,10 @@
 #include "support/services.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,10 +13,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
-
-#include <pqxx/pqxx>
 
 #include "conveyor/uuid.h"
 
@@ -201,8 +200,8 @@ int ChildProcess::Stop(int signal, std::chrono::milliseconds deadline) {
   kill(pid_, SIGKILL);
   waitpid(pid_, &status, 0);
   reaped_ = true;
-  ADD_FAILURE() << "pid " << pid_ << " did not stop within " << deadline.count()
-                << " ms of signal " << signal << "; killed";
+  ADD_FAILURE() << "pid " << pid_ << " did not stop within " << deadline.count() << " ms of signal "
+                << signal << "; killed";
   return status;
 }
 

@@ -45,9 +45,9 @@ TEST(RunStateMachine, FinalStatesAcceptNoTransition) {
 }
 
 TEST(RunStateNames, RoundTripAsStoredInPostgres) {
-  for (RunState s : {RunState::kQueued, RunState::kAcquired, RunState::kStarted,
-                     RunState::kRetryWait, RunState::kSucceeded, RunState::kFailed,
-                     RunState::kCancelled})
+  for (RunState s :
+       {RunState::kQueued, RunState::kAcquired, RunState::kStarted, RunState::kRetryWait,
+        RunState::kSucceeded, RunState::kFailed, RunState::kCancelled})
     EXPECT_EQ(RunStateFromName(RunStateName(s)), s);
   EXPECT_FALSE(RunStateFromName("Aquired").has_value());
 }

@@ -8,8 +8,7 @@ namespace conveyor {
 
 Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, TaskStore& store,
                                                   const HandlerRegistry& handlers,
-                                                  EventPublisher& publisher,
-                                                  const Clock& clock) {
+                                                  EventPublisher& publisher, const Clock& clock) {
   auto schema = JsonSchema::Embedded("events/conveyor.task.create.json");
   if (!schema) return std::unexpected(schema.error());
   return CommandProcessor(std::move(settings), store, handlers, publisher, clock,
@@ -159,7 +158,9 @@ std::optional<OutgoingMessage> CommandProcessor::Notification(const StartedRun& 
       {"result", outcome.result},
       {"worker", settings_.worker_name},
   };
-  return OutgoingMessage{settings_.notifications_topic, e.subject, e.Serialize(),
+  return OutgoingMessage{settings_.notifications_topic,
+                         e.subject,
+                         e.Serialize(),
                          {{"ce_type", e.type}, {"ce_id", e.id.ToString()}}};
 }
 

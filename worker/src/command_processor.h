@@ -28,8 +28,8 @@
 namespace conveyor {
 
 struct ProcessorSettings {
-  std::string worker_name;   // recorded on runs (LastRunBy)
-  std::string source;        // CloudEvents source of the notifications
+  std::string worker_name;  // recorded on runs (LastRunBy)
+  std::string source;       // CloudEvents source of the notifications
   std::string dlq_topic = "conveyor.commands.dlq";
   std::string notifications_topic = "conveyor.notifications";
   // Called after a notification was written to the outbox (wakes the relay); may be empty.
@@ -52,8 +52,8 @@ struct BatchReport {
 class CommandProcessor {
  public:
   static Result<CommandProcessor> Create(ProcessorSettings settings, TaskStore& store,
-                                         const HandlerRegistry& handlers,
-                                         EventPublisher& publisher, const Clock& clock);
+                                         const HandlerRegistry& handlers, EventPublisher& publisher,
+                                         const Clock& clock);
 
   Result<BatchReport> Process(const std::vector<ConsumedMessage>& batch);
 

@@ -50,8 +50,8 @@ Status ConsumerLoop::Run(const std::atomic<bool>& stop) {
         consumer_.Close();
         return std::unexpected(report.error());
       }
-      log->warn("batch of {} not processed, retrying in {} ms: {}", batch->size(),
-                backoff.count(), report.error().Describe());
+      log->warn("batch of {} not processed, retrying in {} ms: {}", batch->size(), backoff.count(),
+                report.error().Describe());
       PauseUnlessStopped(stop, backoff);
       if (stop) {
         consumer_.Close();  // uncommitted: the next owner gets the batch again

@@ -21,8 +21,7 @@ struct ConsumerLoopSettings {
 
 class ConsumerLoop {
  public:
-  ConsumerLoop(ConsumerLoopSettings settings, KafkaConsumer& consumer,
-               CommandProcessor& processor)
+  ConsumerLoop(ConsumerLoopSettings settings, KafkaConsumer& consumer, CommandProcessor& processor)
       : settings_(settings), consumer_(consumer), processor_(processor) {}
 
   // OK after a requested stop; an error when the consumer failed fatally.

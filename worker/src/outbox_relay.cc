@@ -9,7 +9,9 @@ OutboxRelay::OutboxRelay(OutboxRelaySettings settings, PgPool& pool, KafkaProduc
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
-void OutboxRelay::Start() { thread_ = std::thread([this] { Loop(); }); }
+void OutboxRelay::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void OutboxRelay::Stop() {
   {
@@ -119,8 +121,7 @@ Result<std::size_t> OutboxRelay::RelayOnce() {
       tx.exec_params("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", ids);
     }
     tx.commit();
-    if (!error.empty())
-      return Fail(ErrorCode::kUnavailable, "relaying notifications: " + error);
+    if (!error.empty()) return Fail(ErrorCode::kUnavailable, "relaying notifications: " + error);
     return sent.size();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "relaying the outbox"));

@@ -24,8 +24,8 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
                  $12::timestamptz, $13, $12::timestamptz, $13, $14)
          ON CONFLICT (id) DO NOTHING RETURNING 1)",
       t.id.ToString(), t.number, t.task_type_id.ToString(),
-      t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt,
-      t.enabled, std::string(FrequencyName(t.frequency)), OptionalTimeParam(t.start_date),
+      t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt, t.enabled,
+      std::string(FrequencyName(t.frequency)), OptionalTimeParam(t.start_date),
       OptionalTimeParam(t.finish_date), t.parameters, t.content_type,
       std::string(NotificationName(t.notification)), TimeParam(t.created_at), t.created_by,
       c.event.id.ToString());
@@ -51,31 +51,38 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
     pqxx::work tx(**lease);
     for (const auto& c : commands) {
       // A savepoint per command, so that one that cannot be applied leaves the rest intact.
-      pqxx::subtransaction sub(tx, "apply");
-      auto fresh = sub.exec_params(
-          R"(INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
+      // Written out rather than pqxx::subtransaction: libpqxx 6.4 opens a subtransaction's
+      // savepoint lazily on exec() but not on exec_params(), so its abort() rolled nothing back.
+      tx.exec("SAVEPOINT apply");
+      std::string reason;
+      bool fresh = true;
+      try {
+        fresh = !tx.exec_params(
+                       R"(INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
                                 kafka_topic, kafka_partition, kafka_offset)
              VALUES ($1, $2, $3, $4, $5::timestamptz, $6::jsonb, $7, $8, $9)
              ON CONFLICT (event_id) DO NOTHING RETURNING 1)",
-          c.event.id.ToString(), c.event.type, c.event.subject, c.event.source,
-          TimeParam(c.event.time), c.event.Serialize(), c.topic, c.partition, c.offset);
-      if (fresh.empty()) {
-        sub.commit();
-        results.push_back({ApplyOutcome::kDuplicate, {}});
-        continue;
+                       c.event.id.ToString(), c.event.type, c.event.subject, c.event.source,
+                       TimeParam(c.event.time), c.event.Serialize(), c.topic, c.partition, c.offset)
+                     .empty();
+        if (fresh) {
+          if (c.event.type == kTaskCreateCommand)
+            reason = ApplyCreate(tx, c);
+          else
+            reason = "no command type " + c.event.type;
+        }
+      } catch (const pqxx::data_exception& e) {
+        reason = std::string("the database refused it: ") + e.what();
+      } catch (const pqxx::integrity_constraint_violation& e) {
+        reason = std::string("the database refused it: ") + e.what();
       }
-      std::string reason;
-      if (c.event.type == kTaskCreateCommand)
-        reason = ApplyCreate(sub, c);
-      else
-        reason = "no command type " + c.event.type;
       if (!reason.empty()) {
-        sub.abort();
+        tx.exec("ROLLBACK TO SAVEPOINT apply");
         results.push_back({ApplyOutcome::kRejected, std::move(reason)});
         continue;
       }
-      sub.commit();
-      results.push_back({ApplyOutcome::kApplied, {}});
+      tx.exec("RELEASE SAVEPOINT apply");
+      results.push_back({fresh ? ApplyOutcome::kApplied : ApplyOutcome::kDuplicate, {}});
     }
     tx.commit();
   } catch (const std::exception& e) {
@@ -91,15 +98,15 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPendingRuns(const std::vector<U
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(
-        "SELECT " + TaskColumns("t") + R"(, r.id, r.state, r.start_count, ty.handler
+    auto rows =
+        tx.exec_params("SELECT " + TaskColumns("t") + R"(, r.id, r.state, r.start_count, ty.handler
            FROM runs r
            JOIN tasks t ON t.id = r.task_id
            JOIN task_types ty ON ty.id = t.task_type_id
           WHERE r.id = ANY($1::uuid[])
             AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
           ORDER BY r.queued_at)",
-        UuidArrayParam(run_ids));
+                       UuidArrayParam(run_ids));
     for (const auto& row : rows) {
       constexpr int c = kTaskColumnCount;
       PendingRun p;
@@ -117,8 +124,7 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPendingRuns(const std::vector<U
 }
 
 Result<std::optional<StartedRun>> PgTaskStore::StartRun(const PendingRun& run,
-                                                        const std::string& worker,
-                                                        Timestamp now) {
+                                                        const std::string& worker, Timestamp now) {
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {

@@ -73,8 +73,7 @@ class TaskStore {
   // Marks the run started by `worker` and counts the start. std::nullopt when the run is
   // already final (another worker finished it).
   virtual Result<std::optional<StartedRun>> StartRun(const PendingRun& run,
-                                                     const std::string& worker,
-                                                     Timestamp now) = 0;
+                                                     const std::string& worker, Timestamp now) = 0;
 
   // Records the outcome, the task's last run, and (when given) the notification in the
   // outbox, in one transaction. Records nothing when the run was started again elsewhere

@@ -3,9 +3,8 @@
 // the task id, so all events of a task share a partition.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "conveyor/clock.h"
 #include "conveyor/result.h"

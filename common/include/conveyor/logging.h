@@ -3,10 +3,10 @@
 // warn = degraded or retrying; info = lifecycle; debug = per message.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 namespace conveyor::logging {
 

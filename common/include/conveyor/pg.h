@@ -11,11 +11,10 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <pqxx/pqxx>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "conveyor/result.h"
 

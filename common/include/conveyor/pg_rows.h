@@ -2,10 +2,9 @@
 #pragma once
 
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "conveyor/clock.h"
 #include "conveyor/task.h"

@@ -2,11 +2,10 @@
 // environment-variable fallbacks) and waiting for a stop signal.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "conveyor/kafka.h"
 
@@ -28,8 +27,7 @@ inline void AddCommonOptions(CLI::App& app, CommonOptions& o) {
       ->capture_default_str();
   app.add_option("--kafka-property", o.kafka_properties,
                  "Any librdkafka property as key=value (repeatable); overrides defaults");
-  app.add_option("--kafka-properties", o.kafka_properties_env,
-                 "librdkafka properties as 'k=v;k=v'")
+  app.add_option("--kafka-properties", o.kafka_properties_env, "librdkafka properties as 'k=v;k=v'")
       ->envname("CONVEYOR_KAFKA_PROPERTIES");
   app.add_option("--pg-url", o.pg_url, "PostgreSQL connection URL (libpq)")
       ->envname("CONVEYOR_PG_URL")

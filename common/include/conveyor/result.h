@@ -14,13 +14,13 @@
 namespace conveyor {
 
 enum class ErrorCode {
-  kInvalidArgument,   // the caller sent something malformed; retrying the same is useless
-  kNotFound,          // the thing named does not exist (or is not the caller's)
-  kAlreadyExists,     // a create collided with an existing id
-  kFailedPrecondition,// the request is well formed but the current state forbids it
-  kTooLarge,          // a size or depth limit was crossed; the message names the limit
-  kUnavailable,       // a dependency (Kafka, PostgreSQL) did not answer in time; retry later
-  kInternal,          // a bug or an impossible state
+  kInvalidArgument,     // the caller sent something malformed; retrying the same is useless
+  kNotFound,            // the thing named does not exist (or is not the caller's)
+  kAlreadyExists,       // a create collided with an existing id
+  kFailedPrecondition,  // the request is well formed but the current state forbids it
+  kTooLarge,            // a size or depth limit was crossed; the message names the limit
+  kUnavailable,         // a dependency (Kafka, PostgreSQL) did not answer in time; retry later
+  kInternal,            // a bug or an impossible state
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

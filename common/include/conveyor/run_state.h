@@ -2,8 +2,8 @@
 //
 //   queued ──acquire──▶ acquired ──start──▶ started ──succeed──▶ succeeded
 //     ▲                    │                   │──fail──▶ failed
-//     │                    │                   │──fail (attempts left)──▶ retry_wait ──requeue──▶ queued
-//     └──── restart (owner died: start count goes up on the next start) ─┘
+//     │                    │                   │──fail (attempts left)──▶ retry_wait ──requeue──▶
+//     queued └──── restart (owner died: start count goes up on the next start) ─┘
 //   any non-final state ──cancel──▶ cancelled
 //
 // SuperOffice names: queued = New, acquired = Aquired (sic), started = Started,
