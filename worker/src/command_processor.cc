@@ -119,9 +119,15 @@ Result<bool> CommandProcessor::Execute(const PendingRun& run) {
     outcome.state = RunState::kFailed;
     outcome.result = "no handler '" + run.handler + "' on worker " + settings_.worker_name;
   } else {
-    auto result = handler->Run(HandlerContext{run.task, run.run_id, (*started)->start_count});
+    struct : ProgressReporter {
+      void Report(int, std::string) override {}
+    } progress;
+    CancellationToken cancel;
+    auto result = handler->Run(HandlerContext{run.task, run.run_id, (*started)->start_count, 1,
+                                              progress, cancel,
+                                              std::chrono::steady_clock::time_point::max()});
     outcome.state = result ? RunState::kSucceeded : RunState::kFailed;
-    outcome.result = result ? *result : result.error().Describe();
+    outcome.result = result ? result->result : result.error().message;
   }
   outcome.finished_at = clock_.Now();
   auto notification = Notification(**started, outcome);
