@@ -210,6 +210,52 @@ Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
 struct KafkaConsumer::Impl {
   HandlePtr rk;
   bool closed = false;
+  bool paused = false;
+  RebalanceListener* listener = nullptr;
+
+  static std::vector<TopicPartition> ToVector(const rd_kafka_topic_partition_list_t* list) {
+    std::vector<TopicPartition> out;
+    for (int i = 0; i < list->cnt; ++i)
+      out.push_back({list->elems[i].topic, list->elems[i].partition});
+    return out;
+  }
+
+  // librdkafka calls this from inside rd_kafka_consumer_poll / close on the caller's thread.
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    auto log = logging::Get("kafka");
+    bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+    auto parts = ToVector(partitions);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      rd_kafka_error_t* e = nullptr;
+      if (cooperative) {
+        e = rd_kafka_incremental_assign(rk, partitions);
+      } else if (auto r = rd_kafka_assign(rk, partitions); r != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log->error("assign: {}", rd_kafka_err2str(r));
+      }
+      if (e) {
+        log->error("incremental assign: {}", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+      }
+      // Partitions that arrive while the member is paused start paused.
+      if (self->paused) rd_kafka_pause_partitions(rk, partitions);
+      log->info("assigned {} partition(s)", parts.size());
+      if (self->listener) self->listener->OnAssigned(parts);
+      return;
+    }
+    bool lost = rd_kafka_assignment_lost(rk) != 0;
+    log->info("{} {} partition(s)", lost ? "lost" : "revoked", parts.size());
+    if (self->listener) self->listener->OnRevoked(parts, lost);
+    if (cooperative) {
+      if (auto* e = rd_kafka_incremental_unassign(rk, partitions)) {
+        log->error("incremental unassign: {}", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+      }
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
 
   ~Impl() {
     if (rk && !closed) rd_kafka_consumer_close(rk.get());
@@ -219,9 +265,11 @@ struct KafkaConsumer::Impl {
 KafkaConsumer::KafkaConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KafkaConsumer::~KafkaConsumer() = default;
 
-Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
-    const KafkaSettings& settings, const std::string& group_id, const std::string& client_id,
-    const std::vector<std::string>& topics) {
+Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaSettings& settings,
+                                                             const std::string& group_id,
+                                                             const std::string& client_id,
+                                                             const std::vector<std::string>& topics,
+                                                             RebalanceListener* listener) {
   auto conf = BaseConf(settings, client_id,
                        {
                            {"group.id", group_id},
@@ -231,11 +279,14 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
                            {"partition.assignment.strategy", "cooperative-sticky"},
                        });
   if (!conf) return std::unexpected(conf.error());
+  auto impl = std::make_unique<Impl>();
+  impl->listener = listener;
+  rd_kafka_conf_set_rebalance_cb(conf->get(), &Impl::OnRebalance);
+  rd_kafka_conf_set_opaque(conf->get(), impl.get());
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), err, sizeof err);
   if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("Kafka consumer: ") + err);
   conf->release();
-  auto impl = std::make_unique<Impl>();
   impl->rk.reset(rk);
   rd_kafka_poll_set_consumer(rk);
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
@@ -300,6 +351,35 @@ Status KafkaConsumer::Commit(const std::vector<PartitionOffset>& offsets) {
     return Fail(ErrorCode::kUnavailable, std::string("offset commit: ") + rd_kafka_err2str(err));
   return {};
 }
+
+namespace {
+
+Status PauseOrResume(rd_kafka_t* rk, bool pause) {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (auto e = rd_kafka_assignment(rk, &raw); e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kUnavailable, std::string("assignment: ") + rd_kafka_err2str(e));
+  PartitionListPtr list(raw);
+  auto e = pause ? rd_kafka_pause_partitions(rk, list.get())
+                 : rd_kafka_resume_partitions(rk, list.get());
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kUnavailable,
+                std::string(pause ? "pause: " : "resume: ") + rd_kafka_err2str(e));
+  return {};
+}
+
+}  // namespace
+
+Status KafkaConsumer::Pause() {
+  impl_->paused = true;
+  return PauseOrResume(impl_->rk.get(), true);
+}
+
+Status KafkaConsumer::Resume() {
+  impl_->paused = false;
+  return PauseOrResume(impl_->rk.get(), false);
+}
+
+bool KafkaConsumer::paused() const { return impl_->paused; }
 
 void KafkaConsumer::Close() {
   if (impl_->closed) return;

@@ -40,6 +40,33 @@ Task TaskFromRow(const pqxx::row& row, int first) {
 
 std::string TimeParam(Timestamp t) { return FormatRfc3339(t); }
 
+std::string TextArrayParam(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string IntArrayParam(const std::vector<long long>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
+
 std::string UuidArrayParam(const std::vector<Uuid>& ids) {
   std::string out = "{";
   for (std::size_t i = 0; i < ids.size(); ++i) {

@@ -109,25 +109,101 @@ TEST_F(PgTaskStoreTest, StartCountsEachStartAndFinishWritesOutcomeWithNotificati
   EXPECT_EQ((*pending)[0].task.parameters, "{}");
 
   auto now = *ParseDateTime("2026-11-22T10:00:01Z");
-  auto first = store_.StartRun((*pending)[0], "w1", now);
-  ASSERT_TRUE(first.has_value() && first->has_value());
-  auto second = store_.StartRun((*pending)[0], "w2", now);  // w1 died; w2 takes over
-  ASSERT_TRUE(second.has_value() && second->has_value());
-  EXPECT_EQ((*second)->start_count, 2);
+  auto stale = std::chrono::milliseconds(15000);
+  auto first = store_.StartRuns(*pending, "w1", now, stale);
+  ASSERT_TRUE(first.has_value()) << first.error().Describe();
+  ASSERT_TRUE((*first)[0].has_value());
+  // w1 heartbeats: w2 may not start the run while w1 is alive ...
+  auto blocked = store_.StartRuns(*pending, "w2", now + std::chrono::seconds(5), stale);
+  ASSERT_TRUE(blocked.has_value());
+  EXPECT_FALSE((*blocked)[0].has_value());
+  // ... w1 goes quiet; w2 takes over (it read the run as w1 left it: start count 1).
+  auto reread = store_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(reread.has_value() && reread->size() == 1u);
+  EXPECT_EQ((*reread)[0].worker, "w1");
+  auto second = store_.StartRuns(*reread, "w2", now + std::chrono::seconds(20), stale);
+  ASSERT_TRUE(second.has_value() && (*second)[0].has_value());
+  EXPECT_EQ((*second)[0]->start_count, 2);
 
-  RunOutcome outcome{RunState::kSucceeded, "ok", *ParseDateTime("2026-11-22T10:00:02Z")};
+  RunOutcome outcome{RunState::kSucceeded, "ok", *ParseDateTime("2026-11-22T10:00:22Z"),
+                     std::nullopt, "log"};
   OutgoingMessage note{"notifications", c.task.id.ToString(), "{}", {}};
   // The stale start (w1) must not record anything.
-  ASSERT_TRUE(store_.FinishRun(**first, outcome, note).has_value());
+  ASSERT_TRUE(store_.FinishRuns({{*(*first)[0], outcome, note}}).has_value());
   EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 0);
-  ASSERT_TRUE(store_.FinishRun(**second, outcome, note).has_value());
+  ASSERT_TRUE(store_.FinishRuns({{*(*second)[0], outcome, note}}).has_value());
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded' AND start_count = 2 AND "
-                  "worker = 'w2'"),
+                  "worker = 'w2' AND log = 'log' AND heartbeat_at IS NULL"),
             1);
   EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 1);
   auto after = store_.FindPendingRuns({c.event.id});
   ASSERT_TRUE(after.has_value());
   EXPECT_TRUE(after->empty());
+}
+
+TEST_F(PgTaskStoreTest, RetryWaitsThenStartsTheNextAttempt) {
+  auto c = Create();
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  auto pending = store_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(pending.has_value() && pending->size() == 1u);
+  auto now = *ParseDateTime("2026-11-22T10:00:01Z");
+  auto started = store_.StartRuns(*pending, "w1", now, std::chrono::seconds(15));
+  ASSERT_TRUE(started.has_value() && (*started)[0].has_value());
+  auto not_before = now + std::chrono::seconds(30);
+  ASSERT_TRUE(
+      store_.RetryRuns({{*(*started)[0], "attempt 1 of 3 failed: x", not_before, ""}}).has_value());
+  auto waiting = store_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(waiting.has_value() && waiting->size() == 1u);
+  EXPECT_EQ((*waiting)[0].state, RunState::kRetryWait);
+  EXPECT_EQ((*waiting)[0].attempt, 2);
+  ASSERT_TRUE((*waiting)[0].not_before.has_value());
+  EXPECT_EQ(*(*waiting)[0].not_before, not_before);
+  auto again = store_.StartRuns(*waiting, "w1", not_before, std::chrono::seconds(15));
+  ASSERT_TRUE(again.has_value() && (*again)[0].has_value());
+  EXPECT_EQ((*again)[0]->start_count, 2);
+}
+
+TEST_F(PgTaskStoreTest, CancelCommandMarksTheRunAndStopsItFromStarting) {
+  auto c = Create();
+  IncomingCommand cancel = c;
+  cancel.kind = CommandKind::kCancel;
+  cancel.event.id = Uuid::Random();
+  cancel.event.type = kTaskCancelCommand;
+  ASSERT_TRUE(store_.ApplyBatch({c, cancel}).has_value());
+  auto pending = store_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(pending.has_value() && pending->size() == 1u);
+  EXPECT_TRUE((*pending)[0].cancel_requested);
+  auto started = store_.StartRuns(*pending, "w1", c.event.time, std::chrono::seconds(15));
+  ASSERT_TRUE(started.has_value());
+  EXPECT_FALSE((*started)[0].has_value());
+}
+
+TEST_F(PgTaskStoreTest, HeartbeatRecordsProgressOnlyWhenGiven) {
+  auto c = Create();
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  auto pending = store_.FindPendingRuns({c.event.id});
+  auto now = *ParseDateTime("2026-11-22T10:00:01Z");
+  auto started = store_.StartRuns(*pending, "w1", now, std::chrono::seconds(15));
+  ASSERT_TRUE(started.has_value() && (*started)[0].has_value());
+  int sc = (*started)[0]->start_count;
+  ASSERT_TRUE(store_.Heartbeat({{c.event.id, sc, 40, "step 2 of 5"}}, now).has_value());
+  ASSERT_TRUE(store_.Heartbeat({{c.event.id, sc, std::nullopt, ""}}, now).has_value());
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE progress_percent = 40 AND "
+                  "progress_description = 'step 2 of 5'"),
+            1);
+}
+
+TEST_F(PgTaskStoreTest, ManyCommandsApplyInOneBatchWithDuplicatesInside) {
+  std::vector<IncomingCommand> batch;
+  for (int i = 0; i < 200; ++i) batch.push_back(Create());
+  batch.push_back(batch[7]);  // the same event twice in one batch
+  auto r = store_.ApplyBatch(batch);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[7].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r)[200].outcome, ApplyOutcome::kDuplicate);
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 200);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'queued'"), 200);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 200);
 }
 
 TEST_F(PgTaskStoreTest, TaskReaderShowsTheTaskWithItsLatestRun) {

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -34,62 +35,154 @@ class RecordingPublisher final : public EventPublisher {
 };
 
 // Keeps tasks, runs, the inbox and the outbox in maps, with the same rules as PgTaskStore.
+// Called from one thread (the engine's loop thread), like the real one in the worker.
 class FakeTaskStore final : public TaskStore {
  public:
   struct Run {
     Uuid task_id;
     RunState state = RunState::kQueued;
     int start_count = 0;
+    int attempt = 1;
+    std::string worker;
+    std::optional<Timestamp> heartbeat_at;
+    std::optional<Timestamp> not_before;
+    bool cancel_requested = false;
     std::string result;
+    int progress = 0;
   };
 
   Result<std::vector<ApplyResult>> ApplyBatch(const std::vector<IncomingCommand>& cs) override {
+    if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
     std::vector<ApplyResult> out;
     for (const auto& c : cs) {
+      if (c.kind == CommandKind::kCreate && !known_types.contains(c.task.task_type_id)) {
+        out.push_back({ApplyOutcome::kRejected, "task type is not registered"});
+        continue;
+      }
       if (!inbox.insert(c.event.id).second) {
         out.push_back({ApplyOutcome::kDuplicate, {}});
         continue;
       }
-      if (!known_types.contains(c.task.task_type_id)) {
-        inbox.erase(c.event.id);
-        out.push_back({ApplyOutcome::kRejected, "task type is not registered"});
-        continue;
+      if (c.kind == CommandKind::kCancel) {
+        for (auto& [id, r] : runs)
+          if (r.task_id == c.task.id && !IsFinal(r.state)) r.cancel_requested = true;
+      } else {
+        tasks[c.task.id] = c.task;
+        if (c.task.enabled) {
+          Run r;
+          r.task_id = c.task.id;
+          runs[c.event.id] = r;
+        }
       }
-      tasks[c.task.id] = c.task;
-      if (c.task.enabled) runs[c.event.id] = Run{c.task.id, RunState::kQueued, 0, {}};
       out.push_back({ApplyOutcome::kApplied, {}});
     }
     return out;
   }
   Result<std::vector<PendingRun>> FindPendingRuns(const std::vector<Uuid>& ids) override {
+    if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
     std::vector<PendingRun> out;
     for (const auto& id : ids) {
       auto it = runs.find(id);
       if (it == runs.end() || IsFinal(it->second.state)) continue;
-      out.push_back(PendingRun{id, tasks[it->second.task_id], "noop", it->second.state,
-                               it->second.start_count});
+      const Run& r = it->second;
+      PendingRun p;
+      p.run_id = id;
+      p.task = tasks[r.task_id];
+      p.handler =
+          handler_of.contains(p.task.task_type_id) ? handler_of[p.task.task_type_id] : "noop";
+      p.policy = policy;
+      p.state = r.state;
+      p.start_count = r.start_count;
+      p.attempt = r.attempt;
+      p.worker = r.worker;
+      p.heartbeat_at = r.heartbeat_at;
+      p.not_before = r.not_before;
+      p.cancel_requested = r.cancel_requested;
+      out.push_back(std::move(p));
     }
     return out;
   }
-  Result<std::optional<StartedRun>> StartRun(const PendingRun& p, const std::string&,
-                                             Timestamp now) override {
-    auto& r = runs.at(p.run_id);
-    if (IsFinal(r.state)) return std::optional<StartedRun>();
-    r.state = RunState::kStarted;
-    ++r.start_count;
-    return std::optional<StartedRun>(StartedRun{p, r.start_count, now});
+  Result<std::vector<PendingRun>> FindPendingRunsOfTasks(const std::vector<Uuid>& ids) override {
+    std::vector<Uuid> run_ids;
+    for (const auto& [id, r] : runs)
+      for (const auto& t : ids)
+        if (r.task_id == t) run_ids.push_back(id);
+    return FindPendingRuns(run_ids);
   }
-  Status FinishRun(const StartedRun& s, const RunOutcome& o,
-                   const std::optional<OutgoingMessage>& n) override {
-    auto& r = runs.at(s.run.run_id);
-    if (r.state != RunState::kStarted || r.start_count != s.start_count) return {};
-    r.state = o.state;
-    r.result = o.result;
-    if (n) outbox.push_back(*n);
+  Result<std::vector<std::optional<StartedRun>>> StartRuns(
+      const std::vector<PendingRun>& ps, const std::string& worker, Timestamp now,
+      std::chrono::milliseconds stale_after) override {
+    if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
+    std::vector<std::optional<StartedRun>> out;
+    for (const auto& p : ps) {
+      auto& r = runs.at(p.run_id);
+      bool owner_gone =
+          r.worker == worker || !r.heartbeat_at || *r.heartbeat_at < now - stale_after;
+      bool may = r.start_count == p.start_count && !r.cancel_requested &&
+                 (r.state == RunState::kQueued || r.state == RunState::kRetryWait ||
+                  (r.state == RunState::kStarted && owner_gone));
+      if (!may) {
+        out.emplace_back();
+        continue;
+      }
+      r.state = RunState::kStarted;
+      ++r.start_count;
+      r.worker = worker;
+      r.heartbeat_at = now;
+      r.not_before.reset();
+      ++starts;
+      out.push_back(StartedRun{p, r.start_count, now});
+    }
+    return out;
+  }
+  Status FinishRuns(const std::vector<FinishedRun>& fs) override {
+    if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
+    for (const auto& f : fs) {
+      auto& r = runs.at(f.run.run.run_id);
+      if (IsFinal(r.state) || r.start_count != f.run.start_count) continue;
+      r.state = f.outcome.state;
+      r.result = f.outcome.result;
+      r.heartbeat_at.reset();
+      if (f.notification) outbox.push_back(*f.notification);
+    }
+    return {};
+  }
+  Status RetryRuns(const std::vector<RetryingRun>& rs) override {
+    if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
+    for (const auto& x : rs) {
+      auto& r = runs.at(x.run.run.run_id);
+      if (r.state != RunState::kStarted || r.start_count != x.run.start_count) continue;
+      r.state = RunState::kRetryWait;
+      ++r.attempt;
+      r.result = x.error;
+      r.not_before = x.not_before;
+      r.heartbeat_at.reset();
+    }
+    return {};
+  }
+  Status Heartbeat(const std::vector<RunHeartbeat>& hs, Timestamp now) override {
+    if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
+    for (const auto& h : hs) {
+      auto& r = runs.at(h.run_id);
+      if (r.state != RunState::kStarted || r.start_count != h.start_count) continue;
+      r.heartbeat_at = now;
+      if (h.percent) r.progress = *h.percent;
+    }
+    return {};
+  }
+  Status ReleaseRuns(const std::vector<StartedRun>& rs) override {
+    for (const auto& x : rs) {
+      auto& r = runs.at(x.run.run_id);
+      if (r.state == RunState::kStarted && r.start_count == x.start_count) r.heartbeat_at.reset();
+    }
     return {};
   }
 
   std::set<Uuid> known_types;
+  std::map<Uuid, std::string> handler_of;  // task type → handler (default noop)
+  RunPolicy policy;
+  bool unavailable = false;
+  int starts = 0;
   std::set<Uuid> inbox;
   std::map<Uuid, Task> tasks;
   std::map<Uuid, Run> runs;

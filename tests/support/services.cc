@@ -129,16 +129,6 @@ std::vector<ConsumedMessage> TopicReader::ReadUntil(
   return seen_;
 }
 
-bool PollUntil(const std::function<bool()>& check, std::chrono::milliseconds deadline,
-               std::chrono::milliseconds interval) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (true) {
-    if (check()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(interval);
-  }
-}
-
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<std::string> extra_env,
                            const std::string& log_path)
     : log_path_(log_path) {

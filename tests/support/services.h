@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "conveyor/kafka.h"
+#include "support/wait.h"
 
 namespace conveyor::testing {
 
@@ -57,10 +58,6 @@ class TopicReader {
 // The offset that consumer group `group` committed for the partition; -1 when none.
 std::int64_t CommittedOffset(const std::string& group, const std::string& topic,
                              std::int32_t partition);
-
-// Calls `check` until it returns true or `deadline` passes; returns the last result.
-bool PollUntil(const std::function<bool()>& check, std::chrono::milliseconds deadline,
-               std::chrono::milliseconds interval = std::chrono::milliseconds(50));
 
 // A child process started from argv with extra environment; stopped with SIGTERM (then
 // SIGKILL after 10 s) when destroyed. Its stderr goes to `log_path`.

@@ -1,11 +1,18 @@
+// CommandProcessor and RunEngine together, as the consumer loop drives them, on in-memory
+// fakes: decoding, dead-lettering, applying, running, retrying, cancelling, notifying.
 #include "src/command_processor.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "conveyor/task_codec.h"
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
+#include "src/run_engine.h"
 #include "support/fakes.h"
+#include "support/wait.h"
 
 namespace conveyor {
 namespace {
@@ -17,11 +24,45 @@ class CommandProcessorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_.known_types.insert(NoopTaskTypeId());
-    auto p = CommandProcessor::Create({"worker-a", "/test", "dlq", "notifications", {}}, store_,
-                                      handlers_, publisher_, clock_);
+    auto p = CommandProcessor::Create({"dlq"}, store_, publisher_);
     ASSERT_TRUE(p.has_value()) << p.error().message;
     processor_.emplace(std::move(*p));
   }
+
+  RunEngine& Engine() {
+    if (!engine_) {
+      EngineSettings s;
+      s.worker_name = "worker-a";
+      s.source = "/test";
+      s.notifications_topic = "notifications";
+      s.concurrency = concurrency_;
+      s.handler_limits = limits_;
+      s.heartbeat_interval = std::chrono::milliseconds(20);
+      engine_.emplace(s, store_, handlers_, clock_);
+    }
+    return *engine_;
+  }
+
+  // What the consumer loop does with a batch: ingest it, hand its runs to the engine, then
+  // tick until the engine holds nothing (or the deadline passes).
+  Result<IngestReport> Process(const std::vector<ConsumedMessage>& batch,
+                               std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+    auto report = processor_->Ingest(batch);
+    if (!report) return report;
+    for (auto& [run, m] : report->runs)
+      Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
+    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
+    EXPECT_TRUE(testing::PollUntil(
+        [&] {
+          EXPECT_TRUE(Engine().Tick().has_value());
+          return Engine().Load() == 0;
+        },
+        deadline));
+    return report;
+  }
+
+  std::size_t concurrency_ = 4;
+  std::map<std::string, std::size_t> limits_;
 
   ConsumedMessage CreateCommand(TaskNotification notification, std::int64_t offset,
                                 Uuid type = NoopTaskTypeId()) {
@@ -43,6 +84,42 @@ class CommandProcessorTest : public ::testing::Test {
     return ConsumedMessage{"commands", 0, offset, e.subject, e.Serialize(), {}};
   }
 
+  ConsumedMessage CancelCommand(const std::string& task_id, std::int64_t offset) {
+    CloudEvent e;
+    e.id = Uuid::Random();
+    e.source = "/test";
+    e.type = kTaskCancelCommand;
+    e.subject = task_id;
+    e.time = clock_.Now();
+    e.data = {{"task_id", task_id}, {"requested_by", "test"}};
+    return ConsumedMessage{"commands", 0, offset, task_id, e.Serialize(), {}};
+  }
+
+  // Ingests a batch and hands its runs to the engine without waiting for them.
+  void Feed(const std::vector<ConsumedMessage>& batch) {
+    auto report = processor_->Ingest(batch);
+    ASSERT_TRUE(report.has_value()) << report.error().Describe();
+    for (auto& [run, m] : report->runs)
+      Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
+    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
+  }
+
+  bool TickUntil(const std::function<bool()>& done,
+                 std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+    return testing::PollUntil(
+        [&] {
+          EXPECT_TRUE(Engine().Tick().has_value());
+          return done();
+        },
+        deadline);
+  }
+
+  FakeTaskStore::Run& RunOf(const ConsumedMessage& m) {
+    for (auto& [id, r] : store_.runs)
+      if (r.task_id.ToString() == m.key) return r;
+    throw std::runtime_error("no run for " + m.key);
+  }
+
   std::string Header(const OutgoingMessage& m, const std::string& name) {
     for (const auto& [k, v] : m.headers)
       if (k == name) return v;
@@ -54,14 +131,15 @@ class CommandProcessorTest : public ::testing::Test {
   HandlerRegistry handlers_ = HandlerRegistry::WithBuiltins();
   RecordingPublisher publisher_;
   std::optional<CommandProcessor> processor_;
+  std::optional<RunEngine> engine_;
 };
 
 TEST_F(CommandProcessorTest, CreateRunsTheTaskOnceAndWritesTheSucceededNotification) {
   auto m = CreateCommand(TaskNotification::kSuccess, 0);
-  auto report = processor_->Process({m});
+  auto report = Process({m});
   ASSERT_TRUE(report.has_value()) << report.error().Describe();
   EXPECT_EQ(report->applied, 1u);
-  EXPECT_EQ(report->runs_finished, 1u);
+  EXPECT_EQ(Engine().counters().succeeded, 1u);
   ASSERT_EQ(store_.runs.size(), 1u);
   const auto& run = store_.runs.begin()->second;
   EXPECT_EQ(run.state, RunState::kSucceeded);
@@ -76,23 +154,24 @@ TEST_F(CommandProcessorTest, CreateRunsTheTaskOnceAndWritesTheSucceededNotificat
 }
 
 TEST_F(CommandProcessorTest, NotificationNoneWritesNoNotification) {
-  ASSERT_TRUE(processor_->Process({CreateCommand(TaskNotification::kNone, 0)}).has_value());
+  ASSERT_TRUE(Process({CreateCommand(TaskNotification::kNone, 0)}).has_value());
   EXPECT_EQ(store_.runs.begin()->second.state, RunState::kSucceeded);
   EXPECT_TRUE(store_.outbox.empty());
 }
 
 TEST_F(CommandProcessorTest, FailureOnlyPolicyIgnoresSuccess) {
-  ASSERT_TRUE(processor_->Process({CreateCommand(TaskNotification::kFailure, 0)}).has_value());
+  ASSERT_TRUE(Process({CreateCommand(TaskNotification::kFailure, 0)}).has_value());
   EXPECT_TRUE(store_.outbox.empty());
 }
 
 TEST_F(CommandProcessorTest, RedeliveredEventChangesNothing) {
   auto m = CreateCommand(TaskNotification::kCompletion, 0);
-  ASSERT_TRUE(processor_->Process({m}).has_value());
-  auto again = processor_->Process({m});
+  ASSERT_TRUE(Process({m}).has_value());
+  auto again = Process({m});
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->duplicates, 1u);
-  EXPECT_EQ(again->runs_finished, 0u);
+  EXPECT_TRUE(again->runs.empty());
+  EXPECT_EQ(Engine().counters().started, 1u);
   EXPECT_EQ(store_.tasks.size(), 1u);
   ASSERT_EQ(store_.runs.size(), 1u);
   EXPECT_EQ(store_.runs.begin()->second.start_count, 1);
@@ -108,11 +187,13 @@ TEST_F(CommandProcessorTest, RunCutOffByACrashIsStartedAgainOnRedelivery) {
   auto& run = store_.runs.at(command->event.id);
   run.state = RunState::kStarted;
   run.start_count = 1;
+  run.worker = "worker-dead";
+  run.heartbeat_at = clock_.Now() - std::chrono::minutes(5);
 
-  auto report = processor_->Process({m});
+  auto report = Process({m});
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->duplicates, 1u);
-  EXPECT_EQ(report->runs_finished, 1u);
+  EXPECT_EQ(Engine().counters().succeeded, 1u);
   EXPECT_EQ(run.state, RunState::kSucceeded);
   EXPECT_EQ(run.start_count, 2);
   EXPECT_EQ(store_.outbox.size(), 1u);
@@ -128,7 +209,7 @@ TEST_F(CommandProcessorTest, PoisonMessagesGoToTheDeadLetterTopicAndTheBatchMove
       CreateCommand(TaskNotification::kNone, 2, /*type=*/Uuid::Random()),
       good,
   };
-  auto report = processor_->Process(batch);
+  auto report = Process(batch);
   ASSERT_TRUE(report.has_value()) << report.error().Describe();
   EXPECT_EQ(report->dead_lettered, 3u);
   EXPECT_EQ(report->applied, 1u);
@@ -148,9 +229,204 @@ TEST_F(CommandProcessorTest, PoisonMessagesGoToTheDeadLetterTopicAndTheBatchMove
 
 TEST_F(CommandProcessorTest, DeadLetterTopicUnreachableFailsTheBatchSoNothingIsCommitted) {
   publisher_.fail_next = true;
-  auto report = processor_->Process({{"commands", 0, 0, "k", "garbage", {}}});
+  auto report = Process({{"commands", 0, 0, "k", "garbage", {}}});
   ASSERT_FALSE(report.has_value());
   EXPECT_TRUE(report.error().retryable());
+}
+
+// A handler that fails a given number of times (retryable or not), then succeeds, and
+// remembers when it was called.
+class FlakyHandler final : public Handler {
+ public:
+  FlakyHandler(int failures, bool retryable) : failures_(failures), retryable_(retryable) {}
+  HandlerResult Run(const HandlerContext& c) override {
+    std::lock_guard lock(mu_);
+    calls.push_back({std::chrono::steady_clock::now(), c.attempt});
+    if (static_cast<int>(calls.size()) <= failures_)
+      return std::unexpected(
+          HandlerFailure{"boom " + std::to_string(calls.size()), retryable_, {}});
+    return HandlerOutput{"fine", {}, {}};
+  }
+  std::mutex mu_;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, int>> calls;
+
+ private:
+  int failures_;
+  bool retryable_;
+};
+
+// Blocks until released (or cancelled), counting how many run at once.
+class GateHandler final : public Handler {
+ public:
+  HandlerResult Run(const HandlerContext& c) override {
+    int now = ++running;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+    while (!open && !c.cancel.WaitFor(std::chrono::milliseconds(5))) {
+    }
+    --running;
+    if (c.cancel.cancelled()) return std::unexpected(HandlerFailure{"cancelled", false, {}});
+    return HandlerOutput{"passed", {}, {}};
+  }
+  std::atomic<int> running{0}, peak{0};
+  std::atomic<bool> open{false};
+};
+
+class RunEngineTest : public CommandProcessorTest {
+ protected:
+  void Use(const std::string& handler, std::shared_ptr<Handler> h) {
+    Uuid type = Uuid::Random();
+    store_.known_types.insert(type);
+    store_.handler_of[type] = handler;
+    handlers_.Register(handler, std::move(h));
+    type_ = type;
+  }
+  Uuid type_;
+};
+
+TEST_F(RunEngineTest, FailingHandlerIsRetriedWithBackoffAndEndsFailedAfterItsLastAttemptNotified) {
+  auto flaky = std::make_shared<FlakyHandler>(100, /*retryable=*/true);
+  Use("flaky", flaky);
+  store_.policy.max_attempts = 3;
+  store_.policy.retry_backoff = std::chrono::milliseconds(40);
+  auto m = CreateCommand(TaskNotification::kFailure, 0, type_);
+  ASSERT_TRUE(Process({m}).has_value());
+  ASSERT_EQ(flaky->calls.size(), 3u);
+  EXPECT_EQ(flaky->calls[0].second, 1);
+  EXPECT_EQ(flaky->calls[2].second, 3);
+  // Equal jitter: at least half the exponential backoff (40 ms, then 80 ms) between attempts.
+  EXPECT_GE(flaky->calls[1].first - flaky->calls[0].first, std::chrono::milliseconds(20));
+  EXPECT_GE(flaky->calls[2].first - flaky->calls[1].first, std::chrono::milliseconds(40));
+  auto& run = RunOf(m);
+  EXPECT_EQ(run.state, RunState::kFailed);
+  EXPECT_EQ(run.attempt, 3);
+  EXPECT_NE(run.result.find("failed after 3 attempts: boom 3"), std::string::npos) << run.result;
+  ASSERT_EQ(store_.outbox.size(), 1u);
+  EXPECT_EQ(CloudEvent::Parse(store_.outbox[0].value)->type, kRunFailedEvent);
+  EXPECT_EQ(Engine().counters().retried, 2u);
+}
+
+TEST_F(RunEngineTest, RetryThatSucceedsEndsSucceeded) {
+  auto flaky = std::make_shared<FlakyHandler>(1, /*retryable=*/true);
+  Use("flaky", flaky);
+  store_.policy.max_attempts = 5;
+  store_.policy.retry_backoff = std::chrono::milliseconds(1);
+  auto m = CreateCommand(TaskNotification::kCompletion, 0, type_);
+  ASSERT_TRUE(Process({m}).has_value());
+  EXPECT_EQ(flaky->calls.size(), 2u);
+  EXPECT_EQ(RunOf(m).state, RunState::kSucceeded);
+  ASSERT_EQ(store_.outbox.size(), 1u);
+  EXPECT_EQ(CloudEvent::Parse(store_.outbox[0].value)->type, kRunSucceededEvent);
+}
+
+TEST_F(RunEngineTest, FailureARetryCannotHelpIsNotRetried) {
+  auto flaky = std::make_shared<FlakyHandler>(100, /*retryable=*/false);
+  Use("flaky", flaky);
+  store_.policy.max_attempts = 5;
+  auto m = CreateCommand(TaskNotification::kNone, 0, type_);
+  ASSERT_TRUE(Process({m}).has_value());
+  EXPECT_EQ(flaky->calls.size(), 1u);
+  EXPECT_EQ(RunOf(m).state, RunState::kFailed);
+  EXPECT_EQ(RunOf(m).result, "boom 1");
+}
+
+TEST_F(RunEngineTest, TimeoutCancelsTheHandlerAndFailsTheRunSayingSo) {
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  store_.policy.timeout = std::chrono::seconds(1);
+  auto m = CreateCommand(TaskNotification::kNone, 0, type_);
+  ASSERT_TRUE(Process({m}).has_value());
+  EXPECT_EQ(RunOf(m).state, RunState::kFailed);
+  EXPECT_EQ(RunOf(m).result, "timed out after 1 s");
+}
+
+TEST_F(RunEngineTest, CancelStopsTheRunningHandlerAndEndsTheRunCancelledNotified) {
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  auto m = CreateCommand(TaskNotification::kFailure, 0, type_);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  Feed({CancelCommand(m.key, 1)});
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(RunOf(m).state, RunState::kCancelled);
+  ASSERT_EQ(store_.outbox.size(), 1u);
+  EXPECT_EQ(CloudEvent::Parse(store_.outbox[0].value)->type, kRunCancelledEvent);
+}
+
+TEST_F(RunEngineTest, CancelOfAWaitingRunEndsItCancelledWithoutRunningIt) {
+  concurrency_ = 1;
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  auto first = CreateCommand(TaskNotification::kNone, 0, type_);
+  auto second = CreateCommand(TaskNotification::kNone, 1, type_);
+  Feed({first, second});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  Feed({CancelCommand(second.key, 2)});
+  ASSERT_TRUE(TickUntil([&] { return RunOf(second).state == RunState::kCancelled; }));
+  gate->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(RunOf(first).state, RunState::kSucceeded);
+  EXPECT_EQ(RunOf(second).start_count, 0);
+  EXPECT_EQ(store_.starts, 1);
+}
+
+TEST_F(RunEngineTest, HandlerLimitKeepsRunsOfThatHandlerWithinIt) {
+  concurrency_ = 4;
+  limits_ = {{"gate", 1}};
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  Feed({CreateCommand(TaskNotification::kNone, 0, type_),
+        CreateCommand(TaskNotification::kNone, 1, type_),
+        CreateCommand(TaskNotification::kNone, 2, type_)});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  gate->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(gate->peak, 1);
+  EXPECT_EQ(Engine().counters().succeeded, 3u);
+}
+
+TEST_F(RunEngineTest, RunOfALiveOwnerIsWaitedForAndTakenOverOnlyWhenItGoesQuiet) {
+  auto m = CreateCommand(TaskNotification::kNone, 0);
+  auto command = processor_->Decode(m);
+  ASSERT_TRUE(command.has_value());
+  ASSERT_TRUE(store_.ApplyBatch({*command}).has_value());
+  auto& run = RunOf(m);
+  run.state = RunState::kStarted;  // worker-b runs it and heartbeats
+  run.start_count = 1;
+  run.worker = "worker-b";
+  run.heartbeat_at = clock_.Now();
+  Feed({m});
+  // Several rounds of looking: worker-b is alive, so nothing starts.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(Engine().Tick().has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(store_.starts, 0);
+  EXPECT_EQ(Engine().Load(), 1u);
+  clock_.Advance(std::chrono::minutes(1));  // worker-b went quiet
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(run.state, RunState::kSucceeded);
+  EXPECT_EQ(run.start_count, 2);
+  EXPECT_EQ(run.worker, "worker-a");
+}
+
+TEST_F(RunEngineTest, OutcomesAreKeptWhileTheDatabaseIsAwayAndRecordedWhenItReturns) {
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  auto m = CreateCommand(TaskNotification::kSuccess, 0, type_);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  store_.unavailable = true;
+  gate->open = true;
+  ASSERT_TRUE(
+      testing::PollUntil([&] { return Engine().HasCompletions(); }, std::chrono::seconds(5)));
+  EXPECT_FALSE(Engine().Tick().has_value());
+  EXPECT_EQ(RunOf(m).state, RunState::kStarted);
+  store_.unavailable = false;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(RunOf(m).state, RunState::kSucceeded);
+  EXPECT_EQ(store_.outbox.size(), 1u);
 }
 
 }  // namespace

@@ -1,23 +1,12 @@
 #include "consumer_loop.h"
 
-#include <map>
+#include <set>
 #include <thread>
 
 #include "conveyor/logging.h"
 
 namespace conveyor {
 namespace {
-
-std::vector<PartitionOffset> NextOffsets(const std::vector<ConsumedMessage>& batch) {
-  std::map<std::pair<std::string, std::int32_t>, std::int64_t> next;
-  for (const auto& m : batch) {
-    auto& n = next[{m.topic, m.partition}];
-    n = std::max(n, m.offset + 1);
-  }
-  std::vector<PartitionOffset> out;
-  for (const auto& [tp, offset] : next) out.push_back({tp.first, tp.second, offset});
-  return out;
-}
 
 // Waits up to `d`, waking early when `stop` is set. Backoff between retries, not a sync.
 void PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
@@ -28,44 +17,130 @@ void PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds
 
 }  // namespace
 
-Status ConsumerLoop::Run(const std::atomic<bool>& stop) {
-  auto log = logging::Get("worker");
-  while (!stop) {
-    auto batch = consumer_.Poll(settings_.batch_size, settings_.poll_timeout);
-    if (!batch) return std::unexpected(batch.error());
-    if (batch->empty()) continue;
+ConsumerLoop::ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor,
+                           RunEngine& engine, std::size_t concurrency)
+    : settings_(settings), processor_(processor), engine_(engine) {
+  if (settings_.max_held == 0) settings_.max_held = 4 * std::max<std::size_t>(1, concurrency);
+}
 
-    std::chrono::milliseconds backoff(100);
-    while (true) {
-      auto report = processor_.Process(*batch);
-      if (report) {
-        log->debug("batch of {}: {} applied, {} seen before, {} dead-lettered, {} runs finished",
-                   batch->size(), report->applied, report->duplicates, report->dead_lettered,
-                   report->runs_finished);
+void ConsumerLoop::FlushDone() {
+  for (const auto& o : engine_.TakeDone()) tracker_.Done({o.topic, o.partition}, o.offset);
+}
+
+void ConsumerLoop::Commit(std::vector<PartitionOffset> offsets) {
+  if (offsets.empty() || !consumer_) return;
+  if (auto s = consumer_->Commit(offsets); !s)
+    // The events are recorded; committing later (or a redelivery) is harmless.
+    logging::Get("worker")->warn("{}", s.error().Describe());
+}
+
+Result<bool> ConsumerLoop::IngestWithRetry(const std::vector<ConsumedMessage>& batch,
+                                           const std::atomic<bool>& stop) {
+  auto log = logging::Get("worker");
+  std::chrono::milliseconds backoff(100);
+  while (true) {
+    auto report = processor_.Ingest(batch);
+    if (report) {
+      for (auto& [run, m] : report->runs)
+        engine_.Admit(std::move(run), RunOrigin{m->topic, m->partition, m->offset});
+      for (const auto& task : report->cancelled_tasks) engine_.Cancel(task);
+      for (const auto* m : report->done) tracker_.Done({m->topic, m->partition}, m->offset);
+      log->debug("batch of {}: {} applied, {} seen before, {} dead-lettered, {} runs to do",
+                 batch.size(), report->applied, report->duplicates, report->dead_lettered,
+                 report->runs.size());
+      return true;
+    }
+    if (!report.error().retryable()) return std::unexpected(report.error());
+    log->warn("batch of {} not applied, retrying in {} ms: {}", batch.size(), backoff.count(),
+              report.error().Describe());
+    // Keep the member alive and the running runs recorded while the database is away.
+    if (auto s = engine_.Tick(); !s) log->debug("{}", s.error().Describe());
+    PauseUnlessStopped(stop, backoff);
+    if (stop) return false;  // stopping: nothing of the batch is committed
+    backoff = std::min(backoff * 2, settings_.max_backoff);
+  }
+}
+
+Result<LoopReport> ConsumerLoop::Run(KafkaConsumer& consumer, const std::atomic<bool>& stop) {
+  consumer_ = &consumer;
+  auto log = logging::Get("worker");
+  auto last_commit = std::chrono::steady_clock::now();
+  Status failure;
+  while (!stop) {
+    // Backpressure: the engine holds at most max_held runs; beyond that the partitions wait.
+    std::size_t held = engine_.Load();
+    if (!consumer.paused() && held >= settings_.max_held) {
+      if (auto s = consumer.Pause(); s) {
+        ++report_.pauses;
+        log->info("paused: {} runs held (limit {})", held, settings_.max_held);
+      }
+    } else if (consumer.paused() && held < settings_.max_held / 2 + 1) {
+      if (auto s = consumer.Resume(); s) log->info("resumed: {} runs held", held);
+    }
+    std::size_t room =
+        consumer.paused() ? 1 : settings_.max_held - std::min(held, settings_.max_held);
+    auto timeout = engine_.HasCompletions() ? std::chrono::milliseconds(0)
+                   : engine_.Running() > 0  ? std::chrono::milliseconds(20)
+                                            : settings_.poll_timeout;
+    auto batch = consumer.Poll(std::clamp<std::size_t>(room, 1, settings_.batch_size), timeout);
+    if (!batch) {
+      failure = std::unexpected(batch.error());
+      break;
+    }
+    if (!batch->empty()) {
+      for (const auto& m : *batch) tracker_.Track({m.topic, m.partition}, m.offset);
+      auto ingested = IngestWithRetry(*batch, stop);
+      if (!ingested) {
+        failure = std::unexpected(ingested.error());
         break;
       }
-      if (!report.error().retryable()) {
-        // A defect, not a passing fault: stop rather than commit past unprocessed events.
-        log->error("batch failed: {}", report.error().Describe());
-        consumer_.Close();
-        return std::unexpected(report.error());
-      }
-      log->warn("batch of {} not processed, retrying in {} ms: {}", batch->size(), backoff.count(),
-                report.error().Describe());
-      PauseUnlessStopped(stop, backoff);
-      if (stop) {
-        consumer_.Close();  // uncommitted: the next owner gets the batch again
-        return {};
-      }
-      backoff = std::min(backoff * 2, settings_.max_backoff);
+      if (!*ingested) break;
     }
-
-    if (auto committed = consumer_.Commit(NextOffsets(*batch)); !committed)
-      // The events are recorded; a redelivery after a failed commit is a no-op.
-      log->warn("{}", committed.error().Describe());
+    if (auto s = engine_.Tick(); !s) log->warn("{}", s.error().Describe());
+    FlushDone();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_commit >= settings_.commit_interval) {
+      Commit(tracker_.TakeCommittable());
+      last_commit = now;
+    }
   }
-  consumer_.Close();
-  return {};
+
+  // Drain: no more events; running runs get the shutdown grace, then are cancelled and
+  // released for the next owner.
+  std::size_t running = engine_.Running();
+  if (running > 0)
+    log->info("draining: {} run(s) running, {} ms to finish", running,
+              settings_.shutdown_grace.count());
+  auto before = engine_.counters().released;
+  engine_.Relinquish([](const RunOrigin&) { return true; }, settings_.shutdown_grace,
+                     settings_.cancel_limit);
+  report_.drained_cleanly = engine_.counters().released == before && engine_.Running() == 0;
+  FlushDone();
+  Commit(tracker_.TakeCommittable());
+  consumer.Close();
+  consumer_ = nullptr;
+  if (!failure) return std::unexpected(failure.error());
+  return report_;
+}
+
+void ConsumerLoop::OnAssigned(const std::vector<TopicPartition>& partitions) {
+  logging::Get("worker")->debug("assigned {} partition(s)", partitions.size());
+}
+
+void ConsumerLoop::OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) {
+  auto log = logging::Get("worker");
+  std::set<std::pair<std::string, std::int32_t>> gone;
+  for (const auto& p : partitions) gone.insert({p.topic, p.partition});
+  engine_.Relinquish(
+      [&](const RunOrigin& o) {
+        return gone.contains({o.topic, o.partition});
+      },
+      lost ? std::chrono::milliseconds(0) : settings_.revoke_grace, settings_.cancel_limit);
+  FlushDone();
+  std::vector<OffsetTracker::Partition> ps(gone.begin(), gone.end());
+  if (!lost) Commit(tracker_.Committable(ps));
+  for (const auto& p : ps) tracker_.Forget(p);
+  log->info("{} {} partition(s): work handed over", lost ? "lost" : "gave up", ps.size());
 }
 
 }  // namespace conveyor

@@ -1,8 +1,14 @@
-// ConsumerLoop drives one consumer-group member: poll a batch, hand it to the
-// CommandProcessor, commit the batch's offsets. A batch that failed for a retryable reason
-// (PostgreSQL or Kafka away) is processed again after a backoff, never skipped; offsets are
-// committed only after the whole batch is applied and run. Run blocks until `stop` is set
-// (checked between batches and during backoff) or a fatal error, then leaves the group.
+// ConsumerLoop drives one consumer-group member. It polls, ingests each batch (apply to
+// PostgreSQL, dead-letter what cannot be applied), hands the runs to the RunEngine, and
+// commits per partition up to the oldest event whose run is not final yet. It never blocks on
+// a run: when the engine holds as many runs as it may (`max_held`), it pauses its partitions
+// and keeps polling, so the member stays in the group however long a task takes; it resumes
+// them when the engine has room again.
+//
+// On a revoke (rebalance) it stops taking events of those partitions, gives their running
+// runs a grace period, cancels the rest as a shutdown (the next owner starts them again),
+// commits and lets the partitions go. Run returns when `stop` is set, after the same drain
+// for every partition, or on a fatal consumer error.
 #pragma once
 
 #include <atomic>
@@ -10,27 +16,51 @@
 
 #include "command_processor.h"
 #include "conveyor/kafka.h"
+#include "offset_tracker.h"
+#include "run_engine.h"
 
 namespace conveyor {
 
 struct ConsumerLoopSettings {
   std::size_t batch_size = 500;
-  std::chrono::milliseconds poll_timeout{200};
+  std::size_t max_held = 0;  // most runs held by the engine before pausing; 0: 4 × concurrency
+  std::chrono::milliseconds poll_timeout{100};
   std::chrono::milliseconds max_backoff{5000};
+  std::chrono::milliseconds commit_interval{200};
+  std::chrono::milliseconds revoke_grace{10000};    // running runs of a lost partition
+  std::chrono::milliseconds shutdown_grace{20000};  // running runs at SIGTERM
+  std::chrono::milliseconds cancel_limit{30000};    // after the grace, for handlers to stop
 };
 
-class ConsumerLoop {
- public:
-  ConsumerLoop(ConsumerLoopSettings settings, KafkaConsumer& consumer, CommandProcessor& processor)
-      : settings_(settings), consumer_(consumer), processor_(processor) {}
+struct LoopReport {
+  bool drained_cleanly = true;  // no run had to be cancelled at shutdown
+  std::size_t pauses = 0;
+};
 
-  // OK after a requested stop; an error when the consumer failed fatally.
-  Status Run(const std::atomic<bool>& stop);
+class ConsumerLoop final : public RebalanceListener {
+ public:
+  ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor, RunEngine& engine,
+               std::size_t concurrency);
+
+  // Until `stop` is set (then drains) or the consumer fails fatally.
+  Result<LoopReport> Run(KafkaConsumer& consumer, const std::atomic<bool>& stop);
+
+  void OnAssigned(const std::vector<TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) override;
 
  private:
+  // true when applied; false when `stop` was set while the database was away.
+  Result<bool> IngestWithRetry(const std::vector<ConsumedMessage>& batch,
+                               const std::atomic<bool>& stop);
+  void Commit(std::vector<PartitionOffset> offsets);
+  void FlushDone();
+
   ConsumerLoopSettings settings_;
-  KafkaConsumer& consumer_;
   CommandProcessor& processor_;
+  RunEngine& engine_;
+  KafkaConsumer* consumer_ = nullptr;
+  OffsetTracker tracker_;
+  LoopReport report_;
 };
 
 }  // namespace conveyor

@@ -1,5 +1,8 @@
 #include "pg_task_store.h"
 
+#include <map>
+#include <set>
+
 #include "conveyor/pg_rows.h"
 
 namespace conveyor {
@@ -40,81 +43,267 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   return {};
 }
 
-}  // namespace
+std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  tx.exec_params(
+      R"(UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $2::timestamptz)
+          WHERE task_id = $1 AND state NOT IN ('succeeded', 'failed', 'cancelled'))",
+      c.task.id.ToString(), TimeParam(c.event.time));
+  return {};
+}
 
-Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
-    const std::vector<IncomingCommand>& commands) {
-  auto lease = pool_.Acquire();
-  if (!lease) return std::unexpected(lease.error());
-  std::vector<ApplyResult> results;
-  try {
-    pqxx::work tx(**lease);
-    for (const auto& c : commands) {
-      // A savepoint per command, so that one that cannot be applied leaves the rest intact.
-      // Written out rather than pqxx::subtransaction: libpqxx 6.4 opens a subtransaction's
-      // savepoint lazily on exec() but not on exec_params(), so its abort() rolled nothing back.
-      tx.exec("SAVEPOINT apply");
-      std::string reason;
-      bool fresh = true;
-      try {
-        fresh = !tx.exec_params(
-                       R"(INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
-                                kafka_topic, kafka_partition, kafka_offset)
-             VALUES ($1, $2, $3, $4, $5::timestamptz, $6::jsonb, $7, $8, $9)
-             ON CONFLICT (event_id) DO NOTHING RETURNING 1)",
-                       c.event.id.ToString(), c.event.type, c.event.subject, c.event.source,
-                       TimeParam(c.event.time), c.event.Serialize(), c.topic, c.partition, c.offset)
-                     .empty();
-        if (fresh) {
-          if (c.event.type == kTaskCreateCommand)
-            reason = ApplyCreate(tx, c);
-          else
-            reason = "no command type " + c.event.type;
-        }
-      } catch (const pqxx::data_exception& e) {
-        reason = std::string("the database refused it: ") + e.what();
-      } catch (const pqxx::integrity_constraint_violation& e) {
-        reason = std::string("the database refused it: ") + e.what();
-      }
-      if (!reason.empty()) {
-        tx.exec("ROLLBACK TO SAVEPOINT apply");
-        results.push_back({ApplyOutcome::kRejected, std::move(reason)});
-        continue;
-      }
-      tx.exec("RELEASE SAVEPOINT apply");
-      results.push_back({fresh ? ApplyOutcome::kApplied : ApplyOutcome::kDuplicate, {}});
+std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  switch (c.kind) {
+    case CommandKind::kCreate:
+      return ApplyCreate(tx, c);
+    case CommandKind::kCancel:
+      return ApplyCancel(tx, c);
+  }
+  return "no command kind";
+}
+
+void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCommand*>& cs,
+                 std::set<std::string>* fresh) {
+  std::vector<Uuid> ids;
+  std::vector<std::optional<std::string>> types, subjects, sources, times, payloads, topics;
+  std::vector<long long> partitions, offsets;
+  for (const auto* c : cs) {
+    ids.push_back(c->event.id);
+    types.push_back(c->event.type);
+    subjects.push_back(c->event.subject);
+    sources.push_back(c->event.source);
+    times.push_back(TimeParam(c->event.time));
+    payloads.push_back(c->event.Serialize());
+    topics.push_back(c->topic);
+    partitions.push_back(c->partition);
+    offsets.push_back(c->offset);
+  }
+  auto rows = tx.exec_params(
+      R"(INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
+                            kafka_topic, kafka_partition, kafka_offset)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],
+                              $5::timestamptz[], $6::jsonb[], $7::text[], $8::int[],
+                              $9::bigint[])
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id)",
+      UuidArrayParam(ids), TextArrayParam(types), TextArrayParam(subjects), TextArrayParam(sources),
+      TextArrayParam(times), TextArrayParam(payloads), TextArrayParam(topics),
+      IntArrayParam(partitions), IntArrayParam(offsets));
+  for (const auto& r : rows) fresh->insert(r[0].c_str());
+}
+
+// The whole batch with a few multi-row statements. Returns std::nullopt when some command
+// needs the careful path (one savepoint each) to find out which one cannot be applied.
+std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
+                                                  const std::vector<IncomingCommand>& commands) {
+  // Unknown task types are refused before anything is written.
+  std::vector<Uuid> type_ids;
+  for (const auto& c : commands)
+    if (c.kind == CommandKind::kCreate) type_ids.push_back(c.task.task_type_id);
+  std::set<std::string> known_types;
+  if (!type_ids.empty())
+    for (const auto& r : tx.exec_params("SELECT id FROM task_types WHERE id = ANY($1::uuid[])",
+                                        UuidArrayParam(type_ids)))
+      known_types.insert(r[0].c_str());
+
+  std::vector<ApplyResult> results(commands.size());
+  std::vector<const IncomingCommand*> admitted;
+  std::set<std::string> seen_in_batch;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const auto& c = commands[i];
+    if (c.kind == CommandKind::kCreate && !known_types.contains(c.task.task_type_id.ToString())) {
+      results[i] = {ApplyOutcome::kRejected,
+                    "task type " + c.task.task_type_id.ToString() + " is not registered"};
+      continue;
     }
-    tx.commit();
-  } catch (const std::exception& e) {
-    return std::unexpected(PgError(e, "applying " + std::to_string(commands.size()) + " commands"));
+    if (!seen_in_batch.insert(c.event.id.ToString()).second) {
+      results[i] = {ApplyOutcome::kDuplicate, {}};
+      continue;
+    }
+    admitted.push_back(&c);
+  }
+  if (admitted.empty()) return results;
+
+  std::set<std::string> fresh;
+  InsertInbox(tx, admitted, &fresh);
+
+  std::vector<const IncomingCommand*> creates, cancels;
+  for (const auto* c : admitted) {
+    if (!fresh.contains(c->event.id.ToString())) continue;
+    (c->kind == CommandKind::kCreate ? creates : cancels).push_back(c);
+  }
+  if (!creates.empty()) {
+    std::vector<Uuid> ids, types, event_ids;
+    std::vector<long long> numbers;
+    std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
+        parameters, content_types, notifications, created_at, created_by, queued_at;
+    for (const auto* c : creates) {
+      const Task& t = c->task;
+      ids.push_back(t.id);
+      numbers.push_back(t.number);
+      types.push_back(t.task_type_id);
+      clients.push_back(t.client_id ? std::optional(t.client_id->ToString()) : std::nullopt);
+      enabled.push_back(t.enabled ? "t" : "f");
+      frequencies.push_back(std::string(FrequencyName(t.frequency)));
+      starts.push_back(OptionalTimeParam(t.start_date));
+      finishes.push_back(OptionalTimeParam(t.finish_date));
+      parameters.push_back(t.parameters);
+      content_types.push_back(t.content_type);
+      notifications.push_back(std::string(NotificationName(t.notification)));
+      created_at.push_back(TimeParam(t.created_at));
+      created_by.push_back(t.created_by);
+      event_ids.push_back(c->event.id);
+      queued_at.push_back(TimeParam(c->event.time));
+    }
+    auto inserted = tx.exec_params(
+        R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
+                              start_date, finish_date, parameters, content_type, notification,
+                              created_at, created_by, modified_at, modified_by, last_event_id)
+           SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
+                  parameters, content_type, notification, created_at, created_by,
+                  created_at, created_by, event_id
+             FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::boolean[],
+                         $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[],
+                         $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::uuid[])
+                  AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
+                       parameters, content_type, notification, created_at, created_by, event_id)
+           ON CONFLICT (id) DO NOTHING RETURNING id)",
+        UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
+        TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
+        TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
+        TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
+        UuidArrayParam(event_ids));
+    // A task id that exists already must be refused alone: take the careful path.
+    if (inserted.size() != creates.size()) return std::nullopt;
+    std::vector<Uuid> run_ids, run_tasks;
+    std::vector<std::optional<std::string>> run_queued;
+    for (const auto* c : creates) {
+      if (!c->task.enabled) continue;
+      run_ids.push_back(c->event.id);
+      run_tasks.push_back(c->task.id);
+      run_queued.push_back(TimeParam(c->event.time));
+    }
+    if (!run_ids.empty())
+      tx.exec_params(
+          R"(INSERT INTO runs (id, task_id, state, queued_at)
+             SELECT id, task_id, 'queued', queued_at
+               FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(id, task_id, queued_at))",
+          UuidArrayParam(run_ids), UuidArrayParam(run_tasks), TextArrayParam(run_queued));
+  }
+  for (const auto* c : cancels) ApplyCancel(tx, *c);
+
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (results[i].outcome != ApplyOutcome::kApplied) continue;
+    if (!fresh.contains(commands[i].event.id.ToString())) {
+      results[i] = {ApplyOutcome::kDuplicate, {}};
+    } else {
+      fresh.erase(commands[i].event.id.ToString());  // a later copy in the batch is a duplicate
+    }
   }
   return results;
 }
 
-Result<std::vector<PendingRun>> PgTaskStore::FindPendingRuns(const std::vector<Uuid>& run_ids) {
+// One savepoint per command, so that one that cannot be applied leaves the rest intact.
+// Written out rather than pqxx::subtransaction: libpqxx 6.4 opens a subtransaction's savepoint
+// lazily on exec() but not on exec_params(), so its abort() rolled nothing back (docs/adr/0003).
+std::vector<ApplyResult> ApplyCarefully(pqxx::transaction_base& tx,
+                                        const std::vector<IncomingCommand>& commands) {
+  std::vector<ApplyResult> results;
+  for (const auto& c : commands) {
+    tx.exec("SAVEPOINT apply");
+    std::string reason;
+    bool fresh = true;
+    try {
+      std::set<std::string> inserted;
+      InsertInbox(tx, {&c}, &inserted);
+      fresh = !inserted.empty();
+      if (fresh) reason = ApplyOne(tx, c);
+    } catch (const pqxx::data_exception& e) {
+      reason = std::string("the database refused it: ") + e.what();
+    } catch (const pqxx::integrity_constraint_violation& e) {
+      reason = std::string("the database refused it: ") + e.what();
+    }
+    if (!reason.empty()) {
+      tx.exec("ROLLBACK TO SAVEPOINT apply");
+      results.push_back({ApplyOutcome::kRejected, std::move(reason)});
+      continue;
+    }
+    tx.exec("RELEASE SAVEPOINT apply");
+    results.push_back({fresh ? ApplyOutcome::kApplied : ApplyOutcome::kDuplicate, {}});
+  }
+  return results;
+}
+
+std::string RunColumns() {
+  auto micros = [](const char* c) {
+    return std::string("(extract(epoch from r.") + c + ") * 1e6)::bigint";
+  };
+  return "r.id, r.state, r.start_count, r.attempt, r.worker, " + micros("heartbeat_at") + ", " +
+         micros("not_before") +
+         ", r.cancel_requested_at IS NOT NULL, ty.handler, ty.timeout_seconds, ty.max_attempts, "
+         "ty.retry_backoff_ms";
+}
+
+}  // namespace
+
+Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
+    const std::vector<IncomingCommand>& commands) {
+  if (commands.empty()) return std::vector<ApplyResult>{};
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    {
+      pqxx::work tx(**lease);
+      std::optional<std::vector<ApplyResult>> fast;
+      try {
+        fast = ApplyFast(tx, commands);
+      } catch (const pqxx::data_exception&) {
+      } catch (const pqxx::integrity_constraint_violation&) {
+      }
+      if (fast) {
+        tx.commit();
+        return *fast;
+      }
+    }  // rolled back: the careful path finds the command that cannot be applied
+    pqxx::work tx(**lease);
+    auto results = ApplyCarefully(tx, commands);
+    tx.commit();
+    return results;
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "applying " + std::to_string(commands.size()) + " commands"));
+  }
+}
+
+Result<std::vector<PendingRun>> PgTaskStore::FindPending(const std::string& where,
+                                                         const std::vector<Uuid>& ids) {
   std::vector<PendingRun> out;
-  if (run_ids.empty()) return out;
+  if (ids.empty()) return out;
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows =
-        tx.exec_params("SELECT " + TaskColumns("t") + R"(, r.id, r.state, r.start_count, ty.handler
+    auto rows = tx.exec_params("SELECT " + TaskColumns("t") + ", " + RunColumns() + R"(
            FROM runs r
            JOIN tasks t ON t.id = r.task_id
            JOIN task_types ty ON ty.id = t.task_type_id
-          WHERE r.id = ANY($1::uuid[])
+          WHERE )" + where + R"(
             AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
           ORDER BY r.queued_at)",
-                       UuidArrayParam(run_ids));
+                               UuidArrayParam(ids));
     for (const auto& row : rows) {
-      constexpr int c = kTaskColumnCount;
+      int c = kTaskColumnCount;
       PendingRun p;
       p.task = TaskFromRow(row);
       p.run_id = Uuid::Parse(row[c].c_str()).value_or(Uuid());
       p.state = RunStateFromName(row[c + 1].c_str()).value_or(RunState::kQueued);
       p.start_count = row[c + 2].as<int>();
-      p.handler = row[c + 3].c_str();
+      p.attempt = row[c + 3].as<int>();
+      p.worker = row[c + 4].c_str();
+      p.heartbeat_at = TimeFromField(row[c + 5]);
+      p.not_before = TimeFromField(row[c + 6]);
+      p.cancel_requested = row[c + 7].as<bool>();
+      p.handler = row[c + 8].c_str();
+      if (!row[c + 9].is_null()) p.policy.timeout = std::chrono::seconds(row[c + 9].as<int>());
+      p.policy.max_attempts = row[c + 10].as<int>();
+      p.policy.retry_backoff = std::chrono::milliseconds(row[c + 11].as<int>());
       out.push_back(std::move(p));
     }
   } catch (const std::exception& e) {
@@ -123,45 +312,200 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPendingRuns(const std::vector<U
   return out;
 }
 
-Result<std::optional<StartedRun>> PgTaskStore::StartRun(const PendingRun& run,
-                                                        const std::string& worker, Timestamp now) {
-  auto lease = pool_.Acquire();
-  if (!lease) return std::unexpected(lease.error());
-  try {
-    pqxx::work tx(**lease);
-    auto rows = tx.exec_params(
-        R"(UPDATE runs SET state = 'started', start_count = start_count + 1,
-                           started_at = $2::timestamptz, finished_at = NULL, worker = $3
-            WHERE id = $1 AND state IN ('queued', 'acquired', 'started')
-        RETURNING start_count)",
-        run.run_id.ToString(), TimeParam(now), worker);
-    tx.commit();
-    if (rows.empty()) return std::optional<StartedRun>();
-    return std::optional<StartedRun>(StartedRun{run, rows[0][0].as<int>(), now});
-  } catch (const std::exception& e) {
-    return std::unexpected(PgError(e, "starting run " + run.run_id.ToString()));
-  }
+Result<std::vector<PendingRun>> PgTaskStore::FindPendingRuns(const std::vector<Uuid>& run_ids) {
+  return FindPending("r.id = ANY($1::uuid[])", run_ids);
 }
 
-Status PgTaskStore::FinishRun(const StartedRun& run, const RunOutcome& outcome,
-                              const std::optional<OutgoingMessage>& notification) {
+Result<std::vector<PendingRun>> PgTaskStore::FindPendingRunsOfTasks(
+    const std::vector<Uuid>& task_ids) {
+  return FindPending("r.task_id = ANY($1::uuid[])", task_ids);
+}
+
+Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
+    const std::vector<PendingRun>& runs, const std::string& worker, Timestamp now,
+    std::chrono::milliseconds stale_after) {
+  std::vector<std::optional<StartedRun>> out(runs.size());
+  if (runs.empty()) return out;
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
+  std::vector<Uuid> ids;
+  std::vector<long long> seen;
+  for (const auto& r : runs) {
+    ids.push_back(r.run_id);
+    seen.push_back(r.start_count);
+  }
   try {
     pqxx::work tx(**lease);
     auto rows = tx.exec_params(
-        R"(UPDATE runs SET state = $2, finished_at = $3::timestamptz, result = $4
-            WHERE id = $1 AND state = 'started' AND start_count = $5
-        RETURNING 1)",
-        run.run.run_id.ToString(), std::string(RunStateName(outcome.state)),
-        TimeParam(outcome.finished_at), outcome.result, run.start_count);
-    if (rows.empty()) return {};  // started again elsewhere; that start records the outcome
-    if (notification)
-      tx.exec_params("INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)",
-                     notification->topic, notification->key, notification->value);
+        R"(UPDATE runs r
+              SET state = 'started', start_count = r.start_count + 1, started_at = $3::timestamptz,
+                  finished_at = NULL, worker = $4, heartbeat_at = $3::timestamptz,
+                  not_before = NULL, progress_percent = 0, progress_description = '',
+                  progress_at = NULL
+             FROM unnest($1::uuid[], $2::int[]) AS v(id, seen_start_count)
+            WHERE r.id = v.id AND r.start_count = v.seen_start_count
+              AND r.cancel_requested_at IS NULL
+              AND (r.state IN ('queued', 'acquired', 'retry_wait')
+                   OR (r.state = 'started'
+                       AND (r.worker = $4 OR r.heartbeat_at IS NULL
+                            OR r.heartbeat_at < $3::timestamptz - $5 * interval '1 millisecond')))
+        RETURNING r.id, r.start_count)",
+        UuidArrayParam(ids), IntArrayParam(seen), TimeParam(now), worker,
+        static_cast<long long>(stale_after.count()));
+    tx.commit();
+    std::map<std::string, int> started;
+    for (const auto& row : rows) started[row[0].c_str()] = row[1].as<int>();
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      auto it = started.find(runs[i].run_id.ToString());
+      if (it != started.end()) out[i] = StartedRun{runs[i], it->second, now};
+    }
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "starting " + std::to_string(runs.size()) + " runs"));
+  }
+  return out;
+}
+
+Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
+  if (runs.empty()) return {};
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  std::vector<Uuid> ids;
+  std::vector<long long> starts;
+  std::vector<std::optional<std::string>> states, finished, results, files, logs;
+  for (const auto& f : runs) {
+    ids.push_back(f.run.run.run_id);
+    starts.push_back(f.run.start_count);
+    states.push_back(std::string(RunStateName(f.outcome.state)));
+    finished.push_back(TimeParam(f.outcome.finished_at));
+    results.push_back(f.outcome.result);
+    files.push_back(f.outcome.file_name);
+    logs.push_back(f.outcome.log);
+  }
+  try {
+    pqxx::work tx(**lease);
+    auto rows = tx.exec_params(
+        R"(UPDATE runs r
+              SET state = v.state, finished_at = v.finished_at, result = v.result,
+                  file_name = v.file_name, log = v.log, heartbeat_at = NULL,
+                  progress_percent = CASE WHEN v.state = 'succeeded' THEN 100
+                                          ELSE r.progress_percent END
+             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
+                         $6::text[], $7::text[])
+                  AS v(id, start_count, state, finished_at, result, file_name, log)
+            WHERE r.id = v.id AND r.start_count = v.start_count
+              AND r.state IN ('queued', 'acquired', 'started', 'retry_wait')
+        RETURNING r.id)",
+        UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(states),
+        TextArrayParam(finished), TextArrayParam(results), TextArrayParam(files),
+        TextArrayParam(logs));
+    std::set<std::string> recorded;
+    for (const auto& row : rows) recorded.insert(row[0].c_str());
+    std::vector<std::optional<std::string>> topics, keys, payloads;
+    for (const auto& f : runs) {
+      if (!f.notification || !recorded.contains(f.run.run.run_id.ToString())) continue;
+      topics.push_back(f.notification->topic);
+      keys.push_back(f.notification->key);
+      payloads.push_back(f.notification->value);
+    }
+    if (!topics.empty())
+      tx.exec_params(
+          "INSERT INTO outbox (topic, key, payload) "
+          "SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
+          TextArrayParam(topics), TextArrayParam(keys), TextArrayParam(payloads));
     tx.commit();
   } catch (const std::exception& e) {
-    return std::unexpected(PgError(e, "finishing run " + run.run.run_id.ToString()));
+    return std::unexpected(PgError(e, "finishing " + std::to_string(runs.size()) + " runs"));
+  }
+  return {};
+}
+
+Status PgTaskStore::RetryRuns(const std::vector<RetryingRun>& runs) {
+  if (runs.empty()) return {};
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  std::vector<Uuid> ids;
+  std::vector<long long> starts;
+  std::vector<std::optional<std::string>> errors, not_before, logs;
+  for (const auto& r : runs) {
+    ids.push_back(r.run.run.run_id);
+    starts.push_back(r.run.start_count);
+    errors.push_back(r.error);
+    not_before.push_back(TimeParam(r.not_before));
+    logs.push_back(r.log);
+  }
+  try {
+    pqxx::work tx(**lease);
+    tx.exec_params(
+        R"(UPDATE runs r
+              SET state = 'retry_wait', attempt = r.attempt + 1, result = v.error,
+                  not_before = v.not_before, log = v.log, heartbeat_at = NULL
+             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[])
+                  AS v(id, start_count, error, not_before, log)
+            WHERE r.id = v.id AND r.start_count = v.start_count AND r.state = 'started')",
+        UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(errors),
+        TextArrayParam(not_before), TextArrayParam(logs));
+    tx.commit();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "scheduling " + std::to_string(runs.size()) + " retries"));
+  }
+  return {};
+}
+
+Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now) {
+  if (runs.empty()) return {};
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  std::vector<Uuid> ids;
+  std::vector<long long> starts;
+  std::vector<std::optional<std::string>> percents, descriptions;
+  for (const auto& r : runs) {
+    ids.push_back(r.run_id);
+    starts.push_back(r.start_count);
+    percents.push_back(r.percent ? std::optional(std::to_string(*r.percent)) : std::nullopt);
+    descriptions.push_back(r.description);
+  }
+  try {
+    pqxx::work tx(**lease);
+    tx.exec_params(
+        R"(UPDATE runs r
+              SET heartbeat_at = $5::timestamptz,
+                  progress_percent = COALESCE(v.percent, r.progress_percent),
+                  progress_description = CASE WHEN v.percent IS NULL
+                                              THEN r.progress_description ELSE v.description END,
+                  progress_at = CASE WHEN v.percent IS NULL THEN r.progress_at
+                                     ELSE $5::timestamptz END
+             FROM unnest($1::uuid[], $2::int[], $3::smallint[], $4::text[])
+                  AS v(id, start_count, percent, description)
+            WHERE r.id = v.id AND r.start_count = v.start_count AND r.state = 'started')",
+        UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(percents),
+        TextArrayParam(descriptions), TimeParam(now));
+    tx.commit();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "recording heartbeats"));
+  }
+  return {};
+}
+
+Status PgTaskStore::ReleaseRuns(const std::vector<StartedRun>& runs) {
+  if (runs.empty()) return {};
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  std::vector<Uuid> ids;
+  std::vector<long long> starts;
+  for (const auto& r : runs) {
+    ids.push_back(r.run.run_id);
+    starts.push_back(r.start_count);
+  }
+  try {
+    pqxx::work tx(**lease);
+    tx.exec_params(
+        R"(UPDATE runs r SET heartbeat_at = NULL
+             FROM unnest($1::uuid[], $2::int[]) AS v(id, start_count)
+            WHERE r.id = v.id AND r.start_count = v.start_count AND r.state = 'started')",
+        UuidArrayParam(ids), IntArrayParam(starts));
+    tx.commit();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "releasing runs"));
   }
   return {};
 }

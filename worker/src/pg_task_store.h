@@ -1,5 +1,7 @@
 // TaskStore on PostgreSQL (libpqxx). Each call takes a connection from the pool for its
-// own transaction; the class is thread-safe.
+// own transaction, and works on many rows with one statement where it can (arrays bound as
+// parameters and unnest()), so a poll batch costs a handful of round trips, not one per event.
+// The class is thread-safe.
 #pragma once
 
 #include "conveyor/pg.h"
@@ -14,12 +16,19 @@ class PgTaskStore final : public TaskStore {
   Result<std::vector<ApplyResult>> ApplyBatch(
       const std::vector<IncomingCommand>& commands) override;
   Result<std::vector<PendingRun>> FindPendingRuns(const std::vector<Uuid>& run_ids) override;
-  Result<std::optional<StartedRun>> StartRun(const PendingRun& run, const std::string& worker,
-                                             Timestamp now) override;
-  Status FinishRun(const StartedRun& run, const RunOutcome& outcome,
-                   const std::optional<OutgoingMessage>& notification) override;
+  Result<std::vector<PendingRun>> FindPendingRunsOfTasks(
+      const std::vector<Uuid>& task_ids) override;
+  Result<std::vector<std::optional<StartedRun>>> StartRuns(
+      const std::vector<PendingRun>& runs, const std::string& worker, Timestamp now,
+      std::chrono::milliseconds stale_after) override;
+  Status FinishRuns(const std::vector<FinishedRun>& runs) override;
+  Status RetryRuns(const std::vector<RetryingRun>& runs) override;
+  Status Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now) override;
+  Status ReleaseRuns(const std::vector<StartedRun>& runs) override;
 
  private:
+  Result<std::vector<PendingRun>> FindPending(const std::string& where,
+                                              const std::vector<Uuid>& ids);
   PgPool& pool_;
 };
 

@@ -3,6 +3,7 @@
 // PgTaskStore (pg_task_store.h) is the PostgreSQL adapter.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,7 +17,13 @@
 
 namespace conveyor {
 
+enum class CommandKind {
+  kCreate,  // conveyor.task.create: `task` is the whole task
+  kCancel,  // conveyor.task.cancel: `task.id` names the task to stop
+};
+
 struct IncomingCommand {
+  CommandKind kind = CommandKind::kCreate;
   CloudEvent event;
   Task task;  // decoded from event.data
   std::string topic;
@@ -35,13 +42,26 @@ struct ApplyResult {
   std::string reason;  // for kRejected
 };
 
+// What the task's type says about running it.
+struct RunPolicy {
+  std::optional<std::chrono::seconds> timeout;
+  int max_attempts = 1;
+  std::chrono::milliseconds retry_backoff{1000};
+};
+
 // A run that is not final, with what executing it needs.
 struct PendingRun {
   Uuid run_id;
   Task task;
   std::string handler;
+  RunPolicy policy;
   RunState state = RunState::kQueued;
   int start_count = 0;
+  int attempt = 1;
+  std::string worker;                     // who started it last
+  std::optional<Timestamp> heartbeat_at;  // that worker's last sign of life with it
+  std::optional<Timestamp> not_before;    // retry_wait: when the next attempt may start
+  bool cancel_requested = false;
 };
 
 struct StartedRun {
@@ -51,9 +71,35 @@ struct StartedRun {
 };
 
 struct RunOutcome {
-  RunState state = RunState::kSucceeded;  // succeeded or failed
+  RunState state = RunState::kSucceeded;  // succeeded, failed or cancelled
   std::string result;
   Timestamp finished_at;
+  std::optional<std::string> file_name;
+  std::string log;
+};
+
+// A run's final outcome. `run.start_count` is the start this outcome belongs to; for a run
+// that never started (cancelled while waiting) it is the start count that was read.
+struct FinishedRun {
+  StartedRun run;
+  RunOutcome outcome;
+  std::optional<OutgoingMessage> notification;
+};
+
+// A failed attempt with attempts left: the run waits until not_before, then starts again.
+struct RetryingRun {
+  StartedRun run;
+  std::string error;
+  Timestamp not_before;
+  std::string log;
+};
+
+// A running run's sign of life, with its progress when that changed.
+struct RunHeartbeat {
+  Uuid run_id;
+  int start_count = 0;
+  std::optional<int> percent;
+  std::string description;
 };
 
 class TaskStore {
@@ -66,20 +112,36 @@ class TaskStore {
   virtual Result<std::vector<ApplyResult>> ApplyBatch(
       const std::vector<IncomingCommand>& commands) = 0;
 
-  // The runs among `run_ids` that are not yet final (queued, or started by an owner that
-  // died), with their tasks and handlers.
+  // The runs among `run_ids` that are not yet final, with their tasks, handlers and policies.
   virtual Result<std::vector<PendingRun>> FindPendingRuns(const std::vector<Uuid>& run_ids) = 0;
 
-  // Marks the run started by `worker` and counts the start. std::nullopt when the run is
-  // already final (another worker finished it).
-  virtual Result<std::optional<StartedRun>> StartRun(const PendingRun& run,
-                                                     const std::string& worker, Timestamp now) = 0;
+  // The runs of these tasks that are not yet final.
+  virtual Result<std::vector<PendingRun>> FindPendingRunsOfTasks(
+      const std::vector<Uuid>& task_ids) = 0;
 
-  // Records the outcome, the task's last run, and (when given) the notification in the
-  // outbox, in one transaction. Records nothing when the run was started again elsewhere
-  // since (its start count moved on): that start's owner records the outcome.
-  virtual Status FinishRun(const StartedRun& run, const RunOutcome& outcome,
-                           const std::optional<OutgoingMessage>& notification) = 0;
+  // Marks each run started by `worker` and counts the start, in one transaction. A run starts
+  // only when it is still as it was read (same start count), no cancel was requested, and it
+  // is queued or waiting to retry, or started by a worker that stopped heartbeating more than
+  // `stale_after` ago (or by `worker` itself before a restart). std::nullopt for a run that
+  // may not start now.
+  virtual Result<std::vector<std::optional<StartedRun>>> StartRuns(
+      const std::vector<PendingRun>& runs, const std::string& worker, Timestamp now,
+      std::chrono::milliseconds stale_after) = 0;
+
+  // Records the outcomes, each task's last run, and the notifications in the outbox, in one
+  // transaction. A run whose start count moved on since (started again elsewhere) is left to
+  // that start's owner.
+  virtual Status FinishRuns(const std::vector<FinishedRun>& runs) = 0;
+
+  // Puts failed attempts into retry_wait with the next attempt number, in one transaction.
+  virtual Status RetryRuns(const std::vector<RetryingRun>& runs) = 0;
+
+  // Records the heartbeat (and changed progress) of runs `worker` is running.
+  virtual Status Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now) = 0;
+
+  // Gives up runs this worker stopped without an outcome (shutdown, lost partition): they
+  // stay started, but with no heartbeat, so the next owner starts them again at once.
+  virtual Status ReleaseRuns(const std::vector<StartedRun>& runs) = 0;
 };
 
 }  // namespace conveyor

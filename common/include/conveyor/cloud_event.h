@@ -14,9 +14,11 @@ namespace conveyor {
 
 // Command event types (conveyor.commands).
 inline constexpr std::string_view kTaskCreateCommand = "conveyor.task.create";
+inline constexpr std::string_view kTaskCancelCommand = "conveyor.task.cancel";
 // Notification event types (conveyor.notifications).
 inline constexpr std::string_view kRunSucceededEvent = "conveyor.run.succeeded";
 inline constexpr std::string_view kRunFailedEvent = "conveyor.run.failed";
+inline constexpr std::string_view kRunCancelledEvent = "conveyor.run.cancelled";
 
 struct CloudEvent {
   Uuid id;

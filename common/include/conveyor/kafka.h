@@ -68,12 +68,32 @@ struct PartitionOffset {
   std::int64_t next_offset = 0;  // the offset of the next message to read (last + 1)
 };
 
+struct TopicPartition {
+  std::string topic;
+  std::int32_t partition = 0;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+// Told about partitions this member gains and loses. Called on the thread that calls Poll
+// (or Close), from inside that call. OnRevoked may block for a while (a grace period for the
+// work of those partitions) and should commit what it can before it returns; `lost` means the
+// group already gave them to someone else (commits would fail).
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
+  virtual void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
+};
+
 class KafkaConsumer {
  public:
+  // Joins `group_id` with the cooperative-sticky assignor and subscribes to `topics`.
+  // `listener` (may be null) must outlive the consumer.
   static Result<std::unique_ptr<KafkaConsumer>> Create(const KafkaSettings& settings,
                                                        const std::string& group_id,
                                                        const std::string& client_id,
-                                                       const std::vector<std::string>& topics);
+                                                       const std::vector<std::string>& topics,
+                                                       RebalanceListener* listener = nullptr);
   ~KafkaConsumer();  // leaves the group (commits nothing on its own)
 
   // Up to `max_messages`, waiting at most `timeout` for the first. Transient broker errors
@@ -82,6 +102,11 @@ class KafkaConsumer {
                                             std::chrono::milliseconds timeout);
   // Commits synchronously. kUnavailable when the broker refused (e.g. during a rebalance).
   Status Commit(const std::vector<PartitionOffset>& offsets);
+  // Stops fetching from every assigned partition (and from partitions assigned later) until
+  // Resume; Poll keeps the member in the group meanwhile.
+  Status Pause();
+  Status Resume();
+  bool paused() const;
   // Leaves the group now; further calls fail.
   void Close();
 

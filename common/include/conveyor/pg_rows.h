@@ -29,4 +29,10 @@ std::string TimeParam(Timestamp t);
 // A '{a,b,c}' array literal of UUIDs: pass as a parameter cast with ::uuid[].
 std::string UuidArrayParam(const std::vector<Uuid>& ids);
 
+// PostgreSQL array literals for binding a column of values as one parameter (cast it in SQL,
+// e.g. $1::text[]); with unnest() they make one multi-row statement out of many rows.
+// std::nullopt becomes NULL.
+std::string TextArrayParam(const std::vector<std::optional<std::string>>& values);
+std::string IntArrayParam(const std::vector<long long>& values);
+
 }  // namespace conveyor

@@ -1,0 +1,573 @@
+#include "run_engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "conveyor/cloud_event.h"
+#include "conveyor/logging.h"
+#include "conveyor/time_format.h"
+
+namespace conveyor {
+
+// The latest progress a handler reported, and what of it was recorded. Report is called on
+// the executor thread; the rest on the loop thread.
+class RunEngine::Progress final : public ProgressReporter {
+ public:
+  void Report(int percent, std::string description) override {
+    std::lock_guard lock(mu_);
+    percent_ = std::clamp(percent, 0, 100);
+    description_ = std::move(description);
+    changed_ = true;
+  }
+
+  // The progress to record now, if it changed and the throttle allows: at most once per
+  // `interval`, unless it moved by `step` points or more.
+  std::optional<std::pair<int, std::string>> TakeIfDue(std::chrono::steady_clock::time_point now,
+                                                       std::chrono::milliseconds interval,
+                                                       int step) {
+    std::lock_guard lock(mu_);
+    if (!changed_) return std::nullopt;
+    bool big = std::abs(percent_ - recorded_percent_) >= step;
+    if (!big && now - recorded_at_ < interval) return std::nullopt;
+    changed_ = false;
+    recorded_percent_ = percent_;
+    recorded_at_ = now;
+    return std::pair{percent_, description_};
+  }
+
+ private:
+  std::mutex mu_;
+  int percent_ = 0;
+  std::string description_;
+  bool changed_ = false;
+  int recorded_percent_ = 0;
+  std::chrono::steady_clock::time_point recorded_at_{};
+};
+
+struct RunEngine::Job {
+  PendingRun run;
+  std::vector<RunOrigin> origins;
+  std::uint64_t seq = 0;  // admission order: runs start first come, first served
+  Place place = Place::kWaiting;
+  std::chrono::steady_clock::time_point due{};  // watching / retrying: when to look again
+  std::optional<StartedRun> started;            // while running
+  std::shared_ptr<CancellationToken> token;
+  std::shared_ptr<Progress> progress;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+namespace {
+
+std::chrono::steady_clock::time_point SteadyAt(const Clock& clock, Timestamp at) {
+  auto delta = at - clock.Now();
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(delta);
+}
+
+}  // namespace
+
+RunEngine::RunEngine(EngineSettings settings, TaskStore& store, const HandlerRegistry& handlers,
+                     const Clock& clock)
+    : settings_(std::move(settings)), store_(store), handlers_(handlers), clock_(clock) {
+  settings_.concurrency = std::max<std::size_t>(1, settings_.concurrency);
+  for (std::size_t i = 0; i < settings_.concurrency; ++i)
+    threads_.emplace_back([this] { Worker(); });
+}
+
+RunEngine::~RunEngine() {
+  for (auto& [id, job] : jobs_)
+    if (job->token) job->token->Cancel(CancelReason::kShutdown);
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void RunEngine::Worker() {
+  while (true) {
+    std::function<void()> work;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    work();
+  }
+}
+
+void RunEngine::Admit(PendingRun run, RunOrigin origin) {
+  auto id = run.run_id.ToString();
+  if (auto it = jobs_.find(id); it != jobs_.end()) {
+    it->second->origins.push_back(std::move(origin));
+    return;
+  }
+  auto job = std::make_unique<Job>();
+  job->origins.push_back(std::move(origin));
+  job->seq = next_seq_++;
+  auto now = std::chrono::steady_clock::now();
+  if (run.cancel_requested) {
+    cancel_waiting_.push_back(id);
+  } else if (run.state == RunState::kRetryWait && run.not_before &&
+             *run.not_before > clock_.Now()) {
+    job->place = Place::kRetrying;
+    job->due = SteadyAt(clock_, *run.not_before);
+  } else if (run.state == RunState::kStarted && run.worker != settings_.worker_name &&
+             run.heartbeat_at && clock_.Now() - *run.heartbeat_at < settings_.stale_after) {
+    // Its owner is alive (a rebalance moved the partition while it runs): wait for it.
+    job->place = Place::kWatching;
+    job->due = now + settings_.heartbeat_interval;
+  }
+  job->run = std::move(run);
+  jobs_.emplace(id, std::move(job));
+}
+
+void RunEngine::Cancel(const Uuid& task_id) {
+  for (auto& [id, job] : jobs_) {
+    if (job->run.task.id != task_id) continue;
+    job->run.cancel_requested = true;
+    if (job->place == Place::kRunning)
+      job->token->Cancel(CancelReason::kStopRequested);
+    else
+      cancel_waiting_.push_back(id);
+  }
+}
+
+bool RunEngine::HasCompletions() {
+  std::lock_guard lock(mu_);
+  return !completions_.empty();
+}
+
+void RunEngine::WaitForCompletion(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  done_cv_.wait_for(lock, d, [this] { return !completions_.empty(); });
+}
+
+std::vector<RunOrigin> RunEngine::TakeDone() { return std::exchange(done_, {}); }
+
+void RunEngine::Complete(const std::string& run_id) {
+  auto it = jobs_.find(run_id);
+  if (it == jobs_.end()) return;
+  for (auto& o : it->second->origins) done_.push_back(std::move(o));
+  jobs_.erase(it);
+}
+
+std::optional<OutgoingMessage> RunEngine::Notification(const StartedRun& run,
+                                                       const RunOutcome& outcome) const {
+  const Task& task = run.run.task;
+  bool succeeded = outcome.state == RunState::kSucceeded;
+  if (succeeded ? !NotifiesOnSuccess(task.notification) : !NotifiesOnFailure(task.notification))
+    return std::nullopt;
+  CloudEvent e;
+  e.id = Uuid::Random();
+  e.source = settings_.source;
+  e.type = succeeded                               ? kRunSucceededEvent
+           : outcome.state == RunState::kCancelled ? kRunCancelledEvent
+                                                   : kRunFailedEvent;
+  e.subject = task.id.ToString();
+  e.time = outcome.finished_at;
+  e.data = {
+      {"task_id", task.id.ToString()},
+      {"task_number", task.number},
+      {"run_id", run.run.run_id.ToString()},
+      {"task_type_id", task.task_type_id.ToString()},
+      {"client_id", task.client_id ? nlohmann::json(task.client_id->ToString()) : nlohmann::json()},
+      {"state", RunStateName(outcome.state)},
+      {"start_count", run.start_count},
+      {"attempt", run.run.attempt},
+      {"started_at",
+       run.start_count > 0 ? nlohmann::json(FormatRfc3339(run.started_at)) : nlohmann::json()},
+      {"finished_at", FormatRfc3339(outcome.finished_at)},
+      {"result", outcome.result},
+      {"worker", settings_.worker_name},
+  };
+  if (outcome.file_name) e.data["file_name"] = *outcome.file_name;
+  return OutgoingMessage{settings_.notifications_topic,
+                         e.subject,
+                         e.Serialize(),
+                         {{"ce_type", e.type}, {"ce_id", e.id.ToString()}}};
+}
+
+void RunEngine::Finish(Job& job, RunState state, std::string result,
+                       std::optional<std::string> file, std::string log,
+                       std::vector<FinishedRun>* out) {
+  StartedRun run = job.started ? *job.started : StartedRun{job.run, job.run.start_count, {}};
+  RunOutcome outcome{state, std::move(result), clock_.Now(), std::move(file), std::move(log)};
+  auto note = Notification(run, outcome);
+  out->push_back(FinishedRun{std::move(run), std::move(outcome), std::move(note)});
+}
+
+std::chrono::milliseconds RunEngine::Backoff(const Job& job) {
+  // Exponential in the attempt just failed, capped, with "equal jitter": half fixed, half
+  // random, so that many runs failing together do not retry together.
+  double base = static_cast<double>(job.run.policy.retry_backoff.count()) *
+                std::pow(2.0, std::max(0, job.run.attempt - 1));
+  base = std::min(base, static_cast<double>(settings_.max_retry_backoff.count()));
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  return std::chrono::milliseconds(static_cast<long long>(base * jitter(random_)));
+}
+
+Status RunEngine::RecordCompletions() {
+  std::vector<Completion> completions;
+  {
+    std::lock_guard lock(mu_);
+    completions.swap(completions_);
+  }
+  if (completions.empty()) return {};
+  std::vector<FinishedRun> finished;
+  std::vector<RetryingRun> retrying;
+  std::vector<StartedRun> released;
+  struct Next {
+    std::string id;
+    enum { kDone, kRetry } what;
+    std::chrono::milliseconds delay{};
+  };
+  std::vector<Next> next;
+  for (auto& c : completions) {
+    auto it = jobs_.find(c.run_id);
+    if (it == jobs_.end() || !it->second->started) continue;  // abandoned
+    Job& job = *it->second;
+    std::string log = c.result ? c.result->log : c.result.error().log;
+    if (c.cancel_reason == CancelReason::kShutdown) {
+      released.push_back(*job.started);
+      next.push_back({c.run_id, Next::kDone});
+      continue;
+    }
+    if (c.result) {
+      Finish(job, RunState::kSucceeded, c.result->result, c.result->file_name, std::move(log),
+             &finished);
+      next.push_back({c.run_id, Next::kDone});
+      continue;
+    }
+    if (c.cancel_reason == CancelReason::kStopRequested) {
+      Finish(job, RunState::kCancelled, "cancelled: " + c.result.error().message, std::nullopt,
+             std::move(log), &finished);
+      next.push_back({c.run_id, Next::kDone});
+      continue;
+    }
+    bool timed_out = c.cancel_reason == CancelReason::kTimedOut;
+    std::string message =
+        timed_out ? "timed out after " + std::to_string(job.run.policy.timeout->count()) + " s"
+                  : c.result.error().message;
+    bool retry =
+        (timed_out || c.result.error().retryable) && job.run.attempt < job.run.policy.max_attempts;
+    if (retry) {
+      auto delay = Backoff(job);
+      retrying.push_back(RetryingRun{*job.started,
+                                     "attempt " + std::to_string(job.run.attempt) + " of " +
+                                         std::to_string(job.run.policy.max_attempts) +
+                                         " failed: " + message,
+                                     clock_.Now() + delay, std::move(log)});
+      next.push_back({c.run_id, Next::kRetry, delay});
+      continue;
+    }
+    if (job.run.attempt > 1)
+      message = "failed after " + std::to_string(job.run.attempt) + " attempts: " + message;
+    Finish(job, RunState::kFailed, std::move(message), std::nullopt, std::move(log), &finished);
+    next.push_back({c.run_id, Next::kDone});
+  }
+
+  Status s = store_.FinishRuns(finished);
+  if (s) s = store_.RetryRuns(retrying);
+  if (s) s = store_.ReleaseRuns(released);
+  if (!s) {
+    // Nothing is lost: the same completions are recorded at the next Tick (each write is
+    // guarded by the run's start count, so recording one twice changes nothing).
+    std::lock_guard lock(mu_);
+    completions_.insert(completions_.begin(), std::make_move_iterator(completions.begin()),
+                        std::make_move_iterator(completions.end()));
+    return s;
+  }
+  auto log = logging::Get("worker");
+  bool notified = false;
+  for (const auto& f : finished) {
+    notified = notified || f.notification.has_value();
+    log->info("task={} run={} {} (start {}, attempt {}): {}", f.run.run.task.id.ToString(),
+              f.run.run.run_id.ToString(), RunStateName(f.outcome.state), f.run.start_count,
+              f.run.run.attempt, f.outcome.result);
+    switch (f.outcome.state) {
+      case RunState::kSucceeded:
+        ++counters_.succeeded;
+        break;
+      case RunState::kCancelled:
+        ++counters_.cancelled;
+        break;
+      default:
+        ++counters_.failed;
+    }
+  }
+  for (const auto& r : retrying)
+    log->warn(
+        "task={} run={} {}; next attempt in {} ms", r.run.run.task.id.ToString(),
+        r.run.run.run_id.ToString(), r.error,
+        std::chrono::duration_cast<std::chrono::milliseconds>(r.not_before - clock_.Now()).count());
+  counters_.retried += retrying.size();
+  counters_.released += released.size();
+  for (auto& n : next) {
+    Job& job = *jobs_.at(n.id);
+    --running_;
+    --running_by_handler_[job.run.handler];
+    if (n.what == Next::kDone) {
+      Complete(n.id);
+      continue;
+    }
+    job.run.start_count = job.started->start_count;
+    job.run.state = RunState::kRetryWait;
+    job.run.attempt += 1;
+    job.started.reset();
+    job.token.reset();
+    job.progress.reset();
+    job.place = Place::kRetrying;
+    job.due = std::chrono::steady_clock::now() + n.delay;
+  }
+  if (notified && settings_.notification_written) settings_.notification_written();
+  return {};
+}
+
+Status RunEngine::CancelWaiting() {
+  if (cancel_waiting_.empty()) return {};
+  std::vector<FinishedRun> finished;
+  std::vector<std::string> ids;
+  for (const auto& id : cancel_waiting_) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || it->second->place == Place::kRunning) continue;
+    Finish(*it->second, RunState::kCancelled, "cancelled before it started", std::nullopt, {},
+           &finished);
+    ids.push_back(id);
+  }
+  if (auto s = store_.FinishRuns(finished); !s) return s;
+  cancel_waiting_.clear();
+  for (const auto& f : finished) {
+    logging::Get("worker")->info("task={} run={} cancelled before it started",
+                                 f.run.run.task.id.ToString(), f.run.run.run_id.ToString());
+    ++counters_.cancelled;
+  }
+  for (const auto& id : ids) Complete(id);
+  if (!finished.empty() && settings_.notification_written) settings_.notification_written();
+  return {};
+}
+
+Status RunEngine::CheckWatched() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<Uuid> ids;
+  for (auto& [id, job] : jobs_) {
+    if (job->place == Place::kRetrying && job->due <= now) job->place = Place::kWaiting;
+    if (job->place == Place::kWatching && job->due <= now) ids.push_back(job->run.run_id);
+  }
+  if (ids.empty()) return {};
+  auto pending = store_.FindPendingRuns(ids);
+  if (!pending) return std::unexpected(pending.error());
+  std::map<std::string, PendingRun> by_id;
+  for (auto& p : *pending) by_id.emplace(p.run_id.ToString(), std::move(p));
+  for (const auto& uuid : ids) {
+    auto id = uuid.ToString();
+    auto it = by_id.find(id);
+    if (it == by_id.end()) {  // its owner finished it
+      Complete(id);
+      continue;
+    }
+    Job& job = *jobs_.at(id);
+    job.run = std::move(it->second);
+    job.place = Place::kWaiting;  // StartRuns decides whether its owner is still alive
+  }
+  return {};
+}
+
+Status RunEngine::StartWaiting() {
+  std::vector<Job*> chosen;
+  std::map<std::string, std::size_t> planned = running_by_handler_;
+  std::size_t room = settings_.concurrency > running_ ? settings_.concurrency - running_ : 0;
+  std::vector<Job*> candidates;
+  for (auto& [id, job] : jobs_)
+    if (job->place == Place::kWaiting && !job->run.cancel_requested)
+      candidates.push_back(job.get());
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Job* a, const Job* b) { return a->seq < b->seq; });
+  for (Job* job : candidates) {
+    if (chosen.size() >= room) break;
+    auto limit = settings_.handler_limits.find(job->run.handler);
+    if (limit != settings_.handler_limits.end() && limit->second > 0 &&
+        planned[job->run.handler] >= limit->second)
+      continue;
+    ++planned[job->run.handler];
+    chosen.push_back(job);
+  }
+  if (chosen.empty()) return {};
+  std::vector<PendingRun> runs;
+  for (auto* j : chosen) runs.push_back(j->run);
+  auto started = store_.StartRuns(runs, settings_.worker_name, clock_.Now(), settings_.stale_after);
+  if (!started) return std::unexpected(started.error());
+
+  auto log = logging::Get("worker");
+  std::vector<Uuid> not_started;
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    Job& job = *chosen[i];
+    if (!(*started)[i]) {
+      not_started.push_back(job.run.run_id);
+      continue;
+    }
+    job.started = *(*started)[i];
+    job.place = Place::kRunning;
+    job.token = std::make_shared<CancellationToken>();
+    job.progress = std::make_shared<Progress>();
+    job.deadline = job.run.policy.timeout
+                       ? std::chrono::steady_clock::now() + *job.run.policy.timeout
+                       : std::chrono::steady_clock::time_point::max();
+    ++running_;
+    ++running_by_handler_[job.run.handler];
+    ++counters_.started;
+    if (job.started->start_count > 1)
+      log->warn("task={} run={} started again (start {}): its previous start did not finish",
+                job.run.task.id.ToString(), job.run.run_id.ToString(), job.started->start_count);
+
+    Handler* handler = handlers_.Find(job.run.handler);
+    auto run_id = job.run.run_id.ToString();
+    int start_count = job.started->start_count;
+    if (!handler) {
+      std::lock_guard lock(mu_);
+      completions_.push_back(
+          {run_id, start_count,
+           std::unexpected(HandlerFailure{
+               "no handler '" + job.run.handler + "' on worker " + settings_.worker_name,
+               false,
+               {}}),
+           CancelReason::kNone});
+      continue;
+    }
+    // The closure owns what the handler touches, so an abandoned run cannot dangle.
+    auto task = std::make_shared<Task>(job.run.task);
+    auto uuid = std::make_shared<Uuid>(job.run.run_id);
+    auto token = job.token;
+    auto progress = job.progress;
+    int attempt = job.run.attempt;
+    auto deadline = job.deadline;
+    std::lock_guard lock(mu_);
+    queue_.push_back(
+        [this, handler, task, uuid, token, progress, attempt, deadline, run_id, start_count] {
+          HandlerContext context{*task, *uuid, start_count, attempt, *progress, *token, deadline};
+          HandlerResult result = [&]() -> HandlerResult {
+            try {
+              return handler->Run(context);
+            } catch (const std::exception& e) {
+              return std::unexpected(
+                  HandlerFailure{std::string("handler threw: ") + e.what(), false, {}});
+            }
+          }();
+          {
+            std::lock_guard done_lock(mu_);
+            completions_.push_back({run_id, start_count, std::move(result), token->reason()});
+          }
+          done_cv_.notify_all();
+        });
+    work_cv_.notify_one();
+  }
+  if (not_started.empty()) return {};
+  // Finished meanwhile, cancelled, or started by a worker that is still alive: look again.
+  auto pending = store_.FindPendingRuns(not_started);
+  if (!pending) return std::unexpected(pending.error());
+  std::map<std::string, PendingRun> by_id;
+  for (auto& p : *pending) by_id.emplace(p.run_id.ToString(), std::move(p));
+  for (const auto& uuid : not_started) {
+    auto id = uuid.ToString();
+    auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      Complete(id);
+      continue;
+    }
+    Job& job = *jobs_.at(id);
+    job.run = std::move(it->second);
+    if (job.run.cancel_requested) {
+      cancel_waiting_.push_back(id);
+      continue;
+    }
+    job.place = Place::kWatching;
+    job.due = std::chrono::steady_clock::now() + settings_.heartbeat_interval;
+  }
+  return {};
+}
+
+Status RunEngine::SendHeartbeats(bool all) {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<RunHeartbeat> beats;
+  for (auto& [id, job] : jobs_) {
+    if (job->place != Place::kRunning) continue;
+    RunHeartbeat b{job->run.run_id, job->started->start_count, std::nullopt, {}};
+    if (auto p =
+            job->progress->TakeIfDue(now, settings_.progress_interval, settings_.progress_step)) {
+      b.percent = p->first;
+      b.description = std::move(p->second);
+    }
+    if (all || b.percent) beats.push_back(std::move(b));
+  }
+  return store_.Heartbeat(beats, clock_.Now());
+}
+
+Status RunEngine::Tick() {
+  if (auto s = RecordCompletions(); !s) return s;
+  if (auto s = CancelWaiting(); !s) return s;
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [id, job] : jobs_)
+    if (job->place == Place::kRunning && now >= job->deadline)
+      job->token->Cancel(CancelReason::kTimedOut);
+  if (auto s = CheckWatched(); !s) return s;
+  if (auto s = StartWaiting(); !s) return s;
+  bool all = now - last_heartbeat_ >= settings_.heartbeat_interval;
+  if (all || now - last_progress_ >= std::chrono::milliseconds(100)) {
+    if (auto s = SendHeartbeats(all); !s) return s;
+    last_progress_ = now;
+    if (all) last_heartbeat_ = now;
+  }
+  return {};
+}
+
+void RunEngine::Relinquish(const std::function<bool(const RunOrigin&)>& matches,
+                           std::chrono::milliseconds grace, std::chrono::milliseconds hard_limit) {
+  auto log = logging::Get("worker");
+  auto concerned = [&](const Job& j) { return !j.origins.empty() && matches(j.origins.front()); };
+  // Not started: drop. The events stay uncommitted; the next owner consumes them again.
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (it->second->place != Place::kRunning && concerned(*it->second))
+      it = jobs_.erase(it);
+    else
+      ++it;
+  }
+  std::erase_if(cancel_waiting_, [&](const std::string& id) { return !jobs_.contains(id); });
+  auto count_running = [&] {
+    std::size_t n = 0;
+    for (auto& [id, job] : jobs_) n += concerned(*job) ? 1 : 0;
+    return n;
+  };
+  auto start = std::chrono::steady_clock::now();
+  bool cancelled = false;
+  while (count_running() > 0) {
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    if (!cancelled && elapsed >= grace) {
+      log->info("cancelling {} run(s) still running after the {} ms grace period", count_running(),
+                grace.count());
+      for (auto& [id, job] : jobs_)
+        if (concerned(*job)) job->token->Cancel(CancelReason::kShutdown);
+      cancelled = true;
+    }
+    if (elapsed >= grace + hard_limit) {
+      for (auto it = jobs_.begin(); it != jobs_.end();) {
+        if (!concerned(*it->second)) {
+          ++it;
+          continue;
+        }
+        log->error("task={} run={}: its handler ignored cancellation; abandoned",
+                   it->second->run.task.id.ToString(), it->first);
+        --running_;
+        --running_by_handler_[it->second->run.handler];
+        it = jobs_.erase(it);
+      }
+      break;
+    }
+    WaitForCompletion(std::chrono::milliseconds(50));
+    if (auto s = RecordCompletions(); !s) log->warn("{}", s.error().Describe());
+  }
+}
+
+}  // namespace conveyor
