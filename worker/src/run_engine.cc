@@ -222,7 +222,7 @@ Status RunEngine::RecordCompletions() {
   std::vector<StartedRun> released;
   struct Next {
     std::string id;
-    enum { kDone, kRetry } what;
+    enum { kDone, kRetry, kReleased } what;
     std::chrono::milliseconds delay{};
   };
   std::vector<Next> next;
@@ -233,7 +233,7 @@ Status RunEngine::RecordCompletions() {
     std::string log = c.result ? c.result->log : c.result.error().log;
     if (c.cancel_reason == CancelReason::kShutdown) {
       released.push_back(*job.started);
-      next.push_back({c.run_id, Next::kDone});
+      next.push_back({c.run_id, Next::kReleased});
       continue;
     }
     if (c.result) {
@@ -312,6 +312,12 @@ Status RunEngine::RecordCompletions() {
     --running_by_handler_[job.run.handler];
     if (n.what == Next::kDone) {
       Complete(n.id);
+      continue;
+    }
+    if (n.what == Next::kReleased) {
+      // Not done: its events stay uncommitted, so the next owner consumes them again and
+      // starts the run (released, it has no heartbeat to wait for).
+      jobs_.erase(n.id);
       continue;
     }
     job.run.start_count = job.started->start_count;
