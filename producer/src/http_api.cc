@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "conveyor/logging.h"
+#include "superoffice.h"
 
 namespace conveyor {
 namespace {
@@ -82,6 +83,53 @@ struct HttpApi::Impl {
              twosms::SuccessEnvelope(twosms::Detail(**view, twosms::StatusOf((*view)->last_run)),
                                      std::nullopt));
   }
+
+  // SuperOffice: a malformed request is 400 with an error object; a task that does not exist
+  // is 200 with null (agents) or 404 (REST).
+  void SendSuperOfficeError(httplib::Response& res, const Error& error) {
+    int status = error.code == ErrorCode::kUnavailable ? 503
+                 : error.code == ErrorCode::kInternal  ? 500
+                                                       : 400;
+    SendJson(res, status, superoffice::ErrorBody(error));
+  }
+
+  void GetBatchTaskInfo(std::optional<std::int64_t> id, const std::string& body,
+                        httplib::Response& res, bool rest) {
+    if (!id) {
+      auto decoded = superoffice::DecodeId(body);
+      if (!decoded) return SendSuperOfficeError(res, decoded.error());
+      id = *decoded;
+    }
+    auto view = reader.FindTaskByNumber(*id);
+    if (!view) return SendSuperOfficeError(res, view.error());
+    if (!*view) return SendJson(res, rest ? 404 : 200, nullptr);
+    SendJson(res, 200, superoffice::BatchTaskInfo(**view));
+  }
+
+  void StopBatchJob(std::optional<std::int64_t> id, const std::string& body, httplib::Response& res,
+                    bool rest) {
+    if (!id) {
+      auto decoded = superoffice::DecodeId(body);
+      if (!decoded) return SendSuperOfficeError(res, decoded.error());
+      id = *decoded;
+    }
+    auto view = reader.FindTaskByNumber(*id);
+    if (!view) return SendSuperOfficeError(res, view.error());
+    if (!*view)
+      return SendJson(res, rest ? 404 : 200, rest ? nlohmann::json() : nlohmann::json(false));
+    const auto& v = **view;
+    if (!superoffice::MayCancel(v))
+      return SendSuperOfficeError(
+          res, MakeError(ErrorCode::kFailedPrecondition,
+                         "batch task " + std::to_string(*id) + " (" + v.type_name +
+                             ") cannot be stopped: its CancellationBehaviour is CannotCancel",
+                         "Id"));
+    // Nothing to stop: it has no run, or its run is over.
+    if (!v.last_run || IsFinal(v.last_run->state)) return SendJson(res, 200, false);
+    if (auto s = commands.Cancel(v.task, /*caller=*/""); !s)
+      return SendSuperOfficeError(res, s.error());
+    SendJson(res, 200, true);
+  }
 };
 
 HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder,
@@ -103,6 +151,22 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder,
         [impl](const httplib::Request& req, httplib::Response& res) {
           impl->GetAccountTask(req, res);
         });
+  s.Post("/api/v1/Agents/Batch/GetBatchTaskInfo",
+         [impl](const httplib::Request& req, httplib::Response& res) {
+           impl->GetBatchTaskInfo(std::nullopt, req.body, res, false);
+         });
+  s.Post("/api/v1/Agents/Batch/StopBatchJob",
+         [impl](const httplib::Request& req, httplib::Response& res) {
+           impl->StopBatchJob(std::nullopt, req.body, res, false);
+         });
+  s.Get(R"(/api/v1/BatchTask/(\d{1,18}))",
+        [impl](const httplib::Request& req, httplib::Response& res) {
+          impl->GetBatchTaskInfo(std::stoll(req.matches[1].str()), {}, res, true);
+        });
+  s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)",
+         [impl](const httplib::Request& req, httplib::Response& res) {
+           impl->StopBatchJob(std::stoll(req.matches[1].str()), {}, res, true);
+         });
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });

@@ -1,6 +1,9 @@
 // The producer's HTTP server (cpp-httplib). Routes:
 //   POST /api/v2/admin/tasks/account       create (TwoSms), answered after Kafka acked
 //   GET  /api/v2/admin/tasks/account/{id}  read the task from the PostgreSQL projection
+//   POST /api/v1/Agents/Batch/GetBatchTaskInfo  {"Id": n}: BatchTaskInfo with progress
+//   (SuperOffice) POST /api/v1/Agents/Batch/StopBatchJob      {"Id": n}: true when a stop was
+//   requested GET  /api/v1/BatchTask/{id}, POST /api/v1/BatchTask/{id}/Stop   the same, REST style
 //   GET  /healthz                          liveness
 //
 // HttpApi owns the server and its thread pool. Start binds and serves on a background thread

@@ -62,4 +62,22 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   return created;
 }
 
+Status TaskCommandService::Cancel(const Task& task, const std::string& caller) {
+  CloudEvent event;
+  event.id = Uuid::Random();
+  event.source = source_;
+  event.type = kTaskCancelCommand;
+  event.subject = task.id.ToString();
+  event.time = clock_.Now();
+  event.data = {{"task_id", event.subject}, {"requested_by", caller}};
+  OutgoingMessage message{commands_topic_,
+                          event.subject,
+                          event.Serialize(),
+                          {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
+  if (auto published = publisher_.Publish(message); !published) return published;
+  logging::Get("ingest")->info("task={} event={} accepted: cancel", event.subject,
+                               event.id.ToString());
+  return {};
+}
+
 }  // namespace conveyor

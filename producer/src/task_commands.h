@@ -42,6 +42,10 @@ class TaskCommandService {
   // PostgreSQL did not answer in time, in which case no task was created.
   Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const std::string& caller);
 
+  // Publishes conveyor.task.cancel for the task: the worker that runs it signals its
+  // handler, or ends a waiting run cancelled. kUnavailable when Kafka did not acknowledge.
+  Status Cancel(const Task& task, const std::string& caller);
+
  private:
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;

@@ -32,6 +32,20 @@ class Engine : public testing::E2eTest {
     return r.empty() || r[0][0].is_null() ? "" : r[0][0].c_str();
   }
 
+  std::string TaskNumber(const std::string& task_id) {
+    pqxx::connection conn(db_.url());
+    pqxx::read_transaction tx(conn);
+    auto r = tx.exec_params("SELECT number::text FROM tasks WHERE id = $1", task_id);
+    return r.empty() ? "" : r[0][0].c_str();
+  }
+
+  json SuperOffice(const std::string& path, const json& body) {
+    httplib::Client c("127.0.0.1", port_);
+    auto r = c.Post(path, body.dump(), "application/json");
+    if (!r || r->status != 200) return json("HTTP error");
+    return json::parse(r->body, nullptr, false);
+  }
+
   // Group timings short enough for a test: a dead member is noticed within seconds.
   static std::vector<std::string> QuickGroup() {
     return {"--kafka-property=session.timeout.ms=6000",
@@ -110,24 +124,88 @@ TEST_F(Engine, WorkerKilledMidRunIsReplacedAndTheRunFinishesOnceWithStartCountTw
   EXPECT_EQ(CloudEvent::Parse(notes[0].value)->data["start_count"], 2);
 }
 
-TEST_F(Engine, ProgressOfARunningSleepTaskIsRecordedBeforeItEnds) {
+TEST_F(Engine, ProgressOfARunningSleepTaskIsVisibleFromTheApiBeforeItEnds) {
   auto producer = StartProducer(testing::KafkaBrokers());
   auto worker = StartWorker("e2e-progress");
   auto id = CreateSleep(4, 8, 0);
   ASSERT_FALSE(id.empty());
-  std::string seen;
+  ASSERT_TRUE(testing::PollUntil([&] { return !TaskNumber(id).empty(); }, 60s));
+  json info;
   ASSERT_TRUE(testing::PollUntil(
       [&] {
-        seen = RunField(id,
-                        "CASE WHEN state = 'started' AND progress_percent BETWEEN 1 AND 99 "
-                        "THEN progress_percent || ' ' || progress_description END");
-        return !seen.empty();
+        info = SuperOffice("/api/v1/Agents/Batch/GetBatchTaskInfo",
+                           json{{"Id", std::stoll(TaskNumber(id))}});
+        return info.is_object() && info["State"] == "Started" && info["ProgressPercent"] > 0 &&
+               info["ProgressPercent"] < 100;
       },
       60s))
-      << worker->Log();
-  EXPECT_NE(seen.find(" of 8"), std::string::npos) << seen;
+      << info.dump() << worker->Log();
+  EXPECT_NE(info["ProgressDescription"].get<std::string>().find(" of 8"), std::string::npos)
+      << info.dump();
+  EXPECT_EQ(info["StartCount"], 1);
   ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded");
-  EXPECT_EQ(RunField(id, "progress_percent"), "100");
+  info = SuperOffice("/api/v1/Agents/Batch/GetBatchTaskInfo",
+                     json{{"Id", std::stoll(TaskNumber(id))}});
+  EXPECT_EQ(info["State"], "Succeeded");
+  EXPECT_EQ(info["ProgressPercent"], 100);
+}
+
+TEST_F(Engine, StopBatchJobCancelsTheRunningTaskAndTheRunEndsCancelledNotified) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-stop");
+  auto id = CreateSleep(60, 60, /*FAILURE=*/2);
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(testing::PollUntil([&] { return RunField(id, "state") == "started"; }, 60s));
+  auto stopped =
+      SuperOffice("/api/v1/Agents/Batch/StopBatchJob", json{{"Id", std::stoll(TaskNumber(id))}});
+  EXPECT_EQ(stopped, true);
+  ASSERT_EQ(WaitForStatus(id, "Cancelled"), "Cancelled") << worker->Log();
+  EXPECT_EQ(RunField(id, "state"), "cancelled");
+  auto info = SuperOffice("/api/v1/Agents/Batch/GetBatchTaskInfo",
+                          json{{"Id", std::stoll(TaskNumber(id))}});
+  EXPECT_EQ(info["State"], "Failed");
+  EXPECT_NE(info["Result"].get<std::string>().find("cancelled"), std::string::npos);
+  testing::TopicReader reader(notifications_);
+  auto notes = reader.ReadUntil([](auto& all) { return !all.empty(); }, 30s);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(CloudEvent::Parse(notes[0].value)->type, "conveyor.run.cancelled");
+  // A finished task has nothing left to stop.
+  EXPECT_EQ(
+      SuperOffice("/api/v1/Agents/Batch/StopBatchJob", json{{"Id", std::stoll(TaskNumber(id))}}),
+      false);
+}
+
+TEST_F(Engine, StopBatchJobOfACannotCancelTypeIsRefusedAndUnknownIdIsNull) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-cannot");
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec(
+        "INSERT INTO task_types (id, name, handler, cancellation) VALUES "
+        "('6b1f3c2e-0000-4000-8000-000000000001', 'uninterruptible', 'sleep', 'CannotCancel')");
+    tx.commit();
+  }
+  json body = {{"TaskID", "6b1f3c2e-0000-4000-8000-000000000001"},
+               {"Frequency", 0},
+               {"Parameters", R"({"seconds": 2, "steps": 2})"},
+               {"ContentType", "application/json"}};
+  auto id = CreateTask(body);
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(testing::PollUntil([&] { return !TaskNumber(id).empty(); }, 60s));
+  httplib::Client c("127.0.0.1", port_);
+  auto r = c.Post("/api/v1/Agents/Batch/StopBatchJob",
+                  json{{"Id", std::stoll(TaskNumber(id))}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  auto err = json::parse(r->body);
+  EXPECT_NE(err["Error"].get<std::string>().find("CannotCancel"), std::string::npos) << r->body;
+  EXPECT_EQ(SuperOffice("/api/v1/Agents/Batch/GetBatchTaskInfo", json{{"Id", 999999999}}), nullptr);
+  auto bad = c.Post("/api/v1/Agents/Batch/GetBatchTaskInfo", R"({"Id": "x"})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(json::parse(bad->body)["Field"], "Id");
+  ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded");
 }
 
 TEST_F(Engine, SigtermLetsTheRunningRunFinishThenExitsZero) {

@@ -2,6 +2,7 @@
 // port that finds one (PgTaskReader reads it from PostgreSQL).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -22,11 +23,17 @@ struct RunView {
   std::optional<Timestamp> finished_at;
   std::string result;
   std::string worker;
+  int attempt = 1;
+  int progress_percent = 0;
+  std::string progress_description;
+  std::optional<std::string> file_name;
+  bool cancel_requested = false;
 };
 
 struct TaskView {
   Task task;
   std::string type_name;
+  std::string cancellation = "CanCancel";  // the type's BatchTaskCancellationBehaviour
   Timestamp modified_at;
   std::string modified_by;
   std::optional<RunView> last_run;
@@ -37,14 +44,18 @@ class TaskReader {
   virtual ~TaskReader() = default;
   // The task with its latest run; std::nullopt when the projection has no such task.
   virtual Result<std::optional<TaskView>> FindTask(const Uuid& id) = 0;
+  // The same by the task's integer number (SuperOffice and Oracle ids).
+  virtual Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) = 0;
 };
 
 class PgTaskReader final : public TaskReader {
  public:
   explicit PgTaskReader(PgPool& pool) : pool_(pool) {}
   Result<std::optional<TaskView>> FindTask(const Uuid& id) override;
+  Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) override;
 
  private:
+  Result<std::optional<TaskView>> Find(const std::string& where, const std::string& key);
   PgPool& pool_;
 };
 
