@@ -70,7 +70,12 @@ int main(int argc, char** argv) {
   PgTaskReader reader(pool);
   TaskCommandService commands(catalog, numbers, **producer, clock, common.commands_topic,
                               std::string("/conveyor/producer/") + host);
-  HttpApi api(http, std::move(*decoder), commands, reader, clock);
+  auto type_schema = JsonSchema::Embedded("requests/admin.task-type-register.json");
+  if (!type_schema) {
+    log->error("{}", type_schema.error().Describe());
+    return 1;
+  }
+  HttpApi api(http, std::move(*decoder), std::move(*type_schema), catalog, commands, reader, clock);
   if (auto s = api.Start(); !s) {
     log->error("{}", s.error().Describe());
     return 1;

@@ -24,11 +24,24 @@ void SendError(httplib::Response& res, const Error& error) {
   SendJson(res, twosms::HttpStatus(error), twosms::ErrorEnvelope(error));
 }
 
+nlohmann::json TaskTypeDetail(const TaskType& t) {
+  return {{"ID", t.id.ToString()},
+          {"Name", t.name},
+          {"Handler", t.handler},
+          {"TimeoutSeconds", t.timeout_seconds ? nlohmann::json(*t.timeout_seconds) : nullptr},
+          {"MaxAttempts", t.max_attempts},
+          {"RetryBackoffMs", t.retry_backoff_ms},
+          {"CancellationBehaviour", t.cancellation},
+          {"BuiltIn", t.builtin}};
+}
+
 }  // namespace
 
 struct HttpApi::Impl {
   HttpSettings settings;
   twosms::RequestDecoder decoder;
+  JsonSchema task_type_schema;
+  TaskTypeCatalog& catalog;
   TaskCommandService& commands;
   TaskReader& reader;
   const Clock& clock;
@@ -37,9 +50,43 @@ struct HttpApi::Impl {
   int bound_port = 0;
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
 
-  Impl(HttpSettings s, twosms::RequestDecoder d, TaskCommandService& c, TaskReader& r,
-       const Clock& k)
-      : settings(std::move(s)), decoder(std::move(d)), commands(c), reader(r), clock(k) {}
+  Impl(HttpSettings s, twosms::RequestDecoder d, JsonSchema type_schema, TaskTypeCatalog& cat,
+       TaskCommandService& c, TaskReader& r, const Clock& k)
+      : settings(std::move(s)),
+        decoder(std::move(d)),
+        task_type_schema(std::move(type_schema)),
+        catalog(cat),
+        commands(c),
+        reader(r),
+        clock(k) {}
+
+  void RegisterTaskType(const httplib::Request& req, httplib::Response& res) {
+    auto j = nlohmann::json::parse(req.body, nullptr, false);
+    if (j.is_discarded())
+      return SendError(res, MakeError(ErrorCode::kInvalidArgument, "the body is not JSON"));
+    if (auto valid = task_type_schema.Validate(j); !valid) return SendError(res, valid.error());
+    TaskType t;
+    t.name = j["Name"];
+    t.handler = j["Handler"];
+    if (j.contains("TimeoutSeconds") && j["TimeoutSeconds"].is_number())
+      t.timeout_seconds = j["TimeoutSeconds"].get<int>();
+    t.max_attempts = j.value("MaxAttempts", 1);
+    t.retry_backoff_ms = j.value("RetryBackoffMs", 1000);
+    t.cancellation = j.value("CancellationBehaviour", std::string("CanCancel"));
+    auto registered = catalog.Register(std::move(t));
+    if (!registered) return SendError(res, registered.error());
+    log->info("task type {} '{}' registered (handler {})", registered->id.ToString(),
+              registered->name, registered->handler);
+    SendJson(res, 200, twosms::SuccessEnvelope(TaskTypeDetail(*registered), std::nullopt));
+  }
+
+  void ListTaskTypes(httplib::Response& res) {
+    auto types = catalog.List();
+    if (!types) return SendError(res, types.error());
+    auto list = nlohmann::json::array();
+    for (const auto& t : *types) list.push_back(TaskTypeDetail(t));
+    SendJson(res, 200, twosms::SuccessEnvelope(list, std::nullopt));
+  }
 
   void CreateAccountTask(const httplib::Request& req, httplib::Response& res) {
     if (!IsJsonMediaType(req.get_header_value("Content-Type"))) {
@@ -132,10 +179,11 @@ struct HttpApi::Impl {
   }
 };
 
-HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder,
-                 TaskCommandService& commands, TaskReader& reader, const Clock& clock)
-    : impl_(std::make_unique<Impl>(std::move(settings), std::move(decoder), commands, reader,
-                                   clock)) {
+HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSchema task_type_schema,
+                 TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader,
+                 const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(decoder),
+                                   std::move(task_type_schema), catalog, commands, reader, clock)) {
   auto& s = impl_->server;
   auto* impl = impl_.get();
   s.new_task_queue = [threads = impl_->settings.threads] {
@@ -151,6 +199,11 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder,
         [impl](const httplib::Request& req, httplib::Response& res) {
           impl->GetAccountTask(req, res);
         });
+  s.Post("/api/v1/admin/tasktypes", [impl](const httplib::Request& req, httplib::Response& res) {
+    impl->RegisterTaskType(req, res);
+  });
+  s.Get("/api/v1/admin/tasktypes",
+        [impl](const httplib::Request&, httplib::Response& res) { impl->ListTaskTypes(res); });
   s.Post("/api/v1/Agents/Batch/GetBatchTaskInfo",
          [impl](const httplib::Request& req, httplib::Response& res) {
            impl->GetBatchTaskInfo(std::nullopt, req.body, res, false);

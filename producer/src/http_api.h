@@ -4,7 +4,9 @@
 //   POST /api/v1/Agents/Batch/GetBatchTaskInfo  {"Id": n}: BatchTaskInfo with progress
 //   (SuperOffice) POST /api/v1/Agents/Batch/StopBatchJob      {"Id": n}: true when a stop was
 //   requested GET  /api/v1/BatchTask/{id}, POST /api/v1/BatchTask/{id}/Stop   the same, REST style
-//   GET  /healthz                          liveness
+//   POST /api/v1/admin/tasktypes           register a task type
+//   (schemas/requests/admin.task-type-register.json) GET  /api/v1/admin/tasktypes           the
+//   catalogue GET  /healthz                          liveness
 //
 // HttpApi owns the server and its thread pool. Start binds and serves on a background thread
 // and returns once the socket listens (or the bind error); Stop stops accepting, finishes the
@@ -15,7 +17,9 @@
 #include <string>
 
 #include "conveyor/clock.h"
+#include "conveyor/json_schema.h"
 #include "conveyor/result.h"
+#include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
 #include "task_commands.h"
 #include "twosms.h"
@@ -30,8 +34,9 @@ struct HttpSettings {
 
 class HttpApi {
  public:
-  HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, TaskCommandService& commands,
-          TaskReader& reader, const Clock& clock);
+  HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSchema task_type_schema,
+          TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader,
+          const Clock& clock);
   ~HttpApi();
 
   Status Start();

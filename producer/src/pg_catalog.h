@@ -10,11 +10,16 @@
 
 namespace conveyor {
 
-// Reads task_types; remembers the types it found (types are never deleted in this version).
+// Reads and adds task_types; remembers the types it found (types are never deleted or changed
+// in this version). Registration writes straight to PostgreSQL rather than through a command
+// event: the catalogue is configuration, and a type must be usable as soon as its registration
+// is answered (docs/adr/0004).
 class PgTaskTypeCatalog final : public TaskTypeCatalog {
  public:
   explicit PgTaskTypeCatalog(PgPool& pool) : pool_(pool) {}
   Result<std::optional<TaskType>> Find(const Uuid& id) override;
+  Result<TaskType> Register(TaskType type) override;
+  Result<std::vector<TaskType>> List() override;
 
  private:
   PgPool& pool_;

@@ -240,3 +240,73 @@ TEST_F(Engine, SigtermAfterTheGraceCancelsAndReleasesTheRunForTheNextWorker) {
 
 }  // namespace
 }  // namespace conveyor
+
+namespace conveyor {
+namespace {
+
+class TaskTypes : public testing::E2eTest {
+ protected:
+  httplib::Result Register(const json& body) {
+    httplib::Client c("127.0.0.1", port_);
+    return c.Post("/api/v1/admin/tasktypes", body.dump(), "application/json");
+  }
+};
+
+TEST_F(TaskTypes, RegisteredTypeTimesOutIsRetriedAndEndsFailedAfterItsLastAttemptNotified) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-types");
+  auto r = Register({{"Name", "short nap"},
+                     {"Handler", "sleep"},
+                     {"TimeoutSeconds", 1},
+                     {"MaxAttempts", 2},
+                     {"RetryBackoffMs", 100}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto type = json::parse(r->body)["ResponseData"]["Detail"];
+  EXPECT_EQ(type["MaxAttempts"], 2);
+  EXPECT_EQ(type["BuiltIn"], false);
+
+  auto id = CreateTask({{"TaskID", type["ID"]},
+                        {"Frequency", 0},
+                        {"Parameters", R"({"seconds": 30})"},
+                        {"ContentType", "application/json"},
+                        {"Notification", "FAILURE"}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(WaitForStatus(id, "Failed"), "Failed") << worker->Log();
+  auto detail = GetTask(id)["ResponseData"]["Detail"];
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE attempt = 2 AND start_count = 2 AND result = "
+                  "'failed after 2 attempts: timed out after 1 s'"),
+            1)
+      << worker->Log();
+  testing::TopicReader reader(notifications_);
+  auto notes = reader.ReadUntil([](auto& all) { return all.size() > 1; }, 5s);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(CloudEvent::Parse(notes[0].value)->type, "conveyor.run.failed");
+}
+
+TEST_F(TaskTypes, BadOrDuplicateRegistrationIsRefusedNamingTheField) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto bad = Register({{"Name", "x"}, {"Handler", "Not A Handler!"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(json::parse(bad->body)["Error"]["ErrorReason"].get<std::string>().find("Handler"),
+            std::string::npos)
+      << bad->body;
+  ASSERT_EQ(Register({{"Name", "twice"}, {"Handler", "noop"}})->status, 200);
+  auto again = Register({{"Name", "twice"}, {"Handler", "noop"}});
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->status, 200);
+  EXPECT_NE(json::parse(again->body)["Error"]["ErrorReason"].get<std::string>().find("twice"),
+            std::string::npos)
+      << again->body;
+  httplib::Client c("127.0.0.1", port_);
+  auto list = c.Get("/api/v1/admin/tasktypes");
+  ASSERT_TRUE(list);
+  auto listed = json::parse(list->body);
+  auto names = json::array();
+  for (const auto& t : listed["ResponseData"]["Detail"]) names.push_back(t["Name"]);
+  EXPECT_EQ(names, json({"noop", "sleep", "twice"}));
+}
+
+}  // namespace
+}  // namespace conveyor

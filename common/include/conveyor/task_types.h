@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "conveyor/result.h"
 #include "conveyor/uuid.h"
@@ -15,6 +16,11 @@ struct TaskType {
   Uuid id;
   std::string name;
   std::string handler;
+  std::optional<int> timeout_seconds;      // none: runs may take as long as they take
+  int max_attempts = 1;                    // 1: no retries
+  int retry_backoff_ms = 1000;             // the first retry's wait; doubles per attempt
+  std::string cancellation = "CanCancel";  // CanCancel, CancelWithWarning or CannotCancel
+  bool builtin = false;
 };
 
 // The built-in `noop` type: 00000000-0000-0000-0000-000000000001.
@@ -25,6 +31,9 @@ class TaskTypeCatalog {
   virtual ~TaskTypeCatalog() = default;
   // std::nullopt when no type has that id.
   virtual Result<std::optional<TaskType>> Find(const Uuid& id) = 0;
+  // Adds a type with a fresh id; kAlreadyExists (field Name) when the name is taken.
+  virtual Result<TaskType> Register(TaskType type) = 0;
+  virtual Result<std::vector<TaskType>> List() = 0;
 };
 
 }  // namespace conveyor
