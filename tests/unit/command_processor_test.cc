@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "conveyor/json_schema.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
@@ -114,6 +115,16 @@ class CommandProcessorTest : public ::testing::Test {
         deadline);
   }
 
+  // Every notification must satisfy its published schema.
+  void ExpectOutboxMatchesSchema() {
+    auto schema = JsonSchema::Embedded("events/conveyor.run.finished.json");
+    ASSERT_TRUE(schema.has_value());
+    for (const auto& m : store_.outbox) {
+      auto valid = schema->Validate(nlohmann::json::parse(m.value));
+      EXPECT_TRUE(valid.has_value()) << valid.error().Describe() << "\n" << m.value;
+    }
+  }
+
   FakeTaskStore::Run& RunOf(const ConsumedMessage& m) {
     for (auto& [id, r] : store_.runs)
       if (r.task_id.ToString() == m.key) return r;
@@ -151,6 +162,7 @@ TEST_F(CommandProcessorTest, CreateRunsTheTaskOnceAndWritesTheSucceededNotificat
   EXPECT_EQ(event->subject, m.key);
   EXPECT_EQ(store_.outbox[0].key, m.key);
   EXPECT_EQ(store_.outbox[0].topic, "notifications");
+  ExpectOutboxMatchesSchema();
 }
 
 TEST_F(CommandProcessorTest, NotificationNoneWritesNoNotification) {
@@ -305,6 +317,7 @@ TEST_F(RunEngineTest, FailingHandlerIsRetriedWithBackoffAndEndsFailedAfterItsLas
   ASSERT_EQ(store_.outbox.size(), 1u);
   EXPECT_EQ(CloudEvent::Parse(store_.outbox[0].value)->type, kRunFailedEvent);
   EXPECT_EQ(Engine().counters().retried, 2u);
+  ExpectOutboxMatchesSchema();
 }
 
 TEST_F(RunEngineTest, RetryThatSucceedsEndsSucceeded) {
@@ -352,6 +365,7 @@ TEST_F(RunEngineTest, CancelStopsTheRunningHandlerAndEndsTheRunCancelledNotified
   EXPECT_EQ(RunOf(m).state, RunState::kCancelled);
   ASSERT_EQ(store_.outbox.size(), 1u);
   EXPECT_EQ(CloudEvent::Parse(store_.outbox[0].value)->type, kRunCancelledEvent);
+  ExpectOutboxMatchesSchema();
 }
 
 TEST_F(RunEngineTest, CancelOfAWaitingRunEndsItCancelledWithoutRunningIt) {
@@ -359,11 +373,14 @@ TEST_F(RunEngineTest, CancelOfAWaitingRunEndsItCancelledWithoutRunningIt) {
   auto gate = std::make_shared<GateHandler>();
   Use("gate", gate);
   auto first = CreateCommand(TaskNotification::kNone, 0, type_);
-  auto second = CreateCommand(TaskNotification::kNone, 1, type_);
+  auto second = CreateCommand(TaskNotification::kFailure, 1, type_);
   Feed({first, second});
   ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
   Feed({CancelCommand(second.key, 2)});
   ASSERT_TRUE(TickUntil([&] { return RunOf(second).state == RunState::kCancelled; }));
+  ASSERT_EQ(store_.outbox.size(), 1u);
+  EXPECT_TRUE(CloudEvent::Parse(store_.outbox[0].value)->data["started_at"].is_null());
+  ExpectOutboxMatchesSchema();
   gate->open = true;
   ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_EQ(RunOf(first).state, RunState::kSucceeded);
