@@ -131,3 +131,59 @@ TEST_F(WalkingSkeleton, ReplayedCommandLeavesOneTaskOneRunOneNotification) {
 
 }  // namespace
 }  // namespace conveyor
+
+namespace conveyor {
+namespace {
+
+class DeadLetters : public testing::E2eTest {};
+
+TEST_F(DeadLetters, PoisonEventsOfEachKindLandInTheDlqAndTheNextGoodEventIsApplied) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-dlq");
+  KafkaSettings s;
+  s.brokers = testing::KafkaBrokers();
+  auto raw = KafkaProducer::Create(s, "e2e-poison", 10s);
+  ASSERT_TRUE(raw.has_value());
+  // Three poison events on one key (one partition, in this order); the worker must move past
+  // each of them.
+  json bad_schema = {{"specversion", "1.0"}, {"id", "6b1f3c2e-0000-4000-8000-00000000000a"},
+                     {"source", "/test"},    {"type", "conveyor.task.create"},
+                     {"subject", "x"},       {"time", "2026-11-22T10:00:00Z"},
+                     {"data", {{"id", "x"}}}};
+  json unknown_type = {{"specversion", "1.0"},  {"id", "6b1f3c2e-0000-4000-8000-00000000000b"},
+                       {"source", "/test"},     {"type", "conveyor.task.explode"},
+                       {"subject", "x"},        {"time", "2026-11-22T10:00:00Z"},
+                       {"data", json::object()}};
+  ASSERT_TRUE((*raw)->Publish({commands_, "poison", "not json {", {}}).has_value());
+  ASSERT_TRUE((*raw)->Publish({commands_, "poison", bad_schema.dump(), {}}).has_value());
+  ASSERT_TRUE((*raw)->Publish({commands_, "poison", unknown_type.dump(), {}}).has_value());
+  auto body = SeedRequest();
+  body["TaskID"] = "0f0f0f0f-0000-4000-8000-000000000001";  // no such task type...
+  auto refused = Post(body);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);  // ... is refused at the API, never reaching Kafka
+  auto id = CreateTask(SeedRequest());
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded") << worker->Log();
+
+  testing::TopicReader reader(dlq_);
+  auto dead = reader.ReadUntil([](auto& all) { return all.size() >= 3; }, 30s);
+  ASSERT_EQ(dead.size(), 3u) << worker->Log();
+  std::vector<std::string> reasons;
+  for (const auto& m : dead) {
+    std::string reason, origin;
+    for (const auto& [k, v] : m.headers) {
+      if (k == "conveyor-dlq-reason") reason = v;
+      if (k == "conveyor-origin-topic") origin = v;
+    }
+    EXPECT_EQ(origin, commands_);
+    reasons.push_back(reason);
+  }
+  EXPECT_EQ(reasons[0], "the message is not JSON");
+  EXPECT_NE(reasons[1].find("/data"), std::string::npos) << reasons[1];
+  EXPECT_NE(reasons[2].find("unknown command type conveyor.task.explode"), std::string::npos)
+      << reasons[2];
+}
+
+}  // namespace
+}  // namespace conveyor
