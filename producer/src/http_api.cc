@@ -140,35 +140,43 @@ struct HttpApi::Impl {
     SendJson(res, status, superoffice::ErrorBody(error));
   }
 
-  void GetBatchTaskInfo(std::optional<std::int64_t> id, const std::string& body,
-                        httplib::Response& res, bool rest) {
+  // The batch task named by the path (`id`) or by the agent body {"Id": n}. Answers the
+  // request itself (error, or not found) and returns std::nullopt when there is none.
+  std::optional<TaskView> FindBatchTask(std::optional<std::int64_t> id, const std::string& body,
+                                        httplib::Response& res, bool rest,
+                                        const nlohmann::json& agent_not_found) {
     if (!id) {
       auto decoded = superoffice::DecodeId(body);
-      if (!decoded) return SendSuperOfficeError(res, decoded.error());
+      if (!decoded) {
+        SendSuperOfficeError(res, decoded.error());
+        return std::nullopt;
+      }
       id = *decoded;
     }
     auto view = reader.FindTaskByNumber(*id);
-    if (!view) return SendSuperOfficeError(res, view.error());
-    if (!*view) return SendJson(res, rest ? 404 : 200, nullptr);
-    SendJson(res, 200, superoffice::BatchTaskInfo(**view));
+    if (!view) {
+      SendSuperOfficeError(res, view.error());
+      return std::nullopt;
+    }
+    if (!*view) SendJson(res, rest ? 404 : 200, rest ? nlohmann::json() : agent_not_found);
+    return std::move(*view);
+  }
+
+  void GetBatchTaskInfo(std::optional<std::int64_t> id, const std::string& body,
+                        httplib::Response& res, bool rest) {
+    auto view = FindBatchTask(id, body, res, rest, nullptr);
+    if (view) SendJson(res, 200, superoffice::BatchTaskInfo(*view));
   }
 
   void StopBatchJob(std::optional<std::int64_t> id, const std::string& body, httplib::Response& res,
                     bool rest) {
-    if (!id) {
-      auto decoded = superoffice::DecodeId(body);
-      if (!decoded) return SendSuperOfficeError(res, decoded.error());
-      id = *decoded;
-    }
-    auto view = reader.FindTaskByNumber(*id);
-    if (!view) return SendSuperOfficeError(res, view.error());
-    if (!*view)
-      return SendJson(res, rest ? 404 : 200, rest ? nlohmann::json() : nlohmann::json(false));
-    const auto& v = **view;
+    auto view = FindBatchTask(id, body, res, rest, false);
+    if (!view) return;
+    const auto& v = *view;
     if (!superoffice::MayCancel(v))
       return SendSuperOfficeError(
           res, MakeError(ErrorCode::kFailedPrecondition,
-                         "batch task " + std::to_string(*id) + " (" + v.type_name +
+                         "batch task " + std::to_string(v.task.number) + " (" + v.type_name +
                              ") cannot be stopped: its CancellationBehaviour is CannotCancel",
                          "Id"));
     // Nothing to stop: it has no run, or its run is over.

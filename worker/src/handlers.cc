@@ -1,7 +1,8 @@
 #include "handlers.h"
 
-#include <algorithm>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace conveyor {
@@ -57,7 +58,7 @@ HandlerResult SleepHandler::Run(const HandlerContext& context) {
     context.progress.Report(i * 100 / steps,
                             "step " + std::to_string(i) + " of " + std::to_string(steps));
   }
-  return HandlerOutput{"slept " + std::to_string(seconds) + " s", {}, {}};
+  return HandlerOutput{fmt::format("slept {:g} s", seconds), {}, {}};
 }
 
 HandlerRegistry HandlerRegistry::WithBuiltins() {

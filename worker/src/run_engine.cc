@@ -356,6 +356,14 @@ Status RunEngine::CancelWaiting() {
   return {};
 }
 
+Result<std::map<std::string, PendingRun>> RunEngine::Reread(const std::vector<Uuid>& ids) {
+  auto pending = store_.FindPendingRuns(ids);
+  if (!pending) return std::unexpected(pending.error());
+  std::map<std::string, PendingRun> by_id;
+  for (auto& p : *pending) by_id.emplace(p.run_id.ToString(), std::move(p));
+  return by_id;
+}
+
 Status RunEngine::CheckWatched() {
   auto now = std::chrono::steady_clock::now();
   std::vector<Uuid> ids;
@@ -364,14 +372,12 @@ Status RunEngine::CheckWatched() {
     if (job->place == Place::kWatching && job->due <= now) ids.push_back(job->run.run_id);
   }
   if (ids.empty()) return {};
-  auto pending = store_.FindPendingRuns(ids);
-  if (!pending) return std::unexpected(pending.error());
-  std::map<std::string, PendingRun> by_id;
-  for (auto& p : *pending) by_id.emplace(p.run_id.ToString(), std::move(p));
+  auto by_id = Reread(ids);
+  if (!by_id) return std::unexpected(by_id.error());
   for (const auto& uuid : ids) {
     auto id = uuid.ToString();
-    auto it = by_id.find(id);
-    if (it == by_id.end()) {  // its owner finished it
+    auto it = by_id->find(id);
+    if (it == by_id->end()) {  // its owner finished it
       Complete(id);
       continue;
     }
@@ -472,14 +478,12 @@ Status RunEngine::StartWaiting() {
   }
   if (not_started.empty()) return {};
   // Finished meanwhile, cancelled, or started by a worker that is still alive: look again.
-  auto pending = store_.FindPendingRuns(not_started);
-  if (!pending) return std::unexpected(pending.error());
-  std::map<std::string, PendingRun> by_id;
-  for (auto& p : *pending) by_id.emplace(p.run_id.ToString(), std::move(p));
+  auto by_id = Reread(not_started);
+  if (!by_id) return std::unexpected(by_id.error());
   for (const auto& uuid : not_started) {
     auto id = uuid.ToString();
-    auto it = by_id.find(id);
-    if (it == by_id.end()) {
+    auto it = by_id->find(id);
+    if (it == by_id->end()) {
       Complete(id);
       continue;
     }

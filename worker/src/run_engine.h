@@ -107,6 +107,8 @@ class RunEngine {
   Status CancelWaiting();
   Status StartWaiting();
   Status CheckWatched();
+  // The runs among `ids` that are not final yet, by id (a missing one is final).
+  Result<std::map<std::string, PendingRun>> Reread(const std::vector<Uuid>& ids);
   Status SendHeartbeats(bool all);
   void Finish(Job& job, RunState state, std::string result, std::optional<std::string> file,
               std::string log, std::vector<FinishedRun>* out);
