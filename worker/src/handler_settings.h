@@ -14,7 +14,7 @@ namespace conveyor {
 
 // Runs an external program (exec_handler.h; protocol in docs/handlers.md).
 struct ExecHandlerSettings {
-  std::vector<std::string> command;               // argv; command[0] is an absolute path
+  std::vector<std::string> command;                // argv; command[0] is an absolute path
   std::map<std::string, std::string> environment;  // added to a minimal environment
   std::string working_directory;                   // empty: the worker's own
   std::chrono::milliseconds grace{10000};          // SIGTERM → SIGKILL on cancel or timeout
