@@ -1,5 +1,6 @@
 #include "conveyor/task.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "conveyor/task_types.h"
@@ -27,38 +28,46 @@ std::optional<Frequency> FrequencyFromName(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view NotificationName(TaskNotification n) {
-  switch (n) {
-    case TaskNotification::kNone:
-      return "NONE";
-    case TaskNotification::kSuccess:
-      return "SUCCESS";
-    case TaskNotification::kFailure:
-      return "FAILURE";
-    case TaskNotification::kCompletion:
-      return "COMPLETION";
-  }
-  return "NONE";
+std::string NotificationName(TaskNotification n) {
+  // As .NET writes a [Flags] enum: the outcome part by its name, then ", PROGRESS".
+  int v = static_cast<int>(n);
+  static constexpr std::string_view kOutcome[] = {"NONE", "SUCCESS", "FAILURE", "COMPLETION"};
+  std::string name(kOutcome[v & 3]);
+  if (v & 4) return (v & 3) == 0 ? std::string("PROGRESS") : name + ", PROGRESS";
+  return name;
 }
 
 std::optional<TaskNotification> NotificationFromNumber(long long n) {
-  if (n >= 0 && n <= 3) return static_cast<TaskNotification>(n);
+  if (n >= 0 && n <= 7) return static_cast<TaskNotification>(n);
   return std::nullopt;
 }
 
 std::optional<TaskNotification> NotificationFromName(std::string_view name) {
-  for (int i = 0; i <= 3; ++i) {
-    auto n = static_cast<TaskNotification>(i);
-    if (name == NotificationName(n)) return n;
+  long long number = 0;
+  auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
+  if (ec == std::errc() && p == name.data() + name.size()) return NotificationFromNumber(number);
+  // One or more names joined by commas ("SUCCESS, PROGRESS"), ORed together.
+  static constexpr std::pair<std::string_view, int> kNames[] = {
+      {"NONE", 0}, {"SUCCESS", 1}, {"FAILURE", 2}, {"COMPLETION", 3}, {"PROGRESS", 4}};
+  int v = 0;
+  while (!name.empty()) {
+    auto comma = name.find(',');
+    auto part = name.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    auto it = std::find_if(std::begin(kNames), std::end(kNames),
+                           [&](const auto& e) { return e.first == part; });
+    if (it == std::end(kNames)) return std::nullopt;
+    v |= it->second;
+    if (comma == std::string_view::npos) break;
+    name.remove_prefix(comma + 1);
   }
-  long long n = 0;
-  auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
-  if (ec == std::errc() && p == name.data() + name.size()) return NotificationFromNumber(n);
-  return std::nullopt;
+  return static_cast<TaskNotification>(v);
 }
 
 bool NotifiesOnSuccess(TaskNotification n) { return (static_cast<int>(n) & 1) != 0; }
 bool NotifiesOnFailure(TaskNotification n) { return (static_cast<int>(n) & 2) != 0; }
+bool NotifiesOnProgress(TaskNotification n) { return (static_cast<int>(n) & 4) != 0; }
 
 Uuid NoopTaskTypeId() { return *Uuid::Parse("00000000-0000-0000-0000-000000000001"); }
 

@@ -186,8 +186,10 @@ TEST_F(PgTaskStoreTest, HeartbeatRecordsProgressOnlyWhenGiven) {
   auto started = store_.StartRuns(*pending, "w1", now, std::chrono::seconds(15));
   ASSERT_TRUE(started.has_value() && (*started)[0].has_value());
   int sc = (*started)[0]->start_count;
-  ASSERT_TRUE(store_.Heartbeat({{c.event.id, sc, 40, "step 2 of 5"}}, now).has_value());
-  ASSERT_TRUE(store_.Heartbeat({{c.event.id, sc, std::nullopt, ""}}, now).has_value());
+  OutgoingMessage note{"notifications", c.task.id.ToString(), "{}", {}};
+  ASSERT_TRUE(store_.Heartbeat({{c.event.id, sc, 40, "step 2 of 5"}}, now, {note}).has_value());
+  ASSERT_TRUE(store_.Heartbeat({{c.event.id, sc, std::nullopt, ""}}, now, {}).has_value());
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE progress_percent = 40 AND "
                   "progress_description = 'step 2 of 5'"),
             1);

@@ -160,7 +160,8 @@ class FakeTaskStore final : public TaskStore {
     }
     return {};
   }
-  Status Heartbeat(const std::vector<RunHeartbeat>& hs, Timestamp now) override {
+  Status Heartbeat(const std::vector<RunHeartbeat>& hs, Timestamp now,
+                   const std::vector<OutgoingMessage>& notes) override {
     if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
     for (const auto& h : hs) {
       auto& r = runs.at(h.run_id);
@@ -168,6 +169,7 @@ class FakeTaskStore final : public TaskStore {
       r.heartbeat_at = now;
       if (h.percent) r.progress = *h.percent;
     }
+    outbox.insert(outbox.end(), notes.begin(), notes.end());
     return {};
   }
   Status ReleaseRuns(const std::vector<StartedRun>& rs) override {

@@ -232,6 +232,20 @@ std::vector<ApplyResult> ApplyCarefully(pqxx::transaction_base& tx,
   return results;
 }
 
+void InsertOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>& notes) {
+  if (notes.empty()) return;
+  std::vector<std::optional<std::string>> topics, keys, payloads;
+  for (const auto& n : notes) {
+    topics.push_back(n.topic);
+    keys.push_back(n.key);
+    payloads.push_back(n.value);
+  }
+  tx.exec_params(
+      "INSERT INTO outbox (topic, key, payload) "
+      "SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
+      TextArrayParam(topics), TextArrayParam(keys), TextArrayParam(payloads));
+}
+
 std::string RunColumns() {
   auto micros = [](const char* c) {
     return std::string("(extract(epoch from r.") + c + ") * 1e6)::bigint";
@@ -400,18 +414,11 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
         TextArrayParam(logs));
     std::set<std::string> recorded;
     for (const auto& row : rows) recorded.insert(row[0].c_str());
-    std::vector<std::optional<std::string>> topics, keys, payloads;
-    for (const auto& f : runs) {
-      if (!f.notification || !recorded.contains(f.run.run.run_id.ToString())) continue;
-      topics.push_back(f.notification->topic);
-      keys.push_back(f.notification->key);
-      payloads.push_back(f.notification->value);
-    }
-    if (!topics.empty())
-      tx.exec_params(
-          "INSERT INTO outbox (topic, key, payload) "
-          "SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
-          TextArrayParam(topics), TextArrayParam(keys), TextArrayParam(payloads));
+    std::vector<OutgoingMessage> notes;
+    for (const auto& f : runs)
+      if (f.notification && recorded.contains(f.run.run.run_id.ToString()))
+        notes.push_back(*f.notification);
+    InsertOutbox(tx, notes);
     tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "finishing " + std::to_string(runs.size()) + " runs"));
@@ -451,7 +458,8 @@ Status PgTaskStore::RetryRuns(const std::vector<RetryingRun>& runs) {
   return {};
 }
 
-Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now) {
+Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now,
+                              const std::vector<OutgoingMessage>& notifications) {
   if (runs.empty()) return {};
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
@@ -479,6 +487,7 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
             WHERE r.id = v.id AND r.start_count = v.start_count AND r.state = 'started')",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(percents),
         TextArrayParam(descriptions), TimeParam(now));
+    InsertOutbox(tx, notifications);
     tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "recording heartbeats"));

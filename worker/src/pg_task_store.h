@@ -23,7 +23,8 @@ class PgTaskStore final : public TaskStore {
       std::chrono::milliseconds stale_after) override;
   Status FinishRuns(const std::vector<FinishedRun>& runs) override;
   Status RetryRuns(const std::vector<RetryingRun>& runs) override;
-  Status Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now) override;
+  Status Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now,
+                   const std::vector<OutgoingMessage>& notifications) override;
   Status ReleaseRuns(const std::vector<StartedRun>& runs) override;
 
  private:

@@ -191,6 +191,29 @@ std::optional<OutgoingMessage> RunEngine::Notification(const StartedRun& run,
                          {{"ce_type", e.type}, {"ce_id", e.id.ToString()}}};
 }
 
+OutgoingMessage RunEngine::ProgressNotification(const StartedRun& run, int percent,
+                                                const std::string& description) const {
+  const Task& task = run.run.task;
+  CloudEvent e;
+  e.id = Uuid::Random();
+  e.source = settings_.source;
+  e.type = kRunProgressEvent;
+  e.subject = task.id.ToString();
+  e.time = clock_.Now();
+  e.data = {{"task_id", task.id.ToString()},
+            {"task_number", task.number},
+            {"run_id", run.run.run_id.ToString()},
+            {"start_count", run.start_count},
+            {"attempt", run.run.attempt},
+            {"percent", percent},
+            {"description", description},
+            {"worker", settings_.worker_name}};
+  return OutgoingMessage{settings_.notifications_topic,
+                         e.subject,
+                         e.Serialize(),
+                         {{"ce_type", e.type}, {"ce_id", e.id.ToString()}}};
+}
+
 void RunEngine::Finish(Job& job, RunState state, std::string result,
                        std::optional<std::string> file, std::string log,
                        std::vector<FinishedRun>* out) {
@@ -502,6 +525,7 @@ Status RunEngine::StartWaiting() {
 Status RunEngine::SendHeartbeats(bool all) {
   auto now = std::chrono::steady_clock::now();
   std::vector<RunHeartbeat> beats;
+  std::vector<OutgoingMessage> notes;
   for (auto& [id, job] : jobs_) {
     if (job->place != Place::kRunning) continue;
     RunHeartbeat b{job->run.run_id, job->started->start_count, std::nullopt, {}};
@@ -509,10 +533,14 @@ Status RunEngine::SendHeartbeats(bool all) {
             job->progress->TakeIfDue(now, settings_.progress_interval, settings_.progress_step)) {
       b.percent = p->first;
       b.description = std::move(p->second);
+      if (NotifiesOnProgress(job->run.task.notification))
+        notes.push_back(ProgressNotification(*job->started, p->first, b.description));
     }
     if (all || b.percent) beats.push_back(std::move(b));
   }
-  return store_.Heartbeat(beats, clock_.Now());
+  auto s = store_.Heartbeat(beats, clock_.Now(), notes);
+  if (s && !notes.empty() && settings_.notification_written) settings_.notification_written();
+  return s;
 }
 
 Status RunEngine::Tick() {

@@ -114,6 +114,8 @@ class RunEngine {
               std::string log, std::vector<FinishedRun>* out);
   std::optional<OutgoingMessage> Notification(const StartedRun& run,
                                               const RunOutcome& outcome) const;
+  OutgoingMessage ProgressNotification(const StartedRun& run, int percent,
+                                       const std::string& description) const;
   std::chrono::milliseconds Backoff(const Job& job);
   void Complete(const std::string& run_id);
 

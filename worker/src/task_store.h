@@ -136,8 +136,10 @@ class TaskStore {
   // Puts failed attempts into retry_wait with the next attempt number, in one transaction.
   virtual Status RetryRuns(const std::vector<RetryingRun>& runs) = 0;
 
-  // Records the heartbeat (and changed progress) of runs `worker` is running.
-  virtual Status Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now) = 0;
+  // Records the heartbeat (and changed progress) of runs `worker` is running, and the
+  // progress notifications in the outbox, in one transaction.
+  virtual Status Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp now,
+                           const std::vector<OutgoingMessage>& notifications) = 0;
 
   // Gives up runs this worker stopped without an outcome (shutdown, lost partition): they
   // stay started, but with no heartbeat, so the next owner starts them again at once.

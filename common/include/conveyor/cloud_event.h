@@ -19,6 +19,7 @@ inline constexpr std::string_view kTaskCancelCommand = "conveyor.task.cancel";
 inline constexpr std::string_view kRunSucceededEvent = "conveyor.run.succeeded";
 inline constexpr std::string_view kRunFailedEvent = "conveyor.run.failed";
 inline constexpr std::string_view kRunCancelledEvent = "conveyor.run.cancelled";
+inline constexpr std::string_view kRunProgressEvent = "conveyor.run.progress";
 
 struct CloudEvent {
   Uuid id;

@@ -29,6 +29,7 @@ enum class TaskNotification : int {
   kSuccess = 1,
   kFailure = 2,
   kCompletion = 3,
+  kProgress = 4,  // conveyor.run.progress while a run runs (combinable: 5, 6, 7)
 };
 
 std::string_view FrequencyName(Frequency f);
@@ -36,12 +37,13 @@ std::string_view FrequencyName(Frequency f);
 std::optional<Frequency> FrequencyFromName(std::string_view name);
 std::optional<Frequency> FrequencyFromNumber(long long n);
 
-std::string_view NotificationName(TaskNotification n);
+std::string NotificationName(TaskNotification n);
 std::optional<TaskNotification> NotificationFromName(std::string_view name);
 std::optional<TaskNotification> NotificationFromNumber(long long n);
 
 bool NotifiesOnSuccess(TaskNotification n);
 bool NotifiesOnFailure(TaskNotification n);
+bool NotifiesOnProgress(TaskNotification n);
 
 struct Task {
   Uuid id;
