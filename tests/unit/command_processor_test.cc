@@ -117,12 +117,21 @@ class CommandProcessorTest : public ::testing::Test {
 
   // Every notification must satisfy its published schema.
   void ExpectOutboxMatchesSchema() {
-    auto schema = JsonSchema::Embedded("events/conveyor.run.finished.json");
-    ASSERT_TRUE(schema.has_value());
+    auto finished = JsonSchema::Embedded("events/conveyor.run.finished.json");
+    auto progress = JsonSchema::Embedded("events/conveyor.run.progress.json");
+    ASSERT_TRUE(finished.has_value() && progress.has_value());
     for (const auto& m : store_.outbox) {
-      auto valid = schema->Validate(nlohmann::json::parse(m.value));
+      auto& schema = Header(m, "ce_type") == kRunProgressEvent ? *progress : *finished;
+      auto valid = schema.Validate(nlohmann::json::parse(m.value));
       EXPECT_TRUE(valid.has_value()) << valid.error().Describe() << "\n" << m.value;
     }
+  }
+
+  std::vector<nlohmann::json> OutboxOfType(std::string_view type) {
+    std::vector<nlohmann::json> events;
+    for (const auto& m : store_.outbox)
+      if (auto e = CloudEvent::Parse(m.value); e && e->type == type) events.push_back(e->data);
+    return events;
   }
 
   FakeTaskStore::Run& RunOf(const ConsumedMessage& m) {
@@ -285,6 +294,22 @@ class GateHandler final : public Handler {
   std::atomic<bool> open{false};
 };
 
+// Reports `percent` once, then blocks until released (or cancelled).
+class ReportThenWaitHandler final : public Handler {
+ public:
+  explicit ReportThenWaitHandler(int percent) : percent_(percent) {}
+  HandlerResult Run(const HandlerContext& c) override {
+    c.progress.Report(percent_, "halfway there");
+    while (!open && !c.cancel.WaitFor(std::chrono::milliseconds(5))) {
+    }
+    return HandlerOutput{"done", {}, {}};
+  }
+  std::atomic<bool> open{false};
+
+ private:
+  int percent_;
+};
+
 class RunEngineTest : public CommandProcessorTest {
  protected:
   void Use(const std::string& handler, std::shared_ptr<Handler> h) {
@@ -366,6 +391,37 @@ TEST_F(RunEngineTest, CancelStopsTheRunningHandlerAndEndsTheRunCancelledNotified
   ASSERT_EQ(store_.outbox.size(), 1u);
   EXPECT_EQ(CloudEvent::Parse(store_.outbox[0].value)->type, kRunCancelledEvent);
   ExpectOutboxMatchesSchema();
+}
+
+TEST_F(RunEngineTest, ProgressBitPublishesProgressWhileTheRunRunsThenTheOutcome) {
+  auto h = std::make_shared<ReportThenWaitHandler>(40);
+  Use("report", h);
+  auto m = CreateCommand(static_cast<TaskNotification>(5), 0, type_);  // SUCCESS | PROGRESS
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return !OutboxOfType(kRunProgressEvent).empty(); }));
+  EXPECT_EQ(RunOf(m).state, RunState::kStarted);
+  auto progress = OutboxOfType(kRunProgressEvent);
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_EQ(progress[0]["percent"], 40);
+  EXPECT_EQ(progress[0]["description"], "halfway there");
+  EXPECT_EQ(progress[0]["task_id"], m.key);
+  h->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(OutboxOfType(kRunSucceededEvent).size(), 1u);
+  EXPECT_EQ(OutboxOfType(kRunProgressEvent).size(), 1u);
+  ExpectOutboxMatchesSchema();
+}
+
+TEST_F(RunEngineTest, WithoutTheProgressBitProgressIsRecordedButNotPublished) {
+  auto h = std::make_shared<ReportThenWaitHandler>(40);
+  Use("report", h);
+  auto m = CreateCommand(TaskNotification::kSuccess, 0, type_);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return RunOf(m).progress == 40; }));
+  h->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_TRUE(OutboxOfType(kRunProgressEvent).empty());
+  EXPECT_EQ(OutboxOfType(kRunSucceededEvent).size(), 1u);
 }
 
 TEST_F(RunEngineTest, CancelOfAWaitingRunEndsItCancelledWithoutRunningIt) {
