@@ -68,6 +68,11 @@ TEST_F(Auth, NoCredentialsIs401WithAChallengeInEachDialectsErrorBody) {
   ASSERT_TRUE(rest);
   EXPECT_EQ(rest->status, 401);
   EXPECT_EQ(Body(rest)["ErrorType"], "unauthenticated") << rest->body;
+  auto oracle = anonymous.Get("/services/rest/connect/v1.4/tasks");
+  ASSERT_TRUE(oracle);
+  EXPECT_EQ(oracle->status, 401);
+  EXPECT_EQ(Body(oracle)["o:errorCode"], "OSC-CREST-00014") << oracle->body;
+  EXPECT_EQ(Body(oracle)["status"], 401);
 
   EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 0);
 }
