@@ -46,17 +46,14 @@ struct HttpApi::Impl {
   TaskCommandService& commands;
   TaskReader& reader;
   const Clock& clock;
-  Authenticator& auth;
-  CredentialStore& credentials;
-  twosms::ClientRequestDecoder client_decoder;
+  twosms::ClientRequestDecoder client_decoder;  // used by the clients routes (http_auth.h)
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
 
   Impl(HttpSettings s, twosms::RequestDecoder d, JsonSchema type_schema, TaskTypeCatalog& cat,
-       TaskCommandService& c, TaskReader& r, const Clock& k, Authenticator& a,
-       CredentialStore& creds, twosms::ClientRequestDecoder client_d)
+       TaskCommandService& c, TaskReader& r, const Clock& k, twosms::ClientRequestDecoder client_d)
       : settings(std::move(s)),
         decoder(std::move(d)),
         task_type_schema(std::move(type_schema)),
@@ -64,8 +61,6 @@ struct HttpApi::Impl {
         commands(c),
         reader(r),
         clock(k),
-        auth(a),
-        credentials(creds),
         client_decoder(std::move(client_d)) {}
 
   void RegisterTaskType(const httplib::Request& req, httplib::Response& res) {
@@ -208,7 +203,7 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
                  twosms::ClientRequestDecoder client_decoder)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(decoder),
                                    std::move(task_type_schema), catalog, commands, reader, clock,
-                                   auth, credentials, std::move(client_decoder))) {
+                                   std::move(client_decoder))) {
   auto& s = impl_->server;
   auto* impl = impl_.get();
   // No anonymous access but to the public routes; the routes below get the Caller (Guarded).

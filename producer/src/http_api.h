@@ -40,6 +40,8 @@ struct HttpSettings {
 
 class HttpApi {
  public:
+  // The references (catalogue, services, reader, clock, authenticator, credential store) must
+  // outlive the HttpApi.
   HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSchema task_type_schema,
           TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader,
           const Clock& clock, Authenticator& auth, CredentialStore& credentials,
