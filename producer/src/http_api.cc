@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "conveyor/logging.h"
+#include "http_auth.h"
 #include "superoffice.h"
 
 namespace conveyor {
@@ -45,20 +46,22 @@ struct HttpApi::Impl {
   TaskCommandService& commands;
   TaskReader& reader;
   const Clock& clock;
+  twosms::ClientRequestDecoder client_decoder;  // used by the clients routes (http_auth.h)
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
 
   Impl(HttpSettings s, twosms::RequestDecoder d, JsonSchema type_schema, TaskTypeCatalog& cat,
-       TaskCommandService& c, TaskReader& r, const Clock& k)
+       TaskCommandService& c, TaskReader& r, const Clock& k, twosms::ClientRequestDecoder client_d)
       : settings(std::move(s)),
         decoder(std::move(d)),
         task_type_schema(std::move(type_schema)),
         catalog(cat),
         commands(c),
         reader(r),
-        clock(k) {}
+        clock(k),
+        client_decoder(std::move(client_d)) {}
 
   void RegisterTaskType(const httplib::Request& req, httplib::Response& res) {
     auto j = nlohmann::json::parse(req.body, nullptr, false);
@@ -88,7 +91,8 @@ struct HttpApi::Impl {
     SendJson(res, 200, twosms::SuccessEnvelope(list, std::nullopt));
   }
 
-  void CreateAccountTask(const httplib::Request& req, httplib::Response& res) {
+  void CreateAccountTask(const httplib::Request& req, httplib::Response& res,
+                         const Caller& caller) {
     if (!IsJsonMediaType(req.get_header_value("Content-Type"))) {
       SendError(res, MakeError(ErrorCode::kInvalidArgument,
                                "Content-Type " + req.get_header_value("Content-Type") +
@@ -101,7 +105,7 @@ struct HttpApi::Impl {
       log->info("create refused: {}", request.error().Describe());
       return SendError(res, request.error());
     }
-    auto created = commands.Create(*request, /*caller=*/"");
+    auto created = commands.Create(*request, caller);
     if (!created) {
       if (created.error().retryable())
         log->warn("create not accepted: {}", created.error().Describe());
@@ -111,17 +115,19 @@ struct HttpApi::Impl {
     view.task = created->task;
     view.type_name = created->type.name;
     view.modified_at = created->task.created_at;
+    view.modified_by = created->task.created_by;
     SendJson(res, 200, twosms::SuccessEnvelope(twosms::Detail(view, "Accepted"), std::nullopt));
   }
 
-  void GetAccountTask(const httplib::Request& req, httplib::Response& res) {
+  void GetAccountTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     auto id = Uuid::Parse(req.matches[1].str());
     if (!id)
       return SendError(res, MakeError(ErrorCode::kInvalidArgument,
                                       "'" + req.matches[1].str() + "' is not a GUID", "id"));
     auto view = reader.FindTask(*id);
     if (!view) return SendError(res, view.error());
-    if (!*view)
+    // Another client's task answers exactly as a missing one.
+    if (!*view || !caller.MaySee((*view)->task))
       return SendError(
           res, MakeError(ErrorCode::kNotFound, "no task " + id->ToString() +
                                                    " (a task just created shows up once a worker "
@@ -144,7 +150,8 @@ struct HttpApi::Impl {
   // request itself (error, or not found) and returns std::nullopt when there is none.
   std::optional<TaskView> FindBatchTask(std::optional<std::int64_t> id, const std::string& body,
                                         httplib::Response& res, bool rest,
-                                        const nlohmann::json& agent_not_found) {
+                                        const nlohmann::json& agent_not_found,
+                                        const Caller& caller) {
     if (!id) {
       auto decoded = superoffice::DecodeId(body);
       if (!decoded) {
@@ -158,19 +165,23 @@ struct HttpApi::Impl {
       SendSuperOfficeError(res, view.error());
       return std::nullopt;
     }
-    if (!*view) SendJson(res, rest ? 404 : 200, rest ? nlohmann::json() : agent_not_found);
+    // Another client's task answers exactly as a missing one.
+    if (!*view || !caller.MaySee((*view)->task)) {
+      SendJson(res, rest ? 404 : 200, rest ? nlohmann::json() : agent_not_found);
+      return std::nullopt;
+    }
     return std::move(*view);
   }
 
   void GetBatchTaskInfo(std::optional<std::int64_t> id, const std::string& body,
-                        httplib::Response& res, bool rest) {
-    auto view = FindBatchTask(id, body, res, rest, nullptr);
+                        httplib::Response& res, bool rest, const Caller& caller) {
+    auto view = FindBatchTask(id, body, res, rest, nullptr, caller);
     if (view) SendJson(res, 200, superoffice::BatchTaskInfo(*view));
   }
 
   void StopBatchJob(std::optional<std::int64_t> id, const std::string& body, httplib::Response& res,
-                    bool rest) {
-    auto view = FindBatchTask(id, body, res, rest, false);
+                    bool rest, const Caller& caller) {
+    auto view = FindBatchTask(id, body, res, rest, false, caller);
     if (!view) return;
     const auto& v = *view;
     if (!superoffice::MayCancel(v))
@@ -181,53 +192,68 @@ struct HttpApi::Impl {
                          "Id"));
     // Nothing to stop: it has no run, or its run is over.
     if (!v.last_run || IsFinal(v.last_run->state)) return SendJson(res, 200, false);
-    if (auto s = commands.Cancel(v.task, /*caller=*/""); !s)
-      return SendSuperOfficeError(res, s.error());
+    if (auto s = commands.Cancel(v.task, caller); !s) return SendSuperOfficeError(res, s.error());
     SendJson(res, 200, true);
   }
 };
 
 HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSchema task_type_schema,
                  TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader,
-                 const Clock& clock)
+                 const Clock& clock, Authenticator& auth, CredentialStore& credentials,
+                 twosms::ClientRequestDecoder client_decoder)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(decoder),
-                                   std::move(task_type_schema), catalog, commands, reader, clock)) {
+                                   std::move(task_type_schema), catalog, commands, reader, clock,
+                                   std::move(client_decoder))) {
   auto& s = impl_->server;
   auto* impl = impl_.get();
+  // No anonymous access but to the public routes; the routes below get the Caller (Guarded).
+  s.set_pre_routing_handler(RefuseAnonymous(auth));
+  RegisterAuthRoutes(s, auth, credentials, impl_->client_decoder);
+  using enum Access;
   s.new_task_queue = [threads = impl_->settings.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
   // Over this httplib answers 413 itself; below it, the decoder names the dialect's limit.
   s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
   s.Post("/api/v2/admin/tasks/account",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->CreateAccountTask(req, res);
-         });
+         Guarded(auth, kAnyCaller,
+                 [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+                   impl->CreateAccountTask(req, res, c);
+                 }));
   s.Get(R"(/api/v2/admin/tasks/account/([^/]+))",
-        [impl](const httplib::Request& req, httplib::Response& res) {
-          impl->GetAccountTask(req, res);
-        });
-  s.Post("/api/v1/admin/tasktypes", [impl](const httplib::Request& req, httplib::Response& res) {
-    impl->RegisterTaskType(req, res);
-  });
-  s.Get("/api/v1/admin/tasktypes",
-        [impl](const httplib::Request&, httplib::Response& res) { impl->ListTaskTypes(res); });
+        Guarded(auth, kAnyCaller,
+                [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+                  impl->GetAccountTask(req, res, c);
+                }));
+  s.Post("/api/v1/admin/tasktypes",
+         Guarded(auth, kAdminOnly,
+                 [impl](const httplib::Request& req, httplib::Response& res, const Caller&) {
+                   impl->RegisterTaskType(req, res);
+                 }));
+  // Clients may read the catalogue: they need its ids (TaskID) to create tasks.
+  s.Get("/api/v1/admin/tasktypes", Guarded(auth, kAnyCaller,
+                                           [impl](const httplib::Request&, httplib::Response& res,
+                                                  const Caller&) { impl->ListTaskTypes(res); }));
   s.Post("/api/v1/Agents/Batch/GetBatchTaskInfo",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->GetBatchTaskInfo(std::nullopt, req.body, res, false);
-         });
+         Guarded(auth, kAnyCaller,
+                 [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+                   impl->GetBatchTaskInfo(std::nullopt, req.body, res, false, c);
+                 }));
   s.Post("/api/v1/Agents/Batch/StopBatchJob",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->StopBatchJob(std::nullopt, req.body, res, false);
-         });
+         Guarded(auth, kAnyCaller,
+                 [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+                   impl->StopBatchJob(std::nullopt, req.body, res, false, c);
+                 }));
   s.Get(R"(/api/v1/BatchTask/(\d{1,18}))",
-        [impl](const httplib::Request& req, httplib::Response& res) {
-          impl->GetBatchTaskInfo(std::stoll(req.matches[1].str()), {}, res, true);
-        });
+        Guarded(auth, kAnyCaller,
+                [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+                  impl->GetBatchTaskInfo(std::stoll(req.matches[1].str()), {}, res, true, c);
+                }));
   s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->StopBatchJob(std::stoll(req.matches[1].str()), {}, res, true);
-         });
+         Guarded(auth, kAnyCaller,
+                 [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+                   impl->StopBatchJob(std::stoll(req.matches[1].str()), {}, res, true, c);
+                 }));
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });

@@ -7,17 +7,51 @@
 namespace conveyor {
 
 TaskCommandService::TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
-                                       EventPublisher& publisher, const Clock& clock,
-                                       std::string commands_topic, std::string source)
+                                       ClientDirectory& clients, EventPublisher& publisher,
+                                       const Clock& clock, std::string commands_topic,
+                                       std::string source)
     : catalog_(catalog),
       numbers_(numbers),
+      clients_(clients),
       publisher_(publisher),
       clock_(clock),
       commands_topic_(std::move(commands_topic)),
       source_(std::move(source)) {}
 
+namespace {
+
+// The client a new task belongs to: the calling client itself, or the one an admin names.
+Result<Uuid> OwningClient(const twosms::AccountTaskRequest& request, const Caller& caller,
+                          ClientDirectory& clients) {
+  if (!caller.is_admin()) {
+    if (request.client_id && *request.client_id != caller.id)
+      return Fail(ErrorCode::kInvalidArgument,
+                  "names another client; a client creates tasks for itself only (leave "
+                  "ClientID out)",
+                  "ClientID");
+    return caller.id;
+  }
+  if (!request.client_id)
+    return Fail(ErrorCode::kInvalidArgument,
+                "is required when an admin key creates a task: name the client the task "
+                "belongs to",
+                "ClientID");
+  auto found = clients.FindClient(*request.client_id);
+  if (!found) return std::unexpected(found.error());
+  if (!*found)
+    return Fail(ErrorCode::kInvalidArgument,
+                "no client " + request.client_id->ToString() +
+                    " exists; a client must be created first (POST api/v1/admin/clients)",
+                "ClientID");
+  return *request.client_id;
+}
+
+}  // namespace
+
 Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest& request,
-                                               const std::string& caller) {
+                                               const Caller& caller) {
+  auto client = OwningClient(request, caller, clients_);
+  if (!client) return std::unexpected(client.error());
   auto type = catalog_.Find(request.task_type_id);
   if (!type) return std::unexpected(type.error());
   if (!*type)
@@ -32,6 +66,7 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   t.id = Uuid::Random();
   t.number = *number;
   t.task_type_id = request.task_type_id;
+  t.client_id = *client;
   t.enabled = true;
   t.frequency = request.frequency;
   t.start_date = request.start_date;
@@ -40,7 +75,7 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   t.content_type = request.content_type;
   t.notification = request.notification;
   t.created_at = clock_.Now();
-  t.created_by = caller;
+  t.created_by = caller.Identity();
 
   CloudEvent event;
   event.id = Uuid::Random();
@@ -57,19 +92,20 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
                           {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
   if (auto published = publisher_.Publish(message); !published)
     return std::unexpected(published.error());
-  logging::Get("ingest")->info("task={} event={} accepted: create, type {}", event.subject,
-                               event.id.ToString(), created.type.name);
+  logging::Get("ingest")->info("task={} event={} accepted: create, type {}, client {}, by {}",
+                               event.subject, event.id.ToString(), created.type.name,
+                               client->ToString(), t.created_by);
   return created;
 }
 
-Status TaskCommandService::Cancel(const Task& task, const std::string& caller) {
+Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
   CloudEvent event;
   event.id = Uuid::Random();
   event.source = source_;
   event.type = kTaskCancelCommand;
   event.subject = task.id.ToString();
   event.time = clock_.Now();
-  event.data = {{"task_id", event.subject}, {"requested_by", caller}};
+  event.data = {{"task_id", event.subject}, {"requested_by", caller.Identity()}};
   OutgoingMessage message{commands_topic_,
                           event.subject,
                           event.Serialize(),

@@ -1,7 +1,8 @@
 // TaskCommandService turns a validated create request into a conveyor.task.create command
 // event and publishes it; it returns only once Kafka acknowledged the event.
 //
-// It checks the task type against the catalogue, allocates the task's UUID and integer
+// It checks the task type against the catalogue and the task's client (a client caller's
+// tasks are its own; an admin names the client in ClientID), allocates the task's UUID and integer
 // number, and builds the CloudEvent keyed by the task id. Nothing is written anywhere but
 // Kafka: the worker applies the event to PostgreSQL. Thread-safe when its ports are.
 #pragma once
@@ -10,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "caller.h"
+#include "client_directory.h"
 #include "conveyor/clock.h"
 #include "conveyor/event_publisher.h"
 #include "conveyor/result.h"
@@ -35,20 +38,27 @@ struct CreatedTask {
 class TaskCommandService {
  public:
   TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
-                     EventPublisher& publisher, const Clock& clock, std::string commands_topic,
-                     std::string source);
+                     ClientDirectory& clients, EventPublisher& publisher, const Clock& clock,
+                     std::string commands_topic, std::string source);
 
-  // kInvalidArgument (field TaskID) for an unknown task type; kUnavailable when Kafka or
-  // PostgreSQL did not answer in time, in which case no task was created.
-  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const std::string& caller);
+  // The task belongs to the calling client, or, for an admin caller, to the client that
+  // request.client_id names; the caller's Identity() is recorded as created_by.
+  // kInvalidArgument for an unknown task type (field TaskID), and for a ClientID that an
+  // admin left out, that names no client, or that a client set to another client (field
+  // ClientID); kUnavailable when Kafka or PostgreSQL did not answer in time, in which case
+  // no task was created.
+  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const Caller& caller);
 
-  // Publishes conveyor.task.cancel for the task: the worker that runs it signals its
-  // handler, or ends a waiting run cancelled. kUnavailable when Kafka did not acknowledge.
-  Status Cancel(const Task& task, const std::string& caller);
+  // Publishes conveyor.task.cancel for the task (requested_by: the caller's Identity()):
+  // the worker that runs it signals its handler, or ends a waiting run cancelled.
+  // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
+  // before (Caller::MaySee).
+  Status Cancel(const Task& task, const Caller& caller);
 
  private:
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;
+  ClientDirectory& clients_;
   EventPublisher& publisher_;
   const Clock& clock_;
   std::string commands_topic_;
