@@ -94,10 +94,11 @@ ExecHandler::ExecHandler(std::string name, ExecHandlerSettings settings)
 HandlerResult ExecHandler::Run(const HandlerContext& context) {
   auto log = logging::Get("worker");
   const std::string task_id = context.task.id.ToString();
-  const std::string& program = settings_.command.front();
   auto failure = [](std::string message, bool retryable, std::string run_log = {}) {
     return std::unexpected(HandlerFailure{std::move(message), retryable, std::move(run_log)});
   };
+  if (settings_.command.empty()) return failure("exec " + name_ + ": no command configured", false);
+  const std::string& program = settings_.command.front();
 
   // The environment: minimal, then the operator's variables, then the run's.
   std::map<std::string, std::string> env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
