@@ -237,5 +237,19 @@ TEST_F(ExecHandlerTest, CancelOfAProgramWithAChildLeavesNoProcessBehind) {
   EXPECT_EQ(errno, ECHILD);
 }
 
+TEST_F(ExecHandlerTest, CancelStopsAProgramThatWritesToStdoutWithoutPause) {
+  ExecHandler handler("chatty", Settings("flood-stdout.sh"));
+  std::thread canceller([&] {
+    PidFrom("leader");
+    token_.Cancel(CancelReason::kStopRequested);
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto r = Run(handler);
+  canceller.join();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  EXPECT_EQ(r.error().message, "chatty: stopped (stop requested): SIGTERM sent, killed by SIGTERM");
+}
+
 }  // namespace
 }  // namespace conveyor

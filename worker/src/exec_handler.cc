@@ -194,24 +194,21 @@ HandlerResult ExecHandler::Run(const HandlerContext& context) {
     }
   };
   std::array<char, 65536> buffer;
-  // Reads what is there; false at end of stream (or a read error).
+  // One read of what is there (one per poll round, so a program that writes without pause
+  // cannot keep the loop from noticing a cancel); closes `fd` at end of stream or on error.
   auto read_some = [&](Fd& fd, bool is_stdout) {
-    while (true) {
-      ssize_t n = read(fd.get(), buffer.data(), buffer.size());
-      if (n > 0) {
-        std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
-        if (is_stdout)
-          lines.Feed(bytes, on_line);
-        else
-          stderr_log.Append(bytes);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) return true;
-      fd.Reset();
-      if (is_stdout) lines.Finish(on_line);
-      return false;
+    ssize_t n = read(fd.get(), buffer.data(), buffer.size());
+    if (n > 0) {
+      std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
+      if (is_stdout)
+        lines.Feed(bytes, on_line);
+      else
+        stderr_log.Append(bytes);
+      return;
     }
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    fd.Reset();
+    if (is_stdout) lines.Finish(on_line);
   };
   auto poll_once = [&](std::chrono::milliseconds timeout) {
     std::vector<pollfd> fds;
