@@ -240,12 +240,16 @@ HandlerResult ExecHandler::Run(const HandlerContext& context) {
   std::optional<std::chrono::steady_clock::time_point> term_sent;
   bool kill_sent = false;
   std::string stop_reason;
+  bool lost = false;  // something else in this process reaped the program
   while (true) {
     poll_once(kPollInterval);
     siginfo_t info{};
-    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-        info.si_pid == pid)
+    int waited = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (waited == 0 && info.si_pid == pid) break;
+    if (waited < 0 && errno == ECHILD) {
+      lost = true;
       break;
+    }
     auto now = std::chrono::steady_clock::now();
     if (!term_sent && (context.cancel.cancelled() || now >= context.deadline)) {
       stop_reason = context.cancel.cancelled()
@@ -264,10 +268,11 @@ HandlerResult ExecHandler::Run(const HandlerContext& context) {
     }
   }
   // The leader is a zombie, so its pid (the group's id) cannot be reused yet: kill what is left
-  // of the group, then reap every member that is this process's child.
-  kill(-pid, SIGKILL);
+  // of the group, then reap every member that is this process's child. (When it was reaped
+  // elsewhere its pid may be reused already, so nothing is signalled.)
   int status = 0;
-  while (true) {
+  if (!lost) kill(-pid, SIGKILL);
+  while (!lost) {
     int st = 0;
     pid_t reaped = waitpid(-pid, &st, 0);
     if (reaped == pid) status = st;
@@ -288,6 +293,11 @@ HandlerResult ExecHandler::Run(const HandlerContext& context) {
   std::string how = WIFSIGNALED(status)
                         ? "killed by " + SignalName(WTERMSIG(status))
                         : "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (lost)
+    return failure(name_ +
+                       ": the program's exit status was taken by another waitpid() in the "
+                       "worker process; its outcome is unknown",
+                   false, std::move(run_log));
   if (term_sent)
     return failure(name_ + ": stopped (" + stop_reason + "): " +
                        (kill_sent ? "still running " + std::to_string(settings_.grace.count()) +
