@@ -50,9 +50,9 @@ class CommandProcessorTest : public ::testing::Test {
                                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
     auto report = processor_->Ingest(batch);
     if (!report) return report;
+    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
     for (auto& [run, m] : report->runs)
       Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
-    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
     EXPECT_TRUE(testing::PollUntil(
         [&] {
           EXPECT_TRUE(Engine().Tick().has_value());
@@ -100,9 +100,9 @@ class CommandProcessorTest : public ::testing::Test {
   void Feed(const std::vector<ConsumedMessage>& batch) {
     auto report = processor_->Ingest(batch);
     ASSERT_TRUE(report.has_value()) << report.error().Describe();
+    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
     for (auto& [run, m] : report->runs)
       Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
-    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
   }
 
   bool TickUntil(const std::function<bool()>& done,
