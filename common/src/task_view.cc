@@ -80,7 +80,8 @@ Result<TaskPage> PgTaskReader::ListTasks(const std::optional<Uuid>& client_id, s
   if (client_id) client = client_id->ToString();
   const std::string match = "($1::uuid IS NULL OR t.client_id = $1::uuid)";
   try {
-    pqxx::read_transaction tx(**lease);
+    // One snapshot for the count and the page.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(**lease);
     TaskPage page;
     page.total =
         tx.exec_params1("SELECT count(*) FROM tasks t WHERE t.deleted_at IS NULL AND " + match,
