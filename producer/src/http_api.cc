@@ -7,14 +7,10 @@
 #include "conveyor/logging.h"
 #include "http_auth.h"
 #include "superoffice.h"
+#include "twosms_routes.h"
 
 namespace conveyor {
 namespace {
-
-bool IsJsonMediaType(const std::string& content_type) {
-  auto media = content_type.substr(0, content_type.find(';'));
-  return media == "application/json" || media == "text/json" || media.empty();
-}
 
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
@@ -47,6 +43,7 @@ struct HttpApi::Impl {
   TaskReader& reader;
   const Clock& clock;
   twosms::ClientRequestDecoder client_decoder;  // used by the clients routes (http_auth.h)
+  twosms::TaskRoutes twosms_tasks{decoder, commands, reader, clock};
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
@@ -89,52 +86,6 @@ struct HttpApi::Impl {
     auto list = nlohmann::json::array();
     for (const auto& t : *types) list.push_back(TaskTypeDetail(t));
     SendJson(res, 200, twosms::SuccessEnvelope(list, std::nullopt));
-  }
-
-  void CreateAccountTask(const httplib::Request& req, httplib::Response& res,
-                         const Caller& caller) {
-    if (!IsJsonMediaType(req.get_header_value("Content-Type"))) {
-      SendError(res, MakeError(ErrorCode::kInvalidArgument,
-                               "Content-Type " + req.get_header_value("Content-Type") +
-                                   " is not supported; send application/json or text/json"));
-      res.status = 415;
-      return;
-    }
-    auto request = decoder.DecodeCreate(req.body, clock.Now());
-    if (!request) {
-      log->info("create refused: {}", request.error().Describe());
-      return SendError(res, request.error());
-    }
-    auto created = commands.Create(*request, caller);
-    if (!created) {
-      if (created.error().retryable())
-        log->warn("create not accepted: {}", created.error().Describe());
-      return SendError(res, created.error());
-    }
-    TaskView view;
-    view.task = created->task;
-    view.type_name = created->type.name;
-    view.modified_at = created->task.created_at;
-    view.modified_by = created->task.created_by;
-    SendJson(res, 200, twosms::SuccessEnvelope(twosms::Detail(view, "Accepted"), std::nullopt));
-  }
-
-  void GetAccountTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-    auto id = Uuid::Parse(req.matches[1].str());
-    if (!id)
-      return SendError(res, MakeError(ErrorCode::kInvalidArgument,
-                                      "'" + req.matches[1].str() + "' is not a GUID", "id"));
-    auto view = reader.FindTask(*id);
-    if (!view) return SendError(res, view.error());
-    // Another client's task answers exactly as a missing one.
-    if (!*view || !caller.MaySee((*view)->task))
-      return SendError(
-          res, MakeError(ErrorCode::kNotFound, "no task " + id->ToString() +
-                                                   " (a task just created shows up once a worker "
-                                                   "applied its event)"));
-    SendJson(res, 200,
-             twosms::SuccessEnvelope(twosms::Detail(**view, twosms::StatusOf((*view)->last_run)),
-                                     std::nullopt));
   }
 
   // SuperOffice: a malformed request is 400 with an error object; a task that does not exist
@@ -215,16 +166,30 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   };
   // Over this httplib answers 413 itself; below it, the decoder names the dialect's limit.
   s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
-  s.Post("/api/v2/admin/tasks/account",
-         Guarded(auth, kAnyCaller,
-                 [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
-                   impl->CreateAccountTask(req, res, c);
-                 }));
-  s.Get(R"(/api/v2/admin/tasks/account/([^/]+))",
-        Guarded(auth, kAnyCaller,
-                [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
-                  impl->GetAccountTask(req, res, c);
-                }));
+  // TwoSms account tasks, under api/v1 and api/v2 alike (twosms_routes.h).
+  using TwoSmsHandler = twosms::HttpAnswer (twosms::TaskRoutes::*)(const twosms::HttpRequest&);
+  auto twosms = [impl, &auth](TwoSmsHandler handler) {
+    return Guarded(
+        auth, kAnyCaller,
+        [impl, handler](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+          twosms::HttpRequest r{
+              req.get_header_value("Content-Type"),
+              req.get_header_value("Accept"),
+              req.body,
+              req.matches.size() > 2 ? req.matches[2].str() : "",
+              std::multimap<std::string, std::string>(req.params.begin(), req.params.end()),
+              caller};
+          auto answer = (impl->twosms_tasks.*handler)(r);
+          res.status = answer.status;
+          res.set_content(answer.body, answer.content_type);
+        });
+  };
+  const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)";
+  s.Post(tasks, twosms(&twosms::TaskRoutes::Create));
+  s.Get(tasks, twosms(&twosms::TaskRoutes::List));
+  s.Get(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Get));
+  s.Put(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Update));
+  s.Delete(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Delete));
   s.Post("/api/v1/admin/tasktypes",
          Guarded(auth, kAdminOnly,
                  [impl](const httplib::Request& req, httplib::Response& res, const Caller&) {

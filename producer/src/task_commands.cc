@@ -77,43 +77,72 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   t.created_at = clock_.Now();
   t.created_by = caller.Identity();
 
+  auto event_id = Publish(kTaskCreateCommand, t.id, TaskToEventData(t));
+  if (!event_id) return std::unexpected(event_id.error());
+  created.event_id = *event_id;
+  logging::Get("ingest")->info("task={} event={} accepted: create, type {}, client {}, by {}",
+                               t.id.ToString(), event_id->ToString(), created.type.name,
+                               client->ToString(), t.created_by);
+  return created;
+}
+
+Result<UpdatedTask> TaskCommandService::Update(const Task& current,
+                                               const twosms::AccountTaskUpdateRequest& request,
+                                               const Caller& caller) {
+  const auto& f = request.fields;
+  auto type = catalog_.Find(f.task_type_id);
+  if (!type) return std::unexpected(type.error());
+  if (!*type)
+    return Fail(ErrorCode::kInvalidArgument,
+                f.task_type_id.ToString() + " is not a registered task type", "TaskID");
+  TaskUpdate u;
+  u.task_id = current.id;
+  u.task_type_id = f.task_type_id;
+  u.enabled = request.enabled;
+  u.frequency = f.frequency;
+  u.start_date = f.start_date;
+  u.finish_date = f.finish_date;
+  u.parameters = f.parameters;
+  u.content_type = f.content_type;
+  u.notification = f.notification;
+  u.requested_by = caller.Identity();
+  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(u));
+  if (!event_id) return std::unexpected(event_id.error());
+  return UpdatedTask{ApplyUpdate(current, u), **type, *event_id};
+}
+
+Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
+  auto published = Publish(kTaskCancelCommand, task.id,
+                           {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
+  if (!published) return std::unexpected(published.error());
+  return {};
+}
+
+Status TaskCommandService::Delete(const Task& task, const Caller& caller) {
+  auto published = Publish(kTaskDeleteCommand, task.id,
+                           {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
+  if (!published) return std::unexpected(published.error());
+  return {};
+}
+
+Result<Uuid> TaskCommandService::Publish(std::string_view type, const Uuid& task_id,
+                                         nlohmann::json data) {
   CloudEvent event;
   event.id = Uuid::Random();
   event.source = source_;
-  event.type = kTaskCreateCommand;
-  event.subject = t.id.ToString();
-  event.time = t.created_at;
-  event.data = TaskToEventData(t);
-  created.event_id = event.id;
-
+  event.type = type;
+  event.subject = task_id.ToString();
+  event.time = clock_.Now();
+  event.data = std::move(data);
   OutgoingMessage message{commands_topic_,
                           event.subject,
                           event.Serialize(),
                           {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
   if (auto published = publisher_.Publish(message); !published)
     return std::unexpected(published.error());
-  logging::Get("ingest")->info("task={} event={} accepted: create, type {}, client {}, by {}",
-                               event.subject, event.id.ToString(), created.type.name,
-                               client->ToString(), t.created_by);
-  return created;
-}
-
-Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
-  CloudEvent event;
-  event.id = Uuid::Random();
-  event.source = source_;
-  event.type = kTaskCancelCommand;
-  event.subject = task.id.ToString();
-  event.time = clock_.Now();
-  event.data = {{"task_id", event.subject}, {"requested_by", caller.Identity()}};
-  OutgoingMessage message{commands_topic_,
-                          event.subject,
-                          event.Serialize(),
-                          {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
-  if (auto published = publisher_.Publish(message); !published) return published;
-  logging::Get("ingest")->info("task={} event={} accepted: cancel", event.subject,
-                               event.id.ToString());
-  return {};
+  logging::Get("ingest")->info("task={} event={} accepted: {}", event.subject, event.id.ToString(),
+                               event.type);
+  return event.id;
 }
 
 }  // namespace conveyor

@@ -1,8 +1,10 @@
-// TaskCommandService turns a validated create request into a conveyor.task.create command
-// event and publishes it; it returns only once Kafka acknowledged the event.
+// TaskCommandService turns validated requests into command events (conveyor.task.create,
+// .update, .cancel, .delete) and publishes them; each call returns only once Kafka
+// acknowledged the event.
 //
 // It checks the task type against the catalogue and the task's client (a client caller's
-// tasks are its own; an admin names the client in ClientID), allocates the task's UUID and integer
+// tasks are its own; an admin names the client in ClientID), allocates a new task's UUID and
+// integer
 // number, and builds the CloudEvent keyed by the task id. Nothing is written anywhere but
 // Kafka: the worker applies the event to PostgreSQL. Thread-safe when its ports are.
 #pragma once
@@ -35,6 +37,12 @@ struct CreatedTask {
   Uuid event_id;
 };
 
+struct UpdatedTask {
+  Task task;      // the task as it will be once the update is applied
+  TaskType type;  // its (possibly new) type
+  Uuid event_id;
+};
+
 class TaskCommandService {
  public:
   TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
@@ -49,13 +57,27 @@ class TaskCommandService {
   // no task was created.
   Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const Caller& caller);
 
+  // Publishes conveyor.task.update replacing `current`'s fields with the request's (and
+  // Enabled when given); requested_by is the caller's Identity(). kInvalidArgument (field
+  // TaskID) for an unknown task type; kUnavailable as for Create, in which case nothing
+  // changes. The caller's right to the task is checked before (Caller::MaySee).
+  Result<UpdatedTask> Update(const Task& current, const twosms::AccountTaskUpdateRequest& request,
+                             const Caller& caller);
+
   // Publishes conveyor.task.cancel for the task (requested_by: the caller's Identity()):
   // the worker that runs it signals its handler, or ends a waiting run cancelled.
   // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
   // before (Caller::MaySee).
   Status Cancel(const Task& task, const Caller& caller);
 
+  // Publishes conveyor.task.delete: the worker cancels the task's run and marks the task
+  // deleted. kUnavailable when Kafka did not acknowledge.
+  Status Delete(const Task& task, const Caller& caller);
+
  private:
+  // Publishes a command event of `type` about `task_id`; returns the event's id.
+  Result<Uuid> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
+
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;
   ClientDirectory& clients_;

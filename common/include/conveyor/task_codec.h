@@ -12,4 +12,8 @@ namespace conveyor {
 nlohmann::json TaskToEventData(const Task& task);
 Result<Task> TaskFromEventData(const nlohmann::json& data);
 
+// The data of conveyor.task.update (schemas/events/conveyor.task.update.json).
+nlohmann::json TaskUpdateToEventData(const TaskUpdate& update);
+Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& data);
+
 }  // namespace conveyor

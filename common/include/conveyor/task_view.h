@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "conveyor/clock.h"
 #include "conveyor/pg.h"
@@ -39,6 +40,13 @@ struct TaskView {
   std::optional<RunView> last_run;
 };
 
+// One page of tasks and how many there are in all.
+struct TaskPage {
+  std::vector<TaskView> tasks;
+  std::int64_t total = 0;
+};
+
+// Reads never show a deleted task: it is not found, and not listed.
 class TaskReader {
  public:
   virtual ~TaskReader() = default;
@@ -46,6 +54,10 @@ class TaskReader {
   virtual Result<std::optional<TaskView>> FindTask(const Uuid& id) = 0;
   // The same by the task's integer number (SuperOffice and Oracle ids).
   virtual Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) = 0;
+  // Up to `limit` tasks from `offset` on, oldest first (creation time, then number), of one
+  // client when `client_id` is given, else of all; `total` counts all that match.
+  virtual Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
+                                     int limit) = 0;
 };
 
 class PgTaskReader final : public TaskReader {
@@ -53,6 +65,8 @@ class PgTaskReader final : public TaskReader {
   explicit PgTaskReader(PgPool& pool) : pool_(pool) {}
   Result<std::optional<TaskView>> FindTask(const Uuid& id) override;
   Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) override;
+  Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
+                             int limit) override;
 
  private:
   Result<std::optional<TaskView>> Find(const std::string& where, const std::string& key);
