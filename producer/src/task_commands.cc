@@ -18,27 +18,33 @@ TaskCommandService::TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAlloc
 
 Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest& request,
                                                const std::string& caller) {
-  auto type = catalog_.Find(request.task_type_id);
+  Task draft;
+  draft.task_type_id = request.task_type_id;
+  draft.enabled = true;
+  draft.frequency = request.frequency;
+  draft.start_date = request.start_date;
+  draft.finish_date = request.finish_date;
+  draft.parameters = request.parameters;
+  draft.content_type = request.content_type;
+  draft.notification = request.notification;
+  return Create(std::move(draft), caller);
+}
+
+Result<CreatedTask> TaskCommandService::Create(Task draft, const std::string& caller) {
+  auto type = catalog_.Find(draft.task_type_id);
   if (!type) return std::unexpected(type.error());
   if (!*type)
     return Fail(ErrorCode::kInvalidArgument,
-                request.task_type_id.ToString() + " is not a registered task type", "TaskID");
+                draft.task_type_id.ToString() + " is not a registered task type", "TaskID");
   auto number = numbers_.Next();
   if (!number) return std::unexpected(number.error());
 
   CreatedTask created;
   created.type = **type;
+  created.task = std::move(draft);
   Task& t = created.task;
   t.id = Uuid::Random();
   t.number = *number;
-  t.task_type_id = request.task_type_id;
-  t.enabled = true;
-  t.frequency = request.frequency;
-  t.start_date = request.start_date;
-  t.finish_date = request.finish_date;
-  t.parameters = request.parameters;
-  t.content_type = request.content_type;
-  t.notification = request.notification;
   t.created_at = clock_.Now();
   t.created_by = caller;
 

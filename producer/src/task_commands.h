@@ -42,6 +42,11 @@ class TaskCommandService {
   // PostgreSQL did not answer in time, in which case no task was created.
   Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const std::string& caller);
 
+  // The same for a task as any dialect decoded it: `draft` carries the type and the dialect's
+  // fields; id, number, created_at and created_by are filled in here. kInvalidArgument (field
+  // TaskID) for an unknown task type.
+  Result<CreatedTask> Create(Task draft, const std::string& caller);
+
   // Publishes conveyor.task.cancel for the task: the worker that runs it signals its
   // handler, or ends a waiting run cancelled. kUnavailable when Kafka did not acknowledge.
   Status Cancel(const Task& task, const std::string& caller);
