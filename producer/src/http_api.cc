@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "conveyor/logging.h"
-#include "superoffice.h"
+#include "superoffice_routes.h"
 
 namespace conveyor {
 namespace {
@@ -49,6 +49,8 @@ struct HttpApi::Impl {
   std::thread thread;
   int bound_port = 0;
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
+  std::unique_ptr<superoffice::Routes> superoffice;  // its routes (superoffice_routes.h)
+  Status setup;                                      // what went wrong building the routes
 
   Impl(HttpSettings s, twosms::RequestDecoder d, JsonSchema type_schema, TaskTypeCatalog& cat,
        TaskCommandService& c, TaskReader& r, const Clock& k)
@@ -130,61 +132,6 @@ struct HttpApi::Impl {
              twosms::SuccessEnvelope(twosms::Detail(**view, twosms::StatusOf((*view)->last_run)),
                                      std::nullopt));
   }
-
-  // SuperOffice: a malformed request is 400 with an error object; a task that does not exist
-  // is 200 with null (agents) or 404 (REST).
-  void SendSuperOfficeError(httplib::Response& res, const Error& error) {
-    int status = error.code == ErrorCode::kUnavailable ? 503
-                 : error.code == ErrorCode::kInternal  ? 500
-                                                       : 400;
-    SendJson(res, status, superoffice::ErrorBody(error));
-  }
-
-  // The batch task named by the path (`id`) or by the agent body {"Id": n}. Answers the
-  // request itself (error, or not found) and returns std::nullopt when there is none.
-  std::optional<TaskView> FindBatchTask(std::optional<std::int64_t> id, const std::string& body,
-                                        httplib::Response& res, bool rest,
-                                        const nlohmann::json& agent_not_found) {
-    if (!id) {
-      auto decoded = superoffice::DecodeId(body);
-      if (!decoded) {
-        SendSuperOfficeError(res, decoded.error());
-        return std::nullopt;
-      }
-      id = *decoded;
-    }
-    auto view = reader.FindTaskByNumber(*id);
-    if (!view) {
-      SendSuperOfficeError(res, view.error());
-      return std::nullopt;
-    }
-    if (!*view) SendJson(res, rest ? 404 : 200, rest ? nlohmann::json() : agent_not_found);
-    return std::move(*view);
-  }
-
-  void GetBatchTaskInfo(std::optional<std::int64_t> id, const std::string& body,
-                        httplib::Response& res, bool rest) {
-    auto view = FindBatchTask(id, body, res, rest, nullptr);
-    if (view) SendJson(res, 200, superoffice::BatchTaskInfo(*view));
-  }
-
-  void StopBatchJob(std::optional<std::int64_t> id, const std::string& body, httplib::Response& res,
-                    bool rest) {
-    auto view = FindBatchTask(id, body, res, rest, false);
-    if (!view) return;
-    const auto& v = *view;
-    if (!superoffice::MayCancel(v))
-      return SendSuperOfficeError(
-          res, MakeError(ErrorCode::kFailedPrecondition,
-                         "batch task " + std::to_string(v.task.number) + " (" + v.type_name +
-                             ") cannot be stopped: its CancellationBehaviour is CannotCancel",
-                         "Id"));
-    // Nothing to stop: it has no run, or its run is over.
-    if (!v.last_run || IsFinal(v.last_run->state)) return SendJson(res, 200, false);
-    if (auto s = commands.Cancel(v.task, /*caller=*/""); !s)
-      return SendSuperOfficeError(res, s.error());
-    SendJson(res, 200, true);
-  }
 };
 
 HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSchema task_type_schema,
@@ -212,22 +159,12 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   });
   s.Get("/api/v1/admin/tasktypes",
         [impl](const httplib::Request&, httplib::Response& res) { impl->ListTaskTypes(res); });
-  s.Post("/api/v1/Agents/Batch/GetBatchTaskInfo",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->GetBatchTaskInfo(std::nullopt, req.body, res, false);
-         });
-  s.Post("/api/v1/Agents/Batch/StopBatchJob",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->StopBatchJob(std::nullopt, req.body, res, false);
-         });
-  s.Get(R"(/api/v1/BatchTask/(\d{1,18}))",
-        [impl](const httplib::Request& req, httplib::Response& res) {
-          impl->GetBatchTaskInfo(std::stoll(req.matches[1].str()), {}, res, true);
-        });
-  s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->StopBatchJob(std::stoll(req.matches[1].str()), {}, res, true);
-         });
+  if (auto so = superoffice::Routes::Create(catalog, commands, reader); so) {
+    impl_->superoffice = std::move(*so);
+    impl_->superoffice->Register(s);
+  } else {
+    impl_->setup = std::unexpected(so.error());
+  }
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
@@ -258,6 +195,7 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
 HttpApi::~HttpApi() { Stop(); }
 
 Status HttpApi::Start() {
+  if (!impl_->setup) return impl_->setup;
   auto& s = impl_->server;
   if (impl_->settings.port == 0) {
     impl_->bound_port = s.bind_to_any_port(impl_->settings.host);
