@@ -57,9 +57,12 @@ class PgTaskStoreTest : public ::testing::Test {
 };
 
 TEST_F(PgTaskStoreTest, MigrationsAreRecordedAndRunningThemAgainChangesNothing) {
+  // Numbers are handed out per branch, so a build may have gaps (e.g. 0001, 0002, 0006).
+  auto recorded = Count("SELECT count(*) FROM schema_migrations");
+  EXPECT_EQ(Count("SELECT max(version) FROM schema_migrations"), LatestMigrationVersion());
   pqxx::connection conn(db_.url());
   ASSERT_TRUE(RunMigrations(conn).has_value());
-  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), LatestMigrationVersion());
+  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), recorded);
 }
 
 TEST_F(PgTaskStoreTest, CreateRecordsTaskQueuedRunAndInboxRowInOneGo) {
