@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "conveyor/logging.h"
 #include "superoffice.h"
@@ -12,6 +13,19 @@ namespace conveyor::superoffice {
 namespace {
 
 constexpr char kAgentPrefix[] = "/api/v1/Agents/Batch/";
+
+std::string Lower(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// Lower-cased, without spaces: "Application/JSON " -> "application/json".
+std::string MediaType(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text)
+    if (!std::isspace(c)) out += static_cast<char>(c);
+  return Lower(std::move(out));
+}
 
 // How the caller wants the answer: JSON or XML (Accept), which fields ($select), which zone
 // (SO-TimeZone).
@@ -33,9 +47,7 @@ std::string XmlTypeFromAccept(const std::string& accept) {
     std::string item = accept.substr(start, end - start);
     start = end + 1;
     auto semi = item.find(';');
-    std::string type = item.substr(0, semi);
-    type.erase(std::remove_if(type.begin(), type.end(), ::isspace), type.end());
-    std::transform(type.begin(), type.end(), type.begin(), ::tolower);
+    std::string type = MediaType(item.substr(0, semi));
     double q = 1;
     if (semi != std::string::npos) {
       auto qpos = item.find("q=", semi);
@@ -53,9 +65,7 @@ std::string XmlTypeFromAccept(const std::string& accept) {
 
 bool IsJsonBody(const httplib::Request& req) {
   auto type = req.get_header_value("Content-Type");
-  auto media = type.substr(0, type.find(';'));
-  media.erase(std::remove_if(media.begin(), media.end(), ::isspace), media.end());
-  std::transform(media.begin(), media.end(), media.begin(), ::tolower);
+  auto media = MediaType(type.substr(0, type.find(';')));
   return media.empty() || media == "application/json" || media == "text/json";
 }
 
@@ -280,16 +290,12 @@ struct Routes::Impl {
   Result<TaskType> FindType(const std::string& name, const std::string& field) {
     auto types = catalog.List();
     if (!types) return std::unexpected(types.error());
-    auto lower = [](std::string s) {
-      std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-      return s;
-    };
     const TaskType* folded = nullptr;
     int folded_matches = 0;
     std::string known;
     for (const auto& t : *types) {
       if (t.name == name) return t;
-      if (lower(t.name) == lower(name)) {
+      if (Lower(t.name) == Lower(name)) {
         folded = &t;
         ++folded_matches;
       }
