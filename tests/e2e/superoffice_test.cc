@@ -253,5 +253,38 @@ TEST_F(SuperOfficeBatch, BadRequestsAre400NamingTheFieldAndUnknownIdIs200Null) {
   EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 0);
 }
 
+TEST_F(SuperOfficeBatch, ListOverTheLimitIsRefusedNamingTheLimitAndOneUnderIsAnswered) {
+  // 1,001 tasks of associate 5, written straight into the projection: only the count matters.
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec(R"(INSERT INTO tasks (id, number, task_type_id, enabled, frequency, parameters,
+                                  content_type, notification, created_at, modified_at,
+                                  last_event_id, associate_id)
+               SELECT gen_random_uuid(), 500000 + n, '00000000-0000-0000-0000-000000000001',
+                      false, 'NONE', '{}', 'application/json', 'NONE', now(), now(),
+                      gen_random_uuid(), 5
+                 FROM generate_series(1, 1001) AS n)");
+    tx.commit();
+  }
+  auto r = Call(std::string(kAgent) + "GetBatchTaskInfosByAssociates",
+                json{{"AssociateIds", {5}}}.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(json::parse(r->body)["Error"].get<std::string>().find("limit of 1000"),
+            std::string::npos)
+      << r->body;
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec("DELETE FROM tasks WHERE number = 500001");
+    tx.commit();
+  }
+  auto under = Agent("GetBatchTaskInfosByAssociatesAndState",
+                     {{"AssociateIds", {5}}, {"State", "Unknown"}}, "?$select=Id");
+  ASSERT_TRUE(under.is_array()) << under.dump().substr(0, 300);
+  EXPECT_EQ(under.size(), 1000u);
+}
+
 }  // namespace
 }  // namespace conveyor

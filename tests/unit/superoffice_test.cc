@@ -332,6 +332,19 @@ TEST_F(AgentRequestBody, MissingOrWronglyTypedFieldIsRefusedNamingIt) {
   EXPECT_EQ(ErrorBody(id.error())["Field"], "Id");
 }
 
+TEST_F(AgentRequestBody, UnexpectedMemberIsRefusedNamingIt) {
+  auto f = requests_->DecodeListQuery("GetBatchTaskInfosByState", R"({"State":"New","Ids":[1]})");
+  ASSERT_FALSE(f.has_value());
+  EXPECT_NE(f.error().Describe().find("Ids"), std::string::npos) << f.error().Describe();
+}
+
+TEST_F(AgentRequestBody, OverlongDescriptionIsRefusedNamingItsPath) {
+  json body = {{"BatchTaskInfo", {{"Name", "noop"}, {"Description", std::string(65537, 'd')}}}};
+  auto r = requests_->DecodeStart(body.dump());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(ErrorBody(r.error())["Field"], "BatchTaskInfo/Description") << r.error().Describe();
+}
+
 TEST_F(AgentRequestBody, UnknownStateIsRefusedNamingState) {
   auto f = requests_->DecodeListQuery("GetBatchTaskInfosByState", R"({"State":"Done"})");
   ASSERT_FALSE(f.has_value());
