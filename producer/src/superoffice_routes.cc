@@ -82,10 +82,6 @@ int HttpStatus(const Error& error) {
   }
 }
 
-// The tenant whose tasks the caller may see. Authentication (issue 3) fills this in; until
-// then every caller sees every task.
-std::optional<Uuid> ClientOf(const httplib::Request&) { return std::nullopt; }
-
 }  // namespace
 
 struct Routes::Impl {
@@ -156,7 +152,8 @@ struct Routes::Impl {
   // The task named by the path (`id`, REST) or by the agent body {"Id": n}; answers the
   // request itself and returns std::nullopt when it is bad or there is no such task.
   std::optional<TaskView> FindBatchTask(const httplib::Request& req, httplib::Response& res,
-                                        const AnswerFormat& f, std::optional<std::int64_t> id,
+                                        const Caller& caller, const AnswerFormat& f,
+                                        std::optional<std::int64_t> id,
                                         const std::string& xml_not_found,
                                         const nlohmann::json& json_not_found) {
     bool rest = id.has_value();
@@ -173,8 +170,8 @@ struct Routes::Impl {
       SendError(res, f, view.error());
       return std::nullopt;
     }
-    auto client = ClientOf(req);
-    if (*view && client && (*view)->task.client_id != client) view->reset();
+    // Another client's task answers exactly as a missing one.
+    if (*view && !caller.MaySee((*view)->task)) view->reset();
     if (!*view) {
       if (rest)
         SendError(res, f,
@@ -185,19 +182,19 @@ struct Routes::Impl {
     return std::move(*view);
   }
 
-  void GetBatchTaskInfo(const httplib::Request& req, httplib::Response& res,
+  void GetBatchTaskInfo(const httplib::Request& req, httplib::Response& res, const Caller& caller,
                         std::optional<std::int64_t> id) {
     auto f = Format(req, res);
     if (!f) return;
-    if (auto view = FindBatchTask(req, res, *f, id, BatchTaskInfoXml(nullptr), nullptr))
+    if (auto view = FindBatchTask(req, res, caller, *f, id, BatchTaskInfoXml(nullptr), nullptr))
       SendInfo(res, *f, view);
   }
 
-  void StopBatchJob(const httplib::Request& req, httplib::Response& res,
+  void StopBatchJob(const httplib::Request& req, httplib::Response& res, const Caller& caller,
                     std::optional<std::int64_t> id) {
     auto f = Format(req, res);
     if (!f) return;
-    auto view = FindBatchTask(req, res, *f, id, ScalarXml(false), false);
+    auto view = FindBatchTask(req, res, caller, *f, id, ScalarXml(false), false);
     if (!view) return;
     const auto& v = *view;
     if (!MayCancel(v))
@@ -210,13 +207,14 @@ struct Routes::Impl {
                     "Id"));
     // Nothing to stop: it has no run, or its run is over.
     if (!v.last_run || IsFinal(v.last_run->state)) return SendScalar(res, *f, false);
-    if (auto s = commands.Cancel(v.task, /*caller=*/""); !s) return SendError(res, *f, s.error());
+    if (auto s = commands.Cancel(v.task, caller.Identity()); !s)
+      return SendError(res, *f, s.error());
     SendScalar(res, *f, true);
   }
 
-  void List(const httplib::Request& req, httplib::Response& res, const AnswerFormat& f,
+  void List(httplib::Response& res, const Caller& caller, const AnswerFormat& f,
             const TaskFilter& filter) {
-    auto list = reader.ListTasks(filter, ClientOf(req));
+    auto list = reader.ListTasks(filter, caller.client_id());
     if (!list) return SendError(res, f, list.error());
     if (list->truncated)
       return SendError(
@@ -232,17 +230,18 @@ struct Routes::Impl {
     Send(res, f, 200, BatchTaskInfoArrayXml(infos), infos);
   }
 
-  void ListByAgent(const httplib::Request& req, httplib::Response& res, std::string_view method) {
+  void ListByAgent(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+                   std::string_view method) {
     auto f = Format(req, res);
     if (!f) return;
     auto filter = requests.DecodeListQuery(method, req.body);
     if (!filter) return SendError(res, *f, filter.error());
-    List(req, res, *f, *filter);
+    List(res, caller, *f, *filter);
   }
 
   // REST: GET /api/v1/BatchTask (every task) and GET /api/v1/BatchTask/{state}, which
   // answers as the agent's GetBatchTaskInfosByState (user tasks in that state).
-  void ListByRest(const httplib::Request& req, httplib::Response& res,
+  void ListByRest(const httplib::Request& req, httplib::Response& res, const Caller& caller,
                   std::optional<std::string> state) {
     auto f = Format(req, res);
     if (!f) return;
@@ -254,11 +253,13 @@ struct Routes::Impl {
       filter.owner = TaskFilter::Owner::kUser;
       RestrictToState(*parsed, filter);
     }
-    List(req, res, *f, filter);
+    List(res, caller, *f, filter);
   }
 
   // StartBatchJob (agent, `wrapped`) and POST /api/v1/BatchTask (REST): answers the new Id.
-  void Start(const httplib::Request& req, httplib::Response& res, bool wrapped) {
+  // The task belongs to the calling client; an admin key's task belongs to no client.
+  void Start(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+             bool wrapped) {
     auto f = Format(req, res);
     if (!f) return;
     auto start = requests.DecodeStart(req.body, wrapped);
@@ -270,13 +271,13 @@ struct Routes::Impl {
     if (!type) return SendError(res, *f, type.error());
     Task draft;
     draft.task_type_id = type->id;
-    draft.client_id = ClientOf(req);
+    draft.client_id = caller.client_id();
     draft.parameters = start->parameters;
     draft.content_type = "application/json";
     draft.associate_id = start->associate_id;
     draft.description = start->description;
     draft.request = start->request;
-    auto created = commands.Create(std::move(draft), /*caller=*/"");
+    auto created = commands.Create(std::move(draft), caller.Identity());
     if (!created) {
       if (created.error().retryable())
         log->warn("StartBatchJob not accepted: {}", created.error().Describe());
@@ -318,30 +319,37 @@ Result<std::unique_ptr<Routes>> Routes::Create(TaskTypeCatalog& catalog,
       new Routes(std::make_unique<Impl>(catalog, commands, reader, std::move(*requests))));
 }
 
-void Routes::Register(httplib::Server& s) {
+void Routes::Register(httplib::Server& s, const Guard& guard) {
   auto* impl = impl_.get();
   using Req = const httplib::Request&;
   using Res = httplib::Response&;
+  using C = const Caller&;
   std::string agent = kAgentPrefix;
-  s.Post(agent + "GetBatchTaskInfo",
-         [impl](Req req, Res res) { impl->GetBatchTaskInfo(req, res, std::nullopt); });
+  s.Post(agent + "GetBatchTaskInfo", guard([impl](Req req, Res res, C c) {
+           impl->GetBatchTaskInfo(req, res, c, std::nullopt);
+         }));
   s.Post(agent + "StopBatchJob",
-         [impl](Req req, Res res) { impl->StopBatchJob(req, res, std::nullopt); });
-  s.Post(agent + "StartBatchJob", [impl](Req req, Res res) { impl->Start(req, res, true); });
+         guard([impl](Req req, Res res, C c) { impl->StopBatchJob(req, res, c, std::nullopt); }));
+  s.Post(agent + "StartBatchJob",
+         guard([impl](Req req, Res res, C c) { impl->Start(req, res, c, true); }));
   for (auto method : AgentRequests::ListMethods())
-    s.Post(agent + std::string(method),
-           [impl, method](Req req, Res res) { impl->ListByAgent(req, res, method); });
+    s.Post(agent + std::string(method), guard([impl, method](Req req, Res res, C c) {
+             impl->ListByAgent(req, res, c, method);
+           }));
 
-  s.Get("/api/v1/BatchTask", [impl](Req req, Res res) { impl->ListByRest(req, res, {}); });
-  s.Post("/api/v1/BatchTask", [impl](Req req, Res res) { impl->Start(req, res, false); });
-  s.Get(R"(/api/v1/BatchTask/(\d{1,18}))", [impl](Req req, Res res) {
-    impl->GetBatchTaskInfo(req, res, std::stoll(req.matches[1].str()));
-  });
-  s.Get(R"(/api/v1/BatchTask/([A-Za-z]+))",
-        [impl](Req req, Res res) { impl->ListByRest(req, res, req.matches[1].str()); });
-  s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)", [impl](Req req, Res res) {
-    impl->StopBatchJob(req, res, std::stoll(req.matches[1].str()));
-  });
+  s.Get("/api/v1/BatchTask",
+        guard([impl](Req req, Res res, C c) { impl->ListByRest(req, res, c, {}); }));
+  s.Post("/api/v1/BatchTask",
+         guard([impl](Req req, Res res, C c) { impl->Start(req, res, c, false); }));
+  s.Get(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
+          impl->GetBatchTaskInfo(req, res, c, std::stoll(req.matches[1].str()));
+        }));
+  s.Get(R"(/api/v1/BatchTask/([A-Za-z]+))", guard([impl](Req req, Res res, C c) {
+          impl->ListByRest(req, res, c, req.matches[1].str());
+        }));
+  s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)", guard([impl](Req req, Res res, C c) {
+           impl->StopBatchJob(req, res, c, std::stoll(req.matches[1].str()));
+         }));
 }
 
 }  // namespace conveyor::superoffice

@@ -14,16 +14,16 @@
 // Handlers are thread-safe; the Routes object must outlive the server it is registered on.
 #pragma once
 
+#include <httplib.h>
+
+#include <functional>
 #include <memory>
 
+#include "caller.h"
 #include "conveyor/result.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
 #include "task_commands.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace conveyor::superoffice {
 
@@ -34,7 +34,14 @@ class Routes {
                                                 TaskCommandService& commands, TaskReader& reader);
   ~Routes();
 
-  void Register(httplib::Server& server);
+  // A route handler that needs to know who calls, and the function that turns one into an
+  // httplib handler: it authenticates the request (answering 401/403 itself) and passes the
+  // Caller on. A client sees and stops only its own tasks (another client's answers as not
+  // found) and its StartBatchJob tasks are its own; an admin key sees every task.
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
+  using Guard = std::function<httplib::Server::Handler(Handler)>;
+
+  void Register(httplib::Server& server, const Guard& guard);
 
  private:
   struct Impl;

@@ -23,11 +23,19 @@ class SuperOfficeBatch : public testing::E2eTest {
     worker_ = StartWorker("e2e-superoffice");
   }
 
-  httplib::Result Call(const std::string& path, const std::string& body,
-                       httplib::Headers headers = {}) {
+  // Every request of these tests goes through this client. This build has no
+  // authentication; with it, this is where the fixture's credentials are sent.
+  httplib::Client Client() {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(30, 0);
-    return c.Post(path, headers, body, "application/json");
+    return c;
+  }
+  // The client id the tasks of these tests belong to (none without authentication).
+  std::optional<std::string> OwnClientId() { return std::nullopt; }
+
+  httplib::Result Call(const std::string& path, const std::string& body,
+                       httplib::Headers headers = {}) {
+    return Client().Post(path, headers, body, "application/json");
   }
 
   // An agent method's JSON answer, or the string "HTTP <status>: <body>" when it is not 200.
@@ -95,7 +103,7 @@ TEST_F(SuperOfficeBatch, StartBatchJobCreatesATaskThatRunsAndGetBatchTaskInfoSho
   EXPECT_EQ(info["StartCount"], 1);
   EXPECT_EQ(info["Result"], "slept 0.2 s");
   // The REST forms show the same task, and POST /api/v1/BatchTask starts one too.
-  httplib::Client c("127.0.0.1", port_);
+  auto c = Client();
   auto rest = c.Get("/api/v1/BatchTask/" + std::to_string(id));
   ASSERT_TRUE(rest);
   EXPECT_EQ(rest->status, 200);
@@ -156,7 +164,7 @@ TEST_F(SuperOfficeBatch, EachGetMethodReturnsTheTasksItsDocumentationNames) {
       Set{});
 
   // REST: every task, and user tasks by state from the path.
-  httplib::Client c("127.0.0.1", port_);
+  auto c = Client();
   auto all = c.Get("/api/v1/BatchTask");
   ASSERT_TRUE(all);
   EXPECT_EQ(Ids(json::parse(all->body)),
@@ -245,7 +253,7 @@ TEST_F(SuperOfficeBatch, BadRequestsAre400NamingTheFieldAndUnknownIdIs200Null) {
             "400 SO-TimeZone");
   EXPECT_EQ(Agent("GetBatchTaskInfo", {{"Id", 999999999}}), nullptr);
   EXPECT_EQ(Agent("StopBatchJob", {{"Id", 999999999}}), false);
-  httplib::Client c("127.0.0.1", port_);
+  auto c = Client();
   auto rest = c.Get("/api/v1/BatchTask/999999999");
   ASSERT_TRUE(rest);
   EXPECT_EQ(rest->status, 404);
@@ -258,13 +266,14 @@ TEST_F(SuperOfficeBatch, ListOverTheLimitIsRefusedNamingTheLimitAndOneUnderIsAns
   {
     pqxx::connection conn(db_.url());
     pqxx::work tx(conn);
-    tx.exec(R"(INSERT INTO tasks (id, number, task_type_id, enabled, frequency, parameters,
-                                  content_type, notification, created_at, modified_at,
-                                  last_event_id, associate_id)
+    tx.exec_params(R"(INSERT INTO tasks (id, number, task_type_id, enabled, frequency,
+                                         parameters, content_type, notification, created_at,
+                                         modified_at, last_event_id, associate_id, client_id)
                SELECT gen_random_uuid(), 500000 + n, '00000000-0000-0000-0000-000000000001',
                       false, 'NONE', '{}', 'application/json', 'NONE', now(), now(),
-                      gen_random_uuid(), 5
-                 FROM generate_series(1, 1001) AS n)");
+                      gen_random_uuid(), 5, $1::uuid
+                 FROM generate_series(1, 1001) AS n)",
+                   OwnClientId());
     tx.commit();
   }
   auto r = Call(std::string(kAgent) + "GetBatchTaskInfosByAssociates",
