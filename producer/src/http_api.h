@@ -1,11 +1,12 @@
 // The producer's HTTP server (cpp-httplib). Routes:
 //   POST /api/v2/admin/tasks/account       create (TwoSms), answered after Kafka acked
 //   GET  /api/v2/admin/tasks/account/{id}  read the task from the PostgreSQL projection
-//   POST /api/v1/Agents/Batch/..., /api/v1/BatchTask...  SuperOffice (superoffice_routes.h)
+//   POST /api/v1/Agents/Batch/GetBatchTaskInfo  {"Id": n}: BatchTaskInfo with progress
+//   (SuperOffice) POST /api/v1/Agents/Batch/StopBatchJob      {"Id": n}: true when a stop was
+//   requested GET  /api/v1/BatchTask/{id}, POST /api/v1/BatchTask/{id}/Stop   the same, REST style
 //   POST /api/v1/admin/tasktypes           register a task type
-//                                          (schemas/requests/admin.task-type-register.json)
-//   GET  /api/v1/admin/tasktypes           the catalogue
-//   GET  /healthz                          liveness
+//   (schemas/requests/admin.task-type-register.json) GET  /api/v1/admin/tasktypes           the
+//   catalogue GET  /healthz                          liveness
 //
 // HttpApi owns the server and its thread pool. Start binds and serves on a background thread
 // and returns once the socket listens (or the bind error); Stop stops accepting, finishes the
