@@ -111,6 +111,10 @@ Result<TaskList> PgTaskReader::ListTasks(const TaskFilter& filter,
                                     OR ($4::text = 'user' AND t.associate_id <> 0))
               AND ($5::text[] IS NULL OR r.state = ANY($5::text[])
                                       OR ($6::boolean AND r.id IS NULL))
+              -- The same condition, looser, that the runs_state index can answer: only
+              -- tasks with some run in the state can have their latest run in it.
+              AND ($5::text[] IS NULL OR $6::boolean
+                   OR t.id IN (SELECT task_id FROM runs WHERE state = ANY($5::text[])))
             ORDER BY t.number
             LIMIT $7::bigint)",
                                client, associates, type_name, std::string(OwnerName(filter.owner)),
