@@ -11,7 +11,8 @@ std::string TaskColumns(const std::string& a) {
   return a + ".id, " + a + ".number, " + a + ".task_type_id, " + a + ".client_id, " + a +
          ".enabled, " + a + ".frequency, " + micros("start_date") + ", " + micros("finish_date") +
          ", " + a + ".parameters, " + a + ".content_type, " + a + ".notification, " +
-         micros("created_at") + ", " + a + ".created_by";
+         micros("created_at") + ", " + a + ".created_by, " + a + ".associate_id, " + a +
+         ".description, " + a + ".request";
 }
 
 std::optional<Timestamp> TimeFromField(const pqxx::field& f) {
@@ -35,6 +36,9 @@ Task TaskFromRow(const pqxx::row& row, int first) {
   t.notification = NotificationFromName(at(10).c_str()).value_or(TaskNotification::kNone);
   t.created_at = TimeFromField(at(11)).value_or(Timestamp());
   t.created_by = at(12).c_str();
+  t.associate_id = at(13).as<std::int32_t>();
+  t.description = at(14).c_str();
+  t.request = at(15).c_str();
   return t;
 }
 

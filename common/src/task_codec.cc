@@ -28,6 +28,9 @@ nlohmann::json TaskToEventData(const Task& t) {
       {"notification", NotificationName(t.notification)},
       {"created_at", FormatRfc3339(t.created_at)},
       {"created_by", t.created_by},
+      {"associate_id", t.associate_id},
+      {"description", t.description},
+      {"request", t.request},
   };
 }
 
@@ -80,6 +83,10 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
     t.parameters = d.at("parameters").get<std::string>();
     t.content_type = d.at("content_type").get<std::string>();
     t.created_by = d.value("created_by", std::string());
+    // Optional: events published before migration 0006 do not carry them.
+    t.associate_id = d.value("associate_id", std::int32_t{0});
+    t.description = d.value("description", std::string());
+    t.request = d.value("request", std::string());
   } catch (const nlohmann::json::exception& e) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed task data: ") + e.what());
   }

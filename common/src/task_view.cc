@@ -48,6 +48,18 @@ TaskView ViewFromRow(const pqxx::row& row) {
   return v;
 }
 
+std::string_view OwnerName(TaskFilter::Owner o) {
+  switch (o) {
+    case TaskFilter::Owner::kAny:
+      return "any";
+    case TaskFilter::Owner::kSystem:
+      return "system";
+    case TaskFilter::Owner::kUser:
+      return "user";
+  }
+  return "any";
+}
+
 }  // namespace
 
 Result<std::optional<TaskView>> PgTaskReader::FindTask(const Uuid& id) {
@@ -92,6 +104,55 @@ Result<TaskPage> PgTaskReader::ListTasks(const std::optional<Uuid>& client_id, s
                        client, static_cast<long long>(offset), limit);
     for (const auto& row : rows) page.tasks.push_back(ViewFromRow(row));
     return page;
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "listing tasks"));
+  }
+}
+
+Result<TaskList> PgTaskReader::FilterTasks(const TaskFilter& filter,
+                                           const std::optional<Uuid>& client_id) {
+  // Every filter is always bound; a NULL parameter switches its condition off. The statement
+  // is planned with the values known, so the switched-off conditions cost nothing.
+  std::optional<std::string> client, associates, type_name, states;
+  if (client_id) client = client_id->ToString();
+  if (filter.associate_ids) {
+    std::vector<long long> ids(filter.associate_ids->begin(), filter.associate_ids->end());
+    associates = IntArrayParam(ids);
+  }
+  type_name = filter.type_name;
+  if (filter.run_states) {
+    std::vector<std::optional<std::string>> names;
+    for (auto s : *filter.run_states) names.emplace_back(std::string(RunStateName(s)));
+    states = TextArrayParam(names);
+  }
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::read_transaction tx(**lease);
+    auto rows = tx.exec_params(ViewQuery() + R"(($1::uuid IS NULL OR t.client_id = $1::uuid)
+              AND ($2::int[] IS NULL OR t.associate_id = ANY($2::int[]))
+              AND ($3::text IS NULL OR ty.name = $3::text)
+              AND ($4::text = 'any' OR ($4::text = 'system' AND t.associate_id = 0)
+                                    OR ($4::text = 'user' AND t.associate_id <> 0))
+              AND ($5::text[] IS NULL OR r.state = ANY($5::text[])
+                                      OR ($6::boolean AND r.id IS NULL))
+              -- The same condition, looser, that the runs_state index can answer: only
+              -- tasks with some run in the state can have their latest run in it.
+              AND ($5::text[] IS NULL OR $6::boolean
+                   OR t.id IN (SELECT task_id FROM runs WHERE state = ANY($5::text[])))
+            ORDER BY t.number
+            LIMIT $7::bigint)",
+                               client, associates, type_name, std::string(OwnerName(filter.owner)),
+                               states, filter.or_no_run, static_cast<long long>(filter.limit) + 1);
+    TaskList list;
+    for (const auto& row : rows) {
+      if (list.tasks.size() == filter.limit) {
+        list.truncated = true;
+        break;
+      }
+      list.tasks.push_back(ViewFromRow(row));
+    }
+    return list;
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "listing tasks"));
   }

@@ -6,7 +6,7 @@
 
 #include "conveyor/logging.h"
 #include "http_auth.h"
-#include "superoffice.h"
+#include "superoffice_routes.h"
 #include "twosms_routes.h"
 
 namespace conveyor {
@@ -48,6 +48,8 @@ struct HttpApi::Impl {
   std::thread thread;
   int bound_port = 0;
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
+  std::unique_ptr<superoffice::Routes> superoffice;  // its routes (superoffice_routes.h)
+  Status setup;                                      // what went wrong building the routes
 
   Impl(HttpSettings s, twosms::RequestDecoder d, JsonSchema type_schema, TaskTypeCatalog& cat,
        TaskCommandService& c, TaskReader& r, const Clock& k, twosms::ClientRequestDecoder client_d)
@@ -86,65 +88,6 @@ struct HttpApi::Impl {
     auto list = nlohmann::json::array();
     for (const auto& t : *types) list.push_back(TaskTypeDetail(t));
     SendJson(res, 200, twosms::SuccessEnvelope(list, std::nullopt));
-  }
-
-  // SuperOffice: a malformed request is 400 with an error object; a task that does not exist
-  // is 200 with null (agents) or 404 (REST).
-  void SendSuperOfficeError(httplib::Response& res, const Error& error) {
-    int status = error.code == ErrorCode::kUnavailable ? 503
-                 : error.code == ErrorCode::kInternal  ? 500
-                                                       : 400;
-    SendJson(res, status, superoffice::ErrorBody(error));
-  }
-
-  // The batch task named by the path (`id`) or by the agent body {"Id": n}. Answers the
-  // request itself (error, or not found) and returns std::nullopt when there is none.
-  std::optional<TaskView> FindBatchTask(std::optional<std::int64_t> id, const std::string& body,
-                                        httplib::Response& res, bool rest,
-                                        const nlohmann::json& agent_not_found,
-                                        const Caller& caller) {
-    if (!id) {
-      auto decoded = superoffice::DecodeId(body);
-      if (!decoded) {
-        SendSuperOfficeError(res, decoded.error());
-        return std::nullopt;
-      }
-      id = *decoded;
-    }
-    auto view = reader.FindTaskByNumber(*id);
-    if (!view) {
-      SendSuperOfficeError(res, view.error());
-      return std::nullopt;
-    }
-    // Another client's task answers exactly as a missing one.
-    if (!*view || !caller.MaySee((*view)->task)) {
-      SendJson(res, rest ? 404 : 200, rest ? nlohmann::json() : agent_not_found);
-      return std::nullopt;
-    }
-    return std::move(*view);
-  }
-
-  void GetBatchTaskInfo(std::optional<std::int64_t> id, const std::string& body,
-                        httplib::Response& res, bool rest, const Caller& caller) {
-    auto view = FindBatchTask(id, body, res, rest, nullptr, caller);
-    if (view) SendJson(res, 200, superoffice::BatchTaskInfo(*view));
-  }
-
-  void StopBatchJob(std::optional<std::int64_t> id, const std::string& body, httplib::Response& res,
-                    bool rest, const Caller& caller) {
-    auto view = FindBatchTask(id, body, res, rest, false, caller);
-    if (!view) return;
-    const auto& v = *view;
-    if (!superoffice::MayCancel(v))
-      return SendSuperOfficeError(
-          res, MakeError(ErrorCode::kFailedPrecondition,
-                         "batch task " + std::to_string(v.task.number) + " (" + v.type_name +
-                             ") cannot be stopped: its CancellationBehaviour is CannotCancel",
-                         "Id"));
-    // Nothing to stop: it has no run, or its run is over.
-    if (!v.last_run || IsFinal(v.last_run->state)) return SendJson(res, 200, false);
-    if (auto s = commands.Cancel(v.task, caller); !s) return SendSuperOfficeError(res, s.error());
-    SendJson(res, 200, true);
   }
 };
 
@@ -199,26 +142,15 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   s.Get("/api/v1/admin/tasktypes", Guarded(auth, kAnyCaller,
                                            [impl](const httplib::Request&, httplib::Response& res,
                                                   const Caller&) { impl->ListTaskTypes(res); }));
-  s.Post("/api/v1/Agents/Batch/GetBatchTaskInfo",
-         Guarded(auth, kAnyCaller,
-                 [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
-                   impl->GetBatchTaskInfo(std::nullopt, req.body, res, false, c);
-                 }));
-  s.Post("/api/v1/Agents/Batch/StopBatchJob",
-         Guarded(auth, kAnyCaller,
-                 [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
-                   impl->StopBatchJob(std::nullopt, req.body, res, false, c);
-                 }));
-  s.Get(R"(/api/v1/BatchTask/(\d{1,18}))",
-        Guarded(auth, kAnyCaller,
-                [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
-                  impl->GetBatchTaskInfo(std::stoll(req.matches[1].str()), {}, res, true, c);
-                }));
-  s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)",
-         Guarded(auth, kAnyCaller,
-                 [impl](const httplib::Request& req, httplib::Response& res, const Caller& c) {
-                   impl->StopBatchJob(std::stoll(req.matches[1].str()), {}, res, true, c);
-                 }));
+  // SuperOffice batch agent and REST routes (superoffice_routes.h), each authenticated.
+  if (auto so = superoffice::Routes::Create(catalog, commands, reader); so) {
+    impl_->superoffice = std::move(*so);
+    impl_->superoffice->Register(s, [&auth](superoffice::Routes::Handler handler) {
+      return Guarded(auth, kAnyCaller, std::move(handler));
+    });
+  } else {
+    impl_->setup = std::unexpected(so.error());
+  }
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
@@ -249,6 +181,7 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
 HttpApi::~HttpApi() { Stop(); }
 
 Status HttpApi::Start() {
+  if (!impl_->setup) return impl_->setup;
   auto& s = impl_->server;
   if (impl_->settings.port == 0) {
     impl_->bound_port = s.bind_to_any_port(impl_->settings.host);

@@ -20,61 +20,72 @@ TaskCommandService::TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAlloc
 
 namespace {
 
-// The client a new task belongs to: the calling client itself, or the one an admin names.
-Result<Uuid> OwningClient(const twosms::AccountTaskRequest& request, const Caller& caller,
-                          ClientDirectory& clients) {
+// The client a new task belongs to: the calling client itself, or the one an admin names
+// (std::nullopt: none, for an admin's system task where `rule` allows it).
+Result<std::optional<Uuid>> OwningClient(const std::optional<Uuid>& requested, const Caller& caller,
+                                         ClientDirectory& clients,
+                                         TaskCommandService::ClientRule rule) {
   if (!caller.is_admin()) {
-    if (request.client_id && *request.client_id != caller.id)
+    if (requested && *requested != caller.id)
       return Fail(ErrorCode::kInvalidArgument,
                   "names another client; a client creates tasks for itself only (leave "
                   "ClientID out)",
                   "ClientID");
-    return caller.id;
+    return std::optional<Uuid>(caller.id);
   }
-  if (!request.client_id)
+  if (!requested && rule == TaskCommandService::ClientRule::kSystemTaskAllowed)
+    return std::optional<Uuid>();
+  if (!requested)
     return Fail(ErrorCode::kInvalidArgument,
                 "is required when an admin key creates a task: name the client the task "
                 "belongs to",
                 "ClientID");
-  auto found = clients.FindClient(*request.client_id);
+  auto found = clients.FindClient(*requested);
   if (!found) return std::unexpected(found.error());
   if (!*found)
     return Fail(ErrorCode::kInvalidArgument,
-                "no client " + request.client_id->ToString() +
+                "no client " + requested->ToString() +
                     " exists; a client must be created first (POST api/v1/admin/clients)",
                 "ClientID");
-  return *request.client_id;
+  return requested;
 }
 
 }  // namespace
 
 Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest& request,
                                                const Caller& caller) {
-  auto client = OwningClient(request, caller, clients_);
+  Task draft;
+  draft.task_type_id = request.task_type_id;
+  draft.client_id = request.client_id;
+  draft.enabled = true;
+  draft.frequency = request.frequency;
+  draft.start_date = request.start_date;
+  draft.finish_date = request.finish_date;
+  draft.parameters = request.parameters;
+  draft.content_type = request.content_type;
+  draft.notification = request.notification;
+  return Create(std::move(draft), caller, ClientRule::kRequired);
+}
+
+Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule) {
+  auto client = OwningClient(draft.client_id, caller, clients_, rule);
   if (!client) return std::unexpected(client.error());
-  auto type = catalog_.Find(request.task_type_id);
+  auto type = catalog_.Find(draft.task_type_id);
   if (!type) return std::unexpected(type.error());
   if (!*type)
     return Fail(ErrorCode::kInvalidArgument,
-                request.task_type_id.ToString() + " is not a registered task type", "TaskID");
+                draft.task_type_id.ToString() + " is not a registered task type", "TaskID");
   auto number = numbers_.Next();
   if (!number) return std::unexpected(number.error());
 
   CreatedTask created;
   created.type = **type;
+  created.task = std::move(draft);
   Task& t = created.task;
   t.id = Uuid::Random();
   t.number = *number;
-  t.task_type_id = request.task_type_id;
-  t.client_id = *client;
-  t.enabled = true;
-  t.frequency = request.frequency;
-  t.start_date = request.start_date;
-  t.finish_date = request.finish_date;
-  t.parameters = request.parameters;
-  t.content_type = request.content_type;
-  t.notification = request.notification;
   t.created_at = clock_.Now();
+  t.client_id = *client;
   t.created_by = caller.Identity();
 
   auto event_id = Publish(kTaskCreateCommand, t.id, TaskToEventData(t));
@@ -82,7 +93,8 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   created.event_id = *event_id;
   logging::Get("ingest")->info("task={} event={} accepted: create, type {}, client {}, by {}",
                                t.id.ToString(), event_id->ToString(), created.type.name,
-                               client->ToString(), t.created_by);
+                               *client ? (*client)->ToString() : "none (system task)",
+                               t.created_by);
   return created;
 }
 

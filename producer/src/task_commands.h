@@ -57,6 +57,16 @@ class TaskCommandService {
   // no task was created.
   Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const Caller& caller);
 
+  // Whether an admin caller may create a task that belongs to no client.
+  enum class ClientRule {
+    kRequired,           // TwoSms: an admin names the client (ClientID)
+    kSystemTaskAllowed,  // SuperOffice: an admin may start a system task (no client)
+  };
+  // The same for a task as any dialect decoded it: `draft` carries the type, the dialect's
+  // fields and the client the request named (client_id, if any); id, number, client,
+  // created_at and created_by are filled in here, with the client rules above.
+  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule);
+
   // Publishes conveyor.task.update replacing `current`'s fields with the request's (and
   // Enabled when given); requested_by is the caller's Identity(). kInvalidArgument (field
   // TaskID) for an unknown task type; kUnavailable as for Create, in which case nothing

@@ -212,6 +212,7 @@ HttpAnswer TaskRoutes::Create(const HttpRequest& req) {
   view.task = created->task;
   view.type_name = created->type.name;
   view.modified_at = created->task.created_at;
+  view.modified_by = created->task.created_by;
   return Send(formats->response, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt));
 }
 
@@ -243,7 +244,7 @@ HttpAnswer TaskRoutes::Update(const HttpRequest& req) {
   view->type_name = updated->type.name;
   view->cancellation = updated->type.cancellation;
   view->modified_at = clock_.Now();
-  view->modified_by.clear();
+  view->modified_by = req.caller.Identity();
   return Send(media, 200, SuccessEnvelope(Detail(*view, "Accepted"), std::nullopt));
 }
 

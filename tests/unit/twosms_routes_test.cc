@@ -63,6 +63,9 @@ class FakeReader final : public TaskReader {
       page.tasks.push_back(views[static_cast<std::size_t>(i)]);
     return page;
   }
+  Result<TaskList> FilterTasks(const TaskFilter&, const std::optional<Uuid>&) override {
+    return TaskList{};
+  }
   std::vector<TaskView> views;
   std::int64_t last_offset = -1;
   int last_limit = -1;

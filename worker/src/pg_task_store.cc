@@ -22,16 +22,17 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   auto inserted = tx.exec_params(
       R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency, start_date,
                             finish_date, parameters, content_type, notification, created_at,
-                            created_by, modified_at, modified_by, last_event_id)
+                            created_by, modified_at, modified_by, last_event_id,
+                            associate_id, description, request)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11,
-                 $12::timestamptz, $13, $12::timestamptz, $13, $14)
+                 $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16, $17)
          ON CONFLICT (id) DO NOTHING RETURNING 1)",
       t.id.ToString(), t.number, t.task_type_id.ToString(),
       t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt, t.enabled,
       std::string(FrequencyName(t.frequency)), OptionalTimeParam(t.start_date),
       OptionalTimeParam(t.finish_date), t.parameters, t.content_type,
       std::string(NotificationName(t.notification)), TimeParam(t.created_at), t.created_by,
-      c.event.id.ToString());
+      c.event.id.ToString(), t.associate_id, t.description, t.request);
   if (inserted.empty()) return "task " + t.id.ToString() + " exists already";
   if (t.enabled) {
     // The run's id is the command's event id: a redelivered command names the same run.
@@ -192,7 +193,9 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     std::vector<Uuid> ids, types, event_ids;
     std::vector<long long> numbers;
     std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
-        parameters, content_types, notifications, created_at, created_by, queued_at;
+        parameters, content_types, notifications, created_at, created_by, queued_at, descriptions,
+        requests;
+    std::vector<long long> associates;
     for (const auto* c : creates) {
       const Task& t = c->task;
       ids.push_back(t.id);
@@ -210,25 +213,32 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       created_by.push_back(t.created_by);
       event_ids.push_back(c->event.id);
       queued_at.push_back(TimeParam(c->event.time));
+      associates.push_back(t.associate_id);
+      descriptions.push_back(t.description);
+      requests.push_back(t.request);
     }
     auto inserted = tx.exec_params(
         R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
                               start_date, finish_date, parameters, content_type, notification,
-                              created_at, created_by, modified_at, modified_by, last_event_id)
+                              created_at, created_by, modified_at, modified_by, last_event_id,
+                              associate_id, description, request)
            SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
                   parameters, content_type, notification, created_at, created_by,
-                  created_at, created_by, event_id
+                  created_at, created_by, event_id, associate_id, description, request
              FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::boolean[],
                          $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[],
-                         $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::uuid[])
+                         $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::uuid[],
+                         $15::int[], $16::text[], $17::text[])
                   AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
-                       parameters, content_type, notification, created_at, created_by, event_id)
+                       parameters, content_type, notification, created_at, created_by, event_id,
+                       associate_id, description, request)
            ON CONFLICT (id) DO NOTHING RETURNING id)",
         UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
         TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
         TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
         TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
-        UuidArrayParam(event_ids));
+        UuidArrayParam(event_ids), IntArrayParam(associates), TextArrayParam(descriptions),
+        TextArrayParam(requests));
     // A task id that exists already must be refused alone: take the careful path.
     if (inserted.size() != creates.size()) return std::nullopt;
     std::vector<Uuid> run_ids, run_tasks;

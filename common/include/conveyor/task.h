@@ -59,6 +59,12 @@ struct Task {
   TaskNotification notification = TaskNotification::kNone;
   Timestamp created_at;
   std::string created_by;
+  // SuperOffice BatchTaskInfo fields (migration 0006). The owner's associate id: 0 means a
+  // system task (IsSystemTask). Description and Request are stored as given; events written
+  // before these fields existed decode with the defaults.
+  std::int32_t associate_id = 0;
+  std::string description;
+  std::string request;
 };
 
 // What a conveyor.task.update command changes (TwoSms PUT api/v1/admin/tasks/account/{id}):
