@@ -32,6 +32,30 @@ nlohmann::json TaskTypeDetail(const TaskType& t) {
           {"BuiltIn", t.builtin}};
 }
 
+// A TwoSms route (twosms_routes.h) on cpp-httplib: authenticated with `access`, the request
+// handed over with its caller, the {id} path segment taken from match group `id_group` (0:
+// the route has none).
+template <typename Routes>
+httplib::Server::Handler TwoSmsRoute(
+    Authenticator& auth, Access access, Routes& routes,
+    twosms::HttpAnswer (Routes::*handler)(const twosms::HttpRequest&), std::size_t id_group = 0) {
+  return Guarded(
+      auth, access,
+      [&routes, handler, id_group](const httplib::Request& req, httplib::Response& res,
+                                   const Caller& caller) {
+        twosms::HttpRequest r{
+            req.get_header_value("Content-Type"),
+            req.get_header_value("Accept"),
+            req.body,
+            id_group && req.matches.size() > id_group ? req.matches[id_group].str() : "",
+            std::multimap<std::string, std::string>(req.params.begin(), req.params.end()),
+            caller};
+        auto answer = (routes.*handler)(r);
+        res.status = answer.status;
+        res.set_content(answer.body, answer.content_type);
+      });
+}
+
 }  // namespace
 
 struct HttpApi::Impl {
@@ -42,8 +66,9 @@ struct HttpApi::Impl {
   TaskCommandService& commands;
   TaskReader& reader;
   const Clock& clock;
-  twosms::ClientRequestDecoder client_decoder;  // used by the clients routes (http_auth.h)
+  twosms::ClientRequestDecoder client_decoder;
   twosms::TaskRoutes twosms_tasks{decoder, commands, reader, clock};
+  twosms::ClientRoutes twosms_clients;
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
@@ -52,7 +77,8 @@ struct HttpApi::Impl {
   Status setup;                                      // what went wrong building the routes
 
   Impl(HttpSettings s, twosms::RequestDecoder d, JsonSchema type_schema, TaskTypeCatalog& cat,
-       TaskCommandService& c, TaskReader& r, const Clock& k, twosms::ClientRequestDecoder client_d)
+       TaskCommandService& c, TaskReader& r, const Clock& k, twosms::ClientRequestDecoder client_d,
+       CredentialStore& credentials)
       : settings(std::move(s)),
         decoder(std::move(d)),
         task_type_schema(std::move(type_schema)),
@@ -60,7 +86,8 @@ struct HttpApi::Impl {
         commands(c),
         reader(r),
         clock(k),
-        client_decoder(std::move(client_d)) {}
+        client_decoder(std::move(client_d)),
+        twosms_clients(client_decoder, credentials) {}
 
   void RegisterTaskType(const httplib::Request& req, httplib::Response& res) {
     auto j = nlohmann::json::parse(req.body, nullptr, false);
@@ -97,42 +124,31 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
                  twosms::ClientRequestDecoder client_decoder)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(decoder),
                                    std::move(task_type_schema), catalog, commands, reader, clock,
-                                   std::move(client_decoder))) {
+                                   std::move(client_decoder), credentials)) {
   auto& s = impl_->server;
   auto* impl = impl_.get();
   // No anonymous access but to the public routes; the routes below get the Caller (Guarded).
   s.set_pre_routing_handler(RefuseAnonymous(auth));
-  RegisterAuthRoutes(s, auth, credentials, impl_->client_decoder);
+  RegisterTokenRoute(s, auth);
   using enum Access;
   s.new_task_queue = [threads = impl_->settings.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
   // Over this httplib answers 413 itself; below it, the decoder names the dialect's limit.
   s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
-  // TwoSms account tasks, under api/v1 and api/v2 alike (twosms_routes.h).
-  using TwoSmsHandler = twosms::HttpAnswer (twosms::TaskRoutes::*)(const twosms::HttpRequest&);
-  auto twosms = [impl, &auth](TwoSmsHandler handler) {
-    return Guarded(
-        auth, kAnyCaller,
-        [impl, handler](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-          twosms::HttpRequest r{
-              req.get_header_value("Content-Type"),
-              req.get_header_value("Accept"),
-              req.body,
-              req.matches.size() > 2 ? req.matches[2].str() : "",
-              std::multimap<std::string, std::string>(req.params.begin(), req.params.end()),
-              caller};
-          auto answer = (impl->twosms_tasks.*handler)(r);
-          res.status = answer.status;
-          res.set_content(answer.body, answer.content_type);
-        });
-  };
+  // TwoSms account tasks, under api/v1 and api/v2 alike, and clients (twosms_routes.h).
   const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)";
-  s.Post(tasks, twosms(&twosms::TaskRoutes::Create));
-  s.Get(tasks, twosms(&twosms::TaskRoutes::List));
-  s.Get(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Get));
-  s.Put(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Update));
-  s.Delete(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Delete));
+  auto& t = impl_->twosms_tasks;
+  s.Post(tasks, TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Create));
+  s.Get(tasks, TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::List));
+  s.Get(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Get, 2));
+  s.Put(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Update, 2));
+  s.Delete(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Delete, 2));
+  const std::string clients = "/api/v1/admin/clients";
+  auto& c = impl_->twosms_clients;
+  s.Post(clients, TwoSmsRoute(auth, kAdminOnly, c, &twosms::ClientRoutes::Create));
+  s.Get(clients, TwoSmsRoute(auth, kAdminOnly, c, &twosms::ClientRoutes::List));
+  s.Get(clients + "/([^/]+)", TwoSmsRoute(auth, kAdminOnly, c, &twosms::ClientRoutes::Get, 1));
   s.Post("/api/v1/admin/tasktypes",
          Guarded(auth, kAdminOnly,
                  [impl](const httplib::Request& req, httplib::Response& res, const Caller&) {
