@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -290,8 +291,12 @@ Result<BenchReport> RunBenchmark(const BenchSettings& s) {
                                 warm.ids.size(), s.deadline.count()));
     }
 
-    auto before = SampleAll(s.processes);
+    // The client itself shares the machine: its figures are reported too.
+    auto watched = s.processes;
+    watched.push_back({"bench-client", static_cast<int>(getpid()), false});
+    auto before = SampleAll(watched);
     if (!before) return std::unexpected(before.error());
+    auto machine0 = SampleMachine();
     auto wall0 = std::chrono::steady_clock::now();
     log->info("submitting {} tasks over {} connections", s.tasks, s.connections);
     auto sub = Submit(ep, s, s.tasks);
@@ -314,7 +319,10 @@ Result<BenchReport> RunBenchmark(const BenchSettings& s) {
     r.final_runs = WaitForFinal(*conn, sub.ids.size(), s);
     r.complete = r.final_runs == sub.ids.size();
     auto wall = std::chrono::steady_clock::now() - wall0;
-    auto after = SampleAll(s.processes);
+    auto machine1 = SampleMachine();
+    r.machine_cpu_seconds = machine1.total_seconds - machine0.total_seconds;
+    r.machine_busy_cpu_seconds = machine1.busy_seconds - machine0.busy_seconds;
+    auto after = SampleAll(watched);
     if (!after) return std::unexpected(after.error());
     r.wall_cpu_seconds = std::chrono::duration<double>(wall).count();
     r.processes = std::move(*after);
@@ -377,6 +385,8 @@ nlohmann::json BenchReport::ToJson() const {
           {"final_latency_ms", {{"p50", final_latency_p50_ms}, {"p99", final_latency_p99_ms}}},
           {"http_latency_ms", {{"p50", http_latency_p50_ms}, {"p99", http_latency_p99_ms}}},
           {"measured_wall_seconds", wall_cpu_seconds},
+          {"machine_cpu_seconds", machine_cpu_seconds},
+          {"machine_busy_cpu_seconds", machine_busy_cpu_seconds},
           {"processes", ps}};
 }
 
@@ -405,6 +415,13 @@ std::string BenchReport::ToText() const {
       final_latency_p50_ms, final_latency_p99_ms);
   out += fmt::format("processes        peak RSS (VmHWM) and CPU seconds in the {:.2f} s measured\n",
                      wall_cpu_seconds);
+  double watched = 0;
+  for (const auto& p : processes) watched += p.cpu_seconds;
+  out += fmt::format(
+      "machine          {:.2f} of {:.2f} cpu-s busy; the processes below {:.2f}, other work on "
+      "the machine {:.2f}\n",
+      machine_busy_cpu_seconds, machine_cpu_seconds, watched,
+      std::max(0.0, machine_busy_cpu_seconds - watched));
   for (const auto& p : processes) {
     out += fmt::format("  {:<14} {:>8.1f} MiB  {:>7.2f} cpu-s", p.name,
                        static_cast<double>(p.vm_hwm_kb_sum) / 1024.0, p.cpu_seconds);

@@ -68,6 +68,10 @@ struct BenchReport {
   double final_latency_p50_ms = 0, final_latency_p99_ms = 0;  // from PostgreSQL
   double http_latency_p50_ms = 0, http_latency_p99_ms = 0;    // client side
   double wall_cpu_seconds = 0;  // length of the measured phase, for reading the CPU seconds
+  // The whole machine during the measured phase: CPU seconds available (wall × cores) and
+  // busy (every process, watched or not: other work on a shared machine shows here).
+  double machine_cpu_seconds = 0;
+  double machine_busy_cpu_seconds = 0;
   std::vector<ProcessFigures> processes;
 
   nlohmann::json ToJson() const;

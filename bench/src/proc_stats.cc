@@ -70,6 +70,22 @@ Result<std::vector<ProcessSample>> Sample(const WatchedProcess& p) {
   return out;
 }
 
+MachineCpu SampleMachine() {
+  std::istringstream in(ReadFile("/proc/stat"));
+  std::string label;
+  in >> label;
+  if (label != "cpu") return {};
+  // user nice system idle iowait irq softirq steal
+  std::vector<double> v;
+  for (double x; v.size() < 8 && in >> x;) v.push_back(x);
+  if (v.size() < 8) return {};
+  static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  MachineCpu m;
+  m.busy_seconds = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / ticks;
+  m.total_seconds = m.busy_seconds + (v[3] + v[4]) / ticks;
+  return m;
+}
+
 Result<WatchedProcess> ParseWatched(const std::string& text, bool tree, const std::string& flag) {
   auto eq = text.find('=');
   WatchedProcess p;

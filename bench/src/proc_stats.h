@@ -27,6 +27,14 @@ struct ProcessSample {
 // The process and, when `tree`, its live direct children. kNotFound when the process is gone.
 Result<std::vector<ProcessSample>> Sample(const WatchedProcess& p);
 
+// CPU seconds the whole machine spent busy (all processes, user + system + interrupts) and
+// in all, since boot, from /proc/stat. Zeros when it cannot be read.
+struct MachineCpu {
+  double busy_seconds = 0;
+  double total_seconds = 0;
+};
+MachineCpu SampleMachine();
+
 // Parses "name=pid"; kInvalidArgument naming `flag` when it is not that.
 Result<WatchedProcess> ParseWatched(const std::string& text, bool tree, const std::string& flag);
 
