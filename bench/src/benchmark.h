@@ -36,7 +36,7 @@ struct BenchSettings {
   std::chrono::seconds deadline{300};  // for each phase: submitting, then waiting
   std::string task_type_id = "00000000-0000-0000-0000-000000000001";  // built-in noop
   int notification = 0;  // TwoSms Notification of the submitted tasks (0: none)
-  std::chrono::milliseconds poll_interval{200};
+  std::chrono::milliseconds poll_interval{1000};  // how often PostgreSQL is asked while waiting
   std::vector<std::pair<std::string, std::string>> headers;  // sent with every request
   std::vector<WatchedProcess> processes;
 };

@@ -330,10 +330,13 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPending(const std::string& wher
   if (!lease) return std::unexpected(lease.error());
   try {
     // One statement: autocommit is as atomic as a transaction and saves BEGIN and COMMIT.
+    // Each run's task is fetched by its key (LATERAL ... LIMIT 1 keeps the planner from
+    // flattening it): with a few hundred ids and tasks of tens of thousands of rows the
+    // planner otherwise scanned the whole tasks table for every poll batch.
     pqxx::nontransaction tx(**lease);
     auto rows = tx.exec_params("SELECT " + TaskColumns("t") + ", " + RunColumns() + R"(
            FROM runs r
-           JOIN tasks t ON t.id = r.task_id
+           CROSS JOIN LATERAL (SELECT * FROM tasks WHERE tasks.id = r.task_id LIMIT 1) t
            JOIN task_types ty ON ty.id = t.task_type_id
           WHERE )" + where + R"(
             AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
