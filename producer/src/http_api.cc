@@ -284,7 +284,8 @@ Status HttpApi::Start() {
     impl_->bound_port = impl_->settings.port;
   }
   // On Linux, listen() on a listening socket sets its backlog anew.
-  if (impl_->listen_socket >= 0) ::listen(impl_->listen_socket, SOMAXCONN);
+  if (impl_->listen_socket >= 0 && ::listen(impl_->listen_socket, SOMAXCONN) != 0)
+    impl_->log->warn("could not raise the listen backlog; bursts of connections may wait");
   // bind_to_port already listens: connections queue until the thread accepts them.
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   impl_->log->info("listening on http://{}:{}", impl_->settings.host, impl_->bound_port);
