@@ -57,8 +57,8 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
                           {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
   if (auto published = publisher_.Publish(message); !published)
     return std::unexpected(published.error());
-  logging::Get("ingest")->info("task={} event={} accepted: create, type {}", event.subject,
-                               event.id.ToString(), created.type.name);
+  log_->info("task={} event={} accepted: create, type {}", event.subject, event.id.ToString(),
+             created.type.name);
   return created;
 }
 
@@ -75,8 +75,7 @@ Status TaskCommandService::Cancel(const Task& task, const std::string& caller) {
                           event.Serialize(),
                           {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
   if (auto published = publisher_.Publish(message); !published) return published;
-  logging::Get("ingest")->info("task={} event={} accepted: cancel", event.subject,
-                               event.id.ToString());
+  log_->info("task={} event={} accepted: cancel", event.subject, event.id.ToString());
   return {};
 }
 

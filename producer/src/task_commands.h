@@ -12,6 +12,7 @@
 
 #include "conveyor/clock.h"
 #include "conveyor/event_publisher.h"
+#include "conveyor/logging.h"
 #include "conveyor/result.h"
 #include "conveyor/task.h"
 #include "conveyor/task_types.h"
@@ -53,6 +54,9 @@ class TaskCommandService {
   const Clock& clock_;
   std::string commands_topic_;
   std::string source_;
+  // Held, not looked up per request: logging::Get takes two locks that every HTTP thread
+  // would contend for.
+  std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
 };
 
 }  // namespace conveyor
