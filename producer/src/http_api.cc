@@ -1,6 +1,7 @@
 #include "http_api.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <thread>
 
@@ -72,6 +73,7 @@ struct HttpApi::Impl {
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
+  socket_t listen_socket = -1;  // set while binding
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
   std::unique_ptr<superoffice::Routes> superoffice;  // its routes (superoffice_routes.h)
   Status setup;                                      // what went wrong building the routes
@@ -134,6 +136,18 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   s.new_task_queue = [threads = impl_->settings.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
+  // httplib closes a keep-alive connection after 5 requests unless told otherwise; clients
+  // that send many requests would reconnect all the time.
+  s.set_keep_alive_max_count(1000);
+  // httplib listens with a backlog of 5: a burst of connections overflows it and some clients
+  // wait for a SYN retransmission or get no answer. Start() listens again with a larger one.
+  s.set_socket_options([impl](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_socket = sock;
+  });
+  // Answers go out as header and body writes: without TCP_NODELAY, Nagle holds the body back
+  // until the client's delayed ACK (40 ms) on a kept-alive connection.
+  s.set_tcp_nodelay(true);
   // Over this httplib answers 413 itself; below it, the decoder names the dialect's limit.
   s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
   // TwoSms account tasks, under api/v1 and api/v2 alike, and clients (twosms_routes.h).
@@ -209,6 +223,9 @@ Status HttpApi::Start() {
                                                std::to_string(impl_->settings.port));
     impl_->bound_port = impl_->settings.port;
   }
+  // On Linux, listen() on a listening socket sets its backlog anew.
+  if (impl_->listen_socket >= 0 && ::listen(impl_->listen_socket, SOMAXCONN) != 0)
+    impl_->log->warn("could not raise the listen backlog; bursts of connections may wait");
   // bind_to_port already listens: connections queue until the thread accepts them.
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   impl_->log->info("listening on http://{}:{}", impl_->settings.host, impl_->bound_port);

@@ -66,6 +66,14 @@ Result<std::optional<TaskType>> PgTaskTypeCatalog::Find(const Uuid& id) {
     std::lock_guard lock(mutex_);
     if (auto it = known_.find(id); it != known_.end()) return std::optional<TaskType>(it->second);
   }
+  // Lookups of types not cached yet go one at a time: a burst of requests naming a type the
+  // cache has not seen would otherwise open one PostgreSQL connection per HTTP thread. The
+  // first one caches the type for the others.
+  std::lock_guard lookup(lookup_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = known_.find(id); it != known_.end()) return std::optional<TaskType>(it->second);
+  }
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {

@@ -91,10 +91,9 @@ Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller,
   auto event_id = Publish(kTaskCreateCommand, t.id, TaskToEventData(t));
   if (!event_id) return std::unexpected(event_id.error());
   created.event_id = *event_id;
-  logging::Get("ingest")->info("task={} event={} accepted: create, type {}, client {}, by {}",
-                               t.id.ToString(), event_id->ToString(), created.type.name,
-                               *client ? (*client)->ToString() : "none (system task)",
-                               t.created_by);
+  log_->info("task={} event={} accepted: create, type {}, client {}, by {}", t.id.ToString(),
+             event_id->ToString(), created.type.name,
+             *client ? (*client)->ToString() : "none (system task)", t.created_by);
   return created;
 }
 
@@ -152,8 +151,7 @@ Result<Uuid> TaskCommandService::Publish(std::string_view type, const Uuid& task
                           {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
   if (auto published = publisher_.Publish(message); !published)
     return std::unexpected(published.error());
-  logging::Get("ingest")->info("task={} event={} accepted: {}", event.subject, event.id.ToString(),
-                               event.type);
+  log_->info("task={} event={} accepted: {}", event.subject, event.id.ToString(), event.type);
   return event.id;
 }
 

@@ -17,6 +17,7 @@
 #include "client_directory.h"
 #include "conveyor/clock.h"
 #include "conveyor/event_publisher.h"
+#include "conveyor/logging.h"
 #include "conveyor/result.h"
 #include "conveyor/task.h"
 #include "conveyor/task_types.h"
@@ -95,6 +96,9 @@ class TaskCommandService {
   const Clock& clock_;
   std::string commands_topic_;
   std::string source_;
+  // Held, not looked up per request: logging::Get takes two locks that every HTTP thread
+  // would contend for.
+  std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
 };
 
 }  // namespace conveyor

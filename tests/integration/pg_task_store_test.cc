@@ -140,6 +140,43 @@ TEST_F(PgTaskStoreTest, UnknownTaskTypeIsRejectedAloneAndLeavesNoTrace) {
   EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 1);
 }
 
+TEST_F(PgTaskStoreTest, CreateOfATaskIdThatExistsIsRejectedAloneAndTheRestOfTheBatchApplies) {
+  auto first = Create();
+  ASSERT_TRUE(store_.ApplyBatch({first}).has_value());
+  auto again = Create();  // a new event naming a task id that exists already
+  again.task.id = first.task.id;
+  again.event.subject = first.task.id.ToString();
+  auto good = Create();
+  auto r = store_.ApplyBatch({good, again});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[0].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r)[1].outcome, ApplyOutcome::kRejected);
+  EXPECT_NE((*r)[1].reason.find("exists already"), std::string::npos) << (*r)[1].reason;
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 2);
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM inbox WHERE event_id = '" + again.event.id.ToString() + "'"), 0);
+}
+
+TEST_F(PgTaskStoreTest, FinishingARunTwiceRecordsItAndItsNotificationOnce) {
+  auto c = Create();
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  auto pending = store_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(pending.has_value());
+  ASSERT_EQ(pending->size(), 1u);
+  auto now = *ParseDateTime("2026-11-22T10:00:01Z");
+  auto started = store_.StartRuns(*pending, "w1", now, std::chrono::milliseconds(15000));
+  ASSERT_TRUE(started.has_value());
+  ASSERT_TRUE((*started)[0].has_value());
+  FinishedRun f{*(*started)[0], RunOutcome{RunState::kSucceeded, "done", now, std::nullopt, {}},
+                OutgoingMessage{"notes", c.task.id.ToString(), "{}", {}}};
+  ASSERT_TRUE(store_.FinishRuns({f}).has_value());
+  ASSERT_TRUE(store_.FinishRuns({f}).has_value());  // recorded again after a failed Tick
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded' AND result = 'done'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE topic = 'notes'"), 1);
+}
+
 TEST_F(PgTaskStoreTest, StartCountsEachStartAndFinishWritesOutcomeWithNotification) {
   auto c = Create();
   ASSERT_TRUE(store_.ApplyBatch({c}).has_value());

@@ -145,8 +145,10 @@ void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCom
 // The whole batch with a few multi-row statements. Returns std::nullopt when some command
 // needs the careful path (one savepoint each) to find out which one cannot be applied.
 std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
-                                                  const std::vector<IncomingCommand>& commands) {
-  // Unknown task types are refused before anything is written.
+                                                  const std::vector<IncomingCommand>& commands,
+                                                  std::set<std::string>& known_types) {
+  // Unknown task types are refused before anything is written. Task types are never deleted,
+  // so one seen once is known for good: only types not seen yet are looked up.
   auto type_of = [](const IncomingCommand& c) -> std::optional<Uuid> {
     if (c.kind == CommandKind::kCreate) return c.task.task_type_id;
     if (c.kind == CommandKind::kUpdate) return c.update.task_type_id;
@@ -154,8 +156,8 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   };
   std::vector<Uuid> type_ids;
   for (const auto& c : commands)
-    if (auto type = type_of(c)) type_ids.push_back(*type);
-  std::set<std::string> known_types;
+    if (auto type = type_of(c); type && !known_types.contains(type->ToString()))
+      type_ids.push_back(*type);
   if (!type_ids.empty())
     for (const auto& r : tx.exec_params("SELECT id FROM task_types WHERE id = ANY($1::uuid[])",
                                         UuidArrayParam(type_ids)))
@@ -179,83 +181,115 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   }
   if (admitted.empty()) return results;
 
-  std::set<std::string> fresh;
-  InsertInbox(tx, admitted, &fresh);
-
-  // Creates go first, together; the rest follow one by one in their order. A task's create
-  // precedes its other commands on the partition, so this keeps each task's order.
-  std::vector<const IncomingCommand*> creates, others;
+  // The inbox rows, the tasks of the creates that are new to the inbox, and their runs: one
+  // statement (data-modifying CTEs), one round trip. It returns the event ids the inbox took
+  // and the ids of the tasks inserted.
+  std::vector<Uuid> event_ids, ids, types, task_events, run_ids, run_tasks;
+  std::vector<std::optional<std::string>> event_types, subjects, sources, times, payloads, topics;
+  std::vector<long long> partitions, offsets, numbers, associates;
+  std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
+      parameters, content_types, notifications, created_at, created_by, descriptions, requests,
+      run_queued;
   for (const auto* c : admitted) {
-    if (!fresh.contains(c->event.id.ToString())) continue;
-    (c->kind == CommandKind::kCreate ? creates : others).push_back(c);
+    event_ids.push_back(c->event.id);
+    event_types.push_back(c->event.type);
+    subjects.push_back(c->event.subject);
+    sources.push_back(c->event.source);
+    times.push_back(TimeParam(c->event.time));
+    payloads.push_back(c->event.Serialize());
+    topics.push_back(c->topic);
+    partitions.push_back(c->partition);
+    offsets.push_back(c->offset);
+    if (c->kind != CommandKind::kCreate) continue;
+    const Task& t = c->task;
+    ids.push_back(t.id);
+    numbers.push_back(t.number);
+    types.push_back(t.task_type_id);
+    clients.push_back(t.client_id ? std::optional(t.client_id->ToString()) : std::nullopt);
+    enabled.push_back(t.enabled ? "t" : "f");
+    frequencies.push_back(std::string(FrequencyName(t.frequency)));
+    starts.push_back(OptionalTimeParam(t.start_date));
+    finishes.push_back(OptionalTimeParam(t.finish_date));
+    parameters.push_back(t.parameters);
+    content_types.push_back(t.content_type);
+    notifications.push_back(std::string(NotificationName(t.notification)));
+    created_at.push_back(TimeParam(t.created_at));
+    created_by.push_back(t.created_by);
+    associates.push_back(t.associate_id);
+    descriptions.push_back(t.description);
+    requests.push_back(t.request);
+    task_events.push_back(c->event.id);
+    if (!t.enabled) continue;
+    // The run's id is the command's event id: a redelivered command names the same run.
+    run_ids.push_back(c->event.id);
+    run_tasks.push_back(t.id);
+    run_queued.push_back(TimeParam(c->event.time));
   }
-  if (!creates.empty()) {
-    std::vector<Uuid> ids, types, event_ids;
-    std::vector<long long> numbers;
-    std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
-        parameters, content_types, notifications, created_at, created_by, queued_at, descriptions,
-        requests;
-    std::vector<long long> associates;
-    for (const auto* c : creates) {
-      const Task& t = c->task;
-      ids.push_back(t.id);
-      numbers.push_back(t.number);
-      types.push_back(t.task_type_id);
-      clients.push_back(t.client_id ? std::optional(t.client_id->ToString()) : std::nullopt);
-      enabled.push_back(t.enabled ? "t" : "f");
-      frequencies.push_back(std::string(FrequencyName(t.frequency)));
-      starts.push_back(OptionalTimeParam(t.start_date));
-      finishes.push_back(OptionalTimeParam(t.finish_date));
-      parameters.push_back(t.parameters);
-      content_types.push_back(t.content_type);
-      notifications.push_back(std::string(NotificationName(t.notification)));
-      created_at.push_back(TimeParam(t.created_at));
-      created_by.push_back(t.created_by);
-      event_ids.push_back(c->event.id);
-      queued_at.push_back(TimeParam(c->event.time));
-      associates.push_back(t.associate_id);
-      descriptions.push_back(t.description);
-      requests.push_back(t.request);
-    }
-    auto inserted = tx.exec_params(
-        R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
+  auto rows = tx.exec_params(
+      R"(WITH fresh AS (
+           INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
+                              kafka_topic, kafka_partition, kafka_offset)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],
+                                $5::timestamptz[], $6::jsonb[], $7::text[], $8::int[],
+                                $9::bigint[])
+           ON CONFLICT (event_id) DO NOTHING RETURNING event_id),
+         new_tasks AS (
+           INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
                               start_date, finish_date, parameters, content_type, notification,
                               created_at, created_by, modified_at, modified_by, last_event_id,
                               associate_id, description, request)
            SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
                   parameters, content_type, notification, created_at, created_by,
                   created_at, created_by, event_id, associate_id, description, request
-             FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::boolean[],
-                         $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[],
-                         $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::uuid[],
-                         $15::int[], $16::text[], $17::text[])
+             FROM unnest($10::uuid[], $11::bigint[], $12::uuid[], $13::uuid[], $14::boolean[],
+                         $15::text[], $16::timestamptz[], $17::timestamptz[], $18::text[],
+                         $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::uuid[],
+                         $27::int[], $28::text[], $29::text[])
                   AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
                        parameters, content_type, notification, created_at, created_by, event_id,
                        associate_id, description, request)
-           ON CONFLICT (id) DO NOTHING RETURNING id)",
-        UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
-        TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
-        TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
-        TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
-        UuidArrayParam(event_ids), IntArrayParam(associates), TextArrayParam(descriptions),
-        TextArrayParam(requests));
-    // A task id that exists already must be refused alone: take the careful path.
-    if (inserted.size() != creates.size()) return std::nullopt;
-    std::vector<Uuid> run_ids, run_tasks;
-    std::vector<std::optional<std::string>> run_queued;
-    for (const auto* c : creates) {
-      if (!c->task.enabled) continue;
-      run_ids.push_back(c->event.id);
-      run_tasks.push_back(c->task.id);
-      run_queued.push_back(TimeParam(c->event.time));
-    }
-    if (!run_ids.empty())
-      tx.exec_params(
-          R"(INSERT INTO runs (id, task_id, state, queued_at)
-             SELECT id, task_id, 'queued', queued_at
-               FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(id, task_id, queued_at))",
-          UuidArrayParam(run_ids), UuidArrayParam(run_tasks), TextArrayParam(run_queued));
+            WHERE v.event_id IN (SELECT event_id FROM fresh)
+           ON CONFLICT (id) DO NOTHING RETURNING id, last_event_id),
+         new_runs AS (
+           INSERT INTO runs (id, task_id, state, queued_at)
+           SELECT id, task_id, 'queued', queued_at
+             FROM unnest($24::uuid[], $25::uuid[], $26::timestamptz[]) AS v(id, task_id, queued_at)
+            WHERE v.id IN (SELECT last_event_id FROM new_tasks)
+           RETURNING 1)
+       SELECT 'event', event_id FROM fresh
+       UNION ALL SELECT 'task', id FROM new_tasks)",
+      UuidArrayParam(event_ids), TextArrayParam(event_types), TextArrayParam(subjects),
+      TextArrayParam(sources), TextArrayParam(times), TextArrayParam(payloads),
+      TextArrayParam(topics), IntArrayParam(partitions), IntArrayParam(offsets),
+      UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
+      TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
+      TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
+      TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
+      UuidArrayParam(task_events), UuidArrayParam(run_ids), UuidArrayParam(run_tasks),
+      TextArrayParam(run_queued), IntArrayParam(associates), TextArrayParam(descriptions),
+      TextArrayParam(requests));
+  std::set<std::string> fresh;
+  std::size_t tasks_inserted = 0;
+  for (const auto& r : rows) {
+    if (std::string_view(r[0].c_str()) == "event")
+      fresh.insert(r[1].c_str());
+    else
+      ++tasks_inserted;
   }
+  // Creates went first, together; the rest follow one by one in their order. A task's create
+  // precedes its other commands on the partition, so this keeps each task's order.
+  std::vector<const IncomingCommand*> others;
+  std::size_t fresh_creates = 0;
+  for (const auto* c : admitted) {
+    if (!fresh.contains(c->event.id.ToString())) continue;
+    if (c->kind == CommandKind::kCreate)
+      ++fresh_creates;
+    else
+      others.push_back(c);
+  }
+  // A task id that exists already must be refused alone: take the careful path (the caller
+  // rolls this transaction back).
+  if (tasks_inserted != fresh_creates) return std::nullopt;
   for (const auto* c : others) ApplyOne(tx, *c);  // types were checked above: none is refused
 
   for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -336,7 +370,8 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       pqxx::work tx(**lease);
       std::optional<std::vector<ApplyResult>> fast;
       try {
-        fast = ApplyFast(tx, commands);
+        std::lock_guard lock(known_types_mutex_);
+        fast = ApplyFast(tx, commands, known_types_);
       } catch (const pqxx::data_exception&) {
       } catch (const pqxx::integrity_constraint_violation&) {
       }
@@ -361,10 +396,14 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPending(const std::string& wher
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
-    pqxx::read_transaction tx(**lease);
+    // One statement: autocommit is as atomic as a transaction and saves BEGIN and COMMIT.
+    // Each run's task is fetched by its key (LATERAL ... LIMIT 1 keeps the planner from
+    // flattening it): with a few hundred ids and tasks of tens of thousands of rows the
+    // planner otherwise scanned the whole tasks table for every poll batch.
+    pqxx::nontransaction tx(**lease);
     auto rows = tx.exec_params("SELECT " + TaskColumns("t") + ", " + RunColumns() + R"(
            FROM runs r
-           JOIN tasks t ON t.id = r.task_id
+           CROSS JOIN LATERAL (SELECT * FROM tasks WHERE tasks.id = r.task_id LIMIT 1) t
            JOIN task_types ty ON ty.id = t.task_type_id
           WHERE )" + where + R"(
             AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
@@ -417,7 +456,8 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
     seen.push_back(r.start_count);
   }
   try {
-    pqxx::work tx(**lease);
+    // One statement in autocommit: atomic on its own, one round trip instead of three.
+    pqxx::nontransaction tx(**lease);
     auto rows = tx.exec_params(
         R"(UPDATE runs r
               SET state = 'started', start_count = r.start_count + 1, started_at = $3::timestamptz,
@@ -434,7 +474,6 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
         RETURNING r.id, r.start_count)",
         UuidArrayParam(ids), IntArrayParam(seen), TimeParam(now), worker,
         static_cast<long long>(stale_after.count()));
-    tx.commit();
     std::map<std::string, int> started;
     for (const auto& row : rows) started[row[0].c_str()] = row[1].as<int>();
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -453,7 +492,8 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
   if (!lease) return std::unexpected(lease.error());
   std::vector<Uuid> ids;
   std::vector<long long> starts;
-  std::vector<std::optional<std::string>> states, finished, results, files, logs;
+  std::vector<std::optional<std::string>> states, finished, results, files, logs, note_topics,
+      note_keys, note_payloads;
   for (const auto& f : runs) {
     ids.push_back(f.run.run.run_id);
     starts.push_back(f.run.start_count);
@@ -462,32 +502,41 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     results.push_back(f.outcome.result);
     files.push_back(f.outcome.file_name);
     logs.push_back(f.outcome.log);
+    note_topics.push_back(f.notification ? std::optional(f.notification->topic) : std::nullopt);
+    note_keys.push_back(f.notification ? std::optional(f.notification->key) : std::nullopt);
+    note_payloads.push_back(f.notification ? std::optional(f.notification->value) : std::nullopt);
   }
   try {
-    pqxx::work tx(**lease);
-    auto rows = tx.exec_params(
-        R"(UPDATE runs r
-              SET state = v.state, finished_at = v.finished_at, result = v.result,
-                  file_name = v.file_name, log = v.log, heartbeat_at = NULL,
-                  progress_percent = CASE WHEN v.state = 'succeeded' THEN 100
-                                          ELSE r.progress_percent END
-             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
-                         $6::text[], $7::text[])
-                  AS v(id, start_count, state, finished_at, result, file_name, log)
-            WHERE r.id = v.id AND r.start_count = v.start_count
-              AND r.state IN ('queued', 'acquired', 'started', 'retry_wait')
-        RETURNING r.id)",
+    // One statement, so autocommit makes it atomic: the outcomes, and an outbox row for each
+    // run whose outcome this statement recorded (a run finished already gets none), in the
+    // order of `runs`. One round trip where a transaction needed four.
+    pqxx::nontransaction tx(**lease);
+    tx.exec_params(
+        R"(WITH v AS (
+             SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
+                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+                      WITH ORDINALITY
+                      AS v(id, start_count, state, finished_at, result, file_name, log,
+                           note_topic, note_key, note_payload, ord)),
+           done AS (
+             UPDATE runs r
+                SET state = v.state, finished_at = v.finished_at, result = v.result,
+                    file_name = v.file_name, log = v.log, heartbeat_at = NULL,
+                    progress_percent = CASE WHEN v.state = 'succeeded' THEN 100
+                                            ELSE r.progress_percent END
+               FROM v
+              WHERE r.id = v.id AND r.start_count = v.start_count
+                AND r.state IN ('queued', 'acquired', 'started', 'retry_wait')
+          RETURNING r.id)
+         INSERT INTO outbox (topic, key, payload)
+         SELECT v.note_topic, v.note_key, v.note_payload
+           FROM v JOIN done ON done.id = v.id
+          WHERE v.note_topic IS NOT NULL
+          ORDER BY v.ord)",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(states),
         TextArrayParam(finished), TextArrayParam(results), TextArrayParam(files),
-        TextArrayParam(logs));
-    std::set<std::string> recorded;
-    for (const auto& row : rows) recorded.insert(row[0].c_str());
-    std::vector<OutgoingMessage> notes;
-    for (const auto& f : runs)
-      if (f.notification && recorded.contains(f.run.run.run_id.ToString()))
-        notes.push_back(*f.notification);
-    InsertOutbox(tx, notes);
-    tx.commit();
+        TextArrayParam(logs), TextArrayParam(note_topics), TextArrayParam(note_keys),
+        TextArrayParam(note_payloads));
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "finishing " + std::to_string(runs.size()) + " runs"));
   }
