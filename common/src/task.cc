@@ -69,6 +69,12 @@ bool NotifiesOnSuccess(TaskNotification n) { return (static_cast<int>(n) & 1) !=
 bool NotifiesOnFailure(TaskNotification n) { return (static_cast<int>(n) & 2) != 0; }
 bool NotifiesOnProgress(TaskNotification n) { return (static_cast<int>(n) & 4) != 0; }
 
+std::string_view PriorityName(int priority) {
+  static constexpr std::string_view kNames[] = {"Low", "Normal", "High", "Critical"};
+  if (priority < kMinPriority || priority > kMaxPriority) return {};
+  return kNames[priority - kMinPriority];
+}
+
 Uuid NoopTaskTypeId() { return *Uuid::Parse("00000000-0000-0000-0000-000000000001"); }
 
 }  // namespace conveyor

@@ -23,6 +23,11 @@ nlohmann::json TaskToEventData(const Task& t) {
       {"notification", NotificationName(t.notification)},
       {"created_at", FormatRfc3339(t.created_at)},
       {"created_by", t.created_by},
+      {"name", t.name},
+      {"priority", t.priority ? nlohmann::json(*t.priority) : nlohmann::json()},
+      {"due_time", optional_time(t.due_time)},
+      {"planned_completion_time", optional_time(t.planned_completion_time)},
+      {"external_refs", t.external_refs},
   };
 }
 
@@ -75,10 +80,47 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
     t.parameters = d.at("parameters").get<std::string>();
     t.content_type = d.at("content_type").get<std::string>();
     t.created_by = d.value("created_by", std::string());
+    // Fields added with the Oracle dialect: absent from older events.
+    t.name = d.value("name", std::string());
+    if (d.contains("priority") && !d["priority"].is_null()) t.priority = d["priority"].get<int>();
+    auto due = time("due_time");
+    if (!due) return std::unexpected(due.error());
+    t.due_time = *due;
+    auto planned = time("planned_completion_time");
+    if (!planned) return std::unexpected(planned.error());
+    t.planned_completion_time = *planned;
+    if (d.contains("external_refs"))
+      t.external_refs = d["external_refs"].get<std::map<std::string, std::int64_t>>();
   } catch (const nlohmann::json::exception& e) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed task data: ") + e.what());
   }
   return t;
+}
+
+nlohmann::json NoteToEventData(const TaskNote& n) {
+  return {{"id", n.id},
+          {"task_id", n.task_id.ToString()},
+          {"text", n.text},
+          {"created_at", FormatRfc3339(n.created_at)},
+          {"created_by", n.created_by}};
+}
+
+Result<TaskNote> NoteFromEventData(const nlohmann::json& d) {
+  TaskNote n;
+  try {
+    n.id = d.at("id").get<std::int64_t>();
+    auto task = Uuid::Parse(d.at("task_id").get<std::string>());
+    if (!task) return Fail(ErrorCode::kInvalidArgument, "not a UUID", "task_id");
+    n.task_id = *task;
+    n.text = d.at("text").get<std::string>();
+    auto created = ParseDateTime(d.at("created_at").get<std::string>());
+    if (!created) return Fail(ErrorCode::kInvalidArgument, created.error().message, "created_at");
+    n.created_at = *created;
+    n.created_by = d.value("created_by", std::string());
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("malformed note data: ") + e.what());
+  }
+  return n;
 }
 
 }  // namespace conveyor

@@ -58,8 +58,11 @@ class PgTaskStoreTest : public ::testing::Test {
 
 TEST_F(PgTaskStoreTest, MigrationsAreRecordedAndRunningThemAgainChangesNothing) {
   pqxx::connection conn(db_.url());
+  auto recorded = Count("SELECT count(*) FROM schema_migrations");
   ASSERT_TRUE(RunMigrations(conn).has_value());
-  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), LatestMigrationVersion());
+  EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), recorded);
+  // Migration numbers are handed out per branch, so a build may have gaps: compare the latest.
+  EXPECT_EQ(Count("SELECT max(version) FROM schema_migrations"), LatestMigrationVersion());
 }
 
 TEST_F(PgTaskStoreTest, CreateRecordsTaskQueuedRunAndInboxRowInOneGo) {

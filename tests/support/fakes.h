@@ -66,6 +66,8 @@ class FakeTaskStore final : public TaskStore {
       if (c.kind == CommandKind::kCancel) {
         for (auto& [id, r] : runs)
           if (r.task_id == c.task.id && !IsFinal(r.state)) r.cancel_requested = true;
+      } else if (c.kind == CommandKind::kAddNote) {
+        notes.push_back(c.note);
       } else {
         tasks[c.task.id] = c.task;
         if (c.task.enabled) {
@@ -187,6 +189,7 @@ class FakeTaskStore final : public TaskStore {
   int starts = 0;
   std::set<Uuid> inbox;
   std::map<Uuid, Task> tasks;
+  std::vector<TaskNote> notes;
   std::map<Uuid, Run> runs;
   std::vector<OutgoingMessage> outbox;
 };

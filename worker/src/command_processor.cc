@@ -14,25 +14,28 @@ Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, Ta
   if (!create) return std::unexpected(create.error());
   auto cancel = JsonSchema::Embedded("events/conveyor.task.cancel.json");
   if (!cancel) return std::unexpected(cancel.error());
+  auto note = JsonSchema::Embedded("events/conveyor.task.note.add.json");
+  if (!note) return std::unexpected(note.error());
   return CommandProcessor(std::move(settings), store, publisher, std::move(*create),
-                          std::move(*cancel));
+                          std::move(*cancel), std::move(*note));
 }
 
 CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
                                    EventPublisher& publisher, JsonSchema create_schema,
-                                   JsonSchema cancel_schema)
+                                   JsonSchema cancel_schema, JsonSchema note_schema)
     : settings_(std::move(settings)),
       store_(store),
       publisher_(publisher),
       create_schema_(std::move(create_schema)),
-      cancel_schema_(std::move(cancel_schema)) {}
+      cancel_schema_(std::move(cancel_schema)),
+      note_schema_(std::move(note_schema)) {}
 
 Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const {
   auto json = nlohmann::json::parse(m.value, nullptr, false);
   if (json.is_discarded()) return Fail(ErrorCode::kInvalidArgument, "the message is not JSON");
   auto event = CloudEvent::FromJson(json);
   if (!event) return std::unexpected(event.error());
-  IncomingCommand command{CommandKind::kCreate, {}, {}, m.topic, m.partition, m.offset};
+  IncomingCommand command{CommandKind::kCreate, {}, {}, {}, m.topic, m.partition, m.offset};
   if (event->type == kTaskCreateCommand) {
     if (auto valid = create_schema_.Validate(json); !valid) return std::unexpected(valid.error());
     auto task = TaskFromEventData(event->data);
@@ -44,6 +47,13 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
     if (!id) return Fail(ErrorCode::kInvalidArgument, "task_id is not a UUID", "data.task_id");
     command.kind = CommandKind::kCancel;
     command.task.id = *id;
+  } else if (event->type == kTaskNoteAddCommand) {
+    if (auto valid = note_schema_.Validate(json); !valid) return std::unexpected(valid.error());
+    auto note = NoteFromEventData(event->data);
+    if (!note) return std::unexpected(note.error());
+    command.kind = CommandKind::kAddNote;
+    command.task.id = note->task_id;
+    command.note = std::move(*note);
   } else {
     return Fail(ErrorCode::kInvalidArgument, "unknown command type " + event->type, "type");
   }
@@ -103,6 +113,10 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
     if (c.kind == CommandKind::kCancel) {
       // A redelivered cancel signals again: the run it stopped may have been resumed since.
       report.cancelled_tasks.push_back(c.task.id);
+      report.done.push_back(origins[i]);
+      continue;
+    }
+    if (c.kind == CommandKind::kAddNote) {
       report.done.push_back(origins[i]);
       continue;
     }

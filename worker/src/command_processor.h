@@ -57,7 +57,7 @@ class CommandProcessor {
 
  private:
   CommandProcessor(ProcessorSettings settings, TaskStore& store, EventPublisher& publisher,
-                   JsonSchema create_schema, JsonSchema cancel_schema);
+                   JsonSchema create_schema, JsonSchema cancel_schema, JsonSchema note_schema);
   Status DeadLetter(const ConsumedMessage& message, const std::string& reason);
 
   ProcessorSettings settings_;
@@ -65,6 +65,7 @@ class CommandProcessor {
   EventPublisher& publisher_;
   JsonSchema create_schema_;
   JsonSchema cancel_schema_;
+  JsonSchema note_schema_;
 };
 
 }  // namespace conveyor

@@ -1,6 +1,7 @@
 #include "pg_task_store.h"
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "conveyor/pg_rows.h"
@@ -13,6 +14,8 @@ std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) 
   return TimeParam(*t);
 }
 
+std::string RefsParam(const Task& t) { return nlohmann::json(t.external_refs).dump(); }
+
 // Applies one create command inside `tx`; an empty string when applied, else the reason it
 // cannot be.
 std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
@@ -22,16 +25,19 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   auto inserted = tx.exec_params(
       R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency, start_date,
                             finish_date, parameters, content_type, notification, created_at,
-                            created_by, modified_at, modified_by, last_event_id)
+                            created_by, modified_at, modified_by, last_event_id, task_name,
+                            priority, due_time, planned_completion_time, external_refs)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11,
-                 $12::timestamptz, $13, $12::timestamptz, $13, $14)
+                 $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16::smallint,
+                 $17::timestamptz, $18::timestamptz, $19::jsonb)
          ON CONFLICT (id) DO NOTHING RETURNING 1)",
       t.id.ToString(), t.number, t.task_type_id.ToString(),
       t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt, t.enabled,
       std::string(FrequencyName(t.frequency)), OptionalTimeParam(t.start_date),
       OptionalTimeParam(t.finish_date), t.parameters, t.content_type,
       std::string(NotificationName(t.notification)), TimeParam(t.created_at), t.created_by,
-      c.event.id.ToString());
+      c.event.id.ToString(), t.name, t.priority, OptionalTimeParam(t.due_time),
+      OptionalTimeParam(t.planned_completion_time), RefsParam(t));
   if (inserted.empty()) return "task " + t.id.ToString() + " exists already";
   if (t.enabled) {
     // The run's id is the command's event id: a redelivered command names the same run.
@@ -51,12 +57,30 @@ std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
   return {};
 }
 
+// A note on a task that does not exist violates the foreign key: the caller refuses the
+// command alone (careful path).
+std::string ApplyAddNote(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  const TaskNote& n = c.note;
+  tx.exec_params(
+      R"(INSERT INTO task_notes (id, task_id, text, created_at, created_by, event_id)
+         VALUES ($1, $2, $3, $4::timestamptz, $5, $6) ON CONFLICT (id) DO NOTHING)",
+      n.id, n.task_id.ToString(), n.text, TimeParam(n.created_at), n.created_by,
+      c.event.id.ToString());
+  tx.exec_params(
+      "UPDATE tasks SET modified_at = GREATEST(modified_at, $2::timestamptz), modified_by = $3 "
+      "WHERE id = $1",
+      n.task_id.ToString(), TimeParam(n.created_at), n.created_by);
+  return {};
+}
+
 std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
   switch (c.kind) {
     case CommandKind::kCreate:
       return ApplyCreate(tx, c);
     case CommandKind::kCancel:
       return ApplyCancel(tx, c);
+    case CommandKind::kAddNote:
+      return ApplyAddNote(tx, c);
   }
   return "no command kind";
 }
@@ -125,16 +149,17 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   std::set<std::string> fresh;
   InsertInbox(tx, admitted, &fresh);
 
-  std::vector<const IncomingCommand*> creates, cancels;
+  std::vector<const IncomingCommand*> creates, others;
   for (const auto* c : admitted) {
     if (!fresh.contains(c->event.id.ToString())) continue;
-    (c->kind == CommandKind::kCreate ? creates : cancels).push_back(c);
+    (c->kind == CommandKind::kCreate ? creates : others).push_back(c);
   }
   if (!creates.empty()) {
     std::vector<Uuid> ids, types, event_ids;
     std::vector<long long> numbers;
     std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
-        parameters, content_types, notifications, created_at, created_by, queued_at;
+        parameters, content_types, notifications, created_at, created_by, queued_at, names,
+        priorities, due, planned, refs;
     for (const auto* c : creates) {
       const Task& t = c->task;
       ids.push_back(t.id);
@@ -152,25 +177,37 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       created_by.push_back(t.created_by);
       event_ids.push_back(c->event.id);
       queued_at.push_back(TimeParam(c->event.time));
+      names.push_back(t.name);
+      priorities.push_back(t.priority ? std::optional(std::to_string(*t.priority)) : std::nullopt);
+      due.push_back(OptionalTimeParam(t.due_time));
+      planned.push_back(OptionalTimeParam(t.planned_completion_time));
+      refs.push_back(RefsParam(t));
     }
     auto inserted = tx.exec_params(
         R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
                               start_date, finish_date, parameters, content_type, notification,
-                              created_at, created_by, modified_at, modified_by, last_event_id)
+                              created_at, created_by, modified_at, modified_by, last_event_id,
+                              task_name, priority, due_time, planned_completion_time,
+                              external_refs)
            SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
                   parameters, content_type, notification, created_at, created_by,
-                  created_at, created_by, event_id
+                  created_at, created_by, event_id, task_name, priority, due_time,
+                  planned_completion_time, external_refs
              FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::boolean[],
                          $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[],
-                         $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::uuid[])
+                         $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::uuid[],
+                         $15::text[], $16::smallint[], $17::timestamptz[], $18::timestamptz[],
+                         $19::jsonb[])
                   AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
-                       parameters, content_type, notification, created_at, created_by, event_id)
+                       parameters, content_type, notification, created_at, created_by, event_id,
+                       task_name, priority, due_time, planned_completion_time, external_refs)
            ON CONFLICT (id) DO NOTHING RETURNING id)",
         UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
         TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
         TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
         TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
-        UuidArrayParam(event_ids));
+        UuidArrayParam(event_ids), TextArrayParam(names), TextArrayParam(priorities),
+        TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs));
     // A task id that exists already must be refused alone: take the careful path.
     if (inserted.size() != creates.size()) return std::nullopt;
     std::vector<Uuid> run_ids, run_tasks;
@@ -188,7 +225,8 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
                FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(id, task_id, queued_at))",
           UuidArrayParam(run_ids), UuidArrayParam(run_tasks), TextArrayParam(run_queued));
   }
-  for (const auto* c : cancels) ApplyCancel(tx, *c);
+  // In batch order after the creates, so a note may follow its task's create in one batch.
+  for (const auto* c : others) ApplyOne(tx, *c);
 
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (results[i].outcome != ApplyOutcome::kApplied) continue;

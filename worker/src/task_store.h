@@ -18,14 +18,16 @@
 namespace conveyor {
 
 enum class CommandKind {
-  kCreate,  // conveyor.task.create: `task` is the whole task
-  kCancel,  // conveyor.task.cancel: `task.id` names the task to stop
+  kCreate,   // conveyor.task.create: `task` is the whole task
+  kCancel,   // conveyor.task.cancel: `task.id` names the task to stop
+  kAddNote,  // conveyor.task.note.add: `note` (and `task.id`, its task)
 };
 
 struct IncomingCommand {
   CommandKind kind = CommandKind::kCreate;
   CloudEvent event;
-  Task task;  // decoded from event.data
+  Task task;      // decoded from event.data
+  TaskNote note;  // kAddNote only
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;

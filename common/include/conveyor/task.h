@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,30 @@ struct Task {
   std::string parameters;
   std::string content_type;  // "application/json" or "application/xml"
   TaskNotification notification = TaskNotification::kNone;
+  Timestamp created_at;
+  std::string created_by;
+  // Added with the Oracle dialect; events written before carry none of them (defaults).
+  std::string name;             // the task's own name (Oracle name/lookupName)
+  std::optional<int> priority;  // 1 Low, 2 Normal, 3 High, 4 Critical (PriorityName)
+  std::optional<Timestamp> due_time;
+  std::optional<Timestamp> planned_completion_time;
+  // Ids of records in the caller's own system that the task refers to, kept as given
+  // (Oracle contact, organization, assignedToAccount).
+  std::map<std::string, std::int64_t> external_refs;
+};
+
+// Conveyor's fixed task priorities (docs/oracle.md): 1 Low, 2 Normal, 3 High, 4 Critical.
+inline constexpr int kMinPriority = 1;
+inline constexpr int kMaxPriority = 4;
+// "Low" ... "Critical"; empty for a number outside the list.
+std::string_view PriorityName(int priority);
+
+// A note on a task (Oracle tasks-notes), written by a conveyor.task.note.add command. Its id
+// comes from the producer's task number allocator.
+struct TaskNote {
+  std::int64_t id = 0;
+  Uuid task_id;
+  std::string text;
   Timestamp created_at;
   std::string created_by;
 };

@@ -12,4 +12,8 @@ namespace conveyor {
 nlohmann::json TaskToEventData(const Task& task);
 Result<Task> TaskFromEventData(const nlohmann::json& data);
 
+// The data of conveyor.task.note.add (schemas/events/conveyor.task.note.add.json).
+nlohmann::json NoteToEventData(const TaskNote& note);
+Result<TaskNote> NoteFromEventData(const nlohmann::json& data);
+
 }  // namespace conveyor
