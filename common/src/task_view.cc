@@ -3,6 +3,133 @@
 #include "conveyor/pg_rows.h"
 
 namespace conveyor {
+namespace {
+
+// The select list and joins that ViewFromRow reads: the task, its type, its latest run.
+std::string ViewSelect() {
+  return "SELECT " + TaskColumns("t") + R"(,
+                  (extract(epoch from t.modified_at) * 1e6)::bigint, t.modified_by, ty.name,
+                  r.id, r.state, r.start_count,
+                  (extract(epoch from r.started_at) * 1e6)::bigint,
+                  (extract(epoch from r.finished_at) * 1e6)::bigint,
+                  r.result, r.worker, r.attempt, r.progress_percent, r.progress_description,
+                  r.file_name, r.cancel_requested_at IS NOT NULL, ty.cancellation, ty.number
+             FROM tasks t
+             JOIN task_types ty ON ty.id = t.task_type_id
+             LEFT JOIN LATERAL (SELECT * FROM runs WHERE runs.task_id = t.id
+                                 ORDER BY queued_at DESC LIMIT 1) r ON true
+)";
+}
+
+TaskView ViewFromRow(const pqxx::row& row) {
+  constexpr int c = kTaskColumnCount;
+  TaskView v;
+  v.task = TaskFromRow(row);
+  v.modified_at = TimeFromField(row[c]).value_or(v.task.created_at);
+  v.modified_by = row[c + 1].c_str();
+  v.type_name = row[c + 2].c_str();
+  v.cancellation = row[c + 15].c_str();
+  v.type_number = row[c + 16].as<std::int64_t>();
+  if (!row[c + 3].is_null()) {
+    RunView r;
+    r.id = Uuid::Parse(row[c + 3].c_str()).value_or(Uuid());
+    r.state = RunStateFromName(row[c + 4].c_str()).value_or(RunState::kQueued);
+    r.start_count = row[c + 5].as<int>();
+    r.started_at = TimeFromField(row[c + 6]);
+    r.finished_at = TimeFromField(row[c + 7]);
+    r.result = row[c + 8].c_str();
+    r.worker = row[c + 9].c_str();
+    r.attempt = row[c + 10].as<int>();
+    r.progress_percent = row[c + 11].as<int>();
+    r.progress_description = row[c + 12].c_str();
+    if (!row[c + 13].is_null()) r.file_name = row[c + 13].c_str();
+    r.cancel_requested = row[c + 14].as<bool>();
+    v.last_run = std::move(r);
+  }
+  return v;
+}
+
+// The column of a field and the cast its values take.
+std::pair<std::string, std::string> Column(TaskField f) {
+  switch (f) {
+    case TaskField::kNumber:
+      return {"t.number", "bigint"};
+    case TaskField::kName:
+      return {"t.task_name", "text"};
+    case TaskField::kCreatedAt:
+      return {"t.created_at", "timestamptz"};
+    case TaskField::kModifiedAt:
+      return {"t.modified_at", "timestamptz"};
+    case TaskField::kDueTime:
+      return {"t.due_time", "timestamptz"};
+    case TaskField::kPlannedCompletionTime:
+      return {"t.planned_completion_time", "timestamptz"};
+    case TaskField::kPriority:
+      return {"t.priority", "smallint"};
+    case TaskField::kTypeNumber:
+      return {"ty.number", "bigint"};
+    case TaskField::kTypeName:
+      return {"ty.name", "text"};
+  }
+  return {"t.number", "bigint"};
+}
+
+std::string_view OpSql(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq:
+      return "=";
+    case CompareOp::kNe:
+      return "IS DISTINCT FROM";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+    case CompareOp::kLike:
+      return "ILIKE";
+    case CompareOp::kIsNull:
+      return "IS NULL";
+    case CompareOp::kIsNotNull:
+      return "IS NOT NULL";
+  }
+  return "=";
+}
+
+// The WHERE clause of a query, with its parameters in `params` ($1 ...).
+std::string WhereClause(const TaskQuery& q, std::vector<std::string>* params) {
+  std::vector<std::string> parts;
+  auto param = [&](std::string value, const std::string& cast) {
+    params->push_back(std::move(value));
+    return "$" + std::to_string(params->size()) + "::" + cast;
+  };
+  if (q.client_id) parts.push_back("t.client_id = " + param(q.client_id->ToString(), "uuid"));
+  for (const auto& c : q.conditions) {
+    auto [column, cast] = Column(c.field);
+    if (c.op == CompareOp::kIsNull || c.op == CompareOp::kIsNotNull) {
+      parts.push_back(column + " " + std::string(OpSql(c.op)));
+    } else if (c.op == CompareOp::kLike) {
+      parts.push_back(column + "::text ILIKE " + param(c.value, "text"));
+    } else {
+      parts.push_back(column + " " + std::string(OpSql(c.op)) + " " + param(c.value, cast));
+    }
+  }
+  for (const auto& rs : q.run_states) {
+    std::vector<std::optional<std::string>> names;
+    for (const auto& s : rs.states)
+      names.push_back(s ? std::string(RunStateName(*s)) : std::string());
+    parts.push_back(std::string(rs.negate ? "NOT " : "") + "(COALESCE(r.state, '') = ANY(" +
+                    param(TextArrayParam(names), "text[]") + "))");
+  }
+  if (parts.empty()) return "";
+  std::string out = " WHERE ";
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? " AND " : "") + parts[i];
+  return out;
+}
+
+}  // namespace
 
 Result<std::optional<TaskView>> PgTaskReader::FindTask(const Uuid& id) {
   return Find("t.id = $1::uuid", id.ToString());
@@ -18,48 +145,79 @@ Result<std::optional<TaskView>> PgTaskReader::Find(const std::string& where,
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params("SELECT " + TaskColumns("t") + R"(,
-                  (extract(epoch from t.modified_at) * 1e6)::bigint, t.modified_by, ty.name,
-                  r.id, r.state, r.start_count,
-                  (extract(epoch from r.started_at) * 1e6)::bigint,
-                  (extract(epoch from r.finished_at) * 1e6)::bigint,
-                  r.result, r.worker, r.attempt, r.progress_percent, r.progress_description,
-                  r.file_name, r.cancel_requested_at IS NOT NULL, ty.cancellation
-             FROM tasks t
-             JOIN task_types ty ON ty.id = t.task_type_id
-             LEFT JOIN LATERAL (SELECT * FROM runs WHERE runs.task_id = t.id
-                                 ORDER BY queued_at DESC LIMIT 1) r ON true
-            WHERE )" + where,
-                               key);
+    auto rows = tx.exec_params(ViewSelect() + " WHERE " + where, key);
     if (rows.empty()) return std::optional<TaskView>();
-    const auto& row = rows[0];
-    constexpr int c = kTaskColumnCount;
-    TaskView v;
-    v.task = TaskFromRow(row);
-    v.modified_at = TimeFromField(row[c]).value_or(v.task.created_at);
-    v.modified_by = row[c + 1].c_str();
-    v.type_name = row[c + 2].c_str();
-    v.cancellation = row[c + 15].c_str();
-    if (!row[c + 3].is_null()) {
-      RunView r;
-      r.id = Uuid::Parse(row[c + 3].c_str()).value_or(Uuid());
-      r.state = RunStateFromName(row[c + 4].c_str()).value_or(RunState::kQueued);
-      r.start_count = row[c + 5].as<int>();
-      r.started_at = TimeFromField(row[c + 6]);
-      r.finished_at = TimeFromField(row[c + 7]);
-      r.result = row[c + 8].c_str();
-      r.worker = row[c + 9].c_str();
-      r.attempt = row[c + 10].as<int>();
-      r.progress_percent = row[c + 11].as<int>();
-      r.progress_description = row[c + 12].c_str();
-      if (!row[c + 13].is_null()) r.file_name = row[c + 13].c_str();
-      r.cancel_requested = row[c + 14].as<bool>();
-      v.last_run = std::move(r);
-    }
-    return std::optional<TaskView>(std::move(v));
+    return std::optional<TaskView>(ViewFromRow(rows[0]));
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "reading task " + key));
   }
+}
+
+Result<TaskPage> PgTaskReader::ListTasks(const TaskQuery& q) {
+  std::vector<std::string> params;
+  std::string where = WhereClause(q, &params);
+  std::string order = " ORDER BY ";
+  for (const auto& o : q.order)
+    order += Column(o.field).first + (o.descending ? " DESC NULLS LAST, " : " ASC NULLS FIRST, ");
+  order += "t.number";
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  TaskPage page;
+  try {
+    pqxx::read_transaction tx(**lease);
+    auto rows =
+        tx.exec_params(ViewSelect() + where + order + " LIMIT " + std::to_string(q.limit + 1) +
+                           " OFFSET " + std::to_string(q.offset),
+                       pqxx::prepare::make_dynamic_params(params));
+    for (const auto& row : rows) {
+      if (static_cast<std::int64_t>(page.items.size()) == q.limit) {
+        page.has_more = true;
+        break;
+      }
+      page.items.push_back(ViewFromRow(row));
+    }
+    if (q.count_total) {
+      auto count = tx.exec_params(R"(SELECT count(*) FROM tasks t
+             JOIN task_types ty ON ty.id = t.task_type_id
+             LEFT JOIN LATERAL (SELECT state FROM runs WHERE runs.task_id = t.id
+                                 ORDER BY queued_at DESC LIMIT 1) r ON true)" +
+                                      where,
+                                  pqxx::prepare::make_dynamic_params(params));
+      page.total = count[0][0].as<std::int64_t>();
+    }
+  } catch (const pqxx::data_exception& e) {
+    // A value PostgreSQL cannot read as its field's type (the caller checks most of them).
+    return Fail(ErrorCode::kInvalidArgument, std::string("a query value does not fit: ") + e.what(),
+                "q");
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "listing tasks"));
+  }
+  return page;
+}
+
+Result<std::vector<TaskNote>> PgTaskReader::ListNotes(const Uuid& task_id) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  std::vector<TaskNote> out;
+  try {
+    pqxx::read_transaction tx(**lease);
+    auto rows = tx.exec_params(
+        R"(SELECT id, text, (extract(epoch from created_at) * 1e6)::bigint, created_by
+             FROM task_notes WHERE task_id = $1 ORDER BY id)",
+        task_id.ToString());
+    for (const auto& row : rows) {
+      TaskNote n;
+      n.id = row[0].as<std::int64_t>();
+      n.task_id = task_id;
+      n.text = row[1].c_str();
+      n.created_at = TimeFromField(row[2]).value_or(Timestamp());
+      n.created_by = row[3].c_str();
+      out.push_back(std::move(n));
+    }
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "reading the notes of task " + task_id.ToString()));
+  }
+  return out;
 }
 
 }  // namespace conveyor
