@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "conveyor/logging.h"
+#include "oracle_routes.h"
 #include "superoffice.h"
 
 namespace conveyor {
@@ -228,6 +229,7 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
          [impl](const httplib::Request& req, httplib::Response& res) {
            impl->StopBatchJob(std::stoll(req.matches[1].str()), {}, res, true);
          });
+  RegisterOracleRoutes(s, catalog, commands, reader);
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "conveyor/clock.h"
+#include "conveyor/cloud_event.h"
 #include "conveyor/event_publisher.h"
 #include "conveyor/result.h"
 #include "conveyor/task.h"
@@ -46,6 +47,17 @@ class TaskCommandService {
   // handler, or ends a waiting run cancelled. kUnavailable when Kafka did not acknowledge.
   Status Cancel(const Task& task, const std::string& caller);
 
+  // The dialect-neutral create: `draft` carries what the request said (type, name,
+  // parameters, ...); this allocates its id and number, stamps created_at/created_by and
+  // publishes conveyor.task.create. The same errors as Create; a type that is not registered
+  // is kInvalidArgument naming `type_field`.
+  Result<CreatedTask> CreateTask(Task draft, const std::string& caller,
+                                 const std::string& type_field);
+
+  // Publishes conveyor.task.note.add for `task` with a freshly allocated note id; returns the
+  // note once Kafka acknowledged it. kUnavailable when Kafka or PostgreSQL did not answer.
+  Result<TaskNote> AddNote(const Task& task, std::string text, const std::string& caller);
+
  private:
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;
@@ -53,6 +65,8 @@ class TaskCommandService {
   const Clock& clock_;
   std::string commands_topic_;
   std::string source_;
+
+  Status PublishCommand(const CloudEvent& event);
 };
 
 }  // namespace conveyor
