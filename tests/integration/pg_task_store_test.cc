@@ -228,5 +228,102 @@ TEST_F(PgTaskStoreTest, TaskReaderShowsTheTaskWithItsLatestRun) {
   EXPECT_FALSE(missing->has_value());
 }
 
+IncomingCommand NoteOn(const Uuid& task_id, std::int64_t note_id, const std::string& text) {
+  IncomingCommand c;
+  c.kind = CommandKind::kAddNote;
+  c.task.id = task_id;
+  c.note = {note_id, task_id, text, *ParseDateTime("2026-11-22T11:00:00Z"), "tester"};
+  c.event.id = Uuid::Random();
+  c.event.source = "/test";
+  c.event.type = kTaskNoteAddCommand;
+  c.event.subject = task_id.ToString();
+  c.event.time = c.note.created_at;
+  c.event.data = NoteToEventData(c.note);
+  c.topic = "commands";
+  return c;
+}
+
+TEST_F(PgTaskStoreTest, NotesFollowTheirTaskInOneBatchAndANoteOnNoTaskIsRejectedAlone) {
+  auto c = Create();
+  c.task.name = "call back";
+  c.task.priority = 3;
+  c.task.external_refs["contact"] = 83;
+  c.event.data = TaskToEventData(c.task);
+  auto note = NoteOn(c.task.id, 501, "first");
+  auto stray = NoteOn(Uuid::Random(), 502, "no such task");
+  auto again = note;  // redelivered: changes nothing
+  auto r = store_.ApplyBatch({c, note, stray, again});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[0].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r)[1].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r)[2].outcome, ApplyOutcome::kRejected);
+  EXPECT_EQ((*r)[3].outcome, ApplyOutcome::kDuplicate);
+  EXPECT_EQ(Count("SELECT count(*) FROM task_notes"), 1);
+
+  PgTaskReader reader(pool_);
+  auto notes = reader.ListNotes(c.task.id);
+  ASSERT_TRUE(notes.has_value()) << notes.error().Describe();
+  ASSERT_EQ(notes->size(), 1u);
+  EXPECT_EQ((*notes)[0].id, 501);
+  EXPECT_EQ((*notes)[0].text, "first");
+  auto view = reader.FindTask(c.task.id);
+  ASSERT_TRUE(view.has_value() && view->has_value());
+  EXPECT_EQ((*view)->task.name, "call back");
+  EXPECT_EQ((*view)->task.priority, 3);
+  EXPECT_EQ((*view)->task.external_refs.at("contact"), 83);
+  EXPECT_EQ((*view)->type_number, 1);
+}
+
+TEST_F(PgTaskStoreTest, TaskReaderListsWithConditionsRunStatesOrderAndPaging) {
+  std::vector<IncomingCommand> batch;
+  for (std::string name : {"b", "a", "c"}) {
+    auto c = Create();
+    c.task.name = name;
+    c.event.data = TaskToEventData(c.task);
+    batch.push_back(c);
+  }
+  auto disabled = Create();
+  disabled.task.enabled = false;  // no run: "no run" state
+  disabled.task.name = "d";
+  batch.push_back(disabled);
+  ASSERT_TRUE(store_.ApplyBatch(batch).has_value());
+  PgTaskReader reader(pool_);
+
+  TaskQuery by_name;
+  by_name.order = {{TaskField::kName, true}};
+  by_name.limit = 2;
+  by_name.offset = 1;
+  by_name.count_total = true;
+  auto page = reader.ListTasks(by_name);
+  ASSERT_TRUE(page.has_value()) << page.error().Describe();
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].task.name, "c");
+  EXPECT_EQ(page->items[1].task.name, "b");
+  EXPECT_TRUE(page->has_more);
+  EXPECT_EQ(page->total, 4);
+
+  TaskQuery like;
+  like.conditions = {{TaskField::kName, CompareOp::kLike, "A%"}};
+  auto liked = reader.ListTasks(like);
+  ASSERT_TRUE(liked.has_value());
+  ASSERT_EQ(liked->items.size(), 1u);
+  EXPECT_EQ(liked->items[0].task.name, "a");
+  EXPECT_FALSE(liked->has_more);
+
+  TaskQuery no_run;
+  no_run.run_states = {{{std::nullopt}, false}};
+  auto idle = reader.ListTasks(no_run);
+  ASSERT_TRUE(idle.has_value());
+  ASSERT_EQ(idle->items.size(), 1u);
+  EXPECT_EQ(idle->items[0].task.name, "d");
+  TaskQuery queued_not;
+  queued_not.run_states = {{{RunState::kQueued}, true}};
+  EXPECT_EQ(reader.ListTasks(queued_not)->items.size(), 1u);
+
+  TaskQuery other_client;
+  other_client.client_id = Uuid::Random();
+  EXPECT_TRUE(reader.ListTasks(other_client)->items.empty());
+}
+
 }  // namespace
 }  // namespace conveyor

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "conveyor/cloud_event.h"
 #include "conveyor/json_schema.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
+#include "src/command_processor.h"
+#include "support/fakes.h"
 #include "support/files.h"
 
 namespace conveyor::oracle {
@@ -475,6 +478,35 @@ TEST(OracleEvents, NoteRoundTripsThroughItsEventSchema) {
   EXPECT_EQ(back->task_id, n.task_id);
   EXPECT_EQ(back->text, n.text);
   EXPECT_EQ(back->created_at, n.created_at);
+}
+
+TEST(OracleEvents, WorkerDecodesAndAppliesANoteCommandAndDeadLettersABrokenOne) {
+  testing::FakeTaskStore store;
+  testing::RecordingPublisher publisher;
+  auto processor = CommandProcessor::Create({"dlq"}, store, publisher);
+  ASSERT_TRUE(processor.has_value()) << processor.error().Describe();
+  TaskNote n{78, Uuid::Random(), "left a message", *ParseDateTime("2026-01-01T00:00:00Z"), ""};
+  CloudEvent e;
+  e.id = Uuid::Random();
+  e.source = "/test";
+  e.type = kTaskNoteAddCommand;
+  e.subject = n.task_id.ToString();
+  e.time = n.created_at;
+  e.data = NoteToEventData(n);
+  ConsumedMessage good{"commands", 0, 1, e.subject, e.Serialize(), {}};
+  e.id = Uuid::Random();
+  e.data["text"] = 5;  // not a string: fails the event schema
+  ConsumedMessage broken{"commands", 0, 2, e.subject, e.Serialize(), {}};
+  auto report = processor->Ingest({good, broken});
+  ASSERT_TRUE(report.has_value()) << report.error().Describe();
+  EXPECT_EQ(report->applied, 1u);
+  EXPECT_EQ(report->dead_lettered, 1u);
+  EXPECT_EQ(report->done.size(), 2u);
+  EXPECT_TRUE(report->runs.empty());
+  ASSERT_EQ(store.notes.size(), 1u);
+  EXPECT_EQ(store.notes[0].id, 78);
+  EXPECT_EQ(store.notes[0].text, "left a message");
+  EXPECT_EQ(publisher.On("dlq").size(), 1u);
 }
 
 }  // namespace
