@@ -69,6 +69,18 @@ bool NotifiesOnSuccess(TaskNotification n) { return (static_cast<int>(n) & 1) !=
 bool NotifiesOnFailure(TaskNotification n) { return (static_cast<int>(n) & 2) != 0; }
 bool NotifiesOnProgress(TaskNotification n) { return (static_cast<int>(n) & 4) != 0; }
 
+Task ApplyUpdate(Task t, const TaskUpdate& u) {
+  t.task_type_id = u.task_type_id;
+  if (u.enabled) t.enabled = *u.enabled;
+  t.frequency = u.frequency;
+  t.start_date = u.start_date;
+  t.finish_date = u.finish_date;
+  t.parameters = u.parameters;
+  t.content_type = u.content_type;
+  t.notification = u.notification;
+  return t;
+}
+
 std::string_view PriorityName(int priority) {
   static constexpr std::string_view kNames[] = {"Low", "Normal", "High", "Critical"};
   if (priority < kMinPriority || priority > kMaxPriority) return {};

@@ -4,11 +4,16 @@
 
 namespace conveyor {
 
+namespace {
+
+nlohmann::json OptionalTime(const std::optional<Timestamp>& v) {
+  if (!v) return nullptr;
+  return FormatRfc3339(*v);
+}
+
+}  // namespace
+
 nlohmann::json TaskToEventData(const Task& t) {
-  auto optional_time = [](const std::optional<Timestamp>& v) -> nlohmann::json {
-    if (!v) return nullptr;
-    return FormatRfc3339(*v);
-  };
   return {
       {"id", t.id.ToString()},
       {"number", t.number},
@@ -16,8 +21,8 @@ nlohmann::json TaskToEventData(const Task& t) {
       {"client_id", t.client_id ? nlohmann::json(t.client_id->ToString()) : nlohmann::json()},
       {"enabled", t.enabled},
       {"frequency", FrequencyName(t.frequency)},
-      {"start_date", optional_time(t.start_date)},
-      {"finish_date", optional_time(t.finish_date)},
+      {"start_date", OptionalTime(t.start_date)},
+      {"finish_date", OptionalTime(t.finish_date)},
       {"parameters", t.parameters},
       {"content_type", t.content_type},
       {"notification", NotificationName(t.notification)},
@@ -25,8 +30,8 @@ nlohmann::json TaskToEventData(const Task& t) {
       {"created_by", t.created_by},
       {"name", t.name},
       {"priority", t.priority ? nlohmann::json(*t.priority) : nlohmann::json()},
-      {"due_time", optional_time(t.due_time)},
-      {"planned_completion_time", optional_time(t.planned_completion_time)},
+      {"due_time", OptionalTime(t.due_time)},
+      {"planned_completion_time", OptionalTime(t.planned_completion_time)},
       {"external_refs", t.external_refs},
   };
 }
@@ -95,6 +100,55 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed task data: ") + e.what());
   }
   return t;
+}
+
+nlohmann::json TaskUpdateToEventData(const TaskUpdate& u) {
+  return {
+      {"task_id", u.task_id.ToString()},
+      {"task_type_id", u.task_type_id.ToString()},
+      {"enabled", u.enabled ? nlohmann::json(*u.enabled) : nlohmann::json()},
+      {"frequency", FrequencyName(u.frequency)},
+      {"start_date", OptionalTime(u.start_date)},
+      {"finish_date", OptionalTime(u.finish_date)},
+      {"parameters", u.parameters},
+      {"content_type", u.content_type},
+      {"notification", NotificationName(u.notification)},
+      {"requested_by", u.requested_by},
+  };
+}
+
+Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& d) {
+  // As TaskFromEventData: the event schema has been checked already.
+  TaskUpdate u;
+  try {
+    auto id = Uuid::Parse(d.at("task_id").get<std::string>());
+    if (!id) return Fail(ErrorCode::kInvalidArgument, "not a UUID", "task_id");
+    u.task_id = *id;
+    auto type = Uuid::Parse(d.at("task_type_id").get<std::string>());
+    if (!type) return Fail(ErrorCode::kInvalidArgument, "not a UUID", "task_type_id");
+    u.task_type_id = *type;
+    if (!d.at("enabled").is_null()) u.enabled = d["enabled"].get<bool>();
+    auto freq = FrequencyFromName(d.at("frequency").get<std::string>());
+    if (!freq) return Fail(ErrorCode::kInvalidArgument, "unknown frequency", "frequency");
+    u.frequency = *freq;
+    auto notification = NotificationFromName(d.at("notification").get<std::string>());
+    if (!notification)
+      return Fail(ErrorCode::kInvalidArgument, "unknown notification", "notification");
+    u.notification = *notification;
+    for (auto [name, out] :
+         {std::pair{"start_date", &u.start_date}, std::pair{"finish_date", &u.finish_date}}) {
+      if (d.at(name).is_null()) continue;
+      auto t = ParseDateTime(d[name].get<std::string>());
+      if (!t) return Fail(ErrorCode::kInvalidArgument, t.error().message, name);
+      *out = *t;
+    }
+    u.parameters = d.at("parameters").get<std::string>();
+    u.content_type = d.at("content_type").get<std::string>();
+    u.requested_by = d.at("requested_by").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("malformed update data: ") + e.what());
+  }
+  return u;
 }
 
 nlohmann::json NoteToEventData(const TaskNote& n) {

@@ -6,6 +6,7 @@ namespace conveyor {
 namespace {
 
 // The select list and joins that ViewFromRow reads: the task, its type, its latest run.
+// Callers add the conditions after "WHERE t.deleted_at IS NULL" (deleted tasks are never read).
 std::string ViewSelect() {
   return "SELECT " + TaskColumns("t") + R"(,
                   (extract(epoch from t.modified_at) * 1e6)::bigint, t.modified_by, ty.name,
@@ -18,7 +19,7 @@ std::string ViewSelect() {
              JOIN task_types ty ON ty.id = t.task_type_id
              LEFT JOIN LATERAL (SELECT * FROM runs WHERE runs.task_id = t.id
                                  ORDER BY queued_at DESC LIMIT 1) r ON true
-)";
+            WHERE t.deleted_at IS NULL)";
 }
 
 TaskView ViewFromRow(const pqxx::row& row) {
@@ -98,7 +99,8 @@ std::string_view OpSql(CompareOp op) {
   return "=";
 }
 
-// The WHERE clause of a query, with its parameters in `params` ($1 ...).
+// The conditions of a query (" AND ..." to follow "WHERE t.deleted_at IS NULL"), with their
+// parameters in `params` ($1 ...).
 std::string WhereClause(const TaskQuery& q, std::vector<std::string>* params) {
   std::vector<std::string> parts;
   auto param = [&](std::string value, const std::string& cast) {
@@ -123,9 +125,8 @@ std::string WhereClause(const TaskQuery& q, std::vector<std::string>* params) {
     parts.push_back(std::string(rs.negate ? "NOT " : "") + "(COALESCE(r.state, '') = ANY(" +
                     param(TextArrayParam(names), "text[]") + "))");
   }
-  if (parts.empty()) return "";
-  std::string out = " WHERE ";
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? " AND " : "") + parts[i];
+  std::string out;
+  for (const auto& p : parts) out += " AND " + p;
   return out;
 }
 
@@ -145,7 +146,7 @@ Result<std::optional<TaskView>> PgTaskReader::Find(const std::string& where,
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(ViewSelect() + " WHERE " + where, key);
+    auto rows = tx.exec_params(ViewSelect() + " AND " + where, key);
     if (rows.empty()) return std::optional<TaskView>();
     return std::optional<TaskView>(ViewFromRow(rows[0]));
   } catch (const std::exception& e) {
@@ -153,7 +154,18 @@ Result<std::optional<TaskView>> PgTaskReader::Find(const std::string& where,
   }
 }
 
-Result<TaskPage> PgTaskReader::ListTasks(const TaskQuery& q) {
+Result<TaskPage> PgTaskReader::ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
+                                         int limit) {
+  TaskQuery q;
+  q.client_id = client_id;
+  q.order = {{TaskField::kCreatedAt, false}};
+  q.offset = offset;
+  q.limit = limit;
+  q.count_total = true;
+  return QueryTasks(q);
+}
+
+Result<TaskPage> PgTaskReader::QueryTasks(const TaskQuery& q) {
   std::vector<std::string> params;
   std::string where = WhereClause(q, &params);
   std::string order = " ORDER BY ";
@@ -170,17 +182,18 @@ Result<TaskPage> PgTaskReader::ListTasks(const TaskQuery& q) {
                            " OFFSET " + std::to_string(q.offset),
                        pqxx::prepare::make_dynamic_params(params));
     for (const auto& row : rows) {
-      if (static_cast<std::int64_t>(page.items.size()) == q.limit) {
+      if (static_cast<std::int64_t>(page.tasks.size()) == q.limit) {
         page.has_more = true;
         break;
       }
-      page.items.push_back(ViewFromRow(row));
+      page.tasks.push_back(ViewFromRow(row));
     }
     if (q.count_total) {
       auto count = tx.exec_params(R"(SELECT count(*) FROM tasks t
              JOIN task_types ty ON ty.id = t.task_type_id
              LEFT JOIN LATERAL (SELECT state FROM runs WHERE runs.task_id = t.id
-                                 ORDER BY queued_at DESC LIMIT 1) r ON true)" +
+                                 ORDER BY queued_at DESC LIMIT 1) r ON true
+            WHERE t.deleted_at IS NULL)" +
                                       where,
                                   pqxx::prepare::make_dynamic_params(params));
       page.total = count[0][0].as<std::int64_t>();

@@ -7,14 +7,10 @@
 #include "conveyor/logging.h"
 #include "oracle_routes.h"
 #include "superoffice.h"
+#include "twosms_routes.h"
 
 namespace conveyor {
 namespace {
-
-bool IsJsonMediaType(const std::string& content_type) {
-  auto media = content_type.substr(0, content_type.find(';'));
-  return media == "application/json" || media == "text/json" || media.empty();
-}
 
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
@@ -46,6 +42,7 @@ struct HttpApi::Impl {
   TaskCommandService& commands;
   TaskReader& reader;
   const Clock& clock;
+  twosms::TaskRoutes twosms_tasks{decoder, commands, reader, clock};
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
@@ -87,49 +84,6 @@ struct HttpApi::Impl {
     auto list = nlohmann::json::array();
     for (const auto& t : *types) list.push_back(TaskTypeDetail(t));
     SendJson(res, 200, twosms::SuccessEnvelope(list, std::nullopt));
-  }
-
-  void CreateAccountTask(const httplib::Request& req, httplib::Response& res) {
-    if (!IsJsonMediaType(req.get_header_value("Content-Type"))) {
-      SendError(res, MakeError(ErrorCode::kInvalidArgument,
-                               "Content-Type " + req.get_header_value("Content-Type") +
-                                   " is not supported; send application/json or text/json"));
-      res.status = 415;
-      return;
-    }
-    auto request = decoder.DecodeCreate(req.body, clock.Now());
-    if (!request) {
-      log->info("create refused: {}", request.error().Describe());
-      return SendError(res, request.error());
-    }
-    auto created = commands.Create(*request, /*caller=*/"");
-    if (!created) {
-      if (created.error().retryable())
-        log->warn("create not accepted: {}", created.error().Describe());
-      return SendError(res, created.error());
-    }
-    TaskView view;
-    view.task = created->task;
-    view.type_name = created->type.name;
-    view.modified_at = created->task.created_at;
-    SendJson(res, 200, twosms::SuccessEnvelope(twosms::Detail(view, "Accepted"), std::nullopt));
-  }
-
-  void GetAccountTask(const httplib::Request& req, httplib::Response& res) {
-    auto id = Uuid::Parse(req.matches[1].str());
-    if (!id)
-      return SendError(res, MakeError(ErrorCode::kInvalidArgument,
-                                      "'" + req.matches[1].str() + "' is not a GUID", "id"));
-    auto view = reader.FindTask(*id);
-    if (!view) return SendError(res, view.error());
-    if (!*view)
-      return SendError(
-          res, MakeError(ErrorCode::kNotFound, "no task " + id->ToString() +
-                                                   " (a task just created shows up once a worker "
-                                                   "applied its event)"));
-    SendJson(res, 200,
-             twosms::SuccessEnvelope(twosms::Detail(**view, twosms::StatusOf((*view)->last_run)),
-                                     std::nullopt));
   }
 
   // SuperOffice: a malformed request is 400 with an error object; a task that does not exist
@@ -200,14 +154,25 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   };
   // Over this httplib answers 413 itself; below it, the decoder names the dialect's limit.
   s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
-  s.Post("/api/v2/admin/tasks/account",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->CreateAccountTask(req, res);
-         });
-  s.Get(R"(/api/v2/admin/tasks/account/([^/]+))",
-        [impl](const httplib::Request& req, httplib::Response& res) {
-          impl->GetAccountTask(req, res);
-        });
+  // TwoSms account tasks, under api/v1 and api/v2 alike (twosms_routes.h).
+  using TwoSmsHandler = twosms::HttpAnswer (twosms::TaskRoutes::*)(const twosms::HttpRequest&);
+  auto twosms = [impl](TwoSmsHandler handler) {
+    return [impl, handler](const httplib::Request& req, httplib::Response& res) {
+      twosms::HttpRequest r{
+          req.get_header_value("Content-Type"), req.get_header_value("Accept"), req.body,
+          req.matches.size() > 2 ? req.matches[2].str() : "",
+          std::multimap<std::string, std::string>(req.params.begin(), req.params.end())};
+      auto answer = (impl->twosms_tasks.*handler)(r);
+      res.status = answer.status;
+      res.set_content(answer.body, answer.content_type);
+    };
+  };
+  const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)";
+  s.Post(tasks, twosms(&twosms::TaskRoutes::Create));
+  s.Get(tasks, twosms(&twosms::TaskRoutes::List));
+  s.Get(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Get));
+  s.Put(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Update));
+  s.Delete(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Delete));
   s.Post("/api/v1/admin/tasktypes", [impl](const httplib::Request& req, httplib::Response& res) {
     impl->RegisterTaskType(req, res);
   });

@@ -104,20 +104,22 @@ class OracleRoutes {
       if (!parsed) return SendQueryProblem(req, res, parsed.error());
       fields = std::move(*parsed);
     }
-    auto page = reader_.ListTasks(query);
+    auto page = reader_.QueryTasks(query);
     if (!page) {
       if (page.error().code == ErrorCode::kInvalidArgument)
         return SendQueryProblem(req, res, page.error());
       return SendError(req, res, page.error());
     }
     auto items = json::array();
-    for (const auto& view : page->items) {
+    for (const auto& view : page->tasks) {
       auto full = oracle::TaskJson(view, BaseUrl(req));
       items.push_back(fields ? oracle::Project(full, *fields)
                              : oracle::Project(full, {"id", "lookupName"}));
     }
-    SendCollection(req, res, std::move(items), page->has_more, page->total, query.limit,
-                   query.offset, "/tasks");
+    std::optional<std::int64_t> total;
+    if (query.count_total) total = page->total;
+    SendCollection(req, res, std::move(items), page->has_more, total, query.limit, query.offset,
+                   "/tasks");
   }
 
   void ListNotes(const httplib::Request& req, httplib::Response& res) {

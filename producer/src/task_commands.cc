@@ -62,30 +62,63 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   return created;
 }
 
+Result<UpdatedTask> TaskCommandService::Update(const Task& current,
+                                               const twosms::AccountTaskUpdateRequest& request,
+                                               const std::string& caller) {
+  const auto& f = request.fields;
+  auto type = catalog_.Find(f.task_type_id);
+  if (!type) return std::unexpected(type.error());
+  if (!*type)
+    return Fail(ErrorCode::kInvalidArgument,
+                f.task_type_id.ToString() + " is not a registered task type", "TaskID");
+  TaskUpdate u;
+  u.task_id = current.id;
+  u.task_type_id = f.task_type_id;
+  u.enabled = request.enabled;
+  u.frequency = f.frequency;
+  u.start_date = f.start_date;
+  u.finish_date = f.finish_date;
+  u.parameters = f.parameters;
+  u.content_type = f.content_type;
+  u.notification = f.notification;
+  u.requested_by = caller;
+  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(u));
+  if (!event_id) return std::unexpected(event_id.error());
+  return UpdatedTask{ApplyUpdate(current, u), **type, *event_id};
+}
+
 Status TaskCommandService::Cancel(const Task& task, const std::string& caller) {
-  CloudEvent event;
-  event.id = Uuid::Random();
-  event.source = source_;
-  event.type = kTaskCancelCommand;
-  event.subject = task.id.ToString();
-  event.time = clock_.Now();
-  event.data = {{"task_id", event.subject}, {"requested_by", caller}};
-  OutgoingMessage message{commands_topic_,
-                          event.subject,
-                          event.Serialize(),
-                          {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
-  if (auto published = publisher_.Publish(message); !published) return published;
-  logging::Get("ingest")->info("task={} event={} accepted: cancel", event.subject,
-                               event.id.ToString());
+  auto published = Publish(kTaskCancelCommand, task.id,
+                           {{"task_id", task.id.ToString()}, {"requested_by", caller}});
+  if (!published) return std::unexpected(published.error());
   return {};
 }
 
-Status TaskCommandService::PublishCommand(const CloudEvent& event) {
+Status TaskCommandService::Delete(const Task& task, const std::string& caller) {
+  auto published = Publish(kTaskDeleteCommand, task.id,
+                           {{"task_id", task.id.ToString()}, {"requested_by", caller}});
+  if (!published) return std::unexpected(published.error());
+  return {};
+}
+
+Result<Uuid> TaskCommandService::Publish(std::string_view type, const Uuid& task_id,
+                                         nlohmann::json data) {
+  CloudEvent event;
+  event.id = Uuid::Random();
+  event.source = source_;
+  event.type = type;
+  event.subject = task_id.ToString();
+  event.time = clock_.Now();
+  event.data = std::move(data);
   OutgoingMessage message{commands_topic_,
                           event.subject,
                           event.Serialize(),
                           {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
-  return publisher_.Publish(message);
+  if (auto published = publisher_.Publish(message); !published)
+    return std::unexpected(published.error());
+  logging::Get("ingest")->info("task={} event={} accepted: {}", event.subject, event.id.ToString(),
+                               event.type);
+  return event.id;
 }
 
 Result<CreatedTask> TaskCommandService::CreateTask(Task draft, const std::string& caller,
@@ -107,17 +140,9 @@ Result<CreatedTask> TaskCommandService::CreateTask(Task draft, const std::string
   t.created_at = clock_.Now();
   t.created_by = caller;
 
-  CloudEvent event;
-  event.id = Uuid::Random();
-  event.source = source_;
-  event.type = kTaskCreateCommand;
-  event.subject = t.id.ToString();
-  event.time = t.created_at;
-  event.data = TaskToEventData(t);
-  created.event_id = event.id;
-  if (auto published = PublishCommand(event); !published) return std::unexpected(published.error());
-  logging::Get("ingest")->info("task={} event={} accepted: create, type {}", event.subject,
-                               event.id.ToString(), created.type.name);
+  auto event_id = Publish(kTaskCreateCommand, t.id, TaskToEventData(t));
+  if (!event_id) return std::unexpected(event_id.error());
+  created.event_id = *event_id;
   return created;
 }
 
@@ -126,16 +151,8 @@ Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
   auto id = numbers_.Next();
   if (!id) return std::unexpected(id.error());
   TaskNote note{*id, task.id, std::move(text), clock_.Now(), caller};
-  CloudEvent event;
-  event.id = Uuid::Random();
-  event.source = source_;
-  event.type = kTaskNoteAddCommand;
-  event.subject = task.id.ToString();
-  event.time = note.created_at;
-  event.data = NoteToEventData(note);
-  if (auto published = PublishCommand(event); !published) return std::unexpected(published.error());
-  logging::Get("ingest")->info("task={} event={} accepted: note {}", event.subject,
-                               event.id.ToString(), note.id);
+  auto event_id = Publish(kTaskNoteAddCommand, task.id, NoteToEventData(note));
+  if (!event_id) return std::unexpected(event_id.error());
   return note;
 }
 

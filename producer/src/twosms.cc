@@ -3,6 +3,7 @@
 #include <pugixml.hpp>
 
 #include "conveyor/time_format.h"
+#include "twosms_xml.h"
 
 namespace conveyor::twosms {
 namespace {
@@ -24,43 +25,125 @@ std::optional<E> EnumValue(const nlohmann::json& v, std::optional<E> (*from_numb
   return std::nullopt;
 }
 
+// Parses JSON, refusing (kTooLarge, naming the limit) arrays and objects nested deeper than
+// kMaxJsonDepth. Discarded (is_discarded) when it is not JSON; `too_deep` says which.
+nlohmann::json ParseJsonWithinDepth(std::string_view text, bool* too_deep) {
+  *too_deep = false;
+  return nlohmann::json::parse(
+      text,
+      [too_deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        if ((event == nlohmann::json::parse_event_t::object_start ||
+             event == nlohmann::json::parse_event_t::array_start) &&
+            depth >= kMaxJsonDepth)
+          *too_deep = true;
+        return !*too_deep;
+      },
+      false);
+}
+
+Error TooDeep(std::string_view what, std::string field) {
+  return MakeError(ErrorCode::kTooLarge,
+                   std::string(what) + " nests JSON arrays and objects deeper than the limit of " +
+                       std::to_string(kMaxJsonDepth) + " levels",
+                   std::move(field));
+}
+
 Status CheckParameters(const std::string& parameters, const std::string& content_type) {
   if (content_type == "application/json") {
-    auto parsed = nlohmann::json::parse(parameters, nullptr, false);
+    bool too_deep = false;
+    auto parsed = ParseJsonWithinDepth(parameters, &too_deep);
+    if (too_deep) return std::unexpected(TooDeep("the document", "Parameters"));
     if (parsed.is_discarded())
       return Fail(ErrorCode::kInvalidArgument,
                   "is not a JSON document, but ContentType says application/json", "Parameters");
     return {};
   }
   pugi::xml_document doc;
-  auto parsed = doc.load_buffer(parameters.data(), parameters.size(), pugi::parse_default);
-  if (!parsed)
-    return Fail(ErrorCode::kInvalidArgument,
-                std::string("is not an XML document, but ContentType says application/xml (") +
-                    parsed.description() + " at offset " + std::to_string(parsed.offset) + ")",
-                "Parameters");
+  if (auto ok = xml::ParseWithinLimits(parameters, doc, "the document", "Parameters"); !ok) {
+    Error e = ok.error();
+    if (e.code == ErrorCode::kInvalidArgument)
+      e.message = "is not an XML document, but ContentType says application/xml (" +
+                  e.message.substr(e.message.find('(') + 1);
+    return std::unexpected(e);
+  }
   return {};
+}
+
+// The schema's words for a field replaced by the dialect's: what the field must be.
+Error ExplainSchemaError(Error e) {
+  // "/TaskID" -> "TaskID": the TwoSms dialect names fields plainly.
+  if (!e.field.empty() && e.field.front() == '/') e.field.erase(0, 1);
+  if (e.message.starts_with("Missing required property"))
+    return MakeError(ErrorCode::kInvalidArgument, "is required",
+                     e.message.substr(e.message.find('\'') + 1,
+                                      e.message.rfind('\'') - e.message.find('\'') - 1));
+  static const std::pair<std::string_view, std::string_view> kMeaning[] = {
+      {"TaskID", "is not a GUID"},
+      {"Frequency",
+       "is not a Frequency: NONE (0) is the only one until Conveyor's scheduler exists"},
+      {"Notification",
+       "is not a TaskNotification: NONE (0), SUCCESS (1), FAILURE (2), COMPLETION (3), "
+       "PROGRESS (4), a sum of them up to 7, or names joined by commas"},
+      {"Enabled", "is not a boolean (true or false)"},
+      {"ContentType", "must be application/json or application/xml"},
+      {"StartDate", "must be an ISO 8601 date-time of at most 64 characters, or null"},
+      {"FinishDate", "must be an ISO 8601 date-time of at most 64 characters, or null"},
+      {"Parameters", "must be a string (the parameters document as text)"},
+  };
+  for (const auto& [field, meaning] : kMeaning)
+    if (e.field == field) e.message = meaning;
+  return e;
 }
 
 }  // namespace
 
 Result<RequestDecoder> RequestDecoder::Create() {
-  auto schema = JsonSchema::Embedded("requests/twosms.account-task-create.json");
-  if (!schema) return std::unexpected(schema.error());
-  return RequestDecoder(std::move(*schema));
+  auto create = JsonSchema::Embedded("requests/twosms.account-task-create.json");
+  if (!create) return std::unexpected(create.error());
+  auto update = JsonSchema::Embedded("requests/twosms.account-task-update.json");
+  if (!update) return std::unexpected(update.error());
+  return RequestDecoder(std::move(*create), std::move(*update));
 }
 
-Result<AccountTaskRequest> RequestDecoder::DecodeCreate(std::string_view text,
-                                                        Timestamp now) const {
+Result<AccountTaskRequest> RequestDecoder::DecodeCreate(std::string_view text, Timestamp now,
+                                                        BodyFormat format) const {
+  return Decode(text, now, format, create_schema_, "AccountTaskRequest", nullptr);
+}
+
+Result<AccountTaskUpdateRequest> RequestDecoder::DecodeUpdate(std::string_view text, Timestamp now,
+                                                              BodyFormat format) const {
+  nlohmann::json document;
+  auto fields = Decode(text, now, format, update_schema_, "AccountTaskUpdateRequest", &document);
+  if (!fields) return std::unexpected(fields.error());
+  AccountTaskUpdateRequest r;
+  r.fields = std::move(*fields);
+  if (auto it = document.find("Enabled"); it != document.end() && it->is_boolean())
+    r.enabled = it->get<bool>();
+  return r;
+}
+
+Result<AccountTaskRequest> RequestDecoder::Decode(std::string_view text, Timestamp now,
+                                                  BodyFormat format, const JsonSchema& schema,
+                                                  std::string_view xml_root,
+                                                  nlohmann::json* document) const {
   if (text.size() > kMaxBodyBytes)
     return Fail(ErrorCode::kTooLarge, "the request body is " + std::to_string(text.size()) +
                                           " bytes; the limit is " + std::to_string(kMaxBodyBytes) +
                                           " bytes");
-  auto body = nlohmann::json::parse(text, nullptr, false);
-  if (body.is_discarded())
-    return Fail(ErrorCode::kInvalidArgument, "the request body is not a JSON document");
-  if (!body.is_object())
-    return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
+  nlohmann::json body;
+  if (format == BodyFormat::kXml) {
+    auto mapped = xml::RequestToJson(text, xml_root);
+    if (!mapped) return std::unexpected(mapped.error());
+    body = std::move(*mapped);
+  } else {
+    bool too_deep = false;
+    body = ParseJsonWithinDepth(text, &too_deep);
+    if (too_deep) return std::unexpected(TooDeep("the request body", ""));
+    if (body.is_discarded())
+      return Fail(ErrorCode::kInvalidArgument, "the request body is not a JSON document");
+    if (!body.is_object())
+      return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
+  }
   if (auto it = body.find("Parameters");
       it != body.end() && it->is_string() &&
       it->get_ref<const std::string&>().size() > kMaxParametersBytes)
@@ -68,23 +151,18 @@ Result<AccountTaskRequest> RequestDecoder::DecodeCreate(std::string_view text,
                 "is " + std::to_string(it->get_ref<const std::string&>().size()) +
                     " bytes; the limit is " + std::to_string(kMaxParametersBytes) + " bytes",
                 "Parameters");
-  if (auto valid = schema_.Validate(body); !valid) {
-    Error e = valid.error();
-    // "/TaskID" -> "TaskID": the TwoSms dialect names fields plainly.
-    if (!e.field.empty() && e.field.front() == '/') e.field.erase(0, 1);
-    if (e.message.starts_with("Missing required property"))
-      e = MakeError(ErrorCode::kInvalidArgument, "is required",
-                    e.message.substr(e.message.find('\'') + 1,
-                                     e.message.rfind('\'') - e.message.find('\'') - 1));
-    return std::unexpected(e);
-  }
+  if (auto valid = schema.Validate(body); !valid)
+    return std::unexpected(ExplainSchemaError(valid.error()));
 
   AccountTaskRequest r;
   auto type = Uuid::Parse(body["TaskID"].get<std::string>());
   if (!type) return Fail(ErrorCode::kInvalidArgument, "is not a GUID", "TaskID");
   r.task_type_id = *type;
   auto frequency = EnumValue<Frequency>(body["Frequency"], FrequencyFromNumber, FrequencyFromName);
-  if (!frequency) return Fail(ErrorCode::kInvalidArgument, "is not a Frequency", "Frequency");
+  if (!frequency)
+    return Fail(ErrorCode::kInvalidArgument,
+                "is not a Frequency: NONE (0) is the only one until Conveyor's scheduler exists",
+                "Frequency");
   r.frequency = *frequency;
   if (auto it = body.find("Notification"); it != body.end() && !it->is_null()) {
     auto n = EnumValue<TaskNotification>(*it, NotificationFromNumber, NotificationFromName);
@@ -108,6 +186,7 @@ Result<AccountTaskRequest> RequestDecoder::DecodeCreate(std::string_view text,
   r.content_type = body["ContentType"].get<std::string>();
   if (auto ok = CheckParameters(r.parameters, r.content_type); !ok)
     return std::unexpected(ok.error());
+  if (document) *document = std::move(body);
   return r;
 }
 
@@ -131,18 +210,19 @@ std::string StatusOf(const std::optional<RunView>& run) {
   return "Idle";
 }
 
-nlohmann::json Detail(const TaskView& v, std::string_view status) {
-  auto date = [](const std::optional<Timestamp>& t) -> nlohmann::json {
+nlohmann::ordered_json Detail(const TaskView& v, std::string_view status) {
+  using nlohmann::ordered_json;
+  auto date = [](const std::optional<Timestamp>& t) -> ordered_json {
     if (!t) return nullptr;
     return FormatDotNet(*t);
   };
   const Task& t = v.task;
-  nlohmann::json last_run_on = nullptr, last_run_by = nullptr;
+  ordered_json last_run_on = nullptr, last_run_by = nullptr;
   if (v.last_run && v.last_run->started_at) {
     last_run_on = FormatDotNet(*v.last_run->started_at);
     last_run_by = v.last_run->worker;
   }
-  return {
+  return ordered_json{
       {"ID", t.id.ToString()},
       {"TaskID", t.task_type_id.ToString()},
       {"Name", v.type_name},
@@ -157,22 +237,35 @@ nlohmann::json Detail(const TaskView& v, std::string_view status) {
       {"DateModified", FormatDotNet(v.modified_at)},
       {"LastRunOn", last_run_on},
       {"LastRunBy", last_run_by},
-      {"LastModifiedBy", v.modified_by.empty() ? nlohmann::json() : nlohmann::json(v.modified_by)},
+      {"LastModifiedBy", v.modified_by.empty() ? ordered_json() : ordered_json(v.modified_by)},
       {"Status", status},
-      {"ClientID", t.client_id ? nlohmann::json(t.client_id->ToString()) : nlohmann::json()},
+      {"ClientID", t.client_id ? ordered_json(t.client_id->ToString()) : ordered_json()},
   };
 }
 
-nlohmann::json SuccessEnvelope(nlohmann::json detail, const std::optional<std::string>& user_id) {
-  return {
+nlohmann::ordered_json SuccessEnvelope(nlohmann::ordered_json detail,
+                                       const std::optional<std::string>& user_id) {
+  using nlohmann::ordered_json;
+  return ordered_json{
       {"Error", nullptr},
       {"ResponseData",
        {
-           {"Identification", {{"UserId", user_id ? nlohmann::json(*user_id) : nlohmann::json()}}},
+           {"Identification", {{"UserId", user_id ? ordered_json(*user_id) : ordered_json()}}},
            {"Result", "Success"},
            {"Detail", std::move(detail)},
        }},
   };
+}
+
+nlohmann::ordered_json ListEnvelope(nlohmann::ordered_json details, const Paging& paging,
+                                    const std::optional<std::string>& user_id) {
+  auto envelope = SuccessEnvelope(std::move(details), user_id);
+  std::int64_t pages = (paging.total_count + paging.page_size - 1) / paging.page_size;
+  envelope["ResponseData"]["Paging"] = {{"Page", paging.page},
+                                        {"PageSize", paging.page_size},
+                                        {"TotalCount", paging.total_count},
+                                        {"TotalPages", pages}};
+  return envelope;
 }
 
 namespace {
@@ -197,9 +290,11 @@ std::string_view TwoSmsErrorCode(ErrorCode code) {
 }
 }  // namespace
 
-nlohmann::json ErrorEnvelope(const Error& error) {
-  return {
-      {"Error", {{"ErrorCode", TwoSmsErrorCode(error.code)}, {"ErrorReason", error.Describe()}}},
+nlohmann::ordered_json ErrorEnvelope(const Error& error, std::string_view code) {
+  return nlohmann::ordered_json{
+      {"Error",
+       {{"ErrorCode", code.empty() ? TwoSmsErrorCode(error.code) : code},
+        {"ErrorReason", error.Describe()}}},
       {"ResponseData", nullptr},
   };
 }

@@ -1,9 +1,12 @@
-// The TwoSms dialect: AccountTaskRequest in, the Error/ResponseData envelope out.
+// The TwoSms dialect: AccountTaskRequest / AccountTaskUpdateRequest in, the Error/ResponseData
+// envelope out.
 //
-// DecodeAccountTaskRequest checks a JSON body against schemas/requests/
-// twosms.account-task-create.json, then what a schema cannot say: TaskID is a GUID, dates
-// parse, FinishDate is not before StartDate, Parameters parse as ContentType. Every failure
-// names the field. The encoders write the shapes of the seed samples field for field.
+// RequestDecoder turns a body (JSON, or XML mapped onto the same JSON document by
+// twosms_xml.h) into a request: it checks the document against schemas/requests/
+// twosms.account-task-create.json (or -update.json), then what a schema cannot say: TaskID is a
+// GUID, dates parse, FinishDate is not before StartDate, Parameters parse as ContentType. Every
+// failure names the field; every limit crossed is named. The encoders write the shapes of the
+// seed samples field for field, keys in the seed's order (ordered_json), for JSON and XML.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -23,6 +26,11 @@ namespace conveyor::twosms {
 inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
 // Parameters longer than this are refused (the schema says the same).
 inline constexpr std::size_t kMaxParametersBytes = 65536;
+// JSON bodies and JSON Parameters may nest arrays and objects at most this deep.
+inline constexpr int kMaxJsonDepth = 32;
+
+// The form of a request or response body (chosen by Content-Type and Accept).
+enum class BodyFormat { kJson, kXml };
 
 struct AccountTaskRequest {
   Uuid task_type_id;  // TaskID
@@ -34,32 +42,60 @@ struct AccountTaskRequest {
   TaskNotification notification = TaskNotification::kNone;
 };
 
+// PUT api/v1/admin/tasks/account/{id}: the create fields plus Enabled (absent: unchanged).
+struct AccountTaskUpdateRequest {
+  AccountTaskRequest fields;
+  std::optional<bool> enabled;
+};
+
 class RequestDecoder {
  public:
-  // Compiles the embedded schema; kInternal if it is broken (a build defect).
+  // Compiles the embedded schemas; kInternal if one is broken (a build defect).
   static Result<RequestDecoder> Create();
 
   // `now` bounds StartDate: a future StartDate needs the scheduler, which is not built yet.
-  Result<AccountTaskRequest> DecodeCreate(std::string_view body, Timestamp now) const;
+  Result<AccountTaskRequest> DecodeCreate(std::string_view body, Timestamp now,
+                                          BodyFormat format = BodyFormat::kJson) const;
+  Result<AccountTaskUpdateRequest> DecodeUpdate(std::string_view body, Timestamp now,
+                                                BodyFormat format = BodyFormat::kJson) const;
 
  private:
-  explicit RequestDecoder(JsonSchema schema) : schema_(std::move(schema)) {}
-  JsonSchema schema_;
+  RequestDecoder(JsonSchema create, JsonSchema update)
+      : create_schema_(std::move(create)), update_schema_(std::move(update)) {}
+  Result<AccountTaskRequest> Decode(std::string_view text, Timestamp now, BodyFormat format,
+                                    const JsonSchema& schema, std::string_view xml_root,
+                                    nlohmann::json* document) const;
+  JsonSchema create_schema_;
+  JsonSchema update_schema_;
 };
 
 // What Status says of a task: Accepted (event published, not yet applied), Queued, Running,
 // Succeeded, Failed, Cancelled, Retrying, or Idle (no run).
 std::string StatusOf(const std::optional<RunView>& run);
 
-// The Detail object of ResponseOfAccountTaskResponse.
-nlohmann::json Detail(const TaskView& view, std::string_view status);
+// The Detail object of ResponseOfAccountTaskResponse, keys in the seed's order.
+nlohmann::ordered_json Detail(const TaskView& view, std::string_view status);
 
 // {"Error": null, "ResponseData": {"Identification": {"UserId": ...}, "Result": "Success",
 //  "Detail": ...}}
-nlohmann::json SuccessEnvelope(nlohmann::json detail, const std::optional<std::string>& user_id);
+nlohmann::ordered_json SuccessEnvelope(nlohmann::ordered_json detail,
+                                       const std::optional<std::string>& user_id);
 
-// {"Error": {"ErrorCode": ..., "ErrorReason": ...}, "ResponseData": null}
-nlohmann::json ErrorEnvelope(const Error& error);
+// Where a list answer stands: page numbers count from 1.
+struct Paging {
+  std::int64_t page = 1;
+  int page_size = 50;
+  std::int64_t total_count = 0;
+};
+
+// The list answer (GET api/v2/admin/tasks/account): SuccessEnvelope with Detail an array of
+// Detail objects, then "Paging": {"Page", "PageSize", "TotalCount", "TotalPages"}.
+nlohmann::ordered_json ListEnvelope(nlohmann::ordered_json details, const Paging& paging,
+                                    const std::optional<std::string>& user_id);
+
+// {"Error": {"ErrorCode": ..., "ErrorReason": ...}, "ResponseData": null}. `code` overrides
+// the ErrorCode derived from error.code (e.g. "UnsupportedMediaType").
+nlohmann::ordered_json ErrorEnvelope(const Error& error, std::string_view code = {});
 // The HTTP status that goes with an error.
 int HttpStatus(const Error& error);
 

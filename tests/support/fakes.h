@@ -55,7 +55,8 @@ class FakeTaskStore final : public TaskStore {
     if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
     std::vector<ApplyResult> out;
     for (const auto& c : cs) {
-      if (c.kind == CommandKind::kCreate && !known_types.contains(c.task.task_type_id)) {
+      if ((c.kind == CommandKind::kCreate && !known_types.contains(c.task.task_type_id)) ||
+          (c.kind == CommandKind::kUpdate && !known_types.contains(c.update.task_type_id))) {
         out.push_back({ApplyOutcome::kRejected, "task type is not registered"});
         continue;
       }
@@ -63,11 +64,38 @@ class FakeTaskStore final : public TaskStore {
         out.push_back({ApplyOutcome::kDuplicate, {}});
         continue;
       }
-      if (c.kind == CommandKind::kCancel) {
+      auto cancel_runs = [&] {
         for (auto& [id, r] : runs)
           if (r.task_id == c.task.id && !IsFinal(r.state)) r.cancel_requested = true;
+      };
+      auto live = tasks.find(c.task.id);
+      if (live != tasks.end() && deleted.contains(c.task.id)) live = tasks.end();
+      if (c.kind == CommandKind::kCancel) {
+        cancel_runs();
+      } else if (c.kind == CommandKind::kDelete) {
+        if (live != tasks.end()) {
+          deleted.insert(c.task.id);
+          cancel_runs();
+        }
       } else if (c.kind == CommandKind::kAddNote) {
         notes.push_back(c.note);
+      } else if (c.kind == CommandKind::kUpdate) {
+        if (live != tasks.end()) {
+          bool was_enabled = live->second.enabled;
+          live->second = ApplyUpdate(live->second, c.update);
+          if (c.update.enabled == false) cancel_runs();
+          bool blocked = false;  // a run that succeeded, failed, or is live and not cancelling
+          for (const auto& [id, r] : runs)
+            if (r.task_id == c.task.id &&
+                (r.state == RunState::kSucceeded || r.state == RunState::kFailed ||
+                 (r.state != RunState::kCancelled && !r.cancel_requested)))
+              blocked = true;
+          if (c.update.enabled == true && !was_enabled && !blocked) {
+            Run r;
+            r.task_id = c.task.id;
+            runs[c.event.id] = r;
+          }
+        }
       } else {
         tasks[c.task.id] = c.task;
         if (c.task.enabled) {
@@ -189,6 +217,7 @@ class FakeTaskStore final : public TaskStore {
   int starts = 0;
   std::set<Uuid> inbox;
   std::map<Uuid, Task> tasks;
+  std::set<Uuid> deleted;
   std::vector<TaskNote> notes;
   std::map<Uuid, Run> runs;
   std::vector<OutgoingMessage> outbox;

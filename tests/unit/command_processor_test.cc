@@ -50,9 +50,9 @@ class CommandProcessorTest : public ::testing::Test {
                                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
     auto report = processor_->Ingest(batch);
     if (!report) return report;
+    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
     for (auto& [run, m] : report->runs)
       Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
-    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
     EXPECT_TRUE(testing::PollUntil(
         [&] {
           EXPECT_TRUE(Engine().Tick().has_value());
@@ -96,13 +96,39 @@ class CommandProcessorTest : public ::testing::Test {
     return ConsumedMessage{"commands", 0, offset, task_id, e.Serialize(), {}};
   }
 
+  // conveyor.task.update of the task `task_id` (of type `type`) with `enabled`, or
+  // conveyor.task.delete when `del`.
+  ConsumedMessage UpdateCommand(const std::string& task_id, Uuid type, std::optional<bool> enabled,
+                                std::int64_t offset, bool del = false) {
+    CloudEvent e;
+    e.id = Uuid::Random();
+    e.source = "/test";
+    e.subject = task_id;
+    e.time = clock_.Now();
+    if (del) {
+      e.type = kTaskDeleteCommand;
+      e.data = {{"task_id", task_id}, {"requested_by", "test"}};
+    } else {
+      TaskUpdate u;
+      u.task_id = *Uuid::Parse(task_id);
+      u.task_type_id = type;
+      u.enabled = enabled;
+      u.parameters = "{}";
+      u.content_type = "application/json";
+      u.notification = TaskNotification::kFailure;
+      e.type = kTaskUpdateCommand;
+      e.data = TaskUpdateToEventData(u);
+    }
+    return ConsumedMessage{"commands", 0, offset, task_id, e.Serialize(), {}};
+  }
+
   // Ingests a batch and hands its runs to the engine without waiting for them.
   void Feed(const std::vector<ConsumedMessage>& batch) {
     auto report = processor_->Ingest(batch);
     ASSERT_TRUE(report.has_value()) << report.error().Describe();
+    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
     for (auto& [run, m] : report->runs)
       Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
-    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
   }
 
   bool TickUntil(const std::function<bool()>& done,
@@ -422,6 +448,43 @@ TEST_F(RunEngineTest, WithoutTheProgressBitProgressIsRecordedButNotPublished) {
   ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_TRUE(OutboxOfType(kRunProgressEvent).empty());
   EXPECT_EQ(OutboxOfType(kRunSucceededEvent).size(), 1u);
+}
+
+TEST_F(RunEngineTest, DisablingAndEnablingInOneBatchCancelsTheRunningRunAndRunsTheTaskAgain) {
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  auto m = CreateCommand(TaskNotification::kNone, 0, type_);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  auto disable = UpdateCommand(m.key, type_, false, 1);
+  auto enable = UpdateCommand(m.key, type_, true, 2);
+  Feed({disable, enable});
+  // Runs are named by the event that queued them.
+  auto run_of = [&](const ConsumedMessage& e) -> FakeTaskStore::Run& {
+    return store_.runs.at(*Uuid::Parse(nlohmann::json::parse(e.value)["id"].get<std::string>()));
+  };
+  // The stop reaches the first run only; the run the enabling update queued starts.
+  ASSERT_TRUE(TickUntil([&] { return run_of(m).state == RunState::kCancelled; }));
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  gate->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(store_.runs.size(), 2u);
+  EXPECT_EQ(run_of(enable).state, RunState::kSucceeded);
+  EXPECT_EQ(store_.starts, 2);
+  EXPECT_TRUE(store_.tasks.begin()->second.enabled);
+}
+
+TEST_F(RunEngineTest, DeleteStopsTheRunningHandlerAndEndsTheRunCancelled) {
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  auto m = CreateCommand(TaskNotification::kNone, 0, type_);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  Feed({UpdateCommand(m.key, type_, std::nullopt, 1, /*del=*/true)});
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(RunOf(m).state, RunState::kCancelled);
+  EXPECT_EQ(store_.deleted.size(), 1u);
+  EXPECT_EQ(store_.starts, 1);
 }
 
 TEST_F(RunEngineTest, CancelOfAWaitingRunEndsItCancelledWithoutRunningIt) {

@@ -14,20 +14,28 @@ Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, Ta
   if (!create) return std::unexpected(create.error());
   auto cancel = JsonSchema::Embedded("events/conveyor.task.cancel.json");
   if (!cancel) return std::unexpected(cancel.error());
+  auto update = JsonSchema::Embedded("events/conveyor.task.update.json");
+  if (!update) return std::unexpected(update.error());
+  auto del = JsonSchema::Embedded("events/conveyor.task.delete.json");
+  if (!del) return std::unexpected(del.error());
   auto note = JsonSchema::Embedded("events/conveyor.task.note.add.json");
   if (!note) return std::unexpected(note.error());
   return CommandProcessor(std::move(settings), store, publisher, std::move(*create),
-                          std::move(*cancel), std::move(*note));
+                          std::move(*cancel), std::move(*update), std::move(*del),
+                          std::move(*note));
 }
 
 CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
                                    EventPublisher& publisher, JsonSchema create_schema,
-                                   JsonSchema cancel_schema, JsonSchema note_schema)
+                                   JsonSchema cancel_schema, JsonSchema update_schema,
+                                   JsonSchema delete_schema, JsonSchema note_schema)
     : settings_(std::move(settings)),
       store_(store),
       publisher_(publisher),
       create_schema_(std::move(create_schema)),
       cancel_schema_(std::move(cancel_schema)),
+      update_schema_(std::move(update_schema)),
+      delete_schema_(std::move(delete_schema)),
       note_schema_(std::move(note_schema)) {}
 
 Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const {
@@ -35,18 +43,32 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
   if (json.is_discarded()) return Fail(ErrorCode::kInvalidArgument, "the message is not JSON");
   auto event = CloudEvent::FromJson(json);
   if (!event) return std::unexpected(event.error());
-  IncomingCommand command{CommandKind::kCreate, {}, {}, {}, m.topic, m.partition, m.offset};
+  IncomingCommand command;
+  command.topic = m.topic;
+  command.partition = m.partition;
+  command.offset = m.offset;
   if (event->type == kTaskCreateCommand) {
     if (auto valid = create_schema_.Validate(json); !valid) return std::unexpected(valid.error());
     auto task = TaskFromEventData(event->data);
     if (!task) return std::unexpected(task.error());
     command.task = std::move(*task);
-  } else if (event->type == kTaskCancelCommand) {
-    if (auto valid = cancel_schema_.Validate(json); !valid) return std::unexpected(valid.error());
+  } else if (event->type == kTaskCancelCommand || event->type == kTaskDeleteCommand) {
+    bool cancel = event->type == kTaskCancelCommand;
+    if (auto valid = (cancel ? cancel_schema_ : delete_schema_).Validate(json); !valid)
+      return std::unexpected(valid.error());
     auto id = Uuid::Parse(event->data["task_id"].get<std::string>());
     if (!id) return Fail(ErrorCode::kInvalidArgument, "task_id is not a UUID", "data.task_id");
-    command.kind = CommandKind::kCancel;
+    command.kind = cancel ? CommandKind::kCancel : CommandKind::kDelete;
     command.task.id = *id;
+    command.requested_by = event->data["requested_by"].get<std::string>();
+  } else if (event->type == kTaskUpdateCommand) {
+    if (auto valid = update_schema_.Validate(json); !valid) return std::unexpected(valid.error());
+    auto update = TaskUpdateFromEventData(event->data);
+    if (!update) return std::unexpected(update.error());
+    command.kind = CommandKind::kUpdate;
+    command.task.id = update->task_id;
+    command.requested_by = update->requested_by;
+    command.update = std::move(*update);
   } else if (event->type == kTaskNoteAddCommand) {
     if (auto valid = note_schema_.Validate(json); !valid) return std::unexpected(valid.error());
     auto note = NoteFromEventData(event->data);
@@ -110,9 +132,12 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
     ++(fresh ? report.applied : report.duplicates);
     log->debug("task={} event={} {} {}", c.event.subject, c.event.id.ToString(),
                fresh ? "applied" : "seen before", c.event.type);
-    if (c.kind == CommandKind::kCancel) {
-      // A redelivered cancel signals again: the run it stopped may have been resumed since.
+    // A stop signals the task's runs held by the engine; a redelivered one signals again:
+    // the run it stopped may have been resumed since.
+    if (c.kind == CommandKind::kCancel || c.kind == CommandKind::kDelete ||
+        (c.kind == CommandKind::kUpdate && c.update.enabled == false))
       report.cancelled_tasks.push_back(c.task.id);
+    if (c.kind == CommandKind::kCancel || c.kind == CommandKind::kDelete) {
       report.done.push_back(origins[i]);
       continue;
     }
@@ -120,8 +145,8 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
       report.done.push_back(origins[i]);
       continue;
     }
-    // A create names its run (run id = event id). Seen before, it may still be unfinished:
-    // a crash may have cut it off.
+    // A create names its run (run id = event id), and so does an update that queued one.
+    // Seen before, it may still be unfinished: a crash may have cut it off.
     run_ids.push_back(c.event.id);
     origin_of_run[c.event.id.ToString()] = origins[i];
   }

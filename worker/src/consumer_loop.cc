@@ -41,9 +41,10 @@ Result<bool> ConsumerLoop::IngestWithRetry(const std::vector<ConsumedMessage>& b
   while (true) {
     auto report = processor_.Ingest(batch);
     if (report) {
+      // Stops first: a run this batch queued (a re-enabled task) is not one they stop.
+      for (const auto& task : report->cancelled_tasks) engine_.Cancel(task);
       for (auto& [run, m] : report->runs)
         engine_.Admit(std::move(run), RunOrigin{m->topic, m->partition, m->offset});
-      for (const auto& task : report->cancelled_tasks) engine_.Cancel(task);
       for (const auto* m : report->done) tracker_.Done({m->topic, m->partition}, m->offset);
       log->debug("batch of {}: {} applied, {} seen before, {} dead-lettered, {} runs to do",
                  batch.size(), report->applied, report->duplicates, report->dead_lettered,

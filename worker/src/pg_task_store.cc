@@ -73,12 +73,63 @@ std::string ApplyAddNote(pqxx::transaction_base& tx, const IncomingCommand& c) {
   return {};
 }
 
+// Replaces the task's fields; see TaskStore::ApplyBatch for what Enabled does to its runs.
+std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  const TaskUpdate& u = c.update;
+  auto type = tx.exec_params("SELECT 1 FROM task_types WHERE id = $1", u.task_type_id.ToString());
+  if (type.empty()) return "task type " + u.task_type_id.ToString() + " is not registered";
+  auto before =
+      tx.exec_params("SELECT enabled FROM tasks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+                     u.task_id.ToString());
+  if (before.empty()) return {};  // deleted meanwhile, or never created: nothing to change
+  bool was_enabled = before[0][0].as<bool>();
+  tx.exec_params(
+      R"(UPDATE tasks
+            SET task_type_id = $2, enabled = COALESCE($3::boolean, enabled), frequency = $4,
+                start_date = $5::timestamptz, finish_date = $6::timestamptz, parameters = $7,
+                content_type = $8, notification = $9, modified_at = $10::timestamptz,
+                modified_by = $11, last_event_id = $12
+          WHERE id = $1)",
+      u.task_id.ToString(), u.task_type_id.ToString(),
+      u.enabled ? std::optional<std::string>(*u.enabled ? "true" : "false") : std::nullopt,
+      std::string(FrequencyName(u.frequency)), OptionalTimeParam(u.start_date),
+      OptionalTimeParam(u.finish_date), u.parameters, u.content_type,
+      std::string(NotificationName(u.notification)), TimeParam(c.event.time), u.requested_by,
+      c.event.id.ToString());
+  if (u.enabled == false) return ApplyCancel(tx, c);
+  if (u.enabled == true && !was_enabled)
+    // The run's id is the event id, as for a create: a redelivery names the same run.
+    tx.exec_params(
+        R"(INSERT INTO runs (id, task_id, state, queued_at)
+           SELECT $1, $2, 'queued', $3::timestamptz
+            WHERE NOT EXISTS (SELECT 1 FROM runs
+                               WHERE task_id = $2
+                                 AND (state IN ('succeeded', 'failed')
+                                      OR (state <> 'cancelled' AND cancel_requested_at IS NULL))))",
+        c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
+  return {};
+}
+
+std::string ApplyDelete(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  auto deleted = tx.exec_params(
+      R"(UPDATE tasks SET deleted_at = $2::timestamptz, deleted_by = $3,
+                          modified_at = $2::timestamptz, modified_by = $3, last_event_id = $4
+          WHERE id = $1 AND deleted_at IS NULL RETURNING 1)",
+      c.task.id.ToString(), TimeParam(c.event.time), c.requested_by, c.event.id.ToString());
+  if (deleted.empty()) return {};  // deleted already, or never created
+  return ApplyCancel(tx, c);
+}
+
 std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
   switch (c.kind) {
     case CommandKind::kCreate:
       return ApplyCreate(tx, c);
     case CommandKind::kCancel:
       return ApplyCancel(tx, c);
+    case CommandKind::kUpdate:
+      return ApplyUpdate(tx, c);
+    case CommandKind::kDelete:
+      return ApplyDelete(tx, c);
     case CommandKind::kAddNote:
       return ApplyAddNote(tx, c);
   }
@@ -119,9 +170,14 @@ void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCom
 std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
                                                   const std::vector<IncomingCommand>& commands) {
   // Unknown task types are refused before anything is written.
+  auto type_of = [](const IncomingCommand& c) -> std::optional<Uuid> {
+    if (c.kind == CommandKind::kCreate) return c.task.task_type_id;
+    if (c.kind == CommandKind::kUpdate) return c.update.task_type_id;
+    return std::nullopt;
+  };
   std::vector<Uuid> type_ids;
   for (const auto& c : commands)
-    if (c.kind == CommandKind::kCreate) type_ids.push_back(c.task.task_type_id);
+    if (auto type = type_of(c)) type_ids.push_back(*type);
   std::set<std::string> known_types;
   if (!type_ids.empty())
     for (const auto& r : tx.exec_params("SELECT id FROM task_types WHERE id = ANY($1::uuid[])",
@@ -133,9 +189,9 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   std::set<std::string> seen_in_batch;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const auto& c = commands[i];
-    if (c.kind == CommandKind::kCreate && !known_types.contains(c.task.task_type_id.ToString())) {
+    if (auto type = type_of(c); type && !known_types.contains(type->ToString())) {
       results[i] = {ApplyOutcome::kRejected,
-                    "task type " + c.task.task_type_id.ToString() + " is not registered"};
+                    "task type " + type->ToString() + " is not registered"};
       continue;
     }
     if (!seen_in_batch.insert(c.event.id.ToString()).second) {
@@ -149,6 +205,8 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   std::set<std::string> fresh;
   InsertInbox(tx, admitted, &fresh);
 
+  // Creates go first, together; the rest follow one by one in their order. A task's create
+  // precedes its other commands on the partition, so this keeps each task's order.
   std::vector<const IncomingCommand*> creates, others;
   for (const auto* c : admitted) {
     if (!fresh.contains(c->event.id.ToString())) continue;
@@ -225,8 +283,8 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
                FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(id, task_id, queued_at))",
           UuidArrayParam(run_ids), UuidArrayParam(run_tasks), TextArrayParam(run_queued));
   }
-  // In batch order after the creates, so a note may follow its task's create in one batch.
-  for (const auto* c : others) ApplyOne(tx, *c);
+  // Creates first; a note follows its task's create even within one batch.
+  for (const auto* c : others) ApplyOne(tx, *c);  // types were checked above: none is refused
 
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (results[i].outcome != ApplyOutcome::kApplied) continue;

@@ -86,4 +86,23 @@ struct TaskNote {
   std::string created_by;
 };
 
+// What a conveyor.task.update command changes (TwoSms PUT api/v1/admin/tasks/account/{id}):
+// every field of the create request is replaced; `enabled` is changed only when given.
+// The worker decides what a change of `enabled` does to the task's runs (docs/events.md).
+struct TaskUpdate {
+  Uuid task_id;
+  Uuid task_type_id;
+  std::optional<bool> enabled;  // std::nullopt: unchanged
+  Frequency frequency = Frequency::kNone;
+  std::optional<Timestamp> start_date;
+  std::optional<Timestamp> finish_date;
+  std::string parameters;
+  std::string content_type;
+  TaskNotification notification = TaskNotification::kNone;
+  std::string requested_by;
+};
+
+// `task` with `update` applied (the id, number, client and creation stay).
+Task ApplyUpdate(Task task, const TaskUpdate& update);
+
 }  // namespace conveyor

@@ -12,6 +12,10 @@ namespace conveyor {
 nlohmann::json TaskToEventData(const Task& task);
 Result<Task> TaskFromEventData(const nlohmann::json& data);
 
+// The data of conveyor.task.update (schemas/events/conveyor.task.update.json).
+nlohmann::json TaskUpdateToEventData(const TaskUpdate& update);
+Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& data);
+
 // The data of conveyor.task.note.add (schemas/events/conveyor.task.note.add.json).
 nlohmann::json NoteToEventData(const TaskNote& note);
 Result<TaskNote> NoteFromEventData(const nlohmann::json& data);

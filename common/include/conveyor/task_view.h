@@ -89,11 +89,14 @@ struct TaskQuery {
   bool count_total = false;
 };
 
+// One page of tasks.
 struct TaskPage {
-  std::vector<TaskView> items;
-  bool has_more = false;              // rows exist beyond this page
-  std::optional<std::int64_t> total;  // with count_total: how many match in all
+  std::vector<TaskView> tasks;
+  std::int64_t total = 0;  // how many match in all (QueryTasks: only with count_total)
+  bool has_more = false;   // rows exist beyond this page
 };
+
+// Reads never show a deleted task: it is not found, and not listed.
 
 class TaskReader {
  public:
@@ -102,8 +105,13 @@ class TaskReader {
   virtual Result<std::optional<TaskView>> FindTask(const Uuid& id) = 0;
   // The same by the task's integer number (SuperOffice and Oracle ids).
   virtual Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) = 0;
-  // kInvalidArgument (naming the field) when a condition's value does not fit its field.
-  virtual Result<TaskPage> ListTasks(const TaskQuery& query) = 0;
+  // Up to `limit` tasks from `offset` on, oldest first (creation time, then number), of one
+  // client when `client_id` is given, else of all; `total` counts all that match.
+  virtual Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
+                                     int limit) = 0;
+  // A page of tasks as `query` asks (Oracle collections). kInvalidArgument (field q) when a
+  // condition's value does not fit its field.
+  virtual Result<TaskPage> QueryTasks(const TaskQuery& query) = 0;
   // The task's notes, oldest first.
   virtual Result<std::vector<TaskNote>> ListNotes(const Uuid& task_id) = 0;
 };
@@ -114,7 +122,9 @@ class PgTaskReader final : public TaskReader {
   explicit PgTaskReader(PgPool& pool) : pool_(pool) {}
   Result<std::optional<TaskView>> FindTask(const Uuid& id) override;
   Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) override;
-  Result<TaskPage> ListTasks(const TaskQuery& query) override;
+  Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
+                             int limit) override;
+  Result<TaskPage> QueryTasks(const TaskQuery& query) override;
   Result<std::vector<TaskNote>> ListNotes(const Uuid& task_id) override;
 
  private:

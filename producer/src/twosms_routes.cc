@@ -1,0 +1,301 @@
+#include "twosms_routes.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <vector>
+
+#include "conveyor/logging.h"
+#include "twosms_xml.h"
+
+namespace conveyor::twosms {
+namespace {
+
+constexpr std::string_view kRoot = "ResponseOfAccountTaskResponse";
+constexpr std::string_view kListRoot = "ResponseOfListOfAccountTaskResponse";
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "application/json; charset=utf-8" -> "application/json".
+std::string MediaType(std::string_view header) {
+  return Lower(TrimSpaces(header.substr(0, header.find(';'))));
+}
+
+HttpAnswer Send(const ResponseMedia& media, int status, const nlohmann::ordered_json& envelope,
+                std::string_view xml_root = kRoot) {
+  HttpAnswer a;
+  a.status = status;
+  a.content_type = media.media_type + "; charset=utf-8";
+  a.body =
+      media.format == BodyFormat::kXml ? xml::EnvelopeToXml(envelope, xml_root) : envelope.dump();
+  return a;
+}
+
+HttpAnswer SendError(const ResponseMedia& media, const Error& error, int status = 0,
+                     std::string_view code = {}) {
+  return Send(media, status ? status : HttpStatus(error), ErrorEnvelope(error, code));
+}
+
+// Picks the formats of a request and of its answer; on failure `answer` is the 415 or 406.
+struct Formats {
+  BodyFormat request = BodyFormat::kJson;
+  ResponseMedia response;
+};
+
+std::optional<Formats> Negotiate(const HttpRequest& req, bool has_body, HttpAnswer* answer) {
+  Formats f;
+  if (has_body) {
+    auto format = RequestFormat(req.content_type);
+    if (!format) {
+      auto media = NegotiateResponse(req.accept, BodyFormat::kJson).value_or(ResponseMedia{});
+      *answer = SendError(
+          media,
+          MakeError(ErrorCode::kInvalidArgument,
+                    "Content-Type " + req.content_type +
+                        " is not supported; send application/json, text/json, application/xml "
+                        "or text/xml"),
+          415, "UnsupportedMediaType");
+      return std::nullopt;
+    }
+    f.request = *format;
+  }
+  auto media = NegotiateResponse(req.accept, f.request);
+  if (!media) {
+    *answer = SendError(ResponseMedia{},
+                        MakeError(ErrorCode::kInvalidArgument,
+                                  "Accept " + req.accept +
+                                      " allows no format this API writes: application/json, "
+                                      "text/json, application/xml or text/xml"),
+                        406, "NotAcceptable");
+    return std::nullopt;
+  }
+  f.response = *media;
+  return f;
+}
+
+std::optional<std::string> QueryValue(const HttpRequest& req, std::string_view name) {
+  // ASP.NET binds query parameters regardless of case.
+  for (const auto& [key, value] : req.query)
+    if (Lower(key) == Lower(name)) return value;
+  return std::nullopt;
+}
+
+// A positive integer query parameter no larger than `max`, or `fallback` when absent.
+Result<std::int64_t> PositiveParameter(const HttpRequest& req, std::string_view name,
+                                       std::int64_t fallback, std::int64_t max,
+                                       std::string_view limit_name) {
+  auto text = QueryValue(req, name);
+  if (!text) return fallback;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || p != text->data() + text->size() || v < 1)
+    return Fail(ErrorCode::kInvalidArgument, "'" + *text + "' is not a whole number of 1 or more",
+                std::string(name));
+  if (v > max)
+    return Fail(ErrorCode::kInvalidArgument,
+                "is " + *text + "; " + std::string(limit_name) + " is " + std::to_string(max),
+                std::string(name));
+  return v;
+}
+
+// A write that stops the task's live run is refused when its type cannot be cancelled.
+bool StopsARunThatCannotBeCancelled(const TaskView& v) {
+  return v.cancellation == "CannotCancel" && v.last_run && !IsFinal(v.last_run->state);
+}
+
+}  // namespace
+
+std::optional<BodyFormat> RequestFormat(std::string_view content_type) {
+  auto media = MediaType(content_type);
+  if (media.empty() || media == "application/json" || media == "text/json")
+    return BodyFormat::kJson;
+  if (media == "application/xml" || media == "text/xml") return BodyFormat::kXml;
+  return std::nullopt;
+}
+
+std::optional<ResponseMedia> NegotiateResponse(std::string_view accept, BodyFormat fallback) {
+  auto as = [](BodyFormat f, std::string_view family) {
+    std::string sub = f == BodyFormat::kXml ? "xml" : "json";
+    return ResponseMedia{f, std::string(family) + "/" + sub};
+  };
+  if (TrimSpaces(accept).empty()) return as(fallback, "application");
+  struct Choice {
+    ResponseMedia media;
+    double q;
+    std::size_t order;
+  };
+  std::vector<Choice> choices;
+  std::size_t order = 0;
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    auto item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    double q = 1.0;
+    for (auto rest = item; rest.find(';') != std::string_view::npos;) {
+      rest = rest.substr(rest.find(';') + 1);
+      auto param = TrimSpaces(rest.substr(0, rest.find(';')));
+      if (param.starts_with("q=") || param.starts_with("Q=")) {
+        std::string value(param.substr(2));
+        char* end = nullptr;
+        q = std::strtod(value.c_str(), &end);
+        if (end == value.c_str()) q = 1.0;
+      }
+    }
+    if (q <= 0) continue;
+    auto media = MediaType(item);
+    std::optional<ResponseMedia> m;
+    if (media == "application/json" || media == "text/json")
+      m = ResponseMedia{BodyFormat::kJson, media};
+    else if (media == "application/xml" || media == "text/xml")
+      m = ResponseMedia{BodyFormat::kXml, media};
+    else if (media == "*/*" || media == "application/*")
+      m = as(fallback, "application");
+    else if (media == "text/*")
+      m = as(fallback, "text");
+    if (m) choices.push_back({*m, q, order++});
+  }
+  if (choices.empty()) return std::nullopt;
+  std::stable_sort(choices.begin(), choices.end(),
+                   [](const Choice& a, const Choice& b) { return a.q > b.q; });
+  return choices.front().media;
+}
+
+std::optional<TaskView> TaskRoutes::FindTask(const HttpRequest& req, const ResponseMedia& media,
+                                             HttpAnswer* answer) {
+  auto id = Uuid::Parse(req.id);
+  if (!id) {
+    *answer = SendError(
+        media, MakeError(ErrorCode::kInvalidArgument, "'" + req.id + "' is not a GUID", "id"));
+    return std::nullopt;
+  }
+  auto view = reader_.FindTask(*id);
+  if (!view) {
+    *answer = SendError(media, view.error());
+    return std::nullopt;
+  }
+  if (!*view) {
+    *answer = SendError(
+        media, MakeError(ErrorCode::kNotFound, "no task " + id->ToString() +
+                                                   " (a task just created shows up once a worker "
+                                                   "applied its event; a deleted task is gone)"));
+    return std::nullopt;
+  }
+  return std::move(*view);
+}
+
+HttpAnswer TaskRoutes::Create(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  auto request = decoder_.DecodeCreate(req.body, clock_.Now(), formats->request);
+  if (!request) {
+    logging::Get("ingest")->info("create refused: {}", request.error().Describe());
+    return SendError(formats->response, request.error());
+  }
+  auto created = commands_.Create(*request, /*caller=*/"");
+  if (!created) {
+    if (created.error().retryable())
+      logging::Get("ingest")->warn("create not accepted: {}", created.error().Describe());
+    return SendError(formats->response, created.error());
+  }
+  TaskView view;
+  view.task = created->task;
+  view.type_name = created->type.name;
+  view.modified_at = created->task.created_at;
+  return Send(formats->response, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::Update(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto request = decoder_.DecodeUpdate(req.body, clock_.Now(), formats->request);
+  if (!request) {
+    logging::Get("ingest")->info("update refused: {}", request.error().Describe());
+    return SendError(media, request.error());
+  }
+  auto view = FindTask(req, media, &answer);
+  if (!view) return answer;
+  if (request->enabled == false && StopsARunThatCannotBeCancelled(*view))
+    return SendError(
+        media, MakeError(ErrorCode::kFailedPrecondition,
+                         "cannot be false while the task's run is " + StatusOf(view->last_run) +
+                             ": its type " + view->type_name + " is CannotCancel",
+                         "Enabled"));
+  auto updated = commands_.Update(view->task, *request, /*caller=*/"");
+  if (!updated) {
+    if (updated.error().retryable())
+      logging::Get("ingest")->warn("update not accepted: {}", updated.error().Describe());
+    return SendError(media, updated.error());
+  }
+  view->task = updated->task;
+  view->type_name = updated->type.name;
+  view->cancellation = updated->type.cancellation;
+  view->modified_at = clock_.Now();
+  view->modified_by.clear();
+  return Send(media, 200, SuccessEnvelope(Detail(*view, "Accepted"), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::Get(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  auto view = FindTask(req, formats->response, &answer);
+  if (!view) return answer;
+  return Send(formats->response, 200,
+              SuccessEnvelope(Detail(*view, StatusOf(view->last_run)), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::List(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  // A page far beyond any count would overflow the offset; no list is that long.
+  auto page = PositiveParameter(req, "page", 1, 1'000'000'000, "the largest page");
+  if (!page) return SendError(media, page.error());
+  auto size = PositiveParameter(req, "pageSize", kDefaultPageSize, kMaxPageSize, "the limit");
+  if (!size) return SendError(media, size.error());
+  auto tasks =
+      reader_.ListTasks(/*client_id=*/std::nullopt, (*page - 1) * *size, static_cast<int>(*size));
+  if (!tasks) return SendError(media, tasks.error());
+  auto details = nlohmann::ordered_json::array();
+  for (const auto& v : tasks->tasks) details.push_back(Detail(v, StatusOf(v.last_run)));
+  Paging paging{*page, static_cast<int>(*size), tasks->total};
+  return Send(media, 200, ListEnvelope(std::move(details), paging, std::nullopt), kListRoot);
+}
+
+HttpAnswer TaskRoutes::Delete(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto view = FindTask(req, media, &answer);
+  if (!view) return answer;
+  if (StopsARunThatCannotBeCancelled(*view))
+    return SendError(
+        media, MakeError(ErrorCode::kFailedPrecondition,
+                         "task " + view->task.id.ToString() +
+                             " cannot be deleted while its run is " + StatusOf(view->last_run) +
+                             ": its type " + view->type_name + " is CannotCancel",
+                         "id"));
+  if (auto s = commands_.Delete(view->task, /*caller=*/""); !s) {
+    if (s.error().retryable())
+      logging::Get("ingest")->warn("delete not accepted: {}", s.error().Describe());
+    return SendError(media, s.error());
+  }
+  return Send(media, 200, SuccessEnvelope(Detail(*view, "Deleted"), std::nullopt));
+}
+
+}  // namespace conveyor::twosms

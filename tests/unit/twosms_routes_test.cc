@@ -1,0 +1,344 @@
+// The TwoSms account-task endpoints on in-memory ports: content negotiation, the commands
+// they publish, and every error answer in the envelope, in JSON and XML.
+#include "src/twosms_routes.h"
+
+#include <gtest/gtest.h>
+
+#include <pugixml.hpp>
+
+#include "conveyor/cloud_event.h"
+#include "conveyor/task_types.h"
+#include "conveyor/time_format.h"
+#include "support/fakes.h"
+
+namespace conveyor::twosms {
+namespace {
+
+using nlohmann::json;
+using testing::RecordingPublisher;
+
+const Timestamp kNow = *ParseDateTime("2026-11-22T10:00:00Z");
+
+class FixedClock final : public Clock {
+ public:
+  Timestamp Now() const override { return kNow; }
+};
+
+class FakeCatalog final : public TaskTypeCatalog {
+ public:
+  Result<std::optional<TaskType>> Find(const Uuid& id) override {
+    for (const auto& t : types)
+      if (t.id == id) return std::optional<TaskType>(t);
+    return std::optional<TaskType>();
+  }
+  Result<TaskType> Register(TaskType t) override { return t; }
+  Result<std::vector<TaskType>> List() override { return types; }
+  std::vector<TaskType> types;
+};
+
+class FakeNumbers final : public TaskNumberAllocator {
+ public:
+  Result<std::int64_t> Next() override { return ++next; }
+  std::int64_t next = 1000;
+};
+
+class FakeReader final : public TaskReader {
+ public:
+  Result<std::optional<TaskView>> FindTask(const Uuid& id) override {
+    for (const auto& v : views)
+      if (v.task.id == id) return std::optional<TaskView>(v);
+    return std::optional<TaskView>();
+  }
+  Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t) override {
+    return std::optional<TaskView>();
+  }
+  Result<TaskPage> ListTasks(const std::optional<Uuid>& client, std::int64_t offset,
+                             int limit) override {
+    last_offset = offset;
+    last_limit = limit;
+    last_client = client;
+    TaskPage page;
+    page.total = static_cast<std::int64_t>(views.size());
+    for (auto i = offset; i < offset + limit && i < page.total; ++i)
+      page.tasks.push_back(views[static_cast<std::size_t>(i)]);
+    return page;
+  }
+  // The Oracle collection's query; these tests do not use it.
+  Result<TaskPage> QueryTasks(const TaskQuery&) override {
+    return Fail(ErrorCode::kInternal, "QueryTasks is not faked");
+  }
+  Result<std::vector<TaskNote>> ListNotes(const Uuid&) override { return std::vector<TaskNote>{}; }
+  std::vector<TaskView> views;
+  std::int64_t last_offset = -1;
+  int last_limit = -1;
+  std::optional<Uuid> last_client;
+};
+
+constexpr char kSleep[] = "00000000-0000-0000-0000-000000000002";
+
+class TwoSmsRoutes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TaskType noop, sleep;
+    noop.id = NoopTaskTypeId();
+    noop.name = noop.handler = "noop";
+    sleep.id = *Uuid::Parse(kSleep);
+    sleep.name = sleep.handler = "sleep";
+    catalog_.types = {noop, sleep};
+    auto d = RequestDecoder::Create();
+    ASSERT_TRUE(d.has_value()) << d.error().message;
+    decoder_.emplace(std::move(*d));
+    commands_.emplace(catalog_, numbers_, publisher_, clock_, "commands", "/test");
+    routes_.emplace(*decoder_, *commands_, reader_, clock_);
+  }
+
+  // A stored task of the noop type, with a run in `state` (none when std::nullopt).
+  TaskView& AddTask(std::optional<RunState> state = std::nullopt) {
+    TaskView v;
+    v.task.id = Uuid::Random();
+    v.task.number = 7;
+    v.task.task_type_id = NoopTaskTypeId();
+    v.task.parameters = "{}";
+    v.task.content_type = "application/json";
+    v.task.created_at = kNow;
+    v.modified_at = kNow;
+    v.type_name = "noop";
+    if (state) {
+      RunView r;
+      r.state = *state;
+      v.last_run = r;
+    }
+    reader_.views.push_back(v);
+    return reader_.views.back();
+  }
+
+  static HttpRequest Json(json body, std::string id = {}) {
+    return HttpRequest{"application/json", "", body.dump(), std::move(id), {}};
+  }
+  static json UpdateBody() {
+    return {{"Enabled", false},
+            {"TaskID", kSleep},
+            {"Frequency", 0},
+            {"Parameters", R"({"seconds":1})"},
+            {"ContentType", "application/json"},
+            {"Notification", 2}};
+  }
+  static const char* UpdateXml() {
+    return R"(<AccountTaskUpdateRequest xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"> <TaskID>00000000-0000-0000-0000-000000000002</TaskID> <Frequency>NONE</Frequency> <StartDate xsi:nil="true" /> <Parameters>{"seconds":1}</Parameters> <ContentType>application/json</ContentType> <Notification>FAILURE</Notification> <Enabled>false</Enabled> </AccountTaskUpdateRequest>)";
+  }
+
+  static pugi::xml_node Xml(const HttpAnswer& a, pugi::xml_document& doc) {
+    EXPECT_TRUE(doc.load_string(a.body.c_str())) << a.body;
+    return doc.document_element();
+  }
+
+  FixedClock clock_;
+  FakeCatalog catalog_;
+  FakeNumbers numbers_;
+  RecordingPublisher publisher_;
+  FakeReader reader_;
+  std::optional<RequestDecoder> decoder_;
+  std::optional<TaskCommandService> commands_;
+  std::optional<TaskRoutes> routes_;
+};
+
+TEST(TwoSmsNegotiation, RequestFormatFollowsContentTypeAndAnswerFollowsAccept) {
+  EXPECT_EQ(RequestFormat(""), BodyFormat::kJson);
+  EXPECT_EQ(RequestFormat("text/json; charset=utf-8"), BodyFormat::kJson);
+  EXPECT_EQ(RequestFormat("Application/XML"), BodyFormat::kXml);
+  EXPECT_EQ(RequestFormat("text/xml"), BodyFormat::kXml);
+  EXPECT_FALSE(RequestFormat("application/x-www-form-urlencoded").has_value());
+
+  EXPECT_EQ(NegotiateResponse("", BodyFormat::kXml)->media_type, "application/xml");
+  EXPECT_EQ(NegotiateResponse("*/*", BodyFormat::kJson)->media_type, "application/json");
+  EXPECT_EQ(NegotiateResponse("text/xml", BodyFormat::kJson)->media_type, "text/xml");
+  EXPECT_EQ(NegotiateResponse("text/html, application/xml;q=0.9, application/json;q=0.5",
+                              BodyFormat::kJson)
+                ->format,
+            BodyFormat::kXml);
+  EXPECT_EQ(NegotiateResponse("application/json;q=0, text/*", BodyFormat::kXml)->media_type,
+            "text/xml");
+  EXPECT_FALSE(NegotiateResponse("image/png", BodyFormat::kJson).has_value());
+}
+
+TEST_F(TwoSmsRoutes, CreateInXmlAnswersInXmlAndPublishesTheSameCommandAsJson) {
+  HttpRequest req{"application/xml",
+                  "",
+                  R"(<AccountTaskRequest>
+      <TaskID>00000000-0000-0000-0000-000000000001</TaskID><Frequency>NONE</Frequency>
+      <Parameters>&lt;p/&gt;</Parameters><ContentType>application/xml</ContentType>
+      <Notification>COMPLETION</Notification></AccountTaskRequest>)",
+                  "",
+                  {}};
+  auto a = routes_->Create(req);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
+  pugi::xml_document doc;
+  auto detail = Xml(a, doc).child("ResponseData").child("Detail");
+  EXPECT_STREQ(detail.child("Status").text().get(), "Accepted");
+  EXPECT_STREQ(detail.child("Notification").text().get(), "COMPLETION");
+  EXPECT_STREQ(detail.child("Parameters").text().get(), "<p/>");
+  ASSERT_EQ(publisher_.sent.size(), 1u);
+  auto event = CloudEvent::Parse(publisher_.sent[0].value);
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->type, "conveyor.task.create");
+  EXPECT_EQ(event->data["notification"], "COMPLETION");
+  EXPECT_EQ(event->subject, detail.child("ID").text().get());
+}
+
+TEST_F(TwoSmsRoutes, JsonRequestAnswersInXmlWhenAcceptAsksForIt) {
+  HttpRequest req = Json(UpdateBody());
+  req.accept = "text/xml";
+  auto a = routes_->Create(req);  // the update body is a create body plus Enabled (ignored)
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.content_type, "text/xml; charset=utf-8");
+  pugi::xml_document doc;
+  EXPECT_STREQ(Xml(a, doc).name(), "ResponseOfAccountTaskResponse");
+}
+
+TEST_F(TwoSmsRoutes, UnsupportedContentTypeIs415InTheEnvelopeOfTheAcceptedFormat) {
+  HttpRequest req{"application/x-www-form-urlencoded", "application/xml", "TaskID=x", "", {}};
+  auto a = routes_->Create(req);
+  EXPECT_EQ(a.status, 415);
+  pugi::xml_document doc;
+  auto error = Xml(a, doc).child("Error");
+  EXPECT_STREQ(error.child("ErrorCode").text().get(), "UnsupportedMediaType");
+  EXPECT_NE(std::string(error.child("ErrorReason").text().get()).find("application/xml"),
+            std::string::npos);
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(TwoSmsRoutes, AcceptAllowingNoFormatIs406InJson) {
+  HttpRequest req = Json(UpdateBody());
+  req.accept = "image/png";
+  auto a = routes_->Create(req);
+  EXPECT_EQ(a.status, 406);
+  EXPECT_EQ(a.content_type, "application/json; charset=utf-8");
+  EXPECT_EQ(json::parse(a.body)["Error"]["ErrorCode"], "NotAcceptable");
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(TwoSmsRoutes, UpdateInXmlPublishesTheChangesAndItsDetailShowsThem) {
+  auto& v = AddTask(RunState::kStarted);
+  HttpRequest req{"text/xml", "", UpdateXml(), v.task.id.ToString(), {}};
+  auto a = routes_->Update(req);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
+  pugi::xml_document doc;
+  auto detail = Xml(a, doc).child("ResponseData").child("Detail");
+  EXPECT_STREQ(detail.child("Enabled").text().get(), "false");
+  EXPECT_STREQ(detail.child("TaskID").text().get(), kSleep);
+  EXPECT_STREQ(detail.child("Name").text().get(), "sleep");
+  EXPECT_STREQ(detail.child("Parameters").text().get(), R"({"seconds":1})");
+  EXPECT_STREQ(detail.child("Notification").text().get(), "FAILURE");
+  EXPECT_STREQ(detail.child("Status").text().get(), "Accepted");
+  ASSERT_EQ(publisher_.sent.size(), 1u);
+  EXPECT_EQ(publisher_.sent[0].key, v.task.id.ToString());
+  auto event = CloudEvent::Parse(publisher_.sent[0].value);
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->type, "conveyor.task.update");
+  EXPECT_EQ(event->data["enabled"], false);
+  EXPECT_EQ(event->data["task_type_id"], kSleep);
+  EXPECT_TRUE(event->data["start_date"].is_null());
+}
+
+TEST_F(TwoSmsRoutes, UpdateWithoutEnabledLeavesItAsItIs) {
+  auto& v = AddTask();
+  auto body = UpdateBody();
+  body.erase("Enabled");
+  auto a = routes_->Update(Json(body, v.task.id.ToString()));
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(json::parse(a.body)["ResponseData"]["Detail"]["Enabled"], true);
+  EXPECT_TRUE(CloudEvent::Parse(publisher_.sent.at(0).value)->data["enabled"].is_null());
+}
+
+TEST_F(TwoSmsRoutes, UpdateOrDeleteOfAnUnknownTaskIs404InTheRequestsFormat) {
+  auto id = Uuid::Random().ToString();
+  auto a = routes_->Update(HttpRequest{"application/xml", "", UpdateXml(), id, {}});
+  EXPECT_EQ(a.status, 404);
+  pugi::xml_document doc;
+  EXPECT_STREQ(Xml(a, doc).child("Error").child("ErrorCode").text().get(), "NotFound");
+  auto d = routes_->Delete(HttpRequest{"", "", "", id, {}});
+  EXPECT_EQ(d.status, 404);
+  EXPECT_EQ(json::parse(d.body)["Error"]["ErrorCode"], "NotFound");
+  auto bad = routes_->Get(HttpRequest{"", "", "", "nope", {}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json::parse(bad.body)["Error"]["ErrorReason"], "id: 'nope' is not a GUID");
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(TwoSmsRoutes, DisablingOrDeletingARunningCannotCancelTaskIsRefusedNamingTheReason) {
+  auto& v = AddTask(RunState::kStarted);
+  v.cancellation = "CannotCancel";
+  auto a = routes_->Update(Json(UpdateBody(), v.task.id.ToString()));
+  EXPECT_EQ(a.status, 409);
+  auto j = json::parse(a.body);
+  EXPECT_EQ(j["Error"]["ErrorCode"], "InvalidState");
+  EXPECT_NE(j["Error"]["ErrorReason"].get<std::string>().find("Enabled: cannot be false"),
+            std::string::npos);
+  auto d = routes_->Delete(HttpRequest{"", "", "", v.task.id.ToString(), {}});
+  EXPECT_EQ(d.status, 409);
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(TwoSmsRoutes, UpdateToAnUnregisteredTypeIsRefusedNamingTaskId) {
+  auto& v = AddTask();
+  auto body = UpdateBody();
+  body["TaskID"] = "0f0f0f0f-0000-4000-8000-000000000001";
+  auto a = routes_->Update(Json(body, v.task.id.ToString()));
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(json::parse(a.body)["Error"]["ErrorReason"],
+            "TaskID: 0f0f0f0f-0000-4000-8000-000000000001 is not a registered task type");
+}
+
+TEST_F(TwoSmsRoutes, BrokerAwayIs503AndNothingIsAccepted) {
+  auto& v = AddTask();
+  publisher_.fail_next = true;
+  auto a = routes_->Update(Json(UpdateBody(), v.task.id.ToString()));
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(json::parse(a.body)["Error"]["ErrorCode"], "ServiceUnavailable");
+}
+
+TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
+  auto& v = AddTask(RunState::kStarted);
+  auto a = routes_->Delete(HttpRequest{"", "application/json", "", v.task.id.ToString(), {}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(json::parse(a.body)["ResponseData"]["Detail"]["Status"], "Deleted");
+  ASSERT_EQ(publisher_.sent.size(), 1u);
+  auto event = CloudEvent::Parse(publisher_.sent[0].value);
+  EXPECT_EQ(event->type, "conveyor.task.delete");
+  EXPECT_EQ(event->data["task_id"], v.task.id.ToString());
+}
+
+TEST_F(TwoSmsRoutes, ListPagesThroughTheTasksWithPagingInfo) {
+  for (int i = 0; i < 5; ++i) AddTask();
+  HttpRequest req{"", "", "", "", {{"PAGE", "2"}, {"pagesize", "2"}}};
+  auto a = routes_->List(req);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(reader_.last_offset, 2);
+  EXPECT_EQ(reader_.last_limit, 2);
+  EXPECT_FALSE(reader_.last_client.has_value());
+  auto j = json::parse(a.body);
+  EXPECT_EQ(j["ResponseData"]["Detail"].size(), 2u);
+  EXPECT_EQ(j["ResponseData"]["Detail"][0]["ID"], reader_.views[2].task.id.ToString());
+  EXPECT_EQ(j["ResponseData"]["Paging"],
+            json({{"Page", 2}, {"PageSize", 2}, {"TotalCount", 5}, {"TotalPages", 3}}));
+  auto defaults = json::parse(routes_->List(HttpRequest{}).body)["ResponseData"]["Paging"];
+  EXPECT_EQ(defaults["PageSize"], kDefaultPageSize);
+  EXPECT_EQ(defaults["Page"], 1);
+}
+
+TEST_F(TwoSmsRoutes, ListRefusesAPageSizeOverTheLimitAndBadNumbersNamingThem) {
+  auto over = routes_->List(HttpRequest{"", "application/xml", "", "", {{"pageSize", "201"}}});
+  EXPECT_EQ(over.status, 400);
+  pugi::xml_document doc;
+  EXPECT_STREQ(Xml(over, doc).child("Error").child("ErrorReason").text().get(),
+               "pageSize: is 201; the limit is 200");
+  auto zero = routes_->List(HttpRequest{"", "", "", "", {{"page", "0"}}});
+  EXPECT_EQ(zero.status, 400);
+  EXPECT_EQ(json::parse(zero.body)["Error"]["ErrorReason"],
+            "page: '0' is not a whole number of 1 or more");
+}
+
+}  // namespace
+}  // namespace conveyor::twosms
