@@ -78,6 +78,10 @@ Task ApplyUpdate(Task t, const TaskUpdate& u) {
   t.parameters = u.parameters;
   t.content_type = u.content_type;
   t.notification = u.notification;
+  if (u.name) t.name = *u.name;
+  if (u.priority) t.priority = *u.priority;
+  if (u.due_time) t.due_time = *u.due_time;
+  if (u.planned_completion_time) t.planned_completion_time = *u.planned_completion_time;
   return t;
 }
 

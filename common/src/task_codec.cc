@@ -103,7 +103,7 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
 }
 
 nlohmann::json TaskUpdateToEventData(const TaskUpdate& u) {
-  return {
+  nlohmann::json d = {
       {"task_id", u.task_id.ToString()},
       {"task_type_id", u.task_type_id.ToString()},
       {"enabled", u.enabled ? nlohmann::json(*u.enabled) : nlohmann::json()},
@@ -115,6 +115,13 @@ nlohmann::json TaskUpdateToEventData(const TaskUpdate& u) {
       {"notification", NotificationName(u.notification)},
       {"requested_by", u.requested_by},
   };
+  // The Oracle fields go only when set, so that a TwoSms update leaves them as they are.
+  if (u.name) d["name"] = *u.name;
+  if (u.priority) d["priority"] = *u.priority ? nlohmann::json(**u.priority) : nlohmann::json();
+  if (u.due_time) d["due_time"] = OptionalTime(*u.due_time);
+  if (u.planned_completion_time)
+    d["planned_completion_time"] = OptionalTime(*u.planned_completion_time);
+  return d;
 }
 
 Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& d) {
@@ -145,6 +152,20 @@ Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& d) {
     u.parameters = d.at("parameters").get<std::string>();
     u.content_type = d.at("content_type").get<std::string>();
     u.requested_by = d.at("requested_by").get<std::string>();
+    if (d.contains("name")) u.name = d["name"].get<std::string>();
+    if (d.contains("priority"))
+      u.priority = d["priority"].is_null() ? std::optional<int>() : d["priority"].get<int>();
+    for (auto [name, out] : {std::pair{"due_time", &u.due_time},
+                             std::pair{"planned_completion_time", &u.planned_completion_time}}) {
+      if (!d.contains(name)) continue;
+      if (d[name].is_null()) {
+        *out = std::optional<Timestamp>();
+        continue;
+      }
+      auto t = ParseDateTime(d[name].get<std::string>());
+      if (!t) return Fail(ErrorCode::kInvalidArgument, t.error().message, name);
+      *out = std::optional<Timestamp>(*t);
+    }
   } catch (const nlohmann::json::exception& e) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed update data: ") + e.what());
   }

@@ -343,19 +343,127 @@ json NoteJson(const TaskNote& n, std::int64_t task_number, std::string_view base
           {"links", ResourceLinks(self, api + "/metadata-catalog/tasks/notes")}};
 }
 
-Result<Task> DecodeCreate(const json& b, const std::vector<TaskType>& types) {
+namespace {
+
+// What create and PATCH refuse alike: read-only attributes and those Conveyor has no home for.
+Status CheckWritable(const json& b, bool create) {
   if (!b.is_object()) return Fail(ErrorCode::kInvalidArgument, "the body must be a JSON object");
   for (const char* field : kReadOnly)
     if (b.contains(field)) {
-      std::string why = std::string(field) == "notes"
-                            ? " on create; add notes with POST tasks/{id}/notes"
-                            : "; the server sets it";
+      std::string why = std::string(field) == "notes" ? "; add notes with POST tasks/{id}/notes"
+                                                      : "; the server sets it";
       return Fail(ErrorCode::kInvalidArgument, "is read-only" + why, field);
     }
   for (const char* field : kUnsupported)
     if (b.contains(field) && !IsEmptyValue(b[field]))
       return Fail(ErrorCode::kInvalidArgument, "is not supported by Conveyor (send null)", field);
+  if (!create)
+    for (const auto& [attribute, collection] : kReferences)
+      if (b.contains(attribute))
+        return Fail(ErrorCode::kInvalidArgument, "is kept as given on create and cannot be changed",
+                    attribute);
+  return {};
+}
 
+Result<std::string> DecodeName(const json& b) {
+  if (!b.contains("name") || b["name"].is_null())
+    return Fail(ErrorCode::kInvalidArgument, "The name field is required for tasks", "name");
+  if (!b["name"].is_string()) return Fail(ErrorCode::kInvalidArgument, "must be a string", "name");
+  auto name = b["name"].get<std::string>();
+  if (Trim(name).empty())
+    return Fail(ErrorCode::kInvalidArgument, "The name field is required for tasks", "name");
+  if (CharCount(name) > kMaxNameLength)
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "is longer than the maximum length of " + std::to_string(kMaxNameLength) + " characters",
+        "name");
+  return name;
+}
+
+// null: no priority.
+Result<std::optional<int>> DecodePriority(const json& v) {
+  if (v.is_null()) return std::optional<int>();
+  auto p = ResolveNamedId(v, Priorities(), "priority");
+  if (!p) return std::unexpected(p.error());
+  return std::optional<int>(static_cast<int>(p->id));
+}
+
+Result<Uuid> DecodeTaskType(const json& v, const std::vector<TaskType>& types) {
+  std::int64_t number = 1;  // the built-in noop
+  if (!v.is_null()) {
+    auto ty = ResolveNamedId(v, TaskTypeIds(types), "taskType");
+    if (!ty) return std::unexpected(ty.error());
+    number = ty->id;
+  }
+  auto type = std::find_if(types.begin(), types.end(),
+                           [&](const TaskType& ty) { return ty.number == number; });
+  if (type == types.end())
+    return Fail(ErrorCode::kInvalidArgument, "no task type has id " + std::to_string(number),
+                "taskType");
+  return type->id;
+}
+
+// statusWithType: the status asked for, std::nullopt when none is.
+Result<std::optional<std::int64_t>> DecodeStatus(const json& sw) {
+  if (sw.is_null()) return std::optional<std::int64_t>();
+  if (!sw.is_object())
+    return Fail(ErrorCode::kInvalidArgument, "must be an object", "statusWithType");
+  std::optional<std::int64_t> status;
+  for (const auto& [key, value] : sw.items()) {
+    if (key == "statusType" && value.is_null()) continue;
+    if (key != "status")
+      return Fail(ErrorCode::kInvalidArgument, "is derived from the status",
+                  "statusWithType." + key);
+    if (value.is_null()) continue;
+    auto s = ResolveNamedId(value, Statuses(), "statusWithType.status");
+    if (!s) return std::unexpected(s.error());
+    status = s->id;
+  }
+  return status;
+}
+
+// customFields: the Parameters, std::nullopt when not given.
+Result<std::optional<std::string>> DecodeParameters(const json& cf) {
+  if (cf.is_null()) return std::optional<std::string>();
+  if (!cf.is_object())
+    return Fail(ErrorCode::kInvalidArgument, "must be an object", "customFields");
+  for (const auto& [key, value] : cf.items())
+    if (key != "c")
+      return Fail(ErrorCode::kInvalidArgument, "Conveyor has only the c namespace",
+                  "customFields." + key);
+  if (!cf.contains("c") || cf["c"].is_null()) return std::optional<std::string>();
+  const auto& c = cf["c"];
+  if (!c.is_object())
+    return Fail(ErrorCode::kInvalidArgument, "must be an object", "customFields.c");
+  for (const auto& [key, value] : c.items())
+    if (key != "parameters")
+      return Fail(ErrorCode::kInvalidArgument,
+                  "unknown custom field; Conveyor has customFields.c.parameters",
+                  "customFields.c." + key);
+  if (!c.contains("parameters") || c["parameters"].is_null()) return std::optional<std::string>();
+  const auto& p = c["parameters"];
+  std::string field = "customFields.c.parameters";
+  std::string parameters;
+  if (p.is_string()) {
+    parameters = p.get<std::string>();
+    if (json::parse(parameters, nullptr, false).is_discarded())
+      return Fail(ErrorCode::kInvalidArgument, "is not JSON text", field);
+  } else if (p.is_object() || p.is_array()) {
+    parameters = p.dump();
+  } else {
+    return Fail(ErrorCode::kInvalidArgument, "must be JSON text or a JSON object", field);
+  }
+  if (parameters.size() > kMaxParametersBytes)
+    return Fail(ErrorCode::kInvalidArgument,
+                "is longer than the maximum of " + std::to_string(kMaxParametersBytes) + " bytes",
+                field);
+  return std::optional<std::string>(std::move(parameters));
+}
+
+}  // namespace
+
+Result<Task> DecodeCreate(const json& b, const std::vector<TaskType>& types) {
+  if (auto s = CheckWritable(b, true); !s) return std::unexpected(s.error());
   Task t;
   t.enabled = true;
   t.frequency = Frequency::kNone;
@@ -363,55 +471,23 @@ Result<Task> DecodeCreate(const json& b, const std::vector<TaskType>& types) {
   t.content_type = "application/json";
   t.parameters = "{}";
 
-  if (!b.contains("name") || b["name"].is_null())
-    return Fail(ErrorCode::kInvalidArgument, "The name field is required for tasks", "name");
-  if (!b["name"].is_string()) return Fail(ErrorCode::kInvalidArgument, "must be a string", "name");
-  t.name = b["name"].get<std::string>();
-  if (Trim(t.name).empty())
-    return Fail(ErrorCode::kInvalidArgument, "The name field is required for tasks", "name");
-  if (CharCount(t.name) > kMaxNameLength)
-    return Fail(
-        ErrorCode::kInvalidArgument,
-        "is longer than the maximum length of " + std::to_string(kMaxNameLength) + " characters",
-        "name");
-
-  if (b.contains("priority") && !b["priority"].is_null()) {
-    auto p = ResolveNamedId(b["priority"], Priorities(), "priority");
+  auto name = DecodeName(b);
+  if (!name) return std::unexpected(name.error());
+  t.name = std::move(*name);
+  if (b.contains("priority")) {
+    auto p = DecodePriority(b["priority"]);
     if (!p) return std::unexpected(p.error());
-    t.priority = static_cast<int>(p->id);
+    t.priority = *p;
   }
-
-  std::int64_t type_number = 1;  // the built-in noop
-  if (b.contains("taskType") && !b["taskType"].is_null()) {
-    auto ty = ResolveNamedId(b["taskType"], TaskTypeIds(types), "taskType");
-    if (!ty) return std::unexpected(ty.error());
-    type_number = ty->id;
-  }
-  auto type = std::find_if(types.begin(), types.end(),
-                           [&](const TaskType& ty) { return ty.number == type_number; });
-  if (type == types.end())
-    return Fail(ErrorCode::kInvalidArgument, "no task type has id " + std::to_string(type_number),
-                "taskType");
-  t.task_type_id = type->id;
-
-  if (b.contains("statusWithType") && !b["statusWithType"].is_null()) {
-    const auto& sw = b["statusWithType"];
-    if (!sw.is_object())
-      return Fail(ErrorCode::kInvalidArgument, "must be an object", "statusWithType");
-    for (const auto& [key, value] : sw.items()) {
-      if (key == "statusType" && value.is_null()) continue;
-      if (key != "status")
-        return Fail(ErrorCode::kInvalidArgument, "is derived from the status",
-                    "statusWithType." + key);
-      auto s = ResolveNamedId(value, Statuses(), "statusWithType.status");
-      if (!s) return std::unexpected(s.error());
-      if (s->id != kStatusNotStarted)
-        return Fail(ErrorCode::kInvalidArgument,
-                    "a new task is Not Started; its status then follows its run",
-                    "statusWithType.status");
-    }
-  }
-
+  auto type = DecodeTaskType(b.value("taskType", json()), types);
+  if (!type) return std::unexpected(type.error());
+  t.task_type_id = *type;
+  auto status = DecodeStatus(b.value("statusWithType", json()));
+  if (!status) return std::unexpected(status.error());
+  if (*status && **status != kStatusNotStarted)
+    return Fail(ErrorCode::kInvalidArgument,
+                "a new task is Not Started; its status then follows its run",
+                "statusWithType.status");
   auto due = OptionalTime(b, "dueTime");
   if (!due) return std::unexpected(due.error());
   t.due_time = *due;
@@ -439,44 +515,89 @@ Result<Task> DecodeCreate(const json& b, const std::vector<TaskType>& types) {
     t.external_refs[attribute] = r["id"].get<std::int64_t>();
   }
 
-  if (b.contains("customFields") && !b["customFields"].is_null()) {
-    const auto& cf = b["customFields"];
-    if (!cf.is_object())
-      return Fail(ErrorCode::kInvalidArgument, "must be an object", "customFields");
-    for (const auto& [key, value] : cf.items())
-      if (key != "c")
-        return Fail(ErrorCode::kInvalidArgument, "Conveyor has only the c namespace",
-                    "customFields." + key);
-    if (cf.contains("c") && !cf["c"].is_null()) {
-      const auto& c = cf["c"];
-      if (!c.is_object())
-        return Fail(ErrorCode::kInvalidArgument, "must be an object", "customFields.c");
-      for (const auto& [key, value] : c.items())
-        if (key != "parameters")
-          return Fail(ErrorCode::kInvalidArgument,
-                      "unknown custom field; Conveyor has customFields.c.parameters",
-                      "customFields.c." + key);
-      if (c.contains("parameters") && !c["parameters"].is_null()) {
-        const auto& p = c["parameters"];
-        std::string field = "customFields.c.parameters";
-        if (p.is_string()) {
-          t.parameters = p.get<std::string>();
-          if (json::parse(t.parameters, nullptr, false).is_discarded())
-            return Fail(ErrorCode::kInvalidArgument, "is not JSON text", field);
-        } else if (p.is_object() || p.is_array()) {
-          t.parameters = p.dump();
-        } else {
-          return Fail(ErrorCode::kInvalidArgument, "must be JSON text or a JSON object", field);
-        }
-        if (t.parameters.size() > kMaxParametersBytes)
-          return Fail(
-              ErrorCode::kInvalidArgument,
-              "is longer than the maximum of " + std::to_string(kMaxParametersBytes) + " bytes",
-              field);
-      }
-    }
-  }
+  auto parameters = DecodeParameters(b.value("customFields", json()));
+  if (!parameters) return std::unexpected(parameters.error());
+  if (*parameters) t.parameters = std::move(**parameters);
   return t;
+}
+
+bool TaskPatch::ChangesFields() const {
+  return name || priority || task_type_id || due_time || planned_completion_time || parameters;
+}
+
+Result<TaskPatch> DecodePatch(const json& b, const std::vector<TaskType>& types) {
+  if (auto s = CheckWritable(b, false); !s) return std::unexpected(s.error());
+  TaskPatch p;
+  if (b.contains("name")) {
+    auto name = DecodeName(b);
+    if (!name) return std::unexpected(name.error());
+    p.name = std::move(*name);
+  }
+  if (b.contains("priority")) {
+    auto priority = DecodePriority(b["priority"]);
+    if (!priority) return std::unexpected(priority.error());
+    p.priority = *priority;
+  }
+  if (b.contains("taskType")) {
+    if (b["taskType"].is_null())
+      return Fail(ErrorCode::kInvalidArgument, "a task always has a type; give one", "taskType");
+    auto type = DecodeTaskType(b["taskType"], types);
+    if (!type) return std::unexpected(type.error());
+    p.task_type_id = *type;
+  }
+  for (auto [field, out] : {std::pair{"dueTime", &p.due_time},
+                            std::pair{"plannedCompletionTime", &p.planned_completion_time}}) {
+    if (!b.contains(field)) continue;
+    auto t = OptionalTime(b, field);
+    if (!t) return std::unexpected(t.error());
+    *out = *t;
+  }
+  auto parameters = DecodeParameters(b.value("customFields", json()));
+  if (!parameters) return std::unexpected(parameters.error());
+  p.parameters = std::move(*parameters);
+  auto status = DecodeStatus(b.value("statusWithType", json()));
+  if (!status) return std::unexpected(status.error());
+  p.status = *status;
+  return p;
+}
+
+TaskUpdate UpdateOf(const Task& current, const TaskPatch& p) {
+  TaskUpdate u;
+  u.task_id = current.id;
+  u.task_type_id = p.task_type_id.value_or(current.task_type_id);
+  u.frequency = current.frequency;
+  u.start_date = current.start_date;
+  u.finish_date = current.finish_date;
+  u.parameters = p.parameters.value_or(current.parameters);
+  u.content_type = p.parameters ? "application/json" : current.content_type;
+  u.notification = current.notification;
+  u.name = p.name;
+  u.priority = p.priority;
+  u.due_time = p.due_time;
+  u.planned_completion_time = p.planned_completion_time;
+  return u;
+}
+
+Status CheckStatusChange(const TaskView& view, std::int64_t status, bool* cancel) {
+  *cancel = false;
+  auto current = DeriveStatus(view.last_run).status;
+  if (status == current.id) return {};
+  std::string field = "statusWithType.status";
+  if (status != kStatusDeferred)
+    return Fail(ErrorCode::kInvalidArgument,
+                "a task's status follows its run; the only status that can be set is Deferred "
+                "(20), which cancels the run",
+                field);
+  if (view.cancellation == "CannotCancel")
+    return Fail(ErrorCode::kInvalidArgument,
+                "tasks of type " + view.type_name + " cannot be cancelled (CannotCancel)", field);
+  if (!view.last_run || IsFinal(view.last_run->state))
+    return Fail(ErrorCode::kInvalidArgument,
+                "the task is " + current.lookup_name +
+                    "; only a task that is Not Started, In Progress or Waiting can be Deferred",
+                field);
+  *cancel = true;
+  return {};
 }
 
 Result<std::string> DecodeNote(const json& b) {

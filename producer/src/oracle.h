@@ -117,6 +117,33 @@ nlohmann::json ResourceLinks(std::string_view href, std::string_view described_b
 // taskType the task is of the built-in noop type. kInvalidArgument naming the field.
 Result<Task> DecodeCreate(const nlohmann::json& body, const std::vector<TaskType>& types);
 
+// What a PATCH body changes (schemas/requests/oracle.task-patch.json); each field is set
+// only when the body has it.
+struct TaskPatch {
+  std::optional<std::string> name;
+  std::optional<std::optional<int>> priority;  // inner std::nullopt: clear it
+  std::optional<Uuid> task_type_id;
+  std::optional<std::optional<Timestamp>> due_time;
+  std::optional<std::optional<Timestamp>> planned_completion_time;
+  std::optional<std::string> parameters;
+  std::optional<std::int64_t> status;  // statusWithType.status asked for
+  // Whether anything but the status changes (a conveyor.task.update is needed).
+  bool ChangesFields() const;
+};
+
+// kInvalidArgument naming the field, as DecodeCreate; `name` may be absent, references
+// (contact, ...) cannot be changed.
+Result<TaskPatch> DecodePatch(const nlohmann::json& body, const std::vector<TaskType>& types);
+
+// The conveyor.task.update that applies `patch` to `current`: every field the patch does not
+// set (and every TwoSms field) keeps its current value.
+TaskUpdate UpdateOf(const Task& current, const TaskPatch& patch);
+
+// A status change asked for by PATCH. The status it has already: nothing to do. Deferred
+// (20) on a task that is Not Started, In Progress or Waiting, whose type may be cancelled:
+// *cancel = true. Anything else is kInvalidArgument naming statusWithType.status.
+Status CheckStatusChange(const TaskView& view, std::int64_t status, bool* cancel);
+
 // The text of a note body {"text": ...}; kInvalidArgument / kTooLarge naming the field.
 Result<std::string> DecodeNote(const nlohmann::json& body);
 

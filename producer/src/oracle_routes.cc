@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <regex>
@@ -23,7 +24,9 @@ class OracleRoutes {
       : catalog_(catalog), commands_(commands), reader_(reader) {
     create_schema_ = JsonSchema::Embedded("requests/oracle.task-create.json");
     note_schema_ = JsonSchema::Embedded("requests/oracle.task-note.json");
+    patch_schema_ = JsonSchema::Embedded("requests/oracle.task-patch.json");
     if (!create_schema_) log_->error("{}", create_schema_.error().Describe());
+    if (!patch_schema_) log_->error("{}", patch_schema_.error().Describe());
     if (!note_schema_) log_->error("{}", note_schema_.error().Describe());
   }
 
@@ -186,6 +189,56 @@ class OracleRoutes {
     SendJson(res, 201, full);
   }
 
+  // PATCH tasks/{id}, or POST with X-HTTP-Method-Override: PATCH. Answers 200 with an empty
+  // body once Kafka acknowledged the update (and the cancel, for a change to Deferred).
+  void PatchTask(const httplib::Request& req, httplib::Response& res) {
+    auto body = ParseBody(req, res, patch_schema_);
+    if (!body) return;
+    auto types = catalog_.List();
+    if (!types) return SendError(req, res, types.error());
+    auto patch = oracle::DecodePatch(*body, *types);
+    if (!patch) return SendError(req, res, patch.error());
+    if (!CheckSchema(req, res, *patch_schema_, *body)) return;
+    auto view = FindTask(req, res);
+    if (!view) return;
+    bool cancel = false;
+    if (patch->status) {
+      if (auto s = oracle::CheckStatusChange(*view, *patch->status, &cancel); !s)
+        return SendError(req, res, s.error());
+    }
+    if (patch->ChangesFields()) {
+      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch),
+                                          /*caller=*/"", "taskType");
+      if (!updated) return SendError(req, res, updated.error());
+    }
+    if (cancel) {
+      if (auto s = commands_.Cancel(view->task, /*caller=*/""); !s)
+        return SendError(req, res, s.error());
+    }
+    res.status = 200;
+  }
+
+  void DeleteTask(const httplib::Request& req, httplib::Response& res) {
+    auto view = FindTask(req, res);
+    if (!view) return;
+    if (auto s = commands_.Delete(view->task, /*caller=*/""); !s)
+      return SendError(req, res, s.error());
+    res.status = 200;
+  }
+
+  // POST tasks/{id}: only as a PATCH for clients without the verb.
+  void PostToTask(const httplib::Request& req, httplib::Response& res) {
+    auto method = req.get_header_value("X-HTTP-Method-Override");
+    std::transform(method.begin(), method.end(), method.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (method == "PATCH") return PatchTask(req, res);
+    res.set_header("Allow", "GET, PATCH, DELETE");
+    SendProblem(req, res,
+                {405, oracle::kUnsupportedMethod,
+                 "POST is not supported on a task; send PATCH (or POST with "
+                 "X-HTTP-Method-Override: PATCH)"});
+  }
+
   void ListAttachments(const httplib::Request& req, httplib::Response& res) {
     auto view = FindTask(req, res);
     if (!view) return;
@@ -223,8 +276,10 @@ class OracleRoutes {
   }
 
   void MetadataCatalog(const httplib::Request& req, httplib::Response& res) {
-    auto path = req.matches[1].str() == "/notes" ? "requests/oracle.task-note.json"
-                                                 : "requests/oracle.task-create.json";
+    auto which = req.matches[1].str();
+    auto path = which == "/notes"   ? "requests/oracle.task-note.json"
+                : which == "/patch" ? "requests/oracle.task-patch.json"
+                                    : "requests/oracle.task-create.json";
     res.status = 200;
     res.set_content(std::string(EmbeddedSchema(path)), "application/schema+json");
   }
@@ -243,7 +298,7 @@ class OracleRoutes {
     bool task = std::regex_match(req.path, kTask),
          collection = std::regex_match(req.path, kCollection);
     if ((task || collection) && req.method != "GET") {
-      res.set_header("Allow", task ? "GET" : "GET, POST");
+      res.set_header("Allow", collection ? "GET, POST" : "GET");
       return SendProblem(req, res,
                          {405, oracle::kUnsupportedMethod,
                           req.method + " is not supported on " + req.path + " by this version"});
@@ -413,6 +468,7 @@ class OracleRoutes {
   TaskReader& reader_;
   Result<JsonSchema> create_schema_ = Fail(ErrorCode::kInternal, "not compiled");
   Result<JsonSchema> note_schema_ = Fail(ErrorCode::kInternal, "not compiled");
+  Result<JsonSchema> patch_schema_ = Fail(ErrorCode::kInternal, "not compiled");
   std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
 };
 
@@ -432,12 +488,16 @@ void RegisterOracleRoutes(httplib::Server& s, TaskTypeCatalog& catalog,
   s.Post(api + "/tasks", handler(&OracleRoutes::CreateTask));
   s.Get(api + "/tasks", handler(&OracleRoutes::ListTasks));
   s.Get(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::GetTask));
+  s.Patch(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::PatchTask));
+  s.Post(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::PostToTask));
+  s.Delete(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::DeleteTask));
   s.Get(api + R"(/tasks/(\d{1,18})/notes)", handler(&OracleRoutes::ListNotes));
   s.Post(api + R"(/tasks/(\d{1,18})/notes)", handler(&OracleRoutes::AddNote));
   s.Get(api + R"(/tasks/(\d{1,18})/notes/(\d{1,18}))", handler(&OracleRoutes::GetNote));
   s.Get(api + R"(/tasks/(\d{1,18})/fileAttachments)", handler(&OracleRoutes::ListAttachments));
   s.Get(api + R"(/namedIDs/tasks/([A-Za-z.]+))", handler(&OracleRoutes::NamedIds));
-  s.Get(api + R"(/metadata-catalog/tasks(/notes)?)", handler(&OracleRoutes::MetadataCatalog));
+  s.Get(api + R"(/metadata-catalog/tasks(/notes|/patch)?)",
+        handler(&OracleRoutes::MetadataCatalog));
   const std::string any = R"(/services/rest/connect/.*)";
   s.Get(any, handler(&OracleRoutes::NoRoute));
   s.Post(any, handler(&OracleRoutes::NoRoute));

@@ -146,6 +146,21 @@ Result<CreatedTask> TaskCommandService::CreateTask(Task draft, const std::string
   return created;
 }
 
+Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpdate update,
+                                                   const std::string& caller,
+                                                   const std::string& type_field) {
+  auto type = catalog_.Find(update.task_type_id);
+  if (!type) return std::unexpected(type.error());
+  if (!*type)
+    return Fail(ErrorCode::kInvalidArgument,
+                update.task_type_id.ToString() + " is not a registered task type", type_field);
+  update.task_id = current.id;
+  update.requested_by = caller;
+  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
+  if (!event_id) return std::unexpected(event_id.error());
+  return UpdatedTask{ApplyUpdate(current, update), **type, *event_id};
+}
+
 Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
                                              const std::string& caller) {
   auto id = numbers_.Next();

@@ -71,6 +71,12 @@ class TaskCommandService {
   Result<CreatedTask> CreateTask(Task draft, const std::string& caller,
                                  const std::string& type_field);
 
+  // Publishes conveyor.task.update as given (Oracle PATCH builds the whole update from the
+  // current task). kInvalidArgument naming `type_field` for an unknown task type;
+  // kUnavailable when Kafka did not acknowledge, in which case nothing changes.
+  Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const std::string& caller,
+                                 const std::string& type_field);
+
   // Publishes conveyor.task.note.add for `task` with a freshly allocated note id; returns the
   // note once Kafka acknowledged it. kUnavailable when Kafka or PostgreSQL did not answer.
   Result<TaskNote> AddNote(const Task& task, std::string text, const std::string& caller);

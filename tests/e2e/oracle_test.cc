@@ -40,6 +40,7 @@ class Oracle : public testing::E2eTest {
     c.set_read_timeout(30, 0);
     auto r = method == "GET"      ? c.Get(path.c_str(), headers)
              : method == "PATCH"  ? c.Patch(path.c_str(), headers, body, "application/json")
+             : method == "PUT"    ? c.Put(path.c_str(), headers, body, "application/json")
              : method == "DELETE" ? c.Delete(path.c_str(), headers, body, "application/json")
                                   : c.Post(path.c_str(), headers, body, "application/json");
     Answer a;
@@ -310,6 +311,105 @@ TEST_F(Oracle, NoteOverTheLimitIsRefusedNamingIt) {
       ExpectProblem(Post(path, {{"text", std::string(349526, 'x')}}), 400, "OSC-CREST-00006", path);
   EXPECT_NE(detail.find("349525"), std::string::npos) << detail;
   EXPECT_EQ(Post(path, {{"text", std::string(349525, 'x')}}).status, 201);
+}
+
+TEST_F(Oracle, PatchChangesTheGivenFieldsAndKeepsTheOthers) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-oracle-patch");
+  auto id = Create({{"name", "before"},
+                    {"priority", {{"lookupName", "Low"}}},
+                    {"plannedCompletionTime", "2026-12-24T18:00:00Z"}});
+  ASSERT_NE(id, 0);
+  ASSERT_EQ(WaitForStatus(id, "Completed")["name"], "before");
+  auto patched =
+      Send("PATCH", TaskPath(id),
+           json{{"name", "after"}, {"priority", {{"id", 3}}}, {"dueTime", "2026-12-01T10:00:00Z"}}
+               .dump());
+  EXPECT_EQ(patched.status, 200);
+  EXPECT_TRUE(patched.body.is_discarded()) << "PATCH answers an empty body";
+  json after;
+  ASSERT_TRUE(testing::PollUntil(
+      [&] {
+        after = Get(TaskPath(id)).body;
+        return after["name"] == "after";
+      },
+      60s))
+      << after.dump() << worker->Log();
+  EXPECT_EQ(after["lookupName"], "after");
+  EXPECT_EQ(after["priority"], (json{{"id", 3}, {"lookupName", "High"}}));
+  EXPECT_EQ(after["dueTime"], "2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(after["plannedCompletionTime"], "2026-12-24T18:00:00.000Z");
+  EXPECT_EQ(after["statusWithType"]["status"]["lookupName"], "Completed");
+
+  // X-HTTP-Method-Override: PATCH on POST, clearing the priority.
+  auto overridden = Send("POST", TaskPath(id), json{{"priority", nullptr}}.dump(),
+                         {{"X-HTTP-Method-Override", "PATCH"}});
+  EXPECT_EQ(overridden.status, 200);
+  ASSERT_TRUE(
+      testing::PollUntil([&] { return Get(TaskPath(id)).body["priority"].is_null(); }, 60s));
+  EXPECT_EQ(Get(TaskPath(id)).body["name"], "after");
+}
+
+TEST_F(Oracle, PatchingTheStatusToDeferredCancelsTheRunningTask) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-oracle-defer");
+  auto id = Create({{"name", "to defer"},
+                    {"taskType", {{"id", 2}}},
+                    {"customFields", {{"c", {{"parameters", {{"seconds", 30}, {"steps", 30}}}}}}}});
+  ASSERT_NE(id, 0);
+  ASSERT_EQ(WaitForStatus(id, "In Progress")["statusWithType"]["status"]["lookupName"],
+            "In Progress")
+      << worker->Log();
+  // Completed cannot be set: the status follows the run.
+  auto detail = ExpectProblem(
+      Send("PATCH", TaskPath(id),
+           json{{"statusWithType", {{"status", {{"lookupName", "Completed"}}}}}}.dump()),
+      400, "OSC-CREST-00006", TaskPath(id));
+  EXPECT_NE(detail.find("statusWithType.status"), std::string::npos) << detail;
+  auto deferred = Send("PATCH", TaskPath(id),
+                       json{{"statusWithType", {{"status", {{"lookupName", "Deferred"}}}}}}.dump());
+  ASSERT_EQ(deferred.status, 200) << deferred.body.dump();
+  auto done = WaitForStatus(id, "Deferred", 30s);
+  ASSERT_EQ(done["statusWithType"]["status"]["lookupName"], "Deferred") << worker->Log();
+  EXPECT_EQ(done["statusWithType"]["statusType"]["lookupName"], "Complete");
+  EXPECT_TRUE(done["completedTime"].is_string());
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'cancelled'"), 1);
+  // Deferred already: asking again changes nothing and is accepted.
+  EXPECT_EQ(Send("PATCH", TaskPath(id), json{{"statusWithType", {{"status", {{"id", 20}}}}}}.dump())
+                .status,
+            200);
+}
+
+TEST_F(Oracle, DeleteAnswers200EmptyAndTheTaskIsNotFoundAfterwards) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-oracle-delete");
+  auto id = Create({{"name", "to delete"}});
+  ASSERT_NE(id, 0);
+  ASSERT_TRUE(testing::PollUntil([&] { return Get(TaskPath(id)).status == 200; }, 60s));
+  auto deleted = Send("DELETE", TaskPath(id));
+  EXPECT_EQ(deleted.status, 200);
+  EXPECT_TRUE(deleted.body.is_discarded()) << "DELETE answers an empty body";
+  ASSERT_TRUE(testing::PollUntil([&] { return Get(TaskPath(id)).status == 404; }, 60s));
+  ExpectProblem(Get(TaskPath(id)), 404, "OSC-CREST-00013", TaskPath(id));
+  ExpectProblem(Send("DELETE", TaskPath(id)), 404, "OSC-CREST-00013", TaskPath(id));
+  auto listed = Get(std::string(kTasks) + "?totalResults=true");
+  EXPECT_EQ(listed.body["totalResults"], 0) << listed.body.dump();
+}
+
+TEST_F(Oracle, PatchAndPostErrorsComeInOraclesShape) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto missing = TaskPath(999999);
+  ExpectProblem(Send("PATCH", missing, json{{"name", "x"}}.dump()), 404, "OSC-CREST-00013",
+                missing);
+  ExpectProblem(Send("PATCH", missing, ""), 400, "OSC-CREST-00010", missing);
+  auto detail = ExpectProblem(Send("PATCH", missing, json{{"name", ""}}.dump()), 400,
+                              "OSC-CREST-00006", missing);
+  EXPECT_NE(detail.find("name"), std::string::npos) << detail;
+  detail = ExpectProblem(Send("PATCH", missing, json{{"contact", {{"id", 1}}}}.dump()), 400,
+                         "OSC-CREST-00006", missing);
+  EXPECT_NE(detail.find("contact"), std::string::npos) << detail;
+  ExpectProblem(Post(missing, {{"name", "x"}}), 405, "OSC-CREST-00002", missing);
+  ExpectProblem(Send("PUT", missing, "{}"), 405, "OSC-CREST-00002", missing);
 }
 
 }  // namespace

@@ -474,5 +474,30 @@ TEST_F(PgTaskStoreTest, ListTasksPagesInCreationOrderForAllOrOneClient) {
   EXPECT_EQ(mine->tasks[2].task.id, cs[4].task.id);
 }
 
+TEST_F(PgTaskStoreTest, OracleUpdateChangesOrClearsItsFieldsAndATwoSmsUpdateLeavesThem) {
+  auto c = Create();
+  c.task.name = "before";
+  c.task.priority = 1;
+  c.task.due_time = *ParseDateTime("2026-12-01T00:00:00Z");
+  c.event.data = TaskToEventData(c.task);
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  auto oracle = Update(c, std::nullopt);
+  oracle.update.name = "after";
+  oracle.update.priority = std::optional<int>();  // cleared
+  oracle.event.data = TaskUpdateToEventData(oracle.update);
+  auto twosms = Update(c, std::nullopt, R"({"v":9})");
+  auto r = store_.ApplyBatch({oracle, twosms});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[0].outcome, ApplyOutcome::kApplied);
+  PgTaskReader reader(pool_);
+  auto view = reader.FindTask(c.task.id);
+  ASSERT_TRUE(view.has_value() && view->has_value());
+  const Task& t = (*view)->task;
+  EXPECT_EQ(t.name, "after");
+  EXPECT_FALSE(t.priority.has_value());
+  EXPECT_EQ(t.due_time, c.task.due_time);  // not in either update
+  EXPECT_EQ(t.parameters, R"({"v":9})");
+}
+
 }  // namespace
 }  // namespace conveyor

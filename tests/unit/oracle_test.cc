@@ -404,6 +404,111 @@ TEST(OracleNote, TextIsRequiredAndLimited) {
   EXPECT_FALSE(schema->Validate(json{{"text", "hello"}, {"other", 1}}).has_value());
 }
 
+// --- PATCH -------------------------------------------------------------------------------
+
+TEST(OraclePatch, SetsOnlyTheGivenFieldsAndNullClears) {
+  auto p = DecodePatch(json{{"name", "renamed"}, {"priority", nullptr}, {"dueTime", nullptr}},
+                       Catalogue());
+  ASSERT_TRUE(p.has_value()) << p.error().Describe();
+  EXPECT_EQ(p->name, "renamed");
+  ASSERT_TRUE(p->priority.has_value());
+  EXPECT_FALSE(p->priority->has_value());
+  ASSERT_TRUE(p->due_time.has_value());
+  EXPECT_FALSE(p->due_time->has_value());
+  EXPECT_FALSE(p->planned_completion_time.has_value());
+  EXPECT_FALSE(p->task_type_id.has_value());
+  EXPECT_FALSE(p->parameters.has_value());
+  EXPECT_FALSE(p->status.has_value());
+  EXPECT_TRUE(p->ChangesFields());
+  auto only_status = DecodePatch(
+      json{{"statusWithType", {{"status", {{"lookupName", "Deferred"}}}}}}, Catalogue());
+  ASSERT_TRUE(only_status.has_value());
+  EXPECT_EQ(only_status->status, kStatusDeferred);
+  EXPECT_FALSE(only_status->ChangesFields());
+  auto schema = JsonSchema::Embedded("requests/oracle.task-patch.json");
+  ASSERT_TRUE(schema.has_value()) << schema.error().message;
+  EXPECT_TRUE(schema->Validate(json{{"priority", nullptr}}).has_value());
+  EXPECT_FALSE(schema->Validate(json{{"contact", {{"id", 1}}}}).has_value());
+}
+
+TEST(OraclePatch, EachBadFieldIsRefusedNamingIt) {
+  struct Case {
+    json body;
+    std::string field;
+  };
+  std::vector<Case> cases = {
+      {{{"name", ""}}, "name"},
+      {{{"name", nullptr}}, "name"},
+      {{{"taskType", nullptr}}, "taskType"},
+      {{{"contact", {{"id", 5}}}}, "contact"},
+      {{{"updatedTime", "2026-01-01T00:00:00Z"}}, "updatedTime"},
+      {{{"plannedCompletionTime", 7}}, "plannedCompletionTime"},
+      {{{"statusWithType", {{"status", {{"id", 99}}}}}}, "statusWithType.status.id"},
+  };
+  for (const auto& c : cases) {
+    auto p = DecodePatch(c.body, Catalogue());
+    ASSERT_FALSE(p.has_value()) << c.body.dump();
+    EXPECT_EQ(p.error().field, c.field) << c.body.dump();
+  }
+}
+
+TEST(OraclePatch, UpdateKeepsEveryFieldThePatchDoesNotSet) {
+  Task current;
+  current.id = Uuid::Random();
+  current.task_type_id = Uuid::Random();
+  current.parameters = R"({"a":1})";
+  current.content_type = "application/json";
+  current.notification = TaskNotification::kCompletion;
+  current.start_date = *ParseDateTime("2026-01-01T00:00:00Z");
+  TaskPatch p;
+  p.priority = std::optional<int>(4);
+  auto u = UpdateOf(current, p);
+  EXPECT_EQ(u.task_id, current.id);
+  EXPECT_EQ(u.task_type_id, current.task_type_id);
+  EXPECT_EQ(u.parameters, current.parameters);
+  EXPECT_EQ(u.notification, TaskNotification::kCompletion);
+  EXPECT_EQ(u.start_date, current.start_date);
+  EXPECT_FALSE(u.enabled.has_value());
+  EXPECT_FALSE(u.name.has_value());
+  EXPECT_EQ(u.priority, std::optional<std::optional<int>>(4));
+  auto applied = ApplyUpdate(current, u);
+  EXPECT_EQ(applied.priority, 4);
+  // The update event carries the Oracle fields only when set; decoded, they come back.
+  auto data = TaskUpdateToEventData(u);
+  EXPECT_FALSE(data.contains("name"));
+  EXPECT_EQ(data["priority"], 4);
+  auto back = TaskUpdateFromEventData(data);
+  ASSERT_TRUE(back.has_value()) << back.error().Describe();
+  EXPECT_EQ(back->priority, u.priority);
+  EXPECT_FALSE(back->name.has_value());
+  EXPECT_FALSE(back->due_time.has_value());
+}
+
+TEST(OraclePatch, OnlyDeferredCancelsAndOnlyALiveRunOfACancellableType) {
+  auto view = SampleView();
+  bool cancel = true;
+  // The status it has already: nothing to do.
+  EXPECT_TRUE(CheckStatusChange(view, kStatusNotStarted, &cancel).has_value());
+  EXPECT_FALSE(cancel);
+  // No run yet (not applied, or disabled): nothing to defer.
+  EXPECT_EQ(CheckStatusChange(view, kStatusDeferred, &cancel).error().field,
+            "statusWithType.status");
+  view.last_run = RunIn(RunState::kStarted);
+  ASSERT_TRUE(CheckStatusChange(view, kStatusDeferred, &cancel).has_value());
+  EXPECT_TRUE(cancel);
+  auto completed = CheckStatusChange(view, kStatusCompleted, &cancel);
+  ASSERT_FALSE(completed.has_value());
+  EXPECT_NE(completed.error().message.find("only status that can be set is Deferred"),
+            std::string::npos);
+  view.cancellation = "CannotCancel";
+  EXPECT_NE(CheckStatusChange(view, kStatusDeferred, &cancel).error().message.find("CannotCancel"),
+            std::string::npos);
+  view.cancellation = "CanCancel";
+  view.last_run = RunIn(RunState::kSucceeded);
+  EXPECT_NE(CheckStatusChange(view, kStatusDeferred, &cancel).error().message.find("Completed"),
+            std::string::npos);
+}
+
 // --- errors ------------------------------------------------------------------------------
 
 TEST(OracleProblem, HasOraclesFieldsWithTheRequestUriAsInstance) {

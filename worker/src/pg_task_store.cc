@@ -96,6 +96,20 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
       OptionalTimeParam(u.finish_date), u.parameters, u.content_type,
       std::string(NotificationName(u.notification)), TimeParam(c.event.time), u.requested_by,
       c.event.id.ToString());
+  if (u.name || u.priority || u.due_time || u.planned_completion_time) {
+    auto flat = [](const auto& field) { return field ? *field : std::nullopt; };
+    tx.exec_params(
+        R"(UPDATE tasks
+              SET task_name = CASE WHEN $2::boolean THEN $3 ELSE task_name END,
+                  priority = CASE WHEN $4::boolean THEN $5::smallint ELSE priority END,
+                  due_time = CASE WHEN $6::boolean THEN $7::timestamptz ELSE due_time END,
+                  planned_completion_time = CASE WHEN $8::boolean THEN $9::timestamptz
+                                                 ELSE planned_completion_time END
+            WHERE id = $1)",
+        u.task_id.ToString(), u.name.has_value(), u.name.value_or(""), u.priority.has_value(),
+        flat(u.priority), u.due_time.has_value(), OptionalTimeParam(flat(u.due_time)),
+        u.planned_completion_time.has_value(), OptionalTimeParam(flat(u.planned_completion_time)));
+  }
   if (u.enabled == false) return ApplyCancel(tx, c);
   if (u.enabled == true && !was_enabled)
     // The run's id is the event id, as for a create: a redelivery names the same run.

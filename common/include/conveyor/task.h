@@ -100,6 +100,12 @@ struct TaskUpdate {
   std::string content_type;
   TaskNotification notification = TaskNotification::kNone;
   std::string requested_by;
+  // Oracle PATCH: each replaces its field when set (an inner std::nullopt clears it); unset,
+  // the field stays as it is. TwoSms PUT sets none of them.
+  std::optional<std::string> name;
+  std::optional<std::optional<int>> priority;
+  std::optional<std::optional<Timestamp>> due_time;
+  std::optional<std::optional<Timestamp>> planned_completion_time;
 };
 
 // `task` with `update` applied (the id, number, client and creation stay).
