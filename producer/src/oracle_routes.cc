@@ -312,12 +312,29 @@ class OracleRoutes {
     return "http://" + (host.empty() ? std::string("127.0.0.1") : host);
   }
 
-  // The request URI (path and query), as the problem's `instance`.
+  // Percent-encodes all but RFC 3986's unreserved characters.
+  static std::string Encode(const std::string& text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  }
+
+  // The request URI (path and query, the query re-encoded), as the problem's `instance` and
+  // the collection's self link.
   static std::string Instance(const httplib::Request& req) {
     std::string out = req.path;
     char sep = '?';
     for (const auto& [key, value] : req.params) {
-      out += sep + key + "=" + value;
+      out += sep + Encode(key) + "=" + Encode(value);
       sep = '&';
     }
     return out;

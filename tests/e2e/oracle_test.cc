@@ -290,7 +290,7 @@ TEST_F(Oracle, EveryErrorComesInOraclesShapeNamingTheProblem) {
       ExpectProblem(Get(tasks + "?limit=20001"), 400, "OSC-CREST-00007", tasks + "?limit=20001");
   EXPECT_NE(detail.find("20000"), std::string::npos) << detail;
   detail = ExpectProblem(Get(tasks + "?q=name%20%3D%20%27a%27%20or%20id%20%3D%201"), 400,
-                         "OSC-CREST-00007", tasks + "?q=name = 'a' or id = 1");
+                         "OSC-CREST-00007", tasks + "?q=name%20%3D%20%27a%27%20or%20id%20%3D%201");
   EXPECT_NE(detail.find("'or'"), std::string::npos) << detail;
   detail = ExpectProblem(Get(tasks + "?expand=all"), 400, "OSC-CREST-00007", tasks + "?expand=all");
   EXPECT_NE(detail.find("expand"), std::string::npos) << detail;
