@@ -176,7 +176,8 @@ Result<TaskPage> PgTaskReader::QueryTasks(const TaskQuery& q) {
   if (!lease) return std::unexpected(lease.error());
   TaskPage page;
   try {
-    pqxx::read_transaction tx(**lease);
+    // One snapshot for the page and the count.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(**lease);
     auto rows =
         tx.exec_params(ViewSelect() + where + order + " LIMIT " + std::to_string(q.limit + 1) +
                            " OFFSET " + std::to_string(q.offset),
