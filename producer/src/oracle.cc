@@ -57,6 +57,8 @@ std::string_view Title(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 409:
+      return "Conflict";
     case 413:
       return "Payload Too Large";
     case 503:
@@ -598,6 +600,15 @@ Status CheckStatusChange(const TaskView& view, std::int64_t status, bool* cancel
                 field);
   *cancel = true;
   return {};
+}
+
+std::optional<Problem> DeleteProblem(const TaskView& view) {
+  if (view.cancellation != "CannotCancel" || !view.last_run || IsFinal(view.last_run->state))
+    return std::nullopt;
+  return Problem{409, kDeleteProblem,
+                 "task " + std::to_string(view.task.number) + " cannot be deleted while it is " +
+                     DeriveStatus(view.last_run).status.lookup_name + ": its type " +
+                     view.type_name + " is CannotCancel, and deleting cancels the run"};
 }
 
 Result<std::string> DecodeNote(const json& b) {

@@ -39,6 +39,7 @@ inline constexpr char kUnsupportedVersion[] = "OSC-CREST-00003";
 inline constexpr char kWriteFailed[] = "OSC-CREST-00006";
 inline constexpr char kInvalidQueryParameter[] = "OSC-CREST-00007";
 inline constexpr char kInternalError[] = "OSC-CREST-00008";
+inline constexpr char kDeleteProblem[] = "OSC-CREST-00009";
 inline constexpr char kNoPostData[] = "OSC-CREST-00010";
 inline constexpr char kBadJson[] = "OSC-CREST-00011";
 inline constexpr char kUnknownResource[] = "OSC-CREST-00013";
@@ -143,6 +144,10 @@ TaskUpdate UpdateOf(const Task& current, const TaskPatch& patch);
 // (20) on a task that is Not Started, In Progress or Waiting, whose type may be cancelled:
 // *cancel = true. Anything else is kInvalidArgument naming statusWithType.status.
 Status CheckStatusChange(const TaskView& view, std::int64_t status, bool* cancel);
+
+// Whether DELETE may delete the task: not while the run of a CannotCancel type is live
+// (409 OSC-CREST-00009, as TwoSms DELETE refuses it), since deleting cancels the run.
+std::optional<Problem> DeleteProblem(const TaskView& view);
 
 // The text of a note body {"text": ...}; kInvalidArgument / kTooLarge naming the field.
 Result<std::string> DecodeNote(const nlohmann::json& body);

@@ -221,6 +221,7 @@ class OracleRoutes {
   void DeleteTask(const httplib::Request& req, httplib::Response& res) {
     auto view = FindTask(req, res);
     if (!view) return;
+    if (auto problem = oracle::DeleteProblem(*view)) return SendProblem(req, res, *problem);
     if (auto s = commands_.Delete(view->task, /*caller=*/""); !s)
       return SendError(req, res, s.error());
     res.status = 200;

@@ -412,5 +412,36 @@ TEST_F(Oracle, PatchAndPostErrorsComeInOraclesShape) {
   ExpectProblem(Send("PUT", missing, "{}"), 405, "OSC-CREST-00002", missing);
 }
 
+TEST_F(Oracle, RunningTaskOfACannotCancelTypeCanBeNeitherDeferredNorDeleted) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-oracle-cannot");
+  httplib::Client admin("127.0.0.1", port_);
+  auto registered = admin.Post("/api/v1/admin/tasktypes",
+                               json{{"Name", "uncancellable"},
+                                    {"Handler", "sleep"},
+                                    {"CancellationBehaviour", "CannotCancel"}}
+                                   .dump(),
+                               "application/json");
+  ASSERT_TRUE(registered && registered->status == 200) << (registered ? registered->body : "");
+  auto types = Get("/services/rest/connect/v1.4/namedIDs/tasks/taskType");
+  EXPECT_EQ(types.body["items"].back(), (json{{"id", 1000}, {"lookupName", "uncancellable"}}));
+  auto id = Create({{"name", "must finish"},
+                    {"taskType", {{"lookupName", "uncancellable"}}},
+                    {"customFields", {{"c", {{"parameters", {{"seconds", 6}, {"steps", 6}}}}}}}});
+  ASSERT_NE(id, 0);
+  ASSERT_EQ(WaitForStatus(id, "In Progress")["statusWithType"]["status"]["lookupName"],
+            "In Progress")
+      << worker->Log();
+  auto detail = ExpectProblem(Send("DELETE", TaskPath(id)), 409, "OSC-CREST-00009", TaskPath(id));
+  EXPECT_NE(detail.find("CannotCancel"), std::string::npos) << detail;
+  detail = ExpectProblem(
+      Send("PATCH", TaskPath(id),
+           json{{"statusWithType", {{"status", {{"lookupName", "Deferred"}}}}}}.dump()),
+      400, "OSC-CREST-00006", TaskPath(id));
+  EXPECT_NE(detail.find("CannotCancel"), std::string::npos) << detail;
+  EXPECT_EQ(WaitForStatus(id, "Completed")["statusWithType"]["status"]["lookupName"], "Completed");
+  EXPECT_EQ(Send("DELETE", TaskPath(id)).status, 200);
+}
+
 }  // namespace
 }  // namespace conveyor

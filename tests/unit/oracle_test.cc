@@ -509,6 +509,24 @@ TEST(OraclePatch, OnlyDeferredCancelsAndOnlyALiveRunOfACancellableType) {
             std::string::npos);
 }
 
+TEST(OracleDelete, RefusedOnlyWhileTheRunOfACannotCancelTypeIsLive) {
+  auto view = SampleView();
+  view.cancellation = "CannotCancel";
+  EXPECT_FALSE(DeleteProblem(view).has_value());  // no run
+  view.last_run = RunIn(RunState::kStarted);
+  auto p = DeleteProblem(view);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->status, 409);
+  EXPECT_EQ(p->code, "OSC-CREST-00009");
+  EXPECT_NE(p->detail.find("In Progress"), std::string::npos) << p->detail;
+  EXPECT_NE(p->detail.find("CannotCancel"), std::string::npos) << p->detail;
+  view.last_run = RunIn(RunState::kSucceeded);
+  EXPECT_FALSE(DeleteProblem(view).has_value());
+  view.last_run = RunIn(RunState::kStarted);
+  view.cancellation = "CancelWithWarning";
+  EXPECT_FALSE(DeleteProblem(view).has_value());
+}
+
 // --- errors ------------------------------------------------------------------------------
 
 TEST(OracleProblem, HasOraclesFieldsWithTheRequestUriAsInstance) {
