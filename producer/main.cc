@@ -1,11 +1,16 @@
 // conveyor-producer: the ingest service. Parses flags, builds the adapters, serves HTTP.
+// Subcommands for operators: `create-admin-key` (creates an admin API key in the database and
+// prints it once, on stdout) and `revoke-admin-key --id <key id>`.
 #include <unistd.h>
+
+#include <iostream>
 
 #include "conveyor/kafka.h"
 #include "conveyor/logging.h"
 #include "conveyor/pg.h"
 #include "conveyor/process.h"
 #include "conveyor/task_view.h"
+#include "src/auth.h"
 #include "src/http_api.h"
 #include "src/pg_catalog.h"
 #include "src/task_commands.h"
@@ -18,7 +23,30 @@ int main(int argc, char** argv) {
   CommonOptions common;
   HttpSettings http;
   int delivery_timeout_ms = 10000;
+  int token_lifetime_s = 8 * 3600;
+  int auth_cache_s = 30;
   AddCommonOptions(app, common);
+  app.fallthrough();  // the subcommands take --pg-url and --log-level too
+  app.add_option("--token-lifetime-seconds", token_lifetime_s,
+                 "How long a bearer token from POST /Token stays valid")
+      ->envname("CONVEYOR_TOKEN_LIFETIME_SECONDS")
+      ->check(CLI::Range(1, 30 * 24 * 3600))
+      ->capture_default_str();
+  app.add_option("--auth-cache-seconds", auth_cache_s,
+                 "How long a verified credential is remembered; a revoked key or token stops "
+                 "working at most this long after revocation. 0 never remembers (each request "
+                 "then pays PBKDF2, about 0.3 s, for Basic and admin keys)")
+      ->envname("CONVEYOR_AUTH_CACHE_SECONDS")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+  std::string admin_key_name = "admin";
+  auto* create_key = app.add_subcommand(
+      "create-admin-key", "Create an admin API key in the database and print it once (stdout)");
+  create_key->add_option("--name", admin_key_name, "A name to recognise the key by")
+      ->capture_default_str();
+  std::string revoke_id;
+  auto* revoke_key = app.add_subcommand("revoke-admin-key", "Revoke an admin API key");
+  revoke_key->add_option("--id", revoke_id, "The key's id (the part before the '.')")->required();
   app.add_option("--http-host", http.host)->envname("CONVEYOR_HTTP_HOST")->capture_default_str();
   app.add_option("--http-port", http.port, "0 picks a free port")
       ->envname("CONVEYOR_HTTP_PORT")
@@ -49,6 +77,31 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  PgCredentialStore credentials(pool);
+  if (create_key->parsed()) {
+    auto key = credentials.CreateAdminKey(admin_key_name);
+    if (!key) {
+      log->error("{}", key.error().Describe());
+      return 1;
+    }
+    log->info("admin key {} '{}' created", key->substr(0, key->find('.')), admin_key_name);
+    std::cout << *key << std::endl;
+    return 0;
+  }
+  if (revoke_key->parsed()) {
+    auto id = Uuid::Parse(revoke_id);
+    if (!id) {
+      log->error("--id: '{}' is not a key id (a UUID)", revoke_id);
+      return 2;
+    }
+    if (auto s = credentials.RevokeAdminKey(*id); !s) {
+      log->error("{}", s.error().Describe());
+      return 1;
+    }
+    log->info("admin key {} revoked; producers forget it within their --auth-cache-seconds",
+              revoke_id);
+    return 0;
+  }
 
   char host[256] = "localhost";
   gethostname(host, sizeof host - 1);
@@ -68,14 +121,24 @@ int main(int argc, char** argv) {
   PgTaskTypeCatalog catalog(pool);
   PgTaskNumberAllocator numbers(pool);
   PgTaskReader reader(pool);
-  TaskCommandService commands(catalog, numbers, **producer, clock, common.commands_topic,
-                              std::string("/conveyor/producer/") + host);
+  TaskCommandService commands(catalog, numbers, credentials, **producer, clock,
+                              common.commands_topic, std::string("/conveyor/producer/") + host);
   auto type_schema = JsonSchema::Embedded("requests/admin.task-type-register.json");
   if (!type_schema) {
     log->error("{}", type_schema.error().Describe());
     return 1;
   }
-  HttpApi api(http, std::move(*decoder), std::move(*type_schema), catalog, commands, reader, clock);
+  auto client_decoder = twosms::ClientRequestDecoder::Create();
+  if (!client_decoder) {
+    log->error("{}", client_decoder.error().Describe());
+    return 1;
+  }
+  AuthSettings auth_settings;
+  auth_settings.token_lifetime = std::chrono::seconds(token_lifetime_s);
+  auth_settings.cache_ttl = std::chrono::seconds(auth_cache_s);
+  Authenticator authenticator(credentials, clock, auth_settings);
+  HttpApi api(http, std::move(*decoder), std::move(*type_schema), catalog, commands, reader, clock,
+              authenticator, credentials, std::move(*client_decoder));
   if (auto s = api.Start(); !s) {
     log->error("{}", s.error().Describe());
     return 1;

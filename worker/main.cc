@@ -15,11 +15,13 @@
 #include "conveyor/pg.h"
 #include "conveyor/process.h"
 #include "src/command_processor.h"
+#include "src/configured_handlers.h"
 #include "src/consumer_loop.h"
 #include "src/handlers.h"
 #include "src/outbox_relay.h"
 #include "src/pg_task_store.h"
 #include "src/run_engine.h"
+#include "src/worker_config.h"
 
 int main(int argc, char** argv) {
   using namespace conveyor;
@@ -36,11 +38,16 @@ int main(int argc, char** argv) {
   EngineSettings engine_settings;
   std::size_t batch_size = loop_settings.batch_size;
   std::vector<std::string> handler_limits;
+  std::string config_path;
   long long heartbeat_ms = engine_settings.heartbeat_interval.count();
   long long stale_ms = engine_settings.stale_after.count();
   long long shutdown_grace_ms = loop_settings.shutdown_grace.count();
   long long revoke_grace_ms = loop_settings.revoke_grace.count();
   AddCommonOptions(app, common);
+  app.add_option("--config", config_path,
+                 "Configuration file (JSON): the exec, sql and export handlers this worker "
+                 "offers (docs/handlers.md)")
+      ->envname("CONVEYOR_WORKER_CONFIG");
   app.add_option("--name", name, "Worker name, recorded on the runs it executes")
       ->envname("CONVEYOR_WORKER_NAME")
       ->capture_default_str();
@@ -86,6 +93,15 @@ int main(int argc, char** argv) {
     log->error("{}", s.error().Describe());
     return 2;
   }
+  WorkerConfig config;
+  if (!config_path.empty()) {
+    auto loaded = LoadWorkerConfig(config_path);
+    if (!loaded) {
+      log->error("bad configuration file: {}", loaded.error().message);
+      return 2;
+    }
+    config = std::move(*loaded);
+  }
 
   PgPool pool(common.pg_url, 4);
   {
@@ -121,6 +137,12 @@ int main(int argc, char** argv) {
       return 2;
     }
     engine_settings.handler_limits[limit.substr(0, eq)] = n;
+  }
+  if (auto s =
+          AddConfiguredHandlers(config, common.pg_url, handlers, engine_settings.handler_limits);
+      !s) {
+    log->error("bad configuration file: {}: {}", config_path, s.error().Describe());
+    return 2;
   }
   OutboxRelay relay({}, pool, **producer);
   engine_settings.worker_name = name;

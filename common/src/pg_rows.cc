@@ -15,7 +15,7 @@ std::string TaskColumns(const std::string& a) {
          ", " + a + ".parameters, " + a + ".content_type, " + a + ".notification, " +
          micros("created_at") + ", " + a + ".created_by, " + a + ".task_name, " + a +
          ".priority, " + micros("due_time") + ", " + micros("planned_completion_time") + ", " + a +
-         ".external_refs::text";
+         ".external_refs::text, " + a + ".associate_id, " + a + ".description, " + a + ".request";
 }
 
 std::optional<Timestamp> TimeFromField(const pqxx::field& f) {
@@ -47,6 +47,9 @@ Task TaskFromRow(const pqxx::row& row, int first) {
   if (refs.is_object())
     for (const auto& [key, value] : refs.items())
       if (value.is_number_integer()) t.external_refs[key] = value.get<std::int64_t>();
+  t.associate_id = at(18).as<std::int32_t>();
+  t.description = at(19).c_str();
+  t.request = at(20).c_str();
   return t;
 }
 

@@ -33,6 +33,9 @@ nlohmann::json TaskToEventData(const Task& t) {
       {"due_time", OptionalTime(t.due_time)},
       {"planned_completion_time", OptionalTime(t.planned_completion_time)},
       {"external_refs", t.external_refs},
+      {"associate_id", t.associate_id},
+      {"description", t.description},
+      {"request", t.request},
   };
 }
 
@@ -96,6 +99,10 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
     t.planned_completion_time = *planned;
     if (d.contains("external_refs"))
       t.external_refs = d["external_refs"].get<std::map<std::string, std::int64_t>>();
+    // Optional: events published before migration 0006 do not carry them.
+    t.associate_id = d.value("associate_id", std::int32_t{0});
+    t.description = d.value("description", std::string());
+    t.request = d.value("request", std::string());
   } catch (const nlohmann::json::exception& e) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed task data: ") + e.what());
   }

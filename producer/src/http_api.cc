@@ -5,8 +5,9 @@
 #include <thread>
 
 #include "conveyor/logging.h"
+#include "http_auth.h"
 #include "oracle_routes.h"
-#include "superoffice.h"
+#include "superoffice_routes.h"
 #include "twosms_routes.h"
 
 namespace conveyor {
@@ -42,21 +43,25 @@ struct HttpApi::Impl {
   TaskCommandService& commands;
   TaskReader& reader;
   const Clock& clock;
+  twosms::ClientRequestDecoder client_decoder;  // used by the clients routes (http_auth.h)
   twosms::TaskRoutes twosms_tasks{decoder, commands, reader, clock};
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
+  std::unique_ptr<superoffice::Routes> superoffice;  // its routes (superoffice_routes.h)
+  Status setup;                                      // what went wrong building the routes
 
   Impl(HttpSettings s, twosms::RequestDecoder d, JsonSchema type_schema, TaskTypeCatalog& cat,
-       TaskCommandService& c, TaskReader& r, const Clock& k)
+       TaskCommandService& c, TaskReader& r, const Clock& k, twosms::ClientRequestDecoder client_d)
       : settings(std::move(s)),
         decoder(std::move(d)),
         task_type_schema(std::move(type_schema)),
         catalog(cat),
         commands(c),
         reader(r),
-        clock(k) {}
+        clock(k),
+        client_decoder(std::move(client_d)) {}
 
   void RegisterTaskType(const httplib::Request& req, httplib::Response& res) {
     auto j = nlohmann::json::parse(req.body, nullptr, false);
@@ -85,70 +90,21 @@ struct HttpApi::Impl {
     for (const auto& t : *types) list.push_back(TaskTypeDetail(t));
     SendJson(res, 200, twosms::SuccessEnvelope(list, std::nullopt));
   }
-
-  // SuperOffice: a malformed request is 400 with an error object; a task that does not exist
-  // is 200 with null (agents) or 404 (REST).
-  void SendSuperOfficeError(httplib::Response& res, const Error& error) {
-    int status = error.code == ErrorCode::kUnavailable ? 503
-                 : error.code == ErrorCode::kInternal  ? 500
-                                                       : 400;
-    SendJson(res, status, superoffice::ErrorBody(error));
-  }
-
-  // The batch task named by the path (`id`) or by the agent body {"Id": n}. Answers the
-  // request itself (error, or not found) and returns std::nullopt when there is none.
-  std::optional<TaskView> FindBatchTask(std::optional<std::int64_t> id, const std::string& body,
-                                        httplib::Response& res, bool rest,
-                                        const nlohmann::json& agent_not_found) {
-    if (!id) {
-      auto decoded = superoffice::DecodeId(body);
-      if (!decoded) {
-        SendSuperOfficeError(res, decoded.error());
-        return std::nullopt;
-      }
-      id = *decoded;
-    }
-    auto view = reader.FindTaskByNumber(*id);
-    if (!view) {
-      SendSuperOfficeError(res, view.error());
-      return std::nullopt;
-    }
-    if (!*view) SendJson(res, rest ? 404 : 200, rest ? nlohmann::json() : agent_not_found);
-    return std::move(*view);
-  }
-
-  void GetBatchTaskInfo(std::optional<std::int64_t> id, const std::string& body,
-                        httplib::Response& res, bool rest) {
-    auto view = FindBatchTask(id, body, res, rest, nullptr);
-    if (view) SendJson(res, 200, superoffice::BatchTaskInfo(*view));
-  }
-
-  void StopBatchJob(std::optional<std::int64_t> id, const std::string& body, httplib::Response& res,
-                    bool rest) {
-    auto view = FindBatchTask(id, body, res, rest, false);
-    if (!view) return;
-    const auto& v = *view;
-    if (!superoffice::MayCancel(v))
-      return SendSuperOfficeError(
-          res, MakeError(ErrorCode::kFailedPrecondition,
-                         "batch task " + std::to_string(v.task.number) + " (" + v.type_name +
-                             ") cannot be stopped: its CancellationBehaviour is CannotCancel",
-                         "Id"));
-    // Nothing to stop: it has no run, or its run is over.
-    if (!v.last_run || IsFinal(v.last_run->state)) return SendJson(res, 200, false);
-    if (auto s = commands.Cancel(v.task, /*caller=*/""); !s)
-      return SendSuperOfficeError(res, s.error());
-    SendJson(res, 200, true);
-  }
 };
 
 HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSchema task_type_schema,
                  TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader,
-                 const Clock& clock)
+                 const Clock& clock, Authenticator& auth, CredentialStore& credentials,
+                 twosms::ClientRequestDecoder client_decoder)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(decoder),
-                                   std::move(task_type_schema), catalog, commands, reader, clock)) {
+                                   std::move(task_type_schema), catalog, commands, reader, clock,
+                                   std::move(client_decoder))) {
   auto& s = impl_->server;
   auto* impl = impl_.get();
+  // No anonymous access but to the public routes; the routes below get the Caller (Guarded).
+  s.set_pre_routing_handler(RefuseAnonymous(auth));
+  RegisterAuthRoutes(s, auth, credentials, impl_->client_decoder);
+  using enum Access;
   s.new_task_queue = [threads = impl_->settings.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
@@ -156,16 +112,21 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
   // TwoSms account tasks, under api/v1 and api/v2 alike (twosms_routes.h).
   using TwoSmsHandler = twosms::HttpAnswer (twosms::TaskRoutes::*)(const twosms::HttpRequest&);
-  auto twosms = [impl](TwoSmsHandler handler) {
-    return [impl, handler](const httplib::Request& req, httplib::Response& res) {
-      twosms::HttpRequest r{
-          req.get_header_value("Content-Type"), req.get_header_value("Accept"), req.body,
-          req.matches.size() > 2 ? req.matches[2].str() : "",
-          std::multimap<std::string, std::string>(req.params.begin(), req.params.end())};
-      auto answer = (impl->twosms_tasks.*handler)(r);
-      res.status = answer.status;
-      res.set_content(answer.body, answer.content_type);
-    };
+  auto twosms = [impl, &auth](TwoSmsHandler handler) {
+    return Guarded(
+        auth, kAnyCaller,
+        [impl, handler](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+          twosms::HttpRequest r{
+              req.get_header_value("Content-Type"),
+              req.get_header_value("Accept"),
+              req.body,
+              req.matches.size() > 2 ? req.matches[2].str() : "",
+              std::multimap<std::string, std::string>(req.params.begin(), req.params.end()),
+              caller};
+          auto answer = (impl->twosms_tasks.*handler)(r);
+          res.status = answer.status;
+          res.set_content(answer.body, answer.content_type);
+        });
   };
   const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)";
   s.Post(tasks, twosms(&twosms::TaskRoutes::Create));
@@ -173,28 +134,28 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   s.Get(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Get));
   s.Put(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Update));
   s.Delete(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Delete));
-  s.Post("/api/v1/admin/tasktypes", [impl](const httplib::Request& req, httplib::Response& res) {
-    impl->RegisterTaskType(req, res);
+  s.Post("/api/v1/admin/tasktypes",
+         Guarded(auth, kAdminOnly,
+                 [impl](const httplib::Request& req, httplib::Response& res, const Caller&) {
+                   impl->RegisterTaskType(req, res);
+                 }));
+  // Clients may read the catalogue: they need its ids (TaskID) to create tasks.
+  s.Get("/api/v1/admin/tasktypes", Guarded(auth, kAnyCaller,
+                                           [impl](const httplib::Request&, httplib::Response& res,
+                                                  const Caller&) { impl->ListTaskTypes(res); }));
+  // SuperOffice batch agent and REST routes (superoffice_routes.h), each authenticated.
+  if (auto so = superoffice::Routes::Create(catalog, commands, reader); so) {
+    impl_->superoffice = std::move(*so);
+    impl_->superoffice->Register(s, [&auth](superoffice::Routes::Handler handler) {
+      return Guarded(auth, kAnyCaller, std::move(handler));
+    });
+  } else {
+    impl_->setup = std::unexpected(so.error());
+  }
+  // Oracle B2C Service tasks (oracle_routes.h), each authenticated.
+  RegisterOracleRoutes(s, catalog, commands, reader, [&auth](OracleHandler handler) {
+    return Guarded(auth, kAnyCaller, std::move(handler));
   });
-  s.Get("/api/v1/admin/tasktypes",
-        [impl](const httplib::Request&, httplib::Response& res) { impl->ListTaskTypes(res); });
-  s.Post("/api/v1/Agents/Batch/GetBatchTaskInfo",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->GetBatchTaskInfo(std::nullopt, req.body, res, false);
-         });
-  s.Post("/api/v1/Agents/Batch/StopBatchJob",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->StopBatchJob(std::nullopt, req.body, res, false);
-         });
-  s.Get(R"(/api/v1/BatchTask/(\d{1,18}))",
-        [impl](const httplib::Request& req, httplib::Response& res) {
-          impl->GetBatchTaskInfo(std::stoll(req.matches[1].str()), {}, res, true);
-        });
-  s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)",
-         [impl](const httplib::Request& req, httplib::Response& res) {
-           impl->StopBatchJob(std::stoll(req.matches[1].str()), {}, res, true);
-         });
-  RegisterOracleRoutes(s, catalog, commands, reader);
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
@@ -225,6 +186,7 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
 HttpApi::~HttpApi() { Stop(); }
 
 Status HttpApi::Start() {
+  if (!impl_->setup) return impl_->setup;
   auto& s = impl_->server;
   if (impl_->settings.port == 0) {
     impl_->bound_port = s.bind_to_any_port(impl_->settings.host);

@@ -7,6 +7,10 @@
 //   POST /api/v1/admin/tasktypes           register a task type
 //   (schemas/requests/admin.task-type-register.json) GET  /api/v1/admin/tasktypes           the
 //   catalogue GET  /healthz                          liveness
+//   POST /Token, POST/GET /api/v1/admin/clients[/{id}]  credentials and clients (http_auth.h)
+//
+// Every route but GET /healthz and POST /Token needs credentials (http_auth.h); a client
+// sees only its own tasks, and another client's task answers as a missing one.
 //
 // HttpApi owns the server and its thread pool. Start binds and serves on a background thread
 // and returns once the socket listens (or the bind error); Stop stops accepting, finishes the
@@ -16,6 +20,8 @@
 #include <memory>
 #include <string>
 
+#include "auth.h"
+#include "clients.h"
 #include "conveyor/clock.h"
 #include "conveyor/json_schema.h"
 #include "conveyor/result.h"
@@ -34,9 +40,12 @@ struct HttpSettings {
 
 class HttpApi {
  public:
+  // The references (catalogue, services, reader, clock, authenticator, credential store) must
+  // outlive the HttpApi.
   HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSchema task_type_schema,
           TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader,
-          const Clock& clock);
+          const Clock& clock, Authenticator& auth, CredentialStore& credentials,
+          twosms::ClientRequestDecoder client_decoder);
   ~HttpApi();
 
   Status Start();

@@ -53,6 +53,10 @@ std::string_view Title(int status) {
   switch (status) {
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
@@ -145,6 +149,10 @@ Problem WriteProblem(const Error& e) {
       return {400, kWriteFailed, detail};
     case ErrorCode::kNotFound:
       return {404, kUnknownResource, detail};
+    case ErrorCode::kUnauthenticated:
+      return {401, kNotAuthorized, detail};
+    case ErrorCode::kPermissionDenied:
+      return {403, kNotAuthorized, detail};
     case ErrorCode::kUnavailable:
       return {503, kInternalError, detail + " (nothing was changed; try again)"};
     case ErrorCode::kInternal:
@@ -839,19 +847,19 @@ Status AddCondition(const QField& f, const std::string& field_text, CompareOp op
       op == CompareOp::kLt || op == CompareOp::kLe || op == CompareOp::kGt || op == CompareOp::kGe;
   if (op == CompareOp::kIsNull || op == CompareOp::kIsNotNull) {
     if (!f.nullable) return refuse("is never null: 'is null' is not supported on it");
-    query->conditions.push_back({f.field, op, ""});
+    query->conditions.push_back({f.field, op, "", {}});
     return {};
   }
   switch (f.kind) {
     case QKind::kInt:
       if (op == CompareOp::kLike) return refuse("is a number: 'like' is not supported on it");
       if (value.kind != Token::kNumber) return refuse("compares with an integer");
-      query->conditions.push_back({f.field, op, value.text});
+      query->conditions.push_back({f.field, op, value.text, {}});
       return {};
     case QKind::kText:
       if (ordering) return refuse("supports =, !=, <> and like only");
       if (value.kind != Token::kString) return refuse("compares with a 'quoted string'");
-      query->conditions.push_back({f.field, op, value.text});
+      query->conditions.push_back({f.field, op, value.text, {}});
       return {};
     case QKind::kTime: {
       if (op == CompareOp::kLike) return refuse("is a date-time: 'like' is not supported on it");
@@ -860,7 +868,7 @@ Status AddCondition(const QField& f, const std::string& field_text, CompareOp op
       // A date alone ('2026-01-02') is its midnight UTC.
       auto t = ParseDateTime(value.text.size() == 10 ? value.text + "T00:00:00Z" : value.text);
       if (!t) return refuse("compares with a date-time: '" + value.text + "' is not one");
-      query->conditions.push_back({f.field, op, FormatRfc3339(*t)});
+      query->conditions.push_back({f.field, op, FormatRfc3339(*t), {}});
       return {};
     }
     case QKind::kPriorityName: {
@@ -868,7 +876,7 @@ Status AddCondition(const QField& f, const std::string& field_text, CompareOp op
       if (value.kind != Token::kString) return refuse("compares with a 'quoted string'");
       auto p = ResolveNamedId(json{{"lookupName", value.text}}, Priorities(), "priority");
       if (!p) return Fail(ErrorCode::kInvalidArgument, p.error().Describe(), "q");
-      query->conditions.push_back({f.field, op, std::to_string(p->id)});
+      query->conditions.push_back({f.field, op, std::to_string(p->id), {}});
       return {};
     }
     case QKind::kStatus:

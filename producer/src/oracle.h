@@ -43,6 +43,7 @@ inline constexpr char kDeleteProblem[] = "OSC-CREST-00009";
 inline constexpr char kNoPostData[] = "OSC-CREST-00010";
 inline constexpr char kBadJson[] = "OSC-CREST-00011";
 inline constexpr char kUnknownResource[] = "OSC-CREST-00013";
+inline constexpr char kNotAuthorized[] = "OSC-CREST-00014";
 
 // An error as Oracle shapes it: {"type", "title", "status", "detail", "instance",
 // "o:errorCode"}.
@@ -57,7 +58,8 @@ struct Problem {
 nlohmann::json ProblemBody(const Problem& p, std::string_view base_url, std::string_view instance);
 
 // A Conveyor error in a write: field errors are 400 OSC-CREST-00006 with the field named in
-// the detail; not found 404 00013; Kafka or PostgreSQL away 503 00008; a bug 500 00008.
+// the detail; not found 404 00013; no or bad credentials 401 00014, a client on an admin-only
+// path 403 00014; Kafka or PostgreSQL away 503 00008; a bug 500 00008.
 Problem WriteProblem(const Error& e);
 
 // --- namedIDs ---------------------------------------------------------------------------

@@ -32,9 +32,9 @@ class OracleRoutes {
 
   // Runs `handler`, answering 500 in Oracle's shape should it throw.
   template <typename F>
-  void Guard(const httplib::Request& req, httplib::Response& res, F&& handler) {
+  void CatchingExceptions(const httplib::Request& req, httplib::Response& res, F&& handler) {
     try {
-      handler(req, res);
+      handler();
     } catch (const std::exception& e) {
       log_->error("{} {} failed: {}", req.method, req.path, e.what());
       SendProblem(req, res,
@@ -42,7 +42,9 @@ class OracleRoutes {
     }
   }
 
-  void CreateTask(const httplib::Request& req, httplib::Response& res) {
+  // The task belongs to the calling client; an admin key's task belongs to no client (a system
+  // task, as an admin's StartBatchJob): Oracle's body has no way to name a client.
+  void CreateTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     auto body = ParseBody(req, res, create_schema_);
     if (!body) return;
     auto types = catalog_.List();
@@ -50,7 +52,9 @@ class OracleRoutes {
     auto draft = oracle::DecodeCreate(*body, *types);
     if (!draft) return SendError(req, res, draft.error());
     if (!CheckSchema(req, res, *create_schema_, *body)) return;
-    auto created = commands_.CreateTask(std::move(*draft), /*caller=*/"", "taskType");
+    draft->client_id = caller.client_id();
+    auto created = commands_.Create(std::move(*draft), caller,
+                                    TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType");
     if (!created) {
       if (created.error().retryable())
         log_->warn("create not accepted: {}", created.error().Describe());
@@ -67,9 +71,9 @@ class OracleRoutes {
     SendJson(res, 201, oracle::TaskJson(view, BaseUrl(req)));
   }
 
-  void GetTask(const httplib::Request& req, httplib::Response& res) {
+  void GetTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     if (!CheckParams(req, res, {"fields"})) return;
-    auto view = FindTask(req, res);
+    auto view = FindTask(req, res, caller);
     if (!view) return;
     auto full = oracle::TaskJson(*view, BaseUrl(req));
     if (!req.has_param("fields")) return SendJson(res, 200, full);
@@ -78,11 +82,11 @@ class OracleRoutes {
     SendJson(res, 200, oracle::Project(full, *fields));
   }
 
-  void ListTasks(const httplib::Request& req, httplib::Response& res) {
+  void ListTasks(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     if (!CheckParams(req, res, {"limit", "offset", "totalResults", "orderBy", "q", "fields"}))
       return;
     TaskQuery query;
-    query.client_id = std::nullopt;  // every client's tasks until authentication lands
+    query.client_id = caller.client_id();  // a client's own tasks; an admin key sees all
     if (!Paging(req, res, &query.limit, &query.offset)) return;
     if (req.has_param("totalResults")) {
       auto v = req.get_param_value("totalResults");
@@ -125,11 +129,11 @@ class OracleRoutes {
                    "/tasks");
   }
 
-  void ListNotes(const httplib::Request& req, httplib::Response& res) {
+  void ListNotes(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     if (!CheckParams(req, res, {"limit", "offset", "totalResults", "fields"})) return;
     std::int64_t limit = 0, offset = 0;
     if (!Paging(req, res, &limit, &offset)) return;
-    auto view = FindTask(req, res);
+    auto view = FindTask(req, res, caller);
     if (!view) return;
     auto notes = reader_.ListNotes(view->task.id);
     if (!notes) return SendError(req, res, notes.error());
@@ -152,9 +156,9 @@ class OracleRoutes {
                    "/tasks/" + std::to_string(view->task.number) + "/notes");
   }
 
-  void GetNote(const httplib::Request& req, httplib::Response& res) {
+  void GetNote(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     if (!CheckParams(req, res, {"fields"})) return;
-    auto view = FindTask(req, res);
+    auto view = FindTask(req, res, caller);
     if (!view) return;
     auto notes = reader_.ListNotes(view->task.id);
     if (!notes) return SendError(req, res, notes.error());
@@ -174,15 +178,15 @@ class OracleRoutes {
     SendJson(res, 200, oracle::Project(full, *fields));
   }
 
-  void AddNote(const httplib::Request& req, httplib::Response& res) {
+  void AddNote(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     auto body = ParseBody(req, res, note_schema_);
     if (!body) return;
     auto text = oracle::DecodeNote(*body);
     if (!text) return SendError(req, res, text.error());
     if (!CheckSchema(req, res, *note_schema_, *body)) return;
-    auto view = FindTask(req, res);
+    auto view = FindTask(req, res, caller);
     if (!view) return;
-    auto note = commands_.AddNote(view->task, std::move(*text), /*caller=*/"");
+    auto note = commands_.AddNote(view->task, std::move(*text), caller);
     if (!note) return SendError(req, res, note.error());
     auto full = oracle::NoteJson(*note, view->task.number, BaseUrl(req));
     res.set_header("Location", full["links"][0]["href"].get<std::string>());
@@ -191,7 +195,7 @@ class OracleRoutes {
 
   // PATCH tasks/{id}, or POST with X-HTTP-Method-Override: PATCH. Answers 200 with an empty
   // body once Kafka acknowledged the update (and the cancel, for a change to Deferred).
-  void PatchTask(const httplib::Request& req, httplib::Response& res) {
+  void PatchTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     auto body = ParseBody(req, res, patch_schema_);
     if (!body) return;
     auto types = catalog_.List();
@@ -199,7 +203,7 @@ class OracleRoutes {
     auto patch = oracle::DecodePatch(*body, *types);
     if (!patch) return SendError(req, res, patch.error());
     if (!CheckSchema(req, res, *patch_schema_, *body)) return;
-    auto view = FindTask(req, res);
+    auto view = FindTask(req, res, caller);
     if (!view) return;
     bool cancel = false;
     if (patch->status) {
@@ -207,32 +211,30 @@ class OracleRoutes {
         return SendError(req, res, s.error());
     }
     if (patch->ChangesFields()) {
-      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch),
-                                          /*caller=*/"", "taskType");
+      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch), caller,
+                                          "taskType");
       if (!updated) return SendError(req, res, updated.error());
     }
     if (cancel) {
-      if (auto s = commands_.Cancel(view->task, /*caller=*/""); !s)
-        return SendError(req, res, s.error());
+      if (auto s = commands_.Cancel(view->task, caller); !s) return SendError(req, res, s.error());
     }
     res.status = 200;
   }
 
-  void DeleteTask(const httplib::Request& req, httplib::Response& res) {
-    auto view = FindTask(req, res);
+  void DeleteTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    auto view = FindTask(req, res, caller);
     if (!view) return;
     if (auto problem = oracle::DeleteProblem(*view)) return SendProblem(req, res, *problem);
-    if (auto s = commands_.Delete(view->task, /*caller=*/""); !s)
-      return SendError(req, res, s.error());
+    if (auto s = commands_.Delete(view->task, caller); !s) return SendError(req, res, s.error());
     res.status = 200;
   }
 
   // POST tasks/{id}: only as a PATCH for clients without the verb.
-  void PostToTask(const httplib::Request& req, httplib::Response& res) {
+  void PostToTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
     auto method = req.get_header_value("X-HTTP-Method-Override");
     std::transform(method.begin(), method.end(), method.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (method == "PATCH") return PatchTask(req, res);
+    if (method == "PATCH") return PatchTask(req, res, caller);
     res.set_header("Allow", "GET, PATCH, DELETE");
     SendProblem(req, res,
                 {405, oracle::kUnsupportedMethod,
@@ -240,14 +242,14 @@ class OracleRoutes {
                  "X-HTTP-Method-Override: PATCH)"});
   }
 
-  void ListAttachments(const httplib::Request& req, httplib::Response& res) {
-    auto view = FindTask(req, res);
+  void ListAttachments(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    auto view = FindTask(req, res, caller);
     if (!view) return;
     SendCollection(req, res, json::array(), false, std::nullopt, oracle::kDefaultLimit, 0,
                    "/tasks/" + std::to_string(view->task.number) + "/fileAttachments");
   }
 
-  void NamedIds(const httplib::Request& req, httplib::Response& res) {
+  void NamedIds(const httplib::Request& req, httplib::Response& res, const Caller&) {
     auto which = req.matches[1].str();
     std::vector<oracle::NamedId> values;
     if (which == "priority") {
@@ -276,7 +278,7 @@ class OracleRoutes {
                                      {{"rel", "canonical"}, {"href", self}}})}});
   }
 
-  void MetadataCatalog(const httplib::Request& req, httplib::Response& res) {
+  void MetadataCatalog(const httplib::Request& req, httplib::Response& res, const Caller&) {
     auto which = req.matches[1].str();
     auto path = which == "/notes"   ? "requests/oracle.task-note.json"
                 : which == "/patch" ? "requests/oracle.task-patch.json"
@@ -286,7 +288,7 @@ class OracleRoutes {
   }
 
   // Paths under /services/rest/connect that no route above serves.
-  void NoRoute(const httplib::Request& req, httplib::Response& res) {
+  void NoRoute(const httplib::Request& req, httplib::Response& res, const Caller&) {
     static const std::string kPrefix = "/services/rest/connect/";
     auto rest = req.path.substr(kPrefix.size());
     auto version = rest.substr(0, rest.find('/'));
@@ -446,19 +448,23 @@ class OracleRoutes {
     return false;
   }
 
-  // The task named by the path's first number; answers 404 (or the error) itself.
-  std::optional<TaskView> FindTask(const httplib::Request& req, httplib::Response& res) {
+  // The task named by the path's first number, if the caller may see it; answers 404 (or the
+  // error) itself. Another client's task answers exactly as a missing one.
+  std::optional<TaskView> FindTask(const httplib::Request& req, httplib::Response& res,
+                                   const Caller& caller) {
     auto number = std::stoll(req.matches[1].str());
     auto view = reader_.FindTaskByNumber(number);
     if (!view) {
       SendError(req, res, view.error());
       return std::nullopt;
     }
-    if (!*view)
+    if (!*view || !caller.MaySee((*view)->task)) {
       SendProblem(req, res,
                   {404, oracle::kUnknownResource,
                    "no task with id " + std::to_string(number) +
                        " (a task just created shows up once a worker applied its event)"});
+      return std::nullopt;
+    }
     return std::move(*view);
   }
 
@@ -493,14 +499,15 @@ class OracleRoutes {
 }  // namespace
 
 void RegisterOracleRoutes(httplib::Server& s, TaskTypeCatalog& catalog,
-                          TaskCommandService& commands, TaskReader& reader) {
+                          TaskCommandService& commands, TaskReader& reader,
+                          const OracleGuard& guard) {
   auto routes = std::make_shared<OracleRoutes>(catalog, commands, reader);
-  using Method = void (OracleRoutes::*)(const httplib::Request&, httplib::Response&);
-  auto handler = [routes](Method m) {
-    return [routes, m](const httplib::Request& req, httplib::Response& res) {
-      routes->Guard(req, res,
-                    [&](const httplib::Request& q, httplib::Response& r) { ((*routes).*m)(q, r); });
-    };
+  using Method = void (OracleRoutes::*)(const httplib::Request&, httplib::Response&, const Caller&);
+  auto handler = [routes, &guard](Method m) {
+    return guard(
+        [routes, m](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+          routes->CatchingExceptions(req, res, [&] { ((*routes).*m)(req, res, caller); });
+        });
   };
   const std::string api = oracle::kApiPath;
   s.Post(api + "/tasks", handler(&OracleRoutes::CreateTask));

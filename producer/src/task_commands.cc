@@ -7,72 +7,103 @@
 namespace conveyor {
 
 TaskCommandService::TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
-                                       EventPublisher& publisher, const Clock& clock,
-                                       std::string commands_topic, std::string source)
+                                       ClientDirectory& clients, EventPublisher& publisher,
+                                       const Clock& clock, std::string commands_topic,
+                                       std::string source)
     : catalog_(catalog),
       numbers_(numbers),
+      clients_(clients),
       publisher_(publisher),
       clock_(clock),
       commands_topic_(std::move(commands_topic)),
       source_(std::move(source)) {}
 
+namespace {
+
+// The client a new task belongs to: the calling client itself, or the one an admin names
+// (std::nullopt: none, for an admin's system task where `rule` allows it).
+Result<std::optional<Uuid>> OwningClient(const std::optional<Uuid>& requested, const Caller& caller,
+                                         ClientDirectory& clients,
+                                         TaskCommandService::ClientRule rule) {
+  if (!caller.is_admin()) {
+    if (requested && *requested != caller.id)
+      return Fail(ErrorCode::kInvalidArgument,
+                  "names another client; a client creates tasks for itself only (leave "
+                  "ClientID out)",
+                  "ClientID");
+    return std::optional<Uuid>(caller.id);
+  }
+  if (!requested && rule == TaskCommandService::ClientRule::kSystemTaskAllowed)
+    return std::optional<Uuid>();
+  if (!requested)
+    return Fail(ErrorCode::kInvalidArgument,
+                "is required when an admin key creates a task: name the client the task "
+                "belongs to",
+                "ClientID");
+  auto found = clients.FindClient(*requested);
+  if (!found) return std::unexpected(found.error());
+  if (!*found)
+    return Fail(ErrorCode::kInvalidArgument,
+                "no client " + requested->ToString() +
+                    " exists; a client must be created first (POST api/v1/admin/clients)",
+                "ClientID");
+  return requested;
+}
+
+}  // namespace
+
 Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest& request,
-                                               const std::string& caller) {
-  auto type = catalog_.Find(request.task_type_id);
+                                               const Caller& caller) {
+  Task draft;
+  draft.task_type_id = request.task_type_id;
+  draft.client_id = request.client_id;
+  draft.enabled = true;
+  draft.frequency = request.frequency;
+  draft.start_date = request.start_date;
+  draft.finish_date = request.finish_date;
+  draft.parameters = request.parameters;
+  draft.content_type = request.content_type;
+  draft.notification = request.notification;
+  return Create(std::move(draft), caller, ClientRule::kRequired);
+}
+
+Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
+                                               const std::string& type_field) {
+  auto client = OwningClient(draft.client_id, caller, clients_, rule);
+  if (!client) return std::unexpected(client.error());
+  auto type = catalog_.Find(draft.task_type_id);
   if (!type) return std::unexpected(type.error());
   if (!*type)
     return Fail(ErrorCode::kInvalidArgument,
-                request.task_type_id.ToString() + " is not a registered task type", "TaskID");
+                draft.task_type_id.ToString() + " is not a registered task type", type_field);
   auto number = numbers_.Next();
   if (!number) return std::unexpected(number.error());
 
   CreatedTask created;
   created.type = **type;
+  created.task = std::move(draft);
   Task& t = created.task;
   t.id = Uuid::Random();
   t.number = *number;
-  t.task_type_id = request.task_type_id;
-  t.enabled = true;
-  t.frequency = request.frequency;
-  t.start_date = request.start_date;
-  t.finish_date = request.finish_date;
-  t.parameters = request.parameters;
-  t.content_type = request.content_type;
-  t.notification = request.notification;
   t.created_at = clock_.Now();
-  t.created_by = caller;
+  t.client_id = *client;
+  t.created_by = caller.Identity();
 
-  CloudEvent event;
-  event.id = Uuid::Random();
-  event.source = source_;
-  event.type = kTaskCreateCommand;
-  event.subject = t.id.ToString();
-  event.time = t.created_at;
-  event.data = TaskToEventData(t);
-  created.event_id = event.id;
-
-  OutgoingMessage message{commands_topic_,
-                          event.subject,
-                          event.Serialize(),
-                          {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
-  if (auto published = publisher_.Publish(message); !published)
-    return std::unexpected(published.error());
-  logging::Get("ingest")->info("task={} event={} accepted: create, type {}", event.subject,
-                               event.id.ToString(), created.type.name);
+  auto event_id = Publish(kTaskCreateCommand, t.id, TaskToEventData(t));
+  if (!event_id) return std::unexpected(event_id.error());
+  created.event_id = *event_id;
+  logging::Get("ingest")->info("task={} event={} accepted: create, type {}, client {}, by {}",
+                               t.id.ToString(), event_id->ToString(), created.type.name,
+                               *client ? (*client)->ToString() : "none (system task)",
+                               t.created_by);
   return created;
 }
 
 Result<UpdatedTask> TaskCommandService::Update(const Task& current,
                                                const twosms::AccountTaskUpdateRequest& request,
-                                               const std::string& caller) {
+                                               const Caller& caller) {
   const auto& f = request.fields;
-  auto type = catalog_.Find(f.task_type_id);
-  if (!type) return std::unexpected(type.error());
-  if (!*type)
-    return Fail(ErrorCode::kInvalidArgument,
-                f.task_type_id.ToString() + " is not a registered task type", "TaskID");
   TaskUpdate u;
-  u.task_id = current.id;
   u.task_type_id = f.task_type_id;
   u.enabled = request.enabled;
   u.frequency = f.frequency;
@@ -81,22 +112,19 @@ Result<UpdatedTask> TaskCommandService::Update(const Task& current,
   u.parameters = f.parameters;
   u.content_type = f.content_type;
   u.notification = f.notification;
-  u.requested_by = caller;
-  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(u));
-  if (!event_id) return std::unexpected(event_id.error());
-  return UpdatedTask{ApplyUpdate(current, u), **type, *event_id};
+  return UpdateTask(current, std::move(u), caller, "TaskID");
 }
 
-Status TaskCommandService::Cancel(const Task& task, const std::string& caller) {
+Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
   auto published = Publish(kTaskCancelCommand, task.id,
-                           {{"task_id", task.id.ToString()}, {"requested_by", caller}});
+                           {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
   if (!published) return std::unexpected(published.error());
   return {};
 }
 
-Status TaskCommandService::Delete(const Task& task, const std::string& caller) {
+Status TaskCommandService::Delete(const Task& task, const Caller& caller) {
   auto published = Publish(kTaskDeleteCommand, task.id,
-                           {{"task_id", task.id.ToString()}, {"requested_by", caller}});
+                           {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
   if (!published) return std::unexpected(published.error());
   return {};
 }
@@ -121,33 +149,8 @@ Result<Uuid> TaskCommandService::Publish(std::string_view type, const Uuid& task
   return event.id;
 }
 
-Result<CreatedTask> TaskCommandService::CreateTask(Task draft, const std::string& caller,
-                                                   const std::string& type_field) {
-  auto type = catalog_.Find(draft.task_type_id);
-  if (!type) return std::unexpected(type.error());
-  if (!*type)
-    return Fail(ErrorCode::kInvalidArgument,
-                draft.task_type_id.ToString() + " is not a registered task type", type_field);
-  auto number = numbers_.Next();
-  if (!number) return std::unexpected(number.error());
-
-  CreatedTask created;
-  created.type = **type;
-  created.task = std::move(draft);
-  Task& t = created.task;
-  t.id = Uuid::Random();
-  t.number = *number;
-  t.created_at = clock_.Now();
-  t.created_by = caller;
-
-  auto event_id = Publish(kTaskCreateCommand, t.id, TaskToEventData(t));
-  if (!event_id) return std::unexpected(event_id.error());
-  created.event_id = *event_id;
-  return created;
-}
-
 Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpdate update,
-                                                   const std::string& caller,
+                                                   const Caller& caller,
                                                    const std::string& type_field) {
   auto type = catalog_.Find(update.task_type_id);
   if (!type) return std::unexpected(type.error());
@@ -155,17 +158,17 @@ Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpda
     return Fail(ErrorCode::kInvalidArgument,
                 update.task_type_id.ToString() + " is not a registered task type", type_field);
   update.task_id = current.id;
-  update.requested_by = caller;
+  update.requested_by = caller.Identity();
   auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
   if (!event_id) return std::unexpected(event_id.error());
   return UpdatedTask{ApplyUpdate(current, update), **type, *event_id};
 }
 
 Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
-                                             const std::string& caller) {
+                                             const Caller& caller) {
   auto id = numbers_.Next();
   if (!id) return std::unexpected(id.error());
-  TaskNote note{*id, task.id, std::move(text), clock_.Now(), caller};
+  TaskNote note{*id, task.id, std::move(text), clock_.Now(), caller.Identity()};
   auto event_id = Publish(kTaskNoteAddCommand, task.id, NoteToEventData(note));
   if (!event_id) return std::unexpected(event_id.error());
   return note;

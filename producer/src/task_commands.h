@@ -1,16 +1,20 @@
 // TaskCommandService turns validated requests into command events (conveyor.task.create,
-// .update, .cancel, .delete) and publishes them; each call returns only once Kafka
+// .update, .cancel, .delete, .note.add) and publishes them; each call returns only once Kafka
 // acknowledged the event.
 //
-// It checks the task type against the catalogue, allocates a new task's UUID and integer
-// number, and builds the CloudEvent keyed by the task id. Nothing is written anywhere but
-// Kafka: the worker applies the event to PostgreSQL. Thread-safe when its ports are.
+// It checks the task type against the catalogue and the task's client (a client caller's
+// tasks are its own; an admin names the client in ClientID, or starts a system task where the
+// dialect allows it), allocates a new task's UUID and integer number, and builds the CloudEvent
+// keyed by the task id. Nothing is written anywhere but Kafka: the worker applies the event to
+// PostgreSQL. Thread-safe when its ports are.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "caller.h"
+#include "client_directory.h"
 #include "conveyor/clock.h"
 #include "conveyor/cloud_event.h"
 #include "conveyor/event_publisher.h"
@@ -43,43 +47,58 @@ struct UpdatedTask {
 class TaskCommandService {
  public:
   TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
-                     EventPublisher& publisher, const Clock& clock, std::string commands_topic,
-                     std::string source);
+                     ClientDirectory& clients, EventPublisher& publisher, const Clock& clock,
+                     std::string commands_topic, std::string source);
 
-  // kInvalidArgument (field TaskID) for an unknown task type; kUnavailable when Kafka or
-  // PostgreSQL did not answer in time, in which case no task was created.
-  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const std::string& caller);
+  // The task belongs to the calling client, or, for an admin caller, to the client that
+  // request.client_id names; the caller's Identity() is recorded as created_by.
+  // kInvalidArgument for an unknown task type (field TaskID), and for a ClientID that an
+  // admin left out, that names no client, or that a client set to another client (field
+  // ClientID); kUnavailable when Kafka or PostgreSQL did not answer in time, in which case
+  // no task was created.
+  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const Caller& caller);
+
+  // Whether an admin caller may create a task that belongs to no client.
+  enum class ClientRule {
+    kRequired,           // TwoSms: an admin names the client (ClientID)
+    kSystemTaskAllowed,  // SuperOffice: an admin may start a system task (no client)
+  };
+  // The same for a task as any dialect decoded it: `draft` carries the type, the dialect's
+  // fields and the client the request named (client_id, if any); id, number, client,
+  // created_at and created_by are filled in here, with the client rules above. A type that is
+  // not registered is kInvalidArgument naming `type_field` (the dialect's name for it).
+  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
+                             const std::string& type_field = "TaskID");
 
   // Publishes conveyor.task.update replacing `current`'s fields with the request's (and
-  // Enabled when given). kInvalidArgument (field TaskID) for an unknown task type;
-  // kUnavailable as for Create, in which case nothing changes.
+  // Enabled when given); requested_by is the caller's Identity(). kInvalidArgument (field
+  // TaskID) for an unknown task type; kUnavailable as for Create, in which case nothing
+  // changes. The caller's right to the task is checked before (Caller::MaySee).
   Result<UpdatedTask> Update(const Task& current, const twosms::AccountTaskUpdateRequest& request,
-                             const std::string& caller);
+                             const Caller& caller);
 
-  // Publishes conveyor.task.cancel for the task: the worker that runs it signals its
-  // handler, or ends a waiting run cancelled. kUnavailable when Kafka did not acknowledge.
-  Status Cancel(const Task& task, const std::string& caller);
+  // Publishes conveyor.task.cancel for the task (requested_by: the caller's Identity()):
+  // the worker that runs it signals its handler, or ends a waiting run cancelled.
+  // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
+  // before (Caller::MaySee).
+  Status Cancel(const Task& task, const Caller& caller);
 
   // Publishes conveyor.task.delete: the worker cancels the task's run and marks the task
   // deleted. kUnavailable when Kafka did not acknowledge.
-  Status Delete(const Task& task, const std::string& caller);
-
-  // The dialect-neutral create: `draft` carries what the request said (type, name,
-  // parameters, ...); this allocates its id and number, stamps created_at/created_by and
-  // publishes conveyor.task.create. The same errors as Create; a type that is not registered
-  // is kInvalidArgument naming `type_field`.
-  Result<CreatedTask> CreateTask(Task draft, const std::string& caller,
-                                 const std::string& type_field);
+  Status Delete(const Task& task, const Caller& caller);
 
   // Publishes conveyor.task.update as given (Oracle PATCH builds the whole update from the
-  // current task). kInvalidArgument naming `type_field` for an unknown task type;
-  // kUnavailable when Kafka did not acknowledge, in which case nothing changes.
-  Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const std::string& caller,
+  // current task), with the caller's Identity() as requested_by. kInvalidArgument naming
+  // `type_field` for an unknown task type; kUnavailable when Kafka did not acknowledge, in
+  // which case nothing changes. The caller's right to the task is checked before.
+  Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const Caller& caller,
                                  const std::string& type_field);
 
-  // Publishes conveyor.task.note.add for `task` with a freshly allocated note id; returns the
-  // note once Kafka acknowledged it. kUnavailable when Kafka or PostgreSQL did not answer.
-  Result<TaskNote> AddNote(const Task& task, std::string text, const std::string& caller);
+  // Publishes conveyor.task.note.add for `task` with a freshly allocated note id, written by
+  // the caller (created_by: its Identity()); returns the note once Kafka acknowledged it.
+  // kUnavailable when Kafka or PostgreSQL did not answer. The caller's right to the task is
+  // checked before.
+  Result<TaskNote> AddNote(const Task& task, std::string text, const Caller& caller);
 
  private:
   // Publishes a command event of `type` about `task_id`; returns the event's id.
@@ -87,6 +106,7 @@ class TaskCommandService {
 
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;
+  ClientDirectory& clients_;
   EventPublisher& publisher_;
   const Clock& clock_;
   std::string commands_topic_;

@@ -158,6 +158,11 @@ Result<AccountTaskRequest> RequestDecoder::Decode(std::string_view text, Timesta
   auto type = Uuid::Parse(body["TaskID"].get<std::string>());
   if (!type) return Fail(ErrorCode::kInvalidArgument, "is not a GUID", "TaskID");
   r.task_type_id = *type;
+  if (auto it = body.find("ClientID"); it != body.end() && !it->is_null()) {
+    auto client = Uuid::Parse(it->get<std::string>());
+    if (!client) return Fail(ErrorCode::kInvalidArgument, "is not a GUID", "ClientID");
+    r.client_id = *client;
+  }
   auto frequency = EnumValue<Frequency>(body["Frequency"], FrequencyFromNumber, FrequencyFromName);
   if (!frequency)
     return Fail(ErrorCode::kInvalidArgument,
@@ -285,6 +290,10 @@ std::string_view TwoSmsErrorCode(ErrorCode code) {
       return "ServiceUnavailable";
     case ErrorCode::kInternal:
       return "InternalError";
+    case ErrorCode::kUnauthenticated:
+      return "Unauthorized";
+    case ErrorCode::kPermissionDenied:
+      return "Forbidden";
   }
   return "InternalError";
 }
@@ -315,6 +324,10 @@ int HttpStatus(const Error& error) {
       return 503;
     case ErrorCode::kInternal:
       return 500;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
   }
   return 500;
 }

@@ -40,6 +40,9 @@ struct AccountTaskRequest {
   std::string parameters;
   std::string content_type;
   TaskNotification notification = TaskNotification::kNone;
+  // ClientID, a Conveyor extension: the client an admin key creates the task for. A client
+  // caller leaves it out (its tasks are its own).
+  std::optional<Uuid> client_id;
 };
 
 // PUT api/v1/admin/tasks/account/{id}: the create fields plus Enabled (absent: unchanged).

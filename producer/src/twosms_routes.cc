@@ -183,7 +183,7 @@ std::optional<TaskView> TaskRoutes::FindTask(const HttpRequest& req, const Respo
     *answer = SendError(media, view.error());
     return std::nullopt;
   }
-  if (!*view) {
+  if (!*view || !req.caller.MaySee((*view)->task)) {
     *answer = SendError(
         media, MakeError(ErrorCode::kNotFound, "no task " + id->ToString() +
                                                    " (a task just created shows up once a worker "
@@ -202,7 +202,7 @@ HttpAnswer TaskRoutes::Create(const HttpRequest& req) {
     logging::Get("ingest")->info("create refused: {}", request.error().Describe());
     return SendError(formats->response, request.error());
   }
-  auto created = commands_.Create(*request, /*caller=*/"");
+  auto created = commands_.Create(*request, req.caller);
   if (!created) {
     if (created.error().retryable())
       logging::Get("ingest")->warn("create not accepted: {}", created.error().Describe());
@@ -212,6 +212,7 @@ HttpAnswer TaskRoutes::Create(const HttpRequest& req) {
   view.task = created->task;
   view.type_name = created->type.name;
   view.modified_at = created->task.created_at;
+  view.modified_by = created->task.created_by;
   return Send(formats->response, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt));
 }
 
@@ -233,7 +234,7 @@ HttpAnswer TaskRoutes::Update(const HttpRequest& req) {
                          "cannot be false while the task's run is " + StatusOf(view->last_run) +
                              ": its type " + view->type_name + " is CannotCancel",
                          "Enabled"));
-  auto updated = commands_.Update(view->task, *request, /*caller=*/"");
+  auto updated = commands_.Update(view->task, *request, req.caller);
   if (!updated) {
     if (updated.error().retryable())
       logging::Get("ingest")->warn("update not accepted: {}", updated.error().Describe());
@@ -243,7 +244,7 @@ HttpAnswer TaskRoutes::Update(const HttpRequest& req) {
   view->type_name = updated->type.name;
   view->cancellation = updated->type.cancellation;
   view->modified_at = clock_.Now();
-  view->modified_by.clear();
+  view->modified_by = req.caller.Identity();
   return Send(media, 200, SuccessEnvelope(Detail(*view, "Accepted"), std::nullopt));
 }
 
@@ -268,7 +269,7 @@ HttpAnswer TaskRoutes::List(const HttpRequest& req) {
   auto size = PositiveParameter(req, "pageSize", kDefaultPageSize, kMaxPageSize, "the limit");
   if (!size) return SendError(media, size.error());
   auto tasks =
-      reader_.ListTasks(/*client_id=*/std::nullopt, (*page - 1) * *size, static_cast<int>(*size));
+      reader_.ListTasks(req.caller.client_id(), (*page - 1) * *size, static_cast<int>(*size));
   if (!tasks) return SendError(media, tasks.error());
   auto details = nlohmann::ordered_json::array();
   for (const auto& v : tasks->tasks) details.push_back(Detail(v, StatusOf(v.last_run)));
@@ -290,7 +291,7 @@ HttpAnswer TaskRoutes::Delete(const HttpRequest& req) {
                              " cannot be deleted while its run is " + StatusOf(view->last_run) +
                              ": its type " + view->type_name + " is CannotCancel",
                          "id"));
-  if (auto s = commands_.Delete(view->task, /*caller=*/""); !s) {
+  if (auto s = commands_.Delete(view->task, req.caller); !s) {
     if (s.error().retryable())
       logging::Get("ingest")->warn("delete not accepted: {}", s.error().Describe());
     return SendError(media, s.error());

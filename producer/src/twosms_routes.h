@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "caller.h"
 #include "conveyor/clock.h"
 #include "conveyor/task_view.h"
 #include "task_commands.h"
@@ -39,6 +40,9 @@ struct HttpRequest {
   std::string body;
   std::string id;  // the {id} path segment, for routes with one
   std::multimap<std::string, std::string> query;
+  // The authenticated caller: a client sees and changes only its own tasks (another client's
+  // task answers exactly as a missing one) and lists only its own.
+  Caller caller;
 };
 
 struct HttpAnswer {

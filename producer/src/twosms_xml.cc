@@ -49,8 +49,9 @@ std::string FlagsWithCommas(std::string_view text) {
 }
 
 // The request fields that XML may carry, by element name.
-constexpr std::string_view kFields[] = {"Enabled",    "TaskID",     "Frequency",   "StartDate",
-                                        "FinishDate", "Parameters", "ContentType", "Notification"};
+constexpr std::string_view kFields[] = {"Enabled",    "TaskID",      "Frequency",
+                                        "StartDate",  "ClientID",    "FinishDate",
+                                        "Parameters", "ContentType", "Notification"};
 
 void WriteValue(pugi::xml_node parent, std::string_view name, const nlohmann::ordered_json& v,
                 std::string_view item) {

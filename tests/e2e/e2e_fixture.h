@@ -1,11 +1,16 @@
 // The end-to-end fixture (label: e2e): conveyor-producer and conveyor-worker run as processes
 // against the real broker and PostgreSQL, each test with its own topics and database; tests
 // talk HTTP to the producer and read PostgreSQL and the notifications topic.
+//
+// Authentication is on: StartProducer creates an admin key with `conveyor-producer
+// create-admin-key` and, through the API, a client ("e2e") whose Basic credentials the
+// helpers (Http(), Post, CreateTask, GetTask) send by default, so tasks belong to that client.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cstdio>
 #include <pqxx/pqxx>
 
 #include "conveyor/cloud_event.h"
@@ -50,7 +55,57 @@ class E2eTest : public ::testing::Test {
         },
         30s);
     EXPECT_TRUE(up) << "producer did not answer /healthz:\n" << p->Log();
+    if (admin_key_.empty()) admin_key_ = CreateAdminKey();
+    if (client_id_.empty()) {
+      client_secret_ = "e2e client secret";
+      client_id_ = CreateClient("e2e", client_secret_);
+    }
     return p;
+  }
+
+  // `conveyor-producer create-admin-key` against the test's database: the key it printed.
+  std::string CreateAdminKey(const std::string& name = "e2e") {
+    std::string cmd = std::string(CONVEYOR_PRODUCER_BIN) + " create-admin-key --pg-url='" +
+                      db_.url() + "' --name=" + name + " --log-level=warn";
+    std::string out;
+    if (FILE* f = popen(cmd.c_str(), "r")) {
+      char buf[256];
+      while (fgets(buf, sizeof buf, f)) out += buf;
+      EXPECT_EQ(pclose(f), 0) << cmd;
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    EXPECT_NE(out.find('.'), std::string::npos) << "not an admin key: " << out;
+    return out;
+  }
+
+  // Creates a client through the API with the admin key; returns its ID ("" on failure).
+  std::string CreateClient(const std::string& name, const std::string& secret) {
+    auto r = Http(AdminAuth())
+                 .Post("/api/v1/admin/clients",
+                       json{{"Name", name},
+                            {"Secret", secret},
+                            {"UserID", "86cb791c-8078-41ae-a045-5dded04c9589"}}
+                           .dump(),
+                       "application/json");
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    if (!r || r->status != 200) return "";
+    return json::parse(r->body)["ResponseData"]["Detail"]["ID"].get<std::string>();
+  }
+
+  std::string AdminAuth() const { return "Bearer " + admin_key_; }
+  static std::string BasicAuth(const std::string& id, const std::string& secret) {
+    return httplib::make_basic_authentication_header(id, secret).second;
+  }
+  std::string ClientAuth() const { return BasicAuth(client_id_, client_secret_); }
+
+  // An HTTP client of the producer that sends `authorization` (the e2e client's Basic
+  // credentials unless told otherwise; "" sends none).
+  httplib::Client Http(std::optional<std::string> authorization = std::nullopt) {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    auto header = authorization.value_or(ClientAuth());
+    if (!header.empty()) c.set_default_headers({{"Authorization", header}});
+    return c;
   }
 
   std::unique_ptr<ChildProcess> StartWorker(const std::string& name,
@@ -76,15 +131,15 @@ class E2eTest : public ::testing::Test {
     return body;
   }
 
-  httplib::Result Post(const json& body) {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
-    return c.Post("/api/v2/admin/tasks/account", body.dump(), "application/json");
+  httplib::Result Post(const json& body, std::optional<std::string> authorization = std::nullopt) {
+    return Http(std::move(authorization))
+        .Post("/api/v2/admin/tasks/account", body.dump(), "application/json");
   }
 
   // Creates a task and returns its ID; "" (with a failure recorded) when that did not work.
-  std::string CreateTask(const json& body) {
-    auto res = Post(body);
+  std::string CreateTask(const json& body,
+                         std::optional<std::string> authorization = std::nullopt) {
+    auto res = Post(body, std::move(authorization));
     EXPECT_TRUE(res) << "no answer from the producer";
     if (!res) return "";
     EXPECT_EQ(res->status, 200) << res->body;
@@ -93,9 +148,8 @@ class E2eTest : public ::testing::Test {
     return j["ResponseData"]["Detail"]["ID"].get<std::string>();
   }
 
-  json GetTask(const std::string& id) {
-    httplib::Client c("127.0.0.1", port_);
-    auto r = c.Get("/api/v2/admin/tasks/account/" + id);
+  json GetTask(const std::string& id, std::optional<std::string> authorization = std::nullopt) {
+    auto r = Http(std::move(authorization)).Get("/api/v2/admin/tasks/account/" + id);
     if (!r) return json();
     return json::parse(r->body, nullptr, false);
   }
@@ -122,6 +176,8 @@ class E2eTest : public ::testing::Test {
   ScratchDatabase db_;
   std::string commands_, notifications_, dlq_;
   int port_ = 0;
+  std::string admin_key_;
+  std::string client_id_, client_secret_;
 };
 
 }  // namespace conveyor::testing

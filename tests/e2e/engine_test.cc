@@ -40,7 +40,7 @@ class Engine : public testing::E2eTest {
   }
 
   json SuperOffice(const std::string& path, const json& body) {
-    httplib::Client c("127.0.0.1", port_);
+    auto c = Http();
     auto r = c.Post(path, body.dump(), "application/json");
     if (!r || r->status != 200) return json("HTTP error");
     return json::parse(r->body, nullptr, false);
@@ -193,7 +193,7 @@ TEST_F(Engine, StopBatchJobOfACannotCancelTypeIsRefusedAndUnknownIdIsNull) {
   auto id = CreateTask(body);
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(testing::PollUntil([&] { return !TaskNumber(id).empty(); }, 60s));
-  httplib::Client c("127.0.0.1", port_);
+  auto c = Http();
   auto r = c.Post("/api/v1/Agents/Batch/StopBatchJob",
                   json{{"Id", std::stoll(TaskNumber(id))}}.dump(), "application/json");
   ASSERT_TRUE(r);
@@ -247,8 +247,7 @@ namespace {
 class TaskTypes : public testing::E2eTest {
  protected:
   httplib::Result Register(const json& body) {
-    httplib::Client c("127.0.0.1", port_);
-    return c.Post("/api/v1/admin/tasktypes", body.dump(), "application/json");
+    return Http(AdminAuth()).Post("/api/v1/admin/tasktypes", body.dump(), "application/json");
   }
 };
 
@@ -299,7 +298,7 @@ TEST_F(TaskTypes, BadOrDuplicateRegistrationIsRefusedNamingTheField) {
   EXPECT_NE(json::parse(again->body)["Error"]["ErrorReason"].get<std::string>().find("twice"),
             std::string::npos)
       << again->body;
-  httplib::Client c("127.0.0.1", port_);
+  auto c = Http();
   auto list = c.Get("/api/v1/admin/tasktypes");
   ASSERT_TRUE(list);
   auto listed = json::parse(list->body);

@@ -1,6 +1,7 @@
 // End to end (label: e2e) for the Oracle B2C Service dialect: real producer and worker
 // processes, broker and PostgreSQL; requests and answers as an Oracle Connect REST client
-// sends and reads them.
+// sends and reads them. Requests carry the e2e client's credentials unless a test says
+// otherwise (e2e_fixture.h).
 #include "e2e/e2e_fixture.h"
 
 namespace conveyor {
@@ -34,10 +35,11 @@ struct Answer {
 
 class Oracle : public testing::E2eTest {
  protected:
+  // Sends as the e2e client, or with `authorization` ("" sends no credentials).
   Answer Send(const std::string& method, const std::string& path, const std::string& body = "",
-              httplib::Headers headers = {}) {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
+              httplib::Headers headers = {},
+              std::optional<std::string> authorization = std::nullopt) {
+    auto c = Http(std::move(authorization));
     auto r = method == "GET"      ? c.Get(path.c_str(), headers)
              : method == "PATCH"  ? c.Patch(path.c_str(), headers, body, "application/json")
              : method == "PUT"    ? c.Put(path.c_str(), headers, body, "application/json")
@@ -50,12 +52,17 @@ class Oracle : public testing::E2eTest {
     a.location = r->get_header_value("Location");
     return a;
   }
-  Answer Get(const std::string& path) { return Send("GET", path); }
-  Answer Post(const std::string& path, const json& body) { return Send("POST", path, body.dump()); }
+  Answer Get(const std::string& path, std::optional<std::string> authorization = std::nullopt) {
+    return Send("GET", path, "", {}, std::move(authorization));
+  }
+  Answer Post(const std::string& path, const json& body,
+              std::optional<std::string> authorization = std::nullopt) {
+    return Send("POST", path, body.dump(), {}, std::move(authorization));
+  }
 
   // Creates a task and returns its id (0, with a failure recorded, when that did not work).
-  std::int64_t Create(const json& body) {
-    auto a = Post(kTasks, body);
+  std::int64_t Create(const json& body, std::optional<std::string> authorization = std::nullopt) {
+    auto a = Post(kTasks, body, std::move(authorization));
     EXPECT_EQ(a.status, 201) << a.body.dump();
     if (a.status != 201) return 0;
     return a.body["id"].get<std::int64_t>();
@@ -298,6 +305,13 @@ TEST_F(Oracle, EveryErrorComesInOraclesShapeNamingTheProblem) {
                 "/services/rest/connect/v1.3/tasks");
   ExpectProblem(Get("/services/rest/connect/v1.4/incidents"), 404, "OSC-CREST-00013",
                 "/services/rest/connect/v1.4/incidents");
+
+  // No credentials, or wrong ones: 401 OSC-CREST-00014, before any route runs.
+  detail = ExpectProblem(Get(tasks, ""), 401, "OSC-CREST-00014", tasks);
+  EXPECT_NE(detail.find("credentials"), std::string::npos) << detail;
+  ExpectProblem(Post(tasks, {{"name", "n"}}, BasicAuth(client_id_, "wrong secret")), 401,
+                "OSC-CREST-00014", tasks);
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 0);
 }
 
 TEST_F(Oracle, NoteOverTheLimitIsRefusedNamingIt) {
@@ -415,13 +429,13 @@ TEST_F(Oracle, PatchAndPostErrorsComeInOraclesShape) {
 TEST_F(Oracle, RunningTaskOfACannotCancelTypeCanBeNeitherDeferredNorDeleted) {
   auto producer = StartProducer(testing::KafkaBrokers());
   auto worker = StartWorker("e2e-oracle-cannot");
-  httplib::Client admin("127.0.0.1", port_);
-  auto registered = admin.Post("/api/v1/admin/tasktypes",
-                               json{{"Name", "uncancellable"},
-                                    {"Handler", "sleep"},
-                                    {"CancellationBehaviour", "CannotCancel"}}
-                                   .dump(),
-                               "application/json");
+  auto registered = Http(AdminAuth())
+                        .Post("/api/v1/admin/tasktypes",
+                              json{{"Name", "uncancellable"},
+                                   {"Handler", "sleep"},
+                                   {"CancellationBehaviour", "CannotCancel"}}
+                                  .dump(),
+                              "application/json");
   ASSERT_TRUE(registered && registered->status == 200) << (registered ? registered->body : "");
   auto types = Get("/services/rest/connect/v1.4/namedIDs/tasks/taskType");
   EXPECT_EQ(types.body["items"].back(), (json{{"id", 1000}, {"lookupName", "uncancellable"}}));
@@ -441,6 +455,108 @@ TEST_F(Oracle, RunningTaskOfACannotCancelTypeCanBeNeitherDeferredNorDeleted) {
   EXPECT_NE(detail.find("CannotCancel"), std::string::npos) << detail;
   EXPECT_EQ(WaitForStatus(id, "Completed")["statusWithType"]["status"]["lookupName"], "Completed");
   EXPECT_EQ(Send("DELETE", TaskPath(id)).status, 200);
+}
+
+TEST_F(Oracle, AnotherClientsTaskAnswersAsAMissingOneAndTheAdminSeesBoth) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-oracle-tenants");
+  std::string b_id = CreateClient("oracle b", "b secret");
+  ASSERT_FALSE(b_id.empty());
+  auto b = BasicAuth(b_id, "b secret");
+  auto a_task = Create({{"name", "a's task"}});
+  auto b_task = Create({{"name", "b's task"}}, b);
+  ASSERT_NE(a_task, 0);
+  ASSERT_NE(b_task, 0);
+  ASSERT_TRUE(testing::PollUntil(
+      [&] { return Get(TaskPath(a_task)).status == 200 && Get(TaskPath(b_task), b).status == 200; },
+      60s))
+      << worker->Log();
+  auto a_note = Post(TaskPath(a_task) + "/notes", {{"text", "a's note"}});
+  ASSERT_EQ(a_note.status, 201) << a_note.body.dump();
+  auto note = "/notes/" + std::to_string(a_note.body["id"].get<std::int64_t>());
+  ASSERT_TRUE(testing::PollUntil([&] { return Get(TaskPath(a_task) + note).status == 200; }, 60s));
+
+  // B: every path of A's task answers exactly as that of a task that does not exist.
+  const std::int64_t missing = 999999999;
+  struct Try {
+    std::string method, suffix, body;
+  };
+  for (const auto& t :
+       {Try{"GET", "", ""}, Try{"PATCH", "", R"({"name": "b was here"})"}, Try{"DELETE", "", ""},
+        Try{"POST", "/notes", R"({"text": "b's note"})"}, Try{"GET", "/notes", ""},
+        Try{"GET", note, ""}, Try{"GET", "/fileAttachments", ""}}) {
+    SCOPED_TRACE(t.method + " " + t.suffix);
+    auto theirs = ExpectProblem(Send(t.method, TaskPath(a_task) + t.suffix, t.body, {}, b), 404,
+                                "OSC-CREST-00013", TaskPath(a_task) + t.suffix);
+    auto none = ExpectProblem(Send(t.method, TaskPath(missing) + t.suffix, t.body, {}, b), 404,
+                              "OSC-CREST-00013", TaskPath(missing) + t.suffix);
+    auto number = std::to_string(a_task);
+    ASSERT_NE(theirs.find(number), std::string::npos) << theirs;
+    EXPECT_EQ(theirs.replace(theirs.find(number), number.size(), std::to_string(missing)), none);
+  }
+  // Refused before anything was published: A's task is as it was.
+  EXPECT_EQ(Get(TaskPath(a_task)).body["name"], "a's task");
+  EXPECT_EQ(Count("SELECT count(*) FROM task_notes"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE deleted_at IS NOT NULL"), 0);
+
+  // Each client lists only its own tasks, whatever it asks for.
+  auto a_list = Get(std::string(kTasks) + "?totalResults=true");
+  EXPECT_EQ(a_list.body["totalResults"], 1) << a_list.body.dump();
+  EXPECT_EQ(a_list.body["items"][0]["id"], a_task);
+  auto b_list = Get(std::string(kTasks) + "?totalResults=true", b);
+  EXPECT_EQ(b_list.body["totalResults"], 1) << b_list.body.dump();
+  EXPECT_EQ(b_list.body["items"][0]["id"], b_task);
+  auto b_asks_for_a = Get(
+      std::string(kTasks) + "?totalResults=true&q=" + Encode("id = " + std::to_string(a_task)), b);
+  EXPECT_EQ(b_asks_for_a.body["totalResults"], 0) << b_asks_for_a.body.dump();
+
+  // The tasks, and A's note, were recorded as their client's.
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM tasks WHERE number = " + std::to_string(a_task) +
+            " AND client_id = '" + client_id_ + "' AND created_by = 'client:" + client_id_ + "'"),
+      1);
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE number = " + std::to_string(b_task) +
+                  " AND client_id = '" + b_id + "' AND created_by = 'client:" + b_id + "'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM task_notes WHERE created_by = 'client:" + client_id_ + "'"),
+            1);
+
+  // The admin key sees and changes both; its change is recorded as the admin's.
+  auto all = Get(std::string(kTasks) + "?totalResults=true&orderBy=id", AdminAuth());
+  ASSERT_EQ(all.status, 200) << all.body.dump();
+  EXPECT_EQ(all.body["totalResults"], 2);
+  EXPECT_EQ(all.body["items"][0]["id"], a_task);
+  EXPECT_EQ(all.body["items"][1]["id"], b_task);
+  EXPECT_EQ(Get(TaskPath(b_task), AdminAuth()).body["name"], "b's task");
+  EXPECT_EQ(Get(TaskPath(a_task) + note, AdminAuth()).status, 200);
+  EXPECT_EQ(Send("PATCH", TaskPath(a_task), R"({"name": "renamed by the admin"})", {}, AdminAuth())
+                .status,
+            200);
+  ASSERT_TRUE(testing::PollUntil(
+      [&] { return Get(TaskPath(a_task)).body["name"] == "renamed by the admin"; }, 60s))
+      << worker->Log();
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE number = " + std::to_string(a_task) +
+                  " AND modified_by LIKE 'admin:%'"),
+            1);
+}
+
+TEST_F(Oracle, AnAdminKeysTaskIsASystemTaskThatNoClientSees) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-oracle-system");
+  auto id = Create({{"name", "nightly maintenance"}}, AdminAuth());
+  ASSERT_NE(id, 0);
+  ASSERT_TRUE(testing::PollUntil(
+      [&] {
+        auto a = Get(TaskPath(id), AdminAuth());
+        return a.status == 200 && a.body["statusWithType"]["status"]["lookupName"] == "Completed";
+      },
+      60s))
+      << worker->Log();
+  ExpectProblem(Get(TaskPath(id)), 404, "OSC-CREST-00013", TaskPath(id));
+  EXPECT_EQ(Get(std::string(kTasks) + "?totalResults=true").body["totalResults"], 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE number = " + std::to_string(id) +
+                  " AND client_id IS NULL AND created_by LIKE 'admin:%'"),
+            1);
 }
 
 }  // namespace

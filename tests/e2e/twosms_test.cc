@@ -31,8 +31,7 @@ class TwoSms : public testing::E2eTest {
  protected:
   Answer Call(const std::string& method, const std::string& path, const std::string& body = {},
               const std::string& content_type = {}, const std::string& accept = {}) {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
+    auto c = Http();  // as the fixture's e2e client
     httplib::Headers headers;
     if (!accept.empty()) headers.emplace("Accept", accept);
     auto r = method == "GET"      ? c.Get(path, headers)

@@ -28,6 +28,8 @@ TEST_F(WalkingSkeleton, SeedTaskIsCreatedRunSucceededAndNotified) {
   EXPECT_EQ(detail["Status"], "Accepted");
   EXPECT_EQ(detail["Notification"], "SUCCESS");
   EXPECT_EQ(detail["StartDate"], "2026-01-01T00:00:00.0000000+00:00");
+  EXPECT_EQ(detail["ClientID"], client_id_);  // the caller's own client
+  EXPECT_EQ(detail["LastModifiedBy"], "client:" + client_id_);
 
   ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded") << worker->Log();
   auto read = GetTask(id)["ResponseData"]["Detail"];

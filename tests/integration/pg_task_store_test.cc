@@ -341,7 +341,7 @@ TEST_F(PgTaskStoreTest, TaskReaderListsWithConditionsRunStatesOrderAndPaging) {
   EXPECT_EQ(page->total, 4);
 
   TaskQuery like;
-  like.conditions = {{TaskField::kName, CompareOp::kLike, "A%"}};
+  like.conditions = {{TaskField::kName, CompareOp::kLike, "A%", {}}};
   auto liked = reader.QueryTasks(like);
   ASSERT_TRUE(liked.has_value());
   ASSERT_EQ(liked->tasks.size(), 1u);
@@ -497,6 +497,90 @@ TEST_F(PgTaskStoreTest, OracleUpdateChangesOrClearsItsFieldsAndATwoSmsUpdateLeav
   EXPECT_FALSE(t.priority.has_value());
   EXPECT_EQ(t.due_time, c.task.due_time);  // not in either update
   EXPECT_EQ(t.parameters, R"({"v":9})");
+}
+
+TEST_F(PgTaskStoreTest, BatchTaskFieldsAreStoredByBothApplyPaths) {
+  auto fast = Create();
+  fast.task.associate_id = 491;
+  fast.task.description = "fast path";
+  fast.task.request = "r1";
+  fast.event.data = TaskToEventData(fast.task);
+  ASSERT_TRUE(store_.ApplyBatch({fast}).has_value());
+  // A duplicate task id in the batch sends the batch down the careful path.
+  auto careful = Create();
+  careful.task.associate_id = 30;
+  careful.task.description = "careful path";
+  careful.event.data = TaskToEventData(careful.task);
+  auto clash = Create();
+  clash.task.id = fast.task.id;
+  clash.event.data = TaskToEventData(clash.task);
+  ASSERT_TRUE(store_.ApplyBatch({careful, clash}).has_value());
+  PgTaskReader reader(pool_);
+  auto a = reader.FindTask(fast.task.id);
+  ASSERT_TRUE(a.has_value() && a->has_value());
+  EXPECT_EQ((*a)->task.associate_id, 491);
+  EXPECT_EQ((*a)->task.description, "fast path");
+  EXPECT_EQ((*a)->task.request, "r1");
+  auto b = reader.FindTask(careful.task.id);
+  ASSERT_TRUE(b.has_value() && b->has_value());
+  EXPECT_EQ((*b)->task.associate_id, 30);
+  EXPECT_EQ((*b)->task.description, "careful path");
+}
+
+TEST_F(PgTaskStoreTest, ListTasksFiltersByOwnerTypeStateAndClientAndSaysWhenItIsCut) {
+  std::vector<IncomingCommand> batch;
+  Uuid tenant = Uuid::Random();
+  for (int i = 0; i < 5; ++i) {
+    auto c = Create();
+    c.task.associate_id = i < 2 ? 0 : 491;  // two system tasks, three user tasks
+    if (i == 4) c.task.client_id = tenant;
+    c.event.data = TaskToEventData(c.task);
+    batch.push_back(c);
+  }
+  auto disabled = Create();  // no run: BatchTaskState Unknown
+  disabled.task.enabled = false;
+  disabled.task.associate_id = 7;
+  disabled.event.data = TaskToEventData(disabled.task);
+  batch.push_back(disabled);
+  ASSERT_TRUE(store_.ApplyBatch(batch).has_value());
+  PgTaskReader reader(pool_);
+  auto numbers = [&](const TaskFilter& f, std::optional<Uuid> client = std::nullopt) {
+    std::vector<std::int64_t> out;
+    auto list = reader.FilterTasks(f, client);
+    EXPECT_TRUE(list.has_value()) << list.error().Describe();
+    if (list)
+      for (const auto& v : list->tasks) out.push_back(v.task.number);
+    return out;
+  };
+  auto n = [&](int i) { return batch[i].task.number; };
+  TaskFilter all;
+  EXPECT_EQ(numbers(all), (std::vector{n(0), n(1), n(2), n(3), n(4), n(5)}));
+  TaskFilter system;
+  system.owner = TaskFilter::Owner::kSystem;
+  EXPECT_EQ(numbers(system), (std::vector{n(0), n(1)}));
+  TaskFilter user_queued;
+  user_queued.owner = TaskFilter::Owner::kUser;
+  user_queued.run_states = std::vector{RunState::kQueued};
+  EXPECT_EQ(numbers(user_queued), (std::vector{n(2), n(3), n(4)}));
+  TaskFilter no_run;
+  no_run.run_states.emplace();
+  no_run.or_no_run = true;
+  EXPECT_EQ(numbers(no_run), (std::vector{n(5)}));
+  TaskFilter associates;
+  associates.associate_ids = std::vector<std::int32_t>{7, 0};
+  associates.type_name = "noop";
+  EXPECT_EQ(numbers(associates), (std::vector{n(0), n(1), n(5)}));
+  associates.type_name = "sleep";
+  EXPECT_EQ(numbers(associates), std::vector<std::int64_t>{});
+  EXPECT_EQ(numbers(all, tenant), (std::vector{n(4)}));
+  TaskFilter small;
+  small.limit = 2;
+  auto cut = reader.FilterTasks(small, std::nullopt);
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_EQ(cut->tasks.size(), 2u);
+  EXPECT_TRUE(cut->has_more);
+  small.limit = 6;
+  EXPECT_FALSE(reader.FilterTasks(small, std::nullopt)->has_more);
 }
 
 }  // namespace

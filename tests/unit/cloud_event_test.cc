@@ -83,6 +83,30 @@ TEST(TaskCodec, RoundTripsEveryField) {
   EXPECT_EQ(back->created_by, t.created_by);
 }
 
+TEST(TaskCodec, RoundTripsTheBatchTaskFields) {
+  Task t = SampleTask();
+  t.associate_id = 491;
+  t.description = "nightly export";
+  t.request = "export everything";
+  auto back = TaskFromEventData(TaskToEventData(t));
+  ASSERT_TRUE(back.has_value()) << back.error().Describe();
+  EXPECT_EQ(back->associate_id, 491);
+  EXPECT_EQ(back->description, "nightly export");
+  EXPECT_EQ(back->request, "export everything");
+}
+
+TEST(TaskCodec, EventWrittenBeforeTheBatchTaskFieldsDecodesAsASystemTask) {
+  auto data = TaskToEventData(SampleTask());
+  data.erase("associate_id");
+  data.erase("description");
+  data.erase("request");
+  auto back = TaskFromEventData(data);
+  ASSERT_TRUE(back.has_value()) << back.error().Describe();
+  EXPECT_EQ(back->associate_id, 0);
+  EXPECT_EQ(back->description, "");
+  EXPECT_EQ(back->request, "");
+}
+
 TEST(CreateCommandSchema, AcceptsWhatTheProducerWrites) {
   auto schema = JsonSchema::Embedded("events/conveyor.task.create.json");
   ASSERT_TRUE(schema.has_value()) << schema.error().message;

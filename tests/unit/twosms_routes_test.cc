@@ -52,29 +52,40 @@ class FakeReader final : public TaskReader {
   Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t) override {
     return std::optional<TaskView>();
   }
-  Result<TaskPage> ListTasks(const std::optional<Uuid>& client, std::int64_t offset,
-                             int limit) override {
-    last_offset = offset;
-    last_limit = limit;
-    last_client = client;
+  // The list's query (TaskReader::ListTasks): recorded; the stored views paged by it.
+  Result<TaskPage> QueryTasks(const TaskQuery& q) override {
+    last_offset = q.offset;
+    last_limit = q.limit;
+    last_client = q.client_id;
     TaskPage page;
     page.total = static_cast<std::int64_t>(views.size());
-    for (auto i = offset; i < offset + limit && i < page.total; ++i)
+    for (auto i = q.offset; i < q.offset + q.limit && i < page.total; ++i)
       page.tasks.push_back(views[static_cast<std::size_t>(i)]);
+    page.has_more = q.offset + q.limit < page.total;
     return page;
-  }
-  // The Oracle collection's query; these tests do not use it.
-  Result<TaskPage> QueryTasks(const TaskQuery&) override {
-    return Fail(ErrorCode::kInternal, "QueryTasks is not faked");
   }
   Result<std::vector<TaskNote>> ListNotes(const Uuid&) override { return std::vector<TaskNote>{}; }
   std::vector<TaskView> views;
   std::int64_t last_offset = -1;
-  int last_limit = -1;
+  std::int64_t last_limit = -1;
   std::optional<Uuid> last_client;
 };
 
 constexpr char kSleep[] = "00000000-0000-0000-0000-000000000002";
+
+// No client exists: these tests call as a client, which never looks itself up.
+class NoClients final : public ClientDirectory {
+ public:
+  Result<std::optional<ClientRecord>> FindClient(const Uuid&) override {
+    return std::optional<ClientRecord>();
+  }
+};
+
+// The client every request of these tests comes from, and that owns the stored tasks.
+Caller TheClient() {
+  static const Uuid id = Uuid::Random();
+  return Caller{Caller::Kind::kClient, id, "routes-test"};
+}
 
 class TwoSmsRoutes : public ::testing::Test {
  protected:
@@ -88,7 +99,7 @@ class TwoSmsRoutes : public ::testing::Test {
     auto d = RequestDecoder::Create();
     ASSERT_TRUE(d.has_value()) << d.error().message;
     decoder_.emplace(std::move(*d));
-    commands_.emplace(catalog_, numbers_, publisher_, clock_, "commands", "/test");
+    commands_.emplace(catalog_, numbers_, clients_, publisher_, clock_, "commands", "/test");
     routes_.emplace(*decoder_, *commands_, reader_, clock_);
   }
 
@@ -100,6 +111,7 @@ class TwoSmsRoutes : public ::testing::Test {
     v.task.task_type_id = NoopTaskTypeId();
     v.task.parameters = "{}";
     v.task.content_type = "application/json";
+    v.task.client_id = TheClient().id;
     v.task.created_at = kNow;
     v.modified_at = kNow;
     v.type_name = "noop";
@@ -113,7 +125,7 @@ class TwoSmsRoutes : public ::testing::Test {
   }
 
   static HttpRequest Json(json body, std::string id = {}) {
-    return HttpRequest{"application/json", "", body.dump(), std::move(id), {}};
+    return HttpRequest{"application/json", "", body.dump(), std::move(id), {}, TheClient()};
   }
   static json UpdateBody() {
     return {{"Enabled", false},
@@ -135,6 +147,7 @@ class TwoSmsRoutes : public ::testing::Test {
   FixedClock clock_;
   FakeCatalog catalog_;
   FakeNumbers numbers_;
+  NoClients clients_;
   RecordingPublisher publisher_;
   FakeReader reader_;
   std::optional<RequestDecoder> decoder_;
@@ -162,14 +175,11 @@ TEST(TwoSmsNegotiation, RequestFormatFollowsContentTypeAndAnswerFollowsAccept) {
 }
 
 TEST_F(TwoSmsRoutes, CreateInXmlAnswersInXmlAndPublishesTheSameCommandAsJson) {
-  HttpRequest req{"application/xml",
-                  "",
+  HttpRequest req{"application/xml",       "",
                   R"(<AccountTaskRequest>
       <TaskID>00000000-0000-0000-0000-000000000001</TaskID><Frequency>NONE</Frequency>
       <Parameters>&lt;p/&gt;</Parameters><ContentType>application/xml</ContentType>
-      <Notification>COMPLETION</Notification></AccountTaskRequest>)",
-                  "",
-                  {}};
+      <Notification>COMPLETION</Notification></AccountTaskRequest>)", "", {}, TheClient()};
   auto a = routes_->Create(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
@@ -197,7 +207,8 @@ TEST_F(TwoSmsRoutes, JsonRequestAnswersInXmlWhenAcceptAsksForIt) {
 }
 
 TEST_F(TwoSmsRoutes, UnsupportedContentTypeIs415InTheEnvelopeOfTheAcceptedFormat) {
-  HttpRequest req{"application/x-www-form-urlencoded", "application/xml", "TaskID=x", "", {}};
+  HttpRequest req{
+      "application/x-www-form-urlencoded", "application/xml", "TaskID=x", "", {}, TheClient()};
   auto a = routes_->Create(req);
   EXPECT_EQ(a.status, 415);
   pugi::xml_document doc;
@@ -220,7 +231,7 @@ TEST_F(TwoSmsRoutes, AcceptAllowingNoFormatIs406InJson) {
 
 TEST_F(TwoSmsRoutes, UpdateInXmlPublishesTheChangesAndItsDetailShowsThem) {
   auto& v = AddTask(RunState::kStarted);
-  HttpRequest req{"text/xml", "", UpdateXml(), v.task.id.ToString(), {}};
+  HttpRequest req{"text/xml", "", UpdateXml(), v.task.id.ToString(), {}, TheClient()};
   auto a = routes_->Update(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
@@ -254,14 +265,14 @@ TEST_F(TwoSmsRoutes, UpdateWithoutEnabledLeavesItAsItIs) {
 
 TEST_F(TwoSmsRoutes, UpdateOrDeleteOfAnUnknownTaskIs404InTheRequestsFormat) {
   auto id = Uuid::Random().ToString();
-  auto a = routes_->Update(HttpRequest{"application/xml", "", UpdateXml(), id, {}});
+  auto a = routes_->Update(HttpRequest{"application/xml", "", UpdateXml(), id, {}, TheClient()});
   EXPECT_EQ(a.status, 404);
   pugi::xml_document doc;
   EXPECT_STREQ(Xml(a, doc).child("Error").child("ErrorCode").text().get(), "NotFound");
-  auto d = routes_->Delete(HttpRequest{"", "", "", id, {}});
+  auto d = routes_->Delete(HttpRequest{"", "", "", id, {}, TheClient()});
   EXPECT_EQ(d.status, 404);
   EXPECT_EQ(json::parse(d.body)["Error"]["ErrorCode"], "NotFound");
-  auto bad = routes_->Get(HttpRequest{"", "", "", "nope", {}});
+  auto bad = routes_->Get(HttpRequest{"", "", "", "nope", {}, TheClient()});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["Error"]["ErrorReason"], "id: 'nope' is not a GUID");
   EXPECT_TRUE(publisher_.sent.empty());
@@ -276,7 +287,7 @@ TEST_F(TwoSmsRoutes, DisablingOrDeletingARunningCannotCancelTaskIsRefusedNamingT
   EXPECT_EQ(j["Error"]["ErrorCode"], "InvalidState");
   EXPECT_NE(j["Error"]["ErrorReason"].get<std::string>().find("Enabled: cannot be false"),
             std::string::npos);
-  auto d = routes_->Delete(HttpRequest{"", "", "", v.task.id.ToString(), {}});
+  auto d = routes_->Delete(HttpRequest{"", "", "", v.task.id.ToString(), {}, TheClient()});
   EXPECT_EQ(d.status, 409);
   EXPECT_TRUE(publisher_.sent.empty());
 }
@@ -301,7 +312,8 @@ TEST_F(TwoSmsRoutes, BrokerAwayIs503AndNothingIsAccepted) {
 
 TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
   auto& v = AddTask(RunState::kStarted);
-  auto a = routes_->Delete(HttpRequest{"", "application/json", "", v.task.id.ToString(), {}});
+  auto a = routes_->Delete(
+      HttpRequest{"", "application/json", "", v.task.id.ToString(), {}, TheClient()});
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(json::parse(a.body)["ResponseData"]["Detail"]["Status"], "Deleted");
   ASSERT_EQ(publisher_.sent.size(), 1u);
@@ -312,29 +324,31 @@ TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
 
 TEST_F(TwoSmsRoutes, ListPagesThroughTheTasksWithPagingInfo) {
   for (int i = 0; i < 5; ++i) AddTask();
-  HttpRequest req{"", "", "", "", {{"PAGE", "2"}, {"pagesize", "2"}}};
+  HttpRequest req{"", "", "", "", {{"PAGE", "2"}, {"pagesize", "2"}}, TheClient()};
   auto a = routes_->List(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(reader_.last_offset, 2);
   EXPECT_EQ(reader_.last_limit, 2);
-  EXPECT_FALSE(reader_.last_client.has_value());
+  EXPECT_EQ(reader_.last_client, TheClient().id);  // a client lists only its own tasks
   auto j = json::parse(a.body);
   EXPECT_EQ(j["ResponseData"]["Detail"].size(), 2u);
   EXPECT_EQ(j["ResponseData"]["Detail"][0]["ID"], reader_.views[2].task.id.ToString());
   EXPECT_EQ(j["ResponseData"]["Paging"],
             json({{"Page", 2}, {"PageSize", 2}, {"TotalCount", 5}, {"TotalPages", 3}}));
-  auto defaults = json::parse(routes_->List(HttpRequest{}).body)["ResponseData"]["Paging"];
+  auto defaults = json::parse(
+      routes_->List(HttpRequest{"", "", "", "", {}, TheClient()}).body)["ResponseData"]["Paging"];
   EXPECT_EQ(defaults["PageSize"], kDefaultPageSize);
   EXPECT_EQ(defaults["Page"], 1);
 }
 
 TEST_F(TwoSmsRoutes, ListRefusesAPageSizeOverTheLimitAndBadNumbersNamingThem) {
-  auto over = routes_->List(HttpRequest{"", "application/xml", "", "", {{"pageSize", "201"}}});
+  auto over =
+      routes_->List(HttpRequest{"", "application/xml", "", "", {{"pageSize", "201"}}, TheClient()});
   EXPECT_EQ(over.status, 400);
   pugi::xml_document doc;
   EXPECT_STREQ(Xml(over, doc).child("Error").child("ErrorReason").text().get(),
                "pageSize: is 201; the limit is 200");
-  auto zero = routes_->List(HttpRequest{"", "", "", "", {{"page", "0"}}});
+  auto zero = routes_->List(HttpRequest{"", "", "", "", {{"page", "0"}}, TheClient()});
   EXPECT_EQ(zero.status, 400);
   EXPECT_EQ(json::parse(zero.body)["Error"]["ErrorReason"],
             "page: '0' is not a whole number of 1 or more");

@@ -26,7 +26,7 @@ struct ExecHandlerSettings {
 struct SqlHandlerSettings {
   std::string statement;
   std::vector<std::string> parameters;
-  std::string pg_url;  // empty: the worker's own database
+  std::string pg_url;  // empty: the worker's own database (from the file's pg_url_env)
 };
 
 // Writes the rows of one named query to a CSV file in `folder`, reporting progress by rows;
@@ -34,8 +34,8 @@ struct SqlHandlerSettings {
 struct ExportHandlerSettings {
   std::string query;
   std::vector<std::string> parameters;
-  std::string folder;
-  std::string pg_url;  // empty: the worker's own database
+  std::string folder;  // absolute
+  std::string pg_url;  // empty: the worker's own database (from the file's pg_url_env)
 };
 
 using HandlerKind = std::variant<ExecHandlerSettings, SqlHandlerSettings, ExportHandlerSettings>;

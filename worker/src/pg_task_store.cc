@@ -26,10 +26,11 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
       R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency, start_date,
                             finish_date, parameters, content_type, notification, created_at,
                             created_by, modified_at, modified_by, last_event_id, task_name,
-                            priority, due_time, planned_completion_time, external_refs)
+                            priority, due_time, planned_completion_time, external_refs,
+                            associate_id, description, request)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11,
                  $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16::smallint,
-                 $17::timestamptz, $18::timestamptz, $19::jsonb)
+                 $17::timestamptz, $18::timestamptz, $19::jsonb, $20, $21, $22)
          ON CONFLICT (id) DO NOTHING RETURNING 1)",
       t.id.ToString(), t.number, t.task_type_id.ToString(),
       t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt, t.enabled,
@@ -37,7 +38,8 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
       OptionalTimeParam(t.finish_date), t.parameters, t.content_type,
       std::string(NotificationName(t.notification)), TimeParam(t.created_at), t.created_by,
       c.event.id.ToString(), t.name, t.priority, OptionalTimeParam(t.due_time),
-      OptionalTimeParam(t.planned_completion_time), RefsParam(t));
+      OptionalTimeParam(t.planned_completion_time), RefsParam(t), t.associate_id, t.description,
+      t.request);
   if (inserted.empty()) return "task " + t.id.ToString() + " exists already";
   if (t.enabled) {
     // The run's id is the command's event id: a redelivered command names the same run.
@@ -231,7 +233,8 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     std::vector<long long> numbers;
     std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
         parameters, content_types, notifications, created_at, created_by, queued_at, names,
-        priorities, due, planned, refs;
+        priorities, due, planned, refs, descriptions, requests;
+    std::vector<long long> associates;
     for (const auto* c : creates) {
       const Task& t = c->task;
       ids.push_back(t.id);
@@ -254,32 +257,37 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       due.push_back(OptionalTimeParam(t.due_time));
       planned.push_back(OptionalTimeParam(t.planned_completion_time));
       refs.push_back(RefsParam(t));
+      associates.push_back(t.associate_id);
+      descriptions.push_back(t.description);
+      requests.push_back(t.request);
     }
     auto inserted = tx.exec_params(
         R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
                               start_date, finish_date, parameters, content_type, notification,
                               created_at, created_by, modified_at, modified_by, last_event_id,
                               task_name, priority, due_time, planned_completion_time,
-                              external_refs)
+                              external_refs, associate_id, description, request)
            SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
                   parameters, content_type, notification, created_at, created_by,
                   created_at, created_by, event_id, task_name, priority, due_time,
-                  planned_completion_time, external_refs
+                  planned_completion_time, external_refs, associate_id, description, request
              FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::boolean[],
                          $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[],
                          $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::uuid[],
                          $15::text[], $16::smallint[], $17::timestamptz[], $18::timestamptz[],
-                         $19::jsonb[])
+                         $19::jsonb[], $20::int[], $21::text[], $22::text[])
                   AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
                        parameters, content_type, notification, created_at, created_by, event_id,
-                       task_name, priority, due_time, planned_completion_time, external_refs)
+                       task_name, priority, due_time, planned_completion_time, external_refs,
+                       associate_id, description, request)
            ON CONFLICT (id) DO NOTHING RETURNING id)",
         UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
         TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
         TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
         TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
         UuidArrayParam(event_ids), TextArrayParam(names), TextArrayParam(priorities),
-        TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs));
+        TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs),
+        IntArrayParam(associates), TextArrayParam(descriptions), TextArrayParam(requests));
     // A task id that exists already must be refused alone: take the careful path.
     if (inserted.size() != creates.size()) return std::nullopt;
     std::vector<Uuid> run_ids, run_tasks;

@@ -200,14 +200,10 @@ OutgoingMessage RunEngine::ProgressNotification(const StartedRun& run, int perce
   e.type = kRunProgressEvent;
   e.subject = task.id.ToString();
   e.time = clock_.Now();
-  e.data = {{"task_id", task.id.ToString()},
-            {"task_number", task.number},
-            {"run_id", run.run.run_id.ToString()},
-            {"start_count", run.start_count},
-            {"attempt", run.run.attempt},
-            {"percent", percent},
-            {"description", description},
-            {"worker", settings_.worker_name}};
+  e.data = {{"task_id", task.id.ToString()},       {"task_number", task.number},
+            {"run_id", run.run.run_id.ToString()}, {"start_count", run.start_count},
+            {"attempt", run.run.attempt},          {"percent", percent},
+            {"description", description},          {"worker", settings_.worker_name}};
   return OutgoingMessage{settings_.notifications_topic,
                          e.subject,
                          e.Serialize(),

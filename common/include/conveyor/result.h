@@ -21,6 +21,8 @@ enum class ErrorCode {
   kTooLarge,            // a size or depth limit was crossed; the message names the limit
   kUnavailable,         // a dependency (Kafka, PostgreSQL) did not answer in time; retry later
   kInternal,            // a bug or an impossible state
+  kUnauthenticated,     // no credentials, or credentials that are unknown, wrong or expired
+  kPermissionDenied,    // the caller is known but may not do this (a client on an admin route)
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

@@ -68,6 +68,12 @@ struct Task {
   // Ids of records in the caller's own system that the task refers to, kept as given
   // (Oracle contact, organization, assignedToAccount).
   std::map<std::string, std::int64_t> external_refs;
+  // SuperOffice BatchTaskInfo fields (migration 0006). The owner's associate id: 0 means a
+  // system task (IsSystemTask). Description and Request are stored as given; events written
+  // before these fields existed decode with the defaults.
+  std::int32_t associate_id = 0;
+  std::string description;
+  std::string request;
 };
 
 // Conveyor's fixed task priorities (docs/oracle.md): 1 Low, 2 Normal, 3 High, 4 Critical.

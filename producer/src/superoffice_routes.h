@@ -1,0 +1,52 @@
+// The SuperOffice batch-task routes (docs/superoffice.md):
+//   agent  POST /api/v1/Agents/Batch/{GetBatchTaskInfo, GetBatchTaskInfosByAssociates,
+//          …ByAssociatesAndState, …ByState, …ByNameAndState, …ByNameAndAssociates,
+//          GetAllBatchTaskInfosByName[AndState], GetSystemBatchTaskInfosByName[AndState],
+//          StartBatchJob, StopBatchJob}
+//   REST   GET /api/v1/BatchTask, GET /api/v1/BatchTask/{id}, GET /api/v1/BatchTask/{state},
+//          POST /api/v1/BatchTask (start), POST /api/v1/BatchTask/{id}/Stop
+// Every route takes $select, SO-TimeZone and Accept (JSON or XML). Agents answer "not found"
+// with 200 and null, REST with 404; a malformed request is 400 naming the field.
+// UpdateBatchTask and DeleteBatchTask(s) (and REST PUT/DELETE) are not registered yet.
+//
+// Reads come from the PostgreSQL projection (TaskReader); StartBatchJob and StopBatchJob
+// publish command events (TaskCommandService) and answer once Kafka acknowledged them.
+// Handlers are thread-safe; the Routes object must outlive the server it is registered on.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <memory>
+
+#include "caller.h"
+#include "conveyor/result.h"
+#include "conveyor/task_types.h"
+#include "conveyor/task_view.h"
+#include "task_commands.h"
+
+namespace conveyor::superoffice {
+
+class Routes {
+ public:
+  // kInternal when an embedded request schema does not compile (a build defect).
+  static Result<std::unique_ptr<Routes>> Create(TaskTypeCatalog& catalog,
+                                                TaskCommandService& commands, TaskReader& reader);
+  ~Routes();
+
+  // A route handler that needs to know who calls, and the function that turns one into an
+  // httplib handler: it authenticates the request (answering 401/403 itself) and passes the
+  // Caller on. A client sees and stops only its own tasks (another client's answers as not
+  // found) and its StartBatchJob tasks are its own; an admin key sees every task.
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
+  using Guard = std::function<httplib::Server::Handler(Handler)>;
+
+  void Register(httplib::Server& server, const Guard& guard);
+
+ private:
+  struct Impl;
+  explicit Routes(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace conveyor::superoffice

@@ -1,0 +1,375 @@
+// End to end (label: e2e) for authentication and tenant isolation: credentials in each
+// dialect, tokens from POST /Token that expire, admin-only routes, clients that see only their
+// own tasks, and the clients resource.
+#include "e2e/e2e_fixture.h"
+
+namespace conveyor {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr char kSleepType[] = "00000000-0000-0000-0000-000000000002";
+constexpr char kUserId[] = "86cb791c-8078-41ae-a045-5dded04c9589";
+
+class Auth : public testing::E2eTest {
+ protected:
+  httplib::Result Token(const std::string& form) {
+    return Http("").Post("/Token", form, "application/x-www-form-urlencoded");
+  }
+  json Body(const httplib::Result& r) { return r ? json::parse(r->body, nullptr, false) : json(); }
+
+  json SleepTask(double seconds) {
+    return {{"TaskID", kSleepType},
+            {"Frequency", 0},
+            {"Parameters", json{{"seconds", seconds}, {"steps", static_cast<int>(seconds)}}.dump()},
+            {"ContentType", "application/json"}};
+  }
+
+  std::string TaskNumber(const std::string& task_id) {
+    pqxx::connection conn(db_.url());
+    pqxx::read_transaction tx(conn);
+    auto r = tx.exec_params("SELECT number::text FROM tasks WHERE id = $1", task_id);
+    return r.empty() ? "" : r[0][0].c_str();
+  }
+};
+
+TEST_F(Auth, NoCredentialsIs401WithAChallengeInEachDialectsErrorBody) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto anonymous = Http("");
+  EXPECT_EQ(anonymous.Get("/healthz")->status, 200);
+
+  for (std::string path : {"/api/v2/admin/tasks/account/86cb791c-8078-41ae-a045-5dded04c9589",
+                           "/api/v1/admin/tasktypes", "/api/v1/admin/clients", "/no/such/route"}) {
+    auto r = anonymous.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 401) << path;
+    EXPECT_NE(r->get_header_value("WWW-Authenticate").find("Bearer realm=\"conveyor\""),
+              std::string::npos)
+        << path;
+    auto j = Body(r);
+    EXPECT_EQ(j["Error"]["ErrorCode"], "Unauthorized") << path << " " << r->body;
+    EXPECT_TRUE(j["ResponseData"].is_null());
+  }
+  auto twosms =
+      anonymous.Post("/api/v2/admin/tasks/account", SeedRequest().dump(), "application/json");
+  ASSERT_TRUE(twosms);
+  EXPECT_EQ(twosms->status, 401);
+  EXPECT_EQ(Body(twosms)["Error"]["ErrorCode"], "Unauthorized");
+
+  auto agent = anonymous.Post("/api/v1/Agents/Batch/GetBatchTaskInfo", R"({"Id": 1000})",
+                              "application/json");
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(agent->status, 401);
+  EXPECT_FALSE(agent->get_header_value("WWW-Authenticate").empty());
+  EXPECT_EQ(Body(agent)["ErrorType"], "unauthenticated") << agent->body;
+  EXPECT_NE(Body(agent)["Error"].get<std::string>().find("no credentials"), std::string::npos);
+  auto rest = anonymous.Get("/api/v1/BatchTask/1000");
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(rest->status, 401);
+  EXPECT_EQ(Body(rest)["ErrorType"], "unauthenticated") << rest->body;
+  auto oracle = anonymous.Get("/services/rest/connect/v1.4/tasks");
+  ASSERT_TRUE(oracle);
+  EXPECT_EQ(oracle->status, 401);
+  EXPECT_EQ(Body(oracle)["o:errorCode"], "OSC-CREST-00014") << oracle->body;
+  EXPECT_EQ(Body(oracle)["status"], 401);
+
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 0);
+}
+
+TEST_F(Auth, BadCredentialsAre401AndGoodBasicWorks) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  for (const std::string& header :
+       {std::string("Bearer not-a-token"), "Bearer " + admin_key_ + "x",
+        BasicAuth(client_id_, "wrong secret"), BasicAuth(Uuid::Random().ToString(), "x"),
+        std::string("Basic !!notbase64"), std::string("Digest username=\"x\"")}) {
+    auto r = Http(header).Get("/api/v1/admin/tasktypes");
+    ASSERT_TRUE(r) << header;
+    EXPECT_EQ(r->status, 401) << header;
+    EXPECT_NE(r->get_header_value("WWW-Authenticate").find("error=\"invalid_token\""),
+              std::string::npos);
+    EXPECT_EQ(Body(r)["Error"]["ErrorCode"], "Unauthorized") << r->body;
+  }
+  auto basic = Http(ClientAuth()).Get("/api/v1/admin/tasktypes");  // clients may read it
+  ASSERT_TRUE(basic);
+  EXPECT_EQ(basic->status, 200) << basic->body;
+  auto dot = admin_key_.find('.');  // an admin key is "<id>.<secret>"
+  auto as_admin = Http(BasicAuth(admin_key_.substr(0, dot), admin_key_.substr(dot + 1)))
+                      .Get("/api/v1/admin/clients");
+  ASSERT_TRUE(as_admin);
+  EXPECT_EQ(as_admin->status, 200) << as_admin->body;
+}
+
+TEST_F(Auth, ClientOnAnAdminRouteIs403) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto c = Http();
+  auto types = c.Post("/api/v1/admin/tasktypes", json{{"Name", "x"}, {"Handler", "noop"}}.dump(),
+                      "application/json");
+  ASSERT_TRUE(types);
+  EXPECT_EQ(types->status, 403);
+  EXPECT_EQ(Body(types)["Error"]["ErrorCode"], "Forbidden");
+  EXPECT_NE(Body(types)["Error"]["ErrorReason"].get<std::string>().find("admin key"),
+            std::string::npos);
+  EXPECT_EQ(c.Get("/api/v1/admin/clients")->status, 403);
+  EXPECT_EQ(c.Get("/api/v1/admin/clients/" + client_id_)->status, 403);
+  EXPECT_EQ(
+      c.Post("/api/v1/admin/clients",
+             json{{"Name", "x"}, {"Secret", "y"}, {"UserID", kUserId}}.dump(), "application/json")
+          ->status,
+      403);
+}
+
+TEST_F(Auth, TokenFromTheTokenEndpointWorksUntilItExpires) {
+  auto producer = StartProducer(testing::KafkaBrokers(), {"--token-lifetime-seconds=3"});
+  auto r = Token("grant_type=client_credentials&client_id=" + client_id_ +
+                 "&client_secret=e2e+client+secret");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Cache-Control"), "no-store");
+  auto token = Body(r);
+  EXPECT_EQ(token["token_type"], "bearer");
+  EXPECT_EQ(token["expires_in"], 3);
+  std::string bearer = "Bearer " + token["access_token"].get<std::string>();
+  EXPECT_EQ(Count("SELECT count(*) FROM access_tokens WHERE token_sha256 = encode(sha256('" +
+                  token["access_token"].get<std::string>() + "'::bytea), 'hex')"),
+            1);
+
+  auto created = Post(SeedRequest(), bearer);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 200) << created->body;
+  EXPECT_EQ(Body(created)["ResponseData"]["Detail"]["ClientID"], client_id_);
+
+  // The token stops working once it expires (the cache never outlives a token's expiry).
+  int status = 0;
+  std::string answer;
+  EXPECT_TRUE(testing::PollUntil(
+      [&] {
+        auto r = Http(bearer).Get("/api/v1/admin/tasktypes");
+        status = r ? r->status : 0;
+        answer = r ? r->body : "";
+        return status == 401;
+      },
+      30s));
+  EXPECT_NE(json::parse(answer, nullptr, false)["Error"]["ErrorReason"].dump().find("expired"),
+            std::string::npos)
+      << answer;
+}
+
+TEST_F(Auth, TokenEndpointErrorsAreOAuthErrors) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto wrong =
+      Token("grant_type=client_credentials&client_id=" + client_id_ + "&client_secret=nope");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(Body(wrong)["error"], "invalid_client");
+  EXPECT_FALSE(wrong->get_header_value("WWW-Authenticate").empty());
+
+  auto grant = Token("grant_type=password&username=a&password=b");
+  ASSERT_TRUE(grant);
+  EXPECT_EQ(grant->status, 400);
+  EXPECT_EQ(Body(grant)["error"], "unsupported_grant_type");
+
+  auto missing = Token("grant_type=client_credentials&client_id=" + client_id_);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_EQ(Body(missing)["error"], "invalid_request");
+  EXPECT_NE(Body(missing)["error_description"].get<std::string>().find("client_secret"),
+            std::string::npos);
+
+  auto as_json =
+      Http("").Post("/Token", R"({"grant_type":"client_credentials"})", "application/json");
+  ASSERT_TRUE(as_json);
+  EXPECT_EQ(as_json->status, 400);
+  EXPECT_EQ(Body(as_json)["error"], "invalid_request");
+
+  // client_secret_basic (RFC 6749 §2.3.1) works too.
+  auto basic =
+      Http(ClientAuth())
+          .Post("/Token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(basic);
+  EXPECT_EQ(basic->status, 200) << basic->body;
+}
+
+TEST_F(Auth, ClientCannotSeeOrStopAnotherClientsTaskAndAdminSeesBoth) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-tenants");
+  std::string b_id = CreateClient("client b", "b secret");
+  ASSERT_FALSE(b_id.empty());
+  auto b = BasicAuth(b_id, "b secret");
+
+  auto a_task = CreateTask(SleepTask(30));
+  auto b_task = CreateTask(SeedRequest(), b);
+  ASSERT_FALSE(a_task.empty());
+  ASSERT_FALSE(b_task.empty());
+  ASSERT_TRUE(testing::PollUntil(
+      [&] { return !TaskNumber(a_task).empty() && !TaskNumber(b_task).empty(); }, 60s))
+      << worker->Log();
+  auto a_number = std::stoll(TaskNumber(a_task));
+
+  // TwoSms: another client's task answers as a missing one.
+  auto missing_id = Uuid::Random().ToString();
+  auto as_b = GetTask(a_task, b);
+  auto missing = GetTask(missing_id, b);
+  EXPECT_EQ(as_b["Error"]["ErrorCode"], "NotFound") << as_b.dump();
+  EXPECT_EQ(as_b["Error"]["ErrorCode"], missing["Error"]["ErrorCode"]);
+  auto reason = as_b["Error"]["ErrorReason"].get<std::string>();
+  auto missing_reason = missing["Error"]["ErrorReason"].get<std::string>();
+  EXPECT_EQ(reason.replace(reason.find(a_task), a_task.size(), missing_id), missing_reason);
+  EXPECT_EQ(Http(b).Get("/api/v2/admin/tasks/account/" + a_task)->status, 404);
+
+  // SuperOffice agents: 200 null, StopBatchJob false; REST: 404.
+  auto bc = Http(b);
+  auto info = bc.Post("/api/v1/Agents/Batch/GetBatchTaskInfo", json{{"Id", a_number}}.dump(),
+                      "application/json");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->status, 200);
+  EXPECT_EQ(info->body, "null");
+  auto stop = bc.Post("/api/v1/Agents/Batch/StopBatchJob", json{{"Id", a_number}}.dump(),
+                      "application/json");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->status, 200);
+  EXPECT_EQ(stop->body, "false");
+  EXPECT_EQ(bc.Get("/api/v1/BatchTask/" + std::to_string(a_number))->status, 404);
+  EXPECT_EQ(
+      bc.Post("/api/v1/BatchTask/" + std::to_string(a_number) + "/Stop", "", "application/json")
+          ->status,
+      404);
+
+  // A's own view, and the admin's view of both.
+  EXPECT_EQ(GetTask(a_task)["ResponseData"]["Detail"]["ClientID"], client_id_);
+  EXPECT_EQ(GetTask(a_task, AdminAuth())["ResponseData"]["Detail"]["ClientID"], client_id_);
+  EXPECT_EQ(GetTask(b_task, AdminAuth())["ResponseData"]["Detail"]["ClientID"], b_id);
+  auto admin_info = Http(AdminAuth())
+                        .Post("/api/v1/Agents/Batch/GetBatchTaskInfo",
+                              json{{"Id", a_number}}.dump(), "application/json");
+  ASSERT_TRUE(admin_info);
+  EXPECT_EQ(Body(admin_info)["Id"], a_number);
+
+  // B's stop changed nothing; A's own stop stops it.
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE task_id = '" + a_task +
+                  "' AND cancel_requested_at IS NOT NULL"),
+            0);
+  ASSERT_EQ(WaitForStatus(a_task, "Running"), "Running") << worker->Log();
+  auto own = Http().Post("/api/v1/Agents/Batch/StopBatchJob", json{{"Id", a_number}}.dump(),
+                         "application/json");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->body, "true");
+  EXPECT_EQ(WaitForStatus(a_task, "Cancelled"), "Cancelled") << worker->Log();
+}
+
+TEST_F(Auth, AdminMustNameAnExistingClientAndClientsCreateOnlyForThemselves) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto body = SeedRequest();
+  auto none = Post(body, AdminAuth());
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 400);
+  EXPECT_EQ(Body(none)["Error"]["ErrorCode"], "InvalidRequest");
+  EXPECT_TRUE(Body(none)["Error"]["ErrorReason"].get<std::string>().starts_with(
+      "ClientID: is required when an admin key creates a task"))
+      << none->body;
+
+  auto ghost = Uuid::Random().ToString();
+  body["ClientID"] = ghost;
+  auto unknown = Post(body, AdminAuth());
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_EQ(Body(unknown)["Error"]["ErrorReason"],
+            "ClientID: no client " + ghost +
+                " exists; a client must be created first (POST api/v1/admin/clients)");
+
+  body["ClientID"] = "not a guid";
+  auto malformed = Post(body, AdminAuth());
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(malformed->status, 400);
+  EXPECT_NE(Body(malformed)["Error"]["ErrorReason"].get<std::string>().find("ClientID"),
+            std::string::npos);
+
+  auto other = SeedRequest();
+  other["ClientID"] = CreateClient("other", "other secret");
+  auto foreign = Post(other);  // as the e2e client
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 400);
+  EXPECT_TRUE(Body(foreign)["Error"]["ErrorReason"].get<std::string>().starts_with(
+      "ClientID: names another client"));
+
+  body["ClientID"] = client_id_;
+  auto ok = Post(body, AdminAuth());
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  auto detail = Body(ok)["ResponseData"]["Detail"];
+  EXPECT_EQ(detail["ClientID"], client_id_);
+  auto admin_id = admin_key_.substr(0, admin_key_.find('.'));
+  EXPECT_EQ(detail["LastModifiedBy"], "admin:" + admin_id);
+
+  // The command event carries the caller's identity; only the good request reached Kafka.
+  testing::TopicReader reader(commands_);
+  auto all = reader.ReadUntil([](auto& m) { return !m.empty(); }, 30s);
+  ASSERT_EQ(all.size(), 1u);
+  auto event = CloudEvent::Parse(all[0].value);
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->data["created_by"], "admin:" + admin_id);
+  EXPECT_EQ(event->data["client_id"], client_id_);
+}
+
+TEST_F(Auth, ClientsAreCreatedWithTheirSecretShownOnceAndValidated) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto admin = Http(AdminAuth());
+  auto post = [&](const json& body) {
+    return admin.Post("/api/v1/admin/clients", body.dump(), "application/json");
+  };
+  json good = {{"Name", "acme"}, {"Secret", "acme secret"}, {"UserID", kUserId}};
+  auto created = post(good);
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 200) << created->body;
+  auto detail = Body(created)["ResponseData"]["Detail"];
+  EXPECT_EQ(detail["Name"], "acme");
+  EXPECT_EQ(detail["Secret"], "acme secret");
+  EXPECT_EQ(detail["UserID"], kUserId);
+  std::string id = detail["ID"];
+  EXPECT_EQ(Count("SELECT count(*) FROM clients WHERE secret_hash LIKE '%acme secret%'"), 0);
+
+  auto one = admin.Get("/api/v1/admin/clients/" + id);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_EQ(Body(one)["ResponseData"]["Detail"]["Name"], "acme");
+  EXPECT_FALSE(Body(one)["ResponseData"]["Detail"].contains("Secret"));
+  auto list = admin.Get("/api/v1/admin/clients");
+  ASSERT_TRUE(list);
+  auto names = json::array();
+  auto listed = Body(list);
+  for (const auto& c : listed["ResponseData"]["Detail"]) {
+    names.push_back(c["Name"]);
+    EXPECT_FALSE(c.contains("Secret"));
+  }
+  EXPECT_EQ(names, json({"e2e", "acme"})) << list->body;
+  EXPECT_EQ(admin.Get("/api/v1/admin/clients/" + Uuid::Random().ToString())->status, 404);
+
+  // The new client's credentials work at once.
+  EXPECT_EQ(Http(BasicAuth(id, "acme secret")).Get("/api/v1/admin/tasktypes")->status, 200);
+
+  auto reason = [&](json body) {
+    auto r = post(body);
+    EXPECT_TRUE(r && r->status == 400) << (r ? r->body : "");
+    return r ? Body(r)["Error"]["ErrorReason"].get<std::string>() : "";
+  };
+  auto long_name = good;
+  long_name["Name"] = std::string(19, 'n');
+  auto why = reason(long_name);
+  EXPECT_TRUE(why.starts_with("Name: ")) << why;
+  EXPECT_NE(why.find("18"), std::string::npos) << why;
+  auto long_secret = good;
+  long_secret["Secret"] = std::string(51, 's');
+  why = reason(long_secret);
+  EXPECT_TRUE(why.starts_with("Secret: ")) << why;
+  EXPECT_NE(why.find("50"), std::string::npos) << why;
+  auto no_user = good;
+  no_user.erase("UserID");
+  EXPECT_EQ(reason(no_user), "UserID: is required");
+  auto bad_user = good;
+  bad_user["UserID"] = "someone";
+  EXPECT_TRUE(reason(bad_user).starts_with("UserID: "));
+  EXPECT_EQ(Count("SELECT count(*) FROM clients"), 2);
+}
+
+}  // namespace
+}  // namespace conveyor

@@ -1,0 +1,255 @@
+// The exec handler against real programs (tests/integration/programs/, run by /bin/bash):
+// the stdout protocol, exit statuses, the bounded stderr log, timeouts, cancellation, and
+// that no process is left behind (label: integration).
+#include "src/exec_handler.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "support/wait.h"
+
+namespace conveyor {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RecordingProgress final : public ProgressReporter {
+ public:
+  void Report(int percent, std::string description) override {
+    std::lock_guard lock(mu_);
+    steps_.emplace_back(percent, std::move(description));
+  }
+  std::vector<std::pair<int, std::string>> steps() {
+    std::lock_guard lock(mu_);
+    return steps_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<int, std::string>> steps_;
+};
+
+// True when no process with that pid exists any more (not even as a zombie).
+bool Gone(pid_t pid) { return kill(pid, 0) == -1 && errno == ESRCH; }
+
+class ExecHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/conveyor-exec-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+    task_.id = Uuid::Random();
+    task_.number = 4242;
+    task_.content_type = "application/json";
+    task_.parameters = R"({"size": 3})";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static std::string Program(const std::string& name) {
+    return std::string(CONVEYOR_SOURCE_DIR) + "/tests/integration/programs/" + name;
+  }
+
+  ExecHandlerSettings Settings(const std::string& program, std::vector<std::string> args = {}) {
+    ExecHandlerSettings s;
+    s.command = {"/bin/bash", Program(program)};
+    for (auto& a : args) s.command.push_back(std::move(a));
+    s.environment["PID_DIR"] = dir_;
+    s.grace = 2000ms;
+    return s;
+  }
+
+  HandlerResult Run(ExecHandler& handler, std::chrono::steady_clock::time_point deadline =
+                                              std::chrono::steady_clock::time_point::max()) {
+    HandlerContext context{task_, run_id_, 1, 2, progress_, token_, deadline};
+    return handler.Run(context);
+  }
+
+  // The pid the program wrote to $PID_DIR/<name>, once it is there; -1 after 10 s.
+  pid_t PidFrom(const std::string& name) {
+    pid_t pid = -1;
+    testing::PollUntil(
+        [&] {
+          std::ifstream in(dir_ + "/" + name);
+          return static_cast<bool>(in >> pid);
+        },
+        10s);
+    return pid;
+  }
+
+  std::string dir_;
+  Task task_;
+  Uuid run_id_ = Uuid::Random();
+  RecordingProgress progress_;
+  CancellationToken token_;
+};
+
+TEST_F(ExecHandlerTest, SuccessReportsProgressResultFileAndSeesParametersAndEnvironment) {
+  setenv("CONVEYOR_TEST_SECRET", "from the worker's environment", 1);
+  auto settings = Settings("report.sh");
+  settings.environment["GREETING"] = "hello there";
+  settings.working_directory = dir_;
+  ExecHandler handler("report", settings);
+  auto r = Run(handler);
+  ASSERT_TRUE(r.has_value()) << r.error().message << "\n" << r.error().log;
+  EXPECT_EQ(r->result, R"(got {"size": 3})");
+  EXPECT_EQ(r->file_name, "out-4242.txt");
+  EXPECT_EQ(progress_.steps(),
+            (std::vector<std::pair<int, std::string>>{{50, "half way"}, {100, "all done"}}));
+  const std::string& log = r->log;
+  EXPECT_NE(log.find("task=" + task_.id.ToString() + " number=4242 run=" + run_id_.ToString()),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("attempt=2 start=1 type=application/json"), std::string::npos) << log;
+  EXPECT_NE(log.find("handler=report greeting=hello there pwd=" + dir_ +
+                     " path=/usr/local/bin:/usr/bin:/bin"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("secret=unset"), std::string::npos) << log;
+  EXPECT_EQ(log.find("not a protocol line"), std::string::npos) << log;
+}
+
+TEST_F(ExecHandlerTest, NonZeroExitFailsWithoutRetryAndSaysWhy) {
+  ExecHandler handler("failing", Settings("exit-with.sh", {"3"}));
+  auto r = Run(handler);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(r.error().message, "failing: exited with status 3: something went wrong (status 3)");
+  EXPECT_NE(r.error().log.find("something went wrong"), std::string::npos);
+}
+
+TEST_F(ExecHandlerTest, ExitStatus75IsARetryableFailure) {
+  ExecHandler handler("flaky", Settings("exit-with.sh", {"75"}));
+  auto r = Run(handler);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(r.error().retryable);
+  EXPECT_NE(r.error().message.find("exited with status 75 (temporary failure)"), std::string::npos)
+      << r.error().message;
+}
+
+TEST_F(ExecHandlerTest, EndedBySignalFailsNamingTheSignal) {
+  ExecHandler handler("crash", Settings("crash.sh"));
+  auto r = Run(handler);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(r.error().message, "crash: killed by SIGSEGV");
+}
+
+TEST_F(ExecHandlerTest, StderrIsKeptUpToTheLimitWithItsTailAndSaysItWasCut) {
+  auto settings = Settings("flood-stderr.sh");
+  settings.log_limit_bytes = 1000;
+  ExecHandler handler("flood", settings);
+  auto r = Run(handler);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->result, "flooded");
+  EXPECT_LE(r->log.size(), 1000u + 100u);
+  EXPECT_TRUE(r->log.starts_with("[conveyor: the first ")) << r->log.substr(0, 100);
+  EXPECT_NE(r->log.find("bytes were cut"), std::string::npos);
+  EXPECT_TRUE(r->log.ends_with("the last line\n"));
+}
+
+TEST_F(ExecHandlerTest, ProgramThatCannotBeStartedFailsClearly) {
+  ExecHandlerSettings s;
+  s.command = {"/nonexistent/conveyor-program"};
+  ExecHandler handler("missing", s);
+  auto r = Run(handler);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_FALSE(r.error().retryable);
+  EXPECT_EQ(r.error().message,
+            "exec: cannot start '/nonexistent/conveyor-program': No such file or directory");
+}
+
+TEST_F(ExecHandlerTest, MissingWorkingDirectoryIsNamed) {
+  auto s = Settings("report.sh");
+  s.working_directory = dir_ + "/not-there";
+  ExecHandler handler("nowhere", s);
+  auto r = Run(handler);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("working directory '" + dir_ + "/not-there'"), std::string::npos)
+      << r.error().message;
+}
+
+TEST_F(ExecHandlerTest, ProgramThatDoesNotReadItsLargeStdinStillSucceeds) {
+  task_.parameters = std::string(1 << 20, 'p');
+  ExecHandler handler("deaf", Settings("ignore-stdin.sh"));
+  auto r = Run(handler);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->result, "did not read stdin");
+}
+
+TEST_F(ExecHandlerTest, ChildLeftRunningWhenTheProgramEndsIsKilledAndReaped) {
+  ExecHandler handler("litter", Settings("leave-child.sh"));
+  auto r = Run(handler);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  pid_t child = PidFrom("child");
+  ASSERT_GT(child, 0);
+  // Run returns only once every process of the program's group is killed and reaped, so no
+  // waiting is needed (init here reaps orphans only now and then: polling would hide a
+  // zombie that Run left to it).
+  EXPECT_TRUE(Gone(child)) << "child " << child;
+}
+
+TEST_F(ExecHandlerTest, TimeoutTerminatesThenKillsAProgramThatIgnoresSigterm) {
+  auto settings = Settings("child-and-wait.sh");
+  settings.environment["IGNORE_TERM"] = "1";
+  settings.grace = 300ms;
+  ExecHandler handler("stubborn", settings);
+  auto started = std::chrono::steady_clock::now();
+  auto r = Run(handler, started + 1s);
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "stubborn: stopped (timed out): still running 300 ms after SIGTERM, killed with "
+            "SIGKILL");
+  EXPECT_LT(took, 10s);
+  pid_t leader = PidFrom("leader"), child = PidFrom("child");
+  ASSERT_GT(leader, 0);
+  ASSERT_GT(child, 0);
+  EXPECT_TRUE(Gone(leader)) << "leader " << leader;  // reaped before Run returned
+  EXPECT_TRUE(Gone(child)) << "child " << child;
+}
+
+TEST_F(ExecHandlerTest, CancelOfAProgramWithAChildLeavesNoProcessBehind) {
+  ExecHandler handler("waiter", Settings("child-and-wait.sh"));
+  pid_t leader = -1, child = -1;
+  std::thread canceller([&] {
+    leader = PidFrom("leader");
+    child = PidFrom("child");
+    token_.Cancel(CancelReason::kStopRequested);
+  });
+  auto r = Run(handler);
+  canceller.join();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "waiter: stopped (stop requested): SIGTERM sent, killed by SIGTERM");
+  EXPECT_EQ(progress_.steps().front().first, 10);
+  ASSERT_GT(leader, 0);
+  ASSERT_GT(child, 0);
+  // Killed and reaped before Run returned: not even a zombie is left.
+  EXPECT_TRUE(Gone(leader)) << "leader " << leader;
+  EXPECT_TRUE(Gone(child)) << "child " << child;
+  EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+}
+
+TEST_F(ExecHandlerTest, CancelStopsAProgramThatWritesToStdoutWithoutPause) {
+  ExecHandler handler("chatty", Settings("flood-stdout.sh"));
+  std::thread canceller([&] {
+    PidFrom("leader");
+    token_.Cancel(CancelReason::kStopRequested);
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto r = Run(handler);
+  canceller.join();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  EXPECT_EQ(r.error().message, "chatty: stopped (stop requested): SIGTERM sent, killed by SIGTERM");
+}
+
+}  // namespace
+}  // namespace conveyor

@@ -1,0 +1,3 @@
+#!/bin/bash
+# Ends by a signal.
+kill -SEGV $$

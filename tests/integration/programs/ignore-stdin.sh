@@ -1,0 +1,3 @@
+#!/bin/bash
+# Never reads its stdin.
+echo "result did not read stdin"

@@ -1,0 +1,267 @@
+// Credentials without I/O: secret hashing and verification, Authorization header parsing,
+// and the Authenticator over an in-memory credential store with a fake clock.
+#include "src/auth.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "conveyor/time_format.h"
+#include "src/credentials.h"
+
+namespace conveyor {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Few iterations keep the tests quick; the count travels inside the stored hash.
+constexpr int kTestIterations = 1000;
+
+TEST(SecretHash, VerifiesTheSecretItWasMadeFromAndNothingElse) {
+  auto stored = auth::HashSecret("correct horse", kTestIterations);
+  EXPECT_TRUE(auth::VerifySecret("correct horse", stored));
+  EXPECT_FALSE(auth::VerifySecret("correct hors", stored));
+  EXPECT_FALSE(auth::VerifySecret("", stored));
+}
+
+TEST(SecretHash, IsSaltedSoTheSameSecretHashesDifferently) {
+  auto a = auth::HashSecret("same", kTestIterations);
+  auto b = auth::HashSecret("same", kTestIterations);
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(auth::VerifySecret("same", a));
+  EXPECT_TRUE(auth::VerifySecret("same", b));
+}
+
+TEST(SecretHash, DefaultCostIsRecordedInTheHashAndNeverContainsTheSecret) {
+  auto stored = auth::HashSecret("s3cret-value");
+  EXPECT_TRUE(stored.starts_with("pbkdf2-sha256$600000$")) << stored;
+  EXPECT_EQ(stored.find("s3cret-value"), std::string::npos);
+}
+
+TEST(SecretHash, MalformedStoredHashMatchesNothing) {
+  auto good = auth::HashSecret("x", kTestIterations);
+  EXPECT_FALSE(auth::VerifySecret("x", ""));
+  EXPECT_FALSE(auth::VerifySecret("x", "x"));
+  EXPECT_FALSE(auth::VerifySecret("x", "md5$1000$abc$def"));
+  EXPECT_FALSE(auth::VerifySecret("x", "pbkdf2-sha256$-1$abc$def"));
+  EXPECT_FALSE(auth::VerifySecret("x", "pbkdf2-sha256$1000$!!$def"));
+  EXPECT_FALSE(auth::VerifySecret("x", good.substr(0, good.size() - 4)));  // hash cut short
+}
+
+TEST(Token, IsRandomBase64UrlWithoutPaddingAndStoredAsSha256) {
+  auto a = auth::RandomToken(), b = auth::RandomToken();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.size(), 43u);  // 32 bytes
+  EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos);
+  EXPECT_EQ(auth::Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Base64, DecodesStandardBase64AndRefusesTheRest) {
+  EXPECT_EQ(auth::Base64Decode("aWQ6c2VjcmV0").value(), "id:secret");
+  EXPECT_EQ(auth::Base64Decode("YQ==").value(), "a");
+  EXPECT_EQ(auth::Base64Decode("YWI=").value(), "ab");
+  EXPECT_FALSE(auth::Base64Decode("YQ=").has_value());   // length
+  EXPECT_FALSE(auth::Base64Decode("Y*Q=").has_value());  // alphabet
+  EXPECT_FALSE(auth::Base64Decode("Y=Q=").has_value());  // padding inside
+}
+
+TEST(AuthorizationHeader, BearerCarriesTheToken) {
+  auto c = auth::ParseAuthorization("Bearer abc-DEF_123");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(std::get<auth::BearerCredential>(*c).token, "abc-DEF_123");
+  auto lower = auth::ParseAuthorization("bearer   xyz  ");
+  ASSERT_TRUE(lower.has_value());
+  EXPECT_EQ(std::get<auth::BearerCredential>(*lower).token, "xyz");
+}
+
+TEST(AuthorizationHeader, BasicCarriesIdAndSecretWhichMayContainAColon) {
+  auto c = auth::ParseAuthorization("Basic aWQ6c2U6Y3JldA==");  // "id:se:cret"
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(std::get<auth::BasicCredential>(*c).id, "id");
+  EXPECT_EQ(std::get<auth::BasicCredential>(*c).secret, "se:cret");
+}
+
+TEST(AuthorizationHeader, MalformedHeadersAreUnauthenticatedSayingWhy) {
+  struct Case {
+    std::string header, why;
+  };
+  for (const auto& [header, why] : std::vector<Case>{
+           {"", "no credentials"},
+           {"   ", "no credentials"},
+           {"Bearer", "Bearer credential is empty"},
+           {"Bearer a b", "Bearer credential is empty or malformed"},
+           {"Basic", "not base64"},
+           {"Basic !!!!", "not base64"},
+           {"Basic aWRzZWNyZXQ=", "no ':'"},              // "idsecret"
+           {"Basic OnNlY3JldA==", "empty id or secret"},  // ":secret"
+           {"Basic aWQ6", "empty id or secret"},          // "id:"
+           {"Basic aWQ6c2U", "not base64"},               // unpadded
+           {"Digest username=x", "scheme 'Digest' is not supported"},
+           {"Bearer " + std::string(5000, 'a'), "over the limit of 1024 bytes"},
+       }) {
+    auto c = auth::ParseAuthorization(header);
+    ASSERT_FALSE(c.has_value()) << header;
+    EXPECT_EQ(c.error().code, ErrorCode::kUnauthenticated) << header;
+    EXPECT_NE(c.error().message.find(why), std::string::npos)
+        << header << ": " << c.error().message;
+  }
+}
+
+TEST(AdminKeyText, IsIdDotSecret) {
+  auto k = auth::AdminKeyText::Parse("6b1f3c2e-0000-4000-8000-000000000001.s3cr3t");
+  ASSERT_TRUE(k.has_value());
+  EXPECT_EQ(k->id.ToString(), "6b1f3c2e-0000-4000-8000-000000000001");
+  EXPECT_EQ(k->secret, "s3cr3t");
+  EXPECT_EQ(k->ToString(), "6b1f3c2e-0000-4000-8000-000000000001.s3cr3t");
+  EXPECT_FALSE(auth::AdminKeyText::Parse("not-a-uuid.s3cr3t").has_value());
+  EXPECT_FALSE(auth::AdminKeyText::Parse("6b1f3c2e-0000-4000-8000-000000000001.").has_value());
+  EXPECT_FALSE(auth::AdminKeyText::Parse(auth::RandomToken()).has_value());
+}
+
+// The credential store in memory: what the Authenticator sees of PostgreSQL.
+class MemoryCredentialStore final : public CredentialStore {
+ public:
+  std::map<Uuid, Secret> secrets;
+  std::map<std::string, Token> tokens;
+  int secret_reads = 0;
+
+  Result<std::optional<Secret>> FindSecret(const Uuid& id) override {
+    ++secret_reads;
+    auto it = secrets.find(id);
+    return it == secrets.end() ? std::optional<Secret>() : std::optional<Secret>(it->second);
+  }
+  Result<std::optional<Token>> FindToken(const std::string& sha) override {
+    auto it = tokens.find(sha);
+    return it == tokens.end() ? std::optional<Token>() : std::optional<Token>(it->second);
+  }
+  Status SaveToken(const std::string& sha, const Uuid& client_id, Timestamp,
+                   Timestamp expires_at) override {
+    tokens[sha] = Token{secrets.at(client_id).caller, expires_at};
+    return {};
+  }
+  Result<ClientRecord> CreateClient(const ClientRecord& c, const std::string&) override {
+    return c;
+  }
+  Result<std::optional<ClientRecord>> FindClient(const Uuid&) override {
+    return std::optional<ClientRecord>();
+  }
+  Result<std::vector<ClientRecord>> ListClients() override { return std::vector<ClientRecord>{}; }
+  Result<std::string> CreateAdminKey(const std::string&) override { return std::string(); }
+  Status RevokeAdminKey(const Uuid& id) override {
+    secrets.erase(id);
+    return {};
+  }
+};
+
+class AuthenticatorTest : public ::testing::Test {
+ protected:
+  AuthenticatorTest() {
+    client_.kind = Caller::Kind::kClient;
+    client_.id = Uuid::Random();
+    client_.name = "acme";
+    admin_.kind = Caller::Kind::kAdmin;
+    admin_.id = Uuid::Random();
+    admin_.name = "ops";
+    store_.secrets[client_.id] = {client_, auth::HashSecret("client-secret", kTestIterations)};
+    store_.secrets[admin_.id] = {admin_, auth::HashSecret("admin-secret", kTestIterations)};
+  }
+  static std::string Basic(const Uuid& id, const std::string& secret) {
+    std::string text = id.ToString() + ":" + secret;
+    // Standard base64: the url-safe alphabet differs only in '-' and '_'.
+    std::string b = auth::Base64UrlEncode(text);
+    for (char& c : b) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    while (b.size() % 4) b.push_back('=');
+    return "Basic " + b;
+  }
+
+  FakeClock clock_{*ParseDateTime("2026-11-25T10:00:00Z")};
+  MemoryCredentialStore store_;
+  Caller client_, admin_;
+  AuthSettings settings_{std::chrono::seconds(3600), std::chrono::seconds(30), 100};
+  Authenticator auth_{store_, clock_, settings_};
+};
+
+TEST_F(AuthenticatorTest, BasicWithTheClientsSecretIsThatClient) {
+  auto c = auth_.Authenticate(Basic(client_.id, "client-secret"));
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_FALSE(c->is_admin());
+  EXPECT_EQ(c->client_id(), client_.id);
+  EXPECT_EQ(c->Identity(), "client:" + client_.id.ToString());
+}
+
+TEST_F(AuthenticatorTest, WrongSecretOrUnknownIdIsUnauthenticated) {
+  for (const auto& header : {Basic(client_.id, "client-secreT"), Basic(Uuid::Random(), "x"),
+                             std::string("Basic ") + "bm90LWEtdXVpZDpzZWNyZXQ="}) {
+    auto c = auth_.Authenticate(header);
+    ASSERT_FALSE(c.has_value()) << header;
+    EXPECT_EQ(c.error().code, ErrorCode::kUnauthenticated);
+    EXPECT_EQ(c.error().message, "unknown id or wrong secret");
+  }
+}
+
+TEST_F(AuthenticatorTest, AdminKeyWorksAsBearerAndAsBasic) {
+  auto bearer = auth_.Authenticate("Bearer " + admin_.id.ToString() + ".admin-secret");
+  ASSERT_TRUE(bearer.has_value()) << bearer.error().message;
+  EXPECT_TRUE(bearer->is_admin());
+  auto basic = auth_.Authenticate(Basic(admin_.id, "admin-secret"));
+  ASSERT_TRUE(basic.has_value()) << basic.error().message;
+  EXPECT_TRUE(basic->is_admin());
+  EXPECT_FALSE(basic->client_id().has_value());
+}
+
+TEST_F(AuthenticatorTest, ClientSecretIsNoBearerCredential) {
+  auto c = auth_.Authenticate("Bearer " + client_.id.ToString() + ".client-secret");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message.find("POST /Token"), std::string::npos);
+}
+
+TEST_F(AuthenticatorTest, VerifiedCredentialIsCachedSoPbkdf2RunsOncePerTtl) {
+  ASSERT_TRUE(auth_.Authenticate(Basic(client_.id, "client-secret")).has_value());
+  ASSERT_TRUE(auth_.Authenticate(Basic(client_.id, "client-secret")).has_value());
+  EXPECT_EQ(store_.secret_reads, 1);
+  clock_.Advance(31s);
+  ASSERT_TRUE(auth_.Authenticate(Basic(client_.id, "client-secret")).has_value());
+  EXPECT_EQ(store_.secret_reads, 2);
+}
+
+TEST_F(AuthenticatorTest, RevokedAdminKeyStopsWorkingWithinTheCacheTtl) {
+  std::string header = "Bearer " + admin_.id.ToString() + ".admin-secret";
+  ASSERT_TRUE(auth_.Authenticate(header).has_value());
+  ASSERT_TRUE(store_.RevokeAdminKey(admin_.id).has_value());
+  clock_.Advance(30s);
+  auto after = auth_.Authenticate(header);
+  ASSERT_FALSE(after.has_value());
+  EXPECT_EQ(after.error().code, ErrorCode::kUnauthenticated);
+}
+
+TEST_F(AuthenticatorTest, IssuedTokenAuthenticatesTheClientUntilItExpires) {
+  auto issued = auth_.IssueToken(client_.id.ToString(), "client-secret");
+  ASSERT_TRUE(issued.has_value()) << issued.error().message;
+  EXPECT_EQ(issued->expires_in, 3600s);
+  ASSERT_EQ(store_.tokens.size(), 1u);
+  EXPECT_EQ(store_.tokens.begin()->first, auth::Sha256Hex(issued->access_token));
+  auto c = auth_.Authenticate("Bearer " + issued->access_token);
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->id, client_.id);
+  clock_.Advance(3600s - 1s);
+  EXPECT_TRUE(auth_.Authenticate("Bearer " + issued->access_token).has_value());
+  clock_.Advance(1s);  // expiry is checked even though the token is cached
+  auto expired = auth_.Authenticate("Bearer " + issued->access_token);
+  ASSERT_FALSE(expired.has_value());
+  EXPECT_NE(expired.error().message.find("expired"), std::string::npos);
+}
+
+TEST_F(AuthenticatorTest, TokensAreOnlyForClientsWithTheRightSecret) {
+  EXPECT_EQ(auth_.IssueToken(client_.id.ToString(), "wrong").error().code,
+            ErrorCode::kUnauthenticated);
+  EXPECT_EQ(auth_.IssueToken(admin_.id.ToString(), "admin-secret").error().code,
+            ErrorCode::kUnauthenticated);
+  EXPECT_EQ(auth_.IssueToken("not-a-guid", "x").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(auth_.Authenticate("Bearer " + auth::RandomToken()).error().message,
+            "the bearer token is unknown or revoked");
+}
+
+}  // namespace
+}  // namespace conveyor

@@ -1,0 +1,85 @@
+// The TwoSms ClientRequest (POST api/v1/admin/clients): schema-checked, every failure naming
+// the field and, for a length, the limit.
+#include "src/clients.h"
+
+#include <gtest/gtest.h>
+
+namespace conveyor::twosms {
+namespace {
+
+class ClientRequestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = ClientRequestDecoder::Create();
+    ASSERT_TRUE(d.has_value()) << d.error().message;
+    decoder_.emplace(std::move(*d));
+  }
+  static nlohmann::json Valid() {
+    return {{"Name", "acme"},
+            {"Secret", "a long random secret"},
+            {"UserID", "86cb791c-8078-41ae-a045-5dded04c9589"}};
+  }
+  Error DecodeError(const nlohmann::json& body) {
+    auto r = decoder_->Decode(body.dump());
+    EXPECT_FALSE(r.has_value()) << body.dump();
+    return r ? Error{} : r.error();
+  }
+  std::optional<ClientRequestDecoder> decoder_;
+};
+
+TEST_F(ClientRequestTest, ValidBodyDecodes) {
+  auto r = decoder_->Decode(Valid().dump());
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ(r->name, "acme");
+  EXPECT_EQ(r->secret, "a long random secret");
+  EXPECT_EQ(r->user_id.ToString(), "86cb791c-8078-41ae-a045-5dded04c9589");
+}
+
+TEST_F(ClientRequestTest, NameOver18CharactersIsRefusedNamingTheLimit) {
+  auto body = Valid();
+  body["Name"] = std::string(18, 'n');
+  EXPECT_TRUE(decoder_->Decode(body.dump()).has_value());
+  body["Name"] = std::string(19, 'n');
+  auto e = DecodeError(body);
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.field, "Name");
+  EXPECT_NE(e.message.find("18"), std::string::npos) << e.message;
+}
+
+TEST_F(ClientRequestTest, SecretOver50CharactersIsRefusedNamingTheLimit) {
+  auto body = Valid();
+  body["Secret"] = std::string(51, 's');
+  auto e = DecodeError(body);
+  EXPECT_EQ(e.field, "Secret");
+  EXPECT_NE(e.message.find("50"), std::string::npos) << e.message;
+}
+
+TEST_F(ClientRequestTest, MissingOrMalformedFieldsAreNamed) {
+  for (const char* field : {"Name", "Secret", "UserID"}) {
+    auto body = Valid();
+    body.erase(field);
+    auto e = DecodeError(body);
+    EXPECT_EQ(e.field, field);
+    EXPECT_EQ(e.message, "is required");
+  }
+  auto body = Valid();
+  body["UserID"] = "not a guid";
+  EXPECT_EQ(DecodeError(body).field, "UserID");
+  body = Valid();
+  body["Name"] = "";
+  EXPECT_EQ(DecodeError(body).field, "Name");
+  EXPECT_EQ(DecodeError(nlohmann::json::array()).message, "the request body must be a JSON object");
+}
+
+TEST_F(ClientRequestTest, DetailShowsTheSecretOnlyWhenGiven) {
+  ClientRecord c;
+  c.id = Uuid::Random();
+  c.name = "acme";
+  auto with = ClientDetail(c, std::string("s"));
+  EXPECT_EQ(with["Secret"], "s");
+  EXPECT_EQ(with["ID"], c.id.ToString());
+  EXPECT_FALSE(ClientDetail(c, std::nullopt).contains("Secret"));
+}
+
+}  // namespace
+}  // namespace conveyor::twosms

@@ -1,0 +1,492 @@
+// The SuperOffice dialect without I/O: BatchTaskState names and numbers, $select,
+// SO-TimeZone, the request bodies against their schemas, and the XML writer's shapes.
+#include "src/superoffice.h"
+
+#include <gtest/gtest.h>
+
+#include <pugixml.hpp>
+
+#include "conveyor/time_format.h"
+#include "src/superoffice_format.h"
+#include "src/superoffice_xml.h"
+#include "support/files.h"
+
+namespace conveyor::superoffice {
+namespace {
+
+using nlohmann::json;
+
+TaskView SampleView() {
+  TaskView v;
+  v.task.id = *Uuid::Parse("6b1f3c2e-0000-4000-8000-000000000009");
+  v.task.number = 1000;
+  v.task.parameters = R"({"seconds":"2","to":"+4712345678"})";
+  v.task.content_type = "application/json";
+  v.task.created_at = *ParseDateTime("2026-01-15T12:00:00.5Z");
+  v.task.associate_id = 491;
+  v.task.description = "nightly export";
+  v.task.request = "all rows";
+  v.type_name = "sleep";
+  RunView r;
+  r.state = RunState::kSucceeded;
+  r.start_count = 1;
+  r.started_at = *ParseDateTime("2026-07-15T12:00:00Z");
+  r.result = "slept 2 s";
+  r.progress_percent = 100;
+  v.last_run = r;
+  return v;
+}
+
+// --- BatchTaskState ---------------------------------------------------------------------------
+
+TEST(BatchTaskStateName, AquiredIsSpelledAsTheApiSpellsIt) {
+  auto s = ParseState("Aquired", "State");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(*s, BatchTaskState::kAquired);
+  EXPECT_EQ(StateName(*s), "Aquired");
+}
+
+TEST(BatchTaskStateName, NamesMatchWithoutRegardToCase) {
+  EXPECT_EQ(ParseState("succeeded", "State").value(), BatchTaskState::kSucceeded);
+  EXPECT_EQ(ParseState("ALL", "State").value(), BatchTaskState::kAll);
+}
+
+TEST(BatchTaskStateName, AllIsTheNameAndTheNumber99999) {
+  EXPECT_EQ(ParseState("All", "State").value(), BatchTaskState::kAll);
+  EXPECT_EQ(ParseState(99999, "State").value(), BatchTaskState::kAll);
+  EXPECT_EQ(ParseState("99999", "State").value(), BatchTaskState::kAll);
+  EXPECT_EQ(ParseState(4, "State").value(), BatchTaskState::kSucceeded);
+}
+
+TEST(BatchTaskStateName, UnknownNameIsRefusedNamingTheFieldAndListingTheNames) {
+  auto s = ParseState("Acquired", "State");
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.error().field, "State");
+  for (auto name : {"Unknown", "New", "Aquired", "Started", "Succeeded", "Failed",
+                    "SucceededManualCleanup", "All"})
+    EXPECT_NE(s.error().message.find(name), std::string::npos) << name;
+}
+
+TEST(BatchTaskStateName, NumberOutsideTheEnumIsRefused) {
+  EXPECT_FALSE(ParseState(7, "State").has_value());
+  EXPECT_FALSE(ParseState(json::array(), "State").has_value());
+}
+
+TEST(BatchTaskStateOfRun, MapsRunStatesOntoTheApisStates) {
+  auto of = [](RunState s) {
+    RunView r;
+    r.state = s;
+    return StateName(std::optional<RunView>(r));
+  };
+  EXPECT_EQ(StateName(std::optional<RunView>()), "Unknown");
+  EXPECT_EQ(of(RunState::kQueued), "New");
+  EXPECT_EQ(of(RunState::kRetryWait), "New");
+  EXPECT_EQ(of(RunState::kAcquired), "Aquired");
+  EXPECT_EQ(of(RunState::kStarted), "Started");
+  EXPECT_EQ(of(RunState::kSucceeded), "Succeeded");
+  EXPECT_EQ(of(RunState::kFailed), "Failed");
+  EXPECT_EQ(of(RunState::kCancelled), "Failed");
+}
+
+TEST(BatchTaskStateFilter, EachStateSelectsTheRunStatesThatMapToIt) {
+  TaskFilter f;
+  RestrictToState(BatchTaskState::kFailed, f);
+  EXPECT_EQ(f.run_states, (std::vector{RunState::kFailed, RunState::kCancelled}));
+  EXPECT_FALSE(f.or_no_run);
+  RestrictToState(BatchTaskState::kNew, f);
+  EXPECT_EQ(f.run_states, (std::vector{RunState::kQueued, RunState::kRetryWait}));
+  RestrictToState(BatchTaskState::kUnknown, f);
+  EXPECT_EQ(f.run_states, std::vector<RunState>());
+  EXPECT_TRUE(f.or_no_run);
+  RestrictToState(BatchTaskState::kSucceededManualCleanup, f);
+  EXPECT_EQ(f.run_states, std::vector<RunState>());
+  EXPECT_FALSE(f.or_no_run);
+  RestrictToState(BatchTaskState::kAll, f);
+  EXPECT_FALSE(f.run_states.has_value());
+}
+
+// --- BatchTaskInfo ----------------------------------------------------------------------------
+
+TEST(BatchTaskInfoEncoder, WritesEveryFieldOfTheSeedSample) {
+  auto info = BatchTaskInfo(SampleView());
+  auto sample = json::parse(conveyor::testing::ReadRepoFile(
+      "tests/golden/superoffice/seed003-batch-task-infos-response.json"));
+  ASSERT_TRUE(sample.is_array());
+  std::vector<std::string> ours, theirs;
+  for (auto it = info.begin(); it != info.end(); ++it) ours.push_back(it.key());
+  for (auto it = sample[0].begin(); it != sample[0].end(); ++it) theirs.push_back(it.key());
+  std::sort(ours.begin(), ours.end());
+  std::sort(theirs.begin(), theirs.end());
+  EXPECT_EQ(ours, theirs);
+  EXPECT_EQ(info["Id"], 1000);
+  EXPECT_EQ(info["Name"], "sleep");
+  EXPECT_EQ(info["AssociateId"], 491);
+  EXPECT_EQ(info["IsSystemTask"], false);
+  EXPECT_EQ(info["ParameterObject"], (json{{"seconds", "2"}, {"to", "+4712345678"}}));
+  EXPECT_EQ(info["Description"], "nightly export");
+  EXPECT_EQ(info["Request"], "all rows");
+  EXPECT_EQ(info["State"], "Succeeded");
+  EXPECT_EQ(info["Created"], "2026-01-15T12:00:00.5000000+00:00");
+}
+
+TEST(BatchTaskInfoEncoder, AssociateZeroIsASystemTaskAndXmlParametersStayText) {
+  auto v = SampleView();
+  v.task.associate_id = 0;
+  v.task.parameters = "<p/>";
+  v.task.content_type = "application/xml";
+  auto info = BatchTaskInfo(v);
+  EXPECT_EQ(info["IsSystemTask"], true);
+  EXPECT_EQ(info["ParameterObject"],
+            (json{{"Parameters", "<p/>"}, {"ContentType", "application/xml"}}));
+}
+
+// --- $select ----------------------------------------------------------------------------------
+
+TEST(Select, NullsTheFieldsNotSelectedWithoutRemovingThem) {
+  auto info = BatchTaskInfo(SampleView());
+  auto s = FieldSelection::Parse("Id,State");
+  ASSERT_TRUE(s.has_value()) << s.error().Describe();
+  s->Apply(info);
+  EXPECT_EQ(info.size(), 24u);
+  EXPECT_EQ(info["Id"], 1000);
+  EXPECT_EQ(info["State"], "Succeeded");
+  EXPECT_TRUE(info["Name"].is_null());
+  EXPECT_TRUE(info["ParameterObject"].is_null());
+}
+
+TEST(Select, FieldNamesMatchWithoutRegardToCaseAndSpaces) {
+  auto info = BatchTaskInfo(SampleView());
+  auto s = FieldSelection::Parse(" name , associateid");
+  ASSERT_TRUE(s.has_value());
+  s->Apply(info);
+  EXPECT_EQ(info["Name"], "sleep");
+  EXPECT_EQ(info["AssociateId"], 491);
+  EXPECT_TRUE(info["Id"].is_null());
+}
+
+TEST(Select, NestedPathKeepsOnlyThatMemberOfTheObject) {
+  auto info = BatchTaskInfo(SampleView());
+  auto s = FieldSelection::Parse("Id,ParameterObject/seconds");
+  ASSERT_TRUE(s.has_value());
+  s->Apply(info);
+  EXPECT_EQ(info["ParameterObject"], (json{{"seconds", "2"}, {"to", nullptr}}));
+}
+
+TEST(Select, WholeObjectWinsOverANestedPathIntoIt) {
+  auto info = BatchTaskInfo(SampleView());
+  auto s = FieldSelection::Parse("ParameterObject/seconds,ParameterObject");
+  ASSERT_TRUE(s.has_value());
+  s->Apply(info);
+  EXPECT_EQ(info["ParameterObject"]["to"], "+4712345678");
+}
+
+TEST(Select, AppliesToEachElementOfAnArrayAndLeavesScalarsAlone) {
+  json infos = json::array({BatchTaskInfo(SampleView()), BatchTaskInfo(SampleView())});
+  auto s = FieldSelection::Parse("Id");
+  ASSERT_TRUE(s.has_value());
+  s->Apply(infos);
+  for (const auto& i : infos) EXPECT_TRUE(i["Name"].is_null());
+  json number = 1000, nothing = nullptr;
+  s->Apply(number);
+  s->Apply(nothing);
+  EXPECT_EQ(number, 1000);
+  EXPECT_TRUE(nothing.is_null());
+}
+
+TEST(Select, EmptyValueSelectsEverything) {
+  auto s = FieldSelection::Parse("");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(s->selects_all());
+  auto info = BatchTaskInfo(SampleView());
+  s->Apply(info);
+  EXPECT_EQ(info, BatchTaskInfo(SampleView()));
+}
+
+TEST(Select, UnknownFieldIsRefusedNamingIt) {
+  auto s = FieldSelection::Parse("Id,department");
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().field, "$select");
+  EXPECT_NE(s.error().message.find("'department'"), std::string::npos) << s.error().message;
+}
+
+TEST(Select, PathIntoAFieldWithoutMembersIsRefused) {
+  auto s = FieldSelection::Parse("Name/first");
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().field, "$select");
+  EXPECT_NE(s.error().message.find("Name/first"), std::string::npos) << s.error().message;
+}
+
+// --- SO-TimeZone ------------------------------------------------------------------------------
+
+const Timestamp kWinter = *ParseDateTime("2026-01-15T12:00:00.25Z");
+const Timestamp kSummer = *ParseDateTime("2026-07-15T12:00:00Z");
+
+TEST(SoTimeZone, WithoutTheHeaderDatesAreUtcWithTheirOffset) {
+  auto z = OutputTimeZone::Parse("");
+  ASSERT_TRUE(z.has_value());
+  EXPECT_EQ(z->Format(kWinter), "2026-01-15T12:00:00.2500000+00:00");
+}
+
+TEST(SoTimeZone, OsloInWinterIsOneHourAheadWithoutAnOffsetWritten) {
+  auto z = OutputTimeZone::Parse("Europe/Oslo");
+  ASSERT_TRUE(z.has_value()) << z.error().Describe();
+  EXPECT_EQ(z->Format(kWinter), "2026-01-15T13:00:00.2500000");
+}
+
+TEST(SoTimeZone, OsloInSummerIsTwoHoursAhead) {
+  auto z = OutputTimeZone::Parse("Europe/Oslo");
+  ASSERT_TRUE(z.has_value());
+  EXPECT_EQ(z->Format(kSummer), "2026-07-15T14:00:00.0000000");
+}
+
+TEST(SoTimeZone, IncludeTzOffsetWritesTheOffsetOfThatInstant) {
+  auto z = OutputTimeZone::Parse("Europe/Oslo, includeTZOffset");
+  ASSERT_TRUE(z.has_value()) << z.error().Describe();
+  EXPECT_EQ(z->Format(kWinter), "2026-01-15T13:00:00.2500000+01:00");
+  EXPECT_EQ(z->Format(kSummer), "2026-07-15T14:00:00.0000000+02:00");
+  auto west = OutputTimeZone::Parse("America/New_York,includetzoffset");
+  ASSERT_TRUE(west.has_value());
+  EXPECT_EQ(west->Format(kWinter), "2026-01-15T07:00:00.2500000-05:00");
+}
+
+TEST(SoTimeZone, ConvertsTheDatesOfABatchTaskInfo) {
+  auto z = OutputTimeZone::Parse("Europe/Oslo");
+  ASSERT_TRUE(z.has_value());
+  auto info = BatchTaskInfo(SampleView(), *z);
+  EXPECT_EQ(info["Created"], "2026-01-15T13:00:00.5000000");
+  EXPECT_EQ(info["LastStarted"], "2026-07-15T14:00:00.0000000");
+}
+
+TEST(SoTimeZone, UnknownZoneIsRefusedNamingTheHeader) {
+  auto z = OutputTimeZone::Parse("Nowhere/Atlantis");
+  ASSERT_FALSE(z.has_value());
+  EXPECT_EQ(z.error().field, "SO-TimeZone");
+  EXPECT_NE(z.error().message.find("Nowhere/Atlantis"), std::string::npos);
+}
+
+TEST(SoTimeZone, UnknownOptionIsRefusedNamingTheHeader) {
+  auto z = OutputTimeZone::Parse("Europe/Oslo, withOffset");
+  ASSERT_FALSE(z.has_value());
+  EXPECT_EQ(z.error().field, "SO-TimeZone");
+  EXPECT_NE(z.error().message.find("withOffset"), std::string::npos);
+}
+
+// --- request bodies ---------------------------------------------------------------------------
+
+class AgentRequestBody : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = AgentRequests::Create();
+    ASSERT_TRUE(r.has_value()) << r.error().Describe();
+    requests_.emplace(std::move(*r));
+  }
+  std::optional<AgentRequests> requests_;
+};
+
+TEST_F(AgentRequestBody, SeedRequestOfGetBatchTaskInfosByAssociatesDecodes) {
+  auto f = requests_->DecodeListQuery(
+      "GetBatchTaskInfosByAssociates",
+      conveyor::testing::ReadRepoFile(
+          "tests/golden/superoffice/seed003-by-associates-request.json"));
+  ASSERT_TRUE(f.has_value()) << f.error().Describe();
+  EXPECT_EQ(f->associate_ids, (std::vector<std::int32_t>{491, 30}));
+  EXPECT_EQ(f->owner, TaskFilter::Owner::kAny);
+  EXPECT_EQ(f->limit, kMaxListedTasks);
+  EXPECT_FALSE(f->run_states.has_value());
+}
+
+TEST_F(AgentRequestBody, EachListMethodFiltersAsItsDocumentationSays) {
+  auto state = requests_->DecodeListQuery("GetBatchTaskInfosByState", R"({"State":"Started"})");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->owner, TaskFilter::Owner::kUser);
+  EXPECT_EQ(state->run_states, std::vector{RunState::kStarted});
+  auto all = requests_->DecodeListQuery("GetAllBatchTaskInfosByName", R"({"TaskName":"sleep"})");
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->owner, TaskFilter::Owner::kAny);
+  EXPECT_EQ(all->type_name, "sleep");
+  auto system = requests_->DecodeListQuery("GetSystemBatchTaskInfosByNameAndState",
+                                           R"({"TaskName":"noop","State":99999})");
+  ASSERT_TRUE(system.has_value());
+  EXPECT_EQ(system->owner, TaskFilter::Owner::kSystem);
+  EXPECT_FALSE(system->run_states.has_value());
+  auto by_name = requests_->DecodeListQuery("GetBatchTaskInfosByNameAndAssociates",
+                                            R"({"Name":"noop","AssociateIds":[0]})");
+  ASSERT_TRUE(by_name.has_value());
+  EXPECT_EQ(by_name->associate_ids, std::vector<std::int32_t>{0});
+  EXPECT_EQ(AgentRequests::ListMethods().size(), 9u);
+}
+
+TEST_F(AgentRequestBody, MissingOrWronglyTypedFieldIsRefusedNamingIt) {
+  auto missing = requests_->DecodeListQuery("GetBatchTaskInfosByNameAndState", R"({"Name":"x"})");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().Describe().find("State"), std::string::npos)
+      << missing.error().Describe();
+  auto wrong =
+      requests_->DecodeListQuery("GetBatchTaskInfosByAssociates", R"({"AssociateIds":["a"]})");
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().field.find("AssociateIds"), std::string::npos)
+      << wrong.error().Describe();
+  auto id = requests_->DecodeId(R"({"Id":"x"})");
+  ASSERT_FALSE(id.has_value());
+  EXPECT_EQ(ErrorBody(id.error())["Field"], "Id");
+}
+
+TEST_F(AgentRequestBody, UnexpectedMemberIsRefusedNamingIt) {
+  auto f = requests_->DecodeListQuery("GetBatchTaskInfosByState", R"({"State":"New","Ids":[1]})");
+  ASSERT_FALSE(f.has_value());
+  EXPECT_NE(f.error().Describe().find("Ids"), std::string::npos) << f.error().Describe();
+}
+
+TEST_F(AgentRequestBody, OverlongDescriptionIsRefusedNamingItsPath) {
+  json body = {{"BatchTaskInfo", {{"Name", "noop"}, {"Description", std::string(65537, 'd')}}}};
+  auto r = requests_->DecodeStart(body.dump());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(ErrorBody(r.error())["Field"], "BatchTaskInfo/Description") << r.error().Describe();
+}
+
+TEST_F(AgentRequestBody, UnknownStateIsRefusedNamingState) {
+  auto f = requests_->DecodeListQuery("GetBatchTaskInfosByState", R"({"State":"Done"})");
+  ASSERT_FALSE(f.has_value());
+  EXPECT_EQ(f.error().field, "State");
+}
+
+TEST_F(AgentRequestBody, NotJsonIsRefused) {
+  auto f = requests_->DecodeListQuery("GetBatchTaskInfosByState", "{State:");
+  ASSERT_FALSE(f.has_value());
+  EXPECT_EQ(f.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(AgentRequestBody, TooManyAssociateIdsIsRefusedNamingTheLimit) {
+  json ids = json::array();
+  for (int i = 0; i < 1001; ++i) ids.push_back(i);
+  auto f = requests_->DecodeListQuery("GetBatchTaskInfosByAssociates",
+                                      json{{"AssociateIds", ids}}.dump());
+  ASSERT_FALSE(f.has_value());
+  EXPECT_NE(f.error().field.find("AssociateIds"), std::string::npos) << f.error().Describe();
+}
+
+TEST_F(AgentRequestBody, StartBatchJobReadsNameOwnerTextsAndParameters) {
+  auto r = requests_->DecodeStart(R"({"BatchTaskInfo":{"Name":"sleep","AssociateId":491,
+      "Description":"d","Request":"q","ParameterObject":{"seconds":1,"steps":"2"},
+      "State":"Started","Id":5}})");
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ(r->name, "sleep");
+  EXPECT_EQ(r->associate_id, 491);
+  EXPECT_EQ(r->description, "d");
+  EXPECT_EQ(r->request, "q");
+  EXPECT_EQ(json::parse(r->parameters), (json{{"seconds", 1}, {"steps", "2"}}));
+}
+
+TEST_F(AgentRequestBody, StartBatchJobWithoutOwnerOrParametersIsASystemTaskWithEmptyObject) {
+  auto r = requests_->DecodeStart(R"({"BatchTaskInfo":{"Name":"noop","ParameterObject":null}})");
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ(r->associate_id, 0);
+  EXPECT_EQ(r->parameters, "{}");
+}
+
+TEST_F(AgentRequestBody, StartBatchJobWithoutNameOrWithNestedParameterIsRefused) {
+  auto no_name = requests_->DecodeStart(R"({"BatchTaskInfo":{"AssociateId":1}})");
+  ASSERT_FALSE(no_name.has_value());
+  EXPECT_NE(no_name.error().Describe().find("Name"), std::string::npos)
+      << no_name.error().Describe();
+  auto nested = requests_->DecodeStart(R"({"BatchTaskInfo":{"Name":"noop",
+      "ParameterObject":{"a":{"b":1}}}})");
+  ASSERT_FALSE(nested.has_value());
+  EXPECT_NE(nested.error().field.find("ParameterObject"), std::string::npos)
+      << nested.error().Describe();
+}
+
+TEST_F(AgentRequestBody, StartBatchJobOverTheParameterLimitIsRefusedNamingIt) {
+  json body = {{"BatchTaskInfo",
+                {{"Name", "noop"},
+                 {"ParameterObject", {{"a", std::string(kMaxParameterObjectBytes, 'x')}}}}}};
+  auto r = requests_->DecodeStart(body.dump());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kTooLarge);
+  EXPECT_EQ(r.error().field, "BatchTaskInfo/ParameterObject");
+  EXPECT_NE(r.error().message.find("65536"), std::string::npos);
+}
+
+TEST_F(AgentRequestBody, RestStartTakesTheBatchTaskInfoItself) {
+  auto r = requests_->DecodeStart(R"({"Name":"noop","AssociateId":7})", /*wrapped=*/false);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ(r->associate_id, 7);
+  auto bad = requests_->DecodeStart(R"({"AssociateId":7})", /*wrapped=*/false);
+  ASSERT_FALSE(bad.has_value());
+}
+
+TEST(StartSchemas, TheRestBodyAndTheAgentsBatchTaskInfoHaveTheSameRules) {
+  auto agent = json::parse(
+      conveyor::testing::ReadRepoFile("schemas/requests/superoffice.start-batch-job.json"));
+  auto rest = json::parse(
+      conveyor::testing::ReadRepoFile("schemas/requests/superoffice.batch-task-info.json"));
+  const auto& info = agent["properties"]["BatchTaskInfo"];
+  EXPECT_EQ(info["properties"], rest["properties"]);
+  EXPECT_EQ(info["required"], rest["required"]);
+}
+
+// --- XML --------------------------------------------------------------------------------------
+
+TEST(SuperOfficeXml, BatchTaskInfoIsAnElementWithTheSameFieldsAndNilForNull) {
+  auto info = BatchTaskInfo(SampleView());
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(BatchTaskInfoXml(info).c_str()));
+  auto root = doc.child("BatchTaskInfo");
+  ASSERT_TRUE(root);
+  EXPECT_STREQ(root.attribute("xmlns:xsi").value(), "http://www.w3.org/2001/XMLSchema-instance");
+  std::size_t children = 0;
+  for (auto c : root.children()) {
+    (void)c;
+    ++children;
+  }
+  EXPECT_EQ(children, info.size());
+  EXPECT_STREQ(root.child("Id").text().get(), "1000");
+  EXPECT_STREQ(root.child("State").text().get(), "Succeeded");
+  EXPECT_STREQ(root.child("IsSystemTask").text().get(), "false");
+  EXPECT_STREQ(root.child("TableRight").attribute("xsi:nil").value(), "true");
+  EXPECT_STREQ(root.child("FileName").attribute("xsi:nil").value(), "true");
+  auto entry = root.child("ParameterObject").child("KeyValueOfstringstring");
+  EXPECT_STREQ(entry.child("Key").text().get(), "seconds");
+  EXPECT_STREQ(entry.child("Value").text().get(), "2");
+}
+
+TEST(SuperOfficeXml, ArrayIsArrayOfBatchTaskInfo) {
+  json infos = json::array({BatchTaskInfo(SampleView()), BatchTaskInfo(SampleView())});
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(BatchTaskInfoArrayXml(infos).c_str()));
+  auto root = doc.child("ArrayOfBatchTaskInfo");
+  ASSERT_TRUE(root);
+  int n = 0;
+  for (auto c : root.children("BatchTaskInfo")) {
+    EXPECT_STREQ(c.child("Name").text().get(), "sleep");
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+}
+
+TEST(SuperOfficeXml, NotFoundIsANilBatchTaskInfoAndScalarsAreIntAndBoolean) {
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(BatchTaskInfoXml(nullptr).c_str()));
+  EXPECT_STREQ(doc.child("BatchTaskInfo").attribute("xsi:nil").value(), "true");
+  ASSERT_TRUE(doc.load_string(ScalarXml(1000).c_str()));
+  EXPECT_STREQ(doc.child("int").text().get(), "1000");
+  ASSERT_TRUE(doc.load_string(ScalarXml(true).c_str()));
+  EXPECT_STREQ(doc.child("boolean").text().get(), "true");
+}
+
+TEST(SuperOfficeXml, TextIsEscapedAndErrorsKeepTheirFields) {
+  auto v = SampleView();
+  v.task.description = "a < b & \"c\"";
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(BatchTaskInfoXml(BatchTaskInfo(v)).c_str()));
+  EXPECT_STREQ(doc.child("BatchTaskInfo").child("Description").text().get(), "a < b & \"c\"");
+  auto body = ErrorBody(MakeError(ErrorCode::kInvalidArgument, "bad", "/State"));
+  ASSERT_TRUE(doc.load_string(ErrorXml(body).c_str()));
+  EXPECT_STREQ(doc.child("Error").child("Field").text().get(), "State");
+  EXPECT_STREQ(doc.child("Error").child("ErrorType").text().get(),
+               std::string(ErrorCodeName(ErrorCode::kInvalidArgument)).c_str());
+}
+
+}  // namespace
+}  // namespace conveyor::superoffice

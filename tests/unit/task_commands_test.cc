@@ -1,0 +1,135 @@
+// TaskCommandService's client rules with in-memory ports: a client creates tasks for itself,
+// an admin names an existing client, and the caller's identity goes into the events.
+#include "src/task_commands.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "conveyor/cloud_event.h"
+#include "conveyor/time_format.h"
+#include "support/fakes.h"
+
+namespace conveyor {
+namespace {
+
+class OneTypeCatalog final : public TaskTypeCatalog {
+ public:
+  Result<std::optional<TaskType>> Find(const Uuid& id) override {
+    if (id != NoopTaskTypeId()) return std::optional<TaskType>();
+    TaskType t;
+    t.id = id;
+    t.name = "noop";
+    t.handler = "noop";
+    return std::optional<TaskType>(t);
+  }
+  Result<TaskType> Register(TaskType t) override { return t; }
+  Result<std::vector<TaskType>> List() override { return std::vector<TaskType>{}; }
+};
+
+class CountingNumbers final : public TaskNumberAllocator {
+ public:
+  Result<std::int64_t> Next() override { return next_++; }
+
+ private:
+  std::int64_t next_ = 1000;
+};
+
+class SetOfClients final : public ClientDirectory {
+ public:
+  std::set<Uuid> ids;
+  Result<std::optional<ClientRecord>> FindClient(const Uuid& id) override {
+    if (!ids.contains(id)) return std::optional<ClientRecord>();
+    ClientRecord c;
+    c.id = id;
+    return std::optional<ClientRecord>(c);
+  }
+};
+
+class TaskCommandsTest : public ::testing::Test {
+ protected:
+  TaskCommandsTest() {
+    client_.kind = Caller::Kind::kClient;
+    client_.id = Uuid::Random();
+    admin_.kind = Caller::Kind::kAdmin;
+    admin_.id = Uuid::Random();
+    clients_.ids.insert(client_.id);
+    request_.task_type_id = NoopTaskTypeId();
+    request_.parameters = "{}";
+    request_.content_type = "application/json";
+  }
+  nlohmann::json LastEventData() {
+    EXPECT_FALSE(publisher_.sent.empty());
+    return CloudEvent::Parse(publisher_.sent.back().value)->data;
+  }
+
+  OneTypeCatalog catalog_;
+  CountingNumbers numbers_;
+  SetOfClients clients_;
+  testing::RecordingPublisher publisher_;
+  FakeClock clock_{*ParseDateTime("2026-11-25T10:00:00Z")};
+  TaskCommandService service_{catalog_, numbers_, clients_, publisher_, clock_, "commands", "/t"};
+  twosms::AccountTaskRequest request_;
+  Caller client_, admin_;
+};
+
+TEST_F(TaskCommandsTest, ClientCreatesForItselfAndIsRecordedAsCreator) {
+  auto created = service_.Create(request_, client_);
+  ASSERT_TRUE(created.has_value()) << created.error().Describe();
+  EXPECT_EQ(created->task.client_id, client_.id);
+  EXPECT_EQ(created->task.created_by, "client:" + client_.id.ToString());
+  auto data = LastEventData();
+  EXPECT_EQ(data["client_id"], client_.id.ToString());
+  EXPECT_EQ(data["created_by"], "client:" + client_.id.ToString());
+}
+
+TEST_F(TaskCommandsTest, ClientNamingAnotherClientIsRefusedNamingClientId) {
+  request_.client_id = Uuid::Random();
+  auto created = service_.Create(request_, client_);
+  ASSERT_FALSE(created.has_value());
+  EXPECT_EQ(created.error().field, "ClientID");
+  EXPECT_TRUE(publisher_.sent.empty());
+  request_.client_id = client_.id;  // naming itself is fine
+  EXPECT_TRUE(service_.Create(request_, client_).has_value());
+}
+
+TEST_F(TaskCommandsTest, AdminMustNameAnExistingClient) {
+  auto none = service_.Create(request_, admin_);
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(none.error().field, "ClientID");
+  request_.client_id = Uuid::Random();
+  auto unknown = service_.Create(request_, admin_);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().field, "ClientID");
+  EXPECT_NE(unknown.error().message.find("a client must be created first"), std::string::npos);
+  EXPECT_TRUE(publisher_.sent.empty());
+
+  request_.client_id = client_.id;
+  auto created = service_.Create(request_, admin_);
+  ASSERT_TRUE(created.has_value()) << created.error().Describe();
+  EXPECT_EQ(created->task.client_id, client_.id);
+  EXPECT_EQ(LastEventData()["created_by"], "admin:" + admin_.id.ToString());
+}
+
+TEST_F(TaskCommandsTest, CancelRecordsWhoAsked) {
+  Task t;
+  t.id = Uuid::Random();
+  ASSERT_TRUE(service_.Cancel(t, client_).has_value());
+  EXPECT_EQ(LastEventData()["requested_by"], "client:" + client_.id.ToString());
+}
+
+TEST(CallerTest, ClientSeesOnlyItsOwnTasksAdminSeesAll) {
+  Caller client{Caller::Kind::kClient, Uuid::Random(), "a"};
+  Caller admin{Caller::Kind::kAdmin, Uuid::Random(), "ops"};
+  Task own, other, unowned;
+  own.client_id = client.id;
+  other.client_id = Uuid::Random();
+  EXPECT_TRUE(client.MaySee(own));
+  EXPECT_FALSE(client.MaySee(other));
+  EXPECT_FALSE(client.MaySee(unowned));
+  EXPECT_TRUE(admin.MaySee(own) && admin.MaySee(other) && admin.MaySee(unowned));
+}
+
+}  // namespace
+}  // namespace conveyor
