@@ -552,6 +552,18 @@ TEST(OracleProblem, ConveyorErrorsMapToCodesAndStatuses) {
   EXPECT_EQ(WriteProblem(MakeError(ErrorCode::kNotFound, "x")).code, kUnknownResource);
 }
 
+TEST(OracleProblem, MissingCredentialsAre401AndAnAdminOnlyPath403BothOscCrest00014) {
+  auto anonymous = WriteProblem(MakeError(ErrorCode::kUnauthenticated, "no credentials"));
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.code, kNotAuthorized);
+  EXPECT_EQ(ProblemBody(anonymous, "http://h", "/services/rest/connect/v1.4/tasks")["title"],
+            "Unauthorized");
+  auto client = WriteProblem(MakeError(ErrorCode::kPermissionDenied, "needs an admin key"));
+  EXPECT_EQ(client.status, 403);
+  EXPECT_EQ(client.code, "OSC-CREST-00014");
+  EXPECT_EQ(ProblemBody(client, "http://h", "/x")["title"], "Forbidden");
+}
+
 // --- events ------------------------------------------------------------------------------
 
 TEST(OracleEvents, NewTaskFieldsRoundTripAndOldEventsStillDecode) {
