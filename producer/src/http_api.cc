@@ -7,6 +7,7 @@
 
 #include "conveyor/logging.h"
 #include "http_auth.h"
+#include "oracle_routes.h"
 #include "superoffice_routes.h"
 #include "twosms_routes.h"
 
@@ -181,6 +182,10 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   } else {
     impl_->setup = std::unexpected(so.error());
   }
+  // Oracle B2C Service tasks (oracle_routes.h), each authenticated.
+  RegisterOracleRoutes(s, catalog, commands, reader, [&auth](OracleHandler handler) {
+    return Guarded(auth, kAnyCaller, std::move(handler));
+  });
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });

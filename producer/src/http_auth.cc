@@ -2,6 +2,7 @@
 
 #include "conveyor/logging.h"
 #include "credentials.h"
+#include "oracle.h"
 #include "superoffice.h"
 #include "twosms.h"
 
@@ -17,17 +18,13 @@ void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.set_content(body.dump(), "application/json; charset=utf-8");
 }
 
-nlohmann::json OracleProblem(const httplib::Request& req, const Error& error, int status) {
-  // OSC-CREST-00014 is "not authorised"; a store that did not answer is an internal error.
-  std::string code = status == 401 || status == 403 ? "OSC-CREST-00014" : "OSC-CREST-00008";
-  return {{"type", "/services/rest/connect/exceptions/" + code},
-          {"title", status == 401   ? "Unauthorized"
-                    : status == 403 ? "Forbidden"
-                                    : "Service Unavailable"},
-          {"status", status},
-          {"detail", error.Describe()},
-          {"instance", req.path},
-          {"o:errorCode", code}};
+// Oracle's problem JSON (oracle.h): 401 / 403 are OSC-CREST-00014, a credential store that did
+// not answer 503 OSC-CREST-00008.
+nlohmann::json OracleProblem(const httplib::Request& req, const Error& error) {
+  auto host = req.get_header_value("Host");
+  return oracle::ProblemBody(oracle::WriteProblem(error),
+                             "http://" + (host.empty() ? std::string("127.0.0.1") : host),
+                             req.path);
 }
 
 // RFC 6749 §5.2.
@@ -108,8 +105,10 @@ void SendAuthError(const httplib::Request& req, httplib::Response& res, const Er
   switch (DialectOf(req.path)) {
     case Dialect::kSuperOffice:
       return SendJson(res, status, superoffice::ErrorBody(error));
-    case Dialect::kOracle:
-      return SendJson(res, status, OracleProblem(req, error, status));
+    case Dialect::kOracle: {
+      auto problem = OracleProblem(req, error);
+      return SendJson(res, problem["status"].get<int>(), problem);
+    }
     case Dialect::kTwoSms:
       return SendJson(res, status, twosms::ErrorEnvelope(error));
   }

@@ -67,14 +67,15 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   return Create(std::move(draft), caller, ClientRule::kRequired);
 }
 
-Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule) {
+Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
+                                               const std::string& type_field) {
   auto client = OwningClient(draft.client_id, caller, clients_, rule);
   if (!client) return std::unexpected(client.error());
   auto type = catalog_.Find(draft.task_type_id);
   if (!type) return std::unexpected(type.error());
   if (!*type)
     return Fail(ErrorCode::kInvalidArgument,
-                draft.task_type_id.ToString() + " is not a registered task type", "TaskID");
+                draft.task_type_id.ToString() + " is not a registered task type", type_field);
   auto number = numbers_.Next();
   if (!number) return std::unexpected(number.error());
 
@@ -101,13 +102,7 @@ Result<UpdatedTask> TaskCommandService::Update(const Task& current,
                                                const twosms::AccountTaskUpdateRequest& request,
                                                const Caller& caller) {
   const auto& f = request.fields;
-  auto type = catalog_.Find(f.task_type_id);
-  if (!type) return std::unexpected(type.error());
-  if (!*type)
-    return Fail(ErrorCode::kInvalidArgument,
-                f.task_type_id.ToString() + " is not a registered task type", "TaskID");
   TaskUpdate u;
-  u.task_id = current.id;
   u.task_type_id = f.task_type_id;
   u.enabled = request.enabled;
   u.frequency = f.frequency;
@@ -116,10 +111,7 @@ Result<UpdatedTask> TaskCommandService::Update(const Task& current,
   u.parameters = f.parameters;
   u.content_type = f.content_type;
   u.notification = f.notification;
-  u.requested_by = caller.Identity();
-  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(u));
-  if (!event_id) return std::unexpected(event_id.error());
-  return UpdatedTask{ApplyUpdate(current, u), **type, *event_id};
+  return UpdateTask(current, std::move(u), caller, "TaskID");
 }
 
 Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
@@ -153,6 +145,31 @@ Result<Uuid> TaskCommandService::Publish(std::string_view type, const Uuid& task
     return std::unexpected(published.error());
   log_->info("task={} event={} accepted: {}", event.subject, event.id.ToString(), event.type);
   return event.id;
+}
+
+Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpdate update,
+                                                   const Caller& caller,
+                                                   const std::string& type_field) {
+  auto type = catalog_.Find(update.task_type_id);
+  if (!type) return std::unexpected(type.error());
+  if (!*type)
+    return Fail(ErrorCode::kInvalidArgument,
+                update.task_type_id.ToString() + " is not a registered task type", type_field);
+  update.task_id = current.id;
+  update.requested_by = caller.Identity();
+  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
+  if (!event_id) return std::unexpected(event_id.error());
+  return UpdatedTask{ApplyUpdate(current, update), **type, *event_id};
+}
+
+Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
+                                             const Caller& caller) {
+  auto id = numbers_.Next();
+  if (!id) return std::unexpected(id.error());
+  TaskNote note{*id, task.id, std::move(text), clock_.Now(), caller.Identity()};
+  auto event_id = Publish(kTaskNoteAddCommand, task.id, NoteToEventData(note));
+  if (!event_id) return std::unexpected(event_id.error());
+  return note;
 }
 
 }  // namespace conveyor

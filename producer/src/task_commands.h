@@ -1,12 +1,12 @@
 // TaskCommandService turns validated requests into command events (conveyor.task.create,
-// .update, .cancel, .delete) and publishes them; each call returns only once Kafka
+// .update, .cancel, .delete, .note.add) and publishes them; each call returns only once Kafka
 // acknowledged the event.
 //
 // It checks the task type against the catalogue and the task's client (a client caller's
-// tasks are its own; an admin names the client in ClientID), allocates a new task's UUID and
-// integer
-// number, and builds the CloudEvent keyed by the task id. Nothing is written anywhere but
-// Kafka: the worker applies the event to PostgreSQL. Thread-safe when its ports are.
+// tasks are its own; an admin names the client in ClientID, or starts a system task where the
+// dialect allows it), allocates a new task's UUID and integer number, and builds the CloudEvent
+// keyed by the task id. Nothing is written anywhere but Kafka: the worker applies the event to
+// PostgreSQL. Thread-safe when its ports are.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include "caller.h"
 #include "client_directory.h"
 #include "conveyor/clock.h"
+#include "conveyor/cloud_event.h"
 #include "conveyor/event_publisher.h"
 #include "conveyor/logging.h"
 #include "conveyor/result.h"
@@ -65,8 +66,10 @@ class TaskCommandService {
   };
   // The same for a task as any dialect decoded it: `draft` carries the type, the dialect's
   // fields and the client the request named (client_id, if any); id, number, client,
-  // created_at and created_by are filled in here, with the client rules above.
-  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule);
+  // created_at and created_by are filled in here, with the client rules above. A type that is
+  // not registered is kInvalidArgument naming `type_field` (the dialect's name for it).
+  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
+                             const std::string& type_field = "TaskID");
 
   // Publishes conveyor.task.update replacing `current`'s fields with the request's (and
   // Enabled when given); requested_by is the caller's Identity(). kInvalidArgument (field
@@ -84,6 +87,19 @@ class TaskCommandService {
   // Publishes conveyor.task.delete: the worker cancels the task's run and marks the task
   // deleted. kUnavailable when Kafka did not acknowledge.
   Status Delete(const Task& task, const Caller& caller);
+
+  // Publishes conveyor.task.update as given (Oracle PATCH builds the whole update from the
+  // current task), with the caller's Identity() as requested_by. kInvalidArgument naming
+  // `type_field` for an unknown task type; kUnavailable when Kafka did not acknowledge, in
+  // which case nothing changes. The caller's right to the task is checked before.
+  Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const Caller& caller,
+                                 const std::string& type_field);
+
+  // Publishes conveyor.task.note.add for `task` with a freshly allocated note id, written by
+  // the caller (created_by: its Identity()); returns the note once Kafka acknowledged it.
+  // kUnavailable when Kafka or PostgreSQL did not answer. The caller's right to the task is
+  // checked before.
+  Result<TaskNote> AddNote(const Task& task, std::string text, const Caller& caller);
 
  private:
   // Publishes a command event of `type` about `task_id`; returns the event's id.

@@ -18,21 +18,25 @@ Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, Ta
   if (!update) return std::unexpected(update.error());
   auto del = JsonSchema::Embedded("events/conveyor.task.delete.json");
   if (!del) return std::unexpected(del.error());
+  auto note = JsonSchema::Embedded("events/conveyor.task.note.add.json");
+  if (!note) return std::unexpected(note.error());
   return CommandProcessor(std::move(settings), store, publisher, std::move(*create),
-                          std::move(*cancel), std::move(*update), std::move(*del));
+                          std::move(*cancel), std::move(*update), std::move(*del),
+                          std::move(*note));
 }
 
 CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
                                    EventPublisher& publisher, JsonSchema create_schema,
                                    JsonSchema cancel_schema, JsonSchema update_schema,
-                                   JsonSchema delete_schema)
+                                   JsonSchema delete_schema, JsonSchema note_schema)
     : settings_(std::move(settings)),
       store_(store),
       publisher_(publisher),
       create_schema_(std::move(create_schema)),
       cancel_schema_(std::move(cancel_schema)),
       update_schema_(std::move(update_schema)),
-      delete_schema_(std::move(delete_schema)) {}
+      delete_schema_(std::move(delete_schema)),
+      note_schema_(std::move(note_schema)) {}
 
 Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const {
   auto json = nlohmann::json::parse(m.value, nullptr, false);
@@ -65,6 +69,13 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
     command.task.id = update->task_id;
     command.requested_by = update->requested_by;
     command.update = std::move(*update);
+  } else if (event->type == kTaskNoteAddCommand) {
+    if (auto valid = note_schema_.Validate(json); !valid) return std::unexpected(valid.error());
+    auto note = NoteFromEventData(event->data);
+    if (!note) return std::unexpected(note.error());
+    command.kind = CommandKind::kAddNote;
+    command.task.id = note->task_id;
+    command.note = std::move(*note);
   } else {
     return Fail(ErrorCode::kInvalidArgument, "unknown command type " + event->type, "type");
   }
@@ -127,6 +138,10 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
         (c.kind == CommandKind::kUpdate && c.update.enabled == false))
       report.cancelled_tasks.push_back(c.task.id);
     if (c.kind == CommandKind::kCancel || c.kind == CommandKind::kDelete) {
+      report.done.push_back(origins[i]);
+      continue;
+    }
+    if (c.kind == CommandKind::kAddNote) {
       report.done.push_back(origins[i]);
       continue;
     }

@@ -63,7 +63,7 @@ class CommandProcessor {
  private:
   CommandProcessor(ProcessorSettings settings, TaskStore& store, EventPublisher& publisher,
                    JsonSchema create_schema, JsonSchema cancel_schema, JsonSchema update_schema,
-                   JsonSchema delete_schema);
+                   JsonSchema delete_schema, JsonSchema note_schema);
   Status DeadLetter(const ConsumedMessage& message, const std::string& reason);
 
   ProcessorSettings settings_;
@@ -73,6 +73,7 @@ class CommandProcessor {
   JsonSchema cancel_schema_;
   JsonSchema update_schema_;
   JsonSchema delete_schema_;
+  JsonSchema note_schema_;
 };
 
 }  // namespace conveyor

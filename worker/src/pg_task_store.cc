@@ -1,6 +1,7 @@
 #include "pg_task_store.h"
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "conveyor/pg_rows.h"
@@ -13,6 +14,8 @@ std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) 
   return TimeParam(*t);
 }
 
+std::string RefsParam(const Task& t) { return nlohmann::json(t.external_refs).dump(); }
+
 // Applies one create command inside `tx`; an empty string when applied, else the reason it
 // cannot be.
 std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
@@ -22,17 +25,21 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   auto inserted = tx.exec_params(
       R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency, start_date,
                             finish_date, parameters, content_type, notification, created_at,
-                            created_by, modified_at, modified_by, last_event_id,
+                            created_by, modified_at, modified_by, last_event_id, task_name,
+                            priority, due_time, planned_completion_time, external_refs,
                             associate_id, description, request)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11,
-                 $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16, $17)
+                 $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16::smallint,
+                 $17::timestamptz, $18::timestamptz, $19::jsonb, $20, $21, $22)
          ON CONFLICT (id) DO NOTHING RETURNING 1)",
       t.id.ToString(), t.number, t.task_type_id.ToString(),
       t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt, t.enabled,
       std::string(FrequencyName(t.frequency)), OptionalTimeParam(t.start_date),
       OptionalTimeParam(t.finish_date), t.parameters, t.content_type,
       std::string(NotificationName(t.notification)), TimeParam(t.created_at), t.created_by,
-      c.event.id.ToString(), t.associate_id, t.description, t.request);
+      c.event.id.ToString(), t.name, t.priority, OptionalTimeParam(t.due_time),
+      OptionalTimeParam(t.planned_completion_time), RefsParam(t), t.associate_id, t.description,
+      t.request);
   if (inserted.empty()) return "task " + t.id.ToString() + " exists already";
   if (t.enabled) {
     // The run's id is the command's event id: a redelivered command names the same run.
@@ -49,6 +56,22 @@ std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
       R"(UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $2::timestamptz)
           WHERE task_id = $1 AND state NOT IN ('succeeded', 'failed', 'cancelled'))",
       c.task.id.ToString(), TimeParam(c.event.time));
+  return {};
+}
+
+// A note on a task that does not exist violates the foreign key: the caller refuses the
+// command alone (careful path).
+std::string ApplyAddNote(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  const TaskNote& n = c.note;
+  tx.exec_params(
+      R"(INSERT INTO task_notes (id, task_id, text, created_at, created_by, event_id)
+         VALUES ($1, $2, $3, $4::timestamptz, $5, $6) ON CONFLICT (id) DO NOTHING)",
+      n.id, n.task_id.ToString(), n.text, TimeParam(n.created_at), n.created_by,
+      c.event.id.ToString());
+  tx.exec_params(
+      "UPDATE tasks SET modified_at = GREATEST(modified_at, $2::timestamptz), modified_by = $3 "
+      "WHERE id = $1",
+      n.task_id.ToString(), TimeParam(n.created_at), n.created_by);
   return {};
 }
 
@@ -75,6 +98,20 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
       OptionalTimeParam(u.finish_date), u.parameters, u.content_type,
       std::string(NotificationName(u.notification)), TimeParam(c.event.time), u.requested_by,
       c.event.id.ToString());
+  if (u.name || u.priority || u.due_time || u.planned_completion_time) {
+    auto flat = [](const auto& field) { return field ? *field : std::nullopt; };
+    tx.exec_params(
+        R"(UPDATE tasks
+              SET task_name = CASE WHEN $2::boolean THEN $3 ELSE task_name END,
+                  priority = CASE WHEN $4::boolean THEN $5::smallint ELSE priority END,
+                  due_time = CASE WHEN $6::boolean THEN $7::timestamptz ELSE due_time END,
+                  planned_completion_time = CASE WHEN $8::boolean THEN $9::timestamptz
+                                                 ELSE planned_completion_time END
+            WHERE id = $1)",
+        u.task_id.ToString(), u.name.has_value(), u.name.value_or(""), u.priority.has_value(),
+        flat(u.priority), u.due_time.has_value(), OptionalTimeParam(flat(u.due_time)),
+        u.planned_completion_time.has_value(), OptionalTimeParam(flat(u.planned_completion_time)));
+  }
   if (u.enabled == false) return ApplyCancel(tx, c);
   if (u.enabled == true && !was_enabled)
     // The run's id is the event id, as for a create: a redelivery names the same run.
@@ -109,6 +146,8 @@ std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
       return ApplyUpdate(tx, c);
     case CommandKind::kDelete:
       return ApplyDelete(tx, c);
+    case CommandKind::kAddNote:
+      return ApplyAddNote(tx, c);
   }
   return "no command kind";
 }
@@ -189,7 +228,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   std::vector<long long> partitions, offsets, numbers, associates;
   std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
       parameters, content_types, notifications, created_at, created_by, descriptions, requests,
-      run_queued;
+      names, priorities, due, planned, refs, run_queued;
   for (const auto* c : admitted) {
     event_ids.push_back(c->event.id);
     event_types.push_back(c->event.type);
@@ -218,6 +257,11 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     associates.push_back(t.associate_id);
     descriptions.push_back(t.description);
     requests.push_back(t.request);
+    names.push_back(t.name);
+    priorities.push_back(t.priority ? std::optional(std::to_string(*t.priority)) : std::nullopt);
+    due.push_back(OptionalTimeParam(t.due_time));
+    planned.push_back(OptionalTimeParam(t.planned_completion_time));
+    refs.push_back(RefsParam(t));
     task_events.push_back(c->event.id);
     if (!t.enabled) continue;
     // The run's id is the command's event id: a redelivered command names the same run.
@@ -237,17 +281,21 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
            INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
                               start_date, finish_date, parameters, content_type, notification,
                               created_at, created_by, modified_at, modified_by, last_event_id,
-                              associate_id, description, request)
+                              associate_id, description, request, task_name, priority, due_time,
+                              planned_completion_time, external_refs)
            SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
                   parameters, content_type, notification, created_at, created_by,
-                  created_at, created_by, event_id, associate_id, description, request
+                  created_at, created_by, event_id, associate_id, description, request,
+                  task_name, priority, due_time, planned_completion_time, external_refs
              FROM unnest($10::uuid[], $11::bigint[], $12::uuid[], $13::uuid[], $14::boolean[],
                          $15::text[], $16::timestamptz[], $17::timestamptz[], $18::text[],
                          $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::uuid[],
-                         $27::int[], $28::text[], $29::text[])
+                         $27::int[], $28::text[], $29::text[], $30::text[], $31::smallint[],
+                         $32::timestamptz[], $33::timestamptz[], $34::jsonb[])
                   AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
                        parameters, content_type, notification, created_at, created_by, event_id,
-                       associate_id, description, request)
+                       associate_id, description, request, task_name, priority, due_time,
+                       planned_completion_time, external_refs)
             WHERE v.event_id IN (SELECT event_id FROM fresh)
            ON CONFLICT (id) DO NOTHING RETURNING id, last_event_id),
          new_runs AS (
@@ -267,7 +315,8 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
       UuidArrayParam(task_events), UuidArrayParam(run_ids), UuidArrayParam(run_tasks),
       TextArrayParam(run_queued), IntArrayParam(associates), TextArrayParam(descriptions),
-      TextArrayParam(requests));
+      TextArrayParam(requests), TextArrayParam(names), TextArrayParam(priorities),
+      TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs));
   std::set<std::string> fresh;
   std::size_t tasks_inserted = 0;
   for (const auto& r : rows) {

@@ -18,10 +18,11 @@
 namespace conveyor {
 
 enum class CommandKind {
-  kCreate,  // conveyor.task.create: `task` is the whole task
-  kCancel,  // conveyor.task.cancel: `task.id` names the task to stop
-  kUpdate,  // conveyor.task.update: `update` says what changes of task `task.id`
-  kDelete,  // conveyor.task.delete: `task.id` names the task to delete
+  kCreate,   // conveyor.task.create: `task` is the whole task
+  kCancel,   // conveyor.task.cancel: `task.id` names the task to stop
+  kUpdate,   // conveyor.task.update: `update` says what changes of task `task.id`
+  kDelete,   // conveyor.task.delete: `task.id` names the task to delete
+  kAddNote,  // conveyor.task.note.add: `note` (and `task.id`, its task)
 };
 
 struct IncomingCommand {
@@ -29,6 +30,7 @@ struct IncomingCommand {
   CloudEvent event;
   Task task;                 // decoded from event.data (only task.id for cancel and delete)
   TaskUpdate update;         // kUpdate only
+  TaskNote note;             // kAddNote only
   std::string requested_by;  // kUpdate, kCancel and kDelete
   std::string topic;
   std::int32_t partition = 0;

@@ -16,4 +16,8 @@ Result<Task> TaskFromEventData(const nlohmann::json& data);
 nlohmann::json TaskUpdateToEventData(const TaskUpdate& update);
 Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& data);
 
+// The data of conveyor.task.note.add (schemas/events/conveyor.task.note.add.json).
+nlohmann::json NoteToEventData(const TaskNote& note);
+Result<TaskNote> NoteFromEventData(const nlohmann::json& data);
+
 }  // namespace conveyor
