@@ -12,7 +12,7 @@ std::string TaskColumns(const std::string& a) {
          ".enabled, " + a + ".frequency, " + micros("start_date") + ", " + micros("finish_date") +
          ", " + a + ".parameters, " + a + ".content_type, " + a + ".notification, " +
          micros("created_at") + ", " + a + ".created_by, " + a + ".associate_id, " + a +
-         ".description, " + a + ".request";
+         ".description, " + a + ".request, " + a + ".response";
 }
 
 std::optional<Timestamp> TimeFromField(const pqxx::field& f) {
@@ -39,6 +39,7 @@ Task TaskFromRow(const pqxx::row& row, int first) {
   t.associate_id = at(13).as<std::int32_t>();
   t.description = at(14).c_str();
   t.request = at(15).c_str();
+  if (!at(16).is_null()) t.response = at(16).c_str();
   return t;
 }
 

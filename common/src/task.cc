@@ -81,6 +81,25 @@ Task ApplyUpdate(Task t, const TaskUpdate& u) {
   return t;
 }
 
+std::string_view RunChangeName(BatchTaskUpdate::RunChange change) {
+  switch (change) {
+    case BatchTaskUpdate::RunChange::kNone:
+      return "none";
+    case BatchTaskUpdate::RunChange::kStop:
+      return "stop";
+    case BatchTaskUpdate::RunChange::kRunAgain:
+      return "run_again";
+  }
+  return "none";
+}
+
+std::optional<BatchTaskUpdate::RunChange> RunChangeFromName(std::string_view name) {
+  for (auto c : {BatchTaskUpdate::RunChange::kNone, BatchTaskUpdate::RunChange::kStop,
+                 BatchTaskUpdate::RunChange::kRunAgain})
+    if (RunChangeName(c) == name) return c;
+  return std::nullopt;
+}
+
 Uuid NoopTaskTypeId() { return *Uuid::Parse("00000000-0000-0000-0000-000000000001"); }
 
 }  // namespace conveyor

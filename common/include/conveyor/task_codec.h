@@ -16,4 +16,9 @@ Result<Task> TaskFromEventData(const nlohmann::json& data);
 nlohmann::json TaskUpdateToEventData(const TaskUpdate& update);
 Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& data);
 
+// The data of conveyor.task.batch-update (schemas/events/conveyor.task.batch-update.json):
+// a field left unchanged is absent.
+nlohmann::json BatchTaskUpdateToEventData(const BatchTaskUpdate& update);
+Result<BatchTaskUpdate> BatchTaskUpdateFromEventData(const nlohmann::json& data);
+
 }  // namespace conveyor
