@@ -123,6 +123,13 @@ Result<UpdatedTask> TaskCommandService::Update(const Task& current,
   return UpdatedTask{ApplyUpdate(current, u), **type, *event_id};
 }
 
+Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate update,
+                                             const Caller& caller) {
+  update.task_id = task.id;
+  update.requested_by = caller.Identity();
+  return Publish(kTaskBatchUpdateCommand, task.id, BatchTaskUpdateToEventData(update));
+}
+
 Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
   auto published = Publish(kTaskCancelCommand, task.id,
                            {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});

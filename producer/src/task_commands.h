@@ -74,6 +74,12 @@ class TaskCommandService {
   Result<UpdatedTask> Update(const Task& current, const twosms::AccountTaskUpdateRequest& request,
                              const Caller& caller);
 
+  // Publishes conveyor.task.batch-update for `task` with `update`'s fields (its task_id and
+  // requested_by are filled in here); returns the event's id, which names the new run of a
+  // run_again. kUnavailable as for Create, in which case nothing changes. The caller's right
+  // to the task and the change itself (e.g. CancellationBehaviour) are checked before.
+  Result<Uuid> BatchUpdate(const Task& task, BatchTaskUpdate update, const Caller& caller);
+
   // Publishes conveyor.task.cancel for the task (requested_by: the caller's Identity()):
   // the worker that runs it signals its handler, or ends a waiting run cancelled.
   // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
