@@ -264,8 +264,9 @@ struct Routes::Impl {
   // Deletes the tasks (TaskCommandService::Delete: a live run is cancelled, the task hidden)
   // and answers 204 No Content. The agent does not report an Id that names no task (or
   // another client's): it is skipped; REST answers 404. Nothing is deleted when one of the
-  // tasks has a live run that cannot be stopped (400 naming it). When Kafka does not
-  // acknowledge, the tasks before it stay deleted (503; deleting again is harmless).
+  // tasks has a live run that cannot be stopped (400 naming it). The deletes are published
+  // together; when Kafka does not acknowledge one, the others may be deleted (503; deleting
+  // again is harmless).
   void Delete(const httplib::Request& req, httplib::Response& res, const Caller& caller,
               DeleteForm form, std::optional<std::int64_t> rest_id) {
     auto f = Format(req, res);
@@ -306,12 +307,12 @@ struct Routes::Impl {
                                    field));
       doomed.push_back(std::move(**view));
     }
-    for (const auto& v : doomed) {
-      if (auto s = commands.Delete(v.task, caller); !s) {
-        if (s.error().retryable())
-          log->warn("DeleteBatchTask of {} not accepted: {}", v.task.number, s.error().Describe());
-        return SendError(res, *f, s.error());
-      }
+    std::vector<Task> tasks;
+    for (auto& v : doomed) tasks.push_back(std::move(v.task));
+    if (auto s = commands.Delete(tasks, caller); !s) {
+      if (s.error().retryable())
+        log->warn("DeleteBatchTask not accepted: {}", s.error().Describe());
+      return SendError(res, *f, s.error());
     }
     res.status = 204;
   }

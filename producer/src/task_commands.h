@@ -16,6 +16,7 @@
 #include "caller.h"
 #include "client_directory.h"
 #include "conveyor/clock.h"
+#include "conveyor/cloud_event.h"
 #include "conveyor/event_publisher.h"
 #include "conveyor/result.h"
 #include "conveyor/task.h"
@@ -89,10 +90,19 @@ class TaskCommandService {
   // Publishes conveyor.task.delete: the worker cancels the task's run and marks the task
   // deleted. kUnavailable when Kafka did not acknowledge.
   Status Delete(const Task& task, const Caller& caller);
+  // The same for several tasks, published together (EventPublisher::PublishAll). kUnavailable
+  // when Kafka did not acknowledge one of them; the others may be deleted.
+  Status Delete(const std::vector<Task>& tasks, const Caller& caller);
 
  private:
   // Publishes a command event of `type` about `task_id`; returns the event's id.
   Result<Uuid> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
+  // Such an event and the Kafka message that carries it.
+  struct Command {
+    CloudEvent event;
+    OutgoingMessage message;
+  };
+  Command MakeCommand(std::string_view type, const Uuid& task_id, nlohmann::json data) const;
 
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;

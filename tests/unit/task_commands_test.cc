@@ -145,6 +145,25 @@ TEST_F(TaskCommandsTest, BatchUpdatePublishesOnlyTheFieldsItChangesAndWhoAsked) 
   EXPECT_EQ(decoded->run_change, BatchTaskUpdate::RunChange::kStop);
 }
 
+TEST_F(TaskCommandsTest, DeletingSeveralTasksPublishesOneDeleteEachAndReportsAFailedOne) {
+  std::vector<Task> tasks(3);
+  for (auto& t : tasks) t.id = Uuid::Random();
+  ASSERT_TRUE(service_.Delete(tasks, client_).has_value());
+  ASSERT_EQ(publisher_.sent.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto e = CloudEvent::Parse(publisher_.sent[i].value);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->type, kTaskDeleteCommand);
+    EXPECT_EQ(e->data["task_id"], tasks[i].id.ToString());
+    EXPECT_EQ(publisher_.sent[i].key, tasks[i].id.ToString());
+  }
+  publisher_.fail_next = true;
+  auto failed = service_.Delete(tasks, client_);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(publisher_.sent.size(), 5u);  // the other two were sent
+}
+
 TEST(CallerTest, ClientSeesOnlyItsOwnTasksAdminSeesAll) {
   Caller client{Caller::Kind::kClient, Uuid::Random(), "a"};
   Caller admin{Caller::Kind::kAdmin, Uuid::Random(), "ops"};
