@@ -62,7 +62,11 @@ std::string Pointer(const std::vector<std::string>& context) {
 }  // namespace
 
 Status JsonSchema::Validate(const nlohmann::json& document) const {
-  valijson::Validator validator;
+  // A valijson Validator compiles each "pattern" into a std::regex on first use and caches it
+  // in itself; a fresh one per call compiled them on every request. Validators are not
+  // thread-safe, hence one per thread (the cache is keyed by the pattern text, so one serves
+  // every schema).
+  thread_local valijson::Validator validator;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter target(document);
   if (validator.validate(compiled_->schema, target, &results)) return {};

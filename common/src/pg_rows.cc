@@ -1,5 +1,7 @@
 #include "conveyor/pg_rows.h"
 
+#include <nlohmann/json.hpp>
+
 #include "conveyor/time_format.h"
 
 namespace conveyor {
@@ -11,8 +13,10 @@ std::string TaskColumns(const std::string& a) {
   return a + ".id, " + a + ".number, " + a + ".task_type_id, " + a + ".client_id, " + a +
          ".enabled, " + a + ".frequency, " + micros("start_date") + ", " + micros("finish_date") +
          ", " + a + ".parameters, " + a + ".content_type, " + a + ".notification, " +
-         micros("created_at") + ", " + a + ".created_by, " + a + ".associate_id, " + a +
-         ".description, " + a + ".request, " + a + ".response";
+         micros("created_at") + ", " + a + ".created_by, " + a + ".task_name, " + a +
+         ".priority, " + micros("due_time") + ", " + micros("planned_completion_time") + ", " + a +
+         ".external_refs::text, " + a + ".associate_id, " + a + ".description, " + a +
+         ".request, " + a + ".response";
 }
 
 std::optional<Timestamp> TimeFromField(const pqxx::field& f) {
@@ -36,10 +40,18 @@ Task TaskFromRow(const pqxx::row& row, int first) {
   t.notification = NotificationFromName(at(10).c_str()).value_or(TaskNotification::kNone);
   t.created_at = TimeFromField(at(11)).value_or(Timestamp());
   t.created_by = at(12).c_str();
-  t.associate_id = at(13).as<std::int32_t>();
-  t.description = at(14).c_str();
-  t.request = at(15).c_str();
-  if (!at(16).is_null()) t.response = at(16).c_str();
+  t.name = at(13).c_str();
+  if (!at(14).is_null()) t.priority = at(14).as<int>();
+  t.due_time = TimeFromField(at(15));
+  t.planned_completion_time = TimeFromField(at(16));
+  auto refs = nlohmann::json::parse(at(17).c_str(), nullptr, false);
+  if (refs.is_object())
+    for (const auto& [key, value] : refs.items())
+      if (value.is_number_integer()) t.external_refs[key] = value.get<std::int64_t>();
+  t.associate_id = at(18).as<std::int32_t>();
+  t.description = at(19).c_str();
+  t.request = at(20).c_str();
+  if (!at(21).is_null()) t.response = at(21).c_str();
   return t;
 }
 

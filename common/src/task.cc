@@ -78,6 +78,10 @@ Task ApplyUpdate(Task t, const TaskUpdate& u) {
   t.parameters = u.parameters;
   t.content_type = u.content_type;
   t.notification = u.notification;
+  if (u.name) t.name = *u.name;
+  if (u.priority) t.priority = *u.priority;
+  if (u.due_time) t.due_time = *u.due_time;
+  if (u.planned_completion_time) t.planned_completion_time = *u.planned_completion_time;
   return t;
 }
 
@@ -98,6 +102,12 @@ std::optional<BatchTaskUpdate::RunChange> RunChangeFromName(std::string_view nam
                  BatchTaskUpdate::RunChange::kRunAgain})
     if (RunChangeName(c) == name) return c;
   return std::nullopt;
+}
+
+std::string_view PriorityName(int priority) {
+  static constexpr std::string_view kNames[] = {"Low", "Normal", "High", "Critical"};
+  if (priority < kMinPriority || priority > kMaxPriority) return {};
+  return kNames[priority - kMinPriority];
 }
 
 Uuid NoopTaskTypeId() { return *Uuid::Parse("00000000-0000-0000-0000-000000000001"); }

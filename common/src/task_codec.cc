@@ -28,6 +28,11 @@ nlohmann::json TaskToEventData(const Task& t) {
       {"notification", NotificationName(t.notification)},
       {"created_at", FormatRfc3339(t.created_at)},
       {"created_by", t.created_by},
+      {"name", t.name},
+      {"priority", t.priority ? nlohmann::json(*t.priority) : nlohmann::json()},
+      {"due_time", OptionalTime(t.due_time)},
+      {"planned_completion_time", OptionalTime(t.planned_completion_time)},
+      {"external_refs", t.external_refs},
       {"associate_id", t.associate_id},
       {"description", t.description},
       {"request", t.request},
@@ -83,6 +88,17 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
     t.parameters = d.at("parameters").get<std::string>();
     t.content_type = d.at("content_type").get<std::string>();
     t.created_by = d.value("created_by", std::string());
+    // Fields added with the Oracle dialect: absent from older events.
+    t.name = d.value("name", std::string());
+    if (d.contains("priority") && !d["priority"].is_null()) t.priority = d["priority"].get<int>();
+    auto due = time("due_time");
+    if (!due) return std::unexpected(due.error());
+    t.due_time = *due;
+    auto planned = time("planned_completion_time");
+    if (!planned) return std::unexpected(planned.error());
+    t.planned_completion_time = *planned;
+    if (d.contains("external_refs"))
+      t.external_refs = d["external_refs"].get<std::map<std::string, std::int64_t>>();
     // Optional: events published before migration 0006 do not carry them.
     t.associate_id = d.value("associate_id", std::int32_t{0});
     t.description = d.value("description", std::string());
@@ -94,7 +110,7 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
 }
 
 nlohmann::json TaskUpdateToEventData(const TaskUpdate& u) {
-  return {
+  nlohmann::json d = {
       {"task_id", u.task_id.ToString()},
       {"task_type_id", u.task_type_id.ToString()},
       {"enabled", u.enabled ? nlohmann::json(*u.enabled) : nlohmann::json()},
@@ -106,6 +122,13 @@ nlohmann::json TaskUpdateToEventData(const TaskUpdate& u) {
       {"notification", NotificationName(u.notification)},
       {"requested_by", u.requested_by},
   };
+  // The Oracle fields go only when set, so that a TwoSms update leaves them as they are.
+  if (u.name) d["name"] = *u.name;
+  if (u.priority) d["priority"] = *u.priority ? nlohmann::json(**u.priority) : nlohmann::json();
+  if (u.due_time) d["due_time"] = OptionalTime(*u.due_time);
+  if (u.planned_completion_time)
+    d["planned_completion_time"] = OptionalTime(*u.planned_completion_time);
+  return d;
 }
 
 Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& d) {
@@ -136,6 +159,20 @@ Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& d) {
     u.parameters = d.at("parameters").get<std::string>();
     u.content_type = d.at("content_type").get<std::string>();
     u.requested_by = d.at("requested_by").get<std::string>();
+    if (d.contains("name")) u.name = d["name"].get<std::string>();
+    if (d.contains("priority"))
+      u.priority = d["priority"].is_null() ? std::optional<int>() : d["priority"].get<int>();
+    for (auto [name, out] : {std::pair{"due_time", &u.due_time},
+                             std::pair{"planned_completion_time", &u.planned_completion_time}}) {
+      if (!d.contains(name)) continue;
+      if (d[name].is_null()) {
+        *out = std::optional<Timestamp>();
+        continue;
+      }
+      auto t = ParseDateTime(d[name].get<std::string>());
+      if (!t) return Fail(ErrorCode::kInvalidArgument, t.error().message, name);
+      *out = std::optional<Timestamp>(*t);
+    }
   } catch (const nlohmann::json::exception& e) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed update data: ") + e.what());
   }
@@ -173,6 +210,32 @@ Result<BatchTaskUpdate> BatchTaskUpdateFromEventData(const nlohmann::json& d) {
                 std::string("malformed batch update data: ") + e.what());
   }
   return u;
+}
+
+nlohmann::json NoteToEventData(const TaskNote& n) {
+  return {{"id", n.id},
+          {"task_id", n.task_id.ToString()},
+          {"text", n.text},
+          {"created_at", FormatRfc3339(n.created_at)},
+          {"created_by", n.created_by}};
+}
+
+Result<TaskNote> NoteFromEventData(const nlohmann::json& d) {
+  TaskNote n;
+  try {
+    n.id = d.at("id").get<std::int64_t>();
+    auto task = Uuid::Parse(d.at("task_id").get<std::string>());
+    if (!task) return Fail(ErrorCode::kInvalidArgument, "not a UUID", "task_id");
+    n.task_id = *task;
+    n.text = d.at("text").get<std::string>();
+    auto created = ParseDateTime(d.at("created_at").get<std::string>());
+    if (!created) return Fail(ErrorCode::kInvalidArgument, created.error().message, "created_at");
+    n.created_at = *created;
+    n.created_by = d.value("created_by", std::string());
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("malformed note data: ") + e.what());
+  }
+  return n;
 }
 
 }  // namespace conveyor

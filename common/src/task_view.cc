@@ -5,20 +5,31 @@
 namespace conveyor {
 namespace {
 
-// The select list and joins that ViewFromRow reads; `where` and the order follow.
-std::string ViewQuery() {
+// The tables a task read joins, up to "WHERE t.deleted_at IS NULL" (deleted tasks are never
+// read; callers add their conditions with " AND ..."): the task `t`, its type `ty` and, with
+// `latest_run`, its latest run `r`.
+std::string TaskFrom(bool latest_run) {
+  std::string from = R"(
+             FROM tasks t
+             JOIN task_types ty ON ty.id = t.task_type_id)";
+  if (latest_run)
+    from += R"(
+             LEFT JOIN LATERAL (SELECT * FROM runs WHERE runs.task_id = t.id
+                                 ORDER BY queued_at DESC LIMIT 1) r ON true)";
+  return from + R"(
+            WHERE t.deleted_at IS NULL)";
+}
+
+// The select list that ViewFromRow reads, with TaskFrom(true).
+std::string ViewSelect() {
   return "SELECT " + TaskColumns("t") + R"(,
                   (extract(epoch from t.modified_at) * 1e6)::bigint, t.modified_by, ty.name,
                   r.id, r.state, r.start_count,
                   (extract(epoch from r.started_at) * 1e6)::bigint,
                   (extract(epoch from r.finished_at) * 1e6)::bigint,
                   r.result, r.worker, r.attempt, r.progress_percent, r.progress_description,
-                  r.file_name, r.cancel_requested_at IS NOT NULL, ty.cancellation
-             FROM tasks t
-             JOIN task_types ty ON ty.id = t.task_type_id
-             LEFT JOIN LATERAL (SELECT * FROM runs WHERE runs.task_id = t.id
-                                 ORDER BY queued_at DESC LIMIT 1) r ON true
-            WHERE t.deleted_at IS NULL AND )";
+                  r.file_name, r.cancel_requested_at IS NOT NULL, ty.cancellation, ty.number)" +
+         TaskFrom(true);
 }
 
 TaskView ViewFromRow(const pqxx::row& row) {
@@ -29,6 +40,7 @@ TaskView ViewFromRow(const pqxx::row& row) {
   v.modified_by = row[c + 1].c_str();
   v.type_name = row[c + 2].c_str();
   v.cancellation = row[c + 15].c_str();
+  v.type_number = row[c + 16].as<std::int64_t>();
   if (!row[c + 3].is_null()) {
     RunView r;
     r.id = Uuid::Parse(row[c + 3].c_str()).value_or(Uuid());
@@ -48,19 +60,137 @@ TaskView ViewFromRow(const pqxx::row& row) {
   return v;
 }
 
-std::string_view OwnerName(TaskFilter::Owner o) {
-  switch (o) {
-    case TaskFilter::Owner::kAny:
-      return "any";
-    case TaskFilter::Owner::kSystem:
-      return "system";
-    case TaskFilter::Owner::kUser:
-      return "user";
+// The column of a field and the cast its values take.
+std::pair<std::string, std::string> Column(TaskField f) {
+  switch (f) {
+    case TaskField::kNumber:
+      return {"t.number", "bigint"};
+    case TaskField::kName:
+      return {"t.task_name", "text"};
+    case TaskField::kCreatedAt:
+      return {"t.created_at", "timestamptz"};
+    case TaskField::kModifiedAt:
+      return {"t.modified_at", "timestamptz"};
+    case TaskField::kDueTime:
+      return {"t.due_time", "timestamptz"};
+    case TaskField::kPlannedCompletionTime:
+      return {"t.planned_completion_time", "timestamptz"};
+    case TaskField::kPriority:
+      return {"t.priority", "smallint"};
+    case TaskField::kTypeNumber:
+      return {"ty.number", "bigint"};
+    case TaskField::kTypeName:
+      return {"ty.name", "text"};
+    case TaskField::kAssociateId:
+      return {"t.associate_id", "integer"};
   }
-  return "any";
+  return {"t.number", "bigint"};
+}
+
+std::string_view OpSql(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq:
+      return "=";
+    case CompareOp::kNe:
+      return "IS DISTINCT FROM";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+    case CompareOp::kLike:
+      return "ILIKE";
+    case CompareOp::kIsNull:
+      return "IS NULL";
+    case CompareOp::kIsNotNull:
+      return "IS NOT NULL";
+    case CompareOp::kIn:
+      return "= ANY";
+  }
+  return "=";
+}
+
+// The conditions of a query (" AND ..." to follow "WHERE t.deleted_at IS NULL"), with their
+// parameters in `params` ($1 ...).
+std::string WhereClause(const TaskQuery& q, std::vector<std::string>* params) {
+  std::vector<std::string> parts;
+  auto param = [&](std::string value, const std::string& cast) {
+    params->push_back(std::move(value));
+    return "$" + std::to_string(params->size()) + "::" + cast;
+  };
+  if (q.client_id) parts.push_back("t.client_id = " + param(q.client_id->ToString(), "uuid"));
+  for (const auto& c : q.conditions) {
+    auto [column, cast] = Column(c.field);
+    if (c.op == CompareOp::kIsNull || c.op == CompareOp::kIsNotNull) {
+      parts.push_back(column + " " + std::string(OpSql(c.op)));
+    } else if (c.op == CompareOp::kLike) {
+      parts.push_back(column + "::text ILIKE " + param(c.value, "text"));
+    } else if (c.op == CompareOp::kIn) {
+      std::vector<std::optional<std::string>> values(c.values.begin(), c.values.end());
+      parts.push_back(column + " = ANY(" + param(TextArrayParam(values), cast + "[]") + ")");
+    } else {
+      parts.push_back(column + " " + std::string(OpSql(c.op)) + " " + param(c.value, cast));
+    }
+  }
+  for (const auto& rs : q.run_states) {
+    std::vector<std::optional<std::string>> names;
+    bool or_no_run = false;
+    for (const auto& s : rs.states) {
+      names.push_back(s ? std::string(RunStateName(*s)) : std::string());
+      or_no_run = or_no_run || !s;
+    }
+    auto states = param(TextArrayParam(names), "text[]");
+    parts.push_back(std::string(rs.negate ? "NOT " : "") + "(COALESCE(r.state, '') = ANY(" +
+                    states + "))");
+    // The same condition, looser, that the runs_state index answers: only a task with some run
+    // in one of the states can have its latest run in it (over 100,000 tasks this turns a
+    // scan of every task's latest run into an index lookup).
+    if (!rs.negate && !or_no_run)
+      parts.push_back("t.id IN (SELECT task_id FROM runs WHERE state = ANY(" + states + "))");
+  }
+  std::string out;
+  for (const auto& p : parts) out += " AND " + p;
+  return out;
 }
 
 }  // namespace
+
+TaskQuery ListQuery(const std::optional<Uuid>& client_id, std::int64_t offset, std::int64_t limit) {
+  TaskQuery q;
+  q.client_id = client_id;
+  q.order = {{TaskField::kCreatedAt, false}};
+  q.offset = offset;
+  q.limit = limit;
+  q.count_total = true;
+  return q;
+}
+
+TaskQuery FilterQuery(const TaskFilter& filter, const std::optional<Uuid>& client_id) {
+  TaskQuery q;
+  q.client_id = client_id;
+  if (filter.associate_ids) {
+    TaskCondition c{TaskField::kAssociateId, CompareOp::kIn, {}, {}};
+    for (auto id : *filter.associate_ids) c.values.push_back(std::to_string(id));
+    q.conditions.push_back(std::move(c));
+  }
+  if (filter.type_name)
+    q.conditions.push_back({TaskField::kTypeName, CompareOp::kEq, *filter.type_name, {}});
+  if (filter.owner == TaskFilter::Owner::kSystem)
+    q.conditions.push_back({TaskField::kAssociateId, CompareOp::kEq, "0", {}});
+  else if (filter.owner == TaskFilter::Owner::kUser)
+    q.conditions.push_back({TaskField::kAssociateId, CompareOp::kNe, "0", {}});
+  if (filter.run_states) {
+    RunStateCondition c;
+    c.states.assign(filter.run_states->begin(), filter.run_states->end());
+    if (filter.or_no_run) c.states.push_back(std::nullopt);
+    q.run_states.push_back(std::move(c));
+  }
+  q.limit = static_cast<std::int64_t>(filter.limit);
+  return q;
+}
 
 Result<std::optional<TaskView>> PgTaskReader::FindTask(const Uuid& id) {
   return Find("t.id = $1::uuid", id.ToString());
@@ -76,7 +206,7 @@ Result<std::optional<TaskView>> PgTaskReader::Find(const std::string& where,
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(ViewQuery() + where, key);
+    auto rows = tx.exec_params(ViewSelect() + " AND " + where, key);
     if (rows.empty()) return std::optional<TaskView>();
     return std::optional<TaskView>(ViewFromRow(rows[0]));
   } catch (const std::exception& e) {
@@ -84,78 +214,70 @@ Result<std::optional<TaskView>> PgTaskReader::Find(const std::string& where,
   }
 }
 
-Result<TaskPage> PgTaskReader::ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
-                                         int limit) {
+Result<TaskPage> PgTaskReader::QueryTasks(const TaskQuery& q) {
+  std::vector<std::string> params;
+  std::string where = WhereClause(q, &params);
+  std::string order = " ORDER BY ";
+  for (const auto& o : q.order)
+    order += Column(o.field).first + (o.descending ? " DESC NULLS LAST, " : " ASC NULLS FIRST, ");
+  order += "t.number";
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
-  std::optional<std::string> client;
-  if (client_id) client = client_id->ToString();
-  const std::string match = "($1::uuid IS NULL OR t.client_id = $1::uuid)";
+  TaskPage page;
   try {
-    // One snapshot for the count and the page.
+    // One snapshot for the page and the count.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(**lease);
-    TaskPage page;
-    page.total =
-        tx.exec_params1("SELECT count(*) FROM tasks t WHERE t.deleted_at IS NULL AND " + match,
-                        client)[0]
-            .as<std::int64_t>();
     auto rows =
-        tx.exec_params(ViewQuery() + match + " ORDER BY t.created_at, t.number OFFSET $2 LIMIT $3",
-                       client, static_cast<long long>(offset), limit);
-    for (const auto& row : rows) page.tasks.push_back(ViewFromRow(row));
-    return page;
-  } catch (const std::exception& e) {
-    return std::unexpected(PgError(e, "listing tasks"));
-  }
-}
-
-Result<TaskList> PgTaskReader::FilterTasks(const TaskFilter& filter,
-                                           const std::optional<Uuid>& client_id) {
-  // Every filter is always bound; a NULL parameter switches its condition off. The statement
-  // is planned with the values known, so the switched-off conditions cost nothing.
-  std::optional<std::string> client, associates, type_name, states;
-  if (client_id) client = client_id->ToString();
-  if (filter.associate_ids) {
-    std::vector<long long> ids(filter.associate_ids->begin(), filter.associate_ids->end());
-    associates = IntArrayParam(ids);
-  }
-  type_name = filter.type_name;
-  if (filter.run_states) {
-    std::vector<std::optional<std::string>> names;
-    for (auto s : *filter.run_states) names.emplace_back(std::string(RunStateName(s)));
-    states = TextArrayParam(names);
-  }
-  auto lease = pool_.Acquire();
-  if (!lease) return std::unexpected(lease.error());
-  try {
-    pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(ViewQuery() + R"(($1::uuid IS NULL OR t.client_id = $1::uuid)
-              AND ($2::int[] IS NULL OR t.associate_id = ANY($2::int[]))
-              AND ($3::text IS NULL OR ty.name = $3::text)
-              AND ($4::text = 'any' OR ($4::text = 'system' AND t.associate_id = 0)
-                                    OR ($4::text = 'user' AND t.associate_id <> 0))
-              AND ($5::text[] IS NULL OR r.state = ANY($5::text[])
-                                      OR ($6::boolean AND r.id IS NULL))
-              -- The same condition, looser, that the runs_state index can answer: only
-              -- tasks with some run in the state can have their latest run in it.
-              AND ($5::text[] IS NULL OR $6::boolean
-                   OR t.id IN (SELECT task_id FROM runs WHERE state = ANY($5::text[])))
-            ORDER BY t.number
-            LIMIT $7::bigint)",
-                               client, associates, type_name, std::string(OwnerName(filter.owner)),
-                               states, filter.or_no_run, static_cast<long long>(filter.limit) + 1);
-    TaskList list;
+        tx.exec_params(ViewSelect() + where + order + " LIMIT " + std::to_string(q.limit + 1) +
+                           " OFFSET " + std::to_string(q.offset),
+                       pqxx::prepare::make_dynamic_params(params));
     for (const auto& row : rows) {
-      if (list.tasks.size() == filter.limit) {
-        list.truncated = true;
+      if (static_cast<std::int64_t>(page.tasks.size()) == q.limit) {
+        page.has_more = true;
         break;
       }
-      list.tasks.push_back(ViewFromRow(row));
+      page.tasks.push_back(ViewFromRow(row));
     }
-    return list;
+    if (q.count_total) {
+      // The latest run is joined only when a condition reads it: counting 100,000 tasks
+      // otherwise costs a lookup of every task's latest run.
+      auto count = tx.exec_params("SELECT count(*)" + TaskFrom(!q.run_states.empty()) + where,
+                                  pqxx::prepare::make_dynamic_params(params));
+      page.total = count[0][0].as<std::int64_t>();
+    }
+  } catch (const pqxx::data_exception& e) {
+    // A value PostgreSQL cannot read as its field's type (the caller checks most of them).
+    return Fail(ErrorCode::kInvalidArgument, std::string("a query value does not fit: ") + e.what(),
+                "q");
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "listing tasks"));
   }
+  return page;
+}
+
+Result<std::vector<TaskNote>> PgTaskReader::ListNotes(const Uuid& task_id) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  std::vector<TaskNote> out;
+  try {
+    pqxx::read_transaction tx(**lease);
+    auto rows = tx.exec_params(
+        R"(SELECT id, text, (extract(epoch from created_at) * 1e6)::bigint, created_by
+             FROM task_notes WHERE task_id = $1 ORDER BY id)",
+        task_id.ToString());
+    for (const auto& row : rows) {
+      TaskNote n;
+      n.id = row[0].as<std::int64_t>();
+      n.task_id = task_id;
+      n.text = row[1].c_str();
+      n.created_at = TimeFromField(row[2]).value_or(Timestamp());
+      n.created_by = row[3].c_str();
+      out.push_back(std::move(n));
+    }
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "reading the notes of task " + task_id.ToString()));
+  }
+  return out;
 }
 
 }  // namespace conveyor

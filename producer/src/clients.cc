@@ -1,6 +1,7 @@
 #include "clients.h"
 
 #include "conveyor/time_format.h"
+#include "twosms_xml.h"
 
 namespace conveyor::twosms {
 
@@ -22,8 +23,16 @@ Result<ClientRequestDecoder> ClientRequestDecoder::Create() {
   return ClientRequestDecoder(std::move(*schema));
 }
 
-Result<ClientRequest> ClientRequestDecoder::Decode(std::string_view text) const {
-  auto body = nlohmann::json::parse(text, nullptr, false);
+Result<ClientRequest> ClientRequestDecoder::Decode(std::string_view text, BodyFormat format) const {
+  nlohmann::json body;
+  if (format == BodyFormat::kXml) {
+    static constexpr std::string_view kFields[] = {"Name", "Secret", "UserID"};
+    auto read = xml::RequestToJson(text, "ClientRequest", kFields);
+    if (!read) return std::unexpected(read.error());
+    body = std::move(*read);
+  } else {
+    body = nlohmann::json::parse(text, nullptr, false);
+  }
   if (body.is_discarded())
     return Fail(ErrorCode::kInvalidArgument, "the request body is not a JSON document");
   if (!body.is_object())
@@ -39,13 +48,13 @@ Result<ClientRequest> ClientRequestDecoder::Decode(std::string_view text) const 
   return r;
 }
 
-nlohmann::json ClientDetail(const ClientRecord& c, const std::optional<std::string>& secret) {
-  nlohmann::json d = {{"ID", c.id.ToString()},
-                      {"Name", c.name},
-                      {"UserID", c.user_id.ToString()},
-                      {"AccountID", nullptr},
-                      {"DateCreated", FormatDotNet(c.created_at)}};
+nlohmann::ordered_json ClientDetail(const ClientRecord& c,
+                                    const std::optional<std::string>& secret) {
+  nlohmann::ordered_json d = {{"ID", c.id.ToString()}, {"Name", c.name}};
   if (secret) d["Secret"] = *secret;
+  d["UserID"] = c.user_id.ToString();
+  d["AccountID"] = nullptr;
+  d["DateCreated"] = FormatDotNet(c.created_at);
   return d;
 }
 

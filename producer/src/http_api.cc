@@ -1,11 +1,13 @@
 #include "http_api.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <thread>
 
 #include "conveyor/logging.h"
 #include "http_auth.h"
+#include "oracle_routes.h"
 #include "superoffice_routes.h"
 #include "twosms_routes.h"
 
@@ -32,6 +34,30 @@ nlohmann::json TaskTypeDetail(const TaskType& t) {
           {"BuiltIn", t.builtin}};
 }
 
+// A TwoSms route (twosms_routes.h) on cpp-httplib: authenticated with `access`, the request
+// handed over with its caller, the {id} path segment taken from match group `id_group` (0:
+// the route has none).
+template <typename Routes>
+httplib::Server::Handler TwoSmsRoute(
+    Authenticator& auth, Access access, Routes& routes,
+    twosms::HttpAnswer (Routes::*handler)(const twosms::HttpRequest&), std::size_t id_group = 0) {
+  return Guarded(
+      auth, access,
+      [&routes, handler, id_group](const httplib::Request& req, httplib::Response& res,
+                                   const Caller& caller) {
+        twosms::HttpRequest r{
+            req.get_header_value("Content-Type"),
+            req.get_header_value("Accept"),
+            req.body,
+            id_group && req.matches.size() > id_group ? req.matches[id_group].str() : "",
+            std::multimap<std::string, std::string>(req.params.begin(), req.params.end()),
+            caller};
+        auto answer = (routes.*handler)(r);
+        res.status = answer.status;
+        res.set_content(answer.body, answer.content_type);
+      });
+}
+
 }  // namespace
 
 struct HttpApi::Impl {
@@ -42,17 +68,20 @@ struct HttpApi::Impl {
   TaskCommandService& commands;
   TaskReader& reader;
   const Clock& clock;
-  twosms::ClientRequestDecoder client_decoder;  // used by the clients routes (http_auth.h)
+  twosms::ClientRequestDecoder client_decoder;
   twosms::TaskRoutes twosms_tasks{decoder, commands, reader, clock};
+  twosms::ClientRoutes twosms_clients;
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
+  socket_t listen_socket = -1;  // set while binding
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
   std::unique_ptr<superoffice::Routes> superoffice;  // its routes (superoffice_routes.h)
   Status setup;                                      // what went wrong building the routes
 
   Impl(HttpSettings s, twosms::RequestDecoder d, JsonSchema type_schema, TaskTypeCatalog& cat,
-       TaskCommandService& c, TaskReader& r, const Clock& k, twosms::ClientRequestDecoder client_d)
+       TaskCommandService& c, TaskReader& r, const Clock& k, twosms::ClientRequestDecoder client_d,
+       CredentialStore& credentials)
       : settings(std::move(s)),
         decoder(std::move(d)),
         task_type_schema(std::move(type_schema)),
@@ -60,7 +89,8 @@ struct HttpApi::Impl {
         commands(c),
         reader(r),
         clock(k),
-        client_decoder(std::move(client_d)) {}
+        client_decoder(std::move(client_d)),
+        twosms_clients(client_decoder, credentials) {}
 
   void RegisterTaskType(const httplib::Request& req, httplib::Response& res) {
     auto j = nlohmann::json::parse(req.body, nullptr, false);
@@ -97,42 +127,43 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
                  twosms::ClientRequestDecoder client_decoder)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(decoder),
                                    std::move(task_type_schema), catalog, commands, reader, clock,
-                                   std::move(client_decoder))) {
+                                   std::move(client_decoder), credentials)) {
   auto& s = impl_->server;
   auto* impl = impl_.get();
   // No anonymous access but to the public routes; the routes below get the Caller (Guarded).
   s.set_pre_routing_handler(RefuseAnonymous(auth));
-  RegisterAuthRoutes(s, auth, credentials, impl_->client_decoder);
+  RegisterTokenRoute(s, auth);
   using enum Access;
   s.new_task_queue = [threads = impl_->settings.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
+  // httplib closes a keep-alive connection after 5 requests unless told otherwise; clients
+  // that send many requests would reconnect all the time.
+  s.set_keep_alive_max_count(1000);
+  // httplib listens with a backlog of 5: a burst of connections overflows it and some clients
+  // wait for a SYN retransmission or get no answer. Start() listens again with a larger one.
+  s.set_socket_options([impl](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_socket = sock;
+  });
+  // Answers go out as header and body writes: without TCP_NODELAY, Nagle holds the body back
+  // until the client's delayed ACK (40 ms) on a kept-alive connection.
+  s.set_tcp_nodelay(true);
   // Over this httplib answers 413 itself; below it, the decoder names the dialect's limit.
   s.set_payload_max_length(twosms::kMaxBodyBytes * 4);
-  // TwoSms account tasks, under api/v1 and api/v2 alike (twosms_routes.h).
-  using TwoSmsHandler = twosms::HttpAnswer (twosms::TaskRoutes::*)(const twosms::HttpRequest&);
-  auto twosms = [impl, &auth](TwoSmsHandler handler) {
-    return Guarded(
-        auth, kAnyCaller,
-        [impl, handler](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-          twosms::HttpRequest r{
-              req.get_header_value("Content-Type"),
-              req.get_header_value("Accept"),
-              req.body,
-              req.matches.size() > 2 ? req.matches[2].str() : "",
-              std::multimap<std::string, std::string>(req.params.begin(), req.params.end()),
-              caller};
-          auto answer = (impl->twosms_tasks.*handler)(r);
-          res.status = answer.status;
-          res.set_content(answer.body, answer.content_type);
-        });
-  };
+  // TwoSms account tasks, under api/v1 and api/v2 alike, and clients (twosms_routes.h).
   const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)";
-  s.Post(tasks, twosms(&twosms::TaskRoutes::Create));
-  s.Get(tasks, twosms(&twosms::TaskRoutes::List));
-  s.Get(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Get));
-  s.Put(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Update));
-  s.Delete(tasks + "/([^/]+)", twosms(&twosms::TaskRoutes::Delete));
+  auto& t = impl_->twosms_tasks;
+  s.Post(tasks, TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Create));
+  s.Get(tasks, TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::List));
+  s.Get(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Get, 2));
+  s.Put(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Update, 2));
+  s.Delete(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Delete, 2));
+  const std::string clients = "/api/v1/admin/clients";
+  auto& c = impl_->twosms_clients;
+  s.Post(clients, TwoSmsRoute(auth, kAdminOnly, c, &twosms::ClientRoutes::Create));
+  s.Get(clients, TwoSmsRoute(auth, kAdminOnly, c, &twosms::ClientRoutes::List));
+  s.Get(clients + "/([^/]+)", TwoSmsRoute(auth, kAdminOnly, c, &twosms::ClientRoutes::Get, 1));
   s.Post("/api/v1/admin/tasktypes",
          Guarded(auth, kAdminOnly,
                  [impl](const httplib::Request& req, httplib::Response& res, const Caller&) {
@@ -151,6 +182,10 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   } else {
     impl_->setup = std::unexpected(so.error());
   }
+  // Oracle B2C Service tasks (oracle_routes.h), each authenticated.
+  RegisterOracleRoutes(s, catalog, commands, reader, [&auth](OracleHandler handler) {
+    return Guarded(auth, kAnyCaller, std::move(handler));
+  });
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
@@ -193,6 +228,9 @@ Status HttpApi::Start() {
                                                std::to_string(impl_->settings.port));
     impl_->bound_port = impl_->settings.port;
   }
+  // On Linux, listen() on a listening socket sets its backlog anew.
+  if (impl_->listen_socket >= 0 && ::listen(impl_->listen_socket, SOMAXCONN) != 0)
+    impl_->log->warn("could not raise the listen backlog; bursts of connections may wait");
   // bind_to_port already listens: connections queue until the thread accepts them.
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   impl_->log->info("listening on http://{}:{}", impl_->settings.host, impl_->bound_port);

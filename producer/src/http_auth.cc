@@ -2,6 +2,7 @@
 
 #include "conveyor/logging.h"
 #include "credentials.h"
+#include "oracle.h"
 #include "superoffice.h"
 #include "twosms.h"
 
@@ -17,26 +18,13 @@ void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.set_content(body.dump(), "application/json; charset=utf-8");
 }
 
-nlohmann::json OracleProblem(const httplib::Request& req, const Error& error, int status) {
-  // OSC-CREST-00014 is "not authorised"; a store that did not answer is an internal error.
-  std::string code = status == 401 || status == 403 ? "OSC-CREST-00014" : "OSC-CREST-00008";
-  return {{"type", "/services/rest/connect/exceptions/" + code},
-          {"title", status == 401   ? "Unauthorized"
-                    : status == 403 ? "Forbidden"
-                                    : "Service Unavailable"},
-          {"status", status},
-          {"detail", error.Describe()},
-          {"instance", req.path},
-          {"o:errorCode", code}};
-}
-
-bool IsJsonMediaType(const std::string& content_type) {
-  auto media = content_type.substr(0, content_type.find(';'));
-  return media == "application/json" || media == "text/json" || media.empty();
-}
-
-void SendTwoSmsError(httplib::Response& res, const Error& error) {
-  SendJson(res, twosms::HttpStatus(error), twosms::ErrorEnvelope(error));
+// Oracle's problem JSON (oracle.h): 401 / 403 are OSC-CREST-00014, a credential store that did
+// not answer 503 OSC-CREST-00008.
+nlohmann::json OracleProblem(const httplib::Request& req, const Error& error) {
+  auto host = req.get_header_value("Host");
+  return oracle::ProblemBody(oracle::WriteProblem(error),
+                             "http://" + (host.empty() ? std::string("127.0.0.1") : host),
+                             req.path);
 }
 
 // RFC 6749 §5.2.
@@ -100,51 +88,6 @@ void IssueToken(Authenticator& auth, const httplib::Request& req, httplib::Respo
             {"expires_in", issued->expires_in.count()}});
 }
 
-void CreateClient(CredentialStore& store, const twosms::ClientRequestDecoder& decoder,
-                  const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-  if (!IsJsonMediaType(req.get_header_value("Content-Type"))) {
-    SendTwoSmsError(res, MakeError(ErrorCode::kInvalidArgument,
-                                   "Content-Type " + req.get_header_value("Content-Type") +
-                                       " is not supported; send application/json or text/json"));
-    res.status = 415;
-    return;
-  }
-  auto request = decoder.Decode(req.body);
-  if (!request) return SendTwoSmsError(res, request.error());
-  ClientRecord client;
-  client.id = Uuid::Random();
-  client.name = request->name;
-  client.user_id = request->user_id;
-  client.created_by = caller.Identity();
-  auto stored = store.CreateClient(client, auth::HashSecret(request->secret));
-  if (!stored) return SendTwoSmsError(res, stored.error());
-  logging::Get("auth")->info("client {} '{}' created by {}", stored->id.ToString(), stored->name,
-                             caller.Identity());
-  SendJson(res, 200,
-           twosms::SuccessEnvelope(twosms::ClientDetail(*stored, request->secret), std::nullopt));
-}
-
-void ListClients(CredentialStore& store, httplib::Response& res) {
-  auto clients = store.ListClients();
-  if (!clients) return SendTwoSmsError(res, clients.error());
-  auto list = nlohmann::json::array();
-  for (const auto& c : *clients) list.push_back(twosms::ClientDetail(c, std::nullopt));
-  SendJson(res, 200, twosms::SuccessEnvelope(list, std::nullopt));
-}
-
-void GetClient(CredentialStore& store, const httplib::Request& req, httplib::Response& res) {
-  auto id = Uuid::Parse(req.matches[1].str());
-  if (!id)
-    return SendTwoSmsError(res, MakeError(ErrorCode::kInvalidArgument,
-                                          "'" + req.matches[1].str() + "' is not a GUID", "id"));
-  auto client = store.FindClient(*id);
-  if (!client) return SendTwoSmsError(res, client.error());
-  if (!*client)
-    return SendTwoSmsError(res, MakeError(ErrorCode::kNotFound, "no client " + id->ToString()));
-  SendJson(res, 200,
-           twosms::SuccessEnvelope(twosms::ClientDetail(**client, std::nullopt), std::nullopt));
-}
-
 }  // namespace
 
 Dialect DialectOf(const std::string& path) {
@@ -162,8 +105,10 @@ void SendAuthError(const httplib::Request& req, httplib::Response& res, const Er
   switch (DialectOf(req.path)) {
     case Dialect::kSuperOffice:
       return SendJson(res, status, superoffice::ErrorBody(error));
-    case Dialect::kOracle:
-      return SendJson(res, status, OracleProblem(req, error, status));
+    case Dialect::kOracle: {
+      auto problem = OracleProblem(req, error);
+      return SendJson(res, problem["status"].get<int>(), problem);
+    }
     case Dialect::kTwoSms:
       return SendJson(res, status, twosms::ErrorEnvelope(error));
   }
@@ -199,27 +144,10 @@ httplib::Server::HandlerWithResponse RefuseAnonymous(Authenticator& auth) {
   };
 }
 
-void RegisterAuthRoutes(httplib::Server& server, Authenticator& auth, CredentialStore& store,
-                        const twosms::ClientRequestDecoder& client_decoder) {
+void RegisterTokenRoute(httplib::Server& server, Authenticator& auth) {
   server.Post("/Token", [&auth](const httplib::Request& req, httplib::Response& res) {
     IssueToken(auth, req, res);
   });
-  server.Post("/api/v1/admin/clients",
-              Guarded(auth, Access::kAdminOnly,
-                      [&store, &client_decoder](const httplib::Request& req, httplib::Response& res,
-                                                const Caller& caller) {
-                        CreateClient(store, client_decoder, req, res, caller);
-                      }));
-  server.Get("/api/v1/admin/clients",
-             Guarded(auth, Access::kAdminOnly,
-                     [&store](const httplib::Request&, httplib::Response& res, const Caller&) {
-                       ListClients(store, res);
-                     }));
-  server.Get(R"(/api/v1/admin/clients/([^/]+))",
-             Guarded(auth, Access::kAdminOnly,
-                     [&store](const httplib::Request& req, httplib::Response& res, const Caller&) {
-                       GetClient(store, req, res);
-                     }));
 }
 
 }  // namespace conveyor

@@ -3,8 +3,8 @@
 //     GET /openapi.json must carry valid credentials, or it is answered 401 before routing.
 //   - Guarded: wraps a route handler that needs a Caller; it authenticates (a cache hit after
 //     RefuseAnonymous), refuses a client on an admin route with 403, and passes the Caller.
-//   - RegisterAuthRoutes: POST /Token (OAuth 2.0 client credentials) and the clients resource
-//     (POST/GET api/v1/admin/clients, GET api/v1/admin/clients/{id}).
+//   - RegisterTokenRoute: POST /Token (OAuth 2.0 client credentials). The clients resource
+//     (api/v1/admin/clients) is a TwoSms route (twosms_routes.h), admin keys only.
 // Failures are answered in the dialect of the path: the SuperOffice error body under
 // /api/v1/Agents/ and /api/v1/BatchTask, Oracle's problem JSON under /services/rest/, the TwoSms
 // Error/ResponseData envelope elsewhere; 401s carry WWW-Authenticate (Bearer and Basic).
@@ -36,7 +36,6 @@ httplib::Server::Handler Guarded(Authenticator& auth, Access access, CallerHandl
 bool IsPublicRoute(const std::string& method, const std::string& path);
 httplib::Server::HandlerWithResponse RefuseAnonymous(Authenticator& auth);
 
-void RegisterAuthRoutes(httplib::Server& server, Authenticator& auth, CredentialStore& store,
-                        const twosms::ClientRequestDecoder& client_decoder);
+void RegisterTokenRoute(httplib::Server& server, Authenticator& auth);
 
 }  // namespace conveyor

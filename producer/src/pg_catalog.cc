@@ -5,7 +5,8 @@ namespace conveyor {
 namespace {
 
 constexpr char kTypeColumns[] =
-    "id, name, handler, timeout_seconds, max_attempts, retry_backoff_ms, cancellation, builtin";
+    "id, name, handler, timeout_seconds, max_attempts, retry_backoff_ms, cancellation, builtin, "
+    "number";
 
 TaskType TypeFromRow(const pqxx::row& r) {
   TaskType t;
@@ -17,6 +18,7 @@ TaskType TypeFromRow(const pqxx::row& r) {
   t.retry_backoff_ms = r[5].as<int>();
   t.cancellation = r[6].c_str();
   t.builtin = r[7].as<bool>();
+  t.number = r[8].as<std::int64_t>();
   return t;
 }
 
@@ -33,12 +35,13 @@ Result<TaskType> PgTaskTypeCatalog::Register(TaskType type) {
         R"(INSERT INTO task_types (id, name, handler, timeout_seconds, max_attempts,
                                    retry_backoff_ms, cancellation)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (name) DO NOTHING RETURNING 1)",
+           ON CONFLICT (name) DO NOTHING RETURNING number)",
         type.id.ToString(), type.name, type.handler, type.timeout_seconds, type.max_attempts,
         type.retry_backoff_ms, type.cancellation);
     if (rows.empty())
       return Fail(ErrorCode::kAlreadyExists, "a task type named '" + type.name + "' exists",
                   "Name");
+    type.number = rows[0][0].as<std::int64_t>();
     tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "registering task type " + type.name));
@@ -62,6 +65,14 @@ Result<std::vector<TaskType>> PgTaskTypeCatalog::List() {
 }
 
 Result<std::optional<TaskType>> PgTaskTypeCatalog::Find(const Uuid& id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = known_.find(id); it != known_.end()) return std::optional<TaskType>(it->second);
+  }
+  // Lookups of types not cached yet go one at a time: a burst of requests naming a type the
+  // cache has not seen would otherwise open one PostgreSQL connection per HTTP thread. The
+  // first one caches the type for the others.
+  std::lock_guard lookup(lookup_mutex_);
   {
     std::lock_guard lock(mutex_);
     if (auto it = known_.find(id); it != known_.end()) return std::optional<TaskType>(it->second);

@@ -23,7 +23,8 @@ class PgTaskTypeCatalog final : public TaskTypeCatalog {
 
  private:
   PgPool& pool_;
-  std::mutex mutex_;
+  std::mutex mutex_;         // guards known_
+  std::mutex lookup_mutex_;  // one lookup of an unknown type at a time (see Find)
   std::unordered_map<Uuid, TaskType> known_;
 };
 

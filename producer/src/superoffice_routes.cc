@@ -321,7 +321,7 @@ struct Routes::Impl {
             const TaskFilter& filter) {
     auto list = reader.FilterTasks(filter, caller.client_id());
     if (!list) return SendError(res, f, list.error());
-    if (list->truncated)
+    if (list->has_more)
       return SendError(
           res, f,
           MakeError(ErrorCode::kTooLarge, "more than " + std::to_string(filter.limit) +

@@ -67,14 +67,15 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   return Create(std::move(draft), caller, ClientRule::kRequired);
 }
 
-Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule) {
+Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
+                                               const std::string& type_field) {
   auto client = OwningClient(draft.client_id, caller, clients_, rule);
   if (!client) return std::unexpected(client.error());
   auto type = catalog_.Find(draft.task_type_id);
   if (!type) return std::unexpected(type.error());
   if (!*type)
     return Fail(ErrorCode::kInvalidArgument,
-                draft.task_type_id.ToString() + " is not a registered task type", "TaskID");
+                draft.task_type_id.ToString() + " is not a registered task type", type_field);
   auto number = numbers_.Next();
   if (!number) return std::unexpected(number.error());
 
@@ -91,10 +92,9 @@ Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller,
   auto event_id = Publish(kTaskCreateCommand, t.id, TaskToEventData(t));
   if (!event_id) return std::unexpected(event_id.error());
   created.event_id = *event_id;
-  logging::Get("ingest")->info("task={} event={} accepted: create, type {}, client {}, by {}",
-                               t.id.ToString(), event_id->ToString(), created.type.name,
-                               *client ? (*client)->ToString() : "none (system task)",
-                               t.created_by);
+  log_->info("task={} event={} accepted: create, type {}, client {}, by {}", t.id.ToString(),
+             event_id->ToString(), created.type.name,
+             *client ? (*client)->ToString() : "none (system task)", t.created_by);
   return created;
 }
 
@@ -102,13 +102,7 @@ Result<UpdatedTask> TaskCommandService::Update(const Task& current,
                                                const twosms::AccountTaskUpdateRequest& request,
                                                const Caller& caller) {
   const auto& f = request.fields;
-  auto type = catalog_.Find(f.task_type_id);
-  if (!type) return std::unexpected(type.error());
-  if (!*type)
-    return Fail(ErrorCode::kInvalidArgument,
-                f.task_type_id.ToString() + " is not a registered task type", "TaskID");
   TaskUpdate u;
-  u.task_id = current.id;
   u.task_type_id = f.task_type_id;
   u.enabled = request.enabled;
   u.frequency = f.frequency;
@@ -117,10 +111,7 @@ Result<UpdatedTask> TaskCommandService::Update(const Task& current,
   u.parameters = f.parameters;
   u.content_type = f.content_type;
   u.notification = f.notification;
-  u.requested_by = caller.Identity();
-  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(u));
-  if (!event_id) return std::unexpected(event_id.error());
-  return UpdatedTask{ApplyUpdate(current, u), **type, *event_id};
+  return UpdateTask(current, std::move(u), caller, "TaskID");
 }
 
 Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate update,
@@ -158,8 +149,7 @@ Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& 
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const auto& e = commands[i].event;
     if (results[i])
-      logging::Get("ingest")->info("task={} event={} accepted: {}", e.subject, e.id.ToString(),
-                                   e.type);
+      log_->info("task={} event={} accepted: {}", e.subject, e.id.ToString(), e.type);
     else if (first_error)
       first_error = std::unexpected(results[i].error());
   }
@@ -188,9 +178,33 @@ Result<Uuid> TaskCommandService::Publish(std::string_view type, const Uuid& task
   auto c = MakeCommand(type, task_id, std::move(data));
   if (auto published = publisher_.Publish(c.message); !published)
     return std::unexpected(published.error());
-  logging::Get("ingest")->info("task={} event={} accepted: {}", c.event.subject,
-                               c.event.id.ToString(), c.event.type);
+  log_->info("task={} event={} accepted: {}", c.event.subject, c.event.id.ToString(), c.event.type);
   return c.event.id;
+}
+
+Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpdate update,
+                                                   const Caller& caller,
+                                                   const std::string& type_field) {
+  auto type = catalog_.Find(update.task_type_id);
+  if (!type) return std::unexpected(type.error());
+  if (!*type)
+    return Fail(ErrorCode::kInvalidArgument,
+                update.task_type_id.ToString() + " is not a registered task type", type_field);
+  update.task_id = current.id;
+  update.requested_by = caller.Identity();
+  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
+  if (!event_id) return std::unexpected(event_id.error());
+  return UpdatedTask{ApplyUpdate(current, update), **type, *event_id};
+}
+
+Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
+                                             const Caller& caller) {
+  auto id = numbers_.Next();
+  if (!id) return std::unexpected(id.error());
+  TaskNote note{*id, task.id, std::move(text), clock_.Now(), caller.Identity()};
+  auto event_id = Publish(kTaskNoteAddCommand, task.id, NoteToEventData(note));
+  if (!event_id) return std::unexpected(event_id.error());
+  return note;
 }
 
 }  // namespace conveyor

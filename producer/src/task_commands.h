@@ -1,12 +1,12 @@
 // TaskCommandService turns validated requests into command events (conveyor.task.create,
-// .update, .cancel, .delete) and publishes them; each call returns only once Kafka
+// .update, .cancel, .delete, .note.add) and publishes them; each call returns only once Kafka
 // acknowledged the event.
 //
 // It checks the task type against the catalogue and the task's client (a client caller's
-// tasks are its own; an admin names the client in ClientID), allocates a new task's UUID and
-// integer
-// number, and builds the CloudEvent keyed by the task id. Nothing is written anywhere but
-// Kafka: the worker applies the event to PostgreSQL. Thread-safe when its ports are.
+// tasks are its own; an admin names the client in ClientID, or starts a system task where the
+// dialect allows it), allocates a new task's UUID and integer number, and builds the CloudEvent
+// keyed by the task id. Nothing is written anywhere but Kafka: the worker applies the event to
+// PostgreSQL. Thread-safe when its ports are.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@
 #include "conveyor/clock.h"
 #include "conveyor/cloud_event.h"
 #include "conveyor/event_publisher.h"
+#include "conveyor/logging.h"
 #include "conveyor/result.h"
 #include "conveyor/task.h"
 #include "conveyor/task_types.h"
@@ -65,8 +66,10 @@ class TaskCommandService {
   };
   // The same for a task as any dialect decoded it: `draft` carries the type, the dialect's
   // fields and the client the request named (client_id, if any); id, number, client,
-  // created_at and created_by are filled in here, with the client rules above.
-  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule);
+  // created_at and created_by are filled in here, with the client rules above. A type that is
+  // not registered is kInvalidArgument naming `type_field` (the dialect's name for it).
+  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
+                             const std::string& type_field = "TaskID");
 
   // Publishes conveyor.task.update replacing `current`'s fields with the request's (and
   // Enabled when given); requested_by is the caller's Identity(). kInvalidArgument (field
@@ -94,6 +97,19 @@ class TaskCommandService {
   // when Kafka did not acknowledge one of them; the others may be deleted.
   Status Delete(const std::vector<Task>& tasks, const Caller& caller);
 
+  // Publishes conveyor.task.update as given (Oracle PATCH builds the whole update from the
+  // current task), with the caller's Identity() as requested_by. kInvalidArgument naming
+  // `type_field` for an unknown task type; kUnavailable when Kafka did not acknowledge, in
+  // which case nothing changes. The caller's right to the task is checked before.
+  Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const Caller& caller,
+                                 const std::string& type_field);
+
+  // Publishes conveyor.task.note.add for `task` with a freshly allocated note id, written by
+  // the caller (created_by: its Identity()); returns the note once Kafka acknowledged it.
+  // kUnavailable when Kafka or PostgreSQL did not answer. The caller's right to the task is
+  // checked before.
+  Result<TaskNote> AddNote(const Task& task, std::string text, const Caller& caller);
+
  private:
   // Publishes a command event of `type` about `task_id`; returns the event's id.
   Result<Uuid> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
@@ -111,6 +127,9 @@ class TaskCommandService {
   const Clock& clock_;
   std::string commands_topic_;
   std::string source_;
+  // Held, not looked up per request: logging::Get takes two locks that every HTTP thread
+  // would contend for.
+  std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
 };
 
 }  // namespace conveyor

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "conveyor/logging.h"
+#include "credentials.h"
 #include "twosms_xml.h"
 
 namespace conveyor::twosms {
@@ -13,6 +14,8 @@ namespace {
 
 constexpr std::string_view kRoot = "ResponseOfAccountTaskResponse";
 constexpr std::string_view kListRoot = "ResponseOfListOfAccountTaskResponse";
+constexpr std::string_view kClientRoot = "ResponseOfClientResponse";
+constexpr std::string_view kClientListRoot = "ResponseOfListOfClientResponse";
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -32,12 +35,13 @@ std::string MediaType(std::string_view header) {
 }
 
 HttpAnswer Send(const ResponseMedia& media, int status, const nlohmann::ordered_json& envelope,
-                std::string_view xml_root = kRoot) {
+                std::string_view xml_root = kRoot,
+                std::string_view xml_item = "AccountTaskResponse") {
   HttpAnswer a;
   a.status = status;
   a.content_type = media.media_type + "; charset=utf-8";
-  a.body =
-      media.format == BodyFormat::kXml ? xml::EnvelopeToXml(envelope, xml_root) : envelope.dump();
+  a.body = media.format == BodyFormat::kXml ? xml::EnvelopeToXml(envelope, xml_root, xml_item)
+                                            : envelope.dump();
   return a;
 }
 
@@ -297,6 +301,55 @@ HttpAnswer TaskRoutes::Delete(const HttpRequest& req) {
     return SendError(media, s.error());
   }
   return Send(media, 200, SuccessEnvelope(Detail(*view, "Deleted"), std::nullopt));
+}
+
+HttpAnswer ClientRoutes::Create(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto request = decoder_.Decode(req.body, formats->request);
+  if (!request) return SendError(media, request.error());
+  ClientRecord client;
+  client.id = Uuid::Random();
+  client.name = request->name;
+  client.user_id = request->user_id;
+  client.created_by = req.caller.Identity();
+  auto stored = store_.CreateClient(client, auth::HashSecret(request->secret));
+  if (!stored) return SendError(media, stored.error());
+  logging::Get("auth")->info("client {} '{}' created by {}", stored->id.ToString(), stored->name,
+                             req.caller.Identity());
+  return Send(media, 200, SuccessEnvelope(ClientDetail(*stored, request->secret), std::nullopt),
+              kClientRoot);
+}
+
+HttpAnswer ClientRoutes::List(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  auto clients = store_.ListClients();
+  if (!clients) return SendError(formats->response, clients.error());
+  auto details = nlohmann::ordered_json::array();
+  for (const auto& c : *clients) details.push_back(ClientDetail(c, std::nullopt));
+  return Send(formats->response, 200, SuccessEnvelope(std::move(details), std::nullopt),
+              kClientListRoot, "ClientResponse");
+}
+
+HttpAnswer ClientRoutes::Get(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto id = Uuid::Parse(req.id);
+  if (!id)
+    return SendError(
+        media, MakeError(ErrorCode::kInvalidArgument, "'" + req.id + "' is not a GUID", "id"));
+  auto client = store_.FindClient(*id);
+  if (!client) return SendError(media, client.error());
+  if (!*client)
+    return SendError(media, MakeError(ErrorCode::kNotFound, "no client " + id->ToString()));
+  return Send(media, 200, SuccessEnvelope(ClientDetail(**client, std::nullopt), std::nullopt),
+              kClientRoot);
 }
 
 }  // namespace conveyor::twosms

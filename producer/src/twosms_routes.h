@@ -25,7 +25,9 @@
 #include <string>
 #include <string_view>
 
+#include "auth.h"
 #include "caller.h"
+#include "clients.h"
 #include "conveyor/clock.h"
 #include "conveyor/task_view.h"
 #include "task_commands.h"
@@ -90,6 +92,25 @@ class TaskRoutes {
   TaskCommandService& commands_;
   TaskReader& reader_;
   const Clock& clock_;
+};
+
+// The clients resource, admin keys only (the route guard checks that), in the same formats:
+//   POST api/v1/admin/clients        Create (ClientRequest; the Secret is shown once)
+//   GET  api/v1/admin/clients        List   (Conveyor's addition)
+//   GET  api/v1/admin/clients/{id}   Get    (Conveyor's addition)
+// Clients are written straight to PostgreSQL (docs/adr/0005). Thread-safe.
+class ClientRoutes {
+ public:
+  ClientRoutes(const ClientRequestDecoder& decoder, CredentialStore& store)
+      : decoder_(decoder), store_(store) {}
+
+  HttpAnswer Create(const HttpRequest& request);
+  HttpAnswer List(const HttpRequest& request);
+  HttpAnswer Get(const HttpRequest& request);
+
+ private:
+  const ClientRequestDecoder& decoder_;
+  CredentialStore& store_;
 };
 
 }  // namespace conveyor::twosms

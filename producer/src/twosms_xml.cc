@@ -106,6 +106,11 @@ Status ParseWithinLimits(std::string_view text, pugi::xml_document& doc, std::st
 }
 
 Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root) {
+  return RequestToJson(text, root, kFields);
+}
+
+Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root,
+                                     std::span<const std::string_view> fields) {
   pugi::xml_document doc;
   if (auto ok = ParseWithinLimits(text, doc, "the request body", ""); !ok)
     return std::unexpected(ok.error());
@@ -118,7 +123,7 @@ Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view roo
     if (element.type() != pugi::node_element) continue;
     std::string name(LocalName(element.name()));
     bool known = false;
-    for (auto f : kFields) known = known || f == name;
+    for (auto f : fields) known = known || f == name;
     if (!known) continue;  // as XmlSerializer: unknown elements are ignored
     if (body.contains(name))
       return Fail(ErrorCode::kInvalidArgument, "appears more than once", name);

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,9 @@ Status ParseWithinLimits(std::string_view text, pugi::xml_document& doc, std::st
 // The JSON document of a request whose root element must be `root` (AccountTaskRequest or
 // AccountTaskUpdateRequest).
 Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root);
+// The same for a request whose fields are `fields` (e.g. ClientRequest: Name, Secret, UserID).
+Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root,
+                                     std::span<const std::string_view> fields);
 
 // `envelope` (an object) as the XML document <root xmlns:xsd=... xmlns:xsi=...>...</root>.
 // Array items are written as elements named `item`.

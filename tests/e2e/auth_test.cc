@@ -1,6 +1,8 @@
 // End to end (label: e2e) for authentication and tenant isolation: credentials in each
 // dialect, tokens from POST /Token that expire, admin-only routes, clients that see only their
 // own tasks, and the clients resource.
+#include <pugixml.hpp>
+
 #include "e2e/e2e_fixture.h"
 
 namespace conveyor {
@@ -369,6 +371,55 @@ TEST_F(Auth, ClientsAreCreatedWithTheirSecretShownOnceAndValidated) {
   bad_user["UserID"] = "someone";
   EXPECT_TRUE(reason(bad_user).starts_with("UserID: "));
   EXPECT_EQ(Count("SELECT count(*) FROM clients"), 2);
+}
+
+TEST_F(Auth, ClientsResourceSpeaksXmlAsTwoSmsDoes) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto admin = Http(AdminAuth());
+  const std::string body =
+      R"(<ClientRequest xmlns:xsd="http://www.w3.org/2001/XMLSchema" )"
+      R"(xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Name>acme xml</Name>)"
+      R"(<Secret>acme xml secret</Secret><UserID>)" +
+      std::string(kUserId) + "</UserID></ClientRequest>";
+  auto created = admin.Post("/api/v1/admin/clients", body, "application/xml");
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 200) << created->body;
+  EXPECT_EQ(created->get_header_value("Content-Type"), "application/xml; charset=utf-8");
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(created->body.c_str())) << created->body;
+  auto root = doc.document_element();
+  EXPECT_STREQ(root.name(), "ResponseOfClientResponse");
+  auto detail = root.child("ResponseData").child("Detail");
+  std::vector<std::string> names;
+  for (auto child : detail.children()) names.push_back(child.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"ID", "Name", "Secret", "UserID", "AccountID",
+                                             "DateCreated"}));
+  EXPECT_STREQ(detail.child("Name").text().get(), "acme xml");
+  EXPECT_STREQ(detail.child("Secret").text().get(), "acme xml secret");
+  EXPECT_STREQ(detail.child("AccountID").attribute("xsi:nil").value(), "true");
+  std::string id = detail.child("ID").text().get();
+  EXPECT_EQ(Http(BasicAuth(id, "acme xml secret")).Get("/api/v1/admin/tasktypes")->status, 200);
+
+  // Read back as XML: no Secret.
+  auto one = admin.Get("/api/v1/admin/clients/" + id, {{"Accept", "text/xml"}});
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_EQ(one->body.find("Secret"), std::string::npos) << one->body;
+
+  // A bad XML body is refused in XML, naming the field and the limit.
+  auto too_long =
+      admin.Post("/api/v1/admin/clients",
+                 "<ClientRequest><Name>" + std::string(19, 'n') +
+                     "</Name><Secret>s</Secret><UserID>" + kUserId + "</UserID></ClientRequest>",
+                 "text/xml");
+  ASSERT_TRUE(too_long);
+  EXPECT_EQ(too_long->status, 400);
+  pugi::xml_document error;
+  ASSERT_TRUE(error.load_string(too_long->body.c_str())) << too_long->body;
+  std::string reason = error.document_element().child("Error").child("ErrorReason").text().get();
+  EXPECT_TRUE(reason.starts_with("Name: ")) << reason;
+  EXPECT_NE(reason.find("18"), std::string::npos) << reason;
+  EXPECT_EQ(admin.Post("/api/v1/admin/clients", "Name=x", "text/plain")->status, 415);
 }
 
 }  // namespace

@@ -160,6 +160,43 @@ TEST_F(PgTaskStoreTest, UnknownTaskTypeIsRejectedAloneAndLeavesNoTrace) {
   EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 1);
 }
 
+TEST_F(PgTaskStoreTest, CreateOfATaskIdThatExistsIsRejectedAloneAndTheRestOfTheBatchApplies) {
+  auto first = Create();
+  ASSERT_TRUE(store_.ApplyBatch({first}).has_value());
+  auto again = Create();  // a new event naming a task id that exists already
+  again.task.id = first.task.id;
+  again.event.subject = first.task.id.ToString();
+  auto good = Create();
+  auto r = store_.ApplyBatch({good, again});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[0].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r)[1].outcome, ApplyOutcome::kRejected);
+  EXPECT_NE((*r)[1].reason.find("exists already"), std::string::npos) << (*r)[1].reason;
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 2);
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM inbox WHERE event_id = '" + again.event.id.ToString() + "'"), 0);
+}
+
+TEST_F(PgTaskStoreTest, FinishingARunTwiceRecordsItAndItsNotificationOnce) {
+  auto c = Create();
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  auto pending = store_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(pending.has_value());
+  ASSERT_EQ(pending->size(), 1u);
+  auto now = *ParseDateTime("2026-11-22T10:00:01Z");
+  auto started = store_.StartRuns(*pending, "w1", now, std::chrono::milliseconds(15000));
+  ASSERT_TRUE(started.has_value());
+  ASSERT_TRUE((*started)[0].has_value());
+  FinishedRun f{*(*started)[0], RunOutcome{RunState::kSucceeded, "done", now, std::nullopt, {}},
+                OutgoingMessage{"notes", c.task.id.ToString(), "{}", {}}};
+  ASSERT_TRUE(store_.FinishRuns({f}).has_value());
+  ASSERT_TRUE(store_.FinishRuns({f}).has_value());  // recorded again after a failed Tick
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded' AND result = 'done'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE topic = 'notes'"), 1);
+}
+
 TEST_F(PgTaskStoreTest, StartCountsEachStartAndFinishWritesOutcomeWithNotification) {
   auto c = Create();
   ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
@@ -284,6 +321,103 @@ TEST_F(PgTaskStoreTest, TaskReaderShowsTheTaskWithItsLatestRun) {
   auto missing = reader.FindTask(Uuid::Random());
   ASSERT_TRUE(missing.has_value());
   EXPECT_FALSE(missing->has_value());
+}
+
+IncomingCommand NoteOn(const Uuid& task_id, std::int64_t note_id, const std::string& text) {
+  IncomingCommand c;
+  c.kind = CommandKind::kAddNote;
+  c.task.id = task_id;
+  c.note = {note_id, task_id, text, *ParseDateTime("2026-11-22T11:00:00Z"), "tester"};
+  c.event.id = Uuid::Random();
+  c.event.source = "/test";
+  c.event.type = kTaskNoteAddCommand;
+  c.event.subject = task_id.ToString();
+  c.event.time = c.note.created_at;
+  c.event.data = NoteToEventData(c.note);
+  c.topic = "commands";
+  return c;
+}
+
+TEST_F(PgTaskStoreTest, NotesFollowTheirTaskInOneBatchAndANoteOnNoTaskIsRejectedAlone) {
+  auto c = Create();
+  c.task.name = "call back";
+  c.task.priority = 3;
+  c.task.external_refs["contact"] = 83;
+  c.event.data = TaskToEventData(c.task);
+  auto note = NoteOn(c.task.id, 501, "first");
+  auto stray = NoteOn(Uuid::Random(), 502, "no such task");
+  auto again = note;  // redelivered: changes nothing
+  auto r = store_.ApplyBatch({c, note, stray, again});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[0].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r)[1].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r)[2].outcome, ApplyOutcome::kRejected);
+  EXPECT_EQ((*r)[3].outcome, ApplyOutcome::kDuplicate);
+  EXPECT_EQ(Count("SELECT count(*) FROM task_notes"), 1);
+
+  PgTaskReader reader(pool_);
+  auto notes = reader.ListNotes(c.task.id);
+  ASSERT_TRUE(notes.has_value()) << notes.error().Describe();
+  ASSERT_EQ(notes->size(), 1u);
+  EXPECT_EQ((*notes)[0].id, 501);
+  EXPECT_EQ((*notes)[0].text, "first");
+  auto view = reader.FindTask(c.task.id);
+  ASSERT_TRUE(view.has_value() && view->has_value());
+  EXPECT_EQ((*view)->task.name, "call back");
+  EXPECT_EQ((*view)->task.priority, 3);
+  EXPECT_EQ((*view)->task.external_refs.at("contact"), 83);
+  EXPECT_EQ((*view)->type_number, 1);
+}
+
+TEST_F(PgTaskStoreTest, TaskReaderListsWithConditionsRunStatesOrderAndPaging) {
+  std::vector<IncomingCommand> batch;
+  for (std::string name : {"b", "a", "c"}) {
+    auto c = Create();
+    c.task.name = name;
+    c.event.data = TaskToEventData(c.task);
+    batch.push_back(c);
+  }
+  auto disabled = Create();
+  disabled.task.enabled = false;  // no run: "no run" state
+  disabled.task.name = "d";
+  batch.push_back(disabled);
+  ASSERT_TRUE(store_.ApplyBatch(batch).has_value());
+  PgTaskReader reader(pool_);
+
+  TaskQuery by_name;
+  by_name.order = {{TaskField::kName, true}};
+  by_name.limit = 2;
+  by_name.offset = 1;
+  by_name.count_total = true;
+  auto page = reader.QueryTasks(by_name);
+  ASSERT_TRUE(page.has_value()) << page.error().Describe();
+  ASSERT_EQ(page->tasks.size(), 2u);
+  EXPECT_EQ(page->tasks[0].task.name, "c");
+  EXPECT_EQ(page->tasks[1].task.name, "b");
+  EXPECT_TRUE(page->has_more);
+  EXPECT_EQ(page->total, 4);
+
+  TaskQuery like;
+  like.conditions = {{TaskField::kName, CompareOp::kLike, "A%", {}}};
+  auto liked = reader.QueryTasks(like);
+  ASSERT_TRUE(liked.has_value());
+  ASSERT_EQ(liked->tasks.size(), 1u);
+  EXPECT_EQ(liked->tasks[0].task.name, "a");
+  EXPECT_FALSE(liked->has_more);
+
+  TaskQuery no_run;
+  no_run.run_states = {{{std::nullopt}, false}};
+  auto idle = reader.QueryTasks(no_run);
+  ASSERT_TRUE(idle.has_value());
+  ASSERT_EQ(idle->tasks.size(), 1u);
+  EXPECT_EQ(idle->tasks[0].task.name, "d");
+  TaskQuery queued_not;
+  queued_not.run_states = {{{RunState::kQueued}, true}};
+  EXPECT_EQ(reader.QueryTasks(queued_not)->tasks.size(), 1u);
+
+  TaskQuery other_client;
+  other_client.client_id = Uuid::Random();
+  EXPECT_TRUE(reader.QueryTasks(other_client)->tasks.empty());
 }
 
 TEST_F(PgTaskStoreTest, UpdateReplacesTheFieldsAndEnabledFalseRequestsTheCancelOfTheLiveRun) {
@@ -484,6 +618,31 @@ TEST_F(PgTaskStoreTest, ListTasksPagesInCreationOrderForAllOrOneClient) {
   EXPECT_EQ(mine->tasks[2].task.id, cs[4].task.id);
 }
 
+TEST_F(PgTaskStoreTest, OracleUpdateChangesOrClearsItsFieldsAndATwoSmsUpdateLeavesThem) {
+  auto c = Create();
+  c.task.name = "before";
+  c.task.priority = 1;
+  c.task.due_time = *ParseDateTime("2026-12-01T00:00:00Z");
+  c.event.data = TaskToEventData(c.task);
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  auto oracle = Update(c, std::nullopt);
+  oracle.update.name = "after";
+  oracle.update.priority = std::optional<int>();  // cleared
+  oracle.event.data = TaskUpdateToEventData(oracle.update);
+  auto twosms = Update(c, std::nullopt, R"({"v":9})");
+  auto r = store_.ApplyBatch({oracle, twosms});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[0].outcome, ApplyOutcome::kApplied);
+  PgTaskReader reader(pool_);
+  auto view = reader.FindTask(c.task.id);
+  ASSERT_TRUE(view.has_value() && view->has_value());
+  const Task& t = (*view)->task;
+  EXPECT_EQ(t.name, "after");
+  EXPECT_FALSE(t.priority.has_value());
+  EXPECT_EQ(t.due_time, c.task.due_time);  // not in either update
+  EXPECT_EQ(t.parameters, R"({"v":9})");
+}
+
 TEST_F(PgTaskStoreTest, BatchTaskFieldsAreStoredByBothApplyPaths) {
   auto fast = Create();
   fast.task.associate_id = 491;
@@ -563,9 +722,9 @@ TEST_F(PgTaskStoreTest, ListTasksFiltersByOwnerTypeStateAndClientAndSaysWhenItIs
   auto cut = reader.FilterTasks(small, std::nullopt);
   ASSERT_TRUE(cut.has_value());
   EXPECT_EQ(cut->tasks.size(), 2u);
-  EXPECT_TRUE(cut->truncated);
+  EXPECT_TRUE(cut->has_more);
   small.limit = 6;
-  EXPECT_FALSE(reader.FilterTasks(small, std::nullopt)->truncated);
+  EXPECT_FALSE(reader.FilterTasks(small, std::nullopt)->has_more);
 }
 
 }  // namespace

@@ -77,6 +77,8 @@ class FakeTaskStore final : public TaskStore {
           deleted.insert(c.task.id);
           cancel_runs();
         }
+      } else if (c.kind == CommandKind::kAddNote) {
+        notes.push_back(c.note);
       } else if (c.kind == CommandKind::kUpdate) {
         if (live != tasks.end()) {
           bool was_enabled = live->second.enabled;
@@ -233,6 +235,7 @@ class FakeTaskStore final : public TaskStore {
   std::set<Uuid> inbox;
   std::map<Uuid, Task> tasks;
   std::set<Uuid> deleted;
+  std::vector<TaskNote> notes;
   std::map<Uuid, Run> runs;
   std::vector<OutgoingMessage> outbox;
 };

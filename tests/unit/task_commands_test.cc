@@ -155,6 +155,7 @@ TEST_F(TaskCommandsTest, DeletingSeveralTasksPublishesOneDeleteEachAndReportsAFa
     ASSERT_TRUE(e.has_value());
     EXPECT_EQ(e->type, kTaskDeleteCommand);
     EXPECT_EQ(e->data["task_id"], tasks[i].id.ToString());
+    EXPECT_EQ(e->data["requested_by"], "client:" + client_.id.ToString());
     EXPECT_EQ(publisher_.sent[i].key, tasks[i].id.ToString());
   }
   publisher_.fail_next = true;
@@ -162,6 +163,45 @@ TEST_F(TaskCommandsTest, DeletingSeveralTasksPublishesOneDeleteEachAndReportsAFa
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(publisher_.sent.size(), 5u);  // the other two were sent
+}
+
+TEST_F(TaskCommandsTest, UpdateDeleteAndNotesRecordWhoAsked) {
+  Task t;
+  t.id = Uuid::Random();
+  t.task_type_id = NoopTaskTypeId();
+  TaskUpdate u;
+  u.task_type_id = NoopTaskTypeId();
+  u.name = "renamed";
+  ASSERT_TRUE(service_.UpdateTask(t, u, admin_, "taskType").has_value());
+  EXPECT_EQ(LastEventData()["requested_by"], "admin:" + admin_.id.ToString());
+  ASSERT_TRUE(service_.Delete(t, client_).has_value());
+  EXPECT_EQ(LastEventData()["requested_by"], "client:" + client_.id.ToString());
+  auto note = service_.AddNote(t, "called back", client_);
+  ASSERT_TRUE(note.has_value()) << note.error().Describe();
+  EXPECT_EQ(note->created_by, "client:" + client_.id.ToString());
+  EXPECT_EQ(LastEventData()["created_by"], "client:" + client_.id.ToString());
+  EXPECT_EQ(LastEventData()["task_id"], t.id.ToString());
+}
+
+TEST_F(TaskCommandsTest, AdminsSystemTaskHasNoClientAndUnknownTypesAreNamedInTheDialect) {
+  Task draft;
+  draft.task_type_id = NoopTaskTypeId();
+  auto created = service_.Create(draft, admin_, TaskCommandService::ClientRule::kSystemTaskAllowed,
+                                 "taskType");
+  ASSERT_TRUE(created.has_value()) << created.error().Describe();
+  EXPECT_FALSE(created->task.client_id.has_value());
+  EXPECT_EQ(LastEventData()["created_by"], "admin:" + admin_.id.ToString());
+  draft.task_type_id = Uuid::Random();
+  auto unknown = service_.Create(draft, client_, TaskCommandService::ClientRule::kSystemTaskAllowed,
+                                 "taskType");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().field, "taskType");
+  TaskUpdate u;
+  u.task_type_id = draft.task_type_id;
+  auto update = service_.UpdateTask(created->task, u, admin_, "taskType");
+  ASSERT_FALSE(update.has_value());
+  EXPECT_EQ(update.error().field, "taskType");
+  EXPECT_EQ(publisher_.sent.size(), 1u);  // only the first create
 }
 
 TEST(CallerTest, ClientSeesOnlyItsOwnTasksAdminSeesAll) {

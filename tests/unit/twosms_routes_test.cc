@@ -52,23 +52,22 @@ class FakeReader final : public TaskReader {
   Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t) override {
     return std::optional<TaskView>();
   }
-  Result<TaskPage> ListTasks(const std::optional<Uuid>& client, std::int64_t offset,
-                             int limit) override {
-    last_offset = offset;
-    last_limit = limit;
-    last_client = client;
+  // The list's query (TaskReader::ListTasks): recorded; the stored views paged by it.
+  Result<TaskPage> QueryTasks(const TaskQuery& q) override {
+    last_offset = q.offset;
+    last_limit = q.limit;
+    last_client = q.client_id;
     TaskPage page;
     page.total = static_cast<std::int64_t>(views.size());
-    for (auto i = offset; i < offset + limit && i < page.total; ++i)
+    for (auto i = q.offset; i < q.offset + q.limit && i < page.total; ++i)
       page.tasks.push_back(views[static_cast<std::size_t>(i)]);
+    page.has_more = q.offset + q.limit < page.total;
     return page;
   }
-  Result<TaskList> FilterTasks(const TaskFilter&, const std::optional<Uuid>&) override {
-    return TaskList{};
-  }
+  Result<std::vector<TaskNote>> ListNotes(const Uuid&) override { return std::vector<TaskNote>{}; }
   std::vector<TaskView> views;
   std::int64_t last_offset = -1;
-  int last_limit = -1;
+  std::int64_t last_limit = -1;
   std::optional<Uuid> last_client;
 };
 

@@ -18,17 +18,20 @@ Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, Ta
   if (!update) return std::unexpected(update.error());
   auto del = JsonSchema::Embedded("events/conveyor.task.delete.json");
   if (!del) return std::unexpected(del.error());
+  auto note = JsonSchema::Embedded("events/conveyor.task.note.add.json");
+  if (!note) return std::unexpected(note.error());
   auto batch_update = JsonSchema::Embedded("events/conveyor.task.batch-update.json");
   if (!batch_update) return std::unexpected(batch_update.error());
   return CommandProcessor(std::move(settings), store, publisher, std::move(*create),
-                          std::move(*cancel), std::move(*update), std::move(*del),
+                          std::move(*cancel), std::move(*update), std::move(*del), std::move(*note),
                           std::move(*batch_update));
 }
 
 CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
                                    EventPublisher& publisher, JsonSchema create_schema,
                                    JsonSchema cancel_schema, JsonSchema update_schema,
-                                   JsonSchema delete_schema, JsonSchema batch_update_schema)
+                                   JsonSchema delete_schema, JsonSchema note_schema,
+                                   JsonSchema batch_update_schema)
     : settings_(std::move(settings)),
       store_(store),
       publisher_(publisher),
@@ -36,6 +39,7 @@ CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
       cancel_schema_(std::move(cancel_schema)),
       update_schema_(std::move(update_schema)),
       delete_schema_(std::move(delete_schema)),
+      note_schema_(std::move(note_schema)),
       batch_update_schema_(std::move(batch_update_schema)) {}
 
 Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const {
@@ -78,6 +82,13 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
     command.task.id = update->task_id;
     command.requested_by = update->requested_by;
     command.batch_update = std::move(*update);
+  } else if (event->type == kTaskNoteAddCommand) {
+    if (auto valid = note_schema_.Validate(json); !valid) return std::unexpected(valid.error());
+    auto note = NoteFromEventData(event->data);
+    if (!note) return std::unexpected(note.error());
+    command.kind = CommandKind::kAddNote;
+    command.task.id = note->task_id;
+    command.note = std::move(*note);
   } else {
     return Fail(ErrorCode::kInvalidArgument, "unknown command type " + event->type, "type");
   }
@@ -141,7 +152,8 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
         (c.kind == CommandKind::kBatchUpdate &&
          c.batch_update.run_change == BatchTaskUpdate::RunChange::kStop))
       report.cancelled_tasks.push_back(c.task.id);
-    if (c.kind == CommandKind::kCancel || c.kind == CommandKind::kDelete) {
+    if (c.kind == CommandKind::kCancel || c.kind == CommandKind::kDelete ||
+        c.kind == CommandKind::kAddNote) {
       report.done.push_back(origins[i]);
       continue;
     }

@@ -64,7 +64,8 @@ class CommandProcessor {
  private:
   CommandProcessor(ProcessorSettings settings, TaskStore& store, EventPublisher& publisher,
                    JsonSchema create_schema, JsonSchema cancel_schema, JsonSchema update_schema,
-                   JsonSchema delete_schema, JsonSchema batch_update_schema);
+                   JsonSchema delete_schema, JsonSchema note_schema,
+                   JsonSchema batch_update_schema);
   Status DeadLetter(const ConsumedMessage& message, const std::string& reason);
 
   ProcessorSettings settings_;
@@ -74,6 +75,7 @@ class CommandProcessor {
   JsonSchema cancel_schema_;
   JsonSchema update_schema_;
   JsonSchema delete_schema_;
+  JsonSchema note_schema_;
   JsonSchema batch_update_schema_;
 };
 

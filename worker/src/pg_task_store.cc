@@ -1,6 +1,7 @@
 #include "pg_task_store.h"
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "conveyor/pg_rows.h"
@@ -13,6 +14,8 @@ std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) 
   return TimeParam(*t);
 }
 
+std::string RefsParam(const Task& t) { return nlohmann::json(t.external_refs).dump(); }
+
 // Applies one create command inside `tx`; an empty string when applied, else the reason it
 // cannot be.
 std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
@@ -22,17 +25,21 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   auto inserted = tx.exec_params(
       R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency, start_date,
                             finish_date, parameters, content_type, notification, created_at,
-                            created_by, modified_at, modified_by, last_event_id,
+                            created_by, modified_at, modified_by, last_event_id, task_name,
+                            priority, due_time, planned_completion_time, external_refs,
                             associate_id, description, request)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11,
-                 $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16, $17)
+                 $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16::smallint,
+                 $17::timestamptz, $18::timestamptz, $19::jsonb, $20, $21, $22)
          ON CONFLICT (id) DO NOTHING RETURNING 1)",
       t.id.ToString(), t.number, t.task_type_id.ToString(),
       t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt, t.enabled,
       std::string(FrequencyName(t.frequency)), OptionalTimeParam(t.start_date),
       OptionalTimeParam(t.finish_date), t.parameters, t.content_type,
       std::string(NotificationName(t.notification)), TimeParam(t.created_at), t.created_by,
-      c.event.id.ToString(), t.associate_id, t.description, t.request);
+      c.event.id.ToString(), t.name, t.priority, OptionalTimeParam(t.due_time),
+      OptionalTimeParam(t.planned_completion_time), RefsParam(t), t.associate_id, t.description,
+      t.request);
   if (inserted.empty()) return "task " + t.id.ToString() + " exists already";
   if (t.enabled) {
     // The run's id is the command's event id: a redelivered command names the same run.
@@ -49,6 +56,22 @@ std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
       R"(UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $2::timestamptz)
           WHERE task_id = $1 AND state NOT IN ('succeeded', 'failed', 'cancelled'))",
       c.task.id.ToString(), TimeParam(c.event.time));
+  return {};
+}
+
+// A note on a task that does not exist violates the foreign key: the caller refuses the
+// command alone (careful path).
+std::string ApplyAddNote(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  const TaskNote& n = c.note;
+  tx.exec_params(
+      R"(INSERT INTO task_notes (id, task_id, text, created_at, created_by, event_id)
+         VALUES ($1, $2, $3, $4::timestamptz, $5, $6) ON CONFLICT (id) DO NOTHING)",
+      n.id, n.task_id.ToString(), n.text, TimeParam(n.created_at), n.created_by,
+      c.event.id.ToString());
+  tx.exec_params(
+      "UPDATE tasks SET modified_at = GREATEST(modified_at, $2::timestamptz), modified_by = $3 "
+      "WHERE id = $1",
+      n.task_id.ToString(), TimeParam(n.created_at), n.created_by);
   return {};
 }
 
@@ -75,6 +98,20 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
       OptionalTimeParam(u.finish_date), u.parameters, u.content_type,
       std::string(NotificationName(u.notification)), TimeParam(c.event.time), u.requested_by,
       c.event.id.ToString());
+  if (u.name || u.priority || u.due_time || u.planned_completion_time) {
+    auto flat = [](const auto& field) { return field ? *field : std::nullopt; };
+    tx.exec_params(
+        R"(UPDATE tasks
+              SET task_name = CASE WHEN $2::boolean THEN $3 ELSE task_name END,
+                  priority = CASE WHEN $4::boolean THEN $5::smallint ELSE priority END,
+                  due_time = CASE WHEN $6::boolean THEN $7::timestamptz ELSE due_time END,
+                  planned_completion_time = CASE WHEN $8::boolean THEN $9::timestamptz
+                                                 ELSE planned_completion_time END
+            WHERE id = $1)",
+        u.task_id.ToString(), u.name.has_value(), u.name.value_or(""), u.priority.has_value(),
+        flat(u.priority), u.due_time.has_value(), OptionalTimeParam(flat(u.due_time)),
+        u.planned_completion_time.has_value(), OptionalTimeParam(flat(u.planned_completion_time)));
+  }
   if (u.enabled == false) return ApplyCancel(tx, c);
   if (u.enabled == true && !was_enabled)
     // The run's id is the event id, as for a create: a redelivery names the same run.
@@ -137,6 +174,8 @@ std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
       return ApplyUpdate(tx, c);
     case CommandKind::kDelete:
       return ApplyDelete(tx, c);
+    case CommandKind::kAddNote:
+      return ApplyAddNote(tx, c);
     case CommandKind::kBatchUpdate:
       return ApplyBatchUpdate(tx, c);
   }
@@ -175,8 +214,10 @@ void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCom
 // The whole batch with a few multi-row statements. Returns std::nullopt when some command
 // needs the careful path (one savepoint each) to find out which one cannot be applied.
 std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
-                                                  const std::vector<IncomingCommand>& commands) {
-  // Unknown task types are refused before anything is written.
+                                                  const std::vector<IncomingCommand>& commands,
+                                                  std::set<std::string>& known_types) {
+  // Unknown task types are refused before anything is written. Task types are never deleted,
+  // so one seen once is known for good: only types not seen yet are looked up.
   auto type_of = [](const IncomingCommand& c) -> std::optional<Uuid> {
     if (c.kind == CommandKind::kCreate) return c.task.task_type_id;
     if (c.kind == CommandKind::kUpdate) return c.update.task_type_id;
@@ -184,8 +225,8 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   };
   std::vector<Uuid> type_ids;
   for (const auto& c : commands)
-    if (auto type = type_of(c)) type_ids.push_back(*type);
-  std::set<std::string> known_types;
+    if (auto type = type_of(c); type && !known_types.contains(type->ToString()))
+      type_ids.push_back(*type);
   if (!type_ids.empty())
     for (const auto& r : tx.exec_params("SELECT id FROM task_types WHERE id = ANY($1::uuid[])",
                                         UuidArrayParam(type_ids)))
@@ -209,83 +250,125 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   }
   if (admitted.empty()) return results;
 
-  std::set<std::string> fresh;
-  InsertInbox(tx, admitted, &fresh);
-
-  // Creates go first, together; the rest follow one by one in their order. A task's create
-  // precedes its other commands on the partition, so this keeps each task's order.
-  std::vector<const IncomingCommand*> creates, others;
+  // The inbox rows, the tasks of the creates that are new to the inbox, and their runs: one
+  // statement (data-modifying CTEs), one round trip. It returns the event ids the inbox took
+  // and the ids of the tasks inserted.
+  std::vector<Uuid> event_ids, ids, types, task_events, run_ids, run_tasks;
+  std::vector<std::optional<std::string>> event_types, subjects, sources, times, payloads, topics;
+  std::vector<long long> partitions, offsets, numbers, associates;
+  std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
+      parameters, content_types, notifications, created_at, created_by, descriptions, requests,
+      names, priorities, due, planned, refs, run_queued;
   for (const auto* c : admitted) {
-    if (!fresh.contains(c->event.id.ToString())) continue;
-    (c->kind == CommandKind::kCreate ? creates : others).push_back(c);
+    event_ids.push_back(c->event.id);
+    event_types.push_back(c->event.type);
+    subjects.push_back(c->event.subject);
+    sources.push_back(c->event.source);
+    times.push_back(TimeParam(c->event.time));
+    payloads.push_back(c->event.Serialize());
+    topics.push_back(c->topic);
+    partitions.push_back(c->partition);
+    offsets.push_back(c->offset);
+    if (c->kind != CommandKind::kCreate) continue;
+    const Task& t = c->task;
+    ids.push_back(t.id);
+    numbers.push_back(t.number);
+    types.push_back(t.task_type_id);
+    clients.push_back(t.client_id ? std::optional(t.client_id->ToString()) : std::nullopt);
+    enabled.push_back(t.enabled ? "t" : "f");
+    frequencies.push_back(std::string(FrequencyName(t.frequency)));
+    starts.push_back(OptionalTimeParam(t.start_date));
+    finishes.push_back(OptionalTimeParam(t.finish_date));
+    parameters.push_back(t.parameters);
+    content_types.push_back(t.content_type);
+    notifications.push_back(std::string(NotificationName(t.notification)));
+    created_at.push_back(TimeParam(t.created_at));
+    created_by.push_back(t.created_by);
+    associates.push_back(t.associate_id);
+    descriptions.push_back(t.description);
+    requests.push_back(t.request);
+    names.push_back(t.name);
+    priorities.push_back(t.priority ? std::optional(std::to_string(*t.priority)) : std::nullopt);
+    due.push_back(OptionalTimeParam(t.due_time));
+    planned.push_back(OptionalTimeParam(t.planned_completion_time));
+    refs.push_back(RefsParam(t));
+    task_events.push_back(c->event.id);
+    if (!t.enabled) continue;
+    // The run's id is the command's event id: a redelivered command names the same run.
+    run_ids.push_back(c->event.id);
+    run_tasks.push_back(t.id);
+    run_queued.push_back(TimeParam(c->event.time));
   }
-  if (!creates.empty()) {
-    std::vector<Uuid> ids, types, event_ids;
-    std::vector<long long> numbers;
-    std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
-        parameters, content_types, notifications, created_at, created_by, queued_at, descriptions,
-        requests;
-    std::vector<long long> associates;
-    for (const auto* c : creates) {
-      const Task& t = c->task;
-      ids.push_back(t.id);
-      numbers.push_back(t.number);
-      types.push_back(t.task_type_id);
-      clients.push_back(t.client_id ? std::optional(t.client_id->ToString()) : std::nullopt);
-      enabled.push_back(t.enabled ? "t" : "f");
-      frequencies.push_back(std::string(FrequencyName(t.frequency)));
-      starts.push_back(OptionalTimeParam(t.start_date));
-      finishes.push_back(OptionalTimeParam(t.finish_date));
-      parameters.push_back(t.parameters);
-      content_types.push_back(t.content_type);
-      notifications.push_back(std::string(NotificationName(t.notification)));
-      created_at.push_back(TimeParam(t.created_at));
-      created_by.push_back(t.created_by);
-      event_ids.push_back(c->event.id);
-      queued_at.push_back(TimeParam(c->event.time));
-      associates.push_back(t.associate_id);
-      descriptions.push_back(t.description);
-      requests.push_back(t.request);
-    }
-    auto inserted = tx.exec_params(
-        R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
+  auto rows = tx.exec_params(
+      R"(WITH fresh AS (
+           INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
+                              kafka_topic, kafka_partition, kafka_offset)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],
+                                $5::timestamptz[], $6::jsonb[], $7::text[], $8::int[],
+                                $9::bigint[])
+           ON CONFLICT (event_id) DO NOTHING RETURNING event_id),
+         new_tasks AS (
+           INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
                               start_date, finish_date, parameters, content_type, notification,
                               created_at, created_by, modified_at, modified_by, last_event_id,
-                              associate_id, description, request)
+                              associate_id, description, request, task_name, priority, due_time,
+                              planned_completion_time, external_refs)
            SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
                   parameters, content_type, notification, created_at, created_by,
-                  created_at, created_by, event_id, associate_id, description, request
-             FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::boolean[],
-                         $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[],
-                         $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::uuid[],
-                         $15::int[], $16::text[], $17::text[])
+                  created_at, created_by, event_id, associate_id, description, request,
+                  task_name, priority, due_time, planned_completion_time, external_refs
+             FROM unnest($10::uuid[], $11::bigint[], $12::uuid[], $13::uuid[], $14::boolean[],
+                         $15::text[], $16::timestamptz[], $17::timestamptz[], $18::text[],
+                         $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::uuid[],
+                         $27::int[], $28::text[], $29::text[], $30::text[], $31::smallint[],
+                         $32::timestamptz[], $33::timestamptz[], $34::jsonb[])
                   AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
                        parameters, content_type, notification, created_at, created_by, event_id,
-                       associate_id, description, request)
-           ON CONFLICT (id) DO NOTHING RETURNING id)",
-        UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
-        TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
-        TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
-        TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
-        UuidArrayParam(event_ids), IntArrayParam(associates), TextArrayParam(descriptions),
-        TextArrayParam(requests));
-    // A task id that exists already must be refused alone: take the careful path.
-    if (inserted.size() != creates.size()) return std::nullopt;
-    std::vector<Uuid> run_ids, run_tasks;
-    std::vector<std::optional<std::string>> run_queued;
-    for (const auto* c : creates) {
-      if (!c->task.enabled) continue;
-      run_ids.push_back(c->event.id);
-      run_tasks.push_back(c->task.id);
-      run_queued.push_back(TimeParam(c->event.time));
-    }
-    if (!run_ids.empty())
-      tx.exec_params(
-          R"(INSERT INTO runs (id, task_id, state, queued_at)
-             SELECT id, task_id, 'queued', queued_at
-               FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS v(id, task_id, queued_at))",
-          UuidArrayParam(run_ids), UuidArrayParam(run_tasks), TextArrayParam(run_queued));
+                       associate_id, description, request, task_name, priority, due_time,
+                       planned_completion_time, external_refs)
+            WHERE v.event_id IN (SELECT event_id FROM fresh)
+           ON CONFLICT (id) DO NOTHING RETURNING id, last_event_id),
+         new_runs AS (
+           INSERT INTO runs (id, task_id, state, queued_at)
+           SELECT id, task_id, 'queued', queued_at
+             FROM unnest($24::uuid[], $25::uuid[], $26::timestamptz[]) AS v(id, task_id, queued_at)
+            WHERE v.id IN (SELECT last_event_id FROM new_tasks)
+           RETURNING 1)
+       SELECT 'event', event_id FROM fresh
+       UNION ALL SELECT 'task', id FROM new_tasks)",
+      UuidArrayParam(event_ids), TextArrayParam(event_types), TextArrayParam(subjects),
+      TextArrayParam(sources), TextArrayParam(times), TextArrayParam(payloads),
+      TextArrayParam(topics), IntArrayParam(partitions), IntArrayParam(offsets),
+      UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
+      TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
+      TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
+      TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
+      UuidArrayParam(task_events), UuidArrayParam(run_ids), UuidArrayParam(run_tasks),
+      TextArrayParam(run_queued), IntArrayParam(associates), TextArrayParam(descriptions),
+      TextArrayParam(requests), TextArrayParam(names), TextArrayParam(priorities),
+      TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs));
+  std::set<std::string> fresh;
+  std::size_t tasks_inserted = 0;
+  for (const auto& r : rows) {
+    if (std::string_view(r[0].c_str()) == "event")
+      fresh.insert(r[1].c_str());
+    else
+      ++tasks_inserted;
   }
+  // Creates went first, together; the rest follow one by one in their order. A task's create
+  // precedes its other commands on the partition, so this keeps each task's order.
+  std::vector<const IncomingCommand*> others;
+  std::size_t fresh_creates = 0;
+  for (const auto* c : admitted) {
+    if (!fresh.contains(c->event.id.ToString())) continue;
+    if (c->kind == CommandKind::kCreate)
+      ++fresh_creates;
+    else
+      others.push_back(c);
+  }
+  // A task id that exists already must be refused alone: take the careful path (the caller
+  // rolls this transaction back).
+  if (tasks_inserted != fresh_creates) return std::nullopt;
   for (const auto* c : others) ApplyOne(tx, *c);  // types were checked above: none is refused
 
   for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -366,7 +449,8 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       pqxx::work tx(**lease);
       std::optional<std::vector<ApplyResult>> fast;
       try {
-        fast = ApplyFast(tx, commands);
+        std::lock_guard lock(known_types_mutex_);
+        fast = ApplyFast(tx, commands, known_types_);
       } catch (const pqxx::data_exception&) {
       } catch (const pqxx::integrity_constraint_violation&) {
       }
@@ -391,10 +475,14 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPending(const std::string& wher
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
-    pqxx::read_transaction tx(**lease);
+    // One statement: autocommit is as atomic as a transaction and saves BEGIN and COMMIT.
+    // Each run's task is fetched by its key (LATERAL ... LIMIT 1 keeps the planner from
+    // flattening it): with a few hundred ids and tasks of tens of thousands of rows the
+    // planner otherwise scanned the whole tasks table for every poll batch.
+    pqxx::nontransaction tx(**lease);
     auto rows = tx.exec_params("SELECT " + TaskColumns("t") + ", " + RunColumns() + R"(
            FROM runs r
-           JOIN tasks t ON t.id = r.task_id
+           CROSS JOIN LATERAL (SELECT * FROM tasks WHERE tasks.id = r.task_id LIMIT 1) t
            JOIN task_types ty ON ty.id = t.task_type_id
           WHERE )" + where + R"(
             AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
@@ -447,7 +535,8 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
     seen.push_back(r.start_count);
   }
   try {
-    pqxx::work tx(**lease);
+    // One statement in autocommit: atomic on its own, one round trip instead of three.
+    pqxx::nontransaction tx(**lease);
     auto rows = tx.exec_params(
         R"(UPDATE runs r
               SET state = 'started', start_count = r.start_count + 1, started_at = $3::timestamptz,
@@ -464,7 +553,6 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
         RETURNING r.id, r.start_count)",
         UuidArrayParam(ids), IntArrayParam(seen), TimeParam(now), worker,
         static_cast<long long>(stale_after.count()));
-    tx.commit();
     std::map<std::string, int> started;
     for (const auto& row : rows) started[row[0].c_str()] = row[1].as<int>();
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -483,7 +571,8 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
   if (!lease) return std::unexpected(lease.error());
   std::vector<Uuid> ids;
   std::vector<long long> starts;
-  std::vector<std::optional<std::string>> states, finished, results, files, logs;
+  std::vector<std::optional<std::string>> states, finished, results, files, logs, note_topics,
+      note_keys, note_payloads;
   for (const auto& f : runs) {
     ids.push_back(f.run.run.run_id);
     starts.push_back(f.run.start_count);
@@ -492,32 +581,41 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     results.push_back(f.outcome.result);
     files.push_back(f.outcome.file_name);
     logs.push_back(f.outcome.log);
+    note_topics.push_back(f.notification ? std::optional(f.notification->topic) : std::nullopt);
+    note_keys.push_back(f.notification ? std::optional(f.notification->key) : std::nullopt);
+    note_payloads.push_back(f.notification ? std::optional(f.notification->value) : std::nullopt);
   }
   try {
-    pqxx::work tx(**lease);
-    auto rows = tx.exec_params(
-        R"(UPDATE runs r
-              SET state = v.state, finished_at = v.finished_at, result = v.result,
-                  file_name = v.file_name, log = v.log, heartbeat_at = NULL,
-                  progress_percent = CASE WHEN v.state = 'succeeded' THEN 100
-                                          ELSE r.progress_percent END
-             FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
-                         $6::text[], $7::text[])
-                  AS v(id, start_count, state, finished_at, result, file_name, log)
-            WHERE r.id = v.id AND r.start_count = v.start_count
-              AND r.state IN ('queued', 'acquired', 'started', 'retry_wait')
-        RETURNING r.id)",
+    // One statement, so autocommit makes it atomic: the outcomes, and an outbox row for each
+    // run whose outcome this statement recorded (a run finished already gets none), in the
+    // order of `runs`. One round trip where a transaction needed four.
+    pqxx::nontransaction tx(**lease);
+    tx.exec_params(
+        R"(WITH v AS (
+             SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
+                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+                      WITH ORDINALITY
+                      AS v(id, start_count, state, finished_at, result, file_name, log,
+                           note_topic, note_key, note_payload, ord)),
+           done AS (
+             UPDATE runs r
+                SET state = v.state, finished_at = v.finished_at, result = v.result,
+                    file_name = v.file_name, log = v.log, heartbeat_at = NULL,
+                    progress_percent = CASE WHEN v.state = 'succeeded' THEN 100
+                                            ELSE r.progress_percent END
+               FROM v
+              WHERE r.id = v.id AND r.start_count = v.start_count
+                AND r.state IN ('queued', 'acquired', 'started', 'retry_wait')
+          RETURNING r.id)
+         INSERT INTO outbox (topic, key, payload)
+         SELECT v.note_topic, v.note_key, v.note_payload
+           FROM v JOIN done ON done.id = v.id
+          WHERE v.note_topic IS NOT NULL
+          ORDER BY v.ord)",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(states),
         TextArrayParam(finished), TextArrayParam(results), TextArrayParam(files),
-        TextArrayParam(logs));
-    std::set<std::string> recorded;
-    for (const auto& row : rows) recorded.insert(row[0].c_str());
-    std::vector<OutgoingMessage> notes;
-    for (const auto& f : runs)
-      if (f.notification && recorded.contains(f.run.run.run_id.ToString()))
-        notes.push_back(*f.notification);
-    InsertOutbox(tx, notes);
-    tx.commit();
+        TextArrayParam(logs), TextArrayParam(note_topics), TextArrayParam(note_keys),
+        TextArrayParam(note_payloads));
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "finishing " + std::to_string(runs.size()) + " runs"));
   }

@@ -1,8 +1,13 @@
 // TaskStore on PostgreSQL (libpqxx). Each call takes a connection from the pool for its
 // own transaction, and works on many rows with one statement where it can (arrays bound as
 // parameters and unnest()), so a poll batch costs a handful of round trips, not one per event.
-// The class is thread-safe.
+// A call that is a single statement runs it in autocommit (atomic by itself, one round trip
+// instead of BEGIN, statement, COMMIT). The class is thread-safe.
 #pragma once
+
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "conveyor/pg.h"
 #include "task_store.h"
@@ -31,6 +36,8 @@ class PgTaskStore final : public TaskStore {
   Result<std::vector<PendingRun>> FindPending(const std::string& where,
                                               const std::vector<Uuid>& ids);
   PgPool& pool_;
+  std::mutex known_types_mutex_;
+  std::set<std::string> known_types_;  // task type ids seen to exist (types are never deleted)
 };
 
 }  // namespace conveyor

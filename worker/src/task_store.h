@@ -22,6 +22,7 @@ enum class CommandKind {
   kCancel,       // conveyor.task.cancel: `task.id` names the task to stop
   kUpdate,       // conveyor.task.update: `update` says what changes of task `task.id`
   kDelete,       // conveyor.task.delete: `task.id` names the task to delete
+  kAddNote,      // conveyor.task.note.add: `note` (and `task.id`, its task)
   kBatchUpdate,  // conveyor.task.batch-update: `batch_update` says what changes of `task.id`
 };
 
@@ -30,6 +31,7 @@ struct IncomingCommand {
   CloudEvent event;
   Task task;                     // decoded from event.data (only task.id for cancel and delete)
   TaskUpdate update;             // kUpdate only
+  TaskNote note;                 // kAddNote only
   BatchTaskUpdate batch_update;  // kBatchUpdate only
   std::string requested_by;      // kUpdate, kBatchUpdate, kCancel and kDelete
   std::string topic;

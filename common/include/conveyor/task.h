@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,14 @@ struct Task {
   TaskNotification notification = TaskNotification::kNone;
   Timestamp created_at;
   std::string created_by;
+  // Added with the Oracle dialect; events written before carry none of them (defaults).
+  std::string name;             // the task's own name (Oracle name/lookupName)
+  std::optional<int> priority;  // 1 Low, 2 Normal, 3 High, 4 Critical (PriorityName)
+  std::optional<Timestamp> due_time;
+  std::optional<Timestamp> planned_completion_time;
+  // Ids of records in the caller's own system that the task refers to, kept as given
+  // (Oracle contact, organization, assignedToAccount).
+  std::map<std::string, std::int64_t> external_refs;
   // SuperOffice BatchTaskInfo fields (migration 0006). The owner's associate id: 0 means a
   // system task (IsSystemTask). Description and Request are stored as given; events written
   // before these fields existed decode with the defaults.
@@ -68,6 +77,22 @@ struct Task {
   // A SuperOffice UpdateBatchTask's Response (migration 0008); std::nullopt: the latest run's
   // result is shown as Response.
   std::optional<std::string> response;
+};
+
+// Conveyor's fixed task priorities (docs/oracle.md): 1 Low, 2 Normal, 3 High, 4 Critical.
+inline constexpr int kMinPriority = 1;
+inline constexpr int kMaxPriority = 4;
+// "Low" ... "Critical"; empty for a number outside the list.
+std::string_view PriorityName(int priority);
+
+// A note on a task (Oracle tasks-notes), written by a conveyor.task.note.add command. Its id
+// comes from the producer's task number allocator.
+struct TaskNote {
+  std::int64_t id = 0;
+  Uuid task_id;
+  std::string text;
+  Timestamp created_at;
+  std::string created_by;
 };
 
 // What a conveyor.task.update command changes (TwoSms PUT api/v1/admin/tasks/account/{id}):
@@ -84,6 +109,12 @@ struct TaskUpdate {
   std::string content_type;
   TaskNotification notification = TaskNotification::kNone;
   std::string requested_by;
+  // Oracle PATCH: each replaces its field when set (an inner std::nullopt clears it); unset,
+  // the field stays as it is. TwoSms PUT sets none of them.
+  std::optional<std::string> name;
+  std::optional<std::optional<int>> priority;
+  std::optional<std::optional<Timestamp>> due_time;
+  std::optional<std::optional<Timestamp>> planned_completion_time;
 };
 
 // `task` with `update` applied (the id, number, client and creation stay).

@@ -21,4 +21,8 @@ Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& data);
 nlohmann::json BatchTaskUpdateToEventData(const BatchTaskUpdate& update);
 Result<BatchTaskUpdate> BatchTaskUpdateFromEventData(const nlohmann::json& data);
 
+// The data of conveyor.task.note.add (schemas/events/conveyor.task.note.add.json).
+nlohmann::json NoteToEventData(const TaskNote& note);
+Result<TaskNote> NoteFromEventData(const nlohmann::json& data);
+
 }  // namespace conveyor

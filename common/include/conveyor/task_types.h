@@ -3,6 +3,7 @@
 // docs/task-types.md and created by migration 0001.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ namespace conveyor {
 
 struct TaskType {
   Uuid id;
+  std::int64_t number = 0;  // the integer id (Oracle taskType.id): noop 1, sleep 2, then 1000 on
   std::string name;
   std::string handler;
   std::optional<int> timeout_seconds;      // none: runs may take as long as they take

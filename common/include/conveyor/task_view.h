@@ -1,5 +1,7 @@
 // What the read endpoints show: a task from the projection with its latest run, and the
-// port that finds one or lists several (PgTaskReader reads them from PostgreSQL).
+// port that finds and lists them (PgTaskReader reads them from PostgreSQL). Every list of
+// every dialect is one TaskQuery: TwoSms's paged list (ListQuery) and SuperOffice's filters
+// (FilterQuery) are translated into one, Oracle's collection builds its own.
 #pragma once
 
 #include <cstdint>
@@ -34,20 +36,76 @@ struct RunView {
 struct TaskView {
   Task task;
   std::string type_name;
+  std::int64_t type_number = 0;            // the type's integer id (Oracle taskType.id)
   std::string cancellation = "CanCancel";  // the type's BatchTaskCancellationBehaviour
   Timestamp modified_at;
   std::string modified_by;
   std::optional<RunView> last_run;
 };
 
-// One page of tasks and how many there are in all.
-struct TaskPage {
-  std::vector<TaskView> tasks;
-  std::int64_t total = 0;
+// The task fields a query can filter and sort on.
+enum class TaskField {
+  kNumber,
+  kName,
+  kCreatedAt,
+  kModifiedAt,
+  kDueTime,
+  kPlannedCompletionTime,
+  kPriority,
+  kTypeNumber,
+  kTypeName,
+  kAssociateId,  // the SuperOffice owner; 0 = a system task
 };
 
-// Which tasks a list query (FilterTasks) returns. Every member that is set narrows the list; a
-// default-constructed filter matches every task.
+enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe, kLike, kIsNull, kIsNotNull, kIn };
+
+// `field op value`. The value is text: a number for kNumber, kPriority, kTypeNumber and
+// kAssociateId, an RFC 3339 date-time for the times, a pattern with % and _ for kLike
+// (case-insensitive); unused for kIsNull / kIsNotNull. kIn: the field equals one of `values`
+// (an empty list matches nothing). kEq on kTypeName is exact (case-sensitive).
+struct TaskCondition {
+  TaskField field = TaskField::kNumber;
+  CompareOp op = CompareOp::kEq;
+  std::string value;
+  std::vector<std::string> values;  // kIn only
+};
+
+// The latest run's state is (negate: is not) one of `states`; std::nullopt stands for a task
+// that has no run. An empty list without negate matches nothing.
+struct RunStateCondition {
+  std::vector<std::optional<RunState>> states;
+  bool negate = false;
+};
+
+struct TaskOrder {
+  TaskField field = TaskField::kNumber;
+  bool descending = false;
+};
+
+// A page of tasks: all conditions hold (AND), sorted by `order` then by number. Deleted
+// tasks are never part of it.
+struct TaskQuery {
+  // Only this client's tasks (a tenant sees nothing else); std::nullopt: every client's
+  // tasks and the system tasks (an admin key).
+  std::optional<Uuid> client_id;
+  std::vector<TaskCondition> conditions;
+  std::vector<RunStateCondition> run_states;
+  std::vector<TaskOrder> order;
+  std::int64_t limit = 1000;
+  std::int64_t offset = 0;
+  bool count_total = false;
+};
+
+// One page of tasks.
+struct TaskPage {
+  std::vector<TaskView> tasks;
+  std::int64_t total = 0;  // how many match in all (only when the query's count_total is set)
+  bool has_more = false;   // rows exist beyond this page (for a limited list: it was cut)
+};
+
+// SuperOffice's list filters (the Get…BatchTaskInfos… methods). Every member that is set
+// narrows the list; a default-constructed filter matches every task. FilterQuery turns it
+// into a TaskQuery.
 struct TaskFilter {
   // Tasks owned by one of these SuperOffice associate ids (0 = system tasks).
   std::optional<std::vector<std::int32_t>> associate_ids;
@@ -64,10 +122,12 @@ struct TaskFilter {
   std::size_t limit = 1000;
 };
 
-struct TaskList {
-  std::vector<TaskView> tasks;  // ordered by task number
-  bool truncated = false;       // more tasks matched than the filter's limit
-};
+// TwoSms's paged list: up to `limit` tasks from `offset` on, oldest first (creation time, then
+// number), of one client when `client_id` is given, else of all, with the total counted.
+TaskQuery ListQuery(const std::optional<Uuid>& client_id, std::int64_t offset, std::int64_t limit);
+// SuperOffice's filter for `client_id` (std::nullopt: every client's tasks), by number; the
+// page's has_more says more than filter.limit tasks matched.
+TaskQuery FilterQuery(const TaskFilter& filter, const std::optional<Uuid>& client_id);
 
 // Reads never show a deleted task: it is not found, and not listed.
 class TaskReader {
@@ -77,26 +137,31 @@ class TaskReader {
   virtual Result<std::optional<TaskView>> FindTask(const Uuid& id) = 0;
   // The same by the task's integer number (SuperOffice and Oracle ids).
   virtual Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) = 0;
-  // Up to `limit` tasks from `offset` on, oldest first (creation time, then number), of one
-  // client when `client_id` is given, else of all; `total` counts all that match.
-  virtual Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
-                                     int limit) = 0;
-  // The tasks that match `filter`, each with its latest run. With a `client_id`, only that
-  // client's tasks (a tenant sees nothing else); std::nullopt lists every client's tasks
-  // (operators). kUnavailable when PostgreSQL does not answer.
-  virtual Result<TaskList> FilterTasks(const TaskFilter& filter,
-                                       const std::optional<Uuid>& client_id) = 0;
+  // A page of tasks as `query` asks. kInvalidArgument (field q) when a condition's value does
+  // not fit its field; kUnavailable when PostgreSQL does not answer.
+  virtual Result<TaskPage> QueryTasks(const TaskQuery& query) = 0;
+  // The task's notes, oldest first.
+  virtual Result<std::vector<TaskNote>> ListNotes(const Uuid& task_id) = 0;
+
+  // QueryTasks(ListQuery(...)): TwoSms's list.
+  Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
+                             std::int64_t limit) {
+    return QueryTasks(ListQuery(client_id, offset, limit));
+  }
+  // QueryTasks(FilterQuery(...)): SuperOffice's lists.
+  Result<TaskPage> FilterTasks(const TaskFilter& filter, const std::optional<Uuid>& client_id) {
+    return QueryTasks(FilterQuery(filter, client_id));
+  }
 };
 
+// Thread-safe: each call takes its own connection from the pool.
 class PgTaskReader final : public TaskReader {
  public:
   explicit PgTaskReader(PgPool& pool) : pool_(pool) {}
   Result<std::optional<TaskView>> FindTask(const Uuid& id) override;
   Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) override;
-  Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
-                             int limit) override;
-  Result<TaskList> FilterTasks(const TaskFilter& filter,
-                               const std::optional<Uuid>& client_id) override;
+  Result<TaskPage> QueryTasks(const TaskQuery& query) override;
+  Result<std::vector<TaskNote>> ListNotes(const Uuid& task_id) override;
 
  private:
   Result<std::optional<TaskView>> Find(const std::string& where, const std::string& key);
