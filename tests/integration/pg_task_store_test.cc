@@ -593,6 +593,61 @@ TEST_F(PgTaskStoreTest, BatchUpdateOfADeletedTaskChangesNothingOnEitherApplyPath
   EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE description = 'late'"), 0);
 }
 
+// After the merge of the Oracle and SuperOffice write paths: one batch carries a task with the
+// Oracle fields, a note on it and a SuperOffice batch-update of it, on both apply paths, and
+// the reader shows every column (0006, 0007 and 0008) together.
+TEST_F(PgTaskStoreTest, OracleFieldsNotesAndBatchUpdatesOfOneTaskApplyTogetherOnBothPaths) {
+  auto make = [this](const std::string& name) {
+    auto c = Create();
+    c.task.name = name;
+    c.task.priority = 2;
+    c.task.due_time = *ParseDateTime("2026-12-01T08:00:00Z");
+    c.task.external_refs["contact"] = 83;
+    c.task.associate_id = 7;
+    c.task.description = "d1";
+    c.task.request = "r1";
+    c.event.data = TaskToEventData(c.task);
+    return c;
+  };
+  BatchTaskUpdate u;
+  u.description = "d2";
+  u.response = "answered";
+  u.run_change = BatchTaskUpdate::RunChange::kStop;
+  auto fast = make("fast");
+  auto fast_batch = std::vector{fast, NoteOn(fast.task.id, 601, "n1"), BatchUpdate(fast, u)};
+  auto r = store_.ApplyBatch(fast_batch);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  for (const auto& one : *r) EXPECT_EQ(one.outcome, ApplyOutcome::kApplied) << one.reason;
+  // A note on no task is refused alone, on the careful path; the rest still applies.
+  auto careful = make("careful");
+  auto r2 = store_.ApplyBatch({careful, NoteOn(Uuid::Random(), 602, "stray"),
+                               NoteOn(careful.task.id, 603, "n2"), BatchUpdate(careful, u)});
+  ASSERT_TRUE(r2.has_value()) << r2.error().Describe();
+  EXPECT_EQ((*r2)[0].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r2)[1].outcome, ApplyOutcome::kRejected);
+  EXPECT_EQ((*r2)[2].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r2)[3].outcome, ApplyOutcome::kApplied);
+
+  PgTaskReader reader(pool_);
+  for (const auto* c : {&fast, &careful}) {
+    auto view = reader.FindTask(c->task.id);
+    ASSERT_TRUE(view.has_value() && view->has_value());
+    const auto& t = (*view)->task;
+    EXPECT_EQ(t.name, c->task.name);
+    EXPECT_EQ(t.priority, 2);
+    EXPECT_EQ(t.due_time, c->task.due_time);
+    EXPECT_EQ(t.external_refs.at("contact"), 83);
+    EXPECT_EQ(t.associate_id, 7);
+    EXPECT_EQ(t.description, "d2");
+    EXPECT_EQ(t.request, "r1");
+    EXPECT_EQ(t.response, "answered");
+    EXPECT_EQ(RunStateOf(c->event.id), "queued+cancel");
+    auto notes = reader.ListNotes(c->task.id);
+    ASSERT_TRUE(notes.has_value()) << notes.error().Describe();
+    EXPECT_EQ(notes->size(), 1u);
+  }
+}
+
 TEST_F(PgTaskStoreTest, ListTasksPagesInCreationOrderForAllOrOneClient) {
   auto client = Uuid::Random();
   std::vector<IncomingCommand> cs;
