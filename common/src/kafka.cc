@@ -201,6 +201,28 @@ Status KafkaProducer::Publish(const OutgoingMessage& m) {
   return future.get();
 }
 
+std::vector<Status> KafkaProducer::PublishAll(const std::vector<OutgoingMessage>& messages) {
+  std::vector<Status> out(messages.size());
+  std::vector<std::future<Status>> pending(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    auto promise = std::make_shared<std::promise<Status>>();
+    pending[i] = promise->get_future();
+    out[i] = PublishAsync(messages[i], [promise](Status st) { promise->set_value(std::move(st)); });
+  }
+  // librdkafka reports every queued message by message.timeout.ms, counted from when it was
+  // queued; the margin covers a slow report.
+  auto deadline =
+      std::chrono::steady_clock::now() + impl_->delivery_timeout + std::chrono::seconds(5);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (!out[i]) continue;  // refused locally: no report will come
+    if (pending[i].wait_until(deadline) != std::future_status::ready)
+      out[i] = Fail(ErrorCode::kUnavailable, "Kafka gave no delivery report in time");
+    else
+      out[i] = pending[i].get();
+  }
+  return out;
+}
+
 Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
   auto err = rd_kafka_flush(impl_->rk.get(), static_cast<int>(timeout.count()));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)

@@ -15,7 +15,8 @@ std::string TaskColumns(const std::string& a) {
          ", " + a + ".parameters, " + a + ".content_type, " + a + ".notification, " +
          micros("created_at") + ", " + a + ".created_by, " + a + ".task_name, " + a +
          ".priority, " + micros("due_time") + ", " + micros("planned_completion_time") + ", " + a +
-         ".external_refs::text, " + a + ".associate_id, " + a + ".description, " + a + ".request";
+         ".external_refs::text, " + a + ".associate_id, " + a + ".description, " + a +
+         ".request, " + a + ".response";
 }
 
 std::optional<Timestamp> TimeFromField(const pqxx::field& f) {
@@ -50,6 +51,7 @@ Task TaskFromRow(const pqxx::row& row, int first) {
   t.associate_id = at(18).as<std::int32_t>();
   t.description = at(19).c_str();
   t.request = at(20).c_str();
+  if (!at(21).is_null()) t.response = at(21).c_str();
   return t;
 }
 

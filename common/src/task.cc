@@ -85,6 +85,25 @@ Task ApplyUpdate(Task t, const TaskUpdate& u) {
   return t;
 }
 
+std::string_view RunChangeName(BatchTaskUpdate::RunChange change) {
+  switch (change) {
+    case BatchTaskUpdate::RunChange::kNone:
+      return "none";
+    case BatchTaskUpdate::RunChange::kStop:
+      return "stop";
+    case BatchTaskUpdate::RunChange::kRunAgain:
+      return "run_again";
+  }
+  return "none";
+}
+
+std::optional<BatchTaskUpdate::RunChange> RunChangeFromName(std::string_view name) {
+  for (auto c : {BatchTaskUpdate::RunChange::kNone, BatchTaskUpdate::RunChange::kStop,
+                 BatchTaskUpdate::RunChange::kRunAgain})
+    if (RunChangeName(c) == name) return c;
+  return std::nullopt;
+}
+
 std::string_view PriorityName(int priority) {
   static constexpr std::string_view kNames[] = {"Low", "Normal", "High", "Critical"};
   if (priority < kMinPriority || priority > kMaxPriority) return {};

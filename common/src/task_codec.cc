@@ -179,6 +179,39 @@ Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& d) {
   return u;
 }
 
+nlohmann::json BatchTaskUpdateToEventData(const BatchTaskUpdate& u) {
+  nlohmann::json d = {
+      {"task_id", u.task_id.ToString()},
+      {"run_change", RunChangeName(u.run_change)},
+      {"requested_by", u.requested_by},
+  };
+  if (u.description) d["description"] = *u.description;
+  if (u.request) d["request"] = *u.request;
+  if (u.response) d["response"] = *u.response;
+  return d;
+}
+
+Result<BatchTaskUpdate> BatchTaskUpdateFromEventData(const nlohmann::json& d) {
+  // As TaskFromEventData: the event schema has been checked already.
+  BatchTaskUpdate u;
+  try {
+    auto id = Uuid::Parse(d.at("task_id").get<std::string>());
+    if (!id) return Fail(ErrorCode::kInvalidArgument, "not a UUID", "task_id");
+    u.task_id = *id;
+    auto change = RunChangeFromName(d.at("run_change").get<std::string>());
+    if (!change) return Fail(ErrorCode::kInvalidArgument, "unknown run change", "run_change");
+    u.run_change = *change;
+    for (auto [name, out] : {std::pair{"description", &u.description},
+                             std::pair{"request", &u.request}, std::pair{"response", &u.response}})
+      if (d.contains(name)) *out = d[name].get<std::string>();
+    u.requested_by = d.at("requested_by").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string("malformed batch update data: ") + e.what());
+  }
+  return u;
+}
+
 nlohmann::json NoteToEventData(const TaskNote& n) {
   return {{"id", n.id},
           {"task_id", n.task_id.ToString()},

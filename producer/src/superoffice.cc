@@ -81,9 +81,25 @@ const ListMethod* FindListMethod(std::string_view name) {
   return nullptr;
 }
 
-constexpr std::array<std::string_view, 4> kOtherSchemas = {
-    "superoffice.id.json", "superoffice.start-batch-job.json", "superoffice.batch-task-info.json",
-    "superoffice.state.json"};
+constexpr std::array<std::string_view, 8> kOtherSchemas = {"superoffice.id.json",
+                                                           "superoffice.start-batch-job.json",
+                                                           "superoffice.batch-task-info.json",
+                                                           "superoffice.state.json",
+                                                           "superoffice.update-batch-task.json",
+                                                           "superoffice.batch-task-update.json",
+                                                           "superoffice.delete-batch-task.json",
+                                                           "superoffice.delete-batch-tasks.json"};
+
+bool IsLive(BatchTaskState s) {
+  return s == BatchTaskState::kNew || s == BatchTaskState::kAquired ||
+         s == BatchTaskState::kStarted;
+}
+
+// A string member that is present and not null.
+std::optional<std::string> OptionalText(const nlohmann::json& object, const char* name) {
+  if (!object.contains(name) || !object[name].is_string()) return std::nullopt;
+  return object[name].get<std::string>();
+}
 
 }  // namespace
 
@@ -201,7 +217,9 @@ nlohmann::json BatchTaskInfo(const TaskView& v, const OutputTimeZone& zone) {
       {"Result", run ? run->result : ""},
       {"State", StateName(run)},
       {"Description", v.task.description},
-      {"Response", run ? run->result : ""},
+      {"Response", v.task.response ? *v.task.response
+                   : run           ? run->result
+                                   : ""},
       {"Request", v.task.request},
       {"ProgressDescription", run ? run->progress_description : ""},
       {"ProgressPercent", run ? run->progress_percent : 0},
@@ -306,6 +324,113 @@ Result<StartRequest> AgentRequests::DecodeStart(std::string_view body, bool wrap
                     " bytes as JSON, over the limit of " + std::to_string(kMaxParameterObjectBytes),
                 "BatchTaskInfo/ParameterObject");
   return r;
+}
+
+Result<UpdateRequest> AgentRequests::DecodeUpdate(std::string_view body, bool wrapped) const {
+  auto j = Parse(
+      wrapped ? "superoffice.update-batch-task.json" : "superoffice.batch-task-update.json", body);
+  if (!j) return std::unexpected(j.error());
+  const auto& info = wrapped ? (*j)["BatchTaskInfo"] : *j;
+  std::string prefix = wrapped ? "BatchTaskInfo/" : "";
+  UpdateRequest r;
+  if (info.contains("Id")) r.id = info["Id"].get<std::int64_t>();
+  r.description = OptionalText(info, "Description");
+  r.request = OptionalText(info, "Request");
+  r.response = OptionalText(info, "Response");
+  if (info.contains("State") && !info["State"].is_null()) {
+    auto state = ParseState(info["State"], prefix + "State");
+    if (!state) return std::unexpected(state.error());
+    r.state = *state;
+  }
+  return r;
+}
+
+Result<std::int64_t> AgentRequests::DecodeDeleteOne(std::string_view body) const {
+  auto j = Parse("superoffice.delete-batch-task.json", body);
+  if (!j) return std::unexpected(j.error());
+  return (*j)["BatchTaskId"].get<std::int64_t>();
+}
+
+Result<std::vector<std::int64_t>> AgentRequests::DecodeDeleteMany(std::string_view body) const {
+  auto j = Parse("superoffice.delete-batch-tasks.json", body);
+  if (!j) return std::unexpected(j.error());
+  std::vector<std::int64_t> ids;
+  for (const auto& id : (*j)["BatchTaskIds"]) {
+    auto n = id.get<std::int64_t>();
+    if (std::find(ids.begin(), ids.end(), n) == ids.end()) ids.push_back(n);
+  }
+  // The schema says so too (maxItems); this keeps the limit when the schema is changed.
+  if (ids.size() > kMaxDeletedTasks)
+    return Fail(ErrorCode::kTooLarge,
+                std::to_string(ids.size()) + " ids, over the limit of " +
+                    std::to_string(kMaxDeletedTasks) + " per request",
+                "BatchTaskIds");
+  return ids;
+}
+
+Result<BatchTaskUpdate> PlanUpdate(const TaskView& current, const UpdateRequest& request,
+                                   const std::string& state_field) {
+  BatchTaskUpdate u;
+  u.description = request.description;
+  u.request = request.request;
+  u.response = request.response;
+  if (!request.state) return u;
+  auto from = StateOf(current.last_run);
+  auto to = *request.state;
+  if (to == from) return u;
+  std::string task =
+      "batch task " + std::to_string(current.task.number) + " (" + current.type_name + ")";
+  if (to == BatchTaskState::kFailed && IsLive(from)) {
+    if (!MayCancel(current))
+      return Fail(ErrorCode::kFailedPrecondition,
+                  task + " cannot be stopped: its CancellationBehaviour is CannotCancel",
+                  state_field);
+    u.run_change = BatchTaskUpdate::RunChange::kStop;
+    return u;
+  }
+  if (to == BatchTaskState::kNew &&
+      (from == BatchTaskState::kSucceeded || from == BatchTaskState::kFailed)) {
+    if (!current.task.enabled)
+      return Fail(ErrorCode::kFailedPrecondition,
+                  task + " is disabled and cannot be run again; enable it first", state_field);
+    u.run_change = BatchTaskUpdate::RunChange::kRunAgain;
+    return u;
+  }
+  return Fail(ErrorCode::kInvalidArgument,
+              task + " cannot change from State " + std::string(StateName(from)) + " to " +
+                  std::string(StateName(to)) +
+                  "; a caller may set Failed on a New, Aquired or Started task (stops its run) "
+                  "or New on a Succeeded or Failed task (runs it again)",
+              state_field);
+}
+
+TaskView Updated(TaskView v, const BatchTaskUpdate& u, const Uuid& run_id) {
+  if (u.description) v.task.description = *u.description;
+  if (u.request) v.task.request = *u.request;
+  if (u.response) v.task.response = *u.response;
+  switch (u.run_change) {
+    case BatchTaskUpdate::RunChange::kNone:
+      break;
+    case BatchTaskUpdate::RunChange::kStop:
+      if (v.last_run) {
+        v.last_run->cancel_requested = true;
+        v.last_run->state = RunState::kCancelled;
+      }
+      break;
+    case BatchTaskUpdate::RunChange::kRunAgain: {
+      RunView run;
+      run.id = run_id;
+      run.state = RunState::kQueued;
+      v.last_run = std::move(run);
+      if (!u.response) v.task.response.reset();
+      break;
+    }
+  }
+  return v;
+}
+
+bool DeleteStopsUncancellableRun(const TaskView& view) {
+  return !MayCancel(view) && view.last_run && !IsFinal(view.last_run->state);
 }
 
 nlohmann::json ErrorBody(const Error& error) {

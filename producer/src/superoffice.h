@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "conveyor/json_schema.h"
 #include "conveyor/result.h"
@@ -28,6 +29,8 @@ inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
 inline constexpr std::size_t kMaxListedTasks = 1000;
 // StartBatchJob: the ParameterObject, written as JSON, may be at most this long.
 inline constexpr std::size_t kMaxParameterObjectBytes = 65536;
+// DeleteBatchTasks: at most this many BatchTaskIds in one request (400 naming the field).
+inline constexpr std::size_t kMaxDeletedTasks = 1000;
 
 // BatchTaskState, numbered and spelled as the API has it ("Aquired", sic).
 enum class BatchTaskState : int {
@@ -70,6 +73,33 @@ struct StartRequest {
   std::string parameters;  // ParameterObject as a JSON object text ("{}" when absent)
 };
 
+// What UpdateBatchTask's BatchTaskInfo (or the REST PUT body) asks for. Only State,
+// Description, Response and Request can be changed; the other fields may be sent (a
+// BatchTaskInfo read earlier) and are ignored, as SuperOffice ignores them. A field absent or
+// null is unchanged.
+struct UpdateRequest {
+  std::optional<std::int64_t> id;  // BatchTaskInfo/Id (the agent requires it; REST: the path)
+  std::optional<std::string> description;
+  std::optional<std::string> request;
+  std::optional<std::string> response;
+  std::optional<BatchTaskState> state;
+};
+
+// The batch-update command that `request` makes of the task `current` (without task_id and
+// requested_by). A State equal to the task's is no change; Failed on a New, Aquired or
+// Started task stops its run (refused, kFailedPrecondition, when its CancellationBehaviour is
+// CannotCancel); New on a Succeeded or Failed task runs it again (refused for a disabled
+// task). Every other State is refused (kInvalidArgument). Errors name `state_field`.
+Result<BatchTaskUpdate> PlanUpdate(const TaskView& current, const UpdateRequest& request,
+                                   const std::string& state_field);
+
+// `current` as `update` leaves it once a worker applied it: the fields set, a stop's run
+// cancelled, a run-again's new run (id `run_id`) queued. UpdateBatchTask answers this.
+TaskView Updated(TaskView current, const BatchTaskUpdate& update, const Uuid& run_id);
+
+// Whether deleting the task would stop a run that cannot be stopped (CannotCancel).
+bool DeleteStopsUncancellableRun(const TaskView& view);
+
 // The agent request bodies, each checked against its schema in schemas/requests/
 // (superoffice.*.json) and then for what a schema cannot say. Every error names the field.
 class AgentRequests {
@@ -85,6 +115,14 @@ class AgentRequests {
   // {"BatchTaskInfo": {...}}: StartBatchJob; with `wrapped` false the body is the
   // BatchTaskInfo itself (REST POST /api/v1/BatchTask).
   Result<StartRequest> DecodeStart(std::string_view body, bool wrapped = true) const;
+  // {"BatchTaskInfo": {...}}: UpdateBatchTask (Id required); with `wrapped` false the body is
+  // the BatchTaskInfo itself (REST PUT /api/v1/BatchTask/{id}, Id not required).
+  Result<UpdateRequest> DecodeUpdate(std::string_view body, bool wrapped = true) const;
+  // {"BatchTaskId": n}: DeleteBatchTask.
+  Result<std::int64_t> DecodeDeleteOne(std::string_view body) const;
+  // {"BatchTaskIds": [n, ...]}: DeleteBatchTasks; at most kMaxDeletedTasks, duplicates
+  // dropped, in the order sent.
+  Result<std::vector<std::int64_t>> DecodeDeleteMany(std::string_view body) const;
 
   // The names of the list methods DecodeListQuery knows.
   static std::vector<std::string_view> ListMethods();

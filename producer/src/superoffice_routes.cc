@@ -149,6 +149,15 @@ struct Routes::Impl {
 
   // --- the methods --------------------------------------------------------------------------
 
+  // The task with this Id, if the caller may see it: another client's task answers exactly
+  // as a missing one.
+  Result<std::optional<TaskView>> Lookup(std::int64_t id, const Caller& caller) {
+    auto view = reader.FindTaskByNumber(id);
+    if (!view) return std::unexpected(view.error());
+    if (*view && !caller.MaySee((*view)->task)) view->reset();
+    return view;
+  }
+
   // The task named by the path (`id`, REST) or by the agent body {"Id": n}; answers the
   // request itself and returns std::nullopt when it is bad or there is no such task.
   std::optional<TaskView> FindBatchTask(const httplib::Request& req, httplib::Response& res,
@@ -165,13 +174,11 @@ struct Routes::Impl {
       }
       id = *decoded;
     }
-    auto view = reader.FindTaskByNumber(*id);
+    auto view = Lookup(*id, caller);
     if (!view) {
       SendError(res, f, view.error());
       return std::nullopt;
     }
-    // Another client's task answers exactly as a missing one.
-    if (*view && !caller.MaySee((*view)->task)) view->reset();
     if (!*view) {
       if (rest)
         SendError(res, f,
@@ -209,6 +216,105 @@ struct Routes::Impl {
     if (!v.last_run || IsFinal(v.last_run->state)) return SendScalar(res, *f, false);
     if (auto s = commands.Cancel(v.task, caller); !s) return SendError(res, *f, s.error());
     SendScalar(res, *f, true);
+  }
+
+  // UpdateBatchTask (agent, `rest_id` none) and PUT /api/v1/BatchTask/{id} (REST): changes
+  // State, Description, Response and Request (PlanUpdate) and answers the BatchTaskInfo as the
+  // update leaves it, once Kafka acknowledged the command. Not found: 200 null (agent), 404
+  // (REST).
+  void UpdateBatchTask(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+                       std::optional<std::int64_t> rest_id) {
+    auto f = Format(req, res);
+    if (!f) return;
+    bool rest = rest_id.has_value();
+    auto request = requests.DecodeUpdate(req.body, !rest);
+    if (!request) {
+      log->info("UpdateBatchTask refused: {}", request.error().Describe());
+      return SendError(res, *f, request.error());
+    }
+    std::int64_t id = rest ? *rest_id : *request->id;
+    auto view = Lookup(id, caller);
+    if (!view) return SendError(res, *f, view.error());
+    if (!*view) {
+      if (rest)
+        return SendError(
+            res, *f, MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(id), "id"));
+      return SendInfo(res, *f, std::nullopt);
+    }
+    auto update = PlanUpdate(**view, *request, rest ? "State" : "BatchTaskInfo/State");
+    if (!update) {
+      log->info("UpdateBatchTask of {} refused: {}", id, update.error().Describe());
+      return SendError(res, *f, update.error());
+    }
+    bool changes = update->description || update->request || update->response ||
+                   update->run_change != BatchTaskUpdate::RunChange::kNone;
+    if (!changes) return SendInfo(res, *f, std::move(*view));
+    auto event_id = commands.BatchUpdate((*view)->task, *update, caller);
+    if (!event_id) {
+      if (event_id.error().retryable())
+        log->warn("UpdateBatchTask not accepted: {}", event_id.error().Describe());
+      return SendError(res, *f, event_id.error());
+    }
+    SendInfo(res, *f, Updated(std::move(**view), *update, *event_id));
+  }
+
+  // Which Delete route: DeleteBatchTask, DeleteBatchTasks (agent) or DELETE (REST).
+  enum class DeleteForm { kAgentOne, kAgentMany, kRest };
+
+  // Deletes the tasks (TaskCommandService::Delete: a live run is cancelled, the task hidden)
+  // and answers 204 No Content. The agent does not report an Id that names no task (or
+  // another client's): it is skipped; REST answers 404. Nothing is deleted when one of the
+  // tasks has a live run that cannot be stopped (400 naming it). The deletes are published
+  // together; when Kafka does not acknowledge one, the others may be deleted (503; deleting
+  // again is harmless).
+  void Delete(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+              DeleteForm form, std::optional<std::int64_t> rest_id) {
+    auto f = Format(req, res);
+    if (!f) return;
+    std::vector<std::int64_t> ids;
+    if (form == DeleteForm::kRest) {
+      ids.push_back(*rest_id);
+    } else if (form == DeleteForm::kAgentOne) {
+      auto id = requests.DecodeDeleteOne(req.body);
+      if (!id) return SendError(res, *f, id.error());
+      ids.push_back(*id);
+    } else {
+      auto many = requests.DecodeDeleteMany(req.body);
+      if (!many) return SendError(res, *f, many.error());
+      ids = std::move(*many);
+    }
+    std::vector<TaskView> doomed;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      std::string field = form == DeleteForm::kRest       ? "id"
+                          : form == DeleteForm::kAgentOne ? "BatchTaskId"
+                                                          : "BatchTaskIds/" + std::to_string(i);
+      auto view = Lookup(ids[i], caller);
+      if (!view) return SendError(res, *f, view.error());
+      if (!*view) {
+        if (form == DeleteForm::kRest)
+          return SendError(
+              res, *f,
+              MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(ids[i]), field));
+        continue;
+      }
+      if (DeleteStopsUncancellableRun(**view))
+        return SendError(res, *f,
+                         MakeError(ErrorCode::kFailedPrecondition,
+                                   "batch task " + std::to_string(ids[i]) + " (" +
+                                       (*view)->type_name + ") cannot be deleted while it is " +
+                                       std::string(StateName((*view)->last_run)) +
+                                       ": its CancellationBehaviour is CannotCancel",
+                                   field));
+      doomed.push_back(std::move(**view));
+    }
+    std::vector<Task> tasks;
+    for (auto& v : doomed) tasks.push_back(std::move(v.task));
+    if (auto s = commands.Delete(tasks, caller); !s) {
+      if (s.error().retryable())
+        log->warn("DeleteBatchTask not accepted: {}", s.error().Describe());
+      return SendError(res, *f, s.error());
+    }
+    res.status = 204;
   }
 
   void List(httplib::Response& res, const Caller& caller, const AnswerFormat& f,
@@ -333,6 +439,15 @@ void Routes::Register(httplib::Server& s, const Guard& guard) {
          guard([impl](Req req, Res res, C c) { impl->StopBatchJob(req, res, c, std::nullopt); }));
   s.Post(agent + "StartBatchJob",
          guard([impl](Req req, Res res, C c) { impl->Start(req, res, c, true); }));
+  s.Post(agent + "UpdateBatchTask", guard([impl](Req req, Res res, C c) {
+           impl->UpdateBatchTask(req, res, c, std::nullopt);
+         }));
+  s.Post(agent + "DeleteBatchTask", guard([impl](Req req, Res res, C c) {
+           impl->Delete(req, res, c, Impl::DeleteForm::kAgentOne, std::nullopt);
+         }));
+  s.Post(agent + "DeleteBatchTasks", guard([impl](Req req, Res res, C c) {
+           impl->Delete(req, res, c, Impl::DeleteForm::kAgentMany, std::nullopt);
+         }));
   for (auto method : AgentRequests::ListMethods())
     s.Post(agent + std::string(method), guard([impl, method](Req req, Res res, C c) {
              impl->ListByAgent(req, res, c, method);
@@ -348,6 +463,12 @@ void Routes::Register(httplib::Server& s, const Guard& guard) {
   s.Get(R"(/api/v1/BatchTask/([A-Za-z]+))", guard([impl](Req req, Res res, C c) {
           impl->ListByRest(req, res, c, req.matches[1].str());
         }));
+  s.Put(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
+          impl->UpdateBatchTask(req, res, c, std::stoll(req.matches[1].str()));
+        }));
+  s.Delete(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
+             impl->Delete(req, res, c, Impl::DeleteForm::kRest, std::stoll(req.matches[1].str()));
+           }));
   s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)", guard([impl](Req req, Res res, C c) {
            impl->StopBatchJob(req, res, c, std::stoll(req.matches[1].str()));
          }));

@@ -2,15 +2,16 @@
 //   agent  POST /api/v1/Agents/Batch/{GetBatchTaskInfo, GetBatchTaskInfosByAssociates,
 //          …ByAssociatesAndState, …ByState, …ByNameAndState, …ByNameAndAssociates,
 //          GetAllBatchTaskInfosByName[AndState], GetSystemBatchTaskInfosByName[AndState],
-//          StartBatchJob, StopBatchJob}
+//          StartBatchJob, StopBatchJob, UpdateBatchTask, DeleteBatchTask, DeleteBatchTasks}
 //   REST   GET /api/v1/BatchTask, GET /api/v1/BatchTask/{id}, GET /api/v1/BatchTask/{state},
-//          POST /api/v1/BatchTask (start), POST /api/v1/BatchTask/{id}/Stop
+//          POST /api/v1/BatchTask (start), POST /api/v1/BatchTask/{id}/Stop,
+//          PUT /api/v1/BatchTask/{id} (update), DELETE /api/v1/BatchTask/{id}
 // Every route takes $select, SO-TimeZone and Accept (JSON or XML). Agents answer "not found"
-// with 200 and null, REST with 404; a malformed request is 400 naming the field.
-// UpdateBatchTask and DeleteBatchTask(s) (and REST PUT/DELETE) are not registered yet.
+// with 200 and null (deletes: 204), REST with 404; a malformed request is 400 naming the
+// field.
 //
-// Reads come from the PostgreSQL projection (TaskReader); StartBatchJob and StopBatchJob
-// publish command events (TaskCommandService) and answer once Kafka acknowledged them.
+// Reads come from the PostgreSQL projection (TaskReader); the writes (start, stop, update,
+// delete) publish command events (TaskCommandService) and answer once Kafka acknowledged them.
 // Handlers are thread-safe; the Routes object must outlive the server it is registered on.
 #pragma once
 

@@ -114,6 +114,13 @@ Result<UpdatedTask> TaskCommandService::Update(const Task& current,
   return UpdateTask(current, std::move(u), caller, "TaskID");
 }
 
+Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate update,
+                                             const Caller& caller) {
+  update.task_id = task.id;
+  update.requested_by = caller.Identity();
+  return Publish(kTaskBatchUpdateCommand, task.id, BatchTaskUpdateToEventData(update));
+}
+
 Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
   auto published = Publish(kTaskCancelCommand, task.id,
                            {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
@@ -128,23 +135,51 @@ Status TaskCommandService::Delete(const Task& task, const Caller& caller) {
   return {};
 }
 
+Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& caller) {
+  std::vector<Command> commands;
+  std::vector<OutgoingMessage> messages;
+  for (const auto& t : tasks) {
+    commands.push_back(
+        MakeCommand(kTaskDeleteCommand, t.id,
+                    {{"task_id", t.id.ToString()}, {"requested_by", caller.Identity()}}));
+    messages.push_back(commands.back().message);
+  }
+  auto results = publisher_.PublishAll(messages);
+  Status first_error;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const auto& e = commands[i].event;
+    if (results[i])
+      log_->info("task={} event={} accepted: {}", e.subject, e.id.ToString(), e.type);
+    else if (first_error)
+      first_error = std::unexpected(results[i].error());
+  }
+  return first_error;
+}
+
+TaskCommandService::Command TaskCommandService::MakeCommand(std::string_view type,
+                                                            const Uuid& task_id,
+                                                            nlohmann::json data) const {
+  Command c;
+  c.event.id = Uuid::Random();
+  c.event.source = source_;
+  c.event.type = type;
+  c.event.subject = task_id.ToString();
+  c.event.time = clock_.Now();
+  c.event.data = std::move(data);
+  c.message = OutgoingMessage{commands_topic_,
+                              c.event.subject,
+                              c.event.Serialize(),
+                              {{"ce_type", c.event.type}, {"ce_id", c.event.id.ToString()}}};
+  return c;
+}
+
 Result<Uuid> TaskCommandService::Publish(std::string_view type, const Uuid& task_id,
                                          nlohmann::json data) {
-  CloudEvent event;
-  event.id = Uuid::Random();
-  event.source = source_;
-  event.type = type;
-  event.subject = task_id.ToString();
-  event.time = clock_.Now();
-  event.data = std::move(data);
-  OutgoingMessage message{commands_topic_,
-                          event.subject,
-                          event.Serialize(),
-                          {{"ce_type", event.type}, {"ce_id", event.id.ToString()}}};
-  if (auto published = publisher_.Publish(message); !published)
+  auto c = MakeCommand(type, task_id, std::move(data));
+  if (auto published = publisher_.Publish(c.message); !published)
     return std::unexpected(published.error());
-  log_->info("task={} event={} accepted: {}", event.subject, event.id.ToString(), event.type);
-  return event.id;
+  log_->info("task={} event={} accepted: {}", c.event.subject, c.event.id.ToString(), c.event.type);
+  return c.event.id;
 }
 
 Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpdate update,

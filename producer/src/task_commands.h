@@ -78,6 +78,12 @@ class TaskCommandService {
   Result<UpdatedTask> Update(const Task& current, const twosms::AccountTaskUpdateRequest& request,
                              const Caller& caller);
 
+  // Publishes conveyor.task.batch-update for `task` with `update`'s fields (its task_id and
+  // requested_by are filled in here); returns the event's id, which names the new run of a
+  // run_again. kUnavailable as for Create, in which case nothing changes. The caller's right
+  // to the task and the change itself (e.g. CancellationBehaviour) are checked before.
+  Result<Uuid> BatchUpdate(const Task& task, BatchTaskUpdate update, const Caller& caller);
+
   // Publishes conveyor.task.cancel for the task (requested_by: the caller's Identity()):
   // the worker that runs it signals its handler, or ends a waiting run cancelled.
   // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
@@ -87,6 +93,9 @@ class TaskCommandService {
   // Publishes conveyor.task.delete: the worker cancels the task's run and marks the task
   // deleted. kUnavailable when Kafka did not acknowledge.
   Status Delete(const Task& task, const Caller& caller);
+  // The same for several tasks, published together (EventPublisher::PublishAll). kUnavailable
+  // when Kafka did not acknowledge one of them; the others may be deleted.
+  Status Delete(const std::vector<Task>& tasks, const Caller& caller);
 
   // Publishes conveyor.task.update as given (Oracle PATCH builds the whole update from the
   // current task), with the caller's Identity() as requested_by. kInvalidArgument naming
@@ -104,6 +113,12 @@ class TaskCommandService {
  private:
   // Publishes a command event of `type` about `task_id`; returns the event's id.
   Result<Uuid> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
+  // Such an event and the Kafka message that carries it.
+  struct Command {
+    CloudEvent event;
+    OutgoingMessage message;
+  };
+  Command MakeCommand(std::string_view type, const Uuid& task_id, nlohmann::json data) const;
 
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;

@@ -291,5 +291,226 @@ TEST_F(SuperOfficeBatch, ListOverTheLimitIsRefusedNamingTheLimitAndOneUnderIsAns
   EXPECT_EQ(under.size(), 1000u);
 }
 
+// --- UpdateBatchTask, DeleteBatchTask(s), REST PUT/DELETE
+// -----------------------------------------
+
+TEST_F(SuperOfficeBatch, UpdateBatchTaskChangesDescriptionRequestAndResponseAndIgnoresTheRest) {
+  auto id = Start("noop", 491);
+  ASSERT_GT(id, 0);
+  auto before = WaitForState(id, "Succeeded");
+  ASSERT_EQ(before["State"], "Succeeded") << before.dump() << worker_->Log();
+  // The BatchTaskInfo as read, with the four updatable fields and two others changed.
+  auto sent = before;
+  sent["Description"] = "described again";
+  sent["Request"] = "asked again";
+  sent["Response"] = "answered by hand";
+  sent["Name"] = "sleep";
+  sent["AssociateId"] = 30;
+  auto answer = Agent("UpdateBatchTask", {{"BatchTaskInfo", sent}});
+  ASSERT_TRUE(answer.is_object()) << answer.dump();
+  EXPECT_EQ(answer["Description"], "described again");
+  EXPECT_EQ(answer["Request"], "asked again");
+  EXPECT_EQ(answer["Response"], "answered by hand");
+  EXPECT_EQ(answer["Result"], before["Result"]);
+  EXPECT_EQ(answer["Name"], "noop");      // ignored, as SuperOffice ignores it
+  EXPECT_EQ(answer["AssociateId"], 491);  // ignored
+  EXPECT_EQ(answer["State"], "Succeeded");
+  // Applied by the worker: GetBatchTaskInfo shows the same.
+  json info;
+  ASSERT_TRUE(testing::PollUntil(
+      [&] {
+        info = Agent("GetBatchTaskInfo", {{"Id", id}});
+        return info.is_object() && info["Description"] == "described again";
+      },
+      60s, 50ms))
+      << info.dump() << worker_->Log();
+  EXPECT_EQ(info["Request"], "asked again");
+  EXPECT_EQ(info["Response"], "answered by hand");
+  EXPECT_EQ(info["Name"], "noop");
+  EXPECT_EQ(info["AssociateId"], 491);
+  EXPECT_EQ(info["State"], "Succeeded");
+
+  // $select, SO-TimeZone and Accept XML apply to the answer as to the read methods.
+  auto r = Call(std::string(kAgent) + "UpdateBatchTask?$select=Id,Description",
+                json{{"BatchTaskInfo", {{"Id", id}, {"Description", "in xml"}}}}.dump(),
+                {{"Accept", "application/xml"}, {"SO-TimeZone", "Europe/Oslo"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(r->body.c_str()));
+  auto root = doc.child("BatchTaskInfo");
+  EXPECT_STREQ(root.child_value("Description"), "in xml");
+  EXPECT_STREQ(root.child_value("Id"), std::to_string(id).c_str());
+  EXPECT_STREQ(root.child("Name").attribute("xsi:nil").value(), "true");
+}
+
+TEST_F(SuperOfficeBatch, UpdateBatchTaskStateFailedStopsARunningSleepTaskAndNewRunsItAgain) {
+  auto id = Start("sleep", 491, {{"seconds", 30}, {"steps", 30}});
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(WaitForState(id, "Started")["State"], "Started") << worker_->Log();
+  // A state a caller may not ask for is refused naming the field.
+  auto c = Client();
+  auto bad = Call(std::string(kAgent) + "UpdateBatchTask",
+                  json{{"BatchTaskInfo", {{"Id", id}, {"State", "Succeeded"}}}}.dump());
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(json::parse(bad->body)["Field"], "BatchTaskInfo/State") << bad->body;
+
+  auto stopped = Agent("UpdateBatchTask", {{"BatchTaskInfo", {{"Id", id}, {"State", "Failed"}}}});
+  ASSERT_TRUE(stopped.is_object()) << stopped.dump();
+  EXPECT_EQ(stopped["State"], "Failed");
+  auto info = WaitForState(id, "Failed");
+  ASSERT_EQ(info["State"], "Failed") << info.dump() << worker_->Log();
+  EXPECT_EQ(Count("SELECT count(*) FROM runs r JOIN tasks t ON t.id = r.task_id WHERE "
+                  "t.number = " +
+                  std::to_string(id) + " AND r.state = 'cancelled'"),
+            1);
+
+  // State New on the finished task queues a new run (through REST PUT this time); stopping
+  // that one too ends the test quickly.
+  auto again = c.Put("/api/v1/BatchTask/" + std::to_string(id), json{{"State", "New"}}.dump(),
+                     "application/json");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(json::parse(again->body)["State"], "New");
+  ASSERT_EQ(WaitForState(id, "Started")["State"], "Started") << worker_->Log();
+  EXPECT_EQ(Count("SELECT count(*) FROM runs r JOIN tasks t ON t.id = r.task_id WHERE "
+                  "t.number = " +
+                  std::to_string(id)),
+            2);
+  EXPECT_EQ(Agent("StopBatchJob", {{"Id", id}}), true);
+  EXPECT_EQ(WaitForState(id, "Failed")["State"], "Failed");
+}
+
+TEST_F(SuperOfficeBatch, DeleteBatchTaskAndDeleteBatchTasksAnswer204AndTheTasksAreGone) {
+  auto one = Start("noop", 1), two = Start("noop", 2), three = Start("noop", 3);
+  ASSERT_GT(one * two * three, 0);
+  for (auto id : {one, two, three}) ASSERT_EQ(WaitForState(id, "Succeeded")["State"], "Succeeded");
+  auto r = Call(std::string(kAgent) + "DeleteBatchTask", json{{"BatchTaskId", one}}.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->body, "");
+  // A missing id among them is not reported, as the agent does not.
+  auto many = Call(std::string(kAgent) + "DeleteBatchTasks",
+                   json{{"BatchTaskIds", {two, 999999999, three}}}.dump());
+  ASSERT_TRUE(many);
+  EXPECT_EQ(many->status, 204) << many->body;
+  for (auto id : {one, two, three})
+    EXPECT_TRUE(testing::PollUntil(
+        [&] {
+          return Agent("GetBatchTaskInfo", {{"Id", id}}).is_null();
+        },
+        60s, 50ms))
+        << id << worker_->Log();
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE deleted_at IS NOT NULL"), 3);
+  auto missing = Call(std::string(kAgent) + "DeleteBatchTask", R"({"BatchTaskId": 999999999})");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 204);
+
+  // Malformed bodies and the limit are 400 naming the field.
+  json ids = json::array();
+  for (int i = 0; i < 1001; ++i) ids.push_back(i);
+  auto over = Call(std::string(kAgent) + "DeleteBatchTasks", json{{"BatchTaskIds", ids}}.dump());
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->status, 400);
+  EXPECT_EQ(json::parse(over->body)["Field"], "BatchTaskIds") << over->body;
+  auto wrong = Call(std::string(kAgent) + "DeleteBatchTask", R"({"BatchTaskId": "x"})");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400);
+  EXPECT_EQ(json::parse(wrong->body)["Field"], "BatchTaskId") << wrong->body;
+}
+
+TEST_F(SuperOfficeBatch, RestPutAndDeleteUpdateAndDeleteOneTaskAndAnswer404WhenThereIsNone) {
+  auto id = Start("noop", 7);
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(WaitForState(id, "Succeeded")["State"], "Succeeded");
+  auto c = Client();
+  auto path = "/api/v1/BatchTask/" + std::to_string(id);
+  auto put = c.Put(path, json{{"Description", "via rest"}, {"Id", 1}}.dump(), "application/json");
+  ASSERT_TRUE(put);
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(json::parse(put->body)["Description"], "via rest");
+  EXPECT_EQ(json::parse(put->body)["Id"], id);  // the path names the task
+  EXPECT_TRUE(testing::PollUntil(
+      [&] {
+        return Agent("GetBatchTaskInfo", {{"Id", id}})["Description"] == "via rest";
+      },
+      60s, 50ms));
+  auto bad = c.Put(path, json{{"State", "Done"}}.dump(), "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(json::parse(bad->body)["Field"], "State");
+  EXPECT_EQ(c.Put("/api/v1/BatchTask/999999999", "{}", "application/json")->status, 404);
+
+  auto del = c.Delete(path);
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 204) << del->body;
+  EXPECT_TRUE(testing::PollUntil([&] { return c.Get(path)->status == 404; }, 60s, 50ms));
+  EXPECT_EQ(c.Delete(path)->status, 404);
+  EXPECT_EQ(Agent("UpdateBatchTask", {{"BatchTaskInfo", {{"Id", id}, {"Description", "x"}}}}),
+            nullptr);
+}
+
+TEST_F(SuperOfficeBatch, AnotherClientCannotUpdateOrDeleteTheTaskAndSeesItAsMissing) {
+  auto id = Start("noop", 8);
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(WaitForState(id, "Succeeded")["State"], "Succeeded");
+  std::string b_id = CreateClient("client b", "b secret");
+  ASSERT_FALSE(b_id.empty());
+  auto b = Http(BasicAuth(b_id, "b secret"));
+  auto path = "/api/v1/BatchTask/" + std::to_string(id);
+  auto update = b.Post(std::string(kAgent) + "UpdateBatchTask",
+                       json{{"BatchTaskInfo", {{"Id", id}, {"Description", "b was here"}}}}.dump(),
+                       "application/json");
+  ASSERT_TRUE(update);
+  EXPECT_EQ(update->status, 200);
+  EXPECT_EQ(update->body, "null");
+  auto del = b.Post(std::string(kAgent) + "DeleteBatchTask", json{{"BatchTaskId", id}}.dump(),
+                    "application/json");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 204);  // as for a missing id
+  EXPECT_EQ(b.Put(path, json{{"Description", "b"}}.dump(), "application/json")->status, 404);
+  EXPECT_EQ(b.Delete(path)->status, 404);
+  // Nothing was published: the task is as it was, and its owner still sees it.
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox WHERE type IN ('conveyor.task.batch-update', "
+                  "'conveyor.task.delete')"),
+            0);
+  auto own = Agent("GetBatchTaskInfo", {{"Id", id}});
+  ASSERT_TRUE(own.is_object()) << own.dump();
+  EXPECT_EQ(own["Description"], "noop for 8");
+}
+
+TEST_F(SuperOfficeBatch, CannotCancelTaskWithALiveRunRefusesStateFailedAndDelete) {
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec(
+        "INSERT INTO task_types (id, name, handler, cancellation) VALUES "
+        "('6b1f3c2e-0000-4000-8000-000000000002', 'uninterruptible', 'sleep', 'CannotCancel')");
+    tx.commit();
+  }
+  auto id = Start("uninterruptible", 9, {{"seconds", 3}, {"steps", 3}});
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(WaitForState(id, "Started")["State"], "Started") << worker_->Log();
+  auto stop = Call(std::string(kAgent) + "UpdateBatchTask",
+                   json{{"BatchTaskInfo", {{"Id", id}, {"State", "Failed"}}}}.dump());
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->status, 400);
+  auto stop_error = json::parse(stop->body);
+  EXPECT_EQ(stop_error["Field"], "BatchTaskInfo/State");
+  EXPECT_NE(stop_error["Error"].get<std::string>().find("CannotCancel"), std::string::npos);
+  auto del = Call(std::string(kAgent) + "DeleteBatchTasks",
+                  json{{"BatchTaskIds", {999999999, id}}}.dump());
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 400);
+  EXPECT_EQ(json::parse(del->body)["Field"], "BatchTaskIds/1") << del->body;
+  EXPECT_EQ(Client().Delete("/api/v1/BatchTask/" + std::to_string(id))->status, 400);
+  // The run goes on to its end; once it is over, the task can be deleted.
+  ASSERT_EQ(WaitForState(id, "Succeeded")["State"], "Succeeded") << worker_->Log();
+  auto later = Call(std::string(kAgent) + "DeleteBatchTask", json{{"BatchTaskId", id}}.dump());
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 204);
+}
+
 }  // namespace
 }  // namespace conveyor

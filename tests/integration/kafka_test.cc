@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <set>
 
 #include "conveyor/logging.h"
 #include "support/services.h"
@@ -55,6 +56,41 @@ TEST(KafkaProducerIT, UnreachableBrokerIsUnavailableWithinTheDeliveryTimeout) {
   EXPECT_EQ(sent.error().code, ErrorCode::kUnavailable);
   EXPECT_TRUE(sent.error().retryable());
   EXPECT_LT(took, 10s);
+}
+
+TEST(KafkaProducerIT, PublishAllReturnsOneAcknowledgementPerMessageAndDeliversEach) {
+  auto topic = UniqueName("it.");
+  CreateTopics({topic}, 3);
+  auto producer = KafkaProducer::Create(Settings(), "it", 10s);
+  ASSERT_TRUE(producer.has_value()) << producer.error().Describe();
+  std::vector<OutgoingMessage> messages;
+  for (int i = 0; i < 50; ++i)
+    messages.push_back({topic, "key-" + std::to_string(i), "value-" + std::to_string(i), {}});
+  auto results = (*producer)->PublishAll(messages);
+  ASSERT_EQ(results.size(), messages.size());
+  for (const auto& r : results) EXPECT_TRUE(r.has_value()) << r.error().Describe();
+
+  testing::TopicReader reader(topic);
+  auto got = reader.ReadUntil([](auto& all) { return all.size() >= 50; }, 30s);
+  std::set<std::string> values;
+  for (const auto& m : got) values.insert(m.value);
+  EXPECT_EQ(values.size(), 50u);
+  EXPECT_TRUE(values.contains("value-49"));
+}
+
+TEST(KafkaProducerIT, PublishAllToAnUnreachableBrokerIsUnavailableForEachMessage) {
+  KafkaSettings s;
+  s.brokers = "127.0.0.1:" + std::to_string(testing::FreePort());
+  auto producer = KafkaProducer::Create(s, "it", 1500ms);
+  ASSERT_TRUE(producer.has_value());
+  auto start = std::chrono::steady_clock::now();
+  auto results = (*producer)->PublishAll({{"nowhere", "a", "1", {}}, {"nowhere", "b", "2", {}}});
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& r : results) {
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
 }
 
 TEST(KafkaConsumerIT, CommittedOffsetsAreWhereTheNextGroupMemberResumes) {

@@ -72,6 +72,26 @@ class PgTaskStoreTest : public ::testing::Test {
     d.requested_by = "tester";
     return d;
   }
+  // A conveyor.task.batch-update of `c`'s task.
+  static IncomingCommand BatchUpdate(const IncomingCommand& c, BatchTaskUpdate update) {
+    IncomingCommand u = c;
+    u.kind = CommandKind::kBatchUpdate;
+    u.event.id = Uuid::Random();
+    u.event.type = kTaskBatchUpdateCommand;
+    u.event.time = c.event.time + std::chrono::seconds(2);
+    update.task_id = c.task.id;
+    update.requested_by = "so-tester";
+    u.requested_by = "so-tester";
+    u.batch_update = std::move(update);
+    u.event.data = BatchTaskUpdateToEventData(u.batch_update);
+    return u;
+  }
+  void SetRunState(const Uuid& run, const std::string& state) {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec_params0("UPDATE runs SET state = $2 WHERE id = $1", run.ToString(), state);
+    tx.commit();
+  }
   std::string RunStateOf(const Uuid& run) {
     pqxx::connection conn(db_.url());
     pqxx::read_transaction tx(conn);
@@ -484,6 +504,148 @@ TEST_F(PgTaskStoreTest, DeleteCancelsTheRunHidesTheTaskAndLaterCommandsChangeNot
   auto listed = reader.ListTasks(std::nullopt, 0, 10);
   ASSERT_TRUE(listed.has_value());
   EXPECT_EQ(listed->total, 0);
+}
+
+TEST_F(PgTaskStoreTest, BatchUpdateSetsOnlyTheFieldsItCarriesAndTheReaderShowsThem) {
+  auto c = Create();
+  c.task.description = "d1";
+  c.task.request = "r1";
+  c.event.data = TaskToEventData(c.task);
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  BatchTaskUpdate u;
+  u.description = "d2";
+  u.response = "checked by hand";
+  auto update = BatchUpdate(c, u);
+  auto r = store_.ApplyBatch({update});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[0].outcome, ApplyOutcome::kApplied);
+  PgTaskReader reader(pool_);
+  auto view = reader.FindTask(c.task.id);
+  ASSERT_TRUE(view.has_value() && view->has_value());
+  const auto& t = (*view)->task;
+  EXPECT_EQ(t.description, "d2");
+  EXPECT_EQ(t.request, "r1");  // not carried: unchanged
+  EXPECT_EQ(t.response, "checked by hand");
+  EXPECT_EQ((*view)->modified_by, "so-tester");
+  EXPECT_EQ(RunStateOf(c.event.id), "queued");  // run_change none leaves the run alone
+  // A redelivery is a duplicate; an update without a response keeps the one set.
+  auto again = store_.ApplyBatch({update});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ((*again)[0].outcome, ApplyOutcome::kDuplicate);
+  BatchTaskUpdate only_request;
+  only_request.request = "r3";
+  ASSERT_TRUE(store_.ApplyBatch({BatchUpdate(c, only_request)}).has_value());
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE description = 'd2' AND request = 'r3' AND "
+                  "response = 'checked by hand'"),
+            1);
+}
+
+TEST_F(PgTaskStoreTest,
+       BatchUpdateStopRequestsTheCancelAndRunAgainQueuesANewRunOnlyWhenNoneIsLive) {
+  auto c = Create();
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  // Run again while the first run is live queues nothing.
+  BatchTaskUpdate again;
+  again.run_change = BatchTaskUpdate::RunChange::kRunAgain;
+  auto early = BatchUpdate(c, again);
+  ASSERT_TRUE(store_.ApplyBatch({early}).has_value());
+  EXPECT_EQ(RunStateOf(early.event.id), "");
+  BatchTaskUpdate stop;
+  stop.run_change = BatchTaskUpdate::RunChange::kStop;
+  ASSERT_TRUE(store_.ApplyBatch({BatchUpdate(c, stop)}).has_value());
+  EXPECT_EQ(RunStateOf(c.event.id), "queued+cancel");
+
+  // Once it is over, run again queues a run named by the event and clears the response.
+  SetRunState(c.event.id, "cancelled");
+  BatchTaskUpdate respond;
+  respond.response = "stopped by hand";
+  ASSERT_TRUE(store_.ApplyBatch({BatchUpdate(c, respond)}).has_value());
+  auto rerun = BatchUpdate(c, again);
+  ASSERT_TRUE(store_.ApplyBatch({rerun}).has_value());
+  EXPECT_EQ(RunStateOf(rerun.event.id), "queued");
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE response IS NULL"), 1);
+  auto pending = store_.FindPendingRuns({rerun.event.id});
+  ASSERT_TRUE(pending.has_value());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].task.id, c.task.id);
+}
+
+TEST_F(PgTaskStoreTest, BatchUpdateOfADeletedTaskChangesNothingOnEitherApplyPath) {
+  auto c = Create();
+  BatchTaskUpdate u;
+  u.description = "late";
+  u.run_change = BatchTaskUpdate::RunChange::kRunAgain;
+  auto late = BatchUpdate(c, u);
+  // Fast path: the whole batch together.
+  auto r = store_.ApplyBatch({c, Delete(c), late});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ((*r)[2].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ(RunStateOf(late.event.id), "");
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE description = 'late'"), 0);
+  // Careful path (a second create of an existing task in the batch forces it).
+  auto late2 = BatchUpdate(c, u);
+  auto recreate = c;
+  recreate.event.id = Uuid::Random();
+  auto r2 = store_.ApplyBatch({Create(), recreate, late2});
+  ASSERT_TRUE(r2.has_value()) << r2.error().Describe();
+  EXPECT_EQ((*r2)[1].outcome, ApplyOutcome::kRejected);
+  EXPECT_EQ((*r2)[2].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE description = 'late'"), 0);
+}
+
+// After the merge of the Oracle and SuperOffice write paths: one batch carries a task with the
+// Oracle fields, a note on it and a SuperOffice batch-update of it, on both apply paths, and
+// the reader shows every column (0006, 0007 and 0008) together.
+TEST_F(PgTaskStoreTest, OracleFieldsNotesAndBatchUpdatesOfOneTaskApplyTogetherOnBothPaths) {
+  auto make = [this](const std::string& name) {
+    auto c = Create();
+    c.task.name = name;
+    c.task.priority = 2;
+    c.task.due_time = *ParseDateTime("2026-12-01T08:00:00Z");
+    c.task.external_refs["contact"] = 83;
+    c.task.associate_id = 7;
+    c.task.description = "d1";
+    c.task.request = "r1";
+    c.event.data = TaskToEventData(c.task);
+    return c;
+  };
+  BatchTaskUpdate u;
+  u.description = "d2";
+  u.response = "answered";
+  u.run_change = BatchTaskUpdate::RunChange::kStop;
+  auto fast = make("fast");
+  auto fast_batch = std::vector{fast, NoteOn(fast.task.id, 601, "n1"), BatchUpdate(fast, u)};
+  auto r = store_.ApplyBatch(fast_batch);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  for (const auto& one : *r) EXPECT_EQ(one.outcome, ApplyOutcome::kApplied) << one.reason;
+  // A note on no task is refused alone, on the careful path; the rest still applies.
+  auto careful = make("careful");
+  auto r2 = store_.ApplyBatch({careful, NoteOn(Uuid::Random(), 602, "stray"),
+                               NoteOn(careful.task.id, 603, "n2"), BatchUpdate(careful, u)});
+  ASSERT_TRUE(r2.has_value()) << r2.error().Describe();
+  EXPECT_EQ((*r2)[0].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r2)[1].outcome, ApplyOutcome::kRejected);
+  EXPECT_EQ((*r2)[2].outcome, ApplyOutcome::kApplied);
+  EXPECT_EQ((*r2)[3].outcome, ApplyOutcome::kApplied);
+
+  PgTaskReader reader(pool_);
+  for (const auto* c : {&fast, &careful}) {
+    auto view = reader.FindTask(c->task.id);
+    ASSERT_TRUE(view.has_value() && view->has_value());
+    const auto& t = (*view)->task;
+    EXPECT_EQ(t.name, c->task.name);
+    EXPECT_EQ(t.priority, 2);
+    EXPECT_EQ(t.due_time, c->task.due_time);
+    EXPECT_EQ(t.external_refs.at("contact"), 83);
+    EXPECT_EQ(t.associate_id, 7);
+    EXPECT_EQ(t.description, "d2");
+    EXPECT_EQ(t.request, "r1");
+    EXPECT_EQ(t.response, "answered");
+    EXPECT_EQ(RunStateOf(c->event.id), "queued+cancel");
+    auto notes = reader.ListNotes(c->task.id);
+    ASSERT_TRUE(notes.has_value()) << notes.error().Describe();
+    EXPECT_EQ(notes->size(), 1u);
+  }
 }
 
 TEST_F(PgTaskStoreTest, ListTasksPagesInCreationOrderForAllOrOneClient) {

@@ -96,6 +96,23 @@ class FakeTaskStore final : public TaskStore {
             runs[c.event.id] = r;
           }
         }
+      } else if (c.kind == CommandKind::kBatchUpdate) {
+        if (live != tasks.end()) {
+          const auto& u = c.batch_update;
+          if (u.description) live->second.description = *u.description;
+          if (u.request) live->second.request = *u.request;
+          if (u.response) live->second.response = *u.response;
+          if (u.run_change == BatchTaskUpdate::RunChange::kStop) cancel_runs();
+          bool has_live_run = false;
+          for (const auto& [id, r] : runs)
+            if (r.task_id == c.task.id && !IsFinal(r.state)) has_live_run = true;
+          if (u.run_change == BatchTaskUpdate::RunChange::kRunAgain && !has_live_run) {
+            if (!u.response) live->second.response.reset();
+            Run r;
+            r.task_id = c.task.id;
+            runs[c.event.id] = r;
+          }
+        }
       } else {
         tasks[c.task.id] = c.task;
         if (c.task.enabled) {

@@ -96,6 +96,21 @@ class CommandProcessorTest : public ::testing::Test {
     return ConsumedMessage{"commands", 0, offset, task_id, e.Serialize(), {}};
   }
 
+  // conveyor.task.batch-update of the task `task_id`.
+  ConsumedMessage BatchUpdateCommand(const std::string& task_id, BatchTaskUpdate u,
+                                     std::int64_t offset) {
+    CloudEvent e;
+    e.id = Uuid::Random();
+    e.source = "/test";
+    e.subject = task_id;
+    e.time = clock_.Now();
+    e.type = kTaskBatchUpdateCommand;
+    u.task_id = *Uuid::Parse(task_id);
+    u.requested_by = "test";
+    e.data = BatchTaskUpdateToEventData(u);
+    return ConsumedMessage{"commands", 0, offset, task_id, e.Serialize(), {}};
+  }
+
   // conveyor.task.update of the task `task_id` (of type `type`) with `enabled`, or
   // conveyor.task.delete when `del`.
   ConsumedMessage UpdateCommand(const std::string& task_id, Uuid type, std::optional<bool> enabled,
@@ -485,6 +500,54 @@ TEST_F(RunEngineTest, DeleteStopsTheRunningHandlerAndEndsTheRunCancelled) {
   EXPECT_EQ(RunOf(m).state, RunState::kCancelled);
   EXPECT_EQ(store_.deleted.size(), 1u);
   EXPECT_EQ(store_.starts, 1);
+}
+
+TEST_F(RunEngineTest, BatchUpdateStopEndsTheRunningRunCancelledAndSetsTheFields) {
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  auto m = CreateCommand(TaskNotification::kNone, 0, type_);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  BatchTaskUpdate u;
+  u.description = "stopped by hand";
+  u.run_change = BatchTaskUpdate::RunChange::kStop;
+  Feed({BatchUpdateCommand(m.key, u, 1)});
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(RunOf(m).state, RunState::kCancelled);
+  EXPECT_EQ(store_.tasks.begin()->second.description, "stopped by hand");
+  EXPECT_EQ(store_.starts, 1);
+}
+
+TEST_F(RunEngineTest, BatchUpdateRunAgainRunsAFinishedTaskAgainUnderTheEventsRunId) {
+  auto m = CreateCommand(TaskNotification::kNone, 0);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return RunOf(m).state == RunState::kSucceeded; }));
+  BatchTaskUpdate u;
+  u.run_change = BatchTaskUpdate::RunChange::kRunAgain;
+  auto again = BatchUpdateCommand(m.key, u, 1);
+  Feed({again});
+  auto again_id = *Uuid::Parse(nlohmann::json::parse(again.value)["id"].get<std::string>());
+  ASSERT_TRUE(TickUntil([&] {
+    return store_.runs.contains(again_id) && store_.runs.at(again_id).state == RunState::kSucceeded;
+  }));
+  EXPECT_EQ(store_.runs.size(), 2u);
+  EXPECT_EQ(store_.starts, 2);
+}
+
+TEST_F(CommandProcessorTest, MalformedBatchUpdateIsDeadLetteredNamingWhy) {
+  auto m = CreateCommand(TaskNotification::kNone, 0);
+  BatchTaskUpdate u;
+  auto bad = BatchUpdateCommand(m.key, u, 1);
+  auto j = nlohmann::json::parse(bad.value);
+  j["data"]["run_change"] = "explode";
+  bad.value = j.dump();
+  auto report = processor_->Ingest({bad});
+  ASSERT_TRUE(report.has_value()) << report.error().Describe();
+  EXPECT_EQ(report->dead_lettered, 1u);
+  auto dlq = publisher_.On("dlq");
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_NE(Header(dlq[0], kDlqReasonHeader).find("run_change"), std::string::npos)
+      << Header(dlq[0], kDlqReasonHeader);
 }
 
 TEST_F(RunEngineTest, CancelOfAWaitingRunEndsItCancelledWithoutRunningIt) {

@@ -426,6 +426,224 @@ TEST(StartSchemas, TheRestBodyAndTheAgentsBatchTaskInfoHaveTheSameRules) {
   EXPECT_EQ(info["required"], rest["required"]);
 }
 
+TEST_F(AgentRequestBody, UpdateReadsStateDescriptionResponseAndRequestAndIgnoresTheRest) {
+  auto r = requests_->DecodeUpdate(R"({"BatchTaskInfo":{"Id":1000,"Name":"other","State":"failed",
+      "Description":"d2","Request":"r2","Response":"done by hand","AssociateId":7,
+      "ParameterObject":{"x":"1"},"ProgressPercent":50,"Created":"2026-01-01T00:00:00"}})");
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ(r->id, 1000);
+  EXPECT_EQ(r->state, BatchTaskState::kFailed);
+  EXPECT_EQ(r->description, "d2");
+  EXPECT_EQ(r->request, "r2");
+  EXPECT_EQ(r->response, "done by hand");
+}
+
+TEST_F(AgentRequestBody, UpdateFieldsAbsentOrNullAreUnchanged) {
+  auto r = requests_->DecodeUpdate(R"({"BatchTaskInfo":{"Id":5,"Description":null,"State":null}})");
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_FALSE(r->description.has_value());
+  EXPECT_FALSE(r->request.has_value());
+  EXPECT_FALSE(r->response.has_value());
+  EXPECT_FALSE(r->state.has_value());
+}
+
+TEST_F(AgentRequestBody, UpdateWithoutIdOrWithABadStateIsRefusedNamingTheField) {
+  auto no_id = requests_->DecodeUpdate(R"({"BatchTaskInfo":{"Description":"x"}})");
+  ASSERT_FALSE(no_id.has_value());
+  EXPECT_NE(no_id.error().field.find("BatchTaskInfo"), std::string::npos)
+      << no_id.error().Describe();
+  EXPECT_NE(no_id.error().Describe().find("Id"), std::string::npos) << no_id.error().Describe();
+  auto state = requests_->DecodeUpdate(R"({"BatchTaskInfo":{"Id":5,"State":"Done"}})");
+  ASSERT_FALSE(state.has_value());
+  EXPECT_EQ(state.error().field, "BatchTaskInfo/State");
+  auto rest_state = requests_->DecodeUpdate(R"({"State":"Done"})", /*wrapped=*/false);
+  ASSERT_FALSE(rest_state.has_value());
+  EXPECT_EQ(rest_state.error().field, "State");
+  auto long_response = requests_->DecodeUpdate(
+      json{{"BatchTaskInfo", {{"Id", 5}, {"Response", std::string(65537, 'x')}}}}.dump());
+  ASSERT_FALSE(long_response.has_value());
+  EXPECT_NE(long_response.error().field.find("Response"), std::string::npos)
+      << long_response.error().Describe();
+}
+
+TEST_F(AgentRequestBody, RestUpdateTakesTheBatchTaskInfoItselfWithoutId) {
+  auto r = requests_->DecodeUpdate(R"({"Description":"d"})", /*wrapped=*/false);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_FALSE(r->id.has_value());
+  EXPECT_EQ(r->description, "d");
+}
+
+TEST_F(AgentRequestBody, DeleteBodiesDecodeAndDuplicateIdsAreDroppedInOrder) {
+  EXPECT_EQ(requests_->DecodeDeleteOne(R"({"BatchTaskId":1000})").value(), 1000);
+  EXPECT_EQ(requests_->DecodeDeleteMany(R"({"BatchTaskIds":[3,1,3,2,1]})").value(),
+            (std::vector<std::int64_t>{3, 1, 2}));
+  auto missing = requests_->DecodeDeleteOne(R"({"Id":1000})");
+  ASSERT_FALSE(missing.has_value());
+  auto wrong = requests_->DecodeDeleteMany(R"({"BatchTaskIds":["a"]})");
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().field.find("BatchTaskIds"), std::string::npos)
+      << wrong.error().Describe();
+}
+
+TEST_F(AgentRequestBody, TooManyBatchTaskIdsIsRefusedNamingTheLimit) {
+  json ids = json::array();
+  for (int i = 0; i < 1001; ++i) ids.push_back(i);
+  auto r = requests_->DecodeDeleteMany(json{{"BatchTaskIds", ids}}.dump());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().field.find("BatchTaskIds"), std::string::npos) << r.error().Describe();
+  EXPECT_NE(r.error().Describe().find("1000"), std::string::npos) << r.error().Describe();
+  ids.erase(ids.end() - 1);
+  EXPECT_TRUE(requests_->DecodeDeleteMany(json{{"BatchTaskIds", ids}}.dump()).has_value());
+}
+
+TEST(UpdateSchemas, TheRestBodyAndTheAgentsBatchTaskInfoHaveTheSameFields) {
+  auto agent = json::parse(
+      conveyor::testing::ReadRepoFile("schemas/requests/superoffice.update-batch-task.json"));
+  auto rest = json::parse(
+      conveyor::testing::ReadRepoFile("schemas/requests/superoffice.batch-task-update.json"));
+  EXPECT_EQ(agent["properties"]["BatchTaskInfo"]["properties"], rest["properties"]);
+}
+
+// --- UpdateBatchTask: what changes --------------------------------------------------------------
+
+TaskView ViewIn(RunState state) {
+  auto v = SampleView();
+  v.last_run->state = state;
+  return v;
+}
+
+UpdateRequest StateRequest(BatchTaskState state) {
+  UpdateRequest r;
+  r.state = state;
+  return r;
+}
+
+TEST(UpdatePlan, TextFieldsAreCarriedAndNoStateIsNoRunChange) {
+  UpdateRequest r;
+  r.description = "d2";
+  r.response = "r";
+  auto u = PlanUpdate(SampleView(), r, "BatchTaskInfo/State");
+  ASSERT_TRUE(u.has_value()) << u.error().Describe();
+  EXPECT_EQ(u->description, "d2");
+  EXPECT_FALSE(u->request.has_value());
+  EXPECT_EQ(u->response, "r");
+  EXPECT_EQ(u->run_change, BatchTaskUpdate::RunChange::kNone);
+}
+
+TEST(UpdatePlan, TheTasksOwnStateChangesNothing) {
+  auto u = PlanUpdate(ViewIn(RunState::kSucceeded), StateRequest(BatchTaskState::kSucceeded), "S");
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->run_change, BatchTaskUpdate::RunChange::kNone);
+  // A cancelled run shows as Failed: Failed is its own state.
+  auto c = PlanUpdate(ViewIn(RunState::kCancelled), StateRequest(BatchTaskState::kFailed), "S");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->run_change, BatchTaskUpdate::RunChange::kNone);
+}
+
+TEST(UpdatePlan, FailedOnALiveRunStopsIt) {
+  for (auto state :
+       {RunState::kQueued, RunState::kRetryWait, RunState::kAcquired, RunState::kStarted}) {
+    auto u = PlanUpdate(ViewIn(state), StateRequest(BatchTaskState::kFailed), "S");
+    ASSERT_TRUE(u.has_value()) << RunStateName(state) << ": " << u.error().Describe();
+    EXPECT_EQ(u->run_change, BatchTaskUpdate::RunChange::kStop) << RunStateName(state);
+  }
+}
+
+TEST(UpdatePlan, FailedOnALiveCannotCancelRunIsRefusedNamingState) {
+  auto v = ViewIn(RunState::kStarted);
+  v.cancellation = "CannotCancel";
+  auto u = PlanUpdate(v, StateRequest(BatchTaskState::kFailed), "BatchTaskInfo/State");
+  ASSERT_FALSE(u.has_value());
+  EXPECT_EQ(u.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(u.error().field, "BatchTaskInfo/State");
+  EXPECT_NE(u.error().message.find("CannotCancel"), std::string::npos) << u.error().message;
+}
+
+TEST(UpdatePlan, NewOnAFinishedTaskRunsItAgainButNotWhenDisabled) {
+  for (auto state : {RunState::kSucceeded, RunState::kFailed, RunState::kCancelled}) {
+    auto u = PlanUpdate(ViewIn(state), StateRequest(BatchTaskState::kNew), "S");
+    ASSERT_TRUE(u.has_value()) << u.error().Describe();
+    EXPECT_EQ(u->run_change, BatchTaskUpdate::RunChange::kRunAgain) << RunStateName(state);
+  }
+  auto v = ViewIn(RunState::kSucceeded);
+  v.task.enabled = false;
+  auto disabled = PlanUpdate(v, StateRequest(BatchTaskState::kNew), "S");
+  ASSERT_FALSE(disabled.has_value());
+  EXPECT_EQ(disabled.error().field, "S");
+}
+
+TEST(UpdatePlan, EveryOtherStateChangeIsRefusedNamingStateAndTheAllowedOnes) {
+  struct Case {
+    RunState from;
+    BatchTaskState to;
+  };
+  for (auto c : {Case{RunState::kSucceeded, BatchTaskState::kFailed},
+                 Case{RunState::kFailed, BatchTaskState::kSucceeded},
+                 Case{RunState::kStarted, BatchTaskState::kSucceeded},
+                 Case{RunState::kStarted, BatchTaskState::kNew},
+                 Case{RunState::kQueued, BatchTaskState::kStarted},
+                 Case{RunState::kQueued, BatchTaskState::kAquired},
+                 Case{RunState::kSucceeded, BatchTaskState::kSucceededManualCleanup},
+                 Case{RunState::kSucceeded, BatchTaskState::kAll},
+                 Case{RunState::kSucceeded, BatchTaskState::kUnknown}}) {
+    auto u = PlanUpdate(ViewIn(c.from), StateRequest(c.to), "BatchTaskInfo/State");
+    ASSERT_FALSE(u.has_value()) << RunStateName(c.from) << " -> " << StateName(c.to);
+    EXPECT_EQ(u.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(u.error().field, "BatchTaskInfo/State");
+    EXPECT_NE(u.error().message.find("New on a Succeeded or Failed task"), std::string::npos)
+        << u.error().message;
+  }
+  auto never_ran = SampleView();
+  never_ran.last_run.reset();
+  EXPECT_FALSE(PlanUpdate(never_ran, StateRequest(BatchTaskState::kNew), "S").has_value());
+}
+
+TEST(UpdateAnswer, ShowsTheFieldsSetAndTheRunAsTheUpdateLeavesIt) {
+  BatchTaskUpdate u;
+  u.description = "d2";
+  u.request = "r2";
+  u.response = "by hand";
+  auto info = BatchTaskInfo(Updated(SampleView(), u, Uuid::Random()));
+  EXPECT_EQ(info["Description"], "d2");
+  EXPECT_EQ(info["Request"], "r2");
+  EXPECT_EQ(info["Response"], "by hand");
+  EXPECT_EQ(info["Result"], "slept 2 s");  // the run's result stays the Result
+  EXPECT_EQ(info["State"], "Succeeded");
+
+  BatchTaskUpdate stop;
+  stop.run_change = BatchTaskUpdate::RunChange::kStop;
+  EXPECT_EQ(BatchTaskInfo(Updated(ViewIn(RunState::kStarted), stop, Uuid::Random()))["State"],
+            "Failed");
+
+  BatchTaskUpdate again;
+  again.run_change = BatchTaskUpdate::RunChange::kRunAgain;
+  auto v = SampleView();
+  v.task.response = "old";
+  auto rerun = BatchTaskInfo(Updated(v, again, Uuid::Random()));
+  EXPECT_EQ(rerun["State"], "New");
+  EXPECT_EQ(rerun["Response"], "");  // run_again clears a response set before
+  EXPECT_EQ(rerun["StartCount"], 0);
+}
+
+TEST(BatchTaskInfoEncoder, ResponseSetByUpdateIsShownInsteadOfTheRunsResult) {
+  auto v = SampleView();
+  EXPECT_EQ(BatchTaskInfo(v)["Response"], "slept 2 s");
+  v.task.response = "checked by Ann";
+  EXPECT_EQ(BatchTaskInfo(v)["Response"], "checked by Ann");
+  EXPECT_EQ(BatchTaskInfo(v)["Result"], "slept 2 s");
+}
+
+TEST(DeleteRule, OnlyALiveRunOfACannotCancelTypeBlocksADelete) {
+  auto v = ViewIn(RunState::kStarted);
+  EXPECT_FALSE(DeleteStopsUncancellableRun(v));
+  v.cancellation = "CannotCancel";
+  EXPECT_TRUE(DeleteStopsUncancellableRun(v));
+  v.last_run->state = RunState::kSucceeded;
+  EXPECT_FALSE(DeleteStopsUncancellableRun(v));
+  v.last_run.reset();
+  EXPECT_FALSE(DeleteStopsUncancellableRun(v));
+}
+
 // --- XML --------------------------------------------------------------------------------------
 
 TEST(SuperOfficeXml, BatchTaskInfoIsAnElementWithTheSameFieldsAndNilForNull) {

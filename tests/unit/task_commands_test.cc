@@ -7,6 +7,7 @@
 #include <set>
 
 #include "conveyor/cloud_event.h"
+#include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
 #include "support/fakes.h"
 
@@ -117,6 +118,51 @@ TEST_F(TaskCommandsTest, CancelRecordsWhoAsked) {
   t.id = Uuid::Random();
   ASSERT_TRUE(service_.Cancel(t, client_).has_value());
   EXPECT_EQ(LastEventData()["requested_by"], "client:" + client_.id.ToString());
+}
+
+TEST_F(TaskCommandsTest, BatchUpdatePublishesOnlyTheFieldsItChangesAndWhoAsked) {
+  Task t;
+  t.id = Uuid::Random();
+  BatchTaskUpdate u;
+  u.request = "r2";
+  u.run_change = BatchTaskUpdate::RunChange::kStop;
+  auto event_id = service_.BatchUpdate(t, u, client_);
+  ASSERT_TRUE(event_id.has_value()) << event_id.error().Describe();
+  auto event = CloudEvent::Parse(publisher_.sent.back().value);
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->type, kTaskBatchUpdateCommand);
+  EXPECT_EQ(event->id, *event_id);
+  EXPECT_EQ(event->subject, t.id.ToString());
+  EXPECT_EQ(event->data, (nlohmann::json{{"task_id", t.id.ToString()},
+                                         {"request", "r2"},
+                                         {"run_change", "stop"},
+                                         {"requested_by", "client:" + client_.id.ToString()}}));
+  auto decoded = BatchTaskUpdateFromEventData(event->data);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().Describe();
+  EXPECT_FALSE(decoded->description.has_value());
+  EXPECT_EQ(decoded->request, "r2");
+  EXPECT_FALSE(decoded->response.has_value());
+  EXPECT_EQ(decoded->run_change, BatchTaskUpdate::RunChange::kStop);
+}
+
+TEST_F(TaskCommandsTest, DeletingSeveralTasksPublishesOneDeleteEachAndReportsAFailedOne) {
+  std::vector<Task> tasks(3);
+  for (auto& t : tasks) t.id = Uuid::Random();
+  ASSERT_TRUE(service_.Delete(tasks, client_).has_value());
+  ASSERT_EQ(publisher_.sent.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto e = CloudEvent::Parse(publisher_.sent[i].value);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->type, kTaskDeleteCommand);
+    EXPECT_EQ(e->data["task_id"], tasks[i].id.ToString());
+    EXPECT_EQ(e->data["requested_by"], "client:" + client_.id.ToString());
+    EXPECT_EQ(publisher_.sent[i].key, tasks[i].id.ToString());
+  }
+  publisher_.fail_next = true;
+  auto failed = service_.Delete(tasks, client_);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(publisher_.sent.size(), 5u);  // the other two were sent
 }
 
 TEST_F(TaskCommandsTest, UpdateDeleteAndNotesRecordWhoAsked) {

@@ -20,15 +20,18 @@ Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, Ta
   if (!del) return std::unexpected(del.error());
   auto note = JsonSchema::Embedded("events/conveyor.task.note.add.json");
   if (!note) return std::unexpected(note.error());
+  auto batch_update = JsonSchema::Embedded("events/conveyor.task.batch-update.json");
+  if (!batch_update) return std::unexpected(batch_update.error());
   return CommandProcessor(std::move(settings), store, publisher, std::move(*create),
-                          std::move(*cancel), std::move(*update), std::move(*del),
-                          std::move(*note));
+                          std::move(*cancel), std::move(*update), std::move(*del), std::move(*note),
+                          std::move(*batch_update));
 }
 
 CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
                                    EventPublisher& publisher, JsonSchema create_schema,
                                    JsonSchema cancel_schema, JsonSchema update_schema,
-                                   JsonSchema delete_schema, JsonSchema note_schema)
+                                   JsonSchema delete_schema, JsonSchema note_schema,
+                                   JsonSchema batch_update_schema)
     : settings_(std::move(settings)),
       store_(store),
       publisher_(publisher),
@@ -36,7 +39,8 @@ CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
       cancel_schema_(std::move(cancel_schema)),
       update_schema_(std::move(update_schema)),
       delete_schema_(std::move(delete_schema)),
-      note_schema_(std::move(note_schema)) {}
+      note_schema_(std::move(note_schema)),
+      batch_update_schema_(std::move(batch_update_schema)) {}
 
 Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const {
   auto json = nlohmann::json::parse(m.value, nullptr, false);
@@ -69,6 +73,15 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
     command.task.id = update->task_id;
     command.requested_by = update->requested_by;
     command.update = std::move(*update);
+  } else if (event->type == kTaskBatchUpdateCommand) {
+    if (auto valid = batch_update_schema_.Validate(json); !valid)
+      return std::unexpected(valid.error());
+    auto update = BatchTaskUpdateFromEventData(event->data);
+    if (!update) return std::unexpected(update.error());
+    command.kind = CommandKind::kBatchUpdate;
+    command.task.id = update->task_id;
+    command.requested_by = update->requested_by;
+    command.batch_update = std::move(*update);
   } else if (event->type == kTaskNoteAddCommand) {
     if (auto valid = note_schema_.Validate(json); !valid) return std::unexpected(valid.error());
     auto note = NoteFromEventData(event->data);
@@ -135,17 +148,17 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
     // A stop signals the task's runs held by the engine; a redelivered one signals again:
     // the run it stopped may have been resumed since.
     if (c.kind == CommandKind::kCancel || c.kind == CommandKind::kDelete ||
-        (c.kind == CommandKind::kUpdate && c.update.enabled == false))
+        (c.kind == CommandKind::kUpdate && c.update.enabled == false) ||
+        (c.kind == CommandKind::kBatchUpdate &&
+         c.batch_update.run_change == BatchTaskUpdate::RunChange::kStop))
       report.cancelled_tasks.push_back(c.task.id);
-    if (c.kind == CommandKind::kCancel || c.kind == CommandKind::kDelete) {
+    if (c.kind == CommandKind::kCancel || c.kind == CommandKind::kDelete ||
+        c.kind == CommandKind::kAddNote) {
       report.done.push_back(origins[i]);
       continue;
     }
-    if (c.kind == CommandKind::kAddNote) {
-      report.done.push_back(origins[i]);
-      continue;
-    }
-    // A create names its run (run id = event id), and so does an update that queued one.
+    // A create names its run (run id = event id), and so does an update that queued one
+    // (conveyor.task.update enabling the task, conveyor.task.batch-update run_again).
     // Seen before, it may still be unfinished: a crash may have cut it off.
     run_ids.push_back(c.event.id);
     origin_of_run[c.event.id.ToString()] = origins[i];

@@ -5,10 +5,10 @@
 //      its headers, so that the partition moves on;
 //   3. apply the rest to the projection in one transaction (the inbox makes a redelivered
 //      event a no-op); what the store rejects goes to the dead-letter topic too;
-//   4. find the runs the batch's create (and re-enabling update) commands name that are not
-//      final yet (including one whose previous owner died mid-run), for the RunEngine to
-//      execute, and the tasks whose runs cancel, update (Enabled false) or delete commands
-//      stop.
+//   4. find the runs the batch's create (and re-enabling update, run-again batch-update)
+//      commands name that are not final yet (including one whose previous owner died
+//      mid-run), for the RunEngine to execute, and the tasks whose runs cancel, update
+//      (Enabled false), batch-update (stop) or delete commands stop.
 //
 // When Ingest returns OK every message of the batch is applied or dead-lettered. On an error
 // nothing was applied; the same batch can be ingested again safely. Not thread-safe: one per
@@ -43,7 +43,8 @@ struct IngestReport {
   std::size_t duplicates = 0;
   std::size_t dead_lettered = 0;
   std::vector<std::pair<PendingRun, const ConsumedMessage*>> runs;
-  // Tasks whose live runs are to be stopped (cancel, update with enabled false, delete). The
+  // Tasks whose live runs are to be stopped (cancel, update with enabled false, batch-update
+  // stop, delete). The
   // loop signals these before it admits `runs`: a run queued later in the same batch (an
   // update re-enabling the task) is not the one they stop.
   std::vector<Uuid> cancelled_tasks;
@@ -63,7 +64,8 @@ class CommandProcessor {
  private:
   CommandProcessor(ProcessorSettings settings, TaskStore& store, EventPublisher& publisher,
                    JsonSchema create_schema, JsonSchema cancel_schema, JsonSchema update_schema,
-                   JsonSchema delete_schema, JsonSchema note_schema);
+                   JsonSchema delete_schema, JsonSchema note_schema,
+                   JsonSchema batch_update_schema);
   Status DeadLetter(const ConsumedMessage& message, const std::string& reason);
 
   ProcessorSettings settings_;
@@ -74,6 +76,7 @@ class CommandProcessor {
   JsonSchema update_schema_;
   JsonSchema delete_schema_;
   JsonSchema note_schema_;
+  JsonSchema batch_update_schema_;
 };
 
 }  // namespace conveyor

@@ -136,6 +136,34 @@ std::string ApplyDelete(pqxx::transaction_base& tx, const IncomingCommand& c) {
   return ApplyCancel(tx, c);
 }
 
+// Sets the SuperOffice fields the update carries and changes the runs as run_change says;
+// see TaskStore::ApplyBatch.
+std::string ApplyBatchUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  const BatchTaskUpdate& u = c.batch_update;
+  bool run_again = u.run_change == BatchTaskUpdate::RunChange::kRunAgain;
+  auto updated = tx.exec_params(
+      R"(UPDATE tasks
+            SET description = COALESCE($2, description), request = COALESCE($3, request),
+                response = CASE WHEN $4::text IS NOT NULL THEN $4::text
+                                WHEN $5::boolean THEN NULL ELSE response END,
+                modified_at = $6::timestamptz, modified_by = $7, last_event_id = $8
+          WHERE id = $1 AND deleted_at IS NULL RETURNING 1)",
+      u.task_id.ToString(), u.description, u.request, u.response, run_again,
+      TimeParam(c.event.time), u.requested_by, c.event.id.ToString());
+  if (updated.empty()) return {};  // deleted meanwhile, or never created: nothing to change
+  if (u.run_change == BatchTaskUpdate::RunChange::kStop) return ApplyCancel(tx, c);
+  if (run_again)
+    // The run's id is the event id, as for a create: a redelivery names the same run.
+    tx.exec_params(
+        R"(INSERT INTO runs (id, task_id, state, queued_at)
+           SELECT $1, $2, 'queued', $3::timestamptz
+            WHERE NOT EXISTS (SELECT 1 FROM runs
+                               WHERE task_id = $2
+                                 AND state NOT IN ('succeeded', 'failed', 'cancelled')))",
+        c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
+  return {};
+}
+
 std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
   switch (c.kind) {
     case CommandKind::kCreate:
@@ -148,6 +176,8 @@ std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
       return ApplyDelete(tx, c);
     case CommandKind::kAddNote:
       return ApplyAddNote(tx, c);
+    case CommandKind::kBatchUpdate:
+      return ApplyBatchUpdate(tx, c);
   }
   return "no command kind";
 }

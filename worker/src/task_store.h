@@ -18,20 +18,22 @@
 namespace conveyor {
 
 enum class CommandKind {
-  kCreate,   // conveyor.task.create: `task` is the whole task
-  kCancel,   // conveyor.task.cancel: `task.id` names the task to stop
-  kUpdate,   // conveyor.task.update: `update` says what changes of task `task.id`
-  kDelete,   // conveyor.task.delete: `task.id` names the task to delete
-  kAddNote,  // conveyor.task.note.add: `note` (and `task.id`, its task)
+  kCreate,       // conveyor.task.create: `task` is the whole task
+  kCancel,       // conveyor.task.cancel: `task.id` names the task to stop
+  kUpdate,       // conveyor.task.update: `update` says what changes of task `task.id`
+  kDelete,       // conveyor.task.delete: `task.id` names the task to delete
+  kAddNote,      // conveyor.task.note.add: `note` (and `task.id`, its task)
+  kBatchUpdate,  // conveyor.task.batch-update: `batch_update` says what changes of `task.id`
 };
 
 struct IncomingCommand {
   CommandKind kind = CommandKind::kCreate;
   CloudEvent event;
-  Task task;                 // decoded from event.data (only task.id for cancel and delete)
-  TaskUpdate update;         // kUpdate only
-  TaskNote note;             // kAddNote only
-  std::string requested_by;  // kUpdate, kCancel and kDelete
+  Task task;                     // decoded from event.data (only task.id for cancel and delete)
+  TaskUpdate update;             // kUpdate only
+  TaskNote note;                 // kAddNote only
+  BatchTaskUpdate batch_update;  // kBatchUpdate only
+  std::string requested_by;      // kUpdate, kBatchUpdate, kCancel and kDelete
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
@@ -118,8 +120,11 @@ class TaskStore {
   // Update: replaces the task's fields; enabled false requests the cancel of its live runs;
   // enabled true on a disabled task with no run that succeeded, failed or is live (not being
   // cancelled) queues a run whose id is the event id. Delete: marks the task deleted and
-  // requests the cancel of its live runs. Either changes nothing for a task that does not
-  // exist or was deleted. Update rejects an unregistered task type.
+  // requests the cancel of its live runs. Batch update: sets the fields it carries; stop
+  // requests the cancel of the live runs; run_again queues a run whose id is the event id when
+  // the task has no live run, and clears the response unless the update sets one. Each
+  // changes nothing for a task that does not exist or was deleted. Update rejects an
+  // unregistered task type.
   virtual Result<std::vector<ApplyResult>> ApplyBatch(
       const std::vector<IncomingCommand>& commands) = 0;
 

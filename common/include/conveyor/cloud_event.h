@@ -17,6 +17,7 @@ inline constexpr std::string_view kTaskCreateCommand = "conveyor.task.create";
 inline constexpr std::string_view kTaskCancelCommand = "conveyor.task.cancel";
 inline constexpr std::string_view kTaskUpdateCommand = "conveyor.task.update";
 inline constexpr std::string_view kTaskDeleteCommand = "conveyor.task.delete";
+inline constexpr std::string_view kTaskBatchUpdateCommand = "conveyor.task.batch-update";
 inline constexpr std::string_view kTaskNoteAddCommand = "conveyor.task.note.add";
 // Notification event types (conveyor.notifications).
 inline constexpr std::string_view kRunSucceededEvent = "conveyor.run.succeeded";

@@ -23,6 +23,16 @@ class EventPublisher {
   // passed. kUnavailable when it was not acknowledged in time: the caller must treat the
   // message as not sent. Thread-safe.
   virtual Status Publish(const OutgoingMessage& message) = 0;
+  // Publishes the messages together and blocks until each was acknowledged or not: one
+  // Status per message, in their order (each as Publish would answer it). The messages are
+  // independent: some may be sent while others are not. This default publishes them one
+  // after the other; an adapter that can keep several in flight overrides it. Thread-safe.
+  virtual std::vector<Status> PublishAll(const std::vector<OutgoingMessage>& messages) {
+    std::vector<Status> out;
+    out.reserve(messages.size());
+    for (const auto& m : messages) out.push_back(Publish(m));
+    return out;
+  }
 };
 
 }  // namespace conveyor

@@ -40,6 +40,8 @@ class KafkaProducer final : public EventPublisher {
   ~KafkaProducer() override;
 
   Status Publish(const OutgoingMessage& message) override;
+  // Queues every message before waiting, so they share the broker round trips.
+  std::vector<Status> PublishAll(const std::vector<OutgoingMessage>& messages) override;
   // Queues the message; `done` runs on the producer's delivery thread once the broker
   // acknowledged it or gave up. Fails at once (without calling `done`) when the local queue
   // refuses the message.

@@ -74,6 +74,9 @@ struct Task {
   std::int32_t associate_id = 0;
   std::string description;
   std::string request;
+  // A SuperOffice UpdateBatchTask's Response (migration 0008); std::nullopt: the latest run's
+  // result is shown as Response.
+  std::optional<std::string> response;
 };
 
 // Conveyor's fixed task priorities (docs/oracle.md): 1 Low, 2 Normal, 3 High, 4 Critical.
@@ -116,5 +119,26 @@ struct TaskUpdate {
 
 // `task` with `update` applied (the id, number, client and creation stay).
 Task ApplyUpdate(Task task, const TaskUpdate& update);
+
+// What a conveyor.task.batch-update command changes (SuperOffice UpdateBatchTask and
+// PUT /api/v1/BatchTask/{id}: "only State, Description, Response and Request can be
+// changed"). A field left std::nullopt is unchanged.
+struct BatchTaskUpdate {
+  // What the requested State does to the task's runs (docs/superoffice.md).
+  enum class RunChange {
+    kNone,
+    kStop,      // State Failed on a live run: request its cancel (as StopBatchJob)
+    kRunAgain,  // State New on a finished task: queue a new run (its id is the event id)
+  };
+  Uuid task_id;
+  std::optional<std::string> description;
+  std::optional<std::string> request;
+  std::optional<std::string> response;
+  RunChange run_change = RunChange::kNone;
+  std::string requested_by;
+};
+
+std::string_view RunChangeName(BatchTaskUpdate::RunChange change);
+std::optional<BatchTaskUpdate::RunChange> RunChangeFromName(std::string_view name);
 
 }  // namespace conveyor

@@ -16,6 +16,11 @@ Result<Task> TaskFromEventData(const nlohmann::json& data);
 nlohmann::json TaskUpdateToEventData(const TaskUpdate& update);
 Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& data);
 
+// The data of conveyor.task.batch-update (schemas/events/conveyor.task.batch-update.json):
+// a field left unchanged is absent.
+nlohmann::json BatchTaskUpdateToEventData(const BatchTaskUpdate& update);
+Result<BatchTaskUpdate> BatchTaskUpdateFromEventData(const nlohmann::json& data);
+
 // The data of conveyor.task.note.add (schemas/events/conveyor.task.note.add.json).
 nlohmann::json NoteToEventData(const TaskNote& note);
 Result<TaskNote> NoteFromEventData(const nlohmann::json& data);
