@@ -6,6 +6,7 @@
 
 #include "conveyor/logging.h"
 #include "http_auth.h"
+#include "recording_server.h"
 #include "superoffice_routes.h"
 #include "twosms_routes.h"
 
@@ -44,7 +45,7 @@ struct HttpApi::Impl {
   const Clock& clock;
   twosms::ClientRequestDecoder client_decoder;  // used by the clients routes (http_auth.h)
   twosms::TaskRoutes twosms_tasks{decoder, commands, reader, clock};
-  httplib::Server server;
+  RecordingServer server;  // remembers its routes (routes())
   std::thread thread;
   int bound_port = 0;
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
@@ -206,5 +207,7 @@ void HttpApi::Stop() {
 }
 
 int HttpApi::port() const { return impl_->bound_port; }
+
+std::vector<RegisteredRoute> HttpApi::routes() const { return impl_->server.routes(); }
 
 }  // namespace conveyor

@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "auth.h"
 #include "clients.h"
@@ -27,6 +28,7 @@
 #include "conveyor/result.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
+#include "registered_route.h"
 #include "task_commands.h"
 #include "twosms.h"
 
@@ -51,6 +53,8 @@ class HttpApi {
   Status Start();
   void Stop();
   int port() const;  // the bound port, after Start
+  // Every route registered, in the order they are tried (schemas/openapi.json documents them).
+  std::vector<RegisteredRoute> routes() const;
 
  private:
   struct Impl;

@@ -199,7 +199,7 @@ httplib::Server::HandlerWithResponse RefuseAnonymous(Authenticator& auth) {
   };
 }
 
-void RegisterAuthRoutes(httplib::Server& server, Authenticator& auth, CredentialStore& store,
+void RegisterAuthRoutes(RecordingServer& server, Authenticator& auth, CredentialStore& store,
                         const twosms::ClientRequestDecoder& client_decoder) {
   server.Post("/Token", [&auth](const httplib::Request& req, httplib::Response& res) {
     IssueToken(auth, req, res);

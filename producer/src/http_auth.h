@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "caller.h"
 #include "clients.h"
+#include "recording_server.h"
 
 namespace conveyor {
 
@@ -36,7 +37,7 @@ httplib::Server::Handler Guarded(Authenticator& auth, Access access, CallerHandl
 bool IsPublicRoute(const std::string& method, const std::string& path);
 httplib::Server::HandlerWithResponse RefuseAnonymous(Authenticator& auth);
 
-void RegisterAuthRoutes(httplib::Server& server, Authenticator& auth, CredentialStore& store,
+void RegisterAuthRoutes(RecordingServer& server, Authenticator& auth, CredentialStore& store,
                         const twosms::ClientRequestDecoder& client_decoder);
 
 }  // namespace conveyor

@@ -320,7 +320,7 @@ Result<std::unique_ptr<Routes>> Routes::Create(TaskTypeCatalog& catalog,
       new Routes(std::make_unique<Impl>(catalog, commands, reader, std::move(*requests))));
 }
 
-void Routes::Register(httplib::Server& s, const Guard& guard) {
+void Routes::Register(RecordingServer& s, const Guard& guard) {
   auto* impl = impl_.get();
   using Req = const httplib::Request&;
   using Res = httplib::Response&;
