@@ -6,6 +6,7 @@
 
 #include "conveyor/logging.h"
 #include "http_auth.h"
+#include "openapi.h"
 #include "recording_server.h"
 #include "superoffice_routes.h"
 #include "twosms_routes.h"
@@ -155,6 +156,14 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
+  // The OpenAPI document of these routes (openapi.h), public like /healthz (IsPublicRoute).
+  if (auto doc = openapi::ServedDocument(); doc)
+    s.Get("/openapi.json", [text = doc->dump()](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_content(text, "application/json; charset=utf-8");
+    });
+  else
+    impl_->setup = std::unexpected(doc.error());
   s.set_exception_handler(
       [impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown exception";

@@ -8,9 +8,11 @@
 //   (schemas/requests/admin.task-type-register.json) GET  /api/v1/admin/tasktypes           the
 //   catalogue GET  /healthz                          liveness
 //   POST /Token, POST/GET /api/v1/admin/clients[/{id}]  credentials and clients (http_auth.h)
+//   GET  /openapi.json                     the OpenAPI 3.1 document of every route (openapi.h)
 //
-// Every route but GET /healthz and POST /Token needs credentials (http_auth.h); a client
-// sees only its own tasks, and another client's task answers as a missing one.
+// Every route but GET /healthz, GET /openapi.json and POST /Token needs credentials
+// (http_auth.h); a client sees only its own tasks, and another client's task answers as a
+// missing one.
 //
 // HttpApi owns the server and its thread pool. Start binds and serves on a background thread
 // and returns once the socket listens (or the bind error); Stop stops accepting, finishes the
