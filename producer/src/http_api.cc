@@ -7,7 +7,9 @@
 
 #include "conveyor/logging.h"
 #include "http_auth.h"
+#include "openapi.h"
 #include "oracle_routes.h"
+#include "recording_server.h"
 #include "superoffice_routes.h"
 #include "twosms_routes.h"
 
@@ -71,7 +73,7 @@ struct HttpApi::Impl {
   twosms::ClientRequestDecoder client_decoder;
   twosms::TaskRoutes twosms_tasks{decoder, commands, reader, clock};
   twosms::ClientRoutes twosms_clients;
-  httplib::Server server;
+  RecordingServer server;  // remembers its routes (routes())
   std::thread thread;
   int bound_port = 0;
   socket_t listen_socket = -1;  // set while binding
@@ -189,6 +191,14 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
+  // The OpenAPI document of these routes (openapi.h), public like /healthz (IsPublicRoute).
+  if (auto doc = openapi::ServedDocument(); doc)
+    s.Get("/openapi.json", [text = doc->dump()](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_content(text, "application/json; charset=utf-8");
+    });
+  else
+    impl_->setup = std::unexpected(doc.error());
   s.set_exception_handler(
       [impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown exception";
@@ -244,5 +254,7 @@ void HttpApi::Stop() {
 }
 
 int HttpApi::port() const { return impl_->bound_port; }
+
+std::vector<RegisteredRoute> HttpApi::routes() const { return impl_->server.routes(); }
 
 }  // namespace conveyor

@@ -8,9 +8,11 @@
 //   (schemas/requests/admin.task-type-register.json) GET  /api/v1/admin/tasktypes           the
 //   catalogue GET  /healthz                          liveness
 //   POST /Token, POST/GET /api/v1/admin/clients[/{id}]  credentials and clients (http_auth.h)
+//   GET  /openapi.json                     the OpenAPI 3.1 document of every route (openapi.h)
 //
-// Every route but GET /healthz and POST /Token needs credentials (http_auth.h); a client
-// sees only its own tasks, and another client's task answers as a missing one.
+// Every route but GET /healthz, GET /openapi.json and POST /Token needs credentials
+// (http_auth.h); a client sees only its own tasks, and another client's task answers as a
+// missing one.
 //
 // HttpApi owns the server and its thread pool. Start binds and serves on a background thread
 // and returns once the socket listens (or the bind error); Stop stops accepting, finishes the
@@ -19,6 +21,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "auth.h"
 #include "clients.h"
@@ -27,6 +30,7 @@
 #include "conveyor/result.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
+#include "registered_route.h"
 #include "task_commands.h"
 #include "twosms.h"
 
@@ -51,6 +55,8 @@ class HttpApi {
   Status Start();
   void Stop();
   int port() const;  // the bound port, after Start
+  // Every route registered, in the order they are tried (schemas/openapi.json documents them).
+  std::vector<RegisteredRoute> routes() const;
 
  private:
   struct Impl;

@@ -144,7 +144,7 @@ httplib::Server::HandlerWithResponse RefuseAnonymous(Authenticator& auth) {
   };
 }
 
-void RegisterTokenRoute(httplib::Server& server, Authenticator& auth) {
+void RegisterTokenRoute(RecordingServer& server, Authenticator& auth) {
   server.Post("/Token", [&auth](const httplib::Request& req, httplib::Response& res) {
     IssueToken(auth, req, res);
   });

@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "caller.h"
 #include "clients.h"
+#include "recording_server.h"
 
 namespace conveyor {
 
@@ -36,6 +37,6 @@ httplib::Server::Handler Guarded(Authenticator& auth, Access access, CallerHandl
 bool IsPublicRoute(const std::string& method, const std::string& path);
 httplib::Server::HandlerWithResponse RefuseAnonymous(Authenticator& auth);
 
-void RegisterTokenRoute(httplib::Server& server, Authenticator& auth);
+void RegisterTokenRoute(RecordingServer& server, Authenticator& auth);
 
 }  // namespace conveyor

@@ -498,7 +498,7 @@ class OracleRoutes {
 
 }  // namespace
 
-void RegisterOracleRoutes(httplib::Server& s, TaskTypeCatalog& catalog,
+void RegisterOracleRoutes(RecordingServer& s, TaskTypeCatalog& catalog,
                           TaskCommandService& commands, TaskReader& reader,
                           const OracleGuard& guard) {
   auto routes = std::make_shared<OracleRoutes>(catalog, commands, reader);

@@ -23,6 +23,7 @@
 #include "caller.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
+#include "recording_server.h"
 #include "task_commands.h"
 
 namespace conveyor {
@@ -38,7 +39,7 @@ using OracleGuard = std::function<httplib::Server::Handler(OracleHandler)>;
 // command service and reader must outlive the server; they are used from its threads. Should
 // an embedded request schema be broken (a build defect, which the unit tests catch), the
 // writes answer 500.
-void RegisterOracleRoutes(httplib::Server& server, TaskTypeCatalog& catalog,
+void RegisterOracleRoutes(RecordingServer& server, TaskTypeCatalog& catalog,
                           TaskCommandService& commands, TaskReader& reader,
                           const OracleGuard& guard);
 

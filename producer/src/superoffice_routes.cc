@@ -97,7 +97,10 @@ struct Routes::Impl {
             const nlohmann::json& json) {
     res.status = status;
     if (f.xml_type.empty())
-      res.set_content(json.dump(), "application/json; charset=utf-8");
+      // An error may echo what the caller sent ($select, SO-TimeZone): bytes that are not
+      // UTF-8 are written as U+FFFD rather than failing the answer.
+      res.set_content(json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      "application/json; charset=utf-8");
     else
       res.set_content(xml, f.xml_type + "; charset=utf-8");
   }
@@ -426,7 +429,7 @@ Result<std::unique_ptr<Routes>> Routes::Create(TaskTypeCatalog& catalog,
       new Routes(std::make_unique<Impl>(catalog, commands, reader, std::move(*requests))));
 }
 
-void Routes::Register(httplib::Server& s, const Guard& guard) {
+void Routes::Register(RecordingServer& s, const Guard& guard) {
   auto* impl = impl_.get();
   using Req = const httplib::Request&;
   using Res = httplib::Response&;

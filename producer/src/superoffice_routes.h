@@ -24,6 +24,7 @@
 #include "conveyor/result.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
+#include "recording_server.h"
 #include "task_commands.h"
 
 namespace conveyor::superoffice {
@@ -42,7 +43,7 @@ class Routes {
   using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
   using Guard = std::function<httplib::Server::Handler(Handler)>;
 
-  void Register(httplib::Server& server, const Guard& guard);
+  void Register(RecordingServer& server, const Guard& guard);
 
  private:
   struct Impl;
