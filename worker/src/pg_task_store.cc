@@ -182,32 +182,42 @@ std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
   return "no command kind";
 }
 
-void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCommand*>& cs,
-                 std::set<std::string>* fresh) {
+// The inbox columns of some commands, as the array parameters $1..$9 of kInsertInbox.
+struct InboxRows {
   std::vector<Uuid> ids;
   std::vector<std::optional<std::string>> types, subjects, sources, times, payloads, topics;
   std::vector<long long> partitions, offsets;
-  for (const auto* c : cs) {
-    ids.push_back(c->event.id);
-    types.push_back(c->event.type);
-    subjects.push_back(c->event.subject);
-    sources.push_back(c->event.source);
-    times.push_back(TimeParam(c->event.time));
-    payloads.push_back(c->event.Serialize());
-    topics.push_back(c->topic);
-    partitions.push_back(c->partition);
-    offsets.push_back(c->offset);
+
+  void Add(const IncomingCommand& c) {
+    ids.push_back(c.event.id);
+    types.push_back(c.event.type);
+    subjects.push_back(c.event.subject);
+    sources.push_back(c.event.source);
+    times.push_back(TimeParam(c.event.time));
+    payloads.push_back(c.event.Serialize());
+    topics.push_back(c.topic);
+    partitions.push_back(c.partition);
+    offsets.push_back(c.offset);
   }
-  auto rows = tx.exec_params(
-      R"(INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
-                            kafka_topic, kafka_partition, kafka_offset)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],
-                              $5::timestamptz[], $6::jsonb[], $7::text[], $8::int[],
-                              $9::bigint[])
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id)",
-      UuidArrayParam(ids), TextArrayParam(types), TextArrayParam(subjects), TextArrayParam(sources),
-      TextArrayParam(times), TextArrayParam(payloads), TextArrayParam(topics),
-      IntArrayParam(partitions), IntArrayParam(offsets));
+};
+
+// Inserts InboxRows ($1..$9); returns the event ids the inbox did not hold yet.
+constexpr char kInsertInbox[] = R"(
+    INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
+                       kafka_topic, kafka_partition, kafka_offset)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                         $6::jsonb[], $7::text[], $8::int[], $9::bigint[])
+    ON CONFLICT (event_id) DO NOTHING RETURNING event_id)";
+
+void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCommand*>& cs,
+                 std::set<std::string>* fresh) {
+  InboxRows inbox;
+  for (const auto* c : cs) inbox.Add(*c);
+  auto rows = tx.exec_params(kInsertInbox, UuidArrayParam(inbox.ids), TextArrayParam(inbox.types),
+                             TextArrayParam(inbox.subjects), TextArrayParam(inbox.sources),
+                             TextArrayParam(inbox.times), TextArrayParam(inbox.payloads),
+                             TextArrayParam(inbox.topics), IntArrayParam(inbox.partitions),
+                             IntArrayParam(inbox.offsets));
   for (const auto& r : rows) fresh->insert(r[0].c_str());
 }
 
@@ -253,22 +263,14 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   // The inbox rows, the tasks of the creates that are new to the inbox, and their runs: one
   // statement (data-modifying CTEs), one round trip. It returns the event ids the inbox took
   // and the ids of the tasks inserted.
-  std::vector<Uuid> event_ids, ids, types, task_events, run_ids, run_tasks;
-  std::vector<std::optional<std::string>> event_types, subjects, sources, times, payloads, topics;
-  std::vector<long long> partitions, offsets, numbers, associates;
+  InboxRows inbox;
+  std::vector<Uuid> ids, types, task_events, run_ids, run_tasks;
+  std::vector<long long> numbers, associates;
   std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
       parameters, content_types, notifications, created_at, created_by, descriptions, requests,
       names, priorities, due, planned, refs, run_queued;
   for (const auto* c : admitted) {
-    event_ids.push_back(c->event.id);
-    event_types.push_back(c->event.type);
-    subjects.push_back(c->event.subject);
-    sources.push_back(c->event.source);
-    times.push_back(TimeParam(c->event.time));
-    payloads.push_back(c->event.Serialize());
-    topics.push_back(c->topic);
-    partitions.push_back(c->partition);
-    offsets.push_back(c->offset);
+    inbox.Add(*c);
     if (c->kind != CommandKind::kCreate) continue;
     const Task& t = c->task;
     ids.push_back(t.id);
@@ -300,13 +302,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     run_queued.push_back(TimeParam(c->event.time));
   }
   auto rows = tx.exec_params(
-      R"(WITH fresh AS (
-           INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
-                              kafka_topic, kafka_partition, kafka_offset)
-           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],
-                                $5::timestamptz[], $6::jsonb[], $7::text[], $8::int[],
-                                $9::bigint[])
-           ON CONFLICT (event_id) DO NOTHING RETURNING event_id),
+      std::string("WITH fresh AS (") + kInsertInbox + R"(),
          new_tasks AS (
            INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
                               start_date, finish_date, parameters, content_type, notification,
@@ -336,9 +332,9 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
            RETURNING 1)
        SELECT 'event', event_id FROM fresh
        UNION ALL SELECT 'task', id FROM new_tasks)",
-      UuidArrayParam(event_ids), TextArrayParam(event_types), TextArrayParam(subjects),
-      TextArrayParam(sources), TextArrayParam(times), TextArrayParam(payloads),
-      TextArrayParam(topics), IntArrayParam(partitions), IntArrayParam(offsets),
+      UuidArrayParam(inbox.ids), TextArrayParam(inbox.types), TextArrayParam(inbox.subjects),
+      TextArrayParam(inbox.sources), TextArrayParam(inbox.times), TextArrayParam(inbox.payloads),
+      TextArrayParam(inbox.topics), IntArrayParam(inbox.partitions), IntArrayParam(inbox.offsets),
       UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
       TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
       TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
