@@ -532,6 +532,10 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
   }
   try {
     // One statement in autocommit: atomic on its own, one round trip instead of three.
+    // The states are named as "not final", which no index answers, so that the plan always
+    // reaches the runs through their ids: "state IN ('queued', ...)" let the planner, with
+    // stale statistics, walk every queued run through runs_state (218 µs per run started
+    // with 20,000 queued, against 15 µs by id).
     pqxx::nontransaction tx(**lease);
     auto rows = tx.exec_params(
         R"(UPDATE runs r
@@ -542,10 +546,9 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
              FROM unnest($1::uuid[], $2::int[]) AS v(id, seen_start_count)
             WHERE r.id = v.id AND r.start_count = v.seen_start_count
               AND r.cancel_requested_at IS NULL
-              AND (r.state IN ('queued', 'acquired', 'retry_wait')
-                   OR (r.state = 'started'
-                       AND (r.worker = $4 OR r.heartbeat_at IS NULL
-                            OR r.heartbeat_at < $3::timestamptz - $5 * interval '1 millisecond')))
+              AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
+              AND (r.state <> 'started' OR r.worker = $4 OR r.heartbeat_at IS NULL
+                   OR r.heartbeat_at < $3::timestamptz - $5 * interval '1 millisecond')
         RETURNING r.id, r.start_count)",
         UuidArrayParam(ids), IntArrayParam(seen), TimeParam(now), worker,
         static_cast<long long>(stale_after.count()));
@@ -601,7 +604,7 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
                                             ELSE r.progress_percent END
                FROM v
               WHERE r.id = v.id AND r.start_count = v.start_count
-                AND r.state IN ('queued', 'acquired', 'started', 'retry_wait')
+                AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
           RETURNING r.id)
          INSERT INTO outbox (topic, key, payload)
          SELECT v.note_topic, v.note_key, v.note_payload
