@@ -137,6 +137,55 @@ TEST_F(PgTaskStoreTest, CreateRecordsTaskQueuedRunAndInboxRowInOneGo) {
             1);
 }
 
+TEST_F(PgTaskStoreTest, AppliedCreateReturnsItsQueuedRunAsFindPendingRunsReadsIt) {
+  auto c = Create();
+  c.payload = c.event.Serialize() + " ";  // as consumed: kept byte for byte
+  auto r = store_.ApplyBatch({c});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  ASSERT_TRUE((*r)[0].queued_run.has_value());
+  auto pending = store_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(pending.has_value() && pending->size() == 1u);
+  const auto& given = *(*r)[0].queued_run;
+  const auto& read = (*pending)[0];
+  EXPECT_EQ(given.run_id, read.run_id);
+  EXPECT_EQ(given.task.id, read.task.id);
+  EXPECT_EQ(given.task.number, read.task.number);
+  EXPECT_EQ(given.task.parameters, read.task.parameters);
+  EXPECT_EQ(given.task.notification, read.task.notification);
+  EXPECT_EQ(given.handler, read.handler);
+  EXPECT_EQ(given.handler, "noop");
+  EXPECT_EQ(given.policy.max_attempts, read.policy.max_attempts);
+  EXPECT_EQ(given.policy.retry_backoff, read.policy.retry_backoff);
+  EXPECT_EQ(given.policy.timeout, read.policy.timeout);
+  EXPECT_EQ(given.state, read.state);
+  EXPECT_EQ(given.start_count, read.start_count);
+  EXPECT_EQ(given.attempt, read.attempt);
+  EXPECT_EQ(given.cancel_requested, read.cancel_requested);
+  pqxx::connection conn(db_.url());
+  pqxx::read_transaction tx(conn);
+  EXPECT_EQ(
+      tx.exec_params1("SELECT payload FROM inbox WHERE event_id = $1", c.event.id.ToString())[0]
+          .c_str(),
+      c.payload);
+}
+
+TEST_F(PgTaskStoreTest, CreateCancelledInTheSameBatchReturnsNoQueuedRunAndItsReadShowsTheCancel) {
+  auto c = Create();
+  auto other = Create();
+  IncomingCommand cancel = c;
+  cancel.kind = CommandKind::kCancel;
+  cancel.event.id = Uuid::Random();
+  cancel.event.type = kTaskCancelCommand;
+  auto r = store_.ApplyBatch({c, other, cancel});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_FALSE((*r)[0].queued_run.has_value());
+  EXPECT_TRUE((*r)[1].queued_run.has_value());
+  EXPECT_FALSE((*r)[2].queued_run.has_value());
+  auto pending = store_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(pending.has_value() && pending->size() == 1u);
+  EXPECT_TRUE((*pending)[0].cancel_requested);
+}
+
 TEST_F(PgTaskStoreTest, RedeliveredEventIsADuplicateAndLeavesOneTaskAndOneRun) {
   auto c = Create();
   ASSERT_TRUE(store_.ApplyBatch({c}).has_value());

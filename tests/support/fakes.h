@@ -57,11 +57,11 @@ class FakeTaskStore final : public TaskStore {
     for (const auto& c : cs) {
       if ((c.kind == CommandKind::kCreate && !known_types.contains(c.task.task_type_id)) ||
           (c.kind == CommandKind::kUpdate && !known_types.contains(c.update.task_type_id))) {
-        out.push_back({ApplyOutcome::kRejected, "task type is not registered"});
+        out.push_back({ApplyOutcome::kRejected, "task type is not registered", std::nullopt});
         continue;
       }
       if (!inbox.insert(c.event.id).second) {
-        out.push_back({ApplyOutcome::kDuplicate, {}});
+        out.push_back({ApplyOutcome::kDuplicate, {}, std::nullopt});
         continue;
       }
       auto cancel_runs = [&] {
@@ -121,7 +121,7 @@ class FakeTaskStore final : public TaskStore {
           runs[c.event.id] = r;
         }
       }
-      out.push_back({ApplyOutcome::kApplied, {}});
+      out.push_back({ApplyOutcome::kApplied, {}, std::nullopt});
     }
     return out;
   }

@@ -51,6 +51,7 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
   command.topic = m.topic;
   command.partition = m.partition;
   command.offset = m.offset;
+  command.payload = m.value;
   if (event->type == kTaskCreateCommand) {
     if (auto valid = create_schema_.Validate(json); !valid) return std::unexpected(valid.error());
     auto task = TaskFromEventData(event->data);
@@ -133,7 +134,7 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
   std::map<std::string, const ConsumedMessage*> origin_of_run;
   auto log = logging::Get("worker");
   for (std::size_t i = 0; i < commands.size(); ++i) {
-    const auto& r = (*applied)[i];
+    auto& r = (*applied)[i];
     const auto& c = commands[i];
     if (r.outcome == ApplyOutcome::kRejected) {
       if (auto s = DeadLetter(*origins[i], r.reason); !s) return std::unexpected(s.error());
@@ -159,7 +160,12 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
     }
     // A create names its run (run id = event id), and so does an update that queued one
     // (conveyor.task.update enabling the task, conveyor.task.batch-update run_again).
-    // Seen before, it may still be unfinished: a crash may have cut it off.
+    // Seen before, it may still be unfinished: a crash may have cut it off. A run the store
+    // just queued comes with the result; the others are read.
+    if (r.queued_run) {
+      report.runs.emplace_back(std::move(*r.queued_run), origins[i]);
+      continue;
+    }
     run_ids.push_back(c.event.id);
     origin_of_run[c.event.id.ToString()] = origins[i];
   }

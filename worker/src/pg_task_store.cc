@@ -194,7 +194,7 @@ struct InboxRows {
     subjects.push_back(c.event.subject);
     sources.push_back(c.event.source);
     times.push_back(TimeParam(c.event.time));
-    payloads.push_back(c.event.Serialize());
+    payloads.push_back(c.payload.empty() ? c.event.Serialize() : c.payload);
     topics.push_back(c.topic);
     partitions.push_back(c.partition);
     offsets.push_back(c.offset);
@@ -206,7 +206,7 @@ constexpr char kInsertInbox[] = R"(
     INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
                        kafka_topic, kafka_partition, kafka_offset)
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                         $6::jsonb[], $7::text[], $8::int[], $9::bigint[])
+                         $6::text[], $7::text[], $8::int[], $9::bigint[])
     ON CONFLICT (event_id) DO NOTHING RETURNING event_id)";
 
 void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCommand*>& cs,
@@ -248,12 +248,12 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const auto& c = commands[i];
     if (auto type = type_of(c); type && !known_types.contains(type->ToString())) {
-      results[i] = {ApplyOutcome::kRejected,
-                    "task type " + type->ToString() + " is not registered"};
+      results[i] = {ApplyOutcome::kRejected, "task type " + type->ToString() + " is not registered",
+                    std::nullopt};
       continue;
     }
     if (!seen_in_batch.insert(c.event.id.ToString()).second) {
-      results[i] = {ApplyOutcome::kDuplicate, {}};
+      results[i] = {ApplyOutcome::kDuplicate, {}, std::nullopt};
       continue;
     }
     admitted.push_back(&c);
@@ -261,10 +261,11 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   if (admitted.empty()) return results;
 
   // The inbox rows, the tasks of the creates that are new to the inbox, and their runs: one
-  // statement (data-modifying CTEs), one round trip. It returns the event ids the inbox took
-  // and the ids of the tasks inserted.
+  // statement (data-modifying CTEs), one round trip. It returns the event ids the inbox took,
+  // the ids of the tasks inserted, and the runs inserted with their type's policy (so that
+  // the caller need not read the runs back).
   InboxRows inbox;
-  std::vector<Uuid> ids, types, task_events, run_ids, run_tasks;
+  std::vector<Uuid> ids, types, task_events, run_ids, run_tasks, run_types;
   std::vector<long long> numbers, associates;
   std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
       parameters, content_types, notifications, created_at, created_by, descriptions, requests,
@@ -299,6 +300,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     // The run's id is the command's event id: a redelivered command names the same run.
     run_ids.push_back(c->event.id);
     run_tasks.push_back(t.id);
+    run_types.push_back(t.task_type_id);
     run_queued.push_back(TimeParam(c->event.time));
   }
   auto rows = tx.exec_params(
@@ -329,9 +331,14 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
            SELECT id, task_id, 'queued', queued_at
              FROM unnest($24::uuid[], $25::uuid[], $26::timestamptz[]) AS v(id, task_id, queued_at)
             WHERE v.id IN (SELECT last_event_id FROM new_tasks)
-           RETURNING 1)
-       SELECT 'event', event_id FROM fresh
-       UNION ALL SELECT 'task', id FROM new_tasks)",
+           RETURNING id)
+       SELECT 'event', event_id, NULL, NULL::int, NULL::int, NULL::int FROM fresh
+       UNION ALL SELECT 'task', id, NULL, NULL, NULL, NULL FROM new_tasks
+       UNION ALL SELECT 'run', v.id, ty.handler, ty.timeout_seconds, ty.max_attempts,
+                        ty.retry_backoff_ms
+                   FROM unnest($24::uuid[], $35::uuid[]) AS v(id, type)
+                   JOIN new_runs ON new_runs.id = v.id
+                   JOIN task_types ty ON ty.id = v.type)",
       UuidArrayParam(inbox.ids), TextArrayParam(inbox.types), TextArrayParam(inbox.subjects),
       TextArrayParam(inbox.sources), TextArrayParam(inbox.times), TextArrayParam(inbox.payloads),
       TextArrayParam(inbox.topics), IntArrayParam(inbox.partitions), IntArrayParam(inbox.offsets),
@@ -342,14 +349,24 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       UuidArrayParam(task_events), UuidArrayParam(run_ids), UuidArrayParam(run_tasks),
       TextArrayParam(run_queued), IntArrayParam(associates), TextArrayParam(descriptions),
       TextArrayParam(requests), TextArrayParam(names), TextArrayParam(priorities),
-      TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs));
+      TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs),
+      UuidArrayParam(run_types));
   std::set<std::string> fresh;
   std::size_t tasks_inserted = 0;
+  std::map<std::string, std::pair<std::string, RunPolicy>> queued;  // run id: handler, policy
   for (const auto& r : rows) {
-    if (std::string_view(r[0].c_str()) == "event")
+    std::string_view kind = r[0].c_str();
+    if (kind == "event") {
       fresh.insert(r[1].c_str());
-    else
+    } else if (kind == "task") {
       ++tasks_inserted;
+    } else {
+      RunPolicy policy;
+      if (!r[3].is_null()) policy.timeout = std::chrono::seconds(r[3].as<int>());
+      policy.max_attempts = r[4].as<int>();
+      policy.retry_backoff = std::chrono::milliseconds(r[5].as<int>());
+      queued[r[1].c_str()] = {r[2].c_str(), policy};
+    }
   }
   // Creates went first, together; the rest follow one by one in their order. A task's create
   // precedes its other commands on the partition, so this keeps each task's order.
@@ -365,14 +382,31 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   // A task id that exists already must be refused alone: take the careful path (the caller
   // rolls this transaction back).
   if (tasks_inserted != fresh_creates) return std::nullopt;
-  for (const auto* c : others) ApplyOne(tx, *c);  // types were checked above: none is refused
+  std::set<std::string> touched;  // tasks that the commands after the creates change
+  for (const auto* c : others) {
+    ApplyOne(tx, *c);  // types were checked above: none is refused
+    touched.insert(c->task.id.ToString());
+  }
 
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (results[i].outcome != ApplyOutcome::kApplied) continue;
-    if (!fresh.contains(commands[i].event.id.ToString())) {
-      results[i] = {ApplyOutcome::kDuplicate, {}};
-    } else {
-      fresh.erase(commands[i].event.id.ToString());  // a later copy in the batch is a duplicate
+    const auto& c = commands[i];
+    auto event_id = c.event.id.ToString();
+    if (!fresh.contains(event_id)) {
+      results[i] = {ApplyOutcome::kDuplicate, {}, std::nullopt};
+      continue;
+    }
+    fresh.erase(event_id);  // a later copy in the batch is a duplicate
+    // A create's run, just queued: as FindPendingRuns would read it, unless another command
+    // of the batch (a cancel, an update) changed its task since.
+    if (auto q = queued.find(event_id); c.kind == CommandKind::kCreate && q != queued.end() &&
+                                        !touched.contains(c.task.id.ToString())) {
+      PendingRun run;
+      run.run_id = c.event.id;
+      run.task = c.task;
+      run.handler = q->second.first;
+      run.policy = q->second.second;
+      results[i].queued_run = std::move(run);
     }
   }
   return results;
@@ -400,11 +434,12 @@ std::vector<ApplyResult> ApplyCarefully(pqxx::transaction_base& tx,
     }
     if (!reason.empty()) {
       tx.exec("ROLLBACK TO SAVEPOINT apply");
-      results.push_back({ApplyOutcome::kRejected, std::move(reason)});
+      results.push_back({ApplyOutcome::kRejected, std::move(reason), std::nullopt});
       continue;
     }
     tx.exec("RELEASE SAVEPOINT apply");
-    results.push_back({fresh ? ApplyOutcome::kApplied : ApplyOutcome::kDuplicate, {}});
+    results.push_back(
+        {fresh ? ApplyOutcome::kApplied : ApplyOutcome::kDuplicate, {}, std::nullopt});
   }
   return results;
 }

@@ -37,17 +37,14 @@ struct IncomingCommand {
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
+  // The event as it was consumed, kept in the inbox; empty: event.Serialize() is kept.
+  std::string payload;
 };
 
 enum class ApplyOutcome {
   kApplied,    // new: its effects are recorded
   kDuplicate,  // seen before (inbox row exists): nothing changed
   kRejected,   // cannot be applied (e.g. unknown task type): nothing changed, see reason
-};
-
-struct ApplyResult {
-  ApplyOutcome outcome = ApplyOutcome::kApplied;
-  std::string reason;  // for kRejected
 };
 
 // What the task's type says about running it.
@@ -70,6 +67,14 @@ struct PendingRun {
   std::optional<Timestamp> heartbeat_at;  // that worker's last sign of life with it
   std::optional<Timestamp> not_before;    // retry_wait: when the next attempt may start
   bool cancel_requested = false;
+};
+
+struct ApplyResult {
+  ApplyOutcome outcome = ApplyOutcome::kApplied;
+  std::string reason;  // for kRejected
+  // For a kApplied create whose run the store queued, that run as it now stands, so that
+  // the caller need not read it back; std::nullopt otherwise (FindPendingRuns reads it).
+  std::optional<PendingRun> queued_run;
 };
 
 struct StartedRun {
