@@ -76,6 +76,35 @@ TEST_F(Benchmark, TwoHundredNoopTasksAllReachAFinalStateAndTheReportHasEveryFigu
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded'"), 210);
 }
 
+TEST_F(Benchmark, BulkModeSendsTheTasksKPerRequestAndCountsTasks) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("bench-smoke-bulk-worker");
+  // 210 tasks in bulks of 25: eight full requests and one of 10.
+  auto [status, out] =
+      RunBench({"--url=http://127.0.0.1:" + std::to_string(port_), "--pg-url=" + db_.url(),
+                "--tasks=210", "--bulk=25", "--connections=4", "--deadline-s=120",
+                "--header=Authorization: " + ClientAuth()});
+  ASSERT_EQ(status, 0) << out << "\nworker log:\n" << worker->Log();
+  EXPECT_NE(out.find("mode             25 tasks per request"), std::string::npos) << out;
+  auto trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
+  auto report = json::parse(trimmed.substr(trimmed.rfind('\n') + 1), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << out;
+  EXPECT_EQ(report["tasks_per_request"], 25);
+  EXPECT_EQ(report["requests"], 9);
+  EXPECT_EQ(report["accepted"], 210);
+  EXPECT_EQ(report["rejected"], 0);
+  EXPECT_EQ(report["final"], 210);
+  EXPECT_EQ(report["succeeded"], 210);
+  EXPECT_GT(report["tasks_per_second"].get<double>(), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded'"), 210);
+}
+
+TEST_F(Benchmark, RefusesABulkOverTheProducersLimit) {
+  auto [status, out] =
+      RunBench({"--url=http://127.0.0.1:8080", "--pg-url=" + db_.url(), "--bulk=1001"});
+  EXPECT_EQ(status, 2) << out;
+}
+
 TEST_F(Benchmark, RefusesAProducerThatIsNotOnThisMachine) {
   auto [status, out] = RunBench({"--url=http://192.0.2.1:8080", "--pg-url=" + db_.url()});
   EXPECT_EQ(status, 2) << out;
