@@ -1,7 +1,7 @@
 // conveyor-bench: the end-to-end benchmark program (bench/e2e starts a stack and runs it).
 // Prints the report as text, then the same as one JSON line.
 //
-// Exit status: 0 every accepted task reached a final state; 1 some did not, or some requests
+// Exit status: 0 every accepted task reached a final state; 1 some did not, or some tasks
 // were refused, or the benchmark could not run; 2 bad flags.
 #include <fstream>
 #include <iostream>
@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", s.warmup, "Tasks run to completion before the measurement")
       ->capture_default_str();
   app.add_option("-c,--connections", s.connections, "Concurrent keep-alive HTTP connections")
+      ->capture_default_str();
+  app.add_option("--bulk", s.bulk,
+                 "Tasks per request: 1 posts them one by one; K > 1 posts K at a time to the "
+                 "bulk endpoint (api/v2/admin/tasks/account/bulk)")
       ->capture_default_str();
   app.add_option("--deadline-s", deadline_s, "Time limit of each phase (submit, then wait)")
       ->capture_default_str();
@@ -91,6 +95,6 @@ int main(int argc, char** argv) {
     }
   }
   if (!report->complete) log->error("not every accepted task reached a final state in time");
-  if (report->rejected > 0) log->error("{} requests were refused", report->rejected);
+  if (report->rejected > 0) log->error("{} tasks were refused", report->rejected);
   return report->complete && report->rejected == 0 ? 0 : 1;
 }

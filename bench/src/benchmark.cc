@@ -63,40 +63,66 @@ double Percentile(std::vector<double> v, double q) {
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 struct Submitted {
-  std::vector<Uuid> ids;  // of the accepted tasks
-  std::size_t rejected = 0;
+  std::vector<Uuid> ids;     // of the accepted tasks
+  std::size_t rejected = 0;  // tasks
+  std::size_t requests = 0;
   std::string first_rejection;
   std::vector<double> latencies_ms;
   Clock::time_point first_sent{};
   Clock::time_point last_answer{};
 };
 
-// The task id in a TwoSms answer: ResponseData.Detail.ID.
-std::optional<Uuid> AnsweredId(const std::string& body) {
+// The ids of the accepted tasks in a TwoSms answer: ResponseData.Detail.ID of a single
+// create; for a bulk (a 200, or a 503 where only some were created) the ID of each item of
+// ResponseData.Detail whose Status is Accepted.
+std::vector<Uuid> AcceptedIds(const std::string& body) {
+  std::vector<Uuid> out;
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto detail = j.value("ResponseData", nlohmann::json::object()).value("Detail", nlohmann::json());
-  if (!detail.is_object() || !detail["ID"].is_string()) return std::nullopt;
-  auto id = Uuid::Parse(detail["ID"].get<std::string>());
-  if (!id) return std::nullopt;
-  return *id;
+  if (!j.is_object() || !j["ResponseData"].is_object()) return out;
+  const auto& detail = j["ResponseData"]["Detail"];
+  auto add = [&out](const nlohmann::json& item) {
+    if (!item.is_object() || !item["ID"].is_string()) return;
+    if (item.contains("Status") && item["Status"] != "Accepted") return;
+    if (auto id = Uuid::Parse(item["ID"].get<std::string>())) out.push_back(*id);
+  };
+  if (detail.is_array())
+    for (const auto& item : detail) add(item);
+  else
+    add(detail);
+  return out;
 }
 
-// Posts `count` identical no-op task requests over min(connections, count) keep-alive
-// connections, one thread each. Stops early at the deadline.
+// Posts `count` identical no-op tasks, `s.bulk` per request (one by one when 1), over
+// min(connections, requests) keep-alive connections, one thread each. Stops early at the
+// deadline.
 Submitted Submit(const Endpoint& ep, const BenchSettings& s, std::size_t count) {
-  nlohmann::json body = {{"TaskID", s.task_type_id},
+  nlohmann::json task = {{"TaskID", s.task_type_id},
                          {"Frequency", 0},
                          {"Parameters", "{}"},
                          {"ContentType", "application/json"},
                          {"Notification", s.notification}};
-  const std::string payload = body.dump();
+  const std::size_t per_request = std::max<std::size_t>(1, s.bulk);
+  const bool bulk = per_request > 1;
+  const std::string path =
+      bulk ? "/api/v2/admin/tasks/account/bulk" : "/api/v2/admin/tasks/account";
+  // The body of a request carrying `k` tasks.
+  auto payload_of = [&](std::size_t k) {
+    if (!bulk) return task.dump();
+    std::string body = R"({"Tasks":[)";
+    for (std::size_t i = 0; i < k; ++i) body += (i ? "," : "") + task.dump();
+    return body + "]}";
+  };
+  const std::size_t requests = (count + per_request - 1) / per_request;
+  const std::string full_payload = payload_of(per_request);
+  const std::string last_payload =
+      count % per_request == 0 ? full_payload : payload_of(count % per_request);
   httplib::Headers headers;
   for (const auto& [k, v] : s.headers) headers.emplace(k, v);
   Submitted out;
   std::mutex mu;
   std::atomic<std::size_t> next{0};
-  std::size_t n = std::max<std::size_t>(1, std::min(s.connections, count));
+  std::atomic<std::size_t> sent_tasks{0}, sent_requests{0};
+  std::size_t n = std::max<std::size_t>(1, std::min(s.connections, requests));
   // Every connection is opened (with a /healthz request) before the clock starts, so the
   // figures measure requests, not a burst of TCP handshakes.
   std::latch connected(static_cast<std::ptrdiff_t>(n));
@@ -122,18 +148,22 @@ Submitted Submit(const Endpoint& ep, const BenchSettings& s, std::size_t count) 
     std::vector<double> latencies;
     std::size_t rejected = 0;
     std::string first_rejection;
-    while (next.fetch_add(1) < count && std::chrono::steady_clock::now() < deadline) {
+    for (std::size_t r;
+         (r = next.fetch_add(1)) < requests && std::chrono::steady_clock::now() < deadline;) {
+      bool last = r + 1 == requests;
+      std::size_t k = last && count % per_request ? count % per_request : per_request;
+      sent_tasks += k;
+      ++sent_requests;
       auto t0 = std::chrono::steady_clock::now();
-      auto res = client.Post("/api/v2/admin/tasks/account", headers, payload, "application/json");
+      auto res = client.Post(path, headers, last ? last_payload : full_payload, "application/json");
       latencies.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      std::optional<Uuid> id;
-      if (res && res->status == 200) id = AnsweredId(res->body);
-      if (id) {
-        ids.push_back(*id);
-        continue;
-      }
-      ++rejected;
+      std::vector<Uuid> accepted;
+      if (res && (res->status == 200 || (bulk && res->status == 503)))
+        accepted = AcceptedIds(res->body);
+      ids.insert(ids.end(), accepted.begin(), accepted.end());
+      if (accepted.size() >= k) continue;
+      rejected += k - accepted.size();
       if (first_rejection.empty())
         first_rejection = res ? fmt::format("HTTP {}: {}", res->status, res->body.substr(0, 300))
                               : "no answer: " + httplib::to_string(res.error());
@@ -158,12 +188,12 @@ Submitted Submit(const Endpoint& ep, const BenchSettings& s, std::size_t count) 
   start_cv.notify_all();
   for (auto& t : threads) t.join();
   out.first_sent = first;
-  std::size_t answered = out.ids.size() + out.rejected;
-  if (answered < count) {
-    out.rejected += count - answered;
+  out.requests = sent_requests;
+  if (auto sent = sent_tasks.load(); sent < count) {
+    out.rejected += count - sent;
     if (out.first_rejection.empty())
-      out.first_rejection =
-          fmt::format("{} not sent within the {} s deadline", count - answered, s.deadline.count());
+      out.first_rejection = fmt::format("{} tasks not sent within the {} s deadline", count - sent,
+                                        s.deadline.count());
   }
   return out;
 }
@@ -256,6 +286,11 @@ Status Validate(const BenchSettings& s) {
   if (s.warmup > kMaxTasks)
     return Fail(ErrorCode::kInvalidArgument, fmt::format("must be at most {} (limit)", kMaxTasks),
                 "--warmup");
+  if (s.bulk < 1 || s.bulk > kMaxBulk)
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("must be between 1 and {} (the producer's limit per request)", kMaxBulk),
+        "--bulk");
   if (s.connections < 1 || s.connections > kMaxConnections)
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("must be between 1 and {} (limit)", kMaxConnections), "--connections");
@@ -301,18 +336,23 @@ Result<BenchReport> RunBenchmark(const BenchSettings& s) {
     if (!before) return std::unexpected(before.error());
     auto machine0 = SampleMachine();
     auto wall0 = std::chrono::steady_clock::now();
-    log->info("submitting {} tasks over {} connections", s.tasks, s.connections);
+    log->info("submitting {} tasks over {} connections, {} per request", s.tasks, s.connections,
+              std::max<std::size_t>(1, s.bulk));
     auto sub = Submit(ep, s, s.tasks);
 
     BenchReport r;
     r.tasks = s.tasks;
-    r.connections = std::min(s.connections, s.tasks);
+    r.bulk = std::max<std::size_t>(1, s.bulk);
+    r.requests = sub.requests;
+    r.connections = std::min(s.connections, (s.tasks + r.bulk - 1) / r.bulk);
     r.accepted = sub.ids.size();
     r.rejected = sub.rejected;
     r.first_rejection = sub.first_rejection;
     r.submit_seconds = Seconds(sub.last_answer - sub.first_sent);
     r.submit_per_second =
         r.submit_seconds > 0 ? static_cast<double>(r.accepted) / r.submit_seconds : 0;
+    r.requests_per_second =
+        r.submit_seconds > 0 ? static_cast<double>(r.requests) / r.submit_seconds : 0;
     r.http_latency_p50_ms = Percentile(sub.latencies_ms, 0.50);
     r.http_latency_p99_ms = Percentile(sub.latencies_ms, 0.99);
     log->info("submitted: {} accepted, {} refused, {:.0f}/s; waiting for the runs", r.accepted,
@@ -375,6 +415,8 @@ nlohmann::json BenchReport::ToJson() const {
   }
   return {{"tasks", tasks},
           {"connections", connections},
+          {"tasks_per_request", bulk},
+          {"requests", requests},
           {"accepted", accepted},
           {"rejected", rejected},
           {"final", final_runs},
@@ -383,6 +425,7 @@ nlohmann::json BenchReport::ToJson() const {
           {"tasks_per_second", tasks_per_second},
           {"e2e_seconds", e2e_seconds},
           {"submit_per_second", submit_per_second},
+          {"requests_per_second", requests_per_second},
           {"submit_seconds", submit_seconds},
           {"start_latency_ms", {{"p50", start_latency_p50_ms}, {"p99", start_latency_p99_ms}}},
           {"final_latency_ms", {{"p50", final_latency_p50_ms}, {"p99", final_latency_p99_ms}}},
@@ -395,6 +438,9 @@ nlohmann::json BenchReport::ToJson() const {
 
 std::string BenchReport::ToText() const {
   std::string out;
+  out += fmt::format(
+      "mode             {} task{} per request ({}); {} requests\n", bulk, bulk == 1 ? "" : "s",
+      bulk == 1 ? "api/v2/admin/tasks/account" : "api/v2/admin/tasks/account/bulk", requests);
   out += fmt::format("tasks            {} submitted over {} connections: {} accepted, {} refused\n",
                      tasks, connections, accepted, rejected);
   if (!first_rejection.empty()) out += "first refusal    " + first_rejection + "\n";
@@ -405,9 +451,10 @@ std::string BenchReport::ToText() const {
       "last final state)\n",
       tasks_per_second, e2e_seconds);
   out += fmt::format(
-      "submit rate      {:.0f} requests/s ({:.2f} s); HTTP answer p50 {:.1f} ms, "
-      "p99 {:.1f} ms (client)\n",
-      submit_per_second, submit_seconds, http_latency_p50_ms, http_latency_p99_ms);
+      "submit rate      {:.0f} tasks/s in {:.0f} requests/s ({:.2f} s); HTTP answer p50 {:.1f} "
+      "ms, p99 {:.1f} ms (client, per request)\n",
+      submit_per_second, requests_per_second, submit_seconds, http_latency_p50_ms,
+      http_latency_p99_ms);
   out += fmt::format(
       "submit->start    p50 {:.1f} ms, p99 {:.1f} ms (PostgreSQL: run started_at - "
       "task created_at)\n",

@@ -157,6 +157,7 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)";
   auto& t = impl_->twosms_tasks;
   s.Post(tasks, TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Create));
+  s.Post(tasks + "/bulk", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::BulkCreate));
   s.Get(tasks, TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::List));
   s.Get(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Get, 2));
   s.Put(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Update, 2));

@@ -1,6 +1,7 @@
 // The producer's HTTP server (cpp-httplib). Routes:
 //   /api/v1|v2/admin/tasks/account[/{id}]  TwoSms account tasks: POST, PUT, GET (one, list),
 //                                          DELETE in JSON or XML (twosms_routes.h)
+//   POST /api/v1|v2/admin/tasks/account/bulk  TwoSms bulk create, up to 1,000 tasks
 //   POST /api/v1/Agents/Batch/GetBatchTaskInfo  {"Id": n}: BatchTaskInfo with progress
 //   (SuperOffice) POST /api/v1/Agents/Batch/StopBatchJob      {"Id": n}: true when a stop was
 //   requested GET  /api/v1/BatchTask/{id}, POST /api/v1/BatchTask/{id}/Stop   the same, REST style

@@ -7,9 +7,10 @@
 // self-contained: each file so referred to is placed under components/schemas, named by its
 // file name without ".json", with its "$schema" and "$id" left out (the request schemas are
 // draft-07; the keywords they use mean the same in JSON Schema 2020-12, OpenAPI 3.1's dialect)
-// and its own "#/..." references re-pointed to where it now sits; the reference becomes
-// "#/components/schemas/<name>". A client therefore resolves every $ref inside the one
-// document it fetched.
+// and its own references re-pointed to where they now sit ("#/..." ones, and ones to another
+// schema file by its path relative to the referring file, which is inlined likewise); the
+// reference becomes "#/components/schemas/<name>". A client therefore resolves every $ref
+// inside the one document it fetched.
 #pragma once
 
 #include <nlohmann/json.hpp>

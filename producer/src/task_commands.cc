@@ -21,10 +21,13 @@ TaskCommandService::TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAlloc
 namespace {
 
 // The client a new task belongs to: the calling client itself, or the one an admin names
-// (std::nullopt: none, for an admin's system task where `rule` allows it).
+// (std::nullopt: none, for an admin's system task where `rule` allows it). `known` remembers
+// the clients looked up so far (whether each exists), so that a bulk naming the same client a
+// thousand times asks the directory once.
 Result<std::optional<Uuid>> OwningClient(const std::optional<Uuid>& requested, const Caller& caller,
                                          ClientDirectory& clients,
-                                         TaskCommandService::ClientRule rule) {
+                                         TaskCommandService::ClientRule rule,
+                                         std::unordered_map<Uuid, bool>& known) {
   if (!caller.is_admin()) {
     if (requested && *requested != caller.id)
       return Fail(ErrorCode::kInvalidArgument,
@@ -40,9 +43,13 @@ Result<std::optional<Uuid>> OwningClient(const std::optional<Uuid>& requested, c
                 "is required when an admin key creates a task: name the client the task "
                 "belongs to",
                 "ClientID");
-  auto found = clients.FindClient(*requested);
-  if (!found) return std::unexpected(found.error());
-  if (!*found)
+  auto it = known.find(*requested);
+  if (it == known.end()) {
+    auto found = clients.FindClient(*requested);
+    if (!found) return std::unexpected(found.error());
+    it = known.emplace(*requested, found->has_value()).first;
+  }
+  if (!it->second)
     return Fail(ErrorCode::kInvalidArgument,
                 "no client " + requested->ToString() +
                     " exists; a client must be created first (POST api/v1/admin/clients)",
@@ -50,10 +57,8 @@ Result<std::optional<Uuid>> OwningClient(const std::optional<Uuid>& requested, c
   return requested;
 }
 
-}  // namespace
-
-Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest& request,
-                                               const Caller& caller) {
+// The task a TwoSms create request describes, before the service fills it in.
+Task DraftOf(const twosms::AccountTaskRequest& request) {
   Task draft;
   draft.task_type_id = request.task_type_id;
   draft.client_id = request.client_id;
@@ -64,12 +69,20 @@ Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest&
   draft.parameters = request.parameters;
   draft.content_type = request.content_type;
   draft.notification = request.notification;
-  return Create(std::move(draft), caller, ClientRule::kRequired);
+  return draft;
 }
 
-Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
-                                               const std::string& type_field) {
-  auto client = OwningClient(draft.client_id, caller, clients_, rule);
+}  // namespace
+
+Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest& request,
+                                               const Caller& caller) {
+  return Create(DraftOf(request), caller, ClientRule::kRequired);
+}
+
+Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
+    Task draft, const Caller& caller, ClientRule rule, const std::string& type_field,
+    KnownClients& known) {
+  auto client = OwningClient(draft.client_id, caller, clients_, rule, known);
   if (!client) return std::unexpected(client.error());
   auto type = catalog_.Find(draft.task_type_id);
   if (!type) return std::unexpected(type.error());
@@ -79,23 +92,63 @@ Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller,
   auto number = numbers_.Next();
   if (!number) return std::unexpected(number.error());
 
-  CreatedTask created;
-  created.type = **type;
-  created.task = std::move(draft);
-  Task& t = created.task;
+  PreparedCreate p;
+  p.created.type = **type;
+  p.created.task = std::move(draft);
+  Task& t = p.created.task;
   t.id = Uuid::Random();
   t.number = *number;
   t.created_at = clock_.Now();
   t.client_id = *client;
   t.created_by = caller.Identity();
+  p.command = MakeCommand(kTaskCreateCommand, t.id, TaskToEventData(t));
+  return p;
+}
 
-  auto event_id = Publish(kTaskCreateCommand, t.id, TaskToEventData(t));
-  if (!event_id) return std::unexpected(event_id.error());
-  created.event_id = *event_id;
+void TaskCommandService::Accepted(CreatedTask& created, const Command& command) const {
+  const Task& t = created.task;
+  created.event_id = command.event.id;
   log_->info("task={} event={} accepted: create, type {}, client {}, by {}", t.id.ToString(),
-             event_id->ToString(), created.type.name,
-             *client ? (*client)->ToString() : "none (system task)", t.created_by);
-  return created;
+             command.event.id.ToString(), created.type.name,
+             t.client_id ? t.client_id->ToString() : "none (system task)", t.created_by);
+}
+
+Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
+                                               const std::string& type_field) {
+  KnownClients known;
+  auto p = PrepareCreate(std::move(draft), caller, rule, type_field, known);
+  if (!p) return std::unexpected(p.error());
+  if (auto published = publisher_.Publish(p->command.message); !published)
+    return std::unexpected(published.error());
+  Accepted(p->created, p->command);
+  return std::move(p->created);
+}
+
+std::expected<std::vector<Result<CreatedTask>>, RefusedTask> TaskCommandService::CreateAll(
+    std::span<const twosms::AccountTaskRequest> requests, const Caller& caller) {
+  KnownClients known;
+  std::vector<PreparedCreate> prepared;
+  prepared.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto p = PrepareCreate(DraftOf(requests[i]), caller, ClientRule::kRequired, "TaskID", known);
+    if (!p) return std::unexpected(RefusedTask{i, p.error()});
+    prepared.push_back(std::move(*p));
+  }
+  std::vector<OutgoingMessage> messages;
+  messages.reserve(prepared.size());
+  for (auto& p : prepared) messages.push_back(std::move(p.command.message));
+  auto acknowledged = publisher_.PublishAll(messages);
+  std::vector<Result<CreatedTask>> out;
+  out.reserve(prepared.size());
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    if (!acknowledged[i]) {
+      out.push_back(std::unexpected(acknowledged[i].error()));
+      continue;
+    }
+    Accepted(prepared[i].created, prepared[i].command);
+    out.push_back(std::move(prepared[i].created));
+  }
+  return out;
 }
 
 Result<UpdatedTask> TaskCommandService::Update(const Task& current,

@@ -10,8 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <memory>
+#include <span>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "caller.h"
 #include "client_directory.h"
@@ -39,6 +43,13 @@ struct CreatedTask {
   Uuid event_id;
 };
 
+// Why CreateAll refused a whole request: the first task that failed its checks (0-based, in
+// request order) and why.
+struct RefusedTask {
+  std::size_t index = 0;
+  Error error;
+};
+
 struct UpdatedTask {
   Task task;      // the task as it will be once the update is applied
   TaskType type;  // its (possibly new) type
@@ -58,6 +69,17 @@ class TaskCommandService {
   // ClientID); kUnavailable when Kafka or PostgreSQL did not answer in time, in which case
   // no task was created.
   Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const Caller& caller);
+
+  // Creates several tasks (the TwoSms bulk create) with the same rules as Create, all or
+  // nothing as far as the checks go: every task is checked (client rules, type), numbered and
+  // made into its event before any is published; the first that fails is the RefusedTask
+  // (kInvalidArgument naming the field as Create does, or kUnavailable when PostgreSQL did not
+  // answer) and nothing is published. Then all are published together
+  // (EventPublisher::PublishAll) and the answer is one Result per task, in order: the created
+  // task, or kUnavailable for one Kafka did not acknowledge (that task was not created; the
+  // others were). Blocks until every event was acknowledged or not.
+  std::expected<std::vector<Result<CreatedTask>>, RefusedTask> CreateAll(
+      std::span<const twosms::AccountTaskRequest> requests, const Caller& caller);
 
   // Whether an admin caller may create a task that belongs to no client.
   enum class ClientRule {
@@ -119,6 +141,17 @@ class TaskCommandService {
     OutgoingMessage message;
   };
   Command MakeCommand(std::string_view type, const Uuid& task_id, nlohmann::json data) const;
+  // A create checked (client rules, type), numbered and made into its command, not published.
+  struct PreparedCreate {
+    CreatedTask created;
+    Command command;
+  };
+  // The clients already found during one call (CreateAll names the same one many times).
+  using KnownClients = std::unordered_map<Uuid, bool>;
+  Result<PreparedCreate> PrepareCreate(Task draft, const Caller& caller, ClientRule rule,
+                                       const std::string& type_field, KnownClients& known);
+  // Logs a create that Kafka acknowledged; `created` carries the event's id from here on.
+  void Accepted(CreatedTask& created, const Command& command) const;
 
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;

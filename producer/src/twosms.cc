@@ -95,14 +95,70 @@ Error ExplainSchemaError(Error e) {
   return e;
 }
 
+Status CheckBodySize(std::string_view text) {
+  if (text.size() > kMaxBodyBytes)
+    return Fail(ErrorCode::kTooLarge, "the request body is " + std::to_string(text.size()) +
+                                          " bytes; the limit is " + std::to_string(kMaxBodyBytes) +
+                                          " bytes");
+  return {};
+}
+
+// A JSON request body: an object, within the depth limit.
+Result<nlohmann::json> ParseJsonBody(std::string_view text) {
+  bool too_deep = false;
+  auto body = ParseJsonWithinDepth(text, &too_deep);
+  if (too_deep) return std::unexpected(TooDeep("the request body", ""));
+  if (body.is_discarded())
+    return Fail(ErrorCode::kInvalidArgument, "the request body is not a JSON document");
+  if (!body.is_object())
+    return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
+  return body;
+}
+
+// An error of the bulk envelope (the Tasks list itself) in the dialect's words.
+Error ExplainBulkError(Error e, const nlohmann::json& body) {
+  e = ExplainSchemaError(std::move(e));
+  if (e.field != "Tasks") return e;
+  auto tasks = body.find("Tasks");
+  if (tasks == body.end()) return e;  // "is required"
+  if (!tasks->is_array())
+    e.message = "must be a list of AccountTaskRequest objects";
+  else if (tasks->empty())
+    e.message = "is empty; a bulk create needs at least one task";
+  else if (tasks->size() > kMaxBulkTasks)
+    e.message = "holds " + std::to_string(tasks->size()) + " tasks; the limit is " +
+                std::to_string(kMaxBulkTasks) + " tasks per request";
+  return e;
+}
+
 }  // namespace
+
+Error InTask(std::size_t index, Error e) {
+  std::string where = "Tasks[" + std::to_string(index) + "]";
+  e.field = e.field.empty() ? where : where + "." + e.field;
+  return e;
+}
 
 Result<RequestDecoder> RequestDecoder::Create() {
   auto create = JsonSchema::Embedded("requests/twosms.account-task-create.json");
   if (!create) return std::unexpected(create.error());
   auto update = JsonSchema::Embedded("requests/twosms.account-task-update.json");
   if (!update) return std::unexpected(update.error());
-  return RequestDecoder(std::move(*create), std::move(*update));
+  // The bulk schema's items refer to the create schema; they are checked with create_schema_
+  // one by one, so the envelope is compiled without them.
+  constexpr char kBulk[] = "requests/twosms.account-task-bulk.json";
+  auto bulk = nlohmann::json::parse(EmbeddedSchema(kBulk), nullptr, false);
+  auto items = nlohmann::json::json_pointer("/properties/Tasks/items");
+  if (!bulk.is_object() || !bulk.contains(items) ||
+      bulk[items] != nlohmann::json{{"$ref", "twosms.account-task-create.json"}})
+    return Fail(ErrorCode::kInternal, std::string(kBulk) +
+                                          " is missing, or its Tasks items are not "
+                                          "{\"$ref\": \"twosms.account-task-create.json\"}");
+  bulk["properties"]["Tasks"].erase("items");
+  auto envelope = JsonSchema::Compile(bulk.dump());
+  if (!envelope)
+    return Fail(ErrorCode::kInternal, std::string(kBulk) + ": " + envelope.error().message);
+  return RequestDecoder(std::move(*create), std::move(*update), std::move(*envelope));
 }
 
 Result<AccountTaskRequest> RequestDecoder::DecodeCreate(std::string_view text, Timestamp now,
@@ -122,28 +178,43 @@ Result<AccountTaskUpdateRequest> RequestDecoder::DecodeUpdate(std::string_view t
   return r;
 }
 
+Result<std::vector<AccountTaskRequest>> RequestDecoder::DecodeBulkCreate(std::string_view text,
+                                                                         Timestamp now,
+                                                                         BodyFormat format) const {
+  if (auto ok = CheckBodySize(text); !ok) return std::unexpected(ok.error());
+  auto body = format == BodyFormat::kXml ? xml::BulkRequestToJson(text, "AccountTaskBulkRequest",
+                                                                  "Tasks", "AccountTaskRequest")
+                                         : ParseJsonBody(text);
+  if (!body) return std::unexpected(body.error());
+  if (auto valid = bulk_schema_.Validate(*body); !valid)
+    return std::unexpected(ExplainBulkError(valid.error(), *body));
+  const auto& tasks = (*body)["Tasks"];
+  std::vector<AccountTaskRequest> out;
+  out.reserve(tasks.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    auto r = tasks[i].is_object()
+                 ? FromDocument(tasks[i], now, create_schema_)
+                 : Fail(ErrorCode::kInvalidArgument, "must be an AccountTaskRequest object");
+    if (!r) return std::unexpected(InTask(i, r.error()));
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
 Result<AccountTaskRequest> RequestDecoder::Decode(std::string_view text, Timestamp now,
                                                   BodyFormat format, const JsonSchema& schema,
                                                   std::string_view xml_root,
                                                   nlohmann::json* document) const {
-  if (text.size() > kMaxBodyBytes)
-    return Fail(ErrorCode::kTooLarge, "the request body is " + std::to_string(text.size()) +
-                                          " bytes; the limit is " + std::to_string(kMaxBodyBytes) +
-                                          " bytes");
-  nlohmann::json body;
-  if (format == BodyFormat::kXml) {
-    auto mapped = xml::RequestToJson(text, xml_root);
-    if (!mapped) return std::unexpected(mapped.error());
-    body = std::move(*mapped);
-  } else {
-    bool too_deep = false;
-    body = ParseJsonWithinDepth(text, &too_deep);
-    if (too_deep) return std::unexpected(TooDeep("the request body", ""));
-    if (body.is_discarded())
-      return Fail(ErrorCode::kInvalidArgument, "the request body is not a JSON document");
-    if (!body.is_object())
-      return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
-  }
+  if (auto ok = CheckBodySize(text); !ok) return std::unexpected(ok.error());
+  auto body = format == BodyFormat::kXml ? xml::RequestToJson(text, xml_root) : ParseJsonBody(text);
+  if (!body) return std::unexpected(body.error());
+  auto r = FromDocument(*body, now, schema);
+  if (r && document) *document = std::move(*body);
+  return r;
+}
+
+Result<AccountTaskRequest> RequestDecoder::FromDocument(const nlohmann::json& body, Timestamp now,
+                                                        const JsonSchema& schema) const {
   if (auto it = body.find("Parameters");
       it != body.end() && it->is_string() &&
       it->get_ref<const std::string&>().size() > kMaxParametersBytes)
@@ -191,7 +262,6 @@ Result<AccountTaskRequest> RequestDecoder::Decode(std::string_view text, Timesta
   r.content_type = body["ContentType"].get<std::string>();
   if (auto ok = CheckParameters(r.parameters, r.content_type); !ok)
     return std::unexpected(ok.error());
-  if (document) *document = std::move(body);
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "conveyor/clock.h"
 #include "conveyor/json_schema.h"
@@ -28,6 +29,9 @@ inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
 inline constexpr std::size_t kMaxParametersBytes = 65536;
 // JSON bodies and JSON Parameters may nest arrays and objects at most this deep.
 inline constexpr int kMaxJsonDepth = 32;
+// A bulk create holds at most this many tasks (schemas/requests/twosms.account-task-bulk.json
+// says the same: maxItems).
+inline constexpr std::size_t kMaxBulkTasks = 1000;
 
 // The form of a request or response body (chosen by Content-Type and Accept).
 enum class BodyFormat { kJson, kXml };
@@ -61,16 +65,37 @@ class RequestDecoder {
                                           BodyFormat format = BodyFormat::kJson) const;
   Result<AccountTaskUpdateRequest> DecodeUpdate(std::string_view body, Timestamp now,
                                                 BodyFormat format = BodyFormat::kJson) const;
+  // The bulk create (POST api/v2/admin/tasks/account/bulk): {"Tasks": [AccountTaskRequest,
+  // ...]}, or in XML <AccountTaskBulkRequest><Tasks><AccountTaskRequest>... (twosms_xml.h).
+  // Checked against schemas/requests/twosms.account-task-bulk.json: 1 to kMaxBulkTasks tasks
+  // (an empty list or one over the limit is kInvalidArgument naming Tasks and the limit), each
+  // decoded and checked as DecodeCreate does, in order; the first bad one fails the whole
+  // request with its field named by its index ("Tasks[3].Frequency").
+  Result<std::vector<AccountTaskRequest>> DecodeBulkCreate(
+      std::string_view body, Timestamp now, BodyFormat format = BodyFormat::kJson) const;
 
  private:
-  RequestDecoder(JsonSchema create, JsonSchema update)
-      : create_schema_(std::move(create)), update_schema_(std::move(update)) {}
+  RequestDecoder(JsonSchema create, JsonSchema update, JsonSchema bulk)
+      : create_schema_(std::move(create)),
+        update_schema_(std::move(update)),
+        bulk_schema_(std::move(bulk)) {}
   Result<AccountTaskRequest> Decode(std::string_view text, Timestamp now, BodyFormat format,
                                     const JsonSchema& schema, std::string_view xml_root,
                                     nlohmann::json* document) const;
+  // A request already parsed into its JSON document (XML mapped), checked against `schema`.
+  Result<AccountTaskRequest> FromDocument(const nlohmann::json& body, Timestamp now,
+                                          const JsonSchema& schema) const;
   JsonSchema create_schema_;
   JsonSchema update_schema_;
+  // The bulk schema's envelope (Tasks: an array of 1 to kMaxBulkTasks); its items, which
+  // refer to the create schema, are checked one by one with create_schema_ so that the first
+  // bad one is named.
+  JsonSchema bulk_schema_;
 };
+
+// `error` as the error of the task at `index` (0-based) of a bulk create: its field becomes
+// "Tasks[index].<field>" ("Tasks[index]" when it named none).
+Error InTask(std::size_t index, Error error);
 
 // What Status says of a task: Accepted (event published, not yet applied), Queued, Running,
 // Succeeded, Failed, Cancelled, Retrying, or Idle (no run).

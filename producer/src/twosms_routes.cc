@@ -16,6 +16,8 @@ constexpr std::string_view kRoot = "ResponseOfAccountTaskResponse";
 constexpr std::string_view kListRoot = "ResponseOfListOfAccountTaskResponse";
 constexpr std::string_view kClientRoot = "ResponseOfClientResponse";
 constexpr std::string_view kClientListRoot = "ResponseOfListOfClientResponse";
+constexpr std::string_view kBulkRoot = "ResponseOfListOfAccountTaskBulkItem";
+constexpr std::string_view kBulkItem = "AccountTaskBulkItem";
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -218,6 +220,55 @@ HttpAnswer TaskRoutes::Create(const HttpRequest& req) {
   view.modified_at = created->task.created_at;
   view.modified_by = created->task.created_by;
   return Send(formats->response, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::BulkCreate(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto log = logging::Get("ingest");
+  auto requests = decoder_.DecodeBulkCreate(req.body, clock_.Now(), formats->request);
+  if (!requests) {
+    log->info("bulk create refused: {}", requests.error().Describe());
+    return SendError(media, requests.error());
+  }
+  auto created = commands_.CreateAll(*requests, req.caller);
+  if (!created) {
+    auto error = InTask(created.error().index, created.error().error);
+    if (error.retryable())
+      log->warn("bulk create not accepted: {}", error.Describe());
+    else
+      log->info("bulk create refused: {}", error.Describe());
+    return SendError(media, error);
+  }
+  using nlohmann::ordered_json;
+  auto items = ordered_json::array();
+  std::size_t accepted = 0;
+  for (std::size_t i = 0; i < created->size(); ++i) {
+    const auto& c = (*created)[i];
+    if (c) ++accepted;
+    items.push_back(ordered_json{
+        {"ID", c ? ordered_json(c->task.id.ToString()) : ordered_json()},
+        {"TaskID", (*requests)[i].task_type_id.ToString()},
+        {"Status", c ? "Accepted" : "NotCreated"},
+        {"Error", c ? ordered_json() : ErrorEnvelope(c.error())["Error"]},
+    });
+  }
+  if (accepted == created->size())
+    return Send(media, 200, SuccessEnvelope(std::move(items), std::nullopt), kBulkRoot, kBulkItem);
+  auto failed = created->size() - accepted;
+  log->warn("bulk create: {} of {} tasks accepted, {} not acknowledged by Kafka", accepted,
+            created->size(), failed);
+  auto envelope = ErrorEnvelope(MakeError(
+      ErrorCode::kUnavailable,
+      std::to_string(accepted) + " of " + std::to_string(created->size()) +
+          " tasks were accepted; the other " + std::to_string(failed) +
+          " were not created (Kafka did not acknowledge them): retry those whose Status is "
+          "NotCreated"));
+  envelope["ResponseData"] = SuccessEnvelope(std::move(items), std::nullopt)["ResponseData"];
+  envelope["ResponseData"]["Result"] = "PartialFailure";
+  return Send(media, 503, envelope, kBulkRoot, kBulkItem);
 }
 
 HttpAnswer TaskRoutes::Update(const HttpRequest& req) {

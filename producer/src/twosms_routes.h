@@ -2,6 +2,7 @@
 // cpp-httplib to them), so that each is a small function of a request:
 //
 //   POST   api/v2/admin/tasks/account        Create  (conveyor.task.create)
+//   POST   api/v2/admin/tasks/account/bulk   BulkCreate (up to 1,000 conveyor.task.create)
 //   PUT    api/v1/admin/tasks/account/{id}   Update  (conveyor.task.update)
 //   GET    api/v2/admin/tasks/account/{id}   Get     (the PostgreSQL projection)
 //   GET    api/v2/admin/tasks/account        List    (?page=1&pageSize=50, pageSize ≤ 200)
@@ -78,6 +79,15 @@ class TaskRoutes {
       : decoder_(decoder), commands_(commands), reader_(reader), clock_(clock) {}
 
   HttpAnswer Create(const HttpRequest& request);
+  // {"Tasks": [...]} (RequestDecoder::DecodeBulkCreate): every task is decoded and checked
+  // before any is published; the first bad one is a 400 naming it (Tasks[3].Frequency) and
+  // nothing is published. Then all are published together; the answer comes once Kafka
+  // acknowledged or refused each: 200 with Detail a list, in request order, of
+  // {ID, TaskID, Status "Accepted", Error null}; when some were not acknowledged, 503 whose
+  // Error says how many were accepted and that the others were not created, and whose Detail
+  // lists each task as accepted or {ID null, TaskID, Status "NotCreated", Error}, so that the
+  // caller retries only those.
+  HttpAnswer BulkCreate(const HttpRequest& request);
   HttpAnswer Update(const HttpRequest& request);
   HttpAnswer Get(const HttpRequest& request);
   HttpAnswer List(const HttpRequest& request);

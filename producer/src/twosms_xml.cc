@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "twosms.h"
+
 namespace conveyor::twosms::xml {
 namespace {
 
@@ -71,53 +73,21 @@ void WriteValue(pugi::xml_node parent, std::string_view name, const nlohmann::or
   }
 }
 
-}  // namespace
-
-Status ParseWithinLimits(std::string_view text, pugi::xml_document& doc, std::string_view what,
-                         std::string_view field) {
-  auto parsed = doc.load_buffer(text.data(), text.size(), pugi::parse_default);
-  if (!parsed)
-    return Fail(ErrorCode::kInvalidArgument,
-                std::string(what) + " is not well-formed XML (" + parsed.description() +
-                    " at offset " + std::to_string(parsed.offset) + ")",
-                std::string(field));
-  // Walked with an explicit stack: a deep document must not exhaust this thread's stack.
-  std::vector<std::pair<pugi::xml_node, int>> pending;
-  for (auto child : doc.children())
-    if (child.type() == pugi::node_element) pending.emplace_back(child, 1);
-  std::size_t elements = 0;
-  while (!pending.empty()) {
-    auto [node, depth] = pending.back();
-    pending.pop_back();
-    if (++elements > kMaxXmlElements)
-      return Fail(ErrorCode::kTooLarge,
-                  std::string(what) + " has more than " + std::to_string(kMaxXmlElements) +
-                      " XML elements; the limit is " + std::to_string(kMaxXmlElements),
-                  std::string(field));
-    if (depth > kMaxXmlDepth)
-      return Fail(ErrorCode::kTooLarge,
-                  std::string(what) + " nests XML elements deeper than the limit of " +
-                      std::to_string(kMaxXmlDepth) + " levels",
-                  std::string(field));
-    for (auto child : node.children())
-      if (child.type() == pugi::node_element) pending.emplace_back(child, depth + 1);
-  }
-  return {};
-}
-
-Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root) {
-  return RequestToJson(text, root, kFields);
-}
-
-Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root,
-                                     std::span<const std::string_view> fields) {
-  pugi::xml_document doc;
-  if (auto ok = ParseWithinLimits(text, doc, "the request body", ""); !ok)
+// The root element of `text`, which must be named `root`; `doc` owns it.
+Result<pugi::xml_node> RootElement(std::string_view text, std::string_view root,
+                                   pugi::xml_document& doc, std::size_t max_elements) {
+  if (auto ok = ParseWithinLimits(text, doc, "the request body", "", max_elements); !ok)
     return std::unexpected(ok.error());
   auto top = doc.document_element();
   if (LocalName(top.name()) != root)
     return Fail(ErrorCode::kInvalidArgument, "the XML root element is <" + std::string(top.name()) +
                                                  ">; expected <" + std::string(root) + ">");
+  return top;
+}
+
+// The JSON document of one request element whose fields are `fields`.
+Result<nlohmann::json> ElementToJson(const pugi::xml_node& top,
+                                     std::span<const std::string_view> fields) {
   nlohmann::json body = nlohmann::json::object();
   for (auto element : top.children()) {
     if (element.type() != pugi::node_element) continue;
@@ -155,6 +125,79 @@ Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view roo
       body[name] = std::string(Trim(value));
     } else {
       body[name] = std::move(value);
+    }
+  }
+  return body;
+}
+
+}  // namespace
+
+Status ParseWithinLimits(std::string_view text, pugi::xml_document& doc, std::string_view what,
+                         std::string_view field, std::size_t max_elements) {
+  auto parsed = doc.load_buffer(text.data(), text.size(), pugi::parse_default);
+  if (!parsed)
+    return Fail(ErrorCode::kInvalidArgument,
+                std::string(what) + " is not well-formed XML (" + parsed.description() +
+                    " at offset " + std::to_string(parsed.offset) + ")",
+                std::string(field));
+  // Walked with an explicit stack: a deep document must not exhaust this thread's stack.
+  std::vector<std::pair<pugi::xml_node, int>> pending;
+  for (auto child : doc.children())
+    if (child.type() == pugi::node_element) pending.emplace_back(child, 1);
+  std::size_t elements = 0;
+  while (!pending.empty()) {
+    auto [node, depth] = pending.back();
+    pending.pop_back();
+    if (++elements > max_elements)
+      return Fail(ErrorCode::kTooLarge,
+                  std::string(what) + " has more than " + std::to_string(max_elements) +
+                      " XML elements; the limit is " + std::to_string(max_elements),
+                  std::string(field));
+    if (depth > kMaxXmlDepth)
+      return Fail(ErrorCode::kTooLarge,
+                  std::string(what) + " nests XML elements deeper than the limit of " +
+                      std::to_string(kMaxXmlDepth) + " levels",
+                  std::string(field));
+    for (auto child : node.children())
+      if (child.type() == pugi::node_element) pending.emplace_back(child, depth + 1);
+  }
+  return {};
+}
+
+Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root) {
+  return RequestToJson(text, root, kFields);
+}
+
+Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root,
+                                     std::span<const std::string_view> fields) {
+  pugi::xml_document doc;
+  auto top = RootElement(text, root, doc, kMaxXmlElements);
+  if (!top) return std::unexpected(top.error());
+  return ElementToJson(*top, fields);
+}
+
+Result<nlohmann::json> BulkRequestToJson(std::string_view text, std::string_view root,
+                                         std::string_view list, std::string_view item) {
+  pugi::xml_document doc;
+  auto top = RootElement(text, root, doc, kMaxBulkXmlElements);
+  if (!top) return std::unexpected(top.error());
+  nlohmann::json body = nlohmann::json::object();
+  std::string list_name(list);
+  for (auto element : top->children()) {
+    if (element.type() != pugi::node_element || LocalName(element.name()) != list) continue;
+    if (body.contains(list_name))
+      return Fail(ErrorCode::kInvalidArgument, "appears more than once", list_name);
+    auto& tasks = body[list_name] = nlohmann::json::array();
+    for (auto child : element.children()) {
+      if (child.type() != pugi::node_element) continue;
+      if (LocalName(child.name()) != item)
+        return Fail(ErrorCode::kInvalidArgument,
+                    "holds <" + std::string(child.name()) + ">; each task is an <" +
+                        std::string(item) + ">",
+                    list_name);
+      auto task = ElementToJson(child, kFields);
+      if (!task) return std::unexpected(InTask(tasks.size(), task.error()));
+      tasks.push_back(std::move(*task));
     }
   }
   return body;

@@ -30,13 +30,16 @@ namespace conveyor::twosms::xml {
 
 inline constexpr int kMaxXmlDepth = 32;
 inline constexpr std::size_t kMaxXmlElements = 10000;
+// A bulk create's body may hold more: room for kMaxBulkTasks tasks with every field given
+// twice over (a request over it is refused, naming this limit).
+inline constexpr std::size_t kMaxBulkXmlElements = 20000;
 
 // Parses `text` into `doc` and checks the limits. kInvalidArgument when it is not well-formed
 // XML (with pugixml's reason and the offset), kTooLarge over a limit; `field` is put on the
 // error ("" for a request body, "Parameters" for parameters) and `what` names the document in
 // the message ("the request body", "Parameters").
 Status ParseWithinLimits(std::string_view text, pugi::xml_document& doc, std::string_view what,
-                         std::string_view field);
+                         std::string_view field, std::size_t max_elements = kMaxXmlElements);
 
 // The JSON document of a request whose root element must be `root` (AccountTaskRequest or
 // AccountTaskUpdateRequest).
@@ -44,6 +47,15 @@ Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view roo
 // The same for a request whose fields are `fields` (e.g. ClientRequest: Name, Secret, UserID).
 Result<nlohmann::json> RequestToJson(std::string_view text, std::string_view root,
                                      std::span<const std::string_view> fields);
+
+// The JSON document {"Tasks": [...]} of a bulk create: <root><list><item>...</item>...</list>
+// </root> (as XmlSerializer writes a class whose list property `list` holds `item`s), each item
+// mapped as RequestToJson maps a single request; an error inside an item names it by its index
+// (Tasks[2].Frequency). A missing <list> leaves "Tasks" out (the schema names it); an element
+// other than <item> inside <list>, or <list> given twice, is an error naming Tasks. The body
+// may hold up to kMaxBulkXmlElements elements.
+Result<nlohmann::json> BulkRequestToJson(std::string_view text, std::string_view root,
+                                         std::string_view list, std::string_view item);
 
 // `envelope` (an object) as the XML document <root xmlns:xsd=... xmlns:xsi=...>...</root>.
 // Array items are written as elements named `item`.

@@ -28,23 +28,29 @@ class Benchmark : public testing::E2eTest {
     int status = pclose(pipe);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
   }
+  // conveyor-bench against the producer StartProducer started, as the e2e client, with `args`.
+  std::pair<int, std::string> RunAgainstProducer(std::vector<std::string> args) {
+    for (auto a : {"--url=http://127.0.0.1:" + std::to_string(port_), "--pg-url=" + db_.url(),
+                   std::string("--deadline-s=120"), "--header=Authorization: " + ClientAuth()})
+      args.push_back(a);
+    return RunBench(args);
+  }
+  // The JSON report: the last line conveyor-bench printed (discarded when it is not JSON).
+  static json Report(const std::string& out) {
+    auto trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
+    return json::parse(trimmed.substr(trimmed.rfind('\n') + 1), nullptr, false);
+  }
 };
 
 TEST_F(Benchmark, TwoHundredNoopTasksAllReachAFinalStateAndTheReportHasEveryFigure) {
   auto producer = StartProducer(testing::KafkaBrokers());
   auto worker = StartWorker("bench-smoke-worker");
-  auto [status, out] =
-      RunBench({"--url=http://127.0.0.1:" + std::to_string(port_), "--pg-url=" + db_.url(),
-                "--tasks=200", "--warmup=10", "--connections=8", "--deadline-s=120",
-                "--header=Authorization: " + ClientAuth(),
-                "--watch=producer=" + std::to_string(producer->pid()),
-                "--watch=worker=" + std::to_string(worker->pid())});
+  auto [status, out] = RunAgainstProducer({"--tasks=200", "--warmup=10", "--connections=8",
+                                           "--watch=producer=" + std::to_string(producer->pid()),
+                                           "--watch=worker=" + std::to_string(worker->pid())});
   ASSERT_EQ(status, 0) << out << "\nworker log:\n" << worker->Log();
 
-  // The last line is the JSON report.
-  auto trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
-  auto last = trimmed.substr(trimmed.rfind('\n') + 1);
-  auto report = json::parse(last, nullptr, false);
+  auto report = Report(out);
   ASSERT_TRUE(report.is_object()) << out;
   EXPECT_EQ(report["tasks"], 200);
   EXPECT_EQ(report["accepted"], 200);
@@ -63,9 +69,9 @@ TEST_F(Benchmark, TwoHundredNoopTasksAllReachAFinalStateAndTheReportHasEveryFigu
 
   std::map<std::string, json> processes;
   for (const auto& p : report["processes"]) processes[p["name"]] = p;
-  ASSERT_TRUE(processes.contains("producer")) << last;
-  ASSERT_TRUE(processes.contains("worker")) << last;
-  ASSERT_TRUE(processes.contains("bench-client")) << last;
+  ASSERT_TRUE(processes.contains("producer")) << out;
+  ASSERT_TRUE(processes.contains("worker")) << out;
+  ASSERT_TRUE(processes.contains("bench-client")) << out;
   EXPECT_EQ(processes["producer"]["processes"][0]["pid"], producer->pid());
   for (auto& [name, p] : processes) {
     EXPECT_GT(p["vm_hwm_kb"].get<long>(), 0) << name;
@@ -74,6 +80,31 @@ TEST_F(Benchmark, TwoHundredNoopTasksAllReachAFinalStateAndTheReportHasEveryFigu
 
   // What the report says is what PostgreSQL holds: 200 + 10 warm-up tasks, each run final.
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded'"), 210);
+}
+
+TEST_F(Benchmark, BulkModeSendsTheTasksKPerRequestAndCountsTasks) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("bench-smoke-bulk-worker");
+  // 210 tasks in bulks of 25: eight full requests and one of 10.
+  auto [status, out] = RunAgainstProducer({"--tasks=210", "--bulk=25", "--connections=4"});
+  ASSERT_EQ(status, 0) << out << "\nworker log:\n" << worker->Log();
+  EXPECT_NE(out.find("mode             25 tasks per request"), std::string::npos) << out;
+  auto report = Report(out);
+  ASSERT_TRUE(report.is_object()) << out;
+  EXPECT_EQ(report["tasks_per_request"], 25);
+  EXPECT_EQ(report["requests"], 9);
+  EXPECT_EQ(report["accepted"], 210);
+  EXPECT_EQ(report["rejected"], 0);
+  EXPECT_EQ(report["final"], 210);
+  EXPECT_EQ(report["succeeded"], 210);
+  EXPECT_GT(report["tasks_per_second"].get<double>(), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded'"), 210);
+}
+
+TEST_F(Benchmark, RefusesABulkOverTheProducersLimit) {
+  auto [status, out] =
+      RunBench({"--url=http://127.0.0.1:8080", "--pg-url=" + db_.url(), "--bulk=1001"});
+  EXPECT_EQ(status, 2) << out;
 }
 
 TEST_F(Benchmark, RefusesAProducerThatIsNotOnThisMachine) {

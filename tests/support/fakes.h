@@ -1,6 +1,7 @@
 // In-memory fakes of the worker's and producer's ports, for unit tests without I/O.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@ class RecordingPublisher final : public EventPublisher {
       fail_next = false;
       return Fail(ErrorCode::kUnavailable, "broker away (fake)");
     }
+    if (refuse && refuse(m)) return Fail(ErrorCode::kUnavailable, "not acknowledged (fake)");
     sent.push_back(m);
     return {};
   }
@@ -32,6 +34,8 @@ class RecordingPublisher final : public EventPublisher {
   std::mutex mutex;
   std::vector<OutgoingMessage> sent;
   bool fail_next = false;
+  // When set, the messages it picks are not acknowledged (and not recorded).
+  std::function<bool(const OutgoingMessage&)> refuse;
 };
 
 // Keeps tasks, runs, the inbox and the outbox in maps, with the same rules as PgTaskStore.

@@ -39,7 +39,9 @@ class CountingNumbers final : public TaskNumberAllocator {
 class SetOfClients final : public ClientDirectory {
  public:
   std::set<Uuid> ids;
+  int lookups = 0;
   Result<std::optional<ClientRecord>> FindClient(const Uuid& id) override {
+    ++lookups;
     if (!ids.contains(id)) return std::optional<ClientRecord>();
     ClientRecord c;
     c.id = id;
@@ -214,6 +216,34 @@ TEST(CallerTest, ClientSeesOnlyItsOwnTasksAdminSeesAll) {
   EXPECT_FALSE(client.MaySee(other));
   EXPECT_FALSE(client.MaySee(unowned));
   EXPECT_TRUE(admin.MaySee(own) && admin.MaySee(other) && admin.MaySee(unowned));
+}
+
+TEST_F(TaskCommandsTest, CreateAllNumbersEveryTaskAndLooksAnAdminsClientUpOnce) {
+  request_.client_id = client_.id;
+  std::vector<twosms::AccountTaskRequest> requests(50, request_);
+  auto created = service_.CreateAll(requests, admin_);
+  ASSERT_TRUE(created.has_value()) << created.error().error.Describe();
+  ASSERT_EQ(created->size(), 50u);
+  std::set<std::int64_t> numbers;
+  for (std::size_t i = 0; i < created->size(); ++i) {
+    ASSERT_TRUE((*created)[i].has_value()) << i;
+    EXPECT_EQ((*created)[i]->task.client_id, client_.id);
+    EXPECT_EQ(CloudEvent::Parse(publisher_.sent[i].value)->subject,
+              (*created)[i]->task.id.ToString());
+    numbers.insert((*created)[i]->task.number);
+  }
+  EXPECT_EQ(numbers.size(), 50u);
+  EXPECT_EQ(clients_.lookups, 1);
+}
+
+TEST_F(TaskCommandsTest, CreateAllRefusesTheFirstBadTaskByIndexAndPublishesNothing) {
+  std::vector<twosms::AccountTaskRequest> requests(3, request_);
+  requests[1].client_id = Uuid::Random();  // a client names another client
+  auto created = service_.CreateAll(requests, client_);
+  ASSERT_FALSE(created.has_value());
+  EXPECT_EQ(created.error().index, 1u);
+  EXPECT_EQ(created.error().error.field, "ClientID");
+  EXPECT_TRUE(publisher_.sent.empty());
 }
 
 }  // namespace

@@ -354,5 +354,128 @@ TEST_F(TwoSmsRoutes, ListRefusesAPageSizeOverTheLimitAndBadNumbersNamingThem) {
             "page: '0' is not a whole number of 1 or more");
 }
 
+json BulkOf(std::vector<json> tasks) { return {{"Tasks", std::move(tasks)}}; }
+json NoopTask(int i) {
+  return {{"TaskID", NoopTaskTypeId().ToString()},
+          {"Frequency", 0},
+          {"Parameters", json{{"i", i}}.dump()},
+          {"ContentType", "application/json"}};
+}
+
+TEST_F(TwoSmsRoutes, BulkCreatePublishesEveryTaskAndAnswersTheirRecordsInOrder) {
+  auto a = routes_->BulkCreate(Json(BulkOf({NoopTask(0),
+                                            {{"TaskID", kSleep},
+                                             {"Frequency", "NONE"},
+                                             {"Parameters", R"({"seconds":1})"},
+                                             {"ContentType", "application/json"}},
+                                            NoopTask(2)})));
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto j = json::parse(a.body);
+  EXPECT_TRUE(j["Error"].is_null());
+  EXPECT_EQ(j["ResponseData"]["Result"], "Success");
+  const auto& items = j["ResponseData"]["Detail"];
+  ASSERT_EQ(items.size(), 3u);
+  ASSERT_EQ(publisher_.sent.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto event = CloudEvent::Parse(publisher_.sent[i].value);
+    ASSERT_TRUE(event.has_value());
+    EXPECT_EQ(event->type, "conveyor.task.create");
+    EXPECT_EQ(items[i]["ID"], event->subject) << i;
+    EXPECT_EQ(items[i]["Status"], "Accepted");
+    EXPECT_TRUE(items[i]["Error"].is_null());
+    EXPECT_EQ(event->data["client_id"], TheClient().id.ToString());
+  }
+  EXPECT_EQ(items[1]["TaskID"], kSleep);
+  EXPECT_EQ(CloudEvent::Parse(publisher_.sent[2].value)->data["parameters"], R"({"i":2})");
+}
+
+TEST_F(TwoSmsRoutes, BulkCreateWithAnUnknownTypePublishesNothingAndNamesTheTask) {
+  auto unknown = NoopTask(2);
+  unknown["TaskID"] = Uuid::Random().ToString();
+  auto a = routes_->BulkCreate(Json(BulkOf({NoopTask(0), NoopTask(1), unknown, NoopTask(3)})));
+  EXPECT_EQ(a.status, 400) << a.body;
+  auto j = json::parse(a.body);
+  EXPECT_EQ(j["Error"]["ErrorCode"], "InvalidRequest");
+  EXPECT_TRUE(j["Error"]["ErrorReason"].get<std::string>().starts_with("Tasks[2].TaskID: "))
+      << a.body;
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(TwoSmsRoutes, BulkCreateWhereAClientNamesAnotherClientPublishesNothing) {
+  auto other = NoopTask(1);
+  other["ClientID"] = Uuid::Random().ToString();
+  auto a = routes_->BulkCreate(Json(BulkOf({NoopTask(0), other})));
+  EXPECT_EQ(a.status, 400) << a.body;
+  EXPECT_TRUE(json::parse(a.body)["Error"]["ErrorReason"].get<std::string>().starts_with(
+      "Tasks[1].ClientID: names another client"))
+      << a.body;
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(TwoSmsRoutes, BulkCreateOverTheLimitIsRefusedNamingIt) {
+  std::vector<json> tasks(kMaxBulkTasks + 1, NoopTask(0));
+  auto a = routes_->BulkCreate(Json(BulkOf(tasks)));
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(json::parse(a.body)["Error"]["ErrorReason"],
+            "Tasks: holds 1001 tasks; the limit is 1000 tasks per request");
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(TwoSmsRoutes,
+       BulkCreateWhereKafkaAcknowledgesSomeIs503ListingEachTaskSoOnlyThoseAreRetried) {
+  // Every second event is not acknowledged.
+  int n = 0;
+  publisher_.refuse = [&n](const OutgoingMessage&) { return n++ % 2 == 1; };
+  auto a = routes_->BulkCreate(Json(BulkOf({NoopTask(0), NoopTask(1), NoopTask(2), NoopTask(3)})));
+  ASSERT_EQ(a.status, 503) << a.body;
+  auto j = json::parse(a.body);
+  EXPECT_EQ(j["Error"]["ErrorCode"], "ServiceUnavailable");
+  EXPECT_TRUE(j["Error"]["ErrorReason"].get<std::string>().starts_with(
+      "2 of 4 tasks were accepted; the other 2 were not created"))
+      << a.body;
+  EXPECT_EQ(j["ResponseData"]["Result"], "PartialFailure");
+  const auto& items = j["ResponseData"]["Detail"];
+  ASSERT_EQ(items.size(), 4u);
+  ASSERT_EQ(publisher_.sent.size(), 2u);
+  EXPECT_EQ(items[0]["Status"], "Accepted");
+  EXPECT_EQ(items[0]["ID"], CloudEvent::Parse(publisher_.sent[0].value)->subject);
+  EXPECT_EQ(items[2]["ID"], CloudEvent::Parse(publisher_.sent[1].value)->subject);
+  for (int i : {1, 3}) {
+    EXPECT_EQ(items[i]["Status"], "NotCreated");
+    EXPECT_TRUE(items[i]["ID"].is_null());
+    EXPECT_EQ(items[i]["TaskID"], NoopTaskTypeId().ToString());
+    EXPECT_EQ(items[i]["Error"]["ErrorCode"], "ServiceUnavailable");
+  }
+}
+
+TEST_F(TwoSmsRoutes, BulkCreateInXmlAnswersAListOfItemsInXml) {
+  HttpRequest req{"application/xml",
+                  "",
+                  R"(<AccountTaskBulkRequest><Tasks><AccountTaskRequest>
+      <TaskID>00000000-0000-0000-0000-000000000001</TaskID><Frequency>NONE</Frequency>
+      <Parameters>&lt;p/&gt;</Parameters><ContentType>application/xml</ContentType>
+      </AccountTaskRequest><AccountTaskRequest>
+      <TaskID>00000000-0000-0000-0000-000000000002</TaskID><Frequency>0</Frequency>
+      <Parameters>{}</Parameters><ContentType>application/json</ContentType>
+      </AccountTaskRequest></Tasks></AccountTaskBulkRequest>)",
+                  "",
+                  {},
+                  TheClient()};
+  auto a = routes_->BulkCreate(req);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
+  pugi::xml_document doc;
+  auto root = Xml(a, doc);
+  EXPECT_STREQ(root.name(), "ResponseOfListOfAccountTaskBulkItem");
+  std::vector<std::string> types;
+  for (auto item : root.child("ResponseData").child("Detail").children("AccountTaskBulkItem")) {
+    EXPECT_STREQ(item.child("Status").text().get(), "Accepted");
+    EXPECT_STREQ(item.child("Error").attribute("xsi:nil").value(), "true");
+    types.push_back(item.child("TaskID").text().get());
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{NoopTaskTypeId().ToString(), kSleep}));
+  EXPECT_EQ(publisher_.sent.size(), 2u);
+}
+
 }  // namespace
 }  // namespace conveyor::twosms

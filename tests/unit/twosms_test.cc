@@ -169,5 +169,115 @@ TEST(TwoSmsEnvelope, ErrorCarriesCodeAndReasonNamingTheField) {
   EXPECT_EQ(HttpStatus(MakeError(ErrorCode::kUnavailable, "x")), 503);
 }
 
+// The bulk create: {"Tasks": [...]}, every task checked in order, the first bad one named.
+class TwoSmsBulkRequest : public TwoSmsCreateRequest {
+ protected:
+  nlohmann::json Bulk(std::size_t n) {
+    nlohmann::json tasks = nlohmann::json::array();
+    for (std::size_t i = 0; i < n; ++i) {
+      auto t = ValidBody();
+      t["Parameters"] = nlohmann::json{{"i", i}}.dump();
+      tasks.push_back(t);
+    }
+    return {{"Tasks", tasks}};
+  }
+  Error BulkError(const nlohmann::json& body) {
+    auto r = decoder_->DecodeBulkCreate(body.dump(), kNow);
+    EXPECT_FALSE(r.has_value());
+    return r ? Error{} : r.error();
+  }
+};
+
+TEST_F(TwoSmsBulkRequest, DecodesEveryTaskInRequestOrder) {
+  auto r = decoder_->DecodeBulkCreate(Bulk(3).dump(), kNow);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  ASSERT_EQ(r->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_EQ((*r)[i].parameters, nlohmann::json({{"i", i}}).dump());
+}
+
+TEST_F(TwoSmsBulkRequest, TheFirstBadTaskIsNamedByItsIndexAndField) {
+  auto body = Bulk(5);
+  body["Tasks"][3]["Frequency"] = 5;
+  Error e = BulkError(body);
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.field, "Tasks[3].Frequency");
+  EXPECT_NE(e.Describe().find("Tasks[3].Frequency: is not a Frequency"), std::string::npos)
+      << e.Describe();
+
+  // A check beyond the schema (dates) on an earlier task is the one reported.
+  body["Tasks"][1]["StartDate"] = "2026-01-02T00:00:00Z";
+  body["Tasks"][1]["FinishDate"] = "2026-01-01T00:00:00Z";
+  EXPECT_EQ(BulkError(body).field, "Tasks[1].FinishDate");
+
+  body["Tasks"][0].erase("TaskID");
+  EXPECT_EQ(BulkError(body).Describe(), "Tasks[0].TaskID: is required");
+}
+
+TEST_F(TwoSmsBulkRequest, ATaskThatIsNotAnObjectIsNamed) {
+  auto body = Bulk(2);
+  body["Tasks"][1] = "not a task";
+  EXPECT_EQ(BulkError(body).field, "Tasks[1]");
+}
+
+TEST_F(TwoSmsBulkRequest, AnEmptyListOrNoListIsRefusedNamingTasks) {
+  Error empty = BulkError({{"Tasks", nlohmann::json::array()}});
+  EXPECT_EQ(empty.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(empty.Describe(), "Tasks: is empty; a bulk create needs at least one task");
+  EXPECT_EQ(BulkError(nlohmann::json::object()).Describe(), "Tasks: is required");
+  EXPECT_EQ(BulkError({{"Tasks", ValidBody()}}).Describe(),
+            "Tasks: must be a list of AccountTaskRequest objects");
+}
+
+TEST_F(TwoSmsBulkRequest, MoreThanTheLimitIsRefusedNamingIt) {
+  EXPECT_TRUE(decoder_->DecodeBulkCreate(Bulk(kMaxBulkTasks).dump(), kNow).has_value());
+  Error e = BulkError(Bulk(kMaxBulkTasks + 1));
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.Describe(), "Tasks: holds 1001 tasks; the limit is 1000 tasks per request");
+}
+
+TEST_F(TwoSmsBulkRequest, TheSchemaFileStatesTheLimitTheCodeEnforcesAndRefersToTheCreateSchema) {
+  auto schema =
+      nlohmann::json::parse(ReadRepoFile("schemas/requests/twosms.account-task-bulk.json"));
+  const auto& tasks = schema["properties"]["Tasks"];
+  EXPECT_EQ(tasks["maxItems"], kMaxBulkTasks);
+  EXPECT_EQ(tasks["minItems"], 1);
+  EXPECT_EQ(tasks["items"]["$ref"], "twosms.account-task-create.json");
+}
+
+TEST_F(TwoSmsBulkRequest, XmlFormHoldsOneAccountTaskRequestPerTask) {
+  std::string task =
+      "<AccountTaskRequest><TaskID>86cb791c-8078-41ae-a045-5dded04c9589</TaskID>"
+      "<Frequency>NONE</Frequency><Parameters>{}</Parameters>"
+      "<ContentType>application/json</ContentType></AccountTaskRequest>";
+  auto xml = [](const std::string& tasks) {
+    return "<AccountTaskBulkRequest xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+           "<Tasks>" +
+           tasks + "</Tasks></AccountTaskBulkRequest>";
+  };
+  auto r = decoder_->DecodeBulkCreate(xml(task + task), kNow, BodyFormat::kXml);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ(r->size(), 2u);
+
+  std::string bad = task;
+  bad.replace(bad.find("NONE"), 4, "DAILY");
+  auto e = decoder_->DecodeBulkCreate(xml(task + bad), kNow, BodyFormat::kXml);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().field, "Tasks[1].Frequency");
+
+  std::string twice = task;
+  twice.insert(twice.find("</AccountTaskRequest>"), "<Frequency>0</Frequency>");
+  e = decoder_->DecodeBulkCreate(xml(twice), kNow, BodyFormat::kXml);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().Describe(), "Tasks[0].Frequency: appears more than once");
+
+  e = decoder_->DecodeBulkCreate(xml("<Task/>"), kNow, BodyFormat::kXml);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().field, "Tasks");
+  e = decoder_->DecodeBulkCreate(xml(""), kNow, BodyFormat::kXml);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().Describe(), "Tasks: is empty; a bulk create needs at least one task");
+}
+
 }  // namespace
 }  // namespace conveyor::twosms
