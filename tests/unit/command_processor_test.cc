@@ -585,6 +585,23 @@ TEST_F(RunEngineTest, HandlerLimitKeepsRunsOfThatHandlerWithinIt) {
   EXPECT_EQ(Engine().counters().succeeded, 3u);
 }
 
+// The pool wakes one thread at a time (a woken thread wakes the next when more is queued):
+// runs that block must still all get a thread, up to the concurrency.
+TEST_F(RunEngineTest, RunsThatBlockStartedInOneTickEachGetAThreadUpToTheConcurrency) {
+  concurrency_ = 6;
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  std::vector<ConsumedMessage> batch;
+  for (int i = 0; i < 8; ++i) batch.push_back(CreateCommand(TaskNotification::kNone, i, type_));
+  Feed(batch);
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 6; }));
+  EXPECT_EQ(Engine().Running(), 6u);
+  gate->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(gate->peak, 6);
+  EXPECT_EQ(Engine().counters().succeeded, 8u);
+}
+
 TEST_F(RunEngineTest, RunOfALiveOwnerIsWaitedForAndTakenOverOnlyWhenItGoesQuiet) {
   auto m = CreateCommand(TaskNotification::kNone, 0);
   auto command = processor_->Decode(m);

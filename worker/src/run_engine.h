@@ -103,6 +103,7 @@ class RunEngine {
   enum class Place { kWaiting, kWatching, kRetrying, kRunning };
 
   void Worker();
+  void WakeOneLocked();  // mu_ held: wakes a pool thread for the queue, if one is needed
   Status RecordCompletions();
   Status CancelWaiting();
   Status StartWaiting();
@@ -140,6 +141,8 @@ class RunEngine {
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   std::deque<std::function<void()>> queue_;
+  std::size_t idle_ = 0;           // pool threads waiting for work
+  std::size_t wakes_pending_ = 0;  // woken and not yet running (WakeOneLocked)
   std::vector<Completion> completions_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
