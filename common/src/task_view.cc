@@ -148,13 +148,14 @@ std::string WhereClause(const TaskQuery& q, std::vector<std::string>* params) {
     parts.push_back(std::string(rs.negate ? "NOT " : "") + "(COALESCE(r.state, '') = ANY(" +
                     states + "))");
     // The same condition, looser, that the runs_unfinished index answers (its predicate is
-    // repeated so that the planner may use it): only a task with some run in one of the
-    // states can have its latest run in it. Over 100,000 tasks this turns a scan of every
-    // task's latest run into an index lookup; final states match most tasks, so a filter
-    // for one of them scans.
+    // repeated so that the planner may use it; a run not final has no finished_at): only a
+    // task with some run in one of the states can have its latest run in it. Over 100,000
+    // tasks this turns a scan of every task's latest run into an index lookup; final states
+    // match most tasks, so a filter for one of them scans.
     if (!rs.negate && only_unfinished)
-      parts.push_back("t.id IN (SELECT task_id FROM runs WHERE state = ANY(" + states +
-                      ") AND state NOT IN ('succeeded', 'failed', 'cancelled'))");
+      parts.push_back(
+          "t.id IN (SELECT task_id FROM runs WHERE finished_at IS NULL AND state = ANY(" + states +
+          "))");
   }
   std::string out;
   for (const auto& p : parts) out += " AND " + p;
