@@ -240,6 +240,29 @@ TEST_F(CommandProcessorTest, RedeliveredEventChangesNothing) {
   EXPECT_EQ(store_.outbox.size(), 1u);
 }
 
+// Both copies' offsets must be reported (as a run's origins, or done), or the partition's
+// commits would wait for the forgotten one.
+TEST_F(CommandProcessorTest, TwoCopiesOfOneEventInABatchReportBothOrigins) {
+  auto m = CreateCommand(TaskNotification::kNone, 0);
+  auto command = processor_->Decode(m);
+  ASSERT_TRUE(command.has_value());
+  ASSERT_TRUE(store_.ApplyBatch({*command}).has_value());  // applied, its run not started
+  auto copy = m;
+  copy.offset = 1;
+  auto unfinished = processor_->Ingest({m, copy});
+  ASSERT_TRUE(unfinished.has_value());
+  ASSERT_EQ(unfinished->runs.size(), 2u);
+  EXPECT_EQ(unfinished->runs[0].second->offset, 0);
+  EXPECT_EQ(unfinished->runs[1].second->offset, 1);
+  EXPECT_TRUE(unfinished->done.empty());
+
+  store_.runs.at(command->event.id).state = RunState::kSucceeded;
+  auto final_already = processor_->Ingest({m, copy});
+  ASSERT_TRUE(final_already.has_value());
+  EXPECT_TRUE(final_already->runs.empty());
+  EXPECT_EQ(final_already->done.size(), 2u);
+}
+
 TEST_F(CommandProcessorTest, RunCutOffByACrashIsStartedAgainOnRedelivery) {
   auto m = CreateCommand(TaskNotification::kSuccess, 0);
   auto command = processor_->Decode(m);

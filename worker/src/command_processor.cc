@@ -131,7 +131,7 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
   auto applied = store_.ApplyBatch(commands);
   if (!applied) return std::unexpected(applied.error());
   std::vector<Uuid> run_ids;
-  std::map<std::string, const ConsumedMessage*> origin_of_run;
+  std::map<std::string, std::vector<const ConsumedMessage*>> origin_of_run;
   auto log = logging::Get("worker");
   for (std::size_t i = 0; i < commands.size(); ++i) {
     auto& r = (*applied)[i];
@@ -166,18 +166,22 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
       report.runs.emplace_back(std::move(*r.queued_run), origins[i]);
       continue;
     }
-    run_ids.push_back(c.event.id);
-    origin_of_run[c.event.id.ToString()] = origins[i];
+    // Two copies of one event in a batch name the same run: each copy's origin is kept.
+    auto& run_origins = origin_of_run[c.event.id.ToString()];
+    if (run_origins.empty()) run_ids.push_back(c.event.id);
+    run_origins.push_back(origins[i]);
   }
 
   auto pending = store_.FindPendingRuns(run_ids);
   if (!pending) return std::unexpected(pending.error());
   for (auto& run : *pending) {
-    auto id = run.run_id.ToString();
-    report.runs.emplace_back(std::move(run), origin_of_run.at(id));
-    origin_of_run.erase(id);
+    auto node = origin_of_run.extract(run.run_id.ToString());
+    if (node.empty()) continue;
+    // The engine admits a run once and adds the origins of its other copies to it.
+    for (const auto* m : node.mapped()) report.runs.emplace_back(run, m);
   }
-  for (const auto& [id, m] : origin_of_run) report.done.push_back(m);  // final already
+  for (const auto& [id, ms] : origin_of_run)  // final already
+    report.done.insert(report.done.end(), ms.begin(), ms.end());
   return report;
 }
 

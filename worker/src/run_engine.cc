@@ -102,6 +102,7 @@ void RunEngine::Worker() {
     if (!queue_.empty()) WakeOneLocked();
     lock.unlock();
     work();
+    work = nullptr;  // what the run's closure owns is freed outside the lock
     lock.lock();
   }
 }
