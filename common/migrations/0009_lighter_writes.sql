@@ -17,5 +17,7 @@ CREATE INDEX runs_unfinished ON runs (task_id) WHERE finished_at IS NULL;
 ALTER TABLE runs SET (fillfactor = 70);
 
 -- The inbox keeps each event exactly as it was consumed; nothing queries inside it, and
--- parsing it into jsonb cost PostgreSQL more than any other column of the task.
+-- parsing it into jsonb cost PostgreSQL more than any other column of the task. This
+-- rewrites the inbox under an ACCESS EXCLUSIVE lock: with a large inbox, plan the upgrade
+-- for a quiet time (workers wait for the lock; producers are not affected).
 ALTER TABLE inbox ALTER COLUMN payload TYPE text;
