@@ -249,7 +249,8 @@ TEST_F(CommandProcessorTest, TwoCopiesOfOneEventInABatchReportBothOrigins) {
   ASSERT_TRUE(store_.ApplyBatch({*command}).has_value());  // applied, its run not started
   auto copy = m;
   copy.offset = 1;
-  auto unfinished = processor_->Ingest({m, copy});
+  const std::vector<ConsumedMessage> batch{m, copy};  // the report points into it
+  auto unfinished = processor_->Ingest(batch);
   ASSERT_TRUE(unfinished.has_value());
   ASSERT_EQ(unfinished->runs.size(), 2u);
   EXPECT_EQ(unfinished->runs[0].second->offset, 0);
@@ -257,7 +258,7 @@ TEST_F(CommandProcessorTest, TwoCopiesOfOneEventInABatchReportBothOrigins) {
   EXPECT_TRUE(unfinished->done.empty());
 
   store_.runs.at(command->event.id).state = RunState::kSucceeded;
-  auto final_already = processor_->Ingest({m, copy});
+  auto final_already = processor_->Ingest(batch);
   ASSERT_TRUE(final_already.has_value());
   EXPECT_TRUE(final_already->runs.empty());
   EXPECT_EQ(final_already->done.size(), 2u);
