@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "conveyor/pg.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/task_types.h"
@@ -184,6 +186,73 @@ TEST_F(PgTaskStoreTest, CreateCancelledInTheSameBatchReturnsNoQueuedRunAndItsRea
   auto pending = store_.FindPendingRuns({c.event.id});
   ASSERT_TRUE(pending.has_value() && pending->size() == 1u);
   EXPECT_TRUE((*pending)[0].cancel_requested);
+}
+
+TEST_F(PgTaskStoreTest, OfferedRoomStartsFreshCreatesRunsAsTheyAreQueuedInBatchOrder) {
+  auto named = Create();  // another command of the batch names its task: queued
+  IncomingCommand note = named;
+  note.kind = CommandKind::kAddNote;
+  note.event.id = Uuid::Random();
+  note.event.type = kTaskNoteAddCommand;
+  note.note = {9001, named.task.id, "a note", named.task.created_at, "tester"};
+  auto first = Create(), second = Create(), third = Create();
+  StartOffer offer{"worker-7", *ParseDateTime("2026-11-22T10:00:05Z"), 2, {}};
+  auto r = store_.ApplyBatch({named, first, note, second, third}, offer);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  ASSERT_EQ(r->size(), 5u);
+  EXPECT_FALSE((*r)[0].started);
+  EXPECT_TRUE((*r)[1].started);
+  EXPECT_TRUE((*r)[3].started);
+  EXPECT_FALSE((*r)[4].started);  // the room was 2
+  ASSERT_TRUE((*r)[4].queued_run.has_value());
+  EXPECT_EQ((*r)[4].queued_run->state, RunState::kQueued);
+  const auto& run = *(*r)[1].queued_run;
+  EXPECT_EQ(run.state, RunState::kStarted);
+  EXPECT_EQ(run.start_count, 1);
+  EXPECT_EQ(run.worker, "worker-7");
+  EXPECT_EQ(run.heartbeat_at, offer.at);
+  // As recorded: what StartRuns would have written.
+  auto pending = store_.FindPendingRuns({first.event.id, second.event.id, third.event.id});
+  ASSERT_TRUE(pending.has_value() && pending->size() == 3u);
+  std::map<Uuid, PendingRun> by_id;
+  for (auto& p : *pending) by_id[p.run_id] = p;
+  for (const auto* c : {&first, &second}) {
+    const auto& p = by_id[c->event.id];
+    EXPECT_EQ(p.state, RunState::kStarted);
+    EXPECT_EQ(p.start_count, 1);
+    EXPECT_EQ(p.worker, "worker-7");
+    EXPECT_EQ(p.heartbeat_at, offer.at);
+  }
+  EXPECT_EQ(by_id[third.event.id].state, RunState::kQueued);
+  EXPECT_EQ(by_id[third.event.id].start_count, 0);
+  EXPECT_EQ(RunStateOf(named.event.id), "queued");
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'started' AND started_at = "
+                  "'2026-11-22T10:00:05Z' AND progress_percent = 0"),
+            2);
+  // A run started this way finishes like any other.
+  ASSERT_TRUE(
+      store_
+          .FinishRuns({FinishedRun{
+              StartedRun{run, 1, offer.at},
+              RunOutcome{
+                  RunState::kSucceeded, "ok", offer.at + std::chrono::seconds(1), std::nullopt, {}},
+              std::nullopt}})
+          .has_value());
+  EXPECT_EQ(RunStateOf(first.event.id), "succeeded");
+}
+
+TEST_F(PgTaskStoreTest, OfferStartsNoRunOfAHeldBackHandlerNorWithoutRoom) {
+  auto noop = Create();
+  auto held = Create();
+  auto none = Create();
+  auto r = store_.ApplyBatch({noop}, StartOffer{"w", noop.task.created_at, 5, {"noop"}});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_FALSE((*r)[0].started);
+  r = store_.ApplyBatch({held, none}, StartOffer{"w", noop.task.created_at, 0, {}});
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_FALSE((*r)[0].started);
+  EXPECT_FALSE((*r)[1].started);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'queued' AND start_count = 0"), 3);
 }
 
 TEST_F(PgTaskStoreTest, RedeliveredEventIsADuplicateAndLeavesOneTaskAndOneRun) {

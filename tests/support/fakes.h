@@ -1,6 +1,7 @@
 // In-memory fakes of the worker's and producer's ports, for unit tests without I/O.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -55,8 +56,14 @@ class FakeTaskStore final : public TaskStore {
     int progress = 0;
   };
 
-  Result<std::vector<ApplyResult>> ApplyBatch(const std::vector<IncomingCommand>& cs) override {
+  using TaskStore::ApplyBatch;
+  Result<std::vector<ApplyResult>> ApplyBatch(const std::vector<IncomingCommand>& cs,
+                                              const StartOffer& offer) override {
     if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
+    std::set<Uuid> named_by_others;
+    for (const auto& c : cs)
+      if (c.kind != CommandKind::kCreate) named_by_others.insert(c.task.id);
+    std::size_t room = offer.room;
     std::vector<ApplyResult> out;
     for (const auto& c : cs) {
       if ((c.kind == CommandKind::kCreate && !known_types.contains(c.task.task_type_id)) ||
@@ -122,7 +129,23 @@ class FakeTaskStore final : public TaskStore {
         if (c.task.enabled) {
           Run r;
           r.task_id = c.task.id;
+          auto handler = HandlerOf(c.task.task_type_id);
+          bool held_back = std::find(offer.held_back.begin(), offer.held_back.end(), handler) !=
+                           offer.held_back.end();
+          if (room > 0 && !held_back && !named_by_others.contains(c.task.id)) {
+            --room;
+            r.state = RunState::kStarted;
+            r.start_count = 1;
+            r.worker = offer.worker;
+            r.heartbeat_at = offer.at;
+            ++started_as_queued;
+          }
           runs[c.event.id] = r;
+          if (r.state == RunState::kStarted) {
+            out.push_back(
+                {ApplyOutcome::kApplied, {}, *FindPendingRuns({c.event.id})->begin(), true});
+            continue;
+          }
         }
       }
       out.push_back({ApplyOutcome::kApplied, {}, std::nullopt});
@@ -139,8 +162,7 @@ class FakeTaskStore final : public TaskStore {
       PendingRun p;
       p.run_id = id;
       p.task = tasks[r.task_id];
-      p.handler =
-          handler_of.contains(p.task.task_type_id) ? handler_of[p.task.task_type_id] : "noop";
+      p.handler = HandlerOf(p.task.task_type_id);
       p.policy = policy;
       p.state = r.state;
       p.start_count = r.start_count;
@@ -231,11 +253,17 @@ class FakeTaskStore final : public TaskStore {
     return {};
   }
 
+  std::string HandlerOf(const Uuid& type) const {
+    auto it = handler_of.find(type);
+    return it == handler_of.end() ? "noop" : it->second;
+  }
+
   std::set<Uuid> known_types;
   std::map<Uuid, std::string> handler_of;  // task type → handler (default noop)
   RunPolicy policy;
   bool unavailable = false;
-  int starts = 0;
+  int starts = 0;             // by StartRuns
+  int started_as_queued = 0;  // by ApplyBatch, as a StartOffer allowed
   std::set<Uuid> inbox;
   std::map<Uuid, Task> tasks;
   std::set<Uuid> deleted;

@@ -146,6 +146,18 @@ class CommandProcessorTest : public ::testing::Test {
       Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
   }
 
+  // Like Feed, as the consumer loop does it: the engine's offer lets the store start runs as
+  // it queues them, and those go to the pool at once.
+  void FeedOffered(const std::vector<ConsumedMessage>& batch) {
+    auto report = processor_->Ingest(batch, Engine().Offer());
+    ASSERT_TRUE(report.has_value()) << report.error().Describe();
+    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
+    for (auto& [run, m] : report->started)
+      Engine().AdmitStarted(run, RunOrigin{m->topic, m->partition, m->offset});
+    for (auto& [run, m] : report->runs)
+      Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
+  }
+
   bool TickUntil(const std::function<bool()>& done,
                  std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
     return testing::PollUntil(
@@ -624,6 +636,52 @@ TEST_F(RunEngineTest, RunsThatBlockStartedInOneTickEachGetAThreadUpToTheConcurre
   ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_EQ(gate->peak, 6);
   EXPECT_EQ(Engine().counters().succeeded, 8u);
+}
+
+TEST_F(RunEngineTest, RunsOfABatchStartAsTheyAreQueuedWhileThePoolHasRoom) {
+  concurrency_ = 2;
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  auto first = CreateCommand(TaskNotification::kNone, 0, type_);
+  auto second = CreateCommand(TaskNotification::kNone, 1, type_);
+  auto third = CreateCommand(TaskNotification::kNone, 2, type_);
+  FeedOffered({first, second, third});
+  EXPECT_EQ(store_.started_as_queued, 2);
+  EXPECT_EQ(Engine().Running(), 2u);
+  // On the pool without a Tick: the store started them.
+  ASSERT_TRUE(testing::PollUntil([&] { return gate->running == 2; }, std::chrono::seconds(10)));
+  EXPECT_EQ(RunOf(first).state, RunState::kStarted);
+  EXPECT_EQ(RunOf(first).worker, "worker-a");
+  EXPECT_EQ(RunOf(third).state, RunState::kQueued);
+  EXPECT_EQ(store_.starts, 0);
+  gate->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  for (const auto* m : {&first, &second, &third}) {
+    EXPECT_EQ(RunOf(*m).state, RunState::kSucceeded);
+    EXPECT_EQ(RunOf(*m).start_count, 1);
+  }
+  EXPECT_EQ(store_.starts, 1);  // the third, by StartRuns once there was room
+  EXPECT_EQ(gate->peak, 2);
+  EXPECT_EQ(Engine().counters().started, 3u);
+}
+
+TEST_F(RunEngineTest, OfferKeepsRoomForWaitingRunsAndHoldsBackLimitedHandlers) {
+  concurrency_ = 3;
+  limits_ = {{"gate", 1}};
+  auto gate = std::make_shared<GateHandler>();
+  Use("gate", gate);
+  auto offer = Engine().Offer();
+  EXPECT_EQ(offer.worker, "worker-a");
+  EXPECT_EQ(offer.room, 3u);
+  EXPECT_EQ(offer.held_back, std::vector<std::string>{"gate"});
+  FeedOffered({CreateCommand(TaskNotification::kNone, 0, type_),
+               CreateCommand(TaskNotification::kNone, 1, type_)});
+  EXPECT_EQ(store_.started_as_queued, 0);  // held back: the limit is counted at the Tick
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  EXPECT_EQ(Engine().Offer().room, 1u);  // one running, one waiting for the gate's limit
+  gate->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(Engine().Offer().room, 3u);
 }
 
 TEST_F(RunEngineTest, RunOfALiveOwnerIsWaitedForAndTakenOverOnlyWhenItGoesQuiet) {

@@ -111,7 +111,8 @@ Status CommandProcessor::DeadLetter(const ConsumedMessage& m, const std::string&
   return {};
 }
 
-Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>& batch) {
+Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>& batch,
+                                              const StartOffer& offer) {
   IngestReport report;
   std::vector<IncomingCommand> commands;
   std::vector<const ConsumedMessage*> origins;
@@ -128,7 +129,7 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
   }
   if (commands.empty()) return report;
 
-  auto applied = store_.ApplyBatch(commands);
+  auto applied = store_.ApplyBatch(commands, offer);
   if (!applied) return std::unexpected(applied.error());
   std::vector<Uuid> run_ids;
   std::map<std::string, std::vector<const ConsumedMessage*>> origin_of_run;
@@ -162,6 +163,10 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
     // (conveyor.task.update enabling the task, conveyor.task.batch-update run_again).
     // Seen before, it may still be unfinished: a crash may have cut it off. A run the store
     // just queued comes with the result; the others are read.
+    if (r.queued_run && r.started) {
+      report.started.emplace_back(StartedRun{std::move(*r.queued_run), 1, offer.at}, origins[i]);
+      continue;
+    }
     if (r.queued_run) {
       report.runs.emplace_back(std::move(*r.queued_run), origins[i]);
       continue;

@@ -37,12 +37,14 @@ inline constexpr char kDlqOriginPartitionHeader[] = "conveyor-origin-partition";
 inline constexpr char kDlqOriginOffsetHeader[] = "conveyor-origin-offset";
 
 // What a batch left to do. Every message of the batch is either in `runs` (its run is not
-// final yet) or in `done`.
+// final yet), in `started` (its run was started as it was queued, StartOffer) or in `done`.
 struct IngestReport {
   std::size_t applied = 0;
   std::size_t duplicates = 0;
   std::size_t dead_lettered = 0;
   std::vector<std::pair<PendingRun, const ConsumedMessage*>> runs;
+  // Runs the store started as it queued them: the engine runs them at once (AdmitStarted).
+  std::vector<std::pair<StartedRun, const ConsumedMessage*>> started;
   // Tasks whose live runs are to be stopped (cancel, update with enabled false, batch-update
   // stop, delete). The
   // loop signals these before it admits `runs`: a run queued later in the same batch (an
@@ -56,7 +58,9 @@ class CommandProcessor {
   static Result<CommandProcessor> Create(ProcessorSettings settings, TaskStore& store,
                                          EventPublisher& publisher);
 
-  Result<IngestReport> Ingest(const std::vector<ConsumedMessage>& batch);
+  // `offer`: what the engine can start at once (TaskStore::ApplyBatch); none by default.
+  Result<IngestReport> Ingest(const std::vector<ConsumedMessage>& batch,
+                              const StartOffer& offer = {});
 
   // Decodes one message into a command, or says why it cannot be (kInvalidArgument).
   Result<IncomingCommand> Decode(const ConsumedMessage& message) const;

@@ -39,16 +39,19 @@ Result<bool> ConsumerLoop::IngestWithRetry(const std::vector<ConsumedMessage>& b
   auto log = logging::Get("worker");
   std::chrono::milliseconds backoff(100);
   while (true) {
-    auto report = processor_.Ingest(batch);
+    auto report = processor_.Ingest(batch, engine_.Offer());
     if (report) {
       // Stops first: a run this batch queued (a re-enabled task) is not one they stop.
       for (const auto& task : report->cancelled_tasks) engine_.Cancel(task);
+      for (auto& [run, m] : report->started)
+        engine_.AdmitStarted(std::move(run), RunOrigin{m->topic, m->partition, m->offset});
       for (auto& [run, m] : report->runs)
         engine_.Admit(std::move(run), RunOrigin{m->topic, m->partition, m->offset});
       for (const auto* m : report->done) tracker_.Done({m->topic, m->partition}, m->offset);
-      log->debug("batch of {}: {} applied, {} seen before, {} dead-lettered, {} runs to do",
-                 batch.size(), report->applied, report->duplicates, report->dead_lettered,
-                 report->runs.size());
+      log->debug(
+          "batch of {}: {} applied, {} seen before, {} dead-lettered, {} runs started, {} to do",
+          batch.size(), report->applied, report->duplicates, report->dead_lettered,
+          report->started.size(), report->runs.size());
       return true;
     }
     if (!report.error().retryable()) return std::unexpected(report.error());

@@ -225,7 +225,8 @@ void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCom
 // needs the careful path (one savepoint each) to find out which one cannot be applied.
 std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
                                                   const std::vector<IncomingCommand>& commands,
-                                                  std::set<std::string>& known_types) {
+                                                  std::set<std::string>& known_types,
+                                                  const StartOffer& offer) {
   // Unknown task types are refused before anything is written. Task types are never deleted,
   // so one seen once is known for good: only types not seen yet are looked up.
   auto type_of = [](const IncomingCommand& c) -> std::optional<Uuid> {
@@ -263,13 +264,18 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   // The inbox rows, the tasks of the creates that are new to the inbox, and their runs: one
   // statement (data-modifying CTEs), one round trip. It returns the event ids the inbox took,
   // the ids of the tasks inserted, and the runs inserted with their type's policy (so that
-  // the caller need not read the runs back).
+  // the caller need not read the runs back) and whether it started them (the offer).
+  // A create's run may start at once only when no other command of the batch names its task.
+  std::set<std::string> named_by_others;
+  for (const auto* c : admitted)
+    if (c->kind != CommandKind::kCreate) named_by_others.insert(c->task.id.ToString());
   InboxRows inbox;
   std::vector<Uuid> ids, types, task_events, run_ids, run_tasks, run_types;
   std::vector<long long> numbers, associates;
   std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
       parameters, content_types, notifications, created_at, created_by, descriptions, requests,
-      names, priorities, due, planned, refs, run_queued;
+      names, priorities, due, planned, refs, run_queued, run_startable, held_back;
+  for (const auto& h : offer.held_back) held_back.push_back(h);
   for (const auto* c : admitted) {
     inbox.Add(*c);
     if (c->kind != CommandKind::kCreate) continue;
@@ -302,6 +308,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     run_tasks.push_back(t.id);
     run_types.push_back(t.task_type_id);
     run_queued.push_back(TimeParam(c->event.time));
+    run_startable.push_back(named_by_others.contains(t.id.ToString()) ? "f" : "t");
   }
   auto rows = tx.exec_params(
       std::string("WITH fresh AS (") + kInsertInbox + R"(),
@@ -326,19 +333,33 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
                        planned_completion_time, external_refs)
             WHERE v.event_id IN (SELECT event_id FROM fresh)
            ON CONFLICT (id) DO NOTHING RETURNING id, last_event_id),
+         queued AS (
+           SELECT v.id, v.task_id, v.queued_at, v.startable, v.ord, ty.handler,
+                  ty.timeout_seconds, ty.max_attempts, ty.retry_backoff_ms
+             FROM unnest($24::uuid[], $25::uuid[], $26::timestamptz[], $35::uuid[],
+                         $36::boolean[]) WITH ORDINALITY
+                  AS v(id, task_id, queued_at, type, startable, ord)
+             JOIN task_types ty ON ty.id = v.type
+            WHERE v.id IN (SELECT last_event_id FROM new_tasks)),
+         starting AS (
+           SELECT id FROM queued
+            WHERE startable AND handler <> ALL($37::text[])
+            ORDER BY ord LIMIT $38),
          new_runs AS (
-           INSERT INTO runs (id, task_id, state, queued_at)
-           SELECT id, task_id, 'queued', queued_at
-             FROM unnest($24::uuid[], $25::uuid[], $26::timestamptz[]) AS v(id, task_id, queued_at)
-            WHERE v.id IN (SELECT last_event_id FROM new_tasks)
-           RETURNING id)
-       SELECT 'event', event_id, NULL, NULL::int, NULL::int, NULL::int FROM fresh
-       UNION ALL SELECT 'task', id, NULL, NULL, NULL, NULL FROM new_tasks
-       UNION ALL SELECT 'run', v.id, ty.handler, ty.timeout_seconds, ty.max_attempts,
-                        ty.retry_backoff_ms
-                   FROM unnest($24::uuid[], $35::uuid[]) AS v(id, type)
-                   JOIN new_runs ON new_runs.id = v.id
-                   JOIN task_types ty ON ty.id = v.type)",
+           INSERT INTO runs (id, task_id, state, queued_at, start_count, started_at, worker,
+                             heartbeat_at)
+           SELECT q.id, q.task_id, CASE WHEN s.id IS NULL THEN 'queued' ELSE 'started' END,
+                  q.queued_at, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END,
+                  CASE WHEN s.id IS NOT NULL THEN $39::timestamptz END,
+                  CASE WHEN s.id IS NULL THEN '' ELSE $40 END,
+                  CASE WHEN s.id IS NOT NULL THEN $39::timestamptz END
+             FROM queued q LEFT JOIN starting s ON s.id = q.id
+           RETURNING id, state)
+       SELECT 'event', event_id, NULL, NULL::int, NULL::int, NULL::int, NULL::boolean FROM fresh
+       UNION ALL SELECT 'task', id, NULL, NULL, NULL, NULL, NULL FROM new_tasks
+       UNION ALL SELECT 'run', q.id, q.handler, q.timeout_seconds, q.max_attempts,
+                        q.retry_backoff_ms, n.state = 'started'
+                   FROM queued q JOIN new_runs n ON n.id = q.id)",
       UuidArrayParam(inbox.ids), TextArrayParam(inbox.types), TextArrayParam(inbox.subjects),
       TextArrayParam(inbox.sources), TextArrayParam(inbox.times), TextArrayParam(inbox.payloads),
       TextArrayParam(inbox.topics), IntArrayParam(inbox.partitions), IntArrayParam(inbox.offsets),
@@ -349,11 +370,17 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       UuidArrayParam(task_events), UuidArrayParam(run_ids), UuidArrayParam(run_tasks),
       TextArrayParam(run_queued), IntArrayParam(associates), TextArrayParam(descriptions),
       TextArrayParam(requests), TextArrayParam(names), TextArrayParam(priorities),
-      TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs),
-      UuidArrayParam(run_types));
+      TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs), UuidArrayParam(run_types),
+      TextArrayParam(run_startable), TextArrayParam(held_back), static_cast<long long>(offer.room),
+      TimeParam(offer.at), offer.worker);
   std::set<std::string> fresh;
   std::size_t tasks_inserted = 0;
-  std::map<std::string, std::pair<std::string, RunPolicy>> queued;  // run id: handler, policy
+  struct Queued {
+    std::string handler;
+    RunPolicy policy;
+    bool started = false;
+  };
+  std::map<std::string, Queued> queued;  // by run id
   for (const auto& r : rows) {
     std::string_view kind = r[0].c_str();
     if (kind == "event") {
@@ -365,7 +392,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       if (!r[3].is_null()) policy.timeout = std::chrono::seconds(r[3].as<int>());
       policy.max_attempts = r[4].as<int>();
       policy.retry_backoff = std::chrono::milliseconds(r[5].as<int>());
-      queued[r[1].c_str()] = {r[2].c_str(), policy};
+      queued[r[1].c_str()] = {r[2].c_str(), policy, r[6].as<bool>()};
     }
   }
   // Creates went first, together; the rest follow one by one in their order. A task's create
@@ -404,8 +431,15 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       PendingRun run;
       run.run_id = c.event.id;
       run.task = c.task;
-      run.handler = q->second.first;
-      run.policy = q->second.second;
+      run.handler = q->second.handler;
+      run.policy = q->second.policy;
+      if (q->second.started) {
+        run.state = RunState::kStarted;
+        run.start_count = 1;
+        run.worker = offer.worker;
+        run.heartbeat_at = offer.at;
+        results[i].started = true;
+      }
       results[i].queued_run = std::move(run);
     }
   }
@@ -471,7 +505,7 @@ std::string RunColumns() {
 }  // namespace
 
 Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
-    const std::vector<IncomingCommand>& commands) {
+    const std::vector<IncomingCommand>& commands, const StartOffer& offer) {
   if (commands.empty()) return std::vector<ApplyResult>{};
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
@@ -481,7 +515,7 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       std::optional<std::vector<ApplyResult>> fast;
       try {
         std::lock_guard lock(known_types_mutex_);
-        fast = ApplyFast(tx, commands, known_types_);
+        fast = ApplyFast(tx, commands, known_types_, offer);
       } catch (const pqxx::data_exception&) {
       } catch (const pqxx::integrity_constraint_violation&) {
       }

@@ -18,8 +18,9 @@ class PgTaskStore final : public TaskStore {
  public:
   explicit PgTaskStore(PgPool& pool) : pool_(pool) {}
 
-  Result<std::vector<ApplyResult>> ApplyBatch(
-      const std::vector<IncomingCommand>& commands) override;
+  using TaskStore::ApplyBatch;
+  Result<std::vector<ApplyResult>> ApplyBatch(const std::vector<IncomingCommand>& commands,
+                                              const StartOffer& offer) override;
   Result<std::vector<PendingRun>> FindPendingRuns(const std::vector<Uuid>& run_ids) override;
   Result<std::vector<PendingRun>> FindPendingRunsOfTasks(
       const std::vector<Uuid>& task_ids) override;

@@ -142,6 +142,36 @@ void RunEngine::Admit(PendingRun run, RunOrigin origin) {
   jobs_.emplace(id, std::move(job));
 }
 
+void RunEngine::AdmitStarted(StartedRun run, RunOrigin origin) {
+  auto id = run.run.run_id.ToString();
+  if (auto it = jobs_.find(id); it != jobs_.end()) {  // cannot be: the store just queued it
+    it->second->origins.push_back(std::move(origin));
+    return;
+  }
+  auto job = std::make_unique<Job>();
+  job->origins.push_back(std::move(origin));
+  job->seq = next_seq_++;
+  job->run = run.run;
+  Launch(*jobs_.emplace(id, std::move(job)).first->second, std::move(run));
+}
+
+StartOffer RunEngine::Offer() {
+  StartOffer offer{settings_.worker_name, clock_.Now(), 0, {}};
+  // Runs on the pool (a run whose handler returned frees its thread before Tick records it),
+  // and runs waiting to start: they come first.
+  std::size_t busy = running_;
+  {
+    std::lock_guard lock(mu_);
+    busy -= std::min(busy, completions_.size());
+  }
+  for (const auto& [id, job] : jobs_)
+    if (job->place == Place::kWaiting && !job->run.cancel_requested) ++busy;
+  offer.room = settings_.concurrency > busy ? settings_.concurrency - busy : 0;
+  for (const auto& [handler, limit] : settings_.handler_limits)
+    if (limit > 0) offer.held_back.push_back(handler);
+  return offer;
+}
+
 void RunEngine::Cancel(const Uuid& task_id) {
   for (auto& [id, job] : jobs_) {
     if (job->run.task.id != task_id) continue;
@@ -424,6 +454,62 @@ Status RunEngine::CheckWatched() {
   return {};
 }
 
+// Puts a run that was just started in the store on the pool.
+void RunEngine::Launch(Job& job, StartedRun started) {
+  auto log = logging::Get("worker");
+  job.started = std::move(started);
+  job.place = Place::kRunning;
+  job.token = std::make_shared<CancellationToken>();
+  job.progress = std::make_shared<Progress>();
+  job.deadline = job.run.policy.timeout ? std::chrono::steady_clock::now() + *job.run.policy.timeout
+                                        : std::chrono::steady_clock::time_point::max();
+  ++running_;
+  ++running_by_handler_[job.run.handler];
+  ++counters_.started;
+  if (job.started->start_count > 1)
+    log->warn("task={} run={} started again (start {}): its previous start did not finish",
+              job.run.task.id.ToString(), job.run.run_id.ToString(), job.started->start_count);
+
+  Handler* handler = handlers_.Find(job.run.handler);
+  auto run_id = job.run.run_id.ToString();
+  int start_count = job.started->start_count;
+  if (!handler) {
+    std::lock_guard lock(mu_);
+    completions_.push_back(
+        {run_id, start_count,
+         std::unexpected(HandlerFailure{
+             "no handler '" + job.run.handler + "' on worker " + settings_.worker_name, false, {}}),
+         CancelReason::kNone});
+    return;
+  }
+  // The closure owns what the handler touches, so an abandoned run cannot dangle.
+  auto task = std::make_shared<Task>(job.run.task);
+  auto uuid = std::make_shared<Uuid>(job.run.run_id);
+  auto token = job.token;
+  auto progress = job.progress;
+  int attempt = job.run.attempt;
+  auto deadline = job.deadline;
+  std::lock_guard lock(mu_);
+  queue_.push_back(
+      [this, handler, task, uuid, token, progress, attempt, deadline, run_id, start_count] {
+        HandlerContext context{*task, *uuid, start_count, attempt, *progress, *token, deadline};
+        HandlerResult result = [&]() -> HandlerResult {
+          try {
+            return handler->Run(context);
+          } catch (const std::exception& e) {
+            return std::unexpected(
+                HandlerFailure{std::string("handler threw: ") + e.what(), false, {}});
+          }
+        }();
+        {
+          std::lock_guard done_lock(mu_);
+          completions_.push_back({run_id, start_count, std::move(result), token->reason()});
+        }
+        done_cv_.notify_all();
+      });
+  WakeOneLocked();
+}
+
 Status RunEngine::StartWaiting() {
   std::vector<Job*> chosen;
   std::map<std::string, std::size_t> planned = running_by_handler_;
@@ -449,68 +535,13 @@ Status RunEngine::StartWaiting() {
   auto started = store_.StartRuns(runs, settings_.worker_name, clock_.Now(), settings_.stale_after);
   if (!started) return std::unexpected(started.error());
 
-  auto log = logging::Get("worker");
   std::vector<Uuid> not_started;
   for (std::size_t i = 0; i < chosen.size(); ++i) {
-    Job& job = *chosen[i];
     if (!(*started)[i]) {
-      not_started.push_back(job.run.run_id);
+      not_started.push_back(chosen[i]->run.run_id);
       continue;
     }
-    job.started = *(*started)[i];
-    job.place = Place::kRunning;
-    job.token = std::make_shared<CancellationToken>();
-    job.progress = std::make_shared<Progress>();
-    job.deadline = job.run.policy.timeout
-                       ? std::chrono::steady_clock::now() + *job.run.policy.timeout
-                       : std::chrono::steady_clock::time_point::max();
-    ++running_;
-    ++running_by_handler_[job.run.handler];
-    ++counters_.started;
-    if (job.started->start_count > 1)
-      log->warn("task={} run={} started again (start {}): its previous start did not finish",
-                job.run.task.id.ToString(), job.run.run_id.ToString(), job.started->start_count);
-
-    Handler* handler = handlers_.Find(job.run.handler);
-    auto run_id = job.run.run_id.ToString();
-    int start_count = job.started->start_count;
-    if (!handler) {
-      std::lock_guard lock(mu_);
-      completions_.push_back(
-          {run_id, start_count,
-           std::unexpected(HandlerFailure{
-               "no handler '" + job.run.handler + "' on worker " + settings_.worker_name,
-               false,
-               {}}),
-           CancelReason::kNone});
-      continue;
-    }
-    // The closure owns what the handler touches, so an abandoned run cannot dangle.
-    auto task = std::make_shared<Task>(job.run.task);
-    auto uuid = std::make_shared<Uuid>(job.run.run_id);
-    auto token = job.token;
-    auto progress = job.progress;
-    int attempt = job.run.attempt;
-    auto deadline = job.deadline;
-    std::lock_guard lock(mu_);
-    queue_.push_back(
-        [this, handler, task, uuid, token, progress, attempt, deadline, run_id, start_count] {
-          HandlerContext context{*task, *uuid, start_count, attempt, *progress, *token, deadline};
-          HandlerResult result = [&]() -> HandlerResult {
-            try {
-              return handler->Run(context);
-            } catch (const std::exception& e) {
-              return std::unexpected(
-                  HandlerFailure{std::string("handler threw: ") + e.what(), false, {}});
-            }
-          }();
-          {
-            std::lock_guard done_lock(mu_);
-            completions_.push_back({run_id, start_count, std::move(result), token->reason()});
-          }
-          done_cv_.notify_all();
-        });
-    WakeOneLocked();
+    Launch(*chosen[i], std::move(*(*started)[i]));
   }
   if (not_started.empty()) return {};
   // Finished meanwhile, cancelled, or started by a worker that is still alive: look again.

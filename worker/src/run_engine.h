@@ -69,6 +69,13 @@ class RunEngine {
 
   // Takes a run that is not final. A run the engine holds already only gains the origin.
   void Admit(PendingRun run, RunOrigin origin);
+  // Takes a run the store started for this worker as it queued it (StartOffer) and puts it
+  // on the pool at once.
+  void AdmitStarted(StartedRun run, RunOrigin origin);
+  // What this worker can start at once: its executors not taken by running runs or by runs
+  // waiting to start (those go first). Handlers with a limit of their own are held back:
+  // their runs wait for StartWaiting, which counts them.
+  StartOffer Offer();
   // A cancel was applied for this task: a running run is signalled, a waiting one ends
   // cancelled at the next Tick.
   void Cancel(const Uuid& task_id);
@@ -104,6 +111,7 @@ class RunEngine {
 
   void Worker();
   void WakeOneLocked();  // mu_ held: wakes a pool thread for the queue, if one is needed
+  void Launch(Job& job, StartedRun started);
   Status RecordCompletions();
   Status CancelWaiting();
   Status StartWaiting();

@@ -75,6 +75,21 @@ struct ApplyResult {
   // For a kApplied create whose run the store queued, that run as it now stands, so that
   // the caller need not read it back; std::nullopt otherwise (FindPendingRuns reads it).
   std::optional<PendingRun> queued_run;
+  // The store also started that run, as the StartOffer allowed: queued_run is in state
+  // started, start count 1, owned by the offer's worker since the offer's time.
+  bool started = false;
+};
+
+// What a worker can take on at once, offered to ApplyBatch: up to `room` of the runs that the
+// batch's fresh creates queue are written started by `worker` at `at` (start count 1) in the
+// statement that queues them, in batch order, saving their start's own statement. A create
+// whose task another command of the batch names, or whose type's handler is in `held_back`
+// (a handler with a limit of its own), is queued as usual. Room 0 (the default) starts none.
+struct StartOffer {
+  std::string worker;
+  Timestamp at;
+  std::size_t room = 0;
+  std::vector<std::string> held_back;
 };
 
 struct StartedRun {
@@ -129,9 +144,13 @@ class TaskStore {
   // requests the cancel of the live runs; run_again queues a run whose id is the event id when
   // the task has no live run, and clears the response unless the update sets one. Each
   // changes nothing for a task that does not exist or was deleted. Update rejects an
-  // unregistered task type.
-  virtual Result<std::vector<ApplyResult>> ApplyBatch(
-      const std::vector<IncomingCommand>& commands) = 0;
+  // unregistered task type. Runs of fresh creates start at once as `offer` allows.
+  virtual Result<std::vector<ApplyResult>> ApplyBatch(const std::vector<IncomingCommand>& commands,
+                                                      const StartOffer& offer) = 0;
+  // Queues every run; starts none.
+  Result<std::vector<ApplyResult>> ApplyBatch(const std::vector<IncomingCommand>& commands) {
+    return ApplyBatch(commands, StartOffer{});
+  }
 
   // The runs among `run_ids` that are not yet final, with their tasks, handlers and policies.
   virtual Result<std::vector<PendingRun>> FindPendingRuns(const std::vector<Uuid>& run_ids) = 0;
