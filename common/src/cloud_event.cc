@@ -23,7 +23,10 @@ Result<CloudEvent> CloudEvent::Parse(std::string_view text) {
   return FromJson(j);
 }
 
-Result<CloudEvent> CloudEvent::FromJson(const nlohmann::json& j) {
+namespace {
+
+// The envelope's attributes, checked; `data` is left to the caller.
+Result<CloudEvent> Attributes(const nlohmann::json& j) {
   if (!j.is_object()) return Fail(ErrorCode::kInvalidArgument, "the event is not a JSON object");
   auto text_attr = [&](const char* name) -> Result<std::string> {
     auto it = j.find(name);
@@ -52,7 +55,22 @@ Result<CloudEvent> CloudEvent::FromJson(const nlohmann::json& j) {
   auto ts = ParseDateTime(*time);
   if (!ts) return Fail(ErrorCode::kInvalidArgument, ts.error().message, "time");
   e.time = *ts;
-  if (auto it = j.find("data"); it != j.end()) e.data = *it;
+  return e;
+}
+
+}  // namespace
+
+Result<CloudEvent> CloudEvent::FromJson(const nlohmann::json& j) {
+  auto e = Attributes(j);
+  if (e)
+    if (auto it = j.find("data"); it != j.end()) e->data = *it;
+  return e;
+}
+
+Result<CloudEvent> CloudEvent::TakeFromJson(nlohmann::json& j) {
+  auto e = Attributes(j);
+  if (e)
+    if (auto it = j.find("data"); it != j.end()) e->data = std::move(*it);
   return e;
 }
 

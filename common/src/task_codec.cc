@@ -13,30 +13,40 @@ nlohmann::json OptionalTime(const std::optional<Timestamp>& v) {
 
 }  // namespace
 
+// The required fields always; the optional ones only when set, so that the event (consumed,
+// validated and kept in the inbox once per task) carries no nulls and empty strings. Readers
+// take an absent optional field as its default, as the schema says.
 nlohmann::json TaskToEventData(const Task& t) {
-  return {
+  nlohmann::json d = {
       {"id", t.id.ToString()},
       {"number", t.number},
       {"task_type_id", t.task_type_id.ToString()},
-      {"client_id", t.client_id ? nlohmann::json(t.client_id->ToString()) : nlohmann::json()},
       {"enabled", t.enabled},
       {"frequency", FrequencyName(t.frequency)},
-      {"start_date", OptionalTime(t.start_date)},
-      {"finish_date", OptionalTime(t.finish_date)},
       {"parameters", t.parameters},
       {"content_type", t.content_type},
       {"notification", NotificationName(t.notification)},
       {"created_at", FormatRfc3339(t.created_at)},
-      {"created_by", t.created_by},
-      {"name", t.name},
-      {"priority", t.priority ? nlohmann::json(*t.priority) : nlohmann::json()},
-      {"due_time", OptionalTime(t.due_time)},
-      {"planned_completion_time", OptionalTime(t.planned_completion_time)},
-      {"external_refs", t.external_refs},
-      {"associate_id", t.associate_id},
-      {"description", t.description},
-      {"request", t.request},
   };
+  auto text = [&](const char* name, const std::string& v) {
+    if (!v.empty()) d[name] = v;
+  };
+  auto time = [&](const char* name, const std::optional<Timestamp>& v) {
+    if (v) d[name] = FormatRfc3339(*v);
+  };
+  if (t.client_id) d["client_id"] = t.client_id->ToString();
+  time("start_date", t.start_date);
+  time("finish_date", t.finish_date);
+  text("created_by", t.created_by);
+  text("name", t.name);
+  if (t.priority) d["priority"] = *t.priority;
+  time("due_time", t.due_time);
+  time("planned_completion_time", t.planned_completion_time);
+  if (!t.external_refs.empty()) d["external_refs"] = t.external_refs;
+  if (t.associate_id != 0) d["associate_id"] = t.associate_id;
+  text("description", t.description);
+  text("request", t.request);
+  return d;
 }
 
 Result<Task> TaskFromEventData(const nlohmann::json& d) {

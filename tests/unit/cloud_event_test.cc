@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "conveyor/json_schema.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
@@ -105,6 +107,48 @@ TEST(TaskCodec, EventWrittenBeforeTheBatchTaskFieldsDecodesAsASystemTask) {
   EXPECT_EQ(back->associate_id, 0);
   EXPECT_EQ(back->description, "");
   EXPECT_EQ(back->request, "");
+}
+
+TEST(TaskCodec, OptionalFieldsUnsetAreLeftOutOfTheEvent) {
+  Task t = SampleTask();
+  t.start_date.reset();
+  t.created_by.clear();
+  auto data = TaskToEventData(t);
+  std::set<std::string> keys;
+  for (const auto& [key, value] : data.items()) {
+    keys.insert(key);
+    EXPECT_FALSE(value.is_null()) << key;
+  }
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"id", "number", "task_type_id", "enabled", "frequency",
+                                   "parameters", "content_type", "notification", "created_at"}));
+  auto back = TaskFromEventData(data);
+  ASSERT_TRUE(back.has_value()) << back.error().Describe();
+  EXPECT_FALSE(back->client_id.has_value());
+  EXPECT_FALSE(back->start_date.has_value());
+  EXPECT_FALSE(back->priority.has_value());
+  EXPECT_TRUE(back->external_refs.empty());
+  EXPECT_EQ(back->name, "");
+}
+
+TEST(TaskCodec, EventWithNullOptionalFieldsAsWrittenBeforeDecodesTheSame) {
+  auto data = TaskToEventData(SampleTask());
+  for (const char* key :
+       {"client_id", "finish_date", "priority", "due_time", "planned_completion_time"})
+    data[key] = nullptr;
+  data["name"] = "";
+  data["external_refs"] = nlohmann::json::object();
+  auto schema = JsonSchema::Embedded("events/conveyor.task.create.json");
+  ASSERT_TRUE(schema.has_value());
+  auto event = SampleCreateEvent(SampleTask()).ToJson();
+  event["data"] = data;
+  auto valid = schema->Validate(event);
+  EXPECT_TRUE(valid.has_value()) << valid.error().Describe();
+  auto back = TaskFromEventData(data);
+  ASSERT_TRUE(back.has_value()) << back.error().Describe();
+  EXPECT_FALSE(back->client_id.has_value());
+  EXPECT_FALSE(back->finish_date.has_value());
+  EXPECT_FALSE(back->priority.has_value());
 }
 
 TEST(CreateCommandSchema, AcceptsWhatTheProducerWrites) {

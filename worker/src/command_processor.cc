@@ -45,21 +45,30 @@ CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
 Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const {
   auto json = nlohmann::json::parse(m.value, nullptr, false);
   if (json.is_discarded()) return Fail(ErrorCode::kInvalidArgument, "the message is not JSON");
-  auto event = CloudEvent::FromJson(json);
+  // `data` moves into the event, and back into the document while the schema checks it:
+  // the document is never copied.
+  auto event = CloudEvent::TakeFromJson(json);
   if (!event) return std::unexpected(event.error());
+  auto check = [&](const JsonSchema& schema) {
+    auto data = json.find("data");
+    if (data != json.end()) *data = std::move(event->data);
+    auto valid = schema.Validate(json);
+    if (data != json.end()) event->data = std::move(*data);
+    return valid;
+  };
   IncomingCommand command;
   command.topic = m.topic;
   command.partition = m.partition;
   command.offset = m.offset;
   command.payload = m.value;
   if (event->type == kTaskCreateCommand) {
-    if (auto valid = create_schema_.Validate(json); !valid) return std::unexpected(valid.error());
+    if (auto valid = check(create_schema_); !valid) return std::unexpected(valid.error());
     auto task = TaskFromEventData(event->data);
     if (!task) return std::unexpected(task.error());
     command.task = std::move(*task);
   } else if (event->type == kTaskCancelCommand || event->type == kTaskDeleteCommand) {
     bool cancel = event->type == kTaskCancelCommand;
-    if (auto valid = (cancel ? cancel_schema_ : delete_schema_).Validate(json); !valid)
+    if (auto valid = check(cancel ? cancel_schema_ : delete_schema_); !valid)
       return std::unexpected(valid.error());
     auto id = Uuid::Parse(event->data["task_id"].get<std::string>());
     if (!id) return Fail(ErrorCode::kInvalidArgument, "task_id is not a UUID", "data.task_id");
@@ -67,7 +76,7 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
     command.task.id = *id;
     command.requested_by = event->data["requested_by"].get<std::string>();
   } else if (event->type == kTaskUpdateCommand) {
-    if (auto valid = update_schema_.Validate(json); !valid) return std::unexpected(valid.error());
+    if (auto valid = check(update_schema_); !valid) return std::unexpected(valid.error());
     auto update = TaskUpdateFromEventData(event->data);
     if (!update) return std::unexpected(update.error());
     command.kind = CommandKind::kUpdate;
@@ -75,8 +84,7 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
     command.requested_by = update->requested_by;
     command.update = std::move(*update);
   } else if (event->type == kTaskBatchUpdateCommand) {
-    if (auto valid = batch_update_schema_.Validate(json); !valid)
-      return std::unexpected(valid.error());
+    if (auto valid = check(batch_update_schema_); !valid) return std::unexpected(valid.error());
     auto update = BatchTaskUpdateFromEventData(event->data);
     if (!update) return std::unexpected(update.error());
     command.kind = CommandKind::kBatchUpdate;
@@ -84,7 +92,7 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
     command.requested_by = update->requested_by;
     command.batch_update = std::move(*update);
   } else if (event->type == kTaskNoteAddCommand) {
-    if (auto valid = note_schema_.Validate(json); !valid) return std::unexpected(valid.error());
+    if (auto valid = check(note_schema_); !valid) return std::unexpected(valid.error());
     auto note = NoteFromEventData(event->data);
     if (!note) return std::unexpected(note.error());
     command.kind = CommandKind::kAddNote;
