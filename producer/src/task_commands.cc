@@ -96,7 +96,7 @@ Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
   p.created.type = **type;
   p.created.task = std::move(draft);
   Task& t = p.created.task;
-  t.id = Uuid::Random();
+  t.id = Uuid::TimeOrdered();  // in creation order: the tasks index grows at its edge
   t.number = *number;
   t.created_at = clock_.Now();
   t.client_id = *client;
@@ -213,7 +213,7 @@ TaskCommandService::Command TaskCommandService::MakeCommand(std::string_view typ
                                                             const Uuid& task_id,
                                                             nlohmann::json data) const {
   Command c;
-  c.event.id = Uuid::Random();
+  c.event.id = Uuid::TimeOrdered();  // also the id of the run a create queues
   c.event.source = source_;
   c.event.type = type;
   c.event.subject = task_id.ToString();

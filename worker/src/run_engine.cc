@@ -209,7 +209,7 @@ std::optional<OutgoingMessage> RunEngine::Notification(const StartedRun& run,
   if (succeeded ? !NotifiesOnSuccess(task.notification) : !NotifiesOnFailure(task.notification))
     return std::nullopt;
   CloudEvent e;
-  e.id = Uuid::Random();
+  e.id = Uuid::TimeOrdered();
   e.source = settings_.source;
   e.type = succeeded                               ? kRunSucceededEvent
            : outcome.state == RunState::kCancelled ? kRunCancelledEvent
@@ -242,7 +242,7 @@ OutgoingMessage RunEngine::ProgressNotification(const StartedRun& run, int perce
                                                 const std::string& description) const {
   const Task& task = run.run.task;
   CloudEvent e;
-  e.id = Uuid::Random();
+  e.id = Uuid::TimeOrdered();
   e.source = settings_.source;
   e.type = kRunProgressEvent;
   e.subject = task.id.ToString();

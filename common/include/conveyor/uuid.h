@@ -1,4 +1,5 @@
-// A 128-bit UUID value (RFC 4122), backed by libuuid.
+// A 128-bit UUID value (RFC 4122 / RFC 9562): parsed and written by libuuid, generated from the
+// kernel's random bytes (getrandom).
 //
 // Uuid is a small regular value type: copyable, comparable, hashable. Parse accepts the
 // canonical 8-4-4-4-12 hexadecimal form in either case, with or without braces (as .NET
@@ -19,7 +20,11 @@ class Uuid {
  public:
   Uuid() = default;  // the nil UUID
 
-  static Uuid Random();  // version 4
+  static Uuid Random();  // version 4: 122 random bits
+  // Version 7 (RFC 9562): the Unix time in milliseconds, then 74 random bits. Ids made one
+  // after another sort in about the order they were made, so a B-tree index on them grows
+  // at its right edge (task, event and run ids) instead of at random pages.
+  static Uuid TimeOrdered();
   static std::optional<Uuid> Parse(std::string_view text);
 
   std::string ToString() const;
