@@ -613,7 +613,7 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
                   not_before = NULL, progress_percent = 0, progress_description = '',
                   progress_at = NULL
              FROM unnest($1::uuid[], $2::int[]) AS v(id, seen_start_count)
-            WHERE r.id = v.id AND r.start_count = v.seen_start_count
+            WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.seen_start_count
               AND r.cancel_requested_at IS NULL
               AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
               AND (r.state <> 'started' OR r.worker = $4 OR r.heartbeat_at IS NULL
@@ -657,6 +657,11 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     // One statement, so autocommit makes it atomic: the outcomes, and an outbox row for each
     // run whose outcome this statement recorded (a run finished already gets none), in the
     // order of `runs`. One round trip where a transaction needed four.
+    // "r.id = ANY($1)" repeats the join's condition so that the runs are reached through the
+    // primary key, never by scanning them all: with the statistics of a table that grew
+    // within seconds the planner hashed the batch and scanned every run instead (auto_explain
+    // in bench/e2e: 86 of 138 finishing statements at 66,000 runs, 16 ms each against 5 by
+    // key). The other statements that update runs by id carry it for the same reason.
     pqxx::nontransaction tx(**lease);
     tx.exec_params(
         R"(WITH v AS (
@@ -672,7 +677,7 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
                     progress_percent = CASE WHEN v.state = 'succeeded' THEN 100
                                             ELSE r.progress_percent END
                FROM v
-              WHERE r.id = v.id AND r.start_count = v.start_count
+              WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
                 AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
           RETURNING r.id)
          INSERT INTO outbox (topic, key, payload)
@@ -712,7 +717,8 @@ Status PgTaskStore::RetryRuns(const std::vector<RetryingRun>& runs) {
                   not_before = v.not_before, log = v.log, heartbeat_at = NULL
              FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[])
                   AS v(id, start_count, error, not_before, log)
-            WHERE r.id = v.id AND r.start_count = v.start_count AND r.state = 'started')",
+            WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
+              AND r.state = 'started')",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(errors),
         TextArrayParam(not_before), TextArrayParam(logs));
     tx.commit();
@@ -748,7 +754,8 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
                                      ELSE $5::timestamptz END
              FROM unnest($1::uuid[], $2::int[], $3::smallint[], $4::text[])
                   AS v(id, start_count, percent, description)
-            WHERE r.id = v.id AND r.start_count = v.start_count AND r.state = 'started')",
+            WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
+              AND r.state = 'started')",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(percents),
         TextArrayParam(descriptions), TimeParam(now));
     InsertOutbox(tx, notifications);
@@ -774,7 +781,8 @@ Status PgTaskStore::ReleaseRuns(const std::vector<StartedRun>& runs) {
     tx.exec_params(
         R"(UPDATE runs r SET heartbeat_at = NULL
              FROM unnest($1::uuid[], $2::int[]) AS v(id, start_count)
-            WHERE r.id = v.id AND r.start_count = v.start_count AND r.state = 'started')",
+            WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
+              AND r.state = 'started')",
         UuidArrayParam(ids), IntArrayParam(starts));
     tx.commit();
   } catch (const std::exception& e) {
