@@ -149,7 +149,7 @@ class CommandProcessorTest : public ::testing::Test {
   // Like Feed, as the consumer loop does it: the engine's offer lets the store start runs as
   // it queues them, and those go to the pool at once.
   void FeedOffered(const std::vector<ConsumedMessage>& batch) {
-    auto report = processor_->Ingest(batch, Engine().Offer());
+    auto report = processor_->Ingest(batch, [this] { return Engine().Offer(); });
     ASSERT_TRUE(report.has_value()) << report.error().Describe();
     for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
     for (auto& [run, m] : report->started)
@@ -663,6 +663,39 @@ TEST_F(RunEngineTest, RunsOfABatchStartAsTheyAreQueuedWhileThePoolHasRoom) {
   EXPECT_EQ(store_.starts, 1);  // the third, by StartRuns once there was room
   EXPECT_EQ(gate->peak, 2);
   EXPECT_EQ(Engine().counters().started, 3u);
+}
+
+// The batch's statement started a run, then the batch failed (its rejected command could not
+// be dead-lettered): the run is still handed over and runs once, with start count 1; the
+// retry of the batch only adds its origin.
+TEST_F(RunEngineTest, RunStartedByABatchThatFailsAfterItsStatementRunsOnceAndTheRetryJoinsIt) {
+  auto good = CreateCommand(TaskNotification::kNone, 0);
+  auto unknown_type = CreateCommand(TaskNotification::kNone, 1, Uuid::Random());
+  publisher_.fail_next = true;
+  auto offer = [this] { return Engine().Offer(); };
+  const std::vector<ConsumedMessage> batch{good, unknown_type};  // the origins point into it
+  auto failed = processor_->Ingest(batch, offer);
+  ASSERT_FALSE(failed.has_value());
+  auto unclaimed = processor_->TakeUnclaimedStarted();
+  ASSERT_EQ(unclaimed.size(), 1u);
+  EXPECT_EQ(unclaimed[0].second->offset, 0);
+  EXPECT_EQ(unclaimed[0].first.start_count, 1);
+  EXPECT_TRUE(processor_->TakeUnclaimedStarted().empty());  // handed over once
+  for (auto& [run, m] : unclaimed)
+    Engine().AdmitStarted(run, RunOrigin{m->topic, m->partition, m->offset});
+  auto retried = processor_->Ingest(batch, offer);
+  ASSERT_TRUE(retried.has_value()) << retried.error().Describe();
+  EXPECT_EQ(retried->duplicates, 1u);
+  EXPECT_EQ(retried->dead_lettered, 1u);
+  EXPECT_TRUE(retried->started.empty());
+  for (auto& [run, m] : retried->runs)
+    Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  EXPECT_EQ(RunOf(good).state, RunState::kSucceeded);
+  EXPECT_EQ(RunOf(good).start_count, 1);
+  EXPECT_EQ(store_.starts, 0);  // never started again
+  EXPECT_EQ(Engine().counters().started, 1u);
+  EXPECT_EQ(publisher_.On("dlq").size(), 1u);
 }
 
 TEST_F(RunEngineTest, OfferKeepsRoomForWaitingRunsAndHoldsBackLimitedHandlers) {

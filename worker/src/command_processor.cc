@@ -120,7 +120,7 @@ Status CommandProcessor::DeadLetter(const ConsumedMessage& m, const std::string&
 }
 
 Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>& batch,
-                                              const StartOffer& offer) {
+                                              const std::function<StartOffer()>& offer_now) {
   IngestReport report;
   std::vector<IncomingCommand> commands;
   std::vector<const ConsumedMessage*> origins;
@@ -137,8 +137,19 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
   }
   if (commands.empty()) return report;
 
+  // Asked for just before the statement: the start time it records is when the run starts.
+  StartOffer offer = offer_now ? offer_now() : StartOffer{};
   auto applied = store_.ApplyBatch(commands, offer);
   if (!applied) return std::unexpected(applied.error());
+  // Runs the statement started are this worker's now, whatever happens to the rest of the
+  // batch: when it fails below, they wait in unclaimed_ for the loop (TakeUnclaimedStarted).
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    if (auto& r = (*applied)[i]; r.queued_run && r.started)
+      report.started.emplace_back(StartedRun{std::move(*r.queued_run), 1, offer.at}, origins[i]);
+  auto fail = [&](Error e) -> Result<IngestReport> {
+    unclaimed_ = std::move(report.started);
+    return std::unexpected(std::move(e));
+  };
   std::vector<Uuid> run_ids;
   std::map<std::string, std::vector<const ConsumedMessage*>> origin_of_run;
   auto log = logging::Get("worker");
@@ -146,7 +157,7 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
     auto& r = (*applied)[i];
     const auto& c = commands[i];
     if (r.outcome == ApplyOutcome::kRejected) {
-      if (auto s = DeadLetter(*origins[i], r.reason); !s) return std::unexpected(s.error());
+      if (auto s = DeadLetter(*origins[i], r.reason); !s) return fail(s.error());
       ++report.dead_lettered;
       report.done.push_back(origins[i]);
       continue;
@@ -171,10 +182,7 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
     // (conveyor.task.update enabling the task, conveyor.task.batch-update run_again).
     // Seen before, it may still be unfinished: a crash may have cut it off. A run the store
     // just queued comes with the result; the others are read.
-    if (r.queued_run && r.started) {
-      report.started.emplace_back(StartedRun{std::move(*r.queued_run), 1, offer.at}, origins[i]);
-      continue;
-    }
+    if (r.started) continue;  // in report.started
     if (r.queued_run) {
       report.runs.emplace_back(std::move(*r.queued_run), origins[i]);
       continue;
@@ -186,7 +194,7 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
   }
 
   auto pending = store_.FindPendingRuns(run_ids);
-  if (!pending) return std::unexpected(pending.error());
+  if (!pending) return fail(pending.error());
   for (auto& run : *pending) {
     auto node = origin_of_run.extract(run.run_id.ToString());
     if (node.empty()) continue;
@@ -196,6 +204,11 @@ Result<IngestReport> CommandProcessor::Ingest(const std::vector<ConsumedMessage>
   for (const auto& [id, ms] : origin_of_run)  // final already
     report.done.insert(report.done.end(), ms.begin(), ms.end());
   return report;
+}
+
+std::vector<std::pair<StartedRun, const ConsumedMessage*>>
+CommandProcessor::TakeUnclaimedStarted() {
+  return std::exchange(unclaimed_, {});
 }
 
 }  // namespace conveyor

@@ -58,9 +58,13 @@ class CommandProcessor {
   static Result<CommandProcessor> Create(ProcessorSettings settings, TaskStore& store,
                                          EventPublisher& publisher);
 
-  // `offer`: what the engine can start at once (TaskStore::ApplyBatch); none by default.
+  // `offer_now`, called once just before the batch's statement, says what the engine can
+  // start at once (TaskStore::ApplyBatch); without it nothing starts there.
+  // An error after that statement committed (a dead letter not acknowledged, a read that
+  // failed) leaves the runs it started in TakeUnclaimedStarted: they are this worker's to run.
   Result<IngestReport> Ingest(const std::vector<ConsumedMessage>& batch,
-                              const StartOffer& offer = {});
+                              const std::function<StartOffer()>& offer_now = {});
+  std::vector<std::pair<StartedRun, const ConsumedMessage*>> TakeUnclaimedStarted();
 
   // Decodes one message into a command, or says why it cannot be (kInvalidArgument).
   Result<IncomingCommand> Decode(const ConsumedMessage& message) const;
@@ -81,6 +85,7 @@ class CommandProcessor {
   JsonSchema delete_schema_;
   JsonSchema note_schema_;
   JsonSchema batch_update_schema_;
+  std::vector<std::pair<StartedRun, const ConsumedMessage*>> unclaimed_;
 };
 
 }  // namespace conveyor

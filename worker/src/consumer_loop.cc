@@ -39,7 +39,11 @@ Result<bool> ConsumerLoop::IngestWithRetry(const std::vector<ConsumedMessage>& b
   auto log = logging::Get("worker");
   std::chrono::milliseconds backoff(100);
   while (true) {
-    auto report = processor_.Ingest(batch, engine_.Offer());
+    auto report = processor_.Ingest(batch, [this] { return engine_.Offer(); });
+    // Started by a batch statement that committed before the batch failed: run them now
+    // (the retry finds their events seen before and only adds the origins).
+    for (auto& [run, m] : processor_.TakeUnclaimedStarted())
+      engine_.AdmitStarted(std::move(run), RunOrigin{m->topic, m->partition, m->offset});
     if (report) {
       // Stops first: a run this batch queued (a re-enabled task) is not one they stop.
       for (const auto& task : report->cancelled_tasks) engine_.Cancel(task);
