@@ -229,11 +229,15 @@ std::size_t CountFinal(pqxx::connection& conn) {
       .as<std::size_t>();
 }
 
-// Whether any run is not final: a look into the partial index runs_unfinished, cheap next to
-// CountFinal's scan of every run.
+// Whether a run of the client's tasks is not final: the partial index runs_unfinished holds
+// only such runs, so this is cheap next to CountFinal's scan of every run.
 bool AnyRunUnfinished(pqxx::connection& conn) {
   pqxx::nontransaction tx(conn);
-  return tx.exec1("SELECT EXISTS (SELECT 1 FROM runs WHERE finished_at IS NULL)")[0].as<bool>();
+  return tx
+      .exec1(
+          "SELECT EXISTS (SELECT 1 FROM runs r JOIN bench_tasks b ON b.id = r.task_id "
+          "WHERE r.finished_at IS NULL)")[0]
+      .as<bool>();
 }
 
 // Polls until every loaded task has a final run or the deadline passes; the final count.

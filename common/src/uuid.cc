@@ -1,10 +1,11 @@
 #include "conveyor/uuid.h"
 
+#include <pthread.h>
 #include <sys/random.h>
-#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -13,17 +14,30 @@
 namespace conveyor {
 namespace {
 
+// Bumped in the child of every fork, so that a child never hands out its parent's bytes.
+std::atomic<unsigned> fork_generation{0};
+
+unsigned ForkGeneration() {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); });
+    return true;
+  }();
+  (void)registered;
+  return fork_generation.load(std::memory_order_relaxed);
+}
+
 // 16 random bytes from the kernel's CSPRNG, drawn 4 KiB at a time per thread: a getrandom
 // call per 256 UUIDs. libuuid's uuid_generate_random reseeded random(3) on every call, which
-// cost the producer about 2 µs per UUID. A forked child never reuses its parent's bytes.
+// cost the producer about 2 µs per UUID.
 void RandomBytes(std::uint8_t* out) {
   struct Pool {
     std::array<std::uint8_t, 4096> bytes;
     std::size_t used = 4096;
-    pid_t owner = 0;
+    unsigned generation = 0;
   };
   thread_local Pool pool;
-  if (pool.used == pool.bytes.size() || pool.owner != getpid()) {
+  unsigned generation = ForkGeneration();
+  if (pool.used == pool.bytes.size() || pool.generation != generation) {
     std::size_t filled = 0;
     while (filled < pool.bytes.size()) {
       auto n = getrandom(pool.bytes.data() + filled, pool.bytes.size() - filled, 0);
@@ -32,7 +46,7 @@ void RandomBytes(std::uint8_t* out) {
       filled += static_cast<std::size_t>(n);
     }
     pool.used = 0;
-    pool.owner = getpid();
+    pool.generation = generation;
   }
   std::memcpy(out, pool.bytes.data() + pool.used, 16);
   pool.used += 16;
