@@ -698,6 +698,36 @@ TEST_F(RunEngineTest, RunStartedByABatchThatFailsAfterItsStatementRunsOnceAndThe
   EXPECT_EQ(publisher_.On("dlq").size(), 1u);
 }
 
+// A handler that ignores cancellation, released only by the test.
+class StubbornHandler final : public Handler {
+ public:
+  HandlerResult Run(const HandlerContext&) override {
+    running = true;
+    while (!open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return HandlerOutput{"finally", {}, {}};
+  }
+  std::atomic<bool> running{false}, open{false};
+};
+
+TEST_F(RunEngineTest, AbandonedHandlerKeepsItsThreadCountedUntilItReturnsAndRecordsNothing) {
+  concurrency_ = 2;
+  auto stubborn = std::make_shared<StubbornHandler>();
+  Use("stubborn", stubborn);
+  auto m = CreateCommand(TaskNotification::kNone, 0, type_);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return stubborn->running.load(); }));
+  Engine().Relinquish([](const RunOrigin&) { return true; }, std::chrono::milliseconds(0),
+                      std::chrono::milliseconds(20));
+  EXPECT_EQ(Engine().Load(), 0u);     // given up
+  EXPECT_EQ(Engine().Running(), 1u);  // but its thread is still taken
+  EXPECT_EQ(Engine().Offer().room, 1u);
+  stubborn->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Running() == 0; }));
+  EXPECT_EQ(Engine().Offer().room, 2u);
+  EXPECT_EQ(RunOf(m).state, RunState::kStarted);  // its late outcome is not recorded
+  EXPECT_EQ(Engine().counters().succeeded, 0u);
+}
+
 TEST_F(RunEngineTest, OfferKeepsRoomForWaitingRunsAndHoldsBackLimitedHandlers) {
   concurrency_ = 3;
   limits_ = {{"gate", 1}};

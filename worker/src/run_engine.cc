@@ -294,7 +294,17 @@ Status RunEngine::RecordCompletions() {
   std::vector<Next> next;
   for (auto& c : completions) {
     auto it = jobs_.find(c.run_id);
-    if (it == jobs_.end() || !it->second->started) continue;  // abandoned
+    if (it == jobs_.end() || !it->second->started ||
+        it->second->started->start_count != c.start_count) {
+      // An abandoned handler returned at last (the run may be held again, started anew):
+      // its thread is free, its outcome is not recorded.
+      if (auto a = abandoned_.find({c.run_id, c.start_count}); a != abandoned_.end()) {
+        --running_;
+        --running_by_handler_[a->second];
+        abandoned_.erase(a);
+      }
+      continue;
+    }
     Job& job = *it->second;
     std::string log = c.result ? c.result->log : c.result.error().log;
     if (c.cancel_reason == CancelReason::kShutdown) {
@@ -641,8 +651,9 @@ void RunEngine::Relinquish(const std::function<bool(const RunOrigin&)>& matches,
         }
         log->error("task={} run={}: its handler ignored cancellation; abandoned",
                    it->second->run.task.id.ToString(), it->first);
-        --running_;
-        --running_by_handler_[it->second->run.handler];
+        // Its thread stays taken until the handler returns: it still counts as running.
+        abandoned_.emplace(std::pair{it->first, it->second->started->start_count},
+                           it->second->run.handler);
         it = jobs_.erase(it);
       }
       break;

@@ -94,6 +94,7 @@ class RunEngine {
 
   std::vector<RunOrigin> TakeDone();  // origins whose work is complete, since the last call
   std::size_t Load() const { return jobs_.size(); }  // runs held, in any place
+  // Runs on the pool, abandoned ones (Relinquish) included until their handler returns.
   std::size_t Running() const { return running_; }
   bool HasCompletions();
   const EngineCounters& counters() const { return counters_; }
@@ -138,6 +139,9 @@ class RunEngine {
   std::size_t running_ = 0;
   std::uint64_t next_seq_ = 0;
   std::vector<std::string> cancel_waiting_;  // run ids
+  // Runs whose handler ignored cancellation and was abandoned by Relinquish, by run id and
+  // start count, with their handler: counted in running_ until the handler returns.
+  std::map<std::pair<std::string, int>, std::string> abandoned_;
   std::vector<RunOrigin> done_;
   std::chrono::steady_clock::time_point last_heartbeat_{};
   std::chrono::steady_clock::time_point last_progress_{};
