@@ -50,9 +50,7 @@ class CommandProcessorTest : public ::testing::Test {
                                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
     auto report = processor_->Ingest(batch);
     if (!report) return report;
-    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
-    for (auto& [run, m] : report->runs)
-      Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
+    HandOver(*report);
     EXPECT_TRUE(testing::PollUntil(
         [&] {
           EXPECT_TRUE(Engine().Tick().has_value());
@@ -137,13 +135,20 @@ class CommandProcessorTest : public ::testing::Test {
     return ConsumedMessage{"commands", 0, offset, task_id, e.Serialize(), {}};
   }
 
+  // What the consumer loop does with an ingested batch: stops first, then the runs the store
+  // started, then the others.
+  void HandOver(IngestReport& report) {
+    for (const auto& t : report.cancelled_tasks) Engine().Cancel(t);
+    for (auto& [run, m] : report.started) Engine().AdmitStarted(run, OriginOf(*m));
+    for (auto& [run, m] : report.runs) Engine().Admit(run, OriginOf(*m));
+  }
+  static RunOrigin OriginOf(const ConsumedMessage& m) { return {m.topic, m.partition, m.offset}; }
+
   // Ingests a batch and hands its runs to the engine without waiting for them.
   void Feed(const std::vector<ConsumedMessage>& batch) {
     auto report = processor_->Ingest(batch);
     ASSERT_TRUE(report.has_value()) << report.error().Describe();
-    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
-    for (auto& [run, m] : report->runs)
-      Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
+    HandOver(*report);
   }
 
   // Like Feed, as the consumer loop does it: the engine's offer lets the store start runs as
@@ -151,11 +156,7 @@ class CommandProcessorTest : public ::testing::Test {
   void FeedOffered(const std::vector<ConsumedMessage>& batch) {
     auto report = processor_->Ingest(batch, [this] { return Engine().Offer(); });
     ASSERT_TRUE(report.has_value()) << report.error().Describe();
-    for (const auto& t : report->cancelled_tasks) Engine().Cancel(t);
-    for (auto& [run, m] : report->started)
-      Engine().AdmitStarted(run, RunOrigin{m->topic, m->partition, m->offset});
-    for (auto& [run, m] : report->runs)
-      Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
+    HandOver(*report);
   }
 
   bool TickUntil(const std::function<bool()>& done,
@@ -681,15 +682,13 @@ TEST_F(RunEngineTest, RunStartedByABatchThatFailsAfterItsStatementRunsOnceAndThe
   EXPECT_EQ(unclaimed[0].second->offset, 0);
   EXPECT_EQ(unclaimed[0].first.start_count, 1);
   EXPECT_TRUE(processor_->TakeUnclaimedStarted().empty());  // handed over once
-  for (auto& [run, m] : unclaimed)
-    Engine().AdmitStarted(run, RunOrigin{m->topic, m->partition, m->offset});
+  for (auto& [run, m] : unclaimed) Engine().AdmitStarted(run, OriginOf(*m));
   auto retried = processor_->Ingest(batch, offer);
   ASSERT_TRUE(retried.has_value()) << retried.error().Describe();
   EXPECT_EQ(retried->duplicates, 1u);
   EXPECT_EQ(retried->dead_lettered, 1u);
   EXPECT_TRUE(retried->started.empty());
-  for (auto& [run, m] : retried->runs)
-    Engine().Admit(run, RunOrigin{m->topic, m->partition, m->offset});
+  HandOver(*retried);
   ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_EQ(RunOf(good).state, RunState::kSucceeded);
   EXPECT_EQ(RunOf(good).start_count, 1);

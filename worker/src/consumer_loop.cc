@@ -15,6 +15,8 @@ void PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
+RunOrigin OriginOf(const ConsumedMessage& m) { return {m.topic, m.partition, m.offset}; }
+
 }  // namespace
 
 ConsumerLoop::ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor,
@@ -43,14 +45,12 @@ Result<bool> ConsumerLoop::IngestWithRetry(const std::vector<ConsumedMessage>& b
     // Started by a batch statement that committed before the batch failed: run them now
     // (the retry finds their events seen before and only adds the origins).
     for (auto& [run, m] : processor_.TakeUnclaimedStarted())
-      engine_.AdmitStarted(std::move(run), RunOrigin{m->topic, m->partition, m->offset});
+      engine_.AdmitStarted(std::move(run), OriginOf(*m));
     if (report) {
       // Stops first: a run this batch queued (a re-enabled task) is not one they stop.
       for (const auto& task : report->cancelled_tasks) engine_.Cancel(task);
-      for (auto& [run, m] : report->started)
-        engine_.AdmitStarted(std::move(run), RunOrigin{m->topic, m->partition, m->offset});
-      for (auto& [run, m] : report->runs)
-        engine_.Admit(std::move(run), RunOrigin{m->topic, m->partition, m->offset});
+      for (auto& [run, m] : report->started) engine_.AdmitStarted(std::move(run), OriginOf(*m));
+      for (auto& [run, m] : report->runs) engine_.Admit(std::move(run), OriginOf(*m));
       for (const auto* m : report->done) tracker_.Done({m->topic, m->partition}, m->offset);
       log->debug(
           "batch of {}: {} applied, {} seen before, {} dead-lettered, {} runs started, {} to do",

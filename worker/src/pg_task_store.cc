@@ -409,11 +409,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   // A task id that exists already must be refused alone: take the careful path (the caller
   // rolls this transaction back).
   if (tasks_inserted != fresh_creates) return std::nullopt;
-  std::set<std::string> touched;  // tasks that the commands after the creates change
-  for (const auto* c : others) {
-    ApplyOne(tx, *c);  // types were checked above: none is refused
-    touched.insert(c->task.id.ToString());
-  }
+  for (const auto* c : others) ApplyOne(tx, *c);  // types were checked above: none is refused
 
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (results[i].outcome != ApplyOutcome::kApplied) continue;
@@ -425,9 +421,10 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     }
     fresh.erase(event_id);  // a later copy in the batch is a duplicate
     // A create's run, just queued: as FindPendingRuns would read it, unless another command
-    // of the batch (a cancel, an update) changed its task since.
+    // of the batch (a cancel, an update) names its task and may have changed it since (the
+    // same rule as for starting it at once, above).
     if (auto q = queued.find(event_id); c.kind == CommandKind::kCreate && q != queued.end() &&
-                                        !touched.contains(c.task.id.ToString())) {
+                                        !named_by_others.contains(c.task.id.ToString())) {
       PendingRun run;
       run.run_id = c.event.id;
       run.task = c.task;
