@@ -1,5 +1,6 @@
 #include "conveyor/cloud_event.h"
 
+#include "conveyor/json_text.h"
 #include "conveyor/time_format.h"
 
 namespace conveyor {
@@ -18,9 +19,9 @@ nlohmann::json CloudEvent::ToJson() const {
 }
 
 Result<CloudEvent> CloudEvent::Parse(std::string_view text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Fail(ErrorCode::kInvalidArgument, "the event is not JSON");
-  return FromJson(j);
+  auto j = ParseJson(text, "the event");
+  if (!j) return std::unexpected(j.error());
+  return TakeFromJson(*j);
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "clients.h"
 
+#include "conveyor/json_text.h"
 #include "conveyor/time_format.h"
 #include "twosms_xml.h"
 
@@ -31,10 +32,10 @@ Result<ClientRequest> ClientRequestDecoder::Decode(std::string_view text, BodyFo
     if (!read) return std::unexpected(read.error());
     body = std::move(*read);
   } else {
-    body = nlohmann::json::parse(text, nullptr, false);
+    auto read = ParseJson(text, "the request body");
+    if (!read) return std::unexpected(read.error());
+    body = std::move(*read);
   }
-  if (body.is_discarded())
-    return Fail(ErrorCode::kInvalidArgument, "the request body is not a JSON document");
   if (!body.is_object())
     return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
   if (auto valid = schema_.Validate(body); !valid)

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "conveyor/json_text.h"
 #include "conveyor/logging.h"
 #include "http_auth.h"
 #include "openapi.h"
@@ -18,7 +19,9 @@ namespace {
 
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  // What a request echoes (a path, a parameter) may not be UTF-8: U+FFFD stands in.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
 }
 
 void SendError(httplib::Response& res, const Error& error) {
@@ -95,9 +98,9 @@ struct HttpApi::Impl {
         twosms_clients(client_decoder, credentials) {}
 
   void RegisterTaskType(const httplib::Request& req, httplib::Response& res) {
-    auto j = nlohmann::json::parse(req.body, nullptr, false);
-    if (j.is_discarded())
-      return SendError(res, MakeError(ErrorCode::kInvalidArgument, "the body is not JSON"));
+    auto parsed = ParseJson(req.body, "the request body");
+    if (!parsed) return SendError(res, parsed.error());
+    auto& j = *parsed;
     if (auto valid = task_type_schema.Validate(j); !valid) return SendError(res, valid.error());
     TaskType t;
     t.name = j["Name"];

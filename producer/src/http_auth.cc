@@ -15,7 +15,9 @@ constexpr char kInvalidTokenChallenge[] =
 
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  // What a request echoes (a path, a parameter) may not be UTF-8: U+FFFD stands in.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
 }
 
 // Oracle's problem JSON (oracle.h): 401 / 403 are OSC-CREST-00014, a credential store that did

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "conveyor/json_text.h"
 #include "conveyor/time_format.h"
 
 namespace conveyor::oracle {
@@ -456,10 +457,8 @@ Result<std::optional<std::string>> DecodeParameters(const json& cf) {
   std::string parameters;
   if (p.is_string()) {
     parameters = p.get<std::string>();
-    if (json::parse(parameters, nullptr, false).is_discarded())
-      return Fail(ErrorCode::kInvalidArgument, "is not JSON text", field);
   } else if (p.is_object() || p.is_array()) {
-    parameters = p.dump();
+    parameters = p.dump();  // within the body's depth limit (ParseJson)
   } else {
     return Fail(ErrorCode::kInvalidArgument, "must be JSON text or a JSON object", field);
   }
@@ -467,6 +466,9 @@ Result<std::optional<std::string>> DecodeParameters(const json& cf) {
     return Fail(ErrorCode::kInvalidArgument,
                 "is longer than the maximum of " + std::to_string(kMaxParametersBytes) + " bytes",
                 field);
+  if (p.is_string())
+    if (auto parsed = ParseJson(parameters, "", field); !parsed)
+      return std::unexpected(parsed.error());
   return std::optional<std::string>(std::move(parameters));
 }
 

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "conveyor/json_schema.h"
+#include "conveyor/json_text.h"
 #include "conveyor/logging.h"
 #include "oracle.h"
 
@@ -345,7 +346,9 @@ class OracleRoutes {
 
   static void SendJson(httplib::Response& res, int status, const json& body) {
     res.status = status;
-    res.set_content(body.dump(), "application/json; charset=utf-8");
+    // What a request echoes (a path, a parameter) may not be UTF-8: U+FFFD stands in.
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json; charset=utf-8");
   }
 
   void SendProblem(const httplib::Request& req, httplib::Response& res, const Problem& p) {
@@ -426,15 +429,20 @@ class OracleRoutes {
                        std::to_string(oracle::kMaxBodyBytes) + " bytes"});
       return std::nullopt;
     }
-    auto j = json::parse(req.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      SendProblem(
-          req, res,
-          {400, oracle::kBadJson,
-           j.is_discarded() ? "the body is not valid JSON" : "the body must be a JSON object"});
+    auto j = ParseJson(req.body, "the body");
+    if (!j && j.error().code == ErrorCode::kInvalidArgument) {
+      SendProblem(req, res, {400, oracle::kBadJson, j.error().message});
       return std::nullopt;
     }
-    return j;
+    if (!j) {
+      SendError(req, res, j.error());
+      return std::nullopt;
+    }
+    if (!j->is_object()) {
+      SendProblem(req, res, {400, oracle::kBadJson, "the body must be a JSON object"});
+      return std::nullopt;
+    }
+    return std::move(*j);
   }
 
   bool CheckSchema(const httplib::Request& req, httplib::Response& res, const JsonSchema& schema,

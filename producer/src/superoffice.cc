@@ -5,6 +5,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "conveyor/json_text.h"
+
 namespace conveyor::superoffice {
 namespace {
 
@@ -46,8 +48,10 @@ Error BadState(const std::string& shown, const std::string& field) {
 // ParameterObject comes back as it was sent); otherwise the raw text and its content type.
 nlohmann::json ParameterObject(const Task& t) {
   if (t.content_type == "application/json") {
-    auto j = nlohmann::json::parse(t.parameters, nullptr, false);
-    if (j.is_object()) return j;
+    // Stored before depth was checked everywhere, Parameters may be deeper than the limit:
+    // such a text is shown as text.
+    auto j = ParseJson(t.parameters, "");
+    if (j && j->is_object()) return std::move(*j);
   }
   return {{"Parameters", t.parameters}, {"ContentType", t.content_type}};
 }
@@ -257,12 +261,12 @@ Result<nlohmann::json> AgentRequests::Parse(const std::string& schema,
   if (body.size() > kMaxBodyBytes)
     return Fail(ErrorCode::kTooLarge, "the request body is over the limit of " +
                                           std::to_string(kMaxBodyBytes) + " bytes");
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return Fail(ErrorCode::kInvalidArgument, "the body is not JSON");
-  if (!j.is_object()) return Fail(ErrorCode::kInvalidArgument, "the body is not a JSON object");
+  auto j = ParseJson(body, "the body");
+  if (!j) return j;
+  if (!j->is_object()) return Fail(ErrorCode::kInvalidArgument, "the body is not a JSON object");
   auto it = schemas_.find(schema);
   if (it == schemas_.end()) return Fail(ErrorCode::kInternal, "no schema " + schema);
-  if (auto valid = it->second.Validate(j); !valid) return std::unexpected(valid.error());
+  if (auto valid = it->second.Validate(*j); !valid) return std::unexpected(valid.error());
   return j;
 }
 

@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include "conveyor/json_text.h"
 #include "conveyor/time_format.h"
 #include "twosms_xml.h"
 
@@ -25,43 +26,18 @@ std::optional<E> EnumValue(const nlohmann::json& v, std::optional<E> (*from_numb
   return std::nullopt;
 }
 
-// Parses JSON, refusing (kTooLarge, naming the limit) arrays and objects nested deeper than
-// kMaxJsonDepth. Discarded (is_discarded) when it is not JSON; `too_deep` says which.
-nlohmann::json ParseJsonWithinDepth(std::string_view text, bool* too_deep) {
-  *too_deep = false;
-  return nlohmann::json::parse(
-      text,
-      [too_deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-        if ((event == nlohmann::json::parse_event_t::object_start ||
-             event == nlohmann::json::parse_event_t::array_start) &&
-            depth >= kMaxJsonDepth)
-          *too_deep = true;
-        return !*too_deep;
-      },
-      false);
-}
-
-Error TooDeep(std::string_view what, std::string field) {
-  return MakeError(ErrorCode::kTooLarge,
-                   std::string(what) + " nests JSON arrays and objects deeper than the limit of " +
-                       std::to_string(kMaxJsonDepth) + " levels",
-                   std::move(field));
-}
-
 Status CheckParameters(const std::string& parameters, const std::string& content_type) {
   if (content_type == "application/json") {
-    bool too_deep = false;
-    auto parsed = ParseJsonWithinDepth(parameters, &too_deep);
-    if (too_deep) return std::unexpected(TooDeep("the document", "Parameters"));
-    if (parsed.is_discarded())
-      return Fail(ErrorCode::kInvalidArgument,
-                  "is not a JSON document, but ContentType says application/json", "Parameters");
+    auto parsed = ParseJson(parameters, "", "Parameters");
+    if (!parsed && parsed.error().code == ErrorCode::kInvalidArgument)
+      parsed.error().message += ", but ContentType says application/json";
+    if (!parsed) return std::unexpected(parsed.error());
     return {};
   }
   pugi::xml_document doc;
   if (auto ok = xml::ParseWithinLimits(parameters, doc, "the document", "Parameters"); !ok) {
     Error e = ok.error();
-    if (e.code == ErrorCode::kInvalidArgument)
+    if (e.message.starts_with("the document is not well-formed XML"))
       e.message = "is not an XML document, but ContentType says application/xml (" +
                   e.message.substr(e.message.find('(') + 1);
     return std::unexpected(e);
@@ -105,12 +81,9 @@ Status CheckBodySize(std::string_view text) {
 
 // A JSON request body: an object, within the depth limit.
 Result<nlohmann::json> ParseJsonBody(std::string_view text) {
-  bool too_deep = false;
-  auto body = ParseJsonWithinDepth(text, &too_deep);
-  if (too_deep) return std::unexpected(TooDeep("the request body", ""));
-  if (body.is_discarded())
-    return Fail(ErrorCode::kInvalidArgument, "the request body is not a JSON document");
-  if (!body.is_object())
+  auto body = ParseJson(text, "the request body");
+  if (!body) return body;
+  if (!body->is_object())
     return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
   return body;
 }

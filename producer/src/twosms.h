@@ -27,8 +27,6 @@ namespace conveyor::twosms {
 inline constexpr std::size_t kMaxBodyBytes = 1 << 20;
 // Parameters longer than this are refused (the schema says the same).
 inline constexpr std::size_t kMaxParametersBytes = 65536;
-// JSON bodies and JSON Parameters may nest arrays and objects at most this deep.
-inline constexpr int kMaxJsonDepth = 32;
 // A bulk create holds at most this many tasks (schemas/requests/twosms.account-task-bulk.json
 // says the same: maxItems).
 inline constexpr std::size_t kMaxBulkTasks = 1000;

@@ -42,8 +42,10 @@ HttpAnswer Send(const ResponseMedia& media, int status, const nlohmann::ordered_
   HttpAnswer a;
   a.status = status;
   a.content_type = media.media_type + "; charset=utf-8";
-  a.body = media.format == BodyFormat::kXml ? xml::EnvelopeToXml(envelope, xml_root, xml_item)
-                                            : envelope.dump();
+  // What a request echoes (a path, a parameter) may not be UTF-8: U+FFFD stands in.
+  a.body = media.format == BodyFormat::kXml
+               ? xml::EnvelopeToXml(envelope, xml_root, xml_item)
+               : envelope.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return a;
 }
 

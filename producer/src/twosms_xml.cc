@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "conveyor/utf8.h"
 #include "twosms.h"
 
 namespace conveyor::twosms::xml {
@@ -130,11 +131,28 @@ Result<nlohmann::json> ElementToJson(const pugi::xml_node& top,
   return body;
 }
 
+// Whether the node's name, attributes and text are UTF-8: a character reference such as
+// &#xD800; decodes to bytes that are not, although the document's own bytes were.
+bool NodeIsUtf8(const pugi::xml_node& node) {
+  auto ok = [](const char* text) { return !FirstInvalidUtf8(text).has_value(); };
+  if (!ok(node.name()) || !ok(node.value())) return false;
+  for (auto a : node.attributes())
+    if (!ok(a.name()) || !ok(a.value())) return false;
+  return true;
+}
+
+Error NotUtf8(std::string_view what, std::string_view field, std::string where) {
+  return MakeError(ErrorCode::kInvalidArgument,
+                   std::string(what) + " is not UTF-8 text (" + where + ")", std::string(field));
+}
+
 }  // namespace
 
 Status ParseWithinLimits(std::string_view text, pugi::xml_document& doc, std::string_view what,
                          std::string_view field, std::size_t max_elements) {
-  auto parsed = doc.load_buffer(text.data(), text.size(), pugi::parse_default);
+  if (auto bad = FirstInvalidUtf8(text))
+    return std::unexpected(NotUtf8(what, field, "at byte " + std::to_string(*bad)));
+  auto parsed = doc.load_buffer(text.data(), text.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!parsed)
     return Fail(ErrorCode::kInvalidArgument,
                 std::string(what) + " is not well-formed XML (" + parsed.description() +
@@ -158,8 +176,16 @@ Status ParseWithinLimits(std::string_view text, pugi::xml_document& doc, std::st
                   std::string(what) + " nests XML elements deeper than the limit of " +
                       std::to_string(kMaxXmlDepth) + " levels",
                   std::string(field));
-    for (auto child : node.children())
-      if (child.type() == pugi::node_element) pending.emplace_back(child, depth + 1);
+    bool utf8 = NodeIsUtf8(node);
+    for (auto child : node.children()) {
+      if (child.type() == pugi::node_element)
+        pending.emplace_back(child, depth + 1);
+      else
+        utf8 = utf8 && NodeIsUtf8(child);
+    }
+    if (!utf8)
+      return std::unexpected(NotUtf8(
+          what, field, "a character reference in <" + std::string(LocalName(node.name())) + ">"));
   }
   return {};
 }

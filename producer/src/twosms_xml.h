@@ -35,7 +35,8 @@ inline constexpr std::size_t kMaxXmlElements = 10000;
 inline constexpr std::size_t kMaxBulkXmlElements = 20000;
 
 // Parses `text` into `doc` and checks the limits. kInvalidArgument when it is not well-formed
-// XML (with pugixml's reason and the offset), kTooLarge over a limit; `field` is put on the
+// XML (with pugixml's reason and the offset) or not UTF-8 (its bytes, or what a character
+// reference decodes to), kTooLarge over a limit; `field` is put on the
 // error ("" for a request body, "Parameters" for parameters) and `what` names the document in
 // the message ("the request body", "Parameters").
 Status ParseWithinLimits(std::string_view text, pugi::xml_document& doc, std::string_view what,

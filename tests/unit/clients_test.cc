@@ -81,5 +81,13 @@ TEST_F(ClientRequestTest, DetailShowsTheSecretOnlyWhenGiven) {
   EXPECT_FALSE(ClientDetail(c, std::nullopt).contains("Secret"));
 }
 
+TEST_F(ClientRequestTest, BodyNestedDeeperThanTheLimitIsRefusedNamingIt) {
+  auto r =
+      decoder_->Decode(R"({"Name": )" + std::string(200000, '[') + std::string(200000, ']') + "}");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kTooLarge);
+  EXPECT_NE(r.error().message.find("limit of 32 levels"), std::string::npos) << r.error().message;
+}
+
 }  // namespace
 }  // namespace conveyor::twosms

@@ -168,5 +168,15 @@ TEST(CreateCommandSchema, RejectsAnUnknownNotificationNamingTheField) {
   EXPECT_EQ(valid.error().field, "/data/notification");
 }
 
+TEST(CloudEvent, ParseRefusesAnEventNestedDeeperThanTheLimit) {
+  auto text = SampleCreateEvent(SampleTask()).ToJson().dump();
+  text.replace(text.find("\"data\":{") + 7, 1,
+               "{\"x\":" + std::string(200000, '[') + std::string(200000, ']') + ",");
+  auto e = CloudEvent::Parse(text);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code, ErrorCode::kTooLarge);
+  EXPECT_NE(e.error().message.find("limit of 32 levels"), std::string::npos) << e.error().message;
+}
+
 }  // namespace
 }  // namespace conveyor

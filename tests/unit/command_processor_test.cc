@@ -315,7 +315,8 @@ TEST_F(CommandProcessorTest, PoisonMessagesGoToTheDeadLetterTopicAndTheBatchMove
   auto dlq = publisher_.On("dlq");
   ASSERT_EQ(dlq.size(), 3u);
   EXPECT_EQ(dlq[0].value, "not json at all");
-  EXPECT_EQ(Header(dlq[0], kDlqReasonHeader), "the message is not JSON");
+  EXPECT_TRUE(Header(dlq[0], kDlqReasonHeader).starts_with("the message is not a JSON document ("))
+      << Header(dlq[0], kDlqReasonHeader);
   EXPECT_EQ(Header(dlq[0], "trace"), "t1");
   EXPECT_EQ(Header(dlq[0], kDlqOriginTopicHeader), "commands");
   EXPECT_EQ(Header(dlq[0], kDlqOriginPartitionHeader), "2");
@@ -787,6 +788,23 @@ TEST_F(RunEngineTest, OutcomesAreKeptWhileTheDatabaseIsAwayAndRecordedWhenItRetu
   ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_EQ(RunOf(m).state, RunState::kSucceeded);
   EXPECT_EQ(store_.outbox.size(), 1u);
+}
+
+// A command nested a few hundred thousand levels deep overflowed the stack of the worker that
+// checked it against its schema, and of every worker that took the partition over next.
+TEST_F(CommandProcessorTest, CommandNestedTooDeepIsDeadLetteredNamingTheLimit) {
+  auto good = CreateCommand(TaskNotification::kNone, 1);
+  auto deep = CreateCommand(TaskNotification::kNone, 0);
+  deep.value.replace(deep.value.find("\"data\":{") + 7, 1,
+                     "{\"x\":" + std::string(200000, '[') + std::string(200000, ']') + ",");
+  auto report = Process({deep, good});
+  ASSERT_TRUE(report.has_value()) << report.error().Describe();
+  EXPECT_EQ(report->dead_lettered, 1u);
+  EXPECT_EQ(report->applied, 1u);
+  auto dlq = publisher_.On("dlq");
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(Header(dlq[0], kDlqReasonHeader),
+            "the message nests JSON arrays and objects deeper than the limit of 32 levels");
 }
 
 }  // namespace

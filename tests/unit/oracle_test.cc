@@ -365,7 +365,7 @@ TEST(OracleCreate, EachBadFieldIsRefusedNamingIt) {
       {{{"name", "n"}, {"contact", {{"lookupName", "Ann"}}}}, "contact", "give the id"},
       {{{"name", "n"}, {"customFields", {{"c", {{"parameters", "{nope"}}}}}},
        "customFields.c.parameters",
-       "not JSON"},
+       "is not a JSON document"},
       {{{"name", "n"}, {"salesSettings", {{"opportunity", {{"id", 1}}}}}},
        "salesSettings",
        "not supported"},
@@ -642,6 +642,16 @@ TEST(OracleEvents, WorkerDecodesAndAppliesANoteCommandAndDeadLettersABrokenOne) 
   EXPECT_EQ(store.notes[0].id, 78);
   EXPECT_EQ(store.notes[0].text, "left a message");
   EXPECT_EQ(publisher.On("dlq").size(), 1u);
+}
+
+TEST(OracleCreate, ParametersTextNestedDeeperThanTheLimitIsRefusedNamingIt) {
+  json body = {{"name", "n"},
+               {"customFields",
+                {{"c", {{"parameters", std::string(30000, '[') + std::string(30000, ']')}}}}}};
+  auto t = DecodeCreate(body, Catalogue());
+  ASSERT_FALSE(t.has_value());
+  EXPECT_EQ(t.error().code, ErrorCode::kTooLarge);
+  EXPECT_EQ(t.error().field, "customFields.c.parameters");
 }
 
 }  // namespace

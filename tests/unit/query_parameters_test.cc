@@ -70,5 +70,15 @@ TEST(BindParameters, NoNamesLooksAtNothing) {
   EXPECT_TRUE(v->empty());
 }
 
+// Parameters stored before every dialect checked their depth reach the sql handler: they are
+// refused, not dumped (which recursed once per level and overflowed the worker's stack).
+TEST(BindParameters, JsonNestedDeeperThanTheLimitIsRefusedNamingIt) {
+  auto deep = R"({"n": )" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  auto v = BindParameters(WithParameters("application/json", deep), {"n"});
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().code, ErrorCode::kTooLarge);
+  EXPECT_EQ(v.error().field, "Parameters");
+}
+
 }  // namespace
 }  // namespace conveyor

@@ -706,5 +706,29 @@ TEST(SuperOfficeXml, TextIsEscapedAndErrorsKeepTheirFields) {
                std::string(ErrorCodeName(ErrorCode::kInvalidArgument)).c_str());
 }
 
+TEST_F(AgentRequestBody, BodyNestedDeeperThanTheLimitIsRefusedNamingItInEveryMethod) {
+  auto deep = R"({"Id": )" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  std::vector<Error> errors;
+  auto keep = [&](const auto& r) {
+    ASSERT_FALSE(r.has_value());
+    errors.push_back(r.error());
+  };
+  keep(requests_->DecodeId(deep));
+  keep(requests_->DecodeStart(deep));
+  keep(requests_->DecodeUpdate(deep));
+  keep(requests_->DecodeDeleteOne(deep));
+  keep(requests_->DecodeDeleteMany(deep));
+  for (auto method : AgentRequests::ListMethods()) keep(requests_->DecodeListQuery(method, deep));
+  EXPECT_EQ(errors.size(), 5 + AgentRequests::ListMethods().size());
+  for (const auto& e : errors) EXPECT_EQ(e.code, ErrorCode::kTooLarge) << e.Describe();
+}
+
+TEST(BatchTaskInfoEncoder, ParametersStoredDeeperThanTheLimitAreShownAsText) {
+  auto v = SampleView();
+  v.task.parameters = std::string(200000, '[') + std::string(200000, ']');
+  auto info = BatchTaskInfo(v);
+  EXPECT_EQ(info["ParameterObject"]["Parameters"], v.task.parameters);
+}
+
 }  // namespace
 }  // namespace conveyor::superoffice

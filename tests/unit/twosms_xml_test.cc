@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "conveyor/json_text.h"
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
 #include "src/twosms.h"
@@ -336,6 +337,26 @@ TEST_F(TwoSmsXmlRequest, MalformedBodyIsRefusedWithPugixmlsReason) {
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(r.error().message.find("the request body is not well-formed XML"), std::string::npos)
       << r.error().message;
+}
+
+// pugixml takes bytes as they come: a body that is not UTF-8 reached valijson, which read
+// past its tables counting the characters, and the event's writer, which threw.
+TEST_F(TwoSmsXmlRequest, BodyThatIsNotUtf8IsRefusedSayingWhere) {
+  auto raw = Body("<Extra>\xff</Extra>");
+  Error bytes = UpdateError(raw);
+  EXPECT_EQ(bytes.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bytes.message, "the request body is not UTF-8 text (at byte " +
+                               std::to_string(raw.find('\xff')) + ")");
+  Error reference = UpdateError(Body("<Notification>&#xD800;</Notification>"));
+  EXPECT_EQ(reference.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(reference.message,
+            "the request body is not UTF-8 text (a character reference in <Notification>)");
+  auto parameters = Body("");
+  parameters.replace(parameters.find("application/json"), 16, "application/xml");
+  parameters.replace(parameters.find(R"({"a":1})"), 7, "&lt;p a='&amp;#xDFFF;'/&gt;");
+  Error inner = UpdateError(parameters);
+  EXPECT_EQ(inner.field, "Parameters");
+  EXPECT_NE(inner.message.find("not UTF-8"), std::string::npos) << inner.message;
 }
 
 TEST_F(TwoSmsXmlRequest, BodyNestedTooDeepOrWithTooManyElementsNamesTheLimit) {

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "conveyor/json_text.h"
 #include "conveyor/logging.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
@@ -43,8 +44,9 @@ CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
       batch_update_schema_(std::move(batch_update_schema)) {}
 
 Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const {
-  auto json = nlohmann::json::parse(m.value, nullptr, false);
-  if (json.is_discarded()) return Fail(ErrorCode::kInvalidArgument, "the message is not JSON");
+  auto parsed = ParseJson(m.value, "the message");
+  if (!parsed) return std::unexpected(parsed.error());
+  auto& json = *parsed;
   // `data` moves into the event, and back into the document while the schema checks it:
   // the document is never copied.
   auto event = CloudEvent::TakeFromJson(json);

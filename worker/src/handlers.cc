@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "conveyor/json_text.h"
+
 namespace conveyor {
 
 std::string_view CancelReasonName(CancelReason r) {
@@ -38,7 +40,8 @@ bool CancellationToken::WaitFor(std::chrono::steady_clock::duration d) const {
 HandlerResult SleepHandler::Run(const HandlerContext& context) {
   double seconds = 1;
   int steps = 10;
-  auto p = nlohmann::json::parse(context.task.parameters, nullptr, false);
+  auto parsed = ParseJson(context.task.parameters, "");
+  nlohmann::json p = parsed ? std::move(*parsed) : nlohmann::json();
   if (p.is_object()) {
     if (p.contains("seconds") && p["seconds"].is_number()) seconds = p["seconds"].get<double>();
     if (p.contains("steps") && p["steps"].is_number_integer()) steps = p["steps"].get<int>();

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "conveyor/json_text.h"
 #include "conveyor/pg.h"
 
 namespace conveyor {
@@ -12,7 +13,9 @@ Result<std::vector<std::optional<std::string>>> BindParameters(
   std::vector<std::optional<std::string>> values;
   if (names.empty()) return values;
   if (task.content_type == "application/json") {
-    auto doc = nlohmann::json::parse(task.parameters, nullptr, false);
+    auto parsed = ParseJson(task.parameters, "", "Parameters");
+    if (!parsed) return std::unexpected(parsed.error());
+    const auto& doc = *parsed;
     if (!doc.is_object())
       return Fail(ErrorCode::kInvalidArgument, "Parameters must be a JSON object", "Parameters");
     for (const auto& name : names) {

@@ -20,7 +20,10 @@ std::string_view EmbeddedSchema(std::string_view path);
 
 class JsonSchema {
  public:
-  // kInvalidArgument when the text is not a JSON schema valijson can compile.
+  // kInvalidArgument when the text is not a JSON schema valijson can compile, or when one of
+  // its "pattern"s can match an unbounded run of characters (*, + or {n,}): valijson matches
+  // with std::regex, whose matcher recurses once per character, so such a pattern lets one
+  // long string overflow the validating thread's stack. Bound it ({0,64}) instead.
   static Result<JsonSchema> Compile(std::string_view schema_text);
   // Compiles an embedded schema; a missing or broken embedded schema is a bug (kInternal).
   static Result<JsonSchema> Embedded(std::string_view path);

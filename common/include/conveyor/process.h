@@ -48,8 +48,14 @@ inline Status FinishCommonOptions(CommonOptions& o) {
 }
 
 // Blocks SIGINT and SIGTERM in the calling thread and in every thread it starts afterwards,
-// so that WaitForStopSignal can take them synchronously. Call first thing in main().
+// so that WaitForStopSignal can take them synchronously, and ignores SIGPIPE: a write to a
+// socket whose peer has gone raises it, and its default action ends the process, so one
+// HTTP client that hangs up before its answer would take the producer, and every other
+// client's requests, down with it. Ignored, the write fails with EPIPE. (One of the libraries
+// the programs link ignores it today as a side effect; this does not rely on that.) Call
+// first thing in main().
 inline void BlockStopSignals() {
+  signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
