@@ -12,6 +12,7 @@
 #include "conveyor/task_view.h"
 #include "src/auth.h"
 #include "src/http_api.h"
+#include "src/pg_accepted_writes.h"
 #include "src/pg_catalog.h"
 #include "src/task_commands.h"
 
@@ -121,7 +122,8 @@ int main(int argc, char** argv) {
   PgTaskTypeCatalog catalog(pool);
   PgTaskNumberAllocator numbers(pool);
   PgTaskReader reader(pool);
-  TaskCommandService commands(catalog, numbers, credentials, **producer, clock,
+  PgAcceptedWrites accepted(pool);
+  TaskCommandService commands(catalog, numbers, credentials, **producer, accepted, clock,
                               common.commands_topic, std::string("/conveyor/producer/") + host);
   auto type_schema = JsonSchema::Embedded("requests/admin.task-type-register.json");
   if (!type_schema) {

@@ -76,8 +76,8 @@ Result<ConfPtr> BaseConf(const KafkaSettings& settings, const std::string& clien
 }
 
 // Completion state shared between a Publish call and the delivery thread.
-struct Delivery {
-  std::function<void(Status)> done;
+struct DeliveryReport {
+  std::function<void(Result<Delivery>)> done;
 };
 
 }  // namespace
@@ -123,10 +123,10 @@ struct KafkaProducer::Impl {
   }
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-    std::unique_ptr<Delivery> d(static_cast<Delivery*>(m->_private));
+    std::unique_ptr<DeliveryReport> d(static_cast<DeliveryReport*>(m->_private));
     if (!d) return;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      d->done({});
+      d->done(Delivery{m->partition, m->offset});
       return;
     }
     d->done(Fail(ErrorCode::kUnavailable,
@@ -166,14 +166,15 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
   return std::unique_ptr<KafkaProducer>(new KafkaProducer(std::move(impl)));
 }
 
-Status KafkaProducer::PublishAsync(const OutgoingMessage& m, std::function<void(Status)> done) {
+Status KafkaProducer::PublishAsync(const OutgoingMessage& m,
+                                   std::function<void(Result<Delivery>)> done) {
   rd_kafka_headers_t* headers = nullptr;
   if (!m.headers.empty()) {
     headers = rd_kafka_headers_new(m.headers.size());
     for (const auto& [k, v] : m.headers)
       rd_kafka_header_add(headers, k.data(), k.size(), v.data(), v.size());
   }
-  auto delivery = std::make_unique<Delivery>(Delivery{std::move(done)});
+  auto delivery = std::make_unique<DeliveryReport>(DeliveryReport{std::move(done)});
   rd_kafka_resp_err_t err =
       rd_kafka_producev(impl_->rk.get(), RD_KAFKA_V_TOPIC(m.topic.c_str()),
                         RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
@@ -189,11 +190,12 @@ Status KafkaProducer::PublishAsync(const OutgoingMessage& m, std::function<void(
   return {};
 }
 
-Status KafkaProducer::Publish(const OutgoingMessage& m) {
-  auto promise = std::make_shared<std::promise<Status>>();
+Result<Delivery> KafkaProducer::Publish(const OutgoingMessage& m) {
+  auto promise = std::make_shared<std::promise<Result<Delivery>>>();
   auto future = promise->get_future();
-  if (auto s = PublishAsync(m, [promise](Status st) { promise->set_value(std::move(st)); }); !s)
-    return s;
+  auto queued =
+      PublishAsync(m, [promise](Result<Delivery> d) { promise->set_value(std::move(d)); });
+  if (!queued) return std::unexpected(queued.error());
   // librdkafka reports every message by message.timeout.ms; the margin covers a slow report.
   if (future.wait_for(impl_->delivery_timeout + std::chrono::seconds(5)) !=
       std::future_status::ready)
@@ -201,13 +203,16 @@ Status KafkaProducer::Publish(const OutgoingMessage& m) {
   return future.get();
 }
 
-std::vector<Status> KafkaProducer::PublishAll(const std::vector<OutgoingMessage>& messages) {
-  std::vector<Status> out(messages.size());
-  std::vector<std::future<Status>> pending(messages.size());
+std::vector<Result<Delivery>> KafkaProducer::PublishAll(
+    const std::vector<OutgoingMessage>& messages) {
+  std::vector<Result<Delivery>> out(messages.size());
+  std::vector<std::future<Result<Delivery>>> pending(messages.size());
   for (std::size_t i = 0; i < messages.size(); ++i) {
-    auto promise = std::make_shared<std::promise<Status>>();
+    auto promise = std::make_shared<std::promise<Result<Delivery>>>();
     pending[i] = promise->get_future();
-    out[i] = PublishAsync(messages[i], [promise](Status st) { promise->set_value(std::move(st)); });
+    auto queued = PublishAsync(messages[i],
+                               [promise](Result<Delivery> d) { promise->set_value(std::move(d)); });
+    if (!queued) out[i] = std::unexpected(queued.error());
   }
   // librdkafka reports every queued message by message.timeout.ms, counted from when it was
   // queued; the margin covers a slow report.

@@ -85,6 +85,16 @@ Task ApplyUpdate(Task t, const TaskUpdate& u) {
   return t;
 }
 
+Task ApplyBatchUpdate(Task t, const BatchTaskUpdate& u) {
+  if (u.description) t.description = *u.description;
+  if (u.request) t.request = *u.request;
+  if (u.response)
+    t.response = *u.response;
+  else if (u.run_change == BatchTaskUpdate::RunChange::kRunAgain)
+    t.response.reset();
+  return t;
+}
+
 std::string_view RunChangeName(BatchTaskUpdate::RunChange change) {
   switch (change) {
     case BatchTaskUpdate::RunChange::kNone:

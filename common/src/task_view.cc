@@ -6,11 +6,12 @@ namespace conveyor {
 namespace {
 
 // The tables a task read joins, up to "WHERE t.deleted_at IS NULL" (deleted tasks are never
-// read; callers add their conditions with " AND ..."): the task `t`, its type `ty` and, with
-// `latest_run`, its latest run `r`.
+// read; callers add their conditions with " AND ..."): the task `t` as the latest accepted
+// command leaves it (current_tasks, migration 0010: a command no worker applied yet shows
+// already), its type `ty` and, with `latest_run`, its latest run `r`.
 std::string TaskFrom(bool latest_run) {
   std::string from = R"(
-             FROM tasks t
+             FROM current_tasks t
              JOIN task_types ty ON ty.id = t.task_type_id)";
   if (latest_run)
     from += R"(
@@ -56,6 +57,10 @@ TaskView ViewFromRow(const pqxx::row& row) {
     if (!row[c + 13].is_null()) r.file_name = row[c + 13].c_str();
     r.cancel_requested = row[c + 14].as<bool>();
     v.last_run = std::move(r);
+  } else if (v.task.enabled) {
+    // Its create (or the update that enabled it) was accepted and no worker applied it yet:
+    // the run that worker will queue shows as queued already (docs/adr/0006).
+    v.last_run = RunView{};
   }
   return v;
 }
@@ -145,17 +150,20 @@ std::string WhereClause(const TaskQuery& q, std::vector<std::string>* params) {
       only_unfinished = only_unfinished && s && !IsFinal(*s);
     }
     auto states = param(TextArrayParam(names), "text[]");
-    parts.push_back(std::string(rs.negate ? "NOT " : "") + "(COALESCE(r.state, '') = ANY(" +
+    // An enabled task without a run has one about to be queued (ViewFromRow).
+    parts.push_back(std::string(rs.negate ? "NOT " : "") +
+                    "(COALESCE(r.state, CASE WHEN t.enabled THEN 'queued' ELSE '' END) = ANY(" +
                     states + "))");
     // The same condition, looser, that the runs_unfinished index answers (its predicate is
     // repeated so that the planner may use it; a run not final has no finished_at): only a
     // task with some run in one of the states can have its latest run in it. Over 100,000
     // tasks this turns a scan of every task's latest run into an index lookup; final states
-    // match most tasks, so a filter for one of them scans.
+    // match most tasks, so a filter for one of them scans. A task no worker queued a run of
+    // yet is in accepted_tasks.
     if (!rs.negate && only_unfinished)
       parts.push_back(
-          "t.id IN (SELECT task_id FROM runs WHERE finished_at IS NULL AND state = ANY(" + states +
-          "))");
+          "(t.id IN (SELECT task_id FROM runs WHERE finished_at IS NULL AND state = ANY(" + states +
+          ")) OR t.id IN (SELECT id FROM accepted_tasks))");
   }
   std::string out;
   for (const auto& p : parts) out += " AND " + p;
@@ -268,8 +276,13 @@ Result<std::vector<TaskNote>> PgTaskReader::ListNotes(const Uuid& task_id) {
   try {
     pqxx::read_transaction tx(**lease);
     auto rows = tx.exec_params(
+        // With the notes accepted and not yet applied (migration 0010).
         R"(SELECT id, text, (extract(epoch from created_at) * 1e6)::bigint, created_by
-             FROM task_notes WHERE task_id = $1 ORDER BY id)",
+             FROM (SELECT * FROM task_notes WHERE task_id = $1
+                   UNION ALL
+                   SELECT * FROM accepted_notes a WHERE task_id = $1
+                      AND NOT EXISTS (SELECT 1 FROM task_notes n WHERE n.id = a.id)) notes
+            ORDER BY id)",
         task_id.ToString());
     for (const auto& row : rows) {
       TaskNote n;

@@ -167,11 +167,10 @@ class OracleRoutes {
     auto it =
         std::find_if(notes->begin(), notes->end(), [&](const TaskNote& n) { return n.id == id; });
     if (it == notes->end())
-      return SendProblem(
-          req, res,
-          {404, oracle::kUnknownResource,
-           "task " + std::to_string(view->task.number) + " has no note with id " +
-               std::to_string(id) + " (a note just added shows up once a worker applied it)"});
+      return SendProblem(req, res,
+                         {404, oracle::kUnknownResource,
+                          "task " + std::to_string(view->task.number) + " has no note with id " +
+                              std::to_string(id)});
     auto full = oracle::NoteJson(*it, view->task.number, BaseUrl(req));
     if (!req.has_param("fields")) return SendJson(res, 200, full);
     auto fields = oracle::ParseFields(req.get_param_value("fields"), full, false);
@@ -468,9 +467,7 @@ class OracleRoutes {
     }
     if (!*view || !caller.MaySee((*view)->task)) {
       SendProblem(req, res,
-                  {404, oracle::kUnknownResource,
-                   "no task with id " + std::to_string(number) +
-                       " (a task just created shows up once a worker applied its event)"});
+                  {404, oracle::kUnknownResource, "no task with id " + std::to_string(number)});
       return std::nullopt;
     }
     return std::move(*view);

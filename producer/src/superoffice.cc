@@ -409,9 +409,7 @@ Result<BatchTaskUpdate> PlanUpdate(const TaskView& current, const UpdateRequest&
 }
 
 TaskView Updated(TaskView v, const BatchTaskUpdate& u, const Uuid& run_id) {
-  if (u.description) v.task.description = *u.description;
-  if (u.request) v.task.request = *u.request;
-  if (u.response) v.task.response = *u.response;
+  v.task = ApplyBatchUpdate(std::move(v.task), u);
   switch (u.run_change) {
     case BatchTaskUpdate::RunChange::kNone:
       break;
@@ -426,7 +424,6 @@ TaskView Updated(TaskView v, const BatchTaskUpdate& u, const Uuid& run_id) {
       run.id = run_id;
       run.state = RunState::kQueued;
       v.last_run = std::move(run);
-      if (!u.response) v.task.response.reset();
       break;
     }
   }

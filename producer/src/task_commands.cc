@@ -8,12 +8,13 @@ namespace conveyor {
 
 TaskCommandService::TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
                                        ClientDirectory& clients, EventPublisher& publisher,
-                                       const Clock& clock, std::string commands_topic,
-                                       std::string source)
+                                       AcceptedWrites& accepted, const Clock& clock,
+                                       std::string commands_topic, std::string source)
     : catalog_(catalog),
       numbers_(numbers),
       clients_(clients),
       publisher_(publisher),
+      accepted_(accepted),
       clock_(clock),
       commands_topic_(std::move(commands_topic)),
       source_(std::move(source)) {}
@@ -105,12 +106,30 @@ Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
   return p;
 }
 
-void TaskCommandService::Accepted(CreatedTask& created, const Command& command) const {
+AcceptedTask TaskCommandService::Accepted(CreatedTask& created, const Command& command,
+                                          const Delivery& delivery) const {
   const Task& t = created.task;
   created.event_id = command.event.id;
   log_->info("task={} event={} accepted: create, type {}, client {}, by {}", t.id.ToString(),
              command.event.id.ToString(), created.type.name,
              t.client_id ? t.client_id->ToString() : "none (system task)", t.created_by);
+  return AcceptedTask{t,  t.created_at,     t.created_by,   std::nullopt,
+                      {}, command.event.id, delivery.offset};
+}
+
+AcceptedTask TaskCommandService::Changed(Task task, const Published& command,
+                                         const std::string& by) {
+  return AcceptedTask{std::move(task),  command.event.time,     by, std::nullopt, {},
+                      command.event.id, command.delivery.offset};
+}
+
+void TaskCommandService::Record(const std::vector<AcceptedTask>& tasks,
+                                const std::vector<AcceptedNote>& notes) {
+  if (auto s = accepted_.Record(tasks, notes); !s)
+    log_->warn(
+        "{} accepted command(s) are in Kafka but not recorded for reads ({}); the caller's "
+        "next request may not see them until a worker applied them",
+        tasks.size() + notes.size(), s.error().Describe());
 }
 
 Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
@@ -118,9 +137,9 @@ Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller,
   KnownClients known;
   auto p = PrepareCreate(std::move(draft), caller, rule, type_field, known);
   if (!p) return std::unexpected(p.error());
-  if (auto published = publisher_.Publish(p->command.message); !published)
-    return std::unexpected(published.error());
-  Accepted(p->created, p->command);
+  auto published = publisher_.Publish(p->command.message);
+  if (!published) return std::unexpected(published.error());
+  Record({Accepted(p->created, p->command, *published)});
   return std::move(p->created);
 }
 
@@ -139,15 +158,17 @@ std::expected<std::vector<Result<CreatedTask>>, RefusedTask> TaskCommandService:
   for (auto& p : prepared) messages.push_back(std::move(p.command.message));
   auto acknowledged = publisher_.PublishAll(messages);
   std::vector<Result<CreatedTask>> out;
+  std::vector<AcceptedTask> accepted;
   out.reserve(prepared.size());
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     if (!acknowledged[i]) {
       out.push_back(std::unexpected(acknowledged[i].error()));
       continue;
     }
-    Accepted(prepared[i].created, prepared[i].command);
+    accepted.push_back(Accepted(prepared[i].created, prepared[i].command, *acknowledged[i]));
     out.push_back(std::move(prepared[i].created));
   }
+  Record(accepted);
   return out;
 }
 
@@ -171,10 +192,14 @@ Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate u
                                              const Caller& caller) {
   update.task_id = task.id;
   update.requested_by = caller.Identity();
-  return Publish(kTaskBatchUpdateCommand, task.id, BatchTaskUpdateToEventData(update));
+  auto published = Publish(kTaskBatchUpdateCommand, task.id, BatchTaskUpdateToEventData(update));
+  if (!published) return std::unexpected(published.error());
+  Record({Changed(ApplyBatchUpdate(task, update), *published, update.requested_by)});
+  return published->event.id;
 }
 
 Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
+  // Nothing to record: a cancel changes the task's runs, which only a worker writes.
   auto published = Publish(kTaskCancelCommand, task.id,
                            {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
   if (!published) return std::unexpected(published.error());
@@ -182,10 +207,7 @@ Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
 }
 
 Status TaskCommandService::Delete(const Task& task, const Caller& caller) {
-  auto published = Publish(kTaskDeleteCommand, task.id,
-                           {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
-  if (!published) return std::unexpected(published.error());
-  return {};
+  return Delete(std::vector<Task>{task}, caller);
 }
 
 Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& caller) {
@@ -199,13 +221,19 @@ Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& 
   }
   auto results = publisher_.PublishAll(messages);
   Status first_error;
+  std::vector<AcceptedTask> deleted;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const auto& e = commands[i].event;
-    if (results[i])
-      log_->info("task={} event={} accepted: {}", e.subject, e.id.ToString(), e.type);
-    else if (first_error)
-      first_error = std::unexpected(results[i].error());
+    if (!results[i]) {
+      if (first_error) first_error = std::unexpected(results[i].error());
+      continue;
+    }
+    log_->info("task={} event={} accepted: {}", e.subject, e.id.ToString(), e.type);
+    deleted.push_back(Changed(tasks[i], {e, *results[i]}, caller.Identity()));
+    deleted.back().deleted_at = e.time;
+    deleted.back().deleted_by = caller.Identity();
   }
+  Record(deleted);
   return first_error;
 }
 
@@ -226,13 +254,14 @@ TaskCommandService::Command TaskCommandService::MakeCommand(std::string_view typ
   return c;
 }
 
-Result<Uuid> TaskCommandService::Publish(std::string_view type, const Uuid& task_id,
-                                         nlohmann::json data) {
+Result<TaskCommandService::Published> TaskCommandService::Publish(std::string_view type,
+                                                                  const Uuid& task_id,
+                                                                  nlohmann::json data) {
   auto c = MakeCommand(type, task_id, std::move(data));
-  if (auto published = publisher_.Publish(c.message); !published)
-    return std::unexpected(published.error());
+  auto delivery = publisher_.Publish(c.message);
+  if (!delivery) return std::unexpected(delivery.error());
   log_->info("task={} event={} accepted: {}", c.event.subject, c.event.id.ToString(), c.event.type);
-  return c.event.id;
+  return Published{std::move(c.event), *delivery};
 }
 
 Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpdate update,
@@ -245,9 +274,11 @@ Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpda
                 update.task_type_id.ToString() + " is not a registered task type", type_field);
   update.task_id = current.id;
   update.requested_by = caller.Identity();
-  auto event_id = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
-  if (!event_id) return std::unexpected(event_id.error());
-  return UpdatedTask{ApplyUpdate(current, update), **type, *event_id};
+  auto published = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
+  if (!published) return std::unexpected(published.error());
+  auto updated = ApplyUpdate(current, update);
+  Record({Changed(updated, *published, update.requested_by)});
+  return UpdatedTask{std::move(updated), **type, published->event.id};
 }
 
 Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
@@ -255,8 +286,12 @@ Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
   auto id = numbers_.Next();
   if (!id) return std::unexpected(id.error());
   TaskNote note{*id, task.id, std::move(text), clock_.Now(), caller.Identity()};
-  auto event_id = Publish(kTaskNoteAddCommand, task.id, NoteToEventData(note));
-  if (!event_id) return std::unexpected(event_id.error());
+  auto published = Publish(kTaskNoteAddCommand, task.id, NoteToEventData(note));
+  if (!published) return std::unexpected(published.error());
+  // A note also makes the task modified, as the worker records it.
+  auto modified = Changed(task, *published, note.created_by);
+  modified.modified_at = note.created_at;
+  Record({std::move(modified)}, {{note, published->event.id}});
   return note;
 }
 

@@ -5,8 +5,10 @@
 // It checks the task type against the catalogue and the task's client (a client caller's
 // tasks are its own; an admin names the client in ClientID, or starts a system task where the
 // dialect allows it), allocates a new task's UUID and integer number, and builds the CloudEvent
-// keyed by the task id. Nothing is written anywhere but Kafka: the worker applies the event to
-// PostgreSQL. Thread-safe when its ports are.
+// keyed by the task id. The worker applies the event to PostgreSQL; once Kafka acknowledged it,
+// the service also records the task as the command leaves it (AcceptedWrites), so that the
+// caller's next request sees it before any worker applied it (docs/adr/0006). Thread-safe
+// when its ports are.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "accepted_writes.h"
 #include "caller.h"
 #include "client_directory.h"
 #include "conveyor/clock.h"
@@ -59,8 +62,8 @@ struct UpdatedTask {
 class TaskCommandService {
  public:
   TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
-                     ClientDirectory& clients, EventPublisher& publisher, const Clock& clock,
-                     std::string commands_topic, std::string source);
+                     ClientDirectory& clients, EventPublisher& publisher, AcceptedWrites& accepted,
+                     const Clock& clock, std::string commands_topic, std::string source);
 
   // The task belongs to the calling client, or, for an admin caller, to the client that
   // request.client_id names; the caller's Identity() is recorded as created_by.
@@ -104,6 +107,8 @@ class TaskCommandService {
   // requested_by are filled in here); returns the event's id, which names the new run of a
   // run_again. kUnavailable as for Create, in which case nothing changes. The caller's right
   // to the task and the change itself (e.g. CancellationBehaviour) are checked before.
+  // `task` is the task as the caller last saw it (its fields are recorded as the update leaves
+  // them).
   Result<Uuid> BatchUpdate(const Task& task, BatchTaskUpdate update, const Caller& caller);
 
   // Publishes conveyor.task.cancel for the task (requested_by: the caller's Identity()):
@@ -133,13 +138,18 @@ class TaskCommandService {
   Result<TaskNote> AddNote(const Task& task, std::string text, const Caller& caller);
 
  private:
-  // Publishes a command event of `type` about `task_id`; returns the event's id.
-  Result<Uuid> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
   // Such an event and the Kafka message that carries it.
   struct Command {
     CloudEvent event;
     OutgoingMessage message;
   };
+  // A command Kafka acknowledged, and where it put it.
+  struct Published {
+    CloudEvent event;
+    Delivery delivery;
+  };
+  // Publishes a command event of `type` about `task_id`.
+  Result<Published> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
   Command MakeCommand(std::string_view type, const Uuid& task_id, nlohmann::json data) const;
   // A create checked (client rules, type), numbered and made into its command, not published.
   struct PreparedCreate {
@@ -150,13 +160,21 @@ class TaskCommandService {
   using KnownClients = std::unordered_map<Uuid, bool>;
   Result<PreparedCreate> PrepareCreate(Task draft, const Caller& caller, ClientRule rule,
                                        const std::string& type_field, KnownClients& known);
-  // Logs a create that Kafka acknowledged; `created` carries the event's id from here on.
-  void Accepted(CreatedTask& created, const Command& command) const;
+  // Logs a create that Kafka acknowledged at `delivery`; `created` carries the event's id from
+  // here on. Returns what Record() keeps of it.
+  AcceptedTask Accepted(CreatedTask& created, const Command& command,
+                        const Delivery& delivery) const;
+  // The task as `command`, acknowledged at `delivery`, leaves it.
+  static AcceptedTask Changed(Task task, const Published& command, const std::string& by);
+  // AcceptedWrites::Record; a failure is logged, not returned: the commands are in Kafka and
+  // will be applied, only the caller's next read may not see them until then.
+  void Record(const std::vector<AcceptedTask>& tasks, const std::vector<AcceptedNote>& notes = {});
 
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;
   ClientDirectory& clients_;
   EventPublisher& publisher_;
+  AcceptedWrites& accepted_;
   const Clock& clock_;
   std::string commands_topic_;
   std::string source_;

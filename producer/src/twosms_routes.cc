@@ -192,10 +192,7 @@ std::optional<TaskView> TaskRoutes::FindTask(const HttpRequest& req, const Respo
     return std::nullopt;
   }
   if (!*view || !req.caller.MaySee((*view)->task)) {
-    *answer = SendError(
-        media, MakeError(ErrorCode::kNotFound, "no task " + id->ToString() +
-                                                   " (a task just created shows up once a worker "
-                                                   "applied its event; a deleted task is gone)"));
+    *answer = SendError(media, MakeError(ErrorCode::kNotFound, "no task " + id->ToString()));
     return std::nullopt;
   }
   return std::move(*view);

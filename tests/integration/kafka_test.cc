@@ -42,6 +42,29 @@ TEST(KafkaProducerIT, PublishReturnsAfterAckAndTheMessageKeepsKeyValueAndHeaders
   EXPECT_EQ(got[0].value, "value-1");
   ASSERT_EQ(got[0].headers.size(), 1u);
   EXPECT_EQ(got[0].headers[0], (std::pair<std::string, std::string>{"h", "v"}));
+  EXPECT_EQ(got[0].partition, sent->partition);
+  EXPECT_EQ(got[0].offset, sent->offset);
+}
+
+// The producer's read-your-writes ordering (docs/adr/0006) rests on this: the commands of one
+// task, keyed by its id, are acknowledged at rising offsets of one partition.
+TEST(KafkaProducerIT, MessagesOfOneKeyAreAcknowledgedAtRisingOffsetsOfOnePartition) {
+  auto topic = UniqueName("it.");
+  CreateTopics({topic}, 3);
+  auto producer = KafkaProducer::Create(Settings(), "it", 10s);
+  ASSERT_TRUE(producer.has_value()) << producer.error().Describe();
+  std::vector<OutgoingMessage> messages(20, OutgoingMessage{topic, "one task", "v", {}});
+  auto all = (*producer)->PublishAll(messages);
+  auto one = (*producer)->Publish(messages[0]);
+  ASSERT_TRUE(one.has_value()) << one.error().Describe();
+  all.push_back(one);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    ASSERT_TRUE(all[i].has_value()) << all[i].error().Describe();
+    EXPECT_EQ(all[i]->partition, all[0]->partition);
+    if (i > 0) {
+      EXPECT_GT(all[i]->offset, all[i - 1]->offset);
+    }
+  }
 }
 
 TEST(KafkaProducerIT, UnreachableBrokerIsUnavailableWithinTheDeliveryTimeout) {

@@ -12,6 +12,7 @@
 #include "src/auth.h"
 #include "src/http_api.h"
 #include "src/openapi.h"
+#include "src/pg_accepted_writes.h"
 #include "src/pg_catalog.h"
 #include "src/task_commands.h"
 #include "support/openapi_samples.h"
@@ -35,7 +36,8 @@ class OpenApiRoutes : public ::testing::Test {
     auto producer = KafkaProducer::Create(kafka, "openapi-routes-test", std::chrono::seconds(5));
     ASSERT_TRUE(producer.has_value()) << producer.error().Describe();
     producer_ = std::move(*producer);
-    commands_.emplace(catalog_, numbers_, credentials_, *producer_, clock_, "unused", "/test");
+    commands_.emplace(catalog_, numbers_, credentials_, *producer_, accepted_, clock_, "unused",
+                      "/test");
     auto decoder = twosms::RequestDecoder::Create();
     auto type_schema = JsonSchema::Embedded("requests/admin.task-type-register.json");
     auto client_decoder = twosms::ClientRequestDecoder::Create();
@@ -63,6 +65,7 @@ class OpenApiRoutes : public ::testing::Test {
   SystemClock clock_;
   PgTaskTypeCatalog catalog_{pool_};
   PgTaskNumberAllocator numbers_{pool_};
+  PgAcceptedWrites accepted_{pool_};
   PgTaskReader reader_{pool_};
   PgCredentialStore credentials_{pool_};
   Authenticator auth_{credentials_, clock_, AuthSettings{}};

@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "conveyor/event_publisher.h"
+#include "src/accepted_writes.h"
 #include "src/task_store.h"
 
 namespace conveyor::testing {
 
 class RecordingPublisher final : public EventPublisher {
  public:
-  Status Publish(const OutgoingMessage& m) override {
+  // Offsets count the messages sent so far, as one partition's would.
+  Result<Delivery> Publish(const OutgoingMessage& m) override {
     std::lock_guard lock(mutex);
     if (fail_next) {
       fail_next = false;
@@ -24,7 +26,7 @@ class RecordingPublisher final : public EventPublisher {
     }
     if (refuse && refuse(m)) return Fail(ErrorCode::kUnavailable, "not acknowledged (fake)");
     sent.push_back(m);
-    return {};
+    return Delivery{0, static_cast<std::int64_t>(sent.size()) - 1};
   }
   std::vector<OutgoingMessage> On(const std::string& topic) const {
     std::vector<OutgoingMessage> out;
@@ -37,6 +39,30 @@ class RecordingPublisher final : public EventPublisher {
   bool fail_next = false;
   // When set, the messages it picks are not acknowledged (and not recorded).
   std::function<bool(const OutgoingMessage&)> refuse;
+};
+
+// Keeps what the producer recorded of accepted commands, by task id, with PgAcceptedWrites's
+// rule: a task recorded at a higher offset is not replaced by one at a lower offset.
+class RecordingAcceptedWrites final : public AcceptedWrites {
+ public:
+  Status Record(const std::vector<AcceptedTask>& recorded,
+                const std::vector<AcceptedNote>& recorded_notes) override {
+    std::lock_guard lock(mutex);
+    if (fail_next) {
+      fail_next = false;
+      return Fail(ErrorCode::kUnavailable, "database away (fake)");
+    }
+    for (const auto& t : recorded) {
+      auto [it, fresh] = tasks.try_emplace(t.task.id, t);
+      if (!fresh && it->second.offset < t.offset) it->second = t;
+    }
+    notes.insert(notes.end(), recorded_notes.begin(), recorded_notes.end());
+    return {};
+  }
+  std::mutex mutex;
+  std::map<Uuid, AcceptedTask> tasks;
+  std::vector<AcceptedNote> notes;
+  bool fail_next = false;
 };
 
 // Keeps tasks, runs, the inbox and the outbox in maps, with the same rules as PgTaskStore.

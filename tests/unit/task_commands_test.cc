@@ -71,7 +71,9 @@ class TaskCommandsTest : public ::testing::Test {
   SetOfClients clients_;
   testing::RecordingPublisher publisher_;
   FakeClock clock_{*ParseDateTime("2026-11-25T10:00:00Z")};
-  TaskCommandService service_{catalog_, numbers_, clients_, publisher_, clock_, "commands", "/t"};
+  testing::RecordingAcceptedWrites accepted_;
+  TaskCommandService service_{catalog_,  numbers_, clients_,   publisher_,
+                              accepted_, clock_,   "commands", "/t"};
   twosms::AccountTaskRequest request_;
   Caller client_, admin_;
 };
@@ -244,6 +246,90 @@ TEST_F(TaskCommandsTest, CreateAllRefusesTheFirstBadTaskByIndexAndPublishesNothi
   EXPECT_EQ(created.error().index, 1u);
   EXPECT_EQ(created.error().error.field, "ClientID");
   EXPECT_TRUE(publisher_.sent.empty());
+}
+
+// --- what is recorded for the caller's next read (docs/adr/0006) -----------------------------
+
+TEST_F(TaskCommandsTest, CreateRecordsTheNewTaskAtTheOffsetKafkaGaveItsCommand) {
+  publisher_.sent.resize(41);  // the fake's next offset is 41
+  auto created = service_.Create(request_, client_);
+  ASSERT_TRUE(created.has_value()) << created.error().Describe();
+  ASSERT_TRUE(accepted_.tasks.contains(created->task.id));
+  const auto& a = accepted_.tasks.at(created->task.id);
+  EXPECT_EQ(a.offset, 41);
+  EXPECT_EQ(a.event_id, created->event_id);
+  EXPECT_EQ(a.task.number, created->task.number);
+  EXPECT_EQ(a.task.client_id, client_.id);
+  EXPECT_EQ(a.modified_at, created->task.created_at);
+  EXPECT_FALSE(a.deleted_at.has_value());
+}
+
+TEST_F(TaskCommandsTest, UpdateRecordsTheTaskAsTheUpdateLeavesIt) {
+  auto created = service_.Create(request_, client_);
+  ASSERT_TRUE(created.has_value());
+  twosms::AccountTaskUpdateRequest u;
+  u.fields = request_;
+  u.fields.parameters = R"({"v":2})";
+  u.enabled = false;
+  clock_.Advance(std::chrono::seconds(5));
+  auto updated = service_.Update(created->task, u, client_);
+  ASSERT_TRUE(updated.has_value()) << updated.error().Describe();
+  const auto& a = accepted_.tasks.at(created->task.id);
+  EXPECT_EQ(a.offset, 1);
+  EXPECT_EQ(a.task.parameters, R"({"v":2})");
+  EXPECT_FALSE(a.task.enabled);
+  EXPECT_EQ(a.modified_at, clock_.Now());
+  EXPECT_EQ(a.modified_by, "client:" + client_.id.ToString());
+  EXPECT_EQ(a.event_id, updated->event_id);
+}
+
+TEST_F(TaskCommandsTest, BatchUpdateAndDeleteRecordTheTaskAsTheyLeaveIt) {
+  Task t;
+  t.id = Uuid::Random();
+  t.response = "old";
+  BatchTaskUpdate u;
+  u.description = "d2";
+  u.run_change = BatchTaskUpdate::RunChange::kRunAgain;
+  ASSERT_TRUE(service_.BatchUpdate(t, u, client_).has_value());
+  EXPECT_EQ(accepted_.tasks.at(t.id).task.description, "d2");
+  EXPECT_FALSE(accepted_.tasks.at(t.id).task.response.has_value());  // a run-again clears it
+  ASSERT_TRUE(service_.Delete(t, admin_).has_value());
+  const auto& a = accepted_.tasks.at(t.id);
+  EXPECT_EQ(a.offset, 1);
+  ASSERT_TRUE(a.deleted_at.has_value());
+  EXPECT_EQ(a.deleted_by, "admin:" + admin_.id.ToString());
+}
+
+TEST_F(TaskCommandsTest, NoteIsRecordedWithItsTaskMarkedModified) {
+  Task t;
+  t.id = Uuid::Random();
+  auto note = service_.AddNote(t, "called back", client_);
+  ASSERT_TRUE(note.has_value()) << note.error().Describe();
+  ASSERT_EQ(accepted_.notes.size(), 1u);
+  EXPECT_EQ(accepted_.notes[0].note.text, "called back");
+  EXPECT_EQ(accepted_.tasks.at(t.id).modified_at, note->created_at);
+}
+
+TEST_F(TaskCommandsTest, CancelRecordsNothingForTheTask) {
+  Task t;
+  t.id = Uuid::Random();
+  ASSERT_TRUE(service_.Cancel(t, client_).has_value());
+  EXPECT_TRUE(accepted_.tasks.empty());
+}
+
+// The command is in Kafka and will be applied: the caller gets its answer.
+TEST_F(TaskCommandsTest, CreateThatCannotBeRecordedIsStillAnsweredAsCreated) {
+  accepted_.fail_next = true;
+  auto created = service_.Create(request_, client_);
+  ASSERT_TRUE(created.has_value()) << created.error().Describe();
+  EXPECT_EQ(publisher_.sent.size(), 1u);
+  EXPECT_TRUE(accepted_.tasks.empty());
+}
+
+TEST_F(TaskCommandsTest, CommandKafkaDidNotAcknowledgeIsNotRecorded) {
+  publisher_.fail_next = true;
+  ASSERT_FALSE(service_.Create(request_, client_).has_value());
+  EXPECT_TRUE(accepted_.tasks.empty());
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ namespace conveyor::twosms {
 namespace {
 
 using nlohmann::json;
+using testing::RecordingAcceptedWrites;
 using testing::RecordingPublisher;
 
 const Timestamp kNow = *ParseDateTime("2026-11-22T10:00:00Z");
@@ -99,7 +100,8 @@ class TwoSmsRoutes : public ::testing::Test {
     auto d = RequestDecoder::Create();
     ASSERT_TRUE(d.has_value()) << d.error().message;
     decoder_.emplace(std::move(*d));
-    commands_.emplace(catalog_, numbers_, clients_, publisher_, clock_, "commands", "/test");
+    commands_.emplace(catalog_, numbers_, clients_, publisher_, accepted_, clock_, "commands",
+                      "/test");
     routes_.emplace(*decoder_, *commands_, reader_, clock_);
   }
 
@@ -149,6 +151,7 @@ class TwoSmsRoutes : public ::testing::Test {
   FakeNumbers numbers_;
   NoClients clients_;
   RecordingPublisher publisher_;
+  RecordingAcceptedWrites accepted_;
   FakeReader reader_;
   std::optional<RequestDecoder> decoder_;
   std::optional<TaskCommandService> commands_;

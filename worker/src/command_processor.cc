@@ -115,7 +115,7 @@ Status CommandProcessor::DeadLetter(const ConsumedMessage& m, const std::string&
   out.headers.emplace_back(kDlqOriginTopicHeader, m.topic);
   out.headers.emplace_back(kDlqOriginPartitionHeader, std::to_string(m.partition));
   out.headers.emplace_back(kDlqOriginOffsetHeader, std::to_string(m.offset));
-  if (auto s = publisher_.Publish(out); !s) return s;
+  if (auto s = publisher_.Publish(out); !s) return std::unexpected(s.error());
   logging::Get("worker")->warn("dead-lettered {}[{}]@{}: {}", m.topic, m.partition, m.offset,
                                reason);
   return {};

@@ -91,7 +91,7 @@ Result<std::size_t> OutboxRelay::RelayOnce() {
         std::lock_guard lock(pending->mutex);
         ++pending->outstanding;
       }
-      auto queued = producer_.PublishAsync(m, [pending, id](Status s) {
+      auto queued = producer_.PublishAsync(m, [pending, id](const Result<Delivery>& s) {
         std::lock_guard lock(pending->mutex);
         if (s)
           pending->sent.push_back(id);

@@ -27,10 +27,10 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
                             finish_date, parameters, content_type, notification, created_at,
                             created_by, modified_at, modified_by, last_event_id, task_name,
                             priority, due_time, planned_completion_time, external_refs,
-                            associate_id, description, request)
+                            associate_id, description, request, command_offset)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11,
                  $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16::smallint,
-                 $17::timestamptz, $18::timestamptz, $19::jsonb, $20, $21, $22)
+                 $17::timestamptz, $18::timestamptz, $19::jsonb, $20, $21, $22, $23)
          ON CONFLICT (id) DO NOTHING RETURNING 1)",
       t.id.ToString(), t.number, t.task_type_id.ToString(),
       t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt, t.enabled,
@@ -39,7 +39,7 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
       std::string(NotificationName(t.notification)), TimeParam(t.created_at), t.created_by,
       c.event.id.ToString(), t.name, t.priority, OptionalTimeParam(t.due_time),
       OptionalTimeParam(t.planned_completion_time), RefsParam(t), t.associate_id, t.description,
-      t.request);
+      t.request, c.offset);
   if (inserted.empty()) return "task " + t.id.ToString() + " exists already";
   if (t.enabled) {
     // The run's id is the command's event id: a redelivered command names the same run.
@@ -69,9 +69,9 @@ std::string ApplyAddNote(pqxx::transaction_base& tx, const IncomingCommand& c) {
       n.id, n.task_id.ToString(), n.text, TimeParam(n.created_at), n.created_by,
       c.event.id.ToString());
   tx.exec_params(
-      "UPDATE tasks SET modified_at = GREATEST(modified_at, $2::timestamptz), modified_by = $3 "
-      "WHERE id = $1",
-      n.task_id.ToString(), TimeParam(n.created_at), n.created_by);
+      "UPDATE tasks SET modified_at = GREATEST(modified_at, $2::timestamptz), modified_by = $3, "
+      "command_offset = GREATEST(command_offset, $4) WHERE id = $1",
+      n.task_id.ToString(), TimeParam(n.created_at), n.created_by, c.offset);
   return {};
 }
 
@@ -90,14 +90,15 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
             SET task_type_id = $2, enabled = COALESCE($3::boolean, enabled), frequency = $4,
                 start_date = $5::timestamptz, finish_date = $6::timestamptz, parameters = $7,
                 content_type = $8, notification = $9, modified_at = $10::timestamptz,
-                modified_by = $11, last_event_id = $12
+                modified_by = $11, last_event_id = $12,
+                command_offset = GREATEST(command_offset, $13)
           WHERE id = $1)",
       u.task_id.ToString(), u.task_type_id.ToString(),
       u.enabled ? std::optional<std::string>(*u.enabled ? "true" : "false") : std::nullopt,
       std::string(FrequencyName(u.frequency)), OptionalTimeParam(u.start_date),
       OptionalTimeParam(u.finish_date), u.parameters, u.content_type,
       std::string(NotificationName(u.notification)), TimeParam(c.event.time), u.requested_by,
-      c.event.id.ToString());
+      c.event.id.ToString(), c.offset);
   if (u.name || u.priority || u.due_time || u.planned_completion_time) {
     auto flat = [](const auto& field) { return field ? *field : std::nullopt; };
     tx.exec_params(
@@ -129,9 +130,11 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
 std::string ApplyDelete(pqxx::transaction_base& tx, const IncomingCommand& c) {
   auto deleted = tx.exec_params(
       R"(UPDATE tasks SET deleted_at = $2::timestamptz, deleted_by = $3,
-                          modified_at = $2::timestamptz, modified_by = $3, last_event_id = $4
+                          modified_at = $2::timestamptz, modified_by = $3, last_event_id = $4,
+                          command_offset = GREATEST(command_offset, $5)
           WHERE id = $1 AND deleted_at IS NULL RETURNING 1)",
-      c.task.id.ToString(), TimeParam(c.event.time), c.requested_by, c.event.id.ToString());
+      c.task.id.ToString(), TimeParam(c.event.time), c.requested_by, c.event.id.ToString(),
+      c.offset);
   if (deleted.empty()) return {};  // deleted already, or never created
   return ApplyCancel(tx, c);
 }
@@ -146,10 +149,11 @@ std::string ApplyBatchUpdate(pqxx::transaction_base& tx, const IncomingCommand& 
             SET description = COALESCE($2, description), request = COALESCE($3, request),
                 response = CASE WHEN $4::text IS NOT NULL THEN $4::text
                                 WHEN $5::boolean THEN NULL ELSE response END,
-                modified_at = $6::timestamptz, modified_by = $7, last_event_id = $8
+                modified_at = $6::timestamptz, modified_by = $7, last_event_id = $8,
+                command_offset = GREATEST(command_offset, $9)
           WHERE id = $1 AND deleted_at IS NULL RETURNING 1)",
       u.task_id.ToString(), u.description, u.request, u.response, run_again,
-      TimeParam(c.event.time), u.requested_by, c.event.id.ToString());
+      TimeParam(c.event.time), u.requested_by, c.event.id.ToString(), c.offset);
   if (updated.empty()) return {};  // deleted meanwhile, or never created: nothing to change
   if (u.run_change == BatchTaskUpdate::RunChange::kStop) return ApplyCancel(tx, c);
   if (run_again)
@@ -271,7 +275,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     if (c->kind != CommandKind::kCreate) named_by_others.insert(c->task.id.ToString());
   InboxRows inbox;
   std::vector<Uuid> ids, types, task_events, run_ids, run_tasks, run_types;
-  std::vector<long long> numbers, associates;
+  std::vector<long long> numbers, associates, command_offsets;
   std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
       parameters, content_types, notifications, created_at, created_by, descriptions, requests,
       names, priorities, due, planned, refs, run_queued, run_startable, held_back;
@@ -301,6 +305,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     due.push_back(OptionalTimeParam(t.due_time));
     planned.push_back(OptionalTimeParam(t.planned_completion_time));
     refs.push_back(RefsParam(t));
+    command_offsets.push_back(c->offset);
     task_events.push_back(c->event.id);
     if (!t.enabled) continue;
     // The run's id is the command's event id: a redelivered command names the same run.
@@ -317,20 +322,21 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
                               start_date, finish_date, parameters, content_type, notification,
                               created_at, created_by, modified_at, modified_by, last_event_id,
                               associate_id, description, request, task_name, priority, due_time,
-                              planned_completion_time, external_refs)
+                              planned_completion_time, external_refs, command_offset)
            SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
                   parameters, content_type, notification, created_at, created_by,
                   created_at, created_by, event_id, associate_id, description, request,
-                  task_name, priority, due_time, planned_completion_time, external_refs
+                  task_name, priority, due_time, planned_completion_time, external_refs,
+                  command_offset
              FROM unnest($10::uuid[], $11::bigint[], $12::uuid[], $13::uuid[], $14::boolean[],
                          $15::text[], $16::timestamptz[], $17::timestamptz[], $18::text[],
                          $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::uuid[],
                          $27::int[], $28::text[], $29::text[], $30::text[], $31::smallint[],
-                         $32::timestamptz[], $33::timestamptz[], $34::jsonb[])
+                         $32::timestamptz[], $33::timestamptz[], $34::jsonb[], $41::bigint[])
                   AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
                        parameters, content_type, notification, created_at, created_by, event_id,
                        associate_id, description, request, task_name, priority, due_time,
-                       planned_completion_time, external_refs)
+                       planned_completion_time, external_refs, command_offset)
             WHERE v.event_id IN (SELECT event_id FROM fresh)
            ON CONFLICT (id) DO NOTHING RETURNING id, last_event_id),
          queued AS (
@@ -372,7 +378,7 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       TextArrayParam(requests), TextArrayParam(names), TextArrayParam(priorities),
       TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs), UuidArrayParam(run_types),
       TextArrayParam(run_startable), TextArrayParam(held_back), static_cast<long long>(offer.room),
-      TimeParam(offer.at), offer.worker);
+      TimeParam(offer.at), offer.worker, IntArrayParam(command_offsets));
   std::set<std::string> fresh;
   std::size_t tasks_inserted = 0;
   struct Queued {
@@ -499,6 +505,26 @@ std::string RunColumns() {
          "ty.retry_backoff_ms";
 }
 
+// What producers recorded of these commands for their callers' reads (accepted_tasks and
+// accepted_notes, migration 0010) is held by the projection now, or was refused: it goes.
+// A row a producer recorded at a later offset stays.
+void ForgetAccepted(pqxx::transaction_base& tx, const std::vector<IncomingCommand>& commands) {
+  std::vector<Uuid> tasks;
+  std::vector<long long> offsets, notes;
+  for (const auto& c : commands) {
+    tasks.push_back(c.task.id);
+    offsets.push_back(c.offset);
+    if (c.kind == CommandKind::kAddNote) notes.push_back(c.note.id);
+  }
+  tx.exec_params(
+      R"(DELETE FROM accepted_tasks a
+          USING unnest($1::uuid[], $2::bigint[]) AS c(id, command_offset)
+          WHERE a.id = c.id AND a.command_offset <= c.command_offset)",
+      UuidArrayParam(tasks), IntArrayParam(offsets));
+  if (!notes.empty())
+    tx.exec_params("DELETE FROM accepted_notes WHERE id = ANY($1::bigint[])", IntArrayParam(notes));
+}
+
 }  // namespace
 
 Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
@@ -513,6 +539,7 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       try {
         std::lock_guard lock(known_types_mutex_);
         fast = ApplyFast(tx, commands, known_types_, offer);
+        if (fast) ForgetAccepted(tx, commands);
       } catch (const pqxx::data_exception&) {
       } catch (const pqxx::integrity_constraint_violation&) {
       }
@@ -523,6 +550,7 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
     }  // rolled back: the careful path finds the command that cannot be applied
     pqxx::work tx(**lease);
     auto results = ApplyCarefully(tx, commands);
+    ForgetAccepted(tx, commands);
     tx.commit();
     return results;
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 // The port through which domain code sends events to Kafka (or to a fake in tests).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,19 +17,27 @@ struct OutgoingMessage {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// Where the broker wrote an acknowledged message. Messages with the same key go to the same
+// partition, so the offsets of a task's commands (keyed by its id) order them as the workers
+// will apply them.
+struct Delivery {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+};
+
 class EventPublisher {
  public:
   virtual ~EventPublisher() = default;
   // Blocks until the broker acknowledged the message (acks=all) or the delivery timeout
   // passed. kUnavailable when it was not acknowledged in time: the caller must treat the
   // message as not sent. Thread-safe.
-  virtual Status Publish(const OutgoingMessage& message) = 0;
+  virtual Result<Delivery> Publish(const OutgoingMessage& message) = 0;
   // Publishes the messages together and blocks until each was acknowledged or not: one
-  // Status per message, in their order (each as Publish would answer it). The messages are
+  // result per message, in their order (each as Publish would answer it). The messages are
   // independent: some may be sent while others are not. This default publishes them one
   // after the other; an adapter that can keep several in flight overrides it. Thread-safe.
-  virtual std::vector<Status> PublishAll(const std::vector<OutgoingMessage>& messages) {
-    std::vector<Status> out;
+  virtual std::vector<Result<Delivery>> PublishAll(const std::vector<OutgoingMessage>& messages) {
+    std::vector<Result<Delivery>> out;
     out.reserve(messages.size());
     for (const auto& m : messages) out.push_back(Publish(m));
     return out;

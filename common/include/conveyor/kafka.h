@@ -39,13 +39,13 @@ class KafkaProducer final : public EventPublisher {
                                                        std::chrono::milliseconds delivery_timeout);
   ~KafkaProducer() override;
 
-  Status Publish(const OutgoingMessage& message) override;
+  Result<Delivery> Publish(const OutgoingMessage& message) override;
   // Queues every message before waiting, so they share the broker round trips.
-  std::vector<Status> PublishAll(const std::vector<OutgoingMessage>& messages) override;
+  std::vector<Result<Delivery>> PublishAll(const std::vector<OutgoingMessage>& messages) override;
   // Queues the message; `done` runs on the producer's delivery thread once the broker
   // acknowledged it or gave up. Fails at once (without calling `done`) when the local queue
   // refuses the message.
-  Status PublishAsync(const OutgoingMessage& message, std::function<void(Status)> done);
+  Status PublishAsync(const OutgoingMessage& message, std::function<void(Result<Delivery>)> done);
   // Waits until every queued message was delivered or failed.
   Status Flush(std::chrono::milliseconds timeout);
 

@@ -138,6 +138,10 @@ struct BatchTaskUpdate {
   std::string requested_by;
 };
 
+// `task` with the fields of `update` applied (a run-again clears the response unless the update
+// sets one), as the worker applies it; what it does to the runs is the worker's.
+Task ApplyBatchUpdate(Task task, const BatchTaskUpdate& update);
+
 std::string_view RunChangeName(BatchTaskUpdate::RunChange change);
 std::optional<BatchTaskUpdate::RunChange> RunChangeFromName(std::string_view name);
 

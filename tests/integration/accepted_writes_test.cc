@@ -1,0 +1,218 @@
+// Read your own writes on the real PostgreSQL (label: integration; docs/adr/0006): what a
+// producer records of an acknowledged command (PgAcceptedWrites) is what the readers show
+// until a worker applied the command (PgTaskStore), whichever of the two writes first, and a
+// record never replaces a newer state.
+#include <gtest/gtest.h>
+
+#include "conveyor/pg.h"
+#include "conveyor/task_codec.h"
+#include "conveyor/task_types.h"
+#include "conveyor/task_view.h"
+#include "conveyor/time_format.h"
+#include "src/pg_accepted_writes.h"
+#include "src/pg_task_store.h"
+#include "support/services.h"
+
+namespace conveyor {
+namespace {
+
+using testing::ScratchDatabase;
+
+class AcceptedWritesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pqxx::connection conn(db_.url());
+    auto migrated = RunMigrations(conn);
+    ASSERT_TRUE(migrated.has_value()) << migrated.error().Describe();
+  }
+
+  // A task as its create leaves it, and that create as a worker consumes it at `offset`.
+  static AcceptedTask NewTask(std::int64_t offset) {
+    static std::int64_t next_number = 5000;
+    AcceptedTask a;
+    a.task.id = Uuid::TimeOrdered();
+    a.task.number = next_number++;
+    a.task.task_type_id = NoopTaskTypeId();
+    a.task.client_id = Uuid::Random();
+    a.task.parameters = R"({"n":1})";
+    a.task.content_type = "application/json";
+    a.task.name = "accepted";
+    a.task.external_refs = {{"contact", 7}};
+    a.task.created_at = *ParseDateTime("2026-12-01T10:00:00Z");
+    a.task.created_by = "client:x";
+    a.modified_at = a.task.created_at;
+    a.modified_by = a.task.created_by;
+    a.event_id = Uuid::TimeOrdered();
+    a.offset = offset;
+    return a;
+  }
+  static IncomingCommand CreateCommand(const AcceptedTask& a) {
+    IncomingCommand c;
+    c.task = a.task;
+    c.event.id = a.event_id;
+    c.event.source = "/test";
+    c.event.type = kTaskCreateCommand;
+    c.event.subject = a.task.id.ToString();
+    c.event.time = a.task.created_at;
+    c.event.data = TaskToEventData(a.task);
+    c.topic = "commands";
+    c.offset = a.offset;
+    return c;
+  }
+  static AcceptedTask Changed(AcceptedTask a, std::int64_t offset, std::string parameters) {
+    a.task.parameters = std::move(parameters);
+    a.offset = offset;
+    a.event_id = Uuid::TimeOrdered();
+    a.modified_at = a.modified_at + std::chrono::seconds(1);
+    return a;
+  }
+  std::optional<TaskView> Find(const Uuid& id) {
+    auto v = reader_.FindTask(id);
+    EXPECT_TRUE(v.has_value()) << v.error().Describe();
+    return v ? *v : std::nullopt;
+  }
+  long long Count(const std::string& sql) {
+    pqxx::connection conn(db_.url());
+    pqxx::read_transaction tx(conn);
+    return tx.exec1(sql)[0].as<long long>();
+  }
+
+  ScratchDatabase db_;
+  PgPool pool_{db_.url(), 2};
+  PgAcceptedWrites accepted_{pool_};
+  PgTaskReader reader_{pool_};
+  PgTaskStore store_{pool_};
+};
+
+TEST_F(AcceptedWritesTest, RecordedCreateIsFoundListedAndCountedBeforeAnyWorkerAppliedIt) {
+  auto a = NewTask(10);
+  ASSERT_TRUE(accepted_.Record({a}, {}).has_value());
+  auto by_id = Find(a.task.id);
+  ASSERT_TRUE(by_id.has_value());
+  EXPECT_EQ(by_id->task.parameters, R"({"n":1})");
+  EXPECT_EQ(by_id->task.external_refs, a.task.external_refs);
+  EXPECT_EQ(by_id->task.client_id, a.task.client_id);
+  // No worker queued its run yet: it shows as queued, never started.
+  ASSERT_TRUE(by_id->last_run.has_value());
+  EXPECT_EQ(by_id->last_run->state, RunState::kQueued);
+  EXPECT_EQ(by_id->last_run->start_count, 0);
+  auto by_number = reader_.FindTaskByNumber(a.task.number);
+  ASSERT_TRUE(by_number.has_value() && by_number->has_value());
+  auto page = reader_.ListTasks(a.task.client_id, 0, 10);
+  ASSERT_TRUE(page.has_value()) << page.error().Describe();
+  ASSERT_EQ(page->tasks.size(), 1u);
+  EXPECT_EQ(page->total, 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 0);
+}
+
+TEST_F(AcceptedWritesTest, WorkerApplyingTheCommandTakesOverAndForgetsTheRecord) {
+  auto a = NewTask(10);
+  ASSERT_TRUE(accepted_.Record({a}, {}).has_value());
+  auto applied = store_.ApplyBatch({CreateCommand(a)});
+  ASSERT_TRUE(applied.has_value()) << applied.error().Describe();
+  EXPECT_EQ(Count("SELECT count(*) FROM accepted_tasks"), 0);
+  auto v = Find(a.task.id);
+  ASSERT_TRUE(v.has_value());
+  ASSERT_TRUE(v->last_run.has_value());  // the worker's run
+  EXPECT_EQ(Count("SELECT command_offset FROM tasks"), 10);
+}
+
+TEST_F(AcceptedWritesTest, RecordOfACommandAWorkerAppliedFirstIsNotKept) {
+  auto a = NewTask(10);
+  ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a)}).has_value());
+  ASSERT_TRUE(accepted_.Record({a}, {}).has_value());
+  EXPECT_EQ(Count("SELECT count(*) FROM accepted_tasks"), 0);
+  auto v = Find(a.task.id);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(v->last_run.has_value());
+}
+
+TEST_F(AcceptedWritesTest, LaterCommandReplacesAnEarlierRecordAndNeverTheOtherWayRound) {
+  auto a = NewTask(10);
+  auto later = Changed(a, 12, R"({"n":3})");
+  ASSERT_TRUE(accepted_.Record({later}, {}).has_value());
+  ASSERT_TRUE(accepted_.Record({Changed(a, 11, R"({"n":2})")}, {}).has_value());
+  EXPECT_EQ(Find(a.task.id)->task.parameters, R"({"n":3})");
+  // The worker applies the create (10): the update at 12 it has not applied stays shown.
+  ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a)}).has_value());
+  EXPECT_EQ(Find(a.task.id)->task.parameters, R"({"n":3})");
+  EXPECT_EQ(Count("SELECT count(*) FROM accepted_tasks"), 1);
+}
+
+// A record the worker's statement raced past stays in accepted_tasks, but the projection's
+// newer row is what readers see.
+TEST_F(AcceptedWritesTest, ProjectionHoldingALaterCommandWinsOverAStaleRecord) {
+  auto a = NewTask(10);
+  ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a)}).has_value());
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec0("UPDATE tasks SET command_offset = 20, parameters = '{\"n\":9}'");
+    tx.exec0(
+        "INSERT INTO accepted_tasks SELECT * FROM tasks; "
+        "UPDATE accepted_tasks SET command_offset = 15, parameters = '{\"n\":5}'");
+    tx.commit();
+  }
+  EXPECT_EQ(Find(a.task.id)->task.parameters, R"({"n":9})");
+  auto page = reader_.ListTasks(std::nullopt, 0, 10);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->tasks.size(), 1u);
+  EXPECT_EQ(page->total, 1);
+}
+
+TEST_F(AcceptedWritesTest, RecordedDeleteHidesTheTaskAtOnce) {
+  auto a = NewTask(10);
+  ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a)}).has_value());
+  auto deleted = Changed(a, 11, a.task.parameters);
+  deleted.deleted_at = deleted.modified_at;
+  deleted.deleted_by = "client:x";
+  ASSERT_TRUE(accepted_.Record({deleted}, {}).has_value());
+  EXPECT_FALSE(Find(a.task.id).has_value());
+  auto page = reader_.ListTasks(std::nullopt, 0, 10);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_TRUE(page->tasks.empty());
+}
+
+TEST_F(AcceptedWritesTest, RecordedNoteIsListedOnceBeforeAndAfterTheWorkerAppliedIt) {
+  auto a = NewTask(10);
+  TaskNote note{77, a.task.id, "called back", a.task.created_at, "client:x"};
+  ASSERT_TRUE(accepted_.Record({a}, {{note, Uuid::TimeOrdered()}}).has_value());
+  auto before = reader_.ListNotes(a.task.id);
+  ASSERT_TRUE(before.has_value()) << before.error().Describe();
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ((*before)[0].text, "called back");
+  IncomingCommand add = CreateCommand(a);
+  add.kind = CommandKind::kAddNote;
+  add.event.id = Uuid::TimeOrdered();
+  add.event.type = kTaskNoteAddCommand;
+  add.note = note;
+  add.offset = 11;
+  ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a), add}).has_value());
+  EXPECT_EQ(Count("SELECT count(*) FROM accepted_notes"), 0);
+  auto after = reader_.ListNotes(a.task.id);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->size(), 1u);
+}
+
+// current_tasks puts tasks and accepted_tasks together column by column: a migration that
+// adds a column to tasks must add it to accepted_tasks and recreate the view.
+TEST_F(AcceptedWritesTest, TasksAcceptedTasksAndTheViewHaveTheSameColumnsInOrder) {
+  pqxx::connection conn(db_.url());
+  pqxx::read_transaction tx(conn);
+  auto columns = [&](const std::string& table) {
+    std::vector<std::string> out;
+    for (const auto& r :
+         tx.exec_params("SELECT column_name || ' ' || data_type FROM information_schema.columns "
+                        "WHERE table_name = $1 ORDER BY ordinal_position",
+                        table))
+      out.push_back(r[0].c_str());
+    return out;
+  };
+  auto tasks = columns("tasks");
+  EXPECT_GT(tasks.size(), 20u);
+  EXPECT_EQ(columns("accepted_tasks"), tasks);
+  EXPECT_EQ(columns("current_tasks"), tasks);
+}
+
+}  // namespace
+}  // namespace conveyor
