@@ -7,21 +7,38 @@
 
 namespace conveyor {
 
+namespace {
+
+constexpr Frequency kFrequencies[] = {Frequency::kNone, Frequency::kHourly, Frequency::kDaily,
+                                      Frequency::kWeekly, Frequency::kMonthly};
+
+}  // namespace
+
 std::string_view FrequencyName(Frequency f) {
   switch (f) {
     case Frequency::kNone:
       return "NONE";
+    case Frequency::kHourly:
+      return "HOURLY";
+    case Frequency::kDaily:
+      return "DAILY";
+    case Frequency::kWeekly:
+      return "WEEKLY";
+    case Frequency::kMonthly:
+      return "MONTHLY";
   }
   return "NONE";
 }
 
 std::optional<Frequency> FrequencyFromNumber(long long n) {
-  if (n == 0) return Frequency::kNone;
+  for (auto f : kFrequencies)
+    if (static_cast<long long>(f) == n) return f;
   return std::nullopt;
 }
 
 std::optional<Frequency> FrequencyFromName(std::string_view name) {
-  if (name == "NONE") return Frequency::kNone;
+  for (auto f : kFrequencies)
+    if (name == FrequencyName(f)) return f;
   long long n = 0;
   auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
   if (ec == std::errc() && p == name.data() + name.size()) return FrequencyFromNumber(n);

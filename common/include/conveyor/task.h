@@ -19,9 +19,11 @@
 
 namespace conveyor {
 
-// How often a task runs. TwoSms publishes only NONE = 0; Conveyor defines the rest
-// (schemas/README.md). NONE runs the task once, as soon as it is accepted.
-enum class Frequency : int { kNone = 0 };
+// How often a task runs. TwoSms publishes only NONE = 0; Conveyor defines the rest as its
+// extension (docs/scheduling.md). NONE runs the task once, at its StartDate or, without one
+// (or with one past), as soon as it is accepted; the others repeat from StartDate at its
+// local time in the task's time zone, as RFC 5545's FREQ of the same name does.
+enum class Frequency : int { kNone = 0, kHourly = 1, kDaily = 2, kWeekly = 3, kMonthly = 4 };
 
 // Which run outcomes produce a notification event on conveyor.notifications. TwoSms
 // publishes only NONE = 0; Conveyor's members are bit flags (COMPLETION = SUCCESS | FAILURE).
