@@ -19,8 +19,10 @@
 #include "src/consumer_loop.h"
 #include "src/handlers.h"
 #include "src/outbox_relay.h"
+#include "src/pg_schedule_store.h"
 #include "src/pg_task_store.h"
 #include "src/run_engine.h"
+#include "src/scheduler.h"
 #include "src/worker_config.h"
 
 int main(int argc, char** argv) {
@@ -103,7 +105,7 @@ int main(int argc, char** argv) {
     config = std::move(*loaded);
   }
 
-  PgPool pool(common.pg_url, 4);
+  PgPool pool(common.pg_url, 5);  // the loop, the engine, the relay, the scheduler, one spare
   {
     auto lease = pool.Acquire();
     if (!lease) {
@@ -145,6 +147,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   OutboxRelay relay({}, pool, **producer);
+  PgScheduleStore schedules(pool);
+  SchedulerSettings scheduler_settings;
+  scheduler_settings.worker_name = name;
+  scheduler_settings.source = "/conveyor/worker/" + name;
+  scheduler_settings.commands_topic = common.commands_topic;
+  Scheduler scheduler(scheduler_settings, schedules, **producer, clock);
   engine_settings.worker_name = name;
   engine_settings.source = "/conveyor/worker/" + name;
   engine_settings.notifications_topic = common.notifications_topic;
@@ -170,9 +178,11 @@ int main(int argc, char** argv) {
   }).detach();
 
   relay.Start();
+  scheduler.Start();
   log->info("worker {} consuming {} in group {} with {} executor threads", name,
             common.commands_topic, group, engine_settings.concurrency);
   auto result = loop.Run(**consumer, stop);
+  scheduler.Stop();
   relay.Stop();
   if (auto s = (*producer)->Flush(std::chrono::seconds(10)); !s) log->warn("{}", s.error().message);
   const auto& c = engine.counters();

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
 
 namespace conveyor {
@@ -16,7 +17,7 @@ std::string TaskColumns(const std::string& a) {
          micros("created_at") + ", " + a + ".created_by, " + a + ".task_name, " + a +
          ".priority, " + micros("due_time") + ", " + micros("planned_completion_time") + ", " + a +
          ".external_refs::text, " + a + ".associate_id, " + a + ".description, " + a +
-         ".request, " + a + ".response";
+         ".request, " + a + ".response, " + a + ".schedule::text";
 }
 
 std::optional<Timestamp> TimeFromField(const pqxx::field& f) {
@@ -52,6 +53,10 @@ Task TaskFromRow(const pqxx::row& row, int first) {
   t.description = at(19).c_str();
   t.request = at(20).c_str();
   if (!at(21).is_null()) t.response = at(21).c_str();
+  // Written by Conveyor (ScheduleToJson): a row that does not read is a bug, shown as the
+  // default rather than failing every read of the task.
+  auto schedule = ScheduleFromJson(nlohmann::json::parse(at(22).c_str(), nullptr, false));
+  if (schedule) t.schedule = std::move(*schedule);
   return t;
 }
 

@@ -21,6 +21,8 @@ std::string_view RunStateName(RunState s) {
       return "failed";
     case RunState::kCancelled:
       return "cancelled";
+    case RunState::kSkipped:
+      return "skipped";
   }
   return "queued";
 }
@@ -28,7 +30,7 @@ std::string_view RunStateName(RunState s) {
 std::optional<RunState> RunStateFromName(std::string_view name) {
   constexpr std::array all = {RunState::kQueued,    RunState::kAcquired,  RunState::kStarted,
                               RunState::kRetryWait, RunState::kSucceeded, RunState::kFailed,
-                              RunState::kCancelled};
+                              RunState::kCancelled, RunState::kSkipped};
   for (RunState s : all)
     if (RunStateName(s) == name) return s;
   return std::nullopt;
@@ -55,7 +57,8 @@ std::string_view RunEventName(RunEvent e) {
 }
 
 bool IsFinal(RunState s) {
-  return s == RunState::kSucceeded || s == RunState::kFailed || s == RunState::kCancelled;
+  return s == RunState::kSucceeded || s == RunState::kFailed || s == RunState::kCancelled ||
+         s == RunState::kSkipped;
 }
 
 Result<RunState> RunStateMachine::Next(RunState from, RunEvent event) {

@@ -45,6 +45,27 @@ std::optional<Frequency> FrequencyFromName(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view CatchUpName(CatchUp c) { return c == CatchUp::kAll ? "ALL" : "ONE"; }
+
+std::optional<CatchUp> CatchUpFromName(std::string_view name) {
+  for (auto c : {CatchUp::kOne, CatchUp::kAll})
+    if (name == CatchUpName(c)) return c;
+  return std::nullopt;
+}
+
+std::string_view OverlapName(Overlap o) { return o == Overlap::kBufferOne ? "BUFFER_ONE" : "SKIP"; }
+
+std::optional<Overlap> OverlapFromName(std::string_view name) {
+  for (auto o : {Overlap::kSkip, Overlap::kBufferOne})
+    if (name == OverlapName(o)) return o;
+  return std::nullopt;
+}
+
+bool RunsOnSchedule(const Task& t, Timestamp accepted_at) {
+  return t.frequency != Frequency::kNone || !t.schedule.recurrence.empty() ||
+         (t.start_date && *t.start_date > accepted_at);
+}
+
 std::string NotificationName(TaskNotification n) {
   // As .NET writes a [Flags] enum: the outcome part by its name, then ", PROGRESS".
   int v = static_cast<int>(n);
@@ -99,6 +120,7 @@ Task ApplyUpdate(Task t, const TaskUpdate& u) {
   if (u.priority) t.priority = *u.priority;
   if (u.due_time) t.due_time = *u.due_time;
   if (u.planned_completion_time) t.planned_completion_time = *u.planned_completion_time;
+  if (u.schedule) t.schedule = *u.schedule;
   return t;
 }
 

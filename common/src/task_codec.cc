@@ -13,6 +13,37 @@ nlohmann::json OptionalTime(const std::optional<Timestamp>& v) {
 
 }  // namespace
 
+nlohmann::json ScheduleToJson(const TaskSchedule& s) {
+  const TaskSchedule defaults;
+  nlohmann::json j = nlohmann::json::object();
+  if (s.recurrence != defaults.recurrence) j["recurrence"] = s.recurrence;
+  if (s.time_zone != defaults.time_zone) j["time_zone"] = s.time_zone;
+  if (s.catch_up != defaults.catch_up) j["catch_up"] = CatchUpName(s.catch_up);
+  if (s.catch_up_limit != defaults.catch_up_limit) j["catch_up_limit"] = s.catch_up_limit;
+  if (s.overlap != defaults.overlap) j["overlap"] = OverlapName(s.overlap);
+  return j;
+}
+
+Result<TaskSchedule> ScheduleFromJson(const nlohmann::json& j) {
+  TaskSchedule s;
+  if (j.is_null()) return s;
+  try {
+    s.recurrence = j.value("recurrence", s.recurrence);
+    s.time_zone = j.value("time_zone", s.time_zone);
+    s.catch_up_limit = j.value("catch_up_limit", s.catch_up_limit);
+    auto catch_up = CatchUpFromName(j.value("catch_up", std::string(CatchUpName(s.catch_up))));
+    if (!catch_up) return Fail(ErrorCode::kInvalidArgument, "unknown catch_up", "schedule");
+    s.catch_up = *catch_up;
+    auto overlap = OverlapFromName(j.value("overlap", std::string(OverlapName(s.overlap))));
+    if (!overlap) return Fail(ErrorCode::kInvalidArgument, "unknown overlap", "schedule");
+    s.overlap = *overlap;
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("malformed schedule: ") + e.what(),
+                "schedule");
+  }
+  return s;
+}
+
 // The required fields always; the optional ones only when set, so that the event (consumed,
 // validated and kept in the inbox once per task) carries no nulls and empty strings. Readers
 // take an absent optional field as its default, as the schema says.
@@ -46,6 +77,7 @@ nlohmann::json TaskToEventData(const Task& t) {
   if (t.associate_id != 0) d["associate_id"] = t.associate_id;
   text("description", t.description);
   text("request", t.request);
+  if (auto s = ScheduleToJson(t.schedule); !s.empty()) d["schedule"] = std::move(s);
   return d;
 }
 
@@ -113,6 +145,12 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
     t.associate_id = d.value("associate_id", std::int32_t{0});
     t.description = d.value("description", std::string());
     t.request = d.value("request", std::string());
+    // Absent from events published before scheduling existed (migration 0011).
+    if (d.contains("schedule")) {
+      auto schedule = ScheduleFromJson(d["schedule"]);
+      if (!schedule) return std::unexpected(schedule.error());
+      t.schedule = std::move(*schedule);
+    }
   } catch (const nlohmann::json::exception& e) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed task data: ") + e.what());
   }
@@ -138,6 +176,7 @@ nlohmann::json TaskUpdateToEventData(const TaskUpdate& u) {
   if (u.due_time) d["due_time"] = OptionalTime(*u.due_time);
   if (u.planned_completion_time)
     d["planned_completion_time"] = OptionalTime(*u.planned_completion_time);
+  if (u.schedule) d["schedule"] = ScheduleToJson(*u.schedule);
   return d;
 }
 
@@ -182,6 +221,11 @@ Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& d) {
       auto t = ParseDateTime(d[name].get<std::string>());
       if (!t) return Fail(ErrorCode::kInvalidArgument, t.error().message, name);
       *out = std::optional<Timestamp>(*t);
+    }
+    if (d.contains("schedule")) {
+      auto schedule = ScheduleFromJson(d["schedule"]);
+      if (!schedule) return std::unexpected(schedule.error());
+      u.schedule = std::move(*schedule);
     }
   } catch (const nlohmann::json::exception& e) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed update data: ") + e.what());
@@ -246,6 +290,31 @@ Result<TaskNote> NoteFromEventData(const nlohmann::json& d) {
     return Fail(ErrorCode::kInvalidArgument, std::string("malformed note data: ") + e.what());
   }
   return n;
+}
+
+nlohmann::json FireToEventData(const TaskFire& f) {
+  nlohmann::json d = {{"task_id", f.task_id.ToString()},
+                      {"due_at", FormatRfc3339(f.due_at)},
+                      {"requested_by", f.requested_by}};
+  if (f.run_now) d["run_now"] = true;
+  return d;
+}
+
+Result<TaskFire> FireFromEventData(const nlohmann::json& d) {
+  TaskFire f;
+  try {
+    auto id = Uuid::Parse(d.at("task_id").get<std::string>());
+    if (!id) return Fail(ErrorCode::kInvalidArgument, "not a UUID", "task_id");
+    f.task_id = *id;
+    auto due = ParseDateTime(d.at("due_at").get<std::string>());
+    if (!due) return Fail(ErrorCode::kInvalidArgument, due.error().message, "due_at");
+    f.due_at = *due;
+    f.run_now = d.value("run_now", false);
+    f.requested_by = d.at("requested_by").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("malformed fire data: ") + e.what());
+  }
+  return f;
 }
 
 }  // namespace conveyor

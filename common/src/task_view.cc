@@ -1,6 +1,7 @@
 #include "conveyor/task_view.h"
 
 #include "conveyor/pg_rows.h"
+#include "conveyor/scheduling.h"
 
 namespace conveyor {
 namespace {
@@ -16,21 +17,61 @@ std::string TaskFrom(bool latest_run) {
   if (latest_run)
     from += R"(
              LEFT JOIN LATERAL (SELECT * FROM runs WHERE runs.task_id = t.id
-                                 ORDER BY queued_at DESC LIMIT 1) r ON true)";
+                                   AND runs.state <> 'skipped'
+                                 ORDER BY queued_at DESC LIMIT 1) r ON true
+             LEFT JOIN schedules s ON s.task_id = t.id)";
   return from + R"(
             WHERE t.deleted_at IS NULL)";
+}
+
+// The columns RunFromRow reads, of the runs table as `r`.
+constexpr char kRunColumns[] = R"(r.id, r.state, r.start_count,
+                  (extract(epoch from r.started_at) * 1e6)::bigint,
+                  (extract(epoch from r.finished_at) * 1e6)::bigint,
+                  r.result, r.worker, r.attempt, r.progress_percent, r.progress_description,
+                  r.file_name, r.cancel_requested_at IS NOT NULL,
+                  (extract(epoch from r.due_at) * 1e6)::bigint,
+                  (extract(epoch from r.queued_at) * 1e6)::bigint)";
+
+// The run that kRunColumns selected from `first` on.
+RunView RunFromRow(const pqxx::row& row, int first) {
+  auto at = [&](int i) { return row[first + i]; };
+  RunView r;
+  r.id = Uuid::Parse(at(0).c_str()).value_or(Uuid());
+  r.state = RunStateFromName(at(1).c_str()).value_or(RunState::kQueued);
+  r.start_count = at(2).as<int>();
+  r.started_at = TimeFromField(at(3));
+  r.finished_at = TimeFromField(at(4));
+  r.result = at(5).c_str();
+  r.worker = at(6).c_str();
+  r.attempt = at(7).as<int>();
+  r.progress_percent = at(8).as<int>();
+  r.progress_description = at(9).c_str();
+  if (!at(10).is_null()) r.file_name = at(10).c_str();
+  r.cancel_requested = at(11).as<bool>();
+  r.due_at = TimeFromField(at(12));
+  r.queued_at = TimeFromField(at(13)).value_or(Timestamp());
+  return r;
 }
 
 // The select list that ViewFromRow reads, with TaskFrom(true).
 std::string ViewSelect() {
   return "SELECT " + TaskColumns("t") + R"(,
                   (extract(epoch from t.modified_at) * 1e6)::bigint, t.modified_by, ty.name,
-                  r.id, r.state, r.start_count,
-                  (extract(epoch from r.started_at) * 1e6)::bigint,
-                  (extract(epoch from r.finished_at) * 1e6)::bigint,
-                  r.result, r.worker, r.attempt, r.progress_percent, r.progress_description,
-                  r.file_name, r.cancel_requested_at IS NOT NULL, ty.cancellation, ty.number)" +
-         TaskFrom(true);
+                  ty.cancellation, ty.number,
+                  (extract(epoch from s.next_due_at) * 1e6)::bigint, s.task_id IS NOT NULL, )" +
+         kRunColumns + TaskFrom(true);
+}
+
+// What a worker will write of a task whose create (or enabling update) it has not applied
+// yet (docs/adr/0006): the run it will queue, as queued; or, for a task that waits for its
+// schedule, its first due time.
+void ShowWhatAWorkerWillWrite(TaskView& v, bool has_schedule) {
+  if (!v.task.enabled || v.last_run) return;
+  if (!RunsOnSchedule(v.task, v.task.created_at))
+    v.last_run = RunView{};
+  else if (!has_schedule)
+    v.next_run_at = FirstDueTime(v.task, v.task.created_at);
 }
 
 TaskView ViewFromRow(const pqxx::row& row) {
@@ -40,28 +81,11 @@ TaskView ViewFromRow(const pqxx::row& row) {
   v.modified_at = TimeFromField(row[c]).value_or(v.task.created_at);
   v.modified_by = row[c + 1].c_str();
   v.type_name = row[c + 2].c_str();
-  v.cancellation = row[c + 15].c_str();
-  v.type_number = row[c + 16].as<std::int64_t>();
-  if (!row[c + 3].is_null()) {
-    RunView r;
-    r.id = Uuid::Parse(row[c + 3].c_str()).value_or(Uuid());
-    r.state = RunStateFromName(row[c + 4].c_str()).value_or(RunState::kQueued);
-    r.start_count = row[c + 5].as<int>();
-    r.started_at = TimeFromField(row[c + 6]);
-    r.finished_at = TimeFromField(row[c + 7]);
-    r.result = row[c + 8].c_str();
-    r.worker = row[c + 9].c_str();
-    r.attempt = row[c + 10].as<int>();
-    r.progress_percent = row[c + 11].as<int>();
-    r.progress_description = row[c + 12].c_str();
-    if (!row[c + 13].is_null()) r.file_name = row[c + 13].c_str();
-    r.cancel_requested = row[c + 14].as<bool>();
-    v.last_run = std::move(r);
-  } else if (v.task.enabled) {
-    // Its create (or the update that enabled it) was accepted and no worker applied it yet:
-    // the run that worker will queue shows as queued already (docs/adr/0006).
-    v.last_run = RunView{};
-  }
+  v.cancellation = row[c + 3].c_str();
+  v.type_number = row[c + 4].as<std::int64_t>();
+  v.next_run_at = TimeFromField(row[c + 5]);
+  if (!row[c + 7].is_null()) v.last_run = RunFromRow(row, c + 7);
+  ShowWhatAWorkerWillWrite(v, row[c + 6].as<bool>());
   return v;
 }
 
@@ -267,6 +291,23 @@ Result<TaskPage> PgTaskReader::QueryTasks(const TaskQuery& q) {
     return std::unexpected(PgError(e, "listing tasks"));
   }
   return page;
+}
+
+Result<std::vector<RunView>> PgTaskReader::ListRuns(const Uuid& task_id, std::size_t limit) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  std::vector<RunView> out;
+  try {
+    pqxx::read_transaction tx(**lease);
+    for (const auto& row :
+         tx.exec_params(std::string("SELECT ") + kRunColumns +
+                            " FROM runs r WHERE r.task_id = $1 ORDER BY r.queued_at DESC LIMIT $2",
+                        task_id.ToString(), static_cast<long long>(limit)))
+      out.push_back(RunFromRow(row, 0));
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "reading the runs of task " + task_id.ToString()));
+  }
+  return out;
 }
 
 Result<std::vector<TaskNote>> PgTaskReader::ListNotes(const Uuid& task_id) {

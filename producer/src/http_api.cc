@@ -165,6 +165,10 @@ HttpApi::HttpApi(HttpSettings settings, twosms::RequestDecoder decoder, JsonSche
   s.Get(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Get, 2));
   s.Put(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Update, 2));
   s.Delete(tasks + "/([^/]+)", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::Delete, 2));
+  // Conveyor's scheduling extensions (docs/scheduling.md).
+  s.Post(tasks + "/([^/]+)/run", TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::RunNow, 2));
+  s.Get(tasks + "/([^/]+)/runs",
+        TwoSmsRoute(auth, kAnyCaller, t, &twosms::TaskRoutes::ListRuns, 2));
   const std::string clients = "/api/v1/admin/clients";
   auto& c = impl_->twosms_clients;
   s.Post(clients, TwoSmsRoute(auth, kAdminOnly, c, &twosms::ClientRoutes::Create));

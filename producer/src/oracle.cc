@@ -503,6 +503,8 @@ Result<Task> DecodeCreate(const json& b, const std::vector<TaskType>& types) {
   auto due = OptionalTime(b, "dueTime");
   if (!due) return std::unexpected(due.error());
   t.due_time = *due;
+  // A dueTime is when the task runs (docs/oracle.md): one in the future makes it wait.
+  t.start_date = t.due_time;
   auto planned = OptionalTime(b, "plannedCompletionTime");
   if (!planned) return std::unexpected(planned.error());
   t.planned_completion_time = *planned;
@@ -586,7 +588,10 @@ TaskUpdate UpdateOf(const Task& current, const TaskPatch& p) {
   u.name = p.name;
   u.priority = p.priority;
   u.due_time = p.due_time;
+  if (p.due_time) u.start_date = *p.due_time;  // as at create: the task runs at its dueTime
   u.planned_completion_time = p.planned_completion_time;
+  // The update event carries the whole schedule: the worker decides the next due time from it.
+  u.schedule = current.schedule;
   return u;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conveyor/pg_rows.h"
+#include "conveyor/task_codec.h"
 
 namespace conveyor {
 namespace {
@@ -35,7 +36,8 @@ constexpr const char* kTaskColumns[] = {"id",
                                         "planned_completion_time",
                                         "external_refs",
                                         "response",
-                                        "command_offset"};
+                                        "command_offset",
+                                        "schedule"};
 
 nlohmann::json OptionalTime(const std::optional<Timestamp>& t) {
   return t ? nlohmann::json(TimeParam(*t)) : nlohmann::json();
@@ -71,7 +73,8 @@ nlohmann::json TaskRow(const AcceptedTask& a) {
           {"planned_completion_time", OptionalTime(t.planned_completion_time)},
           {"external_refs", t.external_refs},
           {"response", t.response ? nlohmann::json(*t.response) : nlohmann::json()},
-          {"command_offset", a.offset}};
+          {"command_offset", a.offset},
+          {"schedule", ScheduleToJson(t.schedule)}};
 }
 
 // Inserts the rows of $1, each unless the projection or accepted_tasks holds the task at the

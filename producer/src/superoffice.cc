@@ -144,6 +144,8 @@ BatchTaskState StateOf(const std::optional<RunView>& run) {
     case RunState::kFailed:
     case RunState::kCancelled:
       return BatchTaskState::kFailed;
+    case RunState::kSkipped:  // never a task's latest run (TaskReader)
+      break;
   }
   return BatchTaskState::kUnknown;
 }

@@ -2,6 +2,7 @@
 
 #include "conveyor/cloud_event.h"
 #include "conveyor/logging.h"
+#include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
 
 namespace conveyor {
@@ -70,7 +71,18 @@ Task DraftOf(const twosms::AccountTaskRequest& request) {
   draft.parameters = request.parameters;
   draft.content_type = request.content_type;
   draft.notification = request.notification;
+  draft.schedule = request.schedule;
   return draft;
+}
+
+// AnchorSchedule for the fields an update sets.
+void AnchorUpdate(TaskUpdate& u, Timestamp at) {
+  Task t;
+  t.frequency = u.frequency;
+  t.start_date = u.start_date;
+  if (u.schedule) t.schedule = *u.schedule;
+  AnchorSchedule(t, at);
+  u.start_date = t.start_date;
 }
 
 }  // namespace
@@ -102,6 +114,7 @@ Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
   t.created_at = clock_.Now();
   t.client_id = *client;
   t.created_by = caller.Identity();
+  AnchorSchedule(t, t.created_at);
   p.command = MakeCommand(kTaskCreateCommand, t.id, TaskToEventData(t));
   return p;
 }
@@ -185,6 +198,7 @@ Result<UpdatedTask> TaskCommandService::Update(const Task& current,
   u.parameters = f.parameters;
   u.content_type = f.content_type;
   u.notification = f.notification;
+  u.schedule = f.schedule;
   return UpdateTask(current, std::move(u), caller, "TaskID");
 }
 
@@ -274,11 +288,20 @@ Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpda
                 update.task_type_id.ToString() + " is not a registered task type", type_field);
   update.task_id = current.id;
   update.requested_by = caller.Identity();
+  AnchorUpdate(update, clock_.Now());
   auto published = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
   if (!published) return std::unexpected(published.error());
   auto updated = ApplyUpdate(current, update);
   Record({Changed(updated, *published, update.requested_by)});
   return UpdatedTask{std::move(updated), **type, published->event.id};
+}
+
+Result<Uuid> TaskCommandService::RunNow(const Task& task, const Caller& caller) {
+  // Nothing to record: it adds a run, which only a worker writes.
+  auto published = Publish(kTaskFireCommand, task.id,
+                           FireToEventData({task.id, clock_.Now(), true, caller.Identity()}));
+  if (!published) return std::unexpected(published.error());
+  return published->event.id;
 }
 
 Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,

@@ -131,6 +131,12 @@ class TaskCommandService {
   Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const Caller& caller,
                                  const std::string& type_field);
 
+  // Publishes conveyor.task.fire asking for one run of `task` at once, outside its schedule
+  // and its overlap policy (docs/scheduling.md, run now); returns the run's id.
+  // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
+  // before.
+  Result<Uuid> RunNow(const Task& task, const Caller& caller);
+
   // Publishes conveyor.task.note.add for `task` with a freshly allocated note id, written by
   // the caller (created_by: its Identity()); returns the note once Kafka acknowledged it.
   // kUnavailable when Kafka or PostgreSQL did not answer. The caller's right to the task is

@@ -3,6 +3,7 @@
 #include <pugixml.hpp>
 
 #include "conveyor/json_text.h"
+#include "conveyor/scheduling.h"
 #include "conveyor/time_format.h"
 #include "twosms_xml.h"
 
@@ -45,6 +46,38 @@ Status CheckParameters(const std::string& parameters, const std::string& content
   return {};
 }
 
+// The scheduling extension's fields (the schema checked their types and ranges).
+Result<TaskSchedule> ScheduleFields(const nlohmann::json& body) {
+  TaskSchedule s;
+  auto text = [&](const char* name) -> std::optional<std::string> {
+    auto it = body.find(name);
+    if (it == body.end() || it->is_null()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  if (auto v = text("Recurrence")) s.recurrence = *v;
+  if (auto v = text("TimeZone")) s.time_zone = *v;
+  if (auto v = text("CatchUp")) s.catch_up = CatchUpFromName(*v).value_or(s.catch_up);
+  if (auto v = text("Overlap")) s.overlap = OverlapFromName(*v).value_or(s.overlap);
+  if (auto it = body.find("CatchUpLimit"); it != body.end() && !it->is_null())
+    s.catch_up_limit = it->get<int>();
+  return s;
+}
+
+// Whether the schedule the request describes has a due time (schedule.h names the field
+// and the problem).
+Status CheckSchedule(const AccountTaskRequest& r, Timestamp now) {
+  Task t;
+  t.frequency = r.frequency;
+  t.start_date = r.start_date;
+  t.finish_date = r.finish_date;
+  t.schedule = r.schedule;
+  if (!RunsOnSchedule(t, now)) return {};  // runs once, at once: nothing to check
+  AnchorSchedule(t, now);
+  auto schedule = ScheduleOf(t, now);
+  if (!schedule) return std::unexpected(schedule.error());
+  return {};
+}
+
 // The schema's words for a field replaced by the dialect's: what the field must be.
 Error ExplainSchemaError(Error e) {
   // "/TaskID" -> "TaskID": the TwoSms dialect names fields plainly.
@@ -56,7 +89,13 @@ Error ExplainSchemaError(Error e) {
   static const std::pair<std::string_view, std::string_view> kMeaning[] = {
       {"TaskID", "is not a GUID"},
       {"Frequency",
-       "is not a Frequency: NONE (0) is the only one until Conveyor's scheduler exists"},
+       "is not a Frequency: NONE (0), HOURLY (1), DAILY (2), WEEKLY (3) or MONTHLY (4)"},
+      {"Recurrence", "must be an RFC 5545 recurrence rule of at most 512 characters, or null"},
+      {"TimeZone", "must be an IANA time zone name such as Europe/Oslo, or null (UTC)"},
+      {"CatchUp", "is not a CatchUp: ONE or ALL"},
+      {"CatchUpLimit",
+       "must be a whole number from 1 to 100: at most that many missed due times fire"},
+      {"Overlap", "is not an Overlap: SKIP or BUFFER_ONE"},
       {"Notification",
        "is not a TaskNotification: NONE (0), SUCCESS (1), FAILURE (2), COMPLETION (3), "
        "PROGRESS (4), a sum of them up to 7, or names joined by commas"},
@@ -226,11 +265,10 @@ Result<AccountTaskRequest> RequestDecoder::FromDocument(const nlohmann::json& bo
   r.finish_date = *finish;
   if (r.start_date && r.finish_date && *r.finish_date < *r.start_date)
     return Fail(ErrorCode::kInvalidArgument, "is before StartDate", "FinishDate");
-  if (r.start_date && *r.start_date > now + std::chrono::minutes(1))
-    return Fail(ErrorCode::kInvalidArgument,
-                "is in the future; Conveyor runs a Frequency NONE task as soon as it is "
-                "accepted and does not schedule later starts yet",
-                "StartDate");
+  auto schedule = ScheduleFields(body);
+  if (!schedule) return std::unexpected(schedule.error());
+  r.schedule = std::move(*schedule);
+  if (auto ok = CheckSchedule(r, now); !ok) return std::unexpected(ok.error());
   r.parameters = body["Parameters"].get<std::string>();
   r.content_type = body["ContentType"].get<std::string>();
   if (auto ok = CheckParameters(r.parameters, r.content_type); !ok)
@@ -254,8 +292,33 @@ std::string StatusOf(const std::optional<RunView>& run) {
       return "Failed";
     case RunState::kCancelled:
       return "Cancelled";
+    case RunState::kSkipped:
+      return "Skipped";
   }
   return "Idle";
+}
+
+nlohmann::ordered_json RunDetail(const RunView& r) {
+  using nlohmann::ordered_json;
+  auto date = [](const std::optional<Timestamp>& t) -> ordered_json {
+    if (!t) return nullptr;
+    return FormatDotNet(*t);
+  };
+  return ordered_json{{"RunID", r.id.ToString()},
+                      {"Status", StatusOf(std::optional<RunView>(r))},
+                      {"DueOn", date(r.due_at)},
+                      {"QueuedOn", FormatDotNet(r.queued_at)},
+                      {"StartedOn", date(r.started_at)},
+                      {"FinishedOn", date(r.finished_at)},
+                      {"StartCount", r.start_count},
+                      {"Attempt", r.attempt},
+                      {"RunBy", r.worker.empty() ? ordered_json() : ordered_json(r.worker)},
+                      {"Result", r.result}};
+}
+
+std::string StatusOf(const TaskView& v) {
+  if (!v.last_run && v.next_run_at) return "Scheduled";
+  return StatusOf(v.last_run);
 }
 
 nlohmann::ordered_json Detail(const TaskView& v, std::string_view status) {
@@ -288,6 +351,14 @@ nlohmann::ordered_json Detail(const TaskView& v, std::string_view status) {
       {"LastModifiedBy", v.modified_by.empty() ? ordered_json() : ordered_json(v.modified_by)},
       {"Status", status},
       {"ClientID", t.client_id ? ordered_json(t.client_id->ToString()) : ordered_json()},
+      // Conveyor's scheduling extension (docs/scheduling.md).
+      {"NextRunOn", date(v.next_run_at)},
+      {"Recurrence",
+       t.schedule.recurrence.empty() ? ordered_json() : ordered_json(t.schedule.recurrence)},
+      {"TimeZone", t.schedule.time_zone},
+      {"CatchUp", CatchUpName(t.schedule.catch_up)},
+      {"CatchUpLimit", t.schedule.catch_up_limit},
+      {"Overlap", OverlapName(t.schedule.overlap)},
   };
 }
 

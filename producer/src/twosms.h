@@ -45,6 +45,9 @@ struct AccountTaskRequest {
   // ClientID, a Conveyor extension: the client an admin key creates the task for. A client
   // caller leaves it out (its tasks are its own).
   std::optional<Uuid> client_id;
+  // Conveyor's scheduling extension (docs/scheduling.md): Recurrence, TimeZone, CatchUp,
+  // CatchUpLimit and Overlap; absent fields take their defaults.
+  TaskSchedule schedule;
 };
 
 // PUT api/v1/admin/tasks/account/{id}: the create fields plus Enabled (absent: unchanged).
@@ -58,7 +61,8 @@ class RequestDecoder {
   // Compiles the embedded schemas; kInternal if one is broken (a build defect).
   static Result<RequestDecoder> Create();
 
-  // `now` bounds StartDate: a future StartDate needs the scheduler, which is not built yet.
+  // The schedule the fields describe is checked as of `now` (schedule.h: time zone,
+  // recurrence rule, a due time before FinishDate).
   Result<AccountTaskRequest> DecodeCreate(std::string_view body, Timestamp now,
                                           BodyFormat format = BodyFormat::kJson) const;
   Result<AccountTaskUpdateRequest> DecodeUpdate(std::string_view body, Timestamp now,
@@ -98,6 +102,13 @@ Error InTask(std::size_t index, Error error);
 // What Status says of a task: Accepted (event published, not yet applied), Queued, Running,
 // Succeeded, Failed, Cancelled, Retrying, or Idle (no run).
 std::string StatusOf(const std::optional<RunView>& run);
+// One run as the runs list (GET .../{id}/runs) shows it: RunID, Status (StatusOf), DueOn,
+// QueuedOn, StartedOn, FinishedOn, StartCount, Attempt, RunBy, Result.
+nlohmann::ordered_json RunDetail(const RunView& run);
+
+// The task's Status: its latest run's, or "Scheduled" for a task waiting for its first due
+// time.
+std::string StatusOf(const TaskView& view);
 
 // The Detail object of ResponseOfAccountTaskResponse, keys in the seed's order.
 nlohmann::ordered_json Detail(const TaskView& view, std::string_view status);

@@ -17,6 +17,7 @@ constexpr std::string_view kListRoot = "ResponseOfListOfAccountTaskResponse";
 constexpr std::string_view kClientRoot = "ResponseOfClientResponse";
 constexpr std::string_view kClientListRoot = "ResponseOfListOfClientResponse";
 constexpr std::string_view kBulkRoot = "ResponseOfListOfAccountTaskBulkItem";
+constexpr std::string_view kRunsRoot = "ResponseOfListOfRunResponse";
 constexpr std::string_view kBulkItem = "AccountTaskBulkItem";
 
 std::string Lower(std::string_view s) {
@@ -309,7 +310,7 @@ HttpAnswer TaskRoutes::Get(const HttpRequest& req) {
   auto view = FindTask(req, formats->response, &answer);
   if (!view) return answer;
   return Send(formats->response, 200,
-              SuccessEnvelope(Detail(*view, StatusOf(view->last_run)), std::nullopt));
+              SuccessEnvelope(Detail(*view, StatusOf(*view)), std::nullopt));
 }
 
 HttpAnswer TaskRoutes::List(const HttpRequest& req) {
@@ -326,7 +327,7 @@ HttpAnswer TaskRoutes::List(const HttpRequest& req) {
       reader_.ListTasks(req.caller.client_id(), (*page - 1) * *size, static_cast<int>(*size));
   if (!tasks) return SendError(media, tasks.error());
   auto details = nlohmann::ordered_json::array();
-  for (const auto& v : tasks->tasks) details.push_back(Detail(v, StatusOf(v.last_run)));
+  for (const auto& v : tasks->tasks) details.push_back(Detail(v, StatusOf(v)));
   Paging paging{*page, static_cast<int>(*size), tasks->total};
   return Send(media, 200, ListEnvelope(std::move(details), paging, std::nullopt), kListRoot);
 }
@@ -351,6 +352,34 @@ HttpAnswer TaskRoutes::Delete(const HttpRequest& req) {
     return SendError(media, s.error());
   }
   return Send(media, 200, SuccessEnvelope(Detail(*view, "Deleted"), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::RunNow(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto view = FindTask(req, media, &answer);
+  if (!view) return answer;
+  auto run = commands_.RunNow(view->task, req.caller);
+  if (!run) return SendError(media, run.error());
+  auto detail = Detail(*view, StatusOf(*view));
+  detail["RunID"] = run->ToString();
+  return Send(media, 200, SuccessEnvelope(std::move(detail), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::ListRuns(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto view = FindTask(req, media, &answer);
+  if (!view) return answer;
+  auto runs = reader_.ListRuns(view->task.id, kMaxListedRuns);
+  if (!runs) return SendError(media, runs.error());
+  auto list = nlohmann::ordered_json::array();
+  for (const auto& r : *runs) list.push_back(RunDetail(r));
+  return Send(media, 200, SuccessEnvelope(std::move(list), std::nullopt), kRunsRoot, "RunResponse");
 }
 
 HttpAnswer ClientRoutes::Create(const HttpRequest& req) {

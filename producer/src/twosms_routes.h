@@ -70,6 +70,7 @@ std::optional<BodyFormat> RequestFormat(std::string_view content_type);
 std::optional<ResponseMedia> NegotiateResponse(std::string_view accept, BodyFormat fallback);
 
 inline constexpr int kDefaultPageSize = 50;
+inline constexpr std::size_t kMaxListedRuns = 200;
 inline constexpr int kMaxPageSize = 200;
 
 class TaskRoutes {
@@ -92,6 +93,11 @@ class TaskRoutes {
   HttpAnswer Get(const HttpRequest& request);
   HttpAnswer List(const HttpRequest& request);
   HttpAnswer Delete(const HttpRequest& request);
+  // Conveyor's extensions (docs/scheduling.md): POST {id}/run starts one run at once, outside
+  // the task's schedule (200, Detail the task, RunID the new run's id); GET {id}/runs lists
+  // the task's runs, skipped due times included, newest first (at most kMaxListedRuns).
+  HttpAnswer RunNow(const HttpRequest& request);
+  HttpAnswer ListRuns(const HttpRequest& request);
 
  private:
   // The task named by request.id; on failure `answer` holds the error to send.

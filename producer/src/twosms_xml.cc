@@ -1,5 +1,6 @@
 #include "twosms_xml.h"
 
+#include <charconv>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -52,9 +53,10 @@ std::string FlagsWithCommas(std::string_view text) {
 }
 
 // The request fields that XML may carry, by element name.
-constexpr std::string_view kFields[] = {"Enabled",    "TaskID",      "Frequency",
-                                        "StartDate",  "ClientID",    "FinishDate",
-                                        "Parameters", "ContentType", "Notification"};
+constexpr std::string_view kFields[] = {"Enabled",      "TaskID",     "Frequency",  "StartDate",
+                                        "ClientID",     "FinishDate", "Parameters", "ContentType",
+                                        "Notification", "Recurrence", "TimeZone",   "CatchUp",
+                                        "CatchUpLimit", "Overlap"};
 
 void WriteValue(pugi::xml_node parent, std::string_view name, const nlohmann::ordered_json& v,
                 std::string_view item) {
@@ -122,8 +124,16 @@ Result<nlohmann::json> ElementToJson(const pugi::xml_node& top,
         body[name] = value;  // the schema refuses it, naming Enabled
     } else if (name == "Notification") {
       body[name] = FlagsWithCommas(value);
-    } else if (name == "Frequency") {
+    } else if (name == "Frequency" || name == "CatchUp" || name == "Overlap") {
       body[name] = std::string(Trim(value));
+    } else if (name == "CatchUpLimit") {  // xs:int
+      auto v = Trim(value);
+      int n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec == std::errc() && p == v.data() + v.size())
+        body[name] = n;
+      else
+        body[name] = value;  // the schema refuses it, naming CatchUpLimit
     } else {
       body[name] = std::move(value);
     }

@@ -167,6 +167,12 @@ class E2eTest : public ::testing::Test {
     return last;
   }
 
+  // Whether Count(sql) reaches `n` within 60 s: what the API shows at once (docs/adr/0006) is
+  // in the tables once a worker applied it.
+  bool CountBecomes(const std::string& sql, long long n) {
+    return PollUntil([&] { return Count(sql) == n; }, 60s, 20ms);
+  }
+
   long long Count(const std::string& sql) {
     pqxx::connection conn(db_.url());
     pqxx::read_transaction tx(conn);

@@ -402,7 +402,7 @@ TEST_F(SuperOfficeBatch, DeleteBatchTaskAndDeleteBatchTasksAnswer204AndTheTasksA
         },
         60s, 50ms))
         << id << worker_->Log();
-  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE deleted_at IS NOT NULL"), 3);
+  EXPECT_TRUE(CountBecomes("SELECT count(*) FROM tasks WHERE deleted_at IS NOT NULL", 3));
   auto missing = Call(std::string(kAgent) + "DeleteBatchTask", R"({"BatchTaskId": 999999999})");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 204);

@@ -108,10 +108,13 @@ TEST_F(TwoSms, TaskCreatedInXmlIsReadBackInXmlWithEveryDetailField) {
   auto d = root.child("ResponseData").child("Detail");
   std::vector<std::string> names;
   for (auto child : d.children()) names.push_back(child.name());
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "ID", "TaskID", "Name", "Enabled", "Frequency", "StartDate", "FinishDate",
-                       "Parameters", "ContentType", "Notification", "DateCreated", "DateModified",
-                       "LastRunOn", "LastRunBy", "LastModifiedBy", "Status", "ClientID"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "ID", "TaskID", "Name", "Enabled", "Frequency", "StartDate", "FinishDate",
+                "Parameters", "ContentType", "Notification", "DateCreated", "DateModified",
+                "LastRunOn", "LastRunBy", "LastModifiedBy", "Status", "ClientID",
+                // Conveyor's scheduling extension (docs/scheduling.md)
+                "NextRunOn", "Recurrence", "TimeZone", "CatchUp", "CatchUpLimit", "Overlap"}));
   EXPECT_STREQ(d.child("ID").text().get(), id.c_str());
   EXPECT_STREQ(d.child("TaskID").text().get(), kNoop);
   EXPECT_STREQ(d.child("Name").text().get(), "noop");
@@ -300,7 +303,7 @@ TEST_F(TwoSms, EveryErrorPathAnswersInTheEnvelopeOfTheRequestsFormat) {
   finish_first["FinishDate"] = "2026-01-01T00:00:00+00:00";
   std::vector<Case> cases = {
       {"missing field", without("Parameters"), 400, "InvalidRequest", "Parameters: is required"},
-      {"bad enum", with("Frequency", "WEEKLY"), 400, "InvalidRequest", "Frequency: is not a"},
+      {"bad enum", with("Frequency", "YEARLY"), 400, "InvalidRequest", "Frequency: is not a"},
       {"bad date", with("StartDate", "22/12/2024"), 400, "InvalidRequest", "StartDate:"},
       {"finish before start", finish_first, 400, "InvalidRequest",
        "FinishDate: is before StartDate"},

@@ -301,7 +301,7 @@ TEST_F(CommandProcessorTest, RunCutOffByACrashIsStartedAgainOnRedelivery) {
 TEST_F(CommandProcessorTest, PoisonMessagesGoToTheDeadLetterTopicAndTheBatchMovesOn) {
   auto good = CreateCommand(TaskNotification::kNone, 3);
   auto wrong_schema = nlohmann::json::parse(CreateCommand(TaskNotification::kNone, 1).value);
-  wrong_schema["data"]["frequency"] = "HOURLY";
+  wrong_schema["data"]["frequency"] = "YEARLY";
   std::vector<ConsumedMessage> batch = {
       {"commands", 2, 0, "k", "not json at all", {{"trace", "t1"}}},
       {"commands", 2, 1, "k", wrong_schema.dump(), {}},

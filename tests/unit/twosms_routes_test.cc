@@ -66,7 +66,9 @@ class FakeReader final : public TaskReader {
     return page;
   }
   Result<std::vector<TaskNote>> ListNotes(const Uuid&) override { return std::vector<TaskNote>{}; }
+  Result<std::vector<RunView>> ListRuns(const Uuid& id, std::size_t) override { return runs[id]; }
   std::vector<TaskView> views;
+  std::map<Uuid, std::vector<RunView>> runs;
   std::int64_t last_offset = -1;
   std::int64_t last_limit = -1;
   std::optional<Uuid> last_client;
@@ -323,6 +325,48 @@ TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
   auto event = CloudEvent::Parse(publisher_.sent[0].value);
   EXPECT_EQ(event->type, "conveyor.task.delete");
   EXPECT_EQ(event->data["task_id"], v.task.id.ToString());
+}
+
+TEST_F(TwoSmsRoutes, RunNowPublishesOneFireOutsideTheScheduleAndAnswersTheRunId) {
+  auto& v = AddTask(RunState::kSucceeded);
+  auto a = routes_->RunNow(
+      HttpRequest{"", "application/json", "", v.task.id.ToString(), {}, TheClient()});
+  ASSERT_EQ(a.status, 200) << a.body;
+  ASSERT_EQ(publisher_.sent.size(), 1u);
+  auto event = CloudEvent::Parse(publisher_.sent[0].value);
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->type, "conveyor.task.fire");
+  EXPECT_EQ(event->data["run_now"], true);
+  EXPECT_EQ(event->data["task_id"], v.task.id.ToString());
+  EXPECT_EQ(json::parse(a.body)["ResponseData"]["Detail"]["RunID"], event->id.ToString());
+  EXPECT_EQ(publisher_.sent[0].key, v.task.id.ToString());
+}
+
+TEST_F(TwoSmsRoutes, RunsListShowsEachRunWithItsDueTimeAndSkippedOnes) {
+  auto& v = AddTask();
+  RunView skipped;
+  skipped.id = Uuid::TimeOrdered();
+  skipped.state = RunState::kSkipped;
+  skipped.due_at = *ParseDateTime("2027-01-04T06:00:01Z");
+  skipped.queued_at = *skipped.due_at;
+  RunView ran = skipped;
+  ran.id = Uuid::TimeOrdered();
+  ran.state = RunState::kSucceeded;
+  ran.start_count = 1;
+  ran.worker = "w1";
+  reader_.runs[v.task.id] = {skipped, ran};
+  auto a = routes_->ListRuns(
+      HttpRequest{"", "application/json", "", v.task.id.ToString(), {}, TheClient()});
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto runs = json::parse(a.body)["ResponseData"]["Detail"];
+  ASSERT_EQ(runs.size(), 2u) << a.body;
+  EXPECT_EQ(runs[0]["Status"], "Skipped");
+  EXPECT_EQ(runs[0]["DueOn"], "2027-01-04T06:00:01.0000000+00:00");
+  EXPECT_EQ(runs[1]["Status"], "Succeeded");
+  EXPECT_EQ(runs[1]["RunBy"], "w1");
+  auto other = routes_->ListRuns(
+      HttpRequest{"", "application/json", "", Uuid::Random().ToString(), {}, TheClient()});
+  EXPECT_EQ(other.status, 404);
 }
 
 TEST_F(TwoSmsRoutes, ListPagesThroughTheTasksWithPagingInfo) {

@@ -102,11 +102,56 @@ TEST_F(TwoSmsCreateRequest, FinishBeforeStartIsRefused) {
   EXPECT_EQ(e.message, "is before StartDate");
 }
 
-TEST_F(TwoSmsCreateRequest, FutureStartIsRefusedUntilTheSchedulerExists) {
+TEST_F(TwoSmsCreateRequest, FutureStartAndTheSchedulingExtensionDecode) {
   auto body = ValidBody();
-  body["StartDate"] = "2027-01-01T00:00:00+00:00";
+  body["StartDate"] = "2027-01-01T06:30:00+01:00";
   body["FinishDate"] = nullptr;
-  EXPECT_EQ(DecodeError(body).field, "StartDate");
+  body["Frequency"] = 2;  // DAILY
+  body["TimeZone"] = "Europe/Oslo";
+  body["CatchUp"] = "ALL";
+  body["CatchUpLimit"] = 5;
+  body["Overlap"] = "BUFFER_ONE";
+  auto r = decoder_->DecodeCreate(body.dump(), kNow);
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ(r->frequency, Frequency::kDaily);
+  EXPECT_EQ(r->schedule.time_zone, "Europe/Oslo");
+  EXPECT_EQ(r->schedule.catch_up, CatchUp::kAll);
+  EXPECT_EQ(r->schedule.catch_up_limit, 5);
+  EXPECT_EQ(r->schedule.overlap, Overlap::kBufferOne);
+  body["Frequency"] = "WEEKLY";
+  EXPECT_EQ(decoder_->DecodeCreate(body.dump(), kNow)->frequency, Frequency::kWeekly);
+}
+
+TEST_F(TwoSmsCreateRequest, BadScheduleIsRefusedNamingTheField) {
+  struct Case {
+    const char* field;
+    nlohmann::json value;
+    const char* expect_field;
+  };
+  const Case cases[] = {
+      {"Frequency", 7, "Frequency"},
+      {"Recurrence", "FREQ=SOMETIMES", "Recurrence"},
+      {"Recurrence", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "Recurrence"},
+      {"TimeZone", "Mars/Olympus_Mons", "TimeZone"},
+      {"CatchUp", "MANY", "CatchUp"},
+      {"CatchUpLimit", 101, "CatchUpLimit"},
+      {"CatchUpLimit", 0, "CatchUpLimit"},
+      {"Overlap", "ALLOW_ALL", "Overlap"},
+  };
+  for (const auto& c : cases) {
+    auto body = ValidBody();
+    body["StartDate"] = "2027-01-01T00:00:00Z";
+    body["FinishDate"] = "2028-01-01T00:00:00Z";
+    body["Recurrence"] = "FREQ=DAILY";
+    body[c.field] = c.value;
+    Error e = DecodeError(body);
+    EXPECT_EQ(e.code, ErrorCode::kInvalidArgument) << c.field;
+    EXPECT_EQ(e.field, c.expect_field) << c.field << ": " << e.Describe();
+    EXPECT_FALSE(e.message.empty());
+  }
+  auto limit = ValidBody();
+  limit["CatchUpLimit"] = 500;
+  EXPECT_NE(DecodeError(limit).message.find("1 to 100"), std::string::npos);
 }
 
 TEST_F(TwoSmsCreateRequest, ParametersMustParseAsTheDeclaredContentType) {
@@ -141,7 +186,7 @@ TEST_F(TwoSmsCreateRequest, BodyThatIsNotJsonIsRefused) {
       << r.error().message;
 }
 
-TEST(TwoSmsEnvelope, DetailHasExactlyTheSeedResponseFields) {
+TEST(TwoSmsEnvelope, DetailHasTheSeedResponseFieldsAndConveyorsSchedulingExtension) {
   auto seed = nlohmann::json::parse(
       conveyor::testing::ReadRepoFile("tests/golden/twosms/seed001-create-response.json"));
   TaskView v;
@@ -156,6 +201,9 @@ TEST(TwoSmsEnvelope, DetailHasExactlyTheSeedResponseFields) {
   for (auto& [key, value] : seed_data.items()) EXPECT_TRUE(our_data.contains(key)) << key;
   std::vector<std::string> seed_keys, our_keys;
   for (auto& [key, value] : seed_data["Detail"].items()) seed_keys.push_back(key);
+  for (const char* extension :
+       {"NextRunOn", "Recurrence", "TimeZone", "CatchUp", "CatchUpLimit", "Overlap"})
+    seed_keys.push_back(extension);
   for (auto& [key, value] : our_data["Detail"].items()) our_keys.push_back(key);
   std::sort(seed_keys.begin(), seed_keys.end());
   std::sort(our_keys.begin(), our_keys.end());
@@ -261,7 +309,7 @@ TEST_F(TwoSmsBulkRequest, XmlFormHoldsOneAccountTaskRequestPerTask) {
   EXPECT_EQ(r->size(), 2u);
 
   std::string bad = task;
-  bad.replace(bad.find("NONE"), 4, "DAILY");
+  bad.replace(bad.find("NONE"), 4, "YEARLY");
   auto e = decoder_->DecodeBulkCreate(xml(task + bad), kNow, BodyFormat::kXml);
   ASSERT_FALSE(e.has_value());
   EXPECT_EQ(e.error().field, "Tasks[1].Frequency");

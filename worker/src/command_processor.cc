@@ -4,6 +4,7 @@
 
 #include "conveyor/json_text.h"
 #include "conveyor/logging.h"
+#include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
 
@@ -11,37 +12,45 @@ namespace conveyor {
 
 Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, TaskStore& store,
                                                   EventPublisher& publisher) {
-  auto create = JsonSchema::Embedded("events/conveyor.task.create.json");
-  if (!create) return std::unexpected(create.error());
-  auto cancel = JsonSchema::Embedded("events/conveyor.task.cancel.json");
-  if (!cancel) return std::unexpected(cancel.error());
-  auto update = JsonSchema::Embedded("events/conveyor.task.update.json");
-  if (!update) return std::unexpected(update.error());
-  auto del = JsonSchema::Embedded("events/conveyor.task.delete.json");
-  if (!del) return std::unexpected(del.error());
-  auto note = JsonSchema::Embedded("events/conveyor.task.note.add.json");
-  if (!note) return std::unexpected(note.error());
-  auto batch_update = JsonSchema::Embedded("events/conveyor.task.batch-update.json");
-  if (!batch_update) return std::unexpected(batch_update.error());
-  return CommandProcessor(std::move(settings), store, publisher, std::move(*create),
-                          std::move(*cancel), std::move(*update), std::move(*del), std::move(*note),
-                          std::move(*batch_update));
+  Schemas schemas;
+  for (auto type : {kTaskCreateCommand, kTaskCancelCommand, kTaskUpdateCommand, kTaskDeleteCommand,
+                    kTaskNoteAddCommand, kTaskBatchUpdateCommand, kTaskFireCommand}) {
+    // "conveyor.task.create" is checked against schemas/events/conveyor.task.create.json.
+    auto schema = JsonSchema::Embedded("events/" + std::string(type) + ".json");
+    if (!schema) return std::unexpected(schema.error());
+    schemas.emplace(std::string(type), std::move(*schema));
+  }
+  return CommandProcessor(std::move(settings), store, publisher, std::move(schemas));
 }
 
 CommandProcessor::CommandProcessor(ProcessorSettings settings, TaskStore& store,
-                                   EventPublisher& publisher, JsonSchema create_schema,
-                                   JsonSchema cancel_schema, JsonSchema update_schema,
-                                   JsonSchema delete_schema, JsonSchema note_schema,
-                                   JsonSchema batch_update_schema)
+                                   EventPublisher& publisher, Schemas schemas)
     : settings_(std::move(settings)),
       store_(store),
       publisher_(publisher),
-      create_schema_(std::move(create_schema)),
-      cancel_schema_(std::move(cancel_schema)),
-      update_schema_(std::move(update_schema)),
-      delete_schema_(std::move(delete_schema)),
-      note_schema_(std::move(note_schema)),
-      batch_update_schema_(std::move(batch_update_schema)) {}
+      schemas_(std::move(schemas)) {}
+
+namespace {
+
+// The schedule a create or update leaves the task with, decided from the event alone: its
+// next due time (IncomingCommand::next_due_at); not set for a task that does not run on a
+// schedule. A repeating schedule without a StartDate is anchored at the event's time.
+std::optional<std::optional<Timestamp>> NextDue(const Task& task, Timestamp at) {
+  if (!RunsOnSchedule(task, at)) return std::nullopt;
+  return FirstDueTime(task, at);
+}
+
+// The fields of the task that decide its schedule, as an update leaves them.
+Task ScheduledFieldsOf(const TaskUpdate& u) {
+  Task t;
+  t.frequency = u.frequency;
+  t.start_date = u.start_date;
+  t.finish_date = u.finish_date;
+  t.schedule = u.schedule.value_or(TaskSchedule{});
+  return t;
+}
+
+}  // namespace
 
 Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const {
   auto parsed = ParseJson(m.value, "the message");
@@ -51,7 +60,10 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
   // the document is never copied.
   auto event = CloudEvent::TakeFromJson(json);
   if (!event) return std::unexpected(event.error());
-  auto check = [&](const JsonSchema& schema) {
+  auto known = schemas_.find(event->type);
+  if (known == schemas_.end())
+    return Fail(ErrorCode::kInvalidArgument, "unknown command type " + event->type, "type");
+  auto check = [&, &schema = known->second]() {
     auto data = json.find("data");
     if (data != json.end()) *data = std::move(event->data);
     auto valid = schema.Validate(json);
@@ -64,29 +76,30 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
   command.offset = m.offset;
   command.payload = m.value;
   if (event->type == kTaskCreateCommand) {
-    if (auto valid = check(create_schema_); !valid) return std::unexpected(valid.error());
+    if (auto valid = check(); !valid) return std::unexpected(valid.error());
     auto task = TaskFromEventData(event->data);
     if (!task) return std::unexpected(task.error());
     command.task = std::move(*task);
+    command.next_due_at = NextDue(command.task, event->time);
   } else if (event->type == kTaskCancelCommand || event->type == kTaskDeleteCommand) {
     bool cancel = event->type == kTaskCancelCommand;
-    if (auto valid = check(cancel ? cancel_schema_ : delete_schema_); !valid)
-      return std::unexpected(valid.error());
+    if (auto valid = check(); !valid) return std::unexpected(valid.error());
     auto id = Uuid::Parse(event->data["task_id"].get<std::string>());
     if (!id) return Fail(ErrorCode::kInvalidArgument, "task_id is not a UUID", "data.task_id");
     command.kind = cancel ? CommandKind::kCancel : CommandKind::kDelete;
     command.task.id = *id;
     command.requested_by = event->data["requested_by"].get<std::string>();
   } else if (event->type == kTaskUpdateCommand) {
-    if (auto valid = check(update_schema_); !valid) return std::unexpected(valid.error());
+    if (auto valid = check(); !valid) return std::unexpected(valid.error());
     auto update = TaskUpdateFromEventData(event->data);
     if (!update) return std::unexpected(update.error());
     command.kind = CommandKind::kUpdate;
     command.task.id = update->task_id;
     command.requested_by = update->requested_by;
+    command.next_due_at = NextDue(ScheduledFieldsOf(*update), event->time);
     command.update = std::move(*update);
   } else if (event->type == kTaskBatchUpdateCommand) {
-    if (auto valid = check(batch_update_schema_); !valid) return std::unexpected(valid.error());
+    if (auto valid = check(); !valid) return std::unexpected(valid.error());
     auto update = BatchTaskUpdateFromEventData(event->data);
     if (!update) return std::unexpected(update.error());
     command.kind = CommandKind::kBatchUpdate;
@@ -94,14 +107,20 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
     command.requested_by = update->requested_by;
     command.batch_update = std::move(*update);
   } else if (event->type == kTaskNoteAddCommand) {
-    if (auto valid = check(note_schema_); !valid) return std::unexpected(valid.error());
+    if (auto valid = check(); !valid) return std::unexpected(valid.error());
     auto note = NoteFromEventData(event->data);
     if (!note) return std::unexpected(note.error());
     command.kind = CommandKind::kAddNote;
     command.task.id = note->task_id;
     command.note = std::move(*note);
-  } else {
-    return Fail(ErrorCode::kInvalidArgument, "unknown command type " + event->type, "type");
+  } else if (event->type == kTaskFireCommand) {
+    if (auto valid = check(); !valid) return std::unexpected(valid.error());
+    auto fire = FireFromEventData(event->data);
+    if (!fire) return std::unexpected(fire.error());
+    command.kind = CommandKind::kFire;
+    command.task.id = fire->task_id;
+    command.requested_by = fire->requested_by;
+    command.fire = std::move(*fire);
   }
   if (command.task.id.ToString() != event->subject)
     return Fail(ErrorCode::kInvalidArgument, "subject is not the task's id", "subject");

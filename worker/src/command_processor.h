@@ -70,21 +70,15 @@ class CommandProcessor {
   Result<IncomingCommand> Decode(const ConsumedMessage& message) const;
 
  private:
+  using Schemas = std::map<std::string, JsonSchema, std::less<>>;  // by command type
   CommandProcessor(ProcessorSettings settings, TaskStore& store, EventPublisher& publisher,
-                   JsonSchema create_schema, JsonSchema cancel_schema, JsonSchema update_schema,
-                   JsonSchema delete_schema, JsonSchema note_schema,
-                   JsonSchema batch_update_schema);
+                   Schemas schemas);
   Status DeadLetter(const ConsumedMessage& message, const std::string& reason);
 
   ProcessorSettings settings_;
   TaskStore& store_;
   EventPublisher& publisher_;
-  JsonSchema create_schema_;
-  JsonSchema cancel_schema_;
-  JsonSchema update_schema_;
-  JsonSchema delete_schema_;
-  JsonSchema note_schema_;
-  JsonSchema batch_update_schema_;
+  Schemas schemas_;
   std::vector<std::pair<StartedRun, const ConsumedMessage*>> unclaimed_;
 };
 

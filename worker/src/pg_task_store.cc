@@ -5,6 +5,8 @@
 #include <set>
 
 #include "conveyor/pg_rows.h"
+#include "conveyor/scheduling.h"
+#include "conveyor/task_codec.h"
 
 namespace conveyor {
 namespace {
@@ -15,6 +17,16 @@ std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) 
 }
 
 std::string RefsParam(const Task& t) { return nlohmann::json(t.external_refs).dump(); }
+
+std::string ScheduleParam(const TaskSchedule& s) { return ScheduleToJson(s).dump(); }
+
+// Records when the task is due next (std::nullopt: never), as its create or an update set it.
+void SetNextDue(pqxx::transaction_base& tx, const Uuid& task_id, std::optional<Timestamp> next) {
+  tx.exec_params(
+      R"(INSERT INTO schedules (task_id, next_due_at) VALUES ($1, $2::timestamptz)
+         ON CONFLICT (task_id) DO UPDATE SET next_due_at = EXCLUDED.next_due_at)",
+      task_id.ToString(), OptionalTimeParam(next));
+}
 
 // Applies one create command inside `tx`; an empty string when applied, else the reason it
 // cannot be.
@@ -27,10 +39,10 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
                             finish_date, parameters, content_type, notification, created_at,
                             created_by, modified_at, modified_by, last_event_id, task_name,
                             priority, due_time, planned_completion_time, external_refs,
-                            associate_id, description, request, command_offset)
+                            associate_id, description, request, command_offset, schedule)
          VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, $11,
                  $12::timestamptz, $13, $12::timestamptz, $13, $14, $15, $16::smallint,
-                 $17::timestamptz, $18::timestamptz, $19::jsonb, $20, $21, $22, $23)
+                 $17::timestamptz, $18::timestamptz, $19::jsonb, $20, $21, $22, $23, $24::jsonb)
          ON CONFLICT (id) DO NOTHING RETURNING 1)",
       t.id.ToString(), t.number, t.task_type_id.ToString(),
       t.client_id ? std::optional<std::string>(t.client_id->ToString()) : std::nullopt, t.enabled,
@@ -39,8 +51,12 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
       std::string(NotificationName(t.notification)), TimeParam(t.created_at), t.created_by,
       c.event.id.ToString(), t.name, t.priority, OptionalTimeParam(t.due_time),
       OptionalTimeParam(t.planned_completion_time), RefsParam(t), t.associate_id, t.description,
-      t.request, c.offset);
+      t.request, c.offset, ScheduleParam(t.schedule));
   if (inserted.empty()) return "task " + t.id.ToString() + " exists already";
+  if (c.next_due_at) {  // it waits for its schedule
+    SetNextDue(tx, t.id, t.enabled ? *c.next_due_at : std::nullopt);
+    return {};
+  }
   if (t.enabled) {
     // The run's id is the command's event id: a redelivered command names the same run.
     tx.exec_params(
@@ -91,14 +107,21 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
                 start_date = $5::timestamptz, finish_date = $6::timestamptz, parameters = $7,
                 content_type = $8, notification = $9, modified_at = $10::timestamptz,
                 modified_by = $11, last_event_id = $12,
-                command_offset = GREATEST(command_offset, $13)
+                command_offset = GREATEST(command_offset, $13),
+                schedule = COALESCE($14::jsonb, schedule)
           WHERE id = $1)",
       u.task_id.ToString(), u.task_type_id.ToString(),
       u.enabled ? std::optional<std::string>(*u.enabled ? "true" : "false") : std::nullopt,
       std::string(FrequencyName(u.frequency)), OptionalTimeParam(u.start_date),
       OptionalTimeParam(u.finish_date), u.parameters, u.content_type,
       std::string(NotificationName(u.notification)), TimeParam(c.event.time), u.requested_by,
-      c.event.id.ToString(), c.offset);
+      c.event.id.ToString(), c.offset,
+      u.schedule ? std::optional(ScheduleParam(*u.schedule)) : std::nullopt);
+  bool enabled = u.enabled.value_or(was_enabled);
+  if (c.next_due_at)  // takes effect from the next due time; none while disabled
+    SetNextDue(tx, u.task_id, enabled ? *c.next_due_at : std::nullopt);
+  else
+    tx.exec_params("DELETE FROM schedules WHERE task_id = $1", u.task_id.ToString());
   if (u.name || u.priority || u.due_time || u.planned_completion_time) {
     auto flat = [](const auto& field) { return field ? *field : std::nullopt; };
     tx.exec_params(
@@ -114,7 +137,8 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
         u.planned_completion_time.has_value(), OptionalTimeParam(flat(u.planned_completion_time)));
   }
   if (u.enabled == false) return ApplyCancel(tx, c);
-  if (u.enabled == true && !was_enabled)
+  // Enabling a task that waits for its schedule resumes it from now (above); other tasks run.
+  if (u.enabled == true && !was_enabled && !c.next_due_at)
     // The run's id is the event id, as for a create: a redelivery names the same run.
     tx.exec_params(
         R"(INSERT INTO runs (id, task_id, state, queued_at)
@@ -136,6 +160,8 @@ std::string ApplyDelete(pqxx::transaction_base& tx, const IncomingCommand& c) {
       c.task.id.ToString(), TimeParam(c.event.time), c.requested_by, c.event.id.ToString(),
       c.offset);
   if (deleted.empty()) return {};  // deleted already, or never created
+  tx.exec_params("UPDATE schedules SET next_due_at = NULL WHERE task_id = $1",
+                 c.task.id.ToString());
   return ApplyCancel(tx, c);
 }
 
@@ -168,6 +194,37 @@ std::string ApplyBatchUpdate(pqxx::transaction_base& tx, const IncomingCommand& 
   return {};
 }
 
+// One run of the task for a due time: queued, queued after the live run, or recorded skipped,
+// as DecideFire says; nothing for a task that is disabled, deleted or missing. The run's id is
+// the event id, so the same due time fired again names the same run and adds nothing.
+std::string ApplyFire(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  auto rows = tx.exec_params(
+      R"(SELECT t.schedule::text,
+                (SELECT r.id FROM runs r WHERE r.task_id = t.id AND r.finished_at IS NULL
+                  ORDER BY r.queued_at DESC LIMIT 1),
+                EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id AND r.state = 'queued'
+                           AND r.after_run IS NOT NULL)
+           FROM tasks t WHERE t.id = $1 AND t.deleted_at IS NULL AND t.enabled FOR UPDATE)",
+      c.task.id.ToString());
+  if (rows.empty()) return {};
+  auto schedule = ScheduleFromJson(nlohmann::json::parse(rows[0][0].c_str(), nullptr, false));
+  auto overlap = schedule ? schedule->overlap : Overlap::kSkip;
+  std::optional<std::string> live;
+  if (!rows[0][1].is_null()) live = rows[0][1].c_str();
+  auto action = DecideFire(c.fire, overlap, live.has_value(), rows[0][2].as<bool>());
+  bool skip = action == FireAction::kSkip;
+  tx.exec_params(
+      R"(INSERT INTO runs (id, task_id, state, queued_at, due_at, after_run, finished_at, result)
+         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::uuid,
+                 CASE WHEN $3 = 'skipped' THEN $4::timestamptz END, $7)
+         ON CONFLICT (id) DO NOTHING)",
+      c.event.id.ToString(), c.task.id.ToString(), skip ? "skipped" : "queued",
+      TimeParam(c.event.time), TimeParam(c.fire.due_at),
+      action == FireAction::kQueueAfter ? live : std::nullopt,
+      skip ? "skipped: run " + live.value_or("") + " was still running" : std::string());
+  return {};
+}
+
 std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
   switch (c.kind) {
     case CommandKind::kCreate:
@@ -182,6 +239,8 @@ std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
       return ApplyAddNote(tx, c);
     case CommandKind::kBatchUpdate:
       return ApplyBatchUpdate(tx, c);
+    case CommandKind::kFire:
+      return ApplyFire(tx, c);
   }
   return "no command kind";
 }
@@ -274,11 +333,12 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   for (const auto* c : admitted)
     if (c->kind != CommandKind::kCreate) named_by_others.insert(c->task.id.ToString());
   InboxRows inbox;
-  std::vector<Uuid> ids, types, task_events, run_ids, run_tasks, run_types;
+  std::vector<Uuid> ids, types, task_events, run_ids, run_tasks, run_types, scheduled;
   std::vector<long long> numbers, associates, command_offsets;
   std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
       parameters, content_types, notifications, created_at, created_by, descriptions, requests,
-      names, priorities, due, planned, refs, run_queued, run_startable, held_back;
+      names, priorities, due, planned, refs, run_queued, run_startable, held_back, schedules,
+      next_due;
   for (const auto& h : offer.held_back) held_back.push_back(h);
   for (const auto* c : admitted) {
     inbox.Add(*c);
@@ -306,7 +366,13 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
     planned.push_back(OptionalTimeParam(t.planned_completion_time));
     refs.push_back(RefsParam(t));
     command_offsets.push_back(c->offset);
+    schedules.push_back(ScheduleParam(t.schedule));
     task_events.push_back(c->event.id);
+    if (c->next_due_at) {  // it waits for its schedule: no run yet
+      scheduled.push_back(t.id);
+      next_due.push_back(OptionalTimeParam(t.enabled ? *c->next_due_at : std::nullopt));
+      continue;
+    }
     if (!t.enabled) continue;
     // The run's id is the command's event id: a redelivered command names the same run.
     run_ids.push_back(c->event.id);
@@ -322,23 +388,29 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
                               start_date, finish_date, parameters, content_type, notification,
                               created_at, created_by, modified_at, modified_by, last_event_id,
                               associate_id, description, request, task_name, priority, due_time,
-                              planned_completion_time, external_refs, command_offset)
+                              planned_completion_time, external_refs, command_offset, schedule)
            SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
                   parameters, content_type, notification, created_at, created_by,
                   created_at, created_by, event_id, associate_id, description, request,
                   task_name, priority, due_time, planned_completion_time, external_refs,
-                  command_offset
+                  command_offset, schedule
              FROM unnest($10::uuid[], $11::bigint[], $12::uuid[], $13::uuid[], $14::boolean[],
                          $15::text[], $16::timestamptz[], $17::timestamptz[], $18::text[],
                          $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::uuid[],
                          $27::int[], $28::text[], $29::text[], $30::text[], $31::smallint[],
-                         $32::timestamptz[], $33::timestamptz[], $34::jsonb[], $41::bigint[])
+                         $32::timestamptz[], $33::timestamptz[], $34::jsonb[], $41::bigint[],
+                         $42::jsonb[])
                   AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
                        parameters, content_type, notification, created_at, created_by, event_id,
                        associate_id, description, request, task_name, priority, due_time,
-                       planned_completion_time, external_refs, command_offset)
+                       planned_completion_time, external_refs, command_offset, schedule)
             WHERE v.event_id IN (SELECT event_id FROM fresh)
            ON CONFLICT (id) DO NOTHING RETURNING id, last_event_id),
+         new_schedules AS (
+           INSERT INTO schedules (task_id, next_due_at)
+           SELECT v.task_id, v.next_due_at
+             FROM unnest($43::uuid[], $44::timestamptz[]) AS v(task_id, next_due_at)
+            WHERE v.task_id IN (SELECT id FROM new_tasks)),
          queued AS (
            SELECT v.id, v.task_id, v.queued_at, v.startable, v.ord, ty.handler,
                   ty.timeout_seconds, ty.max_attempts, ty.retry_backoff_ms
@@ -378,7 +450,8 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       TextArrayParam(requests), TextArrayParam(names), TextArrayParam(priorities),
       TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs), UuidArrayParam(run_types),
       TextArrayParam(run_startable), TextArrayParam(held_back), static_cast<long long>(offer.room),
-      TimeParam(offer.at), offer.worker, IntArrayParam(command_offsets));
+      TimeParam(offer.at), offer.worker, IntArrayParam(command_offsets), TextArrayParam(schedules),
+      UuidArrayParam(scheduled), TextArrayParam(next_due));
   std::set<std::string> fresh;
   std::size_t tasks_inserted = 0;
   struct Queued {
@@ -640,7 +713,10 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
              FROM unnest($1::uuid[], $2::int[]) AS v(id, seen_start_count)
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.seen_start_count
               AND r.cancel_requested_at IS NULL
-              AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
+              AND r.state NOT IN ('succeeded', 'failed', 'cancelled', 'skipped')
+              AND (r.after_run IS NULL
+                   OR NOT EXISTS (SELECT 1 FROM runs p WHERE p.id = r.after_run
+                                     AND p.finished_at IS NULL))
               AND (r.state <> 'started' OR r.worker = $4 OR r.heartbeat_at IS NULL
                    OR r.heartbeat_at < $3::timestamptz - $5 * interval '1 millisecond')
         RETURNING r.id, r.start_count)",

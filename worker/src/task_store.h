@@ -24,6 +24,7 @@ enum class CommandKind {
   kDelete,       // conveyor.task.delete: `task.id` names the task to delete
   kAddNote,      // conveyor.task.note.add: `note` (and `task.id`, its task)
   kBatchUpdate,  // conveyor.task.batch-update: `batch_update` says what changes of `task.id`
+  kFire,         // conveyor.task.fire: `fire` asks for one run of `task.id` for a due time
 };
 
 struct IncomingCommand {
@@ -33,7 +34,13 @@ struct IncomingCommand {
   TaskUpdate update;             // kUpdate only
   TaskNote note;                 // kAddNote only
   BatchTaskUpdate batch_update;  // kBatchUpdate only
-  std::string requested_by;      // kUpdate, kBatchUpdate, kCancel and kDelete
+  TaskFire fire;                 // kFire only
+  // kCreate and kUpdate of a task that runs on a schedule: its next due time as the command
+  // leaves the schedule (an inner std::nullopt: none left), decided from the event
+  // (CommandProcessor). Not set for a task that does not run on a schedule: a create then
+  // queues its run at once. The store records no next due time for a disabled task.
+  std::optional<std::optional<Timestamp>> next_due_at;
+  std::string requested_by;  // kUpdate, kBatchUpdate, kCancel and kDelete
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;

@@ -19,6 +19,7 @@ inline constexpr std::string_view kTaskUpdateCommand = "conveyor.task.update";
 inline constexpr std::string_view kTaskDeleteCommand = "conveyor.task.delete";
 inline constexpr std::string_view kTaskBatchUpdateCommand = "conveyor.task.batch-update";
 inline constexpr std::string_view kTaskNoteAddCommand = "conveyor.task.note.add";
+inline constexpr std::string_view kTaskFireCommand = "conveyor.task.fire";
 // Notification event types (conveyor.notifications).
 inline constexpr std::string_view kRunSucceededEvent = "conveyor.run.succeeded";
 inline constexpr std::string_view kRunFailedEvent = "conveyor.run.failed";

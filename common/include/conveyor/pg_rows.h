@@ -15,7 +15,7 @@ namespace conveyor {
 // The select list that TaskFromRow reads, for a query where `t` is the tasks table. Times
 // come out as epoch microseconds, so no parsing of PostgreSQL's text format is needed.
 std::string TaskColumns(const std::string& alias = "t");
-inline constexpr int kTaskColumnCount = 22;
+inline constexpr int kTaskColumnCount = 23;
 
 // Reads the kTaskColumnCount columns that TaskColumns() selects, starting at `first`.
 Task TaskFromRow(const pqxx::row& row, int first = 0);

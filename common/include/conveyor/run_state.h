@@ -5,6 +5,8 @@
 //     │                    │                   │──fail (attempts left)──▶ retry_wait ──requeue──▶
 //     queued └──── restart (owner died: start count goes up on the next start) ─┘
 //   any non-final state ──cancel──▶ cancelled
+//   skipped: a scheduled due time that came while the task's previous run still ran (the SKIP
+//            overlap policy, docs/scheduling.md) is recorded as a run born final, never started.
 //
 // SuperOffice names: queued = New, acquired = Aquired (sic), started = Started,
 // succeeded = Succeeded, failed and cancelled = Failed. Final states accept no transition.
@@ -18,7 +20,16 @@
 
 namespace conveyor {
 
-enum class RunState { kQueued, kAcquired, kStarted, kRetryWait, kSucceeded, kFailed, kCancelled };
+enum class RunState {
+  kQueued,
+  kAcquired,
+  kStarted,
+  kRetryWait,
+  kSucceeded,
+  kFailed,
+  kCancelled,
+  kSkipped
+};
 
 enum class RunEvent { kAcquire, kStart, kSucceed, kFail, kFailWithRetry, kRequeue, kCancel };
 

@@ -35,6 +35,33 @@ enum class TaskNotification : int {
   kProgress = 4,  // conveyor.run.progress while a run runs (combinable: 5, 6, 7)
 };
 
+// What a repeating task does with due times nobody could fire (every worker down across
+// several): kOne fires one run for the missed window, kAll fires each, at most
+// TaskSchedule::catch_up_limit of them, oldest first (docs/scheduling.md).
+enum class CatchUp : int { kOne = 0, kAll = 1 };
+// What a due time does while the task's previous run still runs: kSkip records the due time
+// as a skipped run, kBufferOne queues one run that starts when the previous one ended.
+enum class Overlap : int { kSkip = 0, kBufferOne = 1 };
+
+// Conveyor's scheduling extension of a task (migration 0011): an RFC 5545 recurrence rule
+// that repeats the task instead of its Frequency, the IANA time zone its schedule is evaluated
+// in, and its catch-up and overlap policies. The defaults are a task without the extension.
+struct TaskSchedule {
+  std::string recurrence;  // an RRULE value, e.g. "FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=6"
+  std::string time_zone = "UTC";
+  CatchUp catch_up = CatchUp::kOne;
+  int catch_up_limit = 10;  // kAll: at most this many missed due times fire (1..100)
+  Overlap overlap = Overlap::kSkip;
+
+  bool operator==(const TaskSchedule&) const = default;
+};
+inline constexpr int kMaxCatchUpLimit = 100;
+
+std::string_view CatchUpName(CatchUp c);  // "ONE", "ALL"
+std::optional<CatchUp> CatchUpFromName(std::string_view name);
+std::string_view OverlapName(Overlap o);  // "SKIP", "BUFFER_ONE"
+std::optional<Overlap> OverlapFromName(std::string_view name);
+
 std::string_view FrequencyName(Frequency f);
 // Accepts the name ("NONE") or the number as text ("0").
 std::optional<Frequency> FrequencyFromName(std::string_view name);
@@ -79,7 +106,13 @@ struct Task {
   // A SuperOffice UpdateBatchTask's Response (migration 0008); std::nullopt: the latest run's
   // result is shown as Response.
   std::optional<std::string> response;
+  TaskSchedule schedule;
 };
+
+// Whether the task waits for its schedule (docs/scheduling.md): it repeats (Frequency other
+// than NONE, or a recurrence rule), or its StartDate is later than `accepted_at`. A task that
+// does not runs at once when a worker applies its create, as before scheduling existed.
+bool RunsOnSchedule(const Task& task, Timestamp accepted_at);
 
 // Conveyor's fixed task priorities (docs/oracle.md): 1 Low, 2 Normal, 3 High, 4 Critical.
 inline constexpr int kMinPriority = 1;
@@ -117,6 +150,9 @@ struct TaskUpdate {
   std::optional<std::optional<int>> priority;
   std::optional<std::optional<Timestamp>> due_time;
   std::optional<std::optional<Timestamp>> planned_completion_time;
+  // TwoSms PUT replaces it (a request without the extension's fields sets the defaults);
+  // std::nullopt (Oracle PATCH) leaves it.
+  std::optional<TaskSchedule> schedule;
 };
 
 // `task` with `update` applied (the id, number, client and creation stay).
@@ -143,6 +179,16 @@ struct BatchTaskUpdate {
 // `task` with the fields of `update` applied (a run-again clears the response unless the update
 // sets one), as the worker applies it; what it does to the runs is the worker's.
 Task ApplyBatchUpdate(Task task, const BatchTaskUpdate& update);
+
+// What a conveyor.task.fire command asks (docs/scheduling.md): one run of the task for the due
+// time `due_at`. Schedulers fire a task's due times; "run now" (an API action) fires one at
+// once, outside the schedule and its overlap policy.
+struct TaskFire {
+  Uuid task_id;
+  Timestamp due_at;
+  bool run_now = false;
+  std::string requested_by;  // "scheduler:<worker name>", or the caller of run now
+};
 
 std::string_view RunChangeName(BatchTaskUpdate::RunChange change);
 std::optional<BatchTaskUpdate::RunChange> RunChangeFromName(std::string_view name);

@@ -9,6 +9,12 @@
 
 namespace conveyor {
 
+// A task's scheduling extension as events and the tasks.schedule column carry it: an object
+// with "recurrence", "time_zone", "catch_up", "catch_up_limit" and "overlap", each only when it
+// is not its default (a task without the extension: {}).
+nlohmann::json ScheduleToJson(const TaskSchedule& schedule);
+Result<TaskSchedule> ScheduleFromJson(const nlohmann::json& json);
+
 nlohmann::json TaskToEventData(const Task& task);
 Result<Task> TaskFromEventData(const nlohmann::json& data);
 
@@ -20,6 +26,10 @@ Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& data);
 // a field left unchanged is absent.
 nlohmann::json BatchTaskUpdateToEventData(const BatchTaskUpdate& update);
 Result<BatchTaskUpdate> BatchTaskUpdateFromEventData(const nlohmann::json& data);
+
+// The data of conveyor.task.fire (schemas/events/conveyor.task.fire.json).
+nlohmann::json FireToEventData(const TaskFire& fire);
+Result<TaskFire> FireFromEventData(const nlohmann::json& data);
 
 // The data of conveyor.task.note.add (schemas/events/conveyor.task.note.add.json).
 nlohmann::json NoteToEventData(const TaskNote& note);

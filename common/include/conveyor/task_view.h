@@ -21,6 +21,8 @@ namespace conveyor {
 struct RunView {
   Uuid id;
   RunState state = RunState::kQueued;
+  std::optional<Timestamp> due_at;  // the due time a scheduled run was fired for
+  Timestamp queued_at;
   int start_count = 0;
   std::optional<Timestamp> started_at;
   std::optional<Timestamp> finished_at;
@@ -40,7 +42,13 @@ struct TaskView {
   std::string cancellation = "CanCancel";  // the type's BatchTaskCancellationBehaviour
   Timestamp modified_at;
   std::string modified_by;
+  // The latest run that is not a skipped due time (RunState::kSkipped). A task whose create
+  // no worker applied yet, and that does not wait for a schedule, shows the run the worker will
+  // queue as queued (docs/adr/0006).
   std::optional<RunView> last_run;
+  // When a task that runs on a schedule is due next (docs/scheduling.md); std::nullopt when
+  // it does not, is disabled, or has no due time left.
+  std::optional<Timestamp> next_run_at;
 };
 
 // The task fields a query can filter and sort on.
@@ -142,6 +150,8 @@ class TaskReader {
   virtual Result<TaskPage> QueryTasks(const TaskQuery& query) = 0;
   // The task's notes, oldest first.
   virtual Result<std::vector<TaskNote>> ListNotes(const Uuid& task_id) = 0;
+  // The task's runs, skipped due times included, newest first, at most `limit`.
+  virtual Result<std::vector<RunView>> ListRuns(const Uuid& task_id, std::size_t limit) = 0;
 
   // QueryTasks(ListQuery(...)): TwoSms's list.
   Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
@@ -162,6 +172,7 @@ class PgTaskReader final : public TaskReader {
   Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) override;
   Result<TaskPage> QueryTasks(const TaskQuery& query) override;
   Result<std::vector<TaskNote>> ListNotes(const Uuid& task_id) override;
+  Result<std::vector<RunView>> ListRuns(const Uuid& task_id, std::size_t limit) override;
 
  private:
   Result<std::optional<TaskView>> Find(const std::string& where, const std::string& key);

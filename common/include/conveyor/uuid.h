@@ -6,6 +6,7 @@
 // writes GUIDs); ToString writes lower case.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <compare>
 #include <cstdint>
@@ -26,6 +27,12 @@ class Uuid {
   // at its right edge (task, event and run ids) instead of at random pages.
   static Uuid TimeOrdered();
   static std::optional<Uuid> Parse(std::string_view text);
+  // The UUID of these 16 bytes, as they are (the caller sets version and variant).
+  static Uuid FromBytes(const std::uint8_t (&bytes)[16]) {
+    Uuid u;
+    std::copy(std::begin(bytes), std::end(bytes), u.bytes_.begin());
+    return u;
+  }
 
   std::string ToString() const;
   bool is_nil() const;
