@@ -93,7 +93,10 @@ Status RunMigrations(pqxx::connection& conn) {
   auto log = logging::Get("db");
   try {
     {
+      // Under the lock too: two programs starting at once both ran CREATE TABLE IF NOT
+      // EXISTS, and the second failed on the type the first had just created.
       pqxx::work tx(conn);
+      tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")");
       tx.exec0(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
           "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "conveyor/pg.h"
 #include "conveyor/task_codec.h"
@@ -123,6 +125,22 @@ TEST_F(PgTaskStoreTest, MigrationsAreRecordedAndRunningThemAgainChangesNothing) 
   ASSERT_TRUE(RunMigrations(conn).has_value());
   EXPECT_EQ(Count("SELECT count(*) FROM schema_migrations"), recorded);
   EXPECT_EQ(Count("SELECT max(version) FROM schema_migrations"), LatestMigrationVersion());
+}
+
+// Workers and producers start together and each runs the migrations on an empty database.
+TEST(Migrations, SeveralProgramsRunningThemAtOnceOnAnEmptyDatabaseAllSucceed) {
+  for (int round = 0; round < 3; ++round) {
+    ScratchDatabase empty;
+    std::vector<std::thread> programs;
+    std::atomic<int> failed{0};
+    for (int i = 0; i < 4; ++i)
+      programs.emplace_back([&] {
+        pqxx::connection conn(empty.url());
+        if (auto s = RunMigrations(conn); !s) ++failed;
+      });
+    for (auto& t : programs) t.join();
+    EXPECT_EQ(failed, 0) << "round " << round;
+  }
 }
 
 TEST_F(PgTaskStoreTest, CreateRecordsTaskQueuedRunAndInboxRowInOneGo) {
