@@ -194,34 +194,80 @@ std::string ApplyBatchUpdate(pqxx::transaction_base& tx, const IncomingCommand& 
   return {};
 }
 
-// One run of the task for a due time: queued, queued after the live run, or recorded skipped,
-// as DecideFire says; nothing for a task that is disabled, deleted or missing. The run's id is
-// the event id, so the same due time fired again names the same run and adds nothing.
-std::string ApplyFire(pqxx::transaction_base& tx, const IncomingCommand& c) {
-  auto rows = tx.exec_params(
-      R"(SELECT t.schedule::text,
-                (SELECT r.id FROM runs r WHERE r.task_id = t.id AND r.finished_at IS NULL
-                  ORDER BY r.queued_at DESC LIMIT 1),
-                EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id AND r.state = 'queued'
-                           AND r.after_run IS NOT NULL)
-           FROM tasks t WHERE t.id = $1 AND t.deleted_at IS NULL AND t.enabled FOR UPDATE)",
-      c.task.id.ToString());
-  if (rows.empty()) return {};
-  auto schedule = ScheduleFromJson(nlohmann::json::parse(rows[0][0].c_str(), nullptr, false));
-  auto overlap = schedule ? schedule->overlap : Overlap::kSkip;
+// What a fired due time meets: the task's overlap policy, its live run (the latest not final)
+// and whether a run is buffered behind it already. Tasks that are disabled, deleted or missing
+// have none: their fires do nothing.
+struct FireFacts {
+  Overlap overlap = Overlap::kSkip;
   std::optional<std::string> live;
-  if (!rows[0][1].is_null()) live = rows[0][1].c_str();
-  auto action = DecideFire(c.fire, overlap, live.has_value(), rows[0][2].as<bool>());
-  bool skip = action == FireAction::kSkip;
+  bool buffered = false;
+};
+
+std::map<std::string, FireFacts> ReadFireFacts(pqxx::transaction_base& tx,
+                                               const std::vector<Uuid>& tasks) {
+  std::map<std::string, FireFacts> facts;
+  for (const auto& row : tx.exec_params(
+           R"(SELECT t.id, t.schedule::text,
+                     (SELECT r.id FROM runs r WHERE r.task_id = t.id AND r.finished_at IS NULL
+                       ORDER BY r.queued_at DESC LIMIT 1),
+                     EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id AND r.state = 'queued'
+                                AND r.after_run IS NOT NULL)
+                FROM tasks t
+               WHERE t.id = ANY($1::uuid[]) AND t.deleted_at IS NULL AND t.enabled
+                 FOR UPDATE OF t)",
+           UuidArrayParam(tasks))) {
+    FireFacts f;
+    auto schedule = ScheduleFromJson(nlohmann::json::parse(row[1].c_str(), nullptr, false));
+    if (schedule) f.overlap = schedule->overlap;
+    if (!row[2].is_null()) f.live = row[2].c_str();
+    f.buffered = row[3].as<bool>();
+    facts[row[0].c_str()] = std::move(f);
+  }
+  return facts;
+}
+
+// One run per fired due time, in the commands' order: queued, queued after the live run, or
+// recorded skipped, as DecideFire says (each fire sees the runs the earlier ones queued);
+// nothing for a task that is disabled, deleted or missing. A run's id is its event id, so the
+// same due time fired again names the same run and adds nothing. Two statements, whatever the
+// number of fires.
+void ApplyFires(pqxx::transaction_base& tx, const std::vector<const IncomingCommand*>& fires) {
+  if (fires.empty()) return;
+  std::vector<Uuid> tasks, ids, run_tasks;
+  for (const auto* c : fires) tasks.push_back(c->task.id);
+  auto facts = ReadFireFacts(tx, tasks);
+  std::vector<std::optional<std::string>> states, queued, due, results, after_runs;
+  for (const auto* c : fires) {
+    auto it = facts.find(c->task.id.ToString());
+    if (it == facts.end()) continue;
+    auto& f = it->second;
+    auto action = DecideFire(c->fire, f.overlap, f.live.has_value(), f.buffered);
+    bool skip = action == FireAction::kSkip;
+    ids.push_back(c->event.id);
+    run_tasks.push_back(c->task.id);
+    states.push_back(skip ? "skipped" : "queued");
+    queued.push_back(TimeParam(c->event.time));
+    due.push_back(TimeParam(c->fire.due_at));
+    after_runs.push_back(action == FireAction::kQueueAfter ? f.live : std::nullopt);
+    results.push_back(skip ? "skipped: run " + f.live.value_or("") + " was still running" : "");
+    if (action == FireAction::kQueueAfter) f.buffered = true;
+    if (action == FireAction::kQueue && !f.live) f.live = c->event.id.ToString();
+  }
   tx.exec_params(
       R"(INSERT INTO runs (id, task_id, state, queued_at, due_at, after_run, finished_at, result)
-         VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::uuid,
-                 CASE WHEN $3 = 'skipped' THEN $4::timestamptz END, $7)
+         SELECT id, task_id, state, queued_at, due_at, after_run,
+                CASE WHEN state = 'skipped' THEN queued_at END, result
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+                       $6::uuid[], $7::text[])
+                AS v(id, task_id, state, queued_at, due_at, after_run, result)
          ON CONFLICT (id) DO NOTHING)",
-      c.event.id.ToString(), c.task.id.ToString(), skip ? "skipped" : "queued",
-      TimeParam(c.event.time), TimeParam(c.fire.due_at),
-      action == FireAction::kQueueAfter ? live : std::nullopt,
-      skip ? "skipped: run " + live.value_or("") + " was still running" : std::string());
+      UuidArrayParam(ids), UuidArrayParam(run_tasks), TextArrayParam(states),
+      TextArrayParam(queued), TextArrayParam(due), TextArrayParam(after_runs),
+      TextArrayParam(results));
+}
+
+std::string ApplyFire(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  ApplyFires(tx, {&c});
   return {};
 }
 
@@ -488,7 +534,20 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   // A task id that exists already must be refused alone: take the careful path (the caller
   // rolls this transaction back).
   if (tasks_inserted != fresh_creates) return std::nullopt;
-  for (const auto* c : others) ApplyOne(tx, *c);  // types were checked above: none is refused
+  // Fires of tasks that no other command of the batch names go together (a scheduler fires
+  // many tasks at once); the rest keep their order one by one. Types were checked above: none
+  // is refused.
+  std::set<std::string> named_beside_fires;
+  for (const auto* c : others)
+    if (c->kind != CommandKind::kFire) named_beside_fires.insert(c->task.id.ToString());
+  std::vector<const IncomingCommand*> fires;
+  for (const auto* c : others) {
+    if (c->kind == CommandKind::kFire && !named_beside_fires.contains(c->task.id.ToString()))
+      fires.push_back(c);
+    else
+      ApplyOne(tx, *c);
+  }
+  ApplyFires(tx, fires);
 
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (results[i].outcome != ApplyOutcome::kApplied) continue;
