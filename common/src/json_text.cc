@@ -8,7 +8,7 @@ std::string Subject(std::string_view what) {
 }
 
 // The parser's reason without its "[json.exception.parse_error.101] " prefix.
-std::string Reason(const nlohmann::json::parse_error& e) {
+std::string Reason(const nlohmann::json::exception& e) {
   std::string_view text = e.what();
   if (auto end = text.find("] "); text.starts_with("[json.exception") && end != text.npos)
     text.remove_prefix(end + 2);
@@ -33,6 +33,11 @@ Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, s
   } catch (const nlohmann::json::parse_error& e) {
     return Fail(ErrorCode::kInvalidArgument,
                 Subject(what) + "is not a JSON document (" + Reason(e) + ")", std::move(field));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond a double's range ("1e400") is not a parse_error but out_of_range.406.
+    return Fail(ErrorCode::kInvalidArgument,
+                Subject(what) + "holds a number out of range (" + Reason(e) + ")",
+                std::move(field));
   }
   if (too_deep)
     return Fail(ErrorCode::kTooLarge,

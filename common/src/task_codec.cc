@@ -1,5 +1,8 @@
 #include "conveyor/task_codec.h"
 
+#include <cstdint>
+#include <utility>
+
 #include "conveyor/time_format.h"
 
 namespace conveyor {
@@ -9,6 +12,19 @@ namespace {
 nlohmann::json OptionalTime(const std::optional<Timestamp>& v) {
   if (!v) return nullptr;
   return FormatRfc3339(*v);
+}
+
+// `v` as an integer of type T, named `name` in the error. nlohmann converts a floating-point
+// number (1.5, 1e300, or an integer too long for 64 bits) to an integer with a plain cast,
+// undefined behaviour out of range, instead of throwing: the event schemas refuse such numbers,
+// and this keeps the decoders safe on their own.
+template <typename T>
+Result<T> IntegerOf(const nlohmann::json& v, const char* name) {
+  if (v.is_number_unsigned() && std::in_range<T>(v.get<std::uint64_t>()))
+    return static_cast<T>(v.get<std::uint64_t>());
+  if (v.is_number_integer() && !v.is_number_unsigned() && std::in_range<T>(v.get<std::int64_t>()))
+    return static_cast<T>(v.get<std::int64_t>());
+  return Fail(ErrorCode::kInvalidArgument, "not an integer within range", name);
 }
 
 }  // namespace
@@ -108,7 +124,9 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
       if (!c) return std::unexpected(c.error());
       t.client_id = *c;
     }
-    t.number = d.at("number").get<std::int64_t>();
+    auto number = IntegerOf<std::int64_t>(d.at("number"), "number");
+    if (!number) return std::unexpected(number.error());
+    t.number = *number;
     t.enabled = d.at("enabled").get<bool>();
     auto freq = FrequencyFromName(d.at("frequency").get<std::string>());
     if (!freq) return Fail(ErrorCode::kInvalidArgument, "unknown frequency", "frequency");
@@ -132,17 +150,32 @@ Result<Task> TaskFromEventData(const nlohmann::json& d) {
     t.created_by = d.value("created_by", std::string());
     // Fields added with the Oracle dialect: absent from older events.
     t.name = d.value("name", std::string());
-    if (d.contains("priority") && !d["priority"].is_null()) t.priority = d["priority"].get<int>();
+    if (d.contains("priority") && !d["priority"].is_null()) {
+      auto priority = IntegerOf<int>(d["priority"], "priority");
+      if (!priority) return std::unexpected(priority.error());
+      t.priority = *priority;
+    }
     auto due = time("due_time");
     if (!due) return std::unexpected(due.error());
     t.due_time = *due;
     auto planned = time("planned_completion_time");
     if (!planned) return std::unexpected(planned.error());
     t.planned_completion_time = *planned;
-    if (d.contains("external_refs"))
-      t.external_refs = d["external_refs"].get<std::map<std::string, std::int64_t>>();
+    if (d.contains("external_refs")) {
+      if (!d["external_refs"].is_object())
+        return Fail(ErrorCode::kInvalidArgument, "not an object", "external_refs");
+      for (const auto& [key, value] : d["external_refs"].items()) {
+        auto ref = IntegerOf<std::int64_t>(value, "external_refs");
+        if (!ref) return std::unexpected(ref.error());
+        t.external_refs[key] = *ref;
+      }
+    }
     // Optional: events published before migration 0006 do not carry them.
-    t.associate_id = d.value("associate_id", std::int32_t{0});
+    if (d.contains("associate_id")) {
+      auto associate = IntegerOf<std::int32_t>(d["associate_id"], "associate_id");
+      if (!associate) return std::unexpected(associate.error());
+      t.associate_id = *associate;
+    }
     t.description = d.value("description", std::string());
     t.request = d.value("request", std::string());
     // Absent from events published before scheduling existed (migration 0011).
@@ -209,8 +242,14 @@ Result<TaskUpdate> TaskUpdateFromEventData(const nlohmann::json& d) {
     u.content_type = d.at("content_type").get<std::string>();
     u.requested_by = d.at("requested_by").get<std::string>();
     if (d.contains("name")) u.name = d["name"].get<std::string>();
-    if (d.contains("priority"))
-      u.priority = d["priority"].is_null() ? std::optional<int>() : d["priority"].get<int>();
+    if (d.contains("priority")) {
+      u.priority = std::optional<int>();
+      if (!d["priority"].is_null()) {
+        auto priority = IntegerOf<int>(d["priority"], "priority");
+        if (!priority) return std::unexpected(priority.error());
+        u.priority = *priority;
+      }
+    }
     for (auto [name, out] : {std::pair{"due_time", &u.due_time},
                              std::pair{"planned_completion_time", &u.planned_completion_time}}) {
       if (!d.contains(name)) continue;
@@ -277,7 +316,9 @@ nlohmann::json NoteToEventData(const TaskNote& n) {
 Result<TaskNote> NoteFromEventData(const nlohmann::json& d) {
   TaskNote n;
   try {
-    n.id = d.at("id").get<std::int64_t>();
+    auto id = IntegerOf<std::int64_t>(d.at("id"), "id");
+    if (!id) return std::unexpected(id.error());
+    n.id = *id;
     auto task = Uuid::Parse(d.at("task_id").get<std::string>());
     if (!task) return Fail(ErrorCode::kInvalidArgument, "not a UUID", "task_id");
     n.task_id = *task;

@@ -85,6 +85,13 @@ Result<Timestamp> ParseDateTime(std::string_view s) {
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) return bad();
   auto t = std::chrono::sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second) +
            microseconds(micros) - minutes(offset_minutes);
+  // An offset can carry 0001-01-01 or 9999-12-31 into a year that the formats below cannot
+  // write back (-001, 10000) and PostgreSQL does not store (it has no year 0).
+  constexpr auto kFirstDay = std::chrono::year(1) / std::chrono::January / 1;
+  constexpr auto kDayAfterLast = std::chrono::year(10000) / std::chrono::January / 1;
+  if (t < std::chrono::sys_days(kFirstDay) || t >= std::chrono::sys_days(kDayAfterLast))
+    return Fail(ErrorCode::kInvalidArgument,
+                "'" + std::string(s) + "' is outside the years 0001 to 9999 in UTC");
   return Timestamp(std::chrono::duration_cast<microseconds>(t.time_since_epoch()));
 }
 

@@ -97,6 +97,45 @@ TEST(TaskCodec, RoundTripsTheBatchTaskFields) {
   EXPECT_EQ(back->request, "export everything");
 }
 
+// nlohmann turns a floating-point number (1.5, 1e300, or an integer too long for 64 bits,
+// which it reads as one) into an integer with a plain cast, undefined behaviour out of range,
+// where the decoders expected an exception (found by fuzz/ cloud_event: "number" with 69
+// digits). The schemas refuse such numbers first; the decoders now refuse them too.
+TEST(TaskCodec, NumbersThatAreNotIntegersInRangeAreRefusedNamingTheField) {
+  using nlohmann::json;
+  const json task = TaskToEventData(SampleTask());
+  for (const auto& [field, value] :
+       {std::pair{"number", json(1e300)}, std::pair{"number", json(1.5)},
+        std::pair{"priority", json(-1e300)}, std::pair{"priority", json(4294967298)},
+        std::pair{"associate_id", json(1e10)},
+        std::pair{"external_refs", json({{"contact", 1e300}})},
+        std::pair{"external_refs", json(83)}}) {
+    json d = task;
+    d[field] = value;
+    auto r = TaskFromEventData(d);
+    ASSERT_FALSE(r.has_value()) << field << " " << value;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().field, field) << value;
+  }
+
+  TaskUpdate u;
+  u.task_id = Uuid::Random();
+  u.requested_by = "admin";
+  json update = TaskUpdateToEventData(u);
+  update["priority"] = 1e300;
+  auto r = TaskUpdateFromEventData(update);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().field, "priority");
+
+  TaskNote n;
+  n.id = 7;
+  json note = NoteToEventData(n);
+  note["id"] = -1e300;
+  auto back = NoteFromEventData(note);
+  ASSERT_FALSE(back.has_value());
+  EXPECT_EQ(back.error().field, "id");
+}
+
 TEST(TaskCodec, EventWrittenBeforeTheBatchTaskFieldsDecodesAsASystemTask) {
   auto data = TaskToEventData(SampleTask());
   data.erase("associate_id");

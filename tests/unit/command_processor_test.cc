@@ -807,5 +807,21 @@ TEST_F(CommandProcessorTest, CommandNestedTooDeepIsDeadLetteredNamingTheLimit) {
             "the message nests JSON arrays and objects deeper than the limit of 32 levels");
 }
 
+// A number beyond a double's range made the JSON parser throw past ParseJson: the worker that
+// read the command terminated, and so did every worker that took the partition over next.
+TEST_F(CommandProcessorTest, CommandWithANumberBeyondADoublesRangeIsDeadLetteredNamingIt) {
+  auto good = CreateCommand(TaskNotification::kNone, 1);
+  auto huge = CreateCommand(TaskNotification::kNone, 0);
+  huge.value.replace(huge.value.find("\"data\":{") + 7, 1, "{\"x\":1e400,");
+  auto report = Process({huge, good});
+  ASSERT_TRUE(report.has_value()) << report.error().Describe();
+  EXPECT_EQ(report->dead_lettered, 1u);
+  EXPECT_EQ(report->applied, 1u);
+  auto dlq = publisher_.On("dlq");
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(Header(dlq[0], kDlqReasonHeader),
+            "the message holds a number out of range (number overflow parsing '1e400')");
+}
+
 }  // namespace
 }  // namespace conveyor

@@ -53,6 +53,21 @@ TEST(ParseJson, TextThatIsNotJsonSaysWhereTheParserStopped) {
   EXPECT_NE(r.error().message.find("tru}"), std::string::npos) << r.error().message;
 }
 
+// nlohmann throws out_of_range, not parse_error, for a number beyond a double's range: it
+// escaped ParseJson and took down the worker that read such a command, and then every worker
+// that took its partition over (found by fuzz/ twosms_client, oracle_body, bind_parameters).
+TEST(ParseJson, ANumberBeyondADoublesRangeIsRefusedNamingIt) {
+  for (const auto* text : {"1e400", R"({"a": [1, -1e400]})"}) {
+    auto r = ParseJson(text, "the body", "Parameters");
+    ASSERT_FALSE(r.has_value()) << text;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().field, "Parameters");
+    EXPECT_TRUE(r.error().message.starts_with(
+        "the body holds a number out of range (number overflow parsing '"))
+        << r.error().message;
+  }
+}
+
 TEST(ParseJson, ScalarsAndEmptyContainersAreDocuments) {
   for (const auto* text : {"1", "\"x\"", "null", "[]", "{}"})
     EXPECT_TRUE(ParseJson(text, "the body").has_value()) << text;

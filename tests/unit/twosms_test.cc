@@ -93,6 +93,18 @@ TEST_F(TwoSmsCreateRequest, BadDateIsNamedWithTheExpectedForm) {
   EXPECT_NE(e.message.find("ISO 8601"), std::string::npos);
 }
 
+// A "never" FinishDate with a negative offset is in year 10000 in UTC: it was accepted, and the
+// create event it made could not be read back by the worker.
+TEST_F(TwoSmsCreateRequest, FinishDateBeyondTheYear9999InUtcIsRefusedNamingIt) {
+  auto body = ValidBody();
+  body["FinishDate"] = "9999-12-31T23:59:59.9999999-05:00";
+  Error e = DecodeError(body);
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.field, "FinishDate");
+  EXPECT_EQ(e.message,
+            "'9999-12-31T23:59:59.9999999-05:00' is outside the years 0001 to 9999 in UTC");
+}
+
 TEST_F(TwoSmsCreateRequest, FinishBeforeStartIsRefused) {
   auto body = ValidBody();
   body["StartDate"] = "2026-02-22T04:10:00+00:00";

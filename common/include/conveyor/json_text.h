@@ -24,7 +24,9 @@ inline constexpr int kMaxJsonDepth = 32;
 // The JSON document in `text`. `what` names the text in an error's message ("the request
 // body"; empty when `field` names it), `field` is the error's field.
 // Errors: kInvalidArgument "<what> is not a JSON document (<the parser's reason>)";
-// kTooLarge "<what> nests JSON arrays and objects deeper than the limit of 32 levels".
+// kInvalidArgument "<what> holds a number out of range (number overflow parsing '1e400')" for
+// a number beyond a double's range; kTooLarge "<what> nests JSON arrays and objects deeper
+// than the limit of 32 levels".
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what,
                                  std::string field = {});
 

@@ -5,6 +5,10 @@
 // Precision below a microsecond is dropped. Formatting writes what .NET writes in the TwoSms
 // samples: seven fractional digits and a "+00:00" offset ("2026-02-22T04:10:00.9620006+00:00").
 // Hand-written: Debian 12's libstdc++ has no std::chrono::parse.
+//
+// Only instants from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z are accepted: the
+// formats write four-digit years and PostgreSQL has no year 0, so whatever parses can be
+// formatted, stored and parsed again.
 #pragma once
 
 #include <string>

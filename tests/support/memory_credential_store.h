@@ -1,0 +1,48 @@
+// The credential store in memory: what the Authenticator sees of PostgreSQL, for the unit
+// tests (auth_test.cc) and the auth fuzz target. Not thread-safe.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/auth.h"
+
+namespace conveyor::testing {
+
+class MemoryCredentialStore final : public CredentialStore {
+ public:
+  std::map<Uuid, Secret> secrets;
+  std::map<std::string, Token> tokens;
+  int secret_reads = 0;
+
+  Result<std::optional<Secret>> FindSecret(const Uuid& id) override {
+    ++secret_reads;
+    auto it = secrets.find(id);
+    return it == secrets.end() ? std::optional<Secret>() : std::optional<Secret>(it->second);
+  }
+  Result<std::optional<Token>> FindToken(const std::string& sha) override {
+    auto it = tokens.find(sha);
+    return it == tokens.end() ? std::optional<Token>() : std::optional<Token>(it->second);
+  }
+  Status SaveToken(const std::string& sha, const Uuid& client_id, Timestamp,
+                   Timestamp expires_at) override {
+    tokens[sha] = Token{secrets.at(client_id).caller, expires_at};
+    return {};
+  }
+  Result<ClientRecord> CreateClient(const ClientRecord& c, const std::string&) override {
+    return c;
+  }
+  Result<std::optional<ClientRecord>> FindClient(const Uuid&) override {
+    return std::optional<ClientRecord>();
+  }
+  Result<std::vector<ClientRecord>> ListClients() override { return std::vector<ClientRecord>{}; }
+  Result<std::string> CreateAdminKey(const std::string&) override { return std::string(); }
+  Status RevokeAdminKey(const Uuid& id) override {
+    secrets.erase(id);
+    return {};
+  }
+};
+
+}  // namespace conveyor::testing
