@@ -8,10 +8,10 @@
 // verification is cheap.
 #include <cstdlib>
 
+#include "auth/auth.h"
+#include "auth/credentials.h"
 #include "fuzz_input.h"
-#include "src/auth.h"
-#include "src/credentials.h"
-#include "src/http_auth.h"
+#include "http/guard.h"
 #include "support/memory_credential_store.h"
 
 namespace conveyor {

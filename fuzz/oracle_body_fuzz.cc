@@ -8,8 +8,8 @@
 #include "conveyor/json_schema.h"
 #include "conveyor/json_text.h"
 #include "conveyor/time_format.h"
+#include "dialects/oracle/codec.h"
 #include "fuzz_input.h"
-#include "src/oracle.h"
 
 namespace conveyor::oracle {
 namespace {

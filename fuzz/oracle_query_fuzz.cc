@@ -5,8 +5,8 @@
 #include <cstdlib>
 
 #include "conveyor/time_format.h"
+#include "dialects/oracle/codec.h"
 #include "fuzz_input.h"
-#include "src/oracle.h"
 
 namespace conveyor::oracle {
 namespace {

@@ -7,9 +7,9 @@
 #include <cstdlib>
 
 #include "conveyor/time_format.h"
+#include "dialects/superoffice/codec.h"
+#include "dialects/superoffice/xml.h"
 #include "fuzz_input.h"
-#include "src/superoffice.h"
-#include "src/superoffice_xml.h"
 
 namespace conveyor::superoffice {
 namespace {

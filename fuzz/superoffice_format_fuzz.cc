@@ -6,10 +6,10 @@
 #include <cstdlib>
 
 #include "conveyor/time_format.h"
+#include "dialects/superoffice/codec.h"
+#include "dialects/superoffice/format.h"
+#include "dialects/superoffice/xml.h"
 #include "fuzz_input.h"
-#include "src/superoffice.h"
-#include "src/superoffice_format.h"
-#include "src/superoffice_xml.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace conveyor;

@@ -3,9 +3,9 @@
 // envelope.
 #include <cstdlib>
 
+#include "dialects/twosms/clients.h"
+#include "dialects/twosms/xml.h"
 #include "fuzz_input.h"
-#include "src/clients.h"
-#include "src/twosms_xml.h"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #include <cstdlib>
 
 #include "conveyor/time_format.h"
+#include "dialects/twosms/codec.h"
+#include "dialects/twosms/xml.h"
 #include "fuzz_input.h"
-#include "src/twosms.h"
-#include "src/twosms_xml.h"
 
 namespace conveyor::twosms {
 namespace {

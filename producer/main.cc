@@ -5,16 +5,16 @@
 
 #include <iostream>
 
+#include "auth/auth.h"
+#include "commands/pg_accepted_writes.h"
+#include "commands/pg_catalog.h"
+#include "commands/task_commands.h"
 #include "conveyor/kafka.h"
 #include "conveyor/logging.h"
 #include "conveyor/pg.h"
 #include "conveyor/process.h"
 #include "conveyor/task_view.h"
-#include "src/auth.h"
-#include "src/http_api.h"
-#include "src/pg_accepted_writes.h"
-#include "src/pg_catalog.h"
-#include "src/task_commands.h"
+#include "http/server.h"
 
 int main(int argc, char** argv) {
   using namespace conveyor;

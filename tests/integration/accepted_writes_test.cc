@@ -4,12 +4,12 @@
 // record never replaces a newer state.
 #include <gtest/gtest.h>
 
+#include "commands/pg_accepted_writes.h"
 #include "conveyor/pg.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
 #include "conveyor/time_format.h"
-#include "src/pg_accepted_writes.h"
 #include "src/pg_task_store.h"
 #include "support/services.h"
 

@@ -6,15 +6,15 @@
 
 #include <regex>
 
+#include "auth/auth.h"
+#include "commands/pg_accepted_writes.h"
+#include "commands/pg_catalog.h"
+#include "commands/task_commands.h"
 #include "conveyor/json_schema.h"
 #include "conveyor/kafka.h"
 #include "conveyor/pg.h"
-#include "src/auth.h"
-#include "src/http_api.h"
-#include "src/openapi.h"
-#include "src/pg_accepted_writes.h"
-#include "src/pg_catalog.h"
-#include "src/task_commands.h"
+#include "http/openapi.h"
+#include "http/server.h"
 #include "support/openapi_samples.h"
 #include "support/services.h"
 

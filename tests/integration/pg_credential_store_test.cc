@@ -2,10 +2,10 @@
 // integration): clients, admin keys and tokens are stored hashed and found again.
 #include <gtest/gtest.h>
 
+#include "auth/auth.h"
+#include "auth/credentials.h"
 #include "conveyor/pg.h"
 #include "conveyor/time_format.h"
-#include "src/auth.h"
-#include "src/credentials.h"
 #include "support/services.h"
 
 namespace conveyor {

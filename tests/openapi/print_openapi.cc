@@ -2,7 +2,7 @@
 // tests/openapi/validate.py. Exit status 1, with the reason on stderr, when it cannot be built.
 #include <iostream>
 
-#include "src/openapi.h"
+#include "http/openapi.h"
 
 int main() {
   auto doc = conveyor::openapi::ServedDocument();

@@ -9,8 +9,8 @@
 #include <set>
 #include <vector>
 
+#include "commands/accepted_writes.h"
 #include "conveyor/event_publisher.h"
-#include "src/accepted_writes.h"
 #include "src/task_store.h"
 
 namespace conveyor::testing {

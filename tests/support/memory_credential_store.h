@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "src/auth.h"
+#include "auth/auth.h"
 
 namespace conveyor::testing {
 

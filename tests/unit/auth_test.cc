@@ -1,11 +1,11 @@
 // Credentials without I/O: secret hashing and verification, Authorization header parsing,
 // and the Authenticator over an in-memory credential store with a fake clock.
-#include "src/auth.h"
+#include "auth/auth.h"
 
 #include <gtest/gtest.h>
 
+#include "auth/credentials.h"
 #include "conveyor/time_format.h"
-#include "src/credentials.h"
 #include "support/memory_credential_store.h"
 
 namespace conveyor {

@@ -1,6 +1,6 @@
 // The TwoSms ClientRequest (POST api/v1/admin/clients): schema-checked, every failure naming
 // the field and, for a length, the limit.
-#include "src/clients.h"
+#include "dialects/twosms/clients.h"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 // official OpenAPI 3.1 schema check is tests/openapi/validate.py (ctest openapi.official_schema);
 // that every route is documented and served, tests/integration/openapi_routes_test.cc and
 // tests/e2e/openapi_test.cc.
-#include "src/openapi.h"
+#include "http/openapi.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include <set>
 
 #include "conveyor/json_schema.h"
-#include "src/http_auth.h"
+#include "http/guard.h"
 
 namespace conveyor {
 namespace {

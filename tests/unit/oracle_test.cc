@@ -1,14 +1,13 @@
 // The Oracle B2C Service dialect (producer/src/oracle.h): namedID resolution, the status
 // derived from run states, the q subset, fields projection, the create decoder against the
 // seed's samples, and the error shape.
-#include "src/oracle.h"
-
 #include <gtest/gtest.h>
 
 #include "conveyor/cloud_event.h"
 #include "conveyor/json_schema.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
+#include "dialects/oracle/codec.h"
 #include "src/command_processor.h"
 #include "support/fakes.h"
 #include "support/files.h"

@@ -1,6 +1,6 @@
 // TaskCommandService's client rules with in-memory ports: a client creates tasks for itself,
 // an admin names an existing client, and the caller's identity goes into the events.
-#include "src/task_commands.h"
+#include "commands/task_commands.h"
 
 #include <gtest/gtest.h>
 

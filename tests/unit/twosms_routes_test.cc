@@ -1,7 +1,5 @@
 // The TwoSms account-task endpoints on in-memory ports: content negotiation, the commands
 // they publish, and every error answer in the envelope, in JSON and XML.
-#include "src/twosms_routes.h"
-
 #include <gtest/gtest.h>
 
 #include <pugixml.hpp>
@@ -9,6 +7,7 @@
 #include "conveyor/cloud_event.h"
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
+#include "dialects/twosms/routes.h"
 #include "support/fakes.h"
 
 namespace conveyor::twosms {

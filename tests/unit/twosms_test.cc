@@ -1,8 +1,7 @@
-#include "src/twosms.h"
-
 #include <gtest/gtest.h>
 
 #include "conveyor/time_format.h"
+#include "dialects/twosms/codec.h"
 #include "support/files.h"
 
 namespace conveyor::twosms {

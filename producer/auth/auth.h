@@ -1,0 +1,129 @@
+// Authentication of HTTP callers: the credential store port, its PostgreSQL adapter, and the
+// Authenticator that turns an Authorization header into a Caller (caller.h).
+//
+// Credentials: a client authenticates with its id and secret (HTTP Basic, or POST /Token to
+// get a bearer token that expires); an operator with an admin key ("<id>.<secret>" as a
+// Bearer credential, or Basic id:secret). Secrets are kept only as PBKDF2 hashes and tokens
+// only as SHA-256 hashes (credentials.h).
+//
+// PBKDF2 is deliberately slow (hundreds of milliseconds), so the Authenticator remembers a
+// verified credential for `cache_ttl` (keyed by the SHA-256 of the header, never the secret
+// itself): a revoked admin key or token, or a client whose secret hash changed, stops working
+// at most `cache_ttl` later. A token's own expiry is checked on every request, cached or not.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/caller.h"
+#include "auth/client_directory.h"
+#include "conveyor/clock.h"
+#include "conveyor/pg.h"
+#include "conveyor/result.h"
+
+namespace conveyor {
+
+// The store of credentials and clients. Implementations are thread-safe; every method may
+// block on the database and answers kUnavailable when it does not answer.
+class CredentialStore : public ClientDirectory {
+ public:
+  virtual ~CredentialStore() = default;
+
+  struct Secret {
+    Caller caller;
+    std::string secret_hash;
+  };
+  struct Token {
+    Caller caller;
+    Timestamp expires_at;
+  };
+
+  // The client, or the admin key that is not revoked, with this id.
+  virtual Result<std::optional<Secret>> FindSecret(const Uuid& id) = 0;
+  // The token with this SHA-256 (hex) that is not revoked, expired or not.
+  virtual Result<std::optional<Token>> FindToken(const std::string& token_sha256) = 0;
+  virtual Status SaveToken(const std::string& token_sha256, const Uuid& client_id,
+                           Timestamp issued_at, Timestamp expires_at) = 0;
+
+  // Clients. CreateClient stores `secret_hash` as given.
+  virtual Result<ClientRecord> CreateClient(const ClientRecord& client,
+                                            const std::string& secret_hash) = 0;
+  virtual Result<std::vector<ClientRecord>> ListClients() = 0;
+
+  // Admin keys: creates one named `name` and returns its text (shown once), or revokes one.
+  virtual Result<std::string> CreateAdminKey(const std::string& name) = 0;
+  // kNotFound when there is no such key.
+  virtual Status RevokeAdminKey(const Uuid& id) = 0;
+};
+
+// Writes straight to PostgreSQL (clients, admin_keys, access_tokens; migration 0003): clients
+// and keys are configuration that must work as soon as they are answered (docs/adr/0005).
+class PgCredentialStore final : public CredentialStore {
+ public:
+  explicit PgCredentialStore(PgPool& pool) : pool_(pool) {}
+  Result<std::optional<Secret>> FindSecret(const Uuid& id) override;
+  Result<std::optional<Token>> FindToken(const std::string& token_sha256) override;
+  Status SaveToken(const std::string& token_sha256, const Uuid& client_id, Timestamp issued_at,
+                   Timestamp expires_at) override;
+  Result<ClientRecord> CreateClient(const ClientRecord& client,
+                                    const std::string& secret_hash) override;
+  Result<std::optional<ClientRecord>> FindClient(const Uuid& id) override;
+  Result<std::vector<ClientRecord>> ListClients() override;
+  Result<std::string> CreateAdminKey(const std::string& name) override;
+  Status RevokeAdminKey(const Uuid& id) override;
+
+ private:
+  PgPool& pool_;
+};
+
+struct AuthSettings {
+  std::chrono::seconds token_lifetime = std::chrono::hours(8);  // TwoSms's 8 hours
+  std::chrono::seconds cache_ttl = std::chrono::seconds(30);    // 0 disables the cache
+  std::size_t cache_capacity = 10000;
+};
+
+struct IssuedToken {
+  std::string access_token;
+  std::chrono::seconds expires_in;
+};
+
+// Thread-safe. Blocks on the store and on PBKDF2 when a credential is not cached.
+class Authenticator {
+ public:
+  Authenticator(CredentialStore& store, const Clock& clock, AuthSettings settings);
+
+  // The caller an Authorization header names. kUnauthenticated (saying why) when it is
+  // missing, malformed, unknown, wrong, revoked or expired; kUnavailable when the store did
+  // not answer.
+  Result<Caller> Authenticate(std::string_view authorization_header);
+
+  // The client_credentials grant (RFC 6749 §4.4): a new bearer token for the client with this
+  // id and secret, valid for token_lifetime. kUnauthenticated when the id is not a client's
+  // or the secret is wrong (admin keys get no tokens: they are bearer credentials already).
+  Result<IssuedToken> IssueToken(std::string_view client_id, std::string_view client_secret);
+
+  const AuthSettings& settings() const { return settings_; }
+
+ private:
+  Result<Caller> Verify(const Uuid& id, std::string_view secret, bool clients_only);
+  std::optional<Caller> Cached(const std::string& key, Timestamp now);
+  void Remember(const std::string& key, const Caller& caller, Timestamp valid_until);
+
+  CredentialStore& store_;
+  const Clock& clock_;
+  AuthSettings settings_;
+  struct CacheEntry {
+    Caller caller;
+    Timestamp valid_until;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, CacheEntry> cache_;  // SHA-256 of the header -> caller
+};
+
+}  // namespace conveyor

@@ -1,0 +1,20 @@
+// The PostgreSQL adapter of AcceptedWrites: accepted_tasks and accepted_notes (migration
+// 0010). Thread-safe: each call takes its own connection from the pool.
+#pragma once
+
+#include "commands/accepted_writes.h"
+#include "conveyor/pg.h"
+
+namespace conveyor {
+
+class PgAcceptedWrites final : public AcceptedWrites {
+ public:
+  explicit PgAcceptedWrites(PgPool& pool) : pool_(pool) {}
+  Status Record(const std::vector<AcceptedTask>& tasks,
+                const std::vector<AcceptedNote>& notes) override;
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace conveyor

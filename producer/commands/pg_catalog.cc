@@ -1,0 +1,113 @@
+#include "commands/pg_catalog.h"
+
+namespace conveyor {
+
+namespace {
+
+constexpr char kTypeColumns[] =
+    "id, name, handler, timeout_seconds, max_attempts, retry_backoff_ms, cancellation, builtin, "
+    "number";
+
+TaskType TypeFromRow(const pqxx::row& r) {
+  TaskType t;
+  t.id = Uuid::Parse(r[0].c_str()).value_or(Uuid());
+  t.name = r[1].c_str();
+  t.handler = r[2].c_str();
+  if (!r[3].is_null()) t.timeout_seconds = r[3].as<int>();
+  t.max_attempts = r[4].as<int>();
+  t.retry_backoff_ms = r[5].as<int>();
+  t.cancellation = r[6].c_str();
+  t.builtin = r[7].as<bool>();
+  t.number = r[8].as<std::int64_t>();
+  return t;
+}
+
+}  // namespace
+
+Result<TaskType> PgTaskTypeCatalog::Register(TaskType type) {
+  type.id = Uuid::Random();
+  type.builtin = false;
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::work tx(**lease);
+    auto rows = tx.exec_params(
+        R"(INSERT INTO task_types (id, name, handler, timeout_seconds, max_attempts,
+                                   retry_backoff_ms, cancellation)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (name) DO NOTHING RETURNING number)",
+        type.id.ToString(), type.name, type.handler, type.timeout_seconds, type.max_attempts,
+        type.retry_backoff_ms, type.cancellation);
+    if (rows.empty())
+      return Fail(ErrorCode::kAlreadyExists, "a task type named '" + type.name + "' exists",
+                  "Name");
+    type.number = rows[0][0].as<std::int64_t>();
+    tx.commit();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "registering task type " + type.name));
+  }
+  return type;
+}
+
+Result<std::vector<TaskType>> PgTaskTypeCatalog::List() {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  std::vector<TaskType> out;
+  try {
+    pqxx::read_transaction tx(**lease);
+    for (const auto& r : tx.exec("SELECT " + std::string(kTypeColumns) +
+                                 " FROM task_types ORDER BY builtin DESC, name"))
+      out.push_back(TypeFromRow(r));
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "listing task types"));
+  }
+  return out;
+}
+
+Result<std::optional<TaskType>> PgTaskTypeCatalog::Find(const Uuid& id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = known_.find(id); it != known_.end()) return std::optional<TaskType>(it->second);
+  }
+  // Lookups of types not cached yet go one at a time: a burst of requests naming a type the
+  // cache has not seen would otherwise open one PostgreSQL connection per HTTP thread. The
+  // first one caches the type for the others.
+  std::lock_guard lookup(lookup_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = known_.find(id); it != known_.end()) return std::optional<TaskType>(it->second);
+  }
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::read_transaction tx(**lease);
+    auto rows = tx.exec_params(
+        "SELECT " + std::string(kTypeColumns) + " FROM task_types WHERE id = $1", id.ToString());
+    if (rows.empty()) return std::optional<TaskType>();
+    TaskType type = TypeFromRow(rows[0]);
+    std::lock_guard lock(mutex_);
+    known_.emplace(id, type);
+    return std::optional<TaskType>(type);
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "reading task type " + id.ToString()));
+  }
+}
+
+Result<std::int64_t> PgTaskNumberAllocator::Next() {
+  std::lock_guard lock(mutex_);
+  if (next_ >= end_) {
+    auto lease = pool_.Acquire();
+    if (!lease) return std::unexpected(lease.error());
+    try {
+      pqxx::nontransaction tx(**lease);
+      auto start = tx.exec1("SELECT nextval('task_number_blocks')")[0].as<std::int64_t>();
+      next_ = start;
+      end_ = start + kBlockSize;
+    } catch (const std::exception& e) {
+      return std::unexpected(PgError(e, "allocating task numbers"));
+    }
+  }
+  return next_++;
+}
+
+}  // namespace conveyor

@@ -1,0 +1,321 @@
+#include "commands/task_commands.h"
+
+#include "conveyor/cloud_event.h"
+#include "conveyor/logging.h"
+#include "conveyor/scheduling.h"
+#include "conveyor/task_codec.h"
+
+namespace conveyor {
+
+TaskCommandService::TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
+                                       ClientDirectory& clients, EventPublisher& publisher,
+                                       AcceptedWrites& accepted, const Clock& clock,
+                                       std::string commands_topic, std::string source)
+    : catalog_(catalog),
+      numbers_(numbers),
+      clients_(clients),
+      publisher_(publisher),
+      accepted_(accepted),
+      clock_(clock),
+      commands_topic_(std::move(commands_topic)),
+      source_(std::move(source)) {}
+
+namespace {
+
+// The client a new task belongs to: the calling client itself, or the one an admin names
+// (std::nullopt: none, for an admin's system task where `rule` allows it). `known` remembers
+// the clients looked up so far (whether each exists), so that a bulk naming the same client a
+// thousand times asks the directory once.
+Result<std::optional<Uuid>> OwningClient(const std::optional<Uuid>& requested, const Caller& caller,
+                                         ClientDirectory& clients,
+                                         TaskCommandService::ClientRule rule,
+                                         std::unordered_map<Uuid, bool>& known) {
+  if (!caller.is_admin()) {
+    if (requested && *requested != caller.id)
+      return Fail(ErrorCode::kInvalidArgument,
+                  "names another client; a client creates tasks for itself only (leave "
+                  "ClientID out)",
+                  "ClientID");
+    return std::optional<Uuid>(caller.id);
+  }
+  if (!requested && rule == TaskCommandService::ClientRule::kSystemTaskAllowed)
+    return std::optional<Uuid>();
+  if (!requested)
+    return Fail(ErrorCode::kInvalidArgument,
+                "is required when an admin key creates a task: name the client the task "
+                "belongs to",
+                "ClientID");
+  auto it = known.find(*requested);
+  if (it == known.end()) {
+    auto found = clients.FindClient(*requested);
+    if (!found) return std::unexpected(found.error());
+    it = known.emplace(*requested, found->has_value()).first;
+  }
+  if (!it->second)
+    return Fail(ErrorCode::kInvalidArgument,
+                "no client " + requested->ToString() +
+                    " exists; a client must be created first (POST api/v1/admin/clients)",
+                "ClientID");
+  return requested;
+}
+
+// The task a TwoSms create request describes, before the service fills it in.
+Task DraftOf(const twosms::AccountTaskRequest& request) {
+  Task draft;
+  draft.task_type_id = request.task_type_id;
+  draft.client_id = request.client_id;
+  draft.enabled = true;
+  draft.frequency = request.frequency;
+  draft.start_date = request.start_date;
+  draft.finish_date = request.finish_date;
+  draft.parameters = request.parameters;
+  draft.content_type = request.content_type;
+  draft.notification = request.notification;
+  draft.schedule = request.schedule;
+  return draft;
+}
+
+// AnchorSchedule for the fields an update sets.
+void AnchorUpdate(TaskUpdate& u, Timestamp at) {
+  Task t;
+  t.frequency = u.frequency;
+  t.start_date = u.start_date;
+  if (u.schedule) t.schedule = *u.schedule;
+  AnchorSchedule(t, at);
+  u.start_date = t.start_date;
+}
+
+}  // namespace
+
+Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest& request,
+                                               const Caller& caller) {
+  return Create(DraftOf(request), caller, ClientRule::kRequired);
+}
+
+Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
+    Task draft, const Caller& caller, ClientRule rule, const std::string& type_field,
+    KnownClients& known) {
+  auto client = OwningClient(draft.client_id, caller, clients_, rule, known);
+  if (!client) return std::unexpected(client.error());
+  auto type = catalog_.Find(draft.task_type_id);
+  if (!type) return std::unexpected(type.error());
+  if (!*type)
+    return Fail(ErrorCode::kInvalidArgument,
+                draft.task_type_id.ToString() + " is not a registered task type", type_field);
+  auto number = numbers_.Next();
+  if (!number) return std::unexpected(number.error());
+
+  PreparedCreate p;
+  p.created.type = **type;
+  p.created.task = std::move(draft);
+  Task& t = p.created.task;
+  t.id = Uuid::TimeOrdered();  // in creation order: the tasks index grows at its edge
+  t.number = *number;
+  t.created_at = clock_.Now();
+  t.client_id = *client;
+  t.created_by = caller.Identity();
+  AnchorSchedule(t, t.created_at);
+  p.command = MakeCommand(kTaskCreateCommand, t.id, TaskToEventData(t));
+  return p;
+}
+
+AcceptedTask TaskCommandService::Accepted(CreatedTask& created, const Command& command,
+                                          const Delivery& delivery) const {
+  const Task& t = created.task;
+  created.event_id = command.event.id;
+  log_->info("task={} event={} accepted: create, type {}, client {}, by {}", t.id.ToString(),
+             command.event.id.ToString(), created.type.name,
+             t.client_id ? t.client_id->ToString() : "none (system task)", t.created_by);
+  return AcceptedTask{t,  t.created_at,     t.created_by,   std::nullopt,
+                      {}, command.event.id, delivery.offset};
+}
+
+AcceptedTask TaskCommandService::Changed(Task task, const Published& command,
+                                         const std::string& by) {
+  return AcceptedTask{std::move(task),  command.event.time,     by, std::nullopt, {},
+                      command.event.id, command.delivery.offset};
+}
+
+void TaskCommandService::Record(const std::vector<AcceptedTask>& tasks,
+                                const std::vector<AcceptedNote>& notes) {
+  if (auto s = accepted_.Record(tasks, notes); !s)
+    log_->warn(
+        "{} accepted command(s) are in Kafka but not recorded for reads ({}); the caller's "
+        "next request may not see them until a worker applied them",
+        tasks.size() + notes.size(), s.error().Describe());
+}
+
+Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
+                                               const std::string& type_field) {
+  KnownClients known;
+  auto p = PrepareCreate(std::move(draft), caller, rule, type_field, known);
+  if (!p) return std::unexpected(p.error());
+  auto published = publisher_.Publish(p->command.message);
+  if (!published) return std::unexpected(published.error());
+  Record({Accepted(p->created, p->command, *published)});
+  return std::move(p->created);
+}
+
+std::expected<std::vector<Result<CreatedTask>>, RefusedTask> TaskCommandService::CreateAll(
+    std::span<const twosms::AccountTaskRequest> requests, const Caller& caller) {
+  KnownClients known;
+  std::vector<PreparedCreate> prepared;
+  prepared.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto p = PrepareCreate(DraftOf(requests[i]), caller, ClientRule::kRequired, "TaskID", known);
+    if (!p) return std::unexpected(RefusedTask{i, p.error()});
+    prepared.push_back(std::move(*p));
+  }
+  std::vector<OutgoingMessage> messages;
+  messages.reserve(prepared.size());
+  for (auto& p : prepared) messages.push_back(std::move(p.command.message));
+  auto acknowledged = publisher_.PublishAll(messages);
+  std::vector<Result<CreatedTask>> out;
+  std::vector<AcceptedTask> accepted;
+  out.reserve(prepared.size());
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    if (!acknowledged[i]) {
+      out.push_back(std::unexpected(acknowledged[i].error()));
+      continue;
+    }
+    accepted.push_back(Accepted(prepared[i].created, prepared[i].command, *acknowledged[i]));
+    out.push_back(std::move(prepared[i].created));
+  }
+  Record(accepted);
+  return out;
+}
+
+Result<UpdatedTask> TaskCommandService::Update(const Task& current,
+                                               const twosms::AccountTaskUpdateRequest& request,
+                                               const Caller& caller) {
+  const auto& f = request.fields;
+  TaskUpdate u;
+  u.task_type_id = f.task_type_id;
+  u.enabled = request.enabled;
+  u.frequency = f.frequency;
+  u.start_date = f.start_date;
+  u.finish_date = f.finish_date;
+  u.parameters = f.parameters;
+  u.content_type = f.content_type;
+  u.notification = f.notification;
+  u.schedule = f.schedule;
+  return UpdateTask(current, std::move(u), caller, "TaskID");
+}
+
+Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate update,
+                                             const Caller& caller) {
+  update.task_id = task.id;
+  update.requested_by = caller.Identity();
+  auto published = Publish(kTaskBatchUpdateCommand, task.id, BatchTaskUpdateToEventData(update));
+  if (!published) return std::unexpected(published.error());
+  Record({Changed(ApplyBatchUpdate(task, update), *published, update.requested_by)});
+  return published->event.id;
+}
+
+Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
+  // Nothing to record: a cancel changes the task's runs, which only a worker writes.
+  auto published = Publish(kTaskCancelCommand, task.id,
+                           {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
+  if (!published) return std::unexpected(published.error());
+  return {};
+}
+
+Status TaskCommandService::Delete(const Task& task, const Caller& caller) {
+  return Delete(std::vector<Task>{task}, caller);
+}
+
+Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& caller) {
+  std::vector<Command> commands;
+  std::vector<OutgoingMessage> messages;
+  for (const auto& t : tasks) {
+    commands.push_back(
+        MakeCommand(kTaskDeleteCommand, t.id,
+                    {{"task_id", t.id.ToString()}, {"requested_by", caller.Identity()}}));
+    messages.push_back(commands.back().message);
+  }
+  auto results = publisher_.PublishAll(messages);
+  Status first_error;
+  std::vector<AcceptedTask> deleted;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const auto& e = commands[i].event;
+    if (!results[i]) {
+      if (first_error) first_error = std::unexpected(results[i].error());
+      continue;
+    }
+    log_->info("task={} event={} accepted: {}", e.subject, e.id.ToString(), e.type);
+    deleted.push_back(Changed(tasks[i], {e, *results[i]}, caller.Identity()));
+    deleted.back().deleted_at = e.time;
+    deleted.back().deleted_by = caller.Identity();
+  }
+  Record(deleted);
+  return first_error;
+}
+
+TaskCommandService::Command TaskCommandService::MakeCommand(std::string_view type,
+                                                            const Uuid& task_id,
+                                                            nlohmann::json data) const {
+  Command c;
+  c.event.id = Uuid::TimeOrdered();  // also the id of the run a create queues
+  c.event.source = source_;
+  c.event.type = type;
+  c.event.subject = task_id.ToString();
+  c.event.time = clock_.Now();
+  c.event.data = std::move(data);
+  c.message = OutgoingMessage{commands_topic_,
+                              c.event.subject,
+                              c.event.Serialize(),
+                              {{"ce_type", c.event.type}, {"ce_id", c.event.id.ToString()}}};
+  return c;
+}
+
+Result<TaskCommandService::Published> TaskCommandService::Publish(std::string_view type,
+                                                                  const Uuid& task_id,
+                                                                  nlohmann::json data) {
+  auto c = MakeCommand(type, task_id, std::move(data));
+  auto delivery = publisher_.Publish(c.message);
+  if (!delivery) return std::unexpected(delivery.error());
+  log_->info("task={} event={} accepted: {}", c.event.subject, c.event.id.ToString(), c.event.type);
+  return Published{std::move(c.event), *delivery};
+}
+
+Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpdate update,
+                                                   const Caller& caller,
+                                                   const std::string& type_field) {
+  auto type = catalog_.Find(update.task_type_id);
+  if (!type) return std::unexpected(type.error());
+  if (!*type)
+    return Fail(ErrorCode::kInvalidArgument,
+                update.task_type_id.ToString() + " is not a registered task type", type_field);
+  update.task_id = current.id;
+  update.requested_by = caller.Identity();
+  AnchorUpdate(update, clock_.Now());
+  auto published = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
+  if (!published) return std::unexpected(published.error());
+  auto updated = ApplyUpdate(current, update);
+  Record({Changed(updated, *published, update.requested_by)});
+  return UpdatedTask{std::move(updated), **type, published->event.id};
+}
+
+Result<Uuid> TaskCommandService::RunNow(const Task& task, const Caller& caller) {
+  // Nothing to record: it adds a run, which only a worker writes.
+  auto published = Publish(kTaskFireCommand, task.id,
+                           FireToEventData({task.id, clock_.Now(), true, caller.Identity()}));
+  if (!published) return std::unexpected(published.error());
+  return published->event.id;
+}
+
+Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
+                                             const Caller& caller) {
+  auto id = numbers_.Next();
+  if (!id) return std::unexpected(id.error());
+  TaskNote note{*id, task.id, std::move(text), clock_.Now(), caller.Identity()};
+  auto published = Publish(kTaskNoteAddCommand, task.id, NoteToEventData(note));
+  if (!published) return std::unexpected(published.error());
+  // A note also makes the task modified, as the worker records it.
+  auto modified = Changed(task, *published, note.created_by);
+  modified.modified_at = note.created_at;
+  Record({std::move(modified)}, {{note, published->event.id}});
+  return note;
+}
+
+}  // namespace conveyor

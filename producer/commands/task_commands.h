@@ -1,0 +1,192 @@
+// TaskCommandService turns validated requests into command events (conveyor.task.create,
+// .update, .cancel, .delete, .note.add) and publishes them; each call returns only once Kafka
+// acknowledged the event.
+//
+// It checks the task type against the catalogue and the task's client (a client caller's
+// tasks are its own; an admin names the client in ClientID, or starts a system task where the
+// dialect allows it), allocates a new task's UUID and integer number, and builds the CloudEvent
+// keyed by the task id. The worker applies the event to PostgreSQL; once Kafka acknowledged it,
+// the service also records the task as the command leaves it (AcceptedWrites), so that the
+// caller's next request sees it before any worker applied it (docs/adr/0006). Thread-safe
+// when its ports are.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/caller.h"
+#include "auth/client_directory.h"
+#include "commands/accepted_writes.h"
+#include "conveyor/clock.h"
+#include "conveyor/cloud_event.h"
+#include "conveyor/event_publisher.h"
+#include "conveyor/logging.h"
+#include "conveyor/result.h"
+#include "conveyor/task.h"
+#include "conveyor/task_types.h"
+#include "dialects/twosms/codec.h"
+
+namespace conveyor {
+
+// Hands out unique integer task numbers.
+class TaskNumberAllocator {
+ public:
+  virtual ~TaskNumberAllocator() = default;
+  virtual Result<std::int64_t> Next() = 0;
+};
+
+struct CreatedTask {
+  Task task;
+  TaskType type;
+  Uuid event_id;
+};
+
+// Why CreateAll refused a whole request: the first task that failed its checks (0-based, in
+// request order) and why.
+struct RefusedTask {
+  std::size_t index = 0;
+  Error error;
+};
+
+struct UpdatedTask {
+  Task task;      // the task as it will be once the update is applied
+  TaskType type;  // its (possibly new) type
+  Uuid event_id;
+};
+
+class TaskCommandService {
+ public:
+  TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
+                     ClientDirectory& clients, EventPublisher& publisher, AcceptedWrites& accepted,
+                     const Clock& clock, std::string commands_topic, std::string source);
+
+  // The task belongs to the calling client, or, for an admin caller, to the client that
+  // request.client_id names; the caller's Identity() is recorded as created_by.
+  // kInvalidArgument for an unknown task type (field TaskID), and for a ClientID that an
+  // admin left out, that names no client, or that a client set to another client (field
+  // ClientID); kUnavailable when Kafka or PostgreSQL did not answer in time, in which case
+  // no task was created.
+  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const Caller& caller);
+
+  // Creates several tasks (the TwoSms bulk create) with the same rules as Create, all or
+  // nothing as far as the checks go: every task is checked (client rules, type), numbered and
+  // made into its event before any is published; the first that fails is the RefusedTask
+  // (kInvalidArgument naming the field as Create does, or kUnavailable when PostgreSQL did not
+  // answer) and nothing is published. Then all are published together
+  // (EventPublisher::PublishAll) and the answer is one Result per task, in order: the created
+  // task, or kUnavailable for one Kafka did not acknowledge (that task was not created; the
+  // others were). Blocks until every event was acknowledged or not.
+  std::expected<std::vector<Result<CreatedTask>>, RefusedTask> CreateAll(
+      std::span<const twosms::AccountTaskRequest> requests, const Caller& caller);
+
+  // Whether an admin caller may create a task that belongs to no client.
+  enum class ClientRule {
+    kRequired,           // TwoSms: an admin names the client (ClientID)
+    kSystemTaskAllowed,  // SuperOffice: an admin may start a system task (no client)
+  };
+  // The same for a task as any dialect decoded it: `draft` carries the type, the dialect's
+  // fields and the client the request named (client_id, if any); id, number, client,
+  // created_at and created_by are filled in here, with the client rules above. A type that is
+  // not registered is kInvalidArgument naming `type_field` (the dialect's name for it).
+  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
+                             const std::string& type_field = "TaskID");
+
+  // Publishes conveyor.task.update replacing `current`'s fields with the request's (and
+  // Enabled when given); requested_by is the caller's Identity(). kInvalidArgument (field
+  // TaskID) for an unknown task type; kUnavailable as for Create, in which case nothing
+  // changes. The caller's right to the task is checked before (Caller::MaySee).
+  Result<UpdatedTask> Update(const Task& current, const twosms::AccountTaskUpdateRequest& request,
+                             const Caller& caller);
+
+  // Publishes conveyor.task.batch-update for `task` with `update`'s fields (its task_id and
+  // requested_by are filled in here); returns the event's id, which names the new run of a
+  // run_again. kUnavailable as for Create, in which case nothing changes. The caller's right
+  // to the task and the change itself (e.g. CancellationBehaviour) are checked before.
+  // `task` is the task as the caller last saw it (its fields are recorded as the update leaves
+  // them).
+  Result<Uuid> BatchUpdate(const Task& task, BatchTaskUpdate update, const Caller& caller);
+
+  // Publishes conveyor.task.cancel for the task (requested_by: the caller's Identity()):
+  // the worker that runs it signals its handler, or ends a waiting run cancelled.
+  // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
+  // before (Caller::MaySee).
+  Status Cancel(const Task& task, const Caller& caller);
+
+  // Publishes conveyor.task.delete: the worker cancels the task's run and marks the task
+  // deleted. kUnavailable when Kafka did not acknowledge.
+  Status Delete(const Task& task, const Caller& caller);
+  // The same for several tasks, published together (EventPublisher::PublishAll). kUnavailable
+  // when Kafka did not acknowledge one of them; the others may be deleted.
+  Status Delete(const std::vector<Task>& tasks, const Caller& caller);
+
+  // Publishes conveyor.task.update as given (Oracle PATCH builds the whole update from the
+  // current task), with the caller's Identity() as requested_by. kInvalidArgument naming
+  // `type_field` for an unknown task type; kUnavailable when Kafka did not acknowledge, in
+  // which case nothing changes. The caller's right to the task is checked before.
+  Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const Caller& caller,
+                                 const std::string& type_field);
+
+  // Publishes conveyor.task.fire asking for one run of `task` at once, outside its schedule
+  // and its overlap policy (docs/scheduling.md, run now); returns the run's id.
+  // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
+  // before.
+  Result<Uuid> RunNow(const Task& task, const Caller& caller);
+
+  // Publishes conveyor.task.note.add for `task` with a freshly allocated note id, written by
+  // the caller (created_by: its Identity()); returns the note once Kafka acknowledged it.
+  // kUnavailable when Kafka or PostgreSQL did not answer. The caller's right to the task is
+  // checked before.
+  Result<TaskNote> AddNote(const Task& task, std::string text, const Caller& caller);
+
+ private:
+  // Such an event and the Kafka message that carries it.
+  struct Command {
+    CloudEvent event;
+    OutgoingMessage message;
+  };
+  // A command Kafka acknowledged, and where it put it.
+  struct Published {
+    CloudEvent event;
+    Delivery delivery;
+  };
+  // Publishes a command event of `type` about `task_id`.
+  Result<Published> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
+  Command MakeCommand(std::string_view type, const Uuid& task_id, nlohmann::json data) const;
+  // A create checked (client rules, type), numbered and made into its command, not published.
+  struct PreparedCreate {
+    CreatedTask created;
+    Command command;
+  };
+  // The clients already found during one call (CreateAll names the same one many times).
+  using KnownClients = std::unordered_map<Uuid, bool>;
+  Result<PreparedCreate> PrepareCreate(Task draft, const Caller& caller, ClientRule rule,
+                                       const std::string& type_field, KnownClients& known);
+  // Logs a create that Kafka acknowledged at `delivery`; `created` carries the event's id from
+  // here on. Returns what Record() keeps of it.
+  AcceptedTask Accepted(CreatedTask& created, const Command& command,
+                        const Delivery& delivery) const;
+  // The task as `command`, acknowledged at `delivery`, leaves it.
+  static AcceptedTask Changed(Task task, const Published& command, const std::string& by);
+  // AcceptedWrites::Record; a failure is logged, not returned: the commands are in Kafka and
+  // will be applied, only the caller's next read may not see them until then.
+  void Record(const std::vector<AcceptedTask>& tasks, const std::vector<AcceptedNote>& notes = {});
+
+  TaskTypeCatalog& catalog_;
+  TaskNumberAllocator& numbers_;
+  ClientDirectory& clients_;
+  EventPublisher& publisher_;
+  AcceptedWrites& accepted_;
+  const Clock& clock_;
+  std::string commands_topic_;
+  std::string source_;
+  // Held, not looked up per request: logging::Get takes two locks that every HTTP thread
+  // would contend for.
+  std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
+};
+
+}  // namespace conveyor

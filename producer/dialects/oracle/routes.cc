@@ -1,0 +1,539 @@
+#include "dialects/oracle/routes.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <regex>
+
+#include "conveyor/json_schema.h"
+#include "conveyor/json_text.h"
+#include "conveyor/logging.h"
+#include "dialects/oracle/codec.h"
+
+namespace conveyor {
+namespace {
+
+using nlohmann::json;
+using oracle::Problem;
+
+class OracleRoutes {
+ public:
+  OracleRoutes(TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader)
+      : catalog_(catalog), commands_(commands), reader_(reader) {
+    create_schema_ = JsonSchema::Embedded("requests/oracle.task-create.json");
+    note_schema_ = JsonSchema::Embedded("requests/oracle.task-note.json");
+    patch_schema_ = JsonSchema::Embedded("requests/oracle.task-patch.json");
+    if (!create_schema_) log_->error("{}", create_schema_.error().Describe());
+    if (!patch_schema_) log_->error("{}", patch_schema_.error().Describe());
+    if (!note_schema_) log_->error("{}", note_schema_.error().Describe());
+  }
+
+  // Runs `handler`, answering 500 in Oracle's shape should it throw.
+  template <typename F>
+  void CatchingExceptions(const httplib::Request& req, httplib::Response& res, F&& handler) {
+    try {
+      handler();
+    } catch (const std::exception& e) {
+      log_->error("{} {} failed: {}", req.method, req.path, e.what());
+      SendProblem(req, res,
+                  {500, oracle::kInternalError, "internal error; see the producer's log"});
+    }
+  }
+
+  // The task belongs to the calling client; an admin key's task belongs to no client (a system
+  // task, as an admin's StartBatchJob): Oracle's body has no way to name a client.
+  void CreateTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    auto body = ParseBody(req, res, create_schema_);
+    if (!body) return;
+    auto types = catalog_.List();
+    if (!types) return SendError(req, res, types.error());
+    auto draft = oracle::DecodeCreate(*body, *types);
+    if (!draft) return SendError(req, res, draft.error());
+    if (!CheckSchema(req, res, *create_schema_, *body)) return;
+    draft->client_id = caller.client_id();
+    auto created = commands_.Create(std::move(*draft), caller,
+                                    TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType");
+    if (!created) {
+      if (created.error().retryable())
+        log_->warn("create not accepted: {}", created.error().Describe());
+      return SendError(req, res, created.error());
+    }
+    TaskView view;
+    view.task = created->task;
+    view.type_name = created->type.name;
+    view.type_number = created->type.number;
+    view.cancellation = created->type.cancellation;
+    view.modified_at = created->task.created_at;
+    auto location = BaseUrl(req) + oracle::kApiPath + "/tasks/" + std::to_string(view.task.number);
+    res.set_header("Location", location);
+    SendJson(res, 201, oracle::TaskJson(view, BaseUrl(req)));
+  }
+
+  void GetTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    if (!CheckParams(req, res, {"fields"})) return;
+    auto view = FindTask(req, res, caller);
+    if (!view) return;
+    auto full = oracle::TaskJson(*view, BaseUrl(req));
+    if (!req.has_param("fields")) return SendJson(res, 200, full);
+    auto fields = oracle::ParseFields(req.get_param_value("fields"), full, false);
+    if (!fields) return SendQueryProblem(req, res, fields.error());
+    SendJson(res, 200, oracle::Project(full, *fields));
+  }
+
+  void ListTasks(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    if (!CheckParams(req, res, {"limit", "offset", "totalResults", "orderBy", "q", "fields"}))
+      return;
+    TaskQuery query;
+    query.client_id = caller.client_id();  // a client's own tasks; an admin key sees all
+    if (!Paging(req, res, &query.limit, &query.offset)) return;
+    if (req.has_param("totalResults")) {
+      auto v = req.get_param_value("totalResults");
+      if (v != "true" && v != "false")
+        return SendQueryProblem(
+            req, res, MakeError(ErrorCode::kInvalidArgument, "is true or false", "totalResults"));
+      query.count_total = v == "true";
+    }
+    if (req.has_param("orderBy")) {
+      auto order = oracle::ParseOrderBy(req.get_param_value("orderBy"));
+      if (!order) return SendQueryProblem(req, res, order.error());
+      query.order = std::move(*order);
+    }
+    if (req.has_param("q")) {
+      if (auto s = oracle::ParseQ(req.get_param_value("q"), &query); !s)
+        return SendQueryProblem(req, res, s.error());
+    }
+    std::optional<std::vector<std::string>> fields;
+    if (req.has_param("fields")) {
+      auto parsed = oracle::ParseFields(req.get_param_value("fields"),
+                                        oracle::TaskJson(TaskView{}, BaseUrl(req)), true);
+      if (!parsed) return SendQueryProblem(req, res, parsed.error());
+      fields = std::move(*parsed);
+    }
+    auto page = reader_.QueryTasks(query);
+    if (!page) {
+      if (page.error().code == ErrorCode::kInvalidArgument)
+        return SendQueryProblem(req, res, page.error());
+      return SendError(req, res, page.error());
+    }
+    auto items = json::array();
+    for (const auto& view : page->tasks) {
+      auto full = oracle::TaskJson(view, BaseUrl(req));
+      items.push_back(fields ? oracle::Project(full, *fields)
+                             : oracle::Project(full, {"id", "lookupName"}));
+    }
+    std::optional<std::int64_t> total;
+    if (query.count_total) total = page->total;
+    SendCollection(req, res, std::move(items), page->has_more, total, query.limit, query.offset,
+                   "/tasks");
+  }
+
+  void ListNotes(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    if (!CheckParams(req, res, {"limit", "offset", "totalResults", "fields"})) return;
+    std::int64_t limit = 0, offset = 0;
+    if (!Paging(req, res, &limit, &offset)) return;
+    auto view = FindTask(req, res, caller);
+    if (!view) return;
+    auto notes = reader_.ListNotes(view->task.id);
+    if (!notes) return SendError(req, res, notes.error());
+    std::optional<std::vector<std::string>> fields;
+    if (req.has_param("fields")) {
+      auto parsed = oracle::ParseFields(req.get_param_value("fields"),
+                                        oracle::NoteJson(TaskNote{}, 0, BaseUrl(req)), true);
+      if (!parsed) return SendQueryProblem(req, res, parsed.error());
+      fields = std::move(*parsed);
+    }
+    auto items = json::array();
+    auto total = static_cast<std::int64_t>(notes->size());
+    for (std::int64_t i = offset; i < total && i < offset + limit; ++i) {
+      auto full = oracle::NoteJson((*notes)[i], view->task.number, BaseUrl(req));
+      items.push_back(fields ? oracle::Project(full, *fields) : oracle::Project(full, {"id"}));
+    }
+    std::optional<std::int64_t> count;
+    if (req.get_param_value("totalResults") == "true") count = total;
+    SendCollection(req, res, std::move(items), offset + limit < total, count, limit, offset,
+                   "/tasks/" + std::to_string(view->task.number) + "/notes");
+  }
+
+  void GetNote(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    if (!CheckParams(req, res, {"fields"})) return;
+    auto view = FindTask(req, res, caller);
+    if (!view) return;
+    auto notes = reader_.ListNotes(view->task.id);
+    if (!notes) return SendError(req, res, notes.error());
+    auto id = std::stoll(req.matches[2].str());
+    auto it =
+        std::find_if(notes->begin(), notes->end(), [&](const TaskNote& n) { return n.id == id; });
+    if (it == notes->end())
+      return SendProblem(req, res,
+                         {404, oracle::kUnknownResource,
+                          "task " + std::to_string(view->task.number) + " has no note with id " +
+                              std::to_string(id)});
+    auto full = oracle::NoteJson(*it, view->task.number, BaseUrl(req));
+    if (!req.has_param("fields")) return SendJson(res, 200, full);
+    auto fields = oracle::ParseFields(req.get_param_value("fields"), full, false);
+    if (!fields) return SendQueryProblem(req, res, fields.error());
+    SendJson(res, 200, oracle::Project(full, *fields));
+  }
+
+  void AddNote(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    auto body = ParseBody(req, res, note_schema_);
+    if (!body) return;
+    auto text = oracle::DecodeNote(*body);
+    if (!text) return SendError(req, res, text.error());
+    if (!CheckSchema(req, res, *note_schema_, *body)) return;
+    auto view = FindTask(req, res, caller);
+    if (!view) return;
+    auto note = commands_.AddNote(view->task, std::move(*text), caller);
+    if (!note) return SendError(req, res, note.error());
+    auto full = oracle::NoteJson(*note, view->task.number, BaseUrl(req));
+    res.set_header("Location", full["links"][0]["href"].get<std::string>());
+    SendJson(res, 201, full);
+  }
+
+  // PATCH tasks/{id}, or POST with X-HTTP-Method-Override: PATCH. Answers 200 with an empty
+  // body once Kafka acknowledged the update (and the cancel, for a change to Deferred).
+  void PatchTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    auto body = ParseBody(req, res, patch_schema_);
+    if (!body) return;
+    auto types = catalog_.List();
+    if (!types) return SendError(req, res, types.error());
+    auto patch = oracle::DecodePatch(*body, *types);
+    if (!patch) return SendError(req, res, patch.error());
+    if (!CheckSchema(req, res, *patch_schema_, *body)) return;
+    auto view = FindTask(req, res, caller);
+    if (!view) return;
+    bool cancel = false;
+    if (patch->status) {
+      if (auto s = oracle::CheckStatusChange(*view, *patch->status, &cancel); !s)
+        return SendError(req, res, s.error());
+    }
+    if (patch->ChangesFields()) {
+      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch), caller,
+                                          "taskType");
+      if (!updated) return SendError(req, res, updated.error());
+    }
+    if (cancel) {
+      if (auto s = commands_.Cancel(view->task, caller); !s) return SendError(req, res, s.error());
+    }
+    res.status = 200;
+  }
+
+  void DeleteTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    auto view = FindTask(req, res, caller);
+    if (!view) return;
+    if (auto problem = oracle::DeleteProblem(*view)) return SendProblem(req, res, *problem);
+    if (auto s = commands_.Delete(view->task, caller); !s) return SendError(req, res, s.error());
+    res.status = 200;
+  }
+
+  // POST tasks/{id}: only as a PATCH for clients without the verb.
+  void PostToTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    auto method = req.get_header_value("X-HTTP-Method-Override");
+    std::transform(method.begin(), method.end(), method.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (method == "PATCH") return PatchTask(req, res, caller);
+    res.set_header("Allow", "GET, PATCH, DELETE");
+    SendProblem(req, res,
+                {405, oracle::kUnsupportedMethod,
+                 "POST is not supported on a task; send PATCH (or POST with "
+                 "X-HTTP-Method-Override: PATCH)"});
+  }
+
+  void ListAttachments(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+    auto view = FindTask(req, res, caller);
+    if (!view) return;
+    SendCollection(req, res, json::array(), false, std::nullopt, oracle::kDefaultLimit, 0,
+                   "/tasks/" + std::to_string(view->task.number) + "/fileAttachments");
+  }
+
+  void NamedIds(const httplib::Request& req, httplib::Response& res, const Caller&) {
+    auto which = req.matches[1].str();
+    std::vector<oracle::NamedId> values;
+    if (which == "priority") {
+      values = oracle::Priorities();
+    } else if (which == "statusWithType.status") {
+      values = oracle::Statuses();
+    } else if (which == "statusWithType.statusType") {
+      values = oracle::StatusTypes();
+    } else if (which == "taskType") {
+      auto types = catalog_.List();
+      if (!types) return SendError(req, res, types.error());
+      values = oracle::TaskTypeIds(*types);
+    } else {
+      return SendProblem(req, res,
+                         {404, oracle::kUnknownResource,
+                          "tasks has no namedID attribute '" + which +
+                              "'; there are priority, taskType, statusWithType.status and "
+                              "statusWithType.statusType"});
+    }
+    auto items = json::array();
+    for (const auto& v : values) items.push_back({{"id", v.id}, {"lookupName", v.lookup_name}});
+    auto self = BaseUrl(req) + oracle::kApiPath + "/namedIDs/tasks/" + which;
+    SendJson(res, 200,
+             {{"items", items},
+              {"links", json::array({{{"rel", "self"}, {"href", self}},
+                                     {{"rel", "canonical"}, {"href", self}}})}});
+  }
+
+  void MetadataCatalog(const httplib::Request& req, httplib::Response& res, const Caller&) {
+    auto which = req.matches[1].str();
+    auto path = which == "/notes"   ? "requests/oracle.task-note.json"
+                : which == "/patch" ? "requests/oracle.task-patch.json"
+                                    : "requests/oracle.task-create.json";
+    res.status = 200;
+    res.set_content(std::string(EmbeddedSchema(path)), "application/schema+json");
+  }
+
+  // Paths under /services/rest/connect that no route above serves.
+  void NoRoute(const httplib::Request& req, httplib::Response& res, const Caller&) {
+    static const std::string kPrefix = "/services/rest/connect/";
+    auto rest = req.path.substr(kPrefix.size());
+    auto version = rest.substr(0, rest.find('/'));
+    if (version != "v1.4")
+      return SendProblem(req, res,
+                         {404, oracle::kUnsupportedVersion,
+                          "API version '" + version + "' is not supported; Conveyor serves v1.4"});
+    static const std::regex kTask(R"(/services/rest/connect/v1\.4/tasks/\d{1,18}(/.*)?)");
+    static const std::regex kCollection(R"(/services/rest/connect/v1\.4/tasks/?)");
+    bool task = std::regex_match(req.path, kTask),
+         collection = std::regex_match(req.path, kCollection);
+    if ((task || collection) && req.method != "GET") {
+      res.set_header("Allow", collection ? "GET, POST" : "GET");
+      return SendProblem(req, res,
+                         {405, oracle::kUnsupportedMethod,
+                          req.method + " is not supported on " + req.path + " by this version"});
+    }
+    SendProblem(req, res, {404, oracle::kUnknownResource, "no resource at " + req.path});
+  }
+
+ private:
+  static std::string BaseUrl(const httplib::Request& req) {
+    auto host = req.get_header_value("Host");
+    return "http://" + (host.empty() ? std::string("127.0.0.1") : host);
+  }
+
+  // Percent-encodes all but RFC 3986's unreserved characters.
+  static std::string Encode(const std::string& text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  }
+
+  // The request URI (path and query, the query re-encoded), as the problem's `instance` and
+  // the collection's self link.
+  static std::string Instance(const httplib::Request& req) {
+    std::string out = req.path;
+    char sep = '?';
+    for (const auto& [key, value] : req.params) {
+      out += sep + Encode(key) + "=" + Encode(value);
+      sep = '&';
+    }
+    return out;
+  }
+
+  static void SendJson(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    // What a request echoes (a path, a parameter) may not be UTF-8: U+FFFD stands in.
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json; charset=utf-8");
+  }
+
+  void SendProblem(const httplib::Request& req, httplib::Response& res, const Problem& p) {
+    SendJson(res, p.status, oracle::ProblemBody(p, BaseUrl(req), Instance(req)));
+  }
+
+  void SendError(const httplib::Request& req, httplib::Response& res, const Error& e) {
+    SendProblem(req, res, oracle::WriteProblem(e));
+  }
+
+  // A bad query parameter: 400 OSC-CREST-00007 naming the parameter.
+  void SendQueryProblem(const httplib::Request& req, httplib::Response& res, const Error& e) {
+    SendProblem(
+        req, res,
+        {400, oracle::kInvalidQueryParameter,
+         "query parameter " + (e.field.empty() ? std::string() : e.field + ": ") + e.message});
+  }
+
+  bool CheckParams(const httplib::Request& req, httplib::Response& res,
+                   std::initializer_list<std::string_view> allowed) {
+    for (const auto& [key, value] : req.params)
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        SendQueryProblem(req, res,
+                         MakeError(ErrorCode::kInvalidArgument,
+                                   "is not supported here; supported: " + list, key));
+        return false;
+      }
+    return true;
+  }
+
+  bool Paging(const httplib::Request& req, httplib::Response& res, std::int64_t* limit,
+              std::int64_t* offset) {
+    auto number = [&](const char* name, std::int64_t fallback, std::int64_t min,
+                      std::int64_t max) -> std::optional<std::int64_t> {
+      if (!req.has_param(name)) return fallback;
+      auto text = req.get_param_value(name);
+      std::int64_t v = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || p != text.data() + text.size() || v < min || v > max) {
+        SendQueryProblem(req, res,
+                         MakeError(ErrorCode::kInvalidArgument,
+                                   "'" + text + "' is not an integer from " + std::to_string(min) +
+                                       " to " + std::to_string(max) +
+                                       (max == oracle::kMaxLimit ? " (the maximum page size)" : ""),
+                                   name));
+        return std::nullopt;
+      }
+      return v;
+    };
+    auto l = number("limit", oracle::kDefaultLimit, 1, oracle::kMaxLimit);
+    if (!l) return false;
+    auto o = number("offset", 0, 0, std::numeric_limits<std::int32_t>::max());
+    if (!o) return false;
+    *limit = *l;
+    *offset = *o;
+    return true;
+  }
+
+  // The body of a write as a JSON value; answers the request itself (and returns
+  // std::nullopt) when there is none, it is too large, or it is not JSON.
+  std::optional<json> ParseBody(const httplib::Request& req, httplib::Response& res,
+                                const Result<JsonSchema>& schema) {
+    if (!schema) {
+      SendProblem(req, res, {500, oracle::kInternalError, schema.error().message});
+      return std::nullopt;
+    }
+    if (req.body.empty()) {
+      SendProblem(req, res,
+                  {400, oracle::kNoPostData, "the request has no body; send the object as JSON"});
+      return std::nullopt;
+    }
+    if (req.body.size() > oracle::kMaxBodyBytes) {
+      SendProblem(req, res,
+                  {413, oracle::kWriteFailed,
+                   "the request body is over the limit of " +
+                       std::to_string(oracle::kMaxBodyBytes) + " bytes"});
+      return std::nullopt;
+    }
+    auto j = ParseJson(req.body, "the body");
+    if (!j && j.error().code == ErrorCode::kInvalidArgument) {
+      SendProblem(req, res, {400, oracle::kBadJson, j.error().message});
+      return std::nullopt;
+    }
+    if (!j) {
+      SendError(req, res, j.error());
+      return std::nullopt;
+    }
+    if (!j->is_object()) {
+      SendProblem(req, res, {400, oracle::kBadJson, "the body must be a JSON object"});
+      return std::nullopt;
+    }
+    return std::move(*j);
+  }
+
+  bool CheckSchema(const httplib::Request& req, httplib::Response& res, const JsonSchema& schema,
+                   const json& body) {
+    auto valid = schema.Validate(body);
+    if (valid) return true;
+    auto field = valid.error().field;
+    std::replace(field.begin(), field.end(), '/', '.');
+    if (!field.empty() && field.front() == '.') field.erase(0, 1);
+    SendError(req, res, MakeError(ErrorCode::kInvalidArgument, valid.error().message, field));
+    return false;
+  }
+
+  // The task named by the path's first number, if the caller may see it; answers 404 (or the
+  // error) itself. Another client's task answers exactly as a missing one.
+  std::optional<TaskView> FindTask(const httplib::Request& req, httplib::Response& res,
+                                   const Caller& caller) {
+    auto number = std::stoll(req.matches[1].str());
+    auto view = reader_.FindTaskByNumber(number);
+    if (!view) {
+      SendError(req, res, view.error());
+      return std::nullopt;
+    }
+    if (!*view || !caller.MaySee((*view)->task)) {
+      SendProblem(req, res,
+                  {404, oracle::kUnknownResource, "no task with id " + std::to_string(number)});
+      return std::nullopt;
+    }
+    return std::move(*view);
+  }
+
+  void SendCollection(const httplib::Request& req, httplib::Response& res, json items,
+                      bool has_more, std::optional<std::int64_t> total, std::int64_t limit,
+                      std::int64_t offset, const std::string& path) {
+    auto api = BaseUrl(req) + oracle::kApiPath;
+    json body = {{"items", std::move(items)}, {"hasMore", has_more}};
+    if (total) body["totalResults"] = *total;
+    auto links = json::array({{{"rel", "self"}, {"href", BaseUrl(req) + Instance(req)}},
+                              {{"rel", "canonical"}, {"href", api + path}},
+                              {{"rel", "describedby"},
+                               {"href", api + "/metadata-catalog" + path},
+                               {"mediaType", "application/schema+json"}}});
+    if (has_more)
+      links.push_back({{"rel", "next"},
+                       {"href", api + path + "?limit=" + std::to_string(limit) +
+                                    "&offset=" + std::to_string(offset + limit)}});
+    body["links"] = std::move(links);
+    SendJson(res, 200, body);
+  }
+
+  TaskTypeCatalog& catalog_;
+  TaskCommandService& commands_;
+  TaskReader& reader_;
+  Result<JsonSchema> create_schema_ = Fail(ErrorCode::kInternal, "not compiled");
+  Result<JsonSchema> note_schema_ = Fail(ErrorCode::kInternal, "not compiled");
+  Result<JsonSchema> patch_schema_ = Fail(ErrorCode::kInternal, "not compiled");
+  std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
+};
+
+}  // namespace
+
+void RegisterOracleRoutes(RecordingServer& s, TaskTypeCatalog& catalog,
+                          TaskCommandService& commands, TaskReader& reader,
+                          const OracleGuard& guard) {
+  auto routes = std::make_shared<OracleRoutes>(catalog, commands, reader);
+  using Method = void (OracleRoutes::*)(const httplib::Request&, httplib::Response&, const Caller&);
+  auto handler = [routes, &guard](Method m) {
+    return guard(
+        [routes, m](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+          routes->CatchingExceptions(req, res, [&] { ((*routes).*m)(req, res, caller); });
+        });
+  };
+  const std::string api = oracle::kApiPath;
+  s.Post(api + "/tasks", handler(&OracleRoutes::CreateTask));
+  s.Get(api + "/tasks", handler(&OracleRoutes::ListTasks));
+  s.Get(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::GetTask));
+  s.Patch(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::PatchTask));
+  s.Post(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::PostToTask));
+  s.Delete(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::DeleteTask));
+  s.Get(api + R"(/tasks/(\d{1,18})/notes)", handler(&OracleRoutes::ListNotes));
+  s.Post(api + R"(/tasks/(\d{1,18})/notes)", handler(&OracleRoutes::AddNote));
+  s.Get(api + R"(/tasks/(\d{1,18})/notes/(\d{1,18}))", handler(&OracleRoutes::GetNote));
+  s.Get(api + R"(/tasks/(\d{1,18})/fileAttachments)", handler(&OracleRoutes::ListAttachments));
+  s.Get(api + R"(/namedIDs/tasks/([A-Za-z.]+))", handler(&OracleRoutes::NamedIds));
+  s.Get(api + R"(/metadata-catalog/tasks(/notes|/patch)?)",
+        handler(&OracleRoutes::MetadataCatalog));
+  const std::string any = R"(/services/rest/connect/.*)";
+  s.Get(any, handler(&OracleRoutes::NoRoute));
+  s.Post(any, handler(&OracleRoutes::NoRoute));
+  s.Put(any, handler(&OracleRoutes::NoRoute));
+  s.Patch(any, handler(&OracleRoutes::NoRoute));
+  s.Delete(any, handler(&OracleRoutes::NoRoute));
+}
+
+}  // namespace conveyor

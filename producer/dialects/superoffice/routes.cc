@@ -1,0 +1,480 @@
+#include "dialects/superoffice/routes.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "conveyor/logging.h"
+#include "dialects/superoffice/codec.h"
+#include "dialects/superoffice/xml.h"
+
+namespace conveyor::superoffice {
+namespace {
+
+constexpr char kAgentPrefix[] = "/api/v1/Agents/Batch/";
+
+std::string Lower(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// Lower-cased, without spaces: "Application/JSON " -> "application/json".
+std::string MediaType(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text)
+    if (!std::isspace(c)) out += static_cast<char>(c);
+  return Lower(std::move(out));
+}
+
+// How the caller wants the answer: JSON or XML (Accept), which fields ($select), which zone
+// (SO-TimeZone).
+struct AnswerFormat {
+  std::string xml_type;  // empty: JSON; else "application/xml" or "text/xml"
+  FieldSelection select;
+  OutputTimeZone zone;
+};
+
+// The media type the caller prefers among the ones SuperOffice offers: the highest q wins,
+// the first listed on a tie; JSON when there is no Accept or nothing in it is offered.
+std::string XmlTypeFromAccept(const std::string& accept) {
+  std::string best;
+  double best_q = -1;
+  std::size_t start = 0;
+  while (start <= accept.size()) {
+    auto end = accept.find(',', start);
+    if (end == std::string::npos) end = accept.size();
+    std::string item = accept.substr(start, end - start);
+    start = end + 1;
+    auto semi = item.find(';');
+    std::string type = MediaType(item.substr(0, semi));
+    double q = 1;
+    if (semi != std::string::npos) {
+      auto qpos = item.find("q=", semi);
+      if (qpos != std::string::npos) q = std::atof(item.c_str() + qpos + 2);
+    }
+    bool offered = type == "application/json" || type == "text/json" || type == "application/xml" ||
+                   type == "text/xml" || type == "*/*" || type == "application/*" ||
+                   type == "text/*";
+    if (!offered || q <= 0 || q <= best_q) continue;
+    best_q = q;
+    best = type == "application/xml" || type == "text/xml" ? type : "";
+  }
+  return best;
+}
+
+bool IsJsonBody(const httplib::Request& req) {
+  auto type = req.get_header_value("Content-Type");
+  auto media = MediaType(type.substr(0, type.find(';')));
+  return media.empty() || media == "application/json" || media == "text/json";
+}
+
+int HttpStatus(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+}  // namespace
+
+struct Routes::Impl {
+  TaskTypeCatalog& catalog;
+  TaskCommandService& commands;
+  TaskReader& reader;
+  AgentRequests requests;
+  std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
+
+  // --- writing answers ----------------------------------------------------------------------
+
+  void Send(httplib::Response& res, const AnswerFormat& f, int status, const std::string& xml,
+            const nlohmann::json& json) {
+    res.status = status;
+    if (f.xml_type.empty())
+      // An error may echo what the caller sent ($select, SO-TimeZone): bytes that are not
+      // UTF-8 are written as U+FFFD rather than failing the answer.
+      res.set_content(json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      "application/json; charset=utf-8");
+    else
+      res.set_content(xml, f.xml_type + "; charset=utf-8");
+  }
+
+  void SendError(httplib::Response& res, const AnswerFormat& f, const Error& error,
+                 int status = 0) {
+    auto body = ErrorBody(error);
+    Send(res, f, status ? status : HttpStatus(error), ErrorXml(body), body);
+  }
+
+  void SendInfo(httplib::Response& res, const AnswerFormat& f, const std::optional<TaskView>& v) {
+    nlohmann::json info = v ? BatchTaskInfo(*v, f.zone) : nlohmann::json();
+    f.select.Apply(info);
+    Send(res, f, 200, BatchTaskInfoXml(info), info);
+  }
+
+  void SendScalar(httplib::Response& res, const AnswerFormat& f, const nlohmann::json& value) {
+    Send(res, f, 200, ScalarXml(value), value);
+  }
+
+  // Parses Accept, $select and SO-TimeZone; answers the request itself (in the format asked
+  // for, or JSON) and returns std::nullopt when one of them is bad.
+  std::optional<AnswerFormat> Format(const httplib::Request& req, httplib::Response& res) {
+    AnswerFormat f;
+    f.xml_type = XmlTypeFromAccept(req.get_header_value("Accept"));
+    auto select = FieldSelection::Parse(req.get_param_value("$select"));
+    if (!select) {
+      SendError(res, f, select.error());
+      return std::nullopt;
+    }
+    f.select = std::move(*select);
+    auto zone = OutputTimeZone::Parse(req.get_header_value("SO-TimeZone"));
+    if (!zone) {
+      SendError(res, f, zone.error());
+      return std::nullopt;
+    }
+    f.zone = *zone;
+    if (!req.body.empty() && !IsJsonBody(req)) {
+      SendError(res, f,
+                MakeError(ErrorCode::kInvalidArgument,
+                          "Content-Type " + req.get_header_value("Content-Type") +
+                              " is not supported; send application/json or text/json",
+                          "Content-Type"),
+                415);
+      return std::nullopt;
+    }
+    return f;
+  }
+
+  // --- the methods --------------------------------------------------------------------------
+
+  // The task with this Id, if the caller may see it: another client's task answers exactly
+  // as a missing one.
+  Result<std::optional<TaskView>> Lookup(std::int64_t id, const Caller& caller) {
+    auto view = reader.FindTaskByNumber(id);
+    if (!view) return std::unexpected(view.error());
+    if (*view && !caller.MaySee((*view)->task)) view->reset();
+    return view;
+  }
+
+  // The task named by the path (`id`, REST) or by the agent body {"Id": n}; answers the
+  // request itself and returns std::nullopt when it is bad or there is no such task.
+  std::optional<TaskView> FindBatchTask(const httplib::Request& req, httplib::Response& res,
+                                        const Caller& caller, const AnswerFormat& f,
+                                        std::optional<std::int64_t> id,
+                                        const std::string& xml_not_found,
+                                        const nlohmann::json& json_not_found) {
+    bool rest = id.has_value();
+    if (!id) {
+      auto decoded = requests.DecodeId(req.body);
+      if (!decoded) {
+        SendError(res, f, decoded.error());
+        return std::nullopt;
+      }
+      id = *decoded;
+    }
+    auto view = Lookup(*id, caller);
+    if (!view) {
+      SendError(res, f, view.error());
+      return std::nullopt;
+    }
+    if (!*view) {
+      if (rest)
+        SendError(res, f,
+                  MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(*id), "id"));
+      else
+        Send(res, f, 200, xml_not_found, json_not_found);
+    }
+    return std::move(*view);
+  }
+
+  void GetBatchTaskInfo(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+                        std::optional<std::int64_t> id) {
+    auto f = Format(req, res);
+    if (!f) return;
+    if (auto view = FindBatchTask(req, res, caller, *f, id, BatchTaskInfoXml(nullptr), nullptr))
+      SendInfo(res, *f, view);
+  }
+
+  void StopBatchJob(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+                    std::optional<std::int64_t> id) {
+    auto f = Format(req, res);
+    if (!f) return;
+    auto view = FindBatchTask(req, res, caller, *f, id, ScalarXml(false), false);
+    if (!view) return;
+    const auto& v = *view;
+    if (!MayCancel(v))
+      return SendError(
+          res, *f,
+          MakeError(ErrorCode::kFailedPrecondition,
+                    "batch task " + std::to_string(v.task.number) + " (" + v.type_name +
+                        ") cannot be stopped: its CancellationBehaviour is "
+                        "CannotCancel",
+                    "Id"));
+    // Nothing to stop: it has no run, or its run is over.
+    if (!v.last_run || IsFinal(v.last_run->state)) return SendScalar(res, *f, false);
+    if (auto s = commands.Cancel(v.task, caller); !s) return SendError(res, *f, s.error());
+    SendScalar(res, *f, true);
+  }
+
+  // UpdateBatchTask (agent, `rest_id` none) and PUT /api/v1/BatchTask/{id} (REST): changes
+  // State, Description, Response and Request (PlanUpdate) and answers the BatchTaskInfo as the
+  // update leaves it, once Kafka acknowledged the command. Not found: 200 null (agent), 404
+  // (REST).
+  void UpdateBatchTask(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+                       std::optional<std::int64_t> rest_id) {
+    auto f = Format(req, res);
+    if (!f) return;
+    bool rest = rest_id.has_value();
+    auto request = requests.DecodeUpdate(req.body, !rest);
+    if (!request) {
+      log->info("UpdateBatchTask refused: {}", request.error().Describe());
+      return SendError(res, *f, request.error());
+    }
+    std::int64_t id = rest ? *rest_id : *request->id;
+    auto view = Lookup(id, caller);
+    if (!view) return SendError(res, *f, view.error());
+    if (!*view) {
+      if (rest)
+        return SendError(
+            res, *f, MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(id), "id"));
+      return SendInfo(res, *f, std::nullopt);
+    }
+    auto update = PlanUpdate(**view, *request, rest ? "State" : "BatchTaskInfo/State");
+    if (!update) {
+      log->info("UpdateBatchTask of {} refused: {}", id, update.error().Describe());
+      return SendError(res, *f, update.error());
+    }
+    bool changes = update->description || update->request || update->response ||
+                   update->run_change != BatchTaskUpdate::RunChange::kNone;
+    if (!changes) return SendInfo(res, *f, std::move(*view));
+    auto event_id = commands.BatchUpdate((*view)->task, *update, caller);
+    if (!event_id) {
+      if (event_id.error().retryable())
+        log->warn("UpdateBatchTask not accepted: {}", event_id.error().Describe());
+      return SendError(res, *f, event_id.error());
+    }
+    SendInfo(res, *f, Updated(std::move(**view), *update, *event_id));
+  }
+
+  // Which Delete route: DeleteBatchTask, DeleteBatchTasks (agent) or DELETE (REST).
+  enum class DeleteForm { kAgentOne, kAgentMany, kRest };
+
+  // Deletes the tasks (TaskCommandService::Delete: a live run is cancelled, the task hidden)
+  // and answers 204 No Content. The agent does not report an Id that names no task (or
+  // another client's): it is skipped; REST answers 404. Nothing is deleted when one of the
+  // tasks has a live run that cannot be stopped (400 naming it). The deletes are published
+  // together; when Kafka does not acknowledge one, the others may be deleted (503; deleting
+  // again is harmless).
+  void Delete(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+              DeleteForm form, std::optional<std::int64_t> rest_id) {
+    auto f = Format(req, res);
+    if (!f) return;
+    std::vector<std::int64_t> ids;
+    if (form == DeleteForm::kRest) {
+      ids.push_back(*rest_id);
+    } else if (form == DeleteForm::kAgentOne) {
+      auto id = requests.DecodeDeleteOne(req.body);
+      if (!id) return SendError(res, *f, id.error());
+      ids.push_back(*id);
+    } else {
+      auto many = requests.DecodeDeleteMany(req.body);
+      if (!many) return SendError(res, *f, many.error());
+      ids = std::move(*many);
+    }
+    std::vector<TaskView> doomed;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      std::string field = form == DeleteForm::kRest       ? "id"
+                          : form == DeleteForm::kAgentOne ? "BatchTaskId"
+                                                          : "BatchTaskIds/" + std::to_string(i);
+      auto view = Lookup(ids[i], caller);
+      if (!view) return SendError(res, *f, view.error());
+      if (!*view) {
+        if (form == DeleteForm::kRest)
+          return SendError(
+              res, *f,
+              MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(ids[i]), field));
+        continue;
+      }
+      if (DeleteStopsUncancellableRun(**view))
+        return SendError(res, *f,
+                         MakeError(ErrorCode::kFailedPrecondition,
+                                   "batch task " + std::to_string(ids[i]) + " (" +
+                                       (*view)->type_name + ") cannot be deleted while it is " +
+                                       std::string(StateName((*view)->last_run)) +
+                                       ": its CancellationBehaviour is CannotCancel",
+                                   field));
+      doomed.push_back(std::move(**view));
+    }
+    std::vector<Task> tasks;
+    for (auto& v : doomed) tasks.push_back(std::move(v.task));
+    if (auto s = commands.Delete(tasks, caller); !s) {
+      if (s.error().retryable())
+        log->warn("DeleteBatchTask not accepted: {}", s.error().Describe());
+      return SendError(res, *f, s.error());
+    }
+    res.status = 204;
+  }
+
+  void List(httplib::Response& res, const Caller& caller, const AnswerFormat& f,
+            const TaskFilter& filter) {
+    auto list = reader.FilterTasks(filter, caller.client_id());
+    if (!list) return SendError(res, f, list.error());
+    if (list->has_more)
+      return SendError(
+          res, f,
+          MakeError(ErrorCode::kTooLarge, "more than " + std::to_string(filter.limit) +
+                                              " batch tasks match, over the limit of " +
+                                              std::to_string(filter.limit) +
+                                              " per answer; narrow the query by name, state or "
+                                              "associates"));
+    auto infos = nlohmann::json::array();
+    for (const auto& v : list->tasks) infos.push_back(BatchTaskInfo(v, f.zone));
+    f.select.Apply(infos);
+    Send(res, f, 200, BatchTaskInfoArrayXml(infos), infos);
+  }
+
+  void ListByAgent(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+                   std::string_view method) {
+    auto f = Format(req, res);
+    if (!f) return;
+    auto filter = requests.DecodeListQuery(method, req.body);
+    if (!filter) return SendError(res, *f, filter.error());
+    List(res, caller, *f, *filter);
+  }
+
+  // REST: GET /api/v1/BatchTask (every task) and GET /api/v1/BatchTask/{state}, which
+  // answers as the agent's GetBatchTaskInfosByState (user tasks in that state).
+  void ListByRest(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+                  std::optional<std::string> state) {
+    auto f = Format(req, res);
+    if (!f) return;
+    TaskFilter filter;
+    filter.limit = kMaxListedTasks;
+    if (state) {
+      auto parsed = ParseState(*state, "state");
+      if (!parsed) return SendError(res, *f, parsed.error());
+      filter.owner = TaskFilter::Owner::kUser;
+      RestrictToState(*parsed, filter);
+    }
+    List(res, caller, *f, filter);
+  }
+
+  // StartBatchJob (agent, `wrapped`) and POST /api/v1/BatchTask (REST): answers the new Id.
+  // The task belongs to the calling client; an admin key's task belongs to no client.
+  void Start(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+             bool wrapped) {
+    auto f = Format(req, res);
+    if (!f) return;
+    auto start = requests.DecodeStart(req.body, wrapped);
+    if (!start) {
+      log->info("StartBatchJob refused: {}", start.error().Describe());
+      return SendError(res, *f, start.error());
+    }
+    auto type = FindType(start->name, wrapped ? "BatchTaskInfo/Name" : "Name");
+    if (!type) return SendError(res, *f, type.error());
+    Task draft;
+    draft.task_type_id = type->id;
+    draft.client_id = caller.client_id();
+    draft.parameters = start->parameters;
+    draft.content_type = "application/json";
+    draft.associate_id = start->associate_id;
+    draft.description = start->description;
+    draft.request = start->request;
+    // An admin key's task is a system task (no client): the body has no way to name one.
+    auto created = commands.Create(std::move(draft), caller,
+                                   TaskCommandService::ClientRule::kSystemTaskAllowed);
+    if (!created) {
+      if (created.error().retryable())
+        log->warn("StartBatchJob not accepted: {}", created.error().Describe());
+      return SendError(res, *f, created.error());
+    }
+    SendScalar(res, *f, created->task.number);
+  }
+
+  // The catalogue type a BatchTaskInfo.Name names: an exact match, else the one type whose
+  // name matches without regard to case.
+  Result<TaskType> FindType(const std::string& name, const std::string& field) {
+    auto types = catalog.List();
+    if (!types) return std::unexpected(types.error());
+    const TaskType* folded = nullptr;
+    int folded_matches = 0;
+    std::string known;
+    for (const auto& t : *types) {
+      if (t.name == name) return t;
+      if (Lower(t.name) == Lower(name)) {
+        folded = &t;
+        ++folded_matches;
+      }
+      known += (known.empty() ? "" : ", ") + t.name;
+    }
+    if (folded_matches == 1) return *folded;
+    return Fail(ErrorCode::kInvalidArgument,
+                "'" + name + "' is not a registered task type; registered: " + known, field);
+  }
+};
+
+Routes::Routes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Routes::~Routes() = default;
+
+Result<std::unique_ptr<Routes>> Routes::Create(TaskTypeCatalog& catalog,
+                                               TaskCommandService& commands, TaskReader& reader) {
+  auto requests = AgentRequests::Create();
+  if (!requests) return std::unexpected(requests.error());
+  return std::unique_ptr<Routes>(
+      new Routes(std::make_unique<Impl>(catalog, commands, reader, std::move(*requests))));
+}
+
+void Routes::Register(RecordingServer& s, const Guard& guard) {
+  auto* impl = impl_.get();
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  using C = const Caller&;
+  std::string agent = kAgentPrefix;
+  s.Post(agent + "GetBatchTaskInfo", guard([impl](Req req, Res res, C c) {
+           impl->GetBatchTaskInfo(req, res, c, std::nullopt);
+         }));
+  s.Post(agent + "StopBatchJob",
+         guard([impl](Req req, Res res, C c) { impl->StopBatchJob(req, res, c, std::nullopt); }));
+  s.Post(agent + "StartBatchJob",
+         guard([impl](Req req, Res res, C c) { impl->Start(req, res, c, true); }));
+  s.Post(agent + "UpdateBatchTask", guard([impl](Req req, Res res, C c) {
+           impl->UpdateBatchTask(req, res, c, std::nullopt);
+         }));
+  s.Post(agent + "DeleteBatchTask", guard([impl](Req req, Res res, C c) {
+           impl->Delete(req, res, c, Impl::DeleteForm::kAgentOne, std::nullopt);
+         }));
+  s.Post(agent + "DeleteBatchTasks", guard([impl](Req req, Res res, C c) {
+           impl->Delete(req, res, c, Impl::DeleteForm::kAgentMany, std::nullopt);
+         }));
+  for (auto method : AgentRequests::ListMethods())
+    s.Post(agent + std::string(method), guard([impl, method](Req req, Res res, C c) {
+             impl->ListByAgent(req, res, c, method);
+           }));
+
+  s.Get("/api/v1/BatchTask",
+        guard([impl](Req req, Res res, C c) { impl->ListByRest(req, res, c, {}); }));
+  s.Post("/api/v1/BatchTask",
+         guard([impl](Req req, Res res, C c) { impl->Start(req, res, c, false); }));
+  s.Get(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
+          impl->GetBatchTaskInfo(req, res, c, std::stoll(req.matches[1].str()));
+        }));
+  s.Get(R"(/api/v1/BatchTask/([A-Za-z]+))", guard([impl](Req req, Res res, C c) {
+          impl->ListByRest(req, res, c, req.matches[1].str());
+        }));
+  s.Put(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
+          impl->UpdateBatchTask(req, res, c, std::stoll(req.matches[1].str()));
+        }));
+  s.Delete(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
+             impl->Delete(req, res, c, Impl::DeleteForm::kRest, std::stoll(req.matches[1].str()));
+           }));
+  s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)", guard([impl](Req req, Res res, C c) {
+           impl->StopBatchJob(req, res, c, std::stoll(req.matches[1].str()));
+         }));
+}
+
+}  // namespace conveyor::superoffice

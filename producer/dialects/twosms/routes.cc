@@ -1,0 +1,434 @@
+#include "dialects/twosms/routes.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <vector>
+
+#include "auth/credentials.h"
+#include "conveyor/logging.h"
+#include "dialects/twosms/xml.h"
+
+namespace conveyor::twosms {
+namespace {
+
+constexpr std::string_view kRoot = "ResponseOfAccountTaskResponse";
+constexpr std::string_view kListRoot = "ResponseOfListOfAccountTaskResponse";
+constexpr std::string_view kClientRoot = "ResponseOfClientResponse";
+constexpr std::string_view kClientListRoot = "ResponseOfListOfClientResponse";
+constexpr std::string_view kBulkRoot = "ResponseOfListOfAccountTaskBulkItem";
+constexpr std::string_view kRunsRoot = "ResponseOfListOfRunResponse";
+constexpr std::string_view kBulkItem = "AccountTaskBulkItem";
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "application/json; charset=utf-8" -> "application/json".
+std::string MediaType(std::string_view header) {
+  return Lower(TrimSpaces(header.substr(0, header.find(';'))));
+}
+
+HttpAnswer Send(const ResponseMedia& media, int status, const nlohmann::ordered_json& envelope,
+                std::string_view xml_root = kRoot,
+                std::string_view xml_item = "AccountTaskResponse") {
+  HttpAnswer a;
+  a.status = status;
+  a.content_type = media.media_type + "; charset=utf-8";
+  // What a request echoes (a path, a parameter) may not be UTF-8: U+FFFD stands in.
+  a.body = media.format == BodyFormat::kXml
+               ? xml::EnvelopeToXml(envelope, xml_root, xml_item)
+               : envelope.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return a;
+}
+
+HttpAnswer SendError(const ResponseMedia& media, const Error& error, int status = 0,
+                     std::string_view code = {}) {
+  return Send(media, status ? status : HttpStatus(error), ErrorEnvelope(error, code));
+}
+
+// Picks the formats of a request and of its answer; on failure `answer` is the 415 or 406.
+struct Formats {
+  BodyFormat request = BodyFormat::kJson;
+  ResponseMedia response;
+};
+
+std::optional<Formats> Negotiate(const HttpRequest& req, bool has_body, HttpAnswer* answer) {
+  Formats f;
+  if (has_body) {
+    auto format = RequestFormat(req.content_type);
+    if (!format) {
+      auto media = NegotiateResponse(req.accept, BodyFormat::kJson).value_or(ResponseMedia{});
+      *answer = SendError(
+          media,
+          MakeError(ErrorCode::kInvalidArgument,
+                    "Content-Type " + req.content_type +
+                        " is not supported; send application/json, text/json, application/xml "
+                        "or text/xml"),
+          415, "UnsupportedMediaType");
+      return std::nullopt;
+    }
+    f.request = *format;
+  }
+  auto media = NegotiateResponse(req.accept, f.request);
+  if (!media) {
+    *answer = SendError(ResponseMedia{},
+                        MakeError(ErrorCode::kInvalidArgument,
+                                  "Accept " + req.accept +
+                                      " allows no format this API writes: application/json, "
+                                      "text/json, application/xml or text/xml"),
+                        406, "NotAcceptable");
+    return std::nullopt;
+  }
+  f.response = *media;
+  return f;
+}
+
+std::optional<std::string> QueryValue(const HttpRequest& req, std::string_view name) {
+  // ASP.NET binds query parameters regardless of case.
+  for (const auto& [key, value] : req.query)
+    if (Lower(key) == Lower(name)) return value;
+  return std::nullopt;
+}
+
+// A positive integer query parameter no larger than `max`, or `fallback` when absent.
+Result<std::int64_t> PositiveParameter(const HttpRequest& req, std::string_view name,
+                                       std::int64_t fallback, std::int64_t max,
+                                       std::string_view limit_name) {
+  auto text = QueryValue(req, name);
+  if (!text) return fallback;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || p != text->data() + text->size() || v < 1)
+    return Fail(ErrorCode::kInvalidArgument, "'" + *text + "' is not a whole number of 1 or more",
+                std::string(name));
+  if (v > max)
+    return Fail(ErrorCode::kInvalidArgument,
+                "is " + *text + "; " + std::string(limit_name) + " is " + std::to_string(max),
+                std::string(name));
+  return v;
+}
+
+// A write that stops the task's live run is refused when its type cannot be cancelled.
+bool StopsARunThatCannotBeCancelled(const TaskView& v) {
+  return v.cancellation == "CannotCancel" && v.last_run && !IsFinal(v.last_run->state);
+}
+
+}  // namespace
+
+std::optional<BodyFormat> RequestFormat(std::string_view content_type) {
+  auto media = MediaType(content_type);
+  if (media.empty() || media == "application/json" || media == "text/json")
+    return BodyFormat::kJson;
+  if (media == "application/xml" || media == "text/xml") return BodyFormat::kXml;
+  return std::nullopt;
+}
+
+std::optional<ResponseMedia> NegotiateResponse(std::string_view accept, BodyFormat fallback) {
+  auto as = [](BodyFormat f, std::string_view family) {
+    std::string sub = f == BodyFormat::kXml ? "xml" : "json";
+    return ResponseMedia{f, std::string(family) + "/" + sub};
+  };
+  if (TrimSpaces(accept).empty()) return as(fallback, "application");
+  struct Choice {
+    ResponseMedia media;
+    double q;
+    std::size_t order;
+  };
+  std::vector<Choice> choices;
+  std::size_t order = 0;
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    auto item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    double q = 1.0;
+    for (auto rest = item; rest.find(';') != std::string_view::npos;) {
+      rest = rest.substr(rest.find(';') + 1);
+      auto param = TrimSpaces(rest.substr(0, rest.find(';')));
+      if (param.starts_with("q=") || param.starts_with("Q=")) {
+        std::string value(param.substr(2));
+        char* end = nullptr;
+        q = std::strtod(value.c_str(), &end);
+        if (end == value.c_str()) q = 1.0;
+      }
+    }
+    if (q <= 0) continue;
+    auto media = MediaType(item);
+    std::optional<ResponseMedia> m;
+    if (media == "application/json" || media == "text/json")
+      m = ResponseMedia{BodyFormat::kJson, media};
+    else if (media == "application/xml" || media == "text/xml")
+      m = ResponseMedia{BodyFormat::kXml, media};
+    else if (media == "*/*" || media == "application/*")
+      m = as(fallback, "application");
+    else if (media == "text/*")
+      m = as(fallback, "text");
+    if (m) choices.push_back({*m, q, order++});
+  }
+  if (choices.empty()) return std::nullopt;
+  std::stable_sort(choices.begin(), choices.end(),
+                   [](const Choice& a, const Choice& b) { return a.q > b.q; });
+  return choices.front().media;
+}
+
+std::optional<TaskView> TaskRoutes::FindTask(const HttpRequest& req, const ResponseMedia& media,
+                                             HttpAnswer* answer) {
+  auto id = Uuid::Parse(req.id);
+  if (!id) {
+    *answer = SendError(
+        media, MakeError(ErrorCode::kInvalidArgument, "'" + req.id + "' is not a GUID", "id"));
+    return std::nullopt;
+  }
+  auto view = reader_.FindTask(*id);
+  if (!view) {
+    *answer = SendError(media, view.error());
+    return std::nullopt;
+  }
+  if (!*view || !req.caller.MaySee((*view)->task)) {
+    *answer = SendError(media, MakeError(ErrorCode::kNotFound, "no task " + id->ToString()));
+    return std::nullopt;
+  }
+  return std::move(*view);
+}
+
+HttpAnswer TaskRoutes::Create(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  auto request = decoder_.DecodeCreate(req.body, clock_.Now(), formats->request);
+  if (!request) {
+    logging::Get("ingest")->info("create refused: {}", request.error().Describe());
+    return SendError(formats->response, request.error());
+  }
+  auto created = commands_.Create(*request, req.caller);
+  if (!created) {
+    if (created.error().retryable())
+      logging::Get("ingest")->warn("create not accepted: {}", created.error().Describe());
+    return SendError(formats->response, created.error());
+  }
+  TaskView view;
+  view.task = created->task;
+  view.type_name = created->type.name;
+  view.modified_at = created->task.created_at;
+  view.modified_by = created->task.created_by;
+  return Send(formats->response, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::BulkCreate(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto log = logging::Get("ingest");
+  auto requests = decoder_.DecodeBulkCreate(req.body, clock_.Now(), formats->request);
+  if (!requests) {
+    log->info("bulk create refused: {}", requests.error().Describe());
+    return SendError(media, requests.error());
+  }
+  auto created = commands_.CreateAll(*requests, req.caller);
+  if (!created) {
+    auto error = InTask(created.error().index, created.error().error);
+    if (error.retryable())
+      log->warn("bulk create not accepted: {}", error.Describe());
+    else
+      log->info("bulk create refused: {}", error.Describe());
+    return SendError(media, error);
+  }
+  using nlohmann::ordered_json;
+  auto items = ordered_json::array();
+  std::size_t accepted = 0;
+  for (std::size_t i = 0; i < created->size(); ++i) {
+    const auto& c = (*created)[i];
+    if (c) ++accepted;
+    items.push_back(ordered_json{
+        {"ID", c ? ordered_json(c->task.id.ToString()) : ordered_json()},
+        {"TaskID", (*requests)[i].task_type_id.ToString()},
+        {"Status", c ? "Accepted" : "NotCreated"},
+        {"Error", c ? ordered_json() : ErrorEnvelope(c.error())["Error"]},
+    });
+  }
+  if (accepted == created->size())
+    return Send(media, 200, SuccessEnvelope(std::move(items), std::nullopt), kBulkRoot, kBulkItem);
+  auto failed = created->size() - accepted;
+  log->warn("bulk create: {} of {} tasks accepted, {} not acknowledged by Kafka", accepted,
+            created->size(), failed);
+  auto envelope = ErrorEnvelope(MakeError(
+      ErrorCode::kUnavailable,
+      std::to_string(accepted) + " of " + std::to_string(created->size()) +
+          " tasks were accepted; the other " + std::to_string(failed) +
+          " were not created (Kafka did not acknowledge them): retry those whose Status is "
+          "NotCreated"));
+  envelope["ResponseData"] = SuccessEnvelope(std::move(items), std::nullopt)["ResponseData"];
+  envelope["ResponseData"]["Result"] = "PartialFailure";
+  return Send(media, 503, envelope, kBulkRoot, kBulkItem);
+}
+
+HttpAnswer TaskRoutes::Update(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto request = decoder_.DecodeUpdate(req.body, clock_.Now(), formats->request);
+  if (!request) {
+    logging::Get("ingest")->info("update refused: {}", request.error().Describe());
+    return SendError(media, request.error());
+  }
+  auto view = FindTask(req, media, &answer);
+  if (!view) return answer;
+  if (request->enabled == false && StopsARunThatCannotBeCancelled(*view))
+    return SendError(
+        media, MakeError(ErrorCode::kFailedPrecondition,
+                         "cannot be false while the task's run is " + StatusOf(view->last_run) +
+                             ": its type " + view->type_name + " is CannotCancel",
+                         "Enabled"));
+  auto updated = commands_.Update(view->task, *request, req.caller);
+  if (!updated) {
+    if (updated.error().retryable())
+      logging::Get("ingest")->warn("update not accepted: {}", updated.error().Describe());
+    return SendError(media, updated.error());
+  }
+  view->task = updated->task;
+  view->type_name = updated->type.name;
+  view->cancellation = updated->type.cancellation;
+  view->modified_at = clock_.Now();
+  view->modified_by = req.caller.Identity();
+  return Send(media, 200, SuccessEnvelope(Detail(*view, "Accepted"), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::Get(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  auto view = FindTask(req, formats->response, &answer);
+  if (!view) return answer;
+  return Send(formats->response, 200,
+              SuccessEnvelope(Detail(*view, StatusOf(*view)), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::List(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  // A page far beyond any count would overflow the offset; no list is that long.
+  auto page = PositiveParameter(req, "page", 1, 1'000'000'000, "the largest page");
+  if (!page) return SendError(media, page.error());
+  auto size = PositiveParameter(req, "pageSize", kDefaultPageSize, kMaxPageSize, "the limit");
+  if (!size) return SendError(media, size.error());
+  auto tasks =
+      reader_.ListTasks(req.caller.client_id(), (*page - 1) * *size, static_cast<int>(*size));
+  if (!tasks) return SendError(media, tasks.error());
+  auto details = nlohmann::ordered_json::array();
+  for (const auto& v : tasks->tasks) details.push_back(Detail(v, StatusOf(v)));
+  Paging paging{*page, static_cast<int>(*size), tasks->total};
+  return Send(media, 200, ListEnvelope(std::move(details), paging, std::nullopt), kListRoot);
+}
+
+HttpAnswer TaskRoutes::Delete(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto view = FindTask(req, media, &answer);
+  if (!view) return answer;
+  if (StopsARunThatCannotBeCancelled(*view))
+    return SendError(
+        media, MakeError(ErrorCode::kFailedPrecondition,
+                         "task " + view->task.id.ToString() +
+                             " cannot be deleted while its run is " + StatusOf(view->last_run) +
+                             ": its type " + view->type_name + " is CannotCancel",
+                         "id"));
+  if (auto s = commands_.Delete(view->task, req.caller); !s) {
+    if (s.error().retryable())
+      logging::Get("ingest")->warn("delete not accepted: {}", s.error().Describe());
+    return SendError(media, s.error());
+  }
+  return Send(media, 200, SuccessEnvelope(Detail(*view, "Deleted"), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::RunNow(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto view = FindTask(req, media, &answer);
+  if (!view) return answer;
+  auto run = commands_.RunNow(view->task, req.caller);
+  if (!run) return SendError(media, run.error());
+  auto detail = Detail(*view, StatusOf(*view));
+  detail["RunID"] = run->ToString();
+  return Send(media, 200, SuccessEnvelope(std::move(detail), std::nullopt));
+}
+
+HttpAnswer TaskRoutes::ListRuns(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto view = FindTask(req, media, &answer);
+  if (!view) return answer;
+  auto runs = reader_.ListRuns(view->task.id, kMaxListedRuns);
+  if (!runs) return SendError(media, runs.error());
+  auto list = nlohmann::ordered_json::array();
+  for (const auto& r : *runs) list.push_back(RunDetail(r));
+  return Send(media, 200, SuccessEnvelope(std::move(list), std::nullopt), kRunsRoot, "RunResponse");
+}
+
+HttpAnswer ClientRoutes::Create(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto request = decoder_.Decode(req.body, formats->request);
+  if (!request) return SendError(media, request.error());
+  ClientRecord client;
+  client.id = Uuid::Random();
+  client.name = request->name;
+  client.user_id = request->user_id;
+  client.created_by = req.caller.Identity();
+  auto stored = store_.CreateClient(client, auth::HashSecret(request->secret));
+  if (!stored) return SendError(media, stored.error());
+  logging::Get("auth")->info("client {} '{}' created by {}", stored->id.ToString(), stored->name,
+                             req.caller.Identity());
+  return Send(media, 200, SuccessEnvelope(ClientDetail(*stored, request->secret), std::nullopt),
+              kClientRoot);
+}
+
+HttpAnswer ClientRoutes::List(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  auto clients = store_.ListClients();
+  if (!clients) return SendError(formats->response, clients.error());
+  auto details = nlohmann::ordered_json::array();
+  for (const auto& c : *clients) details.push_back(ClientDetail(c, std::nullopt));
+  return Send(formats->response, 200, SuccessEnvelope(std::move(details), std::nullopt),
+              kClientListRoot, "ClientResponse");
+}
+
+HttpAnswer ClientRoutes::Get(const HttpRequest& req) {
+  HttpAnswer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto id = Uuid::Parse(req.id);
+  if (!id)
+    return SendError(
+        media, MakeError(ErrorCode::kInvalidArgument, "'" + req.id + "' is not a GUID", "id"));
+  auto client = store_.FindClient(*id);
+  if (!client) return SendError(media, client.error());
+  if (!*client)
+    return SendError(media, MakeError(ErrorCode::kNotFound, "no client " + id->ToString()));
+  return Send(media, 200, SuccessEnvelope(ClientDetail(**client, std::nullopt), std::nullopt),
+              kClientRoot);
+}
+
+}  // namespace conveyor::twosms

@@ -1,0 +1,132 @@
+// The TwoSms account-task endpoints, apart from the HTTP server (http_api.cc adapts
+// cpp-httplib to them), so that each is a small function of a request:
+//
+//   POST   api/v2/admin/tasks/account        Create  (conveyor.task.create)
+//   POST   api/v2/admin/tasks/account/bulk   BulkCreate (up to 1,000 conveyor.task.create)
+//   PUT    api/v1/admin/tasks/account/{id}   Update  (conveyor.task.update)
+//   GET    api/v2/admin/tasks/account/{id}   Get     (the PostgreSQL projection)
+//   GET    api/v2/admin/tasks/account        List    (?page=1&pageSize=50, pageSize ≤ 200)
+//   DELETE api/v2/admin/tasks/account/{id}   Delete  (conveyor.task.delete)
+//
+// (http_api.cc serves each under both the api/v1 and the api/v2 prefix.) Writes answer only
+// after Kafka acknowledged the command; their Detail shows the task as the command leaves it,
+// with Status "Accepted" (or "Deleted"); reads show what the workers have applied.
+//
+// Formats: the request body is JSON (application/json, text/json, or no Content-Type) or XML
+// (application/xml, text/xml); anything else is 415. The answer is in the first format the
+// Accept header allows, in its order of preference; a missing Accept, or a wildcard, means the
+// request's format (JSON for requests without a body); an Accept that allows neither is 406.
+// Errors use the envelope in the chosen format (JSON when none can be chosen).
+//
+// Thread-safe: the handlers share nothing but the ports, which are thread-safe.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth/auth.h"
+#include "auth/caller.h"
+#include "commands/task_commands.h"
+#include "conveyor/clock.h"
+#include "conveyor/task_view.h"
+#include "dialects/twosms/clients.h"
+#include "dialects/twosms/codec.h"
+
+namespace conveyor::twosms {
+
+// An HTTP request as these endpoints see it.
+struct HttpRequest {
+  std::string content_type;  // the header; "" when absent
+  std::string accept;        // the header; "" when absent
+  std::string body;
+  std::string id;  // the {id} path segment, for routes with one
+  std::multimap<std::string, std::string> query;
+  // The authenticated caller: a client sees and changes only its own tasks (another client's
+  // task answers exactly as a missing one) and lists only its own.
+  Caller caller;
+};
+
+struct HttpAnswer {
+  int status = 200;
+  std::string content_type;  // e.g. "application/xml; charset=utf-8"
+  std::string body;
+};
+
+// The answer's format and the media type to label it with (application/json, text/json,
+// application/xml or text/xml, as the client asked).
+struct ResponseMedia {
+  BodyFormat format = BodyFormat::kJson;
+  std::string media_type = "application/json";
+};
+
+// The format of a request body by its Content-Type (parameters such as charset ignored);
+// std::nullopt for a media type the dialect does not take.
+std::optional<BodyFormat> RequestFormat(std::string_view content_type);
+
+// The answer's format by the Accept header (q-values honoured; q=0 excludes); `fallback` for a
+// missing header or a wildcard; std::nullopt when Accept allows none of the four.
+std::optional<ResponseMedia> NegotiateResponse(std::string_view accept, BodyFormat fallback);
+
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr std::size_t kMaxListedRuns = 200;
+inline constexpr int kMaxPageSize = 200;
+
+class TaskRoutes {
+ public:
+  TaskRoutes(const RequestDecoder& decoder, TaskCommandService& commands, TaskReader& reader,
+             const Clock& clock)
+      : decoder_(decoder), commands_(commands), reader_(reader), clock_(clock) {}
+
+  HttpAnswer Create(const HttpRequest& request);
+  // {"Tasks": [...]} (RequestDecoder::DecodeBulkCreate): every task is decoded and checked
+  // before any is published; the first bad one is a 400 naming it (Tasks[3].Frequency) and
+  // nothing is published. Then all are published together; the answer comes once Kafka
+  // acknowledged or refused each: 200 with Detail a list, in request order, of
+  // {ID, TaskID, Status "Accepted", Error null}; when some were not acknowledged, 503 whose
+  // Error says how many were accepted and that the others were not created, and whose Detail
+  // lists each task as accepted or {ID null, TaskID, Status "NotCreated", Error}, so that the
+  // caller retries only those.
+  HttpAnswer BulkCreate(const HttpRequest& request);
+  HttpAnswer Update(const HttpRequest& request);
+  HttpAnswer Get(const HttpRequest& request);
+  HttpAnswer List(const HttpRequest& request);
+  HttpAnswer Delete(const HttpRequest& request);
+  // Conveyor's extensions (docs/scheduling.md): POST {id}/run starts one run at once, outside
+  // the task's schedule (200, Detail the task, RunID the new run's id); GET {id}/runs lists
+  // the task's runs, skipped due times included, newest first (at most kMaxListedRuns).
+  HttpAnswer RunNow(const HttpRequest& request);
+  HttpAnswer ListRuns(const HttpRequest& request);
+
+ private:
+  // The task named by request.id; on failure `answer` holds the error to send.
+  std::optional<TaskView> FindTask(const HttpRequest& request, const ResponseMedia& media,
+                                   HttpAnswer* answer);
+
+  const RequestDecoder& decoder_;
+  TaskCommandService& commands_;
+  TaskReader& reader_;
+  const Clock& clock_;
+};
+
+// The clients resource, admin keys only (the route guard checks that), in the same formats:
+//   POST api/v1/admin/clients        Create (ClientRequest; the Secret is shown once)
+//   GET  api/v1/admin/clients        List   (Conveyor's addition)
+//   GET  api/v1/admin/clients/{id}   Get    (Conveyor's addition)
+// Clients are written straight to PostgreSQL (docs/adr/0005). Thread-safe.
+class ClientRoutes {
+ public:
+  ClientRoutes(const ClientRequestDecoder& decoder, CredentialStore& store)
+      : decoder_(decoder), store_(store) {}
+
+  HttpAnswer Create(const HttpRequest& request);
+  HttpAnswer List(const HttpRequest& request);
+  HttpAnswer Get(const HttpRequest& request);
+
+ private:
+  const ClientRequestDecoder& decoder_;
+  CredentialStore& store_;
+};
+
+}  // namespace conveyor::twosms

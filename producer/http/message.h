@@ -1,0 +1,65 @@
+// An HTTP request and its answer as the producer's routes see them: plain values, apart from
+// any HTTP library, so that every route of every dialect is a function that unit tests call
+// directly (http/server.h adapts the server library to them).
+//
+// Header names are matched without regard to case; a query parameter given twice keeps both
+// values (Param returns the first). Neither type is thread-safe; each request has its own.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "auth/caller.h"
+
+namespace conveyor::http {
+
+struct Request {
+  std::string method;                              // "GET", "POST", ...
+  std::string path;                                // percent-decoded, without the query
+  std::multimap<std::string, std::string> params;  // the query, decoded
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // The groups of the route's pattern that matched the path, in order ("(\d{1,18})" → "42").
+  std::vector<std::string> path_params;
+  // Who sent it, once the route's guard authenticated it (http/server.h); a route that needs
+  // no credentials sees a default Caller.
+  Caller caller;
+
+  // The header's value ("" when absent; the first when repeated).
+  std::string Header(std::string_view name) const;
+  bool HasHeader(std::string_view name) const;
+  // The query parameter's first value ("" when absent).
+  std::string Param(std::string_view name) const;
+  bool HasParam(std::string_view name) const;
+};
+
+struct Answer {
+  int status = 200;
+  std::string content_type;  // e.g. "application/json; charset=utf-8"
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  void SetHeader(std::string name, std::string value);
+  // The value of a header set on the answer ("" when none).
+  std::string Header(std::string_view name) const;
+};
+
+// `body` as JSON text; what a request echoes into an answer (a path, a parameter) may not be
+// UTF-8, so bytes that are not become U+FFFD instead of failing the answer.
+std::string JsonText(const nlohmann::json& body);
+std::string JsonText(const nlohmann::ordered_json& body);
+// A JSON answer ("application/json; charset=utf-8").
+Answer JsonAnswer(int status, const nlohmann::json& body);
+
+// Text helpers the dialects share.
+std::string Lower(std::string_view text);
+std::string_view TrimSpaces(std::string_view text);
+// The media type of a Content-Type or Accept item: lower-cased, parameters and spaces dropped
+// ("Application/JSON; charset=utf-8" → "application/json").
+std::string MediaType(std::string_view header_item);
+
+}  // namespace conveyor::http
