@@ -8,6 +8,7 @@
 #include "dialects/twosms/codec.h"
 #include "dialects/twosms/xml.h"
 #include "fuzz_input.h"
+#include "http/message.h"
 
 namespace conveyor::twosms {
 namespace {
@@ -29,7 +30,7 @@ void RenderError(const Error& e) {
   auto envelope = ErrorEnvelope(e);
   envelope.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   xml::EnvelopeToXml(envelope, "Response");
-  if (HttpStatus(e) < 400) std::abort();
+  if (http::StatusOf(e.code) < 400) std::abort();
 }
 
 }  // namespace

@@ -14,6 +14,9 @@
 #include "conveyor/pg.h"
 #include "conveyor/process.h"
 #include "conveyor/task_view.h"
+#include "dialects/oracle/routes.h"
+#include "dialects/superoffice/routes.h"
+#include "dialects/twosms/dialect.h"
 #include "http/server.h"
 
 int main(int argc, char** argv) {
@@ -22,7 +25,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"conveyor-producer: accepts task requests and publishes them to Kafka"};
   CommonOptions common;
-  HttpSettings http;
+  http::ServerSettings server;
   int delivery_timeout_ms = 10000;
   int token_lifetime_s = 8 * 3600;
   int auth_cache_s = 30;
@@ -48,11 +51,11 @@ int main(int argc, char** argv) {
   std::string revoke_id;
   auto* revoke_key = app.add_subcommand("revoke-admin-key", "Revoke an admin API key");
   revoke_key->add_option("--id", revoke_id, "The key's id (the part before the '.')")->required();
-  app.add_option("--http-host", http.host)->envname("CONVEYOR_HTTP_HOST")->capture_default_str();
-  app.add_option("--http-port", http.port, "0 picks a free port")
+  app.add_option("--http-host", server.host)->envname("CONVEYOR_HTTP_HOST")->capture_default_str();
+  app.add_option("--http-port", server.port, "0 picks a free port")
       ->envname("CONVEYOR_HTTP_PORT")
       ->capture_default_str();
-  app.add_option("--http-threads", http.threads)->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--http-threads", server.threads)->check(CLI::Range(1, 1024))->capture_default_str();
   app.add_option("--delivery-timeout-ms", delivery_timeout_ms,
                  "How long a request waits for Kafka's acknowledgement before answering 503")
       ->check(CLI::Range(100, 300000))
@@ -66,7 +69,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  PgPool pool(common.pg_url, static_cast<std::size_t>(http.threads) + 2);
+  PgPool pool(common.pg_url, static_cast<std::size_t>(server.threads) + 2);
   {
     auto lease = pool.Acquire();
     if (!lease) {
@@ -112,11 +115,6 @@ int main(int argc, char** argv) {
     log->error("{}", producer.error().Describe());
     return 2;
   }
-  auto decoder = twosms::RequestDecoder::Create();
-  if (!decoder) {
-    log->error("{}", decoder.error().Describe());
-    return 1;
-  }
 
   SystemClock clock;
   PgTaskTypeCatalog catalog(pool);
@@ -125,22 +123,28 @@ int main(int argc, char** argv) {
   PgAcceptedWrites accepted(pool);
   TaskCommandService commands(catalog, numbers, credentials, **producer, accepted, clock,
                               common.commands_topic, std::string("/conveyor/producer/") + host);
-  auto type_schema = JsonSchema::Embedded("requests/admin.task-type-register.json");
-  if (!type_schema) {
-    log->error("{}", type_schema.error().Describe());
-    return 1;
-  }
-  auto client_decoder = twosms::ClientRequestDecoder::Create();
-  if (!client_decoder) {
-    log->error("{}", client_decoder.error().Describe());
-    return 1;
-  }
   AuthSettings auth_settings;
   auth_settings.token_lifetime = std::chrono::seconds(token_lifetime_s);
   auth_settings.cache_ttl = std::chrono::seconds(auth_cache_s);
   Authenticator authenticator(credentials, clock, auth_settings);
-  HttpApi api(http, std::move(*decoder), std::move(*type_schema), catalog, commands, reader, clock,
-              authenticator, credentials, std::move(*client_decoder));
+  // The dialects: a broken embedded schema stops the producer here, naming it.
+  auto twosms = twosms::TwoSmsDialect::Create(catalog, commands, reader, clock, credentials);
+  if (!twosms) {
+    log->error("{}", twosms.error().Describe());
+    return 1;
+  }
+  auto superoffice = superoffice::SuperOfficeDialect::Create(catalog, commands, reader);
+  if (!superoffice) {
+    log->error("{}", superoffice.error().Describe());
+    return 1;
+  }
+  auto oracle = OracleDialect::Create(catalog, commands, reader);
+  if (!oracle) {
+    log->error("{}", oracle.error().Describe());
+    return 1;
+  }
+  http::HttpServer api(server, {twosms->get(), superoffice->get(), oracle->get()}, **twosms,
+                       authenticator);
   if (auto s = api.Start(); !s) {
     log->error("{}", s.error().Describe());
     return 1;

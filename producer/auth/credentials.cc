@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "conveyor/text.h"
+
 namespace conveyor::auth {
 namespace {
 
@@ -45,13 +47,6 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   auto decoded = Base64Decode(standard);
   if (!decoded) return std::nullopt;
   return *decoded;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 }  // namespace
@@ -152,12 +147,12 @@ Result<Credential> ParseAuthorization(std::string_view header) {
   if (value.size() > 4 * kMaxSecretBytes)
     return Fail(ErrorCode::kUnauthenticated, "the Authorization header is over the limit of " +
                                                  std::to_string(4 * kMaxSecretBytes) + " bytes");
-  if (EqualsIgnoreCase(scheme, "Bearer")) {
+  if (EqualsIgnoringCase(scheme, "Bearer")) {
     if (value.empty() || value.find(' ') != std::string_view::npos)
       return Fail(ErrorCode::kUnauthenticated, "the Bearer credential is empty or malformed");
     return BearerCredential{std::string(value)};
   }
-  if (EqualsIgnoreCase(scheme, "Basic")) {
+  if (EqualsIgnoringCase(scheme, "Basic")) {
     auto decoded = Base64Decode(value);
     if (!decoded || value.empty())
       return Fail(ErrorCode::kUnauthenticated, "the Basic credential is not base64");

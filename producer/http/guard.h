@@ -1,42 +1,38 @@
-// Authentication in the HTTP layer (cpp-httplib), in one place:
-//   - RefuseAnonymous: a pre-routing handler; every request but GET /healthz, POST /Token and
-//     GET /openapi.json must carry valid credentials, or it is answered 401 before routing.
-//   - Guarded: wraps a route handler that needs a Caller; it authenticates (a cache hit after
-//     RefuseAnonymous), refuses a client on an admin route with 403, and passes the Caller.
-//   - RegisterTokenRoute: POST /Token (OAuth 2.0 client credentials). The clients resource
-//     (api/v1/admin/clients) is a TwoSms route (twosms_routes.h), admin keys only.
-// Failures are answered in the dialect of the path: the SuperOffice error body under
-// /api/v1/Agents/ and /api/v1/BatchTask, Oracle's problem JSON under /services/rest/, the TwoSms
-// Error/ResponseData envelope elsewhere; 401s carry WWW-Authenticate (Bearer and Basic).
-// All handlers are thread-safe; the Authenticator and store they use must outlive the server.
+// Authentication at the HTTP layer, in one place, library-free: the Guard admits a request to
+// a route (its Access) or answers why not, and the answer is rendered by the dialect that owns
+// the request's path (Dialect::Prefixes, the longest prefix; the fallback dialect for paths no
+// dialect owns). 401s carry WWW-Authenticate (Bearer and Basic). The Guard is built once and
+// only read afterwards: thread-safe; the Authenticator and the dialects must outlive it.
 #pragma once
 
-#include <httplib.h>
-
-#include <functional>
+#include <optional>
+#include <vector>
 
 #include "auth/auth.h"
-#include "auth/caller.h"
-#include "dialects/twosms/clients.h"
-#include "http/recording_server.h"
+#include "http/dialect.h"
 
-namespace conveyor {
+namespace conveyor::http {
 
-enum class Dialect { kTwoSms, kSuperOffice, kOracle };
-Dialect DialectOf(const std::string& path);
+class Guard {
+ public:
+  Guard(Authenticator& auth, std::vector<const Dialect*> dialects, const Dialect& fallback);
 
-// Answers `error` (kUnauthenticated: 401 + WWW-Authenticate; kPermissionDenied: 403; anything
-// else as the dialect maps it) in the dialect's error body.
-void SendAuthError(const httplib::Request& req, httplib::Response& res, const Error& error);
+  // The dialect that owns `path`.
+  const Dialect& OwnerOf(std::string_view path) const;
 
-enum class Access { kAnyCaller, kAdminOnly };
-using CallerHandler =
-    std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
-httplib::Server::Handler Guarded(Authenticator& auth, Access access, CallerHandler handler);
+  // Admits `request` to a route with `access`, setting request.caller; or returns the answer
+  // that refuses it: 401 (no or bad credentials, with WWW-Authenticate), 403 (a client on an
+  // admin route), 503 (the credential store did not answer), in the owning dialect's shape.
+  // A public route admits everyone with a default Caller.
+  std::optional<Answer> Admit(Request& request, Access access) const;
 
-bool IsPublicRoute(const std::string& method, const std::string& path);
-httplib::Server::HandlerWithResponse RefuseAnonymous(Authenticator& auth);
+  // `error` in the owning dialect's shape (a route that threw, a path no route serves).
+  Answer Refuse(const Request& request, const Error& error) const;
 
-void RegisterTokenRoute(RecordingServer& server, Authenticator& auth);
+ private:
+  Authenticator& auth_;
+  std::vector<const Dialect*> dialects_;
+  const Dialect& fallback_;
+};
 
-}  // namespace conveyor
+}  // namespace conveyor::http

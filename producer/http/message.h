@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "auth/caller.h"
+#include "conveyor/result.h"
 
 namespace conveyor::http {
 
@@ -52,14 +53,17 @@ struct Answer {
 // UTF-8, so bytes that are not become U+FFFD instead of failing the answer.
 std::string JsonText(const nlohmann::json& body);
 std::string JsonText(const nlohmann::ordered_json& body);
+// The HTTP status an error code answers with, unless a dialect says otherwise: 400 invalid
+// argument, 401, 403, 404, 409 already exists or failed precondition, 413, 500, 503.
+int StatusOf(ErrorCode code);
 // A JSON answer ("application/json; charset=utf-8").
 Answer JsonAnswer(int status, const nlohmann::json& body);
 
-// Text helpers the dialects share.
-std::string Lower(std::string_view text);
-std::string_view TrimSpaces(std::string_view text);
 // The media type of a Content-Type or Accept item: lower-cased, parameters and spaces dropped
 // ("Application/JSON; charset=utf-8" → "application/json").
 std::string MediaType(std::string_view header_item);
+// The media types (MediaType) of an Accept header, the most preferred first: by quality
+// (RFC 9110 §12.5.1; an unreadable q counts as 1), ties in the order listed; q=0 dropped.
+std::vector<std::string> AcceptedMediaTypes(std::string_view accept);
 
 }  // namespace conveyor::http

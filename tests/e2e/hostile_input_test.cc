@@ -148,5 +148,21 @@ TEST_F(HostileInput, PathThatIsNotUtf8IsAnsweredInItsDialect) {
   ExpectTheProducerServesOn();
 }
 
+// A line break in a decoded path ("%0D") slipped past a ".*" route pattern (ECMAScript's '.'
+// stops at one) and the server answered an empty 404 instead of the dialect's.
+TEST_F(HostileInput, PathWithALineBreakIsAnsweredInItsDialect) {
+  for (std::string path : {std::string(kAccountTasks) + "/%0D", std::string("/api/v1/admin/clients/%0A")}) {
+    auto r = Http(AdminAuth()).Get(path);
+    ASSERT_TRUE(r) << producer_->Log();
+    EXPECT_EQ(r->status / 100, 4) << path;
+    EXPECT_TRUE(json::parse(r->body, nullptr, false).contains("Error")) << path << ": " << r->body;
+  }
+  auto oracle = Http().Get(std::string(kOracleTasks) + "/%0D");
+  ASSERT_TRUE(oracle);
+  EXPECT_EQ(json::parse(oracle->body, nullptr, false)["o:errorCode"], "OSC-CREST-00013")
+      << oracle->body;
+  ExpectTheProducerServesOn();
+}
+
 }  // namespace
 }  // namespace conveyor

@@ -150,7 +150,14 @@ TEST_F(ReadYourWrites, SuperOfficeStartThenGetUpdateStopAndDeleteAtOnceThroughEi
         << id << ": " << info.dump();
     EXPECT_EQ(info["Description"], description);
     if (stopped.contains(id)) {
-      EXPECT_EQ(info["StartCount"], 0) << info.dump();
+      // The stop wins the race with the worker or it does not: the run was cancelled
+      // before it started, or it started and stopped at its next step.
+      auto started = info["StartCount"].get<int>();
+      EXPECT_LE(started, 1) << info.dump();
+      if (started == 1) {
+        EXPECT_NE(info["Result"].get<std::string>().find("stop requested"), std::string::npos)
+            << info.dump();
+      }
     }
   }
 }

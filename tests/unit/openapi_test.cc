@@ -1,8 +1,8 @@
-// The OpenAPI document the producer serves (producer/src/openapi.h): its structure, that it
-// is self-contained, that the request schemas in it are the files the producer enforces, and
-// that the operations needing no credentials are exactly the producer's public routes. The
-// official OpenAPI 3.1 schema check is tests/openapi/validate.py (ctest openapi.official_schema);
-// that every route is documented and served, tests/integration/openapi_routes_test.cc and
+// The OpenAPI document the producer serves (producer/http/openapi.h): its structure, that it
+// is self-contained and that the request schemas in it are the files the producer enforces.
+// The official OpenAPI 3.1 schema check is tests/openapi/validate.py (ctest
+// openapi.official_schema); that every route is documented and served, and that the public
+// operations are the public routes, tests/unit/producer/http/router_test.cc and
 // tests/e2e/openapi_test.cc.
 #include "http/openapi.h"
 
@@ -14,7 +14,6 @@
 #include <set>
 
 #include "conveyor/json_schema.h"
-#include "http/guard.h"
 
 namespace conveyor {
 namespace {
@@ -118,21 +117,6 @@ TEST(OpenApi, EveryOperationHasAnIdResponsesWithDescriptionsAndItsPathParameters
     }
   }
   EXPECT_GE(operations, 25);
-}
-
-TEST(OpenApi, OperationsWithoutCredentialsAreExactlyTheProducersPublicRoutes) {
-  auto doc = Served();
-  int public_operations = 0;
-  for (const auto& [path, item] : doc["paths"].items())
-    for (const auto& [method, op] : item.items()) {
-      std::string upper = method;
-      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-      bool documented_public = op.contains("security") && op["security"].empty();
-      EXPECT_EQ(documented_public, IsPublicRoute(upper, path))
-          << method << " " << path << ": the document and RefuseAnonymous disagree";
-      public_operations += documented_public;
-    }
-  EXPECT_EQ(public_operations, 3);  // GET /healthz, GET /openapi.json, POST /Token
 }
 
 TEST(OpenApi, EveryRequestSchemaFileIsARequestBodyAsTheProducerEnforcesIt) {

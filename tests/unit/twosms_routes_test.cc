@@ -9,79 +9,35 @@
 #include "conveyor/time_format.h"
 #include "dialects/twosms/routes.h"
 #include "support/fakes.h"
+#include "support/producer_fakes.h"
 
 namespace conveyor::twosms {
 namespace {
 
 using nlohmann::json;
+using testing::FakeCatalog;
+using testing::FakeNumbers;
+using testing::FakeReader;
+using testing::NoClients;
 using testing::RecordingAcceptedWrites;
 using testing::RecordingPublisher;
 
 const Timestamp kNow = *ParseDateTime("2026-11-22T10:00:00Z");
 
-class FixedClock final : public Clock {
- public:
-  Timestamp Now() const override { return kNow; }
-};
-
-class FakeCatalog final : public TaskTypeCatalog {
- public:
-  Result<std::optional<TaskType>> Find(const Uuid& id) override {
-    for (const auto& t : types)
-      if (t.id == id) return std::optional<TaskType>(t);
-    return std::optional<TaskType>();
-  }
-  Result<TaskType> Register(TaskType t) override { return t; }
-  Result<std::vector<TaskType>> List() override { return types; }
-  std::vector<TaskType> types;
-};
-
-class FakeNumbers final : public TaskNumberAllocator {
- public:
-  Result<std::int64_t> Next() override { return ++next; }
-  std::int64_t next = 1000;
-};
-
-class FakeReader final : public TaskReader {
- public:
-  Result<std::optional<TaskView>> FindTask(const Uuid& id) override {
-    for (const auto& v : views)
-      if (v.task.id == id) return std::optional<TaskView>(v);
-    return std::optional<TaskView>();
-  }
-  Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t) override {
-    return std::optional<TaskView>();
-  }
-  // The list's query (TaskReader::ListTasks): recorded; the stored views paged by it.
-  Result<TaskPage> QueryTasks(const TaskQuery& q) override {
-    last_offset = q.offset;
-    last_limit = q.limit;
-    last_client = q.client_id;
-    TaskPage page;
-    page.total = static_cast<std::int64_t>(views.size());
-    for (auto i = q.offset; i < q.offset + q.limit && i < page.total; ++i)
-      page.tasks.push_back(views[static_cast<std::size_t>(i)]);
-    page.has_more = q.offset + q.limit < page.total;
-    return page;
-  }
-  Result<std::vector<TaskNote>> ListNotes(const Uuid&) override { return std::vector<TaskNote>{}; }
-  Result<std::vector<RunView>> ListRuns(const Uuid& id, std::size_t) override { return runs[id]; }
-  std::vector<TaskView> views;
-  std::map<Uuid, std::vector<RunView>> runs;
-  std::int64_t last_offset = -1;
-  std::int64_t last_limit = -1;
-  std::optional<Uuid> last_client;
-};
+// A request as the server hands it to a TwoSms route: its headers, body, {id} and query.
+http::Request Req(std::string content_type, std::string accept, std::string body, std::string id,
+                  std::multimap<std::string, std::string> query, Caller caller) {
+  http::Request r;
+  if (!content_type.empty()) r.headers.emplace_back("Content-Type", std::move(content_type));
+  if (!accept.empty()) r.headers.emplace_back("Accept", std::move(accept));
+  r.body = std::move(body);
+  if (!id.empty()) r.path_params = {"v2", std::move(id)};
+  r.params = std::move(query);
+  r.caller = std::move(caller);
+  return r;
+}
 
 constexpr char kSleep[] = "00000000-0000-0000-0000-000000000002";
-
-// No client exists: these tests call as a client, which never looks itself up.
-class NoClients final : public ClientDirectory {
- public:
-  Result<std::optional<ClientRecord>> FindClient(const Uuid&) override {
-    return std::optional<ClientRecord>();
-  }
-};
 
 // The client every request of these tests comes from, and that owns the stored tasks.
 Caller TheClient() {
@@ -127,8 +83,8 @@ class TwoSmsRoutes : public ::testing::Test {
     return reader_.views.back();
   }
 
-  static HttpRequest Json(json body, std::string id = {}) {
-    return HttpRequest{"application/json", "", body.dump(), std::move(id), {}, TheClient()};
+  static http::Request Json(json body, std::string id = {}) {
+    return Req("application/json", "", body.dump(), std::move(id), {}, TheClient());
   }
   static json UpdateBody() {
     return {{"Enabled", false},
@@ -142,12 +98,12 @@ class TwoSmsRoutes : public ::testing::Test {
     return R"(<AccountTaskUpdateRequest xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"> <TaskID>00000000-0000-0000-0000-000000000002</TaskID> <Frequency>NONE</Frequency> <StartDate xsi:nil="true" /> <Parameters>{"seconds":1}</Parameters> <ContentType>application/json</ContentType> <Notification>FAILURE</Notification> <Enabled>false</Enabled> </AccountTaskUpdateRequest>)";
   }
 
-  static pugi::xml_node Xml(const HttpAnswer& a, pugi::xml_document& doc) {
+  static pugi::xml_node Xml(const http::Answer& a, pugi::xml_document& doc) {
     EXPECT_TRUE(doc.load_string(a.body.c_str())) << a.body;
     return doc.document_element();
   }
 
-  FixedClock clock_;
+  FakeClock clock_{kNow};
   FakeCatalog catalog_;
   FakeNumbers numbers_;
   NoClients clients_;
@@ -179,11 +135,11 @@ TEST(TwoSmsNegotiation, RequestFormatFollowsContentTypeAndAnswerFollowsAccept) {
 }
 
 TEST_F(TwoSmsRoutes, CreateInXmlAnswersInXmlAndPublishesTheSameCommandAsJson) {
-  HttpRequest req{"application/xml",       "",
+  auto req = Req("application/xml",       "",
                   R"(<AccountTaskRequest>
       <TaskID>00000000-0000-0000-0000-000000000001</TaskID><Frequency>NONE</Frequency>
       <Parameters>&lt;p/&gt;</Parameters><ContentType>application/xml</ContentType>
-      <Notification>COMPLETION</Notification></AccountTaskRequest>)", "", {}, TheClient()};
+      <Notification>COMPLETION</Notification></AccountTaskRequest>)", "", {}, TheClient());
   auto a = routes_->Create(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
@@ -201,8 +157,8 @@ TEST_F(TwoSmsRoutes, CreateInXmlAnswersInXmlAndPublishesTheSameCommandAsJson) {
 }
 
 TEST_F(TwoSmsRoutes, JsonRequestAnswersInXmlWhenAcceptAsksForIt) {
-  HttpRequest req = Json(UpdateBody());
-  req.accept = "text/xml";
+  auto req = Json(UpdateBody());
+  req.headers.emplace_back("Accept", "text/xml");
   auto a = routes_->Create(req);  // the update body is a create body plus Enabled (ignored)
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "text/xml; charset=utf-8");
@@ -211,8 +167,8 @@ TEST_F(TwoSmsRoutes, JsonRequestAnswersInXmlWhenAcceptAsksForIt) {
 }
 
 TEST_F(TwoSmsRoutes, UnsupportedContentTypeIs415InTheEnvelopeOfTheAcceptedFormat) {
-  HttpRequest req{
-      "application/x-www-form-urlencoded", "application/xml", "TaskID=x", "", {}, TheClient()};
+  auto req = Req(
+      "application/x-www-form-urlencoded", "application/xml", "TaskID=x", "", {}, TheClient());
   auto a = routes_->Create(req);
   EXPECT_EQ(a.status, 415);
   pugi::xml_document doc;
@@ -224,8 +180,8 @@ TEST_F(TwoSmsRoutes, UnsupportedContentTypeIs415InTheEnvelopeOfTheAcceptedFormat
 }
 
 TEST_F(TwoSmsRoutes, AcceptAllowingNoFormatIs406InJson) {
-  HttpRequest req = Json(UpdateBody());
-  req.accept = "image/png";
+  auto req = Json(UpdateBody());
+  req.headers.emplace_back("Accept", "image/png");
   auto a = routes_->Create(req);
   EXPECT_EQ(a.status, 406);
   EXPECT_EQ(a.content_type, "application/json; charset=utf-8");
@@ -235,7 +191,7 @@ TEST_F(TwoSmsRoutes, AcceptAllowingNoFormatIs406InJson) {
 
 TEST_F(TwoSmsRoutes, UpdateInXmlPublishesTheChangesAndItsDetailShowsThem) {
   auto& v = AddTask(RunState::kStarted);
-  HttpRequest req{"text/xml", "", UpdateXml(), v.task.id.ToString(), {}, TheClient()};
+  auto req = Req("text/xml", "", UpdateXml(), v.task.id.ToString(), {}, TheClient());
   auto a = routes_->Update(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
@@ -269,14 +225,14 @@ TEST_F(TwoSmsRoutes, UpdateWithoutEnabledLeavesItAsItIs) {
 
 TEST_F(TwoSmsRoutes, UpdateOrDeleteOfAnUnknownTaskIs404InTheRequestsFormat) {
   auto id = Uuid::Random().ToString();
-  auto a = routes_->Update(HttpRequest{"application/xml", "", UpdateXml(), id, {}, TheClient()});
+  auto a = routes_->Update(Req("application/xml", "", UpdateXml(), id, {}, TheClient()));
   EXPECT_EQ(a.status, 404);
   pugi::xml_document doc;
   EXPECT_STREQ(Xml(a, doc).child("Error").child("ErrorCode").text().get(), "NotFound");
-  auto d = routes_->Delete(HttpRequest{"", "", "", id, {}, TheClient()});
+  auto d = routes_->Delete(Req("", "", "", id, {}, TheClient()));
   EXPECT_EQ(d.status, 404);
   EXPECT_EQ(json::parse(d.body)["Error"]["ErrorCode"], "NotFound");
-  auto bad = routes_->Get(HttpRequest{"", "", "", "nope", {}, TheClient()});
+  auto bad = routes_->Get(Req("", "", "", "nope", {}, TheClient()));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["Error"]["ErrorReason"], "id: 'nope' is not a GUID");
   EXPECT_TRUE(publisher_.sent.empty());
@@ -291,7 +247,7 @@ TEST_F(TwoSmsRoutes, DisablingOrDeletingARunningCannotCancelTaskIsRefusedNamingT
   EXPECT_EQ(j["Error"]["ErrorCode"], "InvalidState");
   EXPECT_NE(j["Error"]["ErrorReason"].get<std::string>().find("Enabled: cannot be false"),
             std::string::npos);
-  auto d = routes_->Delete(HttpRequest{"", "", "", v.task.id.ToString(), {}, TheClient()});
+  auto d = routes_->Delete(Req("", "", "", v.task.id.ToString(), {}, TheClient()));
   EXPECT_EQ(d.status, 409);
   EXPECT_TRUE(publisher_.sent.empty());
 }
@@ -317,7 +273,7 @@ TEST_F(TwoSmsRoutes, BrokerAwayIs503AndNothingIsAccepted) {
 TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
   auto& v = AddTask(RunState::kStarted);
   auto a = routes_->Delete(
-      HttpRequest{"", "application/json", "", v.task.id.ToString(), {}, TheClient()});
+      Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(json::parse(a.body)["ResponseData"]["Detail"]["Status"], "Deleted");
   ASSERT_EQ(publisher_.sent.size(), 1u);
@@ -329,7 +285,7 @@ TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
 TEST_F(TwoSmsRoutes, RunNowPublishesOneFireOutsideTheScheduleAndAnswersTheRunId) {
   auto& v = AddTask(RunState::kSucceeded);
   auto a = routes_->RunNow(
-      HttpRequest{"", "application/json", "", v.task.id.ToString(), {}, TheClient()});
+      Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
   ASSERT_EQ(a.status, 200) << a.body;
   ASSERT_EQ(publisher_.sent.size(), 1u);
   auto event = CloudEvent::Parse(publisher_.sent[0].value);
@@ -355,7 +311,7 @@ TEST_F(TwoSmsRoutes, RunsListShowsEachRunWithItsDueTimeAndSkippedOnes) {
   ran.worker = "w1";
   reader_.runs[v.task.id] = {skipped, ran};
   auto a = routes_->ListRuns(
-      HttpRequest{"", "application/json", "", v.task.id.ToString(), {}, TheClient()});
+      Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
   ASSERT_EQ(a.status, 200) << a.body;
   auto runs = json::parse(a.body)["ResponseData"]["Detail"];
   ASSERT_EQ(runs.size(), 2u) << a.body;
@@ -364,13 +320,13 @@ TEST_F(TwoSmsRoutes, RunsListShowsEachRunWithItsDueTimeAndSkippedOnes) {
   EXPECT_EQ(runs[1]["Status"], "Succeeded");
   EXPECT_EQ(runs[1]["RunBy"], "w1");
   auto other = routes_->ListRuns(
-      HttpRequest{"", "application/json", "", Uuid::Random().ToString(), {}, TheClient()});
+      Req("", "application/json", "", Uuid::Random().ToString(), {}, TheClient()));
   EXPECT_EQ(other.status, 404);
 }
 
 TEST_F(TwoSmsRoutes, ListPagesThroughTheTasksWithPagingInfo) {
   for (int i = 0; i < 5; ++i) AddTask();
-  HttpRequest req{"", "", "", "", {{"PAGE", "2"}, {"pagesize", "2"}}, TheClient()};
+  auto req = Req("", "", "", "", {{"PAGE", "2"}, {"pagesize", "2"}}, TheClient());
   auto a = routes_->List(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(reader_.last_offset, 2);
@@ -382,19 +338,19 @@ TEST_F(TwoSmsRoutes, ListPagesThroughTheTasksWithPagingInfo) {
   EXPECT_EQ(j["ResponseData"]["Paging"],
             json({{"Page", 2}, {"PageSize", 2}, {"TotalCount", 5}, {"TotalPages", 3}}));
   auto defaults = json::parse(
-      routes_->List(HttpRequest{"", "", "", "", {}, TheClient()}).body)["ResponseData"]["Paging"];
+      routes_->List(Req("", "", "", "", {}, TheClient())).body)["ResponseData"]["Paging"];
   EXPECT_EQ(defaults["PageSize"], kDefaultPageSize);
   EXPECT_EQ(defaults["Page"], 1);
 }
 
 TEST_F(TwoSmsRoutes, ListRefusesAPageSizeOverTheLimitAndBadNumbersNamingThem) {
   auto over =
-      routes_->List(HttpRequest{"", "application/xml", "", "", {{"pageSize", "201"}}, TheClient()});
+      routes_->List(Req("", "application/xml", "", "", {{"pageSize", "201"}}, TheClient()));
   EXPECT_EQ(over.status, 400);
   pugi::xml_document doc;
   EXPECT_STREQ(Xml(over, doc).child("Error").child("ErrorReason").text().get(),
                "pageSize: is 201; the limit is 200");
-  auto zero = routes_->List(HttpRequest{"", "", "", "", {{"page", "0"}}, TheClient()});
+  auto zero = routes_->List(Req("", "", "", "", {{"page", "0"}}, TheClient()));
   EXPECT_EQ(zero.status, 400);
   EXPECT_EQ(json::parse(zero.body)["Error"]["ErrorReason"],
             "page: '0' is not a whole number of 1 or more");
@@ -495,7 +451,7 @@ TEST_F(TwoSmsRoutes,
 }
 
 TEST_F(TwoSmsRoutes, BulkCreateInXmlAnswersAListOfItemsInXml) {
-  HttpRequest req{"application/xml",
+  auto req = Req("application/xml",
                   "",
                   R"(<AccountTaskBulkRequest><Tasks><AccountTaskRequest>
       <TaskID>00000000-0000-0000-0000-000000000001</TaskID><Frequency>NONE</Frequency>
@@ -506,7 +462,7 @@ TEST_F(TwoSmsRoutes, BulkCreateInXmlAnswersAListOfItemsInXml) {
       </AccountTaskRequest></Tasks></AccountTaskBulkRequest>)",
                   "",
                   {},
-                  TheClient()};
+                  TheClient());
   auto a = routes_->BulkCreate(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");

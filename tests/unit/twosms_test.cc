@@ -226,7 +226,6 @@ TEST(TwoSmsEnvelope, ErrorCarriesCodeAndReasonNamingTheField) {
   EXPECT_EQ(j["Error"]["ErrorCode"], "InvalidRequest");
   EXPECT_EQ(j["Error"]["ErrorReason"], "TaskID: is required");
   EXPECT_TRUE(j["ResponseData"].is_null());
-  EXPECT_EQ(HttpStatus(MakeError(ErrorCode::kUnavailable, "x")), 503);
 }
 
 // The bulk create: {"Tasks": [...]}, every task checked in order, the first bad one named.

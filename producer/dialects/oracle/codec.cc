@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "conveyor/json_text.h"
+#include "conveyor/text.h"
 #include "conveyor/time_format.h"
 
 namespace conveyor::oracle {
@@ -12,25 +13,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   while (true) {
     auto at = s.find(sep);
-    out.push_back(Trim(s.substr(0, at)));
+    out.push_back(TrimSpaces(s.substr(0, at)));
     if (at == std::string_view::npos) break;
     s.remove_prefix(at + 1);
   }
@@ -225,7 +212,7 @@ Result<NamedId> ResolveNamedId(const json& v, const std::vector<NamedId>& choice
     if (c.lookup_name == name) return c;
   std::vector<const NamedId*> matches;
   for (const auto& c : choices)
-    if (EqualsIgnoreCase(c.lookup_name, name)) matches.push_back(&c);
+    if (EqualsIgnoringCase(c.lookup_name, name)) matches.push_back(&c);
   if (matches.size() == 1) return *matches[0];
   if (matches.empty())
     return Fail(ErrorCode::kInvalidArgument,
@@ -381,7 +368,7 @@ Result<std::string> DecodeName(const json& b) {
     return Fail(ErrorCode::kInvalidArgument, "The name field is required for tasks", "name");
   if (!b["name"].is_string()) return Fail(ErrorCode::kInvalidArgument, "must be a string", "name");
   auto name = b["name"].get<std::string>();
-  if (Trim(name).empty())
+  if (TrimSpaces(name).empty())
     return Fail(ErrorCode::kInvalidArgument, "The name field is required for tasks", "name");
   if (CharCount(name) > kMaxNameLength)
     return Fail(
@@ -709,10 +696,10 @@ Result<std::vector<TaskOrder>> ParseOrderBy(std::string_view order_by) {
   std::vector<TaskOrder> out;
   for (auto part : Split(order_by, ',')) {
     auto colon = part.find(':');
-    auto name = Lower(Trim(part.substr(0, colon)));
+    auto name = AsciiLower(TrimSpaces(part.substr(0, colon)));
     TaskOrder o;
     if (colon != std::string_view::npos) {
-      auto dir = Lower(Trim(part.substr(colon + 1)));
+      auto dir = AsciiLower(TrimSpaces(part.substr(colon + 1)));
       if (dir == "desc") {
         o.descending = true;
       } else if (dir != "asc") {
@@ -939,7 +926,7 @@ Status ParseQ(std::string_view q, TaskQuery* query) {
     if (name.kind != Token::kWord)
       return Fail(ErrorCode::kInvalidArgument, "expected a field name, found '" + name.text + "'",
                   "q");
-    auto lower = Lower(name.text);
+    auto lower = AsciiLower(name.text);
     if (lower == "or" || lower == "not" || lower == "select" || lower == "order" ||
         lower == "limit")
       return unsupported("'" + name.text + "'");
@@ -948,7 +935,7 @@ Status ParseQ(std::string_view q, TaskQuery* query) {
     if (f == std::end(kQFields)) return unsupported("the field '" + name.text + "'");
     ++i;
     const Token& op = ts[i];
-    auto op_word = Lower(op.text);
+    auto op_word = AsciiLower(op.text);
     if (op.kind == Token::kOperator) {
       auto cmp = OperatorOf(op.text);
       if (!cmp) return unsupported("the operator '" + op.text + "'");
@@ -959,9 +946,9 @@ Status ParseQ(std::string_view q, TaskQuery* query) {
       if (auto s = AddCondition(*f, name.text, CompareOp::kLike, ts[i + 1], query); !s) return s;
       i += 2;
     } else if (op.kind == Token::kWord && op_word == "is") {
-      bool negated = ts[i + 1].kind == Token::kWord && Lower(ts[i + 1].text) == "not";
+      bool negated = ts[i + 1].kind == Token::kWord && AsciiLower(ts[i + 1].text) == "not";
       const Token& null = ts[i + (negated ? 2 : 1)];
-      if (null.kind != Token::kWord || Lower(null.text) != "null")
+      if (null.kind != Token::kWord || AsciiLower(null.text) != "null")
         return unsupported("'is' without null");
       if (auto s = AddCondition(*f, name.text, negated ? CompareOp::kIsNotNull : CompareOp::kIsNull,
                                 null, query);
@@ -974,7 +961,7 @@ Status ParseQ(std::string_view q, TaskQuery* query) {
       return unsupported("the operator '" + op.text + "'");
     }
     if (ts[i].kind == Token::kEnd) return {};
-    if (ts[i].kind == Token::kWord && Lower(ts[i].text) == "and") {
+    if (ts[i].kind == Token::kWord && AsciiLower(ts[i].text) == "and") {
       ++i;
       continue;
     }

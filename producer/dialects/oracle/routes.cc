@@ -1,7 +1,5 @@
 #include "dialects/oracle/routes.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -14,47 +12,34 @@
 #include "dialects/oracle/codec.h"
 
 namespace conveyor {
-namespace {
 
 using nlohmann::json;
 using oracle::Problem;
 
-class OracleRoutes {
+// The routes' state and handlers (OracleDialect binds them as its routes).
+class OracleDialect::Impl {
  public:
-  OracleRoutes(TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader)
-      : catalog_(catalog), commands_(commands), reader_(reader) {
-    create_schema_ = JsonSchema::Embedded("requests/oracle.task-create.json");
-    note_schema_ = JsonSchema::Embedded("requests/oracle.task-note.json");
-    patch_schema_ = JsonSchema::Embedded("requests/oracle.task-patch.json");
-    if (!create_schema_) log_->error("{}", create_schema_.error().Describe());
-    if (!patch_schema_) log_->error("{}", patch_schema_.error().Describe());
-    if (!note_schema_) log_->error("{}", note_schema_.error().Describe());
-  }
-
-  // Runs `handler`, answering 500 in Oracle's shape should it throw.
-  template <typename F>
-  void CatchingExceptions(const httplib::Request& req, httplib::Response& res, F&& handler) {
-    try {
-      handler();
-    } catch (const std::exception& e) {
-      log_->error("{} {} failed: {}", req.method, req.path, e.what());
-      SendProblem(req, res,
-                  {500, oracle::kInternalError, "internal error; see the producer's log"});
-    }
-  }
+  Impl(TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader,
+       JsonSchema create_schema, JsonSchema note_schema, JsonSchema patch_schema)
+      : catalog_(catalog),
+        commands_(commands),
+        reader_(reader),
+        create_schema_(std::move(create_schema)),
+        note_schema_(std::move(note_schema)),
+        patch_schema_(std::move(patch_schema)) {}
 
   // The task belongs to the calling client; an admin key's task belongs to no client (a system
   // task, as an admin's StartBatchJob): Oracle's body has no way to name a client.
-  void CreateTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-    auto body = ParseBody(req, res, create_schema_);
+  void CreateTask(const http::Request& req, http::Answer& res) {
+    auto body = ParseBody(req, res);
     if (!body) return;
     auto types = catalog_.List();
     if (!types) return SendError(req, res, types.error());
     auto draft = oracle::DecodeCreate(*body, *types);
     if (!draft) return SendError(req, res, draft.error());
-    if (!CheckSchema(req, res, *create_schema_, *body)) return;
-    draft->client_id = caller.client_id();
-    auto created = commands_.Create(std::move(*draft), caller,
+    if (!CheckSchema(req, res, create_schema_, *body)) return;
+    draft->client_id = req.caller.client_id();
+    auto created = commands_.Create(std::move(*draft), req.caller,
                                     TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType");
     if (!created) {
       if (created.error().retryable())
@@ -68,46 +53,46 @@ class OracleRoutes {
     view.cancellation = created->type.cancellation;
     view.modified_at = created->task.created_at;
     auto location = BaseUrl(req) + oracle::kApiPath + "/tasks/" + std::to_string(view.task.number);
-    res.set_header("Location", location);
+    res.SetHeader("Location", location);
     SendJson(res, 201, oracle::TaskJson(view, BaseUrl(req)));
   }
 
-  void GetTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+  void GetTask(const http::Request& req, http::Answer& res) {
     if (!CheckParams(req, res, {"fields"})) return;
-    auto view = FindTask(req, res, caller);
+    auto view = FindTask(req, res);
     if (!view) return;
     auto full = oracle::TaskJson(*view, BaseUrl(req));
-    if (!req.has_param("fields")) return SendJson(res, 200, full);
-    auto fields = oracle::ParseFields(req.get_param_value("fields"), full, false);
+    if (!req.HasParam("fields")) return SendJson(res, 200, full);
+    auto fields = oracle::ParseFields(req.Param("fields"), full, false);
     if (!fields) return SendQueryProblem(req, res, fields.error());
     SendJson(res, 200, oracle::Project(full, *fields));
   }
 
-  void ListTasks(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+  void ListTasks(const http::Request& req, http::Answer& res) {
     if (!CheckParams(req, res, {"limit", "offset", "totalResults", "orderBy", "q", "fields"}))
       return;
     TaskQuery query;
-    query.client_id = caller.client_id();  // a client's own tasks; an admin key sees all
+    query.client_id = req.caller.client_id();  // a client's own tasks; an admin key sees all
     if (!Paging(req, res, &query.limit, &query.offset)) return;
-    if (req.has_param("totalResults")) {
-      auto v = req.get_param_value("totalResults");
+    if (req.HasParam("totalResults")) {
+      auto v = req.Param("totalResults");
       if (v != "true" && v != "false")
         return SendQueryProblem(
             req, res, MakeError(ErrorCode::kInvalidArgument, "is true or false", "totalResults"));
       query.count_total = v == "true";
     }
-    if (req.has_param("orderBy")) {
-      auto order = oracle::ParseOrderBy(req.get_param_value("orderBy"));
+    if (req.HasParam("orderBy")) {
+      auto order = oracle::ParseOrderBy(req.Param("orderBy"));
       if (!order) return SendQueryProblem(req, res, order.error());
       query.order = std::move(*order);
     }
-    if (req.has_param("q")) {
-      if (auto s = oracle::ParseQ(req.get_param_value("q"), &query); !s)
+    if (req.HasParam("q")) {
+      if (auto s = oracle::ParseQ(req.Param("q"), &query); !s)
         return SendQueryProblem(req, res, s.error());
     }
     std::optional<std::vector<std::string>> fields;
-    if (req.has_param("fields")) {
-      auto parsed = oracle::ParseFields(req.get_param_value("fields"),
+    if (req.HasParam("fields")) {
+      auto parsed = oracle::ParseFields(req.Param("fields"),
                                         oracle::TaskJson(TaskView{}, BaseUrl(req)), true);
       if (!parsed) return SendQueryProblem(req, res, parsed.error());
       fields = std::move(*parsed);
@@ -130,17 +115,17 @@ class OracleRoutes {
                    "/tasks");
   }
 
-  void ListNotes(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+  void ListNotes(const http::Request& req, http::Answer& res) {
     if (!CheckParams(req, res, {"limit", "offset", "totalResults", "fields"})) return;
     std::int64_t limit = 0, offset = 0;
     if (!Paging(req, res, &limit, &offset)) return;
-    auto view = FindTask(req, res, caller);
+    auto view = FindTask(req, res);
     if (!view) return;
     auto notes = reader_.ListNotes(view->task.id);
     if (!notes) return SendError(req, res, notes.error());
     std::optional<std::vector<std::string>> fields;
-    if (req.has_param("fields")) {
-      auto parsed = oracle::ParseFields(req.get_param_value("fields"),
+    if (req.HasParam("fields")) {
+      auto parsed = oracle::ParseFields(req.Param("fields"),
                                         oracle::NoteJson(TaskNote{}, 0, BaseUrl(req)), true);
       if (!parsed) return SendQueryProblem(req, res, parsed.error());
       fields = std::move(*parsed);
@@ -152,18 +137,18 @@ class OracleRoutes {
       items.push_back(fields ? oracle::Project(full, *fields) : oracle::Project(full, {"id"}));
     }
     std::optional<std::int64_t> count;
-    if (req.get_param_value("totalResults") == "true") count = total;
+    if (req.Param("totalResults") == "true") count = total;
     SendCollection(req, res, std::move(items), offset + limit < total, count, limit, offset,
                    "/tasks/" + std::to_string(view->task.number) + "/notes");
   }
 
-  void GetNote(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
+  void GetNote(const http::Request& req, http::Answer& res) {
     if (!CheckParams(req, res, {"fields"})) return;
-    auto view = FindTask(req, res, caller);
+    auto view = FindTask(req, res);
     if (!view) return;
     auto notes = reader_.ListNotes(view->task.id);
     if (!notes) return SendError(req, res, notes.error());
-    auto id = std::stoll(req.matches[2].str());
+    auto id = std::stoll(req.path_params[1]);
     auto it =
         std::find_if(notes->begin(), notes->end(), [&](const TaskNote& n) { return n.id == id; });
     if (it == notes->end())
@@ -172,38 +157,38 @@ class OracleRoutes {
                           "task " + std::to_string(view->task.number) + " has no note with id " +
                               std::to_string(id)});
     auto full = oracle::NoteJson(*it, view->task.number, BaseUrl(req));
-    if (!req.has_param("fields")) return SendJson(res, 200, full);
-    auto fields = oracle::ParseFields(req.get_param_value("fields"), full, false);
+    if (!req.HasParam("fields")) return SendJson(res, 200, full);
+    auto fields = oracle::ParseFields(req.Param("fields"), full, false);
     if (!fields) return SendQueryProblem(req, res, fields.error());
     SendJson(res, 200, oracle::Project(full, *fields));
   }
 
-  void AddNote(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-    auto body = ParseBody(req, res, note_schema_);
+  void AddNote(const http::Request& req, http::Answer& res) {
+    auto body = ParseBody(req, res);
     if (!body) return;
     auto text = oracle::DecodeNote(*body);
     if (!text) return SendError(req, res, text.error());
-    if (!CheckSchema(req, res, *note_schema_, *body)) return;
-    auto view = FindTask(req, res, caller);
+    if (!CheckSchema(req, res, note_schema_, *body)) return;
+    auto view = FindTask(req, res);
     if (!view) return;
-    auto note = commands_.AddNote(view->task, std::move(*text), caller);
+    auto note = commands_.AddNote(view->task, std::move(*text), req.caller);
     if (!note) return SendError(req, res, note.error());
     auto full = oracle::NoteJson(*note, view->task.number, BaseUrl(req));
-    res.set_header("Location", full["links"][0]["href"].get<std::string>());
+    res.SetHeader("Location", full["links"][0]["href"].get<std::string>());
     SendJson(res, 201, full);
   }
 
   // PATCH tasks/{id}, or POST with X-HTTP-Method-Override: PATCH. Answers 200 with an empty
   // body once Kafka acknowledged the update (and the cancel, for a change to Deferred).
-  void PatchTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-    auto body = ParseBody(req, res, patch_schema_);
+  void PatchTask(const http::Request& req, http::Answer& res) {
+    auto body = ParseBody(req, res);
     if (!body) return;
     auto types = catalog_.List();
     if (!types) return SendError(req, res, types.error());
     auto patch = oracle::DecodePatch(*body, *types);
     if (!patch) return SendError(req, res, patch.error());
-    if (!CheckSchema(req, res, *patch_schema_, *body)) return;
-    auto view = FindTask(req, res, caller);
+    if (!CheckSchema(req, res, patch_schema_, *body)) return;
+    auto view = FindTask(req, res);
     if (!view) return;
     bool cancel = false;
     if (patch->status) {
@@ -211,46 +196,46 @@ class OracleRoutes {
         return SendError(req, res, s.error());
     }
     if (patch->ChangesFields()) {
-      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch), caller,
+      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch), req.caller,
                                           "taskType");
       if (!updated) return SendError(req, res, updated.error());
     }
     if (cancel) {
-      if (auto s = commands_.Cancel(view->task, caller); !s) return SendError(req, res, s.error());
+      if (auto s = commands_.Cancel(view->task, req.caller); !s) return SendError(req, res, s.error());
     }
     res.status = 200;
   }
 
-  void DeleteTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-    auto view = FindTask(req, res, caller);
+  void DeleteTask(const http::Request& req, http::Answer& res) {
+    auto view = FindTask(req, res);
     if (!view) return;
     if (auto problem = oracle::DeleteProblem(*view)) return SendProblem(req, res, *problem);
-    if (auto s = commands_.Delete(view->task, caller); !s) return SendError(req, res, s.error());
+    if (auto s = commands_.Delete(view->task, req.caller); !s) return SendError(req, res, s.error());
     res.status = 200;
   }
 
   // POST tasks/{id}: only as a PATCH for clients without the verb.
-  void PostToTask(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-    auto method = req.get_header_value("X-HTTP-Method-Override");
+  void PostToTask(const http::Request& req, http::Answer& res) {
+    auto method = req.Header("X-HTTP-Method-Override");
     std::transform(method.begin(), method.end(), method.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (method == "PATCH") return PatchTask(req, res, caller);
-    res.set_header("Allow", "GET, PATCH, DELETE");
+    if (method == "PATCH") return PatchTask(req, res);
+    res.SetHeader("Allow", "GET, PATCH, DELETE");
     SendProblem(req, res,
                 {405, oracle::kUnsupportedMethod,
                  "POST is not supported on a task; send PATCH (or POST with "
                  "X-HTTP-Method-Override: PATCH)"});
   }
 
-  void ListAttachments(const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-    auto view = FindTask(req, res, caller);
+  void ListAttachments(const http::Request& req, http::Answer& res) {
+    auto view = FindTask(req, res);
     if (!view) return;
     SendCollection(req, res, json::array(), false, std::nullopt, oracle::kDefaultLimit, 0,
                    "/tasks/" + std::to_string(view->task.number) + "/fileAttachments");
   }
 
-  void NamedIds(const httplib::Request& req, httplib::Response& res, const Caller&) {
-    auto which = req.matches[1].str();
+  void NamedIds(const http::Request& req, http::Answer& res) {
+    auto which = req.path_params[0];
     std::vector<oracle::NamedId> values;
     if (which == "priority") {
       values = oracle::Priorities();
@@ -278,17 +263,18 @@ class OracleRoutes {
                                      {{"rel", "canonical"}, {"href", self}}})}});
   }
 
-  void MetadataCatalog(const httplib::Request& req, httplib::Response& res, const Caller&) {
-    auto which = req.matches[1].str();
+  void MetadataCatalog(const http::Request& req, http::Answer& res) {
+    auto which = req.path_params[0];
     auto path = which == "/notes"   ? "requests/oracle.task-note.json"
                 : which == "/patch" ? "requests/oracle.task-patch.json"
                                     : "requests/oracle.task-create.json";
     res.status = 200;
-    res.set_content(std::string(EmbeddedSchema(path)), "application/schema+json");
+    res.body = std::string(EmbeddedSchema(path));
+    res.content_type = "application/schema+json";
   }
 
   // Paths under /services/rest/connect that no route above serves.
-  void NoRoute(const httplib::Request& req, httplib::Response& res, const Caller&) {
+  void NoRoute(const http::Request& req, http::Answer& res) {
     static const std::string kPrefix = "/services/rest/connect/";
     auto rest = req.path.substr(kPrefix.size());
     auto version = rest.substr(0, rest.find('/'));
@@ -301,7 +287,7 @@ class OracleRoutes {
     bool task = std::regex_match(req.path, kTask),
          collection = std::regex_match(req.path, kCollection);
     if ((task || collection) && req.method != "GET") {
-      res.set_header("Allow", collection ? "GET, POST" : "GET");
+      res.SetHeader("Allow", collection ? "GET, POST" : "GET");
       return SendProblem(req, res,
                          {405, oracle::kUnsupportedMethod,
                           req.method + " is not supported on " + req.path + " by this version"});
@@ -309,9 +295,9 @@ class OracleRoutes {
     SendProblem(req, res, {404, oracle::kUnknownResource, "no resource at " + req.path});
   }
 
- private:
-  static std::string BaseUrl(const httplib::Request& req) {
-    auto host = req.get_header_value("Host");
+  // --- helpers ----------------------------------------------------------------------------
+  static std::string BaseUrl(const http::Request& req) {
+    auto host = req.Header("Host");
     return "http://" + (host.empty() ? std::string("127.0.0.1") : host);
   }
 
@@ -333,7 +319,7 @@ class OracleRoutes {
 
   // The request URI (path and query, the query re-encoded), as the problem's `instance` and
   // the collection's self link.
-  static std::string Instance(const httplib::Request& req) {
+  static std::string Instance(const http::Request& req) {
     std::string out = req.path;
     char sep = '?';
     for (const auto& [key, value] : req.params) {
@@ -343,30 +329,30 @@ class OracleRoutes {
     return out;
   }
 
-  static void SendJson(httplib::Response& res, int status, const json& body) {
+  static void SendJson(http::Answer& res, int status, const json& body) {
     res.status = status;
     // What a request echoes (a path, a parameter) may not be UTF-8: U+FFFD stands in.
-    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json; charset=utf-8");
+    res.body = http::JsonText(body);
+    res.content_type = "application/json; charset=utf-8";
   }
 
-  void SendProblem(const httplib::Request& req, httplib::Response& res, const Problem& p) {
+  void SendProblem(const http::Request& req, http::Answer& res, const Problem& p) const {
     SendJson(res, p.status, oracle::ProblemBody(p, BaseUrl(req), Instance(req)));
   }
 
-  void SendError(const httplib::Request& req, httplib::Response& res, const Error& e) {
+  void SendError(const http::Request& req, http::Answer& res, const Error& e) const {
     SendProblem(req, res, oracle::WriteProblem(e));
   }
 
   // A bad query parameter: 400 OSC-CREST-00007 naming the parameter.
-  void SendQueryProblem(const httplib::Request& req, httplib::Response& res, const Error& e) {
+  void SendQueryProblem(const http::Request& req, http::Answer& res, const Error& e) {
     SendProblem(
         req, res,
         {400, oracle::kInvalidQueryParameter,
          "query parameter " + (e.field.empty() ? std::string() : e.field + ": ") + e.message});
   }
 
-  bool CheckParams(const httplib::Request& req, httplib::Response& res,
+  bool CheckParams(const http::Request& req, http::Answer& res,
                    std::initializer_list<std::string_view> allowed) {
     for (const auto& [key, value] : req.params)
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -380,12 +366,12 @@ class OracleRoutes {
     return true;
   }
 
-  bool Paging(const httplib::Request& req, httplib::Response& res, std::int64_t* limit,
+  bool Paging(const http::Request& req, http::Answer& res, std::int64_t* limit,
               std::int64_t* offset) {
     auto number = [&](const char* name, std::int64_t fallback, std::int64_t min,
                       std::int64_t max) -> std::optional<std::int64_t> {
-      if (!req.has_param(name)) return fallback;
-      auto text = req.get_param_value(name);
+      if (!req.HasParam(name)) return fallback;
+      auto text = req.Param(name);
       std::int64_t v = 0;
       auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       if (ec != std::errc() || p != text.data() + text.size() || v < min || v > max) {
@@ -410,12 +396,7 @@ class OracleRoutes {
 
   // The body of a write as a JSON value; answers the request itself (and returns
   // std::nullopt) when there is none, it is too large, or it is not JSON.
-  std::optional<json> ParseBody(const httplib::Request& req, httplib::Response& res,
-                                const Result<JsonSchema>& schema) {
-    if (!schema) {
-      SendProblem(req, res, {500, oracle::kInternalError, schema.error().message});
-      return std::nullopt;
-    }
+  std::optional<json> ParseBody(const http::Request& req, http::Answer& res) {
     if (req.body.empty()) {
       SendProblem(req, res,
                   {400, oracle::kNoPostData, "the request has no body; send the object as JSON"});
@@ -444,7 +425,7 @@ class OracleRoutes {
     return std::move(*j);
   }
 
-  bool CheckSchema(const httplib::Request& req, httplib::Response& res, const JsonSchema& schema,
+  bool CheckSchema(const http::Request& req, http::Answer& res, const JsonSchema& schema,
                    const json& body) {
     auto valid = schema.Validate(body);
     if (valid) return true;
@@ -457,15 +438,14 @@ class OracleRoutes {
 
   // The task named by the path's first number, if the caller may see it; answers 404 (or the
   // error) itself. Another client's task answers exactly as a missing one.
-  std::optional<TaskView> FindTask(const httplib::Request& req, httplib::Response& res,
-                                   const Caller& caller) {
-    auto number = std::stoll(req.matches[1].str());
+  std::optional<TaskView> FindTask(const http::Request& req, http::Answer& res) {
+    auto number = std::stoll(req.path_params[0]);
     auto view = reader_.FindTaskByNumber(number);
     if (!view) {
       SendError(req, res, view.error());
       return std::nullopt;
     }
-    if (!*view || !caller.MaySee((*view)->task)) {
+    if (!*view || !req.caller.MaySee((*view)->task)) {
       SendProblem(req, res,
                   {404, oracle::kUnknownResource, "no task with id " + std::to_string(number)});
       return std::nullopt;
@@ -473,7 +453,7 @@ class OracleRoutes {
     return std::move(*view);
   }
 
-  void SendCollection(const httplib::Request& req, httplib::Response& res, json items,
+  void SendCollection(const http::Request& req, http::Answer& res, json items,
                       bool has_more, std::optional<std::int64_t> total, std::int64_t limit,
                       std::int64_t offset, const std::string& path) {
     auto api = BaseUrl(req) + oracle::kApiPath;
@@ -495,45 +475,62 @@ class OracleRoutes {
   TaskTypeCatalog& catalog_;
   TaskCommandService& commands_;
   TaskReader& reader_;
-  Result<JsonSchema> create_schema_ = Fail(ErrorCode::kInternal, "not compiled");
-  Result<JsonSchema> note_schema_ = Fail(ErrorCode::kInternal, "not compiled");
-  Result<JsonSchema> patch_schema_ = Fail(ErrorCode::kInternal, "not compiled");
+  JsonSchema create_schema_;
+  JsonSchema note_schema_;
+  JsonSchema patch_schema_;
   std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
 };
 
-}  // namespace
+OracleDialect::OracleDialect(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OracleDialect::~OracleDialect() = default;
 
-void RegisterOracleRoutes(RecordingServer& s, TaskTypeCatalog& catalog,
-                          TaskCommandService& commands, TaskReader& reader,
-                          const OracleGuard& guard) {
-  auto routes = std::make_shared<OracleRoutes>(catalog, commands, reader);
-  using Method = void (OracleRoutes::*)(const httplib::Request&, httplib::Response&, const Caller&);
-  auto handler = [routes, &guard](Method m) {
-    return guard(
-        [routes, m](const httplib::Request& req, httplib::Response& res, const Caller& caller) {
-          routes->CatchingExceptions(req, res, [&] { ((*routes).*m)(req, res, caller); });
-        });
+Result<std::unique_ptr<OracleDialect>> OracleDialect::Create(TaskTypeCatalog& catalog,
+                                                             TaskCommandService& commands,
+                                                             TaskReader& reader) {
+  auto create = JsonSchema::Embedded("requests/oracle.task-create.json");
+  if (!create) return std::unexpected(create.error());
+  auto note = JsonSchema::Embedded("requests/oracle.task-note.json");
+  if (!note) return std::unexpected(note.error());
+  auto patch = JsonSchema::Embedded("requests/oracle.task-patch.json");
+  if (!patch) return std::unexpected(patch.error());
+  return std::unique_ptr<OracleDialect>(new OracleDialect(std::make_unique<Impl>(
+      catalog, commands, reader, std::move(*create), std::move(*note), std::move(*patch))));
+}
+
+std::vector<http::Route> OracleDialect::Routes() {
+  using Method = void (Impl::*)(const http::Request&, http::Answer&);
+  auto* impl = impl_.get();
+  auto route = [impl](std::string method, std::string pattern, Method m) {
+    return http::Route{std::move(method), std::move(pattern), http::Access::kAnyCaller,
+                       [impl, m](const http::Request& req, http::Answer& res) {
+                         (impl->*m)(req, res);
+                       }};
   };
   const std::string api = oracle::kApiPath;
-  s.Post(api + "/tasks", handler(&OracleRoutes::CreateTask));
-  s.Get(api + "/tasks", handler(&OracleRoutes::ListTasks));
-  s.Get(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::GetTask));
-  s.Patch(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::PatchTask));
-  s.Post(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::PostToTask));
-  s.Delete(api + R"(/tasks/(\d{1,18}))", handler(&OracleRoutes::DeleteTask));
-  s.Get(api + R"(/tasks/(\d{1,18})/notes)", handler(&OracleRoutes::ListNotes));
-  s.Post(api + R"(/tasks/(\d{1,18})/notes)", handler(&OracleRoutes::AddNote));
-  s.Get(api + R"(/tasks/(\d{1,18})/notes/(\d{1,18}))", handler(&OracleRoutes::GetNote));
-  s.Get(api + R"(/tasks/(\d{1,18})/fileAttachments)", handler(&OracleRoutes::ListAttachments));
-  s.Get(api + R"(/namedIDs/tasks/([A-Za-z.]+))", handler(&OracleRoutes::NamedIds));
-  s.Get(api + R"(/metadata-catalog/tasks(/notes|/patch)?)",
-        handler(&OracleRoutes::MetadataCatalog));
-  const std::string any = R"(/services/rest/connect/.*)";
-  s.Get(any, handler(&OracleRoutes::NoRoute));
-  s.Post(any, handler(&OracleRoutes::NoRoute));
-  s.Put(any, handler(&OracleRoutes::NoRoute));
-  s.Patch(any, handler(&OracleRoutes::NoRoute));
-  s.Delete(any, handler(&OracleRoutes::NoRoute));
+  const std::string task = api + R"(/tasks/(\d{1,18}))";
+  std::vector<http::Route> routes = {
+      route("POST", api + "/tasks", &Impl::CreateTask),
+      route("GET", api + "/tasks", &Impl::ListTasks),
+      route("GET", task, &Impl::GetTask),
+      route("PATCH", task, &Impl::PatchTask),
+      route("POST", task, &Impl::PostToTask),
+      route("DELETE", task, &Impl::DeleteTask),
+      route("GET", task + "/notes", &Impl::ListNotes),
+      route("POST", task + "/notes", &Impl::AddNote),
+      route("GET", task + R"(/notes/(\d{1,18}))", &Impl::GetNote),
+      route("GET", task + "/fileAttachments", &Impl::ListAttachments),
+      route("GET", api + R"(/namedIDs/tasks/([A-Za-z.]+))", &Impl::NamedIds),
+      route("GET", api + R"(/metadata-catalog/tasks(/notes|/patch)?)", &Impl::MetadataCatalog)};
+  // Paths under /services/rest/connect that no route above serves: Oracle's 404 or 405.
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"})
+    routes.push_back(route(method, R"(/services/rest/connect/.*)", &Impl::NoRoute));
+  return routes;
+}
+
+http::Answer OracleDialect::ErrorAnswer(const http::Request& request, const Error& error) const {
+  http::Answer answer;
+  impl_->SendError(request, answer, error);
+  return answer;
 }
 
 }  // namespace conveyor

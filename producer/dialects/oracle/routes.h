@@ -1,46 +1,49 @@
-// The Oracle B2C Service routes under /services/rest/connect/v1.4 (docs/oracle.md), on the
-// producer's HTTP server:
+// The Oracle B2C Service dialect under /services/rest/connect/v1.4 (docs/oracle.md):
 //   POST tasks, GET tasks, GET tasks/{id}             create (answered after Kafka acked),
 //                                                     the collection, one task
+//   PATCH tasks/{id} (or POST with X-HTTP-Method-Override: PATCH), DELETE tasks/{id}
 //   GET/POST tasks/{id}/notes, GET tasks/{id}/notes/{noteId}
 //   GET tasks/{id}/fileAttachments                    always empty
 //   GET namedIDs/tasks/{priority|taskType|statusWithType.status|statusWithType.statusType}
-//   GET metadata-catalog/tasks[/notes]                the request schemas
+//   GET metadata-catalog/tasks[/notes|/patch]         the request schemas
 // and, for every other path under /services/rest/connect, an Oracle-shaped 404 / 405.
-// Every error is Oracle's problem JSON (oracle.h).
+// Every error is Oracle's problem JSON (codec.h).
 //
-// Every route is authenticated (the guard). A client sees, changes and annotates only its own
-// tasks (another client's task answers 404 OSC-CREST-00013, as a missing one) and lists only
-// its own; the tasks it creates are its own. An admin key sees every task, and a task it
-// creates is a system task (no client). Events record the caller's Identity() as created_by /
-// requested_by, and notes as their created_by.
+// Every route needs credentials. A client sees, changes and annotates only its own tasks
+// (another client's task answers 404 OSC-CREST-00013, as a missing one) and lists only its
+// own; the tasks it creates are its own. An admin key sees every task, and a task it creates
+// is a system task (no client). Events record the caller's Identity() as created_by /
+// requested_by, and notes as their created_by. Thread-safe (http/dialect.h).
 #pragma once
 
-#include <httplib.h>
+#include <memory>
 
-#include <functional>
-
-#include "auth/caller.h"
 #include "commands/task_commands.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
-#include "http/recording_server.h"
+#include "http/dialect.h"
 
 namespace conveyor {
 
-// A route handler that needs to know who calls, and the function that turns one into an
-// httplib handler: it authenticates the request (answering 401/403 itself, in Oracle's shape)
-// and passes the Caller on.
-using OracleHandler =
-    std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
-using OracleGuard = std::function<httplib::Server::Handler(OracleHandler)>;
+class OracleDialect final : public http::Dialect {
+ public:
+  // Compiles the request schemas; kInternal naming the schema when one is broken (a build
+  // defect: the producer refuses to start). The catalogue, command service and reader must
+  // outlive the dialect.
+  static Result<std::unique_ptr<OracleDialect>> Create(TaskTypeCatalog& catalog,
+                                                       TaskCommandService& commands,
+                                                       TaskReader& reader);
+  ~OracleDialect() override;
 
-// Registers the routes on `server` (before it starts), each through `guard`. The catalogue,
-// command service and reader must outlive the server; they are used from its threads. Should
-// an embedded request schema be broken (a build defect, which the unit tests catch), the
-// writes answer 500.
-void RegisterOracleRoutes(RecordingServer& server, TaskTypeCatalog& catalog,
-                          TaskCommandService& commands, TaskReader& reader,
-                          const OracleGuard& guard);
+  std::string_view Name() const override { return "oracle"; }
+  std::vector<std::string> Prefixes() const override { return {"/services/rest/"}; }
+  std::vector<http::Route> Routes() override;
+  http::Answer ErrorAnswer(const http::Request& request, const Error& error) const override;
+
+ private:
+  class Impl;
+  explicit OracleDialect(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace conveyor

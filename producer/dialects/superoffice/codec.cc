@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "conveyor/json_text.h"
+#include "conveyor/text.h"
 
 namespace conveyor::superoffice {
 namespace {
@@ -18,13 +19,6 @@ constexpr std::array<BatchTaskState, 8> kStates = {BatchTaskState::kUnknown,
                                                    BatchTaskState::kFailed,
                                                    BatchTaskState::kSucceededManualCleanup,
                                                    BatchTaskState::kAll};
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::optional<BatchTaskState> StateFromNumber(long long n) {
   for (auto s : kStates)

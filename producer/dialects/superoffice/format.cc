@@ -1,3 +1,4 @@
+#include "conveyor/text.h"
 #include "dialects/superoffice/format.h"
 
 #include <date/tz.h>
@@ -9,19 +10,6 @@
 
 namespace conveyor::superoffice {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // The BatchTaskInfo fields (seed-apis.md §2.2) and whether they are objects with free keys.
 struct FieldInfo {
@@ -57,7 +45,7 @@ constexpr std::array<FieldInfo, 24> kFields = {{
 
 const FieldInfo* FindField(std::string_view lower) {
   for (const auto& f : kFields)
-    if (Lower(f.name) == lower) return &f;
+    if (AsciiLower(f.name) == lower) return &f;
   return nullptr;
 }
 
@@ -65,24 +53,24 @@ const FieldInfo* FindField(std::string_view lower) {
 
 Result<FieldSelection> FieldSelection::Parse(std::string_view text) {
   FieldSelection s;
-  text = Trim(text);
+  text = TrimSpaces(text);
   if (text.empty()) return s;
   s.all_ = false;
   while (true) {
     auto comma = text.find(',');
-    auto item = Trim(text.substr(0, comma));
+    auto item = TrimSpaces(text.substr(0, comma));
     if (!item.empty()) {
       Node* node = &s.root_;
       std::string_view rest = item;
       bool top = true;
       while (true) {
         auto slash = rest.find('/');
-        auto part = Trim(rest.substr(0, slash));
+        auto part = TrimSpaces(rest.substr(0, slash));
         if (part.empty())
           return Fail(ErrorCode::kInvalidArgument,
                       "'" + std::string(item) + "' has an empty path segment", "$select");
         if (top) {
-          const auto* field = FindField(Lower(part));
+          const auto* field = FindField(AsciiLower(part));
           if (!field)
             return Fail(ErrorCode::kInvalidArgument,
                         "'" + std::string(part) + "' is not a BatchTaskInfo field", "$select");
@@ -92,7 +80,7 @@ Result<FieldSelection> FieldSelection::Parse(std::string_view text) {
                             " has no members to select",
                         "$select");
         }
-        node = &node->children[Lower(part)];
+        node = &node->children[AsciiLower(part)];
         if (slash == std::string_view::npos) {
           node->whole = true;
           break;
@@ -110,7 +98,7 @@ Result<FieldSelection> FieldSelection::Parse(std::string_view text) {
 
 void FieldSelection::ApplyTo(const Node& node, nlohmann::json& object) {
   for (auto it = object.begin(); it != object.end(); ++it) {
-    auto child = node.children.find(Lower(it.key()));
+    auto child = node.children.find(AsciiLower(it.key()));
     if (child == node.children.end()) {
       *it = nullptr;
     } else if (!child->second.whole && it->is_object()) {
@@ -129,15 +117,15 @@ void FieldSelection::Apply(nlohmann::json& value) const {
 
 Result<OutputTimeZone> OutputTimeZone::Parse(std::string_view header) {
   OutputTimeZone z;
-  header = Trim(header);
+  header = TrimSpaces(header);
   if (header.empty()) return z;
   auto comma = header.find(',');
-  auto name = Trim(header.substr(0, comma));
+  auto name = TrimSpaces(header.substr(0, comma));
   while (comma != std::string_view::npos) {
     header.remove_prefix(comma + 1);
     comma = header.find(',');
-    auto option = Trim(header.substr(0, comma));
-    if (Lower(option) != "includetzoffset")
+    auto option = TrimSpaces(header.substr(0, comma));
+    if (AsciiLower(option) != "includetzoffset")
       return Fail(ErrorCode::kInvalidArgument,
                   "unknown option '" + std::string(option) +
                       "'; the only option is includeTZOffset (\"Europe/Oslo, includeTZOffset\")",

@@ -1,11 +1,10 @@
 #include "dialects/superoffice/routes.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <cctype>
 
 #include "conveyor/logging.h"
+#include "conveyor/text.h"
 #include "dialects/superoffice/codec.h"
 #include "dialects/superoffice/xml.h"
 
@@ -13,19 +12,6 @@ namespace conveyor::superoffice {
 namespace {
 
 constexpr char kAgentPrefix[] = "/api/v1/Agents/Batch/";
-
-std::string Lower(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-// Lower-cased, without spaces: "Application/JSON " -> "application/json".
-std::string MediaType(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text)
-    if (!std::isspace(c)) out += static_cast<char>(c);
-  return Lower(std::move(out));
-}
 
 // How the caller wants the answer: JSON or XML (Accept), which fields ($select), which zone
 // (SO-TimeZone).
@@ -38,53 +24,38 @@ struct AnswerFormat {
 // The media type the caller prefers among the ones SuperOffice offers: the highest q wins,
 // the first listed on a tie; JSON when there is no Accept or nothing in it is offered.
 std::string XmlTypeFromAccept(const std::string& accept) {
-  std::string best;
-  double best_q = -1;
-  std::size_t start = 0;
-  while (start <= accept.size()) {
-    auto end = accept.find(',', start);
-    if (end == std::string::npos) end = accept.size();
-    std::string item = accept.substr(start, end - start);
-    start = end + 1;
-    auto semi = item.find(';');
-    std::string type = MediaType(item.substr(0, semi));
-    double q = 1;
-    if (semi != std::string::npos) {
-      auto qpos = item.find("q=", semi);
-      if (qpos != std::string::npos) q = std::atof(item.c_str() + qpos + 2);
-    }
-    bool offered = type == "application/json" || type == "text/json" || type == "application/xml" ||
-                   type == "text/xml" || type == "*/*" || type == "application/*" ||
-                   type == "text/*";
-    if (!offered || q <= 0 || q <= best_q) continue;
-    best_q = q;
-    best = type == "application/xml" || type == "text/xml" ? type : "";
+  for (const auto& type : http::AcceptedMediaTypes(accept)) {
+    if (type == "application/xml" || type == "text/xml") return type;
+    if (type == "application/json" || type == "text/json" || type == "*/*" ||
+        type == "application/*" || type == "text/*")
+      return "";
   }
-  return best;
+  return "";
 }
 
-bool IsJsonBody(const httplib::Request& req) {
-  auto type = req.get_header_value("Content-Type");
-  auto media = MediaType(type.substr(0, type.find(';')));
+bool IsJsonBody(const http::Request& req) {
+  auto type = req.Header("Content-Type");
+  auto media = http::MediaType(type);
   return media.empty() || media == "application/json" || media == "text/json";
 }
 
+// SuperOffice answers 400 for every refusal of a request's content (its ErrorType names
+// which); the rest as every dialect does.
 int HttpStatus(const Error& error) {
   switch (error.code) {
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kUnavailable:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
-    default:
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kTooLarge:
       return 400;
+    default:
+      return http::StatusOf(error.code);
   }
 }
 
 }  // namespace
 
-struct Routes::Impl {
+struct SuperOfficeDialect::Impl {
   TaskTypeCatalog& catalog;
   TaskCommandService& commands;
   TaskReader& reader;
@@ -93,46 +64,48 @@ struct Routes::Impl {
 
   // --- writing answers ----------------------------------------------------------------------
 
-  void Send(httplib::Response& res, const AnswerFormat& f, int status, const std::string& xml,
+  void Send(http::Answer& res, const AnswerFormat& f, int status, const std::string& xml,
             const nlohmann::json& json) {
     res.status = status;
-    if (f.xml_type.empty())
-      // An error may echo what the caller sent ($select, SO-TimeZone): bytes that are not
+    if (f.xml_type.empty()) {
+      // An error may echo what the req.caller sent ($select, SO-TimeZone): bytes that are not
       // UTF-8 are written as U+FFFD rather than failing the answer.
-      res.set_content(json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                      "application/json; charset=utf-8");
-    else
-      res.set_content(xml, f.xml_type + "; charset=utf-8");
+      res.body = http::JsonText(json);
+      res.content_type = "application/json; charset=utf-8";
+    } else {
+      res.body = xml;
+      res.content_type = f.xml_type + "; charset=utf-8";
+    }
   }
 
-  void SendError(httplib::Response& res, const AnswerFormat& f, const Error& error,
+  void SendError(http::Answer& res, const AnswerFormat& f, const Error& error,
                  int status = 0) {
     auto body = ErrorBody(error);
     Send(res, f, status ? status : HttpStatus(error), ErrorXml(body), body);
   }
 
-  void SendInfo(httplib::Response& res, const AnswerFormat& f, const std::optional<TaskView>& v) {
+  void SendInfo(http::Answer& res, const AnswerFormat& f, const std::optional<TaskView>& v) {
     nlohmann::json info = v ? BatchTaskInfo(*v, f.zone) : nlohmann::json();
     f.select.Apply(info);
     Send(res, f, 200, BatchTaskInfoXml(info), info);
   }
 
-  void SendScalar(httplib::Response& res, const AnswerFormat& f, const nlohmann::json& value) {
+  void SendScalar(http::Answer& res, const AnswerFormat& f, const nlohmann::json& value) {
     Send(res, f, 200, ScalarXml(value), value);
   }
 
   // Parses Accept, $select and SO-TimeZone; answers the request itself (in the format asked
   // for, or JSON) and returns std::nullopt when one of them is bad.
-  std::optional<AnswerFormat> Format(const httplib::Request& req, httplib::Response& res) {
+  std::optional<AnswerFormat> Format(const http::Request& req, http::Answer& res) {
     AnswerFormat f;
-    f.xml_type = XmlTypeFromAccept(req.get_header_value("Accept"));
-    auto select = FieldSelection::Parse(req.get_param_value("$select"));
+    f.xml_type = XmlTypeFromAccept(req.Header("Accept"));
+    auto select = FieldSelection::Parse(req.Param("$select"));
     if (!select) {
       SendError(res, f, select.error());
       return std::nullopt;
     }
     f.select = std::move(*select);
-    auto zone = OutputTimeZone::Parse(req.get_header_value("SO-TimeZone"));
+    auto zone = OutputTimeZone::Parse(req.Header("SO-TimeZone"));
     if (!zone) {
       SendError(res, f, zone.error());
       return std::nullopt;
@@ -141,7 +114,7 @@ struct Routes::Impl {
     if (!req.body.empty() && !IsJsonBody(req)) {
       SendError(res, f,
                 MakeError(ErrorCode::kInvalidArgument,
-                          "Content-Type " + req.get_header_value("Content-Type") +
+                          "Content-Type " + req.Header("Content-Type") +
                               " is not supported; send application/json or text/json",
                           "Content-Type"),
                 415);
@@ -152,7 +125,7 @@ struct Routes::Impl {
 
   // --- the methods --------------------------------------------------------------------------
 
-  // The task with this Id, if the caller may see it: another client's task answers exactly
+  // The task with this Id, if the req.caller may see it: another client's task answers exactly
   // as a missing one.
   Result<std::optional<TaskView>> Lookup(std::int64_t id, const Caller& caller) {
     auto view = reader.FindTaskByNumber(id);
@@ -163,7 +136,7 @@ struct Routes::Impl {
 
   // The task named by the path (`id`, REST) or by the agent body {"Id": n}; answers the
   // request itself and returns std::nullopt when it is bad or there is no such task.
-  std::optional<TaskView> FindBatchTask(const httplib::Request& req, httplib::Response& res,
+  std::optional<TaskView> FindBatchTask(const http::Request& req, http::Answer& res,
                                         const Caller& caller, const AnswerFormat& f,
                                         std::optional<std::int64_t> id,
                                         const std::string& xml_not_found,
@@ -192,19 +165,19 @@ struct Routes::Impl {
     return std::move(*view);
   }
 
-  void GetBatchTaskInfo(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+  void GetBatchTaskInfo(const http::Request& req, http::Answer& res,
                         std::optional<std::int64_t> id) {
     auto f = Format(req, res);
     if (!f) return;
-    if (auto view = FindBatchTask(req, res, caller, *f, id, BatchTaskInfoXml(nullptr), nullptr))
+    if (auto view = FindBatchTask(req, res, req.caller, *f, id, BatchTaskInfoXml(nullptr), nullptr))
       SendInfo(res, *f, view);
   }
 
-  void StopBatchJob(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+  void StopBatchJob(const http::Request& req, http::Answer& res,
                     std::optional<std::int64_t> id) {
     auto f = Format(req, res);
     if (!f) return;
-    auto view = FindBatchTask(req, res, caller, *f, id, ScalarXml(false), false);
+    auto view = FindBatchTask(req, res, req.caller, *f, id, ScalarXml(false), false);
     if (!view) return;
     const auto& v = *view;
     if (!MayCancel(v))
@@ -217,7 +190,7 @@ struct Routes::Impl {
                     "Id"));
     // Nothing to stop: it has no run, or its run is over.
     if (!v.last_run || IsFinal(v.last_run->state)) return SendScalar(res, *f, false);
-    if (auto s = commands.Cancel(v.task, caller); !s) return SendError(res, *f, s.error());
+    if (auto s = commands.Cancel(v.task, req.caller); !s) return SendError(res, *f, s.error());
     SendScalar(res, *f, true);
   }
 
@@ -225,7 +198,7 @@ struct Routes::Impl {
   // State, Description, Response and Request (PlanUpdate) and answers the BatchTaskInfo as the
   // update leaves it, once Kafka acknowledged the command. Not found: 200 null (agent), 404
   // (REST).
-  void UpdateBatchTask(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+  void UpdateBatchTask(const http::Request& req, http::Answer& res,
                        std::optional<std::int64_t> rest_id) {
     auto f = Format(req, res);
     if (!f) return;
@@ -236,7 +209,7 @@ struct Routes::Impl {
       return SendError(res, *f, request.error());
     }
     std::int64_t id = rest ? *rest_id : *request->id;
-    auto view = Lookup(id, caller);
+    auto view = Lookup(id, req.caller);
     if (!view) return SendError(res, *f, view.error());
     if (!*view) {
       if (rest)
@@ -252,7 +225,7 @@ struct Routes::Impl {
     bool changes = update->description || update->request || update->response ||
                    update->run_change != BatchTaskUpdate::RunChange::kNone;
     if (!changes) return SendInfo(res, *f, std::move(*view));
-    auto event_id = commands.BatchUpdate((*view)->task, *update, caller);
+    auto event_id = commands.BatchUpdate((*view)->task, *update, req.caller);
     if (!event_id) {
       if (event_id.error().retryable())
         log->warn("UpdateBatchTask not accepted: {}", event_id.error().Describe());
@@ -270,7 +243,7 @@ struct Routes::Impl {
   // tasks has a live run that cannot be stopped (400 naming it). The deletes are published
   // together; when Kafka does not acknowledge one, the others may be deleted (503; deleting
   // again is harmless).
-  void Delete(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+  void Delete(const http::Request& req, http::Answer& res,
               DeleteForm form, std::optional<std::int64_t> rest_id) {
     auto f = Format(req, res);
     if (!f) return;
@@ -291,7 +264,7 @@ struct Routes::Impl {
       std::string field = form == DeleteForm::kRest       ? "id"
                           : form == DeleteForm::kAgentOne ? "BatchTaskId"
                                                           : "BatchTaskIds/" + std::to_string(i);
-      auto view = Lookup(ids[i], caller);
+      auto view = Lookup(ids[i], req.caller);
       if (!view) return SendError(res, *f, view.error());
       if (!*view) {
         if (form == DeleteForm::kRest)
@@ -312,7 +285,7 @@ struct Routes::Impl {
     }
     std::vector<Task> tasks;
     for (auto& v : doomed) tasks.push_back(std::move(v.task));
-    if (auto s = commands.Delete(tasks, caller); !s) {
+    if (auto s = commands.Delete(tasks, req.caller); !s) {
       if (s.error().retryable())
         log->warn("DeleteBatchTask not accepted: {}", s.error().Describe());
       return SendError(res, *f, s.error());
@@ -320,7 +293,7 @@ struct Routes::Impl {
     res.status = 204;
   }
 
-  void List(httplib::Response& res, const Caller& caller, const AnswerFormat& f,
+  void List(http::Answer& res, const Caller& caller, const AnswerFormat& f,
             const TaskFilter& filter) {
     auto list = reader.FilterTasks(filter, caller.client_id());
     if (!list) return SendError(res, f, list.error());
@@ -338,18 +311,18 @@ struct Routes::Impl {
     Send(res, f, 200, BatchTaskInfoArrayXml(infos), infos);
   }
 
-  void ListByAgent(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+  void ListByAgent(const http::Request& req, http::Answer& res,
                    std::string_view method) {
     auto f = Format(req, res);
     if (!f) return;
     auto filter = requests.DecodeListQuery(method, req.body);
     if (!filter) return SendError(res, *f, filter.error());
-    List(res, caller, *f, *filter);
+    List(res, req.caller, *f, *filter);
   }
 
   // REST: GET /api/v1/BatchTask (every task) and GET /api/v1/BatchTask/{state}, which
   // answers as the agent's GetBatchTaskInfosByState (user tasks in that state).
-  void ListByRest(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+  void ListByRest(const http::Request& req, http::Answer& res,
                   std::optional<std::string> state) {
     auto f = Format(req, res);
     if (!f) return;
@@ -361,12 +334,12 @@ struct Routes::Impl {
       filter.owner = TaskFilter::Owner::kUser;
       RestrictToState(*parsed, filter);
     }
-    List(res, caller, *f, filter);
+    List(res, req.caller, *f, filter);
   }
 
   // StartBatchJob (agent, `wrapped`) and POST /api/v1/BatchTask (REST): answers the new Id.
   // The task belongs to the calling client; an admin key's task belongs to no client.
-  void Start(const httplib::Request& req, httplib::Response& res, const Caller& caller,
+  void Start(const http::Request& req, http::Answer& res,
              bool wrapped) {
     auto f = Format(req, res);
     if (!f) return;
@@ -379,14 +352,14 @@ struct Routes::Impl {
     if (!type) return SendError(res, *f, type.error());
     Task draft;
     draft.task_type_id = type->id;
-    draft.client_id = caller.client_id();
+    draft.client_id = req.caller.client_id();
     draft.parameters = start->parameters;
     draft.content_type = "application/json";
     draft.associate_id = start->associate_id;
     draft.description = start->description;
     draft.request = start->request;
     // An admin key's task is a system task (no client): the body has no way to name one.
-    auto created = commands.Create(std::move(draft), caller,
+    auto created = commands.Create(std::move(draft), req.caller,
                                    TaskCommandService::ClientRule::kSystemTaskAllowed);
     if (!created) {
       if (created.error().retryable())
@@ -406,7 +379,7 @@ struct Routes::Impl {
     std::string known;
     for (const auto& t : *types) {
       if (t.name == name) return t;
-      if (Lower(t.name) == Lower(name)) {
+      if (EqualsIgnoringCase(t.name, name)) {
         folded = &t;
         ++folded_matches;
       }
@@ -418,63 +391,76 @@ struct Routes::Impl {
   }
 };
 
-Routes::Routes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Routes::~Routes() = default;
+SuperOfficeDialect::SuperOfficeDialect(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SuperOfficeDialect::~SuperOfficeDialect() = default;
 
-Result<std::unique_ptr<Routes>> Routes::Create(TaskTypeCatalog& catalog,
-                                               TaskCommandService& commands, TaskReader& reader) {
+Result<std::unique_ptr<SuperOfficeDialect>> SuperOfficeDialect::Create(
+    TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader) {
   auto requests = AgentRequests::Create();
   if (!requests) return std::unexpected(requests.error());
-  return std::unique_ptr<Routes>(
-      new Routes(std::make_unique<Impl>(catalog, commands, reader, std::move(*requests))));
+  return std::unique_ptr<SuperOfficeDialect>(new SuperOfficeDialect(
+      std::make_unique<Impl>(catalog, commands, reader, std::move(*requests))));
 }
 
-void Routes::Register(RecordingServer& s, const Guard& guard) {
+std::vector<http::Route> SuperOfficeDialect::Routes() {
   auto* impl = impl_.get();
-  using Req = const httplib::Request&;
-  using Res = httplib::Response&;
-  using C = const Caller&;
-  std::string agent = kAgentPrefix;
-  s.Post(agent + "GetBatchTaskInfo", guard([impl](Req req, Res res, C c) {
-           impl->GetBatchTaskInfo(req, res, c, std::nullopt);
-         }));
-  s.Post(agent + "StopBatchJob",
-         guard([impl](Req req, Res res, C c) { impl->StopBatchJob(req, res, c, std::nullopt); }));
-  s.Post(agent + "StartBatchJob",
-         guard([impl](Req req, Res res, C c) { impl->Start(req, res, c, true); }));
-  s.Post(agent + "UpdateBatchTask", guard([impl](Req req, Res res, C c) {
-           impl->UpdateBatchTask(req, res, c, std::nullopt);
-         }));
-  s.Post(agent + "DeleteBatchTask", guard([impl](Req req, Res res, C c) {
-           impl->Delete(req, res, c, Impl::DeleteForm::kAgentOne, std::nullopt);
-         }));
-  s.Post(agent + "DeleteBatchTasks", guard([impl](Req req, Res res, C c) {
-           impl->Delete(req, res, c, Impl::DeleteForm::kAgentMany, std::nullopt);
-         }));
+  using Req = const http::Request&;
+  using Res = http::Answer&;
+  auto route = [](std::string method, std::string pattern, http::Handler handler) {
+    return http::Route{std::move(method), std::move(pattern), http::Access::kAnyCaller,
+                       std::move(handler)};
+  };
+  // The {id} of a REST path.
+  auto id = [](Req req) { return std::stoll(req.path_params[0]); };
+  const std::string agent = kAgentPrefix, rest = "/api/v1/BatchTask", one = rest + R"(/(\d{1,18}))";
+  std::vector<http::Route> routes = {
+      route("POST", agent + "GetBatchTaskInfo",
+            [impl](Req req, Res res) { impl->GetBatchTaskInfo(req, res, {}); }),
+      route("POST", agent + "StopBatchJob",
+            [impl](Req req, Res res) { impl->StopBatchJob(req, res, {}); }),
+      route("POST", agent + "StartBatchJob",
+            [impl](Req req, Res res) { impl->Start(req, res, true); }),
+      route("POST", agent + "UpdateBatchTask",
+            [impl](Req req, Res res) { impl->UpdateBatchTask(req, res, {}); }),
+      route("POST", agent + "DeleteBatchTask",
+            [impl](Req req, Res res) {
+              impl->Delete(req, res, Impl::DeleteForm::kAgentOne, {});
+            }),
+      route("POST", agent + "DeleteBatchTasks", [impl](Req req, Res res) {
+        impl->Delete(req, res, Impl::DeleteForm::kAgentMany, {});
+      })};
   for (auto method : AgentRequests::ListMethods())
-    s.Post(agent + std::string(method), guard([impl, method](Req req, Res res, C c) {
-             impl->ListByAgent(req, res, c, method);
-           }));
+    routes.push_back(route("POST", agent + std::string(method), [impl, method](Req req, Res res) {
+      impl->ListByAgent(req, res, method);
+    }));
+  routes.push_back(route("GET", rest, [impl](Req req, Res res) {
+    impl->ListByRest(req, res, {});
+  }));
+  routes.push_back(
+      route("POST", rest, [impl](Req req, Res res) { impl->Start(req, res, false); }));
+  routes.push_back(route("GET", one, [impl, id](Req req, Res res) {
+    impl->GetBatchTaskInfo(req, res, id(req));
+  }));
+  routes.push_back(route("GET", rest + R"(/([A-Za-z]+))", [impl](Req req, Res res) {
+    impl->ListByRest(req, res, req.path_params[0]);
+  }));
+  routes.push_back(route("PUT", one, [impl, id](Req req, Res res) {
+    impl->UpdateBatchTask(req, res, id(req));
+  }));
+  routes.push_back(route("DELETE", one, [impl, id](Req req, Res res) {
+    impl->Delete(req, res, Impl::DeleteForm::kRest, id(req));
+  }));
+  routes.push_back(route("POST", one + "/Stop", [impl, id](Req req, Res res) {
+    impl->StopBatchJob(req, res, id(req));
+  }));
+  return routes;
+}
 
-  s.Get("/api/v1/BatchTask",
-        guard([impl](Req req, Res res, C c) { impl->ListByRest(req, res, c, {}); }));
-  s.Post("/api/v1/BatchTask",
-         guard([impl](Req req, Res res, C c) { impl->Start(req, res, c, false); }));
-  s.Get(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
-          impl->GetBatchTaskInfo(req, res, c, std::stoll(req.matches[1].str()));
-        }));
-  s.Get(R"(/api/v1/BatchTask/([A-Za-z]+))", guard([impl](Req req, Res res, C c) {
-          impl->ListByRest(req, res, c, req.matches[1].str());
-        }));
-  s.Put(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
-          impl->UpdateBatchTask(req, res, c, std::stoll(req.matches[1].str()));
-        }));
-  s.Delete(R"(/api/v1/BatchTask/(\d{1,18}))", guard([impl](Req req, Res res, C c) {
-             impl->Delete(req, res, c, Impl::DeleteForm::kRest, std::stoll(req.matches[1].str()));
-           }));
-  s.Post(R"(/api/v1/BatchTask/(\d{1,18})/Stop)", guard([impl](Req req, Res res, C c) {
-           impl->StopBatchJob(req, res, c, std::stoll(req.matches[1].str()));
-         }));
+http::Answer SuperOfficeDialect::ErrorAnswer(const http::Request&, const Error& error) const {
+  // Before the request's format is known (an authentication failure): JSON.
+  http::Answer answer;
+  impl_->SendError(answer, AnswerFormat{}, error);
+  return answer;
 }
 
 }  // namespace conveyor::superoffice

@@ -12,42 +12,42 @@
 //
 // Reads come from the PostgreSQL projection (TaskReader); the writes (start, stop, update,
 // delete) publish command events (TaskCommandService) and answer once Kafka acknowledged them.
-// Handlers are thread-safe; the Routes object must outlive the server it is registered on.
+// Thread-safe (http/dialect.h).
 #pragma once
 
-#include <httplib.h>
-
-#include <functional>
 #include <memory>
 
-#include "auth/caller.h"
 #include "commands/task_commands.h"
 #include "conveyor/result.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
-#include "http/recording_server.h"
+#include "http/dialect.h"
 
 namespace conveyor::superoffice {
 
-class Routes {
+// Every route needs credentials. A client sees and stops only its own tasks (another
+// client's answers as not found) and its StartBatchJob tasks are its own; an admin key sees
+// every task.
+class SuperOfficeDialect final : public http::Dialect {
  public:
-  // kInternal when an embedded request schema does not compile (a build defect).
-  static Result<std::unique_ptr<Routes>> Create(TaskTypeCatalog& catalog,
-                                                TaskCommandService& commands, TaskReader& reader);
-  ~Routes();
+  // Compiles the request schemas; kInternal naming the schema when one is broken (a build
+  // defect: the producer refuses to start). The catalogue, command service and reader must
+  // outlive the dialect.
+  static Result<std::unique_ptr<SuperOfficeDialect>> Create(TaskTypeCatalog& catalog,
+                                                            TaskCommandService& commands,
+                                                            TaskReader& reader);
+  ~SuperOfficeDialect() override;
 
-  // A route handler that needs to know who calls, and the function that turns one into an
-  // httplib handler: it authenticates the request (answering 401/403 itself) and passes the
-  // Caller on. A client sees and stops only its own tasks (another client's answers as not
-  // found) and its StartBatchJob tasks are its own; an admin key sees every task.
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
-  using Guard = std::function<httplib::Server::Handler(Handler)>;
-
-  void Register(RecordingServer& server, const Guard& guard);
+  std::string_view Name() const override { return "superoffice"; }
+  std::vector<std::string> Prefixes() const override {
+    return {"/api/v1/Agents/", "/api/v1/BatchTask"};
+  }
+  std::vector<http::Route> Routes() override;
+  http::Answer ErrorAnswer(const http::Request& request, const Error& error) const override;
 
  private:
   struct Impl;
-  explicit Routes(std::unique_ptr<Impl> impl);
+  explicit SuperOfficeDialect(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -422,28 +422,4 @@ nlohmann::ordered_json ErrorEnvelope(const Error& error, std::string_view code) 
   };
 }
 
-int HttpStatus(const Error& error) {
-  switch (error.code) {
-    case ErrorCode::kInvalidArgument:
-      return 400;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kAlreadyExists:
-      return 409;
-    case ErrorCode::kFailedPrecondition:
-      return 409;
-    case ErrorCode::kTooLarge:
-      return 413;
-    case ErrorCode::kUnavailable:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
-    case ErrorCode::kUnauthenticated:
-      return 401;
-    case ErrorCode::kPermissionDenied:
-      return 403;
-  }
-  return 500;
-}
-
 }  // namespace conveyor::twosms

@@ -131,9 +131,8 @@ nlohmann::ordered_json ListEnvelope(nlohmann::ordered_json details, const Paging
                                     const std::optional<std::string>& user_id);
 
 // {"Error": {"ErrorCode": ..., "ErrorReason": ...}, "ResponseData": null}. `code` overrides
-// the ErrorCode derived from error.code (e.g. "UnsupportedMediaType").
+// the ErrorCode derived from error.code (e.g. "UnsupportedMediaType"). It goes with the
+// status http::StatusOf(error.code).
 nlohmann::ordered_json ErrorEnvelope(const Error& error, std::string_view code = {});
-// The HTTP status that goes with an error.
-int HttpStatus(const Error& error);
 
 }  // namespace conveyor::twosms

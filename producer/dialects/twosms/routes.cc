@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "auth/credentials.h"
+#include "conveyor/json_text.h"
 #include "conveyor/logging.h"
+#include "conveyor/text.h"
 #include "dialects/twosms/xml.h"
 
 namespace conveyor::twosms {
@@ -20,27 +22,10 @@ constexpr std::string_view kBulkRoot = "ResponseOfListOfAccountTaskBulkItem";
 constexpr std::string_view kRunsRoot = "ResponseOfListOfRunResponse";
 constexpr std::string_view kBulkItem = "AccountTaskBulkItem";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// "application/json; charset=utf-8" -> "application/json".
-std::string MediaType(std::string_view header) {
-  return Lower(TrimSpaces(header.substr(0, header.find(';'))));
-}
-
-HttpAnswer Send(const ResponseMedia& media, int status, const nlohmann::ordered_json& envelope,
+http::Answer Send(const ResponseMedia& media, int status, const nlohmann::ordered_json& envelope,
                 std::string_view xml_root = kRoot,
                 std::string_view xml_item = "AccountTaskResponse") {
-  HttpAnswer a;
+  http::Answer a;
   a.status = status;
   a.content_type = media.media_type + "; charset=utf-8";
   // What a request echoes (a path, a parameter) may not be UTF-8: U+FFFD stands in.
@@ -50,9 +35,9 @@ HttpAnswer Send(const ResponseMedia& media, int status, const nlohmann::ordered_
   return a;
 }
 
-HttpAnswer SendError(const ResponseMedia& media, const Error& error, int status = 0,
+http::Answer SendError(const ResponseMedia& media, const Error& error, int status = 0,
                      std::string_view code = {}) {
-  return Send(media, status ? status : HttpStatus(error), ErrorEnvelope(error, code));
+  return Send(media, status ? status : http::StatusOf(error.code), ErrorEnvelope(error, code));
 }
 
 // Picks the formats of a request and of its answer; on failure `answer` is the 415 or 406.
@@ -61,16 +46,21 @@ struct Formats {
   ResponseMedia response;
 };
 
-std::optional<Formats> Negotiate(const HttpRequest& req, bool has_body, HttpAnswer* answer) {
+// The {id} of a route with one: the last group of its pattern.
+std::string IdOf(const http::Request& req) {
+  return req.path_params.empty() ? std::string() : req.path_params.back();
+}
+
+std::optional<Formats> Negotiate(const http::Request& req, bool has_body, http::Answer* answer) {
   Formats f;
   if (has_body) {
-    auto format = RequestFormat(req.content_type);
+    auto format = RequestFormat(req.Header("Content-Type"));
     if (!format) {
-      auto media = NegotiateResponse(req.accept, BodyFormat::kJson).value_or(ResponseMedia{});
+      auto media = NegotiateResponse(req.Header("Accept"), BodyFormat::kJson).value_or(ResponseMedia{});
       *answer = SendError(
           media,
           MakeError(ErrorCode::kInvalidArgument,
-                    "Content-Type " + req.content_type +
+                    "Content-Type " + req.Header("Content-Type") +
                         " is not supported; send application/json, text/json, application/xml "
                         "or text/xml"),
           415, "UnsupportedMediaType");
@@ -78,11 +68,11 @@ std::optional<Formats> Negotiate(const HttpRequest& req, bool has_body, HttpAnsw
     }
     f.request = *format;
   }
-  auto media = NegotiateResponse(req.accept, f.request);
+  auto media = NegotiateResponse(req.Header("Accept"), f.request);
   if (!media) {
     *answer = SendError(ResponseMedia{},
                         MakeError(ErrorCode::kInvalidArgument,
-                                  "Accept " + req.accept +
+                                  "Accept " + req.Header("Accept") +
                                       " allows no format this API writes: application/json, "
                                       "text/json, application/xml or text/xml"),
                         406, "NotAcceptable");
@@ -92,15 +82,15 @@ std::optional<Formats> Negotiate(const HttpRequest& req, bool has_body, HttpAnsw
   return f;
 }
 
-std::optional<std::string> QueryValue(const HttpRequest& req, std::string_view name) {
+std::optional<std::string> QueryValue(const http::Request& req, std::string_view name) {
   // ASP.NET binds query parameters regardless of case.
-  for (const auto& [key, value] : req.query)
-    if (Lower(key) == Lower(name)) return value;
+  for (const auto& [key, value] : req.params)
+    if (EqualsIgnoringCase(key, name)) return value;
   return std::nullopt;
 }
 
 // A positive integer query parameter no larger than `max`, or `fallback` when absent.
-Result<std::int64_t> PositiveParameter(const HttpRequest& req, std::string_view name,
+Result<std::int64_t> PositiveParameter(const http::Request& req, std::string_view name,
                                        std::int64_t fallback, std::int64_t max,
                                        std::string_view limit_name) {
   auto text = QueryValue(req, name);
@@ -125,7 +115,7 @@ bool StopsARunThatCannotBeCancelled(const TaskView& v) {
 }  // namespace
 
 std::optional<BodyFormat> RequestFormat(std::string_view content_type) {
-  auto media = MediaType(content_type);
+  auto media = http::MediaType(content_type);
   if (media.empty() || media == "application/json" || media == "text/json")
     return BodyFormat::kJson;
   if (media == "application/xml" || media == "text/xml") return BodyFormat::kXml;
@@ -138,53 +128,23 @@ std::optional<ResponseMedia> NegotiateResponse(std::string_view accept, BodyForm
     return ResponseMedia{f, std::string(family) + "/" + sub};
   };
   if (TrimSpaces(accept).empty()) return as(fallback, "application");
-  struct Choice {
-    ResponseMedia media;
-    double q;
-    std::size_t order;
-  };
-  std::vector<Choice> choices;
-  std::size_t order = 0;
-  while (!accept.empty()) {
-    auto comma = accept.find(',');
-    auto item = accept.substr(0, comma);
-    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
-    double q = 1.0;
-    for (auto rest = item; rest.find(';') != std::string_view::npos;) {
-      rest = rest.substr(rest.find(';') + 1);
-      auto param = TrimSpaces(rest.substr(0, rest.find(';')));
-      if (param.starts_with("q=") || param.starts_with("Q=")) {
-        std::string value(param.substr(2));
-        char* end = nullptr;
-        q = std::strtod(value.c_str(), &end);
-        if (end == value.c_str()) q = 1.0;
-      }
-    }
-    if (q <= 0) continue;
-    auto media = MediaType(item);
-    std::optional<ResponseMedia> m;
+  for (const auto& media : http::AcceptedMediaTypes(accept)) {
     if (media == "application/json" || media == "text/json")
-      m = ResponseMedia{BodyFormat::kJson, media};
-    else if (media == "application/xml" || media == "text/xml")
-      m = ResponseMedia{BodyFormat::kXml, media};
-    else if (media == "*/*" || media == "application/*")
-      m = as(fallback, "application");
-    else if (media == "text/*")
-      m = as(fallback, "text");
-    if (m) choices.push_back({*m, q, order++});
+      return ResponseMedia{BodyFormat::kJson, media};
+    if (media == "application/xml" || media == "text/xml")
+      return ResponseMedia{BodyFormat::kXml, media};
+    if (media == "*/*" || media == "application/*") return as(fallback, "application");
+    if (media == "text/*") return as(fallback, "text");
   }
-  if (choices.empty()) return std::nullopt;
-  std::stable_sort(choices.begin(), choices.end(),
-                   [](const Choice& a, const Choice& b) { return a.q > b.q; });
-  return choices.front().media;
+  return std::nullopt;
 }
 
-std::optional<TaskView> TaskRoutes::FindTask(const HttpRequest& req, const ResponseMedia& media,
-                                             HttpAnswer* answer) {
-  auto id = Uuid::Parse(req.id);
+std::optional<TaskView> TaskRoutes::FindTask(const http::Request& req, const ResponseMedia& media,
+                                             http::Answer* answer) {
+  auto id = Uuid::Parse(IdOf(req));
   if (!id) {
     *answer = SendError(
-        media, MakeError(ErrorCode::kInvalidArgument, "'" + req.id + "' is not a GUID", "id"));
+        media, MakeError(ErrorCode::kInvalidArgument, "'" + IdOf(req) + "' is not a GUID", "id"));
     return std::nullopt;
   }
   auto view = reader_.FindTask(*id);
@@ -199,8 +159,8 @@ std::optional<TaskView> TaskRoutes::FindTask(const HttpRequest& req, const Respo
   return std::move(*view);
 }
 
-HttpAnswer TaskRoutes::Create(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer TaskRoutes::Create(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, true, &answer);
   if (!formats) return answer;
   auto request = decoder_.DecodeCreate(req.body, clock_.Now(), formats->request);
@@ -222,8 +182,8 @@ HttpAnswer TaskRoutes::Create(const HttpRequest& req) {
   return Send(formats->response, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt));
 }
 
-HttpAnswer TaskRoutes::BulkCreate(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer TaskRoutes::BulkCreate(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, true, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
@@ -271,8 +231,8 @@ HttpAnswer TaskRoutes::BulkCreate(const HttpRequest& req) {
   return Send(media, 503, envelope, kBulkRoot, kBulkItem);
 }
 
-HttpAnswer TaskRoutes::Update(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer TaskRoutes::Update(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, true, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
@@ -303,8 +263,8 @@ HttpAnswer TaskRoutes::Update(const HttpRequest& req) {
   return Send(media, 200, SuccessEnvelope(Detail(*view, "Accepted"), std::nullopt));
 }
 
-HttpAnswer TaskRoutes::Get(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer TaskRoutes::Get(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   auto view = FindTask(req, formats->response, &answer);
@@ -313,8 +273,8 @@ HttpAnswer TaskRoutes::Get(const HttpRequest& req) {
               SuccessEnvelope(Detail(*view, StatusOf(*view)), std::nullopt));
 }
 
-HttpAnswer TaskRoutes::List(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer TaskRoutes::List(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
@@ -332,8 +292,8 @@ HttpAnswer TaskRoutes::List(const HttpRequest& req) {
   return Send(media, 200, ListEnvelope(std::move(details), paging, std::nullopt), kListRoot);
 }
 
-HttpAnswer TaskRoutes::Delete(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer TaskRoutes::Delete(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
@@ -354,8 +314,8 @@ HttpAnswer TaskRoutes::Delete(const HttpRequest& req) {
   return Send(media, 200, SuccessEnvelope(Detail(*view, "Deleted"), std::nullopt));
 }
 
-HttpAnswer TaskRoutes::RunNow(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer TaskRoutes::RunNow(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
@@ -368,8 +328,8 @@ HttpAnswer TaskRoutes::RunNow(const HttpRequest& req) {
   return Send(media, 200, SuccessEnvelope(std::move(detail), std::nullopt));
 }
 
-HttpAnswer TaskRoutes::ListRuns(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer TaskRoutes::ListRuns(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
@@ -382,8 +342,8 @@ HttpAnswer TaskRoutes::ListRuns(const HttpRequest& req) {
   return Send(media, 200, SuccessEnvelope(std::move(list), std::nullopt), kRunsRoot, "RunResponse");
 }
 
-HttpAnswer ClientRoutes::Create(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer ClientRoutes::Create(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, true, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
@@ -402,8 +362,8 @@ HttpAnswer ClientRoutes::Create(const HttpRequest& req) {
               kClientRoot);
 }
 
-HttpAnswer ClientRoutes::List(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer ClientRoutes::List(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   auto clients = store_.ListClients();
@@ -414,21 +374,70 @@ HttpAnswer ClientRoutes::List(const HttpRequest& req) {
               kClientListRoot, "ClientResponse");
 }
 
-HttpAnswer ClientRoutes::Get(const HttpRequest& req) {
-  HttpAnswer answer;
+http::Answer ClientRoutes::Get(const http::Request& req) {
+  http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
-  auto id = Uuid::Parse(req.id);
+  auto id = Uuid::Parse(IdOf(req));
   if (!id)
     return SendError(
-        media, MakeError(ErrorCode::kInvalidArgument, "'" + req.id + "' is not a GUID", "id"));
+        media, MakeError(ErrorCode::kInvalidArgument, "'" + IdOf(req) + "' is not a GUID", "id"));
   auto client = store_.FindClient(*id);
   if (!client) return SendError(media, client.error());
   if (!*client)
     return SendError(media, MakeError(ErrorCode::kNotFound, "no client " + id->ToString()));
   return Send(media, 200, SuccessEnvelope(ClientDetail(**client, std::nullopt), std::nullopt),
               kClientRoot);
+}
+
+namespace {
+
+nlohmann::json TaskTypeDetail(const TaskType& t) {
+  return {{"ID", t.id.ToString()},
+          {"Name", t.name},
+          {"Handler", t.handler},
+          {"TimeoutSeconds", t.timeout_seconds ? nlohmann::json(*t.timeout_seconds) : nullptr},
+          {"MaxAttempts", t.max_attempts},
+          {"RetryBackoffMs", t.retry_backoff_ms},
+          {"CancellationBehaviour", t.cancellation},
+          {"BuiltIn", t.builtin}};
+}
+
+http::Answer JsonEnvelope(int status, const nlohmann::ordered_json& envelope) {
+  return {status, "application/json; charset=utf-8", http::JsonText(envelope), {}};
+}
+
+http::Answer JsonError(const Error& e) { return JsonEnvelope(http::StatusOf(e.code), ErrorEnvelope(e)); }
+
+}  // namespace
+
+http::Answer TaskTypeRoutes::Register(const http::Request& req) {
+  auto parsed = ParseJson(req.body, "the request body");
+  if (!parsed) return JsonError(parsed.error());
+  auto& j = *parsed;
+  if (auto valid = schema_.Validate(j); !valid) return JsonError(valid.error());
+  TaskType t;
+  t.name = j["Name"];
+  t.handler = j["Handler"];
+  if (j.contains("TimeoutSeconds") && j["TimeoutSeconds"].is_number())
+    t.timeout_seconds = j["TimeoutSeconds"].get<int>();
+  t.max_attempts = j.value("MaxAttempts", 1);
+  t.retry_backoff_ms = j.value("RetryBackoffMs", 1000);
+  t.cancellation = j.value("CancellationBehaviour", std::string("CanCancel"));
+  auto registered = catalog_.Register(std::move(t));
+  if (!registered) return JsonError(registered.error());
+  logging::Get("ingest")->info("task type {} '{}' registered (handler {})",
+                               registered->id.ToString(), registered->name, registered->handler);
+  return JsonEnvelope(200, SuccessEnvelope(TaskTypeDetail(*registered), std::nullopt));
+}
+
+http::Answer TaskTypeRoutes::List(const http::Request&) {
+  auto types = catalog_.List();
+  if (!types) return JsonError(types.error());
+  auto list = nlohmann::json::array();
+  for (const auto& t : *types) list.push_back(TaskTypeDetail(t));
+  return JsonEnvelope(200, SuccessEnvelope(list, std::nullopt));
 }
 
 }  // namespace conveyor::twosms

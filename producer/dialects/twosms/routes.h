@@ -28,31 +28,16 @@
 
 #include "auth/auth.h"
 #include "auth/caller.h"
+#include "http/message.h"
 #include "commands/task_commands.h"
 #include "conveyor/clock.h"
+#include "conveyor/json_schema.h"
+#include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
 #include "dialects/twosms/clients.h"
 #include "dialects/twosms/codec.h"
 
 namespace conveyor::twosms {
-
-// An HTTP request as these endpoints see it.
-struct HttpRequest {
-  std::string content_type;  // the header; "" when absent
-  std::string accept;        // the header; "" when absent
-  std::string body;
-  std::string id;  // the {id} path segment, for routes with one
-  std::multimap<std::string, std::string> query;
-  // The authenticated caller: a client sees and changes only its own tasks (another client's
-  // task answers exactly as a missing one) and lists only its own.
-  Caller caller;
-};
-
-struct HttpAnswer {
-  int status = 200;
-  std::string content_type;  // e.g. "application/xml; charset=utf-8"
-  std::string body;
-};
 
 // The answer's format and the media type to label it with (application/json, text/json,
 // application/xml or text/xml, as the client asked).
@@ -79,7 +64,7 @@ class TaskRoutes {
              const Clock& clock)
       : decoder_(decoder), commands_(commands), reader_(reader), clock_(clock) {}
 
-  HttpAnswer Create(const HttpRequest& request);
+  http::Answer Create(const http::Request& request);
   // {"Tasks": [...]} (RequestDecoder::DecodeBulkCreate): every task is decoded and checked
   // before any is published; the first bad one is a 400 naming it (Tasks[3].Frequency) and
   // nothing is published. Then all are published together; the answer comes once Kafka
@@ -88,21 +73,21 @@ class TaskRoutes {
   // Error says how many were accepted and that the others were not created, and whose Detail
   // lists each task as accepted or {ID null, TaskID, Status "NotCreated", Error}, so that the
   // caller retries only those.
-  HttpAnswer BulkCreate(const HttpRequest& request);
-  HttpAnswer Update(const HttpRequest& request);
-  HttpAnswer Get(const HttpRequest& request);
-  HttpAnswer List(const HttpRequest& request);
-  HttpAnswer Delete(const HttpRequest& request);
+  http::Answer BulkCreate(const http::Request& request);
+  http::Answer Update(const http::Request& request);
+  http::Answer Get(const http::Request& request);
+  http::Answer List(const http::Request& request);
+  http::Answer Delete(const http::Request& request);
   // Conveyor's extensions (docs/scheduling.md): POST {id}/run starts one run at once, outside
   // the task's schedule (200, Detail the task, RunID the new run's id); GET {id}/runs lists
   // the task's runs, skipped due times included, newest first (at most kMaxListedRuns).
-  HttpAnswer RunNow(const HttpRequest& request);
-  HttpAnswer ListRuns(const HttpRequest& request);
+  http::Answer RunNow(const http::Request& request);
+  http::Answer ListRuns(const http::Request& request);
 
  private:
   // The task named by request.id; on failure `answer` holds the error to send.
-  std::optional<TaskView> FindTask(const HttpRequest& request, const ResponseMedia& media,
-                                   HttpAnswer* answer);
+  std::optional<TaskView> FindTask(const http::Request& request, const ResponseMedia& media,
+                                   http::Answer* answer);
 
   const RequestDecoder& decoder_;
   TaskCommandService& commands_;
@@ -120,13 +105,30 @@ class ClientRoutes {
   ClientRoutes(const ClientRequestDecoder& decoder, CredentialStore& store)
       : decoder_(decoder), store_(store) {}
 
-  HttpAnswer Create(const HttpRequest& request);
-  HttpAnswer List(const HttpRequest& request);
-  HttpAnswer Get(const HttpRequest& request);
+  http::Answer Create(const http::Request& request);
+  http::Answer List(const http::Request& request);
+  http::Answer Get(const http::Request& request);
 
  private:
   const ClientRequestDecoder& decoder_;
   CredentialStore& store_;
+};
+
+// The task-type catalogue (Conveyor's; TwoSms's envelope), docs/task-types.md:
+//   POST api/v1/admin/tasktypes      Register (admin keys only)
+//   GET  api/v1/admin/tasktypes      List     (any caller: clients need the ids as TaskID)
+// Registration writes straight to PostgreSQL (docs/adr/0004). Thread-safe.
+class TaskTypeRoutes {
+ public:
+  TaskTypeRoutes(JsonSchema schema, TaskTypeCatalog& catalog)
+      : schema_(std::move(schema)), catalog_(catalog) {}
+
+  http::Answer Register(const http::Request& request);
+  http::Answer List(const http::Request& request);
+
+ private:
+  JsonSchema schema_;
+  TaskTypeCatalog& catalog_;
 };
 
 }  // namespace conveyor::twosms

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "conveyor/text.h"
 #include "conveyor/utf8.h"
 #include "dialects/twosms/codec.h"
 
@@ -25,22 +26,12 @@ bool IsNil(const pugi::xml_node& element) {
   return false;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // XmlSerializer writes a [Flags] enum as names separated by spaces ("SUCCESS PROGRESS"); the
 // JSON form separates them with commas.
 std::string FlagsWithCommas(std::string_view text) {
   std::string out;
   bool gap = false;
-  for (char c : Trim(text)) {
+  for (char c : TrimSpaces(text)) {
     if (c == ' ' || c == ',') {
       gap = true;
       continue;
@@ -115,7 +106,7 @@ Result<nlohmann::json> ElementToJson(const pugi::xml_node& top,
         value += child.value();
     }
     if (name == "Enabled") {
-      auto v = Trim(value);  // xs:boolean
+      auto v = TrimSpaces(value);  // xs:boolean
       if (v == "true" || v == "1")
         body[name] = true;
       else if (v == "false" || v == "0")
@@ -125,9 +116,9 @@ Result<nlohmann::json> ElementToJson(const pugi::xml_node& top,
     } else if (name == "Notification") {
       body[name] = FlagsWithCommas(value);
     } else if (name == "Frequency" || name == "CatchUp" || name == "Overlap") {
-      body[name] = std::string(Trim(value));
+      body[name] = std::string(TrimSpaces(value));
     } else if (name == "CatchUpLimit") {  // xs:int
-      auto v = Trim(value);
+      auto v = TrimSpaces(value);
       int n = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec == std::errc() && p == v.data() + v.size())

@@ -1,0 +1,57 @@
+// The producer's request pipeline without the network: which route answers a request, who may
+// call it, and the answer. The server (server.h) hands it every request as a plain Request and
+// writes back the Answer; unit tests and fuzz targets call Handle directly.
+//
+// For each request, in order:
+//   1. the route: the first whose method matches (HEAD matches GET) and whose pattern matches
+//      the whole path; its groups become Request::path_params;
+//   2. credentials: a public route admits everyone; any other request, a route or not, must
+//      carry valid credentials (401 otherwise, so that no route is left open by mistake and
+//      an unknown path tells nothing to a stranger), and an admin-only route an admin key (403);
+//   3. no route: 404; else the handler, whose exception is a 500.
+// Every refusal is rendered by the dialect that owns the path (Guard::OwnerOf).
+//
+// Built once, then only read: thread-safe. The dialects and the Authenticator must outlive it.
+#pragma once
+
+#include <regex>
+#include <vector>
+
+#include "auth/auth.h"
+#include "http/dialect.h"
+#include "http/guard.h"
+
+namespace conveyor::http {
+
+class Router {
+ public:
+  // The routes of `dialects` in their order, then `own_routes` (the server's: /healthz, ...).
+  // `fallback` (one of the dialects) renders refusals on paths no dialect owns.
+  Router(Authenticator& auth, std::vector<Dialect*> dialects, const Dialect& fallback,
+         std::vector<Route> own_routes);
+
+  Answer Handle(Request request) const;
+
+  // The route `method` `path` reaches, or nullptr; `path_params` (when given) gets its groups.
+  const Route* Match(std::string_view method, const std::string& path,
+                     std::vector<std::string>* path_params = nullptr) const;
+
+  // `error` as the owner of `request`'s path renders it (a failure outside any route).
+  Answer Refuse(const Request& request, const Error& error) const;
+
+  // Every route, in the order they are tried.
+  std::vector<Route> routes() const;
+
+ private:
+  struct Compiled {
+    Route route;
+    std::regex pattern;
+  };
+
+  Answer Run(const Route& route, const Request& request) const;
+
+  Guard guard_;
+  std::vector<Compiled> routes_;
+};
+
+}  // namespace conveyor::http

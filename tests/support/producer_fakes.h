@@ -1,0 +1,130 @@
+// In-memory fakes of the producer's ports (the event publisher, accepted writes, the task-type
+// catalogue, task numbers, the task reader, the client directory), for unit tests and fuzz
+// targets that drive the producer on plain requests, without a broker or a database.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "auth/client_directory.h"
+#include "commands/accepted_writes.h"
+#include "commands/task_commands.h"
+#include "conveyor/event_publisher.h"
+#include "conveyor/task_types.h"
+#include "conveyor/task_view.h"
+
+namespace conveyor::testing {
+
+class RecordingPublisher final : public EventPublisher {
+ public:
+  // Offsets count the messages sent so far, as one partition's would.
+  Result<Delivery> Publish(const OutgoingMessage& m) override {
+    std::lock_guard lock(mutex);
+    if (fail_next) {
+      fail_next = false;
+      return Fail(ErrorCode::kUnavailable, "broker away (fake)");
+    }
+    if (refuse && refuse(m)) return Fail(ErrorCode::kUnavailable, "not acknowledged (fake)");
+    sent.push_back(m);
+    return Delivery{0, static_cast<std::int64_t>(sent.size()) - 1};
+  }
+  std::vector<OutgoingMessage> On(const std::string& topic) const {
+    std::vector<OutgoingMessage> out;
+    for (const auto& m : sent)
+      if (m.topic == topic) out.push_back(m);
+    return out;
+  }
+  std::mutex mutex;
+  std::vector<OutgoingMessage> sent;
+  bool fail_next = false;
+  // When set, the messages it picks are not acknowledged (and not recorded).
+  std::function<bool(const OutgoingMessage&)> refuse;
+};
+
+// Keeps what the producer recorded of accepted commands, by task id, with PgAcceptedWrites's
+// rule: a task recorded at a higher offset is not replaced by one at a lower offset.
+class RecordingAcceptedWrites final : public AcceptedWrites {
+ public:
+  Status Record(const std::vector<AcceptedTask>& recorded,
+                const std::vector<AcceptedNote>& recorded_notes) override {
+    std::lock_guard lock(mutex);
+    if (fail_next) {
+      fail_next = false;
+      return Fail(ErrorCode::kUnavailable, "database away (fake)");
+    }
+    for (const auto& t : recorded) {
+      auto [it, fresh] = tasks.try_emplace(t.task.id, t);
+      if (!fresh && it->second.offset < t.offset) it->second = t;
+    }
+    notes.insert(notes.end(), recorded_notes.begin(), recorded_notes.end());
+    return {};
+  }
+  std::mutex mutex;
+  std::map<Uuid, AcceptedTask> tasks;
+  std::vector<AcceptedNote> notes;
+  bool fail_next = false;
+};
+
+class FakeCatalog final : public TaskTypeCatalog {
+ public:
+  Result<std::optional<TaskType>> Find(const Uuid& id) override {
+    for (const auto& t : types)
+      if (t.id == id) return std::optional<TaskType>(t);
+    return std::optional<TaskType>();
+  }
+  Result<TaskType> Register(TaskType t) override { return t; }
+  Result<std::vector<TaskType>> List() override { return types; }
+  std::vector<TaskType> types;
+};
+
+class FakeNumbers final : public TaskNumberAllocator {
+ public:
+  Result<std::int64_t> Next() override { return ++next; }
+  std::int64_t next = 1000;
+};
+
+// Serves `views` by id and number; a list query is recorded and pages the views.
+class FakeReader final : public TaskReader {
+ public:
+  Result<std::optional<TaskView>> FindTask(const Uuid& id) override {
+    for (const auto& v : views)
+      if (v.task.id == id) return std::optional<TaskView>(v);
+    return std::optional<TaskView>();
+  }
+  Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) override {
+    for (const auto& v : views)
+      if (v.task.number == number) return std::optional<TaskView>(v);
+    return std::optional<TaskView>();
+  }
+  Result<TaskPage> QueryTasks(const TaskQuery& q) override {
+    last_offset = q.offset;
+    last_limit = q.limit;
+    last_client = q.client_id;
+    TaskPage page;
+    page.total = static_cast<std::int64_t>(views.size());
+    for (auto i = q.offset; i < q.offset + q.limit && i < page.total; ++i)
+      page.tasks.push_back(views[static_cast<std::size_t>(i)]);
+    page.has_more = q.offset + q.limit < page.total;
+    return page;
+  }
+  Result<std::vector<TaskNote>> ListNotes(const Uuid&) override { return std::vector<TaskNote>{}; }
+  Result<std::vector<RunView>> ListRuns(const Uuid& id, std::size_t) override { return runs[id]; }
+  std::vector<TaskView> views;
+  std::map<Uuid, std::vector<RunView>> runs;
+  std::int64_t last_offset = -1;
+  std::int64_t last_limit = -1;
+  std::optional<Uuid> last_client;
+};
+
+// No client exists (a test that calls as a client never looks itself up).
+class NoClients final : public ClientDirectory {
+ public:
+  Result<std::optional<ClientRecord>> FindClient(const Uuid&) override {
+    return std::optional<ClientRecord>();
+  }
+};
+
+}  // namespace conveyor::testing
