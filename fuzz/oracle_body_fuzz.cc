@@ -1,8 +1,8 @@
-// Oracle B2C Service request bodies (oracle.h), read as the routes read them: ParseJson, then
-// the first byte picks DecodeCreate, DecodePatch or DecodeNote against a small catalogue, and
-// what decodes is checked against its schema. A decoded create is shown as the task resource;
-// a decoded PATCH is applied to a task (UpdateOf, CheckStatusChange). A refusal renders as
-// Oracle's problem JSON.
+// Oracle B2C Service request bodies (dialects/oracle/codec.h), read as the routes read them:
+// ParseJson, then the first byte picks DecodeCreate, DecodePatch or DecodeNote against a small
+// catalogue, and what decodes is checked against its schema. A decoded create is shown as the task
+// resource; a decoded PATCH is applied to a task (UpdateOf, CheckStatusChange). A refusal renders
+// as Oracle's problem JSON.
 #include <cstdlib>
 
 #include "conveyor/json_schema.h"

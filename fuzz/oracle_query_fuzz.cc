@@ -1,7 +1,7 @@
-// The Oracle collection query parameters (oracle.h): the first byte picks q (ParseQ), orderBy
-// (ParseOrderBy) or fields (ParseFields, then Project, on a task, on the task collection or on
-// the notes collection); the rest is the parameter's value as httplib decoded it. A refusal
-// renders as Oracle's problem JSON.
+// The Oracle collection query parameters (dialects/oracle/codec.h): the first byte picks q
+// (ParseQ), orderBy (ParseOrderBy) or fields (ParseFields, then Project, on a task, on the task
+// collection or on the notes collection); the rest is the parameter's value as httplib decoded it.
+// A refusal renders as Oracle's problem JSON.
 #include <cstdlib>
 
 #include "conveyor/time_format.h"

@@ -1,9 +1,9 @@
-// The SuperOffice agent request bodies (superoffice.h): the first byte picks the method
-// (GetBatchTaskInfo's {"Id"}, each Get…BatchTaskInfos… list method, StartBatchJob and
-// UpdateBatchTask wrapped or as the REST body, DeleteBatchTask, DeleteBatchTasks); the rest is
-// the body. What decodes goes on as the routes take it: a list query becomes a TaskQuery, a
-// start or an update becomes the BatchTaskInfo answer (JSON and XML), an update is planned
-// against tasks in each state. A refusal renders as the agent's error body.
+// The SuperOffice agent request bodies (dialects/superoffice/codec.h): the first byte picks the
+// method (GetBatchTaskInfo's {"Id"}, each Get…BatchTaskInfos… list method, StartBatchJob and
+// UpdateBatchTask wrapped or as the REST body, DeleteBatchTask, DeleteBatchTasks); the rest is the
+// body. What decodes goes on as the routes take it: a list query becomes a TaskQuery, a start or an
+// update becomes the BatchTaskInfo answer (JSON and XML), an update is planned against tasks in
+// each state. A refusal renders as the agent's error body.
 #include <cstdlib>
 
 #include "conveyor/time_format.h"

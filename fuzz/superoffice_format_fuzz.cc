@@ -1,8 +1,8 @@
-// How SuperOffice answers are shaped (superoffice_format.h): the input's first line is a
-// `$select` value, its second an `SO-TimeZone` header, its third the task's creation time and
-// the rest the task's Parameters (application/json, as StartBatchJob stores a
-// ParameterObject). What parses is applied as the routes apply it: to a BatchTaskInfo and to an
-// array of them, then written as XML; a refusal renders as the agent's error body.
+// How SuperOffice answers are shaped (dialects/superoffice/format.h): the input's first line is a
+// `$select` value, its second an `SO-TimeZone` header, its third the task's creation time and the
+// rest the task's Parameters (application/json, as StartBatchJob stores a ParameterObject). What
+// parses is applied as the routes apply it: to a BatchTaskInfo and to an array of them, then
+// written as XML; a refusal renders as the agent's error body.
 #include <cstdlib>
 
 #include "conveyor/time_format.h"

@@ -1,7 +1,7 @@
-// TwoSms task requests (twosms.h, twosms_xml.h): the first byte picks create, update or bulk
-// create and JSON or XML; the rest is the request body. A decoded request must keep the limits
-// the header promises; a refused one must render as the dialect's error envelope, in JSON and
-// in XML.
+// TwoSms task requests (dialects/twosms/codec.h, xml.h): the first byte picks create, update or
+// bulk create and JSON or XML; the rest is the request body. A decoded request must keep the limits
+// the header promises; a refused one must render as the dialect's error envelope, in JSON and in
+// XML.
 #include <cstdlib>
 
 #include "conveyor/time_format.h"

@@ -6,7 +6,8 @@
 //   - the paths it owns (Prefixes): a failure on one of them that no route answered (no or bad
 //     credentials, a client on an admin route, a route that threw) is rendered by this dialect;
 //   - how it renders an error (ErrorAnswer), in its own body shape.
-// The server (server.h) asks the dialect; it never guesses a dialect from a path itself.
+// The Router and its Guard (router.h, guard.h) ask the dialect; they never guess a dialect
+// from a path themselves.
 //
 // A dialect is built once (its Create checks its embedded schemas: a broken one stops the
 // producer at start, naming the schema) and then only read: its handlers are called from many

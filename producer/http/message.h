@@ -26,8 +26,8 @@ struct Request {
   std::string body;
   // The groups of the route's pattern that matched the path, in order ("(\d{1,18})" → "42").
   std::vector<std::string> path_params;
-  // Who sent it, once the route's guard authenticated it (http/server.h); a route that needs
-  // no credentials sees a default Caller.
+  // Who sent it, once the Guard authenticated it (http/guard.h); a route that needs no
+  // credentials sees a default Caller.
   Caller caller;
 
   // The header's value ("" when absent; the first when repeated).

@@ -8,8 +8,9 @@ namespace {
 
 class OpenApiE2e : public E2eTest {};
 
-// The producer's answer for a path no route serves (http_api.cc's error handler), or, under
-// /services/rest/connect/, the Oracle catch-all's "no resource" / unsupported method.
+// The producer's answer for a path no route serves: Router::Handle's 404 "no such route"
+// (http/router.cc) in the TwoSms envelope, or, under /services/rest/connect/, the Oracle
+// catch-all's "no resource" / unsupported method.
 bool IsNoSuchRoute(const httplib::Result& r) {
   if (!r) return false;
   auto body = json::parse(r->body, nullptr, false);

@@ -4,8 +4,8 @@
 // (limit, offset, totalResults, orderBy, fields and a subset of ROQL in q), and the problem
 // JSON that every error is answered with.
 //
-// Everything here is a pure function of its arguments (no I/O); oracle_routes.cc wires it to
-// HTTP, the catalogue, the command service and the reader.
+// Everything here is a pure function of its arguments (no I/O); routes.cc (OracleDialect)
+// wires it to the routes, the catalogue, the command service and the reader.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,7 @@
 // integer number and its Name the task type's catalogue name.
 //
 // Everything here is a pure function or an immutable value (AgentRequests after Create) and
-// is safe to use from any thread. The HTTP routes are in superoffice_routes.h.
+// is safe to use from any thread. The routes are in routes.h (SuperOfficeDialect).
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,8 @@
 // The TwoSms dialect: AccountTaskRequest / AccountTaskUpdateRequest in, the Error/ResponseData
 // envelope out.
 //
-// RequestDecoder turns a body (JSON, or XML mapped onto the same JSON document by
-// twosms_xml.h) into a request: it checks the document against schemas/requests/
+// RequestDecoder turns a body (JSON, or XML mapped onto the same JSON document by xml.h) into
+// a request: it checks the document against schemas/requests/
 // twosms.account-task-create.json (or -update.json), then what a schema cannot say: TaskID is a
 // GUID, dates parse, FinishDate is not before StartDate, Parameters parse as ContentType. Every
 // failure names the field; every limit crossed is named. The encoders write the shapes of the
@@ -68,7 +68,7 @@ class RequestDecoder {
   Result<AccountTaskUpdateRequest> DecodeUpdate(std::string_view body, Timestamp now,
                                                 BodyFormat format = BodyFormat::kJson) const;
   // The bulk create (POST api/v2/admin/tasks/account/bulk): {"Tasks": [AccountTaskRequest,
-  // ...]}, or in XML <AccountTaskBulkRequest><Tasks><AccountTaskRequest>... (twosms_xml.h).
+  // ...]}, or in XML <AccountTaskBulkRequest><Tasks><AccountTaskRequest>... (xml.h).
   // Checked against schemas/requests/twosms.account-task-bulk.json: 1 to kMaxBulkTasks tasks
   // (an empty list or one over the limit is kInvalidArgument naming Tasks and the limit), each
   // decoded and checked as DecodeCreate does, in order; the first bad one fails the whole

@@ -1,8 +1,8 @@
 // The TwoSms dialect (docs/twosms.md): the account tasks under api/v1 and api/v2 (routes.h:
 // TaskRoutes), the clients resource and the task-type catalogue (ClientRoutes,
 // TaskTypeRoutes), in JSON or XML with the Error/ResponseData envelope. It also answers, in
-// its envelope, what fails on a path that no dialect owns (server.h). Thread-safe
-// (http/dialect.h).
+// its envelope, what fails on a path that no dialect owns (main.cc makes it the Router's
+// fallback, router.h). Thread-safe (http/dialect.h).
 #pragma once
 
 #include <memory>

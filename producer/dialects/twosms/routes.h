@@ -1,5 +1,5 @@
-// The TwoSms account-task endpoints, apart from the HTTP server (http_api.cc adapts
-// cpp-httplib to them), so that each is a small function of a request:
+// The TwoSms account-task endpoints as functions of a plain http::Request (http/message.h),
+// apart from any HTTP library, so that each is a small function a unit test can call:
 //
 //   POST   api/v2/admin/tasks/account        Create  (conveyor.task.create)
 //   POST   api/v2/admin/tasks/account/bulk   BulkCreate (up to 1,000 conveyor.task.create)
@@ -8,9 +8,10 @@
 //   GET    api/v2/admin/tasks/account        List    (?page=1&pageSize=50, pageSize ≤ 200)
 //   DELETE api/v2/admin/tasks/account/{id}   Delete  (conveyor.task.delete)
 //
-// (http_api.cc serves each under both the api/v1 and the api/v2 prefix.) Writes answer only
-// after Kafka acknowledged the command; their Detail shows the task as the command leaves it,
-// with Status "Accepted" (or "Deleted"); reads show what the workers have applied.
+// (TwoSmsDialect::Routes, dialect.cc, serves each under both the api/v1 and the api/v2
+// prefix.) Writes answer only after Kafka acknowledged the command; their Detail shows the
+// task as the command leaves it, with Status "Accepted" (or "Deleted"); reads show what the
+// workers have applied.
 //
 // Formats: the request body is JSON (application/json, text/json, or no Content-Type) or XML
 // (application/xml, text/xml); anything else is 415. The answer is in the first format the
