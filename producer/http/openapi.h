@@ -21,7 +21,7 @@ namespace conveyor::openapi {
 
 // The document as served. kInternal when schemas/openapi.json or a file it refers to is not
 // embedded or is not JSON, or a reference has a form other than the above: build defects
-// that tests/unit/openapi_test.cc catches. Pure; thread-safe.
+// that tests/unit/producer/http/openapi_test.cc catches. Pure; thread-safe.
 Result<nlohmann::json> ServedDocument();
 
 }  // namespace conveyor::openapi

@@ -1,5 +1,5 @@
-// In-memory fakes of the worker's ports, for unit tests without I/O (and, through
-// producer_fakes.h, of the producer's).
+// In-memory fakes of the worker's ports, for unit tests without I/O (the producer's are in
+// producer_fakes.h).
 #pragma once
 
 #include <algorithm>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "src/task_store.h"
-#include "support/producer_fakes.h"
+#include "support/recording_publisher.h"
 
 namespace conveyor::testing {
 

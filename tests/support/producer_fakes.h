@@ -1,6 +1,7 @@
-// In-memory fakes of the producer's ports (the event publisher, accepted writes, the task-type
-// catalogue, task numbers, the task reader, the client directory), for unit tests and fuzz
-// targets that drive the producer on plain requests, without a broker or a database.
+// In-memory fakes of the producer's ports (accepted writes, the task-type catalogue, task
+// numbers, the task reader, the client directory; the event publisher is in
+// recording_publisher.h), for unit tests and fuzz targets that drive the producer on plain
+// requests, without a broker or a database.
 #pragma once
 
 #include <functional>
@@ -12,37 +13,11 @@
 #include "auth/client_directory.h"
 #include "commands/accepted_writes.h"
 #include "commands/task_commands.h"
-#include "conveyor/event_publisher.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
+#include "support/recording_publisher.h"
 
 namespace conveyor::testing {
-
-class RecordingPublisher final : public EventPublisher {
- public:
-  // Offsets count the messages sent so far, as one partition's would.
-  Result<Delivery> Publish(const OutgoingMessage& m) override {
-    std::lock_guard lock(mutex);
-    if (fail_next) {
-      fail_next = false;
-      return Fail(ErrorCode::kUnavailable, "broker away (fake)");
-    }
-    if (refuse && refuse(m)) return Fail(ErrorCode::kUnavailable, "not acknowledged (fake)");
-    sent.push_back(m);
-    return Delivery{0, static_cast<std::int64_t>(sent.size()) - 1};
-  }
-  std::vector<OutgoingMessage> On(const std::string& topic) const {
-    std::vector<OutgoingMessage> out;
-    for (const auto& m : sent)
-      if (m.topic == topic) out.push_back(m);
-    return out;
-  }
-  std::mutex mutex;
-  std::vector<OutgoingMessage> sent;
-  bool fail_next = false;
-  // When set, the messages it picks are not acknowledged (and not recorded).
-  std::function<bool(const OutgoingMessage&)> refuse;
-};
 
 // Keeps what the producer recorded of accepted commands, by task id, with PgAcceptedWrites's
 // rule: a task recorded at a higher offset is not replaced by one at a lower offset.

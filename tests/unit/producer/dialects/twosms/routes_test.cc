@@ -8,7 +8,6 @@
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
 #include "dialects/twosms/routes.h"
-#include "support/fakes.h"
 #include "support/producer_fakes.h"
 
 namespace conveyor::twosms {

@@ -10,6 +10,7 @@
 #include "dialects/oracle/codec.h"
 #include "src/command_processor.h"
 #include "support/fakes.h"
+#include "support/producer_fakes.h"
 #include "support/files.h"
 
 namespace conveyor::oracle {

@@ -9,7 +9,7 @@
 #include "conveyor/cloud_event.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
-#include "support/fakes.h"
+#include "support/producer_fakes.h"
 
 namespace conveyor {
 namespace {
