@@ -1,6 +1,6 @@
-// The Oracle B2C Service dialect (producer/src/oracle.h): namedID resolution, the status
-// derived from run states, the q subset, fields projection, the create decoder against the
-// seed's samples, and the error shape.
+// The Oracle B2C Service dialect's codec (producer/dialects/oracle/codec.h): namedID
+// resolution, the status derived from run states, the q subset, fields projection, the create
+// decoder against the seed's samples, and the error shape.
 #include <gtest/gtest.h>
 
 #include "conveyor/cloud_event.h"
