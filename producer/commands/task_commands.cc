@@ -59,22 +59,6 @@ Result<std::optional<Uuid>> OwningClient(const std::optional<Uuid>& requested, c
   return requested;
 }
 
-// The task a TwoSms create request describes, before the service fills it in.
-Task DraftOf(const twosms::AccountTaskRequest& request) {
-  Task draft;
-  draft.task_type_id = request.task_type_id;
-  draft.client_id = request.client_id;
-  draft.enabled = true;
-  draft.frequency = request.frequency;
-  draft.start_date = request.start_date;
-  draft.finish_date = request.finish_date;
-  draft.parameters = request.parameters;
-  draft.content_type = request.content_type;
-  draft.notification = request.notification;
-  draft.schedule = request.schedule;
-  return draft;
-}
-
 // AnchorSchedule for the fields an update sets.
 void AnchorUpdate(TaskUpdate& u, Timestamp at) {
   Task t;
@@ -86,11 +70,6 @@ void AnchorUpdate(TaskUpdate& u, Timestamp at) {
 }
 
 }  // namespace
-
-Result<CreatedTask> TaskCommandService::Create(const twosms::AccountTaskRequest& request,
-                                               const Caller& caller) {
-  return Create(DraftOf(request), caller, ClientRule::kRequired);
-}
 
 Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
     Task draft, const Caller& caller, ClientRule rule, const std::string& type_field,
@@ -157,12 +136,13 @@ Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller,
 }
 
 std::expected<std::vector<Result<CreatedTask>>, RefusedTask> TaskCommandService::CreateAll(
-    std::span<const twosms::AccountTaskRequest> requests, const Caller& caller) {
+    std::span<const Task> drafts, const Caller& caller, ClientRule rule,
+    const std::string& type_field) {
   KnownClients known;
   std::vector<PreparedCreate> prepared;
-  prepared.reserve(requests.size());
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    auto p = PrepareCreate(DraftOf(requests[i]), caller, ClientRule::kRequired, "TaskID", known);
+  prepared.reserve(drafts.size());
+  for (std::size_t i = 0; i < drafts.size(); ++i) {
+    auto p = PrepareCreate(drafts[i], caller, rule, type_field, known);
     if (!p) return std::unexpected(RefusedTask{i, p.error()});
     prepared.push_back(std::move(*p));
   }
@@ -183,23 +163,6 @@ std::expected<std::vector<Result<CreatedTask>>, RefusedTask> TaskCommandService:
   }
   Record(accepted);
   return out;
-}
-
-Result<UpdatedTask> TaskCommandService::Update(const Task& current,
-                                               const twosms::AccountTaskUpdateRequest& request,
-                                               const Caller& caller) {
-  const auto& f = request.fields;
-  TaskUpdate u;
-  u.task_type_id = f.task_type_id;
-  u.enabled = request.enabled;
-  u.frequency = f.frequency;
-  u.start_date = f.start_date;
-  u.finish_date = f.finish_date;
-  u.parameters = f.parameters;
-  u.content_type = f.content_type;
-  u.notification = f.notification;
-  u.schedule = f.schedule;
-  return UpdateTask(current, std::move(u), caller, "TaskID");
 }
 
 Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate update,

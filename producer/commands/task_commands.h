@@ -29,7 +29,6 @@
 #include "conveyor/result.h"
 #include "conveyor/task.h"
 #include "conveyor/task_types.h"
-#include "dialects/twosms/codec.h"
 
 namespace conveyor {
 
@@ -65,13 +64,22 @@ class TaskCommandService {
                      ClientDirectory& clients, EventPublisher& publisher, AcceptedWrites& accepted,
                      const Clock& clock, std::string commands_topic, std::string source);
 
-  // The task belongs to the calling client, or, for an admin caller, to the client that
-  // request.client_id names; the caller's Identity() is recorded as created_by.
-  // kInvalidArgument for an unknown task type (field TaskID), and for a ClientID that an
-  // admin left out, that names no client, or that a client set to another client (field
-  // ClientID); kUnavailable when Kafka or PostgreSQL did not answer in time, in which case
-  // no task was created.
-  Result<CreatedTask> Create(const twosms::AccountTaskRequest& request, const Caller& caller);
+  // Whether an admin caller may create a task that belongs to no client.
+  enum class ClientRule {
+    kRequired,           // TwoSms: an admin names the client (ClientID)
+    kSystemTaskAllowed,  // SuperOffice, Oracle: an admin may create a system task (no client)
+  };
+  // Creates the task a dialect decoded: `draft` carries the type, the dialect's fields and the
+  // client the request named (client_id, if any); id, number, client, created_at and
+  // created_by (the caller's Identity()) are filled in here. The task belongs to the calling
+  // client, or, for an admin caller, to the client that draft.client_id names (or to none, as
+  // `rule` allows). kInvalidArgument naming `type_field` (the dialect's name for the type)
+  // for a type that is not registered, and naming ClientID for a client id that an admin left
+  // out (kRequired), that names no client, or that a client set to another client;
+  // kUnavailable when Kafka or PostgreSQL did not answer in time, in which case no task was
+  // created.
+  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
+                             const std::string& type_field);
 
   // Creates several tasks (the TwoSms bulk create) with the same rules as Create, all or
   // nothing as far as the checks go: every task is checked (client rules, type), numbered and
@@ -82,26 +90,8 @@ class TaskCommandService {
   // task, or kUnavailable for one Kafka did not acknowledge (that task was not created; the
   // others were). Blocks until every event was acknowledged or not.
   std::expected<std::vector<Result<CreatedTask>>, RefusedTask> CreateAll(
-      std::span<const twosms::AccountTaskRequest> requests, const Caller& caller);
-
-  // Whether an admin caller may create a task that belongs to no client.
-  enum class ClientRule {
-    kRequired,           // TwoSms: an admin names the client (ClientID)
-    kSystemTaskAllowed,  // SuperOffice: an admin may start a system task (no client)
-  };
-  // The same for a task as any dialect decoded it: `draft` carries the type, the dialect's
-  // fields and the client the request named (client_id, if any); id, number, client,
-  // created_at and created_by are filled in here, with the client rules above. A type that is
-  // not registered is kInvalidArgument naming `type_field` (the dialect's name for it).
-  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
-                             const std::string& type_field = "TaskID");
-
-  // Publishes conveyor.task.update replacing `current`'s fields with the request's (and
-  // Enabled when given); requested_by is the caller's Identity(). kInvalidArgument (field
-  // TaskID) for an unknown task type; kUnavailable as for Create, in which case nothing
-  // changes. The caller's right to the task is checked before (Caller::MaySee).
-  Result<UpdatedTask> Update(const Task& current, const twosms::AccountTaskUpdateRequest& request,
-                             const Caller& caller);
+      std::span<const Task> drafts, const Caller& caller, ClientRule rule,
+      const std::string& type_field);
 
   // Publishes conveyor.task.batch-update for `task` with `update`'s fields (its task_id and
   // requested_by are filled in here); returns the event's id, which names the new run of a
@@ -124,8 +114,9 @@ class TaskCommandService {
   // when Kafka did not acknowledge one of them; the others may be deleted.
   Status Delete(const std::vector<Task>& tasks, const Caller& caller);
 
-  // Publishes conveyor.task.update as given (Oracle PATCH builds the whole update from the
-  // current task), with the caller's Identity() as requested_by. kInvalidArgument naming
+  // Publishes conveyor.task.update as given (TwoSms PUT replaces the fields; Oracle PATCH
+  // builds the whole update from the current task), with the caller's Identity() as
+  // requested_by. kInvalidArgument naming
   // `type_field` for an unknown task type; kUnavailable when Kafka did not acknowledge, in
   // which case nothing changes. The caller's right to the task is checked before.
   Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const Caller& caller,

@@ -39,6 +39,12 @@ inline void AddCommonOptions(CLI::App& app, CommonOptions& o) {
   app.add_option("--notifications-topic", o.notifications_topic)->capture_default_str();
 }
 
+// A command line's answer when the process is to exit at once: after --help (status 0), or
+// for a flag CLI11 refused (its exit status); the text was written already.
+struct CommandLineExit {
+  int status = 0;
+};
+
 // Folds the pass-through properties into o.kafka; call after parsing.
 inline Status FinishCommonOptions(CommonOptions& o) {
   if (auto s = AddKafkaProperties(o.kafka, o.kafka_properties_env); !s) return s;

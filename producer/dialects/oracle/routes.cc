@@ -6,6 +6,7 @@
 #include <limits>
 #include <regex>
 
+#include "commands/visible_task.h"
 #include "conveyor/json_schema.h"
 #include "conveyor/json_text.h"
 #include "conveyor/logging.h"
@@ -439,15 +440,9 @@ class OracleDialect::Impl {
   // The task named by the path's first number, if the caller may see it; answers 404 (or the
   // error) itself. Another client's task answers exactly as a missing one.
   std::optional<TaskView> FindTask(const http::Request& req, http::Answer& res) {
-    auto number = std::stoll(req.path_params[0]);
-    auto view = reader_.FindTaskByNumber(number);
+    auto view = VisibleTask(reader_, std::stoll(req.path_params[0]), req.caller);
     if (!view) {
       SendError(req, res, view.error());
-      return std::nullopt;
-    }
-    if (!*view || !req.caller.MaySee((*view)->task)) {
-      SendProblem(req, res,
-                  {404, oracle::kUnknownResource, "no task with id " + std::to_string(number)});
       return std::nullopt;
     }
     return std::move(*view);

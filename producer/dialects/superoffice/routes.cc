@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "commands/visible_task.h"
 #include "conveyor/logging.h"
 #include "conveyor/text.h"
 #include "dialects/superoffice/codec.h"
@@ -125,13 +126,13 @@ struct SuperOfficeDialect::Impl {
 
   // --- the methods --------------------------------------------------------------------------
 
-  // The task with this Id, if the req.caller may see it: another client's task answers exactly
-  // as a missing one.
+  // The task with this Id if the caller may see it (commands/visible_task.h); none (the
+  // agents answer null, REST 404) when missing or another client's.
   Result<std::optional<TaskView>> Lookup(std::int64_t id, const Caller& caller) {
-    auto view = reader.FindTaskByNumber(id);
-    if (!view) return std::unexpected(view.error());
-    if (*view && !caller.MaySee((*view)->task)) view->reset();
-    return view;
+    auto view = VisibleTask(reader, id, caller);
+    if (view) return std::optional<TaskView>(std::move(*view));
+    if (view.error().code == ErrorCode::kNotFound) return std::optional<TaskView>();
+    return std::unexpected(view.error());
   }
 
   // The task named by the path (`id`, REST) or by the agent body {"Id": n}; answers the
@@ -348,7 +349,8 @@ struct SuperOfficeDialect::Impl {
       log->info("StartBatchJob refused: {}", start.error().Describe());
       return SendError(res, *f, start.error());
     }
-    auto type = FindType(start->name, wrapped ? "BatchTaskInfo/Name" : "Name");
+    const char* type_field = wrapped ? "BatchTaskInfo/Name" : "Name";
+    auto type = FindType(start->name, type_field);
     if (!type) return SendError(res, *f, type.error());
     Task draft;
     draft.task_type_id = type->id;
@@ -360,7 +362,7 @@ struct SuperOfficeDialect::Impl {
     draft.request = start->request;
     // An admin key's task is a system task (no client): the body has no way to name one.
     auto created = commands.Create(std::move(draft), req.caller,
-                                   TaskCommandService::ClientRule::kSystemTaskAllowed);
+                                   TaskCommandService::ClientRule::kSystemTaskAllowed, type_field);
     if (!created) {
       if (created.error().retryable())
         log->warn("StartBatchJob not accepted: {}", created.error().Describe());

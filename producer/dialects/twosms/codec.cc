@@ -422,4 +422,34 @@ nlohmann::ordered_json ErrorEnvelope(const Error& error, std::string_view code) 
   };
 }
 
+Task DraftOf(const AccountTaskRequest& request) {
+  Task draft;
+  draft.task_type_id = request.task_type_id;
+  draft.client_id = request.client_id;
+  draft.enabled = true;
+  draft.frequency = request.frequency;
+  draft.start_date = request.start_date;
+  draft.finish_date = request.finish_date;
+  draft.parameters = request.parameters;
+  draft.content_type = request.content_type;
+  draft.notification = request.notification;
+  draft.schedule = request.schedule;
+  return draft;
+}
+
+TaskUpdate UpdateOf(const AccountTaskUpdateRequest& request) {
+  const auto& f = request.fields;
+  TaskUpdate u;
+  u.task_type_id = f.task_type_id;
+  u.enabled = request.enabled;
+  u.frequency = f.frequency;
+  u.start_date = f.start_date;
+  u.finish_date = f.finish_date;
+  u.parameters = f.parameters;
+  u.content_type = f.content_type;
+  u.notification = f.notification;
+  u.schedule = f.schedule;
+  return u;
+}
+
 }  // namespace conveyor::twosms

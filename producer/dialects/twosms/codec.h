@@ -56,6 +56,12 @@ struct AccountTaskUpdateRequest {
   std::optional<bool> enabled;
 };
 
+// The task a create request describes, as TaskCommandService::Create takes it (enabled).
+Task DraftOf(const AccountTaskRequest& request);
+// The change a PUT describes, as TaskCommandService::UpdateTask takes it: every field
+// replaced, Enabled only when given.
+TaskUpdate UpdateOf(const AccountTaskUpdateRequest& request);
+
 class RequestDecoder {
  public:
   // Compiles the embedded schemas; kInternal if one is broken (a build defect).

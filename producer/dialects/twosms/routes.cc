@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "auth/credentials.h"
+#include "commands/visible_task.h"
 #include "conveyor/json_text.h"
 #include "conveyor/logging.h"
 #include "conveyor/text.h"
@@ -147,13 +148,9 @@ std::optional<TaskView> TaskRoutes::FindTask(const http::Request& req, const Res
         media, MakeError(ErrorCode::kInvalidArgument, "'" + IdOf(req) + "' is not a GUID", "id"));
     return std::nullopt;
   }
-  auto view = reader_.FindTask(*id);
+  auto view = VisibleTask(reader_, *id, req.caller);
   if (!view) {
     *answer = SendError(media, view.error());
-    return std::nullopt;
-  }
-  if (!*view || !req.caller.MaySee((*view)->task)) {
-    *answer = SendError(media, MakeError(ErrorCode::kNotFound, "no task " + id->ToString()));
     return std::nullopt;
   }
   return std::move(*view);
@@ -168,7 +165,8 @@ http::Answer TaskRoutes::Create(const http::Request& req) {
     logging::Get("ingest")->info("create refused: {}", request.error().Describe());
     return SendError(formats->response, request.error());
   }
-  auto created = commands_.Create(*request, req.caller);
+  auto created = commands_.Create(DraftOf(*request), req.caller,
+                                  TaskCommandService::ClientRule::kRequired, "TaskID");
   if (!created) {
     if (created.error().retryable())
       logging::Get("ingest")->warn("create not accepted: {}", created.error().Describe());
@@ -193,7 +191,11 @@ http::Answer TaskRoutes::BulkCreate(const http::Request& req) {
     log->info("bulk create refused: {}", requests.error().Describe());
     return SendError(media, requests.error());
   }
-  auto created = commands_.CreateAll(*requests, req.caller);
+  std::vector<Task> drafts;
+  drafts.reserve(requests->size());
+  for (const auto& r : *requests) drafts.push_back(DraftOf(r));
+  auto created = commands_.CreateAll(drafts, req.caller,
+                                     TaskCommandService::ClientRule::kRequired, "TaskID");
   if (!created) {
     auto error = InTask(created.error().index, created.error().error);
     if (error.retryable())
@@ -249,7 +251,7 @@ http::Answer TaskRoutes::Update(const http::Request& req) {
                          "cannot be false while the task's run is " + StatusOf(view->last_run) +
                              ": its type " + view->type_name + " is CannotCancel",
                          "Enabled"));
-  auto updated = commands_.Update(view->task, *request, req.caller);
+  auto updated = commands_.UpdateTask(view->task, UpdateOf(*request), req.caller, "TaskID");
   if (!updated) {
     if (updated.error().retryable())
       logging::Get("ingest")->warn("update not accepted: {}", updated.error().Describe());

@@ -57,9 +57,17 @@ class TaskCommandsTest : public ::testing::Test {
     admin_.kind = Caller::Kind::kAdmin;
     admin_.id = Uuid::Random();
     clients_.ids.insert(client_.id);
-    request_.task_type_id = NoopTaskTypeId();
-    request_.parameters = "{}";
-    request_.content_type = "application/json";
+    draft_.task_type_id = NoopTaskTypeId();
+    draft_.parameters = "{}";
+    draft_.content_type = "application/json";
+  }
+  // A create as TwoSms asks for it (an admin must name the client).
+  Result<CreatedTask> Create(const Caller& caller) {
+    return service_.Create(draft_, caller, TaskCommandService::ClientRule::kRequired, "TaskID");
+  }
+  auto CreateAll(const std::vector<Task>& drafts, const Caller& caller) {
+    return service_.CreateAll(drafts, caller, TaskCommandService::ClientRule::kRequired,
+                              "TaskID");
   }
   nlohmann::json LastEventData() {
     EXPECT_FALSE(publisher_.sent.empty());
@@ -74,12 +82,12 @@ class TaskCommandsTest : public ::testing::Test {
   testing::RecordingAcceptedWrites accepted_;
   TaskCommandService service_{catalog_,  numbers_, clients_,   publisher_,
                               accepted_, clock_,   "commands", "/t"};
-  twosms::AccountTaskRequest request_;
+  Task draft_;
   Caller client_, admin_;
 };
 
 TEST_F(TaskCommandsTest, ClientCreatesForItselfAndIsRecordedAsCreator) {
-  auto created = service_.Create(request_, client_);
+  auto created = Create(client_);
   ASSERT_TRUE(created.has_value()) << created.error().Describe();
   EXPECT_EQ(created->task.client_id, client_.id);
   EXPECT_EQ(created->task.created_by, "client:" + client_.id.ToString());
@@ -89,29 +97,29 @@ TEST_F(TaskCommandsTest, ClientCreatesForItselfAndIsRecordedAsCreator) {
 }
 
 TEST_F(TaskCommandsTest, ClientNamingAnotherClientIsRefusedNamingClientId) {
-  request_.client_id = Uuid::Random();
-  auto created = service_.Create(request_, client_);
+  draft_.client_id = Uuid::Random();
+  auto created = Create(client_);
   ASSERT_FALSE(created.has_value());
   EXPECT_EQ(created.error().field, "ClientID");
   EXPECT_TRUE(publisher_.sent.empty());
-  request_.client_id = client_.id;  // naming itself is fine
-  EXPECT_TRUE(service_.Create(request_, client_).has_value());
+  draft_.client_id = client_.id;  // naming itself is fine
+  EXPECT_TRUE(Create(client_).has_value());
 }
 
 TEST_F(TaskCommandsTest, AdminMustNameAnExistingClient) {
-  auto none = service_.Create(request_, admin_);
+  auto none = Create(admin_);
   ASSERT_FALSE(none.has_value());
   EXPECT_EQ(none.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(none.error().field, "ClientID");
-  request_.client_id = Uuid::Random();
-  auto unknown = service_.Create(request_, admin_);
+  draft_.client_id = Uuid::Random();
+  auto unknown = Create(admin_);
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().field, "ClientID");
   EXPECT_NE(unknown.error().message.find("a client must be created first"), std::string::npos);
   EXPECT_TRUE(publisher_.sent.empty());
 
-  request_.client_id = client_.id;
-  auto created = service_.Create(request_, admin_);
+  draft_.client_id = client_.id;
+  auto created = Create(admin_);
   ASSERT_TRUE(created.has_value()) << created.error().Describe();
   EXPECT_EQ(created->task.client_id, client_.id);
   EXPECT_EQ(LastEventData()["created_by"], "admin:" + admin_.id.ToString());
@@ -221,9 +229,9 @@ TEST(CallerTest, ClientSeesOnlyItsOwnTasksAdminSeesAll) {
 }
 
 TEST_F(TaskCommandsTest, CreateAllNumbersEveryTaskAndLooksAnAdminsClientUpOnce) {
-  request_.client_id = client_.id;
-  std::vector<twosms::AccountTaskRequest> requests(50, request_);
-  auto created = service_.CreateAll(requests, admin_);
+  draft_.client_id = client_.id;
+  std::vector<Task> drafts(50, draft_);
+  auto created = CreateAll(drafts, admin_);
   ASSERT_TRUE(created.has_value()) << created.error().error.Describe();
   ASSERT_EQ(created->size(), 50u);
   std::set<std::int64_t> numbers;
@@ -239,9 +247,9 @@ TEST_F(TaskCommandsTest, CreateAllNumbersEveryTaskAndLooksAnAdminsClientUpOnce) 
 }
 
 TEST_F(TaskCommandsTest, CreateAllRefusesTheFirstBadTaskByIndexAndPublishesNothing) {
-  std::vector<twosms::AccountTaskRequest> requests(3, request_);
-  requests[1].client_id = Uuid::Random();  // a client names another client
-  auto created = service_.CreateAll(requests, client_);
+  std::vector<Task> drafts(3, draft_);
+  drafts[1].client_id = Uuid::Random();  // a client names another client
+  auto created = CreateAll(drafts, client_);
   ASSERT_FALSE(created.has_value());
   EXPECT_EQ(created.error().index, 1u);
   EXPECT_EQ(created.error().error.field, "ClientID");
@@ -252,7 +260,7 @@ TEST_F(TaskCommandsTest, CreateAllRefusesTheFirstBadTaskByIndexAndPublishesNothi
 
 TEST_F(TaskCommandsTest, CreateRecordsTheNewTaskAtTheOffsetKafkaGaveItsCommand) {
   publisher_.sent.resize(41);  // the fake's next offset is 41
-  auto created = service_.Create(request_, client_);
+  auto created = Create(client_);
   ASSERT_TRUE(created.has_value()) << created.error().Describe();
   ASSERT_TRUE(accepted_.tasks.contains(created->task.id));
   const auto& a = accepted_.tasks.at(created->task.id);
@@ -265,14 +273,15 @@ TEST_F(TaskCommandsTest, CreateRecordsTheNewTaskAtTheOffsetKafkaGaveItsCommand) 
 }
 
 TEST_F(TaskCommandsTest, UpdateRecordsTheTaskAsTheUpdateLeavesIt) {
-  auto created = service_.Create(request_, client_);
+  auto created = Create(client_);
   ASSERT_TRUE(created.has_value());
-  twosms::AccountTaskUpdateRequest u;
-  u.fields = request_;
-  u.fields.parameters = R"({"v":2})";
+  TaskUpdate u;
+  u.task_type_id = draft_.task_type_id;
+  u.parameters = R"({"v":2})";
+  u.content_type = draft_.content_type;
   u.enabled = false;
   clock_.Advance(std::chrono::seconds(5));
-  auto updated = service_.Update(created->task, u, client_);
+  auto updated = service_.UpdateTask(created->task, u, client_, "TaskID");
   ASSERT_TRUE(updated.has_value()) << updated.error().Describe();
   const auto& a = accepted_.tasks.at(created->task.id);
   EXPECT_EQ(a.offset, 1);
@@ -320,7 +329,7 @@ TEST_F(TaskCommandsTest, CancelRecordsNothingForTheTask) {
 // The command is in Kafka and will be applied: the caller gets its answer.
 TEST_F(TaskCommandsTest, CreateThatCannotBeRecordedIsStillAnsweredAsCreated) {
   accepted_.fail_next = true;
-  auto created = service_.Create(request_, client_);
+  auto created = Create(client_);
   ASSERT_TRUE(created.has_value()) << created.error().Describe();
   EXPECT_EQ(publisher_.sent.size(), 1u);
   EXPECT_TRUE(accepted_.tasks.empty());
@@ -328,7 +337,7 @@ TEST_F(TaskCommandsTest, CreateThatCannotBeRecordedIsStillAnsweredAsCreated) {
 
 TEST_F(TaskCommandsTest, CommandKafkaDidNotAcknowledgeIsNotRecorded) {
   publisher_.fail_next = true;
-  ASSERT_FALSE(service_.Create(request_, client_).has_value());
+  ASSERT_FALSE(Create(client_).has_value());
   EXPECT_TRUE(accepted_.tasks.empty());
 }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
 #include "dialects/twosms/codec.h"
 #include "support/files.h"
@@ -336,6 +337,36 @@ TEST_F(TwoSmsBulkRequest, XmlFormHoldsOneAccountTaskRequestPerTask) {
   e = decoder_->DecodeBulkCreate(xml(""), kNow, BodyFormat::kXml);
   ASSERT_FALSE(e.has_value());
   EXPECT_EQ(e.error().Describe(), "Tasks: is empty; a bulk create needs at least one task");
+}
+
+TEST(TwoSmsCommands, ACreateIsAnEnabledDraftAndAnUpdateReplacesEveryFieldButEnabledWhenAbsent) {
+  AccountTaskRequest r;
+  r.task_type_id = NoopTaskTypeId();
+  r.frequency = Frequency::kDaily;
+  r.start_date = *ParseDateTime("2027-01-01T09:00:00Z");
+  r.parameters = "{}";
+  r.content_type = "application/json";
+  r.notification = TaskNotification::kFailure;
+  r.client_id = Uuid::Random();
+  r.schedule.time_zone = "Europe/Oslo";
+  auto draft = DraftOf(r);
+  EXPECT_TRUE(draft.enabled);
+  EXPECT_EQ(draft.task_type_id, r.task_type_id);
+  EXPECT_EQ(draft.frequency, Frequency::kDaily);
+  EXPECT_EQ(draft.start_date, r.start_date);
+  EXPECT_EQ(draft.client_id, r.client_id);
+  EXPECT_EQ(draft.notification, TaskNotification::kFailure);
+  EXPECT_EQ(draft.schedule.time_zone, "Europe/Oslo");
+
+  AccountTaskUpdateRequest u{r, std::nullopt};
+  auto update = UpdateOf(u);
+  EXPECT_FALSE(update.enabled.has_value());
+  EXPECT_EQ(update.frequency, Frequency::kDaily);
+  ASSERT_TRUE(update.schedule.has_value());
+  EXPECT_EQ(update.schedule->time_zone, "Europe/Oslo");
+  EXPECT_FALSE(update.name.has_value());  // TwoSms has no name: the task keeps its own
+  u.enabled = false;
+  EXPECT_EQ(UpdateOf(u).enabled, false);
 }
 
 }  // namespace

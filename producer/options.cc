@@ -1,0 +1,88 @@
+#include "options.h"
+
+namespace conveyor {
+namespace {
+
+// The durations as the flags take them.
+struct DurationFlags {
+  long long delivery_timeout_ms, token_lifetime_s, auth_cache_s;
+};
+
+void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
+  app.add_option("--http-host", o.server.host)->envname("CONVEYOR_HTTP_HOST")->capture_default_str();
+  app.add_option("--http-port", o.server.port, "0 picks a free port")
+      ->envname("CONVEYOR_HTTP_PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--http-threads", o.server.threads, "Requests served at once")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--delivery-timeout-ms", d.delivery_timeout_ms,
+                 "How long a request waits for Kafka's acknowledgement before answering 503")
+      ->check(CLI::Range(100, 300000))
+      ->capture_default_str();
+  app.add_option("--token-lifetime-seconds", d.token_lifetime_s,
+                 "How long a bearer token from POST /Token stays valid")
+      ->envname("CONVEYOR_TOKEN_LIFETIME_SECONDS")
+      ->check(CLI::Range(1, 30 * 24 * 3600))
+      ->capture_default_str();
+  app.add_option("--auth-cache-seconds", d.auth_cache_s,
+                 "How long a verified credential is remembered; a revoked key or token stops "
+                 "working at most this long after revocation. 0 never remembers (each request "
+                 "then pays PBKDF2, about 0.3 s, for Basic and admin keys)")
+      ->envname("CONVEYOR_AUTH_CACHE_SECONDS")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
+}
+
+// The operator subcommands; they take --pg-url and --log-level too (fallthrough).
+void AddSubcommands(CLI::App& app, ProducerOptions& o) {
+  app.fallthrough();
+  auto* create = app.add_subcommand(
+      "create-admin-key", "Create an admin API key in the database and print it once (stdout)");
+  create->add_option("--name", o.admin_key_name, "A name to recognise the key by")
+      ->capture_default_str();
+  create->callback([&o] { o.command = ProducerOptions::Command::kCreateAdminKey; });
+  auto* revoke = app.add_subcommand("revoke-admin-key", "Revoke an admin API key");
+  revoke->add_option("--id", o.revoke_key_text, "The key's id (the part before the '.')")
+      ->required();
+  revoke->callback([&o] { o.command = ProducerOptions::Command::kRevokeAdminKey; });
+}
+
+}  // namespace
+
+std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc,
+                                                                        const char* const* argv,
+                                                                        std::ostream& out,
+                                                                        std::ostream& err) {
+  ProducerOptions o;
+  DurationFlags d{o.delivery_timeout.count(), o.auth.token_lifetime.count(),
+                  o.auth.cache_ttl.count()};
+  CLI::App app{"conveyor-producer: accepts task requests and publishes them to Kafka"};
+  AddCommonOptions(app, o.common);
+  AddServerFlags(app, o, d);
+  AddSubcommands(app, o);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return CommandLineExit{app.exit(e, out, err)};
+  }
+  o.delivery_timeout = std::chrono::milliseconds(d.delivery_timeout_ms);
+  o.auth.token_lifetime = std::chrono::seconds(d.token_lifetime_s);
+  o.auth.cache_ttl = std::chrono::seconds(d.auth_cache_s);
+  return o;
+}
+
+Status FinishProducerOptions(ProducerOptions& o) {
+  if (auto s = FinishCommonOptions(o.common); !s) return s;
+  if (o.command == ProducerOptions::Command::kRevokeAdminKey) {
+    auto id = Uuid::Parse(o.revoke_key_text);
+    if (!id)
+      return Fail(ErrorCode::kInvalidArgument,
+                  "--id: '" + o.revoke_key_text + "' is not a key id (a UUID)");
+    o.revoke_key_id = *id;
+  }
+  return {};
+}
+
+}  // namespace conveyor

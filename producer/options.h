@@ -1,0 +1,53 @@
+// ProducerOptions: everything that configures one conveyor-producer process, in one struct
+// with its defaults, read from the command line and the environment in one place.
+//
+// ParseProducerCommandLine declares every flag (each with its environment variable where it
+// has one: a flag given wins over its variable, which wins over the default) and the operator
+// subcommands, and parses argv; --help prints them all with their defaults.
+// FinishProducerOptions then checks what the flags alone cannot (librdkafka properties, the
+// key id of revoke-admin-key). The README's Configuration table lists the flags and variables.
+#pragma once
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <variant>
+
+#include "auth/auth.h"
+#include "conveyor/process.h"
+#include "conveyor/uuid.h"
+#include "http/server.h"
+
+namespace conveyor {
+
+struct ProducerOptions {
+  // What the process does: serve HTTP, or one operator command and exit.
+  enum class Command {
+    kServe,
+    kCreateAdminKey,  // create-admin-key [--name]: prints the key once on stdout
+    kRevokeAdminKey,  // revoke-admin-key --id
+  };
+
+  // --kafka-brokers, --kafka-property(ies), --pg-url, --log-level, --commands-topic,
+  // --notifications-topic (conveyor/process.h).
+  CommonOptions common;
+  http::ServerSettings server;  // --http-host, --http-port, --http-threads
+  // --delivery-timeout-ms: how long a write waits for Kafka's acknowledgement (then 503).
+  std::chrono::milliseconds delivery_timeout{10000};
+  AuthSettings auth;  // --token-lifetime-seconds, --auth-cache-seconds
+  Command command = Command::kServe;
+  std::string admin_key_name = "admin";  // create-admin-key --name
+  std::string revoke_key_text;           // revoke-admin-key --id, as given
+  Uuid revoke_key_id;                    // FinishProducerOptions parses revoke_key_text
+};
+
+// Parses argv and the environment. --help goes to `out`, complaints about flags to `err`.
+std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(
+    int argc, const char* const* argv, std::ostream& out = std::cout,
+    std::ostream& err = std::cerr);
+
+// Checks and completes parsed options: kInvalidArgument for a bad librdkafka property or a
+// revoke-admin-key --id that is not a key id (a UUID).
+Status FinishProducerOptions(ProducerOptions& options);
+
+}  // namespace conveyor
