@@ -92,9 +92,9 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
     log->error("{}", dialects.error().Describe());
     return kFailed;
   }
-  http::HttpServer api(o.server,
-                       {dialects->twosms.get(), dialects->superoffice.get(), dialects->oracle.get()},
-                       *dialects->twosms, authenticator);
+  http::HttpServer api(
+      o.server, {dialects->twosms.get(), dialects->superoffice.get(), dialects->oracle.get()},
+      *dialects->twosms, authenticator);
   if (auto s = api.Start(); !s) {
     log->error("{}", s.error().Describe());
     return kFailed;

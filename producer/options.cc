@@ -9,7 +9,9 @@ struct DurationFlags {
 };
 
 void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
-  app.add_option("--http-host", o.server.host)->envname("CONVEYOR_HTTP_HOST")->capture_default_str();
+  app.add_option("--http-host", o.server.host)
+      ->envname("CONVEYOR_HTTP_HOST")
+      ->capture_default_str();
   app.add_option("--http-port", o.server.port, "0 picks a free port")
       ->envname("CONVEYOR_HTTP_PORT")
       ->check(CLI::Range(0, 65535))

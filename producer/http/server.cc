@@ -35,7 +35,9 @@ void Write(const Answer& answer, httplib::Response& res) {
 
 std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi) {
   return {{"GET", "/healthz", Access::kPublic,
-           [](const Request&, Answer& res) { res = JsonAnswer(200, {{"status", "ok"}}); }},
+           [](const Request&, Answer& res) {
+             res = JsonAnswer(200, {{"status", "ok"}});
+           }},
           {"GET", "/openapi.json", Access::kPublic,
            [openapi = std::move(openapi)](const Request&, Answer& res) {
              res = {200, "application/json; charset=utf-8", openapi, {}};
@@ -89,12 +91,12 @@ void HttpServer::Impl::Configure() {
   // until the client's delayed ACK (40 ms) on a kept-alive connection.
   server.set_tcp_nodelay(true);
   server.set_payload_max_length(settings.max_body_bytes);
-  server.set_exception_handler(
-      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-        log->error("{} {} failed outside its route", req.method, req.path);
-        Write(Refuse(req, MakeError(ErrorCode::kInternal, "internal error; see the producer's log")),
-              res);
-      });
+  server.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
+                                      std::exception_ptr) {
+    log->error("{} {} failed outside its route", req.method, req.path);
+    Write(Refuse(req, MakeError(ErrorCode::kInternal, "internal error; see the producer's log")),
+          res);
+  });
   // What httplib refuses itself (a body over the limit; a method it has no handler for).
   server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;

@@ -151,7 +151,8 @@ TEST_F(HostileInput, PathThatIsNotUtf8IsAnsweredInItsDialect) {
 // A line break in a decoded path ("%0D") slipped past a ".*" route pattern (ECMAScript's '.'
 // stops at one) and the server answered an empty 404 instead of the dialect's.
 TEST_F(HostileInput, PathWithALineBreakIsAnsweredInItsDialect) {
-  for (std::string path : {std::string(kAccountTasks) + "/%0D", std::string("/api/v1/admin/clients/%0A")}) {
+  for (std::string path :
+       {std::string(kAccountTasks) + "/%0D", std::string("/api/v1/admin/clients/%0A")}) {
     auto r = Http(AdminAuth()).Get(path);
     ASSERT_TRUE(r) << producer_->Log();
     EXPECT_EQ(r->status / 100, 4) << path;

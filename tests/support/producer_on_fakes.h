@@ -69,8 +69,8 @@ class ProducerOnFakes {
   RecordingPublisher publisher;
   RecordingAcceptedWrites accepted;
   FakeReader reader;
-  TaskCommandService commands{catalog, numbers, clients, publisher, accepted,
-                              clock,   "commands", "/test"};
+  TaskCommandService commands{catalog,  numbers, clients,    publisher,
+                              accepted, clock,   "commands", "/test"};
   std::unique_ptr<twosms::TwoSmsDialect> twosms;
   std::unique_ptr<superoffice::SuperOfficeDialect> superoffice;
   std::unique_ptr<OracleDialect> oracle;

@@ -197,12 +197,13 @@ class OracleDialect::Impl {
         return SendError(req, res, s.error());
     }
     if (patch->ChangesFields()) {
-      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch), req.caller,
-                                          "taskType");
+      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch),
+                                          req.caller, "taskType");
       if (!updated) return SendError(req, res, updated.error());
     }
     if (cancel) {
-      if (auto s = commands_.Cancel(view->task, req.caller); !s) return SendError(req, res, s.error());
+      if (auto s = commands_.Cancel(view->task, req.caller); !s)
+        return SendError(req, res, s.error());
     }
     res.status = 200;
   }
@@ -211,7 +212,8 @@ class OracleDialect::Impl {
     auto view = FindTask(req, res);
     if (!view) return;
     if (auto problem = oracle::DeleteProblem(*view)) return SendProblem(req, res, *problem);
-    if (auto s = commands_.Delete(view->task, req.caller); !s) return SendError(req, res, s.error());
+    if (auto s = commands_.Delete(view->task, req.caller); !s)
+      return SendError(req, res, s.error());
     res.status = 200;
   }
 
@@ -448,9 +450,9 @@ class OracleDialect::Impl {
     return std::move(*view);
   }
 
-  void SendCollection(const http::Request& req, http::Answer& res, json items,
-                      bool has_more, std::optional<std::int64_t> total, std::int64_t limit,
-                      std::int64_t offset, const std::string& path) {
+  void SendCollection(const http::Request& req, http::Answer& res, json items, bool has_more,
+                      std::optional<std::int64_t> total, std::int64_t limit, std::int64_t offset,
+                      const std::string& path) {
     auto api = BaseUrl(req) + oracle::kApiPath;
     json body = {{"items", std::move(items)}, {"hasMore", has_more}};
     if (total) body["totalResults"] = *total;
@@ -496,10 +498,9 @@ std::vector<http::Route> OracleDialect::Routes() {
   using Method = void (Impl::*)(const http::Request&, http::Answer&);
   auto* impl = impl_.get();
   auto route = [impl](std::string method, std::string pattern, Method m) {
-    return http::Route{std::move(method), std::move(pattern), http::Access::kAnyCaller,
-                       [impl, m](const http::Request& req, http::Answer& res) {
-                         (impl->*m)(req, res);
-                       }};
+    return http::Route{
+        std::move(method), std::move(pattern), http::Access::kAnyCaller,
+        [impl, m](const http::Request& req, http::Answer& res) { (impl->*m)(req, res); }};
   };
   const std::string api = oracle::kApiPath;
   const std::string task = api + R"(/tasks/(\d{1,18}))";

@@ -1,4 +1,3 @@
-#include "conveyor/text.h"
 #include "dialects/superoffice/format.h"
 
 #include <date/tz.h>
@@ -7,6 +6,8 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+
+#include "conveyor/text.h"
 
 namespace conveyor::superoffice {
 namespace {

@@ -79,8 +79,7 @@ struct SuperOfficeDialect::Impl {
     }
   }
 
-  void SendError(http::Answer& res, const AnswerFormat& f, const Error& error,
-                 int status = 0) {
+  void SendError(http::Answer& res, const AnswerFormat& f, const Error& error, int status = 0) {
     auto body = ErrorBody(error);
     Send(res, f, status ? status : HttpStatus(error), ErrorXml(body), body);
   }
@@ -174,8 +173,7 @@ struct SuperOfficeDialect::Impl {
       SendInfo(res, *f, view);
   }
 
-  void StopBatchJob(const http::Request& req, http::Answer& res,
-                    std::optional<std::int64_t> id) {
+  void StopBatchJob(const http::Request& req, http::Answer& res, std::optional<std::int64_t> id) {
     auto f = Format(req, res);
     if (!f) return;
     auto view = FindBatchTask(req, res, req.caller, *f, id, ScalarXml(false), false);
@@ -244,8 +242,8 @@ struct SuperOfficeDialect::Impl {
   // tasks has a live run that cannot be stopped (400 naming it). The deletes are published
   // together; when Kafka does not acknowledge one, the others may be deleted (503; deleting
   // again is harmless).
-  void Delete(const http::Request& req, http::Answer& res,
-              DeleteForm form, std::optional<std::int64_t> rest_id) {
+  void Delete(const http::Request& req, http::Answer& res, DeleteForm form,
+              std::optional<std::int64_t> rest_id) {
     auto f = Format(req, res);
     if (!f) return;
     std::vector<std::int64_t> ids;
@@ -312,8 +310,7 @@ struct SuperOfficeDialect::Impl {
     Send(res, f, 200, BatchTaskInfoArrayXml(infos), infos);
   }
 
-  void ListByAgent(const http::Request& req, http::Answer& res,
-                   std::string_view method) {
+  void ListByAgent(const http::Request& req, http::Answer& res, std::string_view method) {
     auto f = Format(req, res);
     if (!f) return;
     auto filter = requests.DecodeListQuery(method, req.body);
@@ -323,8 +320,7 @@ struct SuperOfficeDialect::Impl {
 
   // REST: GET /api/v1/BatchTask (every task) and GET /api/v1/BatchTask/{state}, which
   // answers as the agent's GetBatchTaskInfosByState (user tasks in that state).
-  void ListByRest(const http::Request& req, http::Answer& res,
-                  std::optional<std::string> state) {
+  void ListByRest(const http::Request& req, http::Answer& res, std::optional<std::string> state) {
     auto f = Format(req, res);
     if (!f) return;
     TaskFilter filter;
@@ -340,8 +336,7 @@ struct SuperOfficeDialect::Impl {
 
   // StartBatchJob (agent, `wrapped`) and POST /api/v1/BatchTask (REST): answers the new Id.
   // The task belongs to the calling client; an admin key's task belongs to no client.
-  void Start(const http::Request& req, http::Answer& res,
-             bool wrapped) {
+  void Start(const http::Request& req, http::Answer& res, bool wrapped) {
     auto f = Format(req, res);
     if (!f) return;
     auto start = requests.DecodeStart(req.body, wrapped);
@@ -396,8 +391,9 @@ struct SuperOfficeDialect::Impl {
 SuperOfficeDialect::SuperOfficeDialect(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SuperOfficeDialect::~SuperOfficeDialect() = default;
 
-Result<std::unique_ptr<SuperOfficeDialect>> SuperOfficeDialect::Create(
-    TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader) {
+Result<std::unique_ptr<SuperOfficeDialect>> SuperOfficeDialect::Create(TaskTypeCatalog& catalog,
+                                                                       TaskCommandService& commands,
+                                                                       TaskReader& reader) {
   auto requests = AgentRequests::Create();
   if (!requests) return std::unexpected(requests.error());
   return std::unique_ptr<SuperOfficeDialect>(new SuperOfficeDialect(
@@ -425,9 +421,7 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
       route("POST", agent + "UpdateBatchTask",
             [impl](Req req, Res res) { impl->UpdateBatchTask(req, res, {}); }),
       route("POST", agent + "DeleteBatchTask",
-            [impl](Req req, Res res) {
-              impl->Delete(req, res, Impl::DeleteForm::kAgentOne, {});
-            }),
+            [impl](Req req, Res res) { impl->Delete(req, res, Impl::DeleteForm::kAgentOne, {}); }),
       route("POST", agent + "DeleteBatchTasks", [impl](Req req, Res res) {
         impl->Delete(req, res, Impl::DeleteForm::kAgentMany, {});
       })};
@@ -435,26 +429,21 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
     routes.push_back(route("POST", agent + std::string(method), [impl, method](Req req, Res res) {
       impl->ListByAgent(req, res, method);
     }));
-  routes.push_back(route("GET", rest, [impl](Req req, Res res) {
-    impl->ListByRest(req, res, {});
-  }));
   routes.push_back(
-      route("POST", rest, [impl](Req req, Res res) { impl->Start(req, res, false); }));
-  routes.push_back(route("GET", one, [impl, id](Req req, Res res) {
-    impl->GetBatchTaskInfo(req, res, id(req));
-  }));
+      route("GET", rest, [impl](Req req, Res res) { impl->ListByRest(req, res, {}); }));
+  routes.push_back(route("POST", rest, [impl](Req req, Res res) { impl->Start(req, res, false); }));
+  routes.push_back(route(
+      "GET", one, [impl, id](Req req, Res res) { impl->GetBatchTaskInfo(req, res, id(req)); }));
   routes.push_back(route("GET", rest + R"(/([A-Za-z]+))", [impl](Req req, Res res) {
     impl->ListByRest(req, res, req.path_params[0]);
   }));
-  routes.push_back(route("PUT", one, [impl, id](Req req, Res res) {
-    impl->UpdateBatchTask(req, res, id(req));
-  }));
+  routes.push_back(route(
+      "PUT", one, [impl, id](Req req, Res res) { impl->UpdateBatchTask(req, res, id(req)); }));
   routes.push_back(route("DELETE", one, [impl, id](Req req, Res res) {
     impl->Delete(req, res, Impl::DeleteForm::kRest, id(req));
   }));
-  routes.push_back(route("POST", one + "/Stop", [impl, id](Req req, Res res) {
-    impl->StopBatchJob(req, res, id(req));
-  }));
+  routes.push_back(route("POST", one + "/Stop",
+                         [impl, id](Req req, Res res) { impl->StopBatchJob(req, res, id(req)); }));
   return routes;
 }
 

@@ -4,8 +4,8 @@ namespace conveyor::twosms {
 
 TwoSmsDialect::TwoSmsDialect(RequestDecoder decoder, ClientRequestDecoder client_decoder,
                              JsonSchema task_type_schema, TaskTypeCatalog& catalog,
-                             TaskCommandService& commands, TaskReader& reader,
-                             const Clock& clock, CredentialStore& credentials)
+                             TaskCommandService& commands, TaskReader& reader, const Clock& clock,
+                             CredentialStore& credentials)
     : decoder_(std::move(decoder)),
       client_decoder_(std::move(client_decoder)),
       tasks_(decoder_, commands, reader, clock),
@@ -14,8 +14,7 @@ TwoSmsDialect::TwoSmsDialect(RequestDecoder decoder, ClientRequestDecoder client
 
 Result<std::unique_ptr<TwoSmsDialect>> TwoSmsDialect::Create(TaskTypeCatalog& catalog,
                                                              TaskCommandService& commands,
-                                                             TaskReader& reader,
-                                                             const Clock& clock,
+                                                             TaskReader& reader, const Clock& clock,
                                                              CredentialStore& credentials) {
   auto decoder = RequestDecoder::Create();
   if (!decoder) return std::unexpected(decoder.error());
@@ -23,23 +22,22 @@ Result<std::unique_ptr<TwoSmsDialect>> TwoSmsDialect::Create(TaskTypeCatalog& ca
   if (!client_decoder) return std::unexpected(client_decoder.error());
   auto task_type_schema = JsonSchema::Embedded("requests/admin.task-type-register.json");
   if (!task_type_schema) return std::unexpected(task_type_schema.error());
-  return std::unique_ptr<TwoSmsDialect>(
-      new TwoSmsDialect(std::move(*decoder), std::move(*client_decoder),
-                        std::move(*task_type_schema), catalog, commands, reader, clock,
-                        credentials));
+  return std::unique_ptr<TwoSmsDialect>(new TwoSmsDialect(
+      std::move(*decoder), std::move(*client_decoder), std::move(*task_type_schema), catalog,
+      commands, reader, clock, credentials));
 }
 
 std::vector<http::Route> TwoSmsDialect::Routes() {
   using http::Access;
   // A route of one of the routes objects, whose methods answer a request.
-  auto route = [](std::string method, std::string pattern, Access access, auto* routes,
-                  http::Answer (std::remove_pointer_t<decltype(routes)>::*handler)(
-                      const http::Request&)) {
-    return http::Route{std::move(method), std::move(pattern), access,
-                       [routes, handler](const http::Request& req, http::Answer& res) {
-                         res = (routes->*handler)(req);
-                       }};
-  };
+  auto route =
+      [](std::string method, std::string pattern, Access access, auto* routes,
+         http::Answer (std::remove_pointer_t<decltype(routes)>::*handler)(const http::Request&)) {
+        return http::Route{std::move(method), std::move(pattern), access,
+                           [routes, handler](const http::Request& req, http::Answer& res) {
+                             res = (routes->*handler)(req);
+                           }};
+      };
   // Account tasks under api/v1 and api/v2 alike; {id} is the pattern's last group.
   const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)", task = tasks + "/([^/]+)";
   const std::string clients = "/api/v1/admin/clients", types = "/api/v1/admin/tasktypes";
@@ -63,7 +61,9 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
 }
 
 http::Answer TwoSmsDialect::ErrorAnswer(const http::Request&, const Error& error) const {
-  return {http::StatusOf(error.code), "application/json; charset=utf-8", http::JsonText(ErrorEnvelope(error)),
+  return {http::StatusOf(error.code),
+          "application/json; charset=utf-8",
+          http::JsonText(ErrorEnvelope(error)),
           {}};
 }
 

@@ -36,9 +36,8 @@ class TwoSmsDialect final : public http::Dialect {
 
  private:
   TwoSmsDialect(RequestDecoder decoder, ClientRequestDecoder client_decoder,
-                JsonSchema task_type_schema, TaskTypeCatalog& catalog,
-                TaskCommandService& commands, TaskReader& reader, const Clock& clock,
-                CredentialStore& credentials);
+                JsonSchema task_type_schema, TaskTypeCatalog& catalog, TaskCommandService& commands,
+                TaskReader& reader, const Clock& clock, CredentialStore& credentials);
 
   RequestDecoder decoder_;
   ClientRequestDecoder client_decoder_;

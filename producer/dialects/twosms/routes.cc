@@ -24,8 +24,8 @@ constexpr std::string_view kRunsRoot = "ResponseOfListOfRunResponse";
 constexpr std::string_view kBulkItem = "AccountTaskBulkItem";
 
 http::Answer Send(const ResponseMedia& media, int status, const nlohmann::ordered_json& envelope,
-                std::string_view xml_root = kRoot,
-                std::string_view xml_item = "AccountTaskResponse") {
+                  std::string_view xml_root = kRoot,
+                  std::string_view xml_item = "AccountTaskResponse") {
   http::Answer a;
   a.status = status;
   a.content_type = media.media_type + "; charset=utf-8";
@@ -37,7 +37,7 @@ http::Answer Send(const ResponseMedia& media, int status, const nlohmann::ordere
 }
 
 http::Answer SendError(const ResponseMedia& media, const Error& error, int status = 0,
-                     std::string_view code = {}) {
+                       std::string_view code = {}) {
   return Send(media, status ? status : http::StatusOf(error.code), ErrorEnvelope(error, code));
 }
 
@@ -57,7 +57,8 @@ std::optional<Formats> Negotiate(const http::Request& req, bool has_body, http::
   if (has_body) {
     auto format = RequestFormat(req.Header("Content-Type"));
     if (!format) {
-      auto media = NegotiateResponse(req.Header("Accept"), BodyFormat::kJson).value_or(ResponseMedia{});
+      auto media =
+          NegotiateResponse(req.Header("Accept"), BodyFormat::kJson).value_or(ResponseMedia{});
       *answer = SendError(
           media,
           MakeError(ErrorCode::kInvalidArgument,
@@ -194,8 +195,8 @@ http::Answer TaskRoutes::BulkCreate(const http::Request& req) {
   std::vector<Task> drafts;
   drafts.reserve(requests->size());
   for (const auto& r : *requests) drafts.push_back(DraftOf(r));
-  auto created = commands_.CreateAll(drafts, req.caller,
-                                     TaskCommandService::ClientRule::kRequired, "TaskID");
+  auto created =
+      commands_.CreateAll(drafts, req.caller, TaskCommandService::ClientRule::kRequired, "TaskID");
   if (!created) {
     auto error = InTask(created.error().index, created.error().error);
     if (error.retryable())
@@ -410,7 +411,9 @@ http::Answer JsonEnvelope(int status, const nlohmann::ordered_json& envelope) {
   return {status, "application/json; charset=utf-8", http::JsonText(envelope), {}};
 }
 
-http::Answer JsonError(const Error& e) { return JsonEnvelope(http::StatusOf(e.code), ErrorEnvelope(e)); }
+http::Answer JsonError(const Error& e) {
+  return JsonEnvelope(http::StatusOf(e.code), ErrorEnvelope(e));
+}
 
 }  // namespace
 

@@ -29,7 +29,6 @@
 
 #include "auth/auth.h"
 #include "auth/caller.h"
-#include "http/message.h"
 #include "commands/task_commands.h"
 #include "conveyor/clock.h"
 #include "conveyor/json_schema.h"
@@ -37,6 +36,7 @@
 #include "conveyor/task_view.h"
 #include "dialects/twosms/clients.h"
 #include "dialects/twosms/codec.h"
+#include "http/message.h"
 
 namespace conveyor::twosms {
 

@@ -31,10 +31,10 @@ class ProducerOptionsTest : public ::testing::Test {
     return std::get<ProducerOptions>(parsed);
   }
 
-  testing::ScopedEnvironment env_{
-      {"CONVEYOR_KAFKA_BROKERS", "CONVEYOR_KAFKA_PROPERTIES", "CONVEYOR_PG_URL",
-       "CONVEYOR_LOG_LEVEL", "CONVEYOR_HTTP_HOST", "CONVEYOR_HTTP_PORT",
-       "CONVEYOR_TOKEN_LIFETIME_SECONDS", "CONVEYOR_AUTH_CACHE_SECONDS"}};
+  testing::ScopedEnvironment env_{{"CONVEYOR_KAFKA_BROKERS", "CONVEYOR_KAFKA_PROPERTIES",
+                                   "CONVEYOR_PG_URL", "CONVEYOR_LOG_LEVEL", "CONVEYOR_HTTP_HOST",
+                                   "CONVEYOR_HTTP_PORT", "CONVEYOR_TOKEN_LIFETIME_SECONDS",
+                                   "CONVEYOR_AUTH_CACHE_SECONDS"}};
   std::ostringstream out_, err_;
 };
 
@@ -69,9 +69,9 @@ TEST_F(ProducerOptionsTest, HelpListsEveryFlagWithItsVariableAndExitsZero) {
   auto parsed = Parse({"--help"});
   ASSERT_TRUE(std::holds_alternative<CommandLineExit>(parsed));
   EXPECT_EQ(std::get<CommandLineExit>(parsed).status, 0);
-  for (const char* text : {"--http-port", "CONVEYOR_HTTP_PORT", "--delivery-timeout-ms",
-                           "--auth-cache-seconds", "CONVEYOR_AUTH_CACHE_SECONDS",
-                           "create-admin-key", "revoke-admin-key", "--pg-url"})
+  for (const char* text :
+       {"--http-port", "CONVEYOR_HTTP_PORT", "--delivery-timeout-ms", "--auth-cache-seconds",
+        "CONVEYOR_AUTH_CACHE_SECONDS", "create-admin-key", "revoke-admin-key", "--pg-url"})
     EXPECT_NE(out_.str().find(text), std::string::npos) << text << " missing from --help";
 }
 

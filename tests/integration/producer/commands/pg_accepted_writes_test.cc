@@ -2,9 +2,10 @@
 // producer records of an acknowledged command (PgAcceptedWrites) is what the readers show
 // until a worker applied the command (PgTaskStore), whichever of the two writes first, and a
 // record never replaces a newer state.
+#include "commands/pg_accepted_writes.h"
+
 #include <gtest/gtest.h>
 
-#include "commands/pg_accepted_writes.h"
 #include "conveyor/pg.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/task_types.h"

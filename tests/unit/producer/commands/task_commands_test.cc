@@ -66,8 +66,7 @@ class TaskCommandsTest : public ::testing::Test {
     return service_.Create(draft_, caller, TaskCommandService::ClientRule::kRequired, "TaskID");
   }
   auto CreateAll(const std::vector<Task>& drafts, const Caller& caller) {
-    return service_.CreateAll(drafts, caller, TaskCommandService::ClientRule::kRequired,
-                              "TaskID");
+    return service_.CreateAll(drafts, caller, TaskCommandService::ClientRule::kRequired, "TaskID");
   }
   nlohmann::json LastEventData() {
     EXPECT_FALSE(publisher_.sent.empty());

@@ -48,7 +48,8 @@ TEST(Message, EveryErrorCodeHasAStatusInTheErrorRange) {
 }
 
 TEST(Message, JsonTextReplacesBytesThatAreNotUtf8) {
-  EXPECT_EQ(JsonText(nlohmann::json{{"path", std::string("/a\xff")}}), "{\"path\":\"/a\xEF\xBF\xBD\"}");
+  EXPECT_EQ(JsonText(nlohmann::json{{"path", std::string("/a\xff")}}),
+            "{\"path\":\"/a\xEF\xBF\xBD\"}");
 }
 
 }  // namespace

@@ -68,7 +68,8 @@ TEST_F(RouterTest, BadCredentialsAre401WithAnInvalidTokenChallenge) {
 }
 
 TEST_F(RouterTest, AClientOnAnAdminRouteIs403AndTheAdminKeyPasses) {
-  auto client = producer_.Send("GET", "/api/v1/admin/clients", ProducerOnFakes::kClientAuthorization);
+  auto client =
+      producer_.Send("GET", "/api/v1/admin/clients", ProducerOnFakes::kClientAuthorization);
   EXPECT_EQ(client.status, 403) << client.body;
   EXPECT_EQ(Body(client)["Error"]["ErrorCode"], "Forbidden") << client.body;
   auto admin = producer_.Send("GET", "/api/v1/admin/clients", ProducerOnFakes::kAdminAuthorization);
@@ -76,7 +77,8 @@ TEST_F(RouterTest, AClientOnAnAdminRouteIs403AndTheAdminKeyPasses) {
 }
 
 TEST_F(RouterTest, AnUnknownPathIs404InTheShapeOfItsOwnerOnceAuthenticated) {
-  auto twosms = producer_.Send("GET", "/api/v2/admin/nothing", ProducerOnFakes::kClientAuthorization);
+  auto twosms =
+      producer_.Send("GET", "/api/v2/admin/nothing", ProducerOnFakes::kClientAuthorization);
   EXPECT_EQ(twosms.status, 404);
   EXPECT_EQ(Body(twosms)["Error"]["ErrorCode"], "NotFound") << twosms.body;
   auto rest = producer_.Send("GET", "/api/v1/BatchTaskX", ProducerOnFakes::kClientAuthorization);
@@ -88,18 +90,19 @@ TEST_F(RouterTest, AnUnknownPathIs404InTheShapeOfItsOwnerOnceAuthenticated) {
 }
 
 TEST_F(RouterTest, PathGroupsReachTheHandlerAndACreateIsPublished) {
-  auto created = producer_.Send("POST", "/api/v2/admin/tasks/account",
-                                ProducerOnFakes::kClientAuthorization,
-                                json{{"TaskID", NoopTaskTypeId().ToString()},
-                                     {"Frequency", "NONE"},
-                                     {"Parameters", "{}"},
-                                     {"ContentType", "application/json"},
-                                     {"Notification", "NONE"}}
-                                    .dump());
+  auto created =
+      producer_.Send("POST", "/api/v2/admin/tasks/account", ProducerOnFakes::kClientAuthorization,
+                     json{{"TaskID", NoopTaskTypeId().ToString()},
+                          {"Frequency", "NONE"},
+                          {"Parameters", "{}"},
+                          {"ContentType", "application/json"},
+                          {"Notification", "NONE"}}
+                         .dump());
   ASSERT_EQ(created.status, 200) << created.body;
   EXPECT_EQ(producer_.publisher.sent.size(), 1u);
   std::vector<std::string> groups;
-  const auto* route = producer_.router->Match("GET", "/services/rest/connect/v1.4/tasks/42", &groups);
+  const auto* route =
+      producer_.router->Match("GET", "/services/rest/connect/v1.4/tasks/42", &groups);
   ASSERT_NE(route, nullptr);
   ASSERT_FALSE(groups.empty());
   EXPECT_EQ(groups.back(), "42");

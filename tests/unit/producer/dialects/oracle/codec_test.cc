@@ -1,17 +1,18 @@
 // The Oracle B2C Service dialect's codec (producer/dialects/oracle/codec.h): namedID
 // resolution, the status derived from run states, the q subset, fields projection, the create
 // decoder against the seed's samples, and the error shape.
+#include "dialects/oracle/codec.h"
+
 #include <gtest/gtest.h>
 
 #include "conveyor/cloud_event.h"
 #include "conveyor/json_schema.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
-#include "dialects/oracle/codec.h"
 #include "src/command_processor.h"
 #include "support/fakes.h"
-#include "support/producer_fakes.h"
 #include "support/files.h"
+#include "support/producer_fakes.h"
 
 namespace conveyor::oracle {
 namespace {

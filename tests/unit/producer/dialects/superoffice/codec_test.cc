@@ -1,11 +1,12 @@
 // The SuperOffice dialect without I/O: BatchTaskState names and numbers, $select,
 // SO-TimeZone, the request bodies against their schemas, and the XML writer's shapes.
+#include "dialects/superoffice/codec.h"
+
 #include <gtest/gtest.h>
 
 #include <pugixml.hpp>
 
 #include "conveyor/time_format.h"
-#include "dialects/superoffice/codec.h"
 #include "dialects/superoffice/format.h"
 #include "dialects/superoffice/xml.h"
 #include "support/files.h"

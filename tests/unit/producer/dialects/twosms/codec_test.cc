@@ -1,8 +1,9 @@
+#include "dialects/twosms/codec.h"
+
 #include <gtest/gtest.h>
 
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
-#include "dialects/twosms/codec.h"
 #include "support/files.h"
 
 namespace conveyor::twosms {

@@ -1,5 +1,7 @@
 // The TwoSms account-task endpoints on in-memory ports: content negotiation, the commands
 // they publish, and every error answer in the envelope, in JSON and XML.
+#include "dialects/twosms/routes.h"
+
 #include <gtest/gtest.h>
 
 #include <pugixml.hpp>
@@ -7,7 +9,6 @@
 #include "conveyor/cloud_event.h"
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
-#include "dialects/twosms/routes.h"
 #include "support/producer_fakes.h"
 
 namespace conveyor::twosms {
@@ -134,11 +135,12 @@ TEST(TwoSmsNegotiation, RequestFormatFollowsContentTypeAndAnswerFollowsAccept) {
 }
 
 TEST_F(TwoSmsRoutes, CreateInXmlAnswersInXmlAndPublishesTheSameCommandAsJson) {
-  auto req = Req("application/xml",       "",
-                  R"(<AccountTaskRequest>
+  auto req = Req("application/xml", "",
+                 R"(<AccountTaskRequest>
       <TaskID>00000000-0000-0000-0000-000000000001</TaskID><Frequency>NONE</Frequency>
       <Parameters>&lt;p/&gt;</Parameters><ContentType>application/xml</ContentType>
-      <Notification>COMPLETION</Notification></AccountTaskRequest>)", "", {}, TheClient());
+      <Notification>COMPLETION</Notification></AccountTaskRequest>)",
+                 "", {}, TheClient());
   auto a = routes_->Create(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
@@ -166,8 +168,8 @@ TEST_F(TwoSmsRoutes, JsonRequestAnswersInXmlWhenAcceptAsksForIt) {
 }
 
 TEST_F(TwoSmsRoutes, UnsupportedContentTypeIs415InTheEnvelopeOfTheAcceptedFormat) {
-  auto req = Req(
-      "application/x-www-form-urlencoded", "application/xml", "TaskID=x", "", {}, TheClient());
+  auto req =
+      Req("application/x-www-form-urlencoded", "application/xml", "TaskID=x", "", {}, TheClient());
   auto a = routes_->Create(req);
   EXPECT_EQ(a.status, 415);
   pugi::xml_document doc;
@@ -271,8 +273,7 @@ TEST_F(TwoSmsRoutes, BrokerAwayIs503AndNothingIsAccepted) {
 
 TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
   auto& v = AddTask(RunState::kStarted);
-  auto a = routes_->Delete(
-      Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
+  auto a = routes_->Delete(Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(json::parse(a.body)["ResponseData"]["Detail"]["Status"], "Deleted");
   ASSERT_EQ(publisher_.sent.size(), 1u);
@@ -283,8 +284,7 @@ TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
 
 TEST_F(TwoSmsRoutes, RunNowPublishesOneFireOutsideTheScheduleAndAnswersTheRunId) {
   auto& v = AddTask(RunState::kSucceeded);
-  auto a = routes_->RunNow(
-      Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
+  auto a = routes_->RunNow(Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
   ASSERT_EQ(a.status, 200) << a.body;
   ASSERT_EQ(publisher_.sent.size(), 1u);
   auto event = CloudEvent::Parse(publisher_.sent[0].value);
@@ -309,8 +309,8 @@ TEST_F(TwoSmsRoutes, RunsListShowsEachRunWithItsDueTimeAndSkippedOnes) {
   ran.start_count = 1;
   ran.worker = "w1";
   reader_.runs[v.task.id] = {skipped, ran};
-  auto a = routes_->ListRuns(
-      Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
+  auto a =
+      routes_->ListRuns(Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
   ASSERT_EQ(a.status, 200) << a.body;
   auto runs = json::parse(a.body)["ResponseData"]["Detail"];
   ASSERT_EQ(runs.size(), 2u) << a.body;
@@ -343,8 +343,7 @@ TEST_F(TwoSmsRoutes, ListPagesThroughTheTasksWithPagingInfo) {
 }
 
 TEST_F(TwoSmsRoutes, ListRefusesAPageSizeOverTheLimitAndBadNumbersNamingThem) {
-  auto over =
-      routes_->List(Req("", "application/xml", "", "", {{"pageSize", "201"}}, TheClient()));
+  auto over = routes_->List(Req("", "application/xml", "", "", {{"pageSize", "201"}}, TheClient()));
   EXPECT_EQ(over.status, 400);
   pugi::xml_document doc;
   EXPECT_STREQ(Xml(over, doc).child("Error").child("ErrorReason").text().get(),
@@ -450,18 +449,15 @@ TEST_F(TwoSmsRoutes,
 }
 
 TEST_F(TwoSmsRoutes, BulkCreateInXmlAnswersAListOfItemsInXml) {
-  auto req = Req("application/xml",
-                  "",
-                  R"(<AccountTaskBulkRequest><Tasks><AccountTaskRequest>
+  auto req = Req("application/xml", "",
+                 R"(<AccountTaskBulkRequest><Tasks><AccountTaskRequest>
       <TaskID>00000000-0000-0000-0000-000000000001</TaskID><Frequency>NONE</Frequency>
       <Parameters>&lt;p/&gt;</Parameters><ContentType>application/xml</ContentType>
       </AccountTaskRequest><AccountTaskRequest>
       <TaskID>00000000-0000-0000-0000-000000000002</TaskID><Frequency>0</Frequency>
       <Parameters>{}</Parameters><ContentType>application/json</ContentType>
       </AccountTaskRequest></Tasks></AccountTaskBulkRequest>)",
-                  "",
-                  {},
-                  TheClient());
+                 "", {}, TheClient());
   auto a = routes_->BulkCreate(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");

@@ -3,13 +3,14 @@
 // our answers have the seed response's fields, in its order, in JSON and in XML. The seeds
 // publish no XML response sample: XmlSerializer writes members in declaration order, the order
 // Json.NET writes them in, so the XML answer is checked against the JSON sample's order.
+#include "dialects/twosms/xml.h"
+
 #include <gtest/gtest.h>
 
 #include "conveyor/json_text.h"
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
 #include "dialects/twosms/codec.h"
-#include "dialects/twosms/xml.h"
 #include "support/files.h"
 
 namespace conveyor::twosms {
