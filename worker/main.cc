@@ -18,7 +18,9 @@
 #include "src/configured_handlers.h"
 #include "src/consumer_loop.h"
 #include "src/handlers.h"
+#include "src/kafka_event_source.h"
 #include "src/outbox_relay.h"
+#include "src/pg_outbox_store.h"
 #include "src/pg_schedule_store.h"
 #include "src/pg_task_store.h"
 #include "src/run_engine.h"
@@ -146,7 +148,8 @@ int main(int argc, char** argv) {
     log->error("bad configuration file: {}: {}", config_path, s.error().Describe());
     return 2;
   }
-  OutboxRelay relay({}, pool, **producer);
+  PgOutboxStore outbox(pool);
+  OutboxRelay relay({}, outbox, **producer);
   PgScheduleStore schedules(pool);
   SchedulerSettings scheduler_settings;
   scheduler_settings.worker_name = name;
@@ -164,7 +167,8 @@ int main(int argc, char** argv) {
   }
   RunEngine engine(engine_settings, store, handlers, clock);
   ConsumerLoop loop(loop_settings, *processor, engine, engine_settings.concurrency);
-  auto consumer = KafkaConsumer::Create(common.kafka, group, name, {common.commands_topic}, &loop);
+  auto consumer =
+      KafkaEventSource::Create(common.kafka, group, name, {common.commands_topic}, &loop);
   if (!consumer) {
     log->error("{}", consumer.error().Describe());
     return 2;

@@ -1,6 +1,6 @@
-// ConsumerLoop drives one consumer-group member. It polls, ingests each batch (apply to
-// PostgreSQL, dead-letter what cannot be applied), hands the runs to the RunEngine, and
-// commits per partition up to the oldest event whose run is not final yet. It never blocks on
+// ConsumerLoop drives one consumer-group member through its EventSource. It polls, ingests each
+// batch (apply to PostgreSQL, dead-letter what cannot be applied), hands the runs to the RunEngine,
+// and commits per partition up to the oldest event whose run is not final yet. It never blocks on
 // a run: when the engine holds as many runs as it may (`max_held`), it pauses its partitions
 // and keeps polling, so the member stays in the group however long a task takes; it resumes
 // them when the engine has room again.
@@ -16,6 +16,7 @@
 
 #include "command_processor.h"
 #include "conveyor/kafka.h"
+#include "event_source.h"
 #include "offset_tracker.h"
 #include "run_engine.h"
 
@@ -42,8 +43,9 @@ class ConsumerLoop final : public RebalanceListener {
   ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor, RunEngine& engine,
                std::size_t concurrency);
 
-  // Until `stop` is set (then drains) or the consumer fails fatally.
-  Result<LoopReport> Run(KafkaConsumer& consumer, const std::atomic<bool>& stop);
+  // Until `stop` is set (then drains) or the source fails fatally. The source must tell
+  // this loop (its RebalanceListener) of the partitions it gains and loses.
+  Result<LoopReport> Run(EventSource& source, const std::atomic<bool>& stop);
 
   void OnAssigned(const std::vector<TopicPartition>& partitions) override;
   void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) override;
@@ -58,7 +60,7 @@ class ConsumerLoop final : public RebalanceListener {
   ConsumerLoopSettings settings_;
   CommandProcessor& processor_;
   RunEngine& engine_;
-  KafkaConsumer* consumer_ = nullptr;
+  EventSource* source_ = nullptr;
   OffsetTracker tracker_;
   LoopReport report_;
 };
