@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   SystemClock clock;
+  SteadyClock monotonic;
   PgTaskStore store(pool);
   HandlerRegistry handlers = HandlerRegistry::WithBuiltins();
   for (const auto& limit : handler_limits) {
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   PgOutboxStore outbox(pool);
-  OutboxRelay relay({}, outbox, **producer);
+  OutboxRelay relay({}, outbox, **producer, monotonic);
   PgScheduleStore schedules(pool);
   SchedulerSettings scheduler_settings;
   scheduler_settings.worker_name = name;
@@ -165,8 +166,8 @@ int main(int argc, char** argv) {
     log->error("{}", processor.error().Describe());
     return 1;
   }
-  RunEngine engine(engine_settings, store, handlers, clock);
-  ConsumerLoop loop(loop_settings, *processor, engine, engine_settings.concurrency);
+  RunEngine engine(engine_settings, store, handlers, clock, monotonic);
+  ConsumerLoop loop(loop_settings, *processor, engine, engine_settings.concurrency, monotonic);
   auto consumer =
       KafkaEventSource::Create(common.kafka, group, name, {common.commands_topic}, &loop);
   if (!consumer) {

@@ -85,7 +85,8 @@ class FakeTaskStore final : public TaskStore {
   using TaskStore::ApplyBatch;
   Result<std::vector<ApplyResult>> ApplyBatch(const std::vector<IncomingCommand>& cs,
                                               const StartOffer& offer) override {
-    if (unavailable) return Fail(ErrorCode::kUnavailable, "database away (fake)");
+    if (unavailable || (apply_failures > 0 && apply_failures-- > 0))
+      return Fail(ErrorCode::kUnavailable, "database away (fake)");
     std::set<Uuid> named_by_others;
     for (const auto& c : cs)
       if (c.kind != CommandKind::kCreate) named_by_others.insert(c.task.id);
@@ -288,6 +289,7 @@ class FakeTaskStore final : public TaskStore {
   std::map<Uuid, std::string> handler_of;  // task type → handler (default noop)
   RunPolicy policy;
   bool unavailable = false;
+  int apply_failures = 0;     // the next ApplyBatch calls to fail as if the database were away
   int starts = 0;             // by StartRuns
   int started_as_queued = 0;  // by ApplyBatch, as a StartOffer allowed
   std::set<Uuid> inbox;

@@ -1,28 +1,27 @@
 #include "consumer_loop.h"
 
 #include <set>
-#include <thread>
 
 #include "conveyor/logging.h"
 
 namespace conveyor {
 namespace {
 
-// Waits up to `d`, waking early when `stop` is set. Backoff between retries, not a sync.
-void PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!stop && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-}
-
 RunOrigin OriginOf(const ConsumedMessage& m) { return {m.topic, m.partition, m.offset}; }
 
 }  // namespace
 
 ConsumerLoop::ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor,
-                           RunEngine& engine, std::size_t concurrency)
-    : settings_(settings), processor_(processor), engine_(engine) {
+                           RunEngine& engine, std::size_t concurrency, const MonotonicClock& clock)
+    : settings_(settings), processor_(processor), engine_(engine), clock_(clock) {
   if (settings_.max_held == 0) settings_.max_held = 4 * std::max<std::size_t>(1, concurrency);
+}
+
+void ConsumerLoop::PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
+  auto until = clock_.Now() + d;
+  while (!stop && clock_.Now() < until)
+    clock_.SleepFor(std::min(std::chrono::milliseconds(20),
+                             std::chrono::ceil<std::chrono::milliseconds>(until - clock_.Now())));
 }
 
 void ConsumerLoop::FlushDone() {
@@ -72,7 +71,7 @@ Result<bool> ConsumerLoop::IngestWithRetry(const std::vector<ConsumedMessage>& b
 Result<LoopReport> ConsumerLoop::Run(EventSource& source, const std::atomic<bool>& stop) {
   source_ = &source;
   auto log = logging::Get("worker");
-  auto last_commit = std::chrono::steady_clock::now();
+  auto last_commit = clock_.Now();
   Status failure;
   while (!stop) {
     // Backpressure: the engine holds at most max_held runs; beyond that the partitions wait.
@@ -106,7 +105,7 @@ Result<LoopReport> ConsumerLoop::Run(EventSource& source, const std::atomic<bool
     }
     if (auto s = engine_.Tick(); !s) log->warn("{}", s.error().Describe());
     FlushDone();
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.Now();
     if (now - last_commit >= settings_.commit_interval) {
       Commit(tracker_.TakeCommittable());
       last_commit = now;

@@ -17,6 +17,7 @@
 #include "command_processor.h"
 #include "conveyor/kafka.h"
 #include "event_source.h"
+#include "monotonic_clock.h"
 #include "offset_tracker.h"
 #include "run_engine.h"
 
@@ -40,8 +41,9 @@ struct LoopReport {
 
 class ConsumerLoop final : public RebalanceListener {
  public:
+  // `clock` times commits and backoffs; every argument must outlive the loop.
   ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor, RunEngine& engine,
-               std::size_t concurrency);
+               std::size_t concurrency, const MonotonicClock& clock);
 
   // Until `stop` is set (then drains) or the source fails fatally. The source must tell
   // this loop (its RebalanceListener) of the partitions it gains and loses.
@@ -54,12 +56,15 @@ class ConsumerLoop final : public RebalanceListener {
   // true when applied; false when `stop` was set while the database was away.
   Result<bool> IngestWithRetry(const std::vector<ConsumedMessage>& batch,
                                const std::atomic<bool>& stop);
+  // Waits up to `d`, waking early when `stop` is set. Backoff between retries, not a sync.
+  void PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds d);
   void Commit(std::vector<PartitionOffset> offsets);
   void FlushDone();
 
   ConsumerLoopSettings settings_;
   CommandProcessor& processor_;
   RunEngine& engine_;
+  const MonotonicClock& clock_;
   EventSource* source_ = nullptr;
   OffsetTracker tracker_;
   LoopReport report_;

@@ -5,8 +5,8 @@
 namespace conveyor {
 
 OutboxRelay::OutboxRelay(OutboxRelaySettings settings, OutboxStore& store,
-                         EventPublisher& publisher)
-    : settings_(settings), store_(store), publisher_(publisher) {}
+                         EventPublisher& publisher, const MonotonicClock& clock)
+    : settings_(settings), store_(store), publisher_(publisher), clock_(clock) {}
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
@@ -33,7 +33,7 @@ void OutboxRelay::Wake() {
 
 void OutboxRelay::Loop() {
   auto log = logging::Get("relay");
-  auto last_cleanup = std::chrono::steady_clock::now();
+  auto last_cleanup = clock_.Now();
   std::chrono::milliseconds backoff = settings_.idle_poll;
   while (true) {
     auto relayed = RelayOnce();
@@ -43,8 +43,8 @@ void OutboxRelay::Loop() {
     } else {
       backoff = settings_.idle_poll;
     }
-    if (std::chrono::steady_clock::now() - last_cleanup > settings_.cleanup_interval) {
-      last_cleanup = std::chrono::steady_clock::now();
+    if (clock_.Now() - last_cleanup > settings_.cleanup_interval) {
+      last_cleanup = clock_.Now();
       if (auto s = store_.DeleteSentBefore(settings_.keep_sent); !s)
         log->warn("{}", s.error().message);
     }
@@ -52,7 +52,7 @@ void OutboxRelay::Loop() {
     if (stopping_) return;
     // A full batch means more is waiting: go again at once.
     if (relayed && *relayed == settings_.batch_size) continue;
-    wake_.wait_for(lock, backoff, [this] { return woken_ || stopping_; });
+    clock_.WaitFor(wake_, lock, backoff, [this] { return woken_ || stopping_; });
     woken_ = false;
     if (stopping_) return;
   }

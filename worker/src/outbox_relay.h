@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "conveyor/event_publisher.h"
+#include "monotonic_clock.h"
 #include "outbox_store.h"
 
 namespace conveyor {
@@ -31,8 +32,10 @@ struct OutboxRelaySettings {
 
 class OutboxRelay {
  public:
-  // `store` and `publisher` must outlive the relay.
-  OutboxRelay(OutboxRelaySettings settings, OutboxStore& store, EventPublisher& publisher);
+  // `store`, `publisher` and `clock` (which times the waits between passes and the cleanups)
+  // must outlive the relay.
+  OutboxRelay(OutboxRelaySettings settings, OutboxStore& store, EventPublisher& publisher,
+              const MonotonicClock& clock);
   ~OutboxRelay();
 
   void Start();
@@ -50,6 +53,7 @@ class OutboxRelay {
   OutboxRelaySettings settings_;
   OutboxStore& store_;
   EventPublisher& publisher_;
+  const MonotonicClock& clock_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool woken_ = false;

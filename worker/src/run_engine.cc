@@ -22,13 +22,13 @@ class RunEngine::Progress final : public ProgressReporter {
 
   // The progress to record now, if it changed and the throttle allows: at most once per
   // `interval`, unless it moved by `step` points or more.
-  std::optional<std::pair<int, std::string>> TakeIfDue(std::chrono::steady_clock::time_point now,
+  std::optional<std::pair<int, std::string>> TakeIfDue(MonotonicTime now,
                                                        std::chrono::milliseconds interval,
                                                        int step) {
     std::lock_guard lock(mu_);
     if (!changed_) return std::nullopt;
     bool big = std::abs(percent_ - recorded_percent_) >= step;
-    if (!big && now - recorded_at_ < interval) return std::nullopt;
+    if (!big && recorded_at_ && now - *recorded_at_ < interval) return std::nullopt;
     changed_ = false;
     recorded_percent_ = percent_;
     recorded_at_ = now;
@@ -41,7 +41,7 @@ class RunEngine::Progress final : public ProgressReporter {
   std::string description_;
   bool changed_ = false;
   int recorded_percent_ = 0;
-  std::chrono::steady_clock::time_point recorded_at_{};
+  std::optional<MonotonicTime> recorded_at_;
 };
 
 struct RunEngine::Job {
@@ -49,26 +49,24 @@ struct RunEngine::Job {
   std::vector<RunOrigin> origins;
   std::uint64_t seq = 0;  // admission order: runs start first come, first served
   Place place = Place::kWaiting;
-  std::chrono::steady_clock::time_point due{};  // watching / retrying: when to look again
-  std::optional<StartedRun> started;            // while running
+  MonotonicTime due{};                // watching / retrying: when to look again
+  std::optional<StartedRun> started;  // while running
   std::shared_ptr<CancellationToken> token;
   std::shared_ptr<Progress> progress;
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  MonotonicTime deadline = MonotonicTime::max();
 };
 
-namespace {
-
-std::chrono::steady_clock::time_point SteadyAt(const Clock& clock, Timestamp at) {
-  auto delta = at - clock.Now();
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(delta);
+MonotonicTime RunEngine::MonotonicAt(Timestamp at) const {
+  return monotonic_.Now() + std::chrono::duration_cast<MonotonicTime::duration>(at - clock_.Now());
 }
 
-}  // namespace
-
 RunEngine::RunEngine(EngineSettings settings, TaskStore& store, const HandlerRegistry& handlers,
-                     const Clock& clock)
-    : settings_(std::move(settings)), store_(store), handlers_(handlers), clock_(clock) {
+                     const Clock& clock, const MonotonicClock& monotonic)
+    : settings_(std::move(settings)),
+      store_(store),
+      handlers_(handlers),
+      clock_(clock),
+      monotonic_(monotonic) {
   settings_.concurrency = std::max<std::size_t>(1, settings_.concurrency);
   for (std::size_t i = 0; i < settings_.concurrency; ++i)
     threads_.emplace_back([this] { Worker(); });
@@ -125,13 +123,13 @@ void RunEngine::Admit(PendingRun run, RunOrigin origin) {
   auto job = std::make_unique<Job>();
   job->origins.push_back(std::move(origin));
   job->seq = next_seq_++;
-  auto now = std::chrono::steady_clock::now();
+  auto now = monotonic_.Now();
   if (run.cancel_requested) {
     cancel_waiting_.push_back(id);
   } else if (run.state == RunState::kRetryWait && run.not_before &&
              *run.not_before > clock_.Now()) {
     job->place = Place::kRetrying;
-    job->due = SteadyAt(clock_, *run.not_before);
+    job->due = MonotonicAt(*run.not_before);
   } else if (run.state == RunState::kStarted && run.worker != settings_.worker_name &&
              run.heartbeat_at && clock_.Now() - *run.heartbeat_at < settings_.stale_after) {
     // Its owner is alive (a rebalance moved the partition while it runs): wait for it.
@@ -190,7 +188,7 @@ bool RunEngine::HasCompletions() {
 
 void RunEngine::WaitForCompletion(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
-  done_cv_.wait_for(lock, d, [this] { return !completions_.empty(); });
+  monotonic_.WaitFor(done_cv_, lock, d, [this] { return !completions_.empty(); });
 }
 
 std::vector<RunOrigin> RunEngine::TakeDone() { return std::exchange(done_, {}); }
@@ -403,7 +401,7 @@ Status RunEngine::RecordCompletions() {
     job.token.reset();
     job.progress.reset();
     job.place = Place::kRetrying;
-    job.due = std::chrono::steady_clock::now() + n.delay;
+    job.due = monotonic_.Now() + n.delay;
   }
   if (notified && settings_.notification_written) settings_.notification_written();
   return {};
@@ -441,7 +439,7 @@ Result<std::map<std::string, PendingRun>> RunEngine::Reread(const std::vector<Uu
 }
 
 Status RunEngine::CheckWatched() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = monotonic_.Now();
   std::vector<Uuid> ids;
   for (auto& [id, job] : jobs_) {
     if (job->place == Place::kRetrying && job->due <= now) job->place = Place::kWaiting;
@@ -471,8 +469,8 @@ void RunEngine::Launch(Job& job, StartedRun started) {
   job.place = Place::kRunning;
   job.token = std::make_shared<CancellationToken>();
   job.progress = std::make_shared<Progress>();
-  job.deadline = job.run.policy.timeout ? std::chrono::steady_clock::now() + *job.run.policy.timeout
-                                        : std::chrono::steady_clock::time_point::max();
+  job.deadline =
+      job.run.policy.timeout ? monotonic_.Now() + *job.run.policy.timeout : MonotonicTime::max();
   ++running_;
   ++running_by_handler_[job.run.handler];
   ++counters_.started;
@@ -571,13 +569,13 @@ Status RunEngine::StartWaiting() {
       continue;
     }
     job.place = Place::kWatching;
-    job.due = std::chrono::steady_clock::now() + settings_.heartbeat_interval;
+    job.due = monotonic_.Now() + settings_.heartbeat_interval;
   }
   return {};
 }
 
 Status RunEngine::SendHeartbeats(bool all) {
-  auto now = std::chrono::steady_clock::now();
+  auto now = monotonic_.Now();
   std::vector<RunHeartbeat> beats;
   std::vector<OutgoingMessage> notes;
   for (auto& [id, job] : jobs_) {
@@ -600,14 +598,14 @@ Status RunEngine::SendHeartbeats(bool all) {
 Status RunEngine::Tick() {
   if (auto s = RecordCompletions(); !s) return s;
   if (auto s = CancelWaiting(); !s) return s;
-  auto now = std::chrono::steady_clock::now();
+  auto now = monotonic_.Now();
   for (auto& [id, job] : jobs_)
     if (job->place == Place::kRunning && now >= job->deadline)
       job->token->Cancel(CancelReason::kTimedOut);
   if (auto s = CheckWatched(); !s) return s;
   if (auto s = StartWaiting(); !s) return s;
-  bool all = now - last_heartbeat_ >= settings_.heartbeat_interval;
-  if (all || now - last_progress_ >= std::chrono::milliseconds(100)) {
+  bool all = !last_heartbeat_ || now - *last_heartbeat_ >= settings_.heartbeat_interval;
+  if (all || !last_progress_ || now - *last_progress_ >= std::chrono::milliseconds(100)) {
     if (auto s = SendHeartbeats(all); !s) return s;
     last_progress_ = now;
     if (all) last_heartbeat_ = now;
@@ -632,10 +630,10 @@ void RunEngine::Relinquish(const std::function<bool(const RunOrigin&)>& matches,
     for (auto& [id, job] : jobs_) n += concerned(*job) ? 1 : 0;
     return n;
   };
-  auto start = std::chrono::steady_clock::now();
+  auto start = monotonic_.Now();
   bool cancelled = false;
   while (count_running() > 0) {
-    auto elapsed = std::chrono::steady_clock::now() - start;
+    auto elapsed = monotonic_.Now() - start;
     if (!cancelled && elapsed >= grace) {
       log->info("cancelling {} run(s) still running after the {} ms grace period", count_running(),
                 grace.count());

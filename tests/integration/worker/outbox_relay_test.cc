@@ -33,7 +33,8 @@ TEST(OutboxRelayIT, PublishesUnsentRowsInOrderAndMarksThemSent) {
   ASSERT_TRUE(producer.has_value());
   PgPool pool(db.url(), 2);
   PgOutboxStore outbox(pool);
-  OutboxRelay relay({}, outbox, **producer);
+  SteadyClock clock;
+  OutboxRelay relay({}, outbox, **producer, clock);
   auto relayed = relay.RelayOnce();
   ASSERT_TRUE(relayed.has_value()) << relayed.error().Describe();
   EXPECT_EQ(*relayed, 5u);

@@ -26,7 +26,7 @@ class ConsumerLoopTest : public RunEngineTest {
   }
 
   ConsumerLoop& Loop() {
-    if (!loop_) loop_.emplace(settings_, *processor_, Engine(), concurrency_);
+    if (!loop_) loop_.emplace(settings_, *processor_, Engine(), concurrency_, monotonic_);
     return *loop_;
   }
 
@@ -182,6 +182,43 @@ TEST_F(ConsumerLoopTest, StopCancelsARunStillRunningAfterTheShutdownGraceAndSays
   EXPECT_FALSE(report->drained_cleanly);
   EXPECT_EQ(Engine().counters().released, 1u);
   EXPECT_EQ(source_.CommittedOf(kP0), 0);  // its event is consumed again by the next owner
+  EXPECT_TRUE(source_.closed);
+}
+
+TEST_F(ConsumerLoopTest, BatchIsRetriedWithGrowingBackoffWhileTheDatabaseIsAwayThenCommitted) {
+  store_.apply_failures = 3;
+  source_.queued = {CreateCommand(TaskNotification::kNone, 0)};
+  auto before = monotonic_.Now();
+  auto report = RunUntil([&] { return source_.CommittedOf(kP0) == 1; });
+  ASSERT_TRUE(report.has_value()) << report.error().Describe();
+  EXPECT_EQ(store_.apply_failures, 0);
+  // 100, 200 and 400 ms between the attempts.
+  EXPECT_GE(monotonic_.Now() - before, std::chrono::milliseconds(700));
+  auto commits = CommitsOf(kP0);
+  EXPECT_TRUE(std::is_sorted(commits.begin(), commits.end()));
+  EXPECT_EQ(commits.back(), 1);
+  EXPECT_EQ(Engine().counters().succeeded, 1u);
+}
+
+TEST_F(ConsumerLoopTest, StopWhileTheDatabaseIsAwayEndsTheRetriesAndCommitsNothingOfTheBatch) {
+  store_.unavailable = true;
+  source_.queued = {CreateCommand(TaskNotification::kNone, 0)};
+  source_.listener = &Loop();
+  std::atomic<bool> stop{false};
+  // The signal comes after a few backoffs (their time passes at once on the fake clock).
+  auto start = monotonic_.Now();
+  std::thread signal([&] {
+    testing::PollUntil([&] { return monotonic_.Now() - start >= std::chrono::seconds(1); },
+                       std::chrono::seconds(10));
+    stop = true;
+  });
+  auto report = Loop().Run(source_, stop);
+  signal.join();
+  ASSERT_TRUE(report.has_value()) << report.error().Describe();
+  EXPECT_EQ(source_.delivered, 1u);
+  // At most "read it again from offset 0": the next owner consumes the batch again.
+  for (auto c : CommitsOf(kP0)) EXPECT_EQ(c, 0);
+  EXPECT_TRUE(store_.runs.empty());
   EXPECT_TRUE(source_.closed);
 }
 

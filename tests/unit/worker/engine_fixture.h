@@ -1,6 +1,7 @@
 // The fixture of the worker's pipeline tests: CommandProcessor and RunEngine together, as the
 // consumer loop drives them, on in-memory fakes, with the messages of every command kind and
-// handlers that fail, block or report progress on demand.
+// handlers that fail, block or report progress on demand. Time is fake: it moves only when a
+// test moves it (AdvanceTime, or time_per_tick_ on every Tick), or the engine waits on it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -40,7 +41,7 @@ class CommandProcessorTest : public ::testing::Test {
       s.concurrency = concurrency_;
       s.handler_limits = limits_;
       s.heartbeat_interval = std::chrono::milliseconds(20);
-      engine_.emplace(s, store_, handlers_, clock_);
+      engine_.emplace(s, store_, handlers_, clock_, monotonic_);
     }
     return *engine_;
   }
@@ -52,13 +53,14 @@ class CommandProcessorTest : public ::testing::Test {
     auto report = processor_->Ingest(batch);
     if (!report) return report;
     HandOver(*report);
-    EXPECT_TRUE(testing::PollUntil(
-        [&] {
-          EXPECT_TRUE(Engine().Tick().has_value());
-          return Engine().Load() == 0;
-        },
-        deadline));
+    EXPECT_TRUE(TickUntil([&] { return Engine().Load() == 0; }, deadline));
     return report;
+  }
+
+  // Moves both clocks, the wall clock the store sees and the engine's monotonic one.
+  void AdvanceTime(std::chrono::milliseconds by) {
+    clock_.Advance(by);
+    monotonic_.Advance(by);
   }
 
   std::size_t concurrency_ = 4;
@@ -160,10 +162,13 @@ class CommandProcessorTest : public ::testing::Test {
     HandOver(*report);
   }
 
+  // Ticks (moving time by time_per_tick_ first) until `done` holds; false when it did not
+  // within `deadline` of real time: handlers run on real threads.
   bool TickUntil(const std::function<bool()>& done,
                  std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
     return testing::PollUntil(
         [&] {
+          AdvanceTime(time_per_tick_);
           EXPECT_TRUE(Engine().Tick().has_value());
           return done();
         },
@@ -202,6 +207,8 @@ class CommandProcessorTest : public ::testing::Test {
   }
 
   FakeClock clock_{*ParseDateTime("2026-11-22T10:00:00Z")};
+  FakeMonotonicClock monotonic_;
+  std::chrono::milliseconds time_per_tick_{0};
   FakeTaskStore store_;
   HandlerRegistry handlers_ = HandlerRegistry::WithBuiltins();
   RecordingPublisher publisher_;
@@ -210,24 +217,30 @@ class CommandProcessorTest : public ::testing::Test {
 };
 
 // A handler that fails a given number of times (retryable or not), then succeeds, and
-// remembers when it was called.
+// remembers when (on `clock`) and with which attempt it was called.
 class FlakyHandler final : public Handler {
  public:
-  FlakyHandler(int failures, bool retryable) : failures_(failures), retryable_(retryable) {}
+  FlakyHandler(int failures, bool retryable, const MonotonicClock& clock)
+      : failures_(failures), retryable_(retryable), clock_(clock) {}
   HandlerResult Run(const HandlerContext& c) override {
     std::lock_guard lock(mu_);
-    calls.push_back({std::chrono::steady_clock::now(), c.attempt});
+    calls.push_back({clock_.Now(), c.attempt});
     if (static_cast<int>(calls.size()) <= failures_)
       return std::unexpected(
           HandlerFailure{"boom " + std::to_string(calls.size()), retryable_, {}});
     return HandlerOutput{"fine", {}, {}};
   }
+  std::size_t Calls() {
+    std::lock_guard lock(mu_);
+    return calls.size();
+  }
   std::mutex mu_;
-  std::vector<std::pair<std::chrono::steady_clock::time_point, int>> calls;
+  std::vector<std::pair<MonotonicTime, int>> calls;
 
  private:
   int failures_;
   bool retryable_;
+  const MonotonicClock& clock_;
 };
 
 // Blocks until released (or cancelled), counting how many run at once.
@@ -269,8 +282,12 @@ class StubbornHandler final : public Handler {
  public:
   HandlerResult Run(const HandlerContext&) override {
     running = true;
-    while (!open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    open.wait(false);
     return HandlerOutput{"finally", {}, {}};
+  }
+  void Open() {
+    open = true;
+    open.notify_all();
   }
   std::atomic<bool> running{false}, open{false};
 };

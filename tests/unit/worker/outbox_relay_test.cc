@@ -29,11 +29,12 @@ class OutboxRelayTest : public ::testing::Test {
   FakeOutboxStore outbox_;
   RecordingPublisher publisher_;
   OutboxRelaySettings settings_;
+  FakeMonotonicClock clock_;
 };
 
 TEST_F(OutboxRelayTest, PublishesUnsentRowsInOrderAndMarksThemSent) {
   for (int i = 0; i < 5; ++i) Add("n" + std::to_string(i));
-  OutboxRelay relay(settings_, outbox_, publisher_);
+  OutboxRelay relay(settings_, outbox_, publisher_, clock_);
   auto relayed = relay.RelayOnce();
   ASSERT_TRUE(relayed.has_value()) << relayed.error().Describe();
   EXPECT_EQ(*relayed, 5u);
@@ -48,7 +49,7 @@ TEST_F(OutboxRelayTest, PublishesUnsentRowsInOrderAndMarksThemSent) {
 TEST_F(OutboxRelayTest, PassClaimsAtMostTheBatchSizeOldestFirst) {
   for (int i = 0; i < 5; ++i) Add("n" + std::to_string(i));
   settings_.batch_size = 2;
-  OutboxRelay relay(settings_, outbox_, publisher_);
+  OutboxRelay relay(settings_, outbox_, publisher_, clock_);
   ASSERT_EQ(relay.RelayOnce().value_or(0), 2u);
   EXPECT_EQ(Published(), (std::vector<std::string>{"n0", "n1"}));
   ASSERT_EQ(relay.RelayOnce().value_or(0), 2u);
@@ -61,7 +62,7 @@ TEST_F(OutboxRelayTest, RowTheBrokerDidNotAcknowledgeStaysUnsentAndTheRestAreMar
   auto refused = Add("n1");
   Add("n2");
   publisher_.refuse = [](const OutgoingMessage& m) { return m.value == "n1"; };
-  OutboxRelay relay(settings_, outbox_, publisher_);
+  OutboxRelay relay(settings_, outbox_, publisher_, clock_);
   auto relayed = relay.RelayOnce();
   ASSERT_FALSE(relayed.has_value());
   EXPECT_EQ(relayed.error().code, ErrorCode::kUnavailable);
@@ -78,7 +79,7 @@ TEST_F(OutboxRelayTest, RowTheBrokerDidNotAcknowledgeStaysUnsentAndTheRestAreMar
 TEST_F(OutboxRelayTest, StoreAwayIsAnErrorAndNothingIsPublished) {
   Add("n0");
   outbox_.unavailable = true;
-  OutboxRelay relay(settings_, outbox_, publisher_);
+  OutboxRelay relay(settings_, outbox_, publisher_, clock_);
   auto relayed = relay.RelayOnce();
   ASSERT_FALSE(relayed.has_value());
   EXPECT_EQ(relayed.error().code, ErrorCode::kUnavailable);
@@ -92,13 +93,13 @@ TEST_F(OutboxRelayTest, RowsClaimedByOneRelayAreNotPublishedByAnotherMeanwhile) 
   Add("n0");
   Add("n1");
   RecordingPublisher other_publisher;
-  OutboxRelay other(settings_, outbox_, other_publisher);
+  OutboxRelay other(settings_, outbox_, other_publisher, clock_);
   std::optional<Result<std::size_t>> seen_by_other;
   publisher_.refuse = [&](const OutgoingMessage&) {
     if (!seen_by_other) seen_by_other = other.RelayOnce();  // while the first claim holds
     return false;
   };
-  OutboxRelay relay(settings_, outbox_, publisher_);
+  OutboxRelay relay(settings_, outbox_, publisher_, clock_);
   ASSERT_EQ(relay.RelayOnce().value_or(0), 2u);
   ASSERT_TRUE(seen_by_other.has_value() && seen_by_other->has_value());
   EXPECT_EQ(**seen_by_other, 0u);
@@ -107,8 +108,9 @@ TEST_F(OutboxRelayTest, RowsClaimedByOneRelayAreNotPublishedByAnotherMeanwhile) 
 }
 
 TEST_F(OutboxRelayTest, WakeRelaysAtOnceAndStopJoins) {
-  settings_.idle_poll = std::chrono::hours(1);  // only a Wake makes it look again
-  OutboxRelay relay(settings_, outbox_, publisher_);
+  SteadyClock steady;  // real waits: only a Wake makes it look again within the hour
+  settings_.idle_poll = std::chrono::hours(1);
+  OutboxRelay relay(settings_, outbox_, publisher_, steady);
   relay.Start();
   ASSERT_TRUE(testing::PollUntil([&] { return outbox_.claims >= 1; }, std::chrono::seconds(10)));
   Add("n0");
@@ -117,6 +119,18 @@ TEST_F(OutboxRelayTest, WakeRelaysAtOnceAndStopJoins) {
       testing::PollUntil([&] { return outbox_.Unsent().empty(); }, std::chrono::seconds(10)));
   relay.Stop();
   EXPECT_EQ(Published(), std::vector<std::string>{"n0"});
+}
+
+TEST_F(OutboxRelayTest, SentRowsAreDeletedOnceACleanupIntervalPassed) {
+  settings_.cleanup_interval = std::chrono::seconds(60);
+  // Each idle wait moves the fake clock by the idle poll, past the cleanup interval.
+  settings_.idle_poll = std::chrono::hours(2);
+  Add("n0");
+  OutboxRelay relay(settings_, outbox_, publisher_, clock_);
+  relay.Start();
+  ASSERT_TRUE(testing::PollUntil([&] { return outbox_.cleanups >= 1; }, std::chrono::seconds(10)));
+  relay.Stop();
+  EXPECT_TRUE(outbox_.rows.empty());  // sent, then deleted
 }
 
 }  // namespace

@@ -10,18 +10,27 @@ namespace conveyor {
 namespace {
 
 TEST_F(RunEngineTest, FailingHandlerIsRetriedWithBackoffAndEndsFailedAfterItsLastAttemptNotified) {
-  auto flaky = std::make_shared<FlakyHandler>(100, /*retryable=*/true);
+  auto flaky = std::make_shared<FlakyHandler>(100, /*retryable=*/true, monotonic_);
   Use("flaky", flaky);
   store_.policy.max_attempts = 3;
   store_.policy.retry_backoff = std::chrono::milliseconds(40);
   auto m = CreateCommand(TaskNotification::kFailure, 0, type_);
-  ASSERT_TRUE(Process({m}).has_value());
+  Feed({m});
+  // Equal jitter: attempt n + 1 waits at least half the exponential backoff of attempt n
+  // (40 ms, then 80 ms), and at most all of it.
+  for (std::size_t failed = 1; failed <= 2; ++failed) {
+    ASSERT_TRUE(TickUntil([&] { return RunOf(m).state == RunState::kRetryWait; }));
+    auto backoff = std::chrono::milliseconds(40) * (1 << (failed - 1));
+    AdvanceTime(backoff / 2 - std::chrono::milliseconds(1));
+    ASSERT_TRUE(Engine().Tick().has_value());
+    EXPECT_EQ(RunOf(m).state, RunState::kRetryWait) << "attempt " << failed + 1 << " began early";
+    AdvanceTime(backoff / 2 + std::chrono::milliseconds(1));
+    ASSERT_TRUE(TickUntil([&] { return flaky->Calls() == failed + 1; }));
+  }
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   ASSERT_EQ(flaky->calls.size(), 3u);
   EXPECT_EQ(flaky->calls[0].second, 1);
   EXPECT_EQ(flaky->calls[2].second, 3);
-  // Equal jitter: at least half the exponential backoff (40 ms, then 80 ms) between attempts.
-  EXPECT_GE(flaky->calls[1].first - flaky->calls[0].first, std::chrono::milliseconds(20));
-  EXPECT_GE(flaky->calls[2].first - flaky->calls[1].first, std::chrono::milliseconds(40));
   auto& run = RunOf(m);
   EXPECT_EQ(run.state, RunState::kFailed);
   EXPECT_EQ(run.attempt, 3);
@@ -33,10 +42,11 @@ TEST_F(RunEngineTest, FailingHandlerIsRetriedWithBackoffAndEndsFailedAfterItsLas
 }
 
 TEST_F(RunEngineTest, RetryThatSucceedsEndsSucceeded) {
-  auto flaky = std::make_shared<FlakyHandler>(1, /*retryable=*/true);
+  auto flaky = std::make_shared<FlakyHandler>(1, /*retryable=*/true, monotonic_);
   Use("flaky", flaky);
   store_.policy.max_attempts = 5;
   store_.policy.retry_backoff = std::chrono::milliseconds(1);
+  time_per_tick_ = std::chrono::milliseconds(1);
   auto m = CreateCommand(TaskNotification::kCompletion, 0, type_);
   ASSERT_TRUE(Process({m}).has_value());
   EXPECT_EQ(flaky->calls.size(), 2u);
@@ -46,7 +56,7 @@ TEST_F(RunEngineTest, RetryThatSucceedsEndsSucceeded) {
 }
 
 TEST_F(RunEngineTest, FailureARetryCannotHelpIsNotRetried) {
-  auto flaky = std::make_shared<FlakyHandler>(100, /*retryable=*/false);
+  auto flaky = std::make_shared<FlakyHandler>(100, /*retryable=*/false, monotonic_);
   Use("flaky", flaky);
   store_.policy.max_attempts = 5;
   auto m = CreateCommand(TaskNotification::kNone, 0, type_);
@@ -61,7 +71,13 @@ TEST_F(RunEngineTest, TimeoutCancelsTheHandlerAndFailsTheRunSayingSo) {
   Use("gate", gate);
   store_.policy.timeout = std::chrono::seconds(1);
   auto m = CreateCommand(TaskNotification::kNone, 0, type_);
-  ASSERT_TRUE(Process({m}).has_value());
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  AdvanceTime(std::chrono::milliseconds(999));
+  ASSERT_TRUE(Engine().Tick().has_value());
+  EXPECT_EQ(gate->running, 1);  // not yet
+  AdvanceTime(std::chrono::milliseconds(1));
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_EQ(RunOf(m).state, RunState::kFailed);
   EXPECT_EQ(RunOf(m).result, "timed out after 1 s");
 }
@@ -81,6 +97,7 @@ TEST_F(RunEngineTest, CancelStopsTheRunningHandlerAndEndsTheRunCancelledNotified
 }
 
 TEST_F(RunEngineTest, ProgressBitPublishesProgressWhileTheRunRunsThenTheOutcome) {
+  time_per_tick_ = std::chrono::milliseconds(20);  // progress goes out with heartbeats
   auto h = std::make_shared<ReportThenWaitHandler>(40);
   Use("report", h);
   auto m = CreateCommand(static_cast<TaskNotification>(5), 0, type_);  // SUCCESS | PROGRESS
@@ -100,6 +117,7 @@ TEST_F(RunEngineTest, ProgressBitPublishesProgressWhileTheRunRunsThenTheOutcome)
 }
 
 TEST_F(RunEngineTest, WithoutTheProgressBitProgressIsRecordedButNotPublished) {
+  time_per_tick_ = std::chrono::milliseconds(20);  // progress goes out with heartbeats
   auto h = std::make_shared<ReportThenWaitHandler>(40);
   Use("report", h);
   auto m = CreateCommand(TaskNotification::kSuccess, 0, type_);
@@ -302,7 +320,7 @@ TEST_F(RunEngineTest, AbandonedHandlerKeepsItsThreadCountedUntilItReturnsAndReco
   EXPECT_EQ(Engine().Load(), 0u);     // given up
   EXPECT_EQ(Engine().Running(), 1u);  // but its thread is still taken
   EXPECT_EQ(Engine().Offer().room, 1u);
-  stubborn->open = true;
+  stubborn->Open();
   ASSERT_TRUE(TickUntil([&] { return Engine().Running() == 0; }));
   EXPECT_EQ(Engine().Offer().room, 2u);
   EXPECT_EQ(RunOf(m).state, RunState::kStarted);  // its late outcome is not recorded
@@ -339,14 +357,15 @@ TEST_F(RunEngineTest, RunOfALiveOwnerIsWaitedForAndTakenOverOnlyWhenItGoesQuiet)
   run.worker = "worker-b";
   run.heartbeat_at = clock_.Now();
   Feed({m});
-  // Several rounds of looking: worker-b is alive, so nothing starts.
+  // Several rounds of looking (one per heartbeat interval, 20 ms): worker-b is alive, so
+  // nothing starts.
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(Engine().Tick().has_value());
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    AdvanceTime(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(store_.starts, 0);
   EXPECT_EQ(Engine().Load(), 1u);
-  clock_.Advance(std::chrono::minutes(1));  // worker-b went quiet
+  AdvanceTime(std::chrono::minutes(1));  // worker-b went quiet
   ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_EQ(run.state, RunState::kSucceeded);
   EXPECT_EQ(run.start_count, 2);
