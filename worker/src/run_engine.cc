@@ -1,7 +1,7 @@
 #include "run_engine.h"
 
 #include <algorithm>
-#include <cmath>
+#include <cstdlib>
 
 #include "conveyor/cloud_event.h"
 #include "conveyor/logging.h"
@@ -265,13 +265,9 @@ void RunEngine::Finish(Job& job, RunState state, std::string result,
 }
 
 std::chrono::milliseconds RunEngine::Backoff(const Job& job) {
-  // Exponential in the attempt just failed, capped, with "equal jitter": half fixed, half
-  // random, so that many runs failing together do not retry together.
-  double base = static_cast<double>(job.run.policy.retry_backoff.count()) *
-                std::pow(2.0, std::max(0, job.run.attempt - 1));
-  base = std::min(base, static_cast<double>(settings_.max_retry_backoff.count()));
-  std::uniform_real_distribution<double> jitter(0.5, 1.0);
-  return std::chrono::milliseconds(static_cast<long long>(base * jitter(random_)));
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  return RetryBackoff(job.run.policy, job.run.attempt, settings_.max_retry_backoff,
+                      jitter(random_));
 }
 
 Status RunEngine::RecordCompletions() {
@@ -281,72 +277,11 @@ Status RunEngine::RecordCompletions() {
     completions.swap(completions_);
   }
   if (completions.empty()) return {};
-  std::vector<FinishedRun> finished;
-  std::vector<RetryingRun> retrying;
-  std::vector<StartedRun> released;
-  struct Next {
-    std::string id;
-    enum { kDone, kRetry, kReleased } what;
-    std::chrono::milliseconds delay{};
-  };
-  std::vector<Next> next;
-  for (auto& c : completions) {
-    auto it = jobs_.find(c.run_id);
-    if (it == jobs_.end() || !it->second->started ||
-        it->second->started->start_count != c.start_count) {
-      // An abandoned handler returned at last (the run may be held again, started anew):
-      // its thread is free, its outcome is not recorded.
-      if (auto a = abandoned_.find({c.run_id, c.start_count}); a != abandoned_.end()) {
-        --running_;
-        --running_by_handler_[a->second];
-        abandoned_.erase(a);
-      }
-      continue;
-    }
-    Job& job = *it->second;
-    std::string log = c.result ? c.result->log : c.result.error().log;
-    if (c.cancel_reason == CancelReason::kShutdown) {
-      released.push_back(*job.started);
-      next.push_back({c.run_id, Next::kReleased});
-      continue;
-    }
-    if (c.result) {
-      Finish(job, RunState::kSucceeded, c.result->result, c.result->file_name, std::move(log),
-             &finished);
-      next.push_back({c.run_id, Next::kDone});
-      continue;
-    }
-    if (c.cancel_reason == CancelReason::kStopRequested) {
-      Finish(job, RunState::kCancelled, "cancelled: " + c.result.error().message, std::nullopt,
-             std::move(log), &finished);
-      next.push_back({c.run_id, Next::kDone});
-      continue;
-    }
-    bool timed_out = c.cancel_reason == CancelReason::kTimedOut;
-    std::string message =
-        timed_out ? "timed out after " + std::to_string(job.run.policy.timeout->count()) + " s"
-                  : c.result.error().message;
-    bool retry =
-        (timed_out || c.result.error().retryable) && job.run.attempt < job.run.policy.max_attempts;
-    if (retry) {
-      auto delay = Backoff(job);
-      retrying.push_back(RetryingRun{*job.started,
-                                     "attempt " + std::to_string(job.run.attempt) + " of " +
-                                         std::to_string(job.run.policy.max_attempts) +
-                                         " failed: " + message,
-                                     clock_.Now() + delay, std::move(log)});
-      next.push_back({c.run_id, Next::kRetry, delay});
-      continue;
-    }
-    if (job.run.attempt > 1)
-      message = "failed after " + std::to_string(job.run.attempt) + " attempts: " + message;
-    Finish(job, RunState::kFailed, std::move(message), std::nullopt, std::move(log), &finished);
-    next.push_back({c.run_id, Next::kDone});
-  }
-
-  Status s = store_.FinishRuns(finished);
-  if (s) s = store_.RetryRuns(retrying);
-  if (s) s = store_.ReleaseRuns(released);
+  Recording recording;
+  for (const auto& c : completions) Classify(c, recording);
+  Status s = store_.FinishRuns(recording.finished);
+  if (s) s = store_.RetryRuns(recording.retrying);
+  if (s) s = store_.ReleaseRuns(recording.released);
   if (!s) {
     // Nothing is lost: the same completions are recorded at the next Tick (each write is
     // guarded by the run's start count, so recording one twice changes nothing).
@@ -355,10 +290,50 @@ Status RunEngine::RecordCompletions() {
                         std::make_move_iterator(completions.end()));
     return s;
   }
+  Report(recording);
+  for (const auto& n : recording.next) Settle(n);
+  bool notified = std::any_of(recording.finished.begin(), recording.finished.end(),
+                              [](const FinishedRun& f) { return f.notification.has_value(); });
+  if (notified && settings_.notification_written) settings_.notification_written();
+  return {};
+}
+
+void RunEngine::Classify(const Completion& c, Recording& recording) {
+  auto it = jobs_.find(c.run_id);
+  if (it == jobs_.end() || !it->second->started ||
+      it->second->started->start_count != c.start_count) {
+    // An abandoned handler returned at last (the run may be held again, started anew): its
+    // thread is free, its outcome is not recorded.
+    if (auto a = abandoned_.find({c.run_id, c.start_count}); a != abandoned_.end()) {
+      --running_;
+      --running_by_handler_[a->second];
+      abandoned_.erase(a);
+    }
+    return;
+  }
+  Job& job = *it->second;
+  std::string log = c.result ? c.result->log : c.result.error().log;
+  auto decision = DecideCompletion(job.run, c.result, c.cancel_reason);
+  std::chrono::milliseconds delay{};
+  switch (decision.kind) {
+    case CompletionDecision::Kind::kRelease:
+      recording.released.push_back(*job.started);
+      break;
+    case CompletionDecision::Kind::kRetry:
+      delay = Backoff(job);
+      recording.retrying.push_back(RetryingRun{*job.started, std::move(decision.result),
+                                               clock_.Now() + delay, std::move(log)});
+      break;
+    default:
+      Finish(job, decision.state, std::move(decision.result),
+             c.result ? c.result->file_name : std::nullopt, std::move(log), &recording.finished);
+  }
+  recording.next.push_back({c.run_id, decision.kind, delay});
+}
+
+void RunEngine::Report(const Recording& recording) {
   auto log = logging::Get("worker");
-  bool notified = false;
-  for (const auto& f : finished) {
-    notified = notified || f.notification.has_value();
+  for (const auto& f : recording.finished) {
     log->info("task={} run={} {} (start {}, attempt {}): {}", f.run.run.task.id.ToString(),
               f.run.run.run_id.ToString(), RunStateName(f.outcome.state), f.run.start_count,
               f.run.run.attempt, f.outcome.result);
@@ -373,38 +348,38 @@ Status RunEngine::RecordCompletions() {
         ++counters_.failed;
     }
   }
-  for (const auto& r : retrying)
+  for (const auto& r : recording.retrying)
     log->warn(
         "task={} run={} {}; next attempt in {} ms", r.run.run.task.id.ToString(),
         r.run.run.run_id.ToString(), r.error,
         std::chrono::duration_cast<std::chrono::milliseconds>(r.not_before - clock_.Now()).count());
-  counters_.retried += retrying.size();
-  counters_.released += released.size();
-  for (auto& n : next) {
-    Job& job = *jobs_.at(n.id);
-    --running_;
-    --running_by_handler_[job.run.handler];
-    if (n.what == Next::kDone) {
-      Complete(n.id);
-      continue;
-    }
-    if (n.what == Next::kReleased) {
+  counters_.retried += recording.retrying.size();
+  counters_.released += recording.released.size();
+}
+
+void RunEngine::Settle(const Recording::Next& n) {
+  Job& job = *jobs_.at(n.run_id);
+  --running_;
+  --running_by_handler_[job.run.handler];
+  switch (n.kind) {
+    case CompletionDecision::Kind::kRelease:
       // Not done: its events stay uncommitted, so the next owner consumes them again and
       // starts the run (released, it has no heartbeat to wait for).
-      jobs_.erase(n.id);
-      continue;
-    }
-    job.run.start_count = job.started->start_count;
-    job.run.state = RunState::kRetryWait;
-    job.run.attempt += 1;
-    job.started.reset();
-    job.token.reset();
-    job.progress.reset();
-    job.place = Place::kRetrying;
-    job.due = monotonic_.Now() + n.delay;
+      jobs_.erase(n.run_id);
+      return;
+    case CompletionDecision::Kind::kRetry:
+      job.run.start_count = job.started->start_count;
+      job.run.state = RunState::kRetryWait;
+      job.run.attempt += 1;
+      job.started.reset();
+      job.token.reset();
+      job.progress.reset();
+      job.place = Place::kRetrying;
+      job.due = monotonic_.Now() + n.delay;
+      return;
+    default:
+      Complete(n.run_id);
   }
-  if (notified && settings_.notification_written) settings_.notification_written();
-  return {};
 }
 
 Status RunEngine::CancelWaiting() {

@@ -34,6 +34,7 @@
 #include "conveyor/clock.h"
 #include "handlers.h"
 #include "monotonic_clock.h"
+#include "run_rules.h"
 #include "task_store.h"
 
 namespace conveyor {
@@ -115,11 +116,30 @@ class RunEngine {
     CancelReason cancel_reason = CancelReason::kNone;
   };
   enum class Place { kWaiting, kWatching, kRetrying, kRunning };
+  // A batch of completions as it is recorded: what the store writes, and what becomes of each
+  // job once it is written.
+  struct Recording {
+    struct Next {
+      std::string run_id;
+      CompletionDecision::Kind kind;
+      std::chrono::milliseconds delay{};  // kRetry
+    };
+    std::vector<FinishedRun> finished;
+    std::vector<RetryingRun> retrying;
+    std::vector<StartedRun> released;
+    std::vector<Next> next;
+  };
 
   void Worker();
   void WakeOneLocked();  // mu_ held: wakes a pool thread for the queue, if one is needed
   void Launch(Job& job, StartedRun started);
+  // Records the outcomes handlers returned since the last call: Classify decides each
+  // (run_rules.h), the store records them all, Report logs and counts them, Settle frees their
+  // threads and completes their jobs or puts them back to wait for a retry.
   Status RecordCompletions();
+  void Classify(const Completion& c, Recording& recording);
+  void Report(const Recording& recording);
+  void Settle(const Recording::Next& next);
   Status CancelWaiting();
   Status StartWaiting();
   Status CheckWatched();
