@@ -7,9 +7,22 @@
 #include "conveyor/pg_rows.h"
 #include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
+#include "run_rules.h"
 
 namespace conveyor {
 namespace {
+
+// The final run states as a SQL list, "('succeeded', ...)": what "not live" means in every
+// statement here, as FinalRunStates (run_rules.h) says.
+const std::string& FinalStates() {
+  static const std::string list = [] {
+    std::string out = "(";
+    for (RunState s : FinalRunStates())
+      out += (out.size() > 1 ? ", '" : "'") + std::string(RunStateName(s)) + "'";
+    return out + ")";
+  }();
+  return list;
+}
 
 std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) {
   if (!t) return std::nullopt;
@@ -68,9 +81,11 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
 }
 
 std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  // Reaches the live runs (StopReaches).
   tx.exec_params(
       R"(UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $2::timestamptz)
-          WHERE task_id = $1 AND state NOT IN ('succeeded', 'failed', 'cancelled'))",
+          WHERE task_id = $1 AND state NOT IN )" +
+          FinalStates(),
       c.task.id.ToString(), TimeParam(c.event.time));
   return {};
 }
@@ -139,14 +154,16 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   if (u.enabled == false) return ApplyCancel(tx, c);
   // Enabling a task that waits for its schedule resumes it from now (above); other tasks run.
   if (u.enabled == true && !was_enabled && !c.next_due_at)
-    // The run's id is the event id, as for a create: a redelivery names the same run.
+    // The run's id is the event id, as for a create: a redelivery names the same run. Queued
+    // as EnablingQueuesARun says.
     tx.exec_params(
         R"(INSERT INTO runs (id, task_id, state, queued_at)
            SELECT $1, $2, 'queued', $3::timestamptz
             WHERE NOT EXISTS (SELECT 1 FROM runs
                                WHERE task_id = $2
                                  AND (state IN ('succeeded', 'failed')
-                                      OR (state <> 'cancelled' AND cancel_requested_at IS NULL))))",
+                                      OR (state NOT IN )" +
+            FinalStates() + R"( AND cancel_requested_at IS NULL))))",
         c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
   return {};
 }
@@ -183,13 +200,13 @@ std::string ApplyBatchUpdate(pqxx::transaction_base& tx, const IncomingCommand& 
   if (updated.empty()) return {};  // deleted meanwhile, or never created: nothing to change
   if (u.run_change == BatchTaskUpdate::RunChange::kStop) return ApplyCancel(tx, c);
   if (run_again)
-    // The run's id is the event id, as for a create: a redelivery names the same run.
+    // The run's id is the event id, as for a create: a redelivery names the same run. Queued
+    // as RunAgainQueuesARun says.
     tx.exec_params(
         R"(INSERT INTO runs (id, task_id, state, queued_at)
            SELECT $1, $2, 'queued', $3::timestamptz
-            WHERE NOT EXISTS (SELECT 1 FROM runs
-                               WHERE task_id = $2
-                                 AND state NOT IN ('succeeded', 'failed', 'cancelled')))",
+            WHERE NOT EXISTS (SELECT 1 FROM runs WHERE task_id = $2 AND state NOT IN )" +
+            FinalStates() + ")",
         c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
   return {};
 }
@@ -707,7 +724,8 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPending(const std::string& wher
            CROSS JOIN LATERAL (SELECT * FROM tasks WHERE tasks.id = r.task_id LIMIT 1) t
            JOIN task_types ty ON ty.id = t.task_type_id
           WHERE )" + where + R"(
-            AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
+            AND r.state NOT IN )" + FinalStates() +
+                                   R"(
           ORDER BY r.queued_at)",
                                UuidArrayParam(ids));
     for (const auto& row : rows) {
@@ -772,7 +790,8 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
              FROM unnest($1::uuid[], $2::int[]) AS v(id, seen_start_count)
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.seen_start_count
               AND r.cancel_requested_at IS NULL
-              AND r.state NOT IN ('succeeded', 'failed', 'cancelled', 'skipped')
+              AND r.state NOT IN )" +
+            FinalStates() + R"(
               AND (r.after_run IS NULL
                    OR NOT EXISTS (SELECT 1 FROM runs p WHERE p.id = r.after_run
                                      AND p.finished_at IS NULL))
@@ -838,7 +857,8 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
                                             ELSE r.progress_percent END
                FROM v
               WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
-                AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
+                AND r.state NOT IN )" +
+            FinalStates() + R"(
           RETURNING r.id)
          INSERT INTO outbox (topic, key, payload)
          SELECT v.note_topic, v.note_key, v.note_payload

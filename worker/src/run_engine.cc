@@ -120,21 +120,29 @@ void RunEngine::Admit(PendingRun run, RunOrigin origin) {
     it->second->origins.push_back(std::move(origin));
     return;
   }
+  auto admission = conveyor::Admit(run, settings_.worker_name, clock_.Now(), settings_.stale_after);
+  if (admission == Admission::kDone) {
+    done_.push_back(std::move(origin));
+    return;
+  }
   auto job = std::make_unique<Job>();
   job->origins.push_back(std::move(origin));
   job->seq = next_seq_++;
-  auto now = monotonic_.Now();
-  if (run.cancel_requested) {
-    cancel_waiting_.push_back(id);
-  } else if (run.state == RunState::kRetryWait && run.not_before &&
-             *run.not_before > clock_.Now()) {
-    job->place = Place::kRetrying;
-    job->due = MonotonicAt(*run.not_before);
-  } else if (run.state == RunState::kStarted && run.worker != settings_.worker_name &&
-             run.heartbeat_at && clock_.Now() - *run.heartbeat_at < settings_.stale_after) {
-    // Its owner is alive (a rebalance moved the partition while it runs): wait for it.
-    job->place = Place::kWatching;
-    job->due = now + settings_.heartbeat_interval;
+  switch (admission) {
+    case Admission::kCancel:
+      cancel_waiting_.push_back(id);
+      break;
+    case Admission::kRetry:
+      job->place = Place::kRetrying;
+      job->due = MonotonicAt(*run.not_before);
+      break;
+    case Admission::kWatch:
+      // Its owner is alive (a rebalance moved the partition while it runs): wait for it.
+      job->place = Place::kWatching;
+      job->due = monotonic_.Now() + settings_.heartbeat_interval;
+      break;
+    default:
+      break;
   }
   job->run = std::move(run);
   jobs_.emplace(id, std::move(job));
@@ -494,24 +502,19 @@ void RunEngine::Launch(Job& job, StartedRun started) {
 }
 
 Status RunEngine::StartWaiting() {
-  std::vector<Job*> chosen;
-  std::map<std::string, std::size_t> planned = running_by_handler_;
-  std::size_t room = settings_.concurrency > running_ ? settings_.concurrency - running_ : 0;
   std::vector<Job*> candidates;
   for (auto& [id, job] : jobs_)
     if (job->place == Place::kWaiting && !job->run.cancel_requested)
       candidates.push_back(job.get());
   std::sort(candidates.begin(), candidates.end(),
             [](const Job* a, const Job* b) { return a->seq < b->seq; });
-  for (Job* job : candidates) {
-    if (chosen.size() >= room) break;
-    auto limit = settings_.handler_limits.find(job->run.handler);
-    if (limit != settings_.handler_limits.end() && limit->second > 0 &&
-        planned[job->run.handler] >= limit->second)
-      continue;
-    ++planned[job->run.handler];
-    chosen.push_back(job);
-  }
+  std::vector<WaitingRun> waiting;
+  for (const Job* job : candidates) waiting.push_back({job->run.handler});
+  std::size_t room = settings_.concurrency > running_ ? settings_.concurrency - running_ : 0;
+  auto start = ChooseRunsToStart(waiting, room, running_by_handler_, settings_.handler_limits);
+  std::vector<Job*> chosen;
+  for (std::size_t i = 0; i < candidates.size(); ++i)
+    if (start[i]) chosen.push_back(candidates[i]);
   if (chosen.empty()) return {};
   std::vector<PendingRun> runs;
   for (auto* j : chosen) runs.push_back(j->run);

@@ -168,5 +168,31 @@ TEST_F(CommandProcessorTest, CommandNestedTooDeepIsDeadLetteredNamingTheLimit) {
             "the message nests JSON arrays and objects deeper than the limit of 32 levels");
 }
 
+// A due time that came while the task's previous run still ran is recorded as a skipped run
+// (SKIP): final, so its event is done at once. (FindPendingRuns once read skipped runs as
+// live: the engine then looked at such a run again and again, and the partition's commits
+// stopped at its event.)
+TEST_F(CommandProcessorTest, FireRecordedSkippedIsDoneAtOnceAndTheEngineHoldsNothing) {
+  auto gate = std::make_shared<GateHandler>();
+  Uuid type = Uuid::Random();
+  store_.known_types.insert(type);
+  store_.handler_of[type] = "gate";
+  handlers_.Register("gate", gate);
+  auto m = CreateCommand(TaskNotification::kNone, 0, type);
+  Feed({m});
+  ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
+  auto report = processor_->Ingest({FireCommand(m.key, clock_.Now(), 1)});
+  ASSERT_TRUE(report.has_value()) << report.error().Describe();
+  EXPECT_EQ(report->applied, 1u);
+  EXPECT_TRUE(report->runs.empty());
+  ASSERT_EQ(report->done.size(), 1u);
+  EXPECT_EQ(report->done[0]->offset, 1);
+  std::size_t skipped = 0;
+  for (const auto& [id, r] : store_.runs) skipped += r.state == RunState::kSkipped ? 1 : 0;
+  EXPECT_EQ(skipped, 1u);
+  gate->open = true;
+  ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+}
+
 }  // namespace
 }  // namespace conveyor

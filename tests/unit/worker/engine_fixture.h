@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "conveyor/json_schema.h"
+#include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/task_types.h"
 #include "conveyor/time_format.h"
@@ -109,6 +110,22 @@ class CommandProcessorTest : public ::testing::Test {
     u.task_id = *Uuid::Parse(task_id);
     u.requested_by = "test";
     e.data = BatchTaskUpdateToEventData(u);
+    return ConsumedMessage{"commands", 0, offset, task_id, e.Serialize(), {}};
+  }
+
+  // conveyor.task.fire of the task `task_id` for the due time `due`, as a scheduler sends it.
+  ConsumedMessage FireCommand(const std::string& task_id, Timestamp due, std::int64_t offset) {
+    TaskFire f;
+    f.task_id = *Uuid::Parse(task_id);
+    f.due_at = due;
+    f.requested_by = "scheduler:test";
+    CloudEvent e;
+    e.id = FireEventId(f.task_id, due);
+    e.source = "/test";
+    e.type = kTaskFireCommand;
+    e.subject = task_id;
+    e.time = clock_.Now();
+    e.data = FireToEventData(f);
     return ConsumedMessage{"commands", 0, offset, task_id, e.Serialize(), {}};
   }
 

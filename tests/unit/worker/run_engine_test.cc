@@ -390,5 +390,16 @@ TEST_F(RunEngineTest, OutcomesAreKeptWhileTheDatabaseIsAwayAndRecordedWhenItRetu
   EXPECT_EQ(store_.outbox.size(), 1u);
 }
 
+TEST_F(RunEngineTest, RunThatIsFinalAlreadyIsDoneAtOnceAndNeverLookedAtAgain) {
+  PendingRun skipped;
+  skipped.run_id = Uuid::Random();
+  skipped.state = RunState::kSkipped;
+  Engine().Admit(skipped, {"commands", 0, 7});
+  EXPECT_EQ(Engine().Load(), 0u);
+  auto done = Engine().TakeDone();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].offset, 7);
+}
+
 }  // namespace
 }  // namespace conveyor
