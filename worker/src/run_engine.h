@@ -73,7 +73,9 @@ class RunEngine {
   RunEngine(const RunEngine&) = delete;
   RunEngine& operator=(const RunEngine&) = delete;
 
-  // Takes a run that is not final. A run the engine holds already only gains the origin.
+  // Takes a run read from the store and places it as Admit (run_rules.h) says; one that is
+  // final already is done at once (TakeDone). A run the engine holds already only gains the
+  // origin.
   void Admit(PendingRun run, RunOrigin origin);
   // Takes a run the store started for this worker as it queued it (StartOffer) and puts it
   // on the pool at once.
