@@ -104,7 +104,7 @@ TEST_F(Handlers, StopBatchJobCancelsTheRunningExecTaskAndNoProcessIsLeftBehind) 
                     {{"kind", "exec"},
                      {"command",
                       {"/bin/bash", std::string(CONVEYOR_SOURCE_DIR) +
-                                        "/tests/integration/programs/child-and-wait.sh"}},
+                                        "/tests/integration/worker/programs/child-and-wait.sh"}},
                      {"environment", {{"PID_DIR", dir_}}},
                      {"grace_ms", 5000}}}})});
   auto type = RegisterType("wait for a child", "waiter");

@@ -1,28 +1,27 @@
 #include "consumer_loop.h"
 
 #include <set>
-#include <thread>
 
 #include "conveyor/logging.h"
 
 namespace conveyor {
 namespace {
 
-// Waits up to `d`, waking early when `stop` is set. Backoff between retries, not a sync.
-void PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!stop && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-}
-
 RunOrigin OriginOf(const ConsumedMessage& m) { return {m.topic, m.partition, m.offset}; }
 
 }  // namespace
 
 ConsumerLoop::ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor,
-                           RunEngine& engine, std::size_t concurrency)
-    : settings_(settings), processor_(processor), engine_(engine) {
+                           RunEngine& engine, std::size_t concurrency, const MonotonicClock& clock)
+    : settings_(settings), processor_(processor), engine_(engine), clock_(clock) {
   if (settings_.max_held == 0) settings_.max_held = 4 * std::max<std::size_t>(1, concurrency);
+}
+
+void ConsumerLoop::PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds d) {
+  auto until = clock_.Now() + d;
+  while (!stop && clock_.Now() < until)
+    clock_.SleepFor(std::min(std::chrono::milliseconds(20),
+                             std::chrono::ceil<std::chrono::milliseconds>(until - clock_.Now())));
 }
 
 void ConsumerLoop::FlushDone() {
@@ -30,8 +29,8 @@ void ConsumerLoop::FlushDone() {
 }
 
 void ConsumerLoop::Commit(std::vector<PartitionOffset> offsets) {
-  if (offsets.empty() || !consumer_) return;
-  if (auto s = consumer_->Commit(offsets); !s)
+  if (offsets.empty() || !source_) return;
+  if (auto s = source_->Commit(offsets); !s)
     // The events are recorded; committing later (or a redelivery) is harmless.
     logging::Get("worker")->warn("{}", s.error().Describe());
 }
@@ -69,28 +68,28 @@ Result<bool> ConsumerLoop::IngestWithRetry(const std::vector<ConsumedMessage>& b
   }
 }
 
-Result<LoopReport> ConsumerLoop::Run(KafkaConsumer& consumer, const std::atomic<bool>& stop) {
-  consumer_ = &consumer;
+Result<LoopReport> ConsumerLoop::Run(EventSource& source, const std::atomic<bool>& stop) {
+  source_ = &source;
   auto log = logging::Get("worker");
-  auto last_commit = std::chrono::steady_clock::now();
+  auto last_commit = clock_.Now();
   Status failure;
   while (!stop) {
     // Backpressure: the engine holds at most max_held runs; beyond that the partitions wait.
     std::size_t held = engine_.Load();
-    if (!consumer.paused() && held >= settings_.max_held) {
-      if (auto s = consumer.Pause(); s) {
+    if (!source.paused() && held >= settings_.max_held) {
+      if (auto s = source.Pause(); s) {
         ++report_.pauses;
         log->info("paused: {} runs held (limit {})", held, settings_.max_held);
       }
-    } else if (consumer.paused() && held < settings_.max_held / 2 + 1) {
-      if (auto s = consumer.Resume(); s) log->info("resumed: {} runs held", held);
+    } else if (source.paused() && held < settings_.max_held / 2 + 1) {
+      if (auto s = source.Resume(); s) log->info("resumed: {} runs held", held);
     }
     std::size_t room =
-        consumer.paused() ? 1 : settings_.max_held - std::min(held, settings_.max_held);
+        source.paused() ? 1 : settings_.max_held - std::min(held, settings_.max_held);
     auto timeout = engine_.HasCompletions() ? std::chrono::milliseconds(0)
                    : engine_.Running() > 0  ? std::chrono::milliseconds(20)
                                             : settings_.poll_timeout;
-    auto batch = consumer.Poll(std::clamp<std::size_t>(room, 1, settings_.batch_size), timeout);
+    auto batch = source.Poll(std::clamp<std::size_t>(room, 1, settings_.batch_size), timeout);
     if (!batch) {
       failure = std::unexpected(batch.error());
       break;
@@ -106,7 +105,7 @@ Result<LoopReport> ConsumerLoop::Run(KafkaConsumer& consumer, const std::atomic<
     }
     if (auto s = engine_.Tick(); !s) log->warn("{}", s.error().Describe());
     FlushDone();
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.Now();
     if (now - last_commit >= settings_.commit_interval) {
       Commit(tracker_.TakeCommittable());
       last_commit = now;
@@ -125,8 +124,8 @@ Result<LoopReport> ConsumerLoop::Run(KafkaConsumer& consumer, const std::atomic<
   report_.drained_cleanly = engine_.counters().released == before && engine_.Running() == 0;
   FlushDone();
   Commit(tracker_.TakeCommittable());
-  consumer.Close();
-  consumer_ = nullptr;
+  source.Close();
+  source_ = nullptr;
   if (!failure) return std::unexpected(failure.error());
   return report_;
 }

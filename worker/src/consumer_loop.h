@@ -1,6 +1,6 @@
-// ConsumerLoop drives one consumer-group member. It polls, ingests each batch (apply to
-// PostgreSQL, dead-letter what cannot be applied), hands the runs to the RunEngine, and
-// commits per partition up to the oldest event whose run is not final yet. It never blocks on
+// ConsumerLoop drives one consumer-group member through its EventSource. It polls, ingests each
+// batch (apply to PostgreSQL, dead-letter what cannot be applied), hands the runs to the RunEngine,
+// and commits per partition up to the oldest event whose run is not final yet. It never blocks on
 // a run: when the engine holds as many runs as it may (`max_held`), it pauses its partitions
 // and keeps polling, so the member stays in the group however long a task takes; it resumes
 // them when the engine has room again.
@@ -16,6 +16,8 @@
 
 #include "command_processor.h"
 #include "conveyor/kafka.h"
+#include "event_source.h"
+#include "monotonic_clock.h"
 #include "offset_tracker.h"
 #include "run_engine.h"
 
@@ -39,11 +41,13 @@ struct LoopReport {
 
 class ConsumerLoop final : public RebalanceListener {
  public:
+  // `clock` times commits and backoffs; every argument must outlive the loop.
   ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor, RunEngine& engine,
-               std::size_t concurrency);
+               std::size_t concurrency, const MonotonicClock& clock);
 
-  // Until `stop` is set (then drains) or the consumer fails fatally.
-  Result<LoopReport> Run(KafkaConsumer& consumer, const std::atomic<bool>& stop);
+  // Until `stop` is set (then drains) or the source fails fatally. The source must tell
+  // this loop (its RebalanceListener) of the partitions it gains and loses.
+  Result<LoopReport> Run(EventSource& source, const std::atomic<bool>& stop);
 
   void OnAssigned(const std::vector<TopicPartition>& partitions) override;
   void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) override;
@@ -52,13 +56,16 @@ class ConsumerLoop final : public RebalanceListener {
   // true when applied; false when `stop` was set while the database was away.
   Result<bool> IngestWithRetry(const std::vector<ConsumedMessage>& batch,
                                const std::atomic<bool>& stop);
+  // Waits up to `d`, waking early when `stop` is set. Backoff between retries, not a sync.
+  void PauseUnlessStopped(const std::atomic<bool>& stop, std::chrono::milliseconds d);
   void Commit(std::vector<PartitionOffset> offsets);
   void FlushDone();
 
   ConsumerLoopSettings settings_;
   CommandProcessor& processor_;
   RunEngine& engine_;
-  KafkaConsumer* consumer_ = nullptr;
+  const MonotonicClock& clock_;
+  EventSource* source_ = nullptr;
   OffsetTracker tracker_;
   LoopReport report_;
 };

@@ -67,7 +67,10 @@ struct HandlerContext {
   int attempt = 1;      // 1 for the first attempt, 2 for the first retry, ...
   ProgressReporter& progress;
   const CancellationToken& cancel;
-  std::chrono::steady_clock::time_point deadline;  // the type's timeout; time_point::max() = none
+  // The type's timeout (time_point::max(): none), on the engine's monotonic clock: the steady
+  // clock in the worker (a fake one in tests). The engine cancels the run (kTimedOut) once it
+  // passed; a handler may use it to bound what it waits for.
+  std::chrono::steady_clock::time_point deadline;
 };
 
 // What a successful run leaves on its record.

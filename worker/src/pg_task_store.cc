@@ -7,9 +7,23 @@
 #include "conveyor/pg_rows.h"
 #include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
+#include "pg_unnest.h"
+#include "run_rules.h"
 
 namespace conveyor {
 namespace {
+
+// The final run states as a SQL list, "('succeeded', ...)": what "not live" means in every
+// statement here, as FinalRunStates (run_rules.h) says.
+const std::string& FinalStates() {
+  static const std::string list = [] {
+    std::string out = "(";
+    for (RunState s : FinalRunStates())
+      out += (out.size() > 1 ? ", '" : "'") + std::string(RunStateName(s)) + "'";
+    return out + ")";
+  }();
+  return list;
+}
 
 std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) {
   if (!t) return std::nullopt;
@@ -19,6 +33,13 @@ std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) 
 std::string RefsParam(const Task& t) { return nlohmann::json(t.external_refs).dump(); }
 
 std::string ScheduleParam(const TaskSchedule& s) { return ScheduleToJson(s).dump(); }
+
+// The task type a command names: a create's, an update's.
+std::optional<Uuid> TypeOf(const IncomingCommand& c) {
+  if (c.kind == CommandKind::kCreate) return c.task.task_type_id;
+  if (c.kind == CommandKind::kUpdate) return c.update.task_type_id;
+  return std::nullopt;
+}
 
 // Records when the task is due next (std::nullopt: never), as its create or an update set it.
 void SetNextDue(pqxx::transaction_base& tx, const Uuid& task_id, std::optional<Timestamp> next) {
@@ -68,9 +89,11 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
 }
 
 std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  // Reaches the live runs (StopReaches).
   tx.exec_params(
       R"(UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $2::timestamptz)
-          WHERE task_id = $1 AND state NOT IN ('succeeded', 'failed', 'cancelled'))",
+          WHERE task_id = $1 AND state NOT IN )" +
+          FinalStates(),
       c.task.id.ToString(), TimeParam(c.event.time));
   return {};
 }
@@ -139,14 +162,16 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   if (u.enabled == false) return ApplyCancel(tx, c);
   // Enabling a task that waits for its schedule resumes it from now (above); other tasks run.
   if (u.enabled == true && !was_enabled && !c.next_due_at)
-    // The run's id is the event id, as for a create: a redelivery names the same run.
+    // The run's id is the event id, as for a create: a redelivery names the same run. Queued
+    // as EnablingQueuesARun says.
     tx.exec_params(
         R"(INSERT INTO runs (id, task_id, state, queued_at)
            SELECT $1, $2, 'queued', $3::timestamptz
             WHERE NOT EXISTS (SELECT 1 FROM runs
                                WHERE task_id = $2
                                  AND (state IN ('succeeded', 'failed')
-                                      OR (state <> 'cancelled' AND cancel_requested_at IS NULL))))",
+                                      OR (state NOT IN )" +
+            FinalStates() + R"( AND cancel_requested_at IS NULL))))",
         c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
   return {};
 }
@@ -183,13 +208,13 @@ std::string ApplyBatchUpdate(pqxx::transaction_base& tx, const IncomingCommand& 
   if (updated.empty()) return {};  // deleted meanwhile, or never created: nothing to change
   if (u.run_change == BatchTaskUpdate::RunChange::kStop) return ApplyCancel(tx, c);
   if (run_again)
-    // The run's id is the event id, as for a create: a redelivery names the same run.
+    // The run's id is the event id, as for a create: a redelivery names the same run. Queued
+    // as RunAgainQueuesARun says.
     tx.exec_params(
         R"(INSERT INTO runs (id, task_id, state, queued_at)
            SELECT $1, $2, 'queued', $3::timestamptz
-            WHERE NOT EXISTS (SELECT 1 FROM runs
-                               WHERE task_id = $2
-                                 AND state NOT IN ('succeeded', 'failed', 'cancelled')))",
+            WHERE NOT EXISTS (SELECT 1 FROM runs WHERE task_id = $2 AND state NOT IN )" +
+            FinalStates() + ")",
         c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
   return {};
 }
@@ -291,256 +316,285 @@ std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
   return "no command kind";
 }
 
-// The inbox columns of some commands, as the array parameters $1..$9 of kInsertInbox.
-struct InboxRows {
-  std::vector<Uuid> ids;
-  std::vector<std::optional<std::string>> types, subjects, sources, times, payloads, topics;
-  std::vector<long long> partitions, offsets;
+// Array literals of one column of `rows`, each row's value as `value` gives it.
+template <typename Row, typename F>
+std::string Texts(const std::vector<Row>& rows, F value) {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(value(r));
+  return TextArrayParam(out);
+}
+template <typename Row, typename F>
+std::string Ints(const std::vector<Row>& rows, F value) {
+  std::vector<long long> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(value(r));
+  return IntArrayParam(out);
+}
+template <typename Row, typename F>
+std::string Uuids(const std::vector<Row>& rows, F value) {
+  std::vector<Uuid> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(value(r));
+  return UuidArrayParam(out);
+}
 
-  void Add(const IncomingCommand& c) {
-    ids.push_back(c.event.id);
-    types.push_back(c.event.type);
-    subjects.push_back(c.event.subject);
-    sources.push_back(c.event.source);
-    times.push_back(TimeParam(c.event.time));
-    payloads.push_back(c.payload.empty() ? c.event.Serialize() : c.payload);
-    topics.push_back(c.topic);
-    partitions.push_back(c.partition);
-    offsets.push_back(c.offset);
+using Commands = std::vector<const IncomingCommand*>;
+
+// The inbox rows of some commands, in the order of the inbox's columns.
+UnnestRows InboxRowsOf(const Commands& cs) {
+  UnnestRows rows;
+  rows.Add("event_id", "uuid", Uuids(cs, [](auto c) { return c->event.id; }))
+      .Add("type", "text", Texts(cs, [](auto c) { return c->event.type; }))
+      .Add("subject", "text", Texts(cs, [](auto c) { return c->event.subject; }))
+      .Add("source", "text", Texts(cs, [](auto c) { return c->event.source; }))
+      .Add("event_time", "timestamptz", Texts(cs, [](auto c) { return TimeParam(c->event.time); }))
+      .Add("payload", "text",
+           Texts(cs, [](auto c) { return c->payload.empty() ? c->event.Serialize() : c->payload; }))
+      .Add("kafka_topic", "text", Texts(cs, [](auto c) { return c->topic; }))
+      .Add("kafka_partition", "int", Ints(cs, [](auto c) { return c->partition; }))
+      .Add("kafka_offset", "bigint", Ints(cs, [](auto c) { return c->offset; }));
+  return rows;
+}
+
+// Inserts the commands' inbox rows; returns the statement, which yields the event ids the
+// inbox did not hold yet.
+std::string InsertInboxSql(const Commands& cs, std::vector<std::string>& params) {
+  auto rows = InboxRowsOf(cs);
+  return "INSERT INTO inbox (" + rows.Names() + ") SELECT * FROM " + rows.Unnest("v", params) +
+         " ON CONFLICT (event_id) DO NOTHING RETURNING event_id";
+}
+
+void InsertInbox(pqxx::transaction_base& tx, const Commands& cs, std::set<std::string>* fresh) {
+  std::vector<std::string> params;
+  auto sql = InsertInboxSql(cs, params);
+  for (const auto& r : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)))
+    fresh->insert(r[0].c_str());
+}
+
+// The tasks of create commands, named as the columns of tasks they go to; last_event_id is
+// the create's event id.
+UnnestRows TaskRowsOf(const Commands& cs) {
+  auto time = [](const std::optional<Timestamp>& t) { return OptionalTimeParam(t); };
+  UnnestRows rows;
+  rows.Add("id", "uuid", Uuids(cs, [](auto c) { return c->task.id; }))
+      .Add("number", "bigint", Ints(cs, [](auto c) { return c->task.number; }))
+      .Add("task_type_id", "uuid", Uuids(cs, [](auto c) { return c->task.task_type_id; }))
+      .Add("client_id", "uuid",
+           Texts(cs,
+                 [](auto c) {
+                   return c->task.client_id ? std::optional(c->task.client_id->ToString())
+                                            : std::nullopt;
+                 }))
+      .Add("enabled", "boolean", Texts(cs, [](auto c) { return c->task.enabled ? "t" : "f"; }))
+      .Add("frequency", "text",
+           Texts(cs, [](auto c) { return std::string(FrequencyName(c->task.frequency)); }))
+      .Add("start_date", "timestamptz", Texts(cs, [&](auto c) { return time(c->task.start_date); }))
+      .Add("finish_date", "timestamptz",
+           Texts(cs, [&](auto c) { return time(c->task.finish_date); }))
+      .Add("parameters", "text", Texts(cs, [](auto c) { return c->task.parameters; }))
+      .Add("content_type", "text", Texts(cs, [](auto c) { return c->task.content_type; }))
+      .Add("notification", "text",
+           Texts(cs, [](auto c) { return std::string(NotificationName(c->task.notification)); }))
+      .Add("created_at", "timestamptz",
+           Texts(cs, [](auto c) { return TimeParam(c->task.created_at); }))
+      .Add("created_by", "text", Texts(cs, [](auto c) { return c->task.created_by; }))
+      .Add("last_event_id", "uuid", Uuids(cs, [](auto c) { return c->event.id; }))
+      .Add("associate_id", "int", Ints(cs, [](auto c) { return c->task.associate_id; }))
+      .Add("description", "text", Texts(cs, [](auto c) { return c->task.description; }))
+      .Add("request", "text", Texts(cs, [](auto c) { return c->task.request; }))
+      .Add("task_name", "text", Texts(cs, [](auto c) { return c->task.name; }))
+      .Add("priority", "smallint",
+           Texts(cs,
+                 [](auto c) {
+                   return c->task.priority ? std::optional(std::to_string(*c->task.priority))
+                                           : std::nullopt;
+                 }))
+      .Add("due_time", "timestamptz", Texts(cs, [&](auto c) { return time(c->task.due_time); }))
+      .Add("planned_completion_time", "timestamptz",
+           Texts(cs, [&](auto c) { return time(c->task.planned_completion_time); }))
+      .Add("external_refs", "jsonb", Texts(cs, [](auto c) { return RefsParam(c->task); }))
+      .Add("command_offset", "bigint", Ints(cs, [](auto c) { return c->offset; }))
+      .Add("schedule", "jsonb", Texts(cs, [](auto c) { return ScheduleParam(c->task.schedule); }));
+  return rows;
+}
+
+// What the batch's creates write besides their tasks: the schedules of the tasks that wait for
+// one (no run yet; no next due time while disabled), and the runs of the other enabled tasks
+// (a run's id is its create's event id, so a redelivered create names the same run), each
+// with whether it may start as it is queued (StartableAsQueued).
+struct CreateRows {
+  Commands scheduled, queued;
+  std::vector<bool> startable;  // of `queued`
+
+  CreateRows(const Commands& creates, const std::set<std::string>& named_by_others,
+             const std::map<std::string, TaskTypeFacts>& types, const StartOffer& offer) {
+    for (const auto* c : creates) {
+      if (c->next_due_at) {
+        scheduled.push_back(c);
+      } else if (c->task.enabled) {
+        queued.push_back(c);
+        QueuedRun run{types.at(c->task.task_type_id.ToString()).handler,
+                      named_by_others.contains(c->task.id.ToString())};
+        startable.push_back(StartableAsQueued(run, offer));
+      }
+    }
+  }
+
+  UnnestRows Schedules() const {
+    UnnestRows rows;
+    rows.Add("task_id", "uuid", Uuids(scheduled, [](auto c) { return c->task.id; }))
+        .Add("next_due_at", "timestamptz", Texts(scheduled, [](auto c) {
+               return OptionalTimeParam(c->task.enabled ? *c->next_due_at : std::nullopt);
+             }));
+    return rows;
+  }
+
+  UnnestRows Runs() const {
+    std::vector<std::size_t> index(queued.size());
+    for (std::size_t i = 0; i < index.size(); ++i) index[i] = i;
+    UnnestRows rows;
+    rows.Add("id", "uuid", Uuids(queued, [](auto c) { return c->event.id; }))
+        .Add("task_id", "uuid", Uuids(queued, [](auto c) { return c->task.id; }))
+        .Add("queued_at", "timestamptz",
+             Texts(queued, [](auto c) { return TimeParam(c->event.time); }))
+        .Add("startable", "boolean",
+             Texts(index, [&](std::size_t i) { return startable[i] ? "t" : "f"; }));
+    return rows;
   }
 };
 
-// Inserts InboxRows ($1..$9); returns the event ids the inbox did not hold yet.
-constexpr char kInsertInbox[] = R"(
-    INSERT INTO inbox (event_id, type, subject, source, event_time, payload,
-                       kafka_topic, kafka_partition, kafka_offset)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-                         $6::text[], $7::text[], $8::int[], $9::bigint[])
-    ON CONFLICT (event_id) DO NOTHING RETURNING event_id)";
+// What the creates' statement did.
+struct CreatesWritten {
+  std::set<std::string> fresh;    // event ids the inbox did not hold yet (every command's)
+  std::size_t tasks = 0;          // tasks inserted
+  std::set<std::string> started;  // runs started as they were queued
+};
 
-void InsertInbox(pqxx::transaction_base& tx, const std::vector<const IncomingCommand*>& cs,
-                 std::set<std::string>* fresh) {
-  InboxRows inbox;
-  for (const auto* c : cs) inbox.Add(*c);
-  auto rows = tx.exec_params(kInsertInbox, UuidArrayParam(inbox.ids), TextArrayParam(inbox.types),
-                             TextArrayParam(inbox.subjects), TextArrayParam(inbox.sources),
-                             TextArrayParam(inbox.times), TextArrayParam(inbox.payloads),
-                             TextArrayParam(inbox.topics), IntArrayParam(inbox.partitions),
-                             IntArrayParam(inbox.offsets));
-  for (const auto& r : rows) fresh->insert(r[0].c_str());
+// The inbox rows of every admitted command, and the tasks, schedules and runs of the fresh
+// creates, in one statement (data-modifying CTEs), one round trip. Of the startable runs the
+// statement starts, in batch order, as many as the offer has room for: only it knows which
+// creates are fresh (StartAsQueued).
+CreatesWritten WriteCreates(pqxx::transaction_base& tx, const Commands& admitted,
+                            const Commands& creates, const CreateRows& rows,
+                            const StartOffer& offer) {
+  std::vector<std::string> p;
+  auto tasks = TaskRowsOf(creates);
+  std::string sql = "WITH fresh AS (" + InsertInboxSql(admitted, p) + R"(),
+       new_tasks AS (
+         INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency, start_date,
+                            finish_date, parameters, content_type, notification, created_at,
+                            created_by, modified_at, modified_by, last_event_id, associate_id,
+                            description, request, task_name, priority, due_time,
+                            planned_completion_time, external_refs, command_offset, schedule)
+         SELECT id, number, task_type_id, client_id, enabled, frequency, start_date, finish_date,
+                parameters, content_type, notification, created_at, created_by, created_at,
+                created_by, last_event_id, associate_id, description, request, task_name,
+                priority, due_time, planned_completion_time, external_refs, command_offset,
+                schedule
+           FROM )" + tasks.Unnest("v", p) +
+                    R"(
+          WHERE v.last_event_id IN (SELECT event_id FROM fresh)
+         ON CONFLICT (id) DO NOTHING RETURNING id, last_event_id),
+       new_schedules AS (
+         INSERT INTO schedules (task_id, next_due_at)
+         SELECT v.task_id, v.next_due_at FROM )" +
+                    rows.Schedules().Unnest("v", p) + R"(
+          WHERE v.task_id IN (SELECT id FROM new_tasks)),
+       queued AS (
+         SELECT * FROM )" +
+                    rows.Runs().Unnest("v", p, /*with_ordinality=*/true) + R"(
+          WHERE v.id IN (SELECT last_event_id FROM new_tasks)),
+       starting AS (
+         SELECT id FROM queued WHERE startable ORDER BY ord LIMIT )" +
+                    UnnestRows::Bind(p, std::to_string(offer.room)) + R"(),
+       new_runs AS (
+         INSERT INTO runs (id, task_id, state, queued_at, start_count, started_at, worker,
+                           heartbeat_at)
+         SELECT q.id, q.task_id, CASE WHEN s.id IS NULL THEN 'queued' ELSE 'started' END,
+                q.queued_at, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END,
+                CASE WHEN s.id IS NOT NULL THEN )" +
+                    UnnestRows::Bind(p, TimeParam(offer.at)) +
+                    R"(::timestamptz END,
+                CASE WHEN s.id IS NULL THEN '' ELSE )" +
+                    UnnestRows::Bind(p, offer.worker) +
+                    R"( END,
+                CASE WHEN s.id IS NOT NULL THEN )" +
+                    UnnestRows::Bind(p, TimeParam(offer.at)) +
+                    R"(::timestamptz END
+           FROM queued q LEFT JOIN starting s ON s.id = q.id
+         RETURNING id, state)
+     SELECT 'event', event_id FROM fresh
+     UNION ALL SELECT 'task', id FROM new_tasks
+     UNION ALL SELECT 'started', id FROM new_runs WHERE state = 'started')";
+  CreatesWritten written;
+  for (const auto& r : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(p))) {
+    std::string_view kind = r[0].c_str();
+    if (kind == "event")
+      written.fresh.insert(r[1].c_str());
+    else if (kind == "task")
+      ++written.tasks;
+    else
+      written.started.insert(r[1].c_str());
+  }
+  return written;
 }
 
-// The whole batch with a few multi-row statements. Returns std::nullopt when some command
-// needs the careful path (one savepoint each) to find out which one cannot be applied.
-std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
-                                                  const std::vector<IncomingCommand>& commands,
-                                                  std::set<std::string>& known_types,
-                                                  const StartOffer& offer) {
-  // Unknown task types are refused before anything is written. Task types are never deleted,
-  // so one seen once is known for good: only types not seen yet are looked up.
-  auto type_of = [](const IncomingCommand& c) -> std::optional<Uuid> {
-    if (c.kind == CommandKind::kCreate) return c.task.task_type_id;
-    if (c.kind == CommandKind::kUpdate) return c.update.task_type_id;
-    return std::nullopt;
-  };
-  std::vector<Uuid> type_ids;
+// Learns the task types the commands name that `types` does not know yet; task types are
+// never deleted nor changed, so one seen once is known for good.
+void LearnTaskTypes(pqxx::transaction_base& tx, const std::vector<IncomingCommand>& commands,
+                    std::map<std::string, TaskTypeFacts>& types) {
+  std::vector<Uuid> unknown;
   for (const auto& c : commands)
-    if (auto type = type_of(c); type && !known_types.contains(type->ToString()))
-      type_ids.push_back(*type);
-  if (!type_ids.empty())
-    for (const auto& r : tx.exec_params("SELECT id FROM task_types WHERE id = ANY($1::uuid[])",
-                                        UuidArrayParam(type_ids)))
-      known_types.insert(r[0].c_str());
+    if (auto type = TypeOf(c); type && !types.contains(type->ToString())) unknown.push_back(*type);
+  if (unknown.empty()) return;
+  for (const auto& r : tx.exec_params(
+           R"(SELECT id, handler, timeout_seconds, max_attempts, retry_backoff_ms
+                FROM task_types WHERE id = ANY($1::uuid[]))",
+           UuidArrayParam(unknown))) {
+    TaskTypeFacts facts{r[1].c_str(), {}};
+    if (!r[2].is_null()) facts.policy.timeout = std::chrono::seconds(r[2].as<int>());
+    facts.policy.max_attempts = r[3].as<int>();
+    facts.policy.retry_backoff = std::chrono::milliseconds(r[4].as<int>());
+    types[r[0].c_str()] = std::move(facts);
+  }
+}
 
-  std::vector<ApplyResult> results(commands.size());
-  std::vector<const IncomingCommand*> admitted;
+// The commands the fast path applies (the others are decided already: a task type that is not
+// registered is refused before anything is written; a second copy of an event in the batch is
+// a duplicate).
+Commands Admitted(const std::vector<IncomingCommand>& commands,
+                  const std::map<std::string, TaskTypeFacts>& types,
+                  std::vector<ApplyResult>& results) {
+  Commands admitted;
   std::set<std::string> seen_in_batch;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const auto& c = commands[i];
-    if (auto type = type_of(c); type && !known_types.contains(type->ToString())) {
+    if (auto type = TypeOf(c); type && !types.contains(type->ToString())) {
       results[i] = {ApplyOutcome::kRejected, "task type " + type->ToString() + " is not registered",
                     std::nullopt};
-      continue;
-    }
-    if (!seen_in_batch.insert(c.event.id.ToString()).second) {
+    } else if (!seen_in_batch.insert(c.event.id.ToString()).second) {
       results[i] = {ApplyOutcome::kDuplicate, {}, std::nullopt};
-      continue;
-    }
-    admitted.push_back(&c);
-  }
-  if (admitted.empty()) return results;
-
-  // The inbox rows, the tasks of the creates that are new to the inbox, and their runs: one
-  // statement (data-modifying CTEs), one round trip. It returns the event ids the inbox took,
-  // the ids of the tasks inserted, and the runs inserted with their type's policy (so that
-  // the caller need not read the runs back) and whether it started them (the offer).
-  // A create's run may start at once only when no other command of the batch names its task.
-  std::set<std::string> named_by_others;
-  for (const auto* c : admitted)
-    if (c->kind != CommandKind::kCreate) named_by_others.insert(c->task.id.ToString());
-  InboxRows inbox;
-  std::vector<Uuid> ids, types, task_events, run_ids, run_tasks, run_types, scheduled;
-  std::vector<long long> numbers, associates, command_offsets;
-  std::vector<std::optional<std::string>> clients, enabled, frequencies, starts, finishes,
-      parameters, content_types, notifications, created_at, created_by, descriptions, requests,
-      names, priorities, due, planned, refs, run_queued, run_startable, held_back, schedules,
-      next_due;
-  for (const auto& h : offer.held_back) held_back.push_back(h);
-  for (const auto* c : admitted) {
-    inbox.Add(*c);
-    if (c->kind != CommandKind::kCreate) continue;
-    const Task& t = c->task;
-    ids.push_back(t.id);
-    numbers.push_back(t.number);
-    types.push_back(t.task_type_id);
-    clients.push_back(t.client_id ? std::optional(t.client_id->ToString()) : std::nullopt);
-    enabled.push_back(t.enabled ? "t" : "f");
-    frequencies.push_back(std::string(FrequencyName(t.frequency)));
-    starts.push_back(OptionalTimeParam(t.start_date));
-    finishes.push_back(OptionalTimeParam(t.finish_date));
-    parameters.push_back(t.parameters);
-    content_types.push_back(t.content_type);
-    notifications.push_back(std::string(NotificationName(t.notification)));
-    created_at.push_back(TimeParam(t.created_at));
-    created_by.push_back(t.created_by);
-    associates.push_back(t.associate_id);
-    descriptions.push_back(t.description);
-    requests.push_back(t.request);
-    names.push_back(t.name);
-    priorities.push_back(t.priority ? std::optional(std::to_string(*t.priority)) : std::nullopt);
-    due.push_back(OptionalTimeParam(t.due_time));
-    planned.push_back(OptionalTimeParam(t.planned_completion_time));
-    refs.push_back(RefsParam(t));
-    command_offsets.push_back(c->offset);
-    schedules.push_back(ScheduleParam(t.schedule));
-    task_events.push_back(c->event.id);
-    if (c->next_due_at) {  // it waits for its schedule: no run yet
-      scheduled.push_back(t.id);
-      next_due.push_back(OptionalTimeParam(t.enabled ? *c->next_due_at : std::nullopt));
-      continue;
-    }
-    if (!t.enabled) continue;
-    // The run's id is the command's event id: a redelivered command names the same run.
-    run_ids.push_back(c->event.id);
-    run_tasks.push_back(t.id);
-    run_types.push_back(t.task_type_id);
-    run_queued.push_back(TimeParam(c->event.time));
-    run_startable.push_back(named_by_others.contains(t.id.ToString()) ? "f" : "t");
-  }
-  auto rows = tx.exec_params(
-      std::string("WITH fresh AS (") + kInsertInbox + R"(),
-         new_tasks AS (
-           INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency,
-                              start_date, finish_date, parameters, content_type, notification,
-                              created_at, created_by, modified_at, modified_by, last_event_id,
-                              associate_id, description, request, task_name, priority, due_time,
-                              planned_completion_time, external_refs, command_offset, schedule)
-           SELECT id, number, type, client, enabled, frequency, start_date, finish_date,
-                  parameters, content_type, notification, created_at, created_by,
-                  created_at, created_by, event_id, associate_id, description, request,
-                  task_name, priority, due_time, planned_completion_time, external_refs,
-                  command_offset, schedule
-             FROM unnest($10::uuid[], $11::bigint[], $12::uuid[], $13::uuid[], $14::boolean[],
-                         $15::text[], $16::timestamptz[], $17::timestamptz[], $18::text[],
-                         $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::uuid[],
-                         $27::int[], $28::text[], $29::text[], $30::text[], $31::smallint[],
-                         $32::timestamptz[], $33::timestamptz[], $34::jsonb[], $41::bigint[],
-                         $42::jsonb[])
-                  AS v(id, number, type, client, enabled, frequency, start_date, finish_date,
-                       parameters, content_type, notification, created_at, created_by, event_id,
-                       associate_id, description, request, task_name, priority, due_time,
-                       planned_completion_time, external_refs, command_offset, schedule)
-            WHERE v.event_id IN (SELECT event_id FROM fresh)
-           ON CONFLICT (id) DO NOTHING RETURNING id, last_event_id),
-         new_schedules AS (
-           INSERT INTO schedules (task_id, next_due_at)
-           SELECT v.task_id, v.next_due_at
-             FROM unnest($43::uuid[], $44::timestamptz[]) AS v(task_id, next_due_at)
-            WHERE v.task_id IN (SELECT id FROM new_tasks)),
-         queued AS (
-           SELECT v.id, v.task_id, v.queued_at, v.startable, v.ord, ty.handler,
-                  ty.timeout_seconds, ty.max_attempts, ty.retry_backoff_ms
-             FROM unnest($24::uuid[], $25::uuid[], $26::timestamptz[], $35::uuid[],
-                         $36::boolean[]) WITH ORDINALITY
-                  AS v(id, task_id, queued_at, type, startable, ord)
-             JOIN task_types ty ON ty.id = v.type
-            WHERE v.id IN (SELECT last_event_id FROM new_tasks)),
-         starting AS (
-           SELECT id FROM queued
-            WHERE startable AND handler <> ALL($37::text[])
-            ORDER BY ord LIMIT $38),
-         new_runs AS (
-           INSERT INTO runs (id, task_id, state, queued_at, start_count, started_at, worker,
-                             heartbeat_at)
-           SELECT q.id, q.task_id, CASE WHEN s.id IS NULL THEN 'queued' ELSE 'started' END,
-                  q.queued_at, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END,
-                  CASE WHEN s.id IS NOT NULL THEN $39::timestamptz END,
-                  CASE WHEN s.id IS NULL THEN '' ELSE $40 END,
-                  CASE WHEN s.id IS NOT NULL THEN $39::timestamptz END
-             FROM queued q LEFT JOIN starting s ON s.id = q.id
-           RETURNING id, state)
-       SELECT 'event', event_id, NULL, NULL::int, NULL::int, NULL::int, NULL::boolean FROM fresh
-       UNION ALL SELECT 'task', id, NULL, NULL, NULL, NULL, NULL FROM new_tasks
-       UNION ALL SELECT 'run', q.id, q.handler, q.timeout_seconds, q.max_attempts,
-                        q.retry_backoff_ms, n.state = 'started'
-                   FROM queued q JOIN new_runs n ON n.id = q.id)",
-      UuidArrayParam(inbox.ids), TextArrayParam(inbox.types), TextArrayParam(inbox.subjects),
-      TextArrayParam(inbox.sources), TextArrayParam(inbox.times), TextArrayParam(inbox.payloads),
-      TextArrayParam(inbox.topics), IntArrayParam(inbox.partitions), IntArrayParam(inbox.offsets),
-      UuidArrayParam(ids), IntArrayParam(numbers), UuidArrayParam(types), TextArrayParam(clients),
-      TextArrayParam(enabled), TextArrayParam(frequencies), TextArrayParam(starts),
-      TextArrayParam(finishes), TextArrayParam(parameters), TextArrayParam(content_types),
-      TextArrayParam(notifications), TextArrayParam(created_at), TextArrayParam(created_by),
-      UuidArrayParam(task_events), UuidArrayParam(run_ids), UuidArrayParam(run_tasks),
-      TextArrayParam(run_queued), IntArrayParam(associates), TextArrayParam(descriptions),
-      TextArrayParam(requests), TextArrayParam(names), TextArrayParam(priorities),
-      TextArrayParam(due), TextArrayParam(planned), TextArrayParam(refs), UuidArrayParam(run_types),
-      TextArrayParam(run_startable), TextArrayParam(held_back), static_cast<long long>(offer.room),
-      TimeParam(offer.at), offer.worker, IntArrayParam(command_offsets), TextArrayParam(schedules),
-      UuidArrayParam(scheduled), TextArrayParam(next_due));
-  std::set<std::string> fresh;
-  std::size_t tasks_inserted = 0;
-  struct Queued {
-    std::string handler;
-    RunPolicy policy;
-    bool started = false;
-  };
-  std::map<std::string, Queued> queued;  // by run id
-  for (const auto& r : rows) {
-    std::string_view kind = r[0].c_str();
-    if (kind == "event") {
-      fresh.insert(r[1].c_str());
-    } else if (kind == "task") {
-      ++tasks_inserted;
     } else {
-      RunPolicy policy;
-      if (!r[3].is_null()) policy.timeout = std::chrono::seconds(r[3].as<int>());
-      policy.max_attempts = r[4].as<int>();
-      policy.retry_backoff = std::chrono::milliseconds(r[5].as<int>());
-      queued[r[1].c_str()] = {r[2].c_str(), policy, r[6].as<bool>()};
+      admitted.push_back(&c);
     }
   }
-  // Creates went first, together; the rest follow one by one in their order. A task's create
-  // precedes its other commands on the partition, so this keeps each task's order.
-  std::vector<const IncomingCommand*> others;
-  std::size_t fresh_creates = 0;
-  for (const auto* c : admitted) {
-    if (!fresh.contains(c->event.id.ToString())) continue;
-    if (c->kind == CommandKind::kCreate)
-      ++fresh_creates;
-    else
-      others.push_back(c);
-  }
-  // A task id that exists already must be refused alone: take the careful path (the caller
-  // rolls this transaction back).
-  if (tasks_inserted != fresh_creates) return std::nullopt;
-  // Fires of tasks that no other command of the batch names go together (a scheduler fires
-  // many tasks at once); the rest keep their order one by one. Types were checked above: none
-  // is refused.
+  return admitted;
+}
+
+// The commands other than creates that are new to the inbox, in their order (a task's create
+// precedes its other commands on the partition, so applying the creates first keeps each task's
+// order). Fires of tasks no other of these names go together in two statements (a scheduler
+// fires many tasks at once); the rest one by one.
+void ApplyOthers(pqxx::transaction_base& tx, const Commands& admitted,
+                 const std::set<std::string>& fresh) {
+  Commands others, fires;
   std::set<std::string> named_beside_fires;
-  for (const auto* c : others)
+  for (const auto* c : admitted) {
+    if (c->kind == CommandKind::kCreate || !fresh.contains(c->event.id.ToString())) continue;
+    others.push_back(c);
     if (c->kind != CommandKind::kFire) named_beside_fires.insert(c->task.id.ToString());
-  std::vector<const IncomingCommand*> fires;
+  }
   for (const auto* c : others) {
     if (c->kind == CommandKind::kFire && !named_beside_fires.contains(c->task.id.ToString()))
       fires.push_back(c);
@@ -548,36 +602,70 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
       ApplyOne(tx, *c);
   }
   ApplyFires(tx, fires);
+}
 
+// The results of the commands the fast path admitted: applied or duplicate; a fresh create's
+// run, just queued (or started), comes with it as FindPendingRuns would read it, unless
+// another command of the batch names its task and may have changed it since.
+void AdmittedResults(const std::vector<IncomingCommand>& commands, CreatesWritten& written,
+                     const std::set<std::string>& named_by_others,
+                     const std::map<std::string, TaskTypeFacts>& types, const StartOffer& offer,
+                     std::vector<ApplyResult>& results) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (results[i].outcome != ApplyOutcome::kApplied) continue;
     const auto& c = commands[i];
-    auto event_id = c.event.id.ToString();
-    if (!fresh.contains(event_id)) {
+    if (written.fresh.erase(c.event.id.ToString()) == 0) {  // a later copy finds it erased
       results[i] = {ApplyOutcome::kDuplicate, {}, std::nullopt};
       continue;
     }
-    fresh.erase(event_id);  // a later copy in the batch is a duplicate
-    // A create's run, just queued: as FindPendingRuns would read it, unless another command
-    // of the batch (a cancel, an update) names its task and may have changed it since (the
-    // same rule as for starting it at once, above).
-    if (auto q = queued.find(event_id); c.kind == CommandKind::kCreate && q != queued.end() &&
-                                        !named_by_others.contains(c.task.id.ToString())) {
-      PendingRun run;
-      run.run_id = c.event.id;
-      run.task = c.task;
-      run.handler = q->second.handler;
-      run.policy = q->second.policy;
-      if (q->second.started) {
-        run.state = RunState::kStarted;
-        run.start_count = 1;
-        run.worker = offer.worker;
-        run.heartbeat_at = offer.at;
-        results[i].started = true;
-      }
-      results[i].queued_run = std::move(run);
+    if (c.kind != CommandKind::kCreate || c.next_due_at || !c.task.enabled ||
+        named_by_others.contains(c.task.id.ToString()))
+      continue;
+    const auto& type = types.at(c.task.task_type_id.ToString());
+    PendingRun run;
+    run.run_id = c.event.id;
+    run.task = c.task;
+    run.handler = type.handler;
+    run.policy = type.policy;
+    if (written.started.contains(c.event.id.ToString())) {
+      run.state = RunState::kStarted;
+      run.start_count = 1;
+      run.worker = offer.worker;
+      run.heartbeat_at = offer.at;
+      results[i].started = true;
     }
+    results[i].queued_run = std::move(run);
   }
+}
+
+// The whole batch with a few multi-row statements. Returns std::nullopt when some command
+// needs the careful path (one savepoint each) to find out which one cannot be applied.
+std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
+                                                  const std::vector<IncomingCommand>& commands,
+                                                  std::map<std::string, TaskTypeFacts>& types,
+                                                  const StartOffer& offer) {
+  LearnTaskTypes(tx, commands, types);
+  std::vector<ApplyResult> results(commands.size());
+  auto admitted = Admitted(commands, types, results);
+  if (admitted.empty()) return results;
+  Commands creates;
+  std::set<std::string> named_by_others;
+  for (const auto* c : admitted) {
+    if (c->kind == CommandKind::kCreate)
+      creates.push_back(c);
+    else
+      named_by_others.insert(c->task.id.ToString());
+  }
+  CreateRows rows(creates, named_by_others, types, offer);
+  auto written = WriteCreates(tx, admitted, creates, rows, offer);
+  std::size_t fresh_creates = std::count_if(creates.begin(), creates.end(), [&](auto c) {
+    return written.fresh.contains(c->event.id.ToString());
+  });
+  // A task id that exists already must be refused alone: take the careful path (the caller
+  // rolls this transaction back).
+  if (written.tasks != fresh_creates) return std::nullopt;
+  ApplyOthers(tx, admitted, written.fresh);
+  AdmittedResults(commands, written, named_by_others, types, offer, results);
   return results;
 }
 
@@ -669,8 +757,8 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       pqxx::work tx(**lease);
       std::optional<std::vector<ApplyResult>> fast;
       try {
-        std::lock_guard lock(known_types_mutex_);
-        fast = ApplyFast(tx, commands, known_types_, offer);
+        std::lock_guard lock(types_mutex_);
+        fast = ApplyFast(tx, commands, types_, offer);
         if (fast) ForgetAccepted(tx, commands);
       } catch (const pqxx::data_exception&) {
       } catch (const pqxx::integrity_constraint_violation&) {
@@ -707,7 +795,8 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPending(const std::string& wher
            CROSS JOIN LATERAL (SELECT * FROM tasks WHERE tasks.id = r.task_id LIMIT 1) t
            JOIN task_types ty ON ty.id = t.task_type_id
           WHERE )" + where + R"(
-            AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
+            AND r.state NOT IN )" + FinalStates() +
+                                   R"(
           ORDER BY r.queued_at)",
                                UuidArrayParam(ids));
     for (const auto& row : rows) {
@@ -772,7 +861,8 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
              FROM unnest($1::uuid[], $2::int[]) AS v(id, seen_start_count)
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.seen_start_count
               AND r.cancel_requested_at IS NULL
-              AND r.state NOT IN ('succeeded', 'failed', 'cancelled', 'skipped')
+              AND r.state NOT IN )" +
+            FinalStates() + R"(
               AND (r.after_run IS NULL
                    OR NOT EXISTS (SELECT 1 FROM runs p WHERE p.id = r.after_run
                                      AND p.finished_at IS NULL))
@@ -838,7 +928,8 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
                                             ELSE r.progress_percent END
                FROM v
               WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
-                AND r.state NOT IN ('succeeded', 'failed', 'cancelled')
+                AND r.state NOT IN )" +
+            FinalStates() + R"(
           RETURNING r.id)
          INSERT INTO outbox (topic, key, payload)
          SELECT v.note_topic, v.note_key, v.note_payload

@@ -5,14 +5,20 @@
 // instead of BEGIN, statement, COMMIT). The class is thread-safe.
 #pragma once
 
+#include <map>
 #include <mutex>
-#include <set>
 #include <string>
 
 #include "conveyor/pg.h"
 #include "task_store.h"
 
 namespace conveyor {
+
+// What the worker needs of a task type to run its tasks.
+struct TaskTypeFacts {
+  std::string handler;
+  RunPolicy policy;
+};
 
 class PgTaskStore final : public TaskStore {
  public:
@@ -37,8 +43,9 @@ class PgTaskStore final : public TaskStore {
   Result<std::vector<PendingRun>> FindPending(const std::string& where,
                                               const std::vector<Uuid>& ids);
   PgPool& pool_;
-  std::mutex known_types_mutex_;
-  std::set<std::string> known_types_;  // task type ids seen to exist (types are never deleted)
+  std::mutex types_mutex_;
+  // The task types seen to exist, by id: types are never deleted nor changed.
+  std::map<std::string, TaskTypeFacts> types_;
 };
 
 }  // namespace conveyor

@@ -1,7 +1,7 @@
 #include "run_engine.h"
 
 #include <algorithm>
-#include <cmath>
+#include <cstdlib>
 
 #include "conveyor/cloud_event.h"
 #include "conveyor/logging.h"
@@ -22,13 +22,13 @@ class RunEngine::Progress final : public ProgressReporter {
 
   // The progress to record now, if it changed and the throttle allows: at most once per
   // `interval`, unless it moved by `step` points or more.
-  std::optional<std::pair<int, std::string>> TakeIfDue(std::chrono::steady_clock::time_point now,
+  std::optional<std::pair<int, std::string>> TakeIfDue(MonotonicTime now,
                                                        std::chrono::milliseconds interval,
                                                        int step) {
     std::lock_guard lock(mu_);
     if (!changed_) return std::nullopt;
     bool big = std::abs(percent_ - recorded_percent_) >= step;
-    if (!big && now - recorded_at_ < interval) return std::nullopt;
+    if (!big && recorded_at_ && now - *recorded_at_ < interval) return std::nullopt;
     changed_ = false;
     recorded_percent_ = percent_;
     recorded_at_ = now;
@@ -41,7 +41,7 @@ class RunEngine::Progress final : public ProgressReporter {
   std::string description_;
   bool changed_ = false;
   int recorded_percent_ = 0;
-  std::chrono::steady_clock::time_point recorded_at_{};
+  std::optional<MonotonicTime> recorded_at_;
 };
 
 struct RunEngine::Job {
@@ -49,26 +49,24 @@ struct RunEngine::Job {
   std::vector<RunOrigin> origins;
   std::uint64_t seq = 0;  // admission order: runs start first come, first served
   Place place = Place::kWaiting;
-  std::chrono::steady_clock::time_point due{};  // watching / retrying: when to look again
-  std::optional<StartedRun> started;            // while running
+  MonotonicTime due{};                // watching / retrying: when to look again
+  std::optional<StartedRun> started;  // while running
   std::shared_ptr<CancellationToken> token;
   std::shared_ptr<Progress> progress;
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  MonotonicTime deadline = MonotonicTime::max();
 };
 
-namespace {
-
-std::chrono::steady_clock::time_point SteadyAt(const Clock& clock, Timestamp at) {
-  auto delta = at - clock.Now();
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(delta);
+MonotonicTime RunEngine::MonotonicAt(Timestamp at) const {
+  return monotonic_.Now() + std::chrono::duration_cast<MonotonicTime::duration>(at - clock_.Now());
 }
 
-}  // namespace
-
 RunEngine::RunEngine(EngineSettings settings, TaskStore& store, const HandlerRegistry& handlers,
-                     const Clock& clock)
-    : settings_(std::move(settings)), store_(store), handlers_(handlers), clock_(clock) {
+                     const Clock& clock, const MonotonicClock& monotonic)
+    : settings_(std::move(settings)),
+      store_(store),
+      handlers_(handlers),
+      clock_(clock),
+      monotonic_(monotonic) {
   settings_.concurrency = std::max<std::size_t>(1, settings_.concurrency);
   for (std::size_t i = 0; i < settings_.concurrency; ++i)
     threads_.emplace_back([this] { Worker(); });
@@ -122,21 +120,29 @@ void RunEngine::Admit(PendingRun run, RunOrigin origin) {
     it->second->origins.push_back(std::move(origin));
     return;
   }
+  auto admission = conveyor::Admit(run, settings_.worker_name, clock_.Now(), settings_.stale_after);
+  if (admission == Admission::kDone) {
+    done_.push_back(std::move(origin));
+    return;
+  }
   auto job = std::make_unique<Job>();
   job->origins.push_back(std::move(origin));
   job->seq = next_seq_++;
-  auto now = std::chrono::steady_clock::now();
-  if (run.cancel_requested) {
-    cancel_waiting_.push_back(id);
-  } else if (run.state == RunState::kRetryWait && run.not_before &&
-             *run.not_before > clock_.Now()) {
-    job->place = Place::kRetrying;
-    job->due = SteadyAt(clock_, *run.not_before);
-  } else if (run.state == RunState::kStarted && run.worker != settings_.worker_name &&
-             run.heartbeat_at && clock_.Now() - *run.heartbeat_at < settings_.stale_after) {
-    // Its owner is alive (a rebalance moved the partition while it runs): wait for it.
-    job->place = Place::kWatching;
-    job->due = now + settings_.heartbeat_interval;
+  switch (admission) {
+    case Admission::kCancel:
+      cancel_waiting_.push_back(id);
+      break;
+    case Admission::kRetry:
+      job->place = Place::kRetrying;
+      job->due = MonotonicAt(*run.not_before);
+      break;
+    case Admission::kWatch:
+      // Its owner is alive (a rebalance moved the partition while it runs): wait for it.
+      job->place = Place::kWatching;
+      job->due = monotonic_.Now() + settings_.heartbeat_interval;
+      break;
+    default:
+      break;
   }
   job->run = std::move(run);
   jobs_.emplace(id, std::move(job));
@@ -190,7 +196,7 @@ bool RunEngine::HasCompletions() {
 
 void RunEngine::WaitForCompletion(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
-  done_cv_.wait_for(lock, d, [this] { return !completions_.empty(); });
+  monotonic_.WaitFor(done_cv_, lock, d, [this] { return !completions_.empty(); });
 }
 
 std::vector<RunOrigin> RunEngine::TakeDone() { return std::exchange(done_, {}); }
@@ -267,13 +273,9 @@ void RunEngine::Finish(Job& job, RunState state, std::string result,
 }
 
 std::chrono::milliseconds RunEngine::Backoff(const Job& job) {
-  // Exponential in the attempt just failed, capped, with "equal jitter": half fixed, half
-  // random, so that many runs failing together do not retry together.
-  double base = static_cast<double>(job.run.policy.retry_backoff.count()) *
-                std::pow(2.0, std::max(0, job.run.attempt - 1));
-  base = std::min(base, static_cast<double>(settings_.max_retry_backoff.count()));
-  std::uniform_real_distribution<double> jitter(0.5, 1.0);
-  return std::chrono::milliseconds(static_cast<long long>(base * jitter(random_)));
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  return RetryBackoff(job.run.policy, job.run.attempt, settings_.max_retry_backoff,
+                      jitter(random_));
 }
 
 Status RunEngine::RecordCompletions() {
@@ -283,72 +285,11 @@ Status RunEngine::RecordCompletions() {
     completions.swap(completions_);
   }
   if (completions.empty()) return {};
-  std::vector<FinishedRun> finished;
-  std::vector<RetryingRun> retrying;
-  std::vector<StartedRun> released;
-  struct Next {
-    std::string id;
-    enum { kDone, kRetry, kReleased } what;
-    std::chrono::milliseconds delay{};
-  };
-  std::vector<Next> next;
-  for (auto& c : completions) {
-    auto it = jobs_.find(c.run_id);
-    if (it == jobs_.end() || !it->second->started ||
-        it->second->started->start_count != c.start_count) {
-      // An abandoned handler returned at last (the run may be held again, started anew):
-      // its thread is free, its outcome is not recorded.
-      if (auto a = abandoned_.find({c.run_id, c.start_count}); a != abandoned_.end()) {
-        --running_;
-        --running_by_handler_[a->second];
-        abandoned_.erase(a);
-      }
-      continue;
-    }
-    Job& job = *it->second;
-    std::string log = c.result ? c.result->log : c.result.error().log;
-    if (c.cancel_reason == CancelReason::kShutdown) {
-      released.push_back(*job.started);
-      next.push_back({c.run_id, Next::kReleased});
-      continue;
-    }
-    if (c.result) {
-      Finish(job, RunState::kSucceeded, c.result->result, c.result->file_name, std::move(log),
-             &finished);
-      next.push_back({c.run_id, Next::kDone});
-      continue;
-    }
-    if (c.cancel_reason == CancelReason::kStopRequested) {
-      Finish(job, RunState::kCancelled, "cancelled: " + c.result.error().message, std::nullopt,
-             std::move(log), &finished);
-      next.push_back({c.run_id, Next::kDone});
-      continue;
-    }
-    bool timed_out = c.cancel_reason == CancelReason::kTimedOut;
-    std::string message =
-        timed_out ? "timed out after " + std::to_string(job.run.policy.timeout->count()) + " s"
-                  : c.result.error().message;
-    bool retry =
-        (timed_out || c.result.error().retryable) && job.run.attempt < job.run.policy.max_attempts;
-    if (retry) {
-      auto delay = Backoff(job);
-      retrying.push_back(RetryingRun{*job.started,
-                                     "attempt " + std::to_string(job.run.attempt) + " of " +
-                                         std::to_string(job.run.policy.max_attempts) +
-                                         " failed: " + message,
-                                     clock_.Now() + delay, std::move(log)});
-      next.push_back({c.run_id, Next::kRetry, delay});
-      continue;
-    }
-    if (job.run.attempt > 1)
-      message = "failed after " + std::to_string(job.run.attempt) + " attempts: " + message;
-    Finish(job, RunState::kFailed, std::move(message), std::nullopt, std::move(log), &finished);
-    next.push_back({c.run_id, Next::kDone});
-  }
-
-  Status s = store_.FinishRuns(finished);
-  if (s) s = store_.RetryRuns(retrying);
-  if (s) s = store_.ReleaseRuns(released);
+  Recording recording;
+  for (const auto& c : completions) Classify(c, recording);
+  Status s = store_.FinishRuns(recording.finished);
+  if (s) s = store_.RetryRuns(recording.retrying);
+  if (s) s = store_.ReleaseRuns(recording.released);
   if (!s) {
     // Nothing is lost: the same completions are recorded at the next Tick (each write is
     // guarded by the run's start count, so recording one twice changes nothing).
@@ -357,10 +298,50 @@ Status RunEngine::RecordCompletions() {
                         std::make_move_iterator(completions.end()));
     return s;
   }
+  Report(recording);
+  for (const auto& n : recording.next) Settle(n);
+  bool notified = std::any_of(recording.finished.begin(), recording.finished.end(),
+                              [](const FinishedRun& f) { return f.notification.has_value(); });
+  if (notified && settings_.notification_written) settings_.notification_written();
+  return {};
+}
+
+void RunEngine::Classify(const Completion& c, Recording& recording) {
+  auto it = jobs_.find(c.run_id);
+  if (it == jobs_.end() || !it->second->started ||
+      it->second->started->start_count != c.start_count) {
+    // An abandoned handler returned at last (the run may be held again, started anew): its
+    // thread is free, its outcome is not recorded.
+    if (auto a = abandoned_.find({c.run_id, c.start_count}); a != abandoned_.end()) {
+      --running_;
+      --running_by_handler_[a->second];
+      abandoned_.erase(a);
+    }
+    return;
+  }
+  Job& job = *it->second;
+  std::string log = c.result ? c.result->log : c.result.error().log;
+  auto decision = DecideCompletion(job.run, c.result, c.cancel_reason);
+  std::chrono::milliseconds delay{};
+  switch (decision.kind) {
+    case CompletionDecision::Kind::kRelease:
+      recording.released.push_back(*job.started);
+      break;
+    case CompletionDecision::Kind::kRetry:
+      delay = Backoff(job);
+      recording.retrying.push_back(RetryingRun{*job.started, std::move(decision.result),
+                                               clock_.Now() + delay, std::move(log)});
+      break;
+    default:
+      Finish(job, decision.state, std::move(decision.result),
+             c.result ? c.result->file_name : std::nullopt, std::move(log), &recording.finished);
+  }
+  recording.next.push_back({c.run_id, decision.kind, delay});
+}
+
+void RunEngine::Report(const Recording& recording) {
   auto log = logging::Get("worker");
-  bool notified = false;
-  for (const auto& f : finished) {
-    notified = notified || f.notification.has_value();
+  for (const auto& f : recording.finished) {
     log->info("task={} run={} {} (start {}, attempt {}): {}", f.run.run.task.id.ToString(),
               f.run.run.run_id.ToString(), RunStateName(f.outcome.state), f.run.start_count,
               f.run.run.attempt, f.outcome.result);
@@ -375,38 +356,38 @@ Status RunEngine::RecordCompletions() {
         ++counters_.failed;
     }
   }
-  for (const auto& r : retrying)
+  for (const auto& r : recording.retrying)
     log->warn(
         "task={} run={} {}; next attempt in {} ms", r.run.run.task.id.ToString(),
         r.run.run.run_id.ToString(), r.error,
         std::chrono::duration_cast<std::chrono::milliseconds>(r.not_before - clock_.Now()).count());
-  counters_.retried += retrying.size();
-  counters_.released += released.size();
-  for (auto& n : next) {
-    Job& job = *jobs_.at(n.id);
-    --running_;
-    --running_by_handler_[job.run.handler];
-    if (n.what == Next::kDone) {
-      Complete(n.id);
-      continue;
-    }
-    if (n.what == Next::kReleased) {
+  counters_.retried += recording.retrying.size();
+  counters_.released += recording.released.size();
+}
+
+void RunEngine::Settle(const Recording::Next& n) {
+  Job& job = *jobs_.at(n.run_id);
+  --running_;
+  --running_by_handler_[job.run.handler];
+  switch (n.kind) {
+    case CompletionDecision::Kind::kRelease:
       // Not done: its events stay uncommitted, so the next owner consumes them again and
       // starts the run (released, it has no heartbeat to wait for).
-      jobs_.erase(n.id);
-      continue;
-    }
-    job.run.start_count = job.started->start_count;
-    job.run.state = RunState::kRetryWait;
-    job.run.attempt += 1;
-    job.started.reset();
-    job.token.reset();
-    job.progress.reset();
-    job.place = Place::kRetrying;
-    job.due = std::chrono::steady_clock::now() + n.delay;
+      jobs_.erase(n.run_id);
+      return;
+    case CompletionDecision::Kind::kRetry:
+      job.run.start_count = job.started->start_count;
+      job.run.state = RunState::kRetryWait;
+      job.run.attempt += 1;
+      job.started.reset();
+      job.token.reset();
+      job.progress.reset();
+      job.place = Place::kRetrying;
+      job.due = monotonic_.Now() + n.delay;
+      return;
+    default:
+      Complete(n.run_id);
   }
-  if (notified && settings_.notification_written) settings_.notification_written();
-  return {};
 }
 
 Status RunEngine::CancelWaiting() {
@@ -441,7 +422,7 @@ Result<std::map<std::string, PendingRun>> RunEngine::Reread(const std::vector<Uu
 }
 
 Status RunEngine::CheckWatched() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = monotonic_.Now();
   std::vector<Uuid> ids;
   for (auto& [id, job] : jobs_) {
     if (job->place == Place::kRetrying && job->due <= now) job->place = Place::kWaiting;
@@ -471,8 +452,8 @@ void RunEngine::Launch(Job& job, StartedRun started) {
   job.place = Place::kRunning;
   job.token = std::make_shared<CancellationToken>();
   job.progress = std::make_shared<Progress>();
-  job.deadline = job.run.policy.timeout ? std::chrono::steady_clock::now() + *job.run.policy.timeout
-                                        : std::chrono::steady_clock::time_point::max();
+  job.deadline =
+      job.run.policy.timeout ? monotonic_.Now() + *job.run.policy.timeout : MonotonicTime::max();
   ++running_;
   ++running_by_handler_[job.run.handler];
   ++counters_.started;
@@ -521,24 +502,19 @@ void RunEngine::Launch(Job& job, StartedRun started) {
 }
 
 Status RunEngine::StartWaiting() {
-  std::vector<Job*> chosen;
-  std::map<std::string, std::size_t> planned = running_by_handler_;
-  std::size_t room = settings_.concurrency > running_ ? settings_.concurrency - running_ : 0;
   std::vector<Job*> candidates;
   for (auto& [id, job] : jobs_)
     if (job->place == Place::kWaiting && !job->run.cancel_requested)
       candidates.push_back(job.get());
   std::sort(candidates.begin(), candidates.end(),
             [](const Job* a, const Job* b) { return a->seq < b->seq; });
-  for (Job* job : candidates) {
-    if (chosen.size() >= room) break;
-    auto limit = settings_.handler_limits.find(job->run.handler);
-    if (limit != settings_.handler_limits.end() && limit->second > 0 &&
-        planned[job->run.handler] >= limit->second)
-      continue;
-    ++planned[job->run.handler];
-    chosen.push_back(job);
-  }
+  std::vector<WaitingRun> waiting;
+  for (const Job* job : candidates) waiting.push_back({job->run.handler});
+  std::size_t room = settings_.concurrency > running_ ? settings_.concurrency - running_ : 0;
+  auto start = ChooseRunsToStart(waiting, room, running_by_handler_, settings_.handler_limits);
+  std::vector<Job*> chosen;
+  for (std::size_t i = 0; i < candidates.size(); ++i)
+    if (start[i]) chosen.push_back(candidates[i]);
   if (chosen.empty()) return {};
   std::vector<PendingRun> runs;
   for (auto* j : chosen) runs.push_back(j->run);
@@ -571,13 +547,13 @@ Status RunEngine::StartWaiting() {
       continue;
     }
     job.place = Place::kWatching;
-    job.due = std::chrono::steady_clock::now() + settings_.heartbeat_interval;
+    job.due = monotonic_.Now() + settings_.heartbeat_interval;
   }
   return {};
 }
 
 Status RunEngine::SendHeartbeats(bool all) {
-  auto now = std::chrono::steady_clock::now();
+  auto now = monotonic_.Now();
   std::vector<RunHeartbeat> beats;
   std::vector<OutgoingMessage> notes;
   for (auto& [id, job] : jobs_) {
@@ -600,14 +576,14 @@ Status RunEngine::SendHeartbeats(bool all) {
 Status RunEngine::Tick() {
   if (auto s = RecordCompletions(); !s) return s;
   if (auto s = CancelWaiting(); !s) return s;
-  auto now = std::chrono::steady_clock::now();
+  auto now = monotonic_.Now();
   for (auto& [id, job] : jobs_)
     if (job->place == Place::kRunning && now >= job->deadline)
       job->token->Cancel(CancelReason::kTimedOut);
   if (auto s = CheckWatched(); !s) return s;
   if (auto s = StartWaiting(); !s) return s;
-  bool all = now - last_heartbeat_ >= settings_.heartbeat_interval;
-  if (all || now - last_progress_ >= std::chrono::milliseconds(100)) {
+  bool all = !last_heartbeat_ || now - *last_heartbeat_ >= settings_.heartbeat_interval;
+  if (all || !last_progress_ || now - *last_progress_ >= std::chrono::milliseconds(100)) {
     if (auto s = SendHeartbeats(all); !s) return s;
     last_progress_ = now;
     if (all) last_heartbeat_ = now;
@@ -632,10 +608,10 @@ void RunEngine::Relinquish(const std::function<bool(const RunOrigin&)>& matches,
     for (auto& [id, job] : jobs_) n += concerned(*job) ? 1 : 0;
     return n;
   };
-  auto start = std::chrono::steady_clock::now();
+  auto start = monotonic_.Now();
   bool cancelled = false;
   while (count_running() > 0) {
-    auto elapsed = std::chrono::steady_clock::now() - start;
+    auto elapsed = monotonic_.Now() - start;
     if (!cancelled && elapsed >= grace) {
       log->info("cancelling {} run(s) still running after the {} ms grace period", count_running(),
                 grace.count());

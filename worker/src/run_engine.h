@@ -2,6 +2,10 @@
 // what happens to them. The poll loop owns it: Admit, Cancel, Tick and Relinquish are called
 // from that one thread; handlers run on the pool's threads.
 //
+// Time comes from two injected clocks: `clock` (wall time, recorded in the store and compared
+// with the heartbeats other workers recorded) and `monotonic` (when to look again, heartbeat
+// and progress intervals, timeouts, grace periods); nothing reads the system's clocks itself.
+//
 // A run admitted to the engine is, at any moment, in one of four places:
 //   waiting   ready to start when the pool and its handler's limit have room;
 //   watching  started by another worker that still heartbeats: checked again until that
@@ -29,6 +33,8 @@
 
 #include "conveyor/clock.h"
 #include "handlers.h"
+#include "monotonic_clock.h"
+#include "run_rules.h"
 #include "task_store.h"
 
 namespace conveyor {
@@ -62,12 +68,14 @@ struct EngineCounters {
 class RunEngine {
  public:
   RunEngine(EngineSettings settings, TaskStore& store, const HandlerRegistry& handlers,
-            const Clock& clock);
+            const Clock& clock, const MonotonicClock& monotonic);
   ~RunEngine();  // cancels what still runs (as a shutdown) and joins the pool
   RunEngine(const RunEngine&) = delete;
   RunEngine& operator=(const RunEngine&) = delete;
 
-  // Takes a run that is not final. A run the engine holds already only gains the origin.
+  // Takes a run read from the store and places it as Admit (run_rules.h) says; one that is
+  // final already is done at once (TakeDone). A run the engine holds already only gains the
+  // origin.
   void Admit(PendingRun run, RunOrigin origin);
   // Takes a run the store started for this worker as it queued it (StartOffer) and puts it
   // on the pool at once.
@@ -81,7 +89,8 @@ class RunEngine {
   void Cancel(const Uuid& task_id);
   // One step; an error (database away) leaves everything in place for the next Tick.
   Status Tick();
-  // Waits up to `d` for a handler to finish (returns early when one does).
+  // Waits up to `d` (of the monotonic clock) for a handler to finish (returns early when one
+  // does).
   void WaitForCompletion(std::chrono::milliseconds d);
 
   // Gives up the runs of the origins `matches` selects (a revoked partition, or all at
@@ -109,11 +118,30 @@ class RunEngine {
     CancelReason cancel_reason = CancelReason::kNone;
   };
   enum class Place { kWaiting, kWatching, kRetrying, kRunning };
+  // A batch of completions as it is recorded: what the store writes, and what becomes of each
+  // job once it is written.
+  struct Recording {
+    struct Next {
+      std::string run_id;
+      CompletionDecision::Kind kind;
+      std::chrono::milliseconds delay{};  // kRetry
+    };
+    std::vector<FinishedRun> finished;
+    std::vector<RetryingRun> retrying;
+    std::vector<StartedRun> released;
+    std::vector<Next> next;
+  };
 
   void Worker();
   void WakeOneLocked();  // mu_ held: wakes a pool thread for the queue, if one is needed
   void Launch(Job& job, StartedRun started);
+  // Records the outcomes handlers returned since the last call: Classify decides each
+  // (run_rules.h), the store records them all, Report logs and counts them, Settle frees their
+  // threads and completes their jobs or puts them back to wait for a retry.
   Status RecordCompletions();
+  void Classify(const Completion& c, Recording& recording);
+  void Report(const Recording& recording);
+  void Settle(const Recording::Next& next);
   Status CancelWaiting();
   Status StartWaiting();
   Status CheckWatched();
@@ -127,12 +155,14 @@ class RunEngine {
   OutgoingMessage ProgressNotification(const StartedRun& run, int percent,
                                        const std::string& description) const;
   std::chrono::milliseconds Backoff(const Job& job);
+  MonotonicTime MonotonicAt(Timestamp at) const;  // when the wall clock shows `at`
   void Complete(const std::string& run_id);
 
   EngineSettings settings_;
   TaskStore& store_;
   const HandlerRegistry& handlers_;
   const Clock& clock_;
+  const MonotonicClock& monotonic_;
 
   std::map<std::string, std::unique_ptr<Job>> jobs_;  // by run id
   std::map<std::string, std::size_t> running_by_handler_;
@@ -143,8 +173,8 @@ class RunEngine {
   // start count, with their handler: counted in running_ until the handler returns.
   std::map<std::pair<std::string, int>, std::string> abandoned_;
   std::vector<RunOrigin> done_;
-  std::chrono::steady_clock::time_point last_heartbeat_{};
-  std::chrono::steady_clock::time_point last_progress_{};
+  std::optional<MonotonicTime> last_heartbeat_;
+  std::optional<MonotonicTime> last_progress_;
   std::mt19937_64 random_{std::random_device{}()};
   EngineCounters counters_;
 

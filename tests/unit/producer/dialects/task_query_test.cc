@@ -1,6 +1,6 @@
 // The dialects' list requests as TaskQuery: TwoSms's paged list (ListQuery) and SuperOffice's
 // filters (FilterQuery) are conditions on the one query PgTaskReader::QueryTasks runs (its SQL
-// is tested in tests/integration/pg_task_store_test.cc).
+// is tested in tests/integration/worker/pg_task_store_test.cc).
 #include <gtest/gtest.h>
 
 #include "conveyor/task_view.h"

@@ -1,8 +1,9 @@
-// OutboxRelay against real PostgreSQL and Kafka (label: integration).
+// OutboxRelay on PgOutboxStore, against real PostgreSQL and Kafka (label: integration).
 #include "src/outbox_relay.h"
 
 #include <gtest/gtest.h>
 
+#include "src/pg_outbox_store.h"
 #include "support/services.h"
 
 namespace conveyor {
@@ -31,7 +32,9 @@ TEST(OutboxRelayIT, PublishesUnsentRowsInOrderAndMarksThemSent) {
   auto producer = KafkaProducer::Create(s, "it", 10s);
   ASSERT_TRUE(producer.has_value());
   PgPool pool(db.url(), 2);
-  OutboxRelay relay({}, pool, **producer);
+  PgOutboxStore outbox(pool);
+  SteadyClock clock;
+  OutboxRelay relay({}, outbox, **producer, clock);
   auto relayed = relay.RelayOnce();
   ASSERT_TRUE(relayed.has_value()) << relayed.error().Describe();
   EXPECT_EQ(*relayed, 5u);

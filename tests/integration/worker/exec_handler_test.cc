@@ -1,4 +1,4 @@
-// The exec handler against real programs (tests/integration/programs/, run by /bin/bash):
+// The exec handler against real programs (tests/integration/worker/programs/, run by /bin/bash):
 // the stdout protocol, exit statuses, the bounded stderr log, timeouts, cancellation, and
 // that no process is left behind (label: integration).
 #include "src/exec_handler.h"
@@ -53,7 +53,7 @@ class ExecHandlerTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   static std::string Program(const std::string& name) {
-    return std::string(CONVEYOR_SOURCE_DIR) + "/tests/integration/programs/" + name;
+    return std::string(CONVEYOR_SOURCE_DIR) + "/tests/integration/worker/programs/" + name;
   }
 
   ExecHandlerSettings Settings(const std::string& program, std::vector<std::string> args = {}) {

@@ -1,0 +1,48 @@
+#include "pg_outbox_store.h"
+
+#include "conveyor/pg_rows.h"
+
+namespace conveyor {
+
+Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishFn& publish) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::work tx(**lease);
+    auto rows = tx.exec_params(
+        R"(SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL
+            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)",
+        static_cast<long long>(limit));
+    if (rows.empty()) return std::size_t{0};
+    std::vector<OutboxRow> claimed;
+    claimed.reserve(rows.size());
+    for (const auto& row : rows)
+      claimed.push_back({row[0].as<std::int64_t>(),
+                         OutgoingMessage{row[1].c_str(), row[2].c_str(), row[3].c_str(), {}}});
+    auto sent = publish(claimed);
+    if (!sent.empty()) {
+      std::vector<long long> ids(sent.begin(), sent.end());
+      tx.exec_params("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
+                     IntArrayParam(ids));
+    }
+    tx.commit();
+    return claimed.size();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "relaying the outbox"));
+  }
+}
+
+Status PgOutboxStore::DeleteSentBefore(std::chrono::seconds age) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::nontransaction tx(**lease);
+    tx.exec_params("DELETE FROM outbox WHERE sent_at < now() - $1::interval",
+                   std::to_string(age.count()) + " seconds");
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "cleaning the outbox"));
+  }
+  return {};
+}
+
+}  // namespace conveyor

@@ -1,0 +1,114 @@
+#include "worker_options.h"
+
+#include <unistd.h>
+
+namespace conveyor {
+namespace {
+
+std::string DefaultWorkerName() {
+  char host[256] = "localhost";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+// The durations as the flags take them, in milliseconds.
+struct MillisecondFlags {
+  long long heartbeat, stale_after, shutdown_grace, revoke_grace;
+};
+
+void AddWorkerFlags(CLI::App& app, WorkerOptions& o, MillisecondFlags& ms) {
+  AddCommonOptions(app, o.common);
+  app.add_option("--config", o.config_path,
+                 "Configuration file (JSON): the exec, sql and export handlers this worker "
+                 "offers (docs/handlers.md)")
+      ->envname("CONVEYOR_WORKER_CONFIG");
+  app.add_option("--name", o.name, "Worker name, recorded on the runs it executes")
+      ->envname("CONVEYOR_WORKER_NAME")
+      ->capture_default_str();
+  app.add_option("--group-id", o.group_id)->envname("CONVEYOR_GROUP_ID")->capture_default_str();
+  app.add_option("--dlq-topic", o.dlq_topic)->capture_default_str();
+  app.add_option("--batch-size", o.loop.batch_size, "Most events taken per poll")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--concurrency", o.engine.concurrency, "Runs at once on this worker")
+      ->envname("CONVEYOR_CONCURRENCY")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--handler-limit", o.handler_limit_flags,
+                 "handler=N: at most N runs of that handler at once (repeatable)");
+  app.add_option("--max-held", o.loop.max_held,
+                 "Runs held (running or waiting) before the partitions pause; 0: 4 x concurrency")
+      ->capture_default_str();
+  app.add_option("--heartbeat-ms", ms.heartbeat, "How often running runs heartbeat")
+      ->check(CLI::Range(100, 600000))
+      ->capture_default_str();
+  app.add_option("--stale-after-ms", ms.stale_after,
+                 "A run whose owner has not heartbeat for this long is started again")
+      ->check(CLI::Range(500, 3600000))
+      ->capture_default_str();
+  app.add_option("--shutdown-grace-ms", ms.shutdown_grace,
+                 "On SIGTERM, how long running runs may take before they are cancelled")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+  app.add_option("--revoke-grace-ms", ms.revoke_grace,
+                 "On losing a partition, how long its running runs may take before cancel")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+}
+
+// "handler=N" into `limits`.
+Status AddHandlerLimit(const std::string& flag, std::map<std::string, std::size_t>& limits) {
+  auto eq = flag.find('=');
+  std::size_t n = 0;
+  try {
+    n = eq == std::string::npos ? 0 : std::stoul(flag.substr(eq + 1));
+  } catch (const std::exception&) {
+    eq = std::string::npos;
+  }
+  if (eq == std::string::npos || eq == 0)
+    return Fail(ErrorCode::kInvalidArgument, "--handler-limit '" + flag + "': expected handler=N");
+  limits[flag.substr(0, eq)] = n;
+  return {};
+}
+
+}  // namespace
+
+std::variant<WorkerOptions, CommandLineExit> ParseWorkerCommandLine(int argc,
+                                                                    const char* const* argv,
+                                                                    std::ostream& out,
+                                                                    std::ostream& err) {
+  WorkerOptions o;
+  o.name = DefaultWorkerName();
+  MillisecondFlags ms{o.engine.heartbeat_interval.count(), o.engine.stale_after.count(),
+                      o.loop.shutdown_grace.count(), o.loop.revoke_grace.count()};
+  CLI::App app{"conveyor-worker: applies task commands, runs tasks, records their state"};
+  AddWorkerFlags(app, o, ms);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return CommandLineExit{app.exit(e, out, err)};
+  }
+  o.engine.heartbeat_interval = std::chrono::milliseconds(ms.heartbeat);
+  o.engine.stale_after = std::chrono::milliseconds(ms.stale_after);
+  o.loop.shutdown_grace = std::chrono::milliseconds(ms.shutdown_grace);
+  o.loop.revoke_grace = std::chrono::milliseconds(ms.revoke_grace);
+  return o;
+}
+
+Status FinishWorkerOptions(WorkerOptions& o) {
+  if (auto s = FinishCommonOptions(o.common); !s) return s;
+  for (const auto& flag : o.handler_limit_flags)
+    if (auto s = AddHandlerLimit(flag, o.engine.handler_limits); !s) return s;
+  if (!o.config_path.empty()) {
+    auto loaded = LoadWorkerConfig(o.config_path);
+    if (!loaded)
+      return Fail(ErrorCode::kInvalidArgument, "bad configuration file: " + loaded.error().message);
+    o.config = std::move(*loaded);
+  }
+  o.engine.worker_name = o.name;
+  o.engine.source = "/conveyor/worker/" + o.name;
+  o.engine.notifications_topic = o.common.notifications_topic;
+  return {};
+}
+
+}  // namespace conveyor
