@@ -411,9 +411,12 @@ struct ParsedRecurrence {
   std::int64_t window_periods = 1;
 };
 
-Error RecurrenceError(std::string message) {
-  return MakeError(ErrorCode::kInvalidArgument, std::move(message), "Recurrence");
+// An error in the spec's `field`, named as the task APIs name it.
+Error SpecError(std::string field, std::string message) {
+  return MakeError(ErrorCode::kInvalidArgument, std::move(message), std::move(field));
 }
+
+Error RecurrenceError(std::string message) { return SpecError("Recurrence", std::move(message)); }
 
 constexpr std::string_view kRuleExample = "FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=6";
 
@@ -950,7 +953,167 @@ Result<ParsedRecurrence> ParseRecurrence(std::string_view text) {
   return out;
 }
 
+// --- building a Schedule -------------------------------------------------------------------
+
 std::string FrequencyRule(Frequency f) { return "FREQ=" + std::string(FrequencyName(f)); }
+
+// Frequency is one of the enum's values, and NONE when a Recurrence is given.
+Status CheckFrequency(const ScheduleSpec& spec) {
+  if (!FrequencyFromNumber(static_cast<long long>(spec.frequency)))
+    return std::unexpected(
+        SpecError("Frequency", std::to_string(static_cast<int>(spec.frequency)) +
+                                   " is not a frequency (NONE, HOURLY, DAILY, WEEKLY, MONTHLY)"));
+  if (!spec.recurrence.empty() && spec.frequency != Frequency::kNone) {
+    std::string both = "Recurrence and Frequency " + std::string(FrequencyName(spec.frequency));
+    return std::unexpected(SpecError(
+        "Recurrence", both + " are both set; give one of them (Frequency NONE with a Recurrence, "
+                             "or a Frequency without one)"));
+  }
+  return {};
+}
+
+Result<const date::time_zone*> LocateZone(const std::string& name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    return std::unexpected(SpecError(
+        "TimeZone", Quote(name) + " is not a time zone of the IANA database; use a name such as "
+                                  "Europe/Oslo, America/New_York or UTC"));
+  }
+}
+
+// How messages name the start: StartDate, or the anchor that stands for a missing one.
+std::string DescribeStart(const ScheduleSpec& spec, Timestamp start) {
+  return spec.start ? "StartDate " + FormatRfc3339(start)
+                    : "the start (the task's creation time " + FormatRfc3339(start) + ")";
+}
+
+// A repeating schedule's rule, as its errors name it.
+struct RuleSource {
+  std::string field;  // "Recurrence", or "Frequency" when that gives the rule
+  std::string text;   // the Recurrence, or FREQ=<the Frequency>
+};
+
+RuleSource RuleSourceOf(const ScheduleSpec& spec) {
+  if (spec.recurrence.empty()) return {"Frequency", FrequencyRule(spec.frequency)};
+  return {"Recurrence", spec.recurrence};
+}
+
+Status CheckRepeatingStart(Timestamp start, const std::string& start_text) {
+  auto year = date::year_month_day{date::floor<days>(start)}.year();
+  if (year < date::year{kFirstStartYear} || year > date::year{kLastStartYear})
+    return std::unexpected(
+        SpecError("StartDate", "a repeating schedule's start must be in the years " +
+                                   std::to_string(kFirstStartYear) + " to " +
+                                   std::to_string(kLastStartYear) + ", not " + start_text));
+  return {};
+}
+
+// Puts the parsed rule into `rule` (its spec and zone set), with the bounds FinishDate and
+// UNTIL give.
+void SetRecurrence(ScheduleRule& rule, const ParsedRecurrence& parsed, Timestamp start) {
+  rule.recurring = true;
+  rule.rule = parsed.rule;
+  rule.unit = parsed.unit;
+  rule.interval = parsed.interval;
+  rule.window_periods = parsed.window_periods;
+  rule.start = std::chrono::ceil<seconds>(start);
+  rule.dtstart = ToLocal(rule.zone, rule.start);
+  if (rule.spec.finish) rule.last_instant = std::chrono::floor<seconds>(*rule.spec.finish);
+  if (!parsed.until) return;
+  if (parsed.until->utc) {
+    SysSeconds until = AsSys(parsed.until->time);
+    rule.last_instant = rule.last_instant ? std::min(*rule.last_instant, until) : until;
+  } else {
+    rule.last_local = parsed.until->time;
+  }
+}
+
+// COUNT counts the rule's local occurrences from the start; the last one counted becomes an
+// inclusive local bound, so that later calls can start near the time they ask about.
+LocalSeconds LastCountedOccurrence(const ScheduleRule& rule, int count) {
+  LocalOccurrences occurrences(rule, rule.dtstart, std::nullopt);
+  std::optional<LocalSeconds> last;
+  for (int i = 0; i < count; ++i) {
+    auto t = occurrences.Next();
+    if (!t) break;
+    last = t;
+  }
+  return last.value_or(rule.dtstart - seconds(1));
+}
+
+// The first due times, for the shortest interval and repeats(): at least two, then those
+// of the first year (a sparse rule's due times a century apart need not all be found).
+std::vector<SysSeconds> FirstDueTimes(const ScheduleRule& rule) {
+  DueTimes due(rule, rule.start, std::nullopt);
+  std::vector<SysSeconds> sample;
+  while (sample.size() < kIntervalSample) {
+    auto t = due.Next();
+    if (!t) break;
+    sample.push_back(*t);
+    if (sample.size() >= 2 && *t > sample.front() + days(366)) break;
+  }
+  return sample;
+}
+
+// The first due time the rule would have without FinishDate (an UNTIL in UTC still ends it).
+std::optional<SysSeconds> FirstDueTimeIgnoringFinish(const ScheduleRule& rule,
+                                                     const ParsedRecurrence& parsed) {
+  ScheduleRule unbounded = rule;
+  unbounded.last_instant.reset();
+  if (parsed.until && parsed.until->utc) unbounded.last_instant = AsSys(parsed.until->time);
+  return DueTimes(unbounded, rule.start, std::nullopt).Next();
+}
+
+// Why a rule has no due time: FinishDate comes first, UNTIL does, or nothing ever matches.
+Error NoDueTimeError(const ScheduleRule& rule, const ParsedRecurrence& parsed,
+                     const RuleSource& source, const std::string& start_text) {
+  std::string message = Quote(source.text) + " has no due time";
+  const ScheduleSpec& spec = rule.spec;
+  if (spec.finish)
+    if (auto later = FirstDueTimeIgnoringFinish(rule, parsed))
+      return SpecError(source.field, message + " before FinishDate " + FormatRfc3339(*spec.finish) +
+                                         " (the first after " + start_text + " is " +
+                                         Format(*later) + ")");
+  if (parsed.until)
+    return SpecError(source.field,
+                     message + " from " + start_text + " to " + Quote(parsed.until->text));
+  return SpecError(source.field, message + " at or after " + start_text +
+                                     ": no date and time matches all of its parts");
+}
+
+Status CheckShortestInterval(const std::vector<SysSeconds>& due, seconds min_interval,
+                             const RuleSource& source) {
+  for (std::size_t i = 1; i < due.size(); ++i) {
+    auto gap = due[i] - due[i - 1];
+    if (gap < min_interval)
+      return std::unexpected(SpecError(
+          source.field, Quote(source.text) + " has due times " + std::to_string(gap.count()) +
+                            " s apart (" + Format(due[i - 1]) + " and " + Format(due[i]) +
+                            "); the shortest interval allowed is " +
+                            std::to_string(min_interval.count()) + " s"));
+  }
+  return {};
+}
+
+// Completes `rule` (its spec and zone set) for a repeating spec: the parsed rule, its bounds
+// with COUNT resolved, and its first due time, which it must have, with due times at least
+// `min_interval` apart.
+Status CompleteRecurringRule(ScheduleRule& rule, Timestamp start, const std::string& start_text,
+                             seconds min_interval) {
+  RuleSource source = RuleSourceOf(rule.spec);
+  auto parsed = ParseRecurrence(source.text);
+  if (!parsed) return std::unexpected(parsed.error());
+  if (auto allowed = CheckRepeatingStart(start, start_text); !allowed) return allowed;
+  SetRecurrence(rule, *parsed, start);
+  if (parsed->count > 0) rule.last_local = LastCountedOccurrence(rule, parsed->count);
+  std::vector<SysSeconds> due = FirstDueTimes(rule);
+  if (due.empty()) return std::unexpected(NoDueTimeError(rule, *parsed, source, start_text));
+  if (auto allowed = CheckShortestInterval(due, min_interval, source); !allowed) return allowed;
+  rule.first = Timestamp(due.front());
+  rule.repeats = due.size() > 1;
+  return {};
+}
 
 }  // namespace
 
@@ -962,116 +1125,24 @@ Result<Schedule> Schedule::Create(const ScheduleSpec& spec, Timestamp anchor,
                                   std::chrono::seconds min_interval) {
   MakeLibicalErrorsNonFatal();
   IcalErrnoReset reset;
-  auto fail = [](std::string field, std::string message) {
-    return std::unexpected(MakeError(ErrorCode::kInvalidArgument, std::move(message), field));
-  };
-
-  if (!FrequencyFromNumber(static_cast<long long>(spec.frequency)))
-    return fail("Frequency", std::to_string(static_cast<int>(spec.frequency)) +
-                                 " is not a frequency (NONE, HOURLY, DAILY, WEEKLY, MONTHLY)");
-  if (!spec.recurrence.empty() && spec.frequency != Frequency::kNone)
-    return fail("Recurrence", "Recurrence and Frequency " +
-                                  std::string(FrequencyName(spec.frequency)) +
-                                  " are both set; give one of them (Frequency NONE with a "
-                                  "Recurrence, or a Frequency without one)");
+  if (auto checked = CheckFrequency(spec); !checked) return std::unexpected(checked.error());
+  auto zone = LocateZone(spec.time_zone);
+  if (!zone) return std::unexpected(zone.error());
+  Timestamp start = spec.start.value_or(anchor);
+  std::string start_text = DescribeStart(spec, start);
+  if (spec.finish && *spec.finish <= start)
+    return std::unexpected(
+        SpecError("FinishDate", FormatRfc3339(*spec.finish) + " is not after " + start_text));
 
   auto rule = std::make_shared<internal::ScheduleRule>();
   rule->spec = spec;
-  try {
-    rule->zone = date::locate_zone(spec.time_zone);
-  } catch (const std::exception&) {
-    return fail("TimeZone", Quote(spec.time_zone) +
-                                " is not a time zone of the IANA database; use a name such as "
-                                "Europe/Oslo, America/New_York or UTC");
-  }
-
-  Timestamp start = spec.start.value_or(anchor);
-  std::string start_text =
-      spec.start ? "StartDate " + FormatRfc3339(start)
-                 : "the start (the task's creation time " + FormatRfc3339(start) + ")";
-  if (spec.finish && *spec.finish <= start)
-    return fail("FinishDate", FormatRfc3339(*spec.finish) + " is not after " + start_text);
-
+  rule->zone = *zone;
   if (spec.frequency == Frequency::kNone && spec.recurrence.empty()) {
     rule->first = start;
     return Schedule(std::move(rule));
   }
-
-  std::string field = spec.recurrence.empty() ? "Frequency" : "Recurrence";
-  std::string text = spec.recurrence.empty() ? FrequencyRule(spec.frequency) : spec.recurrence;
-  auto parsed = ParseRecurrence(text);
-  if (!parsed) return std::unexpected(parsed.error());
-
-  auto year = date::year_month_day{date::floor<days>(start)}.year();
-  if (year < date::year{kFirstStartYear} || year > date::year{kLastStartYear})
-    return fail("StartDate", "a repeating schedule's start must be in the years " +
-                                 std::to_string(kFirstStartYear) + " to " +
-                                 std::to_string(kLastStartYear) + ", not " + start_text);
-
-  rule->recurring = true;
-  rule->rule = parsed->rule;
-  rule->unit = parsed->unit;
-  rule->interval = parsed->interval;
-  rule->window_periods = parsed->window_periods;
-  rule->start = std::chrono::ceil<seconds>(start);
-  rule->dtstart = ToLocal(rule->zone, rule->start);
-  if (spec.finish) rule->last_instant = std::chrono::floor<seconds>(*spec.finish);
-  if (parsed->until) {
-    if (parsed->until->utc) {
-      SysSeconds until = AsSys(parsed->until->time);
-      rule->last_instant = rule->last_instant ? std::min(*rule->last_instant, until) : until;
-    } else {
-      rule->last_local = parsed->until->time;
-    }
-  }
-  if (parsed->count > 0) {
-    // COUNT counts the rule's local occurrences from the start; the last one counted becomes
-    // an inclusive local bound, so that later calls can start near the time they ask about.
-    LocalOccurrences occurrences(*rule, rule->dtstart, std::nullopt);
-    std::optional<LocalSeconds> last;
-    for (int i = 0; i < parsed->count; ++i) {
-      auto t = occurrences.Next();
-      if (!t) break;
-      last = t;
-    }
-    rule->last_local = last.value_or(rule->dtstart - seconds(1));
-  }
-
-  // The first due times, for the shortest interval and repeats(): at least two, then those
-  // of the first year (a sparse rule's due times a century apart need not all be found).
-  DueTimes due(*rule, rule->start, std::nullopt);
-  std::vector<SysSeconds> sample;
-  while (sample.size() < kIntervalSample) {
-    auto t = due.Next();
-    if (!t) break;
-    sample.push_back(*t);
-    if (sample.size() >= 2 && *t > sample.front() + days(366)) break;
-  }
-  if (sample.empty()) {
-    std::string message = Quote(text) + " has no due time";
-    if (spec.finish) {
-      internal::ScheduleRule unbounded = *rule;
-      unbounded.last_instant.reset();
-      if (parsed->until && parsed->until->utc) unbounded.last_instant = AsSys(parsed->until->time);
-      if (auto later = DueTimes(unbounded, rule->start, std::nullopt).Next())
-        return fail(field, message + " before FinishDate " + FormatRfc3339(*spec.finish) +
-                               " (the first after " + start_text + " is " + Format(*later) + ")");
-    }
-    if (parsed->until)
-      return fail(field, message + " from " + start_text + " to " + Quote(parsed->until->text));
-    return fail(field, message + " at or after " + start_text +
-                           ": no date and time matches all of its parts");
-  }
-  for (std::size_t i = 1; i < sample.size(); ++i) {
-    auto gap = sample[i] - sample[i - 1];
-    if (gap < min_interval)
-      return fail(field, Quote(text) + " has due times " + std::to_string(gap.count()) +
-                             " s apart (" + Format(sample[i - 1]) + " and " + Format(sample[i]) +
-                             "); the shortest interval allowed is " +
-                             std::to_string(min_interval.count()) + " s");
-  }
-  rule->first = Timestamp(sample.front());
-  rule->repeats = sample.size() > 1;
+  if (auto completed = CompleteRecurringRule(*rule, start, start_text, min_interval); !completed)
+    return std::unexpected(completed.error());
   return Schedule(std::move(rule));
 }
 
