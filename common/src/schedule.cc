@@ -407,12 +407,16 @@ struct ParsedRecurrence {
   int interval = 1;
   int count = 0;
   std::optional<Until> until;
+  bool weekday_positions = false;  // BYDAY has a weekday with a position, such as 1MO
   std::int64_t window_periods = 1;
 };
 
-Error RecurrenceError(std::string message) {
-  return MakeError(ErrorCode::kInvalidArgument, std::move(message), "Recurrence");
+// An error in the spec's `field`, named as the task APIs name it.
+Error SpecError(std::string field, std::string message) {
+  return MakeError(ErrorCode::kInvalidArgument, std::move(message), std::move(field));
 }
+
+Error RecurrenceError(std::string message) { return SpecError("Recurrence", std::move(message)); }
 
 constexpr std::string_view kRuleExample = "FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=6";
 
@@ -424,9 +428,17 @@ struct Part {
 
 std::string Quoted(const Part& p) { return Quote(p.text); }
 
-constexpr std::array<std::string_view, 14> kPartNames = {
-    "FREQ",  "UNTIL",      "COUNT",     "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR",
-    "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH",  "BYSETPOS", "WKST"};
+// A rule's parts in the order written, each name at most once.
+struct RuleParts {
+  std::vector<Part> list;
+
+  const Part* Find(std::string_view name) const {
+    for (const Part& p : list)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
+  bool Has(std::string_view name) const { return Find(name) != nullptr; }
+};
 
 constexpr std::array<std::pair<std::string_view, Unit>, 7> kFrequencies = {{
     {"SECONDLY", Unit::kSecond},
@@ -463,6 +475,8 @@ std::vector<std::string_view> SplitList(std::string_view value) {
     value.remove_prefix(comma + 1);
   }
 }
+
+// --- each part's value: one reader per part, which checks it and records what it says ------
 
 struct NumberList {
   std::string_view name;
@@ -502,9 +516,8 @@ Status CheckNumberList(const Part& p, const NumberList& list) {
   return {};
 }
 
-// BYDAY: [+-][1-53]weekday, weekday one of SU..SA. Says whether any item has a position.
-Result<bool> CheckByDay(const Part& p) {
-  bool positions = false;
+// BYDAY: [+-][1-53]weekday, weekday one of SU..SA.
+Status ReadByDay(const Part& p, ParsedRecurrence& out) {
   std::vector<std::string> seen;
   for (auto item : SplitList(p.value)) {
     std::string upper = Upper(item);
@@ -514,7 +527,7 @@ Result<bool> CheckByDay(const Part& p) {
     if (ok && rest.size() > 2) {
       auto position = ParseInteger(rest.substr(0, rest.size() - 2));
       ok = position && *position != 0 && *position >= -53 && *position <= 53;
-      positions = true;
+      out.weekday_positions = true;
     }
     if (!ok)
       return std::unexpected(
@@ -525,7 +538,7 @@ Result<bool> CheckByDay(const Part& p) {
       return std::unexpected(RecurrenceError(Quoted(p) + ": " + Quote(item) + " is given twice"));
     seen.push_back(upper);
   }
-  return positions;
+  return {};
 }
 
 // UNTIL: 20271231 (a local date), 20271231T235959 (local), 20271231T235959Z (UTC).
@@ -565,6 +578,292 @@ Result<Until> ParseUntil(const Part& p) {
   return until;
 }
 
+// COUNT and INTERVAL: a whole number from 1 to `max`, written without a sign.
+Status ReadWholeNumber(const Part& p, int max, int& into) {
+  auto v = ParseInteger(p.value);
+  if (!v || *v < 1 || *v > max || p.value[0] == '+' || p.value[0] == '-')
+    return std::unexpected(RecurrenceError(Quoted(p) + ": " + p.name +
+                                           " is a whole number from 1 to " + std::to_string(max)));
+  into = *v;
+  return {};
+}
+
+Status ReadCount(const Part& p, ParsedRecurrence& out) {
+  return ReadWholeNumber(p, kMaxRecurrenceCount, out.count);
+}
+
+Status ReadInterval(const Part& p, ParsedRecurrence& out) {
+  return ReadWholeNumber(p, kMaxRecurrenceInterval, out.interval);
+}
+
+Status ReadUntil(const Part& p, ParsedRecurrence& out) {
+  auto until = ParseUntil(p);
+  if (!until) return std::unexpected(until.error());
+  out.until = *until;
+  return {};
+}
+
+Status ReadWeekStart(const Part& p, ParsedRecurrence&) {
+  if (std::find(kWeekdays.begin(), kWeekdays.end(), Upper(p.value)) == kWeekdays.end())
+    return std::unexpected(
+        RecurrenceError(Quoted(p) + ": WKST is a weekday (SU, MO, TU, WE, TH, FR, SA)"));
+  return {};
+}
+
+// The BY parts that are lists of numbers, each checked against its row of kNumberLists.
+Status ReadNumberList(const Part& p, ParsedRecurrence&) {
+  for (const NumberList& list : kNumberLists)
+    if (list.name == p.name) return CheckNumberList(p, list);
+  return {};
+}
+
+// FREQ's value is read before every other part's (ReadFreq): they are checked against it.
+Status FreqIsReadFirst(const Part&, ParsedRecurrence&) { return {}; }
+
+struct PartReader {
+  std::string_view name;
+  Status (*read)(const Part&, ParsedRecurrence&);
+};
+
+// Every part an RRULE may have and how its value is read, in RFC 5545's order (which the
+// message refusing an unknown part lists).
+constexpr std::array<PartReader, 14> kPartReaders = {{
+    {"FREQ", FreqIsReadFirst},
+    {"UNTIL", ReadUntil},
+    {"COUNT", ReadCount},
+    {"INTERVAL", ReadInterval},
+    {"BYSECOND", ReadNumberList},
+    {"BYMINUTE", ReadNumberList},
+    {"BYHOUR", ReadNumberList},
+    {"BYDAY", ReadByDay},
+    {"BYMONTHDAY", ReadNumberList},
+    {"BYYEARDAY", ReadNumberList},
+    {"BYWEEKNO", ReadNumberList},
+    {"BYMONTH", ReadNumberList},
+    {"BYSETPOS", ReadNumberList},
+    {"WKST", ReadWeekStart},
+}};
+
+const PartReader* FindPartReader(std::string_view name) {
+  auto it = std::find_if(kPartReaders.begin(), kPartReaders.end(),
+                         [&](const PartReader& r) { return r.name == name; });
+  return it == kPartReaders.end() ? nullptr : &*it;
+}
+
+// "FREQ, UNTIL, ..., WKST": the parts an RRULE may have, for a message.
+std::string PartNames() {
+  std::string out;
+  for (const PartReader& r : kPartReaders) {
+    if (!out.empty()) out += ", ";
+    out += r.name;
+  }
+  return out;
+}
+
+// --- the text and its parts ----------------------------------------------------------------
+
+bool IsRuleCharacter(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ';' ||
+         c == '=' || c == ',' || c == '+' || c == '-';
+}
+
+// A character a message refuses: printable ones quoted, the others as a byte value.
+std::string DescribeCharacter(unsigned char c) {
+  if (c == ' ') return "a space";
+  if (c > 0x20 && c < 0x7f) return "'" + std::string(1, char(c)) + "'";
+  return "byte " + std::to_string(c);
+}
+
+// The text as a whole: not too long, without the "RRULE:" prefix, only the characters of a rule.
+Status CheckRecurrenceText(std::string_view text) {
+  if (text.size() > kMaxRecurrenceLength)
+    return std::unexpected(RecurrenceError("is " + std::to_string(text.size()) +
+                                           " characters long; the most is " +
+                                           std::to_string(kMaxRecurrenceLength)));
+  if (Upper(text.substr(0, 6)) == "RRULE:")
+    return std::unexpected(RecurrenceError(
+        "give the RRULE value without the 'RRULE:' prefix, e.g. " + std::string(kRuleExample)));
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!IsRuleCharacter(c))
+      return std::unexpected(
+          RecurrenceError(DescribeCharacter(c) + " at position " + std::to_string(i + 1) +
+                          " is not allowed; a rule is NAME=VALUE parts joined by ';' such as " +
+                          std::string(kRuleExample)));
+  }
+  return {};
+}
+
+// One NAME=VALUE part: a part an RRULE may have, not among the parts `before` it.
+Result<Part> ParsePart(std::string_view item, const RuleParts& before) {
+  if (item.empty())
+    return std::unexpected(
+        RecurrenceError("has an empty part (';' at its start or ';;'); a rule looks like " +
+                        std::string(kRuleExample)));
+  auto equals = item.find('=');
+  if (equals == std::string_view::npos || equals == 0 || equals + 1 == item.size())
+    return std::unexpected(RecurrenceError(Quote(item) + " is not NAME=VALUE; a rule looks like " +
+                                           std::string(kRuleExample)));
+  Part p{item, Upper(item.substr(0, equals)), item.substr(equals + 1)};
+  if (p.name == "RSCALE" || p.name == "SKIP")
+    return std::unexpected(
+        RecurrenceError(Quoted(p) +
+                        ": RSCALE and SKIP (RFC 7529 calendars) are not supported; rules use "
+                        "the Gregorian calendar"));
+  if (!FindPartReader(p.name))
+    return std::unexpected(RecurrenceError(Quoted(p) + ": " + Quote(p.name) +
+                                           " is not a part of an RRULE (" + PartNames() + ")"));
+  if (before.Has(p.name))
+    return std::unexpected(RecurrenceError(Quoted(p) + ": " + p.name + " is given twice"));
+  return p;
+}
+
+// The text's parts, split at ';' (a ';' at the end ends the last part).
+Result<RuleParts> SplitParts(std::string_view text) {
+  RuleParts parts;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto semicolon = rest.find(';');
+    std::string_view item = rest.substr(0, semicolon);
+    rest = semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
+    auto part = ParsePart(item, parts);
+    if (!part) return std::unexpected(part.error());
+    parts.list.push_back(std::move(*part));
+  }
+  if (parts.list.empty()) return std::unexpected(RecurrenceError("is empty"));
+  return parts;
+}
+
+// FREQ, which every rule has: the unit the other parts are checked against.
+Result<Unit> ReadFreq(const RuleParts& parts) {
+  const Part* freq = parts.Find("FREQ");
+  if (!freq)
+    return std::unexpected(RecurrenceError(
+        "has no FREQ; say how often it repeats, e.g. FREQ=DAILY or " + std::string(kRuleExample)));
+  std::string name = Upper(freq->value);
+  auto f = std::find_if(kFrequencies.begin(), kFrequencies.end(),
+                        [&](const auto& e) { return e.first == name; });
+  if (f == kFrequencies.end())
+    return std::unexpected(RecurrenceError(
+        Quoted(*freq) +
+        ": FREQ is one of SECONDLY, MINUTELY, HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY"));
+  return f->second;
+}
+
+// Each part's value, in the order written.
+Status ReadPartValues(const RuleParts& parts, ParsedRecurrence& out) {
+  for (const Part& p : parts.list)
+    if (auto read = FindPartReader(p.name)->read(p, out); !read) return read;
+  return {};
+}
+
+// --- the parts' combinations ---------------------------------------------------------------
+
+// "FREQ=WEEKLY" for a rule with FREQ=weekly (read by ReadFreq): how messages name it.
+std::string FreqText(const RuleParts& parts) { return "FREQ=" + Upper(parts.Find("FREQ")->value); }
+
+// Refuses the rule at its part `name`, which it has.
+std::unexpected<Error> RefusePart(const RuleParts& parts, std::string_view name, std::string why) {
+  return std::unexpected(RecurrenceError(Quoted(*parts.Find(name)) + ": " + std::move(why)));
+}
+
+// RFC 5545 §3.3.10.
+Status CheckRfc5545Combinations(const RuleParts& parts, const ParsedRecurrence& r) {
+  if (parts.Has("COUNT") && parts.Has("UNTIL"))
+    return RefusePart(parts, "UNTIL", "a rule gives COUNT or UNTIL, not both");
+  if (parts.Has("BYWEEKNO") && r.unit != Unit::kYear)
+    return RefusePart(parts, "BYWEEKNO", "BYWEEKNO is allowed only with FREQ=YEARLY");
+  if (parts.Has("BYYEARDAY") &&
+      (r.unit == Unit::kDay || r.unit == Unit::kWeek || r.unit == Unit::kMonth))
+    return RefusePart(parts, "BYYEARDAY", "BYYEARDAY is not allowed with " + FreqText(parts));
+  if (parts.Has("BYMONTHDAY") && r.unit == Unit::kWeek)
+    return RefusePart(parts, "BYMONTHDAY", "BYMONTHDAY is not allowed with FREQ=WEEKLY");
+  if (r.weekday_positions && r.unit != Unit::kMonth && r.unit != Unit::kYear)
+    return RefusePart(parts, "BYDAY",
+                      "a weekday with a position (1MO, -1FR) is allowed only with FREQ=MONTHLY or "
+                      "YEARLY");
+  if (r.weekday_positions && parts.Has("BYWEEKNO"))
+    return RefusePart(parts, "BYDAY",
+                      "a weekday with a position is not allowed together with BYWEEKNO");
+  return {};
+}
+
+// libical 3.0.16 ignores BYSETPOS with other frequencies than MONTHLY and YEARLY, and applies
+// it to the days chosen, never to the times of a day.
+Status CheckBySetPos(const RuleParts& parts, const ParsedRecurrence& r) {
+  if (!parts.Has("BYSETPOS")) return {};
+  if (r.unit != Unit::kMonth && r.unit != Unit::kYear)
+    return RefusePart(parts, "BYSETPOS",
+                      "BYSETPOS works only with FREQ=MONTHLY or YEARLY (libical ignores it with " +
+                          FreqText(parts) + ")");
+  if (!parts.Has("BYDAY") && !parts.Has("BYMONTHDAY") && !parts.Has("BYYEARDAY") &&
+      !parts.Has("BYWEEKNO") && !parts.Has("BYMONTH"))
+    return RefusePart(parts, "BYSETPOS",
+                      "BYSETPOS needs a BYDAY, BYMONTHDAY, BYYEARDAY, BYWEEKNO or "
+                      "BYMONTH to choose from");
+  for (std::string_view time_part : {"BYHOUR", "BYMINUTE", "BYSECOND"})
+    if (const Part* p = parts.Find(time_part); p && p->value.find(',') != std::string_view::npos)
+      return RefusePart(parts, "BYSETPOS",
+                        "libical applies BYSETPOS to days, not to the times of a day: give one "
+                        "value of " +
+                            std::string(time_part) + " with it");
+  return {};
+}
+
+// Date parts libical 3.0.16 picks wrong days with.
+Status CheckLibicalDateParts(const RuleParts& parts, const ParsedRecurrence& r) {
+  if (parts.Has("BYWEEKNO") && !parts.Has("BYDAY"))
+    return RefusePart(parts, "BYWEEKNO",
+                      "BYWEEKNO needs a BYDAY (libical picks wrong days without one)");
+  if (r.unit != Unit::kYear) return {};
+  if (parts.Has("BYYEARDAY") &&
+      (parts.Has("BYMONTH") || parts.Has("BYMONTHDAY") || parts.Has("BYWEEKNO")))
+    return RefusePart(parts, "BYYEARDAY",
+                      "libical cannot combine BYYEARDAY with BYMONTH, BYMONTHDAY or BYWEEKNO");
+  if (parts.Has("BYWEEKNO") && parts.Has("BYMONTHDAY"))
+    return RefusePart(parts, "BYWEEKNO", "libical cannot combine BYWEEKNO with BYMONTHDAY");
+  return {};
+}
+
+// Sub-daily rules: libical 3.0.16 expands a BY part of FREQ's own unit (BYHOUR with
+// HOURLY) wrongly, skipping the first match and ignoring INTERVAL, and one of a larger time
+// unit (BYHOUR with MINUTELY) from the wrong time of DTSTART; and a date part (BYMONTH with
+// MINUTELY) could leave it stepping through months minute by minute. What is left is
+// expanded right, cheaply (see ScheduleRule::window_periods).
+Status CheckSubDailyParts(const RuleParts& parts, const ParsedRecurrence& r) {
+  struct SubDaily {
+    Unit unit;
+    std::vector<std::string_view> allowed;
+    std::string_view allowed_text;
+  };
+  for (const SubDaily& sub :
+       {SubDaily{Unit::kSecond, {}, ""},
+        SubDaily{Unit::kMinute, {"BYSECOND", "BYDAY"}, "BYSECOND and BYDAY"},
+        SubDaily{Unit::kHour, {"BYSECOND", "BYMINUTE", "BYDAY"}, "BYSECOND, BYMINUTE and BYDAY"}}) {
+    if (r.unit != sub.unit) continue;
+    for (const Part& p : parts.list)
+      if (p.name.starts_with("BY") &&
+          std::find(sub.allowed.begin(), sub.allowed.end(), p.name) == sub.allowed.end())
+        return RefusePart(parts, p.name,
+                          FreqText(parts) +
+                              (sub.allowed.empty()
+                                   ? " takes no BY parts"
+                                   : " may be narrowed only by " + std::string(sub.allowed_text)) +
+                              " (libical expands other parts of it wrongly or slowly); say it "
+                              "with FREQ=DAILY and the times listed, e.g. "
+                              "FREQ=DAILY;BYHOUR=9,10,11;BYMINUTE=0,15,30,45");
+  }
+  return {};
+}
+
+using CombinationCheck = Status (*)(const RuleParts&, const ParsedRecurrence&);
+
+// The first check that fails names the error, so this order is part of the messages.
+constexpr std::array<CombinationCheck, 4> kCombinationChecks = {
+    CheckRfc5545Combinations, CheckBySetPos, CheckLibicalDateParts, CheckSubDailyParts};
+
+// --- libical's rule ------------------------------------------------------------------------
+
 // Sorts a BY list in place: libical 3.0.16 walks BYHOUR, BYMINUTE and BYSECOND in the order
 // written, so "BYHOUR=18,6" would give 18:00 before 06:00 of the same day.
 template <std::size_t N>
@@ -595,228 +894,226 @@ Result<icalrecurrencetype> LibicalParse(std::string_view text, const std::vector
   return std::unexpected(RecurrenceError("libical cannot read " + Quote(text)));
 }
 
-Result<ParsedRecurrence> ParseRecurrence(std::string_view text) {
-  if (text.size() > kMaxRecurrenceLength)
-    return std::unexpected(RecurrenceError("is " + std::to_string(text.size()) +
-                                           " characters long; the most is " +
-                                           std::to_string(kMaxRecurrenceLength)));
-  if (Upper(text.substr(0, 6)) == "RRULE:")
-    return std::unexpected(RecurrenceError(
-        "give the RRULE value without the 'RRULE:' prefix, e.g. " + std::string(kRuleExample)));
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == ';' || c == '=' || c == ',' || c == '+' || c == '-';
-    if (!ok) {
-      std::string shown = c == ' '                 ? "a space"
-                          : (c > 0x20 && c < 0x7f) ? "'" + std::string(1, char(c)) + "'"
-                                                   : "byte " + std::to_string(c);
-      return std::unexpected(
-          RecurrenceError(shown + " at position " + std::to_string(i + 1) +
-                          " is not allowed; a rule is NAME=VALUE parts joined by ';' such as " +
-                          std::string(kRuleExample)));
-    }
-  }
+// `rule` as ScheduleRule::rule keeps it: COUNT and UNTIL are the ScheduleRule's bounds instead.
+icalrecurrencetype WithoutBoundsSorted(icalrecurrencetype rule) {
+  rule.count = 0;
+  rule.until = icaltime_null_time();
+  SortByList(rule.by_second);
+  SortByList(rule.by_minute);
+  SortByList(rule.by_hour);
+  SortByList(rule.by_month_day);
+  SortByList(rule.by_year_day);
+  SortByList(rule.by_week_no);
+  SortByList(rule.by_month);
+  SortByList(rule.by_set_pos);
+  return rule;
+}
 
-  std::vector<Part> parts;
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    auto semicolon = rest.find(';');
-    std::string_view item = rest.substr(0, semicolon);
-    rest = semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
-    if (item.empty())
-      return std::unexpected(
-          RecurrenceError("has an empty part (';' at its start or ';;'); a rule looks like " +
-                          std::string(kRuleExample)));
-    auto equals = item.find('=');
-    if (equals == std::string_view::npos || equals == 0 || equals + 1 == item.size())
-      return std::unexpected(RecurrenceError(
-          Quote(item) + " is not NAME=VALUE; a rule looks like " + std::string(kRuleExample)));
-    Part p{item, Upper(item.substr(0, equals)), item.substr(equals + 1)};
-    if (p.name == "RSCALE" || p.name == "SKIP")
-      return std::unexpected(
-          RecurrenceError(Quoted(p) +
-                          ": RSCALE and SKIP (RFC 7529 calendars) are not supported; rules use "
-                          "the Gregorian calendar"));
-    if (std::find(kPartNames.begin(), kPartNames.end(), p.name) == kPartNames.end())
-      return std::unexpected(RecurrenceError(
-          Quoted(p) + ": " + Quote(p.name) +
-          " is not a part of an RRULE (FREQ, UNTIL, COUNT, INTERVAL, BYSECOND, BYMINUTE, "
-          "BYHOUR, BYDAY, BYMONTHDAY, BYYEARDAY, BYWEEKNO, BYMONTH, BYSETPOS, WKST)"));
-    for (const Part& before : parts)
-      if (before.name == p.name)
-        return std::unexpected(RecurrenceError(Quoted(p) + ": " + p.name + " is given twice"));
-    parts.push_back(std::move(p));
-  }
-  if (parts.empty()) return std::unexpected(RecurrenceError("is empty"));
-
-  ParsedRecurrence out;
-  auto find = [&](std::string_view name) -> const Part* {
-    for (const Part& p : parts)
-      if (p.name == name) return &p;
-    return nullptr;
-  };
-  auto has = [&](std::string_view name) { return find(name) != nullptr; };
-
-  const Part* freq = find("FREQ");
-  if (!freq)
-    return std::unexpected(RecurrenceError(
-        "has no FREQ; say how often it repeats, e.g. FREQ=DAILY or " + std::string(kRuleExample)));
-  std::string freq_name = Upper(freq->value);
-  auto f = std::find_if(kFrequencies.begin(), kFrequencies.end(),
-                        [&](const auto& e) { return e.first == freq_name; });
-  if (f == kFrequencies.end())
-    return std::unexpected(RecurrenceError(
-        Quoted(*freq) +
-        ": FREQ is one of SECONDLY, MINUTELY, HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY"));
-  out.unit = f->second;
-  std::string freq_text = "FREQ=" + freq_name;
-
-  bool positions = false;
-  for (const Part& p : parts) {
-    if (p.name == "COUNT" || p.name == "INTERVAL") {
-      int max = p.name == "COUNT" ? kMaxRecurrenceCount : kMaxRecurrenceInterval;
-      auto v = ParseInteger(p.value);
-      if (!v || *v < 1 || *v > max || p.value[0] == '+' || p.value[0] == '-')
-        return std::unexpected(RecurrenceError(
-            Quoted(p) + ": " + p.name + " is a whole number from 1 to " + std::to_string(max)));
-      (p.name == "COUNT" ? out.count : out.interval) = *v;
-    } else if (p.name == "UNTIL") {
-      auto until = ParseUntil(p);
-      if (!until) return std::unexpected(until.error());
-      out.until = *until;
-    } else if (p.name == "WKST") {
-      if (std::find(kWeekdays.begin(), kWeekdays.end(), Upper(p.value)) == kWeekdays.end())
-        return std::unexpected(
-            RecurrenceError(Quoted(p) + ": WKST is a weekday (SU, MO, TU, WE, TH, FR, SA)"));
-    } else if (p.name == "BYDAY") {
-      auto r = CheckByDay(p);
-      if (!r) return std::unexpected(r.error());
-      positions = *r;
-    } else {
-      for (const NumberList& list : kNumberLists)
-        if (list.name == p.name)
-          if (auto r = CheckNumberList(p, list); !r) return std::unexpected(r.error());
-    }
-  }
-
-  auto refuse = [&](std::string_view name, std::string why) {
-    return std::unexpected(RecurrenceError(Quoted(*find(name)) + ": " + std::move(why)));
-  };
-  if (has("COUNT") && has("UNTIL")) return refuse("UNTIL", "a rule gives COUNT or UNTIL, not both");
-  // RFC 5545 §3.3.10.
-  if (has("BYWEEKNO") && out.unit != Unit::kYear)
-    return refuse("BYWEEKNO", "BYWEEKNO is allowed only with FREQ=YEARLY");
-  if (has("BYYEARDAY") &&
-      (out.unit == Unit::kDay || out.unit == Unit::kWeek || out.unit == Unit::kMonth))
-    return refuse("BYYEARDAY", "BYYEARDAY is not allowed with " + freq_text);
-  if (has("BYMONTHDAY") && out.unit == Unit::kWeek)
-    return refuse("BYMONTHDAY", "BYMONTHDAY is not allowed with FREQ=WEEKLY");
-  if (positions && out.unit != Unit::kMonth && out.unit != Unit::kYear)
-    return refuse("BYDAY",
-                  "a weekday with a position (1MO, -1FR) is allowed only with FREQ=MONTHLY or "
-                  "YEARLY");
-  if (positions && has("BYWEEKNO"))
-    return refuse("BYDAY", "a weekday with a position is not allowed together with BYWEEKNO");
-  // libical 3.0.16.
-  if (has("BYSETPOS")) {
-    if (out.unit != Unit::kMonth && out.unit != Unit::kYear)
-      return refuse("BYSETPOS",
-                    "BYSETPOS works only with FREQ=MONTHLY or YEARLY (libical ignores it with " +
-                        freq_text + ")");
-    if (!has("BYDAY") && !has("BYMONTHDAY") && !has("BYYEARDAY") && !has("BYWEEKNO") &&
-        !has("BYMONTH"))
-      return refuse("BYSETPOS",
-                    "BYSETPOS needs a BYDAY, BYMONTHDAY, BYYEARDAY, BYWEEKNO or "
-                    "BYMONTH to choose from");
-    for (std::string_view time_part : {"BYHOUR", "BYMINUTE", "BYSECOND"})
-      if (const Part* p = find(time_part); p && p->value.find(',') != std::string_view::npos)
-        return refuse("BYSETPOS",
-                      "libical applies BYSETPOS to days, not to the times of a day: give one "
-                      "value of " +
-                          std::string(time_part) + " with it");
-  }
-  if (has("BYWEEKNO") && !has("BYDAY"))
-    return refuse("BYWEEKNO", "BYWEEKNO needs a BYDAY (libical picks wrong days without one)");
-  if (out.unit == Unit::kYear) {
-    if (has("BYYEARDAY") && (has("BYMONTH") || has("BYMONTHDAY") || has("BYWEEKNO")))
-      return refuse("BYYEARDAY",
-                    "libical cannot combine BYYEARDAY with BYMONTH, BYMONTHDAY or BYWEEKNO");
-    if (has("BYWEEKNO") && has("BYMONTHDAY"))
-      return refuse("BYWEEKNO", "libical cannot combine BYWEEKNO with BYMONTHDAY");
-  }
-  // Sub-daily rules: libical 3.0.16 expands a BY part of FREQ's own unit (BYHOUR with
-  // HOURLY) wrongly, skipping the first match and ignoring INTERVAL, and one of a larger time
-  // unit (BYHOUR with MINUTELY) from the wrong time of DTSTART; and a date part (BYMONTH with
-  // MINUTELY) could leave it stepping through months minute by minute. What is left is
-  // expanded right, cheaply (see ScheduleRule::window_periods).
-  struct SubDaily {
-    Unit unit;
-    std::vector<std::string_view> allowed;
-    std::string_view allowed_text;
-  };
-  for (const SubDaily& sub :
-       {SubDaily{Unit::kSecond, {}, ""},
-        SubDaily{Unit::kMinute, {"BYSECOND", "BYDAY"}, "BYSECOND and BYDAY"},
-        SubDaily{Unit::kHour, {"BYSECOND", "BYMINUTE", "BYDAY"}, "BYSECOND, BYMINUTE and BYDAY"}}) {
-    if (out.unit != sub.unit) continue;
-    for (const Part& p : parts)
-      if (p.name.starts_with("BY") &&
-          std::find(sub.allowed.begin(), sub.allowed.end(), p.name) == sub.allowed.end())
-        return refuse(p.name,
-                      freq_text +
-                          (sub.allowed.empty()
-                               ? " takes no BY parts"
-                               : " may be narrowed only by " + std::string(sub.allowed_text)) +
-                          " (libical expands other parts of it wrongly or slowly); say it with "
-                          "FREQ=DAILY and the times listed, e.g. "
-                          "FREQ=DAILY;BYHOUR=9,10,11;BYMINUTE=0,15,30,45");
-  }
-
-  auto rule = LibicalParse(text, parts);
-  if (!rule) return std::unexpected(rule.error());
-  out.rule = *rule;
-  out.rule.count = 0;
-  out.rule.until = icaltime_null_time();
-  SortByList(out.rule.by_second);
-  SortByList(out.rule.by_minute);
-  SortByList(out.rule.by_hour);
-  SortByList(out.rule.by_month_day);
-  SortByList(out.rule.by_year_day);
-  SortByList(out.rule.by_week_no);
-  SortByList(out.rule.by_month);
-  SortByList(out.rule.by_set_pos);
-
-  // The period of the calendar pattern the rule's parts can express, in FREQ units: within
-  // it (times INTERVAL) a rule with any occurrence has one (see ScheduleRule::window_periods).
-  bool by_date = has("BYMONTH") || has("BYMONTHDAY") || has("BYYEARDAY") || has("BYWEEKNO");
-  switch (out.unit) {
+// The period of the calendar pattern a rule's parts can express, in FREQ units: within it
+// (times INTERVAL) a rule with any occurrence has one (see ScheduleRule::window_periods).
+std::int64_t WindowPeriods(Unit unit, bool by_date) {
+  switch (unit) {
     case Unit::kSecond:
-      out.window_periods = 1;  // no BY parts: every period
-      break;
+      return 1;  // no BY parts: every period
     case Unit::kMinute:
-      out.window_periods = 7 * 24 * 60;  // BYDAY: a week
-      break;
+      return 7 * 24 * 60;  // BYDAY: a week
     case Unit::kHour:
-      out.window_periods = 7 * 24;
-      break;
+      return 7 * 24;
     case Unit::kDay:
-      out.window_periods = by_date ? 146097 : 7;  // 400 Gregorian years, or a week
-      break;
+      return by_date ? 146097 : 7;  // 400 Gregorian years, or a week
     case Unit::kWeek:
-      out.window_periods = by_date ? 20871 : 1;
-      break;
+      return by_date ? 20871 : 1;
     case Unit::kMonth:
-      out.window_periods = 4800;
-      break;
+      return 4800;
     case Unit::kYear:
-      out.window_periods = 400;
-      break;
+      return 400;
   }
+  return 1;
+}
+
+// Checks `text` in the order a reader would (the text, its parts, FREQ, each part's value,
+// the parts' combinations, libical's own parse), so the first thing wrong is the one named.
+Result<ParsedRecurrence> ParseRecurrence(std::string_view text) {
+  if (auto checked = CheckRecurrenceText(text); !checked) return std::unexpected(checked.error());
+  auto parts = SplitParts(text);
+  if (!parts) return std::unexpected(parts.error());
+  auto unit = ReadFreq(*parts);
+  if (!unit) return std::unexpected(unit.error());
+  ParsedRecurrence out;
+  out.unit = *unit;
+  if (auto read = ReadPartValues(*parts, out); !read) return std::unexpected(read.error());
+  for (CombinationCheck check : kCombinationChecks)
+    if (auto allowed = check(*parts, out); !allowed) return std::unexpected(allowed.error());
+  auto rule = LibicalParse(text, parts->list);
+  if (!rule) return std::unexpected(rule.error());
+  out.rule = WithoutBoundsSorted(*rule);
+  bool by_date = parts->Has("BYMONTH") || parts->Has("BYMONTHDAY") || parts->Has("BYYEARDAY") ||
+                 parts->Has("BYWEEKNO");
+  out.window_periods = WindowPeriods(out.unit, by_date);
   return out;
 }
 
+// --- building a Schedule -------------------------------------------------------------------
+
 std::string FrequencyRule(Frequency f) { return "FREQ=" + std::string(FrequencyName(f)); }
+
+// Frequency is one of the enum's values, and NONE when a Recurrence is given.
+Status CheckFrequency(const ScheduleSpec& spec) {
+  if (!FrequencyFromNumber(static_cast<long long>(spec.frequency)))
+    return std::unexpected(
+        SpecError("Frequency", std::to_string(static_cast<int>(spec.frequency)) +
+                                   " is not a frequency (NONE, HOURLY, DAILY, WEEKLY, MONTHLY)"));
+  if (!spec.recurrence.empty() && spec.frequency != Frequency::kNone) {
+    std::string both = "Recurrence and Frequency " + std::string(FrequencyName(spec.frequency));
+    return std::unexpected(SpecError(
+        "Recurrence", both + " are both set; give one of them (Frequency NONE with a Recurrence, "
+                             "or a Frequency without one)"));
+  }
+  return {};
+}
+
+Result<const date::time_zone*> LocateZone(const std::string& name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    return std::unexpected(SpecError(
+        "TimeZone", Quote(name) + " is not a time zone of the IANA database; use a name such as "
+                                  "Europe/Oslo, America/New_York or UTC"));
+  }
+}
+
+// How messages name the start: StartDate, or the anchor that stands for a missing one.
+std::string DescribeStart(const ScheduleSpec& spec, Timestamp start) {
+  return spec.start ? "StartDate " + FormatRfc3339(start)
+                    : "the start (the task's creation time " + FormatRfc3339(start) + ")";
+}
+
+// A repeating schedule's rule, as its errors name it.
+struct RuleSource {
+  std::string field;  // "Recurrence", or "Frequency" when that gives the rule
+  std::string text;   // the Recurrence, or FREQ=<the Frequency>
+};
+
+RuleSource RuleSourceOf(const ScheduleSpec& spec) {
+  if (spec.recurrence.empty()) return {"Frequency", FrequencyRule(spec.frequency)};
+  return {"Recurrence", spec.recurrence};
+}
+
+Status CheckRepeatingStart(Timestamp start, const std::string& start_text) {
+  auto year = date::year_month_day{date::floor<days>(start)}.year();
+  if (year < date::year{kFirstStartYear} || year > date::year{kLastStartYear})
+    return std::unexpected(
+        SpecError("StartDate", "a repeating schedule's start must be in the years " +
+                                   std::to_string(kFirstStartYear) + " to " +
+                                   std::to_string(kLastStartYear) + ", not " + start_text));
+  return {};
+}
+
+// Puts the parsed rule into `rule` (its spec and zone set), with the bounds FinishDate and
+// UNTIL give.
+void SetRecurrence(ScheduleRule& rule, const ParsedRecurrence& parsed, Timestamp start) {
+  rule.recurring = true;
+  rule.rule = parsed.rule;
+  rule.unit = parsed.unit;
+  rule.interval = parsed.interval;
+  rule.window_periods = parsed.window_periods;
+  rule.start = std::chrono::ceil<seconds>(start);
+  rule.dtstart = ToLocal(rule.zone, rule.start);
+  if (rule.spec.finish) rule.last_instant = std::chrono::floor<seconds>(*rule.spec.finish);
+  if (!parsed.until) return;
+  if (parsed.until->utc) {
+    SysSeconds until = AsSys(parsed.until->time);
+    rule.last_instant = rule.last_instant ? std::min(*rule.last_instant, until) : until;
+  } else {
+    rule.last_local = parsed.until->time;
+  }
+}
+
+// COUNT counts the rule's local occurrences from the start; the last one counted becomes an
+// inclusive local bound, so that later calls can start near the time they ask about.
+LocalSeconds LastCountedOccurrence(const ScheduleRule& rule, int count) {
+  LocalOccurrences occurrences(rule, rule.dtstart, std::nullopt);
+  std::optional<LocalSeconds> last;
+  for (int i = 0; i < count; ++i) {
+    auto t = occurrences.Next();
+    if (!t) break;
+    last = t;
+  }
+  return last.value_or(rule.dtstart - seconds(1));
+}
+
+// The first due times, for the shortest interval and repeats(): at least two, then those
+// of the first year (a sparse rule's due times a century apart need not all be found).
+std::vector<SysSeconds> FirstDueTimes(const ScheduleRule& rule) {
+  DueTimes due(rule, rule.start, std::nullopt);
+  std::vector<SysSeconds> sample;
+  while (sample.size() < kIntervalSample) {
+    auto t = due.Next();
+    if (!t) break;
+    sample.push_back(*t);
+    if (sample.size() >= 2 && *t > sample.front() + days(366)) break;
+  }
+  return sample;
+}
+
+// The first due time the rule would have without FinishDate (an UNTIL in UTC still ends it).
+std::optional<SysSeconds> FirstDueTimeIgnoringFinish(const ScheduleRule& rule,
+                                                     const ParsedRecurrence& parsed) {
+  ScheduleRule unbounded = rule;
+  unbounded.last_instant.reset();
+  if (parsed.until && parsed.until->utc) unbounded.last_instant = AsSys(parsed.until->time);
+  return DueTimes(unbounded, rule.start, std::nullopt).Next();
+}
+
+// Why a rule has no due time: FinishDate comes first, UNTIL does, or nothing ever matches.
+Error NoDueTimeError(const ScheduleRule& rule, const ParsedRecurrence& parsed,
+                     const RuleSource& source, const std::string& start_text) {
+  std::string message = Quote(source.text) + " has no due time";
+  const ScheduleSpec& spec = rule.spec;
+  if (spec.finish)
+    if (auto later = FirstDueTimeIgnoringFinish(rule, parsed))
+      return SpecError(source.field, message + " before FinishDate " + FormatRfc3339(*spec.finish) +
+                                         " (the first after " + start_text + " is " +
+                                         Format(*later) + ")");
+  if (parsed.until)
+    return SpecError(source.field,
+                     message + " from " + start_text + " to " + Quote(parsed.until->text));
+  return SpecError(source.field, message + " at or after " + start_text +
+                                     ": no date and time matches all of its parts");
+}
+
+Status CheckShortestInterval(const std::vector<SysSeconds>& due, seconds min_interval,
+                             const RuleSource& source) {
+  for (std::size_t i = 1; i < due.size(); ++i) {
+    auto gap = due[i] - due[i - 1];
+    if (gap < min_interval)
+      return std::unexpected(SpecError(
+          source.field, Quote(source.text) + " has due times " + std::to_string(gap.count()) +
+                            " s apart (" + Format(due[i - 1]) + " and " + Format(due[i]) +
+                            "); the shortest interval allowed is " +
+                            std::to_string(min_interval.count()) + " s"));
+  }
+  return {};
+}
+
+// Completes `rule` (its spec and zone set) for a repeating spec: the parsed rule, its bounds
+// with COUNT resolved, and its first due time, which it must have, with due times at least
+// `min_interval` apart.
+Status CompleteRecurringRule(ScheduleRule& rule, Timestamp start, const std::string& start_text,
+                             seconds min_interval) {
+  RuleSource source = RuleSourceOf(rule.spec);
+  auto parsed = ParseRecurrence(source.text);
+  if (!parsed) return std::unexpected(parsed.error());
+  if (auto allowed = CheckRepeatingStart(start, start_text); !allowed) return allowed;
+  SetRecurrence(rule, *parsed, start);
+  if (parsed->count > 0) rule.last_local = LastCountedOccurrence(rule, parsed->count);
+  std::vector<SysSeconds> due = FirstDueTimes(rule);
+  if (due.empty()) return std::unexpected(NoDueTimeError(rule, *parsed, source, start_text));
+  if (auto allowed = CheckShortestInterval(due, min_interval, source); !allowed) return allowed;
+  rule.first = Timestamp(due.front());
+  rule.repeats = due.size() > 1;
+  return {};
+}
 
 }  // namespace
 
@@ -828,116 +1125,24 @@ Result<Schedule> Schedule::Create(const ScheduleSpec& spec, Timestamp anchor,
                                   std::chrono::seconds min_interval) {
   MakeLibicalErrorsNonFatal();
   IcalErrnoReset reset;
-  auto fail = [](std::string field, std::string message) {
-    return std::unexpected(MakeError(ErrorCode::kInvalidArgument, std::move(message), field));
-  };
-
-  if (!FrequencyFromNumber(static_cast<long long>(spec.frequency)))
-    return fail("Frequency", std::to_string(static_cast<int>(spec.frequency)) +
-                                 " is not a frequency (NONE, HOURLY, DAILY, WEEKLY, MONTHLY)");
-  if (!spec.recurrence.empty() && spec.frequency != Frequency::kNone)
-    return fail("Recurrence", "Recurrence and Frequency " +
-                                  std::string(FrequencyName(spec.frequency)) +
-                                  " are both set; give one of them (Frequency NONE with a "
-                                  "Recurrence, or a Frequency without one)");
+  if (auto checked = CheckFrequency(spec); !checked) return std::unexpected(checked.error());
+  auto zone = LocateZone(spec.time_zone);
+  if (!zone) return std::unexpected(zone.error());
+  Timestamp start = spec.start.value_or(anchor);
+  std::string start_text = DescribeStart(spec, start);
+  if (spec.finish && *spec.finish <= start)
+    return std::unexpected(
+        SpecError("FinishDate", FormatRfc3339(*spec.finish) + " is not after " + start_text));
 
   auto rule = std::make_shared<internal::ScheduleRule>();
   rule->spec = spec;
-  try {
-    rule->zone = date::locate_zone(spec.time_zone);
-  } catch (const std::exception&) {
-    return fail("TimeZone", Quote(spec.time_zone) +
-                                " is not a time zone of the IANA database; use a name such as "
-                                "Europe/Oslo, America/New_York or UTC");
-  }
-
-  Timestamp start = spec.start.value_or(anchor);
-  std::string start_text =
-      spec.start ? "StartDate " + FormatRfc3339(start)
-                 : "the start (the task's creation time " + FormatRfc3339(start) + ")";
-  if (spec.finish && *spec.finish <= start)
-    return fail("FinishDate", FormatRfc3339(*spec.finish) + " is not after " + start_text);
-
+  rule->zone = *zone;
   if (spec.frequency == Frequency::kNone && spec.recurrence.empty()) {
     rule->first = start;
     return Schedule(std::move(rule));
   }
-
-  std::string field = spec.recurrence.empty() ? "Frequency" : "Recurrence";
-  std::string text = spec.recurrence.empty() ? FrequencyRule(spec.frequency) : spec.recurrence;
-  auto parsed = ParseRecurrence(text);
-  if (!parsed) return std::unexpected(parsed.error());
-
-  auto year = date::year_month_day{date::floor<days>(start)}.year();
-  if (year < date::year{kFirstStartYear} || year > date::year{kLastStartYear})
-    return fail("StartDate", "a repeating schedule's start must be in the years " +
-                                 std::to_string(kFirstStartYear) + " to " +
-                                 std::to_string(kLastStartYear) + ", not " + start_text);
-
-  rule->recurring = true;
-  rule->rule = parsed->rule;
-  rule->unit = parsed->unit;
-  rule->interval = parsed->interval;
-  rule->window_periods = parsed->window_periods;
-  rule->start = std::chrono::ceil<seconds>(start);
-  rule->dtstart = ToLocal(rule->zone, rule->start);
-  if (spec.finish) rule->last_instant = std::chrono::floor<seconds>(*spec.finish);
-  if (parsed->until) {
-    if (parsed->until->utc) {
-      SysSeconds until = AsSys(parsed->until->time);
-      rule->last_instant = rule->last_instant ? std::min(*rule->last_instant, until) : until;
-    } else {
-      rule->last_local = parsed->until->time;
-    }
-  }
-  if (parsed->count > 0) {
-    // COUNT counts the rule's local occurrences from the start; the last one counted becomes
-    // an inclusive local bound, so that later calls can start near the time they ask about.
-    LocalOccurrences occurrences(*rule, rule->dtstart, std::nullopt);
-    std::optional<LocalSeconds> last;
-    for (int i = 0; i < parsed->count; ++i) {
-      auto t = occurrences.Next();
-      if (!t) break;
-      last = t;
-    }
-    rule->last_local = last.value_or(rule->dtstart - seconds(1));
-  }
-
-  // The first due times, for the shortest interval and repeats(): at least two, then those
-  // of the first year (a sparse rule's due times a century apart need not all be found).
-  DueTimes due(*rule, rule->start, std::nullopt);
-  std::vector<SysSeconds> sample;
-  while (sample.size() < kIntervalSample) {
-    auto t = due.Next();
-    if (!t) break;
-    sample.push_back(*t);
-    if (sample.size() >= 2 && *t > sample.front() + days(366)) break;
-  }
-  if (sample.empty()) {
-    std::string message = Quote(text) + " has no due time";
-    if (spec.finish) {
-      internal::ScheduleRule unbounded = *rule;
-      unbounded.last_instant.reset();
-      if (parsed->until && parsed->until->utc) unbounded.last_instant = AsSys(parsed->until->time);
-      if (auto later = DueTimes(unbounded, rule->start, std::nullopt).Next())
-        return fail(field, message + " before FinishDate " + FormatRfc3339(*spec.finish) +
-                               " (the first after " + start_text + " is " + Format(*later) + ")");
-    }
-    if (parsed->until)
-      return fail(field, message + " from " + start_text + " to " + Quote(parsed->until->text));
-    return fail(field, message + " at or after " + start_text +
-                           ": no date and time matches all of its parts");
-  }
-  for (std::size_t i = 1; i < sample.size(); ++i) {
-    auto gap = sample[i] - sample[i - 1];
-    if (gap < min_interval)
-      return fail(field, Quote(text) + " has due times " + std::to_string(gap.count()) +
-                             " s apart (" + Format(sample[i - 1]) + " and " + Format(sample[i]) +
-                             "); the shortest interval allowed is " +
-                             std::to_string(min_interval.count()) + " s");
-  }
-  rule->first = Timestamp(sample.front());
-  rule->repeats = sample.size() > 1;
+  if (auto completed = CompleteRecurringRule(*rule, start, start_text, min_interval); !completed)
+    return std::unexpected(completed.error());
   return Schedule(std::move(rule));
 }
 

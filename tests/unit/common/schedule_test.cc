@@ -679,6 +679,106 @@ TEST(ScheduleErrors, OtherRulesLibicalExpandsWronglyAreRefused) {
             "'BYWEEKNO=1': BYWEEKNO needs a BYDAY (libical picks wrong days without one)");
 }
 
+// Every refusal of a malformed Recurrence, with its exact message: the first check that fails
+// decides, in the order the rule is read (text, parts, FREQ, each part's value, the parts'
+// combinations).
+TEST(ScheduleErrors, EachMalformedRecurrenceSaysWhatIsWrong) {
+  const std::string example = "FREQ=WEEKLY;BYDAY=MO,WE;BYHOUR=6";
+  const std::string not_allowed =
+      " is not allowed; a rule is NAME=VALUE parts joined by ';' such as " + example;
+  const std::string until =
+      ": UNTIL is a date-time such as 20271231T235959Z (UTC) or 20271231T235959 (local time in "
+      "TimeZone), or a date such as 20271231";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // The text as a whole.
+      {"RRULE:FREQ=DAILY", "give the RRULE value without the 'RRULE:' prefix, e.g. " + example},
+      {"rrule:FREQ=DAILY", "give the RRULE value without the 'RRULE:' prefix, e.g. " + example},
+      {"FREQ=DAILY;BYDAY=MO, FR", "a space at position 21" + not_allowed},
+      {"FREQ=DAILY:", "':' at position 11" + not_allowed},
+      {"FREQ=DAILY\n", "byte 10 at position 11" + not_allowed},
+      {"FREQ=DAILY;BYHOUR=\xc3\xa6", "byte 195 at position 19" + not_allowed},
+      // Its parts.
+      {"FREQ=DAILY;;COUNT=2",
+       "has an empty part (';' at its start or ';;'); a rule looks like " + example},
+      {";FREQ=DAILY", "has an empty part (';' at its start or ';;'); a rule looks like " + example},
+      {"FREQ=DAILY;BYHOUR", "'BYHOUR' is not NAME=VALUE; a rule looks like " + example},
+      {"FREQ=DAILY;=5", "'=5' is not NAME=VALUE; a rule looks like " + example},
+      {"FREQ=", "'FREQ=' is not NAME=VALUE; a rule looks like " + example},
+      {"FREQ=YEARLY;RSCALE=HEBREW",
+       "'RSCALE=HEBREW': RSCALE and SKIP (RFC 7529 calendars) are not supported; rules use the "
+       "Gregorian calendar"},
+      {"FREQ=DAILY;skip=FORWARD",
+       "'skip=FORWARD': RSCALE and SKIP (RFC 7529 calendars) are not supported; rules use the "
+       "Gregorian calendar"},
+      {"FREQ=DAILY;freq=DAILY", "'freq=DAILY': FREQ is given twice"},
+      {"COUNT=0;BYDAY=MO", "has no FREQ; say how often it repeats, e.g. FREQ=DAILY or " + example},
+      // Each part's value.
+      {"FREQ=DAILY;COUNT=0", "'COUNT=0': COUNT is a whole number from 1 to 10000"},
+      {"FREQ=DAILY;count=+5", "'count=+5': COUNT is a whole number from 1 to 10000"},
+      {"FREQ=DAILY;COUNT=10001", "'COUNT=10001': COUNT is a whole number from 1 to 10000"},
+      {"FREQ=DAILY;INTERVAL=1001", "'INTERVAL=1001': INTERVAL is a whole number from 1 to 1000"},
+      {"FREQ=DAILY;INTERVAL=-1", "'INTERVAL=-1': INTERVAL is a whole number from 1 to 1000"},
+      {"FREQ=DAILY;UNTIL=20271301", "'UNTIL=20271301'" + until},
+      {"FREQ=DAILY;UNTIL=20270101T250000Z", "'UNTIL=20270101T250000Z'" + until},
+      {"FREQ=DAILY;WKST=XX", "'WKST=XX': WKST is a weekday (SU, MO, TU, WE, TH, FR, SA)"},
+      {"FREQ=DAILY;BYDAY=MO,mo", "'BYDAY=MO,mo': 'mo' is given twice"},
+      {"FREQ=MINUTELY;BYSECOND=60",
+       "'BYSECOND=60': 60 is a leap second, which UTC-based time here never has; use 0 to 59"},
+      {"FREQ=DAILY;BYMINUTE=5,05", "'BYMINUTE=5,05': '05' is given twice"},
+      {"FREQ=MONTHLY;BYDAY=MO;BYSETPOS=0",
+       "'BYSETPOS=0': '0' is not a position in the set (1 to 366, or -366 to -1 from its end)"},
+      // RFC 5545's combinations.
+      {"FREQ=DAILY;COUNT=3;UNTIL=20270101T000000Z",
+       "'UNTIL=20270101T000000Z': a rule gives COUNT or UNTIL, not both"},
+      {"FREQ=DAILY;BYWEEKNO=3", "'BYWEEKNO=3': BYWEEKNO is allowed only with FREQ=YEARLY"},
+      {"FREQ=MONTHLY;BYYEARDAY=100", "'BYYEARDAY=100': BYYEARDAY is not allowed with FREQ=MONTHLY"},
+      {"freq=weekly;BYYEARDAY=1", "'BYYEARDAY=1': BYYEARDAY is not allowed with FREQ=WEEKLY"},
+      {"FREQ=WEEKLY;BYMONTHDAY=3", "'BYMONTHDAY=3': BYMONTHDAY is not allowed with FREQ=WEEKLY"},
+      {"FREQ=WEEKLY;BYDAY=1MO",
+       "'BYDAY=1MO': a weekday with a position (1MO, -1FR) is allowed only with FREQ=MONTHLY or "
+       "YEARLY"},
+      {"FREQ=YEARLY;BYWEEKNO=1;BYDAY=1MO",
+       "'BYDAY=1MO': a weekday with a position is not allowed together with BYWEEKNO"},
+      // libical 3.0.16's limits.
+      {"FREQ=WEEKLY;BYDAY=MO;BYSETPOS=1",
+       "'BYSETPOS=1': BYSETPOS works only with FREQ=MONTHLY or YEARLY (libical ignores it with "
+       "FREQ=WEEKLY)"},
+      {"FREQ=MONTHLY;BYSETPOS=1",
+       "'BYSETPOS=1': BYSETPOS needs a BYDAY, BYMONTHDAY, BYYEARDAY, BYWEEKNO or BYMONTH to "
+       "choose from"},
+      {"FREQ=MONTHLY;BYDAY=MO;BYMINUTE=0,30;BYSETPOS=1",
+       "'BYSETPOS=1': libical applies BYSETPOS to days, not to the times of a day: give one value "
+       "of BYMINUTE with it"},
+      {"FREQ=YEARLY;BYMONTH=1;BYSECOND=0,30;BYSETPOS=1",
+       "'BYSETPOS=1': libical applies BYSETPOS to days, not to the times of a day: give one value "
+       "of BYSECOND with it"},
+      {"FREQ=YEARLY;BYYEARDAY=1;BYMONTH=1",
+       "'BYYEARDAY=1': libical cannot combine BYYEARDAY with BYMONTH, BYMONTHDAY or BYWEEKNO"},
+      {"FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO;BYMONTHDAY=1",
+       "'BYWEEKNO=1': libical cannot combine BYWEEKNO with BYMONTHDAY"},
+      {"FREQ=HOURLY;BYDAY=MO;BYMONTHDAY=1",
+       "'BYMONTHDAY=1': FREQ=HOURLY may be narrowed only by BYSECOND, BYMINUTE and BYDAY "
+       "(libical expands other parts of it wrongly or slowly); say it with FREQ=DAILY and the "
+       "times listed, e.g. FREQ=DAILY;BYHOUR=9,10,11;BYMINUTE=0,15,30,45"},
+  };
+  for (const auto& [rule, message] : cases) {
+    SCOPED_TRACE(rule);
+    auto e = CreateError(Rule(rule, "2027-01-01T00:00:00Z"));
+    EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(e.field, "Recurrence");
+    EXPECT_EQ(e.message, message);
+  }
+}
+
+TEST(ScheduleErrors, FrequencyOutsideTheEnumIsRefused) {
+  ScheduleSpec spec;
+  spec.frequency = static_cast<Frequency>(9);
+  auto e = CreateError(spec);
+  EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.field, "Frequency");
+  EXPECT_EQ(e.message, "9 is not a frequency (NONE, HOURLY, DAILY, WEEKLY, MONTHLY)");
+}
+
 // Inputs that libical reads silently wrong, refuses with only an error number, or that could
 // overflow its parser: each is an error naming Recurrence, nothing reaches stderr, and
 // libical's error number is clear afterwards.
