@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "commands/grouped_accepted_writes.h"
 #include "commands/pg_accepted_writes.h"
 #include "commands/pg_catalog.h"
 #include "commands/task_commands.h"
@@ -83,7 +84,8 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   PgTaskTypeCatalog catalog(pool);
   PgTaskNumberAllocator numbers(pool);
   PgTaskReader reader(pool);
-  PgAcceptedWrites accepted(pool);
+  PgAcceptedWrites recorded(pool);
+  GroupedAcceptedWrites accepted(recorded);  // concurrent requests' records in one statement
   TaskCommandService commands(catalog, numbers, credentials, **producer, accepted, clock,
                               o.common.commands_topic, Source());
   Authenticator authenticator(credentials, clock, o.auth);
@@ -113,7 +115,7 @@ int Run(ProducerOptions& o) {
     log->error("{}", s.error().Describe());
     return kBadOptions;
   }
-  PgPool pool(o.common.pg_url, static_cast<std::size_t>(o.server.threads) + 2);
+  PgPool pool(o.common.pg_url, static_cast<std::size_t>(o.pg_connections));
   if (auto s = Migrate(pool); !s) {
     log->error("{}", s.error().Describe());
     return kFailed;

@@ -23,6 +23,11 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
                  "How long a request waits for Kafka's acknowledgement before answering 503")
       ->check(CLI::Range(100, 300000))
       ->capture_default_str();
+  app.add_option("--pg-connections", o.pg_connections,
+                 "PostgreSQL connections held at most, shared by the requests")
+      ->envname("CONVEYOR_PG_CONNECTIONS")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   app.add_option("--token-lifetime-seconds", d.token_lifetime_s,
                  "How long a bearer token from POST /Token stays valid")
       ->envname("CONVEYOR_TOKEN_LIFETIME_SECONDS")

@@ -34,6 +34,9 @@ struct ProducerOptions {
   http::ServerSettings server;  // --http-host, --http-port, --http-threads
   // --delivery-timeout-ms: how long a write waits for Kafka's acknowledgement (then 503).
   std::chrono::milliseconds delivery_timeout{10000};
+  // --pg-connections: PostgreSQL connections held at most (requests share them; one waits up
+  // to 5 s for a free one). Each producer counts against the server's max_connections.
+  int pg_connections = 16;
   AuthSettings auth;  // --token-lifetime-seconds, --auth-cache-seconds
   Command command = Command::kServe;
   std::string admin_key_name = "admin";  // create-admin-key --name

@@ -78,7 +78,10 @@ nlohmann::json TaskRow(const AcceptedTask& a) {
 }
 
 // Inserts the rows of $1, each unless the projection or accepted_tasks holds the task at the
-// same or a later offset already (a worker may have applied the command by now).
+// same or a later offset already (a worker may have applied the command by now). $2 holds the
+// rows' ids: `t.id = ANY($2)` keeps the look into tasks on its primary key whatever the
+// statistics say. Without it, with the statistics of a moment when tasks was small, the
+// planner hashed the whole table for each request (bench/README.md, "Read your own writes").
 std::string UpsertTasks() {
   std::string columns, excluded;
   for (const char* c : kTaskColumns) {
@@ -88,7 +91,8 @@ std::string UpsertTasks() {
   return R"(INSERT INTO accepted_tasks AS a
             SELECT r.* FROM jsonb_populate_recordset(NULL::accepted_tasks, $1::jsonb) r
              WHERE NOT EXISTS (SELECT 1 FROM tasks t
-                                WHERE t.id = r.id AND t.command_offset >= r.command_offset)
+                                WHERE t.id = ANY($2::uuid[]) AND t.id = r.id
+                                  AND t.command_offset >= r.command_offset)
             ON CONFLICT (id) DO UPDATE SET ()" +
          columns + ") = (" + excluded + R"()
              WHERE a.command_offset < EXCLUDED.command_offset)";
@@ -107,7 +111,11 @@ Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
                                 const std::vector<AcceptedNote>& notes) {
   if (tasks.empty() && notes.empty()) return {};
   auto task_rows = nlohmann::json::array();
-  for (const auto& t : tasks) task_rows.push_back(TaskRow(t));
+  std::vector<Uuid> task_ids;
+  for (const auto& t : tasks) {
+    task_rows.push_back(TaskRow(t));
+    task_ids.push_back(t.task.id);
+  }
   auto note_rows = nlohmann::json::array();
   for (const auto& [n, event_id] : notes)
     note_rows.push_back({{"id", n.id},
@@ -121,7 +129,7 @@ Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
   try {
     pqxx::work tx(**lease);
     static const std::string kUpsertTasks = UpsertTasks();
-    if (!tasks.empty()) tx.exec_params0(kUpsertTasks, task_rows.dump());
+    if (!tasks.empty()) tx.exec_params0(kUpsertTasks, task_rows.dump(), UuidArrayParam(task_ids));
     if (!notes.empty()) tx.exec_params0(kInsertNotes, note_rows.dump());
     tx.commit();
   } catch (const std::exception& e) {

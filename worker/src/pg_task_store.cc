@@ -727,7 +727,9 @@ std::string RunColumns() {
 
 // What producers recorded of these commands for their callers' reads (accepted_tasks and
 // accepted_notes, migration 0010) is held by the projection now, or was refused: it goes.
-// A row a producer recorded at a later offset stays.
+// A row a producer recorded at a later offset stays. The `a.id = ANY($1)` besides the join
+// keeps the plan on the primary key whatever the statistics say (accepted_tasks is a queue
+// whose size and statistics change by the second), as the producer's insert does.
 void ForgetAccepted(pqxx::transaction_base& tx, const std::vector<IncomingCommand>& commands) {
   std::vector<Uuid> tasks;
   std::vector<long long> offsets, notes;
@@ -739,7 +741,7 @@ void ForgetAccepted(pqxx::transaction_base& tx, const std::vector<IncomingComman
   tx.exec_params(
       R"(DELETE FROM accepted_tasks a
           USING unnest($1::uuid[], $2::bigint[]) AS c(id, command_offset)
-          WHERE a.id = c.id AND a.command_offset <= c.command_offset)",
+          WHERE a.id = ANY($1::uuid[]) AND a.id = c.id AND a.command_offset <= c.command_offset)",
       UuidArrayParam(tasks), IntArrayParam(offsets));
   if (!notes.empty())
     tx.exec_params("DELETE FROM accepted_notes WHERE id = ANY($1::bigint[])", IntArrayParam(notes));

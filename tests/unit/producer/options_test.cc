@@ -34,7 +34,7 @@ class ProducerOptionsTest : public ::testing::Test {
   testing::ScopedEnvironment env_{{"CONVEYOR_KAFKA_BROKERS", "CONVEYOR_KAFKA_PROPERTIES",
                                    "CONVEYOR_PG_URL", "CONVEYOR_LOG_LEVEL", "CONVEYOR_HTTP_HOST",
                                    "CONVEYOR_HTTP_PORT", "CONVEYOR_TOKEN_LIFETIME_SECONDS",
-                                   "CONVEYOR_AUTH_CACHE_SECONDS"}};
+                                   "CONVEYOR_AUTH_CACHE_SECONDS", "CONVEYOR_PG_CONNECTIONS"}};
   std::ostringstream out_, err_;
 };
 
@@ -46,6 +46,7 @@ TEST_F(ProducerOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(o.server.host, "127.0.0.1");
   EXPECT_EQ(o.server.port, 8080);
   EXPECT_EQ(o.server.threads, 16);
+  EXPECT_EQ(o.pg_connections, 16);
   EXPECT_EQ(o.delivery_timeout, std::chrono::milliseconds(10000));
   EXPECT_EQ(o.auth.token_lifetime, std::chrono::seconds(28800));
   EXPECT_EQ(o.auth.cache_ttl, std::chrono::seconds(30));
@@ -55,8 +56,10 @@ TEST_F(ProducerOptionsTest, FlagsSetTheirFieldsAndWinOverTheirVariables) {
   env_.Set("CONVEYOR_HTTP_PORT", "9000");
   env_.Set("CONVEYOR_AUTH_CACHE_SECONDS", "0");
   env_.Set("CONVEYOR_HTTP_HOST", "127.0.0.2");
+  env_.Set("CONVEYOR_PG_CONNECTIONS", "3");
   auto o = Options({"--http-port", "9100", "--http-threads", "4", "--delivery-timeout-ms", "2500",
                     "--token-lifetime-seconds", "60"});
+  EXPECT_EQ(o.pg_connections, 3);                        // the variable, apart from the threads
   EXPECT_EQ(o.server.port, 9100);                        // the flag
   EXPECT_EQ(o.server.host, "127.0.0.2");                 // the variable
   EXPECT_EQ(o.auth.cache_ttl, std::chrono::seconds(0));  // the variable
@@ -71,7 +74,8 @@ TEST_F(ProducerOptionsTest, HelpListsEveryFlagWithItsVariableAndExitsZero) {
   EXPECT_EQ(std::get<CommandLineExit>(parsed).status, 0);
   for (const char* text :
        {"--http-port", "CONVEYOR_HTTP_PORT", "--delivery-timeout-ms", "--auth-cache-seconds",
-        "CONVEYOR_AUTH_CACHE_SECONDS", "create-admin-key", "revoke-admin-key", "--pg-url"})
+        "CONVEYOR_AUTH_CACHE_SECONDS", "--pg-connections", "CONVEYOR_PG_CONNECTIONS",
+        "create-admin-key", "revoke-admin-key", "--pg-url"})
     EXPECT_NE(out_.str().find(text), std::string::npos) << text << " missing from --help";
 }
 
