@@ -74,9 +74,7 @@ int Run(WorkerOptions& o) {
   PgOutboxStore outbox(pool);
   PgScheduleStore schedules(pool);
   OutboxRelay relay({}, outbox, **producer, monotonic);
-  Scheduler scheduler(
-      {.worker_name = o.name, .source = o.engine.source, .commands_topic = o.common.commands_topic},
-      schedules, **producer, clock);
+  Scheduler scheduler(o.scheduler, schedules, **producer, clock);
   o.engine.notification_written = [&relay] { relay.Wake(); };
   auto processor = CommandProcessor::Create({o.dlq_topic}, store, **producer);
   if (!processor) {

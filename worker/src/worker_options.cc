@@ -39,6 +39,10 @@ void AddWorkerFlags(CLI::App& app, WorkerOptions& o, MillisecondFlags& ms) {
   app.add_option("--max-held", o.loop.max_held,
                  "Runs held (running or waiting) before the partitions pause; 0: 4 x concurrency")
       ->capture_default_str();
+  app.add_option("--schedule-batch", o.scheduler.batch,
+                 "Due schedules this worker's scheduler claims and fires per pass")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
   app.add_option("--heartbeat-ms", ms.heartbeat, "How often running runs heartbeat")
       ->check(CLI::Range(100, 600000))
       ->capture_default_str();
@@ -108,6 +112,9 @@ Status FinishWorkerOptions(WorkerOptions& o) {
   o.engine.worker_name = o.name;
   o.engine.source = "/conveyor/worker/" + o.name;
   o.engine.notifications_topic = o.common.notifications_topic;
+  o.scheduler.worker_name = o.name;
+  o.scheduler.source = o.engine.source;
+  o.scheduler.commands_topic = o.common.commands_topic;
   return {};
 }
 

@@ -17,6 +17,7 @@
 #include "consumer_loop.h"
 #include "conveyor/process.h"
 #include "run_engine.h"
+#include "scheduler.h"
 #include "worker_config.h"
 
 namespace conveyor {
@@ -35,6 +36,8 @@ struct WorkerOptions {
   // --concurrency, --heartbeat-ms, --stale-after-ms; FinishWorkerOptions fills in the worker's
   // name, its notifications' source and topic, and the --handler-limit values.
   EngineSettings engine;
+  // --schedule-batch; FinishWorkerOptions fills in the name, source and commands topic.
+  SchedulerSettings scheduler;
 
   WorkerConfig config;  // the configuration file's handlers (FinishWorkerOptions)
 };

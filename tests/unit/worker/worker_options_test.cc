@@ -59,6 +59,7 @@ TEST_F(WorkerOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(o.engine.concurrency, 8u);
   EXPECT_EQ(o.engine.heartbeat_interval, std::chrono::milliseconds(2000));
   EXPECT_EQ(o.engine.stale_after, std::chrono::milliseconds(15000));
+  EXPECT_EQ(o.scheduler.batch, 500u);
   EXPECT_TRUE(o.handler_limit_flags.empty());
 }
 
@@ -100,7 +101,9 @@ TEST_F(WorkerOptionsTest, FlagsSetEveryOption) {
                     "--shutdown-grace-ms",
                     "0",
                     "--revoke-grace-ms",
-                    "5"});
+                    "5",
+                    "--schedule-batch",
+                    "2000"});
   EXPECT_EQ(o.common.kafka.brokers, "k:1");
   EXPECT_EQ(o.common.kafka_properties, std::vector<std::string>{"acks=1"});
   EXPECT_EQ(o.common.pg_url, "pg://x");
@@ -119,6 +122,7 @@ TEST_F(WorkerOptionsTest, FlagsSetEveryOption) {
   EXPECT_EQ(o.engine.stale_after, std::chrono::milliseconds(900));
   EXPECT_EQ(o.loop.shutdown_grace, std::chrono::milliseconds(0));
   EXPECT_EQ(o.loop.revoke_grace, std::chrono::milliseconds(5));
+  EXPECT_EQ(o.scheduler.batch, 2000u);
 }
 
 TEST_F(WorkerOptionsTest, EnvironmentVariablesSetTheirOptionsAndAFlagWinsOverItsVariable) {
@@ -149,11 +153,26 @@ TEST_F(WorkerOptionsTest, HelpListsEveryFlagWithItsVariableAndExitsZero) {
   auto parsed = Parse({"--help"});
   ASSERT_TRUE(std::holds_alternative<CommandLineExit>(parsed));
   EXPECT_EQ(std::get<CommandLineExit>(parsed).status, 0);
-  for (const char* flag :
-       {"--kafka-brokers", "--kafka-property", "--kafka-properties", "--pg-url", "--log-level",
-        "--commands-topic", "--notifications-topic", "--config", "--name", "--group-id",
-        "--dlq-topic", "--batch-size", "--concurrency", "--handler-limit", "--max-held",
-        "--heartbeat-ms", "--stale-after-ms", "--shutdown-grace-ms", "--revoke-grace-ms"})
+  for (const char* flag : {"--kafka-brokers",
+                           "--kafka-property",
+                           "--kafka-properties",
+                           "--pg-url",
+                           "--log-level",
+                           "--commands-topic",
+                           "--notifications-topic",
+                           "--config",
+                           "--name",
+                           "--group-id",
+                           "--dlq-topic",
+                           "--batch-size",
+                           "--concurrency",
+                           "--handler-limit",
+                           "--max-held",
+                           "--heartbeat-ms",
+                           "--stale-after-ms",
+                           "--shutdown-grace-ms",
+                           "--revoke-grace-ms",
+                           "--schedule-batch"})
     EXPECT_NE(out_.str().find(flag), std::string::npos) << flag;
   for (const char* variable : kVariables)
     EXPECT_NE(out_.str().find(variable), std::string::npos) << variable;
@@ -170,13 +189,16 @@ TEST_F(WorkerOptionsTest, ValueOutOfItsRangeIsRefusedNamingTheFlag) {
   }
 }
 
-TEST_F(WorkerOptionsTest, FinishDerivesTheEngineIdentityAndTheHandlerLimits) {
+TEST_F(WorkerOptionsTest, FinishDerivesTheEngineAndSchedulerIdentityAndTheHandlerLimits) {
   auto o = Options({"--name", "w-9", "--notifications-topic", "notes", "--handler-limit", "gate=1",
-                    "--kafka-property", "linger.ms=9"});
+                    "--kafka-property", "linger.ms=9", "--commands-topic", "cmds"});
   ASSERT_TRUE(FinishWorkerOptions(o).has_value());
   EXPECT_EQ(o.engine.worker_name, "w-9");
   EXPECT_EQ(o.engine.source, "/conveyor/worker/w-9");
   EXPECT_EQ(o.engine.notifications_topic, "notes");
+  EXPECT_EQ(o.scheduler.worker_name, "w-9");
+  EXPECT_EQ(o.scheduler.source, "/conveyor/worker/w-9");
+  EXPECT_EQ(o.scheduler.commands_topic, "cmds");
   EXPECT_EQ(o.engine.handler_limits, (std::map<std::string, std::size_t>{{"gate", 1}}));
   EXPECT_EQ(o.common.kafka.properties.at("linger.ms"), "9");
   EXPECT_TRUE(o.config.handlers.empty());
