@@ -174,7 +174,10 @@ Status PgCredentialStore::RevokeAdminKey(const Uuid& id) {
 }
 
 Authenticator::Authenticator(CredentialStore& store, const Clock& clock, AuthSettings settings)
-    : store_(store), clock_(clock), settings_(settings) {}
+    : store_(store),
+      clock_(clock),
+      settings_(settings),
+      decoy_hash_(auth::DecoyHash(settings.decoy_iterations)) {}
 
 std::optional<Caller> Authenticator::Cached(const std::string& key, Timestamp now) {
   std::lock_guard lock(mutex_);
@@ -198,14 +201,19 @@ void Authenticator::Remember(const std::string& key, const Caller& caller, Times
   cache_[key] = CacheEntry{caller, valid_until};
 }
 
+std::unexpected<Error> Authenticator::Refuse(std::string_view secret) {
+  auth::VerifySecret(secret, decoy_hash_);
+  return Fail(ErrorCode::kUnauthenticated, kWrongCredentials);
+}
+
 Result<Caller> Authenticator::Verify(const Uuid& id, std::string_view secret, bool clients_only) {
   if (secret.size() > auth::kMaxSecretBytes)
     return Fail(ErrorCode::kUnauthenticated, "the secret is over the limit of " +
                                                  std::to_string(auth::kMaxSecretBytes) + " bytes");
   auto found = store_.FindSecret(id);
   if (!found) return std::unexpected(found.error());
-  if (!*found || (clients_only && (*found)->caller.is_admin()) ||
-      !auth::VerifySecret(secret, (*found)->secret_hash))
+  if (!*found || (clients_only && (*found)->caller.is_admin())) return Refuse(secret);
+  if (!auth::VerifySecret(secret, (*found)->secret_hash))
     return Fail(ErrorCode::kUnauthenticated, kWrongCredentials);
   return (*found)->caller;
 }
@@ -219,7 +227,7 @@ Result<Caller> Authenticator::Authenticate(std::string_view header) {
 
   if (auto* basic = std::get_if<auth::BasicCredential>(&*credential)) {
     auto id = Uuid::Parse(basic->id);
-    if (!id) return Fail(ErrorCode::kUnauthenticated, kWrongCredentials);
+    if (!id) return Refuse(basic->secret);
     auto caller = Verify(*id, basic->secret, false);
     if (caller) Remember(key, *caller, now + settings_.cache_ttl);
     return caller;
@@ -247,7 +255,7 @@ Result<Caller> Authenticator::Authenticate(std::string_view header) {
 Result<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
                                               std::string_view client_secret) {
   auto id = Uuid::Parse(client_id);
-  if (!id) return Fail(ErrorCode::kUnauthenticated, kWrongCredentials);
+  if (!id) return Refuse(client_secret);
   auto caller = Verify(*id, client_secret, true);
   if (!caller) return std::unexpected(caller.error());
   IssuedToken issued{auth::RandomToken(), settings_.token_lifetime};

@@ -23,6 +23,7 @@
 
 #include "auth/caller.h"
 #include "auth/client_directory.h"
+#include "auth/credentials.h"
 #include "conveyor/clock.h"
 #include "conveyor/pg.h"
 #include "conveyor/result.h"
@@ -86,6 +87,10 @@ struct AuthSettings {
   std::chrono::seconds token_lifetime = std::chrono::hours(8);  // TwoSms's 8 hours
   std::chrono::seconds cache_ttl = std::chrono::seconds(30);    // 0 disables the cache
   std::size_t cache_capacity = 10000;
+  // The PBKDF2 work spent on a credential that names no one (an unknown id, an id that is no
+  // UUID, a client's id where only an admin's will do): the same as checking a stored secret,
+  // so that the time of an answer does not tell which ids exist.
+  int decoy_iterations = auth::kPbkdf2Iterations;
 };
 
 struct IssuedToken {
@@ -112,6 +117,8 @@ class Authenticator {
 
  private:
   Result<Caller> Verify(const Uuid& id, std::string_view secret, bool clients_only);
+  // kWrongCredentials, after the decoy's PBKDF2 work.
+  std::unexpected<Error> Refuse(std::string_view secret);
   std::optional<Caller> Cached(const std::string& key, Timestamp now);
   void Remember(const std::string& key, const Caller& caller, Timestamp valid_until);
 
@@ -122,6 +129,7 @@ class Authenticator {
     Caller caller;
     Timestamp valid_until;
   };
+  std::string decoy_hash_;  // auth::DecoyHash(settings_.decoy_iterations)
   std::mutex mutex_;
   std::unordered_map<std::string, CacheEntry> cache_;  // SHA-256 of the header -> caller
 };

@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <stdexcept>
@@ -28,7 +29,10 @@ std::string RandomBytes(std::size_t n) {
   return out;
 }
 
+std::atomic<std::uint64_t> pbkdf2_runs{0};
+
 std::string Pbkdf2(std::string_view secret, std::string_view salt, int iterations) {
+  pbkdf2_runs.fetch_add(1, std::memory_order_relaxed);
   std::string out(kHashBytes, '\0');
   if (PKCS5_PBKDF2_HMAC(secret.data(), static_cast<int>(secret.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()),
@@ -88,6 +92,11 @@ std::string HashSecret(std::string_view secret, int iterations) {
          "$" + Base64UrlEncode(Pbkdf2(secret, salt, iterations));
 }
 
+std::string DecoyHash(int iterations) {
+  return std::string(kHashScheme) + "$" + std::to_string(iterations) + "$" +
+         Base64UrlEncode(RandomBytes(kSaltBytes)) + "$" + Base64UrlEncode(RandomBytes(kHashBytes));
+}
+
 bool VerifySecret(std::string_view secret, std::string_view stored) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
@@ -106,6 +115,8 @@ bool VerifySecret(std::string_view secret, std::string_view stored) {
   auto got = Pbkdf2(secret, *salt, iterations);
   return CRYPTO_memcmp(got.data(), want->data(), kHashBytes) == 0;
 }
+
+std::uint64_t Pbkdf2Runs() { return pbkdf2_runs.load(std::memory_order_relaxed); }
 
 std::string RandomToken(std::size_t bytes) { return Base64UrlEncode(RandomBytes(bytes)); }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,9 +29,16 @@ inline constexpr std::size_t kMaxSecretBytes = 256;
 
 // Hashes `secret` with a fresh random salt.
 std::string HashSecret(std::string_view secret, int iterations = kPbkdf2Iterations);
+// A stored hash of no secret, in HashSecret's format (random salt, random hash): checking a
+// secret against it costs what checking one against a real hash costs, and never matches.
+std::string DecoyHash(int iterations = kPbkdf2Iterations);
 // Whether `secret` matches `stored` (a HashSecret result), compared in constant time.
 // A malformed `stored` matches nothing.
 bool VerifySecret(std::string_view secret, std::string_view stored);
+
+// How many PBKDF2 derivations this process has run (HashSecret and VerifySecret each run one):
+// a request's share of the credential work, which the tests compare across outcomes.
+std::uint64_t Pbkdf2Runs();
 
 // `bytes` random bytes from OpenSSL's CSPRNG, base64url without padding.
 std::string RandomToken(std::size_t bytes = 32);

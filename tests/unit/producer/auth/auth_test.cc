@@ -37,6 +37,16 @@ TEST(SecretHash, DefaultCostIsRecordedInTheHashAndNeverContainsTheSecret) {
   EXPECT_EQ(stored.find("s3cret-value"), std::string::npos);
 }
 
+TEST(SecretHash, DecoyHashHasTheFormAndCostOfARealOneAndMatchesNothing) {
+  auto decoy = auth::DecoyHash(kTestIterations);
+  EXPECT_EQ(decoy.rfind("pbkdf2-sha256$" + std::to_string(kTestIterations) + "$", 0), 0u);
+  EXPECT_EQ(decoy.size(), auth::HashSecret("x", kTestIterations).size());
+  auto before = auth::Pbkdf2Runs();
+  EXPECT_FALSE(auth::VerifySecret("", decoy));
+  EXPECT_FALSE(auth::VerifySecret("x", decoy));
+  EXPECT_EQ(auth::Pbkdf2Runs() - before, 2u);
+}
+
 TEST(SecretHash, MalformedStoredHashMatchesNothing) {
   auto good = auth::HashSecret("x", kTestIterations);
   EXPECT_FALSE(auth::VerifySecret("x", ""));
@@ -145,7 +155,8 @@ class AuthenticatorTest : public ::testing::Test {
   FakeClock clock_{*ParseDateTime("2026-11-25T10:00:00Z")};
   MemoryCredentialStore store_;
   Caller client_, admin_;
-  AuthSettings settings_{std::chrono::seconds(3600), std::chrono::seconds(30), 100};
+  AuthSettings settings_{std::chrono::seconds(3600), std::chrono::seconds(30), 100,
+                         kTestIterations};
   Authenticator auth_{store_, clock_, settings_};
 };
 
@@ -164,6 +175,27 @@ TEST_F(AuthenticatorTest, WrongSecretOrUnknownIdIsUnauthenticated) {
     ASSERT_FALSE(c.has_value()) << header;
     EXPECT_EQ(c.error().code, ErrorCode::kUnauthenticated);
     EXPECT_EQ(c.error().message, "unknown id or wrong secret");
+  }
+}
+
+// An answer that came sooner for an id that is no one's than for a wrong secret would tell
+// an attacker which client ids exist: every refusal does one PBKDF2 derivation.
+TEST_F(AuthenticatorTest, EveryRefusalCostsOnePbkdf2AsAWrongSecretDoes) {
+  for (const auto& header :
+       {Basic(client_.id, "client-secreT"), Basic(Uuid::Random(), "x"),
+        std::string("Basic ") + "bm90LWEtdXVpZDpzZWNyZXQ=",  // not-a-uuid:secret
+        "Bearer " + Uuid::Random().ToString() + ".admin-secret"}) {
+    auto before = auth::Pbkdf2Runs();
+    ASSERT_FALSE(auth_.Authenticate(header).has_value()) << header;
+    EXPECT_EQ(auth::Pbkdf2Runs() - before, 1u) << header;
+  }
+  for (const auto& [id, secret] : std::vector<std::pair<std::string, std::string>>{
+           {client_.id.ToString(), "wrong"},
+           {admin_.id.ToString(), "admin-secret"},  // an admin key gets no token
+           {"not-a-guid", "x"}}) {
+    auto before = auth::Pbkdf2Runs();
+    ASSERT_FALSE(auth_.IssueToken(id, secret).has_value()) << id;
+    EXPECT_EQ(auth::Pbkdf2Runs() - before, 1u) << id;
   }
 }
 
