@@ -61,13 +61,13 @@ struct Dialects {
   std::unique_ptr<OracleDialect> oracle;
 };
 Result<Dialects> BuildDialects(TaskTypeCatalog& catalog, TaskCommandService& commands,
-                               TaskReader& reader, const Clock& clock,
-                               CredentialStore& credentials) {
+                               TaskReader& reader, const Clock& clock, CredentialStore& credentials,
+                               const std::string& public_base_url) {
   auto twosms = twosms::TwoSmsDialect::Create(catalog, commands, reader, clock, credentials);
   if (!twosms) return std::unexpected(twosms.error());
   auto superoffice = superoffice::SuperOfficeDialect::Create(catalog, commands, reader);
   if (!superoffice) return std::unexpected(superoffice.error());
-  auto oracle = OracleDialect::Create(catalog, commands, reader);
+  auto oracle = OracleDialect::Create(catalog, commands, reader, public_base_url);
   if (!oracle) return std::unexpected(oracle.error());
   return Dialects{std::move(*twosms), std::move(*superoffice), std::move(*oracle)};
 }
@@ -89,7 +89,7 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   TaskCommandService commands(catalog, numbers, credentials, **producer, accepted, clock,
                               o.common.commands_topic, Source());
   Authenticator authenticator(credentials, clock, o.auth);
-  auto dialects = BuildDialects(catalog, commands, reader, clock, credentials);
+  auto dialects = BuildDialects(catalog, commands, reader, clock, credentials, o.public_base_url);
   if (!dialects) {
     log->error("{}", dialects.error().Describe());
     return kFailed;

@@ -23,6 +23,10 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
                  "How long a request waits for Kafka's acknowledgement before answering 503")
       ->check(CLI::Range(100, 300000))
       ->capture_default_str();
+  app.add_option("--public-base-url", o.public_base_url,
+                 "Where links in answers point, as clients reach this producer "
+                 "(https://tasks.example.com); default http://<http-host>:<http-port>")
+      ->envname("CONVEYOR_PUBLIC_BASE_URL");
   app.add_option("--pg-connections", o.pg_connections,
                  "PostgreSQL connections held at most, shared by the requests")
       ->envname("CONVEYOR_PG_CONNECTIONS")
@@ -56,6 +60,20 @@ void AddSubcommands(CLI::App& app, ProducerOptions& o) {
   revoke->callback([&o] { o.command = ProducerOptions::Command::kRevokeAdminKey; });
 }
 
+// "http(s)://authority" with no path, query or fragment; a trailing '/' is dropped.
+Status CheckPublicBaseUrl(std::string& url) {
+  if (!url.empty() && url.back() == '/') url.pop_back();
+  auto scheme_end = url.find("://");
+  auto scheme = scheme_end == std::string::npos ? std::string() : url.substr(0, scheme_end);
+  auto authority = scheme_end == std::string::npos ? std::string() : url.substr(scheme_end + 3);
+  bool plain = !authority.empty() && authority.find_first_of("/?#@ \t\r\n") == std::string::npos;
+  if ((scheme != "http" && scheme != "https") || !plain)
+    return Fail(ErrorCode::kInvalidArgument,
+                "--public-base-url: '" + url +
+                    "' is not http:// or https:// and a host[:port] with nothing after it");
+  return {};
+}
+
 }  // namespace
 
 std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc,
@@ -82,6 +100,9 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc
 
 Status FinishProducerOptions(ProducerOptions& o) {
   if (auto s = FinishCommonOptions(o.common); !s) return s;
+  if (o.public_base_url.empty())
+    o.public_base_url = "http://" + o.server.host + ":" + std::to_string(o.server.port);
+  if (auto s = CheckPublicBaseUrl(o.public_base_url); !s) return s;
   if (o.command == ProducerOptions::Command::kRevokeAdminKey) {
     auto id = Uuid::Parse(o.revoke_key_text);
     if (!id)

@@ -37,6 +37,11 @@ struct ProducerOptions {
   // --pg-connections: PostgreSQL connections held at most (requests share them; one waits up
   // to 5 s for a free one). Each producer counts against the server's max_connections.
   int pg_connections = 16;
+  // --public-base-url: where the links in answers (Oracle's `links`, `Location`) point, as
+  // clients reach this producer ("https://tasks.example.com"); never taken from a request's
+  // Host. FinishProducerOptions checks it and, when it is unset, makes it
+  // http://<--http-host>:<--http-port>.
+  std::string public_base_url;
   AuthSettings auth;  // --token-lifetime-seconds, --auth-cache-seconds
   Command command = Command::kServe;
   std::string admin_key_name = "admin";  // create-admin-key --name
@@ -49,8 +54,9 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(
     int argc, const char* const* argv, std::ostream& out = std::cout,
     std::ostream& err = std::cerr);
 
-// Checks and completes parsed options: kInvalidArgument for a bad librdkafka property or a
-// revoke-admin-key --id that is not a key id (a UUID).
+// Checks and completes parsed options: kInvalidArgument for a bad librdkafka property, a
+// --public-base-url that is not http(s)://authority, or a revoke-admin-key --id that is not a
+// key id (a UUID).
 Status FinishProducerOptions(ProducerOptions& options);
 
 }  // namespace conveyor

@@ -27,6 +27,7 @@ class ProducerOnFakes {
   static constexpr char kAdminKeyId[] = "6b1f3c2e-0000-4000-8000-00000000a001";
   static constexpr char kSecret[] = "s3cr3t";
   static constexpr char kToken[] = "known-bearer-token";
+  static constexpr char kPublicBaseUrl[] = "https://tasks.example.com";
   static constexpr char kClientAuthorization[] = "Bearer known-bearer-token";
   static constexpr char kAdminAuthorization[] =
       "Bearer 6b1f3c2e-0000-4000-8000-00000000a001.s3cr3t";
@@ -39,19 +40,22 @@ class ProducerOnFakes {
     store.tokens[auth::Sha256Hex(kToken)] = {client, clock.Now() + std::chrono::hours(1)};
     TaskType noop;
     noop.id = NoopTaskTypeId();
+    noop.number = 1;  // as the built-in has it (Oracle taskType.id)
     noop.name = noop.handler = "noop";
     catalog.types = {noop};
     twosms = Built(twosms::TwoSmsDialect::Create(catalog, commands, reader, clock, store));
     superoffice = Built(superoffice::SuperOfficeDialect::Create(catalog, commands, reader));
-    oracle = Built(OracleDialect::Create(catalog, commands, reader));
+    oracle = Built(OracleDialect::Create(catalog, commands, reader, kPublicBaseUrl));
     router.emplace(auth, std::vector<http::Dialect*>{twosms.get(), superoffice.get(), oracle.get()},
                    *twosms, http::ServerRoutes(auth, "{}"));
   }
 
-  // `method` `path` with `authorization` (none when empty) and a JSON `body`.
+  // `method` `path` with `authorization` (none when empty), a JSON `body` and `headers`.
   http::Answer Send(std::string method, std::string path, std::string authorization = {},
-                    std::string body = {}) const {
+                    std::string body = {},
+                    std::vector<std::pair<std::string, std::string>> headers = {}) const {
     http::Request r;
+    r.headers = std::move(headers);
     r.method = std::move(method);
     r.path = std::move(path);
     if (!authorization.empty()) r.headers.emplace_back("Authorization", std::move(authorization));

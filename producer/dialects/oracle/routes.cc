@@ -21,10 +21,12 @@ using oracle::Problem;
 class OracleDialect::Impl {
  public:
   Impl(TaskTypeCatalog& catalog, TaskCommandService& commands, TaskReader& reader,
-       JsonSchema create_schema, JsonSchema note_schema, JsonSchema patch_schema)
+       std::string base_url, JsonSchema create_schema, JsonSchema note_schema,
+       JsonSchema patch_schema)
       : catalog_(catalog),
         commands_(commands),
         reader_(reader),
+        base_url_(std::move(base_url)),
         create_schema_(std::move(create_schema)),
         note_schema_(std::move(note_schema)),
         patch_schema_(std::move(patch_schema)) {}
@@ -53,16 +55,16 @@ class OracleDialect::Impl {
     view.type_number = created->type.number;
     view.cancellation = created->type.cancellation;
     view.modified_at = created->task.created_at;
-    auto location = BaseUrl(req) + oracle::kApiPath + "/tasks/" + std::to_string(view.task.number);
+    auto location = base_url_ + oracle::kApiPath + "/tasks/" + std::to_string(view.task.number);
     res.SetHeader("Location", location);
-    SendJson(res, 201, oracle::TaskJson(view, BaseUrl(req)));
+    SendJson(res, 201, oracle::TaskJson(view, base_url_));
   }
 
   void GetTask(const http::Request& req, http::Answer& res) {
     if (!CheckParams(req, res, {"fields"})) return;
     auto view = FindTask(req, res);
     if (!view) return;
-    auto full = oracle::TaskJson(*view, BaseUrl(req));
+    auto full = oracle::TaskJson(*view, base_url_);
     if (!req.HasParam("fields")) return SendJson(res, 200, full);
     auto fields = oracle::ParseFields(req.Param("fields"), full, false);
     if (!fields) return SendQueryProblem(req, res, fields.error());
@@ -93,8 +95,8 @@ class OracleDialect::Impl {
     }
     std::optional<std::vector<std::string>> fields;
     if (req.HasParam("fields")) {
-      auto parsed = oracle::ParseFields(req.Param("fields"),
-                                        oracle::TaskJson(TaskView{}, BaseUrl(req)), true);
+      auto parsed =
+          oracle::ParseFields(req.Param("fields"), oracle::TaskJson(TaskView{}, base_url_), true);
       if (!parsed) return SendQueryProblem(req, res, parsed.error());
       fields = std::move(*parsed);
     }
@@ -106,7 +108,7 @@ class OracleDialect::Impl {
     }
     auto items = json::array();
     for (const auto& view : page->tasks) {
-      auto full = oracle::TaskJson(view, BaseUrl(req));
+      auto full = oracle::TaskJson(view, base_url_);
       items.push_back(fields ? oracle::Project(full, *fields)
                              : oracle::Project(full, {"id", "lookupName"}));
     }
@@ -127,14 +129,14 @@ class OracleDialect::Impl {
     std::optional<std::vector<std::string>> fields;
     if (req.HasParam("fields")) {
       auto parsed = oracle::ParseFields(req.Param("fields"),
-                                        oracle::NoteJson(TaskNote{}, 0, BaseUrl(req)), true);
+                                        oracle::NoteJson(TaskNote{}, 0, base_url_), true);
       if (!parsed) return SendQueryProblem(req, res, parsed.error());
       fields = std::move(*parsed);
     }
     auto items = json::array();
     auto total = static_cast<std::int64_t>(notes->size());
     for (std::int64_t i = offset; i < total && i < offset + limit; ++i) {
-      auto full = oracle::NoteJson((*notes)[i], view->task.number, BaseUrl(req));
+      auto full = oracle::NoteJson((*notes)[i], view->task.number, base_url_);
       items.push_back(fields ? oracle::Project(full, *fields) : oracle::Project(full, {"id"}));
     }
     std::optional<std::int64_t> count;
@@ -157,7 +159,7 @@ class OracleDialect::Impl {
                          {404, oracle::kUnknownResource,
                           "task " + std::to_string(view->task.number) + " has no note with id " +
                               std::to_string(id)});
-    auto full = oracle::NoteJson(*it, view->task.number, BaseUrl(req));
+    auto full = oracle::NoteJson(*it, view->task.number, base_url_);
     if (!req.HasParam("fields")) return SendJson(res, 200, full);
     auto fields = oracle::ParseFields(req.Param("fields"), full, false);
     if (!fields) return SendQueryProblem(req, res, fields.error());
@@ -174,7 +176,7 @@ class OracleDialect::Impl {
     if (!view) return;
     auto note = commands_.AddNote(view->task, std::move(*text), req.caller);
     if (!note) return SendError(req, res, note.error());
-    auto full = oracle::NoteJson(*note, view->task.number, BaseUrl(req));
+    auto full = oracle::NoteJson(*note, view->task.number, base_url_);
     res.SetHeader("Location", full["links"][0]["href"].get<std::string>());
     SendJson(res, 201, full);
   }
@@ -259,7 +261,7 @@ class OracleDialect::Impl {
     }
     auto items = json::array();
     for (const auto& v : values) items.push_back({{"id", v.id}, {"lookupName", v.lookup_name}});
-    auto self = BaseUrl(req) + oracle::kApiPath + "/namedIDs/tasks/" + which;
+    auto self = base_url_ + oracle::kApiPath + "/namedIDs/tasks/" + which;
     SendJson(res, 200,
              {{"items", items},
               {"links", json::array({{{"rel", "self"}, {"href", self}},
@@ -299,11 +301,6 @@ class OracleDialect::Impl {
   }
 
   // --- helpers ----------------------------------------------------------------------------
-  static std::string BaseUrl(const http::Request& req) {
-    auto host = req.Header("Host");
-    return "http://" + (host.empty() ? std::string("127.0.0.1") : host);
-  }
-
   // Percent-encodes all but RFC 3986's unreserved characters.
   static std::string Encode(const std::string& text) {
     static constexpr char kHex[] = "0123456789ABCDEF";
@@ -340,7 +337,7 @@ class OracleDialect::Impl {
   }
 
   void SendProblem(const http::Request& req, http::Answer& res, const Problem& p) const {
-    SendJson(res, p.status, oracle::ProblemBody(p, BaseUrl(req), Instance(req)));
+    SendJson(res, p.status, oracle::ProblemBody(p, base_url_, Instance(req)));
   }
 
   void SendError(const http::Request& req, http::Answer& res, const Error& e) const {
@@ -453,10 +450,10 @@ class OracleDialect::Impl {
   void SendCollection(const http::Request& req, http::Answer& res, json items, bool has_more,
                       std::optional<std::int64_t> total, std::int64_t limit, std::int64_t offset,
                       const std::string& path) {
-    auto api = BaseUrl(req) + oracle::kApiPath;
+    auto api = base_url_ + oracle::kApiPath;
     json body = {{"items", std::move(items)}, {"hasMore", has_more}};
     if (total) body["totalResults"] = *total;
-    auto links = json::array({{{"rel", "self"}, {"href", BaseUrl(req) + Instance(req)}},
+    auto links = json::array({{{"rel", "self"}, {"href", base_url_ + Instance(req)}},
                               {{"rel", "canonical"}, {"href", api + path}},
                               {{"rel", "describedby"},
                                {"href", api + "/metadata-catalog" + path},
@@ -472,6 +469,9 @@ class OracleDialect::Impl {
   TaskTypeCatalog& catalog_;
   TaskCommandService& commands_;
   TaskReader& reader_;
+  // Where links and Location point: the configured public base URL, never the request's Host
+  // header (which a client chooses, so a reflected Host would let it plant links).
+  std::string base_url_;
   JsonSchema create_schema_;
   JsonSchema note_schema_;
   JsonSchema patch_schema_;
@@ -483,15 +483,17 @@ OracleDialect::~OracleDialect() = default;
 
 Result<std::unique_ptr<OracleDialect>> OracleDialect::Create(TaskTypeCatalog& catalog,
                                                              TaskCommandService& commands,
-                                                             TaskReader& reader) {
+                                                             TaskReader& reader,
+                                                             std::string public_base_url) {
   auto create = JsonSchema::Embedded("requests/oracle.task-create.json");
   if (!create) return std::unexpected(create.error());
   auto note = JsonSchema::Embedded("requests/oracle.task-note.json");
   if (!note) return std::unexpected(note.error());
   auto patch = JsonSchema::Embedded("requests/oracle.task-patch.json");
   if (!patch) return std::unexpected(patch.error());
-  return std::unique_ptr<OracleDialect>(new OracleDialect(std::make_unique<Impl>(
-      catalog, commands, reader, std::move(*create), std::move(*note), std::move(*patch))));
+  return std::unique_ptr<OracleDialect>(new OracleDialect(
+      std::make_unique<Impl>(catalog, commands, reader, std::move(public_base_url),
+                             std::move(*create), std::move(*note), std::move(*patch))));
 }
 
 std::vector<http::Route> OracleDialect::Routes() {

@@ -29,10 +29,12 @@ class OracleDialect final : public http::Dialect {
  public:
   // Compiles the request schemas; kInternal naming the schema when one is broken (a build
   // defect: the producer refuses to start). The catalogue, command service and reader must
-  // outlive the dialect.
+  // outlive the dialect. Links and Location headers start with `public_base_url`
+  // ("https://tasks.example.com", no trailing '/'), whatever Host a request names.
   static Result<std::unique_ptr<OracleDialect>> Create(TaskTypeCatalog& catalog,
                                                        TaskCommandService& commands,
-                                                       TaskReader& reader);
+                                                       TaskReader& reader,
+                                                       std::string public_base_url);
   ~OracleDialect() override;
 
   std::string_view Name() const override { return "oracle"; }

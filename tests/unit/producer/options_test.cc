@@ -34,7 +34,8 @@ class ProducerOptionsTest : public ::testing::Test {
   testing::ScopedEnvironment env_{{"CONVEYOR_KAFKA_BROKERS", "CONVEYOR_KAFKA_PROPERTIES",
                                    "CONVEYOR_PG_URL", "CONVEYOR_LOG_LEVEL", "CONVEYOR_HTTP_HOST",
                                    "CONVEYOR_HTTP_PORT", "CONVEYOR_TOKEN_LIFETIME_SECONDS",
-                                   "CONVEYOR_AUTH_CACHE_SECONDS", "CONVEYOR_PG_CONNECTIONS"}};
+                                   "CONVEYOR_AUTH_CACHE_SECONDS", "CONVEYOR_PG_CONNECTIONS",
+                                   "CONVEYOR_PUBLIC_BASE_URL"}};
   std::ostringstream out_, err_;
 };
 
@@ -110,6 +111,25 @@ TEST_F(ProducerOptionsTest, FinishRefusesAKeyIdThatIsNoUuidAndABadKafkaProperty)
 
   auto bad = Options({"--kafka-property", "no-equals-sign"});
   EXPECT_FALSE(FinishProducerOptions(bad).has_value());
+}
+
+TEST_F(ProducerOptionsTest, PublicBaseUrlIsTheListenAddressUnlessGivenAndMustBeAnOrigin) {
+  auto defaulted = Options({"--http-host", "127.0.0.2", "--http-port", "9001"});
+  ASSERT_TRUE(FinishProducerOptions(defaulted).has_value());
+  EXPECT_EQ(defaulted.public_base_url, "http://127.0.0.2:9001");
+
+  env_.Set("CONVEYOR_PUBLIC_BASE_URL", "https://tasks.example.com/");
+  auto given = Options({});
+  ASSERT_TRUE(FinishProducerOptions(given).has_value());
+  EXPECT_EQ(given.public_base_url, "https://tasks.example.com");  // the '/' dropped
+
+  for (const char* bad : {"tasks.example.com", "ftp://x", "https://", "https://x/api",
+                          "https://x?y=1", "http://user@x"}) {
+    auto o = Options({"--public-base-url", bad});
+    auto finished = FinishProducerOptions(o);
+    ASSERT_FALSE(finished.has_value()) << bad;
+    EXPECT_NE(finished.error().message.find("--public-base-url"), std::string::npos);
+  }
 }
 
 }  // namespace
