@@ -1,5 +1,7 @@
 #include "commands/grouped_accepted_writes.h"
 
+#include <exception>
+#include <string>
 #include <unordered_map>
 #include <utility>
 
@@ -26,6 +28,16 @@ struct GroupedAcceptedWrites::Group {
   }
 };
 
+// The inner store's answer; an exception is one too, so that the writer's turn always ends
+// (a writer that left by an exception would leave every later record waiting).
+Status GroupedAcceptedWrites::WriteGroup(const Group& group) {
+  try {
+    return inner_.Record(group.tasks, group.notes);
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kInternal, std::string("recording accepted commands: ") + e.what());
+  }
+}
+
 Status GroupedAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
                                      const std::vector<AcceptedNote>& notes) {
   if (tasks.empty() && notes.empty()) return {};
@@ -43,7 +55,7 @@ Status GroupedAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
     writing_ = true;
     auto group = std::exchange(open_, nullptr);
     lock.unlock();
-    auto status = inner_.Record(group->tasks, group->notes);
+    auto status = WriteGroup(*group);
     lock.lock();
     group->status = std::move(status);
     group->done = true;

@@ -33,6 +33,7 @@ class GroupedAcceptedWrites final : public AcceptedWrites {
 
  private:
   struct Group;
+  Status WriteGroup(const Group& group);
 
   AcceptedWrites& inner_;
   std::mutex mutex_;

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "support/wait.h"
 
@@ -22,6 +24,7 @@ class GatedWrites final : public AcceptedWrites {
     std::unique_lock lock(mutex);
     writes.push_back({tasks, notes});
     opened.wait(lock, [&] { return open; });
+    if (std::exchange(throw_next, false)) throw std::runtime_error("connection lost (fake)");
     if (fail_after_first && writes.size() > 1)
       return Fail(ErrorCode::kUnavailable, "database away (fake)");
     return {};
@@ -44,6 +47,7 @@ class GatedWrites final : public AcceptedWrites {
   std::condition_variable opened;
   bool open = false;
   bool fail_after_first = false;
+  bool throw_next = false;
   std::vector<Write> writes;
 };
 
@@ -134,6 +138,17 @@ TEST_F(GroupedAcceptedWritesTest, AWriteThatFailsFailsEveryCallerOfItsGroupAndNo
   ASSERT_FALSE(failed_b.has_value());
   EXPECT_EQ(failed_a.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(failed_b.error().message, "database away (fake)");
+}
+
+TEST_F(GroupedAcceptedWritesTest, AWriteThatThrowsIsAnErrorAndTheNextRecordIsWrittenStill) {
+  inner_.Open();
+  inner_.throw_next = true;
+  auto thrown = grouped_.Record({TaskAt(Uuid::Random(), 1)}, {});
+  ASSERT_FALSE(thrown.has_value());
+  EXPECT_EQ(thrown.error().code, ErrorCode::kInternal);
+  EXPECT_NE(thrown.error().message.find("connection lost (fake)"), std::string::npos);
+  EXPECT_TRUE(grouped_.Record({TaskAt(Uuid::Random(), 2)}, {}).has_value());
+  EXPECT_EQ(inner_.Writes(), 2u);
 }
 
 TEST_F(GroupedAcceptedWritesTest, NothingToRecordWritesNothing) {
