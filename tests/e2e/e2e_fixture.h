@@ -173,11 +173,7 @@ class E2eTest : public ::testing::Test {
     return PollUntil([&] { return Count(sql) == n; }, 60s, 20ms);
   }
 
-  long long Count(const std::string& sql) {
-    pqxx::connection conn(db_.url());
-    pqxx::read_transaction tx(conn);
-    return tx.exec1(sql)[0].as<long long>();
-  }
+  long long Count(const std::string& sql) const { return db_.Count(sql); }
 
   ScratchDatabase db_;
   std::string commands_, notifications_, dlq_;

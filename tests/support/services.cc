@@ -62,6 +62,12 @@ ScratchDatabase::~ScratchDatabase() {
   }
 }
 
+long long ScratchDatabase::Count(const std::string& sql) const {
+  pqxx::connection conn(url_);
+  pqxx::read_transaction tx(conn);
+  return tx.exec1(sql)[0].as<long long>();
+}
+
 void CreateTopics(const std::vector<std::string>& names, int partitions) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();

@@ -32,6 +32,8 @@ class ScratchDatabase {
   ~ScratchDatabase();
   const std::string& url() const { return url_; }
   const std::string& name() const { return name_; }
+  // The number a one-row, one-column query answers (a count), read in its own transaction.
+  long long Count(const std::string& sql) const;
 
  private:
   std::string name_;

@@ -106,11 +106,7 @@ class PgTaskStoreTest : public ::testing::Test {
     return r.empty() ? "" : r[0][0].c_str();
   }
 
-  long long Count(const std::string& sql) {
-    pqxx::connection conn(db_.url());
-    pqxx::read_transaction tx(conn);
-    return tx.exec1(sql)[0].as<long long>();
-  }
+  long long Count(const std::string& sql) const { return db_.Count(sql); }
 
   ScratchDatabase db_;
   PgPool pool_{db_.url(), 2};

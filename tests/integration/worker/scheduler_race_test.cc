@@ -77,11 +77,7 @@ class SchedulerRaceTest : public ::testing::Test {
     ASSERT_TRUE(applied.has_value()) << applied.error().Describe();
   }
 
-  long long Count(const std::string& sql) {
-    pqxx::connection conn(db_.url());
-    pqxx::read_transaction tx(conn);
-    return tx.exec1(sql)[0].as<long long>();
-  }
+  long long Count(const std::string& sql) const { return db_.Count(sql); }
 
   testing::ScratchDatabase db_;
   PgPool pool_{db_.url(), 8};

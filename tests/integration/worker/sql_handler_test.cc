@@ -36,11 +36,7 @@ class SqlHandlerTest : public ::testing::Test {
     return handler.Run(context);
   }
 
-  long long Count(const std::string& sql) {
-    pqxx::connection conn(db_.url());
-    pqxx::read_transaction tx(conn);
-    return tx.exec1(sql)[0].as<long long>();
-  }
+  long long Count(const std::string& sql) const { return db_.Count(sql); }
 
   testing::ScratchDatabase db_;
   Task task_;

@@ -72,11 +72,7 @@ class AcceptedWritesTest : public ::testing::Test {
     EXPECT_TRUE(v.has_value()) << v.error().Describe();
     return v ? *v : std::nullopt;
   }
-  long long Count(const std::string& sql) {
-    pqxx::connection conn(db_.url());
-    pqxx::read_transaction tx(conn);
-    return tx.exec1(sql)[0].as<long long>();
-  }
+  long long Count(const std::string& sql) const { return db_.Count(sql); }
 
   ScratchDatabase db_;
   PgPool pool_{db_.url(), 2};
