@@ -197,7 +197,9 @@ TEST_F(CommandProcessorTest, FireRecordedSkippedIsDoneAtOnceAndTheEngineHoldsNot
   auto m = CreateCommand(TaskNotification::kNone, 0, type);
   Feed({m});
   ASSERT_TRUE(TickUntil([&] { return gate->running == 1; }));
-  auto report = processor_->Ingest({FireCommand(m.key, clock_.Now(), 1)});
+  // The report points into the batch: it must outlive the report.
+  std::vector<ConsumedMessage> batch{FireCommand(m.key, clock_.Now(), 1)};
+  auto report = processor_->Ingest(batch);
   ASSERT_TRUE(report.has_value()) << report.error().Describe();
   EXPECT_EQ(report->applied, 1u);
   EXPECT_TRUE(report->runs.empty());
