@@ -226,29 +226,51 @@ struct FireFacts {
   Overlap overlap = Overlap::kSkip;
   std::optional<std::string> live;
   bool buffered = false;
+  Task task;           // as it stands: what a run started at once is handed
+  TaskTypeFacts type;  // its handler and run policy
 };
 
 std::map<std::string, FireFacts> ReadFireFacts(pqxx::transaction_base& tx,
                                                const std::vector<Uuid>& tasks) {
   std::map<std::string, FireFacts> facts;
-  for (const auto& row : tx.exec_params(
-           R"(SELECT t.id, t.schedule::text,
+  const int c = kTaskColumnCount;
+  for (const auto& row : tx.exec_params("SELECT " + TaskColumns("t") + R"(, t.schedule::text,
                      (SELECT r.id FROM runs r WHERE r.task_id = t.id AND r.finished_at IS NULL
                        ORDER BY r.queued_at DESC LIMIT 1),
                      EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id AND r.state = 'queued'
-                                AND r.after_run IS NOT NULL)
-                FROM tasks t
+                                AND r.after_run IS NOT NULL),
+                     ty.handler, ty.timeout_seconds, ty.max_attempts, ty.retry_backoff_ms
+                FROM tasks t JOIN task_types ty ON ty.id = t.task_type_id
                WHERE t.id = ANY($1::uuid[]) AND t.deleted_at IS NULL AND t.enabled
                  FOR UPDATE OF t)",
-           UuidArrayParam(tasks))) {
+                                        UuidArrayParam(tasks))) {
     FireFacts f;
-    auto schedule = ScheduleFromJson(nlohmann::json::parse(row[1].c_str(), nullptr, false));
+    f.task = TaskFromRow(row);
+    auto schedule = ScheduleFromJson(nlohmann::json::parse(row[c].c_str(), nullptr, false));
     if (schedule) f.overlap = schedule->overlap;
-    if (!row[2].is_null()) f.live = row[2].c_str();
-    f.buffered = row[3].as<bool>();
-    facts[row[0].c_str()] = std::move(f);
+    if (!row[c + 1].is_null()) f.live = row[c + 1].c_str();
+    f.buffered = row[c + 2].as<bool>();
+    f.type.handler = row[c + 3].c_str();
+    if (!row[c + 4].is_null()) f.type.policy.timeout = std::chrono::seconds(row[c + 4].as<int>());
+    f.type.policy.max_attempts = row[c + 5].as<int>();
+    f.type.policy.retry_backoff = std::chrono::milliseconds(row[c + 6].as<int>());
+    facts[f.task.id.ToString()] = std::move(f);
   }
   return facts;
+}
+
+// The run a fire writes started, as FindPendingRuns would read it back.
+PendingRun StartedFireRun(const IncomingCommand& c, const FireFacts& f, const StartOffer& offer) {
+  PendingRun run;
+  run.run_id = c.event.id;
+  run.task = f.task;
+  run.handler = f.type.handler;
+  run.policy = f.type.policy;
+  run.state = RunState::kStarted;
+  run.start_count = 1;
+  run.worker = offer.worker;
+  run.heartbeat_at = offer.at;
+  return run;
 }
 
 // One run per fired due time, in the commands' order: queued, queued after the live run, or
@@ -256,43 +278,64 @@ std::map<std::string, FireFacts> ReadFireFacts(pqxx::transaction_base& tx,
 // nothing for a task that is disabled, deleted or missing. A run's id is its event id, so the
 // same due time fired again names the same run and adds nothing. Two statements, whatever the
 // number of fires.
-void ApplyFires(pqxx::transaction_base& tx, const std::vector<const IncomingCommand*>& fires) {
-  if (fires.empty()) return;
+//
+// Of the runs queued with no live run of their task beside them, as many as `room` allows are
+// written started by the offer's worker, as a create's run is (StartableAsQueued): a burst of
+// due times then costs no start statement. Returns those runs, by event id.
+std::map<std::string, PendingRun> ApplyFires(pqxx::transaction_base& tx,
+                                             const std::vector<const IncomingCommand*>& fires,
+                                             const StartOffer& offer, std::size_t room) {
+  std::map<std::string, PendingRun> starting;
+  if (fires.empty()) return starting;
   std::vector<Uuid> tasks, ids, run_tasks;
   for (const auto* c : fires) tasks.push_back(c->task.id);
   auto facts = ReadFireFacts(tx, tasks);
-  std::vector<std::optional<std::string>> states, queued, due, results, after_runs;
+  std::vector<std::optional<std::string>> states, queued, due, results, after_runs, started_at,
+      workers;
   for (const auto* c : fires) {
     auto it = facts.find(c->task.id.ToString());
     if (it == facts.end()) continue;
     auto& f = it->second;
     auto action = DecideFire(c->fire, f.overlap, f.live.has_value(), f.buffered);
     bool skip = action == FireAction::kSkip;
+    bool start = action == FireAction::kQueue && !f.live && starting.size() < room &&
+                 StartableAsQueued({f.type.handler, false, true}, offer);
     ids.push_back(c->event.id);
     run_tasks.push_back(c->task.id);
-    states.push_back(skip ? "skipped" : "queued");
+    states.push_back(skip ? "skipped" : start ? "started" : "queued");
     queued.push_back(TimeParam(c->event.time));
     due.push_back(TimeParam(c->fire.due_at));
     after_runs.push_back(action == FireAction::kQueueAfter ? f.live : std::nullopt);
     results.push_back(skip ? "skipped: run " + f.live.value_or("") + " was still running" : "");
+    started_at.push_back(start ? std::optional(TimeParam(offer.at)) : std::nullopt);
+    workers.push_back(start ? offer.worker : "");
+    if (start) starting[c->event.id.ToString()] = StartedFireRun(*c, f, offer);
     if (action == FireAction::kQueueAfter) f.buffered = true;
     if (action == FireAction::kQueue && !f.live) f.live = c->event.id.ToString();
   }
-  tx.exec_params(
-      R"(INSERT INTO runs (id, task_id, state, queued_at, due_at, after_run, finished_at, result)
+  auto inserted = tx.exec_params(
+      R"(INSERT INTO runs (id, task_id, state, queued_at, due_at, after_run, finished_at, result,
+                         start_count, started_at, worker, heartbeat_at)
          SELECT id, task_id, state, queued_at, due_at, after_run,
-                CASE WHEN state = 'skipped' THEN queued_at END, result
+                CASE WHEN state = 'skipped' THEN queued_at END, result,
+                CASE WHEN state = 'started' THEN 1 ELSE 0 END, started_at, worker, started_at
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-                       $6::uuid[], $7::text[])
-                AS v(id, task_id, state, queued_at, due_at, after_run, result)
-         ON CONFLICT (id) DO NOTHING)",
+                       $6::uuid[], $7::text[], $8::timestamptz[], $9::text[])
+                AS v(id, task_id, state, queued_at, due_at, after_run, result, started_at, worker)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id)",
       UuidArrayParam(ids), UuidArrayParam(run_tasks), TextArrayParam(states),
       TextArrayParam(queued), TextArrayParam(due), TextArrayParam(after_runs),
-      TextArrayParam(results));
+      TextArrayParam(results), TextArrayParam(started_at), TextArrayParam(workers));
+  // A run that was there already (the same due time fired before) was not started here.
+  std::set<std::string> written;
+  for (const auto& r : inserted) written.insert(r[0].c_str());
+  std::erase_if(starting, [&](const auto& kv) { return !written.contains(kv.first); });
+  return starting;
 }
 
 std::string ApplyFire(pqxx::transaction_base& tx, const IncomingCommand& c) {
-  ApplyFires(tx, {&c});
+  ApplyFires(tx, {&c}, StartOffer{}, 0);  // the careful path starts nothing
   return {};
 }
 
@@ -585,9 +628,11 @@ Commands Admitted(const std::vector<IncomingCommand>& commands,
 // The commands other than creates that are new to the inbox, in their order (a task's create
 // precedes its other commands on the partition, so applying the creates first keeps each task's
 // order). Fires of tasks no other of these names go together in two statements (a scheduler
-// fires many tasks at once); the rest one by one.
-void ApplyOthers(pqxx::transaction_base& tx, const Commands& admitted,
-                 const std::set<std::string>& fresh) {
+// fires many tasks at once), which may start runs as the offer's `room` allows (returned by
+// event id); the rest one by one.
+std::map<std::string, PendingRun> ApplyOthers(pqxx::transaction_base& tx, const Commands& admitted,
+                                              const std::set<std::string>& fresh,
+                                              const StartOffer& offer, std::size_t room) {
   Commands others, fires;
   std::set<std::string> named_beside_fires;
   for (const auto* c : admitted) {
@@ -601,21 +646,28 @@ void ApplyOthers(pqxx::transaction_base& tx, const Commands& admitted,
     else
       ApplyOne(tx, *c);
   }
-  ApplyFires(tx, fires);
+  return ApplyFires(tx, fires, offer, room);
 }
 
 // The results of the commands the fast path admitted: applied or duplicate; a fresh create's
 // run, just queued (or started), comes with it as FindPendingRuns would read it, unless
-// another command of the batch names its task and may have changed it since.
+// another command of the batch names its task and may have changed it since; so does a fire's
+// run that the statement started.
 void AdmittedResults(const std::vector<IncomingCommand>& commands, CreatesWritten& written,
                      const std::set<std::string>& named_by_others,
                      const std::map<std::string, TaskTypeFacts>& types, const StartOffer& offer,
+                     std::map<std::string, PendingRun>& fires_started,
                      std::vector<ApplyResult>& results) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (results[i].outcome != ApplyOutcome::kApplied) continue;
     const auto& c = commands[i];
     if (written.fresh.erase(c.event.id.ToString()) == 0) {  // a later copy finds it erased
       results[i] = {ApplyOutcome::kDuplicate, {}, std::nullopt};
+      continue;
+    }
+    if (auto fired = fires_started.extract(c.event.id.ToString()); !fired.empty()) {
+      results[i].queued_run = std::move(fired.mapped());
+      results[i].started = true;
       continue;
     }
     if (c.kind != CommandKind::kCreate || c.next_due_at || !c.task.enabled ||
@@ -664,8 +716,9 @@ std::optional<std::vector<ApplyResult>> ApplyFast(pqxx::transaction_base& tx,
   // A task id that exists already must be refused alone: take the careful path (the caller
   // rolls this transaction back).
   if (written.tasks != fresh_creates) return std::nullopt;
-  ApplyOthers(tx, admitted, written.fresh);
-  AdmittedResults(commands, written, named_by_others, types, offer, results);
+  auto room_left = offer.room - std::min(offer.room, written.started.size());
+  auto fires_started = ApplyOthers(tx, admitted, written.fresh, offer, room_left);
+  AdmittedResults(commands, written, named_by_others, types, offer, fires_started, results);
   return results;
 }
 

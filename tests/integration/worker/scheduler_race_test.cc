@@ -213,5 +213,43 @@ TEST_F(OverlapTest, BufferOneQueuesOneRunThatStartsOnlyOnceThePreviousEnded) {
   EXPECT_TRUE(Start(second.event.id, kStart + 3s)[0].has_value());
 }
 
+// A burst of due times costs no start statement: the fires' runs start in the statement that
+// queues them, as many as the offer has room for, and come back started for the engine.
+TEST_F(OverlapTest, FiresStartAsTheyAreQueuedWithinTheOffersRoomAndComeBackStarted) {
+  CreateTasks(3, kStart);
+  std::vector<IncomingCommand> fires;
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::read_transaction tx(conn);
+    for (const auto& r : tx.exec("SELECT id FROM tasks ORDER BY number"))
+      fires.push_back(Fire(*Uuid::Parse(r[0].c_str()), kStart));
+  }
+  ASSERT_EQ(fires.size(), 3u);
+  StartOffer offer{"w1", kStart + 10ms, 2, {}};
+  auto applied = store_.ApplyBatch(fires, offer);
+  ASSERT_TRUE(applied.has_value()) << applied.error().Describe();
+  for (int i = 0; i < 2; ++i) {
+    const auto& r = (*applied)[i];
+    ASSERT_TRUE(r.started) << i;
+    ASSERT_TRUE(r.queued_run.has_value());
+    EXPECT_EQ(r.queued_run->run_id, fires[i].event.id);
+    EXPECT_EQ(r.queued_run->task.id, fires[i].task.id);
+    EXPECT_EQ(r.queued_run->handler, "noop");
+    EXPECT_EQ(r.queued_run->state, RunState::kStarted);
+    EXPECT_EQ(r.queued_run->start_count, 1);
+    EXPECT_EQ(StateOf(fires[i].event.id), "started");
+  }
+  EXPECT_FALSE((*applied)[2].started);  // no room left: queued, for the engine to start
+  EXPECT_EQ(StateOf(fires[2].event.id), "queued");
+  EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE worker = 'w1' AND start_count = 1 "
+                  "AND heartbeat_at IS NOT NULL AND started_at IS NOT NULL"),
+            2);
+  // The same due times fired again (a scheduler that died before recording) start nothing.
+  auto again = store_.ApplyBatch(fires, offer);
+  ASSERT_TRUE(again.has_value());
+  for (const auto& r : *again) EXPECT_FALSE(r.started);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs"), 3);
+}
+
 }  // namespace
 }  // namespace conveyor
