@@ -79,8 +79,9 @@ struct PendingRun {
 struct ApplyResult {
   ApplyOutcome outcome = ApplyOutcome::kApplied;
   std::string reason;  // for kRejected
-  // For a kApplied create whose run the store queued, that run as it now stands, so that
-  // the caller need not read it back; std::nullopt otherwise (FindPendingRuns reads it).
+  // For a kApplied create whose run the store queued (or a fire whose run it started), that
+  // run as it now stands, so that the caller need not read it back; std::nullopt otherwise
+  // (FindPendingRuns reads it).
   std::optional<PendingRun> queued_run;
   // The store also started that run, as the StartOffer allowed: queued_run is in state
   // started, start count 1, owned by the offer's worker since the offer's time.
@@ -88,10 +89,11 @@ struct ApplyResult {
 };
 
 // What a worker can take on at once, offered to ApplyBatch: up to `room` of the runs that the
-// batch's fresh creates queue are written started by `worker` at `at` (start count 1) in the
-// statement that queues them, in batch order, saving their start's own statement. A create
-// whose task another command of the batch names, or whose type's handler is in `held_back`
-// (a handler with a limit of its own), is queued as usual. Room 0 (the default) starts none.
+// batch's fresh creates and fires queue are written started by `worker` at `at` (start count
+// 1) in the statement that queues them, creates first, saving their start's own statement. A
+// create whose task another command of the batch names, a fire whose task has a live run, or
+// a run whose type's handler is in `held_back` (a handler with a limit of its own) is queued
+// as usual. Room 0 (the default) starts none.
 struct StartOffer {
   std::string worker;
   Timestamp at;
