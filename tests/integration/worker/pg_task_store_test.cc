@@ -12,6 +12,7 @@
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
 #include "conveyor/time_format.h"
+#include "support/commands.h"
 #include "support/services.h"
 
 namespace conveyor {
@@ -39,14 +40,7 @@ class PgTaskStoreTest : public ::testing::Test {
     c.task.notification = notification;
     c.task.start_date = *ParseDateTime("2026-02-22T04:10:00.9543747+00:00");
     c.task.created_at = *ParseDateTime("2026-11-22T10:00:00Z");
-    c.event.id = Uuid::Random();
-    c.event.source = "/test";
-    c.event.type = kTaskCreateCommand;
-    c.event.subject = c.task.id.ToString();
-    c.event.time = c.task.created_at;
-    c.event.data = TaskToEventData(c.task);
-    c.topic = "commands";
-    return c;
+    return testing::CreateCommandOf(c.task);
   }
 
   // A conveyor.task.update of `c`'s task: its fields with `parameters`, and `enabled`.

@@ -11,6 +11,7 @@
 #include "conveyor/time_format.h"
 #include "src/pg_task_store.h"
 #include "src/run_rules.h"
+#include "support/commands.h"
 #include "support/services.h"
 
 namespace conveyor {
@@ -39,14 +40,7 @@ class RunRulesSqlTest : public ::testing::Test {
     c.task.parameters = "{}";
     c.task.content_type = "application/json";
     c.task.created_at = now_ - seconds(60);
-    c.event.id = Uuid::Random();
-    c.event.source = "/test";
-    c.event.type = kTaskCreateCommand;
-    c.event.subject = c.task.id.ToString();
-    c.event.time = c.task.created_at;
-    c.event.data = TaskToEventData(c.task);
-    c.topic = "commands";
-    return c;
+    return testing::CreateCommandOf(c.task);
   }
   // Another command of `c`'s task: a cancel, a note, ...
   static IncomingCommand Naming(const IncomingCommand& c, CommandKind kind) {

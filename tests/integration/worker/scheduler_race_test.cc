@@ -15,6 +15,7 @@
 #include "conveyor/time_format.h"
 #include "src/pg_schedule_store.h"
 #include "src/pg_task_store.h"
+#include "support/commands.h"
 #include "support/fakes.h"
 #include "support/services.h"
 
@@ -44,16 +45,10 @@ class SchedulerRaceTest : public ::testing::Test {
       c.task.schedule.recurrence = "FREQ=SECONDLY";
       c.task.start_date = start;
       c.task.created_at = start - 10s;
-      c.event.id = Uuid::TimeOrdered();
-      c.event.source = "/test";
-      c.event.type = kTaskCreateCommand;
-      c.event.subject = c.task.id.ToString();
-      c.event.time = c.task.created_at;
-      c.event.data = TaskToEventData(c.task);
-      c.next_due_at = FirstDueTime(c.task, c.event.time);
-      c.topic = "commands";
-      c.offset = i;
-      creates.push_back(std::move(c));
+      auto create = testing::CreateCommandOf(c.task, Uuid::TimeOrdered());
+      create.next_due_at = FirstDueTime(create.task, create.event.time);
+      create.offset = i;
+      creates.push_back(std::move(create));
     }
     auto applied = store_.ApplyBatch(creates);
     ASSERT_TRUE(applied.has_value()) << applied.error().Describe();

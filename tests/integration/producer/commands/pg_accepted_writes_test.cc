@@ -12,6 +12,7 @@
 #include "conveyor/task_view.h"
 #include "conveyor/time_format.h"
 #include "src/pg_task_store.h"
+#include "support/commands.h"
 #include "support/services.h"
 
 namespace conveyor {
@@ -48,15 +49,7 @@ class AcceptedWritesTest : public ::testing::Test {
     return a;
   }
   static IncomingCommand CreateCommand(const AcceptedTask& a) {
-    IncomingCommand c;
-    c.task = a.task;
-    c.event.id = a.event_id;
-    c.event.source = "/test";
-    c.event.type = kTaskCreateCommand;
-    c.event.subject = a.task.id.ToString();
-    c.event.time = a.task.created_at;
-    c.event.data = TaskToEventData(a.task);
-    c.topic = "commands";
+    auto c = testing::CreateCommandOf(a.task, a.event_id);
     c.offset = a.offset;
     return c;
   }
