@@ -13,6 +13,7 @@
 #include "conveyor/kafka.h"
 #include "conveyor/logging.h"
 #include "conveyor/pg.h"
+#include "conveyor/readiness.h"
 #include "dialects/oracle/routes.h"
 #include "dialects/superoffice/routes.h"
 #include "dialects/twosms/dialect.h"
@@ -24,6 +25,8 @@ namespace {
 // Exit statuses: 1 a service or the database failed, 2 the options are wrong.
 constexpr int kFailed = 1;
 constexpr int kBadOptions = 2;
+// How long a readiness check waits for PostgreSQL or a broker (/readyz).
+constexpr std::chrono::milliseconds kProbeTimeout{2000};
 
 Status Migrate(PgPool& pool) {
   auto lease = pool.Acquire();
@@ -94,9 +97,12 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
     log->error("{}", dialects.error().Describe());
     return kFailed;
   }
+  Readiness readiness(clock);
+  readiness.Add("postgresql", PgReachable(pool, kProbeTimeout));
+  readiness.Add("kafka", [&k = **producer] { return k.CheckBrokers(kProbeTimeout); });
   http::HttpServer api(
       o.server, {dialects->twosms.get(), dialects->superoffice.get(), dialects->oracle.get()},
-      *dialects->twosms, authenticator);
+      *dialects->twosms, authenticator, {&readiness, {}});
   if (auto s = api.Start(); !s) {
     log->error("{}", s.error().Describe());
     return kFailed;

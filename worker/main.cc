@@ -11,6 +11,8 @@
 
 #include "conveyor/logging.h"
 #include "conveyor/pg.h"
+#include "conveyor/readiness.h"
+#include "conveyor/status_server.h"
 #include "src/command_processor.h"
 #include "src/configured_handlers.h"
 #include "src/consumer_loop.h"
@@ -52,10 +54,25 @@ void StopOnSignal(std::atomic<bool>& stop) {
   }).detach();
 }
 
+// /readyz: PostgreSQL answers, a broker answers, and the member is in its group (with
+// partitions, or legitimately without: more members than partitions).
+void AddReadinessChecks(Readiness& readiness, PgPool& pool, KafkaProducer& kafka,
+                        const ConsumerLoop& loop, const std::string& group) {
+  constexpr std::chrono::milliseconds kProbeTimeout{2000};
+  readiness.Add("postgresql", PgReachable(pool, kProbeTimeout));
+  readiness.Add("kafka", [&kafka] { return kafka.CheckBrokers(kProbeTimeout); });
+  readiness.Add("consumer-group", [&loop, group]() -> Status {
+    if (loop.group_status().joined) return {};
+    return Fail(ErrorCode::kUnavailable,
+                "not a member of group " + group + " yet: no partition assignment received");
+  });
+}
+
 // Builds the components on their adapters and runs the consumer loop until a signal.
 int Run(WorkerOptions& o) {
   auto log = logging::Get("worker");
-  PgPool pool(o.common.pg_url, 5);  // the loop, the engine, the relay, the scheduler, one spare
+  // The loop, the engine, the relay, the scheduler, readiness probes, one spare.
+  PgPool pool(o.common.pg_url, 6);
   if (!Migrate(pool)) return 1;
   auto producer = KafkaProducer::Create(o.common.kafka, o.name, std::chrono::seconds(30));
   if (!producer) {
@@ -89,6 +106,15 @@ int Run(WorkerOptions& o) {
     log->error("{}", source.error().Describe());
     return 2;
   }
+
+  Readiness readiness(clock);
+  AddReadinessChecks(readiness, pool, **producer, loop, o.group_id);
+  StatusServer status(o.metrics_host, o.metrics_port, {&readiness, {}});
+  if (auto s = status.Start(); !s) {
+    log->error("--metrics-address: {}", s.error().Describe());
+    return 1;
+  }
+  log->info("status and metrics on http://{}:{}/metrics", o.metrics_host, status.port());
 
   std::atomic<bool> stop{false};
   StopOnSignal(stop);

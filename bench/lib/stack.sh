@@ -106,7 +106,8 @@ start_workers() {
   shift 2
   for ((i = 1; i <= workers; i++)); do
     start "worker-$i" "$build_dir/worker/conveyor-worker" --kafka-brokers "$kafka_brokers" \
-      --pg-url "$pg_url" --name "worker-$i" --group-id "$group" --dlq-topic "$dlq_topic" "$@"
+      --pg-url "$pg_url" --name "worker-$i" --group-id "$group" --dlq-topic "$dlq_topic" \
+      --metrics-address 127.0.0.1:0 "$@"
   done
   want=$((workers < partitions ? workers : partitions))
   deadline=$((SECONDS + 90))

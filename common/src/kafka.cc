@@ -235,6 +235,20 @@ Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
   return {};
 }
 
+Status KafkaProducer::CheckBrokers(std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  auto err =
+      rd_kafka_metadata(impl_->rk.get(), 0, nullptr, &metadata, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kUnavailable,
+                std::string("no Kafka broker answered a metadata request within ") +
+                    std::to_string(timeout.count()) + " ms: " + rd_kafka_err2str(err));
+  int brokers = metadata->broker_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  if (brokers == 0) return Fail(ErrorCode::kUnavailable, "Kafka's metadata names no broker");
+  return {};
+}
+
 // ---------------------------------------------------------------------------------------
 // KafkaConsumer
 

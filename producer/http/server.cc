@@ -31,12 +31,21 @@ void Write(const Answer& answer, httplib::Response& res) {
     res.set_content(answer.body, answer.content_type);
 }
 
+Answer AnswerOf(const StatusAnswer& a) { return {a.status, a.content_type, a.body, {}}; }
+
 }  // namespace
 
-std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi) {
+std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi,
+                                const StatusEndpoints& status) {
   return {{"GET", "/healthz", Access::kPublic,
-           [](const Request&, Answer& res) {
-             res = JsonAnswer(200, {{"status", "ok"}});
+           [](const Request&, Answer& res) { res = AnswerOf(HealthAnswer()); }},
+          {"GET", "/readyz", Access::kPublic,
+           [readiness = status.readiness](const Request&, Answer& res) {
+             res = AnswerOf(ReadyAnswer(readiness));
+           }},
+          {"GET", "/metrics", Access::kPublic,
+           [metrics = status.metrics](const Request&, Answer& res) {
+             res = AnswerOf(MetricsAnswer(metrics));
            }},
           {"GET", "/openapi.json", Access::kPublic,
            [openapi = std::move(openapi)](const Request&, Answer& res) {
@@ -50,6 +59,7 @@ struct HttpServer::Impl {
   std::vector<Dialect*> dialects;
   Dialect& fallback;
   Authenticator& auth;
+  StatusEndpoints status;
   std::optional<Router> router;  // built by Start, with the OpenAPI document
   httplib::Server server;
   std::thread thread;
@@ -57,8 +67,12 @@ struct HttpServer::Impl {
   socket_t listen_socket = -1;  // set while binding
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
 
-  Impl(ServerSettings s, std::vector<Dialect*> d, Dialect& f, Authenticator& a)
-      : settings(std::move(s)), dialects(std::move(d)), fallback(f), auth(a) {}
+  Impl(ServerSettings s, std::vector<Dialect*> d, Dialect& f, Authenticator& a, StatusEndpoints e)
+      : settings(std::move(s)),
+        dialects(std::move(d)),
+        fallback(f),
+        auth(a),
+        status(std::move(e)) {}
   void Configure();
   Status Bind();
   Answer Refuse(const httplib::Request& req, const Error& error) const {
@@ -81,10 +95,12 @@ void HttpServer::Impl::Configure() {
   // httplib closes a keep-alive connection after 5 requests unless told otherwise; clients
   // that send many requests would reconnect all the time.
   server.set_keep_alive_max_count(1000);
+  // Not httplib's default SO_REUSEPORT: a second producer on the same port must fail to
+  // start, not take half of the first one's connections.
   // httplib listens with a backlog of 5: a burst of connections overflows it and some clients
   // wait for a SYN retransmission or get no answer. Bind() listens again with a larger one.
   server.set_socket_options([this](socket_t sock) {
-    httplib::default_socket_options(sock);
+    ExclusiveListenOptions(sock);
     listen_socket = sock;
   });
   // Answers go out as header and body writes: without TCP_NODELAY, Nagle holds the body back
@@ -127,8 +143,9 @@ Status HttpServer::Impl::Bind() {
 }
 
 HttpServer::HttpServer(ServerSettings settings, std::vector<Dialect*> dialects, Dialect& fallback,
-                       Authenticator& auth)
-    : impl_(std::make_unique<Impl>(std::move(settings), std::move(dialects), fallback, auth)) {
+                       Authenticator& auth, StatusEndpoints status)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(dialects), fallback, auth,
+                                   std::move(status))) {
   impl_->Configure();
 }
 
@@ -138,7 +155,7 @@ Status HttpServer::Start() {
   auto doc = openapi::ServedDocument();
   if (!doc) return std::unexpected(doc.error());
   impl_->router.emplace(impl_->auth, impl_->dialects, impl_->fallback,
-                        ServerRoutes(impl_->auth, doc->dump()));
+                        ServerRoutes(impl_->auth, doc->dump(), impl_->status));
   if (auto bound = impl_->Bind(); !bound) return bound;
   // bind_to_port already listens: connections queue until the thread accepts them.
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });

@@ -3,6 +3,8 @@
 // credentials, the handler, every refusal in the owning dialect's shape) and writes back the
 // Answer. Besides the dialects' routes it serves its own:
 //   GET  /healthz       liveness                                   (public)
+//   GET  /readyz        readiness: PostgreSQL and Kafka reachable  (public; 503 names the cause)
+//   GET  /metrics       Prometheus text format                     (public)
 //   GET  /openapi.json  the OpenAPI 3.1 document of every route     (public; http/openapi.h)
 //   POST /Token         OAuth 2.0 client credentials                (public; token_route.h)
 // A body over the limit is refused before any route (413, in the owning dialect's shape).
@@ -18,6 +20,7 @@
 
 #include "auth/auth.h"
 #include "conveyor/result.h"
+#include "conveyor/status_server.h"
 #include "http/dialect.h"
 
 namespace conveyor::http {
@@ -30,16 +33,18 @@ struct ServerSettings {
   std::size_t max_body_bytes = 4 << 20;
 };
 
-// The server's own routes (the public ones above), `openapi` being the document it serves.
-std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi);
+// The server's own routes (the public ones above), `openapi` being the document it serves;
+// /readyz and /metrics answer as the worker's StatusServer does (conveyor/status_server.h).
+std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi,
+                                const StatusEndpoints& status);
 
 class HttpServer {
  public:
   // Serves the routes of `dialects` in their order, then ServerRoutes; `fallback` (one of the
   // dialects) answers failures on paths that no dialect owns. The dialects and the
-  // Authenticator must outlive the server.
+  // Authenticator and what `status` points to must outlive the server.
   HttpServer(ServerSettings settings, std::vector<Dialect*> dialects, Dialect& fallback,
-             Authenticator& auth);
+             Authenticator& auth, StatusEndpoints status = {});
   ~HttpServer();
 
   // Binds and serves; kInternal when the OpenAPI document cannot be built (a build defect),

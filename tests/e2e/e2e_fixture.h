@@ -11,6 +11,7 @@
 #include <httplib.h>
 
 #include <cstdio>
+#include <map>
 #include <pqxx/pqxx>
 
 #include "conveyor/cloud_event.h"
@@ -108,10 +109,14 @@ class E2eTest : public ::testing::Test {
     return c;
   }
 
+  // A worker process; its /metrics, /healthz and /readyz answer on WorkerStatusPort(name).
   std::unique_ptr<ChildProcess> StartWorker(const std::string& name,
                                             std::vector<std::string> extra = {}) {
+    int status_port = FreePort();
+    worker_status_ports_[name] = status_port;
     std::vector<std::string> argv = {CONVEYOR_WORKER_BIN, "--name=" + name,
-                                     "--group-id=" + commands_, "--dlq-topic=" + dlq_};
+                                     "--group-id=" + commands_, "--dlq-topic=" + dlq_,
+                                     "--metrics-address=127.0.0.1:" + std::to_string(status_port)};
     for (auto& f : CommonFlags(KafkaBrokers())) argv.push_back(f);
     for (auto& f : extra) argv.push_back(f);
     return std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
@@ -175,11 +180,14 @@ class E2eTest : public ::testing::Test {
 
   long long Count(const std::string& sql) const { return db_.Count(sql); }
 
+  int WorkerStatusPort(const std::string& worker) const { return worker_status_ports_.at(worker); }
+
   ScratchDatabase db_;
   std::string commands_, notifications_, dlq_;
   int port_ = 0;
   std::string admin_key_;
   std::string client_id_, client_secret_;
+  std::map<std::string, int> worker_status_ports_;  // by worker name (StartWorker)
 };
 
 }  // namespace conveyor::testing

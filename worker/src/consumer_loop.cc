@@ -79,10 +79,14 @@ Result<LoopReport> ConsumerLoop::Run(EventSource& source, const std::atomic<bool
     if (!source.paused() && held >= settings_.max_held) {
       if (auto s = source.Pause(); s) {
         ++report_.pauses;
+        paused_ = true;
         log->info("paused: {} runs held (limit {})", held, settings_.max_held);
       }
     } else if (source.paused() && held < settings_.max_held / 2 + 1) {
-      if (auto s = source.Resume(); s) log->info("resumed: {} runs held", held);
+      if (auto s = source.Resume(); s) {
+        paused_ = false;
+        log->info("resumed: {} runs held", held);
+      }
     }
     std::size_t room =
         source.paused() ? 1 : settings_.max_held - std::min(held, settings_.max_held);
@@ -126,12 +130,20 @@ Result<LoopReport> ConsumerLoop::Run(EventSource& source, const std::atomic<bool
   Commit(tracker_.TakeCommittable());
   source.Close();
   source_ = nullptr;
+  joined_ = false;
+  partitions_ = 0;
   if (!failure) return std::unexpected(failure.error());
   return report_;
 }
 
 void ConsumerLoop::OnAssigned(const std::vector<TopicPartition>& partitions) {
   logging::Get("worker")->debug("assigned {} partition(s)", partitions.size());
+  partitions_ += partitions.size();
+  joined_ = true;
+}
+
+GroupStatus ConsumerLoop::group_status() const {
+  return {joined_.load(), partitions_.load(), paused_.load()};
 }
 
 void ConsumerLoop::OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) {
@@ -147,6 +159,7 @@ void ConsumerLoop::OnRevoked(const std::vector<TopicPartition>& partitions, bool
   std::vector<OffsetTracker::Partition> ps(gone.begin(), gone.end());
   if (!lost) Commit(tracker_.Committable(ps));
   for (const auto& p : ps) tracker_.Forget(p);
+  partitions_ -= std::min(partitions_.load(), ps.size());
   log->info("{} {} partition(s): work handed over", lost ? "lost" : "gave up", ps.size());
 }
 

@@ -34,6 +34,14 @@ struct ConsumerLoopSettings {
   std::chrono::milliseconds cancel_limit{30000};    // after the grace, for handlers to stop
 };
 
+// Where the member stands in its group, as readiness and metrics see it from other threads.
+struct GroupStatus {
+  bool joined = false;         // an assignment arrived (possibly empty: more members than
+                               // partitions), and the member has not left since
+  std::size_t partitions = 0;  // assigned now
+  bool paused = false;         // fetching paused for backpressure
+};
+
 struct LoopReport {
   bool drained_cleanly = true;  // no run had to be cancelled at shutdown
   std::size_t pauses = 0;
@@ -52,6 +60,9 @@ class ConsumerLoop final : public RebalanceListener {
   void OnAssigned(const std::vector<TopicPartition>& partitions) override;
   void OnRevoked(const std::vector<TopicPartition>& partitions, bool lost) override;
 
+  // Thread-safe.
+  GroupStatus group_status() const;
+
  private:
   // true when applied; false when `stop` was set while the database was away.
   Result<bool> IngestWithRetry(const std::vector<ConsumedMessage>& batch,
@@ -68,6 +79,9 @@ class ConsumerLoop final : public RebalanceListener {
   EventSource* source_ = nullptr;
   OffsetTracker tracker_;
   LoopReport report_;
+  std::atomic<bool> joined_{false};
+  std::atomic<std::size_t> partitions_{0};
+  std::atomic<bool> paused_{false};
 };
 
 }  // namespace conveyor

@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+#include <tuple>
+
+#include "conveyor/status_server.h"
+
 namespace conveyor {
 namespace {
 
@@ -27,6 +31,11 @@ void AddWorkerFlags(CLI::App& app, WorkerOptions& o, MillisecondFlags& ms) {
       ->capture_default_str();
   app.add_option("--group-id", o.group_id)->envname("CONVEYOR_GROUP_ID")->capture_default_str();
   app.add_option("--dlq-topic", o.dlq_topic)->capture_default_str();
+  app.add_option("--metrics-address", o.metrics_address,
+                 "host:port of this worker's /metrics, /healthz and /readyz (port 0: any free "
+                 "port, logged); every worker on a host needs its own")
+      ->envname("CONVEYOR_METRICS_ADDRESS")
+      ->capture_default_str();
   app.add_option("--batch-size", o.loop.batch_size, "Most events taken per poll")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
@@ -103,6 +112,10 @@ Status FinishWorkerOptions(WorkerOptions& o) {
   if (auto s = FinishCommonOptions(o.common); !s) return s;
   for (const auto& flag : o.handler_limit_flags)
     if (auto s = AddHandlerLimit(flag, o.engine.handler_limits); !s) return s;
+  auto address = ParseListenAddress(o.metrics_address);
+  if (!address)
+    return Fail(ErrorCode::kInvalidArgument, address.error().message, "--metrics-address");
+  std::tie(o.metrics_host, o.metrics_port) = *address;
   if (!o.config_path.empty()) {
     auto loaded = LoadWorkerConfig(o.config_path);
     if (!loaded)

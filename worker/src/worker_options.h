@@ -4,7 +4,8 @@
 // ParseWorkerCommandLine declares every flag (each with its environment variable where it has
 // one: a flag given wins over its variable, which wins over the default) and parses argv;
 // --help prints them all with their defaults. FinishWorkerOptions then checks what the flags
-// alone cannot (librdkafka properties, --handler-limit values), reads the configuration file
+// alone cannot (librdkafka properties, --handler-limit values, --metrics-address), reads the
+// configuration file
 // (--config) and derives the settings the components take. The README's Configuration table
 // lists the flags and variables.
 #pragma once
@@ -31,6 +32,11 @@ struct WorkerOptions {
   std::string dlq_topic = "conveyor.commands.dlq";  // --dlq-topic
   std::string config_path;                          // --config; empty: built-in handlers only
   std::vector<std::string> handler_limit_flags;     // --handler-limit handler=N, as given
+  // --metrics-address host:port: /metrics, /healthz and /readyz (conveyor/status_server.h);
+  // FinishWorkerOptions splits it into metrics_host and metrics_port (0: any free port).
+  std::string metrics_address = "127.0.0.1:9464";
+  std::string metrics_host;
+  int metrics_port = 0;
   // --batch-size, --max-held, --shutdown-grace-ms, --revoke-grace-ms.
   ConsumerLoopSettings loop;
   // --concurrency, --heartbeat-ms, --stale-after-ms; FinishWorkerOptions fills in the worker's
@@ -50,7 +56,8 @@ std::variant<WorkerOptions, CommandLineExit> ParseWorkerCommandLine(int argc,
                                                                     std::ostream& err = std::cerr);
 
 // Checks and completes parsed options: kInvalidArgument for a bad librdkafka property, a
-// --handler-limit that is not handler=N, or a configuration file that cannot be read or is
+// --handler-limit that is not handler=N, a --metrics-address that is not host:port, or a
+// configuration file that cannot be read or is
 // not valid ("bad configuration file: <file>: at <pointer>: <problem>").
 Status FinishWorkerOptions(WorkerOptions& options);
 

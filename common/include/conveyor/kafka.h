@@ -48,6 +48,9 @@ class KafkaProducer final : public EventPublisher {
   Status PublishAsync(const OutgoingMessage& message, std::function<void(Result<Delivery>)> done);
   // Waits until every queued message was delivered or failed.
   Status Flush(std::chrono::milliseconds timeout);
+  // Asks the cluster for fresh metadata (a round trip to a broker, blocking up to
+  // `timeout`); kUnavailable, naming the cause, when no broker answered. For readiness probes.
+  Status CheckBrokers(std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

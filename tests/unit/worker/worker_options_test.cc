@@ -204,6 +204,28 @@ TEST_F(WorkerOptionsTest, FinishDerivesTheEngineAndSchedulerIdentityAndTheHandle
   EXPECT_TRUE(o.config.handlers.empty());
 }
 
+TEST_F(WorkerOptionsTest, MetricsAddressDefaultsToLoopbackPort9464AndIsSplitIntoHostAndPort) {
+  auto o = Options({});
+  ASSERT_TRUE(FinishWorkerOptions(o).has_value());
+  EXPECT_EQ(o.metrics_host, "127.0.0.1");
+  EXPECT_EQ(o.metrics_port, 9464);
+  auto any = Options({"--metrics-address", "0.0.0.0:0"});
+  ASSERT_TRUE(FinishWorkerOptions(any).has_value());
+  EXPECT_EQ(any.metrics_host, "0.0.0.0");
+  EXPECT_EQ(any.metrics_port, 0);
+}
+
+TEST_F(WorkerOptionsTest, MetricsAddressThatIsNotHostColonPortIsRefusedNamingTheFlag) {
+  for (const char* bad : {"9464", ":9464", "localhost:http", "127.0.0.1:70000"}) {
+    auto o = Options({"--metrics-address", bad});
+    auto s = FinishWorkerOptions(o);
+    ASSERT_FALSE(s.has_value()) << bad;
+    EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(s.error().field, "--metrics-address");
+    EXPECT_NE(s.error().message.find(bad), std::string::npos) << s.error().message;
+  }
+}
+
 TEST_F(WorkerOptionsTest, HandlerLimitThatIsNotHandlerEqualsNIsRefused) {
   for (const char* bad : {"gate", "=3", "gate=many"}) {
     auto o = Options({"--handler-limit", bad});

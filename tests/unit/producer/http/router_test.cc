@@ -183,7 +183,8 @@ TEST_F(RoutesAgainstTheOpenApiDocument, OperationsWithoutCredentialsAreExactlyTh
         << sample.documented << ": the document and the route's Access disagree";
     public_operations += documented_public;
   }
-  EXPECT_EQ(public_operations, 3);  // GET /healthz, GET /openapi.json, POST /Token
+  // GET /healthz, /readyz, /metrics and /openapi.json; POST /Token.
+  EXPECT_EQ(public_operations, 5);
 }
 
 }  // namespace
