@@ -1,13 +1,21 @@
 #include "conveyor/metrics.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "conveyor/process_metrics.h"
 
 namespace conveyor::metrics {
 namespace {
@@ -322,6 +330,79 @@ TEST(MetricsCallbackFamily, ASecondCallbackForTheSameLabelsThrows) {
   family.Add({"reads"}, [] { return 1.0; });
   ExpectInvalidArgumentNaming([&] { family.Add({"reads"}, [] { return 2.0; }); }, "conveyor_a");
   ExpectInvalidArgumentNaming([&] { family.Add({}, [] { return 2.0; }); }, "conveyor_a");
+}
+
+// --- Prometheus' own linter -----------------------------------------------------------------
+
+struct CommandOutcome {
+  int exit_status = -1;
+  std::string output;  // stdout and stderr
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs `promtool check metrics` with `exposition` on its standard input.
+CommandOutcome CheckMetricsWithPromtool(const std::string& exposition) {
+  char dir[] = "/tmp/conveyor-promtool-XXXXXX";
+  if (mkdtemp(dir) == nullptr) return {};
+  const std::string input = std::string(dir) + "/metrics.txt";
+  const std::string output = std::string(dir) + "/promtool.out";
+  std::ofstream(input, std::ios::binary) << exposition;
+  const std::string command = std::string("'") + CONVEYOR_PROMTOOL + "' check metrics <'" + input +
+                              "' >'" + output + "' 2>&1";
+  int status = std::system(command.c_str());
+  CommandOutcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(output)};
+  std::filesystem::remove_all(dir);
+  return outcome;
+}
+
+Registry& EveryKindOfMetric(Registry& registry) {
+  auto& requests = registry.AddCounter("conveyor_http_requests_total", "HTTP requests answered.",
+                                       {"dialect", "operation", "code"});
+  requests.With({"twosms", "create", "200"}).Inc();
+  requests.With({"superoffice", "say \"hi\"\\\n", "500"}).Add(0.5);
+  registry.AddGauge("conveyor_runs_in_flight", "Runs started and not final.").With({}).Set(3);
+  auto& durations =
+      registry.AddHistogram("conveyor_run_duration_seconds", "Run durations, in seconds.",
+                            ExponentialBuckets(0.001, 4, 8), {"handler"});
+  durations.With({"sleep"}).Observe(0.02);
+  durations.With({"exec"}).Observe(12);
+  registry.AddCallbackGauge("conveyor_pg_pool_connections", "Connections of a pool.", {"state"})
+      .Add({"in_use"}, [] { return 2.0; });
+  registry.AddCallbackCounter("conveyor_kafka_polls_total", "Consumer polls.").Add({}, [] {
+    return 42.0;
+  });
+  RegisterProcessMetrics(registry);
+  return registry;
+}
+
+TEST(MetricsExposition, PromtoolCheckMetricsFindsNoProblemWithEveryKindOfMetric) {
+  ASSERT_EQ(access(CONVEYOR_PROMTOOL, X_OK), 0)
+      << "promtool not found (" << CONVEYOR_PROMTOOL
+      << "): scripts/install-deps installs it (Debian's package prometheus); then configure again";
+  Registry registry;
+  const std::string exposition = EveryKindOfMetric(registry).Render();
+
+  CommandOutcome outcome = CheckMetricsWithPromtool(exposition);
+
+  EXPECT_EQ(outcome.exit_status, 0) << outcome.output;
+  EXPECT_EQ(outcome.output, "") << exposition;
+}
+
+TEST(MetricsExposition, PromtoolCheckMetricsReportsACounterWithoutHelp) {
+  ASSERT_EQ(access(CONVEYOR_PROMTOOL, X_OK), 0) << "promtool not found: " << CONVEYOR_PROMTOOL;
+  Registry registry;
+  registry.AddCounter("conveyor_silent_total", "");
+
+  CommandOutcome outcome = CheckMetricsWithPromtool(registry.Render());
+
+  EXPECT_NE(outcome.exit_status, 0);
+  EXPECT_NE(outcome.output.find("conveyor_silent_total"), std::string::npos) << outcome.output;
 }
 
 }  // namespace
