@@ -10,9 +10,11 @@
 #include "commands/pg_accepted_writes.h"
 #include "commands/pg_catalog.h"
 #include "commands/task_commands.h"
+#include "conveyor/dependency_metrics.h"
 #include "conveyor/kafka.h"
 #include "conveyor/logging.h"
 #include "conveyor/pg.h"
+#include "conveyor/process_metrics.h"
 #include "conveyor/readiness.h"
 #include "dialects/oracle/routes.h"
 #include "dialects/superoffice/routes.h"
@@ -83,13 +85,18 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
     log->error("{}", producer.error().Describe());
     return kBadOptions;
   }
+  metrics::Registry registry;
+  RegisterProcessMetrics(registry);
+  RegisterPgPoolMetrics(registry, pool);
+  MeteredPublisher publisher(**producer, registry);
+  http::RequestMetrics requests(registry);
   SystemClock clock;
   PgTaskTypeCatalog catalog(pool);
   PgTaskNumberAllocator numbers(pool);
   PgTaskReader reader(pool);
   PgAcceptedWrites recorded(pool);
   GroupedAcceptedWrites accepted(recorded);  // concurrent requests' records in one statement
-  TaskCommandService commands(catalog, numbers, credentials, **producer, accepted, clock,
+  TaskCommandService commands(catalog, numbers, credentials, publisher, accepted, clock,
                               o.common.commands_topic, Source());
   Authenticator authenticator(credentials, clock, o.auth);
   auto dialects = BuildDialects(catalog, commands, reader, clock, credentials, o.public_base_url);
@@ -102,7 +109,8 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   readiness.Add("kafka", [&k = **producer] { return k.CheckBrokers(kProbeTimeout); });
   http::HttpServer api(
       o.server, {dialects->twosms.get(), dialects->superoffice.get(), dialects->oracle.get()},
-      *dialects->twosms, authenticator, {&readiness, {}});
+      *dialects->twosms, authenticator, {&readiness, [&registry] { return registry.Render(); }},
+      &requests);
   if (auto s = api.Start(); !s) {
     log->error("{}", s.error().Describe());
     return kFailed;

@@ -7,10 +7,13 @@
 // owner of their partitions starts them again); 1 a fatal error; 2 bad flags or configuration
 // (CLI11's own status for a flag it refuses).
 #include <atomic>
+#include <limits>
 #include <thread>
 
+#include "conveyor/dependency_metrics.h"
 #include "conveyor/logging.h"
 #include "conveyor/pg.h"
+#include "conveyor/process_metrics.h"
 #include "conveyor/readiness.h"
 #include "conveyor/status_server.h"
 #include "src/command_processor.h"
@@ -54,6 +57,18 @@ void StopOnSignal(std::atomic<bool>& stop) {
   }).detach();
 }
 
+// conveyor_outbox_backlog: notifications written and not yet relayed (a query per scrape on
+// the outbox's partial index of unsent rows; NaN while PostgreSQL is away).
+void RegisterOutboxMetrics(metrics::Registry& registry, PgOutboxStore& outbox) {
+  registry
+      .AddCallbackGauge("conveyor_outbox_backlog",
+                        "Notifications in the outbox not yet relayed to Kafka")
+      .Add({}, [&outbox] {
+        auto n = outbox.Backlog();
+        return n ? static_cast<double>(*n) : std::numeric_limits<double>::quiet_NaN();
+      });
+}
+
 // /readyz: PostgreSQL answers, a broker answers, and the member is in its group (with
 // partitions, or legitimately without: more members than partitions).
 void AddReadinessChecks(Readiness& readiness, PgPool& pool, KafkaProducer& kafka,
@@ -85,21 +100,27 @@ int Run(WorkerOptions& o) {
     log->error("bad configuration file: {}: {}", o.config_path, s.error().Describe());
     return 2;
   }
+  metrics::Registry registry;
+  WorkerMetrics metrics(registry);
+  RegisterProcessMetrics(registry);
+  RegisterPgPoolMetrics(registry, pool);
+  MeteredPublisher publisher(**producer, registry);
   SystemClock clock;
   SteadyClock monotonic;
   PgTaskStore store(pool);
   PgOutboxStore outbox(pool);
   PgScheduleStore schedules(pool);
-  OutboxRelay relay({}, outbox, **producer, monotonic);
-  Scheduler scheduler(o.scheduler, schedules, **producer, clock);
+  RegisterOutboxMetrics(registry, outbox);
+  OutboxRelay relay({}, outbox, publisher, monotonic);
+  Scheduler scheduler(o.scheduler, schedules, publisher, clock, &metrics);
   o.engine.notification_written = [&relay] { relay.Wake(); };
-  auto processor = CommandProcessor::Create({o.dlq_topic}, store, **producer);
+  auto processor = CommandProcessor::Create({o.dlq_topic}, store, publisher);
   if (!processor) {
     log->error("{}", processor.error().Describe());
     return 1;
   }
-  RunEngine engine(o.engine, store, handlers, clock, monotonic);
-  ConsumerLoop loop(o.loop, *processor, engine, o.engine.concurrency, monotonic);
+  RunEngine engine(o.engine, store, handlers, clock, monotonic, &metrics);
+  ConsumerLoop loop(o.loop, *processor, engine, o.engine.concurrency, monotonic, &metrics);
   auto source = KafkaEventSource::Create(o.common.kafka, o.group_id, o.name,
                                          {o.common.commands_topic}, &loop);
   if (!source) {
@@ -109,7 +130,8 @@ int Run(WorkerOptions& o) {
 
   Readiness readiness(clock);
   AddReadinessChecks(readiness, pool, **producer, loop, o.group_id);
-  StatusServer status(o.metrics_host, o.metrics_port, {&readiness, {}});
+  StatusServer status(o.metrics_host, o.metrics_port,
+                      {&readiness, [&registry] { return registry.Render(); }});
   if (auto s = status.Start(); !s) {
     log->error("--metrics-address: {}", s.error().Describe());
     return 1;

@@ -50,6 +50,11 @@ Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
   }
 }
 
+PgPool::Usage PgPool::usage() {
+  std::lock_guard lock(mutex_);
+  return {open_, idle_.size(), max_connections_};
+}
+
 void PgPool::Return(std::unique_ptr<pqxx::connection> conn) {
   std::lock_guard lock(mutex_);
   if (conn && conn->is_open())

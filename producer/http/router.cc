@@ -1,38 +1,61 @@
 #include "http/router.h"
 
+#include <chrono>
+
 #include "conveyor/logging.h"
 
 namespace conveyor::http {
 
 Router::Router(Authenticator& auth, std::vector<Dialect*> dialects, const Dialect& fallback,
-               std::vector<Route> own_routes)
-    : guard_(auth, {dialects.begin(), dialects.end()}, fallback) {
+               std::vector<Route> own_routes, RequestMetrics* metrics)
+    : guard_(auth, {dialects.begin(), dialects.end()}, fallback), metrics_(metrics) {
+  auto add = [this](Route r, std::string_view owner) {
+    auto label = RouteLabel(r.pattern);
+    std::regex pattern(r.pattern);
+    routes_.push_back({std::move(r), std::move(pattern), std::string(owner), std::move(label)});
+  };
   for (auto* d : dialects)
-    for (auto& r : d->Routes()) routes_.push_back({r, std::regex(r.pattern)});
-  for (auto& r : own_routes) routes_.push_back({r, std::regex(r.pattern)});
+    for (auto& r : d->Routes()) add(std::move(r), d->Name());
+  for (auto& r : own_routes) add(std::move(r), "server");
 }
 
-const Route* Router::Match(std::string_view method, const std::string& path,
-                           std::vector<std::string>* path_params) const {
+const Router::Compiled* Router::Find(std::string_view method, const std::string& path,
+                                     std::vector<std::string>* path_params) const {
   if (method == "HEAD") method = "GET";
   std::smatch groups;
-  for (const auto& [route, pattern] : routes_) {
-    if (route.method != method || !std::regex_match(path, groups, pattern)) continue;
+  for (const auto& c : routes_) {
+    if (c.route.method != method || !std::regex_match(path, groups, c.pattern)) continue;
     if (path_params) {
       path_params->clear();
       for (std::size_t i = 1; i < groups.size(); ++i) path_params->push_back(groups[i].str());
     }
-    return &route;
+    return &c;
   }
   return nullptr;
 }
 
+const Route* Router::Match(std::string_view method, const std::string& path,
+                           std::vector<std::string>* path_params) const {
+  const auto* c = Find(method, path, path_params);
+  return c ? &c->route : nullptr;
+}
+
 Answer Router::Handle(Request request) const {
-  const auto* route = Match(request.method, request.path, &request.path_params);
-  auto access = route ? route->access : Access::kAnyCaller;
+  auto start = std::chrono::steady_clock::now();
+  const auto* route = Find(request.method, request.path, &request.path_params);
+  if (!metrics_) return Respond(route, std::move(request));
+  auto dialect = route ? route->dialect : std::string(guard_.OwnerOf(request.path).Name());
+  auto answer = Respond(route, std::move(request));
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  metrics_->Observe(dialect, route ? route->label : "none", answer.status, took.count());
+  return answer;
+}
+
+Answer Router::Respond(const Compiled* route, Request request) const {
+  auto access = route ? route->route.access : Access::kAnyCaller;
   if (auto refused = guard_.Admit(request, access)) return *refused;
   if (!route) return Refuse(request, MakeError(ErrorCode::kNotFound, "no such route"));
-  return Run(*route, request);
+  return Run(route->route, request);
 }
 
 Answer Router::Run(const Route& route, const Request& request) const {

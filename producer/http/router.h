@@ -20,15 +20,17 @@
 #include "auth/auth.h"
 #include "http/dialect.h"
 #include "http/guard.h"
+#include "http/request_metrics.h"
 
 namespace conveyor::http {
 
 class Router {
  public:
   // The routes of `dialects` in their order, then `own_routes` (the server's: /healthz, ...).
-  // `fallback` (one of the dialects) renders refusals on paths no dialect owns.
+  // `fallback` (one of the dialects) renders refusals on paths no dialect owns. `metrics`
+  // (may be null: nothing is counted) must outlive the router.
   Router(Authenticator& auth, std::vector<Dialect*> dialects, const Dialect& fallback,
-         std::vector<Route> own_routes);
+         std::vector<Route> own_routes, RequestMetrics* metrics = nullptr);
 
   Answer Handle(Request request) const;
 
@@ -46,12 +48,18 @@ class Router {
   struct Compiled {
     Route route;
     std::regex pattern;
+    std::string dialect;  // the owner's name ("server" for the server's own), for metrics
+    std::string label;    // RouteLabel(route.pattern), for metrics
   };
 
+  const Compiled* Find(std::string_view method, const std::string& path,
+                       std::vector<std::string>* path_params) const;
+  Answer Respond(const Compiled* route, Request request) const;
   Answer Run(const Route& route, const Request& request) const;
 
   Guard guard_;
   std::vector<Compiled> routes_;
+  RequestMetrics* metrics_;
 };
 
 }  // namespace conveyor::http

@@ -60,6 +60,7 @@ struct HttpServer::Impl {
   Dialect& fallback;
   Authenticator& auth;
   StatusEndpoints status;
+  RequestMetrics* metrics;
   std::optional<Router> router;  // built by Start, with the OpenAPI document
   httplib::Server server;
   std::thread thread;
@@ -67,12 +68,14 @@ struct HttpServer::Impl {
   socket_t listen_socket = -1;  // set while binding
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
 
-  Impl(ServerSettings s, std::vector<Dialect*> d, Dialect& f, Authenticator& a, StatusEndpoints e)
+  Impl(ServerSettings s, std::vector<Dialect*> d, Dialect& f, Authenticator& a, StatusEndpoints e,
+       RequestMetrics* m)
       : settings(std::move(s)),
         dialects(std::move(d)),
         fallback(f),
         auth(a),
-        status(std::move(e)) {}
+        status(std::move(e)),
+        metrics(m) {}
   void Configure();
   Status Bind();
   Answer Refuse(const httplib::Request& req, const Error& error) const {
@@ -143,9 +146,9 @@ Status HttpServer::Impl::Bind() {
 }
 
 HttpServer::HttpServer(ServerSettings settings, std::vector<Dialect*> dialects, Dialect& fallback,
-                       Authenticator& auth, StatusEndpoints status)
+                       Authenticator& auth, StatusEndpoints status, RequestMetrics* metrics)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(dialects), fallback, auth,
-                                   std::move(status))) {
+                                   std::move(status), metrics)) {
   impl_->Configure();
 }
 
@@ -155,7 +158,7 @@ Status HttpServer::Start() {
   auto doc = openapi::ServedDocument();
   if (!doc) return std::unexpected(doc.error());
   impl_->router.emplace(impl_->auth, impl_->dialects, impl_->fallback,
-                        ServerRoutes(impl_->auth, doc->dump(), impl_->status));
+                        ServerRoutes(impl_->auth, doc->dump(), impl_->status), impl_->metrics);
   if (auto bound = impl_->Bind(); !bound) return bound;
   // bind_to_port already listens: connections queue until the thread accepts them.
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });

@@ -22,6 +22,7 @@
 #include "conveyor/result.h"
 #include "conveyor/status_server.h"
 #include "http/dialect.h"
+#include "http/request_metrics.h"
 
 namespace conveyor::http {
 
@@ -42,9 +43,10 @@ class HttpServer {
  public:
   // Serves the routes of `dialects` in their order, then ServerRoutes; `fallback` (one of the
   // dialects) answers failures on paths that no dialect owns. The dialects and the
-  // Authenticator and what `status` points to must outlive the server.
+  // Authenticator, what `status` points to and `metrics` (may be null: requests are not
+  // counted) must outlive the server.
   HttpServer(ServerSettings settings, std::vector<Dialect*> dialects, Dialect& fallback,
-             Authenticator& auth, StatusEndpoints status = {});
+             Authenticator& auth, StatusEndpoints status = {}, RequestMetrics* metrics = nullptr);
   ~HttpServer();
 
   // Binds and serves; kInternal when the OpenAPI document cannot be built (a build defect),

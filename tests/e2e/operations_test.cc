@@ -1,13 +1,19 @@
-// End to end (label: e2e): what an operator's probes see. The producer and a worker run as
-// processes against a PostgreSQL server and a Kafka broker of the test's own, which the test
-// stops and starts under them: /readyz must answer 503 naming the dependency that is away,
-// /healthz must keep answering 200, and both must come back to ready without a restart.
+// End to end (label: e2e): what an operator's probes and Prometheus see.
+//
+// ReadinessTest runs the producer and a worker against a PostgreSQL server and a Kafka broker
+// of the test's own, which it stops and starts under them: /readyz must answer 503 naming the
+// dependency that is away, /healthz must keep answering 200, and both must come back to ready
+// without a restart. MetricsTest runs tasks through the shared services and reads both
+// /metrics endpoints: the counters moved, and promtool finds nothing to complain about.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "e2e/e2e_fixture.h"
 #include "support/own_services.h"
+#include "support/promtool.h"
 #include "support/services.h"
 #include "support/wait.h"
 
@@ -101,6 +107,76 @@ TEST_F(ReadinessTest, NamesEveryCheckAndAnswersNotReadyWhilePostgresqlIsStoppedU
   ExpectBothBecome(503, "postgresql");
   ASSERT_TRUE(services_.Postgres("start"));
   ExpectBothBecome(200);
+}
+
+}  // namespace
+}  // namespace conveyor::testing
+
+namespace conveyor::testing {
+namespace {
+
+// The value of the sample `name{labels}` exactly as written in an exposition; -1 when absent.
+double Sample(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+std::string Scrape(int port) {
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Get("/metrics");
+  if (!r || r->status != 200) return {};
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  return r->body;
+}
+
+class MetricsTest : public E2eTest {};
+
+TEST_F(MetricsTest, CountersMoveAsTasksRunAndPromtoolFindsNoProblemOnEitherEndpoint) {
+  ASSERT_TRUE(PromtoolFound()) << "promtool (" << CONVEYOR_PROMTOOL
+                               << ") is missing: scripts/install-deps installs it";
+  auto producer = StartProducer(KafkaBrokers());
+  auto worker = StartWorker("metrics-worker");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(CreateTask(SeedRequest()));
+  for (const auto& id : ids) ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded");
+
+  std::string produced, worked;
+  const std::string applied = R"(conveyor_commands_total{outcome="applied"})";
+  const std::string succeeded =
+      R"(conveyor_run_attempts_ended_total{handler="noop",outcome="succeeded"})";
+  const std::string notified =
+      R"(conveyor_kafka_publish_duration_seconds_count{topic=")" + notifications_ + R"("})";
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        worked = Scrape(WorkerStatusPort("metrics-worker"));
+        return Sample(worked, succeeded) == 3 && Sample(worked, notified) >= 3;
+      },
+      30s, 100ms))
+      << worked;
+  produced = Scrape(port_);
+
+  EXPECT_EQ(
+      Sample(
+          produced,
+          R"(conveyor_http_requests_total{dialect="twosms",route="/api/{}/admin/tasks/account",status="200"})"),
+      3)
+      << produced;
+  EXPECT_GE(Sample(produced, R"(conveyor_kafka_publish_duration_seconds_count{topic=")" +
+                                 commands_ + R"("})"),
+            3);
+  EXPECT_GT(Sample(produced, "process_resident_memory_bytes"), 0);
+  EXPECT_GE(Sample(worked, applied), 3) << worked;
+  EXPECT_EQ(Sample(worked, R"(conveyor_runs_started_total{handler="noop"})"), 3);
+  EXPECT_EQ(Sample(worked, R"(conveyor_run_duration_seconds_count{handler="noop"})"), 3);
+  EXPECT_GE(Sample(worked, "conveyor_consumer_assigned_partitions"), 1);
+  EXPECT_GE(Sample(worked, "conveyor_outbox_backlog"), 0);
+  for (const auto* exposition : {&produced, &worked}) {
+    auto lint = CheckMetricsWithPromtool(*exposition);
+    EXPECT_EQ(lint.exit_status, 0) << lint.output;
+    EXPECT_EQ(lint.output, "") << *exposition;
+  }
 }
 
 }  // namespace

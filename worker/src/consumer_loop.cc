@@ -12,8 +12,13 @@ RunOrigin OriginOf(const ConsumedMessage& m) { return {m.topic, m.partition, m.o
 }  // namespace
 
 ConsumerLoop::ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor,
-                           RunEngine& engine, std::size_t concurrency, const MonotonicClock& clock)
-    : settings_(settings), processor_(processor), engine_(engine), clock_(clock) {
+                           RunEngine& engine, std::size_t concurrency, const MonotonicClock& clock,
+                           WorkerMetrics* metrics)
+    : settings_(settings),
+      processor_(processor),
+      engine_(engine),
+      clock_(clock),
+      metrics_(metrics) {
   if (settings_.max_held == 0) settings_.max_held = 4 * std::max<std::size_t>(1, concurrency);
 }
 
@@ -51,6 +56,8 @@ Result<bool> ConsumerLoop::IngestWithRetry(const std::vector<ConsumedMessage>& b
       for (auto& [run, m] : report->started) engine_.AdmitStarted(std::move(run), OriginOf(*m));
       for (auto& [run, m] : report->runs) engine_.Admit(std::move(run), OriginOf(*m));
       for (const auto* m : report->done) tracker_.Done({m->topic, m->partition}, m->offset);
+      if (metrics_)
+        metrics_->CommandsIngested(report->applied, report->duplicates, report->dead_lettered);
       log->debug(
           "batch of {}: {} applied, {} seen before, {} dead-lettered, {} runs started, {} to do",
           batch.size(), report->applied, report->duplicates, report->dead_lettered,
@@ -109,6 +116,8 @@ Result<LoopReport> ConsumerLoop::Run(EventSource& source, const std::atomic<bool
     }
     if (auto s = engine_.Tick(); !s) log->warn("{}", s.error().Describe());
     FlushDone();
+    if (metrics_)
+      metrics_->LoopState(engine_.Load(), engine_.Running(), partitions_, source.paused());
     auto now = clock_.Now();
     if (now - last_commit >= settings_.commit_interval) {
       Commit(tracker_.TakeCommittable());

@@ -49,9 +49,11 @@ struct LoopReport {
 
 class ConsumerLoop final : public RebalanceListener {
  public:
-  // `clock` times commits and backoffs; every argument must outlive the loop.
+  // `clock` times commits and backoffs; every argument must outlive the loop. `metrics` may be
+  // null (nothing is counted).
   ConsumerLoop(ConsumerLoopSettings settings, CommandProcessor& processor, RunEngine& engine,
-               std::size_t concurrency, const MonotonicClock& clock);
+               std::size_t concurrency, const MonotonicClock& clock,
+               WorkerMetrics* metrics = nullptr);
 
   // Until `stop` is set (then drains) or the source fails fatally. The source must tell
   // this loop (its RebalanceListener) of the partitions it gains and loses.
@@ -76,6 +78,7 @@ class ConsumerLoop final : public RebalanceListener {
   CommandProcessor& processor_;
   RunEngine& engine_;
   const MonotonicClock& clock_;
+  WorkerMetrics* metrics_;
   EventSource* source_ = nullptr;
   OffsetTracker tracker_;
   LoopReport report_;

@@ -45,4 +45,15 @@ Status PgOutboxStore::DeleteSentBefore(std::chrono::seconds age) {
   return {};
 }
 
+Result<std::size_t> PgOutboxStore::Backlog() {
+  auto lease = pool_.Acquire(std::chrono::seconds(1));
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::nontransaction tx(**lease);
+    return tx.exec1("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0].as<std::size_t>();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "counting the outbox's unsent notifications"));
+  }
+}
+
 }  // namespace conveyor

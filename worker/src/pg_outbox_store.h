@@ -15,6 +15,8 @@ class PgOutboxStore final : public OutboxStore {
 
   Result<std::size_t> ClaimUnsent(std::size_t limit, const PublishFn& publish) override;
   Status DeleteSentBefore(std::chrono::seconds age) override;
+  // Notifications not yet relayed (for metrics); waits at most 1 s for a connection.
+  Result<std::size_t> Backlog();
 
  private:
   PgPool& pool_;

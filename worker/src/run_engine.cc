@@ -61,12 +61,13 @@ MonotonicTime RunEngine::MonotonicAt(Timestamp at) const {
 }
 
 RunEngine::RunEngine(EngineSettings settings, TaskStore& store, const HandlerRegistry& handlers,
-                     const Clock& clock, const MonotonicClock& monotonic)
+                     const Clock& clock, const MonotonicClock& monotonic, WorkerMetrics* metrics)
     : settings_(std::move(settings)),
       store_(store),
       handlers_(handlers),
       clock_(clock),
-      monotonic_(monotonic) {
+      monotonic_(monotonic),
+      metrics_(metrics) {
   settings_.concurrency = std::max<std::size_t>(1, settings_.concurrency);
   for (std::size_t i = 0; i < settings_.concurrency; ++i)
     threads_.emplace_back([this] { Worker(); });
@@ -320,6 +321,8 @@ void RunEngine::Classify(const Completion& c, Recording& recording) {
     return;
   }
   Job& job = *it->second;
+  if (metrics_ && c.cancel_reason == CancelReason::kTimedOut)
+    metrics_->RunTimedOut(job.run.handler);
   std::string log = c.result ? c.result->log : c.result.error().log;
   auto decision = DecideCompletion(job.run, c.result, c.cancel_reason);
   std::chrono::milliseconds delay{};
@@ -337,6 +340,15 @@ void RunEngine::Classify(const Completion& c, Recording& recording) {
              c.result ? c.result->file_name : std::nullopt, std::move(log), &recording.finished);
   }
   recording.next.push_back({c.run_id, decision.kind, delay});
+}
+
+void RunEngine::Count(const Recording& recording, WorkerMetrics& metrics) {
+  for (const auto& f : recording.finished) {
+    std::chrono::duration<double> took = f.outcome.finished_at - f.run.started_at;
+    metrics.RunFinished(f.run.run.handler, RunStateName(f.outcome.state), took.count());
+  }
+  for (const auto& r : recording.retrying) metrics.RunRetried(r.run.run.handler);
+  for (const auto& r : recording.released) metrics.RunReleased(r.run.handler);
 }
 
 void RunEngine::Report(const Recording& recording) {
@@ -363,6 +375,7 @@ void RunEngine::Report(const Recording& recording) {
         std::chrono::duration_cast<std::chrono::milliseconds>(r.not_before - clock_.Now()).count());
   counters_.retried += recording.retrying.size();
   counters_.released += recording.released.size();
+  if (metrics_) Count(recording, *metrics_);
 }
 
 void RunEngine::Settle(const Recording::Next& n) {
@@ -407,6 +420,7 @@ Status RunEngine::CancelWaiting() {
     logging::Get("worker")->info("task={} run={} cancelled before it started",
                                  f.run.run.task.id.ToString(), f.run.run.run_id.ToString());
     ++counters_.cancelled;
+    if (metrics_) metrics_->RunCancelledBeforeStart(f.run.run.handler);
   }
   for (const auto& id : ids) Complete(id);
   if (!finished.empty() && settings_.notification_written) settings_.notification_written();
@@ -457,6 +471,7 @@ void RunEngine::Launch(Job& job, StartedRun started) {
   ++running_;
   ++running_by_handler_[job.run.handler];
   ++counters_.started;
+  if (metrics_) metrics_->RunStarted(job.run.handler);
   if (job.started->start_count > 1)
     log->warn("task={} run={} started again (start {}): its previous start did not finish",
               job.run.task.id.ToString(), job.run.run_id.ToString(), job.started->start_count);

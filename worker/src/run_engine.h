@@ -36,6 +36,7 @@
 #include "monotonic_clock.h"
 #include "run_rules.h"
 #include "task_store.h"
+#include "worker_metrics.h"
 
 namespace conveyor {
 
@@ -67,8 +68,9 @@ struct EngineCounters {
 
 class RunEngine {
  public:
+  // `metrics` (may be null: nothing is counted) must outlive the engine.
   RunEngine(EngineSettings settings, TaskStore& store, const HandlerRegistry& handlers,
-            const Clock& clock, const MonotonicClock& monotonic);
+            const Clock& clock, const MonotonicClock& monotonic, WorkerMetrics* metrics = nullptr);
   ~RunEngine();  // cancels what still runs (as a shutdown) and joins the pool
   RunEngine(const RunEngine&) = delete;
   RunEngine& operator=(const RunEngine&) = delete;
@@ -141,6 +143,7 @@ class RunEngine {
   Status RecordCompletions();
   void Classify(const Completion& c, Recording& recording);
   void Report(const Recording& recording);
+  static void Count(const Recording& recording, WorkerMetrics& metrics);
   void Settle(const Recording::Next& next);
   Status CancelWaiting();
   Status StartWaiting();
@@ -163,6 +166,7 @@ class RunEngine {
   const HandlerRegistry& handlers_;
   const Clock& clock_;
   const MonotonicClock& monotonic_;
+  WorkerMetrics* metrics_;
 
   std::map<std::string, std::unique_ptr<Job>> jobs_;  // by run id
   std::map<std::string, std::size_t> running_by_handler_;

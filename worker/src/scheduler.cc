@@ -10,8 +10,12 @@
 namespace conveyor {
 
 Scheduler::Scheduler(SchedulerSettings settings, ScheduleStore& store, EventPublisher& publisher,
-                     const Clock& clock)
-    : settings_(std::move(settings)), store_(store), publisher_(publisher), clock_(clock) {}
+                     const Clock& clock, WorkerMetrics* metrics)
+    : settings_(std::move(settings)),
+      store_(store),
+      publisher_(publisher),
+      clock_(clock),
+      metrics_(metrics) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -31,6 +35,7 @@ Result<std::vector<ScheduleAdvance>> Scheduler::Fire(std::vector<DueSchedule> du
                                                      std::size_t* fired) {
   std::vector<ScheduleAdvance> advances;
   std::vector<OutgoingMessage> messages;
+  std::vector<Timestamp> due_times;
   for (const auto& d : due) {
     ScheduleAdvance advance{d.task.id, std::nullopt, std::nullopt};
     auto schedule = ScheduleOf(d.task, d.task.created_at);
@@ -55,6 +60,7 @@ Result<std::vector<ScheduleAdvance>> Scheduler::Fire(std::vector<DueSchedule> du
                           e.Serialize(),
                           {{"ce_type", e.type}, {"ce_id", e.id.ToString()}}});
     }
+    due_times.insert(due_times.end(), plan.due.begin(), plan.due.end());
     if (!plan.due.empty()) advance.last_fired = plan.due.back();
     advance.next_due = plan.next;
     advances.push_back(advance);
@@ -62,6 +68,11 @@ Result<std::vector<ScheduleAdvance>> Scheduler::Fire(std::vector<DueSchedule> du
   for (const auto& r : publisher_.PublishAll(messages))
     if (!r) return std::unexpected(r.error());
   *fired = messages.size();
+  if (metrics_) {
+    auto acknowledged = clock_.Now();
+    for (auto at : due_times)
+      metrics_->Fired(std::chrono::duration<double>(acknowledged - at).count());
+  }
   return advances;
 }
 

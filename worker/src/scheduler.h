@@ -29,6 +29,7 @@
 #include "conveyor/event_publisher.h"
 #include "conveyor/result.h"
 #include "conveyor/task.h"
+#include "worker_metrics.h"
 
 namespace conveyor {
 
@@ -69,8 +70,9 @@ class ScheduleStore {
 
 class Scheduler {
  public:
+  // `metrics` may be null (nothing is counted); what the arguments name must outlive it.
   Scheduler(SchedulerSettings settings, ScheduleStore& store, EventPublisher& publisher,
-            const Clock& clock);
+            const Clock& clock, WorkerMetrics* metrics = nullptr);
   ~Scheduler();  // Stop()
 
   // One pass: the number of due times fired. An error (database or broker away) leaves
@@ -89,6 +91,7 @@ class Scheduler {
   ScheduleStore& store_;
   EventPublisher& publisher_;
   const Clock& clock_;
+  WorkerMetrics* metrics_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -51,6 +51,13 @@ class PgPool {
   Result<Lease> Acquire(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   const std::string& url() const { return url_; }
 
+  struct Usage {
+    std::size_t open = 0;  // connections open, leased or idle
+    std::size_t idle = 0;  // open and not leased
+    std::size_t max = 0;
+  };
+  Usage usage();
+
  private:
   void Return(std::unique_ptr<pqxx::connection> conn);
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "conveyor/process_metrics.h"
+#include "support/promtool.h"
 
 namespace conveyor::metrics {
 namespace {
@@ -334,33 +335,6 @@ TEST(MetricsCallbackFamily, ASecondCallbackForTheSameLabelsThrows) {
 
 // --- Prometheus' own linter -----------------------------------------------------------------
 
-struct CommandOutcome {
-  int exit_status = -1;
-  std::string output;  // stdout and stderr
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs `promtool check metrics` with `exposition` on its standard input.
-CommandOutcome CheckMetricsWithPromtool(const std::string& exposition) {
-  char dir[] = "/tmp/conveyor-promtool-XXXXXX";
-  if (mkdtemp(dir) == nullptr) return {};
-  const std::string input = std::string(dir) + "/metrics.txt";
-  const std::string output = std::string(dir) + "/promtool.out";
-  std::ofstream(input, std::ios::binary) << exposition;
-  const std::string command = std::string("'") + CONVEYOR_PROMTOOL + "' check metrics <'" + input +
-                              "' >'" + output + "' 2>&1";
-  int status = std::system(command.c_str());
-  CommandOutcome outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(output)};
-  std::filesystem::remove_all(dir);
-  return outcome;
-}
-
 Registry& EveryKindOfMetric(Registry& registry) {
   auto& requests = registry.AddCounter("conveyor_http_requests_total", "HTTP requests answered.",
                                        {"dialect", "operation", "code"});
@@ -382,24 +356,24 @@ Registry& EveryKindOfMetric(Registry& registry) {
 }
 
 TEST(MetricsExposition, PromtoolCheckMetricsFindsNoProblemWithEveryKindOfMetric) {
-  ASSERT_EQ(access(CONVEYOR_PROMTOOL, X_OK), 0)
+  ASSERT_TRUE(testing::PromtoolFound())
       << "promtool not found (" << CONVEYOR_PROMTOOL
       << "): scripts/install-deps installs it (Debian's package prometheus); then configure again";
   Registry registry;
   const std::string exposition = EveryKindOfMetric(registry).Render();
 
-  CommandOutcome outcome = CheckMetricsWithPromtool(exposition);
+  testing::PromtoolOutcome outcome = testing::CheckMetricsWithPromtool(exposition);
 
   EXPECT_EQ(outcome.exit_status, 0) << outcome.output;
   EXPECT_EQ(outcome.output, "") << exposition;
 }
 
 TEST(MetricsExposition, PromtoolCheckMetricsReportsACounterWithoutHelp) {
-  ASSERT_EQ(access(CONVEYOR_PROMTOOL, X_OK), 0) << "promtool not found: " << CONVEYOR_PROMTOOL;
+  ASSERT_TRUE(testing::PromtoolFound()) << "promtool not found: " << CONVEYOR_PROMTOOL;
   Registry registry;
   registry.AddCounter("conveyor_silent_total", "");
 
-  CommandOutcome outcome = CheckMetricsWithPromtool(registry.Render());
+  testing::PromtoolOutcome outcome = testing::CheckMetricsWithPromtool(registry.Render());
 
   EXPECT_NE(outcome.exit_status, 0);
   EXPECT_NE(outcome.output.find("conveyor_silent_total"), std::string::npos) << outcome.output;

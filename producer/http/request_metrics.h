@@ -1,0 +1,28 @@
+// RequestMetrics: the producer's HTTP requests for Prometheus — how many, by dialect, route
+// and status, and how long they took, by dialect and route. The route label is the route's
+// pattern with each group written "{}" ("/api/v2/admin/tasks/account/{}"), so its values are
+// the fixed set of routes; requests no route matched count as route "none". Thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "conveyor/metrics.h"
+
+namespace conveyor::http {
+
+class RequestMetrics {
+ public:
+  explicit RequestMetrics(metrics::Registry& registry);
+
+  void Observe(const std::string& dialect, const std::string& route, int status, double seconds);
+
+ private:
+  metrics::CounterFamily& requests_;
+  metrics::HistogramFamily& duration_;
+};
+
+// A route's pattern as the route label shows it: each outermost group "(...)" becomes "{}".
+std::string RouteLabel(std::string_view pattern);
+
+}  // namespace conveyor::http
