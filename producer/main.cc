@@ -107,6 +107,7 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   Readiness readiness(clock);
   readiness.Add("postgresql", PgReachable(pool, kProbeTimeout));
   readiness.Add("kafka", [&k = **producer] { return k.CheckBrokers(kProbeTimeout); });
+  RegisterReadinessMetric(registry, readiness);
   http::HttpServer api(
       o.server, {dialects->twosms.get(), dialects->superoffice.get(), dialects->oracle.get()},
       *dialects->twosms, authenticator, {&readiness, [&registry] { return registry.Render(); }},

@@ -130,6 +130,7 @@ int Run(WorkerOptions& o) {
 
   Readiness readiness(clock);
   AddReadinessChecks(readiness, pool, **producer, loop, o.group_id);
+  RegisterReadinessMetric(registry, readiness);
   StatusServer status(o.metrics_host, o.metrics_port,
                       {&readiness, [&registry] { return registry.Render(); }});
   if (auto s = status.Start(); !s) {

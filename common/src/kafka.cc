@@ -424,6 +424,25 @@ Status KafkaConsumer::Resume() {
   return PauseOrResume(impl_->rk.get(), false);
 }
 
+std::vector<PartitionLag> KafkaConsumer::Lag() {
+  std::vector<PartitionLag> out;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(impl_->rk.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  PartitionListPtr assigned(raw);
+  rd_kafka_position(impl_->rk.get(), assigned.get());
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const auto& p = assigned->elems[i];
+    std::int64_t low = 0, high = 0;
+    if (p.offset < 0 ||
+        rd_kafka_get_watermark_offsets(impl_->rk.get(), p.topic, p.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0)
+      continue;
+    out.push_back({p.topic, p.partition, std::max<std::int64_t>(0, high - p.offset)});
+  }
+  return out;
+}
+
 bool KafkaConsumer::paused() const { return impl_->paused; }
 
 void KafkaConsumer::Close() {

@@ -32,6 +32,13 @@ ReadinessReport Readiness::Check() {
   return report;
 }
 
+void RegisterReadinessMetric(metrics::Registry& registry, Readiness& readiness) {
+  registry
+      .AddCallbackGauge("conveyor_ready",
+                        "1 when every readiness check passes (/readyz answers 200), else 0")
+      .Add({}, [&readiness] { return readiness.Check().ready() ? 1.0 : 0.0; });
+}
+
 Readiness::CheckFn PgReachable(PgPool& pool, std::chrono::milliseconds timeout) {
   return [&pool, timeout]() -> Status {
     auto lease = pool.Acquire(timeout);

@@ -144,6 +144,8 @@ TEST_F(MetricsTest, CountersMoveAsTasksRunAndPromtoolFindsNoProblemOnEitherEndpo
 
   std::string produced, worked;
   const std::string applied = R"(conveyor_commands_total{outcome="applied"})";
+  const std::string lag =
+      R"(conveyor_consumer_lag_messages{topic=")" + commands_ + R"(",partition=")";
   const std::string succeeded =
       R"(conveyor_run_attempts_ended_total{handler="noop",outcome="succeeded"})";
   const std::string notified =
@@ -151,7 +153,8 @@ TEST_F(MetricsTest, CountersMoveAsTasksRunAndPromtoolFindsNoProblemOnEitherEndpo
   ASSERT_TRUE(PollUntil(
       [&] {
         worked = Scrape(WorkerStatusPort("metrics-worker"));
-        return Sample(worked, succeeded) == 3 && Sample(worked, notified) >= 3;
+        return Sample(worked, succeeded) == 3 && Sample(worked, notified) >= 3 &&
+               worked.find(lag) != std::string::npos;
       },
       30s, 100ms))
       << worked;
@@ -171,6 +174,11 @@ TEST_F(MetricsTest, CountersMoveAsTasksRunAndPromtoolFindsNoProblemOnEitherEndpo
   EXPECT_EQ(Sample(worked, R"(conveyor_runs_started_total{handler="noop"})"), 3);
   EXPECT_EQ(Sample(worked, R"(conveyor_run_duration_seconds_count{handler="noop"})"), 3);
   EXPECT_GE(Sample(worked, "conveyor_consumer_assigned_partitions"), 1);
+  EXPECT_EQ(Sample(worked, "conveyor_ready"), 1);
+  EXPECT_EQ(Sample(produced, "conveyor_ready"), 1);
+  // Every command consumed: each partition that had one reports no lag.
+  for (int p = 0; p < 3; ++p)
+    EXPECT_LE(Sample(worked, lag + std::to_string(p) + R"("})"), 0) << worked;
   EXPECT_GE(Sample(worked, "conveyor_outbox_backlog"), 0);
   for (const auto* exposition : {&produced, &worked}) {
     auto lint = CheckMetricsWithPromtool(*exposition);

@@ -122,6 +122,7 @@ Result<LoopReport> ConsumerLoop::Run(EventSource& source, const std::atomic<bool
     if (now - last_commit >= settings_.commit_interval) {
       Commit(tracker_.TakeCommittable());
       last_commit = now;
+      if (metrics_) metrics_->ConsumerLag(source.Lag());
     }
   }
 

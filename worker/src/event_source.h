@@ -30,6 +30,9 @@ class EventSource {
   virtual Status Pause() = 0;
   virtual Status Resume() = 0;
   virtual bool paused() const = 0;
+  // How far each assigned partition's position is behind its end, as last seen (no broker
+  // round trip); for metrics. A source that cannot tell answers none.
+  virtual std::vector<PartitionLag> Lag() { return {}; }
   // Leaves the group; further calls fail.
   virtual void Close() = 0;
 };

@@ -31,6 +31,7 @@ class KafkaEventSource final : public EventSource {
   Status Pause() override { return consumer_->Pause(); }
   Status Resume() override { return consumer_->Resume(); }
   bool paused() const override { return consumer_->paused(); }
+  std::vector<PartitionLag> Lag() override { return consumer_->Lag(); }
   void Close() override { consumer_->Close(); }
 
  private:

@@ -35,6 +35,10 @@ WorkerMetrics::WorkerMetrics(metrics::Registry& r)
                          "1 while fetching is paused because the worker holds as many runs as "
                          "it may (backpressure)")
                   .With({})),
+      lag_(r.AddGauge("conveyor_consumer_lag_messages",
+                      "Command events of an assigned partition not consumed yet, from the latest "
+                      "fetch (frozen while the partition is paused)",
+                      {"topic", "partition"})),
       fired_(r.AddCounter("conveyor_schedule_fires_total",
                           "Due times this worker's scheduler fired (published a fire command)")
                  .With({})),
@@ -82,6 +86,18 @@ void WorkerMetrics::LoopState(std::size_t held, std::size_t running, std::size_t
   runs_running_.Set(static_cast<double>(running));
   partitions_.Set(static_cast<double>(partitions));
   paused_.Set(paused ? 1 : 0);
+}
+
+void WorkerMetrics::ConsumerLag(const std::vector<PartitionLag>& lags) {
+  std::lock_guard lock(lag_mutex_);
+  auto gone = std::move(lag_reported_);
+  lag_reported_.clear();
+  for (const auto& l : lags) {
+    lag_.With({l.topic, std::to_string(l.partition)}).Set(static_cast<double>(l.lag));
+    lag_reported_.insert({l.topic, l.partition});
+    gone.erase({l.topic, l.partition});
+  }
+  for (const auto& [topic, partition] : gone) lag_.With({topic, std::to_string(partition)}).Set(0);
 }
 
 void WorkerMetrics::Fired(double lag_seconds) {

@@ -6,9 +6,13 @@
 // a fixed list. Thread-safe: every method may be called from any thread.
 #pragma once
 
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "conveyor/kafka.h"
 #include "conveyor/metrics.h"
 
 namespace conveyor {
@@ -31,6 +35,10 @@ class WorkerMetrics {
   // The consumer loop's state, set on each pass.
   void LoopState(std::size_t held, std::size_t running, std::size_t partitions, bool paused);
 
+  // Each assigned partition's lag; partitions reported before and missing now (revoked) are
+  // set to 0, so that only their new owner reports them.
+  void ConsumerLag(const std::vector<PartitionLag>& lags);
+
   // A due time fired, `lag_seconds` after it was due.
   void Fired(double lag_seconds);
 
@@ -44,6 +52,9 @@ class WorkerMetrics {
   metrics::Gauge& runs_running_;
   metrics::Gauge& partitions_;
   metrics::Gauge& paused_;
+  metrics::GaugeFamily& lag_;
+  std::mutex lag_mutex_;
+  std::set<std::pair<std::string, std::int32_t>> lag_reported_;
   metrics::Counter& fired_;
   metrics::Histogram& firing_lag_;
 };

@@ -73,6 +73,14 @@ struct PartitionOffset {
   std::int64_t next_offset = 0;  // the offset of the next message to read (last + 1)
 };
 
+// How many messages of a partition this member has not consumed yet: the partition's end
+// (high watermark) minus the member's position.
+struct PartitionLag {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t lag = 0;
+};
+
 struct TopicPartition {
   std::string topic;
   std::int32_t partition = 0;
@@ -112,6 +120,9 @@ class KafkaConsumer {
   Status Pause();
   Status Resume();
   bool paused() const;
+  // Each assigned partition's lag, from the watermarks of the latest fetch responses (no broker
+  // round trip); partitions whose position or end is not known yet are left out.
+  std::vector<PartitionLag> Lag();
   // Leaves the group now; further calls fail.
   void Close();
 

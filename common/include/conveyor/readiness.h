@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "conveyor/clock.h"
+#include "conveyor/metrics.h"
 #include "conveyor/result.h"
 
 namespace conveyor {
@@ -55,6 +56,9 @@ class Readiness {
   std::mutex mutex_;
   std::optional<std::pair<Timestamp, ReadinessReport>> last_;
 };
+
+// conveyor_ready: 1 when /readyz would answer 200, else 0 (read at scrape time).
+void RegisterReadinessMetric(metrics::Registry& registry, Readiness& readiness);
 
 // "postgresql": a connection from `pool` (waiting at most `timeout`) answers `SELECT 1`.
 Readiness::CheckFn PgReachable(PgPool& pool, std::chrono::milliseconds timeout);
