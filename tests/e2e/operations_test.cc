@@ -9,9 +9,12 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include "e2e/e2e_fixture.h"
+#include "support/files.h"
 #include "support/own_services.h"
 #include "support/promtool.h"
 #include "support/services.h"
@@ -123,6 +126,21 @@ double Sample(const std::string& exposition, const std::string& series) {
   return -1;
 }
 
+// The conveyor_* and process_* metric names `text` mentions, a histogram's series by their
+// family's name.
+std::set<std::string> MetricNamesIn(const std::string& text) {
+  std::set<std::string> names;
+  static const std::regex name(R"((conveyor|process)_[a-z_]+)");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), name); it != std::sregex_iterator();
+       ++it) {
+    std::string n = it->str();
+    for (std::string suffix : {"_bucket", "_sum", "_count"})
+      if (n.ends_with(suffix)) n.resize(n.size() - suffix.size());
+    names.insert(n);
+  }
+  return names;
+}
+
 std::string Scrape(int port) {
   httplib::Client c("127.0.0.1", port);
   auto r = c.Get("/metrics");
@@ -180,6 +198,12 @@ TEST_F(MetricsTest, CountersMoveAsTasksRunAndPromtoolFindsNoProblemOnEitherEndpo
   for (int p = 0; p < 3; ++p)
     EXPECT_LE(Sample(worked, lag + std::to_string(p) + R"("})"), 0) << worked;
   EXPECT_GE(Sample(worked, "conveyor_outbox_backlog"), 0);
+  // Every metric the shipped alerts and dashboard use is one the processes serve.
+  for (const auto& name : MetricNamesIn(ReadRepoFile("compose/prometheus/alerts.yml") +
+                                        ReadRepoFile("compose/grafana/conveyor-dashboard.json")))
+    EXPECT_TRUE(produced.find("# TYPE " + name + " ") != std::string::npos ||
+                worked.find("# TYPE " + name + " ") != std::string::npos)
+        << name << " is used by compose/prometheus or compose/grafana but served by neither";
   for (const auto* exposition : {&produced, &worked}) {
     auto lint = CheckMetricsWithPromtool(*exposition);
     EXPECT_EQ(lint.exit_status, 0) << lint.output;
