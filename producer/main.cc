@@ -124,7 +124,8 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
 }
 
 int Run(ProducerOptions& o) {
-  logging::Setup(o.common.log_level);
+  logging::Setup(o.common.log_level,
+                 o.common.log_format == "json" ? logging::Format::kJson : logging::Format::kText);
   auto log = logging::Get("ingest");
   if (auto s = FinishProducerOptions(o); !s) {
     log->error("{}", s.error().Describe());

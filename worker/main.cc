@@ -168,7 +168,9 @@ int main(int argc, char** argv) {
   auto parsed = ParseWorkerCommandLine(argc, argv);
   if (auto* exit = std::get_if<CommandLineExit>(&parsed)) return exit->status;
   auto& options = std::get<WorkerOptions>(parsed);
-  logging::Setup(options.common.log_level);
+  logging::Setup(options.common.log_level, options.common.log_format == "json"
+                                               ? logging::Format::kJson
+                                               : logging::Format::kText);
   if (auto s = FinishWorkerOptions(options); !s) {
     logging::Get("worker")->error("{}", s.error().Describe());
     return 2;

@@ -213,3 +213,53 @@ TEST_F(MetricsTest, CountersMoveAsTasksRunAndPromtoolFindsNoProblemOnEitherEndpo
 
 }  // namespace
 }  // namespace conveyor::testing
+
+namespace conveyor::testing {
+namespace {
+
+class LogsTest : public E2eTest {};
+
+TEST_F(LogsTest, JsonLinesNameTheTaskAndNoSecretTokenOrAuthorizationHeaderIsEverLogged) {
+  const std::vector<std::string> json_debug = {"--log-format=json", "--log-level=debug"};
+  auto producer = StartProducer(KafkaBrokers(), json_debug);
+  auto worker = StartWorker("logs-worker", json_debug);
+  auto token_answer = Http("").Post(
+      "/Token",
+      "grant_type=client_credentials&client_id=" + client_id_ + "&client_secret=e2e+client+secret",
+      "application/x-www-form-urlencoded");
+  ASSERT_TRUE(token_answer && token_answer->status == 200);
+  std::string token = json::parse(token_answer->body)["access_token"];
+  const std::string wrong_secret = "not the secret 7f3a";
+
+  std::string id = CreateTask(SeedRequest());  // Basic id:secret
+  const std::string path = "/api/v2/admin/tasks/account/" + id;
+  EXPECT_EQ(Http("Bearer " + token).Get(path)->status, 200);
+  EXPECT_EQ(Http(AdminAuth()).Get(path)->status, 200);
+  EXPECT_EQ(Http(BasicAuth(client_id_, wrong_secret)).Get(path)->status, 401);
+  EXPECT_EQ(Http("Bearer " + token + "x").Get(path)->status, 401);
+  ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded");
+  ASSERT_EQ(producer->Stop(SIGTERM), 0);
+  ASSERT_EQ(worker->Stop(SIGTERM), 0);
+
+  bool task_line = false;
+  for (const auto* process : {producer.get(), worker.get()}) {
+    std::istringstream lines(process->Log());
+    for (std::string line; std::getline(lines, line);) {
+      auto parsed = json::parse(line, nullptr, false);
+      ASSERT_TRUE(parsed.is_object()) << "not a JSON line: " << line;
+      EXPECT_TRUE(parsed.contains("time") && parsed.contains("level") &&
+                  parsed.contains("component") && parsed.contains("message"))
+          << line;
+      task_line = task_line || parsed.value("task", "") == id;
+    }
+    auto log = process->Log();
+    auto admin_secret = admin_key_.substr(admin_key_.find('.') + 1);
+    for (const auto& secret : {client_secret_, token, admin_key_, admin_secret, wrong_secret,
+                               BasicAuth(client_id_, client_secret_), std::string("Authorization")})
+      EXPECT_EQ(log.find(secret), std::string::npos) << "'" << secret << "' is in a log:\n" << log;
+  }
+  EXPECT_TRUE(task_line) << "no JSON line carries \"task\": \"" << id << "\"";
+}
+
+}  // namespace
+}  // namespace conveyor::testing

@@ -17,6 +17,7 @@ struct CommonOptions {
   std::string kafka_properties_env;           // CONVEYOR_KAFKA_PROPERTIES="a=1;b=2"
   std::string pg_url = "postgresql://postgres@127.0.0.1:15432/conveyor";
   std::string log_level = "info";
+  std::string log_format = "text";  // --log-format text|json (conveyor/logging.h)
   std::string commands_topic = "conveyor.commands";
   std::string notifications_topic = "conveyor.notifications";
 };
@@ -34,6 +35,11 @@ inline void AddCommonOptions(CLI::App& app, CommonOptions& o) {
       ->capture_default_str();
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn or error")
       ->envname("CONVEYOR_LOG_LEVEL")
+      ->capture_default_str();
+  app.add_option("--log-format", o.log_format,
+                 "text (for people) or json (one object per line, for log pipelines)")
+      ->envname("CONVEYOR_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app.add_option("--commands-topic", o.commands_topic)->capture_default_str();
   app.add_option("--notifications-topic", o.notifications_topic)->capture_default_str();
