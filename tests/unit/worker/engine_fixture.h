@@ -42,7 +42,7 @@ class CommandProcessorTest : public ::testing::Test {
       s.concurrency = concurrency_;
       s.handler_limits = limits_;
       s.heartbeat_interval = std::chrono::milliseconds(20);
-      engine_.emplace(s, store_, handlers_, clock_, monotonic_);
+      engine_.emplace(s, store_, handlers_, clock_, monotonic_, &metrics_);
     }
     return *engine_;
   }
@@ -230,6 +230,8 @@ class CommandProcessorTest : public ::testing::Test {
   HandlerRegistry handlers_ = HandlerRegistry::WithBuiltins();
   RecordingPublisher publisher_;
   std::optional<CommandProcessor> processor_;
+  metrics::Registry registry_;
+  WorkerMetrics metrics_{registry_};  // what the engine counted (registry_.Render())
   std::optional<RunEngine> engine_;
 };
 

@@ -55,6 +55,23 @@ TEST_F(RunEngineTest, RetryThatSucceedsEndsSucceeded) {
   EXPECT_EQ(CloudEvent::Parse(store_.outbox[0].value)->type, kRunSucceededEvent);
 }
 
+TEST_F(RunEngineTest, CountsStartsAndEachAttemptsOutcomeAndDurationByHandler) {
+  auto flaky = std::make_shared<FlakyHandler>(1, /*retryable=*/true, monotonic_);
+  Use("flaky", flaky);
+  store_.policy.max_attempts = 5;
+  store_.policy.retry_backoff = std::chrono::milliseconds(1);
+  time_per_tick_ = std::chrono::milliseconds(1);
+  ASSERT_TRUE(Process({CreateCommand(TaskNotification::kNone, 0, type_)}).has_value());
+  auto text = registry_.Render();
+  for (const char* line :
+       {R"(conveyor_runs_started_total{handler="flaky"} 2)",
+        R"(conveyor_run_attempts_ended_total{handler="flaky",outcome="retried"} 1)",
+        R"(conveyor_run_attempts_ended_total{handler="flaky",outcome="succeeded"} 1)",
+        R"(conveyor_run_duration_seconds_count{handler="flaky"} 1)"})
+    EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+  EXPECT_EQ(text.find(R"(outcome="failed")"), std::string::npos) << text;
+}
+
 TEST_F(RunEngineTest, FailureARetryCannotHelpIsNotRetried) {
   auto flaky = std::make_shared<FlakyHandler>(100, /*retryable=*/false, monotonic_);
   Use("flaky", flaky);
