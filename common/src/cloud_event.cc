@@ -2,11 +2,12 @@
 
 #include "conveyor/json_text.h"
 #include "conveyor/time_format.h"
+#include "conveyor/trace_context.h"
 
 namespace conveyor {
 
 nlohmann::json CloudEvent::ToJson() const {
-  return {
+  nlohmann::json j = {
       {"specversion", "1.0"},
       {"id", id.ToString()},
       {"source", source},
@@ -16,6 +17,8 @@ nlohmann::json CloudEvent::ToJson() const {
       {"datacontenttype", "application/json"},
       {"data", data},
   };
+  if (!traceparent.empty()) j["traceparent"] = traceparent;
+  return j;
 }
 
 Result<CloudEvent> CloudEvent::Parse(std::string_view text) {
@@ -56,6 +59,9 @@ Result<CloudEvent> Attributes(const nlohmann::json& j) {
   auto ts = ParseDateTime(*time);
   if (!ts) return Fail(ErrorCode::kInvalidArgument, ts.error().message, "time");
   e.time = *ts;
+  if (auto tp = j.find("traceparent");
+      tp != j.end() && tp->is_string() && ParseTraceparent(tp->get_ref<const std::string&>()))
+    e.traceparent = tp->get<std::string>();
   return e;
 }
 

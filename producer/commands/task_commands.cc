@@ -4,6 +4,7 @@
 #include "conveyor/logging.h"
 #include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
+#include "conveyor/trace_context.h"
 
 namespace conveyor {
 
@@ -102,9 +103,10 @@ AcceptedTask TaskCommandService::Accepted(CreatedTask& created, const Command& c
                                           const Delivery& delivery) const {
   const Task& t = created.task;
   created.event_id = command.event.id;
-  log_->info("task={} event={} accepted: create, type {}, client {}, by {}", t.id.ToString(),
-             command.event.id.ToString(), created.type.name,
-             t.client_id ? t.client_id->ToString() : "none (system task)", t.created_by);
+  log_->info("task={} event={} trace={} accepted: create, type {}, client {}, by {}",
+             t.id.ToString(), command.event.id.ToString(), TraceIdOf(command.event.traceparent),
+             created.type.name, t.client_id ? t.client_id->ToString() : "none (system task)",
+             t.created_by);
   return AcceptedTask{t,  t.created_at,     t.created_by,   std::nullopt,
                       {}, command.event.id, delivery.offset};
 }
@@ -205,7 +207,8 @@ Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& 
       if (first_error) first_error = std::unexpected(results[i].error());
       continue;
     }
-    log_->info("task={} event={} accepted: {}", e.subject, e.id.ToString(), e.type);
+    log_->info("task={} event={} trace={} accepted: {}", e.subject, e.id.ToString(),
+               TraceIdOf(e.traceparent), e.type);
     deleted.push_back(Changed(tasks[i], {e, *results[i]}, caller.Identity()));
     deleted.back().deleted_at = e.time;
     deleted.back().deleted_by = caller.Identity();
@@ -224,6 +227,7 @@ TaskCommandService::Command TaskCommandService::MakeCommand(std::string_view typ
   c.event.subject = task_id.ToString();
   c.event.time = clock_.Now();
   c.event.data = std::move(data);
+  if (const auto* trace = CurrentTrace()) c.event.traceparent = trace->ToTraceparent();
   c.message = OutgoingMessage{commands_topic_,
                               c.event.subject,
                               c.event.Serialize(),
@@ -237,7 +241,8 @@ Result<TaskCommandService::Published> TaskCommandService::Publish(std::string_vi
   auto c = MakeCommand(type, task_id, std::move(data));
   auto delivery = publisher_.Publish(c.message);
   if (!delivery) return std::unexpected(delivery.error());
-  log_->info("task={} event={} accepted: {}", c.event.subject, c.event.id.ToString(), c.event.type);
+  log_->info("task={} event={} trace={} accepted: {}", c.event.subject, c.event.id.ToString(),
+             TraceIdOf(c.event.traceparent), c.event.type);
   return Published{std::move(c.event), *delivery};
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "conveyor/logging.h"
+#include "conveyor/trace_context.h"
 
 namespace conveyor::http {
 
@@ -41,6 +42,16 @@ const Route* Router::Match(std::string_view method, const std::string& path,
 }
 
 Answer Router::Handle(Request request) const {
+  // The request's trace, or a new one: what its commands (and their runs) carry, and what the
+  // answer names, so that a caller who sent none learns it.
+  auto received = ParseTraceparent(request.Header("traceparent"));
+  ScopedTrace trace(received ? NextHop(*received) : NewTrace());
+  auto answer = Measured(std::move(request));
+  answer.headers.emplace_back("traceparent", CurrentTrace()->ToTraceparent());
+  return answer;
+}
+
+Answer Router::Measured(Request request) const {
   auto start = std::chrono::steady_clock::now();
   const auto* route = Find(request.method, request.path, &request.path_params);
   if (!metrics_) return Respond(route, std::move(request));

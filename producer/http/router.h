@@ -2,7 +2,9 @@
 // call it, and the answer. The server (server.h) hands it every request as a plain Request and
 // writes back the Answer; unit tests and fuzz targets call Handle directly.
 //
-// For each request, in order:
+// For each request, in order (under the request's trace: its `traceparent` header, or a new
+// trace, current on the handling thread and named in the answer's `traceparent`;
+// conveyor/trace_context.h):
 //   1. the route: the first whose method matches (HEAD matches GET) and whose pattern matches
 //      the whole path; its groups become Request::path_params;
 //   2. credentials: a public route admits everyone; any other request, a route or not, must
@@ -54,6 +56,7 @@ class Router {
 
   const Compiled* Find(std::string_view method, const std::string& path,
                        std::vector<std::string>* path_params) const;
+  Answer Measured(Request request) const;  // Respond, counted in metrics_
   Answer Respond(const Compiled* route, Request request) const;
   Answer Run(const Route& route, const Request& request) const;
 

@@ -5,6 +5,8 @@
 // dependency that is away, /healthz must keep answering 200, and both must come back to ready
 // without a restart. MetricsTest runs tasks through the shared services and reads both
 // /metrics endpoints: the counters moved, and promtool finds nothing to complain about.
+// LogsTest reads JSON logs for secrets; TraceTest follows one traceparent from a request to
+// the command event, the notification and the log lines.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -13,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "conveyor/trace_context.h"
 #include "e2e/e2e_fixture.h"
 #include "support/files.h"
 #include "support/own_services.h"
@@ -259,6 +262,41 @@ TEST_F(LogsTest, JsonLinesNameTheTaskAndNoSecretTokenOrAuthorizationHeaderIsEver
       EXPECT_EQ(log.find(secret), std::string::npos) << "'" << secret << "' is in a log:\n" << log;
   }
   EXPECT_TRUE(task_line) << "no JSON line carries \"task\": \"" << id << "\"";
+}
+
+}  // namespace
+}  // namespace conveyor::testing
+
+namespace conveyor::testing {
+namespace {
+
+class TraceTest : public E2eTest {};
+
+TEST_F(TraceTest, OneTraceIdFollowsATaskFromItsRequestToItsNotificationAndLogLines) {
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  auto producer = StartProducer(KafkaBrokers());
+  auto worker = StartWorker("trace-worker");
+  auto answer = Http().Post("/api/v2/admin/tasks/account",
+                            {{"traceparent", "00-" + trace_id + "-00f067aa0ba902b7-01"}},
+                            SeedRequest().dump(), "application/json");
+  ASSERT_TRUE(answer && answer->status == 200) << (answer ? answer->body : "no answer");
+  EXPECT_EQ(TraceIdOf(answer->get_header_value("traceparent")), trace_id);
+  std::string id = json::parse(answer->body)["ResponseData"]["Detail"]["ID"];
+  ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded");
+
+  for (const auto& topic : {commands_, notifications_}) {
+    TopicReader reader(topic);
+    auto events = reader.ReadUntil([](auto& all) { return !all.empty(); }, 30s);
+    ASSERT_FALSE(events.empty()) << topic;
+    auto event = CloudEvent::Parse(events[0].value);
+    ASSERT_TRUE(event.has_value()) << events[0].value;
+    EXPECT_EQ(TraceIdOf(event->traceparent), trace_id) << topic << ": " << events[0].value;
+  }
+  EXPECT_TRUE(
+      PollUntil([&] { return worker->Log().find("trace=" + trace_id) != std::string::npos; }, 10s))
+      << worker->Log();
+  EXPECT_NE(producer->Log().find("task=" + id), std::string::npos);
+  EXPECT_NE(producer->Log().find("trace=" + trace_id), std::string::npos) << producer->Log();
 }
 
 }  // namespace

@@ -270,6 +270,7 @@ PendingRun StartedFireRun(const IncomingCommand& c, const FireFacts& f, const St
   run.start_count = 1;
   run.worker = offer.worker;
   run.heartbeat_at = offer.at;
+  run.traceparent = c.event.traceparent;
   return run;
 }
 
@@ -679,6 +680,7 @@ void AdmittedResults(const std::vector<IncomingCommand>& commands, CreatesWritte
     run.task = c.task;
     run.handler = type.handler;
     run.policy = type.policy;
+    run.traceparent = c.event.traceparent;
     if (written.started.contains(c.event.id.ToString())) {
       run.state = RunState::kStarted;
       run.start_count = 1;
@@ -775,7 +777,9 @@ std::string RunColumns() {
   return "r.id, r.state, r.start_count, r.attempt, r.worker, " + micros("heartbeat_at") + ", " +
          micros("not_before") +
          ", r.cancel_requested_at IS NOT NULL, ty.handler, ty.timeout_seconds, ty.max_attempts, "
-         "ty.retry_backoff_ms";
+         "ty.retry_backoff_ms, "
+         // The trace of the command that made the run: its event, as the inbox kept it.
+         "(SELECT i.payload::jsonb ->> 'traceparent' FROM inbox i WHERE i.event_id = r.id)";
 }
 
 // What producers recorded of these commands for their callers' reads (accepted_tasks and
@@ -870,6 +874,7 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPending(const std::string& wher
       if (!row[c + 9].is_null()) p.policy.timeout = std::chrono::seconds(row[c + 9].as<int>());
       p.policy.max_attempts = row[c + 10].as<int>();
       p.policy.retry_backoff = std::chrono::milliseconds(row[c + 11].as<int>());
+      if (!row[c + 12].is_null()) p.traceparent = row[c + 12].c_str();
       out.push_back(std::move(p));
     }
   } catch (const std::exception& e) {

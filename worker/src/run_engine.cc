@@ -6,6 +6,7 @@
 #include "conveyor/cloud_event.h"
 #include "conveyor/logging.h"
 #include "conveyor/time_format.h"
+#include "conveyor/trace_context.h"
 
 namespace conveyor {
 
@@ -239,6 +240,8 @@ std::optional<OutgoingMessage> RunEngine::Notification(const StartedRun& run,
       {"worker", settings_.worker_name},
   };
   if (outcome.file_name) e.data["file_name"] = *outcome.file_name;
+  if (auto trace = ParseTraceparent(run.run.traceparent))
+    e.traceparent = NextHop(*trace).ToTraceparent();
   return OutgoingMessage{settings_.notifications_topic,
                          e.subject,
                          e.Serialize(),
@@ -258,6 +261,8 @@ OutgoingMessage RunEngine::ProgressNotification(const StartedRun& run, int perce
             {"run_id", run.run.run_id.ToString()}, {"start_count", run.start_count},
             {"attempt", run.run.attempt},          {"percent", percent},
             {"description", description},          {"worker", settings_.worker_name}};
+  if (auto trace = ParseTraceparent(run.run.traceparent))
+    e.traceparent = NextHop(*trace).ToTraceparent();
   return OutgoingMessage{settings_.notifications_topic,
                          e.subject,
                          e.Serialize(),
@@ -354,9 +359,10 @@ void RunEngine::Count(const Recording& recording, WorkerMetrics& metrics) {
 void RunEngine::Report(const Recording& recording) {
   auto log = logging::Get("worker");
   for (const auto& f : recording.finished) {
-    log->info("task={} run={} {} (start {}, attempt {}): {}", f.run.run.task.id.ToString(),
-              f.run.run.run_id.ToString(), RunStateName(f.outcome.state), f.run.start_count,
-              f.run.run.attempt, f.outcome.result);
+    log->info("task={} run={} trace={} {} (start {}, attempt {}): {}", f.run.run.task.id.ToString(),
+              f.run.run.run_id.ToString(), TraceIdOf(f.run.run.traceparent),
+              RunStateName(f.outcome.state), f.run.start_count, f.run.run.attempt,
+              f.outcome.result);
     switch (f.outcome.state) {
       case RunState::kSucceeded:
         ++counters_.succeeded;
@@ -370,8 +376,8 @@ void RunEngine::Report(const Recording& recording) {
   }
   for (const auto& r : recording.retrying)
     log->warn(
-        "task={} run={} {}; next attempt in {} ms", r.run.run.task.id.ToString(),
-        r.run.run.run_id.ToString(), r.error,
+        "task={} run={} trace={} {}; next attempt in {} ms", r.run.run.task.id.ToString(),
+        r.run.run.run_id.ToString(), TraceIdOf(r.run.run.traceparent), r.error,
         std::chrono::duration_cast<std::chrono::milliseconds>(r.not_before - clock_.Now()).count());
   counters_.retried += recording.retrying.size();
   counters_.released += recording.released.size();

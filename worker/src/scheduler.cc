@@ -6,6 +6,7 @@
 #include "conveyor/logging.h"
 #include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
+#include "conveyor/trace_context.h"
 
 namespace conveyor {
 
@@ -55,6 +56,7 @@ Result<std::vector<ScheduleAdvance>> Scheduler::Fire(std::vector<DueSchedule> du
       e.subject = d.task.id.ToString();
       e.time = now;
       e.data = FireToEventData({d.task.id, at, false, "scheduler:" + settings_.worker_name});
+      e.traceparent = NewTrace().ToTraceparent();  // a due time starts a trace of its own
       messages.push_back({settings_.commands_topic,
                           e.subject,
                           e.Serialize(),

@@ -74,6 +74,7 @@ struct PendingRun {
   std::optional<Timestamp> heartbeat_at;  // that worker's last sign of life with it
   std::optional<Timestamp> not_before;    // retry_wait: when the next attempt may start
   bool cancel_requested = false;
+  std::string traceparent;  // of the command that made the run (trace_context.h), or empty
 };
 
 struct ApplyResult {

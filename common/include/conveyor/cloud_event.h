@@ -33,6 +33,9 @@ struct CloudEvent {
   std::string subject;  // the task id
   Timestamp time;
   nlohmann::json data = nlohmann::json::object();
+  // The distributed-tracing extension (conveyor/trace_context.h): a W3C traceparent, or empty.
+  // Parsing keeps a valid one and drops one that is not (an event is never refused for it).
+  std::string traceparent;
 
   nlohmann::json ToJson() const;
   std::string Serialize() const { return ToJson().dump(); }

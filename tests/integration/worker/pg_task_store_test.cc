@@ -149,6 +149,7 @@ TEST_F(PgTaskStoreTest, CreateRecordsTaskQueuedRunAndInboxRowInOneGo) {
 
 TEST_F(PgTaskStoreTest, AppliedCreateReturnsItsQueuedRunAsFindPendingRunsReadsIt) {
   auto c = Create();
+  c.event.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   c.payload = c.event.Serialize() + " ";  // as consumed: kept byte for byte
   auto r = store_.ApplyBatch({c});
   ASSERT_TRUE(r.has_value()) << r.error().Describe();
@@ -171,6 +172,8 @@ TEST_F(PgTaskStoreTest, AppliedCreateReturnsItsQueuedRunAsFindPendingRunsReadsIt
   EXPECT_EQ(given.start_count, read.start_count);
   EXPECT_EQ(given.attempt, read.attempt);
   EXPECT_EQ(given.cancel_requested, read.cancel_requested);
+  EXPECT_EQ(given.traceparent, c.event.traceparent);
+  EXPECT_EQ(read.traceparent, c.event.traceparent);  // from the inbox's copy of the command
   pqxx::connection conn(db_.url());
   pqxx::read_transaction tx(conn);
   EXPECT_EQ(

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "conveyor/cloud_event.h"
+#include "conveyor/trace_context.h"
 #include "http/openapi.h"
 #include "support/openapi_samples.h"
 #include "support/producer_on_fakes.h"
@@ -87,6 +89,36 @@ TEST_F(RouterTest, AnUnknownPathIs404InTheShapeOfItsOwnerOnceAuthenticated) {
   auto nowhere = producer_.Send("DELETE", "/elsewhere", ProducerOnFakes::kClientAuthorization);
   EXPECT_EQ(nowhere.status, 404);
   EXPECT_TRUE(Body(nowhere).contains("Error")) << nowhere.body;  // the fallback: TwoSms
+}
+
+TEST_F(RouterTest, TheRequestsTraceGoesIntoItsCommandAndTheAnswerWithAParentOfItsOwn) {
+  const std::string sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto body = json{{"TaskID", NoopTaskTypeId().ToString()},
+                   {"Frequency", "NONE"},
+                   {"Parameters", "{}"},
+                   {"ContentType", "application/json"}}
+                  .dump();
+  auto created =
+      producer_.Send("POST", "/api/v2/admin/tasks/account", ProducerOnFakes::kClientAuthorization,
+                     body, {{"traceparent", sent}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  ASSERT_EQ(producer_.publisher.sent.size(), 1u);
+  auto command = CloudEvent::Parse(producer_.publisher.sent[0].value);
+  ASSERT_TRUE(command.has_value());
+  auto hop = ParseTraceparent(command->traceparent);
+  ASSERT_TRUE(hop.has_value()) << command->traceparent;
+  EXPECT_EQ(hop->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(hop->parent_id, "00f067aa0ba902b7");
+  EXPECT_EQ(created.Header("traceparent"), command->traceparent);
+
+  // None sent (or one that is not valid): a new trace, named in the answer.
+  auto fresh = producer_.Send("POST", "/api/v2/admin/tasks/account",
+                              ProducerOnFakes::kClientAuthorization, body, {{"traceparent", "x"}});
+  ASSERT_EQ(fresh.status, 200) << fresh.body;
+  auto minted = CloudEvent::Parse(producer_.publisher.sent[1].value)->traceparent;
+  ASSERT_TRUE(ParseTraceparent(minted).has_value()) << minted;
+  EXPECT_NE(TraceIdOf(minted), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(fresh.Header("traceparent"), minted);
 }
 
 TEST_F(RouterTest, PathGroupsReachTheHandlerAndACreateIsPublished) {
