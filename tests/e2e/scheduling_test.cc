@@ -1,5 +1,5 @@
 // End to end (label: e2e) for scheduled and recurring tasks (docs/scheduling.md): TwoSms tasks
-// with a StartDate a few seconds ahead, a recurrence of two seconds and a FinishDate run
+// with a StartDate a few seconds ahead, a recurrence of a few seconds and a FinishDate run
 // exactly their due times, none early and none late by more than the bounds below, with one
 // notification each; the same with a worker killed with SIGKILL in the middle; Enabled false
 // stops further runs; bad schedules are refused naming the field.
@@ -16,6 +16,10 @@ constexpr char kAccountTasks[] = "/api/v2/admin/tasks/account";
 // A run starts at most this long after its due time on an idle local stack (a scheduler pass
 // waits up to its idle poll of 1 s; then Kafka, the worker's poll and the start).
 constexpr auto kLateBound = 2500ms;
+// The interval of the recurring task whose every due time must run: longer than kLateBound, so
+// that a run within the bound has ended before the next due time and the SKIP overlap policy
+// cannot apply (a noop run ends within milliseconds of its start).
+constexpr auto kInterval = 3s;
 
 class Scheduling : public testing::E2eTest {
  protected:
@@ -88,13 +92,14 @@ class Scheduling : public testing::E2eTest {
   // due time that came while the previous run was not final yet may be a skipped run (the
   // SKIP overlap policy: after a SIGKILL the killed worker's run stays live until the
   // partition's next owner has run it again).
-  void ExpectExactlyTheDueTimes(const std::string& id, Timestamp start, int count,
-                                std::chrono::milliseconds late, bool skips_allowed = false) {
+  void ExpectExactlyTheDueTimes(const std::string& id, Timestamp start, std::chrono::seconds every,
+                                int count, std::chrono::milliseconds late,
+                                bool skips_allowed = false) {
     auto runs = Runs(id);
     ASSERT_EQ(runs.size(), static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
       SCOPED_TRACE("run " + std::to_string(i));
-      EXPECT_EQ(runs[i].due, start + std::chrono::seconds(2 * i));
+      EXPECT_EQ(runs[i].due, start + every * i);
       if (skips_allowed && runs[i].state == "skipped") {
         EXPECT_GT(i, 0);
         continue;
@@ -126,13 +131,14 @@ TEST_F(Scheduling, RecurringTaskRunsEachDueTimeBetweenStartAndFinishOnceAndNotif
   auto b = StartWorker("e2e-sched-b");
   WaitUntilTheWorkersConsume();
   auto start = WholeSecondAhead(3s);
-  auto id = CreateTask(Recurring(start, start + 8s, "FREQ=SECONDLY;INTERVAL=2"));
+  auto id = CreateTask(Recurring(start, start + 4 * kInterval,
+                                 "FREQ=SECONDLY;INTERVAL=" + std::to_string(kInterval.count())));
   ASSERT_FALSE(id.empty());
   auto before = GetTask(id)["ResponseData"]["Detail"];
   EXPECT_EQ(before["Status"], "Scheduled") << before.dump();
   EXPECT_EQ(before["NextRunOn"], FormatDotNet(start)) << before.dump();
   WaitUntilTheScheduleIsDone(id);
-  ExpectExactlyTheDueTimes(id, start, 5, kLateBound);
+  ExpectExactlyTheDueTimes(id, start, kInterval, 5, kLateBound);
   EXPECT_EQ(SucceededNotificationsOf(id, 5), 5u);
   auto runs = Http().Get((std::string(kAccountTasks) + "/" + id + "/runs").c_str());
   ASSERT_TRUE(runs);
@@ -153,7 +159,7 @@ TEST_F(Scheduling, WorkerKilledWithSigkillInTheMiddleStillLeavesExactlyOneRunPer
   WaitUntilTheScheduleIsDone(id);
   // A due time whose fire command was on the killed worker's partition waits for the group to
   // move it (session timeout 6 s), so the bound here is looser.
-  ExpectExactlyTheDueTimes(id, start, 9, 12s, /*skips_allowed=*/true);
+  ExpectExactlyTheDueTimes(id, start, 2s, 9, 12s, /*skips_allowed=*/true);
   EXPECT_EQ(Count("SELECT count(*) FROM inbox WHERE type = 'conveyor.task.fire'"), 9);
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded' AND task_id = '" + id +
                   "' AND due_at >= '" + FormatRfc3339(start + 14s) + "'"),
