@@ -25,6 +25,7 @@
 #include "src/pg_outbox_store.h"
 #include "src/pg_schedule_store.h"
 #include "src/pg_task_store.h"
+#include "src/program_supervisor.h"
 #include "src/run_engine.h"
 #include "src/scheduler.h"
 #include "src/worker_options.h"
@@ -175,5 +176,6 @@ int main(int argc, char** argv) {
     logging::Get("worker")->error("{}", s.error().Describe());
     return 2;
   }
+  if (auto s = MakeNonDumpable(); !s) logging::Get("worker")->warn("{}", s.error().message);
   return Run(options);
 }

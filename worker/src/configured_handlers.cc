@@ -24,6 +24,10 @@ Status AddConfiguredHandlers(const WorkerConfig& config, const std::string& work
       if (access(e->command.front().c_str(), X_OK) != 0)
         log->warn("handler {}: {} is not executable now ({}); its runs fail until it is", name,
                   e->command.front(), std::strerror(errno));
+      if (!e->user.empty())
+        if (auto user = ProgramUserNamed(e->user); !user)
+          return Fail(ErrorCode::kInvalidArgument, "handler " + name + ": " + user.error().message,
+                      at + "/user");
       registry.Register(name, std::make_shared<ExecHandler>(name, *e));
       log->info("handler {}: exec {}", name, e->command.front());
     } else if (const auto* s = std::get_if<SqlHandlerSettings>(&spec.kind)) {

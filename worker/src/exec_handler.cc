@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 
 #include "conveyor/logging.h"
 #include "exec_protocol.h"
+#include "program_supervisor.h"
 
 namespace conveyor {
 namespace {
@@ -63,22 +62,6 @@ std::string SignalName(int sig) {
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
 }
 
-// posix_spawn's attributes and file actions, destroyed with it.
-struct SpawnSetup {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnSetup() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
-
 // The failure a run of the program ends with.
 std::unexpected<HandlerFailure> Failure(std::string message, bool retryable,
                                         std::string run_log = {}) {
@@ -103,58 +86,101 @@ std::vector<std::string> EnvironmentOf(const ExecHandlerSettings& settings,
   return out;
 }
 
-// A started program: its pid, which is also its process group's id, and the worker's ends of
-// its stdin, stdout and stderr (non-blocking).
+// A started program: its supervisor's pid (program_supervisor.h), the program's own pid, which
+// is also its process group's id, the worker's ends of its stdin, stdout and stderr
+// (non-blocking) and the supervisor's report pipe.
 struct Child {
-  pid_t pid = -1;
-  Fd stdin_fd, stdout_fd, stderr_fd;
+  pid_t supervisor = -1;
+  pid_t program = -1;
+  Fd stdin_fd, stdout_fd, stderr_fd, reports;
 };
 
-// Starts the program in a process group of its own, with `env` and no signal blocked or
-// ignored. A failure to start says why, retryable when the system was short of resources.
+// Reads one report from the supervisor; nothing when it ended without one.
+std::optional<SupervisorReport> ReadReport(const Fd& reports) {
+  SupervisorReport report;
+  ssize_t got;
+  while ((got = read(reports.get(), &report, sizeof report)) < 0 && errno == EINTR) {
+  }
+  if (got != sizeof report) return std::nullopt;
+  return report;
+}
+
+// argv or envp for execve: pointers into `strings`, then a null pointer.
+std::vector<char*> PointersTo(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// The configured limits as (RLIMIT_*, value) pairs.
+void AddLimits(const ProgramLimits& limits, SupervisorPlan& plan) {
+  std::pair<int, std::optional<std::uint64_t>> all[] = {{RLIMIT_CPU, limits.cpu_seconds},
+                                                        {RLIMIT_AS, limits.memory_bytes},
+                                                        {RLIMIT_NOFILE, limits.open_files},
+                                                        {RLIMIT_NPROC, limits.processes}};
+  for (const auto& [resource, value] : all)
+    if (value) plan.limits[plan.limit_count++] = {resource, static_cast<rlim_t>(*value)};
+}
+
+// Why the program could not be started, as its run's failure says.
+std::unexpected<HandlerFailure> StartFailure(const ExecHandlerSettings& settings,
+                                             const SupervisorReport& report) {
+  const std::string& program = settings.command.front();
+  std::string where;
+  if (report.stage == SupervisorReport::kWorkingDirectory)
+    where = " (working directory '" + settings.working_directory + "')";
+  else if (report.stage != SupervisorReport::kExec)
+    where = " (" + std::string(StageName(report.stage)) +
+            (report.stage == SupervisorReport::kUser ? " '" + settings.user + "'" : "") + ")";
+  return Failure(
+      "exec: cannot start '" + program + "'" + where + ": " + std::strerror(report.value),
+      report.value == EAGAIN || report.value == ENOMEM);
+}
+
+// Forks the program's supervisor, which starts the program with `env` as `settings` and
+// `user` say, and waits until it did. A failure to start says why, retryable when the system
+// was short of resources.
 std::expected<Child, HandlerFailure> Spawn(const ExecHandlerSettings& settings,
-                                           std::vector<std::string> env) {
+                                           const ProgramUser* user, std::vector<std::string> env) {
   std::vector<std::string> args = settings.command;
-  std::vector<char*> envp, argv;
-  for (auto& s : env) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  for (auto& s : args) argv.push_back(s.data());
-  argv.push_back(nullptr);
+  auto argv = PointersTo(args);
+  auto envp = PointersTo(env);
   auto in = MakePipe();
   auto out = MakePipe();
   auto err = MakePipe();
-  if (!in || !out || !err) return Failure("exec: cannot create pipes", true);
+  auto reports = MakePipe();
+  if (!in || !out || !err || !reports) return Failure("exec: cannot create pipes", true);
+  SupervisorPlan plan;
+  plan.program = settings.command.front().c_str();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  if (!settings.working_directory.empty())
+    plan.working_directory = settings.working_directory.c_str();
+  plan.stdin_fd = in->read.get();
+  plan.stdout_fd = out->write.get();
+  plan.stderr_fd = err->write.get();
+  plan.report_fd = reports->write.get();
+  AddLimits(settings.limits, plan);
+  plan.user = user;
+  plan.worker = getpid();
 
   Child child;
-  SpawnSetup setup;
-  posix_spawn_file_actions_adddup2(&setup.actions, in->read.get(), 0);
-  posix_spawn_file_actions_adddup2(&setup.actions, out->write.get(), 1);
-  posix_spawn_file_actions_adddup2(&setup.actions, err->write.get(), 2);
-  if (!settings.working_directory.empty())
-    posix_spawn_file_actions_addchdir_np(&setup.actions, settings.working_directory.c_str());
-  posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
-  // Its own process group; no signal blocked or ignored (the worker blocks SIGTERM in all its
-  // threads and a blocked mask survives exec).
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setpgroup(&setup.attr, 0);
-  posix_spawnattr_setsigmask(&setup.attr, &none);
-  posix_spawnattr_setsigdefault(&setup.attr, &all);
-  posix_spawnattr_setflags(&setup.attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  const std::string& program = settings.command.front();
-  int rc = posix_spawn(&child.pid, program.c_str(), &setup.actions, &setup.attr, argv.data(),
-                       envp.data());
-  if (rc != 0) {
-    std::string where = settings.working_directory.empty()
-                            ? std::string()
-                            : " (working directory '" + settings.working_directory + "')";
-    return Failure("exec: cannot start '" + program + "'" + where + ": " + std::strerror(rc),
-                   rc == EAGAIN || rc == ENOMEM);
+  child.supervisor = _Fork();  // no fork handlers: the child runs RunSupervisor only
+  if (child.supervisor == 0) RunSupervisor(plan);
+  if (child.supervisor < 0)
+    return Failure(std::string("exec: cannot start a process: ") + std::strerror(errno),
+                   errno == EAGAIN || errno == ENOMEM);
+  setpgid(child.supervisor, child.supervisor);
+  reports->write.Reset();  // the supervisor's copy is the only one left
+  child.reports = std::move(reports->read);
+  auto first = ReadReport(child.reports);
+  if (!first || first->kind != SupervisorReport::kStarted) {
+    waitpid(child.supervisor, nullptr, 0);
+    if (!first) return Failure("exec: the program's supervisor ended before starting it", true);
+    return StartFailure(settings, *first);
   }
+  child.program = first->value;
   child.stdin_fd = std::move(in->write);
   child.stdout_fd = std::move(out->read);
   child.stderr_fd = std::move(err->read);
@@ -280,89 +306,112 @@ class ProgramPipes {
 
 // How supervising the program went.
 struct Supervision {
-  bool lost = false;        // something else in this process reaped the program
+  bool lost = false;        // something else in this process reaped the supervisor
   bool term_sent = false;   // stopped on cancel or timeout: SIGTERM, then maybe SIGKILL
   bool kill_sent = false;   // still running `grace` after SIGTERM
   std::string stop_reason;  // why it was stopped
 };
 
-// Runs until the program (the process group's leader) exits, moving its pipes' bytes, and
-// stops its process group on cancel or at the deadline: SIGTERM, SIGKILL `grace` later.
+// When the run must stop: its cancellation, or `deadline`, and why.
+struct StopRule {
+  std::chrono::steady_clock::time_point deadline;
+  std::string timed_out = "timed out";  // the reason given at the deadline
+};
+
+// The rule that stops a run: the task type's timeout when it has one, else the handler's.
+StopRule StopRuleFor(const HandlerContext& context, const ExecHandlerSettings& settings) {
+  if (context.deadline != std::chrono::steady_clock::time_point::max()) return {context.deadline};
+  return {std::chrono::steady_clock::now() + settings.timeout,
+          "timed out: the task type sets no timeout and the handler's timeout_ms is " +
+              std::to_string(settings.timeout.count())};
+}
+
+// Runs until the supervisor exits (the program ended and nothing of it is left), moving the
+// pipes' bytes, and stops the program's process group on cancel or at the deadline: SIGTERM,
+// SIGKILL `grace` later (both by way of the supervisor).
 Supervision Supervise(const Child& child, ProgramPipes& pipes, const HandlerContext& context,
-                      std::chrono::milliseconds grace) {
+                      const StopRule& stop, std::chrono::milliseconds grace) {
   auto log = logging::Get("worker");
   Supervision s;
   std::chrono::steady_clock::time_point term_sent_at;
   while (true) {
     pipes.PollOnce(kPollInterval);
     siginfo_t info{};
-    int waited = waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOHANG | WNOWAIT);
-    if (waited == 0 && info.si_pid == child.pid) return s;
+    int waited =
+        waitid(P_PID, static_cast<id_t>(child.supervisor), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (waited == 0 && info.si_pid == child.supervisor) return s;
     if (waited < 0 && errno == ECHILD) {
       s.lost = true;
       return s;
     }
     auto now = std::chrono::steady_clock::now();
-    if (!s.term_sent && (context.cancel.cancelled() || now >= context.deadline)) {
+    if (!s.term_sent && (context.cancel.cancelled() || now >= stop.deadline)) {
       s.stop_reason = context.cancel.cancelled()
                           ? std::string(CancelReasonName(context.cancel.reason()))
-                          : "timed out";
+                          : stop.timed_out;
       log->info("task={} run={}: {}; SIGTERM to process group {}", context.task.id.ToString(),
-                context.run_id.ToString(), s.stop_reason, child.pid);
-      kill(-child.pid, SIGTERM);
+                context.run_id.ToString(), s.stop_reason, child.program);
+      kill(child.supervisor, kStopProgram);
       s.term_sent = true;
       term_sent_at = now;
     }
     if (s.term_sent && !s.kill_sent && now >= term_sent_at + grace) {
       log->warn("task={} run={}: process group {} still running {} ms after SIGTERM; SIGKILL",
-                context.task.id.ToString(), context.run_id.ToString(), child.pid, grace.count());
-      kill(-child.pid, SIGKILL);
+                context.task.id.ToString(), context.run_id.ToString(), child.program,
+                grace.count());
+      kill(child.supervisor, kKillProgram);
       s.kill_sent = true;
     }
   }
 }
 
-// After the program ended: kills what is left of its process group, reaps every member that
-// is this process's child, and reads what is left in the pipes (for at most kDrainLimit when
-// something outside the group holds them open). Returns the program's wait status (0 when it
-// was lost).
-int Reap(const Child& child, ProgramPipes& pipes, ProgramOutput& output, bool lost) {
-  // The leader is a zombie, so its pid (the group's id) cannot be reused yet: kill what is left
-  // of the group, then reap. (When it was reaped elsewhere its pid may be reused already, so
-  // nothing is signalled.)
-  int status = 0;
-  if (!lost) kill(-child.pid, SIGKILL);
-  while (!lost) {
-    int st = 0;
-    pid_t reaped = waitpid(-child.pid, &st, 0);
-    if (reaped == child.pid) status = st;
-    if (reaped < 0 && errno == EINTR) continue;
-    if (reaped < 0) break;  // ECHILD: none left
+// How the program ended: its wait status, or why that is not known.
+struct Ending {
+  std::optional<int> status;
+  std::string unknown_because;
+};
+
+// After the supervisor ended: reaps it, takes the program's wait status from its last report,
+// and reads what is left in the pipes (for at most kDrainLimit when something still holds
+// them open).
+Ending Reap(Child& child, ProgramPipes& pipes, ProgramOutput& output, bool lost) {
+  Ending ending;
+  int supervisor_status = 0;
+  while (!lost && waitpid(child.supervisor, &supervisor_status, 0) < 0 && errno == EINTR) {
   }
+  auto report = ReadReport(child.reports);
+  if (report && report->kind == SupervisorReport::kEnded)
+    ending.status = report->value;
+  else if (lost)
+    ending.unknown_because =
+        "the exit status of its supervisor was taken by another waitpid() in the worker process";
+  else
+    ending.unknown_because = "its supervisor ended without a report (" +
+                             (WIFSIGNALED(supervisor_status)
+                                  ? "killed by " + SignalName(WTERMSIG(supervisor_status))
+                                  : "status " + std::to_string(WEXITSTATUS(supervisor_status))) +
+                             ")";
   pipes.CloseStdin();
   auto drain_until = std::chrono::steady_clock::now() + kDrainLimit;
   while (pipes.OutputOpen() && std::chrono::steady_clock::now() < drain_until)
     pipes.PollOnce(kPollInterval);
   if (pipes.StdoutOpen()) output.StdoutEnded();
   if (pipes.OutputOpen())
-    output.log().Append(
-        "[conveyor: a process outside the program's process group kept its output open; "
-        "stopped reading]\n");
-  return status;
+    output.log().Append("[conveyor: a process kept the program's output open; stopped reading]\n");
+  return ending;
 }
 
 // The run's outcome from how the program ended and what it said.
-HandlerResult Outcome(const std::string& handler, int status, const Supervision& s,
+HandlerResult Outcome(const std::string& handler, const Ending& ending, const Supervision& s,
                       ProgramOutput& output, std::chrono::milliseconds grace) {
   std::string run_log = output.log().Text();
+  if (!ending.status)
+    return Failure(handler + ": the program's outcome is unknown: " + ending.unknown_because, false,
+                   std::move(run_log));
+  int status = *ending.status;
   std::string how = WIFSIGNALED(status)
                         ? "killed by " + SignalName(WTERMSIG(status))
                         : "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (s.lost)
-    return Failure(handler +
-                       ": the program's exit status was taken by another waitpid() in the "
-                       "worker process; its outcome is unknown",
-                   false, std::move(run_log));
   if (s.term_sent)
     return Failure(handler + ": stopped (" + s.stop_reason + "): " +
                        (s.kill_sent ? "still running " + std::to_string(grace.count()) +
@@ -384,25 +433,31 @@ HandlerResult Outcome(const std::string& handler, int status, const Supervision&
 ExecHandler::ExecHandler(std::string name, ExecHandlerSettings settings)
     : name_(std::move(name)), settings_(std::move(settings)) {
   signal(SIGPIPE, SIG_IGN);
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
-    logging::Get("worker")->warn(
-        "exec handler {}: cannot become a child subreaper ({}); orphaned children of programs "
-        "are left to init",
-        name_, std::strerror(errno));
+  if (!settings_.user.empty()) {
+    auto user = ProgramUserNamed(settings_.user);
+    if (user)
+      user_ = std::move(*user);
+    else
+      user_ = std::unexpected(user.error());
+  }
 }
 
 // Spawn, supervise, reap: each step is a function above.
 HandlerResult ExecHandler::Run(const HandlerContext& context) {
   if (settings_.command.empty()) return Failure("exec " + name_ + ": no command configured", false);
-  auto child = Spawn(settings_, EnvironmentOf(settings_, name_, context));
+  if (!user_) return Failure("exec " + name_ + ": " + user_.error().message, false);
+  const ProgramUser* user = *user_ ? &**user_ : nullptr;
+  auto child = Spawn(settings_, user, EnvironmentOf(settings_, name_, context));
   if (!child) return std::unexpected(child.error());
   logging::Get("worker")->debug("task={} run={}: started {} (pid {})", context.task.id.ToString(),
-                                context.run_id.ToString(), settings_.command.front(), child->pid);
+                                context.run_id.ToString(), settings_.command.front(),
+                                child->program);
   ProgramOutput output(context.progress, settings_.log_limit_bytes);
   ProgramPipes pipes(*child, context.task.parameters, output);
-  Supervision supervision = Supervise(*child, pipes, context, settings_.grace);
-  int status = Reap(*child, pipes, output, supervision.lost);
-  return Outcome(name_, status, supervision, output, settings_.grace);
+  Supervision supervision =
+      Supervise(*child, pipes, context, StopRuleFor(context, settings_), settings_.grace);
+  Ending ending = Reap(*child, pipes, output, supervision.lost);
+  return Outcome(name_, ending, supervision, output, settings_.grace);
 }
 
 }  // namespace conveyor

@@ -7,24 +7,25 @@
 //   - exit status 0 succeeds, 75 (EX_TEMPFAIL) fails retryably, anything else fails;
 //   - stderr is kept on the run, its last `log_limit_bytes`;
 //   - on cancel or timeout the program's process group gets SIGTERM, then SIGKILL after the
-//     grace period. When the program ends, whatever it left in its process group is killed.
+//     grace period. When the program ends, every process it left behind is killed.
 //
-// Each Run starts one process (posix_spawn, its own process group, a minimal environment)
-// and blocks its executor thread until that process and every other member of its process
-// group that is this process's child are reaped. Run is thread-safe.
+// Each Run forks a supervisor (program_supervisor.h) that starts the program in a process
+// group of its own, with a minimal environment, the configured user and resource limits, and
+// that kills and reaps every process the program leaves behind, even one that called setsid.
+// Run blocks its executor thread until the supervisor has ended. A task type without a timeout
+// gets the handler's `timeout`. Run is thread-safe.
 //
-// Constructing an ExecHandler changes two things for the whole calling process: it becomes a
-// child subreaper (Linux PR_SET_CHILD_SUBREAPER), so that the orphaned children of programs
-// are reparented to it and reaped by Run rather than left as zombies; and SIGPIPE is ignored,
-// so that a program which exits without reading its stdin cannot kill the worker (programs
-// get SIGPIPE back at its default). A program that leaves its process group on purpose
-// (setsid, setpgid) is beyond the worker's reach.
+// Constructing an ExecHandler ignores SIGPIPE for the whole calling process, so that a program
+// which exits without reading its stdin cannot kill the worker (programs get SIGPIPE back at
+// its default).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "handler_settings.h"
 #include "handlers.h"
+#include "program_supervisor.h"
 
 namespace conveyor {
 
@@ -39,6 +40,7 @@ class ExecHandler final : public Handler {
  private:
   std::string name_;
   ExecHandlerSettings settings_;
+  Result<std::optional<ProgramUser>> user_ = std::optional<ProgramUser>();  // or why not
 };
 
 }  // namespace conveyor

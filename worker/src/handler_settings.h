@@ -5,12 +5,22 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 namespace conveyor {
+
+// Resource limits on a program (setrlimit, soft and hard alike); an unset one is the worker's.
+struct ProgramLimits {
+  std::optional<std::uint64_t> cpu_seconds;   // RLIMIT_CPU
+  std::optional<std::uint64_t> memory_bytes;  // RLIMIT_AS
+  std::optional<std::uint64_t> open_files;    // RLIMIT_NOFILE
+  std::optional<std::uint64_t> processes;     // RLIMIT_NPROC (counted per user)
+};
 
 // Runs an external program (exec_handler.h; protocol in docs/handlers.md).
 struct ExecHandlerSettings {
@@ -19,6 +29,9 @@ struct ExecHandlerSettings {
   std::string working_directory;                   // empty: the worker's own
   std::chrono::milliseconds grace{10000};          // SIGTERM → SIGKILL on cancel or timeout
   std::size_t log_limit_bytes = 64 * 1024;         // stderr kept on the run, at most this much
+  std::string user;                                // empty: the worker's own
+  ProgramLimits limits;
+  std::chrono::milliseconds timeout{3600000};  // when the task type sets none
 };
 
 // Runs one named SQL statement with the task's Parameters bound as $1, $2, ... in the order of

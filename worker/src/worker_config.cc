@@ -55,6 +55,21 @@ Result<std::string> PgUrl(const json& h, const std::string& pointer, const Probl
   return std::string(value);
 }
 
+ProgramLimits LimitsOf(const json& h) {
+  ProgramLimits limits;
+  if (!h.contains("limits")) return limits;
+  const auto& l = h["limits"];
+  auto get = [&l](const char* key) -> std::optional<std::uint64_t> {
+    if (!l.contains(key)) return std::nullopt;
+    return l[key].get<std::uint64_t>();
+  };
+  limits.cpu_seconds = get("cpu_seconds");
+  limits.memory_bytes = get("memory_bytes");
+  limits.open_files = get("open_files");
+  limits.processes = get("processes");
+  return limits;
+}
+
 }  // namespace
 
 Result<WorkerConfig> ParseWorkerConfig(std::string_view text, const std::string& origin) {
@@ -104,6 +119,9 @@ Result<WorkerConfig> ParseWorkerConfig(std::string_view text, const std::string&
         return problem(at + "/working_directory", "must be an absolute path");
       e.grace = std::chrono::milliseconds(h.value("grace_ms", e.grace.count()));
       e.log_limit_bytes = h.value("log_limit_bytes", e.log_limit_bytes);
+      e.timeout = std::chrono::milliseconds(h.value("timeout_ms", e.timeout.count()));
+      e.user = h.value("user", std::string());
+      e.limits = LimitsOf(h);
       spec.kind = std::move(e);
     } else if (kind == "sql") {
       SqlHandlerSettings s;

@@ -3,10 +3,13 @@
 // that no process is left behind (label: integration).
 #include "src/exec_handler.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -249,6 +252,144 @@ TEST_F(ExecHandlerTest, CancelStopsAProgramThatWritesToStdoutWithoutPause) {
   ASSERT_FALSE(r.has_value());
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
   EXPECT_EQ(r.error().message, "chatty: stopped (stop requested): SIGTERM sent, killed by SIGTERM");
+}
+
+TEST_F(ExecHandlerTest, ADescendantThatLeftTheSessionIsKilledAndReapedWhenTheProgramEnds) {
+  ExecHandler handler("daemonizer", Settings("escape-session.sh"));
+  auto r = Run(handler);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->result, "left a daemon behind");
+  pid_t escaped = PidFrom("escaped");
+  ASSERT_GT(escaped, 0);
+  EXPECT_TRUE(Gone(escaped)) << "escaped " << escaped;  // killed and reaped before Run returned
+}
+
+TEST_F(ExecHandlerTest, ConfiguredResourceLimitsApplyToTheProgram) {
+  auto settings = Settings("limits.sh");
+  settings.limits.cpu_seconds = 7;
+  settings.limits.open_files = 64;
+  settings.limits.memory_bytes = 1024ull * 1024 * 1024;
+  settings.limits.processes = 500;
+  ExecHandler handler("limited", settings);
+  auto r = Run(handler);
+  ASSERT_TRUE(r.has_value()) << r.error().message << "\n" << r.error().log;
+  EXPECT_EQ(r->result, "cpu=7 files=64 memory=1048576 processes=500");
+}
+
+TEST_F(ExecHandlerTest, AProgramPastItsCpuLimitIsKilled) {
+  auto settings = Settings("spin.sh");
+  settings.limits.cpu_seconds = 1;
+  ExecHandler handler("spinner", settings);
+  auto r = Run(handler);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "spinner: killed by SIGKILL");
+}
+
+TEST_F(ExecHandlerTest, ALimitThatCannotBeSetFailsTheStartNamingTheStep) {
+  auto settings = Settings("limits.sh");
+  settings.limits.open_files = 1ull << 40;  // above the system's nr_open: setrlimit refuses it
+  ExecHandler handler("greedy", settings);
+  auto r = Run(handler);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "exec: cannot start '/bin/bash' (setting its resource limits): Operation not "
+            "permitted");
+}
+
+TEST_F(ExecHandlerTest, ATaskTypeWithoutTimeoutGetsTheHandlersTimeout) {
+  auto settings = Settings("child-and-wait.sh");
+  settings.timeout = 500ms;
+  ExecHandler handler("patient", settings);
+  auto r = Run(handler);  // no deadline from the task type
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "patient: stopped (timed out: the task type sets no timeout and the handler's "
+            "timeout_ms is 500): SIGTERM sent, killed by SIGTERM");
+  pid_t child = PidFrom("child");
+  ASSERT_GT(child, 0);
+  EXPECT_TRUE(Gone(child)) << "child " << child;
+}
+
+TEST_F(ExecHandlerTest, AnUnknownUserFailsEachRunNamingTheUser) {
+  auto settings = Settings("report.sh");
+  settings.user = "conveyor-no-such-user";
+  ExecHandler handler("nobody-home", settings);
+  auto r = Run(handler);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message,
+            "exec nobody-home: user 'conveyor-no-such-user' does not exist on this machine");
+}
+
+// A program copied where the user `nobody` can read and run it.
+std::string ProgramForNobody(const std::string& dir, const std::string& source) {
+  std::filesystem::permissions(dir, std::filesystem::perms(0755));
+  auto copy = dir + "/" + std::filesystem::path(source).filename().string();
+  std::filesystem::copy_file(source, copy);
+  std::filesystem::permissions(copy, std::filesystem::perms(0755));
+  return copy;
+}
+
+TEST_F(ExecHandlerTest, AProgramRunAsAnotherUserCannotReadTheWorkersEnvironment) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  setenv("CONVEYOR_TEST_SECRET", "the worker's database password", 1);
+  auto settings = Settings("identity.sh");
+  settings.command[1] = ProgramForNobody(dir_, Program("identity.sh"));
+  settings.working_directory = dir_;
+  settings.environment["WORKER_PID"] = std::to_string(getpid());
+  {
+    ExecHandler as_worker("as-worker", settings);
+    auto r = Run(as_worker);
+    ASSERT_TRUE(r.has_value()) << r.error().message << "\n" << r.error().log;
+    EXPECT_EQ(r->result, "uid=0 parent=read worker=read") << "without a user, as the worker";
+  }
+  settings.user = "nobody";
+  ExecHandler as_nobody("as-nobody", settings);
+  auto r = Run(as_nobody);
+  ASSERT_TRUE(r.has_value()) << r.error().message << "\n" << r.error().log;
+  EXPECT_EQ(r->result, "uid=" + std::to_string(ProgramUserNamed("nobody")->uid) +
+                           " parent=denied worker=denied");
+}
+
+// Whether a process of the user `nobody` can read the environment of another process of that
+// user, which calls MakeNonDumpable or not first.
+bool NobodyCanReadTheEnvironmentOfNobody(bool non_dumpable) {
+  uid_t nobody = ProgramUserNamed("nobody")->uid;
+  int ready[2];
+  if (pipe(ready) != 0) return false;
+  pid_t target = fork();
+  if (target == 0) {
+    // Changing the uid makes a process non-dumpable (fs.suid_dumpable); make it dumpable
+    // again, as a worker started as that user is.
+    if (setresuid(nobody, nobody, nobody) != 0 || prctl(PR_SET_DUMPABLE, 1) != 0) _exit(1);
+    if (non_dumpable && !MakeNonDumpable()) _exit(1);
+    if (write(ready[1], "x", 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  char byte;
+  bool readable = false;
+  if (read(ready[0], &byte, 1) == 1) {
+    pid_t reader = fork();
+    if (reader == 0) {
+      if (setresuid(nobody, nobody, nobody) != 0) _exit(2);
+      std::string path = "/proc/" + std::to_string(target) + "/environ";
+      _exit(open(path.c_str(), O_RDONLY) >= 0 ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(reader, &status, 0);
+    readable = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  kill(target, SIGKILL);
+  waitpid(target, nullptr, 0);
+  close(ready[0]);
+  close(ready[1]);
+  return readable;
+}
+
+TEST(NonDumpable, ProgramsOfTheWorkersOwnUserCannotReadItsEnvironment) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  EXPECT_TRUE(NobodyCanReadTheEnvironmentOfNobody(false)) << "the control: dumpable, readable";
+  EXPECT_FALSE(NobodyCanReadTheEnvironmentOfNobody(true));
 }
 
 }  // namespace

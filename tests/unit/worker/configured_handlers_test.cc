@@ -62,5 +62,19 @@ TEST_F(ConfiguredHandlers, ExportFolderThatCannotBeCreatedIsNamed) {
       << s.error().message;
 }
 
+TEST_F(ConfiguredHandlers, AnExecUserThatDoesNotExistStopsTheWorkerNamingIt) {
+  auto registry = HandlerRegistry::WithBuiltins();
+  std::map<std::string, std::size_t> limits;
+  auto c = ParseWorkerConfig(R"({"handlers": {"resize": {"kind": "exec", "command": ["/bin/true"],
+                                 "user": "conveyor-no-such-user"}}})",
+                             "test.json");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  auto s = AddConfiguredHandlers(*c, "", registry, limits);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().field, "/handlers/resize/user");
+  EXPECT_EQ(s.error().message,
+            "handler resize: user 'conveyor-no-such-user' does not exist on this machine");
+}
+
 }  // namespace
 }  // namespace conveyor

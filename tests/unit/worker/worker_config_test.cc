@@ -28,7 +28,10 @@ TEST(WorkerConfig, FullExampleLoadsEveryKindWithItsSettings) {
   auto c = Parse(R"({"handlers": {
     "resize": {"kind": "exec", "command": ["/usr/bin/python3", "/opt/resize.py", "--fast"],
                "environment": {"IMAGE_ROOT": "/srv/images"}, "working_directory": "/srv",
-               "grace_ms": 2500, "log_limit_bytes": 1000, "concurrency": 2},
+               "grace_ms": 2500, "log_limit_bytes": 1000, "concurrency": 2,
+               "timeout_ms": 60000, "user": "conveyor-jobs",
+               "limits": {"cpu_seconds": 30, "memory_bytes": 2147483648, "open_files": 256,
+                          "processes": 64}},
     "purge": {"kind": "sql", "statement": "DELETE FROM t WHERE day < $1", "parameters": ["before"]},
     "report": {"kind": "export", "query": "SELECT 1", "parameters": ["a", "b"],
                "folder": "/var/lib/conveyor/exports", "pg_url_env": "CONVEYOR_TEST_REPORTS_URL"}}})");
@@ -42,6 +45,12 @@ TEST(WorkerConfig, FullExampleLoadsEveryKindWithItsSettings) {
   EXPECT_EQ(e.working_directory, "/srv");
   EXPECT_EQ(e.grace, std::chrono::milliseconds(2500));
   EXPECT_EQ(e.log_limit_bytes, 1000u);
+  EXPECT_EQ(e.timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(e.user, "conveyor-jobs");
+  EXPECT_EQ(e.limits.cpu_seconds, 30u);
+  EXPECT_EQ(e.limits.memory_bytes, 2147483648u);
+  EXPECT_EQ(e.limits.open_files, 256u);
+  EXPECT_EQ(e.limits.processes, 64u);
   const auto& s = std::get<SqlHandlerSettings>(c->handlers.at("purge").kind);
   EXPECT_EQ(s.statement, "DELETE FROM t WHERE day < $1");
   EXPECT_EQ(s.parameters, std::vector<std::string>{"before"});
@@ -53,13 +62,28 @@ TEST(WorkerConfig, FullExampleLoadsEveryKindWithItsSettings) {
   EXPECT_EQ(x.parameters, (std::vector<std::string>{"a", "b"}));
 }
 
-TEST(WorkerConfig, ExecDefaultsAreTenSecondsGraceAndSixtyFourKibOfLog) {
+TEST(WorkerConfig, ExecDefaultsAreTenSecondsGraceSixtyFourKibOfLogAndAnHourOfTimeout) {
   auto c = Parse(R"({"handlers": {"x": {"kind": "exec", "command": ["/bin/true"]}}})");
   ASSERT_TRUE(c.has_value()) << c.error().message;
   const auto& e = std::get<ExecHandlerSettings>(c->handlers.at("x").kind);
   EXPECT_EQ(e.grace, std::chrono::milliseconds(10000));
   EXPECT_EQ(e.log_limit_bytes, 65536u);
   EXPECT_TRUE(e.working_directory.empty());
+  EXPECT_EQ(e.timeout, std::chrono::hours(1));
+  EXPECT_TRUE(e.user.empty());
+  EXPECT_FALSE(e.limits.cpu_seconds || e.limits.memory_bytes || e.limits.open_files ||
+               e.limits.processes);
+}
+
+TEST(WorkerConfig, LimitsOutOfRangeOrUnknownAreNamed) {
+  ExpectError(
+      R"({"handlers": {"x": {"kind": "exec", "command": ["/bin/true"], "limits": {"cpu_seconds": 0}}}})",
+      "/handlers/x/limits/cpu_seconds", "greater than or equal");
+  ExpectError(
+      R"({"handlers": {"x": {"kind": "exec", "command": ["/bin/true"], "limits": {"stack": 1}}}})",
+      "/handlers/x/limits", "stack");
+  ExpectError(R"({"handlers": {"x": {"kind": "exec", "command": ["/bin/true"], "timeout_ms": 0}}})",
+              "/handlers/x/timeout_ms", "greater than or equal");
 }
 
 TEST(WorkerConfig, EmptyDocumentOffersNoHandlers) {

@@ -1,0 +1,3 @@
+#!/bin/bash
+# Uses CPU until something stops it.
+while :; do :; done
