@@ -44,6 +44,24 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
       ->envname("CONVEYOR_AUTH_CACHE_SECONDS")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
+  app.add_option("--login-failures-per-id", o.auth.throttle.failures_per_id,
+                 "Failed logins for one client id or admin key per minute before further "
+                 "attempts are refused with 429 and Retry-After; 0: no limit")
+      ->envname("CONVEYOR_LOGIN_FAILURES_PER_ID")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  app.add_option("--login-failures-per-address", o.auth.throttle.failures_per_address,
+                 "Failed logins from one source address per minute before further attempts "
+                 "are refused with 429 and Retry-After; 0: no limit")
+      ->envname("CONVEYOR_LOGIN_FAILURES_PER_ADDRESS")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  app.add_option("--login-checks-at-once", o.auth.verify_concurrency,
+                 "Secret checks (PBKDF2, about 0.3 s of a core each) run at once; a login that "
+                 "waits 2 s for its turn is answered 503 with Retry-After")
+      ->envname("CONVEYOR_LOGIN_CHECKS_AT_ONCE")
+      ->check(CLI::Range(1, static_cast<int>(kMaxVerifyConcurrency)))
+      ->capture_default_str();
 }
 
 // The operator subcommands; they take --pg-url and --log-level too (fallthrough).

@@ -22,6 +22,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "unauthenticated";
     case ErrorCode::kPermissionDenied:
       return "permission_denied";
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
   }
   return "internal";
 }

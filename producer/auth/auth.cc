@@ -177,7 +177,11 @@ Authenticator::Authenticator(CredentialStore& store, const Clock& clock, AuthSet
     : store_(store),
       clock_(clock),
       settings_(settings),
-      decoy_hash_(auth::DecoyHash(settings.decoy_iterations)) {}
+      decoy_hash_(auth::DecoyHash(settings.decoy_iterations)),
+      throttle_(clock, settings.throttle),
+      verify_concurrency_(static_cast<int>(
+          std::clamp<std::ptrdiff_t>(settings.verify_concurrency, 1, kMaxVerifyConcurrency))),
+      verify_slots_(verify_concurrency_) {}
 
 std::optional<Caller> Authenticator::Cached(const std::string& key, Timestamp now) {
   std::lock_guard lock(mutex_);
@@ -218,7 +222,45 @@ Result<Caller> Authenticator::Verify(const Uuid& id, std::string_view secret, bo
   return (*found)->caller;
 }
 
-Result<Caller> Authenticator::Authenticate(std::string_view header) {
+// Holds one of the Authenticator's verification slots while it lives.
+class VerifySlot {
+ public:
+  VerifySlot(std::counting_semaphore<kMaxVerifyConcurrency>& slots, std::atomic<int>& count)
+      : slots_(slots), count_(count) {}
+  ~VerifySlot() {
+    slots_.release();
+    count_.fetch_sub(1);
+  }
+  VerifySlot(const VerifySlot&) = delete;
+  VerifySlot& operator=(const VerifySlot&) = delete;
+
+ private:
+  std::counting_semaphore<kMaxVerifyConcurrency>& slots_;
+  std::atomic<int>& count_;
+};
+
+Result<Caller> Authenticator::CheckSecret(std::string_view id_text, std::string_view secret,
+                                          bool clients_only, std::string_view address) {
+  if (auto s = throttle_.Check(id_text, address); !s) return std::unexpected(s.error());
+  // At most twice as many checks wait as run: the rest of the HTTP threads stay free.
+  bool may_wait = verifying_.fetch_add(1) < 3 * verify_concurrency_;
+  bool admitted = may_wait && verify_slots_.try_acquire_for(settings_.verify_wait);
+  verifying_.fetch_sub(admitted ? 0 : 1);
+  if (!admitted) {
+    Error busy = MakeError(ErrorCode::kUnavailable,
+                           "too many logins are being checked at once; try again in a second");
+    busy.retry_after = std::chrono::seconds(1);
+    return std::unexpected(std::move(busy));
+  }
+  VerifySlot slot(verify_slots_, verifying_);
+  auto id = Uuid::Parse(id_text);
+  auto caller = id ? Verify(*id, secret, clients_only) : Refuse(secret);
+  if (!caller && caller.error().code == ErrorCode::kUnauthenticated)
+    throttle_.Failed(id_text, address);
+  return caller;
+}
+
+Result<Caller> Authenticator::Authenticate(std::string_view header, std::string_view address) {
   auto credential = auth::ParseAuthorization(header);
   if (!credential) return std::unexpected(credential.error());
   auto now = clock_.Now();
@@ -226,15 +268,13 @@ Result<Caller> Authenticator::Authenticate(std::string_view header) {
   if (auto cached = Cached(key, now)) return *cached;
 
   if (auto* basic = std::get_if<auth::BasicCredential>(&*credential)) {
-    auto id = Uuid::Parse(basic->id);
-    if (!id) return Refuse(basic->secret);
-    auto caller = Verify(*id, basic->secret, false);
+    auto caller = CheckSecret(basic->id, basic->secret, false, address);
     if (caller) Remember(key, *caller, now + settings_.cache_ttl);
     return caller;
   }
   const auto& token = std::get<auth::BearerCredential>(*credential).token;
   if (auto admin = auth::AdminKeyText::Parse(token)) {
-    auto caller = Verify(admin->id, admin->secret, false);
+    auto caller = CheckSecret(admin->id.ToString(), admin->secret, false, address);
     if (caller && !caller->is_admin())
       return Fail(ErrorCode::kUnauthenticated,
                   "a client's secret is not a bearer credential: get a token at POST /Token, "
@@ -253,11 +293,11 @@ Result<Caller> Authenticator::Authenticate(std::string_view header) {
 }
 
 Result<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
-                                              std::string_view client_secret) {
-  auto id = Uuid::Parse(client_id);
-  if (!id) return Refuse(client_secret);
-  auto caller = Verify(*id, client_secret, true);
+                                              std::string_view client_secret,
+                                              std::string_view address) {
+  auto caller = CheckSecret(client_id, client_secret, true, address);
   if (!caller) return std::unexpected(caller.error());
+  auto id = Uuid::Parse(client_id);
   IssuedToken issued{auth::RandomToken(), settings_.token_lifetime};
   auto now = clock_.Now();
   if (auto s = store_.SaveToken(auth::Sha256Hex(issued.access_token), *id, now,

@@ -6,16 +6,24 @@
 // Bearer credential, or Basic id:secret). Secrets are kept only as PBKDF2 hashes and tokens
 // only as SHA-256 hashes (credentials.h).
 //
+// Guessing is throttled: failed checks of a secret are counted per client id and per source
+// address (login_throttle.h), and past the limit an attempt is refused at once (429). PBKDF2
+// work is bounded: at most `verify_concurrency` checks run at once and twice as many wait; one
+// that would wait beyond that, or longer than `verify_wait`, is refused (503, Retry-After), so a
+// flood of logins cannot hold every HTTP thread.
+//
 // PBKDF2 is deliberately slow (hundreds of milliseconds), so the Authenticator remembers a
 // verified credential for `cache_ttl` (keyed by the SHA-256 of the header, never the secret
 // itself): a revoked admin key or token, or a client whose secret hash changed, stops working
 // at most `cache_ttl` later. A token's own expiry is checked on every request, cached or not.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +32,7 @@
 #include "auth/caller.h"
 #include "auth/client_directory.h"
 #include "auth/credentials.h"
+#include "auth/login_throttle.h"
 #include "conveyor/clock.h"
 #include "conveyor/pg.h"
 #include "conveyor/result.h"
@@ -91,7 +100,11 @@ struct AuthSettings {
   // UUID, a client's id where only an admin's will do): the same as checking a stored secret,
   // so that the time of an answer does not tell which ids exist.
   int decoy_iterations = auth::kPbkdf2Iterations;
+  LoginThrottleSettings throttle{};
+  std::ptrdiff_t verify_concurrency = 2;  // PBKDF2 checks at once (1 to kMaxVerifyConcurrency)
+  std::chrono::milliseconds verify_wait{2000};
 };
+inline constexpr std::ptrdiff_t kMaxVerifyConcurrency = 256;
 
 struct IssuedToken {
   std::string access_token;
@@ -103,19 +116,25 @@ class Authenticator {
  public:
   Authenticator(CredentialStore& store, const Clock& clock, AuthSettings settings);
 
-  // The caller an Authorization header names. kUnauthenticated (saying why) when it is
-  // missing, malformed, unknown, wrong, revoked or expired; kUnavailable when the store did
-  // not answer.
-  Result<Caller> Authenticate(std::string_view authorization_header);
+  // The caller an Authorization header sent from `address` names. kUnauthenticated (saying
+  // why) when it is missing, malformed, unknown, wrong, revoked or expired; kRateLimited after
+  // too many failures for its id or address; kUnavailable when the store did not answer or
+  // too many checks are waiting.
+  Result<Caller> Authenticate(std::string_view authorization_header, std::string_view address = {});
 
   // The client_credentials grant (RFC 6749 §4.4): a new bearer token for the client with this
   // id and secret, valid for token_lifetime. kUnauthenticated when the id is not a client's
   // or the secret is wrong (admin keys get no tokens: they are bearer credentials already).
-  Result<IssuedToken> IssueToken(std::string_view client_id, std::string_view client_secret);
+  // kRateLimited and kUnavailable as for Authenticate.
+  Result<IssuedToken> IssueToken(std::string_view client_id, std::string_view client_secret,
+                                 std::string_view address = {});
 
   const AuthSettings& settings() const { return settings_; }
 
  private:
+  // Checks `secret` against the stored hash of `id`: throttled, bounded, counted when wrong.
+  Result<Caller> CheckSecret(std::string_view id, std::string_view secret, bool clients_only,
+                             std::string_view address);
   Result<Caller> Verify(const Uuid& id, std::string_view secret, bool clients_only);
   // kWrongCredentials, after the decoy's PBKDF2 work.
   std::unexpected<Error> Refuse(std::string_view secret);
@@ -130,6 +149,10 @@ class Authenticator {
     Timestamp valid_until;
   };
   std::string decoy_hash_;  // auth::DecoyHash(settings_.decoy_iterations)
+  LoginThrottle throttle_;
+  int verify_concurrency_;
+  std::counting_semaphore<kMaxVerifyConcurrency> verify_slots_;
+  std::atomic<int> verifying_{0};  // checks running or waiting for a slot
   std::mutex mutex_;
   std::unordered_map<std::string, CacheEntry> cache_;  // SHA-256 of the header -> caller
 };

@@ -26,6 +26,8 @@ const Dialect& Guard::OwnerOf(std::string_view path) const {
 
 Answer Guard::Refuse(const Request& request, const Error& error) const {
   auto answer = OwnerOf(request.path).ErrorAnswer(request, error);
+  if (error.retry_after.count() > 0)
+    answer.SetHeader("Retry-After", std::to_string(error.retry_after.count()));
   if (error.code == ErrorCode::kUnauthenticated)
     answer.SetHeader("WWW-Authenticate",
                      request.HasHeader("Authorization") ? kInvalidTokenChallenge : kChallenge);
@@ -34,7 +36,7 @@ Answer Guard::Refuse(const Request& request, const Error& error) const {
 
 std::optional<Answer> Guard::Admit(Request& request, Access access) const {
   if (access == Access::kPublic) return std::nullopt;
-  auto caller = auth_.Authenticate(request.Header("Authorization"));
+  auto caller = auth_.Authenticate(request.Header("Authorization"), request.remote_address);
   if (!caller) return Refuse(request, caller.error());
   if (access == Access::kAdminOnly && !caller->is_admin())
     return Refuse(request, MakeError(ErrorCode::kPermissionDenied,

@@ -64,6 +64,8 @@ int StatusOf(ErrorCode code) {
       return 401;
     case ErrorCode::kPermissionDenied:
       return 403;
+    case ErrorCode::kRateLimited:
+      return 429;
     case ErrorCode::kNotFound:
       return 404;
     case ErrorCode::kAlreadyExists:

@@ -26,6 +26,8 @@ struct Request {
   std::string body;
   // The groups of the route's pattern that matched the path, in order ("(\d{1,18})" → "42").
   std::vector<std::string> path_params;
+  // The peer's IP address, as the connection shows it (a proxy's, behind one).
+  std::string remote_address;
   // Who sent it, once the Guard authenticated it (http/guard.h); a route that needs no
   // credentials sees a default Caller.
   Caller caller;
@@ -54,7 +56,7 @@ struct Answer {
 std::string JsonText(const nlohmann::json& body);
 std::string JsonText(const nlohmann::ordered_json& body);
 // The HTTP status an error code answers with, unless a dialect says otherwise: 400 invalid
-// argument, 401, 403, 404, 409 already exists or failed precondition, 413, 500, 503.
+// argument, 401, 403, 404, 409 already exists or failed precondition, 413, 429, 500, 503.
 int StatusOf(ErrorCode code);
 // A JSON answer ("application/json; charset=utf-8").
 Answer JsonAnswer(int status, const nlohmann::json& body);

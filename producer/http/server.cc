@@ -21,6 +21,7 @@ Request RequestOf(const httplib::Request& req) {
   r.params.insert(req.params.begin(), req.params.end());
   r.headers.assign(req.headers.begin(), req.headers.end());
   r.body = req.body;
+  r.remote_address = req.remote_addr;
   return r;
 }
 

@@ -79,13 +79,17 @@ Answer IssueToken(Authenticator& auth, const Request& req) {
   auto credentials = ClientCredentials(req, form);
   if (auto* refused = std::get_if<Answer>(&credentials)) return *refused;
   const auto& [id, secret] = std::get<std::pair<std::string, std::string>>(credentials);
-  auto issued = auth.IssueToken(id, secret);
+  auto issued = auth.IssueToken(id, secret, req.remote_address);
   if (!issued) {
-    if (issued.error().code == ErrorCode::kUnauthenticated)
-      return OAuthError(401, "invalid_client", issued.error().message);
-    if (issued.error().retryable())
-      return OAuthError(503, "temporarily_unavailable", issued.error().message);
-    return OAuthError(500, "server_error", "internal error; see the producer's log");
+    const Error& e = issued.error();
+    if (e.code == ErrorCode::kUnauthenticated) return OAuthError(401, "invalid_client", e.message);
+    if (e.code != ErrorCode::kRateLimited && !e.retryable())
+      return OAuthError(500, "server_error", "internal error; see the producer's log");
+    auto answer = OAuthError(e.code == ErrorCode::kRateLimited ? 429 : 503,
+                             "temporarily_unavailable", e.message);
+    if (e.retry_after.count() > 0)
+      answer.SetHeader("Retry-After", std::to_string(e.retry_after.count()));
+    return answer;
   }
   return JsonAnswer(200, {{"access_token", issued->access_token},
                           {"token_type", "bearer"},

@@ -1,6 +1,6 @@
 // End to end (label: e2e) for authentication and tenant isolation: credentials in each
-// dialect, tokens from POST /Token that expire, admin-only routes, clients that see only their
-// own tasks, and the clients resource.
+// dialect, tokens from POST /Token that expire, failed logins throttled, admin-only routes,
+// clients that see only their own tasks, and the clients resource.
 #include <pugixml.hpp>
 
 #include "e2e/e2e_fixture.h"
@@ -13,6 +13,7 @@ using nlohmann::json;
 
 constexpr char kSleepType[] = "00000000-0000-0000-0000-000000000002";
 constexpr char kUserId[] = "86cb791c-8078-41ae-a045-5dded04c9589";
+constexpr char kTaskTypes[] = "/api/v1/admin/tasktypes";
 
 class Auth : public testing::E2eTest {
  protected:
@@ -100,6 +101,42 @@ TEST_F(Auth, BadCredentialsAre401AndGoodBasicWorks) {
                       .Get("/api/v1/admin/clients");
   ASSERT_TRUE(as_admin);
   EXPECT_EQ(as_admin->status, 200) << as_admin->body;
+}
+
+TEST_F(Auth, FailedLoginsPastTheLimitAre429WithRetryAfterInEachDialectAndAtTheTokenEndpoint) {
+  auto producer = StartProducer(testing::KafkaBrokers(), {"--login-failures-per-id=3"});
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(Http(BasicAuth(client_id_, "a wrong secret")).Get(kTaskTypes)->status, 401) << i;
+  auto retry_after = [](const httplib::Result& r) {
+    return std::atoi(r->get_header_value("Retry-After").c_str());
+  };
+  // Now even the right secret waits: the guesser cannot tell it from a wrong one.
+  auto twosms = Http(ClientAuth()).Get(kTaskTypes);
+  ASSERT_TRUE(twosms);
+  EXPECT_EQ(twosms->status, 429) << twosms->body;
+  EXPECT_GE(retry_after(twosms), 1);
+  EXPECT_LE(retry_after(twosms), 20);
+  EXPECT_EQ(Body(twosms)["Error"]["ErrorCode"], "TooManyRequests") << twosms->body;
+  EXPECT_NE(Body(twosms)["Error"]["ErrorReason"].get<std::string>().find(
+                "too many failed logins for this client id (the limit is 3 per 60 s)"),
+            std::string::npos)
+      << twosms->body;
+  auto agent = Http(ClientAuth()).Get("/api/v1/BatchTask/1000");
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(agent->status, 429) << agent->body;
+  EXPECT_GE(retry_after(agent), 1);
+  EXPECT_EQ(Body(agent)["ErrorType"], "rate_limited") << agent->body;
+  auto oracle = Http(ClientAuth()).Get("/services/rest/connect/v1.4/tasks");
+  ASSERT_TRUE(oracle);
+  EXPECT_EQ(oracle->status, 429) << oracle->body;
+  EXPECT_EQ(Body(oracle)["status"], 429) << oracle->body;
+  auto token = Token("grant_type=client_credentials&client_id=" + client_id_ +
+                     "&client_secret=e2e+client+secret");
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->status, 429) << token->body;
+  EXPECT_GE(retry_after(token), 1);
+  EXPECT_EQ(Body(token)["error"], "temporarily_unavailable") << token->body;
+  EXPECT_EQ(Http(AdminAuth()).Get(kTaskTypes)->status, 200) << "another credential still works";
 }
 
 TEST_F(Auth, ClientOnAnAdminRouteIs403) {
@@ -195,9 +232,9 @@ TEST_F(Auth, TokenEndpointErrorsAreOAuthErrors) {
 TEST_F(Auth, ClientCannotSeeOrStopAnotherClientsTaskAndAdminSeesBoth) {
   auto producer = StartProducer(testing::KafkaBrokers());
   auto worker = StartWorker("e2e-tenants");
-  std::string b_id = CreateClient("client b", "b secret");
+  std::string b_id = CreateClient("client b", "client b secret 16");
   ASSERT_FALSE(b_id.empty());
-  auto b = BasicAuth(b_id, "b secret");
+  auto b = BasicAuth(b_id, "client b secret 16");
 
   auto a_task = CreateTask(SleepTask(30));
   auto b_task = CreateTask(SeedRequest(), b);
@@ -287,7 +324,7 @@ TEST_F(Auth, AdminMustNameAnExistingClientAndClientsCreateOnlyForThemselves) {
             std::string::npos);
 
   auto other = SeedRequest();
-  other["ClientID"] = CreateClient("other", "other secret");
+  other["ClientID"] = CreateClient("other", "the other client secret");
   auto foreign = Post(other);  // as the e2e client
   ASSERT_TRUE(foreign);
   EXPECT_EQ(foreign->status, 400);
@@ -319,16 +356,16 @@ TEST_F(Auth, ClientsAreCreatedWithTheirSecretShownOnceAndValidated) {
   auto post = [&](const json& body) {
     return admin.Post("/api/v1/admin/clients", body.dump(), "application/json");
   };
-  json good = {{"Name", "acme"}, {"Secret", "acme secret"}, {"UserID", kUserId}};
+  json good = {{"Name", "acme"}, {"Secret", "acme client secret"}, {"UserID", kUserId}};
   auto created = post(good);
   ASSERT_TRUE(created);
   ASSERT_EQ(created->status, 200) << created->body;
   auto detail = Body(created)["ResponseData"]["Detail"];
   EXPECT_EQ(detail["Name"], "acme");
-  EXPECT_EQ(detail["Secret"], "acme secret");
+  EXPECT_EQ(detail["Secret"], "acme client secret");
   EXPECT_EQ(detail["UserID"], kUserId);
   std::string id = detail["ID"];
-  EXPECT_EQ(Count("SELECT count(*) FROM clients WHERE secret_hash LIKE '%acme secret%'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM clients WHERE secret_hash LIKE '%acme client secret%'"), 0);
 
   auto one = admin.Get("/api/v1/admin/clients/" + id);
   ASSERT_TRUE(one);
@@ -347,7 +384,7 @@ TEST_F(Auth, ClientsAreCreatedWithTheirSecretShownOnceAndValidated) {
   EXPECT_EQ(admin.Get("/api/v1/admin/clients/" + Uuid::Random().ToString())->status, 404);
 
   // The new client's credentials work at once.
-  EXPECT_EQ(Http(BasicAuth(id, "acme secret")).Get("/api/v1/admin/tasktypes")->status, 200);
+  EXPECT_EQ(Http(BasicAuth(id, "acme client secret")).Get("/api/v1/admin/tasktypes")->status, 200);
 
   auto reason = [&](json body) {
     auto r = post(body);
@@ -364,6 +401,11 @@ TEST_F(Auth, ClientsAreCreatedWithTheirSecretShownOnceAndValidated) {
   why = reason(long_secret);
   EXPECT_TRUE(why.starts_with("Secret: ")) << why;
   EXPECT_NE(why.find("50"), std::string::npos) << why;
+  auto short_secret = good;
+  short_secret["Secret"] = std::string(15, 's');
+  why = reason(short_secret);
+  EXPECT_TRUE(why.starts_with("Secret: ")) << why;
+  EXPECT_NE(why.find("16"), std::string::npos) << why;
   auto no_user = good;
   no_user.erase("UserID");
   EXPECT_EQ(reason(no_user), "UserID: is required");
@@ -379,7 +421,7 @@ TEST_F(Auth, ClientsResourceSpeaksXmlAsTwoSmsDoes) {
   const std::string body =
       R"(<ClientRequest xmlns:xsd="http://www.w3.org/2001/XMLSchema" )"
       R"(xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Name>acme xml</Name>)"
-      R"(<Secret>acme xml secret</Secret><UserID>)" +
+      R"(<Secret>acme xml client secret</Secret><UserID>)" +
       std::string(kUserId) + "</UserID></ClientRequest>";
   auto created = admin.Post("/api/v1/admin/clients", body, "application/xml");
   ASSERT_TRUE(created);
@@ -395,10 +437,11 @@ TEST_F(Auth, ClientsResourceSpeaksXmlAsTwoSmsDoes) {
   EXPECT_EQ(names, (std::vector<std::string>{"ID", "Name", "Secret", "UserID", "AccountID",
                                              "DateCreated"}));
   EXPECT_STREQ(detail.child("Name").text().get(), "acme xml");
-  EXPECT_STREQ(detail.child("Secret").text().get(), "acme xml secret");
+  EXPECT_STREQ(detail.child("Secret").text().get(), "acme xml client secret");
   EXPECT_STREQ(detail.child("AccountID").attribute("xsi:nil").value(), "true");
   std::string id = detail.child("ID").text().get();
-  EXPECT_EQ(Http(BasicAuth(id, "acme xml secret")).Get("/api/v1/admin/tasktypes")->status, 200);
+  EXPECT_EQ(Http(BasicAuth(id, "acme xml client secret")).Get("/api/v1/admin/tasktypes")->status,
+            200);
 
   // Read back as XML: no Secret.
   auto one = admin.Get("/api/v1/admin/clients/" + id, {{"Accept", "text/xml"}});

@@ -463,9 +463,9 @@ TEST_F(Oracle, RunningTaskOfACannotCancelTypeCanBeNeitherDeferredNorDeleted) {
 TEST_F(Oracle, AnotherClientsTaskAnswersAsAMissingOneAndTheAdminSeesBoth) {
   auto producer = StartProducer(testing::KafkaBrokers());
   auto worker = StartWorker("e2e-oracle-tenants");
-  std::string b_id = CreateClient("oracle b", "b secret");
+  std::string b_id = CreateClient("oracle b", "oracle b client secret");
   ASSERT_FALSE(b_id.empty());
-  auto b = BasicAuth(b_id, "b secret");
+  auto b = BasicAuth(b_id, "oracle b client secret");
   auto a_task = Create({{"name", "a's task"}});
   auto b_task = Create({{"name", "b's task"}}, b);
   ASSERT_NE(a_task, 0);

@@ -455,9 +455,9 @@ TEST_F(SuperOfficeBatch, AnotherClientCannotUpdateOrDeleteTheTaskAndSeesItAsMiss
   auto id = Start("noop", 8);
   ASSERT_GT(id, 0);
   ASSERT_EQ(WaitForState(id, "Succeeded")["State"], "Succeeded");
-  std::string b_id = CreateClient("client b", "b secret");
+  std::string b_id = CreateClient("client b", "client b secret 16");
   ASSERT_FALSE(b_id.empty());
-  auto b = Http(BasicAuth(b_id, "b secret"));
+  auto b = Http(BasicAuth(b_id, "client b secret 16"));
   auto path = "/api/v1/BatchTask/" + std::to_string(id);
   auto update = b.Post(std::string(kAgent) + "UpdateBatchTask",
                        json{{"BatchTaskInfo", {{"Id", id}, {"Description", "b was here"}}}}.dump(),

@@ -157,7 +157,7 @@ TEST_F(TwoSmsBulk, XmlBulkIsAnsweredInXmlAndItsTasksRun) {
 TEST_F(TwoSmsBulk, AClientMayNotCreateForAnotherClientAndAnAdminNamesTheClientPerTask) {
   auto producer = StartProducer(testing::KafkaBrokers());
   auto worker = StartWorker("e2e-bulk-clients");
-  auto other = CreateClient("other", "other secret");
+  auto other = CreateClient("other", "the other client secret");
   auto foreign = Bulk("foreign", 3);
   foreign["Tasks"][2]["ClientID"] = other;
   auto r = PostBulk(foreign);  // as the e2e client

@@ -6,6 +6,7 @@
 // librdkafka) are caught at the adapter boundary and turned into an Error there.
 #pragma once
 
+#include <chrono>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@ enum class ErrorCode {
   kInternal,            // a bug or an impossible state
   kUnauthenticated,     // no credentials, or credentials that are unknown, wrong or expired
   kPermissionDenied,    // the caller is known but may not do this (a client on an admin route)
+  kRateLimited,         // too many attempts lately (failed logins); retry_after says when to retry
 };
 
 std::string_view ErrorCodeName(ErrorCode code);
@@ -31,6 +33,8 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::string field;  // empty when no single field is to blame
+  // When trying again makes sense (an HTTP answer's Retry-After); zero: not said.
+  std::chrono::seconds retry_after{0};
 
   bool retryable() const { return code == ErrorCode::kUnavailable; }
   // "field: message" or just "message".

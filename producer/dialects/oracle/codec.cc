@@ -141,6 +141,8 @@ Problem WriteProblem(const Error& e) {
       return {401, kNotAuthorized, detail};
     case ErrorCode::kPermissionDenied:
       return {403, kNotAuthorized, detail};
+    case ErrorCode::kRateLimited:
+      return {429, kNotAuthorized, detail};
     case ErrorCode::kUnavailable:
       return {503, kInternalError, detail + " (nothing was changed; try again)"};
     case ErrorCode::kInternal:

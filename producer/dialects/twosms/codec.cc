@@ -408,6 +408,8 @@ std::string_view TwoSmsErrorCode(ErrorCode code) {
       return "Unauthorized";
     case ErrorCode::kPermissionDenied:
       return "Forbidden";
+    case ErrorCode::kRateLimited:
+      return "TooManyRequests";
   }
   return "InternalError";
 }

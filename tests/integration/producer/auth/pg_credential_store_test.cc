@@ -86,7 +86,10 @@ TEST_F(PgCredentialStoreTest, AdminKeyIsPrintedOnceStoredHashedAndStopsWhenRevok
       "0");
 
   SystemClock clock;
-  Authenticator auth(store_, clock, AuthSettings{8h, 0s, 100});  // no cache: see the store
+  Authenticator auth(store_, clock,
+                     AuthSettings{.token_lifetime = 8h,
+                                  .cache_ttl = 0s,
+                                  .cache_capacity = 100});  // no cache: see the store
   auto caller = auth.Authenticate("Bearer " + *key);
   ASSERT_TRUE(caller.has_value()) << caller.error().message;
   EXPECT_TRUE(caller->is_admin());
@@ -103,7 +106,8 @@ TEST_F(PgCredentialStoreTest, TokenIsStoredAsSha256AndExpires) {
   auto client = NewClient("acme");
   ASSERT_TRUE(store_.CreateClient(client, auth::HashSecret("s", 1000)).has_value());
   FakeClock clock(*ParseDateTime("2026-11-25T10:00:00Z"));
-  Authenticator auth(store_, clock, AuthSettings{60s, 0s, 100});
+  Authenticator auth(store_, clock,
+                     AuthSettings{.token_lifetime = 60s, .cache_ttl = 0s, .cache_capacity = 100});
   auto issued = auth.IssueToken(client.id.ToString(), "s");
   ASSERT_TRUE(issued.has_value()) << issued.error().message;
   EXPECT_EQ(Text("SELECT count(*) FROM access_tokens WHERE token_sha256 = '" +

@@ -4,9 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "auth/credentials.h"
 #include "conveyor/time_format.h"
 #include "support/memory_credential_store.h"
+#include "support/wait.h"
 
 namespace conveyor {
 namespace {
@@ -155,8 +160,10 @@ class AuthenticatorTest : public ::testing::Test {
   FakeClock clock_{*ParseDateTime("2026-11-25T10:00:00Z")};
   MemoryCredentialStore store_;
   Caller client_, admin_;
-  AuthSettings settings_{std::chrono::seconds(3600), std::chrono::seconds(30), 100,
-                         kTestIterations};
+  AuthSettings settings_{.token_lifetime = std::chrono::seconds(3600),
+                         .cache_ttl = std::chrono::seconds(30),
+                         .cache_capacity = 100,
+                         .decoy_iterations = kTestIterations};
   Authenticator auth_{store_, clock_, settings_};
 };
 
@@ -259,6 +266,105 @@ TEST_F(AuthenticatorTest, TokensAreOnlyForClientsWithTheRightSecret) {
   EXPECT_EQ(auth_.IssueToken("not-a-guid", "x").error().code, ErrorCode::kUnauthenticated);
   EXPECT_EQ(auth_.Authenticate("Bearer " + auth::RandomToken()).error().message,
             "the bearer token is unknown or revoked");
+}
+
+TEST_F(AuthenticatorTest, PastTheFailureLimitEvenTheRightSecretIsRefusedWithoutPbkdf2Work) {
+  auto settings = settings_;
+  settings.throttle.failures_per_id = 3;
+  settings.throttle.window = 60s;
+  Authenticator auth(store_, clock_, settings);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(auth.Authenticate(Basic(client_.id, "wrong"), "192.0.2.1").error().code,
+              ErrorCode::kUnauthenticated);
+  auto runs = auth::Pbkdf2Runs();
+  auto refused = auth.Authenticate(Basic(client_.id, "client-secret"), "192.0.2.2");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(refused.error().retry_after, 20s);
+  EXPECT_EQ(auth::Pbkdf2Runs(), runs) << "a refused attempt costs no PBKDF2";
+  auto token = auth.IssueToken(client_.id.ToString(), "client-secret", "192.0.2.3");
+  ASSERT_FALSE(token.has_value());
+  EXPECT_EQ(token.error().code, ErrorCode::kRateLimited);
+  clock_.Advance(20s);
+  EXPECT_TRUE(auth.Authenticate(Basic(client_.id, "client-secret"), "192.0.2.2").has_value());
+  EXPECT_TRUE(auth.Authenticate(Basic(admin_.id, "admin-secret"), "192.0.2.1").has_value())
+      << "another id from the same address";
+}
+
+TEST_F(AuthenticatorTest, WrongAdminKeysAndUnknownIdsCountAsFailuresToo) {
+  auto settings = settings_;
+  settings.throttle.failures_per_id = 100;
+  settings.throttle.failures_per_address = 2;
+  Authenticator auth(store_, clock_, settings);
+  auth.Authenticate("Bearer " + admin_.id.ToString() + ".wrong", "192.0.2.9");
+  auth.Authenticate(Basic(Uuid::Random(), "x"), "192.0.2.9");
+  auto refused = auth.Authenticate(Basic(client_.id, "client-secret"), "192.0.2.9");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
+}
+
+// A store whose secret lookups wait until released: a verification in progress.
+class HeldStore final : public CredentialStore {
+ public:
+  explicit HeldStore(CredentialStore& inner) : inner_(inner) {}
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  int waiting() {
+    std::lock_guard lock(mu_);
+    return waiting_;
+  }
+  Result<std::optional<Secret>> FindSecret(const Uuid& id) override {
+    std::unique_lock lock(mu_);
+    ++waiting_;
+    cv_.wait(lock, [&] { return released_; });
+    return inner_.FindSecret(id);
+  }
+  Result<std::optional<Token>> FindToken(const std::string& sha) override {
+    return inner_.FindToken(sha);
+  }
+  Status SaveToken(const std::string& sha, const Uuid& id, Timestamp at, Timestamp until) override {
+    return inner_.SaveToken(sha, id, at, until);
+  }
+  Result<ClientRecord> CreateClient(const ClientRecord& c, const std::string& h) override {
+    return inner_.CreateClient(c, h);
+  }
+  Result<std::optional<ClientRecord>> FindClient(const Uuid& id) override {
+    return inner_.FindClient(id);
+  }
+  Result<std::vector<ClientRecord>> ListClients() override { return inner_.ListClients(); }
+  Result<std::string> CreateAdminKey(const std::string& n) override {
+    return inner_.CreateAdminKey(n);
+  }
+  Status RevokeAdminKey(const Uuid& id) override { return inner_.RevokeAdminKey(id); }
+
+ private:
+  CredentialStore& inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  int waiting_ = 0;
+};
+
+TEST_F(AuthenticatorTest, ChecksBeyondTheConcurrencyBoundAreRefusedWith503AndRetryAfter) {
+  HeldStore held(store_);
+  auto settings = settings_;
+  settings.verify_concurrency = 1;
+  settings.verify_wait = 50ms;
+  Authenticator auth(held, clock_, settings);
+  std::thread first(
+      [&] { EXPECT_TRUE(auth.Authenticate(Basic(client_.id, "client-secret"), "a").has_value()); });
+  ASSERT_TRUE(conveyor::testing::PollUntil([&] { return held.waiting() == 1; }, 10s));
+  auto busy = auth.Authenticate(Basic(admin_.id, "admin-secret"), "b");
+  held.Release();
+  first.join();
+  ASSERT_FALSE(busy.has_value());
+  EXPECT_EQ(busy.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(busy.error().retry_after, 1s);
+  EXPECT_TRUE(auth.Authenticate(Basic(admin_.id, "admin-secret"), "b").has_value())
+      << "the slot is free again";
 }
 
 }  // namespace

@@ -54,6 +54,16 @@ TEST_F(ClientRequestTest, SecretOver50CharactersIsRefusedNamingTheLimit) {
   EXPECT_NE(e.message.find("50"), std::string::npos) << e.message;
 }
 
+TEST_F(ClientRequestTest, SecretUnder16CharactersIsRefusedNamingTheMinimum) {
+  auto body = Valid();
+  body["Secret"] = std::string(16, 's');
+  EXPECT_TRUE(decoder_->Decode(body.dump()).has_value());
+  body["Secret"] = std::string(15, 's');
+  auto e = DecodeError(body);
+  EXPECT_EQ(e.field, "Secret");
+  EXPECT_NE(e.message.find("16"), std::string::npos) << e.message;
+}
+
 TEST_F(ClientRequestTest, MissingOrMalformedFieldsAreNamed) {
   for (const char* field : {"Name", "Secret", "UserID"}) {
     auto body = Valid();
