@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "auth/credential_listener.h"
 #include "commands/grouped_accepted_writes.h"
 #include "commands/pg_accepted_writes.h"
 #include "commands/pg_catalog.h"
@@ -48,7 +49,7 @@ Status RunAdminCommand(const ProducerOptions& o, PgCredentialStore& credentials)
     return {};
   }
   if (auto s = credentials.RevokeAdminKey(o.revoke_key_id); !s) return s;
-  log->info("admin key {} revoked; producers forget it within their --auth-cache-seconds",
+  log->info("admin key {} revoked; every producer listening forgets it at once",
             o.revoke_key_id.ToString());
   return {};
 }
@@ -99,6 +100,8 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   TaskCommandService commands(catalog, numbers, credentials, publisher, accepted, clock,
                               o.common.commands_topic, Source());
   Authenticator authenticator(credentials, clock, o.auth);
+  CredentialListener credential_changes(o.common.pg_url, authenticator);
+  credential_changes.Start();
   auto dialects = BuildDialects(catalog, commands, reader, clock, credentials, o.public_base_url);
   if (!dialects) {
     log->error("{}", dialects.error().Describe());
@@ -118,6 +121,7 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   }
   log->info("signal {}: stopping", WaitForStopSignal());
   api.Stop();
+  credential_changes.Stop();
   if (auto s = (*producer)->Flush(std::chrono::seconds(10)); !s) log->warn("{}", s.error().message);
   log->info("stopped");
   return 0;

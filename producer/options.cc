@@ -38,9 +38,9 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
       ->check(CLI::Range(1, 30 * 24 * 3600))
       ->capture_default_str();
   app.add_option("--auth-cache-seconds", d.auth_cache_s,
-                 "How long a verified credential is remembered; a revoked key or token stops "
-                 "working at most this long after revocation. 0 never remembers (each request "
-                 "then pays PBKDF2, about 0.3 s, for Basic and admin keys)")
+                 "How long a verified credential is remembered (a changed one is forgotten at "
+                 "once, as PostgreSQL announces it). 0 never remembers (each request then pays "
+                 "PBKDF2, about 0.3 s, for Basic and admin keys)")
       ->envname("CONVEYOR_AUTH_CACHE_SECONDS")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();

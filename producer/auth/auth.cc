@@ -16,11 +16,12 @@ ClientRecord ClientFromRow(const pqxx::row& r) {
   c.user_id = Uuid::Parse(r[2].c_str()).value_or(Uuid());
   c.created_at = TimeFromField(r[3]).value_or(Timestamp());
   c.created_by = r[4].c_str();
+  c.enabled = r[5].as<bool>();
   return c;
 }
 
 constexpr char kClientColumns[] =
-    "id, name, user_id, (extract(epoch from created_at) * 1e6)::bigint, created_by";
+    "id, name, user_id, (extract(epoch from created_at) * 1e6)::bigint, created_by, enabled";
 
 }  // namespace
 
@@ -30,7 +31,8 @@ Result<std::optional<CredentialStore::Secret>> PgCredentialStore::FindSecret(con
   try {
     pqxx::read_transaction tx(**lease);
     auto rows = tx.exec_params(
-        R"(SELECT 'client', name, secret_hash FROM clients WHERE id = $1
+        R"(SELECT 'client', name, secret_hash FROM clients
+            WHERE id = $1 AND enabled AND deleted_at IS NULL
            UNION ALL
            SELECT 'admin', name, secret_hash FROM admin_keys
             WHERE id = $1 AND revoked_at IS NULL)",
@@ -57,7 +59,8 @@ Result<std::optional<CredentialStore::Token>> PgCredentialStore::FindToken(
     auto rows = tx.exec_params(
         R"(SELECT c.id, c.name, (extract(epoch from t.expires_at) * 1e6)::bigint
              FROM access_tokens t JOIN clients c ON c.id = t.client_id
-            WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL)",
+            WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL
+              AND c.enabled AND c.deleted_at IS NULL)",
         token_sha256);
     if (rows.empty()) return std::optional<Token>();
     Token t;
@@ -117,8 +120,9 @@ Result<std::optional<ClientRecord>> PgCredentialStore::FindClient(const Uuid& id
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(
-        "SELECT " + std::string(kClientColumns) + " FROM clients WHERE id = $1", id.ToString());
+    auto rows = tx.exec_params("SELECT " + std::string(kClientColumns) +
+                                   " FROM clients WHERE id = $1 AND deleted_at IS NULL",
+                               id.ToString());
     if (rows.empty()) return std::optional<ClientRecord>();
     return std::optional<ClientRecord>(ClientFromRow(rows[0]));
   } catch (const std::exception& e) {
@@ -132,13 +136,78 @@ Result<std::vector<ClientRecord>> PgCredentialStore::ListClients() {
   std::vector<ClientRecord> out;
   try {
     pqxx::read_transaction tx(**lease);
-    for (const auto& r :
-         tx.exec("SELECT " + std::string(kClientColumns) + " FROM clients ORDER BY created_at, id"))
+    for (const auto& r : tx.exec("SELECT " + std::string(kClientColumns) +
+                                 " FROM clients WHERE deleted_at IS NULL ORDER BY created_at, id"))
       out.push_back(ClientFromRow(r));
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "listing clients"));
   }
   return out;
+}
+
+namespace {
+
+// Revokes every token of the client that is not revoked yet.
+void RevokeTokensOf(pqxx::work& tx, const Uuid& client_id) {
+  tx.exec_params(
+      "UPDATE access_tokens SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL",
+      client_id.ToString());
+}
+
+}  // namespace
+
+Result<std::optional<ClientRecord>> PgCredentialStore::UpdateClient(const Uuid& id,
+                                                                    const ClientChange& change) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::work tx(**lease);
+    auto rows = tx.exec_params(
+        "UPDATE clients SET name = COALESCE($2, name), secret_hash = COALESCE($3, secret_hash), "
+        "enabled = COALESCE($4, enabled) WHERE id = $1 AND deleted_at IS NULL RETURNING " +
+            std::string(kClientColumns),
+        id.ToString(), change.name, change.secret_hash, change.enabled);
+    if (rows.empty()) return std::optional<ClientRecord>();
+    if (change.secret_hash) RevokeTokensOf(tx, id);
+    auto stored = ClientFromRow(rows[0]);
+    tx.commit();
+    return std::optional<ClientRecord>(std::move(stored));
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "changing client " + id.ToString()));
+  }
+}
+
+Status PgCredentialStore::DeleteClient(const Uuid& id) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::work tx(**lease);
+    auto rows = tx.exec_params(
+        "UPDATE clients SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING 1",
+        id.ToString());
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no client " + id.ToString());
+    RevokeTokensOf(tx, id);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "deleting client " + id.ToString()));
+  }
+  return {};
+}
+
+Status PgCredentialStore::RevokeToken(const std::string& token_sha256, const Uuid& client_id) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::work tx(**lease);
+    tx.exec_params(
+        "UPDATE access_tokens SET revoked_at = now() "
+        "WHERE token_sha256 = $1 AND client_id = $2 AND revoked_at IS NULL",
+        token_sha256, client_id.ToString());
+    tx.commit();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "revoking a token"));
+  }
+  return {};
 }
 
 Result<std::string> PgCredentialStore::CreateAdminKey(const std::string& name) {
@@ -183,8 +252,20 @@ Authenticator::Authenticator(CredentialStore& store, const Clock& clock, AuthSet
           std::clamp<std::ptrdiff_t>(settings.verify_concurrency, 1, kMaxVerifyConcurrency))),
       verify_slots_(verify_concurrency_) {}
 
+void Authenticator::Forget(const Uuid& id) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(cache_, [&](const auto& kv) { return kv.second.caller.id == id; });
+}
+
+void Authenticator::SetListening(bool listening) {
+  std::lock_guard lock(mutex_);
+  listening_ = listening;
+  cache_.clear();
+}
+
 std::optional<Caller> Authenticator::Cached(const std::string& key, Timestamp now) {
   std::lock_guard lock(mutex_);
+  if (!listening_) return std::nullopt;
   auto it = cache_.find(key);
   if (it == cache_.end()) return std::nullopt;
   if (it->second.valid_until <= now) {
@@ -198,6 +279,7 @@ void Authenticator::Remember(const std::string& key, const Caller& caller, Times
   if (settings_.cache_ttl.count() <= 0) return;
   auto now = clock_.Now();
   std::lock_guard lock(mutex_);
+  if (!listening_) return;
   if (cache_.size() >= settings_.cache_capacity) {
     std::erase_if(cache_, [&](const auto& kv) { return kv.second.valid_until <= now; });
     if (cache_.size() >= settings_.cache_capacity) cache_.clear();
@@ -292,10 +374,20 @@ Result<Caller> Authenticator::Authenticate(std::string_view header, std::string_
   return (*found)->caller;
 }
 
+Result<Caller> Authenticator::AuthenticateClient(std::string_view client_id,
+                                                 std::string_view client_secret,
+                                                 std::string_view address) {
+  return CheckSecret(client_id, client_secret, true, address);
+}
+
+Status Authenticator::RevokeToken(const Caller& client, std::string_view token) {
+  return store_.RevokeToken(auth::Sha256Hex(token), client.id);
+}
+
 Result<IssuedToken> Authenticator::IssueToken(std::string_view client_id,
                                               std::string_view client_secret,
                                               std::string_view address) {
-  auto caller = CheckSecret(client_id, client_secret, true, address);
+  auto caller = AuthenticateClient(client_id, client_secret, address);
   if (!caller) return std::unexpected(caller.error());
   auto id = Uuid::Parse(client_id);
   IssuedToken issued{auth::RandomToken(), settings_.token_lifetime};

@@ -14,8 +14,10 @@
 //
 // PBKDF2 is deliberately slow (hundreds of milliseconds), so the Authenticator remembers a
 // verified credential for `cache_ttl` (keyed by the SHA-256 of the header, never the secret
-// itself): a revoked admin key or token, or a client whose secret hash changed, stops working
-// at most `cache_ttl` later. A token's own expiry is checked on every request, cached or not.
+// itself). A change to a credential (a revoked admin key or token, a client disabled, deleted
+// or given a new secret) is heard at once through PostgreSQL (credential_listener.h), and
+// Forget drops what was remembered of it; while changes cannot be heard, nothing is
+// remembered. A token's own expiry is checked on every request, cached or not.
 #pragma once
 
 #include <atomic>
@@ -65,6 +67,21 @@ class CredentialStore : public ClientDirectory {
   virtual Result<ClientRecord> CreateClient(const ClientRecord& client,
                                             const std::string& secret_hash) = 0;
   virtual Result<std::vector<ClientRecord>> ListClients() = 0;
+  // What an admin changes of a client: each field that is set.
+  struct ClientChange {
+    std::optional<std::string> name{};
+    std::optional<std::string> secret_hash{};  // a new secret: the client's tokens are revoked
+    std::optional<bool> enabled{};
+  };
+  // The client as changed; std::nullopt when there is none (or it was deleted).
+  virtual Result<std::optional<ClientRecord>> UpdateClient(const Uuid& id,
+                                                           const ClientChange& change) = 0;
+  // Deletes the client for good (its tasks stay) and revokes its tokens; kNotFound when there
+  // is none.
+  virtual Status DeleteClient(const Uuid& id) = 0;
+  // Revokes the token with this SHA-256 when it is `client_id`'s; does nothing otherwise, as
+  // RFC 7009 §2.2 answers the same for a token that is unknown or another's.
+  virtual Status RevokeToken(const std::string& token_sha256, const Uuid& client_id) = 0;
 
   // Admin keys: creates one named `name` and returns its text (shown once), or revokes one.
   virtual Result<std::string> CreateAdminKey(const std::string& name) = 0;
@@ -85,6 +102,10 @@ class PgCredentialStore final : public CredentialStore {
                                     const std::string& secret_hash) override;
   Result<std::optional<ClientRecord>> FindClient(const Uuid& id) override;
   Result<std::vector<ClientRecord>> ListClients() override;
+  Result<std::optional<ClientRecord>> UpdateClient(const Uuid& id,
+                                                   const ClientChange& change) override;
+  Status DeleteClient(const Uuid& id) override;
+  Status RevokeToken(const std::string& token_sha256, const Uuid& client_id) override;
   Result<std::string> CreateAdminKey(const std::string& name) override;
   Status RevokeAdminKey(const Uuid& id) override;
 
@@ -128,6 +149,19 @@ class Authenticator {
   // kRateLimited and kUnavailable as for Authenticate.
   Result<IssuedToken> IssueToken(std::string_view client_id, std::string_view client_secret,
                                  std::string_view address = {});
+  // The client with this id and secret (never an admin key), as for IssueToken.
+  Result<Caller> AuthenticateClient(std::string_view client_id, std::string_view client_secret,
+                                    std::string_view address = {});
+  // Revokes `token` when it is `client`'s (RFC 7009: the same answer when it is not).
+  Status RevokeToken(const Caller& client, std::string_view token);
+
+  // Forgets what is remembered of the client or admin key with this id (its credential
+  // changed).
+  void Forget(const Uuid& id);
+  // Whether changes to credentials are heard now. While they are not, nothing is remembered
+  // (each request is checked against the store); when they are again, the cache starts empty.
+  // An Authenticator starts listening: one without a listener (tests) relies on cache_ttl.
+  void SetListening(bool listening);
 
   const AuthSettings& settings() const { return settings_; }
 
@@ -155,6 +189,7 @@ class Authenticator {
   std::atomic<int> verifying_{0};  // checks running or waiting for a slot
   std::mutex mutex_;
   std::unordered_map<std::string, CacheEntry> cache_;  // SHA-256 of the header -> caller
+  bool listening_ = true;                              // guarded by mutex_
 };
 
 }  // namespace conveyor

@@ -1,6 +1,6 @@
 // Clients (tenants): what is stored of one, and the port that finds one. Every task belongs
-// to one client; clients are created by admins (POST api/v1/admin/clients) and not deleted
-// in this version.
+// to one client; clients are created, changed, disabled and deleted by admins
+// (api/v1/admin/clients). A deleted client is found no more; its tasks stay.
 #pragma once
 
 #include <optional>
@@ -19,6 +19,7 @@ struct ClientRecord {
   Uuid user_id;
   Timestamp created_at;
   std::string created_by;
+  bool enabled = true;  // false: none of its credentials work until it is enabled again
 };
 
 // Thread-safe implementations; FindClient may block on the database (kUnavailable when it

@@ -52,7 +52,8 @@ std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi,
            [openapi = std::move(openapi)](const Request&, Answer& res) {
              res = {200, "application/json; charset=utf-8", openapi, {}};
            }},
-          TokenRoute(auth)};
+          TokenRoute(auth),
+          RevokeRoute(auth)};
 }
 
 struct HttpServer::Impl {

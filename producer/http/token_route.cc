@@ -63,11 +63,50 @@ std::variant<std::pair<std::string, std::string>, Answer> ClientCredentials(
   return std::pair{id, secret};
 }
 
-Answer IssueToken(Authenticator& auth, const Request& req) {
+// Why the client's credentials were not accepted, as an OAuth error.
+Answer RefusedClient(const Error& e) {
+  if (e.code == ErrorCode::kUnauthenticated) return OAuthError(401, "invalid_client", e.message);
+  if (e.code != ErrorCode::kRateLimited && !e.retryable())
+    return OAuthError(500, "server_error", "internal error; see the producer's log");
+  auto answer = OAuthError(e.code == ErrorCode::kRateLimited ? 429 : 503, "temporarily_unavailable",
+                           e.message);
+  if (e.retry_after.count() > 0)
+    answer.SetHeader("Retry-After", std::to_string(e.retry_after.count()));
+  return answer;
+}
+
+// The form of a POST to /Token or /revoke, or the answer refusing it.
+std::variant<std::multimap<std::string, std::string>, Answer> FormOf(const Request& req) {
   if (MediaType(req.Header("Content-Type")) != "application/x-www-form-urlencoded")
     return OAuthError(400, "invalid_request",
                       "send the parameters as application/x-www-form-urlencoded");
-  auto form = ParseForm(req.body);
+  return ParseForm(req.body);
+}
+
+Answer RevokeToken(Authenticator& auth, const Request& req) {
+  auto read = FormOf(req);
+  if (auto* refused = std::get_if<Answer>(&read)) return *refused;
+  const auto& form = std::get<std::multimap<std::string, std::string>>(read);
+  for (const char* name : {"token", "token_type_hint", "client_id", "client_secret"})
+    if (form.count(name) > 1)
+      return OAuthError(400, "invalid_request", std::string(name) + " is given more than once");
+  auto token = form.contains("token") ? form.find("token")->second : std::string();
+  if (token.empty()) return OAuthError(400, "invalid_request", "token is required");
+  auto credentials = ClientCredentials(req, form);
+  if (auto* refused = std::get_if<Answer>(&credentials)) return *refused;
+  const auto& [id, secret] = std::get<std::pair<std::string, std::string>>(credentials);
+  auto client = auth.AuthenticateClient(id, secret, req.remote_address);
+  if (!client) return RefusedClient(client.error());
+  if (auto s = auth.RevokeToken(*client, token); !s) return RefusedClient(s.error());
+  Answer answer;
+  answer.status = 200;
+  return answer;
+}
+
+Answer IssueToken(Authenticator& auth, const Request& req) {
+  auto read = FormOf(req);
+  if (auto* refused = std::get_if<Answer>(&read)) return *refused;
+  const auto& form = std::get<std::multimap<std::string, std::string>>(read);
   for (const char* name : {"grant_type", "client_id", "client_secret"})
     if (form.count(name) > 1)
       return OAuthError(400, "invalid_request", std::string(name) + " is given more than once");
@@ -80,17 +119,7 @@ Answer IssueToken(Authenticator& auth, const Request& req) {
   if (auto* refused = std::get_if<Answer>(&credentials)) return *refused;
   const auto& [id, secret] = std::get<std::pair<std::string, std::string>>(credentials);
   auto issued = auth.IssueToken(id, secret, req.remote_address);
-  if (!issued) {
-    const Error& e = issued.error();
-    if (e.code == ErrorCode::kUnauthenticated) return OAuthError(401, "invalid_client", e.message);
-    if (e.code != ErrorCode::kRateLimited && !e.retryable())
-      return OAuthError(500, "server_error", "internal error; see the producer's log");
-    auto answer = OAuthError(e.code == ErrorCode::kRateLimited ? 429 : 503,
-                             "temporarily_unavailable", e.message);
-    if (e.retry_after.count() > 0)
-      answer.SetHeader("Retry-After", std::to_string(e.retry_after.count()));
-    return answer;
-  }
+  if (!issued) return RefusedClient(issued.error());
   return JsonAnswer(200, {{"access_token", issued->access_token},
                           {"token_type", "bearer"},
                           {"expires_in", issued->expires_in.count()}});
@@ -110,6 +139,13 @@ std::multimap<std::string, std::string> ParseForm(std::string_view body) {
                  eq == std::string_view::npos ? std::string() : Decode(pair.substr(eq + 1)));
   }
   return form;
+}
+
+Route RevokeRoute(Authenticator& auth) {
+  return {"POST", "/revoke", Access::kPublic, [&auth](const Request& req, Answer& res) {
+            res = RevokeToken(auth, req);
+            res.SetHeader("Cache-Control", "no-store");
+          }};
 }
 
 Route TokenRoute(Authenticator& auth) {

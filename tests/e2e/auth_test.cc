@@ -435,7 +435,7 @@ TEST_F(Auth, ClientsResourceSpeaksXmlAsTwoSmsDoes) {
   std::vector<std::string> names;
   for (auto child : detail.children()) names.push_back(child.name());
   EXPECT_EQ(names, (std::vector<std::string>{"ID", "Name", "Secret", "UserID", "AccountID",
-                                             "DateCreated"}));
+                                             "DateCreated", "Enabled"}));
   EXPECT_STREQ(detail.child("Name").text().get(), "acme xml");
   EXPECT_STREQ(detail.child("Secret").text().get(), "acme xml client secret");
   EXPECT_STREQ(detail.child("AccountID").attribute("xsi:nil").value(), "true");
@@ -463,6 +463,112 @@ TEST_F(Auth, ClientsResourceSpeaksXmlAsTwoSmsDoes) {
   EXPECT_TRUE(reason.starts_with("Name: ")) << reason;
   EXPECT_NE(reason.find("18"), std::string::npos) << reason;
   EXPECT_EQ(admin.Post("/api/v1/admin/clients", "Name=x", "text/plain")->status, 415);
+}
+
+// Two producers, each with its credential cache: a change made through one is honoured by the
+// other at once, long before its --auth-cache-seconds would have run out.
+class CredentialChanges : public Auth {
+ protected:
+  void SetUp() override {
+    Auth::SetUp();
+    a_ = StartProducer(testing::KafkaBrokers(), {"--auth-cache-seconds=3600"});
+    port_a_ = port_;
+    b_ = StartProducer(testing::KafkaBrokers(), {"--auth-cache-seconds=3600"});
+    port_b_ = port_;
+  }
+  int Status(int port, const std::string& authorization) {
+    port_ = port;
+    auto r = Http(authorization).Get(kTaskTypes);
+    return r ? r->status : 0;
+  }
+  // Whether producer B answers `authorization` with `status` within two seconds.
+  bool BSoonAnswers(const std::string& authorization, int status) {
+    return testing::PollUntil([&] { return Status(port_b_, authorization) == status; }, 2s, 20ms);
+  }
+  httplib::Result ChangeClient(const json& body) {
+    port_ = port_a_;
+    return Http(AdminAuth())
+        .Put("/api/v1/admin/clients/" + client_id_, body.dump(), "application/json");
+  }
+
+  std::unique_ptr<testing::ChildProcess> a_, b_;
+  int port_a_ = 0, port_b_ = 0;
+};
+
+TEST_F(CredentialChanges, DisablingANewSecretAndDeletionThroughOneProducerStopTheOtherAtOnce) {
+  std::string old_basic = ClientAuth();
+  ASSERT_EQ(Status(port_b_, old_basic), 200);  // B remembers it for an hour now
+  auto disabled = ChangeClient({{"Enabled", false}});
+  ASSERT_TRUE(disabled && disabled->status == 200) << (disabled ? disabled->body : "");
+  EXPECT_EQ(Body(disabled)["ResponseData"]["Detail"]["Enabled"], false);
+  EXPECT_FALSE(Body(disabled)["ResponseData"]["Detail"].contains("Secret"));
+  EXPECT_TRUE(BSoonAnswers(old_basic, 401));
+  ASSERT_EQ(ChangeClient({{"Enabled", true}})->status, 200);
+  EXPECT_TRUE(BSoonAnswers(old_basic, 200));
+
+  auto rotated = ChangeClient({{"Secret", "the second secret of e2e"}, {"Name", "renamed"}});
+  ASSERT_TRUE(rotated && rotated->status == 200) << (rotated ? rotated->body : "");
+  EXPECT_EQ(Body(rotated)["ResponseData"]["Detail"]["Secret"], "the second secret of e2e");
+  EXPECT_EQ(Body(rotated)["ResponseData"]["Detail"]["Name"], "renamed");
+  EXPECT_TRUE(BSoonAnswers(old_basic, 401));
+  auto new_basic = BasicAuth(client_id_, "the second secret of e2e");
+  EXPECT_EQ(Status(port_b_, new_basic), 200);
+
+  port_ = port_a_;
+  auto deleted = Http(AdminAuth()).Delete("/api/v1/admin/clients/" + client_id_);
+  ASSERT_TRUE(deleted && deleted->status == 200) << (deleted ? deleted->body : "");
+  EXPECT_TRUE(BSoonAnswers(new_basic, 401));
+  port_ = port_b_;
+  EXPECT_EQ(Http(AdminAuth()).Get("/api/v1/admin/clients/" + client_id_)->status, 404);
+  EXPECT_EQ(Http(AdminAuth()).Delete("/api/v1/admin/clients/" + client_id_)->status, 404);
+}
+
+TEST_F(CredentialChanges, AChangeNeedsAFieldAndAValidSecretAndClientsMayNotMakeIt) {
+  auto none = ChangeClient(json::object());
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 400);
+  EXPECT_NE(Body(none)["Error"]["ErrorReason"].get<std::string>().find(
+                "give at least one of Name, Secret and Enabled"),
+            std::string::npos)
+      << none->body;
+  auto short_secret = ChangeClient({{"Secret", "too short"}});
+  ASSERT_TRUE(short_secret);
+  EXPECT_EQ(short_secret->status, 400);
+  EXPECT_EQ(Body(short_secret)["Error"]["ErrorReason"].get<std::string>().rfind("Secret: ", 0), 0u)
+      << short_secret->body;
+  port_ = port_a_;
+  auto by_client = Http(ClientAuth())
+                       .Put("/api/v1/admin/clients/" + client_id_, json{{"Enabled", false}}.dump(),
+                            "application/json");
+  ASSERT_TRUE(by_client);
+  EXPECT_EQ(by_client->status, 403);
+  EXPECT_EQ(Status(port_b_, ClientAuth()), 200);
+}
+
+TEST_F(CredentialChanges, ARevokedTokenStopsAtOnceOnTheOtherProducer) {
+  port_ = port_a_;
+  auto issued = Token("grant_type=client_credentials&client_id=" + client_id_ +
+                      "&client_secret=e2e+client+secret");
+  ASSERT_TRUE(issued && issued->status == 200) << (issued ? issued->body : "");
+  std::string token = Body(issued)["access_token"];
+  ASSERT_EQ(Status(port_b_, "Bearer " + token), 200);
+  port_ = port_a_;
+  auto no_secret = Http("").Post("/revoke", "token=" + token, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(no_secret);
+  EXPECT_EQ(no_secret->status, 400) << no_secret->body;
+  EXPECT_EQ(Body(no_secret)["error"], "invalid_request");
+  auto revoked = Http(ClientAuth())
+                     .Post("/revoke", "token=" + token + "&token_type_hint=access_token",
+                           "application/x-www-form-urlencoded");
+  ASSERT_TRUE(revoked);
+  EXPECT_EQ(revoked->status, 200) << revoked->body;
+  EXPECT_EQ(revoked->get_header_value("Cache-Control"), "no-store");
+  EXPECT_TRUE(BSoonAnswers("Bearer " + token, 401));
+  auto again =
+      Http(ClientAuth()).Post("/revoke", "token=" + token, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << "RFC 7009: the same answer for a token revoked already";
+  EXPECT_EQ(Status(port_b_, ClientAuth()), 200) << "the client's secret still works";
 }
 
 }  // namespace

@@ -19,15 +19,21 @@ Error PlainFieldError(Error e) {
 }
 
 Result<ClientRequestDecoder> ClientRequestDecoder::Create() {
-  auto schema = JsonSchema::Embedded("requests/twosms.client-create.json");
-  if (!schema) return std::unexpected(schema.error());
-  return ClientRequestDecoder(std::move(*schema));
+  auto create = JsonSchema::Embedded("requests/twosms.client-create.json");
+  if (!create) return std::unexpected(create.error());
+  auto update = JsonSchema::Embedded("requests/twosms.client-update.json");
+  if (!update) return std::unexpected(update.error());
+  return ClientRequestDecoder(std::move(*create), std::move(*update));
 }
 
-Result<ClientRequest> ClientRequestDecoder::Decode(std::string_view text, BodyFormat format) const {
+namespace {
+
+// The body, JSON or <ClientRequest> XML, as a JSON object checked against `schema`.
+Result<nlohmann::json> ReadClientBody(std::string_view text, BodyFormat format,
+                                      const JsonSchema& schema) {
   nlohmann::json body;
   if (format == BodyFormat::kXml) {
-    static constexpr std::string_view kFields[] = {"Name", "Secret", "UserID"};
+    static constexpr std::string_view kFields[] = {"Name", "Secret", "UserID", "Enabled"};
     auto read = xml::RequestToJson(text, "ClientRequest", kFields);
     if (!read) return std::unexpected(read.error());
     body = std::move(*read);
@@ -38,8 +44,30 @@ Result<ClientRequest> ClientRequestDecoder::Decode(std::string_view text, BodyFo
   }
   if (!body.is_object())
     return Fail(ErrorCode::kInvalidArgument, "the request body must be a JSON object");
-  if (auto valid = schema_.Validate(body); !valid)
+  if (auto valid = schema.Validate(body); !valid)
     return std::unexpected(PlainFieldError(valid.error()));
+  return body;
+}
+
+}  // namespace
+
+Result<ClientUpdate> ClientRequestDecoder::DecodeUpdate(std::string_view text,
+                                                        BodyFormat format) const {
+  auto body = ReadClientBody(text, format, update_);
+  if (!body) return std::unexpected(body.error());
+  ClientUpdate u;
+  if (body->contains("Name")) u.name = (*body)["Name"].get<std::string>();
+  if (body->contains("Secret")) u.secret = (*body)["Secret"].get<std::string>();
+  if (body->contains("Enabled")) u.enabled = (*body)["Enabled"].get<bool>();
+  if (!u.name && !u.secret && !u.enabled)
+    return Fail(ErrorCode::kInvalidArgument, "give at least one of Name, Secret and Enabled");
+  return u;
+}
+
+Result<ClientRequest> ClientRequestDecoder::Decode(std::string_view text, BodyFormat format) const {
+  auto read = ReadClientBody(text, format, create_);
+  if (!read) return std::unexpected(read.error());
+  const auto& body = *read;
   ClientRequest r;
   r.name = body["Name"].get<std::string>();
   r.secret = body["Secret"].get<std::string>();
@@ -56,6 +84,7 @@ nlohmann::ordered_json ClientDetail(const ClientRecord& c,
   d["UserID"] = c.user_id.ToString();
   d["AccountID"] = nullptr;
   d["DateCreated"] = FormatDotNet(c.created_at);
+  d["Enabled"] = c.enabled;
   return d;
 }
 

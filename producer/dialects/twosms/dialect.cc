@@ -55,6 +55,8 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
           route("POST", clients, Access::kAdminOnly, c, &ClientRoutes::Create),
           route("GET", clients, Access::kAdminOnly, c, &ClientRoutes::List),
           route("GET", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Get),
+          route("PUT", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Update),
+          route("DELETE", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Delete),
           route("POST", types, Access::kAdminOnly, k, &TaskTypeRoutes::Register),
           // Clients may read the catalogue: they need its ids (TaskID) to create tasks.
           route("GET", types, Access::kAnyCaller, k, &TaskTypeRoutes::List)};

@@ -377,19 +377,73 @@ http::Answer ClientRoutes::List(const http::Request& req) {
               kClientListRoot, "ClientResponse");
 }
 
+namespace {
+
+// The client id of the request's path, or the answer refusing it.
+std::optional<Uuid> ClientIdOf(const http::Request& req, const ResponseMedia& media,
+                               http::Answer* refused) {
+  auto id = Uuid::Parse(IdOf(req));
+  if (!id)
+    *refused = SendError(
+        media, MakeError(ErrorCode::kInvalidArgument, "'" + IdOf(req) + "' is not a GUID", "id"));
+  return id;
+}
+
+Error NoClient(const Uuid& id) {
+  return MakeError(ErrorCode::kNotFound, "no client " + id.ToString());
+}
+
+}  // namespace
+
 http::Answer ClientRoutes::Get(const http::Request& req) {
   http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
-  auto id = Uuid::Parse(IdOf(req));
-  if (!id)
-    return SendError(
-        media, MakeError(ErrorCode::kInvalidArgument, "'" + IdOf(req) + "' is not a GUID", "id"));
+  auto id = ClientIdOf(req, media, &answer);
+  if (!id) return answer;
   auto client = store_.FindClient(*id);
   if (!client) return SendError(media, client.error());
-  if (!*client)
-    return SendError(media, MakeError(ErrorCode::kNotFound, "no client " + id->ToString()));
+  if (!*client) return SendError(media, NoClient(*id));
+  return Send(media, 200, SuccessEnvelope(ClientDetail(**client, std::nullopt), std::nullopt),
+              kClientRoot);
+}
+
+http::Answer ClientRoutes::Update(const http::Request& req) {
+  http::Answer answer;
+  auto formats = Negotiate(req, true, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto id = ClientIdOf(req, media, &answer);
+  if (!id) return answer;
+  auto update = decoder_.DecodeUpdate(req.body, formats->request);
+  if (!update) return SendError(media, update.error());
+  CredentialStore::ClientChange change{update->name, std::nullopt, update->enabled};
+  if (update->secret) change.secret_hash = auth::HashSecret(*update->secret);
+  auto stored = store_.UpdateClient(*id, change);
+  if (!stored) return SendError(media, stored.error());
+  if (!*stored) return SendError(media, NoClient(*id));
+  logging::Get("auth")->info("client {} changed by {}:{}{}{}", id->ToString(),
+                             req.caller.Identity(), update->name ? " name" : "",
+                             update->secret ? " secret (its tokens revoked)" : "",
+                             update->enabled ? (*update->enabled ? " enabled" : " disabled") : "");
+  return Send(media, 200, SuccessEnvelope(ClientDetail(**stored, update->secret), std::nullopt),
+              kClientRoot);
+}
+
+http::Answer ClientRoutes::Delete(const http::Request& req) {
+  http::Answer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto id = ClientIdOf(req, media, &answer);
+  if (!id) return answer;
+  auto client = store_.FindClient(*id);
+  if (!client) return SendError(media, client.error());
+  if (!*client) return SendError(media, NoClient(*id));
+  if (auto s = store_.DeleteClient(*id); !s) return SendError(media, s.error());
+  logging::Get("auth")->info("client {} '{}' deleted by {}", id->ToString(), (*client)->name,
+                             req.caller.Identity());
   return Send(media, 200, SuccessEnvelope(ClientDetail(**client, std::nullopt), std::nullopt),
               kClientRoot);
 }

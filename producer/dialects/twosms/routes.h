@@ -100,7 +100,10 @@ class TaskRoutes {
 //   POST api/v1/admin/clients        Create (ClientRequest; the Secret is shown once)
 //   GET  api/v1/admin/clients        List   (Conveyor's addition)
 //   GET  api/v1/admin/clients/{id}   Get    (Conveyor's addition)
-// Clients are written straight to PostgreSQL (docs/adr/0005). Thread-safe.
+//   PUT  api/v1/admin/clients/{id}   Update (ClientUpdateRequest: Name, Secret, Enabled)
+//   DELETE api/v1/admin/clients/{id} Delete (for good; its tokens are revoked, its tasks stay)
+// Clients are written straight to PostgreSQL (docs/adr/0005); every producer hears a change
+// at once (auth/credential_listener.h). Thread-safe.
 class ClientRoutes {
  public:
   ClientRoutes(const ClientRequestDecoder& decoder, CredentialStore& store)
@@ -109,6 +112,8 @@ class ClientRoutes {
   http::Answer Create(const http::Request& request);
   http::Answer List(const http::Request& request);
   http::Answer Get(const http::Request& request);
+  http::Answer Update(const http::Request& request);
+  http::Answer Delete(const http::Request& request);
 
  private:
   const ClientRequestDecoder& decoder_;

@@ -335,6 +335,14 @@ class HeldStore final : public CredentialStore {
     return inner_.FindClient(id);
   }
   Result<std::vector<ClientRecord>> ListClients() override { return inner_.ListClients(); }
+  Result<std::optional<ClientRecord>> UpdateClient(const Uuid& id,
+                                                   const ClientChange& change) override {
+    return inner_.UpdateClient(id, change);
+  }
+  Status DeleteClient(const Uuid& id) override { return inner_.DeleteClient(id); }
+  Status RevokeToken(const std::string& sha, const Uuid& id) override {
+    return inner_.RevokeToken(sha, id);
+  }
   Result<std::string> CreateAdminKey(const std::string& n) override {
     return inner_.CreateAdminKey(n);
   }

@@ -1,5 +1,5 @@
-// The TwoSms ClientRequest (POST api/v1/admin/clients): schema-checked, every failure naming
-// the field and, for a length, the limit.
+// The TwoSms ClientRequest (POST api/v1/admin/clients) and ClientUpdateRequest (PUT): schema-
+// checked, every failure naming the field and, for a length, the limit.
 #include "dialects/twosms/clients.h"
 
 #include <gtest/gtest.h>
@@ -97,6 +97,32 @@ TEST_F(ClientRequestTest, BodyNestedDeeperThanTheLimitIsRefusedNamingIt) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kTooLarge);
   EXPECT_NE(r.error().message.find("limit of 32 levels"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ClientRequestTest, AnUpdateGivesOnlyTheFieldsItChanges) {
+  auto r = decoder_->DecodeUpdate(R"({"Enabled": false})");
+  ASSERT_TRUE(r.has_value()) << r.error().Describe();
+  EXPECT_EQ(r->enabled, false);
+  EXPECT_FALSE(r->name || r->secret);
+  auto xml = decoder_->DecodeUpdate(
+      "<ClientRequest><Secret>a new secret of 16+</Secret><Enabled>true</Enabled></ClientRequest>",
+      BodyFormat::kXml);
+  ASSERT_TRUE(xml.has_value()) << xml.error().Describe();
+  EXPECT_EQ(xml->secret, "a new secret of 16+");
+  EXPECT_EQ(xml->enabled, true);
+}
+
+TEST_F(ClientRequestTest, AnUpdateWithNothingToChangeOrABadFieldIsRefusedNamingIt) {
+  auto empty = decoder_->DecodeUpdate(R"({"UserID": "86cb791c-8078-41ae-a045-5dded04c9589"})");
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_EQ(empty.error().message, "give at least one of Name, Secret and Enabled");
+  auto short_secret = decoder_->DecodeUpdate(R"({"Secret": "short"})");
+  ASSERT_FALSE(short_secret.has_value());
+  EXPECT_EQ(short_secret.error().field, "Secret");
+  EXPECT_NE(short_secret.error().message.find("16"), std::string::npos);
+  auto not_boolean = decoder_->DecodeUpdate(R"({"Enabled": "no"})");
+  ASSERT_FALSE(not_boolean.has_value());
+  EXPECT_EQ(not_boolean.error().field, "Enabled");
 }
 
 }  // namespace
