@@ -10,6 +10,7 @@
 #include "commands/grouped_accepted_writes.h"
 #include "commands/pg_accepted_writes.h"
 #include "commands/pg_catalog.h"
+#include "commands/pg_idempotency_store.h"
 #include "commands/task_commands.h"
 #include "conveyor/dependency_metrics.h"
 #include "conveyor/kafka.h"
@@ -100,6 +101,7 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   TaskCommandService commands(catalog, numbers, credentials, publisher, accepted, clock,
                               o.common.commands_topic, Source());
   Authenticator authenticator(credentials, clock, o.auth);
+  PgIdempotencyStore idempotency(pool);
   CredentialListener credential_changes(o.common.pg_url, authenticator);
   credential_changes.Start();
   auto dialects = BuildDialects(catalog, commands, reader, clock, credentials, o.public_base_url);
@@ -114,7 +116,7 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   http::HttpServer api(
       o.server, {dialects->twosms.get(), dialects->superoffice.get(), dialects->oracle.get()},
       *dialects->twosms, authenticator, {&readiness, [&registry] { return registry.Render(); }},
-      &requests);
+      &requests, &idempotency);
   if (auto s = api.Start(); !s) {
     log->error("{}", s.error().Describe());
     return kFailed;

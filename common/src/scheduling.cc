@@ -1,7 +1,5 @@
 #include "conveyor/scheduling.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <string>
 
@@ -51,18 +49,9 @@ FireAction DecideFire(const TaskFire& fire, Overlap overlap, bool live_run, bool
 }
 
 Uuid FireEventId(const Uuid& task_id, Timestamp due) {
-  // RFC 9562 version 5: SHA-1 of a namespace UUID and the name, 122 bits of it kept.
   static const Uuid kNamespace = *Uuid::Parse("6f0b1a8e-2f7c-4d1e-9a3b-5c8d7e6f4a21");
-  const auto& space = kNamespace.bytes();
-  std::string name(space.begin(), space.end());
-  name += task_id.ToString() + "@" + std::to_string(due.time_since_epoch().count());
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(name.data()), name.size(), digest);
-  std::uint8_t bytes[16];
-  std::copy(digest, digest + 16, bytes);
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x50);
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);
-  return Uuid::FromBytes(bytes);
+  return Uuid::NameBased(kNamespace,
+                         task_id.ToString() + "@" + std::to_string(due.time_since_epoch().count()));
 }
 
 }  // namespace conveyor

@@ -54,6 +54,15 @@ void RandomBytes(std::uint8_t* out) {
 
 }  // namespace
 
+Uuid Uuid::NameBased(const Uuid& name_space, std::string_view name) {
+  uuid_t space, out;
+  std::copy(name_space.bytes().begin(), name_space.bytes().end(), space);
+  uuid_generate_sha1(out, space, name.data(), name.size());
+  std::uint8_t bytes[16];
+  std::copy(out, out + 16, bytes);
+  return FromBytes(bytes);
+}
+
 Uuid Uuid::Random() {
   Uuid u;
   RandomBytes(u.bytes_.data());

@@ -33,6 +33,8 @@ class PgTaskNumberAllocator final : public TaskNumberAllocator {
  public:
   explicit PgTaskNumberAllocator(PgPool& pool) : pool_(pool) {}
   Result<std::int64_t> Next() override;
+  // Kept in idempotent_task_numbers (migration 0013) for 24 hours.
+  Result<std::int64_t> NumberFor(const Uuid& task_id) override;
 
   static constexpr std::int64_t kBlockSize = 1000;  // the sequence's INCREMENT BY
 

@@ -74,7 +74,7 @@ void AnchorUpdate(TaskUpdate& u, Timestamp at) {
 
 Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
     Task draft, const Caller& caller, ClientRule rule, const std::string& type_field,
-    KnownClients& known) {
+    KnownClients& known, CreateIds ids) {
   auto client = OwningClient(draft.client_id, caller, clients_, rule, known);
   if (!client) return std::unexpected(client.error());
   auto type = catalog_.Find(draft.task_type_id);
@@ -82,20 +82,26 @@ Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
   if (!*type)
     return Fail(ErrorCode::kInvalidArgument,
                 draft.task_type_id.ToString() + " is not a registered task type", type_field);
-  auto number = numbers_.Next();
+  // In creation order (the tasks index grows at its edge), or named by the Idempotency-Key.
+  auto name = [&](const char* what) {
+    return Uuid::NameBased(*ids.key_id, std::string(what) + "/" + std::to_string(ids.index));
+  };
+  Uuid id = ids.key_id ? name("task") : Uuid::TimeOrdered();
+  auto number = ids.key_id ? numbers_.NumberFor(id) : numbers_.Next();
   if (!number) return std::unexpected(number.error());
 
   PreparedCreate p;
   p.created.type = **type;
   p.created.task = std::move(draft);
   Task& t = p.created.task;
-  t.id = Uuid::TimeOrdered();  // in creation order: the tasks index grows at its edge
+  t.id = id;
   t.number = *number;
   t.created_at = clock_.Now();
   t.client_id = *client;
   t.created_by = caller.Identity();
   AnchorSchedule(t, t.created_at);
-  p.command = MakeCommand(kTaskCreateCommand, t.id, TaskToEventData(t));
+  p.command = MakeCommand(kTaskCreateCommand, t.id, TaskToEventData(t),
+                          ids.key_id ? std::optional(name("event")) : std::nullopt);
   return p;
 }
 
@@ -127,9 +133,11 @@ void TaskCommandService::Record(const std::vector<AcceptedTask>& tasks,
 }
 
 Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
-                                               const std::string& type_field) {
+                                               const std::string& type_field,
+                                               const std::optional<Uuid>& idempotency_key_id) {
   KnownClients known;
-  auto p = PrepareCreate(std::move(draft), caller, rule, type_field, known);
+  auto p =
+      PrepareCreate(std::move(draft), caller, rule, type_field, known, {idempotency_key_id, 0});
   if (!p) return std::unexpected(p.error());
   auto published = publisher_.Publish(p->command.message);
   if (!published) return std::unexpected(published.error());
@@ -139,12 +147,12 @@ Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller,
 
 std::expected<std::vector<Result<CreatedTask>>, RefusedTask> TaskCommandService::CreateAll(
     std::span<const Task> drafts, const Caller& caller, ClientRule rule,
-    const std::string& type_field) {
+    const std::string& type_field, const std::optional<Uuid>& idempotency_key_id) {
   KnownClients known;
   std::vector<PreparedCreate> prepared;
   prepared.reserve(drafts.size());
   for (std::size_t i = 0; i < drafts.size(); ++i) {
-    auto p = PrepareCreate(drafts[i], caller, rule, type_field, known);
+    auto p = PrepareCreate(drafts[i], caller, rule, type_field, known, {idempotency_key_id, i});
     if (!p) return std::unexpected(RefusedTask{i, p.error()});
     prepared.push_back(std::move(*p));
   }
@@ -217,11 +225,11 @@ Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& 
   return first_error;
 }
 
-TaskCommandService::Command TaskCommandService::MakeCommand(std::string_view type,
-                                                            const Uuid& task_id,
-                                                            nlohmann::json data) const {
+TaskCommandService::Command TaskCommandService::MakeCommand(
+    std::string_view type, const Uuid& task_id, nlohmann::json data,
+    const std::optional<Uuid>& event_id) const {
   Command c;
-  c.event.id = Uuid::TimeOrdered();  // also the id of the run a create queues
+  c.event.id = event_id.value_or(Uuid::TimeOrdered());  // also the id of the run a create queues
   c.event.source = source_;
   c.event.type = type;
   c.event.subject = task_id.ToString();

@@ -37,6 +37,9 @@ class TaskNumberAllocator {
  public:
   virtual ~TaskNumberAllocator() = default;
   virtual Result<std::int64_t> Next() = 0;
+  // The number of the task with this id: a new one the first time, the same one after (for
+  // ids an Idempotency-Key names, whose create may be attempted more than once).
+  virtual Result<std::int64_t> NumberFor(const Uuid& task_id) = 0;
 };
 
 struct CreatedTask {
@@ -78,8 +81,13 @@ class TaskCommandService {
   // out (kRequired), that names no client, or that a client set to another client;
   // kUnavailable when Kafka or PostgreSQL did not answer in time, in which case no task was
   // created.
+  //
+  // With `idempotency_key_id` (http/idempotency.h) the task's id, number and command id are
+  // derived from it rather than new, so that attempting the same create again makes the same
+  // command, which a worker applies once.
   Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
-                             const std::string& type_field);
+                             const std::string& type_field,
+                             const std::optional<Uuid>& idempotency_key_id = std::nullopt);
 
   // Creates several tasks (the TwoSms bulk create) with the same rules as Create, all or
   // nothing as far as the checks go: every task is checked (client rules, type), numbered and
@@ -88,10 +96,11 @@ class TaskCommandService {
   // answer) and nothing is published. Then all are published together
   // (EventPublisher::PublishAll) and the answer is one Result per task, in order: the created
   // task, or kUnavailable for one Kafka did not acknowledge (that task was not created; the
-  // others were). Blocks until every event was acknowledged or not.
+  // others were). Blocks until every event was acknowledged or not. `idempotency_key_id` as
+  // for Create (each task's ids derived from it and the task's index).
   std::expected<std::vector<Result<CreatedTask>>, RefusedTask> CreateAll(
       std::span<const Task> drafts, const Caller& caller, ClientRule rule,
-      const std::string& type_field);
+      const std::string& type_field, const std::optional<Uuid>& idempotency_key_id = std::nullopt);
 
   // Publishes conveyor.task.batch-update for `task` with `update`'s fields (its task_id and
   // requested_by are filled in here); returns the event's id, which names the new run of a
@@ -147,7 +156,9 @@ class TaskCommandService {
   };
   // Publishes a command event of `type` about `task_id`.
   Result<Published> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
-  Command MakeCommand(std::string_view type, const Uuid& task_id, nlohmann::json data) const;
+  // A new event id unless `event_id` is given.
+  Command MakeCommand(std::string_view type, const Uuid& task_id, nlohmann::json data,
+                      const std::optional<Uuid>& event_id = std::nullopt) const;
   // A create checked (client rules, type), numbered and made into its command, not published.
   struct PreparedCreate {
     CreatedTask created;
@@ -155,8 +166,14 @@ class TaskCommandService {
   };
   // The clients already found during one call (CreateAll names the same one many times).
   using KnownClients = std::unordered_map<Uuid, bool>;
+  // The task's ids: new ones, or those `key_id` names for the request's `index`th task.
+  struct CreateIds {
+    const std::optional<Uuid>& key_id;
+    std::size_t index = 0;
+  };
   Result<PreparedCreate> PrepareCreate(Task draft, const Caller& caller, ClientRule rule,
-                                       const std::string& type_field, KnownClients& known);
+                                       const std::string& type_field, KnownClients& known,
+                                       CreateIds ids);
   // Logs a create that Kafka acknowledged at `delivery`; `created` carries the event's id from
   // here on. Returns what Record() keeps of it.
   AcceptedTask Accepted(CreatedTask& created, const Command& command,

@@ -35,7 +35,16 @@ struct Route {
   std::string pattern;  // a regular expression the whole path must match; groups: path_params
   Access access = Access::kAnyCaller;
   Handler handler;
+  // It creates tasks: an Idempotency-Key makes it idempotent (http/idempotency.h), and its
+  // handler passes Request::idempotency_key_id on to TaskCommandService::Create.
+  bool creates = false;
 };
+
+// `route`, marked as one that creates tasks.
+inline Route Creates(Route route) {
+  route.creates = true;
+  return route;
+}
 
 class Dialect {
  public:

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,8 @@ struct Request {
   std::vector<std::string> path_params;
   // The peer's IP address, as the connection shows it (a proxy's, behind one).
   std::string remote_address;
+  // Set by the Router on a create with an Idempotency-Key: the id its tasks are named by.
+  std::optional<Uuid> idempotency_key_id;
   // Who sent it, once the Guard authenticated it (http/guard.h); a route that needs no
   // credentials sees a default Caller.
   Caller caller;

@@ -8,8 +8,11 @@
 namespace conveyor::http {
 
 Router::Router(Authenticator& auth, std::vector<Dialect*> dialects, const Dialect& fallback,
-               std::vector<Route> own_routes, RequestMetrics* metrics)
-    : guard_(auth, {dialects.begin(), dialects.end()}, fallback), metrics_(metrics) {
+               std::vector<Route> own_routes, RequestMetrics* metrics,
+               IdempotencyStore* idempotency)
+    : guard_(auth, {dialects.begin(), dialects.end()}, fallback),
+      metrics_(metrics),
+      idempotency_(idempotency) {
   auto add = [this](Route r, std::string_view owner) {
     auto label = RouteLabel(r.pattern);
     std::regex pattern(r.pattern);
@@ -66,7 +69,44 @@ Answer Router::Respond(const Compiled* route, Request request) const {
   auto access = route ? route->route.access : Access::kAnyCaller;
   if (auto refused = guard_.Admit(request, access)) return *refused;
   if (!route) return Refuse(request, MakeError(ErrorCode::kNotFound, "no such route"));
+  if (route->route.creates && idempotency_ && request.HasHeader(kIdempotencyKeyHeader))
+    return RunIdempotent(route->route, std::move(request));
   return Run(route->route, request);
+}
+
+Answer Router::RunIdempotent(const Route& route, Request request) const {
+  auto key = request.Header(kIdempotencyKeyHeader);
+  if (auto s = CheckIdempotencyKey(key); !s) return Refuse(request, s.error());
+  auto caller = request.caller.Identity();
+  auto key_id = IdempotencyKeyId(caller, key);
+  auto claim = idempotency_->Claim(caller, key, RequestFingerprint(request), key_id);
+  if (!claim) return Refuse(request, claim.error());
+  using Outcome = IdempotencyClaim::Outcome;
+  if (claim->outcome == Outcome::kAnswered) {
+    claim->answer->SetHeader("Idempotent-Replayed", "true");
+    return *claim->answer;
+  }
+  if (claim->outcome == Outcome::kMismatch)
+    return Refuse(request, MakeError(ErrorCode::kInvalidArgument,
+                                     "'" + key +
+                                         "' was used with another request (method, path, query, "
+                                         "Content-Type or body); send a new key with a new "
+                                         "request",
+                                     kIdempotencyKeyHeader));
+  if (claim->outcome == Outcome::kInProgress) {
+    Error busy = MakeError(ErrorCode::kFailedPrecondition,
+                           "a request with this key is still being answered; try again in a "
+                           "moment",
+                           kIdempotencyKeyHeader);
+    busy.retry_after = std::chrono::seconds(1);
+    return Refuse(request, busy);
+  }
+  request.idempotency_key_id = key_id;
+  auto answer = Run(route, request);
+  if (auto s = idempotency_->Finish(caller, key, answer); !s)
+    logging::Get("ingest")->warn("the answer to Idempotency-Key '{}' of {} was not kept: {}", key,
+                                 caller, s.error().Describe());
+  return answer;
 }
 
 Answer Router::Run(const Route& route, const Request& request) const {

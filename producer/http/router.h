@@ -10,7 +10,9 @@
 //   2. credentials: a public route admits everyone; any other request, a route or not, must
 //      carry valid credentials (401 otherwise, so that no route is left open by mistake and
 //      an unknown path tells nothing to a stranger), and an admin-only route an admin key (403);
-//   3. no route: 404; else the handler, whose exception is a 500.
+//   3. no route: 404; else the handler, whose exception is a 500. A route that creates tasks
+//      (Route::creates) and a request with an Idempotency-Key go through the key's claim
+//      first (http/idempotency.h): replayed, refused, or run under the key's id.
 // Every refusal is rendered by the dialect that owns the path (Guard::OwnerOf).
 //
 // Built once, then only read: thread-safe. The dialects and the Authenticator must outlive it.
@@ -22,6 +24,7 @@
 #include "auth/auth.h"
 #include "http/dialect.h"
 #include "http/guard.h"
+#include "http/idempotency.h"
 #include "http/request_metrics.h"
 
 namespace conveyor::http {
@@ -32,7 +35,8 @@ class Router {
   // `fallback` (one of the dialects) renders refusals on paths no dialect owns. `metrics`
   // (may be null: nothing is counted) must outlive the router.
   Router(Authenticator& auth, std::vector<Dialect*> dialects, const Dialect& fallback,
-         std::vector<Route> own_routes, RequestMetrics* metrics = nullptr);
+         std::vector<Route> own_routes, RequestMetrics* metrics = nullptr,
+         IdempotencyStore* idempotency = nullptr);
 
   Answer Handle(Request request) const;
 
@@ -59,10 +63,13 @@ class Router {
   Answer Measured(Request request) const;  // Respond, counted in metrics_
   Answer Respond(const Compiled* route, Request request) const;
   Answer Run(const Route& route, const Request& request) const;
+  // Run, under the claim of the request's Idempotency-Key.
+  Answer RunIdempotent(const Route& route, Request request) const;
 
   Guard guard_;
   std::vector<Compiled> routes_;
   RequestMetrics* metrics_;
+  IdempotencyStore* idempotency_;
 };
 
 }  // namespace conveyor::http

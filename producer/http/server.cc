@@ -63,6 +63,7 @@ struct HttpServer::Impl {
   Authenticator& auth;
   StatusEndpoints status;
   RequestMetrics* metrics;
+  IdempotencyStore* idempotency;
   std::optional<Router> router;  // built by Start, with the OpenAPI document
   httplib::Server server;
   std::thread thread;
@@ -71,13 +72,14 @@ struct HttpServer::Impl {
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
 
   Impl(ServerSettings s, std::vector<Dialect*> d, Dialect& f, Authenticator& a, StatusEndpoints e,
-       RequestMetrics* m)
+       RequestMetrics* m, IdempotencyStore* i)
       : settings(std::move(s)),
         dialects(std::move(d)),
         fallback(f),
         auth(a),
         status(std::move(e)),
-        metrics(m) {}
+        metrics(m),
+        idempotency(i) {}
   void Configure();
   Status Bind();
   Answer Refuse(const httplib::Request& req, const Error& error) const {
@@ -148,9 +150,10 @@ Status HttpServer::Impl::Bind() {
 }
 
 HttpServer::HttpServer(ServerSettings settings, std::vector<Dialect*> dialects, Dialect& fallback,
-                       Authenticator& auth, StatusEndpoints status, RequestMetrics* metrics)
+                       Authenticator& auth, StatusEndpoints status, RequestMetrics* metrics,
+                       IdempotencyStore* idempotency)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(dialects), fallback, auth,
-                                   std::move(status), metrics)) {
+                                   std::move(status), metrics, idempotency)) {
   impl_->Configure();
 }
 
@@ -160,7 +163,8 @@ Status HttpServer::Start() {
   auto doc = openapi::ServedDocument();
   if (!doc) return std::unexpected(doc.error());
   impl_->router.emplace(impl_->auth, impl_->dialects, impl_->fallback,
-                        ServerRoutes(impl_->auth, doc->dump(), impl_->status), impl_->metrics);
+                        ServerRoutes(impl_->auth, doc->dump(), impl_->status), impl_->metrics,
+                        impl_->idempotency);
   if (auto bound = impl_->Bind(); !bound) return bound;
   // bind_to_port already listens: connections queue until the thread accepts them.
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });

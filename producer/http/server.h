@@ -22,6 +22,7 @@
 #include "conveyor/result.h"
 #include "conveyor/status_server.h"
 #include "http/dialect.h"
+#include "http/idempotency.h"
 #include "http/request_metrics.h"
 
 namespace conveyor::http {
@@ -43,10 +44,12 @@ class HttpServer {
  public:
   // Serves the routes of `dialects` in their order, then ServerRoutes; `fallback` (one of the
   // dialects) answers failures on paths that no dialect owns. The dialects and the
-  // Authenticator, what `status` points to and `metrics` (may be null: requests are not
-  // counted) must outlive the server.
+  // Authenticator, what `status` points to, `metrics` (may be null: requests are not
+  // counted) and `idempotency` (may be null: Idempotency-Key is ignored) must outlive the
+  // server.
   HttpServer(ServerSettings settings, std::vector<Dialect*> dialects, Dialect& fallback,
-             Authenticator& auth, StatusEndpoints status = {}, RequestMetrics* metrics = nullptr);
+             Authenticator& auth, StatusEndpoints status = {}, RequestMetrics* metrics = nullptr,
+             IdempotencyStore* idempotency = nullptr);
   ~HttpServer();
 
   // Binds and serves; kInternal when the OpenAPI document cannot be built (a build defect),

@@ -363,5 +363,33 @@ TEST_F(TwoSms, EveryErrorPathAnswersInTheEnvelopeOfTheRequestsFormat) {
   EXPECT_TRUE(reader.ReadUntil([](auto& m) { return !m.empty(); }, 2s).empty());
 }
 
+TEST_F(TwoSms, ACreateSentAgainWithItsIdempotencyKeyMakesOneTaskInEveryDialect) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-idempotent");
+  struct Case {
+    std::string path, body;
+  };
+  std::vector<Case> cases = {
+      {"/api/v2/admin/tasks/account", SeedRequest().dump()},
+      {"/api/v1/Agents/Batch/StartBatchJob", R"({"BatchTaskInfo":{"Name":"noop"}})"},
+      {"/services/rest/connect/v1.4/tasks", R"({"name":"once"})"}};
+  for (const auto& c : cases) {
+    httplib::Headers key = {{"Idempotency-Key", "e2e " + c.path}};
+    auto first = Http().Post(c.path, key, c.body, "application/json");
+    ASSERT_TRUE(first && first->status < 300) << c.path << ": " << (first ? first->body : "");
+    auto again = Http().Post(c.path, key, c.body, "application/json");
+    ASSERT_TRUE(again) << c.path;
+    EXPECT_EQ(again->status, first->status) << c.path;
+    EXPECT_EQ(again->body, first->body) << c.path;
+    EXPECT_EQ(again->get_header_value("Idempotent-Replayed"), "true") << c.path;
+    auto other = Http().Post(c.path, key, c.body + " ", "application/json");
+    ASSERT_TRUE(other) << c.path;
+    EXPECT_EQ(other->status, 400) << c.path << ": " << other->body;
+  }
+  EXPECT_TRUE(testing::PollUntil([&] { return Count("SELECT count(*) FROM tasks") == 3; }, 20s))
+      << Count("SELECT count(*) FROM tasks") << " tasks";
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox WHERE type = 'conveyor.task.create'"), 3);
+}
+
 }  // namespace
 }  // namespace conveyor

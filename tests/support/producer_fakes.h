@@ -58,7 +58,13 @@ class FakeCatalog final : public TaskTypeCatalog {
 class FakeNumbers final : public TaskNumberAllocator {
  public:
   Result<std::int64_t> Next() override { return ++next; }
+  Result<std::int64_t> NumberFor(const Uuid& id) override {
+    auto [it, fresh] = by_id.try_emplace(id, next + 1);
+    if (fresh) ++next;
+    return it->second;
+  }
   std::int64_t next = 1000;
+  std::map<Uuid, std::int64_t> by_id;
 };
 
 // Serves `views` by id and number; a list query is recorded and pages the views.

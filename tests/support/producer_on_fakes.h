@@ -17,6 +17,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "support/memory_credential_store.h"
+#include "support/memory_idempotency_store.h"
 #include "support/producer_fakes.h"
 
 namespace conveyor::testing {
@@ -47,7 +48,7 @@ class ProducerOnFakes {
     superoffice = Built(superoffice::SuperOfficeDialect::Create(catalog, commands, reader));
     oracle = Built(OracleDialect::Create(catalog, commands, reader, kPublicBaseUrl));
     router.emplace(auth, std::vector<http::Dialect*>{twosms.get(), superoffice.get(), oracle.get()},
-                   *twosms, http::ServerRoutes(auth, "{}", {}));
+                   *twosms, http::ServerRoutes(auth, "{}", {}), nullptr, &idempotency);
   }
 
   // `method` `path` with `authorization` (none when empty), a JSON `body` and `headers`.
@@ -72,6 +73,7 @@ class ProducerOnFakes {
   NoClients clients;
   RecordingPublisher publisher;
   RecordingAcceptedWrites accepted;
+  MemoryIdempotencyStore idempotency;
   FakeReader reader;
   TaskCommandService commands{catalog,  numbers, clients,    publisher,
                               accepted, clock,   "commands", "/test"};

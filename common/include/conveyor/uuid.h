@@ -27,6 +27,9 @@ class Uuid {
   // at its right edge (task, event and run ids) instead of at random pages.
   static Uuid TimeOrdered();
   static std::optional<Uuid> Parse(std::string_view text);
+  // Version 5 (RFC 9562 §5.5): from the SHA-1 of `name_space` and `name` (libuuid). The same
+  // name in the same space is always the same UUID.
+  static Uuid NameBased(const Uuid& name_space, std::string_view name);
   // The UUID of these 16 bytes, as they are (the caller sets version and variant).
   static Uuid FromBytes(const std::uint8_t (&bytes)[16]) {
     Uuid u;

@@ -43,7 +43,8 @@ class OracleDialect::Impl {
     if (!CheckSchema(req, res, create_schema_, *body)) return;
     draft->client_id = req.caller.client_id();
     auto created = commands_.Create(std::move(*draft), req.caller,
-                                    TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType");
+                                    TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType",
+                                    req.idempotency_key_id);
     if (!created) {
       if (created.error().retryable())
         log_->warn("create not accepted: {}", created.error().Describe());
@@ -507,7 +508,7 @@ std::vector<http::Route> OracleDialect::Routes() {
   const std::string api = oracle::kApiPath;
   const std::string task = api + R"(/tasks/(\d{1,18}))";
   std::vector<http::Route> routes = {
-      route("POST", api + "/tasks", &Impl::CreateTask),
+      http::Creates(route("POST", api + "/tasks", &Impl::CreateTask)),
       route("GET", api + "/tasks", &Impl::ListTasks),
       route("GET", task, &Impl::GetTask),
       route("PATCH", task, &Impl::PatchTask),

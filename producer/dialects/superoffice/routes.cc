@@ -357,7 +357,8 @@ struct SuperOfficeDialect::Impl {
     draft.request = start->request;
     // An admin key's task is a system task (no client): the body has no way to name one.
     auto created = commands.Create(std::move(draft), req.caller,
-                                   TaskCommandService::ClientRule::kSystemTaskAllowed, type_field);
+                                   TaskCommandService::ClientRule::kSystemTaskAllowed, type_field,
+                                   req.idempotency_key_id);
     if (!created) {
       if (created.error().retryable())
         log->warn("StartBatchJob not accepted: {}", created.error().Describe());
@@ -416,8 +417,8 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
             [impl](Req req, Res res) { impl->GetBatchTaskInfo(req, res, {}); }),
       route("POST", agent + "StopBatchJob",
             [impl](Req req, Res res) { impl->StopBatchJob(req, res, {}); }),
-      route("POST", agent + "StartBatchJob",
-            [impl](Req req, Res res) { impl->Start(req, res, true); }),
+      http::Creates(route("POST", agent + "StartBatchJob",
+                          [impl](Req req, Res res) { impl->Start(req, res, true); })),
       route("POST", agent + "UpdateBatchTask",
             [impl](Req req, Res res) { impl->UpdateBatchTask(req, res, {}); }),
       route("POST", agent + "DeleteBatchTask",
@@ -431,7 +432,8 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
     }));
   routes.push_back(
       route("GET", rest, [impl](Req req, Res res) { impl->ListByRest(req, res, {}); }));
-  routes.push_back(route("POST", rest, [impl](Req req, Res res) { impl->Start(req, res, false); }));
+  routes.push_back(http::Creates(
+      route("POST", rest, [impl](Req req, Res res) { impl->Start(req, res, false); })));
   routes.push_back(route(
       "GET", one, [impl, id](Req req, Res res) { impl->GetBatchTaskInfo(req, res, id(req)); }));
   routes.push_back(route("GET", rest + R"(/([A-Za-z]+))", [impl](Req req, Res res) {

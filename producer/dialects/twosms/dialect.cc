@@ -44,22 +44,23 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
   auto* t = &tasks_;
   auto* c = &clients_;
   auto* k = &task_types_;
-  return {route("POST", tasks, Access::kAnyCaller, t, &TaskRoutes::Create),
-          route("POST", tasks + "/bulk", Access::kAnyCaller, t, &TaskRoutes::BulkCreate),
-          route("GET", tasks, Access::kAnyCaller, t, &TaskRoutes::List),
-          route("GET", task, Access::kAnyCaller, t, &TaskRoutes::Get),
-          route("PUT", task, Access::kAnyCaller, t, &TaskRoutes::Update),
-          route("DELETE", task, Access::kAnyCaller, t, &TaskRoutes::Delete),
-          route("POST", task + "/run", Access::kAnyCaller, t, &TaskRoutes::RunNow),
-          route("GET", task + "/runs", Access::kAnyCaller, t, &TaskRoutes::ListRuns),
-          route("POST", clients, Access::kAdminOnly, c, &ClientRoutes::Create),
-          route("GET", clients, Access::kAdminOnly, c, &ClientRoutes::List),
-          route("GET", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Get),
-          route("PUT", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Update),
-          route("DELETE", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Delete),
-          route("POST", types, Access::kAdminOnly, k, &TaskTypeRoutes::Register),
-          // Clients may read the catalogue: they need its ids (TaskID) to create tasks.
-          route("GET", types, Access::kAnyCaller, k, &TaskTypeRoutes::List)};
+  return {
+      http::Creates(route("POST", tasks, Access::kAnyCaller, t, &TaskRoutes::Create)),
+      http::Creates(route("POST", tasks + "/bulk", Access::kAnyCaller, t, &TaskRoutes::BulkCreate)),
+      route("GET", tasks, Access::kAnyCaller, t, &TaskRoutes::List),
+      route("GET", task, Access::kAnyCaller, t, &TaskRoutes::Get),
+      route("PUT", task, Access::kAnyCaller, t, &TaskRoutes::Update),
+      route("DELETE", task, Access::kAnyCaller, t, &TaskRoutes::Delete),
+      route("POST", task + "/run", Access::kAnyCaller, t, &TaskRoutes::RunNow),
+      route("GET", task + "/runs", Access::kAnyCaller, t, &TaskRoutes::ListRuns),
+      route("POST", clients, Access::kAdminOnly, c, &ClientRoutes::Create),
+      route("GET", clients, Access::kAdminOnly, c, &ClientRoutes::List),
+      route("GET", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Get),
+      route("PUT", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Update),
+      route("DELETE", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Delete),
+      route("POST", types, Access::kAdminOnly, k, &TaskTypeRoutes::Register),
+      // Clients may read the catalogue: they need its ids (TaskID) to create tasks.
+      route("GET", types, Access::kAnyCaller, k, &TaskTypeRoutes::List)};
 }
 
 http::Answer TwoSmsDialect::ErrorAnswer(const http::Request&, const Error& error) const {

@@ -166,8 +166,9 @@ http::Answer TaskRoutes::Create(const http::Request& req) {
     logging::Get("ingest")->info("create refused: {}", request.error().Describe());
     return SendError(formats->response, request.error());
   }
-  auto created = commands_.Create(DraftOf(*request), req.caller,
-                                  TaskCommandService::ClientRule::kRequired, "TaskID");
+  auto created =
+      commands_.Create(DraftOf(*request), req.caller, TaskCommandService::ClientRule::kRequired,
+                       "TaskID", req.idempotency_key_id);
   if (!created) {
     if (created.error().retryable())
       logging::Get("ingest")->warn("create not accepted: {}", created.error().Describe());
@@ -195,8 +196,8 @@ http::Answer TaskRoutes::BulkCreate(const http::Request& req) {
   std::vector<Task> drafts;
   drafts.reserve(requests->size());
   for (const auto& r : *requests) drafts.push_back(DraftOf(r));
-  auto created =
-      commands_.CreateAll(drafts, req.caller, TaskCommandService::ClientRule::kRequired, "TaskID");
+  auto created = commands_.CreateAll(drafts, req.caller, TaskCommandService::ClientRule::kRequired,
+                                     "TaskID", req.idempotency_key_id);
   if (!created) {
     auto error = InTask(created.error().index, created.error().error);
     if (error.retryable())

@@ -81,4 +81,11 @@ TEST(Uuid, AForkedChildDoesNotRepeatItsParentsRandomBytes) {
 }
 
 }  // namespace
+TEST(Uuid, NameBasedIsVersion5AsRfc9562GivesIt) {
+  auto dns = *Uuid::Parse("6ba7b810-9dad-11d1-80b4-00c04fd430c8");  // RFC 9562 Appendix A
+  EXPECT_EQ(Uuid::NameBased(dns, "www.example.com").ToString(),
+            "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+  EXPECT_NE(Uuid::NameBased(dns, "www.example.org"), Uuid::NameBased(dns, "www.example.com"));
+}
+
 }  // namespace conveyor

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "conveyor/cloud_event.h"
@@ -31,9 +32,15 @@ class OneTypeCatalog final : public TaskTypeCatalog {
 class CountingNumbers final : public TaskNumberAllocator {
  public:
   Result<std::int64_t> Next() override { return next_++; }
+  Result<std::int64_t> NumberFor(const Uuid& id) override {
+    auto [it, fresh] = by_id_.try_emplace(id, next_);
+    if (fresh) ++next_;
+    return it->second;
+  }
 
  private:
   std::int64_t next_ = 1000;
+  std::map<Uuid, std::int64_t> by_id_;
 };
 
 class SetOfClients final : public ClientDirectory {

@@ -1,0 +1,94 @@
+#include "commands/pg_idempotency_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include "conveyor/pg_rows.h"
+
+namespace conveyor {
+namespace {
+
+using http::IdempotencyClaim;
+
+// The claim that the key's row, which another request holds or answered, gives.
+IdempotencyClaim Existing(const pqxx::row& row, const std::string& fingerprint) {
+  IdempotencyClaim c;
+  if (row["fingerprint"].c_str() != fingerprint) {
+    c.outcome = IdempotencyClaim::Outcome::kMismatch;
+    return c;
+  }
+  if (std::string_view(row["state"].c_str()) != "done") {
+    c.outcome = IdempotencyClaim::Outcome::kInProgress;
+    return c;
+  }
+  http::Answer a;
+  a.status = row["status"].as<int>();
+  a.content_type = row["content_type"].c_str();
+  a.body = row["body"].c_str();
+  for (const auto& h : nlohmann::json::parse(row["headers"].c_str()))
+    a.headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+  c.outcome = IdempotencyClaim::Outcome::kAnswered;
+  c.answer = std::move(a);
+  return c;
+}
+
+}  // namespace
+
+Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
+                                                   const std::string& key,
+                                                   const std::string& fingerprint,
+                                                   const Uuid& key_id) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::work tx(**lease);
+    tx.exec("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'");
+    auto claimed = tx.exec_params(
+        R"(INSERT INTO idempotency_keys (caller, key, fingerprint, key_id, state)
+           VALUES ($1, $2, $3, $4, 'running')
+           ON CONFLICT (caller, key) DO UPDATE SET state = 'running', claimed_at = now()
+            WHERE idempotency_keys.fingerprint = EXCLUDED.fingerprint
+              AND (idempotency_keys.state = 'failed'
+                   OR (idempotency_keys.state = 'running'
+                       AND idempotency_keys.claimed_at < now() - make_interval(mins => $5)))
+           RETURNING 1)",
+        caller, key, fingerprint, key_id.ToString(), static_cast<int>(kAbandonedAfter.count()));
+    IdempotencyClaim claim;
+    if (claimed.empty())
+      claim = Existing(tx.exec_params1("SELECT fingerprint, state, status, content_type, body, "
+                                       "headers::text FROM idempotency_keys "
+                                       "WHERE caller = $1 AND key = $2",
+                                       caller, key),
+                       fingerprint);
+    tx.commit();
+    return claim;
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "claiming an Idempotency-Key"));
+  }
+}
+
+Status PgIdempotencyStore::Finish(const std::string& caller, const std::string& key,
+                                  const http::Answer& answer) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::work tx(**lease);
+    if (answer.status >= 500) {
+      tx.exec_params("UPDATE idempotency_keys SET state = 'failed' WHERE caller = $1 AND key = $2",
+                     caller, key);
+    } else {
+      auto headers = nlohmann::json::array();
+      for (const auto& [name, value] : answer.headers) headers.push_back({name, value});
+      tx.exec_params(
+          R"(UPDATE idempotency_keys SET state = 'done', status = $3, content_type = $4,
+                    body = $5, headers = $6::jsonb
+              WHERE caller = $1 AND key = $2)",
+          caller, key, answer.status, answer.content_type, answer.body, headers.dump());
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "keeping the answer of an Idempotency-Key"));
+  }
+  return {};
+}
+
+}  // namespace conveyor

@@ -1,0 +1,28 @@
+// The IdempotencyStore in PostgreSQL (table idempotency_keys, migration 0013). A claim is one
+// INSERT ... ON CONFLICT, so two producers that get the same key at once cannot both run the
+// request. A claim whose producer died while answering is free again after kAbandonedAfter.
+// Rows older than 24 hours are dropped as claims come. Thread-safe.
+#pragma once
+
+#include <chrono>
+
+#include "conveyor/pg.h"
+#include "http/idempotency.h"
+
+namespace conveyor {
+
+class PgIdempotencyStore final : public http::IdempotencyStore {
+ public:
+  static constexpr std::chrono::minutes kAbandonedAfter{2};
+
+  explicit PgIdempotencyStore(PgPool& pool) : pool_(pool) {}
+  Result<http::IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
+                                       const std::string& fingerprint, const Uuid& key_id) override;
+  Status Finish(const std::string& caller, const std::string& key,
+                const http::Answer& answer) override;
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace conveyor

@@ -1,0 +1,64 @@
+// Idempotent creates: the Idempotency-Key request header (draft-ietf-httpapi-idempotency-key-
+// header) on every route that creates tasks, in every dialect. A client that got a 503 or no
+// answer at all sends the same request with the same key again:
+//   - the request was answered before (2xx or 4xx): the same answer, replayed (with
+//     `Idempotent-Replayed: true`), and nothing is created again;
+//   - it got no answer, or a 5xx: it runs again under the same key id, which names the same
+//     task ids, numbers and command ids (TaskCommandService::Create), so a command that reached
+//     Kafka after all is applied once, and the answer names the same task;
+//   - it is still being answered: 409, try again (Retry-After: 1);
+//   - the same key with another request (method, path, query, Content-Type or body): 400,
+//     naming the header.
+// Keys are each caller's own (Caller::Identity) and are remembered for 24 hours.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "conveyor/result.h"
+#include "conveyor/uuid.h"
+#include "http/message.h"
+
+namespace conveyor::http {
+
+inline constexpr char kIdempotencyKeyHeader[] = "Idempotency-Key";
+inline constexpr std::size_t kMaxIdempotencyKeyBytes = 255;
+
+// What claiming a key found.
+struct IdempotencyClaim {
+  enum class Outcome {
+    kClaimed,     // first seen, or its last attempt got no answer: run the request
+    kAnswered,    // answered before: replay `answer`
+    kInProgress,  // another request with the key is being answered now
+    kMismatch,    // the key was used with another request
+  };
+  Outcome outcome = Outcome::kClaimed;
+  std::optional<Answer> answer;  // kAnswered
+};
+
+// Where keys and answers are kept (commands/pg_idempotency_store.h). Thread-safe.
+class IdempotencyStore {
+ public:
+  virtual ~IdempotencyStore() = default;
+  // Claims `caller`'s `key` for a request with `fingerprint`, whose tasks `key_id` names.
+  // kUnavailable when the store did not answer.
+  virtual Result<IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
+                                         const std::string& fingerprint, const Uuid& key_id) = 0;
+  // Keeps the answer the claimed request got, to replay it; a 5xx answer is not kept: the key
+  // is free for the next attempt.
+  virtual Status Finish(const std::string& caller, const std::string& key,
+                        const Answer& answer) = 0;
+};
+
+// kInvalidArgument naming the header unless `key` is 1 to kMaxIdempotencyKeyBytes printable
+// ASCII characters.
+Status CheckIdempotencyKey(std::string_view key);
+// The id that names what a caller's key creates: the same for the same caller and key.
+Uuid IdempotencyKeyId(const std::string& caller, const std::string& key);
+// SHA-256 (hex) of what makes two requests the same one: method, path, query, Content-Type
+// and body.
+std::string RequestFingerprint(const Request& request);
+
+}  // namespace conveyor::http

@@ -1,0 +1,100 @@
+// PgIdempotencyStore and the idempotent task numbers against a real PostgreSQL server (label:
+// integration): one claim per key however many producers ask at once, answers kept and
+// replayed, a 5xx or an abandoned claim leaves the key free, the same task id keeps its number.
+#include "commands/pg_idempotency_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "commands/pg_catalog.h"
+#include "conveyor/pg.h"
+#include "support/services.h"
+
+namespace conveyor {
+namespace {
+
+using Outcome = http::IdempotencyClaim::Outcome;
+
+class PgIdempotencyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pqxx::connection conn(db_.url());
+    auto migrated = RunMigrations(conn);
+    ASSERT_TRUE(migrated.has_value()) << migrated.error().Describe();
+  }
+  Outcome ClaimOutcome(const std::string& fingerprint = "fp-1") {
+    auto c = store_.Claim("client:a", "key-1", fingerprint, key_id_);
+    EXPECT_TRUE(c.has_value()) << c.error().Describe();
+    return c ? c->outcome : Outcome::kMismatch;
+  }
+  void Sql(const std::string& statement) {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec(statement);
+    tx.commit();
+  }
+
+  testing::ScratchDatabase db_;
+  PgPool pool_{db_.url(), 8};
+  PgIdempotencyStore store_{pool_};
+  Uuid key_id_ = Uuid::Random();
+};
+
+TEST_F(PgIdempotencyStoreTest, AnAnswerIsKeptAndReplayedAndAnotherRequestIsAMismatch) {
+  EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);
+  EXPECT_EQ(ClaimOutcome(), Outcome::kInProgress);
+  http::Answer answer{201, "application/json", R"({"id":7})", {{"Location", "/tasks/7"}}};
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", answer).has_value());
+  auto replay = store_.Claim("client:a", "key-1", "fp-1", key_id_);
+  ASSERT_TRUE(replay.has_value());
+  ASSERT_EQ(replay->outcome, Outcome::kAnswered);
+  EXPECT_EQ(replay->answer->status, 201);
+  EXPECT_EQ(replay->answer->content_type, "application/json");
+  EXPECT_EQ(replay->answer->body, R"({"id":7})");
+  EXPECT_EQ(replay->answer->Header("Location"), "/tasks/7");
+  EXPECT_EQ(ClaimOutcome("fp-2"), Outcome::kMismatch);
+  auto other_caller = store_.Claim("client:b", "key-1", "fp-2", Uuid::Random());
+  EXPECT_EQ(other_caller->outcome, Outcome::kClaimed);
+}
+
+TEST_F(PgIdempotencyStoreTest, A5xxOrAnAbandonedClaimLeavesTheKeyFreeForTheSameRequestOnly) {
+  EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", {503, "", "", {}}).has_value());
+  EXPECT_EQ(ClaimOutcome("fp-2"), Outcome::kMismatch);
+  EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);
+  EXPECT_EQ(ClaimOutcome(), Outcome::kInProgress);
+  // Its producer died while answering: the claim is free once it is old enough.
+  Sql("UPDATE idempotency_keys SET claimed_at = now() - interval '3 minutes'");
+  EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);
+  Sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'");
+  EXPECT_EQ(ClaimOutcome("fp-2"), Outcome::kClaimed) << "forgotten after 24 hours";
+}
+
+TEST_F(PgIdempotencyStoreTest, OfManyProducersClaimingOneKeyAtOnceExactlyOneRunsIt) {
+  std::atomic<int> claimed{0}, waiting{0};
+  std::vector<std::thread> producers;
+  for (int i = 0; i < 8; ++i)
+    producers.emplace_back([&] {
+      auto c = store_.Claim("client:a", "key-1", "fp-1", key_id_);
+      if (c && c->outcome == Outcome::kClaimed) ++claimed;
+      if (c && c->outcome == Outcome::kInProgress) ++waiting;
+    });
+  for (auto& t : producers) t.join();
+  EXPECT_EQ(claimed.load(), 1);
+  EXPECT_EQ(waiting.load(), 7);
+}
+
+TEST_F(PgIdempotencyStoreTest, ATaskIdKeepsItsNumberOnEveryAttempt) {
+  PgTaskNumberAllocator numbers(pool_);
+  auto id = Uuid::Random();
+  auto first = numbers.NumberFor(id);
+  ASSERT_TRUE(first.has_value()) << first.error().Describe();
+  EXPECT_EQ(numbers.NumberFor(id).value(), *first);
+  EXPECT_NE(numbers.NumberFor(Uuid::Random()).value(), *first);
+  EXPECT_NE(numbers.Next().value(), *first);
+}
+
+}  // namespace
+}  // namespace conveyor

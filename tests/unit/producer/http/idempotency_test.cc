@@ -1,0 +1,166 @@
+// Idempotent creates (http/idempotency.h) through the Router of the whole producer on fakes:
+// a create sent again with its Idempotency-Key is answered as before and publishes nothing;
+// after a 503 it makes the same command again; another request under the key is refused.
+#include "http/idempotency.h"
+
+#include <gtest/gtest.h>
+
+#include "conveyor/cloud_event.h"
+#include "support/producer_on_fakes.h"
+
+namespace conveyor {
+namespace {
+
+using nlohmann::json;
+using testing::ProducerOnFakes;
+
+constexpr char kTasks[] = "/api/v2/admin/tasks/account";
+constexpr char kAuth[] = "Bearer known-bearer-token";
+
+std::string TwoSmsBody(const std::string& parameters = "{}") {
+  return json{{"TaskID", NoopTaskTypeId().ToString()},
+              {"Frequency", "NONE"},
+              {"Parameters", parameters},
+              {"ContentType", "application/json"}}
+      .dump();
+}
+
+class IdempotencyTest : public ::testing::Test {
+ protected:
+  http::Answer Create(const std::string& key, const std::string& body = TwoSmsBody()) {
+    return producer_.Send("POST", kTasks, kAuth, body, {{"Idempotency-Key", key}});
+  }
+  static std::string IdOf(const http::Answer& a) {
+    return json::parse(a.body)["ResponseData"]["Detail"]["ID"].get<std::string>();
+  }
+  std::vector<CloudEvent> Commands() {
+    std::vector<CloudEvent> out;
+    for (const auto& m : producer_.publisher.sent) out.push_back(*CloudEvent::Parse(m.value));
+    return out;
+  }
+  ProducerOnFakes producer_;
+};
+
+TEST_F(IdempotencyTest, TheSameKeyAndBodyReplayTheAnswerAndPublishNothingMore) {
+  auto first = Create("order-1234");
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto again = Create("order-1234");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.Header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(first.Header("Idempotent-Replayed"), "");
+  EXPECT_EQ(producer_.publisher.sent.size(), 1u);
+  auto other = Create("order-1235");
+  ASSERT_EQ(other.status, 200);
+  EXPECT_NE(IdOf(other), IdOf(first));
+  EXPECT_EQ(producer_.publisher.sent.size(), 2u);
+}
+
+TEST_F(IdempotencyTest, AfterA503TheRetryMakesTheSameCommandForTheSameTask) {
+  producer_.publisher.fail_next = true;
+  auto refused = Create("order-1234");
+  ASSERT_EQ(refused.status, 503) << refused.body;
+  auto attempted_before = producer_.publisher.sent.size();
+  auto retried = Create("order-1234");
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.Header("Idempotent-Replayed"), "") << "run again, not replayed";
+  ASSERT_EQ(producer_.publisher.sent.size(), attempted_before + 1);
+  // What the first attempt would have published, had Kafka kept it: the same ids, so a worker
+  // that got both would apply one.
+  auto key_id =
+      http::IdempotencyKeyId("client:" + std::string(ProducerOnFakes::kClientId), "order-1234");
+  auto command = Commands().back();
+  EXPECT_EQ(command.id, Uuid::NameBased(key_id, "event/0"));
+  EXPECT_EQ(IdOf(retried), Uuid::NameBased(key_id, "task/0").ToString());
+  EXPECT_EQ(Create("order-1234").body, retried.body);
+}
+
+TEST_F(IdempotencyTest, TheKeyWithAnotherRequestIsRefusedNamingTheHeader) {
+  ASSERT_EQ(Create("order-1234").status, 200);
+  auto other = Create("order-1234", TwoSmsBody(R"({"x":1})"));
+  EXPECT_EQ(other.status, 400) << other.body;
+  auto error = json::parse(other.body)["Error"];
+  EXPECT_EQ(error["ErrorCode"], "InvalidRequest");
+  EXPECT_NE(error["ErrorReason"].get<std::string>().find(
+                "Idempotency-Key: 'order-1234' was used with another request"),
+            std::string::npos)
+      << other.body;
+  EXPECT_EQ(producer_.publisher.sent.size(), 1u);
+}
+
+TEST_F(IdempotencyTest, AKeyStillBeingAnsweredIs409WithRetryAfter) {
+  producer_.idempotency.rows[{"client:" + std::string(ProducerOnFakes::kClientId), "k"}] = {
+      http::RequestFingerprint([] {
+        http::Request r;
+        r.method = "POST";
+        r.path = kTasks;
+        r.headers = {{"Content-Type", "application/json"}};
+        r.body = TwoSmsBody();
+        return r;
+      }()),
+      "running",
+      {}};
+  auto busy = Create("k");
+  EXPECT_EQ(busy.status, 409) << busy.body;
+  EXPECT_EQ(busy.Header("Retry-After"), "1");
+  EXPECT_TRUE(producer_.publisher.sent.empty());
+}
+
+TEST_F(IdempotencyTest, KeysAreEachCallersOwn) {
+  ASSERT_EQ(Create("shared-key").status, 200);
+  // The same key from another caller, with another request: not the client's key, so neither
+  // a replay nor a mismatch.
+  auto admins = producer_.Send("POST", "/api/v1/BatchTask", ProducerOnFakes::kAdminAuthorization,
+                               R"({"Name":"noop"})", {{"Idempotency-Key", "shared-key"}});
+  EXPECT_LT(admins.status, 300) << admins.body;
+  EXPECT_EQ(admins.Header("Idempotent-Replayed"), "");
+  EXPECT_EQ(producer_.publisher.sent.size(), 2u);
+}
+
+TEST_F(IdempotencyTest, AKeyThatIsNotPrintableAsciiOrTooLongIsRefused) {
+  for (const std::string& key : {std::string(256, 'k'), std::string("caf\xc3\xa9")}) {
+    auto refused = Create(key);
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_NE(refused.body.find("Idempotency-Key: must be 1 to 255 printable ASCII characters"),
+              std::string::npos)
+        << refused.body;
+  }
+  EXPECT_EQ(Create(std::string(255, 'k')).status, 200);
+}
+
+TEST_F(IdempotencyTest, EveryDialectsCreateIsIdempotent) {
+  struct Case {
+    std::string path, body;
+  };
+  std::vector<Case> cases = {
+      {"/api/v2/admin/tasks/account/bulk",
+       json{{"Tasks", json::array({json::parse(TwoSmsBody()), json::parse(TwoSmsBody())})}}.dump()},
+      {"/api/v1/Agents/Batch/StartBatchJob", R"({"BatchTaskInfo":{"Name":"noop"}})"},
+      {"/api/v1/BatchTask", R"({"Name":"noop"})"},
+      {"/services/rest/connect/v1.4/tasks", R"({"name":"idempotent"})"},
+  };
+  for (const auto& c : cases) {
+    auto before = producer_.publisher.sent.size();
+    auto first = producer_.Send("POST", c.path, kAuth, c.body, {{"Idempotency-Key", c.path}});
+    ASSERT_LT(first.status, 300) << c.path << ": " << first.body;
+    auto published = producer_.publisher.sent.size() - before;
+    EXPECT_GE(published, 1u) << c.path;
+    auto again = producer_.Send("POST", c.path, kAuth, c.body, {{"Idempotency-Key", c.path}});
+    EXPECT_EQ(again.status, first.status) << c.path;
+    EXPECT_EQ(again.body, first.body) << c.path;
+    EXPECT_EQ(again.Header("Idempotent-Replayed"), "true") << c.path;
+    EXPECT_EQ(producer_.publisher.sent.size() - before, published) << c.path;
+  }
+}
+
+TEST_F(IdempotencyTest, WithoutAKeyEveryCreateIsANewTask) {
+  auto a = producer_.Send("POST", kTasks, kAuth, TwoSmsBody());
+  auto b = producer_.Send("POST", kTasks, kAuth, TwoSmsBody());
+  ASSERT_EQ(a.status, 200);
+  ASSERT_EQ(b.status, 200);
+  EXPECT_NE(IdOf(a), IdOf(b));
+  EXPECT_TRUE(producer_.idempotency.rows.empty());
+}
+
+}  // namespace
+}  // namespace conveyor
