@@ -16,6 +16,12 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
       ->envname("CONVEYOR_HTTP_PORT")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  app.add_option("--tls-cert", o.server.tls_cert,
+                 "PEM file of the certificate (and its chain) to serve HTTPS with; needs --tls-key")
+      ->envname("CONVEYOR_TLS_CERT");
+  app.add_option("--tls-key", o.server.tls_key,
+                 "PEM file of the certificate's private key; needs --tls-cert")
+      ->envname("CONVEYOR_TLS_KEY");
   app.add_option("--http-threads", o.server.threads, "Requests served at once")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
@@ -118,8 +124,12 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc
 
 Status FinishProducerOptions(ProducerOptions& o) {
   if (auto s = FinishCommonOptions(o.common); !s) return s;
+  if (o.server.tls_cert.empty() != o.server.tls_key.empty())
+    return Fail(ErrorCode::kInvalidArgument, "give both --tls-cert and --tls-key, or neither",
+                o.server.tls_cert.empty() ? "--tls-cert" : "--tls-key");
   if (o.public_base_url.empty())
-    o.public_base_url = "http://" + o.server.host + ":" + std::to_string(o.server.port);
+    o.public_base_url = std::string(o.server.tls() ? "https://" : "http://") + o.server.host + ":" +
+                        std::to_string(o.server.port);
   if (auto s = CheckPublicBaseUrl(o.public_base_url); !s) return s;
   if (o.command == ProducerOptions::Command::kRevokeAdminKey) {
     auto id = Uuid::Parse(o.revoke_key_text);

@@ -14,6 +14,12 @@
 namespace conveyor::http {
 namespace {
 
+// An HTTPS server when the settings name a certificate and key, else a plain one.
+std::unique_ptr<httplib::Server> MakeServer(const ServerSettings& settings) {
+  if (!settings.tls()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(settings.tls_cert.c_str(), settings.tls_key.c_str());
+}
+
 Request RequestOf(const httplib::Request& req) {
   Request r;
   r.method = req.method;
@@ -65,7 +71,8 @@ struct HttpServer::Impl {
   RequestMetrics* metrics;
   IdempotencyStore* idempotency;
   std::optional<Router> router;  // built by Start, with the OpenAPI document
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> owned = MakeServer(settings);
+  httplib::Server& server = *owned;
   std::thread thread;
   int bound_port = 0;
   socket_t listen_socket = -1;  // set while binding
@@ -165,10 +172,17 @@ Status HttpServer::Start() {
   impl_->router.emplace(impl_->auth, impl_->dialects, impl_->fallback,
                         ServerRoutes(impl_->auth, doc->dump(), impl_->status), impl_->metrics,
                         impl_->idempotency);
+  if (!impl_->server.is_valid())
+    return Fail(ErrorCode::kInvalidArgument,
+                "cannot serve HTTPS with --tls-cert " + impl_->settings.tls_cert +
+                    " and --tls-key " + impl_->settings.tls_key +
+                    ": a file is missing or unreadable, is not PEM, or the key does not match the "
+                    "certificate");
   if (auto bound = impl_->Bind(); !bound) return bound;
   // bind_to_port already listens: connections queue until the thread accepts them.
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
-  impl_->log->info("listening on http://{}:{}", impl_->settings.host, impl_->bound_port);
+  impl_->log->info("listening on {}://{}:{}", impl_->settings.tls() ? "https" : "http",
+                   impl_->settings.host, impl_->bound_port);
   return {};
 }
 

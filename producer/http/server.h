@@ -9,6 +9,9 @@
 //   POST /Token         OAuth 2.0 client credentials                (public; token_route.h)
 // A body over the limit is refused before any route (413, in the owning dialect's shape).
 //
+// With ServerSettings::tls() it serves HTTPS only, with the certificate and key it was given
+// (TLS 1.2 at least, as the library sets it up; a plain HTTP request gets no answer).
+//
 // HttpServer owns the server and its thread pool. Start binds and serves on a background
 // thread and returns once the socket listens (or the bind error); Stop stops accepting,
 // finishes the requests in flight and joins. Handlers run on the pool's threads.
@@ -33,6 +36,9 @@ struct ServerSettings {
   int threads = 16;
   // Over this the server answers 413 itself; below it, each dialect names its own limit.
   std::size_t max_body_bytes = 4 << 20;
+  // PEM files: with both, the server speaks HTTPS only (OpenSSL); with neither, plain HTTP.
+  std::string tls_cert, tls_key;
+  bool tls() const { return !tls_cert.empty(); }
 };
 
 // The server's own routes (the public ones above), `openapi` being the document it serves;
@@ -53,7 +59,8 @@ class HttpServer {
   ~HttpServer();
 
   // Binds and serves; kInternal when the OpenAPI document cannot be built (a build defect),
-  // kUnavailable when the address cannot be bound.
+  // kInvalidArgument when the certificate or key cannot be loaded, kUnavailable when the
+  // address cannot be bound.
   Status Start();
   void Stop();
   int port() const;  // the bound port, after Start
