@@ -161,4 +161,9 @@ std::string_view PriorityName(int priority) {
 
 Uuid NoopTaskTypeId() { return *Uuid::Parse("00000000-0000-0000-0000-000000000001"); }
 
+bool TaskType::GrantedTo(const std::optional<Uuid>& client) const {
+  if (clients.empty() || !client) return true;
+  return std::find(clients.begin(), clients.end(), *client) != clients.end();
+}
+
 }  // namespace conveyor

@@ -254,12 +254,14 @@ Authenticator::Authenticator(CredentialStore& store, const Clock& clock, AuthSet
 
 void Authenticator::Forget(const Uuid& id) {
   std::lock_guard lock(mutex_);
+  ++generation_;
   std::erase_if(cache_, [&](const auto& kv) { return kv.second.caller.id == id; });
 }
 
 void Authenticator::SetListening(bool listening) {
   std::lock_guard lock(mutex_);
   listening_ = listening;
+  ++generation_;
   cache_.clear();
 }
 
@@ -275,11 +277,17 @@ std::optional<Caller> Authenticator::Cached(const std::string& key, Timestamp no
   return it->second.caller;
 }
 
-void Authenticator::Remember(const std::string& key, const Caller& caller, Timestamp valid_until) {
+std::uint64_t Authenticator::Generation() {
+  std::lock_guard lock(mutex_);
+  return generation_;
+}
+
+void Authenticator::Remember(const std::string& key, const Caller& caller, Timestamp valid_until,
+                             std::uint64_t generation) {
   if (settings_.cache_ttl.count() <= 0) return;
   auto now = clock_.Now();
   std::lock_guard lock(mutex_);
-  if (!listening_) return;
+  if (!listening_ || generation != generation_) return;
   if (cache_.size() >= settings_.cache_capacity) {
     std::erase_if(cache_, [&](const auto& kv) { return kv.second.valid_until <= now; });
     if (cache_.size() >= settings_.cache_capacity) cache_.clear();
@@ -323,7 +331,10 @@ class VerifySlot {
 
 Result<Caller> Authenticator::CheckSecret(std::string_view id_text, std::string_view secret,
                                           bool clients_only, std::string_view address) {
-  if (auto s = throttle_.Check(id_text, address); !s) return std::unexpected(s.error());
+  // One bucket per id however it is spelled (case, braces); one for all that are no id.
+  auto id = Uuid::Parse(id_text);
+  std::string bucket = id ? id->ToString() : std::string("(not an id)");
+  if (auto s = throttle_.Check(bucket, address); !s) return std::unexpected(s.error());
   // At most twice as many checks wait as run: the rest of the HTTP threads stay free.
   bool may_wait = verifying_.fetch_add(1) < 3 * verify_concurrency_;
   bool admitted = may_wait && verify_slots_.try_acquire_for(settings_.verify_wait);
@@ -335,10 +346,11 @@ Result<Caller> Authenticator::CheckSecret(std::string_view id_text, std::string_
     return std::unexpected(std::move(busy));
   }
   VerifySlot slot(verify_slots_, verifying_);
-  auto id = Uuid::Parse(id_text);
+  // Again: the failures of the checks this one waited behind count too.
+  if (auto s = throttle_.Check(bucket, address); !s) return std::unexpected(s.error());
   auto caller = id ? Verify(*id, secret, clients_only) : Refuse(secret);
   if (!caller && caller.error().code == ErrorCode::kUnauthenticated)
-    throttle_.Failed(id_text, address);
+    throttle_.Failed(bucket, address);
   return caller;
 }
 
@@ -348,10 +360,13 @@ Result<Caller> Authenticator::Authenticate(std::string_view header, std::string_
   auto now = clock_.Now();
   auto key = auth::Sha256Hex(header);
   if (auto cached = Cached(key, now)) return *cached;
+  // What the store answers below may be overtaken by a change heard meanwhile: then it is not
+  // remembered (Remember compares the generation).
+  auto generation = Generation();
 
   if (auto* basic = std::get_if<auth::BasicCredential>(&*credential)) {
     auto caller = CheckSecret(basic->id, basic->secret, false, address);
-    if (caller) Remember(key, *caller, now + settings_.cache_ttl);
+    if (caller) Remember(key, *caller, now + settings_.cache_ttl, generation);
     return caller;
   }
   const auto& token = std::get<auth::BearerCredential>(*credential).token;
@@ -361,7 +376,7 @@ Result<Caller> Authenticator::Authenticate(std::string_view header, std::string_
       return Fail(ErrorCode::kUnauthenticated,
                   "a client's secret is not a bearer credential: get a token at POST /Token, "
                   "or send Basic base64(id:secret)");
-    if (caller) Remember(key, *caller, now + settings_.cache_ttl);
+    if (caller) Remember(key, *caller, now + settings_.cache_ttl, generation);
     return caller;
   }
   auto found = store_.FindToken(auth::Sha256Hex(token));
@@ -370,7 +385,8 @@ Result<Caller> Authenticator::Authenticate(std::string_view header, std::string_
   if ((*found)->expires_at <= now)
     return Fail(ErrorCode::kUnauthenticated,
                 "the bearer token has expired; request a new one at POST /Token");
-  Remember(key, (*found)->caller, std::min(now + settings_.cache_ttl, (*found)->expires_at));
+  Remember(key, (*found)->caller, std::min(now + settings_.cache_ttl, (*found)->expires_at),
+           generation);
   return (*found)->caller;
 }
 

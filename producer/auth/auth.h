@@ -173,7 +173,11 @@ class Authenticator {
   // kWrongCredentials, after the decoy's PBKDF2 work.
   std::unexpected<Error> Refuse(std::string_view secret);
   std::optional<Caller> Cached(const std::string& key, Timestamp now);
-  void Remember(const std::string& key, const Caller& caller, Timestamp valid_until);
+  // Changes heard so far (Forget, SetListening): what was read from the store before one is
+  // not remembered after it.
+  std::uint64_t Generation();
+  void Remember(const std::string& key, const Caller& caller, Timestamp valid_until,
+                std::uint64_t generation);
 
   CredentialStore& store_;
   const Clock& clock_;
@@ -190,6 +194,7 @@ class Authenticator {
   std::mutex mutex_;
   std::unordered_map<std::string, CacheEntry> cache_;  // SHA-256 of the header -> caller
   bool listening_ = true;                              // guarded by mutex_
+  std::uint64_t generation_ = 0;                       // guarded by mutex_
 };
 
 }  // namespace conveyor

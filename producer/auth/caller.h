@@ -6,6 +6,7 @@
 #include <string>
 
 #include "conveyor/task.h"
+#include "conveyor/task_types.h"
 #include "conveyor/uuid.h"
 
 namespace conveyor {
@@ -26,6 +27,8 @@ struct Caller {
   std::string Identity() const { return (is_admin() ? "admin:" : "client:") + id.ToString(); }
   // Tenant isolation: an admin key sees every task, a client only its own.
   bool MaySee(const Task& task) const { return is_admin() || task.client_id == id; }
+  // An admin key may use every task type, a client those granted to it (TaskType::clients).
+  bool MayUse(const TaskType& type) const { return is_admin() || type.GrantedTo(id); }
 };
 
 }  // namespace conveyor

@@ -6,7 +6,7 @@ namespace {
 
 constexpr char kTypeColumns[] =
     "id, name, handler, timeout_seconds, max_attempts, retry_backoff_ms, cancellation, builtin, "
-    "number";
+    "number, array_to_string(clients, ',')";
 
 TaskType TypeFromRow(const pqxx::row& r) {
   TaskType t;
@@ -19,7 +19,20 @@ TaskType TypeFromRow(const pqxx::row& r) {
   t.cancellation = r[6].c_str();
   t.builtin = r[7].as<bool>();
   t.number = r[8].as<std::int64_t>();
+  std::string_view clients = r[9].is_null() ? std::string_view() : r[9].c_str();
+  while (!clients.empty()) {
+    auto comma = clients.find(',');
+    if (auto id = Uuid::Parse(clients.substr(0, comma))) t.clients.push_back(*id);
+    clients = comma == std::string_view::npos ? std::string_view() : clients.substr(comma + 1);
+  }
   return t;
+}
+
+// PostgreSQL's text form of a uuid[].
+std::string UuidList(const std::vector<Uuid>& ids) {
+  std::string out = "{";
+  for (const auto& id : ids) out += (out.size() > 1 ? "," : "") + id.ToString();
+  return out + "}";
 }
 
 }  // namespace
@@ -33,11 +46,11 @@ Result<TaskType> PgTaskTypeCatalog::Register(TaskType type) {
     pqxx::work tx(**lease);
     auto rows = tx.exec_params(
         R"(INSERT INTO task_types (id, name, handler, timeout_seconds, max_attempts,
-                                   retry_backoff_ms, cancellation)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                   retry_backoff_ms, cancellation, clients)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8::uuid[], '{}'))
            ON CONFLICT (name) DO NOTHING RETURNING number)",
         type.id.ToString(), type.name, type.handler, type.timeout_seconds, type.max_attempts,
-        type.retry_backoff_ms, type.cancellation);
+        type.retry_backoff_ms, type.cancellation, UuidList(type.clients));
     if (rows.empty())
       return Fail(ErrorCode::kAlreadyExists, "a task type named '" + type.name + "' exists",
                   "Name");

@@ -35,8 +35,7 @@ IdempotencyClaim Existing(const pqxx::row& row, const std::string& fingerprint) 
 
 Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
                                                    const std::string& key,
-                                                   const std::string& fingerprint,
-                                                   const Uuid& key_id) {
+                                                   const std::string& fingerprint) {
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
@@ -50,10 +49,14 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
               AND (idempotency_keys.state = 'failed'
                    OR (idempotency_keys.state = 'running'
                        AND idempotency_keys.claimed_at < now() - make_interval(mins => $5)))
-           RETURNING 1)",
-        caller, key, fingerprint, key_id.ToString(), static_cast<int>(kAbandonedAfter.count()));
+           RETURNING key_id, (extract(epoch from created_at) * 1e6)::bigint)",
+        caller, key, fingerprint, Uuid::Random().ToString(),
+        static_cast<int>(kAbandonedAfter.count()));
     IdempotencyClaim claim;
-    if (claimed.empty())
+    if (!claimed.empty())
+      claim.create = {*Uuid::Parse(claimed[0][0].c_str()),
+                      TimeFromField(claimed[0][1]).value_or(Timestamp())};
+    else
       claim = Existing(tx.exec_params1("SELECT fingerprint, state, status, content_type, body, "
                                        "headers::text FROM idempotency_keys "
                                        "WHERE caller = $1 AND key = $2",

@@ -17,7 +17,7 @@ class PgIdempotencyStore final : public http::IdempotencyStore {
 
   explicit PgIdempotencyStore(PgPool& pool) : pool_(pool) {}
   Result<http::IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
-                                       const std::string& fingerprint, const Uuid& key_id) override;
+                                       const std::string& fingerprint) override;
   Status Finish(const std::string& caller, const std::string& key,
                 const http::Answer& answer) override;
 

@@ -79,15 +79,21 @@ Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
   if (!client) return std::unexpected(client.error());
   auto type = catalog_.Find(draft.task_type_id);
   if (!type) return std::unexpected(type.error());
-  if (!*type)
+  // A type not granted to a client is, to that client, a type that does not exist.
+  if (!*type || (!caller.is_admin() && !(*type)->GrantedTo(*client)))
     return Fail(ErrorCode::kInvalidArgument,
                 draft.task_type_id.ToString() + " is not a registered task type", type_field);
+  if (!(*type)->GrantedTo(*client))
+    return Fail(ErrorCode::kInvalidArgument,
+                "task type " + (*type)->name + " is not granted to client " + (*client)->ToString(),
+                type_field);
   // In creation order (the tasks index grows at its edge), or named by the Idempotency-Key.
+  const auto& fixed = ids.idempotency;
   auto name = [&](const char* what) {
-    return Uuid::NameBased(*ids.key_id, std::string(what) + "/" + std::to_string(ids.index));
+    return Uuid::NameBased(fixed->key_id, std::string(what) + "/" + std::to_string(ids.index));
   };
-  Uuid id = ids.key_id ? name("task") : Uuid::TimeOrdered();
-  auto number = ids.key_id ? numbers_.NumberFor(id) : numbers_.Next();
+  Uuid id = fixed ? name("task") : Uuid::TimeOrdered();
+  auto number = fixed ? numbers_.NumberFor(id) : numbers_.Next();
   if (!number) return std::unexpected(number.error());
 
   PreparedCreate p;
@@ -96,12 +102,13 @@ Result<TaskCommandService::PreparedCreate> TaskCommandService::PrepareCreate(
   Task& t = p.created.task;
   t.id = id;
   t.number = *number;
-  t.created_at = clock_.Now();
+  t.created_at = fixed ? fixed->first_at : clock_.Now();
   t.client_id = *client;
   t.created_by = caller.Identity();
   AnchorSchedule(t, t.created_at);
-  p.command = MakeCommand(kTaskCreateCommand, t.id, TaskToEventData(t),
-                          ids.key_id ? std::optional(name("event")) : std::nullopt);
+  p.command =
+      MakeCommand(kTaskCreateCommand, t.id, TaskToEventData(t),
+                  fixed ? std::optional(FixedEvent{name("event"), fixed->first_at}) : std::nullopt);
   return p;
 }
 
@@ -134,10 +141,9 @@ void TaskCommandService::Record(const std::vector<AcceptedTask>& tasks,
 
 Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
                                                const std::string& type_field,
-                                               const std::optional<Uuid>& idempotency_key_id) {
+                                               const std::optional<IdempotentCreate>& idempotency) {
   KnownClients known;
-  auto p =
-      PrepareCreate(std::move(draft), caller, rule, type_field, known, {idempotency_key_id, 0});
+  auto p = PrepareCreate(std::move(draft), caller, rule, type_field, known, {idempotency, 0});
   if (!p) return std::unexpected(p.error());
   auto published = publisher_.Publish(p->command.message);
   if (!published) return std::unexpected(published.error());
@@ -147,12 +153,12 @@ Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller,
 
 std::expected<std::vector<Result<CreatedTask>>, RefusedTask> TaskCommandService::CreateAll(
     std::span<const Task> drafts, const Caller& caller, ClientRule rule,
-    const std::string& type_field, const std::optional<Uuid>& idempotency_key_id) {
+    const std::string& type_field, const std::optional<IdempotentCreate>& idempotency) {
   KnownClients known;
   std::vector<PreparedCreate> prepared;
   prepared.reserve(drafts.size());
   for (std::size_t i = 0; i < drafts.size(); ++i) {
-    auto p = PrepareCreate(drafts[i], caller, rule, type_field, known, {idempotency_key_id, i});
+    auto p = PrepareCreate(drafts[i], caller, rule, type_field, known, {idempotency, i});
     if (!p) return std::unexpected(RefusedTask{i, p.error()});
     prepared.push_back(std::move(*p));
   }
@@ -227,13 +233,13 @@ Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& 
 
 TaskCommandService::Command TaskCommandService::MakeCommand(
     std::string_view type, const Uuid& task_id, nlohmann::json data,
-    const std::optional<Uuid>& event_id) const {
+    const std::optional<FixedEvent>& fixed) const {
   Command c;
-  c.event.id = event_id.value_or(Uuid::TimeOrdered());  // also the id of the run a create queues
+  c.event.id = fixed ? fixed->id : Uuid::TimeOrdered();  // also the id of the run a create queues
   c.event.source = source_;
   c.event.type = type;
   c.event.subject = task_id.ToString();
-  c.event.time = clock_.Now();
+  c.event.time = fixed ? fixed->time : clock_.Now();
   c.event.data = std::move(data);
   if (const auto* trace = CurrentTrace()) c.event.traceparent = trace->ToTraceparent();
   c.message = OutgoingMessage{commands_topic_,

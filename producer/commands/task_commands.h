@@ -22,6 +22,7 @@
 #include "auth/caller.h"
 #include "auth/client_directory.h"
 #include "commands/accepted_writes.h"
+#include "commands/idempotent_create.h"
 #include "conveyor/clock.h"
 #include "conveyor/cloud_event.h"
 #include "conveyor/event_publisher.h"
@@ -82,12 +83,12 @@ class TaskCommandService {
   // kUnavailable when Kafka or PostgreSQL did not answer in time, in which case no task was
   // created.
   //
-  // With `idempotency_key_id` (http/idempotency.h) the task's id, number and command id are
-  // derived from it rather than new, so that attempting the same create again makes the same
-  // command, which a worker applies once.
+  // With `idempotency` (http/idempotency.h) the task's id, number and command id are derived
+  // from its key id, and its creation time is its first attempt's, so that attempting the same
+  // create again makes the same command, which a worker applies once.
   Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
                              const std::string& type_field,
-                             const std::optional<Uuid>& idempotency_key_id = std::nullopt);
+                             const std::optional<IdempotentCreate>& idempotency = std::nullopt);
 
   // Creates several tasks (the TwoSms bulk create) with the same rules as Create, all or
   // nothing as far as the checks go: every task is checked (client rules, type), numbered and
@@ -96,11 +97,12 @@ class TaskCommandService {
   // answer) and nothing is published. Then all are published together
   // (EventPublisher::PublishAll) and the answer is one Result per task, in order: the created
   // task, or kUnavailable for one Kafka did not acknowledge (that task was not created; the
-  // others were). Blocks until every event was acknowledged or not. `idempotency_key_id` as
+  // others were). Blocks until every event was acknowledged or not. `idempotency` as
   // for Create (each task's ids derived from it and the task's index).
   std::expected<std::vector<Result<CreatedTask>>, RefusedTask> CreateAll(
       std::span<const Task> drafts, const Caller& caller, ClientRule rule,
-      const std::string& type_field, const std::optional<Uuid>& idempotency_key_id = std::nullopt);
+      const std::string& type_field,
+      const std::optional<IdempotentCreate>& idempotency = std::nullopt);
 
   // Publishes conveyor.task.batch-update for `task` with `update`'s fields (its task_id and
   // requested_by are filled in here); returns the event's id, which names the new run of a
@@ -156,9 +158,13 @@ class TaskCommandService {
   };
   // Publishes a command event of `type` about `task_id`.
   Result<Published> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
-  // A new event id unless `event_id` is given.
+  // A new event id and the time now, unless `fixed` gives them.
+  struct FixedEvent {
+    Uuid id;
+    Timestamp time;
+  };
   Command MakeCommand(std::string_view type, const Uuid& task_id, nlohmann::json data,
-                      const std::optional<Uuid>& event_id = std::nullopt) const;
+                      const std::optional<FixedEvent>& fixed = std::nullopt) const;
   // A create checked (client rules, type), numbered and made into its command, not published.
   struct PreparedCreate {
     CreatedTask created;
@@ -166,9 +172,10 @@ class TaskCommandService {
   };
   // The clients already found during one call (CreateAll names the same one many times).
   using KnownClients = std::unordered_map<Uuid, bool>;
-  // The task's ids: new ones, or those `key_id` names for the request's `index`th task.
+  // The task's ids and time: new ones, or those `idempotency` fixes for the request's
+  // `index`th task.
   struct CreateIds {
-    const std::optional<Uuid>& key_id;
+    const std::optional<IdempotentCreate>& idempotency;
     std::size_t index = 0;
   };
   Result<PreparedCreate> PrepareCreate(Task draft, const Caller& caller, ClientRule rule,

@@ -36,7 +36,7 @@ struct Route {
   Access access = Access::kAnyCaller;
   Handler handler;
   // It creates tasks: an Idempotency-Key makes it idempotent (http/idempotency.h), and its
-  // handler passes Request::idempotency_key_id on to TaskCommandService::Create.
+  // handler passes Request::idempotency on to TaskCommandService::Create.
   bool creates = false;
 };
 

@@ -15,16 +15,21 @@ Status CheckIdempotencyKey(std::string_view key) {
   return {};
 }
 
-Uuid IdempotencyKeyId(const std::string& caller, const std::string& key) {
-  static const Uuid kNamespace = *Uuid::Parse("0c8e7d4a-52d1-4f7e-9b0a-3e61f2a4c9d7");
-  return Uuid::NameBased(kNamespace, caller + "\n" + key);
-}
-
 std::string RequestFingerprint(const Request& request) {
-  // Each part ends with a byte no part holds, so that parts cannot run into each other.
-  std::string text = request.method + '\0' + request.path + '\0';
-  for (const auto& [name, value] : request.params) text += name + '=' + value + '\0';
-  text += '\0' + request.Header("Content-Type") + '\0' + request.body;
+  // Each part is preceded by its length, so that no two lists of parts read the same.
+  std::string text;
+  auto part = [&text](std::string_view p) {
+    text += std::to_string(p.size()) + ':';
+    text += p;
+  };
+  part(request.method);
+  part(request.path);
+  for (const auto& [name, value] : request.params) {
+    part(name);
+    part(value);
+  }
+  for (const char* header : {"Content-Type", "Accept", "SO-TimeZone"}) part(request.Header(header));
+  part(request.body);
   return auth::Sha256Hex(text);
 }
 

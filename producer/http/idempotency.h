@@ -36,16 +36,18 @@ struct IdempotencyClaim {
   };
   Outcome outcome = Outcome::kClaimed;
   std::optional<Answer> answer;  // kAnswered
+  IdempotentCreate create;       // kClaimed: the key's id and first attempt, as first stored
 };
 
 // Where keys and answers are kept (commands/pg_idempotency_store.h). Thread-safe.
 class IdempotencyStore {
  public:
   virtual ~IdempotencyStore() = default;
-  // Claims `caller`'s `key` for a request with `fingerprint`, whose tasks `key_id` names.
-  // kUnavailable when the store did not answer.
+  // Claims `caller`'s `key` for a request with `fingerprint`. The first claim of a key stores
+  // a new key id (random: a key used again after it was forgotten names other tasks) and the
+  // time; a later one gets them back. kUnavailable when the store did not answer.
   virtual Result<IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
-                                         const std::string& fingerprint, const Uuid& key_id) = 0;
+                                         const std::string& fingerprint) = 0;
   // Keeps the answer the claimed request got, to replay it; a 5xx answer is not kept: the key
   // is free for the next attempt.
   virtual Status Finish(const std::string& caller, const std::string& key,
@@ -55,10 +57,8 @@ class IdempotencyStore {
 // kInvalidArgument naming the header unless `key` is 1 to kMaxIdempotencyKeyBytes printable
 // ASCII characters.
 Status CheckIdempotencyKey(std::string_view key);
-// The id that names what a caller's key creates: the same for the same caller and key.
-Uuid IdempotencyKeyId(const std::string& caller, const std::string& key);
-// SHA-256 (hex) of what makes two requests the same one: method, path, query, Content-Type
-// and body.
+// SHA-256 (hex) of what makes two requests the same one: method, path, query, the headers that
+// shape the answer (Content-Type, Accept, SO-TimeZone) and body, each part length-prefixed.
 std::string RequestFingerprint(const Request& request);
 
 }  // namespace conveyor::http

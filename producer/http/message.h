@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "auth/caller.h"
+#include "commands/idempotent_create.h"
 #include "conveyor/result.h"
 
 namespace conveyor::http {
@@ -29,8 +30,8 @@ struct Request {
   std::vector<std::string> path_params;
   // The peer's IP address, as the connection shows it (a proxy's, behind one).
   std::string remote_address;
-  // Set by the Router on a create with an Idempotency-Key: the id its tasks are named by.
-  std::optional<Uuid> idempotency_key_id;
+  // Set by the Router on a create with an Idempotency-Key (http/idempotency.h).
+  std::optional<IdempotentCreate> idempotency;
   // Who sent it, once the Guard authenticated it (http/guard.h); a route that needs no
   // credentials sees a default Caller.
   Caller caller;

@@ -78,8 +78,7 @@ Answer Router::RunIdempotent(const Route& route, Request request) const {
   auto key = request.Header(kIdempotencyKeyHeader);
   if (auto s = CheckIdempotencyKey(key); !s) return Refuse(request, s.error());
   auto caller = request.caller.Identity();
-  auto key_id = IdempotencyKeyId(caller, key);
-  auto claim = idempotency_->Claim(caller, key, RequestFingerprint(request), key_id);
+  auto claim = idempotency_->Claim(caller, key, RequestFingerprint(request));
   if (!claim) return Refuse(request, claim.error());
   using Outcome = IdempotencyClaim::Outcome;
   if (claim->outcome == Outcome::kAnswered) {
@@ -101,7 +100,7 @@ Answer Router::RunIdempotent(const Route& route, Request request) const {
     busy.retry_after = std::chrono::seconds(1);
     return Refuse(request, busy);
   }
-  request.idempotency_key_id = key_id;
+  request.idempotency = claim->create;
   auto answer = Run(route, request);
   if (auto s = idempotency_->Finish(caller, key, answer); !s)
     logging::Get("ingest")->warn("the answer to Idempotency-Key '{}' of {} was not kept: {}", key,

@@ -465,6 +465,61 @@ TEST_F(Auth, ClientsResourceSpeaksXmlAsTwoSmsDoes) {
   EXPECT_EQ(admin.Post("/api/v1/admin/clients", "Name=x", "text/plain")->status, 415);
 }
 
+TEST_F(Auth, ATaskTypeGrantedToOneClientIsInvisibleAndUnusableToAnother) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  std::string b_id = CreateClient("client b", "client b secret 16");
+  auto b = BasicAuth(b_id, "client b secret 16");
+  auto registered = Http(AdminAuth())
+                        .Post(kTaskTypes,
+                              json{{"Name", "for-a-only"},
+                                   {"Handler", "noop"},
+                                   {"Clients", json::array({client_id_})}}
+                                  .dump(),
+                              "application/json");
+  ASSERT_TRUE(registered && registered->status == 200) << (registered ? registered->body : "");
+  auto type = Body(registered)["ResponseData"]["Detail"];
+  EXPECT_EQ(type["Clients"], json::array({client_id_}));
+  auto names_seen_by = [&](const std::string& auth) {
+    std::vector<std::string> names;
+    auto body = Body(Http(auth).Get(kTaskTypes));
+    for (const auto& t : body["ResponseData"]["Detail"]) names.push_back(t["Name"]);
+    return names;
+  };
+  auto seen_by_b = names_seen_by(b);
+  EXPECT_EQ(std::count(seen_by_b.begin(), seen_by_b.end(), "for-a-only"), 0);
+  auto seen_by_a = names_seen_by(ClientAuth());
+  EXPECT_EQ(std::count(seen_by_a.begin(), seen_by_a.end(), "for-a-only"), 1);
+  EXPECT_FALSE(
+      Body(Http(ClientAuth()).Get(kTaskTypes))["ResponseData"]["Detail"][0].contains("Clients"))
+      << "a client learns no other client's id";
+
+  auto task = SeedRequest();
+  task["TaskID"] = type["ID"];
+  auto by_b = Post(task, b);
+  ASSERT_TRUE(by_b);
+  EXPECT_EQ(by_b->status, 400) << by_b->body;
+  EXPECT_NE(by_b->body.find("is not a registered task type"), std::string::npos) << by_b->body;
+  auto agent_b = Http(b).Post("/api/v1/Agents/Batch/StartBatchJob",
+                              R"({"BatchTaskInfo":{"Name":"for-a-only"}})", "application/json");
+  ASSERT_TRUE(agent_b);
+  EXPECT_EQ(agent_b->status, 400) << agent_b->body;
+  EXPECT_EQ(agent_b->body.find("for-a-only\","), std::string::npos);
+  auto by_a = Post(task);
+  ASSERT_TRUE(by_a);
+  EXPECT_EQ(by_a->status, 200) << by_a->body;
+
+  auto unknown_client =
+      Http(AdminAuth())
+          .Post(
+              kTaskTypes,
+              json{{"Name", "for-nobody"}, {"Handler", "noop"}, {"Clients", json::array({kUserId})}}
+                  .dump(),
+              "application/json");
+  ASSERT_TRUE(unknown_client);
+  EXPECT_EQ(unknown_client->status, 400) << unknown_client->body;
+  EXPECT_NE(unknown_client->body.find("Clients/0"), std::string::npos) << unknown_client->body;
+}
+
 // Two producers, each with its credential cache: a change made through one is honoured by the
 // other at once, long before its --auth-cache-seconds would have run out.
 class CredentialChanges : public Auth {

@@ -7,31 +7,42 @@
 #include <string>
 #include <utility>
 
+#include "conveyor/clock.h"
 #include "http/idempotency.h"
 
 namespace conveyor::testing {
 
 class MemoryIdempotencyStore final : public http::IdempotencyStore {
  public:
+  explicit MemoryIdempotencyStore(const Clock& clock) : clock_(clock) {}
+
   struct Row {
     std::string fingerprint;
     std::string state;  // running, done, failed
     http::Answer answer;
+    IdempotentCreate create;
   };
 
   Result<http::IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
-                                       const std::string& fingerprint, const Uuid&) override {
+                                       const std::string& fingerprint) override {
     using Outcome = http::IdempotencyClaim::Outcome;
     std::lock_guard lock(mutex);
-    auto [it, fresh] = rows.try_emplace({caller, key}, Row{fingerprint, "running", {}});
+    auto [it, fresh] = rows.try_emplace(
+        {caller, key}, Row{fingerprint, "running", {}, {Uuid::Random(), clock_.Now()}});
     Row& row = it->second;
+    http::IdempotencyClaim claim;
     if (fresh || (row.fingerprint == fingerprint && row.state == "failed")) {
       row.state = "running";
-      return http::IdempotencyClaim{Outcome::kClaimed, std::nullopt};
+      claim.create = row.create;
+    } else if (row.fingerprint != fingerprint) {
+      claim.outcome = Outcome::kMismatch;
+    } else if (row.state == "running") {
+      claim.outcome = Outcome::kInProgress;
+    } else {
+      claim.outcome = Outcome::kAnswered;
+      claim.answer = row.answer;
     }
-    if (row.fingerprint != fingerprint) return http::IdempotencyClaim{Outcome::kMismatch, {}};
-    if (row.state == "running") return http::IdempotencyClaim{Outcome::kInProgress, {}};
-    return http::IdempotencyClaim{Outcome::kAnswered, row.answer};
+    return claim;
   }
   Status Finish(const std::string& caller, const std::string& key,
                 const http::Answer& answer) override {
@@ -44,6 +55,9 @@ class MemoryIdempotencyStore final : public http::IdempotencyStore {
 
   std::mutex mutex;
   std::map<std::pair<std::string, std::string>, Row> rows;
+
+ private:
+  const Clock& clock_;
 };
 
 }  // namespace conveyor::testing

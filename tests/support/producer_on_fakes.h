@@ -73,7 +73,7 @@ class ProducerOnFakes {
   NoClients clients;
   RecordingPublisher publisher;
   RecordingAcceptedWrites accepted;
-  MemoryIdempotencyStore idempotency;
+  MemoryIdempotencyStore idempotency{clock};
   FakeReader reader;
   TaskCommandService commands{catalog,  numbers, clients,    publisher,
                               accepted, clock,   "commands", "/test"};

@@ -77,6 +77,8 @@ std::vector<std::string> EnvironmentOf(const ExecHandlerSettings& settings,
   env["CONVEYOR_HANDLER"] = handler;
   env["CONVEYOR_TASK_ID"] = context.task.id.ToString();
   env["CONVEYOR_TASK_NUMBER"] = std::to_string(context.task.number);
+  // From the task's record, never its Parameters: empty for a system task.
+  env["CONVEYOR_CLIENT_ID"] = context.task.client_id ? context.task.client_id->ToString() : "";
   env["CONVEYOR_RUN_ID"] = context.run_id.ToString();
   env["CONVEYOR_ATTEMPT"] = std::to_string(context.attempt);
   env["CONVEYOR_START_COUNT"] = std::to_string(context.start_count);
@@ -168,15 +170,18 @@ std::expected<Child, HandlerFailure> Spawn(const ExecHandlerSettings& settings,
   Child child;
   child.supervisor = _Fork();  // no fork handlers: the child runs RunSupervisor only
   if (child.supervisor == 0) RunSupervisor(plan);
-  if (child.supervisor < 0)
-    return Failure(std::string("exec: cannot start a process: ") + std::strerror(errno),
-                   errno == EAGAIN || errno == ENOMEM);
+  if (child.supervisor < 0) {
+    int error = errno;
+    return Failure(std::string("exec: cannot start a process: ") + std::strerror(error),
+                   error == EAGAIN || error == ENOMEM);
+  }
   setpgid(child.supervisor, child.supervisor);
   reports->write.Reset();  // the supervisor's copy is the only one left
   child.reports = std::move(reports->read);
   auto first = ReadReport(child.reports);
   if (!first || first->kind != SupervisorReport::kStarted) {
-    waitpid(child.supervisor, nullptr, 0);
+    while (waitpid(child.supervisor, nullptr, 0) < 0 && errno == EINTR) {
+    }
     if (!first) return Failure("exec: the program's supervisor ended before starting it", true);
     return StartFailure(settings, *first);
   }

@@ -82,12 +82,17 @@ void Report(int fd, SupervisorReport report) {
 }
 
 // Keeps the program's three pipe ends as 0, 1, 2 and the report pipe as kReportFd (closed on
-// exec); closes every other descriptor the worker had open.
+// exec); closes every other descriptor the worker had open. Exits at once when it cannot (the
+// worker then reads no report: the supervisor ended before starting the program).
 void KeepOnlyOwnDescriptors(const SupervisorPlan& plan) {
   int fds[] = {plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, plan.report_fd};
-  for (int& fd : fds) fd = fcntl(fd, F_DUPFD, kReportFd + 1);  // out of 0..3's way first
-  for (int i = 0; i < 4; ++i) dup2(fds[i], i);
-  syscall(SYS_close_range, kReportFd + 1, ~0U, 0);
+  for (int& fd : fds) {
+    fd = fcntl(fd, F_DUPFD, kReportFd + 1);  // out of 0..3's way first
+    if (fd < 0) _exit(127);
+  }
+  for (int i = 0; i < 4; ++i)
+    if (dup2(fds[i], i) != i) _exit(127);
+  if (syscall(SYS_close_range, kReportFd + 1, ~0U, 0) != 0) _exit(127);
   fcntl(kReportFd, F_SETFD, FD_CLOEXEC);
 }
 
@@ -113,7 +118,8 @@ void ResetSignals() {
     if (setrlimit(static_cast<__rlimit_resource>(plan.limits[i].first), &limit) != 0)
       FailAt(fd, SupervisorReport::kLimits, errno);
   }
-  if (const ProgramUser* u = plan.user) {
+  const ProgramUser* u = plan.user;
+  if (u && (u->uid != geteuid() || u->gid != getegid())) {
     // Raw system calls: this thread is the process's only one, so no other needs the change.
     if (syscall(SYS_setgroups, u->groups.size(), u->groups.data()) != 0 ||
         syscall(SYS_setresgid, u->gid, u->gid, u->gid) != 0 ||
@@ -172,27 +178,38 @@ void KillOwnChildren() {
   close(dir);
 }
 
-// Waits until the program ends, passing on the worker's stop and kill requests. Returns its
-// wait status.
-int WaitForProgram(pid_t program, const sigset_t& watched) {
+// `sig` to the program and its process group (the program itself too: it may have left the
+// group).
+void Signal(pid_t program, int sig) {
+  kill(program, sig);
+  kill(-program, sig);
+}
+
+// Waits until the program ends, passing on the worker's stop and kill requests. Leaves it
+// unreaped: while its zombie holds its pid and group id, no other process can get them.
+void WaitForProgram(pid_t program, const sigset_t& watched) {
   while (true) {
-    int status = 0;
-    pid_t reaped = waitpid(program, &status, WNOHANG);
-    if (reaped == program) return status;
-    if (reaped < 0 && errno != EINTR) return 0;  // cannot happen: it is this process's child
+    siginfo_t info{};
+    int waited = waitid(P_PID, static_cast<id_t>(program), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (waited == 0 && info.si_pid == program) return;
+    if (waited < 0 && errno != EINTR) return;  // cannot happen: it is this process's child
     int sig = sigwaitinfo(&watched, nullptr);
-    if (sig == kStopProgram) kill(-program, SIGTERM);
-    if (sig == kKillProgram) kill(-program, SIGKILL);
+    if (sig == kStopProgram) Signal(program, SIGTERM);
+    if (sig == kKillProgram) Signal(program, SIGKILL);
   }
 }
 
-// Kills what is left of the program's process group and every process that became this one's
-// child, until none is left; reaps them all.
-void KillAndReapTheRest(pid_t program) {
+// Kills what is left of the program's process group while the program's zombie still holds the
+// group id, reaps the program, then kills every process that became this one's child until
+// none is left, reaping them all. Returns the program's wait status.
+int KillAndReapTheRest(pid_t program) {
+  kill(-program, SIGKILL);
+  int status = 0;
+  while (waitpid(program, &status, 0) < 0 && errno == EINTR) {
+  }
   while (true) {
-    kill(-program, SIGKILL);
     KillOwnChildren();
-    if (waitpid(-1, nullptr, 0) < 0 && errno == ECHILD) return;
+    if (waitpid(-1, nullptr, 0) < 0 && errno == ECHILD) return status;
   }
 }
 
@@ -203,7 +220,8 @@ void RunSupervisor(const SupervisorPlan& plan) {
   ResetSignals();
   setpgid(0, 0);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // When the worker dies: kill the program and everything it left, as at a kill request.
+  prctl(PR_SET_PDEATHSIG, kKillProgram);
   if (getppid() != plan.worker) _exit(127);  // the worker is gone already
   sigset_t watched;
   sigemptyset(&watched);
@@ -231,8 +249,8 @@ void RunSupervisor(const SupervisorPlan& plan) {
     _exit(0);
   }
   Report(kReportFd, {SupervisorReport::kStarted, SupervisorReport::kNone, program});
-  int status = WaitForProgram(program, watched);
-  KillAndReapTheRest(program);
+  WaitForProgram(program, watched);
+  int status = KillAndReapTheRest(program);
   Report(kReportFd, {SupervisorReport::kEnded, SupervisorReport::kNone, status});
   _exit(0);
 }

@@ -7,6 +7,8 @@
 //     (PR_SET_NO_NEW_PRIVS);
 //   - a process group of the program's own, no signal blocked or ignored, SIGKILL when the
 //     supervisor dies (PR_SET_PDEATHSIG).
+// When the worker dies, the supervisor is told (PR_SET_PDEATHSIG) and kills everything as at
+// the end of a run.
 // It is a child subreaper (PR_SET_CHILD_SUBREAPER): every process the program leaves behind,
 // even one that left the program's process group or session (setsid), becomes its child once
 // its own parent is gone. When the program ends it kills its process group and every child of

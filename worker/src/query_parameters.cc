@@ -8,7 +8,41 @@
 
 namespace conveyor {
 
+namespace {
+
+// The value of a name the task's record fills in (@client_id, ...); nothing for another name.
+std::optional<std::optional<std::string>> FromTheRecord(const Task& task, const std::string& name) {
+  if (name == "@client_id")
+    return task.client_id ? std::optional(task.client_id->ToString()) : std::nullopt;
+  if (name == "@task_id") return std::optional(task.id.ToString());
+  if (name == "@task_number") return std::optional(std::to_string(task.number));
+  return std::nullopt;
+}
+
+Result<std::vector<std::optional<std::string>>> FromTheParameters(
+    const Task& task, const std::vector<std::string>& names);
+
+}  // namespace
+
 Result<std::vector<std::optional<std::string>>> BindParameters(
+    const Task& task, const std::vector<std::string>& names) {
+  std::vector<std::string> asked;  // the names the Parameters answer
+  for (const auto& name : names)
+    if (!FromTheRecord(task, name)) asked.push_back(name);
+  auto given = FromTheParameters(task, asked);
+  if (!given) return std::unexpected(given.error());
+  std::vector<std::optional<std::string>> values;
+  std::size_t next = 0;
+  for (const auto& name : names) {
+    auto trusted = FromTheRecord(task, name);
+    values.push_back(trusted ? *trusted : (*given)[next++]);
+  }
+  return values;
+}
+
+namespace {
+
+Result<std::vector<std::optional<std::string>>> FromTheParameters(
     const Task& task, const std::vector<std::string>& names) {
   std::vector<std::optional<std::string>> values;
   if (names.empty()) return values;
@@ -60,6 +94,8 @@ Result<std::vector<std::optional<std::string>>> BindParameters(
                   "application/xml",
               "ContentType");
 }
+
+}  // namespace
 
 pqxx::result ExecWithParameters(pqxx::transaction_base& tx, const std::string& sql,
                                 const std::vector<std::optional<std::string>>& values) {

@@ -22,8 +22,11 @@ namespace conveyor {
 //     numbers, booleans, objects and arrays as their JSON text.
 //   application/xml: the child elements of the root element, by name; an element's text is
 //     bound, an element with xsi:nil="true" is NULL.
+// A name that starts with '@' is filled in from the task's own record, never from its
+// Parameters, so that a statement can keep tenants apart: @client_id (the task's client; NULL
+// for a system task), @task_id, @task_number.
 // kInvalidArgument naming the field when a name is missing, the Parameters do not parse, or
-// the content type is neither. With no names, the Parameters are not looked at.
+// the content type is neither. When every name is an '@' one, the Parameters are not looked at.
 Result<std::vector<std::optional<std::string>>> BindParameters(
     const Task& task, const std::vector<std::string>& names);
 

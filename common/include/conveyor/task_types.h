@@ -23,6 +23,13 @@ struct TaskType {
   int retry_backoff_ms = 1000;             // the first retry's wait; doubles per attempt
   std::string cancellation = "CanCancel";  // CanCancel, CancelWithWarning or CannotCancel
   bool builtin = false;
+  // The clients granted the type; empty: every client (a system type). A client may create
+  // tasks of a type, and see it in the catalogue, only when it is granted it; an admin key
+  // may use every type, for any client it is granted to or for a system task.
+  std::vector<Uuid> clients;
+
+  // Whether a task of this type may belong to `client` (std::nullopt: a system task).
+  bool GrantedTo(const std::optional<Uuid>& client) const;
 };
 
 // The built-in `noop` type: 00000000-0000-0000-0000-000000000001.

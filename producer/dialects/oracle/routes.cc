@@ -31,12 +31,19 @@ class OracleDialect::Impl {
         note_schema_(std::move(note_schema)),
         patch_schema_(std::move(patch_schema)) {}
 
+  // The catalogue's types that `caller` may use (a client: those granted to it).
+  Result<std::vector<TaskType>> TypesFor(const Caller& caller) {
+    auto types = catalog_.List();
+    if (types) std::erase_if(*types, [&](const TaskType& t) { return !caller.MayUse(t); });
+    return types;
+  }
+
   // The task belongs to the calling client; an admin key's task belongs to no client (a system
   // task, as an admin's StartBatchJob): Oracle's body has no way to name a client.
   void CreateTask(const http::Request& req, http::Answer& res) {
     auto body = ParseBody(req, res);
     if (!body) return;
-    auto types = catalog_.List();
+    auto types = TypesFor(req.caller);
     if (!types) return SendError(req, res, types.error());
     auto draft = oracle::DecodeCreate(*body, *types);
     if (!draft) return SendError(req, res, draft.error());
@@ -44,7 +51,7 @@ class OracleDialect::Impl {
     draft->client_id = req.caller.client_id();
     auto created = commands_.Create(std::move(*draft), req.caller,
                                     TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType",
-                                    req.idempotency_key_id);
+                                    req.idempotency);
     if (!created) {
       if (created.error().retryable())
         log_->warn("create not accepted: {}", created.error().Describe());
@@ -187,7 +194,7 @@ class OracleDialect::Impl {
   void PatchTask(const http::Request& req, http::Answer& res) {
     auto body = ParseBody(req, res);
     if (!body) return;
-    auto types = catalog_.List();
+    auto types = TypesFor(req.caller);
     if (!types) return SendError(req, res, types.error());
     auto patch = oracle::DecodePatch(*body, *types);
     if (!patch) return SendError(req, res, patch.error());
@@ -250,7 +257,7 @@ class OracleDialect::Impl {
     } else if (which == "statusWithType.statusType") {
       values = oracle::StatusTypes();
     } else if (which == "taskType") {
-      auto types = catalog_.List();
+      auto types = TypesFor(req.caller);
       if (!types) return SendError(req, res, types.error());
       values = oracle::TaskTypeIds(*types);
     } else {

@@ -345,7 +345,7 @@ struct SuperOfficeDialect::Impl {
       return SendError(res, *f, start.error());
     }
     const char* type_field = wrapped ? "BatchTaskInfo/Name" : "Name";
-    auto type = FindType(start->name, type_field);
+    auto type = FindType(start->name, type_field, req.caller);
     if (!type) return SendError(res, *f, type.error());
     Task draft;
     draft.task_type_id = type->id;
@@ -358,7 +358,7 @@ struct SuperOfficeDialect::Impl {
     // An admin key's task is a system task (no client): the body has no way to name one.
     auto created = commands.Create(std::move(draft), req.caller,
                                    TaskCommandService::ClientRule::kSystemTaskAllowed, type_field,
-                                   req.idempotency_key_id);
+                                   req.idempotency);
     if (!created) {
       if (created.error().retryable())
         log->warn("StartBatchJob not accepted: {}", created.error().Describe());
@@ -367,11 +367,13 @@ struct SuperOfficeDialect::Impl {
     SendScalar(res, *f, created->task.number);
   }
 
-  // The catalogue type a BatchTaskInfo.Name names: an exact match, else the one type whose
-  // name matches without regard to case.
-  Result<TaskType> FindType(const std::string& name, const std::string& field) {
+  // The catalogue type a BatchTaskInfo.Name names, of those `caller` may use: an exact match,
+  // else the one type whose name matches without regard to case.
+  Result<TaskType> FindType(const std::string& name, const std::string& field,
+                            const Caller& caller) {
     auto types = catalog.List();
     if (!types) return std::unexpected(types.error());
+    std::erase_if(*types, [&](const TaskType& t) { return !caller.MayUse(t); });
     const TaskType* folded = nullptr;
     int folded_matches = 0;
     std::string known;

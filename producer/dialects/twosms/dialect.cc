@@ -10,7 +10,7 @@ TwoSmsDialect::TwoSmsDialect(RequestDecoder decoder, ClientRequestDecoder client
       client_decoder_(std::move(client_decoder)),
       tasks_(decoder_, commands, reader, clock),
       clients_(client_decoder_, credentials),
-      task_types_(std::move(task_type_schema), catalog) {}
+      task_types_(std::move(task_type_schema), catalog, credentials) {}
 
 Result<std::unique_ptr<TwoSmsDialect>> TwoSmsDialect::Create(TaskTypeCatalog& catalog,
                                                              TaskCommandService& commands,

@@ -161,14 +161,16 @@ http::Answer TaskRoutes::Create(const http::Request& req) {
   http::Answer answer;
   auto formats = Negotiate(req, true, &answer);
   if (!formats) return answer;
-  auto request = decoder_.DecodeCreate(req.body, clock_.Now(), formats->request);
+  // The time the request is read at: its first attempt's, under an Idempotency-Key.
+  auto now = req.idempotency ? req.idempotency->first_at : clock_.Now();
+  auto request = decoder_.DecodeCreate(req.body, now, formats->request);
   if (!request) {
     logging::Get("ingest")->info("create refused: {}", request.error().Describe());
     return SendError(formats->response, request.error());
   }
   auto created =
       commands_.Create(DraftOf(*request), req.caller, TaskCommandService::ClientRule::kRequired,
-                       "TaskID", req.idempotency_key_id);
+                       "TaskID", req.idempotency);
   if (!created) {
     if (created.error().retryable())
       logging::Get("ingest")->warn("create not accepted: {}", created.error().Describe());
@@ -188,7 +190,8 @@ http::Answer TaskRoutes::BulkCreate(const http::Request& req) {
   if (!formats) return answer;
   const auto& media = formats->response;
   auto log = logging::Get("ingest");
-  auto requests = decoder_.DecodeBulkCreate(req.body, clock_.Now(), formats->request);
+  auto now = req.idempotency ? req.idempotency->first_at : clock_.Now();
+  auto requests = decoder_.DecodeBulkCreate(req.body, now, formats->request);
   if (!requests) {
     log->info("bulk create refused: {}", requests.error().Describe());
     return SendError(media, requests.error());
@@ -197,7 +200,7 @@ http::Answer TaskRoutes::BulkCreate(const http::Request& req) {
   drafts.reserve(requests->size());
   for (const auto& r : *requests) drafts.push_back(DraftOf(r));
   auto created = commands_.CreateAll(drafts, req.caller, TaskCommandService::ClientRule::kRequired,
-                                     "TaskID", req.idempotency_key_id);
+                                     "TaskID", req.idempotency);
   if (!created) {
     auto error = InTask(created.error().index, created.error().error);
     if (error.retryable())
@@ -451,15 +454,39 @@ http::Answer ClientRoutes::Delete(const http::Request& req) {
 
 namespace {
 
-nlohmann::json TaskTypeDetail(const TaskType& t) {
-  return {{"ID", t.id.ToString()},
-          {"Name", t.name},
-          {"Handler", t.handler},
-          {"TimeoutSeconds", t.timeout_seconds ? nlohmann::json(*t.timeout_seconds) : nullptr},
-          {"MaxAttempts", t.max_attempts},
-          {"RetryBackoffMs", t.retry_backoff_ms},
-          {"CancellationBehaviour", t.cancellation},
-          {"BuiltIn", t.builtin}};
+// A type as `caller` sees it: the clients it is granted to only for an admin key (a client
+// learns no other client's id).
+nlohmann::json TaskTypeDetail(const TaskType& t, const Caller& caller) {
+  nlohmann::json d = {
+      {"ID", t.id.ToString()},
+      {"Name", t.name},
+      {"Handler", t.handler},
+      {"TimeoutSeconds", t.timeout_seconds ? nlohmann::json(*t.timeout_seconds) : nullptr},
+      {"MaxAttempts", t.max_attempts},
+      {"RetryBackoffMs", t.retry_backoff_ms},
+      {"CancellationBehaviour", t.cancellation},
+      {"BuiltIn", t.builtin}};
+  if (!caller.is_admin()) return d;
+  auto clients = nlohmann::json::array();
+  for (const auto& c : t.clients) clients.push_back(c.ToString());
+  d["Clients"] = t.clients.empty() ? nlohmann::json(nullptr) : clients;
+  return d;
+}
+
+// The clients the request grants the type, each checked to exist; or why not.
+Result<std::vector<Uuid>> GrantedClients(const nlohmann::json& j, ClientDirectory& directory) {
+  std::vector<Uuid> clients;
+  if (!j.contains("Clients") || j["Clients"].is_null()) return clients;
+  for (std::size_t i = 0; i < j["Clients"].size(); ++i) {
+    std::string field = "Clients/" + std::to_string(i);
+    auto id = Uuid::Parse(j["Clients"][i].get<std::string>());
+    if (!id) return Fail(ErrorCode::kInvalidArgument, "is not a GUID", field);
+    auto found = directory.FindClient(*id);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return Fail(ErrorCode::kInvalidArgument, "no client " + id->ToString(), field);
+    if (std::find(clients.begin(), clients.end(), *id) == clients.end()) clients.push_back(*id);
+  }
+  return clients;
 }
 
 http::Answer JsonEnvelope(int status, const nlohmann::ordered_json& envelope) {
@@ -485,18 +512,22 @@ http::Answer TaskTypeRoutes::Register(const http::Request& req) {
   t.max_attempts = j.value("MaxAttempts", 1);
   t.retry_backoff_ms = j.value("RetryBackoffMs", 1000);
   t.cancellation = j.value("CancellationBehaviour", std::string("CanCancel"));
+  auto clients = GrantedClients(j, clients_);
+  if (!clients) return JsonError(clients.error());
+  t.clients = std::move(*clients);
   auto registered = catalog_.Register(std::move(t));
   if (!registered) return JsonError(registered.error());
   logging::Get("ingest")->info("task type {} '{}' registered (handler {})",
                                registered->id.ToString(), registered->name, registered->handler);
-  return JsonEnvelope(200, SuccessEnvelope(TaskTypeDetail(*registered), std::nullopt));
+  return JsonEnvelope(200, SuccessEnvelope(TaskTypeDetail(*registered, req.caller), std::nullopt));
 }
 
-http::Answer TaskTypeRoutes::List(const http::Request&) {
+http::Answer TaskTypeRoutes::List(const http::Request& req) {
   auto types = catalog_.List();
   if (!types) return JsonError(types.error());
   auto list = nlohmann::json::array();
-  for (const auto& t : *types) list.push_back(TaskTypeDetail(t));
+  for (const auto& t : *types)
+    if (req.caller.MayUse(t)) list.push_back(TaskTypeDetail(t, req.caller));
   return JsonEnvelope(200, SuccessEnvelope(list, std::nullopt));
 }
 

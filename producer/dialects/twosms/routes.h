@@ -121,13 +121,14 @@ class ClientRoutes {
 };
 
 // The task-type catalogue (Conveyor's; TwoSms's envelope), docs/task-types.md:
-//   POST api/v1/admin/tasktypes      Register (admin keys only)
-//   GET  api/v1/admin/tasktypes      List     (any caller: clients need the ids as TaskID)
+//   POST api/v1/admin/tasktypes      Register (admin keys only; Clients: the clients granted it)
+//   GET  api/v1/admin/tasktypes      List     (any caller: clients need the ids as TaskID; a
+//                                              client sees the types granted to it)
 // Registration writes straight to PostgreSQL (docs/adr/0004). Thread-safe.
 class TaskTypeRoutes {
  public:
-  TaskTypeRoutes(JsonSchema schema, TaskTypeCatalog& catalog)
-      : schema_(std::move(schema)), catalog_(catalog) {}
+  TaskTypeRoutes(JsonSchema schema, TaskTypeCatalog& catalog, ClientDirectory& clients)
+      : schema_(std::move(schema)), catalog_(catalog), clients_(clients) {}
 
   http::Answer Register(const http::Request& request);
   http::Answer List(const http::Request& request);
@@ -135,6 +136,7 @@ class TaskTypeRoutes {
  private:
   JsonSchema schema_;
   TaskTypeCatalog& catalog_;
+  ClientDirectory& clients_;
 };
 
 }  // namespace conveyor::twosms

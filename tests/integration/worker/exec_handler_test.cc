@@ -52,6 +52,7 @@ class ExecHandlerTest : public ::testing::Test {
     task_.number = 4242;
     task_.content_type = "application/json";
     task_.parameters = R"({"size": 3})";
+    task_.client_id = Uuid::Random();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -114,7 +115,8 @@ TEST_F(ExecHandlerTest, SuccessReportsProgressResultFileAndSeesParametersAndEnvi
                      " path=/usr/local/bin:/usr/bin:/bin"),
             std::string::npos)
       << log;
-  EXPECT_NE(log.find("secret=unset"), std::string::npos) << log;
+  EXPECT_NE(log.find("secret=unset client=" + task_.client_id->ToString()), std::string::npos)
+      << log;
   EXPECT_EQ(log.find("not a protocol line"), std::string::npos) << log;
 }
 
@@ -318,6 +320,43 @@ TEST_F(ExecHandlerTest, AnUnknownUserFailsEachRunNamingTheUser) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().message,
             "exec nobody-home: user 'conveyor-no-such-user' does not exist on this machine");
+}
+
+TEST_F(ExecHandlerTest, CancelReachesAProgramThatLeftItsProcessGroup) {
+  ExecHandlerSettings settings;
+  settings.command = {"/usr/bin/python3", Program("leave-group.py")};
+  settings.environment["PID_DIR"] = dir_;
+  settings.grace = 2000ms;
+  ExecHandler handler("mover", settings);
+  pid_t leader = -1;
+  std::thread canceller([&] {
+    leader = PidFrom("leader");
+    token_.Cancel(CancelReason::kStopRequested);
+  });
+  auto r = Run(handler);
+  canceller.join();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "mover: stopped (stop requested): SIGTERM sent, killed by SIGTERM");
+  ASSERT_GT(leader, 0);
+  EXPECT_TRUE(Gone(leader)) << "leader " << leader;
+}
+
+TEST_F(ExecHandlerTest, WhenTheWorkerDiesItsProgramsAndWhatTheyLeftAreKilled) {
+  // A worker of its own (a child of this test) runs a program that leaves a daemon behind and
+  // waits; the worker is then killed with SIGKILL.
+  pid_t worker = fork();
+  if (worker == 0) {
+    ExecHandler handler("orphaned", Settings("daemon-and-wait.sh"));
+    Run(handler);
+    _exit(0);
+  }
+  ASSERT_GT(worker, 0);
+  pid_t escaped = PidFrom("escaped");
+  ASSERT_GT(escaped, 0);
+  kill(worker, SIGKILL);
+  waitpid(worker, nullptr, 0);
+  // The supervisor, told of its worker's death, kills and reaps; init then reaps it.
+  EXPECT_TRUE(testing::PollUntil([&] { return Gone(escaped); }, 10s)) << "escaped " << escaped;
 }
 
 // A program copied where the user `nobody` can read and run it.

@@ -80,5 +80,27 @@ TEST(BindParameters, JsonNestedDeeperThanTheLimitIsRefusedNamingIt) {
   EXPECT_EQ(v.error().field, "Parameters");
 }
 
+TEST(BindParameters, AtNamesComeFromTheTasksRecordAndParametersCannotFakeThem) {
+  auto task = WithParameters("application/json",
+                             R"({"before": "2026-01-01", "client_id": "someone else's"})");
+  task.id = *Uuid::Parse("6b1f3c2e-0000-4000-8000-000000000042");
+  task.number = 42;
+  task.client_id = *Uuid::Parse("6b1f3c2e-0000-4000-8000-00000000c001");
+  auto v = BindParameters(task, {"before", "@client_id", "@task_id", "@task_number"});
+  ASSERT_TRUE(v.has_value()) << v.error().message;
+  EXPECT_EQ(*v, (Values{"2026-01-01", "6b1f3c2e-0000-4000-8000-00000000c001",
+                        "6b1f3c2e-0000-4000-8000-000000000042", "42"}));
+  task.client_id.reset();  // a system task: NULL, which matches no tenant's rows
+  EXPECT_EQ(BindParameters(task, {"@client_id"}).value(), (Values{std::nullopt}));
+}
+
+TEST(BindParameters, OnlyAtNamesLookAtNoParameters) {
+  auto task = WithParameters("text/plain", "not JSON at all");
+  task.client_id = *Uuid::Parse("6b1f3c2e-0000-4000-8000-00000000c001");
+  auto v = BindParameters(task, {"@client_id"});
+  ASSERT_TRUE(v.has_value()) << v.error().message;
+  EXPECT_EQ(*v, (Values{"6b1f3c2e-0000-4000-8000-00000000c001"}));
+}
+
 }  // namespace
 }  // namespace conveyor

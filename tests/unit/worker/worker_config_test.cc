@@ -179,5 +179,14 @@ TEST(WorkerConfig, UnreadableFileNamesTheFile) {
       << c.error().message;
 }
 
+TEST(WorkerConfig, ParametersFromTheRecordAreTheThreeAtNamesAndNoOther) {
+  auto c = Parse(R"({"handlers": {"purge": {"kind": "sql", "statement": "q",
+      "parameters": ["before", "@client_id", "@task_id", "@task_number"]}}})");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  ExpectError(
+      R"({"handlers": {"x": {"kind": "sql", "statement": "q", "parameters": ["@tenant"]}}})",
+      "/handlers/x/parameters/0", "");
+}
+
 }  // namespace
 }  // namespace conveyor

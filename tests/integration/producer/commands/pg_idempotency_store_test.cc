@@ -25,7 +25,7 @@ class PgIdempotencyStoreTest : public ::testing::Test {
     ASSERT_TRUE(migrated.has_value()) << migrated.error().Describe();
   }
   Outcome ClaimOutcome(const std::string& fingerprint = "fp-1") {
-    auto c = store_.Claim("client:a", "key-1", fingerprint, key_id_);
+    auto c = store_.Claim("client:a", "key-1", fingerprint);
     EXPECT_TRUE(c.has_value()) << c.error().Describe();
     return c ? c->outcome : Outcome::kMismatch;
   }
@@ -39,7 +39,6 @@ class PgIdempotencyStoreTest : public ::testing::Test {
   testing::ScratchDatabase db_;
   PgPool pool_{db_.url(), 8};
   PgIdempotencyStore store_{pool_};
-  Uuid key_id_ = Uuid::Random();
 };
 
 TEST_F(PgIdempotencyStoreTest, AnAnswerIsKeptAndReplayedAndAnotherRequestIsAMismatch) {
@@ -47,7 +46,7 @@ TEST_F(PgIdempotencyStoreTest, AnAnswerIsKeptAndReplayedAndAnotherRequestIsAMism
   EXPECT_EQ(ClaimOutcome(), Outcome::kInProgress);
   http::Answer answer{201, "application/json", R"({"id":7})", {{"Location", "/tasks/7"}}};
   ASSERT_TRUE(store_.Finish("client:a", "key-1", answer).has_value());
-  auto replay = store_.Claim("client:a", "key-1", "fp-1", key_id_);
+  auto replay = store_.Claim("client:a", "key-1", "fp-1");
   ASSERT_TRUE(replay.has_value());
   ASSERT_EQ(replay->outcome, Outcome::kAnswered);
   EXPECT_EQ(replay->answer->status, 201);
@@ -55,21 +54,28 @@ TEST_F(PgIdempotencyStoreTest, AnAnswerIsKeptAndReplayedAndAnotherRequestIsAMism
   EXPECT_EQ(replay->answer->body, R"({"id":7})");
   EXPECT_EQ(replay->answer->Header("Location"), "/tasks/7");
   EXPECT_EQ(ClaimOutcome("fp-2"), Outcome::kMismatch);
-  auto other_caller = store_.Claim("client:b", "key-1", "fp-2", Uuid::Random());
+  auto other_caller = store_.Claim("client:b", "key-1", "fp-2");
   EXPECT_EQ(other_caller->outcome, Outcome::kClaimed);
 }
 
 TEST_F(PgIdempotencyStoreTest, A5xxOrAnAbandonedClaimLeavesTheKeyFreeForTheSameRequestOnly) {
-  EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);
+  auto first = store_.Claim("client:a", "key-1", "fp-1");
+  ASSERT_TRUE(first.has_value() && first->outcome == Outcome::kClaimed);
   ASSERT_TRUE(store_.Finish("client:a", "key-1", {503, "", "", {}}).has_value());
   EXPECT_EQ(ClaimOutcome("fp-2"), Outcome::kMismatch);
-  EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);
+  auto again = store_.Claim("client:a", "key-1", "fp-1");
+  ASSERT_TRUE(again.has_value() && again->outcome == Outcome::kClaimed);
+  EXPECT_EQ(again->create.key_id, first->create.key_id) << "the same tasks, the same commands";
+  EXPECT_EQ(again->create.first_at, first->create.first_at);
   EXPECT_EQ(ClaimOutcome(), Outcome::kInProgress);
   // Its producer died while answering: the claim is free once it is old enough.
   Sql("UPDATE idempotency_keys SET claimed_at = now() - interval '3 minutes'");
   EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);
   Sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'");
-  EXPECT_EQ(ClaimOutcome("fp-2"), Outcome::kClaimed) << "forgotten after 24 hours";
+  auto reused = store_.Claim("client:a", "key-1", "fp-2");
+  ASSERT_TRUE(reused.has_value());
+  EXPECT_EQ(reused->outcome, Outcome::kClaimed) << "forgotten after 24 hours";
+  EXPECT_NE(reused->create.key_id, first->create.key_id) << "a reused key names other tasks";
 }
 
 TEST_F(PgIdempotencyStoreTest, OfManyProducersClaimingOneKeyAtOnceExactlyOneRunsIt) {
@@ -77,7 +83,7 @@ TEST_F(PgIdempotencyStoreTest, OfManyProducersClaimingOneKeyAtOnceExactlyOneRuns
   std::vector<std::thread> producers;
   for (int i = 0; i < 8; ++i)
     producers.emplace_back([&] {
-      auto c = store_.Claim("client:a", "key-1", "fp-1", key_id_);
+      auto c = store_.Claim("client:a", "key-1", "fp-1");
       if (c && c->outcome == Outcome::kClaimed) ++claimed;
       if (c && c->outcome == Outcome::kInProgress) ++waiting;
     });

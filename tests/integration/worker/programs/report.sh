@@ -10,4 +10,4 @@ echo "result got $params"
 echo "task=$CONVEYOR_TASK_ID number=$CONVEYOR_TASK_NUMBER run=$CONVEYOR_RUN_ID" >&2
 echo "attempt=$CONVEYOR_ATTEMPT start=$CONVEYOR_START_COUNT type=$CONVEYOR_CONTENT_TYPE" >&2
 echo "handler=$CONVEYOR_HANDLER greeting=$GREETING pwd=$(pwd) path=$PATH" >&2
-echo "secret=${CONVEYOR_TEST_SECRET:-unset}" >&2
+echo "secret=${CONVEYOR_TEST_SECRET:-unset} client=${CONVEYOR_CLIENT_ID:-none}" >&2

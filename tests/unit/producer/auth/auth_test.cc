@@ -375,5 +375,40 @@ TEST_F(AuthenticatorTest, ChecksBeyondTheConcurrencyBoundAreRefusedWith503AndRet
       << "the slot is free again";
 }
 
+TEST_F(AuthenticatorTest, AnIdCountsAsOneForTheThrottleHoweverItIsSpelled) {
+  auto settings = settings_;
+  settings.throttle.failures_per_id = 3;
+  Authenticator auth(store_, clock_, settings);
+  std::string lower = client_.id.ToString(), upper = lower;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto basic = [](const std::string& id, const std::string& secret) {
+    std::string b = auth::Base64UrlEncode(id + ":" + secret);
+    for (char& c : b) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    while (b.size() % 4) b.push_back('=');
+    return "Basic " + b;
+  };
+  for (const auto& id : {lower, upper, "{" + lower + "}"})
+    EXPECT_EQ(auth.Authenticate(basic(id, "wrong"), "a").error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(auth.Authenticate(basic(upper, "client-secret"), "b").error().code,
+            ErrorCode::kRateLimited);
+}
+
+TEST_F(AuthenticatorTest, ACredentialChangedWhileItWasBeingCheckedIsNotRemembered) {
+  HeldStore held(store_);
+  Authenticator auth(held, clock_, settings_);
+  std::thread checking([&] {
+    // Read before the change, answered after it: this request may pass, no later one may
+    // ride on it.
+    EXPECT_TRUE(auth.Authenticate(Basic(client_.id, "client-secret")).has_value());
+  });
+  ASSERT_TRUE(conveyor::testing::PollUntil([&] { return held.waiting() == 1; }, 10s));
+  auth.Forget(client_.id);  // the change is heard
+  held.Release();
+  checking.join();
+  auto reads = store_.secret_reads;
+  EXPECT_TRUE(auth.Authenticate(Basic(client_.id, "client-secret")).has_value());
+  EXPECT_EQ(store_.secret_reads, reads + 1) << "checked against the store again, not the cache";
+}
+
 }  // namespace
 }  // namespace conveyor

@@ -23,8 +23,10 @@ class OneTypeCatalog final : public TaskTypeCatalog {
     t.id = id;
     t.name = "noop";
     t.handler = "noop";
+    t.clients = granted;
     return std::optional<TaskType>(t);
   }
+  std::vector<Uuid> granted;  // the type's clients (empty: every client)
   Result<TaskType> Register(TaskType t) override { return t; }
   Result<std::vector<TaskType>> List() override { return std::vector<TaskType>{}; }
 };
@@ -345,6 +347,31 @@ TEST_F(TaskCommandsTest, CommandKafkaDidNotAcknowledgeIsNotRecorded) {
   publisher_.fail_next = true;
   ASSERT_FALSE(Create(client_).has_value());
   EXPECT_TRUE(accepted_.tasks.empty());
+}
+
+TEST_F(TaskCommandsTest, ATypeGrantedToOtherClientsIsToThisClientATypeThatDoesNotExist) {
+  Caller other = client_;
+  other.id = Uuid::Random();
+  clients_.ids.insert(other.id);
+  catalog_.granted = {client_.id};
+  EXPECT_TRUE(Create(client_).has_value()) << "granted";
+  auto refused = Create(other);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().field, "TaskID");
+  EXPECT_EQ(refused.error().message,
+            NoopTaskTypeId().ToString() + " is not a registered task type");
+  // An admin may use the type for a client granted it or for a system task, and is told why
+  // not for another client.
+  draft_.client_id = other.id;
+  auto for_other = Create(admin_);
+  ASSERT_FALSE(for_other.has_value());
+  EXPECT_EQ(for_other.error().message,
+            "task type noop is not granted to client " + other.id.ToString());
+  draft_.client_id.reset();
+  EXPECT_TRUE(
+      service_.Create(draft_, admin_, TaskCommandService::ClientRule::kSystemTaskAllowed, "TaskID")
+          .has_value());
+  EXPECT_EQ(publisher_.sent.size(), 2u);
 }
 
 }  // namespace

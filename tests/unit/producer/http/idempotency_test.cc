@@ -57,21 +57,28 @@ TEST_F(IdempotencyTest, TheSameKeyAndBodyReplayTheAnswerAndPublishNothingMore) {
 }
 
 TEST_F(IdempotencyTest, AfterA503TheRetryMakesTheSameCommandForTheSameTask) {
-  producer_.publisher.fail_next = true;
+  // The first attempt's command is not acknowledged (though Kafka may have kept it).
+  std::optional<CloudEvent> unacknowledged;
+  producer_.publisher.refuse = [&](const OutgoingMessage& m) {
+    unacknowledged = CloudEvent::Parse(m.value).value();
+    return true;
+  };
   auto refused = Create("order-1234");
   ASSERT_EQ(refused.status, 503) << refused.body;
-  auto attempted_before = producer_.publisher.sent.size();
+  ASSERT_TRUE(unacknowledged.has_value());
+  producer_.publisher.refuse = nullptr;
+  producer_.clock.Advance(std::chrono::seconds(5));  // the client retries a little later
   auto retried = Create("order-1234");
   ASSERT_EQ(retried.status, 200) << retried.body;
   EXPECT_EQ(retried.Header("Idempotent-Replayed"), "") << "run again, not replayed";
-  ASSERT_EQ(producer_.publisher.sent.size(), attempted_before + 1);
-  // What the first attempt would have published, had Kafka kept it: the same ids, so a worker
-  // that got both would apply one.
-  auto key_id =
-      http::IdempotencyKeyId("client:" + std::string(ProducerOnFakes::kClientId), "order-1234");
+  ASSERT_EQ(producer_.publisher.sent.size(), 1u);
+  // The very same command: a worker that got both applies one, and the answer names it.
   auto command = Commands().back();
-  EXPECT_EQ(command.id, Uuid::NameBased(key_id, "event/0"));
-  EXPECT_EQ(IdOf(retried), Uuid::NameBased(key_id, "task/0").ToString());
+  EXPECT_EQ(command.id, unacknowledged->id);
+  EXPECT_EQ(command.time, unacknowledged->time);
+  EXPECT_EQ(command.subject, unacknowledged->subject);
+  EXPECT_EQ(command.data, unacknowledged->data);
+  EXPECT_EQ(IdOf(retried), command.subject);
   EXPECT_EQ(Create("order-1234").body, retried.body);
 }
 
@@ -99,6 +106,7 @@ TEST_F(IdempotencyTest, AKeyStillBeingAnsweredIs409WithRetryAfter) {
         return r;
       }()),
       "running",
+      {},
       {}};
   auto busy = Create("k");
   EXPECT_EQ(busy.status, 409) << busy.body;
