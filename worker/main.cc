@@ -23,6 +23,7 @@
 #include "src/kafka_event_source.h"
 #include "src/outbox_relay.h"
 #include "src/pg_outbox_store.h"
+#include "src/pg_retention_store.h"
 #include "src/pg_schedule_store.h"
 #include "src/pg_task_store.h"
 #include "src/program_supervisor.h"
@@ -46,6 +47,15 @@ bool Migrate(PgPool& pool) {
     return false;
   }
   return true;
+}
+
+// The folders the configuration's export handlers write to.
+std::vector<std::string> ExportFolders(const WorkerConfig& config) {
+  std::vector<std::string> folders;
+  for (const auto& [name, spec] : config.handlers)
+    if (const auto* x = std::get_if<ExportHandlerSettings>(&spec.kind))
+      folders.push_back(x->folder);
+  return folders;
 }
 
 // Sets `stop` at SIGTERM or SIGINT.
@@ -87,8 +97,9 @@ void AddReadinessChecks(Readiness& readiness, PgPool& pool, KafkaProducer& kafka
 // Builds the components on their adapters and runs the consumer loop until a signal.
 int Run(WorkerOptions& o) {
   auto log = logging::Get("worker");
-  // The loop, the engine, the relay, the scheduler, readiness probes, one spare.
-  PgPool pool(o.common.pg_url, 6);
+  // The loop, the engine, the relay, the scheduler, readiness probes, retention (its lock and
+  // its statements), one spare.
+  PgPool pool(o.common.pg_url, 8);
   if (!Migrate(pool)) return 1;
   auto producer = KafkaProducer::Create(o.common.kafka, o.name, std::chrono::seconds(30));
   if (!producer) {
@@ -114,6 +125,8 @@ int Run(WorkerOptions& o) {
   RegisterOutboxMetrics(registry, outbox);
   OutboxRelay relay({}, outbox, publisher, monotonic);
   Scheduler scheduler(o.scheduler, schedules, publisher, clock, &metrics);
+  PgRetentionStore retained(pool);
+  Janitor janitor(retained, clock, o.retention, ExportFolders(o.config));
   o.engine.notification_written = [&relay] { relay.Wake(); };
   auto processor = CommandProcessor::Create({o.dlq_topic}, store, publisher);
   if (!processor) {
@@ -144,9 +157,11 @@ int Run(WorkerOptions& o) {
   StopOnSignal(stop);
   relay.Start();
   scheduler.Start();
+  janitor.Start();
   log->info("worker {} consuming {} in group {} with {} executor threads", o.name,
             o.common.commands_topic, o.group_id, o.engine.concurrency);
   auto result = loop.Run(**source, stop);
+  janitor.Stop();
   scheduler.Stop();
   relay.Stop();
   if (auto s = (*producer)->Flush(std::chrono::seconds(10)); !s) log->warn("{}", s.error().message);

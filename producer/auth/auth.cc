@@ -360,16 +360,40 @@ Result<Caller> Authenticator::Authenticate(std::string_view header, std::string_
   auto now = clock_.Now();
   auto key = auth::Sha256Hex(header);
   if (auto cached = Cached(key, now)) return *cached;
+  return Coalesced(key, [&] { return Check(*credential, key, now, address); });
+}
+
+Result<Caller> Authenticator::Coalesced(const std::string& key,
+                                        const std::function<Result<Caller>()>& check) {
+  std::promise<Result<Caller>> promise;
+  std::shared_future<Result<Caller>> answer;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = in_flight_.find(key); it != in_flight_.end()) {
+      answer = it->second;
+    } else {
+      in_flight_.emplace(key, promise.get_future().share());
+    }
+  }
+  if (answer.valid()) return answer.get();  // the same credential is being checked: its answer
+  auto result = check();
+  promise.set_value(result);
+  std::lock_guard lock(mutex_);
+  in_flight_.erase(key);
+  return result;
+}
+
+Result<Caller> Authenticator::Check(const auth::Credential& credential, const std::string& key,
+                                    Timestamp now, std::string_view address) {
   // What the store answers below may be overtaken by a change heard meanwhile: then it is not
   // remembered (Remember compares the generation).
   auto generation = Generation();
-
-  if (auto* basic = std::get_if<auth::BasicCredential>(&*credential)) {
+  if (const auto* basic = std::get_if<auth::BasicCredential>(&credential)) {
     auto caller = CheckSecret(basic->id, basic->secret, false, address);
     if (caller) Remember(key, *caller, now + settings_.cache_ttl, generation);
     return caller;
   }
-  const auto& token = std::get<auth::BearerCredential>(*credential).token;
+  const auto& token = std::get<auth::BearerCredential>(credential).token;
   if (auto admin = auth::AdminKeyText::Parse(token)) {
     auto caller = CheckSecret(admin->id.ToString(), admin->secret, false, address);
     if (caller && !caller->is_admin())

@@ -12,6 +12,8 @@
 // that would wait beyond that, or longer than `verify_wait`, is refused (503, Retry-After), so a
 // flood of logins cannot hold every HTTP thread.
 //
+// Requests that carry the same credential while it is being checked wait for that one check.
+//
 // PBKDF2 is deliberately slow (hundreds of milliseconds), so the Authenticator remembers a
 // verified credential for `cache_ttl` (keyed by the SHA-256 of the header, never the secret
 // itself). A change to a credential (a revoked admin key or token, a client disabled, deleted
@@ -22,6 +24,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -166,6 +170,12 @@ class Authenticator {
   const AuthSettings& settings() const { return settings_; }
 
  private:
+  // One check per credential at a time: a request whose credential is being checked already
+  // (a client that opened many connections at once) waits for that check's answer.
+  Result<Caller> Coalesced(const std::string& key, const std::function<Result<Caller>()>& check);
+  // The check of a credential that is not remembered; `key` is its header's SHA-256.
+  Result<Caller> Check(const auth::Credential& credential, const std::string& key, Timestamp now,
+                       std::string_view address);
   // Checks `secret` against the stored hash of `id`: throttled, bounded, counted when wrong.
   Result<Caller> CheckSecret(std::string_view id, std::string_view secret, bool clients_only,
                              std::string_view address);
@@ -195,6 +205,8 @@ class Authenticator {
   std::unordered_map<std::string, CacheEntry> cache_;  // SHA-256 of the header -> caller
   bool listening_ = true;                              // guarded by mutex_
   std::uint64_t generation_ = 0;                       // guarded by mutex_
+  // Checks running, by header SHA-256 (guarded by mutex_).
+  std::unordered_map<std::string, std::shared_future<Result<Caller>>> in_flight_;
 };
 
 }  // namespace conveyor

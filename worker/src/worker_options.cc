@@ -18,6 +18,7 @@ std::string DefaultWorkerName() {
 // The durations as the flags take them, in milliseconds.
 struct MillisecondFlags {
   long long heartbeat, stale_after, shutdown_grace, revoke_grace;
+  long long retention_days, inbox_retention_days;
 };
 
 void AddWorkerFlags(CLI::App& app, WorkerOptions& o, MillisecondFlags& ms) {
@@ -67,6 +68,18 @@ void AddWorkerFlags(CLI::App& app, WorkerOptions& o, MillisecondFlags& ms) {
                  "On losing a partition, how long its running runs may take before cancel")
       ->check(CLI::Range(0, 3600000))
       ->capture_default_str();
+  app.add_option("--retention-days", ms.retention_days,
+                 "Days a done task (deleted, or run and with nothing due) and its runs, notes "
+                 "and export files are kept; 0: forever")
+      ->envname("CONVEYOR_RETENTION_DAYS")
+      ->check(CLI::Range(0, 36500))
+      ->capture_default_str();
+  app.add_option("--inbox-retention-days", ms.inbox_retention_days,
+                 "Days the record of each applied command is kept (keep it longer than the "
+                 "commands topic's retention); 0: forever")
+      ->envname("CONVEYOR_INBOX_RETENTION_DAYS")
+      ->check(CLI::Range(0, 36500))
+      ->capture_default_str();
 }
 
 // "handler=N" into `limits`.
@@ -92,8 +105,9 @@ std::variant<WorkerOptions, CommandLineExit> ParseWorkerCommandLine(int argc,
                                                                     std::ostream& err) {
   WorkerOptions o;
   o.name = DefaultWorkerName();
-  MillisecondFlags ms{o.engine.heartbeat_interval.count(), o.engine.stale_after.count(),
-                      o.loop.shutdown_grace.count(), o.loop.revoke_grace.count()};
+  MillisecondFlags ms{o.engine.heartbeat_interval.count(),     o.engine.stale_after.count(),
+                      o.loop.shutdown_grace.count(),           o.loop.revoke_grace.count(),
+                      o.retention.finished_tasks.count() / 24, o.retention.inbox.count() / 24};
   CLI::App app{"conveyor-worker: applies task commands, runs tasks, records their state"};
   AddWorkerFlags(app, o, ms);
   try {
@@ -105,6 +119,8 @@ std::variant<WorkerOptions, CommandLineExit> ParseWorkerCommandLine(int argc,
   o.engine.stale_after = std::chrono::milliseconds(ms.stale_after);
   o.loop.shutdown_grace = std::chrono::milliseconds(ms.shutdown_grace);
   o.loop.revoke_grace = std::chrono::milliseconds(ms.revoke_grace);
+  o.retention.finished_tasks = std::chrono::hours(24 * ms.retention_days);
+  o.retention.inbox = std::chrono::hours(24 * ms.inbox_retention_days);
   return o;
 }
 

@@ -17,6 +17,7 @@
 
 #include "consumer_loop.h"
 #include "conveyor/process.h"
+#include "retention.h"
 #include "run_engine.h"
 #include "scheduler.h"
 #include "worker_config.h"
@@ -44,6 +45,8 @@ struct WorkerOptions {
   EngineSettings engine;
   // --schedule-batch; FinishWorkerOptions fills in the name, source and commands topic.
   SchedulerSettings scheduler;
+  // --retention-days, --inbox-retention-days (retention.h).
+  RetentionPolicy retention;
 
   WorkerConfig config;  // the configuration file's handlers (FinishWorkerOptions)
 };

@@ -60,6 +60,8 @@ TEST_F(WorkerOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(o.engine.heartbeat_interval, std::chrono::milliseconds(2000));
   EXPECT_EQ(o.engine.stale_after, std::chrono::milliseconds(15000));
   EXPECT_EQ(o.scheduler.batch, 500u);
+  EXPECT_EQ(o.retention.finished_tasks, std::chrono::hours(24 * 30));
+  EXPECT_EQ(o.retention.inbox, std::chrono::hours(24 * 7));
   EXPECT_TRUE(o.handler_limit_flags.empty());
 }
 
@@ -103,7 +105,11 @@ TEST_F(WorkerOptionsTest, FlagsSetEveryOption) {
                     "--revoke-grace-ms",
                     "5",
                     "--schedule-batch",
-                    "2000"});
+                    "2000",
+                    "--retention-days",
+                    "90",
+                    "--inbox-retention-days",
+                    "0"});
   EXPECT_EQ(o.common.kafka.brokers, "k:1");
   EXPECT_EQ(o.common.kafka_properties, std::vector<std::string>{"acks=1"});
   EXPECT_EQ(o.common.pg_url, "pg://x");
@@ -123,6 +129,8 @@ TEST_F(WorkerOptionsTest, FlagsSetEveryOption) {
   EXPECT_EQ(o.loop.shutdown_grace, std::chrono::milliseconds(0));
   EXPECT_EQ(o.loop.revoke_grace, std::chrono::milliseconds(5));
   EXPECT_EQ(o.scheduler.batch, 2000u);
+  EXPECT_EQ(o.retention.finished_tasks, std::chrono::hours(24 * 90));
+  EXPECT_EQ(o.retention.inbox, std::chrono::hours(0));
 }
 
 TEST_F(WorkerOptionsTest, EnvironmentVariablesSetTheirOptionsAndAFlagWinsOverItsVariable) {

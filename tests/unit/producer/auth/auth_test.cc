@@ -410,5 +410,26 @@ TEST_F(AuthenticatorTest, ACredentialChangedWhileItWasBeingCheckedIsNotRemembere
   EXPECT_EQ(store_.secret_reads, reads + 1) << "checked against the store again, not the cache";
 }
 
+TEST_F(AuthenticatorTest, ManyRequestsWithOneCredentialAtOnceShareOneCheck) {
+  HeldStore held(store_);
+  auto settings = settings_;
+  settings.verify_concurrency = 1;
+  settings.verify_wait = 50ms;  // a second check would be refused as busy
+  Authenticator auth(held, clock_, settings);
+  auto runs = auth::Pbkdf2Runs();
+  std::vector<std::thread> connections;
+  std::atomic<int> admitted{0};
+  for (int i = 0; i < 8; ++i)
+    connections.emplace_back([&] {
+      if (auth.Authenticate(Basic(client_.id, "client-secret"), "a").has_value()) ++admitted;
+    });
+  ASSERT_TRUE(conveyor::testing::PollUntil([&] { return held.waiting() == 1; }, 10s));
+  held.Release();
+  for (auto& t : connections) t.join();
+  EXPECT_EQ(admitted.load(), 8);
+  EXPECT_EQ(held.waiting(), 1) << "one store read";
+  EXPECT_EQ(auth::Pbkdf2Runs() - runs, 1u);
+}
+
 }  // namespace
 }  // namespace conveyor
