@@ -399,18 +399,26 @@ Error NoClient(const Uuid& id) {
 
 }  // namespace
 
+std::optional<ClientRecord> ClientRoutes::Find(const http::Request& req, const ResponseMedia& media,
+                                               http::Answer* refused) {
+  auto id = ClientIdOf(req, media, refused);
+  if (!id) return std::nullopt;
+  auto client = store_.FindClient(*id);
+  if (!client || !*client) {
+    *refused = SendError(media, client ? NoClient(*id) : client.error());
+    return std::nullopt;
+  }
+  return **client;
+}
+
 http::Answer ClientRoutes::Get(const http::Request& req) {
   http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
-  const auto& media = formats->response;
-  auto id = ClientIdOf(req, media, &answer);
-  if (!id) return answer;
-  auto client = store_.FindClient(*id);
-  if (!client) return SendError(media, client.error());
-  if (!*client) return SendError(media, NoClient(*id));
-  return Send(media, 200, SuccessEnvelope(ClientDetail(**client, std::nullopt), std::nullopt),
-              kClientRoot);
+  auto client = Find(req, formats->response, &answer);
+  if (!client) return answer;
+  return Send(formats->response, 200,
+              SuccessEnvelope(ClientDetail(*client, std::nullopt), std::nullopt), kClientRoot);
 }
 
 http::Answer ClientRoutes::Update(const http::Request& req) {
@@ -440,15 +448,12 @@ http::Answer ClientRoutes::Delete(const http::Request& req) {
   auto formats = Negotiate(req, false, &answer);
   if (!formats) return answer;
   const auto& media = formats->response;
-  auto id = ClientIdOf(req, media, &answer);
-  if (!id) return answer;
-  auto client = store_.FindClient(*id);
-  if (!client) return SendError(media, client.error());
-  if (!*client) return SendError(media, NoClient(*id));
-  if (auto s = store_.DeleteClient(*id); !s) return SendError(media, s.error());
-  logging::Get("auth")->info("client {} '{}' deleted by {}", id->ToString(), (*client)->name,
+  auto client = Find(req, media, &answer);
+  if (!client) return answer;
+  if (auto s = store_.DeleteClient(client->id); !s) return SendError(media, s.error());
+  logging::Get("auth")->info("client {} '{}' deleted by {}", client->id.ToString(), client->name,
                              req.caller.Identity());
-  return Send(media, 200, SuccessEnvelope(ClientDetail(**client, std::nullopt), std::nullopt),
+  return Send(media, 200, SuccessEnvelope(ClientDetail(*client, std::nullopt), std::nullopt),
               kClientRoot);
 }
 

@@ -116,6 +116,11 @@ class ClientRoutes {
   http::Answer Delete(const http::Request& request);
 
  private:
+  // The client the request's path names; or nothing, with `refused` the answer that says why
+  // (not a GUID, no such client, or the store did not answer).
+  std::optional<ClientRecord> Find(const http::Request& request, const ResponseMedia& media,
+                                   http::Answer* refused);
+
   const ClientRequestDecoder& decoder_;
   CredentialStore& store_;
 };
