@@ -310,34 +310,66 @@ Result<std::vector<RunView>> PgTaskReader::ListRuns(const Uuid& task_id, std::si
   return out;
 }
 
-Result<std::vector<TaskNote>> PgTaskReader::ListNotes(const Uuid& task_id) {
+namespace {
+
+// The task's notes, with those accepted and not yet applied (migration 0010).
+constexpr char kNotesOfTask[] = R"(
+  (SELECT * FROM task_notes WHERE task_id = $1
+   UNION ALL
+   SELECT * FROM accepted_notes a WHERE task_id = $1
+      AND NOT EXISTS (SELECT 1 FROM task_notes n WHERE n.id = a.id)) notes)";
+
+TaskNote NoteFromRow(const pqxx::row& row, const Uuid& task_id) {
+  TaskNote n;
+  n.id = row[0].as<std::int64_t>();
+  n.task_id = task_id;
+  n.text = row[1].c_str();
+  n.created_at = TimeFromField(row[2]).value_or(Timestamp());
+  n.created_by = row[3].c_str();
+  return n;
+}
+
+constexpr char kNoteColumns[] =
+    "SELECT id, text, (extract(epoch from created_at) * 1e6)::bigint, created_by";
+
+}  // namespace
+
+Result<NotePage> PgTaskReader::ListNotes(const Uuid& task_id, std::int64_t offset,
+                                         std::int64_t limit) {
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
-  std::vector<TaskNote> out;
+  NotePage page;
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(
-        // With the notes accepted and not yet applied (migration 0010).
-        R"(SELECT id, text, (extract(epoch from created_at) * 1e6)::bigint, created_by
-             FROM (SELECT * FROM task_notes WHERE task_id = $1
-                   UNION ALL
-                   SELECT * FROM accepted_notes a WHERE task_id = $1
-                      AND NOT EXISTS (SELECT 1 FROM task_notes n WHERE n.id = a.id)) notes
-            ORDER BY id)",
-        task_id.ToString());
-    for (const auto& row : rows) {
-      TaskNote n;
-      n.id = row[0].as<std::int64_t>();
-      n.task_id = task_id;
-      n.text = row[1].c_str();
-      n.created_at = TimeFromField(row[2]).value_or(Timestamp());
-      n.created_by = row[3].c_str();
-      out.push_back(std::move(n));
+    for (const auto& row : tx.exec_params(std::string(kNoteColumns) + ", count(*) OVER () FROM " +
+                                              kNotesOfTask + " ORDER BY id LIMIT $2 OFFSET $3",
+                                          task_id.ToString(), limit, offset)) {
+      page.notes.push_back(NoteFromRow(row, task_id));
+      page.total = row[4].as<std::int64_t>();
     }
+    if (page.notes.empty() && offset > 0)  // past the last page: count them apart
+      page.total = tx.exec_params1(std::string("SELECT count(*) FROM ") + kNotesOfTask,
+                                   task_id.ToString())[0]
+                       .as<std::int64_t>();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "reading the notes of task " + task_id.ToString()));
   }
-  return out;
+  return page;
+}
+
+Result<std::optional<TaskNote>> PgTaskReader::FindNote(const Uuid& task_id, std::int64_t note_id) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::read_transaction tx(**lease);
+    auto rows =
+        tx.exec_params(std::string(kNoteColumns) + " FROM " + kNotesOfTask + " WHERE id = $2",
+                       task_id.ToString(), note_id);
+    if (rows.empty()) return std::optional<TaskNote>();
+    return std::optional<TaskNote>(NoteFromRow(rows[0], task_id));
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "reading a note of task " + task_id.ToString()));
+  }
 }
 
 }  // namespace conveyor

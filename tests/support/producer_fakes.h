@@ -91,7 +91,12 @@ class FakeReader final : public TaskReader {
     page.has_more = q.offset + q.limit < page.total;
     return page;
   }
-  Result<std::vector<TaskNote>> ListNotes(const Uuid&) override { return std::vector<TaskNote>{}; }
+  Result<NotePage> ListNotes(const Uuid&, std::int64_t, std::int64_t) override {
+    return NotePage{};
+  }
+  Result<std::optional<TaskNote>> FindNote(const Uuid&, std::int64_t) override {
+    return std::optional<TaskNote>();
+  }
   Result<std::vector<RunView>> ListRuns(const Uuid& id, std::size_t) override { return runs[id]; }
   std::vector<TaskView> views;
   std::map<Uuid, std::vector<RunView>> runs;

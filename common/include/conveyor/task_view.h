@@ -137,6 +137,12 @@ TaskQuery ListQuery(const std::optional<Uuid>& client_id, std::int64_t offset, s
 // page's has_more says more than filter.limit tasks matched.
 TaskQuery FilterQuery(const TaskFilter& filter, const std::optional<Uuid>& client_id);
 
+// A page of a task's notes (TaskReader::ListNotes).
+struct NotePage {
+  std::vector<TaskNote> notes;
+  std::int64_t total = 0;  // the task's notes, all pages
+};
+
 // Reads never show a deleted task: it is not found, and not listed.
 class TaskReader {
  public:
@@ -148,8 +154,12 @@ class TaskReader {
   // A page of tasks as `query` asks. kInvalidArgument (field q) when a condition's value does
   // not fit its field; kUnavailable when PostgreSQL does not answer.
   virtual Result<TaskPage> QueryTasks(const TaskQuery& query) = 0;
-  // The task's notes, oldest first.
-  virtual Result<std::vector<TaskNote>> ListNotes(const Uuid& task_id) = 0;
+  // A page of the task's notes, oldest first: at most `limit` from `offset` on, and how many
+  // the task has. Only that page is read.
+  virtual Result<NotePage> ListNotes(const Uuid& task_id, std::int64_t offset,
+                                     std::int64_t limit) = 0;
+  // One note of the task; std::nullopt when it has none with that id.
+  virtual Result<std::optional<TaskNote>> FindNote(const Uuid& task_id, std::int64_t note_id) = 0;
   // The task's runs, skipped due times included, newest first, at most `limit`.
   virtual Result<std::vector<RunView>> ListRuns(const Uuid& task_id, std::size_t limit) = 0;
 
@@ -171,7 +181,8 @@ class PgTaskReader final : public TaskReader {
   Result<std::optional<TaskView>> FindTask(const Uuid& id) override;
   Result<std::optional<TaskView>> FindTaskByNumber(std::int64_t number) override;
   Result<TaskPage> QueryTasks(const TaskQuery& query) override;
-  Result<std::vector<TaskNote>> ListNotes(const Uuid& task_id) override;
+  Result<NotePage> ListNotes(const Uuid& task_id, std::int64_t offset, std::int64_t limit) override;
+  Result<std::optional<TaskNote>> FindNote(const Uuid& task_id, std::int64_t note_id) override;
   Result<std::vector<RunView>> ListRuns(const Uuid& task_id, std::size_t limit) override;
 
  private:

@@ -132,8 +132,8 @@ class OracleDialect::Impl {
     if (!Paging(req, res, &limit, &offset)) return;
     auto view = FindTask(req, res);
     if (!view) return;
-    auto notes = reader_.ListNotes(view->task.id);
-    if (!notes) return SendError(req, res, notes.error());
+    auto page = reader_.ListNotes(view->task.id, offset, limit);
+    if (!page) return SendError(req, res, page.error());
     std::optional<std::vector<std::string>> fields;
     if (req.HasParam("fields")) {
       auto parsed = oracle::ParseFields(req.Param("fields"),
@@ -142,9 +142,9 @@ class OracleDialect::Impl {
       fields = std::move(*parsed);
     }
     auto items = json::array();
-    auto total = static_cast<std::int64_t>(notes->size());
-    for (std::int64_t i = offset; i < total && i < offset + limit; ++i) {
-      auto full = oracle::NoteJson((*notes)[i], view->task.number, base_url_);
+    auto total = page->total;
+    for (const auto& note : page->notes) {
+      auto full = oracle::NoteJson(note, view->task.number, base_url_);
       items.push_back(fields ? oracle::Project(full, *fields) : oracle::Project(full, {"id"}));
     }
     std::optional<std::int64_t> count;
@@ -157,17 +157,15 @@ class OracleDialect::Impl {
     if (!CheckParams(req, res, {"fields"})) return;
     auto view = FindTask(req, res);
     if (!view) return;
-    auto notes = reader_.ListNotes(view->task.id);
-    if (!notes) return SendError(req, res, notes.error());
     auto id = std::stoll(req.path_params[1]);
-    auto it =
-        std::find_if(notes->begin(), notes->end(), [&](const TaskNote& n) { return n.id == id; });
-    if (it == notes->end())
+    auto note = reader_.FindNote(view->task.id, id);
+    if (!note) return SendError(req, res, note.error());
+    if (!*note)
       return SendProblem(req, res,
                          {404, oracle::kUnknownResource,
                           "task " + std::to_string(view->task.number) + " has no note with id " +
                               std::to_string(id)});
-    auto full = oracle::NoteJson(*it, view->task.number, base_url_);
+    auto full = oracle::NoteJson(**note, view->task.number, base_url_);
     if (!req.HasParam("fields")) return SendJson(res, 200, full);
     auto fields = oracle::ParseFields(req.Param("fields"), full, false);
     if (!fields) return SendQueryProblem(req, res, fields.error());

@@ -485,11 +485,16 @@ TEST_F(PgTaskStoreTest, NotesFollowTheirTaskInOneBatchAndANoteOnNoTaskIsRejected
   EXPECT_EQ(Count("SELECT count(*) FROM task_notes"), 1);
 
   PgTaskReader reader(pool_);
-  auto notes = reader.ListNotes(c.task.id);
+  auto notes = reader.ListNotes(c.task.id, 0, 100);
   ASSERT_TRUE(notes.has_value()) << notes.error().Describe();
-  ASSERT_EQ(notes->size(), 1u);
-  EXPECT_EQ((*notes)[0].id, 501);
-  EXPECT_EQ((*notes)[0].text, "first");
+  ASSERT_EQ(notes->notes.size(), 1u);
+  EXPECT_EQ(notes->total, 1);
+  EXPECT_EQ(notes->notes[0].id, 501);
+  EXPECT_EQ(notes->notes[0].text, "first");
+  auto one = reader.FindNote(c.task.id, 501);
+  ASSERT_TRUE(one.has_value() && one->has_value());
+  EXPECT_EQ((*one)->text, "first");
+  EXPECT_FALSE(reader.FindNote(c.task.id, 502)->has_value());
   auto view = reader.FindTask(c.task.id);
   ASSERT_TRUE(view.has_value() && view->has_value());
   EXPECT_EQ((*view)->task.name, "call back");
@@ -771,9 +776,9 @@ TEST_F(PgTaskStoreTest, OracleFieldsNotesAndBatchUpdatesOfOneTaskApplyTogetherOn
     EXPECT_EQ(t.request, "r1");
     EXPECT_EQ(t.response, "answered");
     EXPECT_EQ(RunStateOf(c->event.id), "queued+cancel");
-    auto notes = reader.ListNotes(c->task.id);
+    auto notes = reader.ListNotes(c->task.id, 0, 100);
     ASSERT_TRUE(notes.has_value()) << notes.error().Describe();
-    EXPECT_EQ(notes->size(), 1u);
+    EXPECT_EQ(notes->notes.size(), 1u);
   }
 }
 

@@ -167,10 +167,11 @@ TEST_F(AcceptedWritesTest, RecordedNoteIsListedOnceBeforeAndAfterTheWorkerApplie
   auto a = NewTask(10);
   TaskNote note{77, a.task.id, "called back", a.task.created_at, "client:x"};
   ASSERT_TRUE(accepted_.Record({a}, {{note, Uuid::TimeOrdered()}}).has_value());
-  auto before = reader_.ListNotes(a.task.id);
+  auto before = reader_.ListNotes(a.task.id, 0, 100);
   ASSERT_TRUE(before.has_value()) << before.error().Describe();
-  ASSERT_EQ(before->size(), 1u);
-  EXPECT_EQ((*before)[0].text, "called back");
+  ASSERT_EQ(before->notes.size(), 1u);
+  EXPECT_EQ(before->notes[0].text, "called back");
+  EXPECT_EQ(reader_.FindNote(a.task.id, 77)->value().text, "called back");
   IncomingCommand add = CreateCommand(a);
   add.kind = CommandKind::kAddNote;
   add.event.id = Uuid::TimeOrdered();
@@ -179,9 +180,30 @@ TEST_F(AcceptedWritesTest, RecordedNoteIsListedOnceBeforeAndAfterTheWorkerApplie
   add.offset = 11;
   ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a), add}).has_value());
   EXPECT_EQ(Count("SELECT count(*) FROM accepted_notes"), 0);
-  auto after = reader_.ListNotes(a.task.id);
+  auto after = reader_.ListNotes(a.task.id, 0, 100);
   ASSERT_TRUE(after.has_value());
-  EXPECT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->notes.size(), 1u);
+  EXPECT_EQ(after->total, 1);
+}
+
+TEST_F(AcceptedWritesTest, NotesArePagedInTheDatabaseWithTheTotalOnEveryPage) {
+  auto a = NewTask(10);
+  std::vector<AcceptedNote> notes;
+  for (int i = 1; i <= 5; ++i)
+    notes.push_back(
+        {TaskNote{100 + i, a.task.id, "note " + std::to_string(i), a.task.created_at, "client:x"},
+         Uuid::TimeOrdered()});
+  ASSERT_TRUE(accepted_.Record({a}, notes).has_value());
+  auto page = reader_.ListNotes(a.task.id, 1, 2);
+  ASSERT_TRUE(page.has_value()) << page.error().Describe();
+  ASSERT_EQ(page->notes.size(), 2u);
+  EXPECT_EQ(page->notes[0].id, 102);
+  EXPECT_EQ(page->notes[1].id, 103);
+  EXPECT_EQ(page->total, 5);
+  auto past_the_end = reader_.ListNotes(a.task.id, 10, 2);
+  ASSERT_TRUE(past_the_end.has_value());
+  EXPECT_TRUE(past_the_end->notes.empty());
+  EXPECT_EQ(past_the_end->total, 5);
 }
 
 // current_tasks puts tasks and accepted_tasks together column by column: a migration that
