@@ -283,8 +283,13 @@ struct KafkaConsumer::Impl {
         log->error("incremental assign: {}", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
       }
-      // Partitions that arrive while the member is paused start paused.
-      if (self->paused) rd_kafka_pause_partitions(rk, partitions);
+      // Each partition takes the member's state now: one that arrives while the member is
+      // paused starts paused, and one that was paused when it was lost (librdkafka 2.0.2 keeps
+      // that flag through unassign and assign) must not come back paused and never fetch.
+      if (self->paused)
+        rd_kafka_pause_partitions(rk, partitions);
+      else
+        rd_kafka_resume_partitions(rk, partitions);
       log->info("assigned {} partition(s)", parts.size());
       if (self->listener) self->listener->OnAssigned(parts);
       return;
