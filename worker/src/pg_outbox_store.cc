@@ -3,12 +3,23 @@
 #include "conveyor/pg_rows.h"
 
 namespace conveyor {
+namespace {
+
+// The advisory lock of the relay ("ConvOutb").
+constexpr long long kRelayLock = 0x436f6e764f757462;
+
+}  // namespace
 
 Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishFn& publish) {
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::work tx(**lease);
+    // One relay publishes at a time, across every worker: two relays publishing a backlog side
+    // by side could each send part of one task's notifications and put its events out of
+    // order. The lock ends with the transaction; a relay that finds it taken tries later.
+    if (!tx.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRelayLock)[0].as<bool>())
+      return std::size_t{0};
     auto rows = tx.exec_params(
         R"(SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL
             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)",
