@@ -31,8 +31,8 @@ class E2eTest : public ::testing::Test {
     commands_ = UniqueName("e2e.commands.");
     notifications_ = UniqueName("e2e.notifications.");
     dlq_ = UniqueName("e2e.dlq.");
-    CreateTopics({commands_}, 3);
-    CreateTopics({notifications_, dlq_}, 1);
+    CreateTopics({commands_}, 3, replication_);
+    CreateTopics({notifications_, dlq_}, 1, replication_);
   }
 
   std::vector<std::string> CommonFlags(const std::string& brokers) {
@@ -111,13 +111,14 @@ class E2eTest : public ::testing::Test {
 
   // A worker process; its /metrics, /healthz and /readyz answer on WorkerStatusPort(name).
   std::unique_ptr<ChildProcess> StartWorker(const std::string& name,
-                                            std::vector<std::string> extra = {}) {
+                                            std::vector<std::string> extra = {},
+                                            const std::string& brokers = KafkaBrokers()) {
     int status_port = FreePort();
     worker_status_ports_[name] = status_port;
     std::vector<std::string> argv = {CONVEYOR_WORKER_BIN, "--name=" + name,
                                      "--group-id=" + commands_, "--dlq-topic=" + dlq_,
                                      "--metrics-address=127.0.0.1:" + std::to_string(status_port)};
-    for (auto& f : CommonFlags(KafkaBrokers())) argv.push_back(f);
+    for (auto& f : CommonFlags(brokers)) argv.push_back(f);
     for (auto& f : extra) argv.push_back(f);
     return std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
                                           UniqueName("/tmp/conveyor-worker-") + ".log");
@@ -182,6 +183,7 @@ class E2eTest : public ::testing::Test {
 
   int WorkerStatusPort(const std::string& worker) const { return worker_status_ports_.at(worker); }
 
+  int replication_ = 1;  // of the test's topics; set before SetUp (the fault tests use 3)
   ScratchDatabase db_;
   std::string commands_, notifications_, dlq_;
   int port_ = 0;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
@@ -68,7 +69,7 @@ long long ScratchDatabase::Count(const std::string& sql) const {
   return tx.exec1(sql)[0].as<long long>();
 }
 
-void CreateTopics(const std::vector<std::string>& names, int partitions) {
+void CreateTopics(const std::vector<std::string>& names, int partitions, int replication) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", KafkaBrokers().c_str(), err, sizeof err);
@@ -76,7 +77,7 @@ void CreateTopics(const std::vector<std::string>& names, int partitions) {
   ASSERT_NE(rk, nullptr) << err;
   std::vector<rd_kafka_NewTopic_t*> topics;
   for (const auto& n : names)
-    topics.push_back(rd_kafka_NewTopic_new(n.c_str(), partitions, 1, err, sizeof err));
+    topics.push_back(rd_kafka_NewTopic_new(n.c_str(), partitions, replication, err, sizeof err));
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, topics.data(), topics.size(), nullptr, queue);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, 30000);
@@ -94,6 +95,57 @@ void CreateTopics(const std::vector<std::string>& names, int partitions) {
   rd_kafka_queue_destroy(queue);
   for (auto* t : topics) rd_kafka_NewTopic_destroy(t);
   rd_kafka_destroy(rk);
+}
+
+namespace {
+
+// A producer handle for metadata queries; nullptr (with a failure recorded) when none.
+std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> MetadataClient() {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", KafkaBrokers().c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  EXPECT_NE(rk, nullptr) << err;
+  return {rk, &rd_kafka_destroy};
+}
+
+// The topic's metadata (one topic) through `rk`; nullptr when the broker gave none in 10 s.
+std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> TopicMetadata(
+    rd_kafka_t* rk, const std::string& topic) {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  if (rd_kafka_metadata(rk, 0, t, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) md = nullptr;
+  rd_kafka_topic_destroy(t);
+  return {md, &rd_kafka_metadata_destroy};
+}
+
+}  // namespace
+
+int PartitionLeader(const std::string& topic, std::int32_t partition) {
+  auto rk = MetadataClient();
+  if (!rk) return -1;
+  auto md = TopicMetadata(rk.get(), topic);
+  if (!md || md->topic_cnt != 1) return -1;
+  const auto& t = md->topics[0];
+  for (int i = 0; i < t.partition_cnt; ++i)
+    if (t.partitions[i].id == partition) return t.partitions[i].leader;
+  return -1;
+}
+
+std::int64_t MessageCount(const std::string& topic) {
+  auto rk = MetadataClient();
+  if (!rk) return -1;
+  auto md = TopicMetadata(rk.get(), topic);
+  if (!md || md->topic_cnt != 1) return -1;
+  std::int64_t total = 0;
+  for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
+    std::int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), md->topics[0].partitions[i].id,
+                                         &low, &high, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return -1;
+    total += high;
+  }
+  return total;
 }
 
 std::int64_t CommittedOffset(const std::string& group, const std::string& topic,

@@ -40,8 +40,15 @@ class ScratchDatabase {
   std::string url_;
 };
 
-// Creates topics on the test broker (replication factor 1); fails the test on error.
-void CreateTopics(const std::vector<std::string>& names, int partitions);
+// Creates topics on the test broker with `replication` replicas; fails the test on error.
+void CreateTopics(const std::vector<std::string>& names, int partitions, int replication = 1);
+
+// The id of the broker that leads the partition (on a cluster, scripts/kafka/cluster's node
+// number); -1 when the metadata does not say.
+int PartitionLeader(const std::string& topic, std::int32_t partition);
+
+// How many messages the topic holds: the sum of its partitions' high watermarks.
+std::int64_t MessageCount(const std::string& topic);
 
 // Reads a topic from its beginning with a consumer group of its own.
 class TopicReader {

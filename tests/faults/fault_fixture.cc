@@ -1,0 +1,168 @@
+#include "faults/fault_fixture.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace conveyor::testing {
+namespace {
+
+// Where the suite's own services are (compiled in from tests/CMakeLists.txt), for the support
+// code that reads them from the environment; a variable already set wins.
+const bool kServicesInEnvironment = [] {
+  setenv("CONVEYOR_KAFKA_BROKERS", CONVEYOR_FAULT_KAFKA_BROKERS, 0);
+  setenv("CONVEYOR_PG_URL", CONVEYOR_FAULT_PG_URL, 0);
+  setenv("CONVEYOR_FAULT_KAFKA_STATE", CONVEYOR_FAULT_KAFKA_STATE, 0);
+  setenv("CONVEYOR_FAULT_PG_STATE", CONVEYOR_FAULT_PG_STATE, 0);
+  setenv("KAFKA_CLUSTER_PORT", CONVEYOR_FAULT_KAFKA_PORT, 0);
+  setenv("PG_PORT", CONVEYOR_FAULT_PG_PORT, 0);
+  return true;
+}();
+
+double SecondsBetween(LoadClock::time_point from, LoadClock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+std::set<std::string> Column(const std::string& url, const std::string& sql) {
+  pqxx::connection conn(url);
+  pqxx::read_transaction tx(conn);
+  std::set<std::string> out;
+  for (const auto& row : tx.exec(sql)) out.insert(row[0].c_str());
+  return out;
+}
+
+// "1.2 s", or "-" for a time not measured (no request was sent after the heal).
+std::string Seconds(double s) {
+  if (s < 0) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", s);
+  return text;
+}
+
+bool IsFinal(std::string_view type) {
+  return type == kRunSucceededEvent || type == kRunFailedEvent || type == kRunCancelledEvent;
+}
+
+// A task's events in the order its partition holds them: progress never goes back, and nothing
+// follows the final event (a repeat of an event already seen, by id, is a redelivery, allowed).
+bool InOrder(const std::vector<CloudEvent>& events) {
+  std::set<std::string> seen;
+  bool ended = false;
+  int progress = -1;
+  for (const auto& e : events) {
+    if (!seen.insert(e.id.ToString()).second) continue;
+    if (ended) return false;
+    if (IsFinal(e.type)) {
+      ended = true;
+      continue;
+    }
+    int percent = e.data.value("percent", 0);
+    if (percent < progress) return false;
+    progress = percent;
+  }
+  return true;
+}
+
+}  // namespace
+
+FaultFigures FaultTest::Audit(const std::string& fault, LoadClient& load,
+                              LoadClock::time_point healed_at) {
+  FaultFigures f;
+  std::set<std::string> acknowledged;
+  CountAnswers(load, healed_at, f, acknowledged);
+  CountRecords(acknowledged, healed_at, f);
+  CountNotifications(acknowledged, f);
+  f.dead_lettered = MessageCount(dlq_);
+
+  std::printf(
+      "FAULT %s: sent %d, acknowledged %d (+%d when asked again with the same key), recorded %d, "
+      "duplicated %d, lost %d, recorded unknown to the client %d; runs unfinished %d, restarted "
+      "%d; notified %d (twice %d, out of order %d), dead-lettered %lld; after the heal: answers "
+      "back in %s, every run final in %s\n",
+      fault.c_str(), f.sent, f.acknowledged, f.acknowledged_on_retry, f.recorded, f.duplicated,
+      f.lost, f.unknown, f.unfinished, f.restarted, f.notified, f.notified_twice, f.out_of_order,
+      static_cast<long long>(f.dead_lettered), Seconds(f.answers_back_s).c_str(),
+      Seconds(f.all_final_s).c_str());
+  std::fflush(stdout);
+
+  EXPECT_EQ(f.acknowledged + f.acknowledged_on_retry, f.sent) << "creates never answered 2xx";
+  EXPECT_EQ(f.recorded, f.sent);
+  EXPECT_EQ(f.lost, 0);
+  EXPECT_EQ(f.unknown, 0);
+  EXPECT_EQ(f.duplicated, 0);
+  EXPECT_EQ(f.unfinished, 0);
+  EXPECT_EQ(f.notified, f.sent);
+  EXPECT_EQ(f.notified_twice, 0);
+  EXPECT_EQ(f.out_of_order, 0);
+  EXPECT_EQ(f.dead_lettered, 0) << "nothing sent was poison";
+  return f;
+}
+
+void FaultTest::CountAnswers(LoadClient& load, LoadClock::time_point healed_at, FaultFigures& f,
+                             std::set<std::string>& acknowledged) {
+  load.Join();
+  EXPECT_TRUE(load.Settle(std::chrono::seconds(120)))
+      << "some creates were still not answered 2xx after 120 s of asking again";
+  auto first = load.first();
+  auto last = load.last();
+  f.sent = load.count();
+  for (std::size_t i = 0; i < last.size(); ++i) {
+    if (first[i].ok())
+      ++f.acknowledged;
+    else if (last[i].ok())
+      ++f.acknowledged_on_retry;
+    if (last[i].ok()) acknowledged.insert(last[i].task_id);
+    if (last[i].ok() && last[i].sent_at >= healed_at) {
+      double back = SecondsBetween(healed_at, last[i].answered_at);
+      if (f.answers_back_s < 0 || back < f.answers_back_s) f.answers_back_s = back;
+    }
+  }
+}
+
+void FaultTest::CountRecords(const std::set<std::string>& acknowledged,
+                             LoadClock::time_point healed_at, FaultFigures& f) {
+  const std::string final_runs =
+      "SELECT count(*) FROM runs WHERE state IN ('succeeded', 'failed', 'cancelled')";
+  bool all_final =
+      PollUntil([&] { return Count(final_runs) >= static_cast<long long>(acknowledged.size()); },
+                180s, 100ms);
+  if (all_final) f.all_final_s = SecondsBetween(healed_at, LoadClock::now());
+  auto recorded = Column(db_.url(), "SELECT id::text FROM tasks");
+  f.recorded = static_cast<int>(recorded.size());
+  for (const auto& id : acknowledged) f.lost += recorded.contains(id) ? 0 : 1;
+  for (const auto& id : recorded) f.unknown += acknowledged.contains(id) ? 0 : 1;
+  f.duplicated =
+      static_cast<int>(Count("SELECT count(*) FROM (SELECT task_id FROM runs GROUP BY task_id "
+                             "HAVING count(*) > 1) AS twice"));
+  f.unfinished = static_cast<int>(
+      Count("SELECT count(*) FROM runs WHERE state NOT IN ('succeeded', 'failed', 'cancelled')") +
+      Count("SELECT count(*) FROM tasks t WHERE NOT EXISTS "
+            "(SELECT 1 FROM runs r WHERE r.task_id = t.id)"));
+  f.restarted = static_cast<int>(Count("SELECT count(*) FROM runs WHERE start_count > 1"));
+}
+
+void FaultTest::CountNotifications(const std::set<std::string>& acknowledged, FaultFigures& f) {
+  TopicReader reader(notifications_);
+  std::map<std::string, std::set<std::string>> finals;  // task -> ids of its final events
+  std::map<std::string, std::vector<CloudEvent>> events;
+  std::size_t read = 0;
+  reader.ReadUntil(
+      [&](const std::vector<ConsumedMessage>& all) {
+        for (; read < all.size(); ++read) {
+          auto e = CloudEvent::Parse(all[read].value);
+          if (!e) continue;
+          if (IsFinal(e->type)) finals[e->subject].insert(e->id.ToString());
+          events[e->subject].push_back(std::move(*e));
+        }
+        return finals.size() >= acknowledged.size();
+      },
+      120s);
+  for (const auto& id : acknowledged) {
+    auto it = finals.find(id);
+    if (it == finals.end()) continue;
+    ++f.notified;
+    if (it->second.size() > 1) ++f.notified_twice;
+  }
+  for (const auto& [task, list] : events) f.out_of_order += InOrder(list) ? 0 : 1;
+}
+
+}  // namespace conveyor::testing
