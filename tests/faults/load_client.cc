@@ -1,9 +1,12 @@
 #include "faults/load_client.h"
 
+#include <algorithm>
+
 namespace conveyor::testing {
 
 void LoadClient::Start(int threads, std::chrono::milliseconds pace) {
   firsts_.assign(answers_.size(), std::nullopt);
+  threads_count_ = static_cast<std::size_t>(threads);
   for (int t = 0; t < threads; ++t) threads_.emplace_back([this, pace] { Run(pace); });
 }
 
@@ -47,27 +50,40 @@ Answer LoadClient::Send(httplib::Client& http, int i) const {
 }
 
 bool LoadClient::Settle(std::chrono::milliseconds deadline) {
-  httplib::Client http("127.0.0.1", target_.port);
-  http.set_connection_timeout(2, 0);
-  http.set_read_timeout(15, 0);
   auto until = LoadClock::now() + deadline;
-  while (true) {
-    int open = 0;
-    for (int i = 0; i < count(); ++i) {
-      {
-        std::lock_guard lock(mu_);
+  for (int round = 0;; ++round) {
+    std::vector<int> open;
+    {
+      std::lock_guard lock(mu_);
+      for (int i = 0; i < count(); ++i) {
         if (answers_[i].ok()) continue;
         if (!firsts_[i]) firsts_[i] = answers_[i];
+        open.push_back(i);
       }
-      Answer a = Send(http, i);
-      std::lock_guard lock(mu_);
-      answers_[i] = a;
-      if (!a.ok()) ++open;
     }
-    if (open == 0) return true;
+    if (open.empty()) return true;
     if (LoadClock::now() >= until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // A pause between rounds, for a service that is still coming back.
+    if (round > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    Resend(open);
   }
+}
+
+void LoadClient::Resend(const std::vector<int>& which) {
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> senders;
+  for (std::size_t t = 0; t < std::max<std::size_t>(threads_count_, 1); ++t)
+    senders.emplace_back([&] {
+      httplib::Client http("127.0.0.1", target_.port);
+      http.set_connection_timeout(2, 0);
+      http.set_read_timeout(15, 0);
+      for (auto k = next++; k < which.size(); k = next++) {
+        Answer a = Send(http, which[k]);
+        std::lock_guard lock(mu_);
+        answers_[which[k]] = a;
+      }
+    });
+  for (auto& t : senders) t.join();
 }
 
 std::vector<Answer> LoadClient::first() const {

@@ -48,8 +48,9 @@ class LoadClient {
   int answered() const { return answered_; }
   int count() const { return static_cast<int>(answers_.size()); }
 
-  // Sends again, with its key, every create whose last answer was not 2xx, round after round,
-  // until each is or the deadline passes; true when all are.
+  // Sends again, with its key, every create whose last answer was not 2xx, from as many
+  // threads as Start had, round after round, until each is or the deadline passes; true when
+  // all are.
   bool Settle(std::chrono::milliseconds deadline);
 
   // The answers so far: first() as each request was first answered, last() after Settle.
@@ -59,6 +60,7 @@ class LoadClient {
  private:
   Answer Send(httplib::Client& http, int i) const;
   void Run(std::chrono::milliseconds pace);
+  void Resend(const std::vector<int>& which);
 
   LoadTarget target_;
   mutable std::mutex mu_;
@@ -67,6 +69,7 @@ class LoadClient {
   std::atomic<int> next_{0};
   std::atomic<int> answered_{0};
   std::vector<std::thread> threads_;
+  std::size_t threads_count_ = 1;
 };
 
 }  // namespace conveyor::testing
