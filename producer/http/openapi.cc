@@ -76,42 +76,48 @@ Result<std::string> InlineFile(const std::string& file, const std::string& refer
 }
 
 // Replaces each reference to a schema file with one to its copy under components/schemas,
-// collecting the copies in `inlined` (by component name).
-Status InlineFileRefs(nlohmann::json& node, Inlined& inlined) {
+// collecting the copies in `inlined` (by component name); `document` names the referrer.
+Status InlineFileRefs(nlohmann::json& node, const std::string& document, Inlined& inlined) {
   if (node.is_object()) {
     if (auto it = node.find("$ref");
         it != node.end() && it->is_string() && !it->get<std::string>().starts_with("#")) {
-      auto target = InlineFile(it->get<std::string>(), "schemas/openapi.json", inlined);
+      auto target = InlineFile(it->get<std::string>(), document, inlined);
       if (!target) return std::unexpected(target.error());
       *it = *target;
     }
     for (auto& [key, value] : node.items())
-      if (auto s = InlineFileRefs(value, inlined); !s) return s;
+      if (auto s = InlineFileRefs(value, document, inlined); !s) return s;
   } else if (node.is_array()) {
     for (auto& value : node)
-      if (auto s = InlineFileRefs(value, inlined); !s) return s;
+      if (auto s = InlineFileRefs(value, document, inlined); !s) return s;
   }
   return {};
 }
 
-}  // namespace
-
-Result<nlohmann::json> ServedDocument() {
-  auto text = EmbeddedSchema("openapi.json");
-  if (text.empty()) return Fail(ErrorCode::kInternal, "schemas/openapi.json is not embedded");
+// schemas/`file` made self-contained, as the header describes.
+Result<nlohmann::json> SelfContained(const std::string& file) {
+  const std::string document = "schemas/" + file;
+  auto text = EmbeddedSchema(file);
+  if (text.empty()) return Fail(ErrorCode::kInternal, document + " is not embedded");
   auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
-    return Fail(ErrorCode::kInternal, "schemas/openapi.json is not a JSON object");
+    return Fail(ErrorCode::kInternal, document + " is not a JSON object");
   Inlined inlined;
-  if (auto s = InlineFileRefs(doc, inlined); !s) return std::unexpected(s.error());
+  if (auto s = InlineFileRefs(doc, document, inlined); !s) return std::unexpected(s.error());
   auto& schemas = doc["components"]["schemas"];
   for (auto& [name, schema] : inlined) {
     if (schemas.contains(name))
-      return Fail(ErrorCode::kInternal, "schemas/openapi.json: components/schemas/" + name +
-                                            " is both written there and a request schema file");
+      return Fail(ErrorCode::kInternal, document + ": components/schemas/" + name +
+                                            " is both written there and a schema file");
     schemas[name] = std::move(schema);
   }
   return doc;
 }
+
+}  // namespace
+
+Result<nlohmann::json> ServedDocument() { return SelfContained("openapi.json"); }
+
+Result<nlohmann::json> AsyncApiDocument() { return SelfContained("asyncapi.json"); }
 
 }  // namespace conveyor::openapi

@@ -42,7 +42,7 @@ Answer AnswerOf(const StatusAnswer& a) { return {a.status, a.content_type, a.bod
 
 }  // namespace
 
-std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi,
+std::vector<Route> ServerRoutes(Authenticator& auth, ApiDocuments documents,
                                 const StatusEndpoints& status) {
   return {{"GET", "/healthz", Access::kPublic,
            [](const Request&, Answer& res) { res = AnswerOf(HealthAnswer()); }},
@@ -55,8 +55,12 @@ std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi,
              res = AnswerOf(MetricsAnswer(metrics));
            }},
           {"GET", "/openapi.json", Access::kPublic,
-           [openapi = std::move(openapi)](const Request&, Answer& res) {
+           [openapi = std::move(documents.openapi)](const Request&, Answer& res) {
              res = {200, "application/json; charset=utf-8", openapi, {}};
+           }},
+          {"GET", "/asyncapi.json", Access::kPublic,
+           [asyncapi = std::move(documents.asyncapi)](const Request&, Answer& res) {
+             res = {200, "application/json; charset=utf-8", asyncapi, {}};
            }},
           TokenRoute(auth),
           RevokeRoute(auth)};
@@ -167,11 +171,14 @@ HttpServer::HttpServer(ServerSettings settings, std::vector<Dialect*> dialects, 
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
-  auto doc = openapi::ServedDocument();
-  if (!doc) return std::unexpected(doc.error());
-  impl_->router.emplace(impl_->auth, impl_->dialects, impl_->fallback,
-                        ServerRoutes(impl_->auth, doc->dump(), impl_->status), impl_->metrics,
-                        impl_->idempotency);
+  auto openapi = openapi::ServedDocument();
+  if (!openapi) return std::unexpected(openapi.error());
+  auto asyncapi = openapi::AsyncApiDocument();
+  if (!asyncapi) return std::unexpected(asyncapi.error());
+  impl_->router.emplace(
+      impl_->auth, impl_->dialects, impl_->fallback,
+      ServerRoutes(impl_->auth, {openapi->dump(), asyncapi->dump()}, impl_->status), impl_->metrics,
+      impl_->idempotency);
   if (!impl_->server.is_valid())
     return Fail(ErrorCode::kInvalidArgument,
                 "cannot serve HTTPS with --tls-cert " + impl_->settings.tls_cert +

@@ -6,6 +6,7 @@
 //   GET  /readyz        readiness: PostgreSQL and Kafka reachable  (public; 503 names the cause)
 //   GET  /metrics       Prometheus text format                     (public)
 //   GET  /openapi.json  the OpenAPI 3.1 document of every route     (public; http/openapi.h)
+//   GET  /asyncapi.json the AsyncAPI 3.0 document of the topics     (public; http/openapi.h)
 //   POST /Token         OAuth 2.0 client credentials                (public; token_route.h)
 // A body over the limit is refused before any route (413, in the owning dialect's shape).
 //
@@ -41,9 +42,15 @@ struct ServerSettings {
   bool tls() const { return !tls_cert.empty(); }
 };
 
-// The server's own routes (the public ones above), `openapi` being the document it serves;
-// /readyz and /metrics answer as the worker's StatusServer does (conveyor/status_server.h).
-std::vector<Route> ServerRoutes(Authenticator& auth, std::string openapi,
+// The documents /openapi.json and /asyncapi.json serve, as JSON text.
+struct ApiDocuments {
+  std::string openapi = "{}";
+  std::string asyncapi = "{}";
+};
+
+// The server's own routes (the public ones above), serving `documents`; /readyz and /metrics
+// answer as the worker's StatusServer does (conveyor/status_server.h).
+std::vector<Route> ServerRoutes(Authenticator& auth, ApiDocuments documents,
                                 const StatusEndpoints& status);
 
 class HttpServer {

@@ -64,6 +64,44 @@ TEST_F(OpenApiE2e, OpenApiJsonIsServedWithoutCredentialsAndEveryOperationInItIsS
   }
 }
 
+// GET /asyncapi.json, and the events a create publishes as it says: a documented type on the
+// commands topic, keyed by the task id, with the ce_type and ce_id headers.
+TEST_F(OpenApiE2e, AsyncApiJsonIsServedWithoutCredentialsAndTheEventsAreAsItSays) {
+  auto producer = StartProducer(KafkaBrokers());
+  auto worker = StartWorker("e2e-asyncapi");
+  auto r = Http("").Get("/asyncapi.json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto doc = json::parse(r->body, nullptr, false);
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["asyncapi"], "3.0.0");
+  std::map<std::string, std::string> channel_of;  // message name -> channel address
+  for (const auto& [name, channel] : doc["channels"].items())
+    for (const auto& [key, ref] : channel["messages"].items())
+      channel_of[doc.at(json::json_pointer(ref["$ref"].get<std::string>().substr(1)))["name"]] =
+          channel["address"];
+
+  auto id = CreateTask(SeedRequest());
+  ASSERT_FALSE(id.empty());
+  std::vector<std::pair<std::string, std::string>> published;  // (topic, message) pairs
+  for (const auto& [topic, address] :
+       {std::pair{commands_, std::string("conveyor.commands")},
+        std::pair{notifications_, std::string("conveyor.notifications")}}) {
+    TopicReader reader(topic);
+    auto got = reader.ReadUntil([](auto& all) { return !all.empty(); }, 30s);
+    ASSERT_FALSE(got.empty()) << topic;
+    for (const auto& m : got) {
+      std::map<std::string, std::string> headers(m.headers.begin(), m.headers.end());
+      auto event = CloudEvent::Parse(m.value);
+      ASSERT_TRUE(event.has_value()) << m.value;
+      EXPECT_EQ(channel_of[event->type], address) << event->type << " is not documented there";
+      EXPECT_EQ(m.key, id);
+      EXPECT_EQ(headers["ce_type"], event->type);
+      EXPECT_EQ(headers["ce_id"], event->id.ToString());
+    }
+  }
+}
+
 TEST_F(OpenApiE2e, AnUndocumentedRouteAnswersAsNoSuchRoute) {
   // What the test above looks for: so that it can fail.
   auto producer = StartProducer(KafkaBrokers());

@@ -48,7 +48,7 @@ class ProducerOnFakes {
     superoffice = Built(superoffice::SuperOfficeDialect::Create(catalog, commands, reader));
     oracle = Built(OracleDialect::Create(catalog, commands, reader, kPublicBaseUrl));
     router.emplace(auth, std::vector<http::Dialect*>{twosms.get(), superoffice.get(), oracle.get()},
-                   *twosms, http::ServerRoutes(auth, "{}", {}), nullptr, &idempotency);
+                   *twosms, http::ServerRoutes(auth, {}, {}), nullptr, &idempotency);
   }
 
   // `method` `path` with `authorization` (none when empty), a JSON `body` and `headers`.

@@ -13,8 +13,7 @@ namespace conveyor {
 Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, TaskStore& store,
                                                   EventPublisher& publisher) {
   Schemas schemas;
-  for (auto type : {kTaskCreateCommand, kTaskCancelCommand, kTaskUpdateCommand, kTaskDeleteCommand,
-                    kTaskNoteAddCommand, kTaskBatchUpdateCommand, kTaskFireCommand}) {
+  for (auto type : kCommandTypes) {
     // "conveyor.task.create" is checked against schemas/events/conveyor.task.create.json.
     auto schema = JsonSchema::Embedded("events/" + std::string(type) + ".json");
     if (!schema) return std::unexpected(schema.error());

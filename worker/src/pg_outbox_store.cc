@@ -1,5 +1,7 @@
 #include "pg_outbox_store.h"
 
+#include <nlohmann/json.hpp>
+
 #include "conveyor/pg_rows.h"
 
 namespace conveyor {
@@ -7,6 +9,17 @@ namespace {
 
 // The advisory lock of the relay ("ConvOutb").
 constexpr long long kRelayLock = 0x436f6e764f757462;
+
+// The headers column, [[name, value], ...], as the message's headers; none when unreadable.
+std::vector<std::pair<std::string, std::string>> HeadersOf(const char* column) {
+  auto j = nlohmann::json::parse(column, nullptr, false);
+  if (!j.is_array()) return {};
+  try {
+    return j.get<std::vector<std::pair<std::string, std::string>>>();
+  } catch (const nlohmann::json::exception&) {
+    return {};
+  }
+}
 
 }  // namespace
 
@@ -21,15 +34,16 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
     if (!tx.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRelayLock)[0].as<bool>())
       return std::size_t{0};
     auto rows = tx.exec_params(
-        R"(SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL
+        R"(SELECT id, topic, key, payload, headers FROM outbox WHERE sent_at IS NULL
             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)",
         static_cast<long long>(limit));
     if (rows.empty()) return std::size_t{0};
     std::vector<OutboxRow> claimed;
     claimed.reserve(rows.size());
     for (const auto& row : rows)
-      claimed.push_back({row[0].as<std::int64_t>(),
-                         OutgoingMessage{row[1].c_str(), row[2].c_str(), row[3].c_str(), {}}});
+      claimed.push_back(
+          {row[0].as<std::int64_t>(), OutgoingMessage{row[1].c_str(), row[2].c_str(),
+                                                      row[3].c_str(), HeadersOf(row[4].c_str())}});
     auto sent = publish(claimed);
     if (!sent.empty()) {
       std::vector<long long> ids(sent.begin(), sent.end());

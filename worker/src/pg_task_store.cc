@@ -758,16 +758,19 @@ std::vector<ApplyResult> ApplyCarefully(pqxx::transaction_base& tx,
 
 void InsertOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>& notes) {
   if (notes.empty()) return;
-  std::vector<std::optional<std::string>> topics, keys, payloads;
+  std::vector<std::optional<std::string>> topics, keys, payloads, headers;
   for (const auto& n : notes) {
     topics.push_back(n.topic);
     keys.push_back(n.key);
     payloads.push_back(n.value);
+    headers.push_back(nlohmann::json(n.headers).dump());
   }
   tx.exec_params(
-      "INSERT INTO outbox (topic, key, payload) "
-      "SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
-      TextArrayParam(topics), TextArrayParam(keys), TextArrayParam(payloads));
+      "INSERT INTO outbox (topic, key, payload, headers) "
+      "SELECT t, k, p, h::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+      "AS v(t, k, p, h)",
+      TextArrayParam(topics), TextArrayParam(keys), TextArrayParam(payloads),
+      TextArrayParam(headers));
 }
 
 std::string RunColumns() {
@@ -950,7 +953,7 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
   std::vector<Uuid> ids;
   std::vector<long long> starts;
   std::vector<std::optional<std::string>> states, finished, results, files, logs, note_topics,
-      note_keys, note_payloads;
+      note_keys, note_payloads, note_headers;
   for (const auto& f : runs) {
     ids.push_back(f.run.run.run_id);
     starts.push_back(f.run.start_count);
@@ -962,6 +965,9 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     note_topics.push_back(f.notification ? std::optional(f.notification->topic) : std::nullopt);
     note_keys.push_back(f.notification ? std::optional(f.notification->key) : std::nullopt);
     note_payloads.push_back(f.notification ? std::optional(f.notification->value) : std::nullopt);
+    note_headers.push_back(f.notification
+                               ? std::optional(nlohmann::json(f.notification->headers).dump())
+                               : std::nullopt);
   }
   try {
     // One statement, so autocommit makes it atomic: the outcomes, and an outbox row for each
@@ -976,10 +982,11 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     tx.exec_params(
         R"(WITH v AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
-                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                                  $11::text[])
                       WITH ORDINALITY
                       AS v(id, start_count, state, finished_at, result, file_name, log,
-                           note_topic, note_key, note_payload, ord)),
+                           note_topic, note_key, note_payload, note_headers, ord)),
            done AS (
              UPDATE runs r
                 SET state = v.state, finished_at = v.finished_at, result = v.result,
@@ -991,15 +998,15 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
                 AND r.state NOT IN )" +
             FinalStates() + R"(
           RETURNING r.id)
-         INSERT INTO outbox (topic, key, payload)
-         SELECT v.note_topic, v.note_key, v.note_payload
+         INSERT INTO outbox (topic, key, payload, headers)
+         SELECT v.note_topic, v.note_key, v.note_payload, v.note_headers::jsonb
            FROM v JOIN done ON done.id = v.id
           WHERE v.note_topic IS NOT NULL
           ORDER BY v.ord)",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(states),
         TextArrayParam(finished), TextArrayParam(results), TextArrayParam(files),
         TextArrayParam(logs), TextArrayParam(note_topics), TextArrayParam(note_keys),
-        TextArrayParam(note_payloads));
+        TextArrayParam(note_payloads), TextArrayParam(note_headers));
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "finishing " + std::to_string(runs.size()) + " runs"));
   }

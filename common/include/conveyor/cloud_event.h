@@ -3,6 +3,7 @@
 // the task id, so all events of a task share a partition.
 #pragma once
 
+#include <array>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -25,6 +26,14 @@ inline constexpr std::string_view kRunSucceededEvent = "conveyor.run.succeeded";
 inline constexpr std::string_view kRunFailedEvent = "conveyor.run.failed";
 inline constexpr std::string_view kRunCancelledEvent = "conveyor.run.cancelled";
 inline constexpr std::string_view kRunProgressEvent = "conveyor.run.progress";
+
+// Every type on each topic: the commands the workers accept, the notifications they publish
+// (schemas/asyncapi.json documents exactly these; tests/unit/producer/http/asyncapi_test.cc).
+inline constexpr std::array<std::string_view, 7> kCommandTypes = {
+    kTaskCreateCommand,      kTaskCancelCommand,  kTaskUpdateCommand, kTaskDeleteCommand,
+    kTaskBatchUpdateCommand, kTaskNoteAddCommand, kTaskFireCommand};
+inline constexpr std::array<std::string_view, 4> kNotificationTypes = {
+    kRunSucceededEvent, kRunFailedEvent, kRunCancelledEvent, kRunProgressEvent};
 
 struct CloudEvent {
   Uuid id;

@@ -215,8 +215,8 @@ TEST_F(RoutesAgainstTheOpenApiDocument, OperationsWithoutCredentialsAreExactlyTh
         << sample.documented << ": the document and the route's Access disagree";
     public_operations += documented_public;
   }
-  // GET /healthz, /readyz, /metrics and /openapi.json; POST /Token and /revoke.
-  EXPECT_EQ(public_operations, 6);
+  // GET /healthz, /readyz, /metrics, /openapi.json and /asyncapi.json; POST /Token and /revoke.
+  EXPECT_EQ(public_operations, 7);
 }
 
 }  // namespace
