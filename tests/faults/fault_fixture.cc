@@ -1,5 +1,6 @@
 #include "faults/fault_fixture.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -7,14 +8,15 @@ namespace conveyor::testing {
 namespace {
 
 // Where the suite's own services are (compiled in from tests/CMakeLists.txt), for the support
-// code that reads them from the environment; a variable already set wins.
+// code and the scripts that read them from the environment. They replace whatever the
+// environment held (scripts/stack's PG_PORT, say): the tests crash and kill these services.
 const bool kServicesInEnvironment = [] {
-  setenv("CONVEYOR_KAFKA_BROKERS", CONVEYOR_FAULT_KAFKA_BROKERS, 0);
-  setenv("CONVEYOR_PG_URL", CONVEYOR_FAULT_PG_URL, 0);
-  setenv("CONVEYOR_FAULT_KAFKA_STATE", CONVEYOR_FAULT_KAFKA_STATE, 0);
-  setenv("CONVEYOR_FAULT_PG_STATE", CONVEYOR_FAULT_PG_STATE, 0);
-  setenv("KAFKA_CLUSTER_PORT", CONVEYOR_FAULT_KAFKA_PORT, 0);
-  setenv("PG_PORT", CONVEYOR_FAULT_PG_PORT, 0);
+  setenv("CONVEYOR_KAFKA_BROKERS", CONVEYOR_FAULT_KAFKA_BROKERS, 1);
+  setenv("CONVEYOR_PG_URL", CONVEYOR_FAULT_PG_URL, 1);
+  setenv("CONVEYOR_FAULT_KAFKA_STATE", CONVEYOR_FAULT_KAFKA_STATE, 1);
+  setenv("CONVEYOR_FAULT_PG_STATE", CONVEYOR_FAULT_PG_STATE, 1);
+  setenv("KAFKA_CLUSTER_PORT", CONVEYOR_FAULT_KAFKA_PORT, 1);
+  setenv("PG_PORT", CONVEYOR_FAULT_PG_PORT, 1);
   return true;
 }();
 
@@ -42,12 +44,13 @@ bool IsFinal(std::string_view type) {
   return type == kRunSucceededEvent || type == kRunFailedEvent || type == kRunCancelledEvent;
 }
 
-// A task's events in the order its partition holds them: progress never goes back, and nothing
-// follows the final event (a repeat of an event already seen, by id, is a redelivery, allowed).
+// A task's events in the order its partition holds them: within a start of its run, progress
+// never goes back; starts never go back; nothing follows the final event. A repeat of an event
+// already seen (same id) is a redelivery, allowed.
 bool InOrder(const std::vector<CloudEvent>& events) {
   std::set<std::string> seen;
   bool ended = false;
-  int progress = -1;
+  std::pair<int, int> last{0, -1};  // (start_count, percent)
   for (const auto& e : events) {
     if (!seen.insert(e.id.ToString()).second) continue;
     if (ended) return false;
@@ -55,9 +58,9 @@ bool InOrder(const std::vector<CloudEvent>& events) {
       ended = true;
       continue;
     }
-    int percent = e.data.value("percent", 0);
-    if (percent < progress) return false;
-    progress = percent;
+    std::pair<int, int> now{e.data.value("start_count", 0), e.data.value("percent", 0)};
+    if (now < last) return false;
+    last = now;
   }
   return true;
 }
@@ -74,13 +77,13 @@ FaultFigures FaultTest::Audit(const std::string& fault, LoadClient& load,
   f.dead_lettered = MessageCount(dlq_);
 
   std::printf(
-      "FAULT %s: sent %d, acknowledged %d (+%d when asked again with the same key), recorded %d, "
-      "duplicated %d, lost %d, recorded unknown to the client %d; runs unfinished %d, restarted "
-      "%d; notified %d (twice %d, out of order %d), dead-lettered %lld; after the heal: answers "
-      "back in %s, every run final in %s\n",
-      fault.c_str(), f.sent, f.acknowledged, f.acknowledged_on_retry, f.recorded, f.duplicated,
-      f.lost, f.unknown, f.unfinished, f.restarted, f.notified, f.notified_twice, f.out_of_order,
-      static_cast<long long>(f.dead_lettered), Seconds(f.answers_back_s).c_str(),
+      "FAULT %s: sent %d, acknowledged %d (+%d when asked again with the same key; %d first "
+      "answered 503), recorded %d, duplicated %d, lost %d, recorded unknown to the client %d; runs "
+      "unfinished %d, restarted %d; notified %d (twice %d, out of order %d), dead-lettered %lld; "
+      "answers back in %s, every run final in %s\n",
+      fault.c_str(), f.sent, f.acknowledged, f.acknowledged_on_retry, f.unavailable, f.recorded,
+      f.duplicated, f.lost, f.unknown, f.unfinished, f.restarted, f.notified, f.notified_twice,
+      f.out_of_order, static_cast<long long>(f.dead_lettered), Seconds(f.answers_back_s).c_str(),
       Seconds(f.all_final_s).c_str());
   std::fflush(stdout);
 
@@ -106,6 +109,7 @@ void FaultTest::CountAnswers(LoadClient& load, LoadClock::time_point healed_at, 
   auto last = load.last();
   f.sent = load.count();
   for (std::size_t i = 0; i < last.size(); ++i) {
+    f.unavailable += first[i].status == 503 ? 1 : 0;
     if (first[i].ok())
       ++f.acknowledged;
     else if (last[i].ok())
@@ -141,6 +145,13 @@ void FaultTest::CountRecords(const std::set<std::string>& acknowledged,
 }
 
 void FaultTest::CountNotifications(const std::set<std::string>& acknowledged, FaultFigures& f) {
+  // Everything the workers will publish is on the topic once the outbox is empty: read all of
+  // it, so that a second final event, or one after the final, is seen too.
+  EXPECT_TRUE(PollUntil(
+      [&] { return Count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0; }, 120s, 100ms))
+      << "notifications still unsent after 120 s";
+  const auto published =
+      static_cast<std::size_t>(std::max<std::int64_t>(0, MessageCount(notifications_)));
   TopicReader reader(notifications_);
   std::map<std::string, std::set<std::string>> finals;  // task -> ids of its final events
   std::map<std::string, std::vector<CloudEvent>> events;
@@ -153,9 +164,10 @@ void FaultTest::CountNotifications(const std::set<std::string>& acknowledged, Fa
           if (IsFinal(e->type)) finals[e->subject].insert(e->id.ToString());
           events[e->subject].push_back(std::move(*e));
         }
-        return finals.size() >= acknowledged.size();
+        return read >= published;
       },
       120s);
+  EXPECT_GE(read, published) << "the notifications topic was not read to its end";
   for (const auto& id : acknowledged) {
     auto it = finals.find(id);
     if (it == finals.end()) continue;

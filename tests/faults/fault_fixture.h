@@ -29,8 +29,9 @@ struct FaultFigures {
   int notified_twice = 0;         // tasks with two final notifications of different ids
   int out_of_order = 0;           // tasks whose events came in an impossible order
   std::int64_t dead_lettered = 0;
-  double answers_back_s = -1;  // from the heal to the first 2xx answer to a request sent after
-  double all_final_s = -1;     // from the heal until every run was final
+  int unavailable = 0;         // first answers 503 (the service said it could not take it now)
+  double answers_back_s = -1;  // from `healed_at` to the first 2xx answer to a request sent after
+  double all_final_s = -1;     // from `healed_at` until every run was final
 };
 
 class FaultTest : public E2eTest {
@@ -39,15 +40,22 @@ class FaultTest : public E2eTest {
 
   // Every node runs before a test begins, whatever the test before it left behind.
   void SetUp() override {
-    Script("cluster", "start");
+    ASSERT_GE(Tasks(), 10) << "CONVEYOR_FAULT_TASKS must be a number of creates, 10 or more";
+    ASSERT_NO_FATAL_FAILURE(Script("cluster", "start"));
     E2eTest::SetUp();
   }
 
-  // How many creates a fault's load sends: CONVEYOR_FAULT_TASKS, default 10,000.
+  // How many creates the partition-leader fault sends: CONVEYOR_FAULT_TASKS, default 10,000
+  // (0 when it is not a number). The other faults' loads last as long as the fault.
   static int Tasks() {
     const char* v = std::getenv("CONVEYOR_FAULT_TASKS");
-    return v && *v ? std::atoi(v) : 10000;
+    if (!v || !*v) return 10000;
+    char* end = nullptr;
+    long n = std::strtol(v, &end, 10);
+    return *end == '\0' && n > 0 && n < 10'000'000 ? static_cast<int>(n) : 0;
   }
+  // The most creates a load that lasts as long as its fault may send.
+  static constexpr int kMostCreates = 100'000;
 
   // Consumer timeouts short enough for a test: the group drops a silent member after 6 s, and
   // one that does not poll for 10 s leaves it.
@@ -93,6 +101,14 @@ class FaultTest : public E2eTest {
             {"Parameters", json{{"seconds", seconds}, {"steps", steps}}.dump()},
             {"ContentType", "application/json"},
             {"Notification", 7}};
+  }
+
+  // Lets a load that lasts as long as its fault send `more` creates after the heal, then stops it.
+  static void SendOnFor(LoadClient& load, int more) {
+    int until = load.answered() + more;
+    EXPECT_TRUE(PollUntil([&] { return load.answered() >= until; }, 120s))
+        << "the load did not go on after the heal";
+    load.StopSending();
   }
 
   // Holds a fault for `duration`: the fault's length, not a wait for something to happen.

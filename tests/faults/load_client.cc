@@ -20,7 +20,10 @@ void LoadClient::Run(std::chrono::milliseconds pace) {
   http.set_connection_timeout(2, 0);
   http.set_read_timeout(15, 0);
   http.set_keep_alive(true);
-  for (int i = next_++; i < count(); i = next_++) {
+  const int capacity = static_cast<int>(answers_.size());
+  while (!stop_) {
+    int i = next_++;
+    if (i >= capacity) break;
     auto due = LoadClock::now() + pace;
     Answer a = Send(http, i);
     {
@@ -88,7 +91,7 @@ void LoadClient::Resend(const std::vector<int>& which) {
 
 std::vector<Answer> LoadClient::first() const {
   std::lock_guard lock(mu_);
-  std::vector<Answer> out = answers_;
+  std::vector<Answer> out(answers_.begin(), answers_.begin() + count());
   for (std::size_t i = 0; i < out.size(); ++i)
     if (i < firsts_.size() && firsts_[i]) out[i] = *firsts_[i];
   return out;
@@ -96,7 +99,7 @@ std::vector<Answer> LoadClient::first() const {
 
 std::vector<Answer> LoadClient::last() const {
   std::lock_guard lock(mu_);
-  return answers_;
+  return {answers_.begin(), answers_.begin() + count()};
 }
 
 }  // namespace conveyor::testing

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -39,14 +40,18 @@ struct LoadTarget {
 
 class LoadClient {
  public:
-  LoadClient(LoadTarget target, int count) : target_(std::move(target)), answers_(count) {}
+  // At most `capacity` creates: all of them, or as many as were sent before StopSending().
+  LoadClient(LoadTarget target, int capacity) : target_(std::move(target)), answers_(capacity) {}
   ~LoadClient() { Join(); }
 
   // Sends the creates from `threads` threads, each request at most every `pace` per thread.
   void Start(int threads, std::chrono::milliseconds pace = std::chrono::milliseconds(0));
+  // Sends no further create (a load that lasts as long as its fault, not a number of creates).
+  void StopSending() { stop_ = true; }
   void Join();
   int answered() const { return answered_; }
-  int count() const { return static_cast<int>(answers_.size()); }
+  // How many creates were sent (all of them once Join returned).
+  int count() const { return std::min(next_.load(), static_cast<int>(answers_.size())); }
 
   // Sends again, with its key, every create whose last answer was not 2xx, from as many
   // threads as Start had, round after round, until each is or the deadline passes; true when
@@ -68,6 +73,7 @@ class LoadClient {
   std::vector<std::optional<Answer>> firsts_;  // the first, kept once a request was resent
   std::atomic<int> next_{0};
   std::atomic<int> answered_{0};
+  std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
   std::size_t threads_count_ = 1;
 };

@@ -28,9 +28,9 @@ class OutboxStore {
 
   // In one transaction: claims up to `limit` unsent rows, lowest id first, passes them to
   // `publish`, and marks sent the ids it returns; the other rows stay unsent for a later
-  // claim. Returns how many rows it claimed: 0 also when another relay is claiming now (one
-  // relays at a time, so each task's notifications go out in the order they were written).
-  // An error (database away) marks nothing.
+  // claim. Returns how many rows it claimed. Rows of a task (key) that another claim holds are
+  // left to it, so each task's notifications go out in the order they were written. An error
+  // (database away) marks nothing.
   virtual Result<std::size_t> ClaimUnsent(std::size_t limit, const PublishFn& publish) = 0;
 
   // Deletes the rows sent more than `age` ago.

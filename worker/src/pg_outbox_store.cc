@@ -7,9 +7,6 @@
 namespace conveyor {
 namespace {
 
-// The advisory lock of the relay ("ConvOutb").
-constexpr long long kRelayLock = 0x436f6e764f757462;
-
 // The headers column, [[name, value], ...], as the message's headers; none when unreadable.
 std::vector<std::pair<std::string, std::string>> HeadersOf(const char* column) {
   auto j = nlohmann::json::parse(column, nullptr, false);
@@ -28,14 +25,22 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::work tx(**lease);
-    // One relay publishes at a time, across every worker: two relays publishing a backlog side
-    // by side could each send part of one task's notifications and put its events out of
-    // order. The lock ends with the transaction; a relay that finds it taken tries later.
-    if (!tx.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRelayLock)[0].as<bool>())
-      return std::size_t{0};
+    // Takes the lowest unsent rows that no other claim holds, but of those only the ones with
+    // no earlier unsent row of their task (key) outside this claim: while another relay holds
+    // a task's earlier event, this one leaves the task's later events alone, so each task's
+    // events go out in the order they were written. Other tasks' rows are taken meanwhile, so
+    // a relay that cannot reach Kafka holds up only the tasks it claimed.
     auto rows = tx.exec_params(
-        R"(SELECT id, topic, key, payload, headers FROM outbox WHERE sent_at IS NULL
-            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)",
+        R"(WITH claim AS (
+             SELECT id FROM outbox WHERE sent_at IS NULL
+              ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+           SELECT o.id, o.topic, o.key, o.payload, o.headers
+             FROM outbox o JOIN claim c ON c.id = o.id
+            WHERE NOT EXISTS (
+                    SELECT 1 FROM outbox e
+                     WHERE e.key = o.key AND e.sent_at IS NULL AND e.id < o.id
+                       AND e.id NOT IN (SELECT id FROM claim))
+            ORDER BY o.id)",
         static_cast<long long>(limit));
     if (rows.empty()) return std::size_t{0};
     std::vector<OutboxRow> claimed;
