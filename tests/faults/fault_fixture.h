@@ -111,6 +111,12 @@ class FaultTest : public E2eTest {
     load.StopSending();
   }
 
+  // PostgreSQL's clock now, in milliseconds since the epoch, as text for a query
+  // ("to_timestamp(<it> / 1000.0)"): to compare with the times the workers recorded.
+  std::string DbMillis() const {
+    return std::to_string(Count("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint"));
+  }
+
   // Holds a fault for `duration`: the fault's length, not a wait for something to happen.
   static void HoldFor(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
 

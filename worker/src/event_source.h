@@ -22,8 +22,9 @@ class EventSource {
   // yield an empty batch; a fatal error is returned (the member cannot go on).
   virtual Result<std::vector<ConsumedMessage>> Poll(std::size_t max_messages,
                                                     std::chrono::milliseconds timeout) = 0;
-  // Commits these offsets (each the next offset to read) synchronously. kUnavailable when the
-  // broker refused (e.g. during a rebalance): committing later is harmless.
+  // Commits these offsets (each the next offset to read), waiting a bounded time for the
+  // answer. kUnavailable when the broker refused (e.g. during a rebalance) or did not answer
+  // in time: committing later is harmless.
   virtual Status Commit(const std::vector<PartitionOffset>& offsets) = 0;
   // Stops taking events of every partition, now and assigned later, until Resume; Poll keeps
   // the member in its group meanwhile.

@@ -113,7 +113,9 @@ class KafkaConsumer {
   // are logged and yield an empty batch; a fatal consumer error is returned.
   Result<std::vector<ConsumedMessage>> Poll(std::size_t max_messages,
                                             std::chrono::milliseconds timeout);
-  // Commits synchronously. kUnavailable when the broker refused (e.g. during a rebalance).
+  // Commits, waiting at most kCommitWait for the answer. kUnavailable when the broker refused
+  // (e.g. during a rebalance) or gave no answer in time (no coordinator: every broker down).
+  static constexpr std::chrono::milliseconds kCommitWait{5000};
   Status Commit(const std::vector<PartitionOffset>& offsets);
   // Stops fetching from every assigned partition (and from partitions assigned later) until
   // Resume; Poll keeps the member in the group meanwhile.
