@@ -15,17 +15,24 @@ void LoadClient::Join() {
   threads_.clear();
 }
 
+// A client of the producer for one sending thread: a connection kept alive, a 2 s connect and a
+// 15 s answer timeout (a request that gets neither is recorded unanswered).
+std::unique_ptr<httplib::Client> LoadClient::Http() const {
+  auto http = std::make_unique<httplib::Client>("127.0.0.1", target_.port);
+  http->set_connection_timeout(2, 0);
+  http->set_read_timeout(15, 0);
+  http->set_keep_alive(true);
+  return http;
+}
+
 void LoadClient::Run(std::chrono::milliseconds pace) {
-  httplib::Client http("127.0.0.1", target_.port);
-  http.set_connection_timeout(2, 0);
-  http.set_read_timeout(15, 0);
-  http.set_keep_alive(true);
+  auto http = Http();
   const int capacity = static_cast<int>(answers_.size());
   while (!stop_) {
     int i = next_++;
     if (i >= capacity) break;
     auto due = LoadClock::now() + pace;
-    Answer a = Send(http, i);
+    Answer a = Send(*http, i);
     {
       std::lock_guard lock(mu_);
       answers_[i] = a;
@@ -77,11 +84,9 @@ void LoadClient::Resend(const std::vector<int>& which) {
   std::vector<std::thread> senders;
   for (std::size_t t = 0; t < std::max<std::size_t>(threads_count_, 1); ++t)
     senders.emplace_back([&] {
-      httplib::Client http("127.0.0.1", target_.port);
-      http.set_connection_timeout(2, 0);
-      http.set_read_timeout(15, 0);
+      auto http = Http();
       for (auto k = next++; k < which.size(); k = next++) {
-        Answer a = Send(http, which[k]);
+        Answer a = Send(*http, which[k]);
         std::lock_guard lock(mu_);
         answers_[which[k]] = a;
       }

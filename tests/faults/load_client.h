@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -63,6 +64,7 @@ class LoadClient {
   std::vector<Answer> last() const;
 
  private:
+  std::unique_ptr<httplib::Client> Http() const;
   Answer Send(httplib::Client& http, int i) const;
   void Run(std::chrono::milliseconds pace);
   void Resend(const std::vector<int>& which);

@@ -5,10 +5,11 @@
 #include "conveyor/pg_rows.h"
 
 namespace conveyor {
-namespace {
+std::string HeadersColumn(const std::vector<std::pair<std::string, std::string>>& headers) {
+  return nlohmann::json(headers).dump();
+}
 
-// The headers column, [[name, value], ...], as the message's headers; none when unreadable.
-std::vector<std::pair<std::string, std::string>> HeadersOf(const char* column) {
+std::vector<std::pair<std::string, std::string>> HeadersFromColumn(const char* column) {
   auto j = nlohmann::json::parse(column, nullptr, false);
   if (!j.is_array()) return {};
   try {
@@ -17,8 +18,6 @@ std::vector<std::pair<std::string, std::string>> HeadersOf(const char* column) {
     return {};
   }
 }
-
-}  // namespace
 
 Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishFn& publish) {
   auto lease = pool_.Acquire();
@@ -46,9 +45,9 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
     std::vector<OutboxRow> claimed;
     claimed.reserve(rows.size());
     for (const auto& row : rows)
-      claimed.push_back(
-          {row[0].as<std::int64_t>(), OutgoingMessage{row[1].c_str(), row[2].c_str(),
-                                                      row[3].c_str(), HeadersOf(row[4].c_str())}});
+      claimed.push_back({row[0].as<std::int64_t>(),
+                         OutgoingMessage{row[1].c_str(), row[2].c_str(), row[3].c_str(),
+                                         HeadersFromColumn(row[4].c_str())}});
     auto sent = publish(claimed);
     if (!sent.empty()) {
       std::vector<long long> ids(sent.begin(), sent.end());

@@ -4,10 +4,20 @@
 // rows unsent for the next claim. Thread-safe (each call takes a connection from the pool).
 #pragma once
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "conveyor/pg.h"
 #include "outbox_store.h"
 
 namespace conveyor {
+
+// The outbox's headers column (jsonb, migration 0016): a message's Kafka headers as
+// [[name, value], ...], written by the transactions that record notifications (PgTaskStore)
+// and read back by the relay; an unreadable column reads as no headers.
+std::string HeadersColumn(const std::vector<std::pair<std::string, std::string>>& headers);
+std::vector<std::pair<std::string, std::string>> HeadersFromColumn(const char* column);
 
 class PgOutboxStore final : public OutboxStore {
  public:

@@ -7,6 +7,7 @@
 #include "conveyor/pg_rows.h"
 #include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
+#include "pg_outbox_store.h"
 #include "pg_unnest.h"
 #include "run_rules.h"
 
@@ -763,7 +764,7 @@ void InsertOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>
     topics.push_back(n.topic);
     keys.push_back(n.key);
     payloads.push_back(n.value);
-    headers.push_back(nlohmann::json(n.headers).dump());
+    headers.push_back(HeadersColumn(n.headers));
   }
   tx.exec_params(
       "INSERT INTO outbox (topic, key, payload, headers) "
@@ -965,9 +966,8 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     note_topics.push_back(f.notification ? std::optional(f.notification->topic) : std::nullopt);
     note_keys.push_back(f.notification ? std::optional(f.notification->key) : std::nullopt);
     note_payloads.push_back(f.notification ? std::optional(f.notification->value) : std::nullopt);
-    note_headers.push_back(f.notification
-                               ? std::optional(nlohmann::json(f.notification->headers).dump())
-                               : std::nullopt);
+    note_headers.push_back(f.notification ? std::optional(HeadersColumn(f.notification->headers))
+                                          : std::nullopt);
   }
   try {
     // One statement, so autocommit makes it atomic: the outcomes, and an outbox row for each
