@@ -40,6 +40,7 @@ Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
   lock.unlock();
   try {
     auto conn = std::make_unique<pqxx::connection>(url_);
+    pqxx::nontransaction(*conn).exec(kSessionSettings);
     return Lease(this, std::move(conn));
   } catch (const std::exception& e) {
     std::lock_guard relock(mutex_);
