@@ -6,6 +6,41 @@
 
 namespace conveyor {
 
+namespace {
+constexpr std::string_view kSchemaBase = "https://conveyor.dev/schemas/events/";
+}  // namespace
+
+const EventSchema* SchemaOfType(std::string_view type) {
+  for (const auto& s : kEventSchemas)
+    if (s.type == type) return &s;
+  return nullptr;
+}
+
+std::string DataSchemaUri(std::string_view file, int version) {
+  return std::string(kSchemaBase) + std::string(file) + ".v" + std::to_string(version) + ".json";
+}
+
+Status CheckDataSchema(const CloudEvent& event) {
+  const auto* schema = SchemaOfType(event.type);
+  if (event.dataschema.empty() || !schema) return {};
+  for (int v = 1; v <= schema->version; ++v)
+    if (event.dataschema == DataSchemaUri(schema->file, v)) return {};
+  std::string prefix = std::string(kSchemaBase) + std::string(schema->file) + ".v";
+  std::string newest = "version " + std::to_string(schema->version);
+  if (event.dataschema.starts_with(prefix) && event.dataschema.ends_with(".json"))
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "the event follows version " +
+            event.dataschema.substr(prefix.size(), event.dataschema.size() - prefix.size() - 5) +
+            " of schema " + std::string(schema->file) + "; this build reads up to " + newest +
+            " (upgrade the workers first)",
+        "dataschema");
+  return Fail(ErrorCode::kInvalidArgument,
+              "dataschema " + event.dataschema + " is not a schema of " + event.type + " (" +
+                  DataSchemaUri(schema->file, schema->version) + " is " + newest + ")",
+              "dataschema");
+}
+
 nlohmann::json CloudEvent::ToJson() const {
   nlohmann::json j = {
       {"specversion", "1.0"},
@@ -17,6 +52,10 @@ nlohmann::json CloudEvent::ToJson() const {
       {"datacontenttype", "application/json"},
       {"data", data},
   };
+  if (!dataschema.empty())
+    j["dataschema"] = dataschema;
+  else if (const auto* schema = SchemaOfType(type))
+    j["dataschema"] = DataSchemaUri(schema->file, schema->version);
   if (!traceparent.empty()) j["traceparent"] = traceparent;
   return j;
 }
@@ -59,6 +98,11 @@ Result<CloudEvent> Attributes(const nlohmann::json& j) {
   auto ts = ParseDateTime(*time);
   if (!ts) return Fail(ErrorCode::kInvalidArgument, ts.error().message, "time");
   e.time = *ts;
+  if (auto ds = j.find("dataschema"); ds != j.end()) {
+    if (!ds->is_string() || ds->get_ref<const std::string&>().empty())
+      return Fail(ErrorCode::kInvalidArgument, "dataschema is not a URI", "dataschema");
+    e.dataschema = ds->get<std::string>();
+  }
   if (auto tp = j.find("traceparent");
       tp != j.end() && tp->is_string() && ParseTraceparent(tp->get_ref<const std::string&>()))
     e.traceparent = tp->get<std::string>();

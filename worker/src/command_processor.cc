@@ -15,7 +15,7 @@ Result<CommandProcessor> CommandProcessor::Create(ProcessorSettings settings, Ta
   Schemas schemas;
   for (auto type : kCommandTypes) {
     // "conveyor.task.create" is checked against schemas/events/conveyor.task.create.json.
-    auto schema = JsonSchema::Embedded("events/" + std::string(type) + ".json");
+    auto schema = JsonSchema::Embedded("events/" + std::string(SchemaOfType(type)->file) + ".json");
     if (!schema) return std::unexpected(schema.error());
     schemas.emplace(std::string(type), std::move(*schema));
   }
@@ -62,6 +62,7 @@ Result<IncomingCommand> CommandProcessor::Decode(const ConsumedMessage& m) const
   auto known = schemas_.find(event->type);
   if (known == schemas_.end())
     return Fail(ErrorCode::kInvalidArgument, "unknown command type " + event->type, "type");
+  if (auto readable = CheckDataSchema(*event); !readable) return std::unexpected(readable.error());
   auto check = [&, &schema = known->second]() {
     auto data = json.find("data");
     if (data != json.end()) *data = std::move(event->data);

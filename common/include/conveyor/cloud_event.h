@@ -6,6 +6,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "conveyor/clock.h"
 #include "conveyor/result.h"
@@ -35,6 +36,36 @@ inline constexpr std::array<std::string_view, 7> kCommandTypes = {
 inline constexpr std::array<std::string_view, 4> kNotificationTypes = {
     kRunSucceededEvent, kRunFailedEvent, kRunCancelledEvent, kRunProgressEvent};
 
+// The schema each event type follows (schemas/events/<file>.json) and the version of it that
+// this build writes. An event names its schema and version in the CloudEvents attribute
+// `dataschema` (DataSchemaUri); docs/events.md, "Versions", says which changes keep a version
+// and which make a new one. Every version listed here stays readable: its golden events
+// (tests/golden/events/) are decoded by every build.
+struct EventSchema {
+  std::string_view type;
+  std::string_view file;  // the schema's name: schemas/events/<file>.json
+  int version = 1;
+};
+inline constexpr std::array<EventSchema, 11> kEventSchemas = {{
+    {kTaskCreateCommand, "conveyor.task.create", 1},
+    {kTaskCancelCommand, "conveyor.task.cancel", 1},
+    {kTaskUpdateCommand, "conveyor.task.update", 1},
+    {kTaskDeleteCommand, "conveyor.task.delete", 1},
+    {kTaskBatchUpdateCommand, "conveyor.task.batch-update", 1},
+    {kTaskNoteAddCommand, "conveyor.task.note.add", 1},
+    {kTaskFireCommand, "conveyor.task.fire", 1},
+    {kRunSucceededEvent, "conveyor.run.finished", 1},
+    {kRunFailedEvent, "conveyor.run.finished", 1},
+    {kRunCancelledEvent, "conveyor.run.finished", 1},
+    {kRunProgressEvent, "conveyor.run.progress", 1},
+}};
+
+// The schema of `type`, or nullptr for a type Conveyor does not write.
+const EventSchema* SchemaOfType(std::string_view type);
+// "https://conveyor.dev/schemas/events/<file>.v<version>.json": the `$id` of that version of
+// the schema, and the `dataschema` of the events that follow it.
+std::string DataSchemaUri(std::string_view file, int version);
+
 struct CloudEvent {
   Uuid id;
   std::string source;  // e.g. "/conveyor/producer/<host>"
@@ -42,6 +73,10 @@ struct CloudEvent {
   std::string subject;  // the task id
   Timestamp time;
   nlohmann::json data = nlohmann::json::object();
+  // The schema version the data follows (DataSchemaUri). Empty when writing: ToJson names the
+  // version this build writes for the type. Empty when read: the event was written before
+  // events carried it, and follows version 1.
+  std::string dataschema;
   // The distributed-tracing extension (conveyor/trace_context.h): a W3C traceparent, or empty.
   // Parsing keeps a valid one and drops one that is not (an event is never refused for it).
   std::string traceparent;
@@ -54,5 +89,10 @@ struct CloudEvent {
   // The same, taking `data` out of `j` instead of copying it (j's "data" is left null).
   static Result<CloudEvent> TakeFromJson(nlohmann::json& j);
 };
+
+// Whether this build reads the event's data: its `dataschema` is absent (version 1), or names
+// a version, no newer than the one this build writes, of the schema its type follows.
+// kInvalidArgument naming the version it found and the newest it reads, otherwise.
+Status CheckDataSchema(const CloudEvent& event);
 
 }  // namespace conveyor

@@ -7,6 +7,7 @@
 #include "conveyor/json_schema.h"
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
+#include "support/files.h"
 
 namespace conveyor {
 namespace {
@@ -215,6 +216,91 @@ TEST(CloudEvent, ParseRefusesAnEventNestedDeeperThanTheLimit) {
   ASSERT_FALSE(e.has_value());
   EXPECT_EQ(e.error().code, ErrorCode::kTooLarge);
   EXPECT_NE(e.error().message.find("limit of 32 levels"), std::string::npos) << e.error().message;
+}
+
+TEST(EventVersions, ToJsonNamesTheSchemaVersionThisBuildWritesAndParseKeepsIt) {
+  auto j = SampleCreateEvent(SampleTask()).ToJson();
+  EXPECT_EQ(j["dataschema"], "https://conveyor.dev/schemas/events/conveyor.task.create.v1.json");
+  auto parsed = CloudEvent::Parse(j.dump());
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().Describe();
+  EXPECT_EQ(parsed->dataschema, j["dataschema"]);
+  CloudEvent finished;
+  finished.type = kRunCancelledEvent;
+  EXPECT_EQ(finished.ToJson()["dataschema"],
+            "https://conveyor.dev/schemas/events/conveyor.run.finished.v1.json");
+  CloudEvent other;
+  other.type = "com.example.other";
+  EXPECT_FALSE(other.ToJson().contains("dataschema"));
+}
+
+TEST(EventVersions, EachSchemaFilesIdIsTheUriOfTheVersionThisBuildWrites) {
+  for (const auto& s : kEventSchemas) {
+    auto file = nlohmann::json::parse(
+        testing::ReadRepoFile("schemas/events/" + std::string(s.file) + ".json"));
+    EXPECT_EQ(file["$id"], DataSchemaUri(s.file, s.version)) << s.type;
+  }
+}
+
+TEST(EventVersions, AnEventWithoutDataschemaIsVersionOneAndReadable) {
+  CloudEvent e;
+  e.type = kTaskCreateCommand;
+  EXPECT_TRUE(CheckDataSchema(e).has_value());
+}
+
+TEST(EventVersions, ANewerVersionOrAForeignSchemaIsRefusedNamingWhatThisBuildReads) {
+  CloudEvent e;
+  e.type = kTaskFireCommand;
+  e.dataschema = "https://conveyor.dev/schemas/events/conveyor.task.fire.v3.json";
+  auto newer = CheckDataSchema(e);
+  ASSERT_FALSE(newer.has_value());
+  EXPECT_EQ(newer.error().field, "dataschema");
+  EXPECT_EQ(newer.error().message,
+            "the event follows version 3 of schema conveyor.task.fire; this build reads up to "
+            "version 1 (upgrade the workers first)");
+  e.dataschema = "https://example.com/fire.json";
+  auto foreign = CheckDataSchema(e);
+  ASSERT_FALSE(foreign.has_value());
+  EXPECT_EQ(foreign.error().message,
+            "dataschema https://example.com/fire.json is not a schema of conveyor.task.fire "
+            "(https://conveyor.dev/schemas/events/conveyor.task.fire.v1.json is version 1)");
+  e.dataschema = "https://conveyor.dev/schemas/events/conveyor.task.create.v1.json";
+  EXPECT_FALSE(CheckDataSchema(e).has_value()) << "the schema of another type";
+}
+
+TEST(EventVersions, ParseRefusesADataschemaThatIsNotAString) {
+  auto j = SampleCreateEvent(SampleTask()).ToJson();
+  j["dataschema"] = 1;
+  auto e = CloudEvent::Parse(j.dump());
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().field, "dataschema");
+}
+
+// Every golden event (tests/golden/events/v<N>/: events as version N of their schema wrote
+// them) still passes the schema of its type and is readable by this build; each type and
+// each version it has had keeps at least one. docs/events.md, "Versions".
+TEST(EventVersions, EveryGoldenEventPassesTheCurrentSchemaOfItsType) {
+  std::set<std::pair<std::string, int>> covered;
+  for (const auto& golden : testing::GoldenEvents()) {
+    auto j = nlohmann::json::parse(golden.text);
+    auto event = CloudEvent::FromJson(j);
+    ASSERT_TRUE(event.has_value()) << golden.path << ": " << event.error().Describe();
+    const auto* schema = SchemaOfType(event->type);
+    ASSERT_NE(schema, nullptr) << golden.path << ": no schema for " << event->type;
+    auto readable = CheckDataSchema(*event);
+    EXPECT_TRUE(readable.has_value()) << golden.path << ": " << readable.error().Describe();
+    auto current = JsonSchema::Embedded("events/" + std::string(schema->file) + ".json");
+    ASSERT_TRUE(current.has_value());
+    auto valid = current->Validate(j);
+    EXPECT_TRUE(valid.has_value()) << golden.path << ": " << valid.error().Describe();
+    // The directory names the version: tests/golden/events/v<N>/.
+    auto dir = golden.path.substr(0, golden.path.rfind('/'));
+    int version = std::stoi(dir.substr(dir.rfind("/v") + 2));
+    covered.insert({event->type, version});
+  }
+  for (const auto& s : kEventSchemas)
+    for (int v = 1; v <= s.version; ++v)
+      EXPECT_TRUE(covered.contains({std::string(s.type), v}))
+          << "no golden event of " << s.type << " version " << v;
 }
 
 }  // namespace

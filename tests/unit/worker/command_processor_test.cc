@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "support/files.h"
 #include "unit/worker/engine_fixture.h"
 
 namespace conveyor {
@@ -126,6 +129,37 @@ TEST_F(CommandProcessorTest, PoisonMessagesGoToTheDeadLetterTopicAndTheBatchMove
   EXPECT_EQ(Header(dlq[2], kDlqReasonHeader), "task type is not registered");
   EXPECT_EQ(store_.tasks.size(), 1u);
   EXPECT_TRUE(store_.tasks.contains(*Uuid::Parse(good.key)));
+}
+
+// Every command of every schema version this build reads (tests/golden/events/v<N>/) decodes:
+// a schema change that breaks an old event fails here (docs/events.md, "Versions").
+TEST_F(CommandProcessorTest, GoldenCommandsOfEveryVersionDecode) {
+  std::size_t decoded = 0;
+  for (const auto& golden : testing::GoldenEvents()) {
+    auto event = nlohmann::json::parse(golden.text);
+    if (std::ranges::find(kCommandTypes, event["type"].get<std::string>()) == kCommandTypes.end())
+      continue;
+    auto command = processor_->Decode({"commands", 0, 0, event["subject"], golden.text, {}});
+    ASSERT_TRUE(command.has_value()) << golden.path << ": " << command.error().Describe();
+    EXPECT_EQ(command->task.id.ToString(), event["subject"]) << golden.path;
+    EXPECT_EQ(command->event.type, event["type"]) << golden.path;
+    ++decoded;
+  }
+  EXPECT_GE(decoded, kCommandTypes.size());
+}
+
+TEST_F(CommandProcessorTest, ACommandOfANewerSchemaVersionIsDeadLetteredNamingTheVersions) {
+  auto newer = nlohmann::json::parse(CreateCommand(TaskNotification::kNone, 0).value);
+  newer["dataschema"] = "https://conveyor.dev/schemas/events/conveyor.task.create.v2.json";
+  auto report = Process({{"commands", 0, 0, newer["subject"], newer.dump(), {}}});
+  ASSERT_TRUE(report.has_value()) << report.error().Describe();
+  EXPECT_EQ(report->dead_lettered, 1u);
+  auto dlq = publisher_.On("dlq");
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(Header(dlq[0], kDlqReasonHeader),
+            "dataschema: the event follows version 2 of schema conveyor.task.create; this build "
+            "reads up to version 1 (upgrade the workers first)");
+  EXPECT_TRUE(store_.tasks.empty());
 }
 
 TEST_F(CommandProcessorTest, DeadLetterTopicUnreachableFailsTheBatchSoNothingIsCommitted) {
