@@ -119,7 +119,7 @@ int Run(WorkerOptions& o) {
   MeteredPublisher publisher(**producer, registry);
   SystemClock clock;
   SteadyClock monotonic;
-  PgTaskStore store(pool);
+  PgTaskStore store(pool, o.state, &clock);
   PgOutboxStore outbox(pool);
   PgScheduleStore schedules(pool);
   RegisterOutboxMetrics(registry, outbox);

@@ -178,7 +178,8 @@ Status KafkaProducer::PublishAsync(const OutgoingMessage& m,
   rd_kafka_resp_err_t err =
       rd_kafka_producev(impl_->rk.get(), RD_KAFKA_V_TOPIC(m.topic.c_str()),
                         RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
-                        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+                        RD_KAFKA_V_VALUE(m.tombstone ? nullptr : const_cast<char*>(m.value.data()),
+                                         m.tombstone ? 0 : m.value.size()),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
                         RD_KAFKA_V_OPAQUE(delivery.get()), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -374,6 +375,7 @@ Result<std::vector<ConsumedMessage>> KafkaConsumer::Poll(std::size_t max_message
     c.offset = m->offset;
     if (m->key) c.key.assign(static_cast<const char*>(m->key), m->key_len);
     if (m->payload) c.value.assign(static_cast<const char*>(m->payload), m->len);
+    c.tombstone = m->payload == nullptr;
     rd_kafka_headers_t* headers = nullptr;
     if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       const char* name;

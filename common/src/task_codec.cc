@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "conveyor/task_view.h"
 #include "conveyor/time_format.h"
 
 namespace conveyor {
@@ -95,6 +96,46 @@ nlohmann::json TaskToEventData(const Task& t) {
   text("request", t.request);
   if (auto s = ScheduleToJson(t.schedule); !s.empty()) d["schedule"] = std::move(s);
   return d;
+}
+
+namespace {
+
+nlohmann::json TimeOrNull(const std::optional<Timestamp>& t) {
+  return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json RunToStateData(const RunView& r) {
+  nlohmann::json d = {
+      {"id", r.id.ToString()},
+      {"state", RunStateName(r.state)},
+      {"queued_at", FormatRfc3339(r.queued_at)},
+      {"due_at", TimeOrNull(r.due_at)},
+      {"start_count", r.start_count},
+      {"started_at", TimeOrNull(r.started_at)},
+      {"finished_at", TimeOrNull(r.finished_at)},
+      {"result", r.result},
+      {"worker", r.worker},
+      {"attempt", r.attempt},
+      {"progress_percent", r.progress_percent},
+      {"progress_description", r.progress_description},
+      {"cancel_requested", r.cancel_requested},
+  };
+  if (r.file_name) d["file_name"] = *r.file_name;
+  return d;
+}
+
+}  // namespace
+
+nlohmann::json TaskStateToEventData(const TaskView& v) {
+  return {
+      {"task", TaskToEventData(v.task)},
+      {"response", v.task.response ? nlohmann::json(*v.task.response) : nlohmann::json(nullptr)},
+      {"type_name", v.type_name},
+      {"modified_at", FormatRfc3339(v.modified_at)},
+      {"modified_by", v.modified_by},
+      {"next_run_at", TimeOrNull(v.next_run_at)},
+      {"last_run", v.last_run ? RunToStateData(*v.last_run) : nlohmann::json(nullptr)},
+  };
 }
 
 Result<Task> TaskFromEventData(const nlohmann::json& d) {

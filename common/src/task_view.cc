@@ -10,9 +10,10 @@ namespace {
 // read; callers add their conditions with " AND ..."): the task `t` as the latest accepted
 // command leaves it (current_tasks, migration 0010: a command no worker applied yet shows
 // already), its type `ty` and, with `latest_run`, its latest run `r`.
-std::string TaskFrom(bool latest_run) {
+std::string TaskFrom(bool latest_run, const std::string& tasks = "current_tasks") {
   std::string from = R"(
-             FROM current_tasks t
+             FROM )" +
+                     tasks + R"( t
              JOIN task_types ty ON ty.id = t.task_type_id)";
   if (latest_run)
     from += R"(
@@ -54,13 +55,13 @@ RunView RunFromRow(const pqxx::row& row, int first) {
   return r;
 }
 
-// The select list that ViewFromRow reads, with TaskFrom(true).
-std::string ViewSelect() {
+// The select list that ViewFromRow reads, with TaskFrom(true) over `tasks`.
+std::string ViewSelect(const std::string& tasks = "current_tasks") {
   return "SELECT " + TaskColumns("t") + R"(,
                   (extract(epoch from t.modified_at) * 1e6)::bigint, t.modified_by, ty.name,
                   ty.cancellation, ty.number,
                   (extract(epoch from s.next_due_at) * 1e6)::bigint, s.task_id IS NOT NULL, )" +
-         kRunColumns + TaskFrom(true);
+         kRunColumns + TaskFrom(true, tasks);
 }
 
 // What a worker will write of a task whose create (or enabling update) it has not applied
@@ -228,6 +229,18 @@ TaskQuery FilterQuery(const TaskFilter& filter, const std::optional<Uuid>& clien
   }
   q.limit = static_cast<std::int64_t>(filter.limit);
   return q;
+}
+
+std::map<std::string, TaskView> ReadProjectedTasks(pqxx::transaction_base& tx,
+                                                   const std::vector<Uuid>& ids) {
+  std::map<std::string, TaskView> views;
+  if (ids.empty()) return views;
+  for (const auto& row :
+       tx.exec_params(ViewSelect("tasks") + " AND t.id = ANY($1::uuid[])", UuidArrayParam(ids))) {
+    auto view = ViewFromRow(row);
+    views.emplace(view.task.id.ToString(), std::move(view));
+  }
+  return views;
 }
 
 Result<std::optional<TaskView>> PgTaskReader::FindTask(const Uuid& id) {

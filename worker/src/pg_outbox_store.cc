@@ -47,7 +47,7 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
     for (const auto& row : rows)
       claimed.push_back({row[0].as<std::int64_t>(),
                          OutgoingMessage{row[1].c_str(), row[2].c_str(), row[3].c_str(),
-                                         HeadersFromColumn(row[4].c_str())}});
+                                         HeadersFromColumn(row[4].c_str()), row[3].is_null()}});
     auto sent = publish(claimed);
     if (!sent.empty()) {
       std::vector<long long> ids(sent.begin(), sent.end());

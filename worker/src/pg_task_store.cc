@@ -768,7 +768,7 @@ void InsertOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>
   for (const auto& n : notes) {
     topics.push_back(n.topic);
     keys.push_back(n.key);
-    payloads.push_back(n.value);
+    payloads.push_back(n.tombstone ? std::nullopt : std::optional(n.value));
     headers.push_back(HeadersColumn(n.headers));
   }
   tx.exec_params(
@@ -813,7 +813,50 @@ void ForgetAccepted(pqxx::transaction_base& tx, const std::vector<IncomingComman
     tx.exec_params("DELETE FROM accepted_notes WHERE id = ANY($1::bigint[])", IntArrayParam(notes));
 }
 
+// The task ids in the first column of `rows`.
+std::vector<Uuid> TasksOf(const pqxx::result& rows) {
+  std::vector<Uuid> tasks;
+  tasks.reserve(rows.size());
+  for (const auto& row : rows) tasks.push_back(Uuid::Parse(row[0].c_str()).value_or(Uuid()));
+  return tasks;
+}
+
+// The tasks of the commands that were applied (in their order; a duplicate or a rejected
+// command changed nothing).
+std::vector<Uuid> AppliedTasks(const std::vector<IncomingCommand>& commands,
+                               const std::vector<ApplyResult>& results) {
+  std::vector<Uuid> tasks;
+  for (std::size_t i = 0; i < commands.size() && i < results.size(); ++i)
+    if (results[i].outcome == ApplyOutcome::kApplied) tasks.push_back(commands[i].task.id);
+  return tasks;
+}
+
 }  // namespace
+
+std::unique_ptr<pqxx::transaction_base> PgTaskStore::BeginWrite(pqxx::connection& conn) const {
+  if (state_.enabled()) return std::make_unique<pqxx::work>(conn);
+  return std::make_unique<pqxx::nontransaction>(conn);
+}
+
+// Read after the change, in its transaction: the event holds what the API will show once the
+// transaction commits, and it commits with it.
+void PgTaskStore::WriteStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const {
+  if (!state_.enabled() || tasks.empty()) return;
+  std::vector<Uuid> unique;
+  std::set<std::string> seen;
+  for (const auto& id : tasks)
+    if (seen.insert(id.ToString()).second) unique.push_back(id);
+  auto views = ReadProjectedTasks(tx, unique);
+  auto now = clock_->Now();
+  std::vector<OutgoingMessage> events;
+  events.reserve(unique.size());
+  for (const auto& id : unique) {
+    auto it = views.find(id.ToString());
+    events.push_back(it == views.end() ? TaskStateTombstone(id, state_)
+                                       : TaskStateMessage(it->second, state_, now));
+  }
+  InsertOutbox(tx, events);
+}
 
 Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
     const std::vector<IncomingCommand>& commands, const StartOffer& offer) {
@@ -828,6 +871,7 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
         std::lock_guard lock(types_mutex_);
         fast = ApplyFast(tx, commands, types_, offer);
         if (fast) ForgetAccepted(tx, commands);
+        if (fast) WriteStates(tx, AppliedTasks(commands, *fast));
       } catch (const pqxx::data_exception&) {
       } catch (const pqxx::integrity_constraint_violation&) {
       }
@@ -839,6 +883,7 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
     pqxx::work tx(**lease);
     auto results = ApplyCarefully(tx, commands);
     ForgetAccepted(tx, commands);
+    WriteStates(tx, AppliedTasks(commands, results));
     tx.commit();
     return results;
   } catch (const std::exception& e) {
@@ -915,13 +960,14 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
     seen.push_back(r.start_count);
   }
   try {
-    // One statement in autocommit: atomic on its own, one round trip instead of three.
+    // One statement in autocommit (atomic on its own, one round trip instead of three), unless
+    // task-state events are written after it (BeginWrite).
     // The states are named as "not final", which no index answers, so that the plan always
     // reaches the runs through their ids: "state IN ('queued', ...)" let the planner, with
     // stale statistics, walk every queued run through runs_state (218 µs per run started
     // with 20,000 queued, against 15 µs by id).
-    pqxx::nontransaction tx(**lease);
-    auto rows = tx.exec_params(
+    auto tx = BeginWrite(**lease);
+    auto rows = tx->exec_params(
         R"(UPDATE runs r
               SET state = 'started', start_count = r.start_count + 1, started_at = $3::timestamptz,
                   finished_at = NULL, worker = $4, heartbeat_at = $3::timestamptz,
@@ -937,11 +983,13 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
                                      AND p.finished_at IS NULL))
               AND (r.state <> 'started' OR r.worker = $4 OR r.heartbeat_at IS NULL
                    OR r.heartbeat_at < $3::timestamptz - $5 * interval '1 millisecond')
-        RETURNING r.id, r.start_count)",
+        RETURNING r.task_id, r.id, r.start_count)",
         UuidArrayParam(ids), IntArrayParam(seen), TimeParam(now), worker,
         static_cast<long long>(stale_after.count()));
     std::map<std::string, int> started;
-    for (const auto& row : rows) started[row[0].c_str()] = row[1].as<int>();
+    for (const auto& row : rows) started[row[1].c_str()] = row[2].as<int>();
+    WriteStates(*tx, TasksOf(rows));
+    tx->commit();
     for (std::size_t i = 0; i < runs.size(); ++i) {
       auto it = started.find(runs[i].run_id.ToString());
       if (it != started.end()) out[i] = StartedRun{runs[i], it->second, now};
@@ -977,14 +1025,15 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
   try {
     // One statement, so autocommit makes it atomic: the outcomes, and an outbox row for each
     // run whose outcome this statement recorded (a run finished already gets none), in the
-    // order of `runs`. One round trip where a transaction needed four.
+    // order of `runs`. One round trip where a transaction needed four (unless task-state
+    // events are written after it, in a transaction: BeginWrite).
     // "r.id = ANY($1)" repeats the join's condition so that the runs are reached through the
     // primary key, never by scanning them all: with the statistics of a table that grew
     // within seconds the planner hashed the batch and scanned every run instead (auto_explain
     // in bench/e2e: 86 of 138 finishing statements at 66,000 runs, 16 ms each against 5 by
     // key). The other statements that update runs by id carry it for the same reason.
-    pqxx::nontransaction tx(**lease);
-    tx.exec_params(
+    auto tx = BeginWrite(**lease);
+    auto done = tx->exec_params(
         R"(WITH v AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
                                   $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
@@ -1002,16 +1051,20 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
               WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
                 AND r.state NOT IN )" +
             FinalStates() + R"(
-          RETURNING r.id)
-         INSERT INTO outbox (topic, key, payload, headers)
-         SELECT v.note_topic, v.note_key, v.note_payload, v.note_headers::jsonb
-           FROM v JOIN done ON done.id = v.id
-          WHERE v.note_topic IS NOT NULL
-          ORDER BY v.ord)",
+          RETURNING r.id, r.task_id),
+           notes AS (
+             INSERT INTO outbox (topic, key, payload, headers)
+             SELECT v.note_topic, v.note_key, v.note_payload, v.note_headers::jsonb
+               FROM v JOIN done ON done.id = v.id
+              WHERE v.note_topic IS NOT NULL
+              ORDER BY v.ord)
+         SELECT task_id FROM done)",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(states),
         TextArrayParam(finished), TextArrayParam(results), TextArrayParam(files),
         TextArrayParam(logs), TextArrayParam(note_topics), TextArrayParam(note_keys),
         TextArrayParam(note_payloads), TextArrayParam(note_headers));
+    WriteStates(*tx, TasksOf(done));
+    tx->commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "finishing " + std::to_string(runs.size()) + " runs"));
   }
@@ -1034,16 +1087,18 @@ Status PgTaskStore::RetryRuns(const std::vector<RetryingRun>& runs) {
   }
   try {
     pqxx::work tx(**lease);
-    tx.exec_params(
+    auto retried = tx.exec_params(
         R"(UPDATE runs r
               SET state = 'retry_wait', attempt = r.attempt + 1, result = v.error,
                   not_before = v.not_before, log = v.log, heartbeat_at = NULL
              FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[])
                   AS v(id, start_count, error, not_before, log)
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
-              AND r.state = 'started')",
+              AND r.state = 'started'
+        RETURNING r.task_id)",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(errors),
         TextArrayParam(not_before), TextArrayParam(logs));
+    WriteStates(tx, TasksOf(retried));
     tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "scheduling " + std::to_string(runs.size()) + " retries"));
@@ -1067,7 +1122,7 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
   }
   try {
     pqxx::work tx(**lease);
-    tx.exec_params(
+    auto beaten = tx.exec_params(
         R"(UPDATE runs r
               SET heartbeat_at = $5::timestamptz,
                   progress_percent = COALESCE(v.percent, r.progress_percent),
@@ -1078,10 +1133,15 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
              FROM unnest($1::uuid[], $2::int[], $3::smallint[], $4::text[])
                   AS v(id, start_count, percent, description)
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
-              AND r.state = 'started')",
+              AND r.state = 'started'
+        RETURNING r.task_id, v.percent IS NOT NULL)",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(percents),
         TextArrayParam(descriptions), TimeParam(now));
     InsertOutbox(tx, notifications);
+    std::vector<Uuid> progressed;  // a heartbeat alone changes nothing the API shows
+    for (const auto& row : beaten)
+      if (row[1].as<bool>()) progressed.push_back(Uuid::Parse(row[0].c_str()).value_or(Uuid()));
+    WriteStates(tx, progressed);
     tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "recording heartbeats"));

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "conveyor/pg.h"
+#include "task_state.h"
 #include "task_store.h"
 
 namespace conveyor {
@@ -20,9 +22,13 @@ struct TaskTypeFacts {
   RunPolicy policy;
 };
 
+// With `state` enabled, every call that changes what the API shows of a task also writes the
+// task's state event (task_state.h) to the outbox in its transaction; the calls that are one
+// statement in autocommit then run in a transaction instead.
 class PgTaskStore final : public TaskStore {
  public:
-  explicit PgTaskStore(PgPool& pool) : pool_(pool) {}
+  explicit PgTaskStore(PgPool& pool, TaskStateSettings state = {}, const Clock* clock = nullptr)
+      : pool_(pool), state_(std::move(state)), clock_(clock ? clock : &system_clock_) {}
 
   using TaskStore::ApplyBatch;
   Result<std::vector<ApplyResult>> ApplyBatch(const std::vector<IncomingCommand>& commands,
@@ -42,7 +48,15 @@ class PgTaskStore final : public TaskStore {
  private:
   Result<std::vector<PendingRun>> FindPending(const std::string& where,
                                               const std::vector<Uuid>& ids);
+  // A transaction when task-state events are written, autocommit otherwise.
+  std::unique_ptr<pqxx::transaction_base> BeginWrite(pqxx::connection& conn) const;
+  // The state events of `tasks` (each once), after the change `tx` made to them.
+  void WriteStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const;
+
   PgPool& pool_;
+  TaskStateSettings state_;
+  SystemClock system_clock_;
+  const Clock* clock_;
   std::mutex types_mutex_;
   // The task types seen to exist, by id: types are never deleted nor changed.
   std::map<std::string, TaskTypeFacts> types_;

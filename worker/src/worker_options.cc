@@ -32,6 +32,11 @@ void AddWorkerFlags(CLI::App& app, WorkerOptions& o, MillisecondFlags& ms) {
       ->capture_default_str();
   app.add_option("--group-id", o.group_id)->envname("CONVEYOR_GROUP_ID")->capture_default_str();
   app.add_option("--dlq-topic", o.dlq_topic)->capture_default_str();
+  app.add_option("--state-topic", o.state.topic,
+                 "Compacted topic of task-state events (create it with cleanup.policy=compact "
+                 "first); empty: none are written")
+      ->envname("CONVEYOR_STATE_TOPIC")
+      ->capture_default_str();
   app.add_option("--metrics-address", o.metrics_address,
                  "host:port of this worker's /metrics, /healthz and /readyz (port 0: any free "
                  "port, logged); every worker on a host needs its own")
@@ -144,6 +149,7 @@ Status FinishWorkerOptions(WorkerOptions& o) {
   o.scheduler.worker_name = o.name;
   o.scheduler.source = o.engine.source;
   o.scheduler.commands_topic = o.common.commands_topic;
+  o.state.source = o.engine.source;
   return {};
 }
 

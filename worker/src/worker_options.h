@@ -20,6 +20,7 @@
 #include "retention.h"
 #include "run_engine.h"
 #include "scheduler.h"
+#include "task_state.h"
 #include "worker_config.h"
 
 namespace conveyor {
@@ -47,6 +48,9 @@ struct WorkerOptions {
   SchedulerSettings scheduler;
   // --retention-days, --inbox-retention-days (retention.h).
   RetentionPolicy retention;
+  // --state-topic: the compacted topic of task-state events (docs/events.md, conveyor.tasks);
+  // empty: none are written. FinishWorkerOptions fills in their source.
+  TaskStateSettings state;
 
   WorkerConfig config;  // the configuration file's handlers (FinishWorkerOptions)
 };

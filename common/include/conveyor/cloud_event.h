@@ -27,6 +27,8 @@ inline constexpr std::string_view kRunSucceededEvent = "conveyor.run.succeeded";
 inline constexpr std::string_view kRunFailedEvent = "conveyor.run.failed";
 inline constexpr std::string_view kRunCancelledEvent = "conveyor.run.cancelled";
 inline constexpr std::string_view kRunProgressEvent = "conveyor.run.progress";
+// The task-state event type (conveyor.tasks, compacted: a task's latest state, or a tombstone).
+inline constexpr std::string_view kTaskStateEvent = "conveyor.task.state";
 
 // Every type on each topic: the commands the workers accept, the notifications they publish
 // (schemas/asyncapi.json documents exactly these; tests/unit/producer/http/asyncapi_test.cc).
@@ -35,6 +37,7 @@ inline constexpr std::array<std::string_view, 7> kCommandTypes = {
     kTaskBatchUpdateCommand, kTaskNoteAddCommand, kTaskFireCommand};
 inline constexpr std::array<std::string_view, 4> kNotificationTypes = {
     kRunSucceededEvent, kRunFailedEvent, kRunCancelledEvent, kRunProgressEvent};
+inline constexpr std::array<std::string_view, 1> kStateTypes = {kTaskStateEvent};
 
 // The schema each event type follows (schemas/events/<file>.json) and the version of it that
 // this build writes. An event names its schema and version in the CloudEvents attribute
@@ -46,7 +49,7 @@ struct EventSchema {
   std::string_view file;  // the schema's name: schemas/events/<file>.json
   int version = 1;
 };
-inline constexpr std::array<EventSchema, 11> kEventSchemas = {{
+inline constexpr std::array<EventSchema, 12> kEventSchemas = {{
     {kTaskCreateCommand, "conveyor.task.create", 1},
     {kTaskCancelCommand, "conveyor.task.cancel", 1},
     {kTaskUpdateCommand, "conveyor.task.update", 1},
@@ -58,6 +61,7 @@ inline constexpr std::array<EventSchema, 11> kEventSchemas = {{
     {kRunFailedEvent, "conveyor.run.finished", 1},
     {kRunCancelledEvent, "conveyor.run.finished", 1},
     {kRunProgressEvent, "conveyor.run.progress", 1},
+    {kTaskStateEvent, "conveyor.task.state", 1},
 }};
 
 // The schema of `type`, or nullptr for a type Conveyor does not write.

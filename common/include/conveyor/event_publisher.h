@@ -15,6 +15,8 @@ struct OutgoingMessage {
   std::string key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Sent with a null value instead of `value`: on a compacted topic, the key's deletion.
+  bool tombstone = false;
 };
 
 // Where the broker wrote an acknowledged message. Messages with the same key go to the same

@@ -65,6 +65,7 @@ struct ConsumedMessage {
   std::string key;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  bool tombstone = false;  // the value is null (a compacted topic's deletion of the key)
 };
 
 struct PartitionOffset {

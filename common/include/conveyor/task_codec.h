@@ -9,6 +9,8 @@
 
 namespace conveyor {
 
+struct TaskView;  // conveyor/task_view.h
+
 // A task's scheduling extension as events and the tasks.schedule column carry it: an object
 // with "recurrence", "time_zone", "catch_up", "catch_up_limit" and "overlap", each only when it
 // is not its default (a task without the extension: {}).
@@ -30,6 +32,10 @@ Result<BatchTaskUpdate> BatchTaskUpdateFromEventData(const nlohmann::json& data)
 // The data of conveyor.task.fire (schemas/events/conveyor.task.fire.json).
 nlohmann::json FireToEventData(const TaskFire& fire);
 Result<TaskFire> FireFromEventData(const nlohmann::json& data);
+
+// The data of conveyor.task.state (schemas/events/conveyor.task.state.json): the task as the
+// API shows it, its fields as a create carries them ("task") beside what the projection adds.
+nlohmann::json TaskStateToEventData(const TaskView& view);
 
 // The data of conveyor.task.note.add (schemas/events/conveyor.task.note.add.json).
 nlohmann::json NoteToEventData(const TaskNote& note);

@@ -11,7 +11,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(OutboxRelayIT, PublishesUnsentRowsInOrderAndMarksThemSent) {
+TEST(OutboxRelayIT, PublishesUnsentRowsInOrderAndMarksThemSentAndANullPayloadAsATombstone) {
   testing::ScratchDatabase db;
   {
     pqxx::connection conn(db.url());
@@ -25,6 +25,7 @@ TEST(OutboxRelayIT, PublishesUnsentRowsInOrderAndMarksThemSent) {
     for (int i = 0; i < 5; ++i)
       tx.exec_params("INSERT INTO outbox (topic, key, payload) VALUES ($1, 'task-1', $2)", topic,
                      "n" + std::to_string(i));
+    tx.exec_params("INSERT INTO outbox (topic, key, payload) VALUES ($1, 'task-1', NULL)", topic);
     tx.commit();
   }
   KafkaSettings s;
@@ -37,19 +38,24 @@ TEST(OutboxRelayIT, PublishesUnsentRowsInOrderAndMarksThemSent) {
   OutboxRelay relay({}, outbox, **producer, clock);
   auto relayed = relay.RelayOnce();
   ASSERT_TRUE(relayed.has_value()) << relayed.error().Describe();
-  EXPECT_EQ(*relayed, 5u);
+  EXPECT_EQ(*relayed, 6u);
   auto again = relay.RelayOnce();
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(*again, 0u);
 
   pqxx::connection conn(db.url());
   pqxx::read_transaction tx(conn);
-  EXPECT_EQ(tx.exec1("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")[0].as<int>(), 5);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL")[0].as<int>(), 6);
 
   testing::TopicReader reader(topic);
-  auto got = reader.ReadUntil([](auto& all) { return all.size() >= 5; }, 30s);
-  ASSERT_EQ(got.size(), 5u);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(got[i].value, "n" + std::to_string(i));
+  auto got = reader.ReadUntil([](auto& all) { return all.size() >= 6; }, 30s);
+  ASSERT_EQ(got.size(), 6u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(got[i].value, "n" + std::to_string(i));
+    EXPECT_FALSE(got[i].tombstone);
+  }
+  EXPECT_TRUE(got[5].tombstone);
+  EXPECT_EQ(got[5].key, "task-1");
 }
 
 // Two workers' relays on one outbox: while one claim is publishing some of a task's rows,

@@ -916,5 +916,102 @@ TEST_F(PgTaskStoreTest, ListTasksFiltersByOwnerTypeStateAndClientAndSaysWhenItIs
   EXPECT_FALSE(reader.FilterTasks(small, std::nullopt)->has_more);
 }
 
+// With a state topic, every change the API shows writes the task's state to the outbox in its
+// transaction (docs/events.md, conveyor.tasks): each event is the task as the reader shows it
+// then; a deleted task's key gets a tombstone; a heartbeat without progress writes none.
+class TaskStateTest : public PgTaskStoreTest {
+ protected:
+  // The outbox rows on the state topic, in the order they were written: the event's data,
+  // or null for a tombstone.
+  std::vector<nlohmann::json> States(const Uuid& task) {
+    pqxx::connection conn(db_.url());
+    pqxx::read_transaction tx(conn);
+    std::vector<nlohmann::json> out;
+    for (const auto& r :
+         tx.exec_params("SELECT payload FROM outbox WHERE topic = 'tasks' AND key = $1 ORDER BY id",
+                        task.ToString()))
+      out.push_back(r[0].is_null() ? nlohmann::json(nullptr)
+                                   : nlohmann::json::parse(r[0].c_str())["data"]);
+    return out;
+  }
+
+  FakeClock clock_{*ParseDateTime("2026-11-22T10:00:05Z")};
+  PgTaskStore stated_{pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1"}, &clock_};
+  PgTaskReader reader_{pool_};
+};
+
+TEST_F(TaskStateTest, EachChangeWritesTheTaskAsTheApiShowsItAndADeleteATombstone) {
+  auto c = Create(TaskNotification::kNone);
+  ASSERT_TRUE(stated_.ApplyBatch({c}).has_value());
+  auto states = States(c.task.id);
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0]["task"]["number"], c.task.number);
+  EXPECT_EQ(states[0]["last_run"]["state"], "queued");
+
+  auto pending = stated_.FindPendingRuns({c.event.id});
+  ASSERT_TRUE(pending.has_value() && pending->size() == 1u);
+  auto now = *ParseDateTime("2026-11-22T10:00:01Z");
+  auto started = stated_.StartRuns(*pending, "w1", now, std::chrono::seconds(15));
+  ASSERT_TRUE(started.has_value() && (*started)[0].has_value());
+  int sc = (*started)[0]->start_count;
+  ASSERT_TRUE(stated_.Heartbeat({{c.event.id, sc, std::nullopt, ""}}, now, {}).has_value());
+  ASSERT_TRUE(stated_.Heartbeat({{c.event.id, sc, 40, "step 2"}}, now, {}).has_value());
+  ASSERT_TRUE(stated_
+                  .FinishRuns({{*(*started)[0],
+                                RunOutcome{RunState::kSucceeded, "done", now, std::nullopt, ""},
+                                std::nullopt}})
+                  .has_value());
+  states = States(c.task.id);
+  ASSERT_EQ(states.size(), 4u) << "create, start, progress, finish (a bare heartbeat: none)";
+  EXPECT_EQ(states[1]["last_run"]["state"], "started");
+  EXPECT_EQ(states[1]["last_run"]["worker"], "w1");
+  EXPECT_EQ(states[2]["last_run"]["progress_percent"], 40);
+  EXPECT_EQ(states[2]["last_run"]["progress_description"], "step 2");
+  EXPECT_EQ(states[3]["last_run"]["state"], "succeeded");
+  EXPECT_EQ(states[3]["last_run"]["result"], "done");
+
+  // The latest state is what the reader shows.
+  auto shown = reader_.FindTask(c.task.id);
+  ASSERT_TRUE(shown.has_value() && shown->has_value());
+  EXPECT_EQ(states[3], TaskStateToEventData(**shown));
+
+  ASSERT_TRUE(stated_.ApplyBatch({Delete(c)}).has_value());
+  states = States(c.task.id);
+  ASSERT_EQ(states.size(), 5u);
+  EXPECT_TRUE(states[4].is_null()) << "a tombstone";
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE topic = 'tasks' AND payload IS NULL"), 1);
+}
+
+TEST_F(TaskStateTest, ARetryUpdatesAndNotesWriteStatesAndADuplicateOrRejectedCommandNone) {
+  auto c = Create(TaskNotification::kNone);
+  ASSERT_TRUE(stated_.ApplyBatch({c, c}).has_value());  // the second copy is a duplicate
+  auto unknown = Create(TaskNotification::kNone, Uuid::Random());
+  ASSERT_TRUE(stated_.ApplyBatch({unknown}).has_value());  // rejected: type not registered
+  EXPECT_EQ(States(c.task.id).size(), 1u);
+  EXPECT_TRUE(States(unknown.task.id).empty());
+
+  auto pending = stated_.FindPendingRuns({c.event.id});
+  auto now = *ParseDateTime("2026-11-22T10:00:01Z");
+  auto started = stated_.StartRuns(*pending, "w1", now, std::chrono::seconds(15));
+  ASSERT_TRUE(started.has_value() && (*started)[0].has_value());
+  ASSERT_TRUE(
+      stated_.RetryRuns({{*(*started)[0], "attempt 1 failed", now + std::chrono::seconds(9), ""}})
+          .has_value());
+  ASSERT_TRUE(stated_.ApplyBatch({Update(c, false, R"({"b":2})")}).has_value());
+  auto states = States(c.task.id);
+  ASSERT_EQ(states.size(), 4u);
+  EXPECT_EQ(states[2]["last_run"]["state"], "retry_wait");
+  EXPECT_EQ(states[2]["last_run"]["result"], "attempt 1 failed");
+  EXPECT_EQ(states[3]["task"]["enabled"], false);
+  EXPECT_EQ(states[3]["task"]["parameters"], R"({"b":2})");
+  EXPECT_EQ(states[3]["last_run"]["cancel_requested"], true);
+}
+
+TEST_F(PgTaskStoreTest, WithoutAStateTopicNoStateIsWritten) {
+  auto c = Create(TaskNotification::kNone);
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 0);
+}
+
 }  // namespace
 }  // namespace conveyor

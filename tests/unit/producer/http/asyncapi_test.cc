@@ -68,15 +68,17 @@ TEST(AsyncApiDocument, NotificationsAreExactlyTheTypesTheWorkersPublish) {
   EXPECT_EQ(TypesOn(Served(), "conveyor.notifications"), code);
 }
 
-// A command's payload is the file named by its type, which the command processor enforces;
-// a notification's is the file its type's schema is in (run.finished for the three outcomes).
+TEST(AsyncApiDocument, TaskStatesAreExactlyTheTypesTheWorkersWriteThere) {
+  std::set<std::string> code(kStateTypes.begin(), kStateTypes.end());
+  EXPECT_EQ(TypesOn(Served(), "conveyor.tasks"), code);
+}
+
+// Each message's payload is the schema file of its type (kEventSchemas), which the command
+// processor enforces for commands (run.finished for the three outcomes).
 TEST(AsyncApiDocument, EachPayloadIsTheSchemaFileOfItsType) {
   auto doc = Served();
-  std::map<std::string, std::string> file_of = {{"conveyor.run.succeeded", "conveyor.run.finished"},
-                                                {"conveyor.run.failed", "conveyor.run.finished"},
-                                                {"conveyor.run.cancelled", "conveyor.run.finished"},
-                                                {"conveyor.run.progress", "conveyor.run.progress"}};
-  for (auto type : kCommandTypes) file_of[std::string(type)] = std::string(type);
+  std::map<std::string, std::string> file_of;
+  for (const auto& s : kEventSchemas) file_of[std::string(s.type)] = std::string(s.file);
   int checked = 0;
   for (const auto& [name, message] : doc["components"]["messages"].items()) {
     if (name == "deadLetter") continue;
@@ -89,7 +91,7 @@ TEST(AsyncApiDocument, EachPayloadIsTheSchemaFileOfItsType) {
     EXPECT_EQ(doc.at(pointer), file) << type;
     ++checked;
   }
-  EXPECT_EQ(checked, static_cast<int>(kCommandTypes.size() + kNotificationTypes.size()));
+  EXPECT_EQ(checked, static_cast<int>(kEventSchemas.size()));
 }
 
 TEST(AsyncApiDocument, EveryEventIsKeyedByItsTaskIdAndCarriesItsTypeAndIdAsHeaders) {
