@@ -125,7 +125,7 @@ int Run(WorkerOptions& o) {
   RegisterOutboxMetrics(registry, outbox);
   OutboxRelay relay({}, outbox, publisher, monotonic);
   Scheduler scheduler(o.scheduler, schedules, publisher, clock, &metrics);
-  PgRetentionStore retained(pool);
+  PgRetentionStore retained(pool, o.state);
   Janitor janitor(retained, clock, o.retention, ExportFolders(o.config));
   o.engine.notification_written = [&relay] { relay.Wake(); };
   auto processor = CommandProcessor::Create({o.dlq_topic}, store, publisher);

@@ -31,8 +31,10 @@ class E2eTest : public ::testing::Test {
     commands_ = UniqueName("e2e.commands.");
     notifications_ = UniqueName("e2e.notifications.");
     dlq_ = UniqueName("e2e.dlq.");
+    tasks_ = UniqueName("e2e.tasks.");
     CreateTopics({commands_}, 3, replication_);
     CreateTopics({notifications_, dlq_}, 1, replication_);
+    CreateTopics({tasks_}, 3, replication_, {{"cleanup.policy", "compact"}});
   }
 
   std::vector<std::string> CommonFlags(const std::string& brokers) {
@@ -115,9 +117,10 @@ class E2eTest : public ::testing::Test {
                                             const std::string& brokers = KafkaBrokers()) {
     int status_port = FreePort();
     worker_status_ports_[name] = status_port;
-    std::vector<std::string> argv = {CONVEYOR_WORKER_BIN, "--name=" + name,
-                                     "--group-id=" + commands_, "--dlq-topic=" + dlq_,
-                                     "--metrics-address=127.0.0.1:" + std::to_string(status_port)};
+    std::vector<std::string> argv = {
+        CONVEYOR_WORKER_BIN,       "--name=" + name,
+        "--group-id=" + commands_, "--dlq-topic=" + dlq_,
+        "--state-topic=" + tasks_, "--metrics-address=127.0.0.1:" + std::to_string(status_port)};
     for (auto& f : CommonFlags(brokers)) argv.push_back(f);
     for (auto& f : extra) argv.push_back(f);
     return std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
@@ -186,6 +189,7 @@ class E2eTest : public ::testing::Test {
   int replication_ = 1;  // of the test's topics; set before SetUp (the fault tests use 3)
   ScratchDatabase db_;
   std::string commands_, notifications_, dlq_;
+  std::string tasks_;  // the compacted task-state topic every worker writes (--state-topic)
   int port_ = 0;
   std::string admin_key_;
   std::string client_id_, client_secret_;

@@ -128,7 +128,13 @@ TEST_F(WalkingSkeleton, ReplayedCommandLeavesOneTaskOneRunOneNotification) {
   EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE id = '" + f + "'"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE task_id = '" + f + "'"), 1);
   EXPECT_EQ(Count("SELECT start_count FROM runs WHERE task_id = '" + f + "'"), 1);
-  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE key = '" + f + "'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE key = '" + f + "' AND topic = '" +
+                  notifications_ + "'"),
+            1);
+  // The task's states: its create (whose run started in the same statement) and its run's
+  // end; the replay wrote none.
+  EXPECT_EQ(
+      Count("SELECT count(*) FROM outbox WHERE key = '" + f + "' AND topic = '" + tasks_ + "'"), 2);
 }
 
 }  // namespace

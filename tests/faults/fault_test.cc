@@ -107,7 +107,8 @@ TEST_F(Faults, NotificationsWaitWhileEveryBrokerIsDownThenAllGoOutInOrder) {
   long long waiting = 0;
   PollUntil(
       [&] {
-        waiting = Count("SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+        waiting = Count("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = '" +
+                        notifications_ + "'");
         return waiting >= 8;
       },
       30s, 100ms);

@@ -69,15 +69,19 @@ long long ScratchDatabase::Count(const std::string& sql) const {
   return tx.exec1(sql)[0].as<long long>();
 }
 
-void CreateTopics(const std::vector<std::string>& names, int partitions, int replication) {
+void CreateTopics(const std::vector<std::string>& names, int partitions, int replication,
+                  const std::map<std::string, std::string>& configs) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", KafkaBrokers().c_str(), err, sizeof err);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   ASSERT_NE(rk, nullptr) << err;
   std::vector<rd_kafka_NewTopic_t*> topics;
-  for (const auto& n : names)
+  for (const auto& n : names) {
     topics.push_back(rd_kafka_NewTopic_new(n.c_str(), partitions, replication, err, sizeof err));
+    for (const auto& [name, value] : configs)
+      rd_kafka_NewTopic_set_config(topics.back(), name.c_str(), value.c_str());
+  }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, topics.data(), topics.size(), nullptr, queue);
   rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, 30000);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,8 +41,10 @@ class ScratchDatabase {
   std::string url_;
 };
 
-// Creates topics on the test broker with `replication` replicas; fails the test on error.
-void CreateTopics(const std::vector<std::string>& names, int partitions, int replication = 1);
+// Creates topics on the test broker with `replication` replicas and the topic `configs`
+// (e.g. cleanup.policy=compact); fails the test on error.
+void CreateTopics(const std::vector<std::string>& names, int partitions, int replication = 1,
+                  const std::map<std::string, std::string>& configs = {});
 
 // The id of the broker that leads the partition (on a cluster, scripts/kafka/cluster's node
 // number); -1 when the metadata does not say.

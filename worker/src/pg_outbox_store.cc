@@ -19,6 +19,23 @@ std::vector<std::pair<std::string, std::string>> HeadersFromColumn(const char* c
   }
 }
 
+void WriteOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>& notes) {
+  if (notes.empty()) return;
+  std::vector<std::optional<std::string>> topics, keys, payloads, headers;
+  for (const auto& n : notes) {
+    topics.push_back(n.topic);
+    keys.push_back(n.key);
+    payloads.push_back(n.tombstone ? std::nullopt : std::optional(n.value));
+    headers.push_back(HeadersColumn(n.headers));
+  }
+  tx.exec_params(
+      "INSERT INTO outbox (topic, key, payload, headers) "
+      "SELECT t, k, p, h::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+      "AS v(t, k, p, h)",
+      TextArrayParam(topics), TextArrayParam(keys), TextArrayParam(payloads),
+      TextArrayParam(headers));
+}
+
 Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishFn& publish) {
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());

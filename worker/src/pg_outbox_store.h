@@ -19,6 +19,10 @@ namespace conveyor {
 std::string HeadersColumn(const std::vector<std::pair<std::string, std::string>>& headers);
 std::vector<std::pair<std::string, std::string>> HeadersFromColumn(const char* column);
 
+// Writes the messages to the outbox in `tx`, in their order, for the relay to publish once
+// `tx` commits; a tombstone's payload is NULL.
+void WriteOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>& messages);
+
 class PgOutboxStore final : public OutboxStore {
  public:
   explicit PgOutboxStore(PgPool& pool) : pool_(pool) {}

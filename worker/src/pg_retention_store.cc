@@ -1,6 +1,7 @@
 #include "pg_retention_store.h"
 
 #include "conveyor/pg_rows.h"
+#include "pg_outbox_store.h"
 
 namespace conveyor {
 namespace {
@@ -28,7 +29,7 @@ constexpr char kDeleteDoneTasks[] = R"(
   runs AS (DELETE FROM runs WHERE task_id IN (SELECT id FROM done)),
   schedules AS (DELETE FROM schedules WHERE task_id IN (SELECT id FROM done)),
   accepted AS (DELETE FROM accepted_tasks WHERE id IN (SELECT id FROM done))
-  DELETE FROM tasks WHERE id IN (SELECT id FROM done) RETURNING 1)";
+  DELETE FROM tasks WHERE id IN (SELECT id FROM done) RETURNING id, deleted_at IS NULL)";
 
 }  // namespace
 
@@ -53,6 +54,14 @@ Result<std::size_t> PgRetentionStore::DeleteDoneTasks(Timestamp before, std::siz
   try {
     pqxx::work tx(**lease);
     auto deleted = tx.exec_params(kDeleteDoneTasks, TimeParam(before), batch);
+    if (state_.enabled()) {
+      std::vector<OutgoingMessage> tombstones;  // a deleted task had its tombstone already
+      for (const auto& row : deleted)
+        if (row[1].as<bool>())
+          tombstones.push_back(
+              TaskStateTombstone(Uuid::Parse(row[0].c_str()).value_or(Uuid()), state_));
+      WriteOutbox(tx, tombstones);
+    }
     tx.commit();
     return deleted.size();
   } catch (const std::exception& e) {

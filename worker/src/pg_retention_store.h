@@ -4,18 +4,23 @@
 
 #include "conveyor/pg.h"
 #include "retention.h"
+#include "task_state.h"
 
 namespace conveyor {
 
+// With `state` enabled, a task it deletes that was not deleted before (a done task past the
+// retention) gets a tombstone on the task-state topic, in the delete's transaction.
 class PgRetentionStore final : public RetentionStore {
  public:
-  explicit PgRetentionStore(PgPool& pool) : pool_(pool) {}
+  explicit PgRetentionStore(PgPool& pool, TaskStateSettings state = {})
+      : pool_(pool), state_(std::move(state)) {}
   Result<bool> WithPassLock(const std::function<Status()>& pass) override;
   Result<std::size_t> DeleteDoneTasks(Timestamp before, std::size_t batch) override;
   Result<std::size_t> DeleteInbox(Timestamp before, std::size_t batch) override;
 
  private:
   PgPool& pool_;
+  TaskStateSettings state_;
 };
 
 }  // namespace conveyor

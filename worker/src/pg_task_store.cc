@@ -762,23 +762,6 @@ std::vector<ApplyResult> ApplyCarefully(pqxx::transaction_base& tx,
   return results;
 }
 
-void InsertOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>& notes) {
-  if (notes.empty()) return;
-  std::vector<std::optional<std::string>> topics, keys, payloads, headers;
-  for (const auto& n : notes) {
-    topics.push_back(n.topic);
-    keys.push_back(n.key);
-    payloads.push_back(n.tombstone ? std::nullopt : std::optional(n.value));
-    headers.push_back(HeadersColumn(n.headers));
-  }
-  tx.exec_params(
-      "INSERT INTO outbox (topic, key, payload, headers) "
-      "SELECT t, k, p, h::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
-      "AS v(t, k, p, h)",
-      TextArrayParam(topics), TextArrayParam(keys), TextArrayParam(payloads),
-      TextArrayParam(headers));
-}
-
 std::string RunColumns() {
   auto micros = [](const char* c) {
     return std::string("(extract(epoch from r.") + c + ") * 1e6)::bigint";
@@ -855,7 +838,7 @@ void PgTaskStore::WriteStates(pqxx::transaction_base& tx, const std::vector<Uuid
     events.push_back(it == views.end() ? TaskStateTombstone(id, state_)
                                        : TaskStateMessage(it->second, state_, now));
   }
-  InsertOutbox(tx, events);
+  WriteOutbox(tx, events);
 }
 
 Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
@@ -1137,7 +1120,7 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
         RETURNING r.task_id, v.percent IS NOT NULL)",
         UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(percents),
         TextArrayParam(descriptions), TimeParam(now));
-    InsertOutbox(tx, notifications);
+    WriteOutbox(tx, notifications);
     std::vector<Uuid> progressed;  // a heartbeat alone changes nothing the API shows
     for (const auto& row : beaten)
       if (row[1].as<bool>()) progressed.push_back(Uuid::Parse(row[0].c_str()).value_or(Uuid()));

@@ -97,6 +97,23 @@ TEST_F(RetentionTest, DoneTasksOlderThanTheRetentionGoWithTheirRunsAndTheRestSta
   EXPECT_EQ(Count("SELECT count(*) FROM task_notes"), 0);
 }
 
+// With a task-state topic, a done task that retention removes leaves the topic too: a
+// tombstone on its key; a deleted task had its tombstone when it was deleted.
+TEST_F(RetentionTest, ADoneTaskItRemovesGetsATombstoneOnTheStateTopicAndADeletedOneNoSecond) {
+  auto old_done = Task(40);
+  auto old_deleted = Task(40, "", "now() - interval '35 days'");
+  PgRetentionStore stated(pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1"});
+  Janitor janitor(stated, clock_, {}, {});
+  auto pass = janitor.RunOnce();
+  ASSERT_TRUE(pass.has_value()) << pass.error().Describe();
+  EXPECT_EQ(pass->tasks, 2u);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE topic = 'tasks' AND key = '" + old_done +
+                  "' AND payload IS NULL"),
+            1);
+  EXPECT_EQ(Tasks(old_deleted), 0);
+}
+
 TEST_F(RetentionTest, BatchesAreRepeatedUntilNothingOldIsLeft) {
   for (int i = 0; i < 25; ++i) Task(40);
   RetentionPolicy policy;
