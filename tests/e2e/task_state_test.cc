@@ -4,6 +4,9 @@
 // makes one, holds exactly the tasks the API shows, each as the API shows it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <set>
 
 #include "e2e/e2e_fixture.h"
@@ -50,6 +53,49 @@ class TaskStates : public testing::E2eTest {
                  {"Enabled", i % 2 == 0}};
     auto r = Http().Put("/api/v1/admin/tasks/account/" + id, body.dump(), "application/json");
     return r ? r->status : 0;
+  }
+
+  struct Workload {
+    std::set<std::string> shown;    // the tasks the API shows afterwards
+    std::set<std::string> deleted;  // the ones deleted
+  };
+  // `bulks` bulk creates of 1,000 tasks; the first `updated` get an update (every other one
+  // disabled), the next `deleted` are deleted; while the workers run them.
+  Workload RunMixedWorkload(std::size_t bulks, std::size_t updated, std::size_t deleted) {
+    Workload w;
+    std::vector<std::string> ids;
+    for (std::size_t bulk = 0; bulk < bulks; ++bulk)
+      for (auto& id : CreateBulk(bulk)) ids.push_back(std::move(id));
+    EXPECT_EQ(ids.size(), bulks * kBulkSize);
+    if (ids.size() < updated + deleted) return w;
+    for (std::size_t i = 0; i < updated; ++i) EXPECT_EQ(Update(ids[i], i), 200) << ids[i];
+    for (std::size_t i = updated; i < updated + deleted; ++i) {
+      auto r = Http().Delete("/api/v2/admin/tasks/account/" + ids[i]);
+      EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+      w.deleted.insert(ids[i]);
+    }
+    w.shown.insert(ids.begin(), ids.end());
+    for (const auto& id : w.deleted) w.shown.erase(id);
+    return w;
+  }
+
+  // Until every command is applied, every run ended and every event relayed.
+  void WaitUntilQuiet() {
+    long long accepted = -1, unfinished = -1, unsent = -1;
+    bool quiet = testing::PollUntil(
+        [&] {
+          // A producer's record of a command is ahead of the projection until a worker
+          // applied it (docs/adr/0006).
+          accepted = Count(
+              "SELECT count(*) FROM accepted_tasks a LEFT JOIN tasks t ON t.id = a.id "
+              "WHERE t.id IS NULL OR a.command_offset > t.command_offset");
+          unfinished = Count("SELECT count(*) FROM runs WHERE finished_at IS NULL");
+          unsent = Count("SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+          return accepted == 0 && unfinished == 0 && unsent == 0;
+        },
+        120s, 50ms);
+    ASSERT_TRUE(quiet) << accepted << " commands not applied, " << unfinished << " runs not ended, "
+                       << unsent << " events not relayed";
   }
 
   // What an integration keeps of the topic: the latest value of each key; a tombstone drops
@@ -108,48 +154,69 @@ TEST_F(TaskStates, ACopyReadFromTheTopicHoldsExactlyTheTasksTheApiShowsAfterAMix
   auto producer = StartProducer(testing::KafkaBrokers());
   auto a = StartWorker("e2e-state-a");
   auto b = StartWorker("e2e-state-b");
-  std::vector<std::string> ids;
-  for (std::size_t bulk = 0; bulk < kBulks; ++bulk)
-    for (auto& id : CreateBulk(bulk)) ids.push_back(std::move(id));
-  ASSERT_EQ(ids.size(), kBulks * kBulkSize);
-  for (std::size_t i = 0; i < kUpdated; ++i) ASSERT_EQ(Update(ids[i], i), 200) << ids[i];
-  std::set<std::string> deleted;
-  for (std::size_t i = kUpdated; i < kUpdated + kDeleted; ++i) {
-    auto r = Http().Delete("/api/v2/admin/tasks/account/" + ids[i]);
-    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
-    deleted.insert(ids[i]);
-  }
-
-  // Quiet: every command applied, every run ended, every event relayed.
-  long long accepted = -1, unfinished = -1, unsent = -1;
-  bool quiet = testing::PollUntil(
-      [&] {
-        // A producer's record of a command is ahead of the projection until a worker applied
-        // it (docs/adr/0006).
-        accepted = Count(
-            "SELECT count(*) FROM accepted_tasks a LEFT JOIN tasks t ON t.id = a.id "
-            "WHERE t.id IS NULL OR a.command_offset > t.command_offset");
-        unfinished = Count("SELECT count(*) FROM runs WHERE finished_at IS NULL");
-        unsent = Count("SELECT count(*) FROM outbox WHERE sent_at IS NULL");
-        return accepted == 0 && unfinished == 0 && unsent == 0;
-      },
-      120s, 50ms);
-  ASSERT_TRUE(quiet) << accepted << " commands not applied, " << unfinished << " runs not ended, "
-                     << unsent << " events not relayed";
+  auto work = RunMixedWorkload(kBulks, kUpdated, kDeleted);
+  ASSERT_NO_FATAL_FAILURE(WaitUntilQuiet());
   auto written = Count("SELECT count(*) FROM outbox WHERE topic = '" + tasks_ + "'");
   auto copy = Materialize(static_cast<std::size_t>(written));
 
-  std::set<std::string> expected(ids.begin(), ids.end());
-  for (const auto& id : deleted) expected.erase(id);
   std::set<std::string> held;
   for (const auto& [key, state] : copy) held.insert(key);
-  EXPECT_EQ(held, expected);
+  EXPECT_EQ(held, work.shown);
   for (const auto& [key, state] : copy) ExpectTheApiShows(key, state);
-  for (const auto& id : deleted)
+  for (const auto& id : work.deleted)
     EXPECT_EQ(Http().Get("/api/v2/admin/tasks/account/" + id)->status, 404);
   std::size_t disabled = 0;
   for (const auto& [key, state] : copy) disabled += state["task"]["enabled"] == false;
   EXPECT_EQ(disabled, kUpdated / 2);
+}
+
+// The example integration (examples/integration/conveyor_tasks_copy.py), started before the
+// workload and left running, holds in its own store what the API shows once the work is done.
+TEST_F(TaskStates, ThePythonExampleKeepsACopyInSyncWithTheApi) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("e2e-state-py");
+  std::string script =
+      std::string(CONVEYOR_SOURCE_DIR) + "/examples/integration/conveyor_tasks_copy.py";
+  std::string store = testing::UniqueName("/tmp/conveyor-tasks-copy-") + ".db";
+  testing::ChildProcess copier(
+      {"/usr/bin/python3", script, "sync", "--brokers=" + testing::KafkaBrokers(),
+       "--topic=" + tasks_, "--group=" + tasks_, "--store=" + store},
+      {}, store + ".log");
+  auto work = RunMixedWorkload(1, 60, 40);
+  ASSERT_NO_FATAL_FAILURE(WaitUntilQuiet());
+
+  std::map<std::string, json> copy;
+  auto in_sync = testing::PollUntil(
+      [&] {
+        copy.clear();
+        std::string cmd = "/usr/bin/python3 " + script + " dump --store=" + store;
+        if (FILE* f = popen(cmd.c_str(), "r")) {
+          std::string line;
+          for (int c; (c = fgetc(f)) != EOF;) {
+            if (c != '\n') {
+              line += static_cast<char>(c);
+              continue;
+            }
+            auto row = json::parse(line, nullptr, false);
+            if (row.is_object()) copy[row["id"].get<std::string>()] = row["state"];
+            line.clear();
+          }
+          pclose(f);
+        }
+        std::set<std::string> held;
+        for (const auto& [key, state] : copy) held.insert(key);
+        return held == work.shown && std::ranges::all_of(copy, [](const auto& kv) {
+                 return kv.second["last_run"].is_object() &&
+                        kv.second["last_run"]["finished_at"].is_string();
+               });
+      },
+      60s, 200ms);
+  ASSERT_TRUE(in_sync) << copy.size() << " tasks in the copy, " << work.shown.size()
+                       << " shown by the API\n"
+                       << copier.Log();
+  for (const auto& [key, state] : copy) ExpectTheApiShows(key, state);
+  EXPECT_EQ(copier.Stop(SIGTERM), 0) << copier.Log();
+  std::remove(store.c_str());
 }
 
 }  // namespace
