@@ -121,7 +121,7 @@ int Run(WorkerOptions& o) {
   SteadyClock monotonic;
   PgTaskStore store(pool, o.state, &clock);
   PgOutboxStore outbox(pool);
-  PgScheduleStore schedules(pool);
+  PgScheduleStore schedules(pool, o.state);
   RegisterOutboxMetrics(registry, outbox);
   OutboxRelay relay({}, outbox, publisher, monotonic);
   Scheduler scheduler(o.scheduler, schedules, publisher, clock, &metrics);

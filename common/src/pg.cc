@@ -40,7 +40,8 @@ Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
   lock.unlock();
   try {
     auto conn = std::make_unique<pqxx::connection>(url_);
-    pqxx::nontransaction(*conn).exec(kSessionSettings);
+    // Remembered by the connection, and set again if libpqxx reconnects it.
+    conn->set_variable("jit", "off");
     return Lease(this, std::move(conn));
   } catch (const std::exception& e) {
     std::lock_guard relock(mutex_);

@@ -1,6 +1,7 @@
 #include "pg_schedule_store.h"
 
 #include "conveyor/pg_rows.h"
+#include "pg_task_states.h"
 
 namespace conveyor {
 
@@ -39,6 +40,7 @@ Result<std::size_t> PgScheduleStore::ClaimDue(Timestamp now, std::size_t limit,
                   AS v(task_id, next_due_at, last_due_at)
             WHERE s.task_id = v.task_id)",
         UuidArrayParam(ids), TextArrayParam(next), TextArrayParam(last));
+    WriteTaskStates(tx, ids, state_, now);
     tx.commit();
     return rows.size();
   } catch (const std::exception& e) {

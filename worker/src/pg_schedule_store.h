@@ -6,17 +6,22 @@
 
 #include "conveyor/pg.h"
 #include "scheduler.h"
+#include "task_state.h"
 
 namespace conveyor {
 
+// With `state` enabled, a claim also writes the state events of the tasks it advanced (their
+// next due time is what the API shows as NextRunOn), in its transaction.
 class PgScheduleStore final : public ScheduleStore {
  public:
-  explicit PgScheduleStore(PgPool& pool) : pool_(pool) {}
+  explicit PgScheduleStore(PgPool& pool, TaskStateSettings state = {})
+      : pool_(pool), state_(std::move(state)) {}
   Result<std::size_t> ClaimDue(Timestamp now, std::size_t limit, const FireFn& fire) override;
   Result<std::optional<Timestamp>> EarliestDue() override;
 
  private:
   PgPool& pool_;
+  TaskStateSettings state_;
 };
 
 }  // namespace conveyor

@@ -8,6 +8,7 @@
 #include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
 #include "pg_outbox_store.h"
+#include "pg_task_states.h"
 #include "pg_unnest.h"
 #include "run_rules.h"
 
@@ -821,24 +822,12 @@ std::unique_ptr<pqxx::transaction_base> PgTaskStore::BeginWrite(pqxx::connection
   return std::make_unique<pqxx::nontransaction>(conn);
 }
 
-// Read after the change, in its transaction: the event holds what the API will show once the
-// transaction commits, and it commits with it.
 void PgTaskStore::WriteStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const {
-  if (!state_.enabled() || tasks.empty()) return;
-  std::vector<Uuid> unique;
-  std::set<std::string> seen;
-  for (const auto& id : tasks)
-    if (seen.insert(id.ToString()).second) unique.push_back(id);
-  auto views = ReadProjectedTasks(tx, unique);
-  auto now = clock_->Now();
-  std::vector<OutgoingMessage> events;
-  events.reserve(unique.size());
-  for (const auto& id : unique) {
-    auto it = views.find(id.ToString());
-    events.push_back(it == views.end() ? TaskStateTombstone(id, state_)
-                                       : TaskStateMessage(it->second, state_, now));
-  }
-  WriteOutbox(tx, events);
+  WriteTaskStates(tx, tasks, state_, clock_->Now());
+}
+
+void PgTaskStore::LockForStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const {
+  if (state_.enabled()) LockTasks(tx, tasks);
 }
 
 Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
@@ -856,7 +845,9 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
         if (fast) ForgetAccepted(tx, commands);
         if (fast) WriteStates(tx, AppliedTasks(commands, *fast));
       } catch (const pqxx::data_exception&) {
+        fast.reset();  // the transaction is aborted: the careful path
       } catch (const pqxx::integrity_constraint_violation&) {
+        fast.reset();
       }
       if (fast) {
         tx.commit();
@@ -950,6 +941,9 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
     // stale statistics, walk every queued run through runs_state (218 µs per run started
     // with 20,000 queued, against 15 µs by id).
     auto tx = BeginWrite(**lease);
+    std::vector<Uuid> tasks;
+    for (const auto& r : runs) tasks.push_back(r.task.id);
+    LockForStates(*tx, tasks);
     auto rows = tx->exec_params(
         R"(UPDATE runs r
               SET state = 'started', start_count = r.start_count + 1, started_at = $3::timestamptz,
@@ -1016,6 +1010,9 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     // in bench/e2e: 86 of 138 finishing statements at 66,000 runs, 16 ms each against 5 by
     // key). The other statements that update runs by id carry it for the same reason.
     auto tx = BeginWrite(**lease);
+    std::vector<Uuid> tasks;
+    for (const auto& f : runs) tasks.push_back(f.run.run.task.id);
+    LockForStates(*tx, tasks);
     auto done = tx->exec_params(
         R"(WITH v AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
@@ -1070,6 +1067,9 @@ Status PgTaskStore::RetryRuns(const std::vector<RetryingRun>& runs) {
   }
   try {
     pqxx::work tx(**lease);
+    std::vector<Uuid> tasks;
+    for (const auto& r : runs) tasks.push_back(r.run.run.task.id);
+    LockForStates(tx, tasks);
     auto retried = tx.exec_params(
         R"(UPDATE runs r
               SET state = 'retry_wait', attempt = r.attempt + 1, result = v.error,
@@ -1105,6 +1105,12 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
   }
   try {
     pqxx::work tx(**lease);
+    if (state_.enabled()) {
+      std::vector<Uuid> progressed_runs;  // only progress changes what the API shows
+      for (const auto& r : runs)
+        if (r.percent) progressed_runs.push_back(r.run_id);
+      LockTasksOfRuns(tx, progressed_runs);
+    }
     auto beaten = tx.exec_params(
         R"(UPDATE runs r
               SET heartbeat_at = $5::timestamptz,

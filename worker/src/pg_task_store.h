@@ -50,8 +50,10 @@ class PgTaskStore final : public TaskStore {
                                               const std::vector<Uuid>& ids);
   // A transaction when task-state events are written, autocommit otherwise.
   std::unique_ptr<pqxx::transaction_base> BeginWrite(pqxx::connection& conn) const;
-  // The state events of `tasks` (each once), after the change `tx` made to them.
+  // The state events of `tasks` (each once), after the change `tx` made to them
+  // (WriteTaskStates); LockForStates takes their locks first, before runs are changed.
   void WriteStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const;
+  void LockForStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const;
 
   PgPool& pool_;
   TaskStateSettings state_;

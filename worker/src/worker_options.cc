@@ -137,6 +137,12 @@ Status FinishWorkerOptions(WorkerOptions& o) {
   if (!address)
     return Fail(ErrorCode::kInvalidArgument, address.error().message, "--metrics-address");
   std::tie(o.metrics_host, o.metrics_port) = *address;
+  if (o.state.enabled() &&
+      (o.state.topic == o.common.commands_topic || o.state.topic == o.common.notifications_topic ||
+       o.state.topic == o.dlq_topic))
+    return Fail(ErrorCode::kInvalidArgument,
+                "the task-state topic must be a compacted topic of its own, not " + o.state.topic,
+                "--state-topic");
   if (!o.config_path.empty()) {
     auto loaded = LoadWorkerConfig(o.config_path);
     if (!loaded)

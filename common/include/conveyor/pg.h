@@ -6,7 +6,7 @@
 // dropped instead of returned. PgPool is thread-safe.
 //
 // Every pooled connection turns PostgreSQL's JIT compilation off for its session
-// (kSessionSettings). Conveyor's statements are short and read by index, but a few of them
+// (SET jit = off). Conveyor's statements are short and read by index, but a few of them
 // (unnest arrays, correlated subqueries) get a plan estimate over jit_above_cost, and then
 // PostgreSQL spent more time compiling each one than running it: 3.1 s of the 5.0 s that the
 // fire statements took in the 100,000-task burst of bench/schedules.
@@ -32,8 +32,6 @@ Error PgError(const std::exception& e, std::string_view what);
 
 class PgPool {
  public:
-  static constexpr const char* kSessionSettings = "SET jit = off";
-
   PgPool(std::string url, std::size_t max_connections);
 
   class Lease {

@@ -175,13 +175,13 @@ class TaskReader {
   }
 };
 
-// Thread-safe: each call takes its own connection from the pool.
 // The tasks among `ids` as the projection holds them in `tx` (the tasks table: commands a
 // producer accepted and no worker applied yet are not shown), by id; a task that was deleted
 // or does not exist is absent. For the task-state events (docs/events.md, conveyor.tasks).
 std::map<std::string, TaskView> ReadProjectedTasks(pqxx::transaction_base& tx,
                                                    const std::vector<Uuid>& ids);
 
+// Thread-safe: each call takes its own connection from the pool.
 class PgTaskReader final : public TaskReader {
  public:
   explicit PgTaskReader(PgPool& pool) : pool_(pool) {}

@@ -982,7 +982,7 @@ TEST_F(TaskStateTest, EachChangeWritesTheTaskAsTheApiShowsItAndADeleteATombstone
   EXPECT_EQ(Count("SELECT count(*) FROM outbox WHERE topic = 'tasks' AND payload IS NULL"), 1);
 }
 
-TEST_F(TaskStateTest, ARetryUpdatesAndNotesWriteStatesAndADuplicateOrRejectedCommandNone) {
+TEST_F(TaskStateTest, ARetryAndAnUpdateWriteStatesAndADuplicateOrRejectedCommandNone) {
   auto c = Create(TaskNotification::kNone);
   ASSERT_TRUE(stated_.ApplyBatch({c, c}).has_value());  // the second copy is a duplicate
   auto unknown = Create(TaskNotification::kNone, Uuid::Random());
@@ -1005,6 +1005,42 @@ TEST_F(TaskStateTest, ARetryUpdatesAndNotesWriteStatesAndADuplicateOrRejectedCom
   EXPECT_EQ(states[3]["task"]["enabled"], false);
   EXPECT_EQ(states[3]["task"]["parameters"], R"({"b":2})");
   EXPECT_EQ(states[3]["last_run"]["cancel_requested"], true);
+}
+
+// Two changes of one task at once take turns: a run's end that comes while another
+// transaction holds an uncommitted change of the task waits for it, and its state, written
+// last, holds both. (Without the lock each would read the task without the other's change.)
+TEST_F(TaskStateTest, AChangeWaitsForAnotherChangeOfItsTaskAndItsStateHoldsBoth) {
+  auto c = Create(TaskNotification::kNone);
+  ASSERT_TRUE(stated_.ApplyBatch({c}).has_value());
+  auto pending = stated_.FindPendingRuns({c.event.id});
+  auto now = *ParseDateTime("2026-11-22T10:00:01Z");
+  auto started = stated_.StartRuns(*pending, "w1", now, std::chrono::seconds(15));
+  ASSERT_TRUE(started.has_value() && (*started)[0].has_value());
+
+  pqxx::connection other(db_.url());
+  pqxx::work change(other);
+  change.exec_params0("UPDATE tasks SET parameters = '{\"changed\":1}' WHERE id = $1",
+                      c.task.id.ToString());
+  std::thread finish([&] {
+    FinishedRun f{*(*started)[0], RunOutcome{RunState::kSucceeded, "done", now, std::nullopt, ""},
+                  std::nullopt};
+    EXPECT_TRUE(stated_.FinishRuns({f}).has_value());
+  });
+  bool waiting = testing::PollUntil(
+      [&] {
+        return Count(
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND wait_event_type = 'Lock'") == 1;
+      },
+      std::chrono::seconds(10));
+  change.commit();
+  finish.join();
+  ASSERT_TRUE(waiting) << "the run's end did not wait for the other change of its task";
+  auto states = States(c.task.id);
+  ASSERT_FALSE(states.empty());
+  EXPECT_EQ(states.back()["task"]["parameters"], "{\"changed\":1}");
+  EXPECT_EQ(states.back()["last_run"]["state"], "succeeded");
 }
 
 TEST_F(PgTaskStoreTest, WithoutAStateTopicNoStateIsWritten) {

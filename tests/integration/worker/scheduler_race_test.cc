@@ -134,6 +134,27 @@ TEST_F(SchedulerRaceTest, SchedulerThatPublishedAndDiedBeforeRecordingLeavesOneR
   EXPECT_EQ(Count("SELECT count(*) FROM inbox WHERE type = 'conveyor.task.fire'"), 20);
 }
 
+// A claim advances the tasks' next due time, which the API shows (NextRunOn): with a state
+// topic, the claim writes each advanced task's state, holding the new due time.
+TEST_F(SchedulerRaceTest, AClaimWritesTheStateOfEachTaskItAdvancedWithItsNextDueTime) {
+  const auto start = *ParseDateTime("2027-01-04T06:00:00Z");
+  CreateTasks(3, start);
+  FakeClock clock{start + 100ms};
+  PgScheduleStore schedules(pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1"});
+  testing::RecordingPublisher publisher;
+  Scheduler scheduler({"w1", "/test", "commands", 500, 1000ms}, schedules, publisher, clock);
+  ASSERT_EQ(*scheduler.Pass(), 3u);
+  pqxx::connection conn(db_.url());
+  pqxx::read_transaction tx(conn);
+  auto rows = tx.exec("SELECT key, payload FROM outbox WHERE topic = 'tasks' ORDER BY id");
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& row : rows) {
+    auto data = nlohmann::json::parse(row[1].c_str())["data"];
+    EXPECT_EQ(data["task"]["id"], row[0].c_str());
+    EXPECT_EQ(data["next_run_at"], "2027-01-04T06:00:01.000000Z") << data;
+  }
+}
+
 // --- overlap: a due time while the previous run still runs ---------------------------------
 
 class OverlapTest : public SchedulerRaceTest {

@@ -161,26 +161,13 @@ TEST_F(WorkerOptionsTest, HelpListsEveryFlagWithItsVariableAndExitsZero) {
   auto parsed = Parse({"--help"});
   ASSERT_TRUE(std::holds_alternative<CommandLineExit>(parsed));
   EXPECT_EQ(std::get<CommandLineExit>(parsed).status, 0);
-  for (const char* flag : {"--kafka-brokers",
-                           "--kafka-property",
-                           "--kafka-properties",
-                           "--pg-url",
-                           "--log-level",
-                           "--commands-topic",
-                           "--notifications-topic",
-                           "--config",
-                           "--name",
-                           "--group-id",
-                           "--dlq-topic",
-                           "--batch-size",
-                           "--concurrency",
-                           "--handler-limit",
-                           "--max-held",
-                           "--heartbeat-ms",
-                           "--stale-after-ms",
-                           "--shutdown-grace-ms",
-                           "--revoke-grace-ms",
-                           "--schedule-batch"})
+  for (const char* flag :
+       {"--kafka-brokers", "--kafka-property", "--kafka-properties",    "--pg-url",
+        "--log-level",     "--commands-topic", "--notifications-topic", "--config",
+        "--name",          "--group-id",       "--dlq-topic",           "--state-topic",
+        "--batch-size",    "--concurrency",    "--handler-limit",       "--max-held",
+        "--heartbeat-ms",  "--stale-after-ms", "--shutdown-grace-ms",   "--revoke-grace-ms",
+        "--schedule-batch"})
     EXPECT_NE(out_.str().find(flag), std::string::npos) << flag;
   for (const char* variable : kVariables)
     EXPECT_NE(out_.str().find(variable), std::string::npos) << variable;
@@ -195,6 +182,19 @@ TEST_F(WorkerOptionsTest, ValueOutOfItsRangeIsRefusedNamingTheFlag) {
     EXPECT_NE(std::get<CommandLineExit>(parsed).status, 0);
     EXPECT_NE(err_.str().find(args[0]), std::string::npos) << err_.str();
   }
+}
+
+TEST_F(WorkerOptionsTest, AStateTopicThatIsAnotherOfTheWorkersTopicsIsRefusedNamingTheFlag) {
+  for (const char* topic : {"cmds", "conveyor.notifications", "conveyor.commands.dlq"}) {
+    auto o = Options({"--commands-topic", "cmds", "--state-topic", topic});
+    auto finished = FinishWorkerOptions(o);
+    ASSERT_FALSE(finished.has_value()) << topic;
+    EXPECT_EQ(finished.error().field, "--state-topic");
+  }
+  auto o = Options({"--state-topic", "conveyor.tasks", "--name", "w-2"});
+  ASSERT_TRUE(FinishWorkerOptions(o).has_value());
+  EXPECT_EQ(o.state.topic, "conveyor.tasks");
+  EXPECT_EQ(o.state.source, "/conveyor/worker/w-2");
 }
 
 TEST_F(WorkerOptionsTest, FinishDerivesTheEngineAndSchedulerIdentityAndTheHandlerLimits) {
