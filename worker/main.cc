@@ -5,7 +5,7 @@
 // Exit status: 0 stopped by a signal after every running run finished; 3 stopped by a signal
 // but some runs had to be cancelled after the grace period (they were released, and the next
 // owner of their partitions starts them again); 1 a fatal error; 2 bad flags or configuration
-// (CLI11's own status for a flag it refuses).
+// (CLI11's own status for a flag it refuses). With --rebuild: 0 rebuilt, 1 not.
 #include <atomic>
 #include <limits>
 #include <thread>
@@ -20,13 +20,16 @@
 #include "src/configured_handlers.h"
 #include "src/consumer_loop.h"
 #include "src/handlers.h"
+#include "src/journal.h"
 #include "src/kafka_event_source.h"
 #include "src/outbox_relay.h"
 #include "src/pg_outbox_store.h"
+#include "src/pg_rebuild_store.h"
 #include "src/pg_retention_store.h"
 #include "src/pg_schedule_store.h"
 #include "src/pg_task_store.h"
 #include "src/program_supervisor.h"
+#include "src/rebuild.h"
 #include "src/run_engine.h"
 #include "src/scheduler.h"
 #include "src/worker_options.h"
@@ -94,12 +97,72 @@ void AddReadinessChecks(Readiness& readiness, PgPool& pool, KafkaProducer& kafka
   });
 }
 
+// The PostgreSQL settings of the worker's sessions: the journal's topic, when it writes one.
+PgPool::SessionSettings SessionSettingsOf(const WorkerOptions& o) {
+  if (o.state.journal_topic.empty()) return {};
+  return {{kJournalTopicSetting, o.state.journal_topic}};
+}
+
+// Reads `topic` to its end into `each`, logging what it read; false (logged) on an error.
+bool ReadAll(const WorkerOptions& o, const std::string& topic,
+             const std::function<Status(ConsumedMessage)>& each) {
+  auto log = logging::Get("rebuild");
+  std::size_t n = 0;
+  auto read = ReadTopicToEnd(o.common.kafka, topic, o.name + "-rebuild", [&](ConsumedMessage m) {
+    ++n;
+    return each(std::move(m));
+  });
+  if (!read) {
+    log->error("{}", read.error().Describe());
+    return false;
+  }
+  log->info("read {} messages of {}", n, topic);
+  return true;
+}
+
+// --rebuild: replays the commands topic and the journal into the empty database (rebuild.h).
+// Its sessions name no journal topic and nothing publishes: it writes no journal and sends no
+// notification, state or dead letter.
+int RunRebuild(WorkerOptions& o) {
+  auto log = logging::Get("rebuild");
+  PgPool pool(o.common.pg_url, 2);
+  if (!Migrate(pool)) return 1;
+  PgRebuildStore rebuilt(pool);
+  if (auto s = rebuilt.CheckEmpty(); !s) {
+    log->error("{}", s.error().Describe());
+    return 1;
+  }
+  SystemClock clock;
+  PgTaskStore store(pool, {}, &clock);
+  UnsentDeadLetters dead_letters;
+  auto processor = CommandProcessor::Create({o.dlq_topic}, store, dead_letters);
+  if (!processor) {
+    log->error("{}", processor.error().Describe());
+    return 1;
+  }
+  Rebuild rebuild(*processor, rebuilt);
+  if (!ReadAll(o, o.state.journal_topic, [&](ConsumedMessage m) { return rebuild.AddRecord(m); }) ||
+      !ReadAll(o, o.common.commands_topic,
+               [&](ConsumedMessage m) { return rebuild.ReplayCommand(m); }))
+    return 1;
+  if (auto s = rebuild.Finish(); !s) {
+    log->error("{}", s.error().Describe());
+    return 1;
+  }
+  const auto& r = rebuild.report();
+  log->info(
+      "rebuilt: {} commands ({} applied, {} already applied, {} refused again), {} journal "
+      "records",
+      r.commands, r.applied, r.duplicates, r.dead_lettered, r.records);
+  return 0;
+}
+
 // Builds the components on their adapters and runs the consumer loop until a signal.
 int Run(WorkerOptions& o) {
   auto log = logging::Get("worker");
   // The loop, the engine, the relay, the scheduler, readiness probes, retention (its lock and
   // its statements), one spare.
-  PgPool pool(o.common.pg_url, 8);
+  PgPool pool(o.common.pg_url, 8, SessionSettingsOf(o));
   if (!Migrate(pool)) return 1;
   auto producer = KafkaProducer::Create(o.common.kafka, o.name, std::chrono::seconds(30));
   if (!producer) {
@@ -120,7 +183,7 @@ int Run(WorkerOptions& o) {
   SystemClock clock;
   SteadyClock monotonic;
   PgTaskStore store(pool, o.state, &clock);
-  PgOutboxStore outbox(pool);
+  PgOutboxStore outbox(pool, o.engine.source);
   PgScheduleStore schedules(pool, o.state);
   RegisterOutboxMetrics(registry, outbox);
   OutboxRelay relay({}, outbox, publisher, monotonic);
@@ -192,5 +255,5 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (auto s = MakeNonDumpable(); !s) logging::Get("worker")->warn("{}", s.error().message);
-  return Run(options);
+  return options.rebuild ? RunRebuild(options) : Run(options);
 }

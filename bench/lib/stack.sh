@@ -17,7 +17,7 @@ pg_url=postgresql://postgres@127.0.0.1:$PG_PORT/conveyor
 http_url=http://127.0.0.1:$http_port
 group=conveyor-bench-workers
 readonly commands_topic=conveyor.commands notifications_topic=conveyor.notifications \
-  dlq_topic=conveyor.commands.dlq state_topic=conveyor.tasks
+  dlq_topic=conveyor.commands.dlq state_topic=conveyor.tasks journal_topic=conveyor.journal
 
 # What this run started, for the cleanup.
 pids=()          # producer and workers, in start order
@@ -95,7 +95,8 @@ start_services() {
   started_kafka=1
   "$repo_root/scripts/kafka/kafka" start >/dev/null
   "$repo_root/scripts/kafka/kafka" create-topics "$commands_topic:$1" \
-    "$notifications_topic:1" "$dlq_topic:1" "$state_topic:$1:compact" >/dev/null
+    "$notifications_topic:1" "$dlq_topic:1" "$state_topic:$1:compact" \
+    "$journal_topic:$1:forever" >/dev/null
   say "postgres on 127.0.0.1:$PG_PORT, kafka on $kafka_brokers ($commands_topic: $1 partitions)"
 }
 

@@ -253,6 +253,34 @@ Status KafkaProducer::CheckBrokers(std::chrono::milliseconds timeout) {
 // ---------------------------------------------------------------------------------------
 // KafkaConsumer
 
+namespace {
+
+// The message as Conveyor's code sees it (a message without error).
+ConsumedMessage ToConsumed(const rd_kafka_message_t* m) {
+  ConsumedMessage c;
+  c.topic = rd_kafka_topic_name(m->rkt);
+  c.partition = m->partition;
+  c.offset = m->offset;
+  if (m->key) c.key.assign(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) c.value.assign(static_cast<const char*>(m->payload), m->len);
+  c.tombstone = m->payload == nullptr;
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(m), &headers) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i)
+      c.headers.emplace_back(
+          name, value ? std::string(static_cast<const char*>(value), size) : std::string());
+  }
+  return c;
+}
+
+}  // namespace
+
 struct KafkaConsumer::Impl {
   HandlePtr rk;
   bool closed = false;
@@ -369,25 +397,7 @@ Result<std::vector<ConsumedMessage>> KafkaConsumer::Poll(std::size_t max_message
       logging::Get("kafka")->warn("consumer: {}", rd_kafka_message_errstr(m));
       continue;
     }
-    ConsumedMessage c;
-    c.topic = rd_kafka_topic_name(m->rkt);
-    c.partition = m->partition;
-    c.offset = m->offset;
-    if (m->key) c.key.assign(static_cast<const char*>(m->key), m->key_len);
-    if (m->payload) c.value.assign(static_cast<const char*>(m->payload), m->len);
-    c.tombstone = m->payload == nullptr;
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name;
-      const void* value;
-      size_t size;
-      for (size_t i = 0;
-           rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i)
-        c.headers.emplace_back(
-            name, value ? std::string(static_cast<const char*>(value), size) : std::string());
-    }
-    out.push_back(std::move(c));
+    out.push_back(ToConsumed(m));
   }
   return out;
 }
@@ -475,6 +485,96 @@ void KafkaConsumer::Close() {
   rd_kafka_unsubscribe(impl_->rk.get());
   rd_kafka_consumer_close(impl_->rk.get());
   impl_->closed = true;
+}
+
+namespace {
+
+using MetadataPtr =
+    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)>;
+
+Result<MetadataPtr> TopicMetadata(rd_kafka_t* rk, const std::string& topic,
+                                  std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  auto e = rd_kafka_metadata(rk, 0, t, &md, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(t);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kUnavailable,
+                "no metadata of topic " + topic + ": " + rd_kafka_err2str(e));
+  MetadataPtr owned(md, &rd_kafka_metadata_destroy);
+  if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kNotFound, "topic " + topic + " does not exist");
+  return owned;
+}
+
+// Each partition of `topic` that holds messages, with its end (the next offset) now, added
+// to `list` to be read from its beginning.
+Result<std::map<std::int32_t, std::int64_t>> PartitionEnds(rd_kafka_t* rk, const std::string& topic,
+                                                           rd_kafka_topic_partition_list_t* list,
+                                                           std::chrono::milliseconds timeout) {
+  auto md = TopicMetadata(rk, topic, timeout);
+  if (!md) return std::unexpected(md.error());
+  std::map<std::int32_t, std::int64_t> ends;
+  const auto& t = (*md)->topics[0];
+  for (int i = 0; i < t.partition_cnt; ++i) {
+    std::int64_t low = 0, high = 0;
+    auto id = t.partitions[i].id;
+    auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), id, &low, &high,
+                                              static_cast<int>(timeout.count()));
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return Fail(ErrorCode::kUnavailable, "no end offset of " + topic + " partition " +
+                                               std::to_string(id) + ": " + rd_kafka_err2str(e));
+    if (high <= low) continue;
+    ends[id] = high;
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), id)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  return ends;
+}
+
+}  // namespace
+
+Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic,
+                      const std::string& client_id,
+                      const std::function<Status(ConsumedMessage)>& each,
+                      std::chrono::milliseconds timeout) {
+  auto conf =
+      BaseConf(settings, client_id, {{"group.id", client_id}, {"enable.auto.commit", "false"}});
+  if (!conf) return std::unexpected(conf.error());
+  char err[512];
+  HandlePtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), err, sizeof err));
+  if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("Kafka consumer: ") + err);
+  conf->release();
+  rd_kafka_poll_set_consumer(rk.get());
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  auto ends = PartitionEnds(rk.get(), topic, list.get(), timeout);
+  if (!ends) return std::unexpected(ends.error());
+  if (ends->empty()) return {};
+  if (auto e = rd_kafka_assign(rk.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kUnavailable, std::string("assign: ") + rd_kafka_err2str(e));
+  auto last_message = std::chrono::steady_clock::now();
+  while (!ends->empty()) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 200);
+    if (!m) {
+      if (std::chrono::steady_clock::now() - last_message > timeout)
+        return Fail(ErrorCode::kUnavailable, "reading " + topic + ": no message for " +
+                                                 std::to_string(timeout.count()) + " ms");
+      continue;
+    }
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> guard(
+        m, rd_kafka_message_destroy);
+    last_message = std::chrono::steady_clock::now();
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        logging::Get("kafka")->warn("reading {}: {}", topic, rd_kafka_message_errstr(m));
+      continue;
+    }
+    auto end = ends->find(m->partition);
+    if (end == ends->end() || m->offset >= end->second) continue;
+    if (auto s = each(ToConsumed(m)); !s) return s;
+    if (m->offset + 1 >= end->second) ends->erase(end);
+  }
+  rd_kafka_consumer_close(rk.get());
+  return {};
 }
 
 }  // namespace conveyor

@@ -19,8 +19,10 @@ Error PgError(const std::exception& e, std::string_view what) {
   return MakeError(ErrorCode::kInternal, std::move(message));
 }
 
-PgPool::PgPool(std::string url, std::size_t max_connections)
-    : url_(std::move(url)), max_connections_(std::max<std::size_t>(1, max_connections)) {}
+PgPool::PgPool(std::string url, std::size_t max_connections, SessionSettings session)
+    : url_(std::move(url)),
+      max_connections_(std::max<std::size_t>(1, max_connections)),
+      session_(std::move(session)) {}
 
 Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
@@ -42,6 +44,7 @@ Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
     auto conn = std::make_unique<pqxx::connection>(url_);
     // Remembered by the connection, and set again if libpqxx reconnects it.
     conn->set_variable("jit", "off");
+    for (const auto& [name, value] : session_) conn->set_variable(name, conn->quote(value));
     return Lease(this, std::move(conn));
   } catch (const std::exception& e) {
     std::lock_guard relock(mutex_);

@@ -32,7 +32,9 @@ class E2eTest : public ::testing::Test {
     notifications_ = UniqueName("e2e.notifications.");
     dlq_ = UniqueName("e2e.dlq.");
     tasks_ = UniqueName("e2e.tasks.");
+    journal_ = UniqueName("e2e.journal.");
     CreateTopics({commands_}, 3, replication_);
+    CreateTopics({journal_}, 3, replication_, {{"retention.ms", "-1"}});
     CreateTopics({notifications_, dlq_}, 1, replication_);
     CreateTopics({tasks_}, 3, replication_, {{"cleanup.policy", "compact"}});
   }
@@ -117,10 +119,13 @@ class E2eTest : public ::testing::Test {
                                             const std::string& brokers = KafkaBrokers()) {
     int status_port = FreePort();
     worker_status_ports_[name] = status_port;
-    std::vector<std::string> argv = {
-        CONVEYOR_WORKER_BIN,       "--name=" + name,
-        "--group-id=" + commands_, "--dlq-topic=" + dlq_,
-        "--state-topic=" + tasks_, "--metrics-address=127.0.0.1:" + std::to_string(status_port)};
+    std::vector<std::string> argv = {CONVEYOR_WORKER_BIN,
+                                     "--name=" + name,
+                                     "--group-id=" + commands_,
+                                     "--dlq-topic=" + dlq_,
+                                     "--state-topic=" + tasks_,
+                                     "--journal-topic=" + journal_,
+                                     "--metrics-address=127.0.0.1:" + std::to_string(status_port)};
     for (auto& f : CommonFlags(brokers)) argv.push_back(f);
     for (auto& f : extra) argv.push_back(f);
     return std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
@@ -189,7 +194,8 @@ class E2eTest : public ::testing::Test {
   int replication_ = 1;  // of the test's topics; set before SetUp (the fault tests use 3)
   ScratchDatabase db_;
   std::string commands_, notifications_, dlq_;
-  std::string tasks_;  // the compacted task-state topic every worker writes (--state-topic)
+  std::string tasks_;    // the compacted task-state topic every worker writes (--state-topic)
+  std::string journal_;  // the journal every worker writes (--journal-topic)
   int port_ = 0;
   std::string admin_key_;
   std::string client_id_, client_secret_;

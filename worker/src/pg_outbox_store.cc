@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conveyor/pg_rows.h"
+#include "journal.h"
 
 namespace conveyor {
 std::string HeadersColumn(const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -36,6 +37,15 @@ void WriteOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>&
       TextArrayParam(headers));
 }
 
+OutboxRow PgOutboxStore::RowToMessage(const pqxx::row& row) const {
+  auto id = row[0].as<std::int64_t>();
+  if (!row[5].is_null())  // a journal record: its data, to be wrapped in its envelope
+    return {id, JournalMessage(row[5].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), id,
+                               TimeFromField(row[6]).value_or(Timestamp{}), source_)};
+  return {id, OutgoingMessage{row[1].c_str(), row[2].c_str(), row[3].c_str(),
+                              HeadersFromColumn(row[4].c_str()), row[3].is_null()}};
+}
+
 Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishFn& publish) {
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
@@ -50,7 +60,8 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
         R"(WITH claim AS (
              SELECT id FROM outbox WHERE sent_at IS NULL
               ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-           SELECT o.id, o.topic, o.key, o.payload, o.headers
+           SELECT o.id, o.topic, o.key, o.payload, o.headers, o.event_type,
+                  (extract(epoch from o.created_at) * 1e6)::bigint
              FROM outbox o JOIN claim c ON c.id = o.id
             WHERE NOT EXISTS (
                     SELECT 1 FROM outbox e
@@ -61,10 +72,7 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
     if (rows.empty()) return std::size_t{0};
     std::vector<OutboxRow> claimed;
     claimed.reserve(rows.size());
-    for (const auto& row : rows)
-      claimed.push_back({row[0].as<std::int64_t>(),
-                         OutgoingMessage{row[1].c_str(), row[2].c_str(), row[3].c_str(),
-                                         HeadersFromColumn(row[4].c_str()), row[3].is_null()}});
+    for (const auto& row : rows) claimed.push_back(RowToMessage(row));
     auto sent = publish(claimed);
     if (!sent.empty()) {
       std::vector<long long> ids(sent.begin(), sent.end());

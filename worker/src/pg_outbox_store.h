@@ -25,7 +25,8 @@ void WriteOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>&
 
 class PgOutboxStore final : public OutboxStore {
  public:
-  explicit PgOutboxStore(PgPool& pool) : pool_(pool) {}
+  // `source`: the CloudEvents source of the journal records it wraps (journal.h).
+  PgOutboxStore(PgPool& pool, std::string source) : pool_(pool), source_(std::move(source)) {}
 
   Result<std::size_t> ClaimUnsent(std::size_t limit, const PublishFn& publish) override;
   Status DeleteSentBefore(std::chrono::seconds age) override;
@@ -33,7 +34,10 @@ class PgOutboxStore final : public OutboxStore {
   Result<std::size_t> Backlog();
 
  private:
+  OutboxRow RowToMessage(const pqxx::row& row) const;
+
   PgPool& pool_;
+  std::string source_;
 };
 
 }  // namespace conveyor

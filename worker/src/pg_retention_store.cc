@@ -12,8 +12,7 @@ constexpr std::int64_t kPassLock = 0x436f6e7652657431;  // "ConvRet1"
 // A task is done when it was deleted, or when it ran, every run of it ended and nothing of it
 // is due any more (a recurring task past its FinishDate, a task that ran once); `before` bounds
 // when. A task that never ran (disabled, or waiting for its StartDate) is not done.
-constexpr char kDeleteDoneTasks[] = R"(
-  WITH done AS (
+constexpr char kDoneTasks[] = R"(
     SELECT t.id FROM tasks t
      WHERE (t.deleted_at IS NOT NULL AND t.deleted_at < $1::timestamptz)
         OR (t.deleted_at IS NULL AND t.modified_at < $1::timestamptz
@@ -23,15 +22,19 @@ constexpr char kDeleteDoneTasks[] = R"(
             AND NOT EXISTS (SELECT 1 FROM schedules s
                              WHERE s.task_id = t.id AND s.next_due_at IS NOT NULL))
      LIMIT $2
-     FOR UPDATE OF t SKIP LOCKED),
+     FOR UPDATE OF t SKIP LOCKED)";
+
+}  // namespace
+
+std::string PurgeTasksStatement(std::string_view chosen) {
+  return "WITH done AS (" + std::string(chosen) + R"(),
   notes AS (DELETE FROM task_notes WHERE task_id IN (SELECT id FROM done)),
   accepted_notes AS (DELETE FROM accepted_notes WHERE task_id IN (SELECT id FROM done)),
   runs AS (DELETE FROM runs WHERE task_id IN (SELECT id FROM done)),
   schedules AS (DELETE FROM schedules WHERE task_id IN (SELECT id FROM done)),
   accepted AS (DELETE FROM accepted_tasks WHERE id IN (SELECT id FROM done))
   DELETE FROM tasks WHERE id IN (SELECT id FROM done) RETURNING id, deleted_at IS NULL)";
-
-}  // namespace
+}
 
 Result<bool> PgRetentionStore::WithPassLock(const std::function<Status()>& pass) {
   auto lease = pool_.Acquire();
@@ -53,7 +56,7 @@ Result<std::size_t> PgRetentionStore::DeleteDoneTasks(Timestamp before, std::siz
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::work tx(**lease);
-    auto deleted = tx.exec_params(kDeleteDoneTasks, TimeParam(before), batch);
+    auto deleted = tx.exec_params(PurgeTasksStatement(kDoneTasks), TimeParam(before), batch);
     if (state_.enabled()) {
       std::vector<OutgoingMessage> tombstones;  // a deleted task had its tombstone already
       for (const auto& row : deleted)

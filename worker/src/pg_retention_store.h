@@ -8,6 +8,11 @@
 
 namespace conveyor {
 
+// The statement that removes the tasks `chosen` selects (a SELECT of their ids) with their
+// notes, runs and schedules; it returns each removed task's id, and whether it was not deleted
+// before.
+std::string PurgeTasksStatement(std::string_view chosen);
+
 // With `state` enabled, a task it deletes that was not deleted before (a done task past the
 // retention) gets a tombstone on the task-state topic, in the delete's transaction.
 class PgRetentionStore final : public RetentionStore {

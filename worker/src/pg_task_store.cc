@@ -805,6 +805,14 @@ std::vector<Uuid> TasksOf(const pqxx::result& rows) {
   return tasks;
 }
 
+// The tasks the commands name, in their order.
+std::vector<Uuid> CommandTasks(const std::vector<IncomingCommand>& commands) {
+  std::vector<Uuid> tasks;
+  tasks.reserve(commands.size());
+  for (const auto& c : commands) tasks.push_back(c.task.id);
+  return tasks;
+}
+
 // The tasks of the commands that were applied (in their order; a duplicate or a rejected
 // command changed nothing).
 std::vector<Uuid> AppliedTasks(const std::vector<IncomingCommand>& commands,
@@ -818,7 +826,7 @@ std::vector<Uuid> AppliedTasks(const std::vector<IncomingCommand>& commands,
 }  // namespace
 
 std::unique_ptr<pqxx::transaction_base> PgTaskStore::BeginWrite(pqxx::connection& conn) const {
-  if (state_.enabled()) return std::make_unique<pqxx::work>(conn);
+  if (state_.serializes_tasks()) return std::make_unique<pqxx::work>(conn);
   return std::make_unique<pqxx::nontransaction>(conn);
 }
 
@@ -827,7 +835,7 @@ void PgTaskStore::WriteStates(pqxx::transaction_base& tx, const std::vector<Uuid
 }
 
 void PgTaskStore::LockForStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const {
-  if (state_.enabled()) LockTasks(tx, tasks);
+  if (state_.serializes_tasks()) LockTasks(tx, tasks);
 }
 
 Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
@@ -841,6 +849,7 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       std::optional<std::vector<ApplyResult>> fast;
       try {
         std::lock_guard lock(types_mutex_);
+        LockForStates(tx, CommandTasks(commands));
         fast = ApplyFast(tx, commands, types_, offer);
         if (fast) ForgetAccepted(tx, commands);
         if (fast) WriteStates(tx, AppliedTasks(commands, *fast));
@@ -855,6 +864,7 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       }
     }  // rolled back: the careful path finds the command that cannot be applied
     pqxx::work tx(**lease);
+    LockForStates(tx, CommandTasks(commands));
     auto results = ApplyCarefully(tx, commands);
     ForgetAccepted(tx, commands);
     WriteStates(tx, AppliedTasks(commands, results));
@@ -1105,7 +1115,7 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
   }
   try {
     pqxx::work tx(**lease);
-    if (state_.enabled()) {
+    if (state_.serializes_tasks()) {
       std::vector<Uuid> progressed_runs;  // only progress changes what the API shows
       for (const auto& r : runs)
         if (r.percent) progressed_runs.push_back(r.run_id);

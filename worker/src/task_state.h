@@ -15,7 +15,14 @@ namespace conveyor {
 struct TaskStateSettings {
   std::string topic;   // empty: no task-state events are written
   std::string source;  // the CloudEvents source, e.g. "/conveyor/worker/<name>"
+  // The journal's topic (journal.h; PostgreSQL writes its records, given kJournalTopicSetting
+  // on the session); empty: none.
+  std::string journal_topic;
   bool enabled() const { return !topic.empty(); }
+  // Whether the changes of one task take turns (LockTasks before a change of its runs): what
+  // each state event reads back must hold every earlier change, and each journal record must
+  // name the last command applied before it.
+  bool serializes_tasks() const { return enabled() || !journal_topic.empty(); }
 };
 
 // The conveyor.task.state event of `view`, recorded at `at`.

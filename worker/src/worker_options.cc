@@ -37,6 +37,14 @@ void AddWorkerFlags(CLI::App& app, WorkerOptions& o, MillisecondFlags& ms) {
                  "first); empty: none are written")
       ->envname("CONVEYOR_STATE_TOPIC")
       ->capture_default_str();
+  app.add_option("--journal-topic", o.state.journal_topic,
+                 "Topic of the journal, with unlimited retention: what the workers decided that "
+                 "no command says, for --rebuild (docs/integrations.md); empty: none is written")
+      ->envname("CONVEYOR_JOURNAL_TOPIC")
+      ->capture_default_str();
+  app.add_flag("--rebuild", o.rebuild,
+               "Replay the commands topic and the journal into the empty database "
+               "CONVEYOR_PG_URL names, then exit; runs nothing, publishes nothing");
   app.add_option("--metrics-address", o.metrics_address,
                  "host:port of this worker's /metrics, /healthz and /readyz (port 0: any free "
                  "port, logged); every worker on a host needs its own")
@@ -143,6 +151,15 @@ Status FinishWorkerOptions(WorkerOptions& o) {
     return Fail(ErrorCode::kInvalidArgument,
                 "the task-state topic must be a compacted topic of its own, not " + o.state.topic,
                 "--state-topic");
+  const auto& journal = o.state.journal_topic;
+  if ((o.rebuild && journal.empty()) ||
+      (!journal.empty() &&
+       (journal == o.common.commands_topic || journal == o.common.notifications_topic ||
+        journal == o.dlq_topic || journal == o.state.topic)))
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "the journal needs a topic of its own, with unlimited retention, not '" + journal + "'",
+        "--journal-topic");
   if (!o.config_path.empty()) {
     auto loaded = LoadWorkerConfig(o.config_path);
     if (!loaded)

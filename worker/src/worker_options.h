@@ -50,7 +50,11 @@ struct WorkerOptions {
   RetentionPolicy retention;
   // --state-topic: the compacted topic of task-state events (docs/events.md, conveyor.tasks);
   // empty: none are written. FinishWorkerOptions fills in their source.
+  // --journal-topic (state.journal_topic): the journal's topic (journal.h); empty: no records.
   TaskStateSettings state;
+  // --rebuild: replay the commands topic and the journal into the (empty) database, then exit
+  // (rebuild.h).
+  bool rebuild = false;
 
   WorkerConfig config;  // the configuration file's handlers (FinishWorkerOptions)
 };

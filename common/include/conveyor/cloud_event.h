@@ -30,6 +30,11 @@ inline constexpr std::string_view kRunProgressEvent = "conveyor.run.progress";
 // The task-state event type (conveyor.tasks, compacted: a task's latest state, or a tombstone).
 inline constexpr std::string_view kTaskStateEvent = "conveyor.task.state";
 
+// The journal's event types (the journal topic, conveyor.journal: what the workers decided that
+// no command says, replayed by `conveyor-worker --rebuild`; worker/src/journal.h).
+inline constexpr std::string_view kRunRecordedEvent = "conveyor.run.recorded";
+inline constexpr std::string_view kScheduleRecordedEvent = "conveyor.schedule.recorded";
+inline constexpr std::string_view kTaskPurgedEvent = "conveyor.task.purged";
 // Every type on each topic: the commands the workers accept, the notifications they publish
 // (schemas/asyncapi.json documents exactly these; tests/unit/producer/http/asyncapi_test.cc).
 inline constexpr std::array<std::string_view, 7> kCommandTypes = {
@@ -38,6 +43,8 @@ inline constexpr std::array<std::string_view, 7> kCommandTypes = {
 inline constexpr std::array<std::string_view, 4> kNotificationTypes = {
     kRunSucceededEvent, kRunFailedEvent, kRunCancelledEvent, kRunProgressEvent};
 inline constexpr std::array<std::string_view, 1> kStateTypes = {kTaskStateEvent};
+inline constexpr std::array<std::string_view, 3> kJournalTypes = {
+    kRunRecordedEvent, kScheduleRecordedEvent, kTaskPurgedEvent};
 
 // The schema each event type follows (schemas/events/<file>.json) and the version of it that
 // this build writes. An event names its schema and version in the CloudEvents attribute
@@ -49,7 +56,7 @@ struct EventSchema {
   std::string_view file;  // the schema's name: schemas/events/<file>.json
   int version = 1;
 };
-inline constexpr std::array<EventSchema, 12> kEventSchemas = {{
+inline constexpr std::array<EventSchema, 15> kEventSchemas = {{
     {kTaskCreateCommand, "conveyor.task.create", 1},
     {kTaskCancelCommand, "conveyor.task.cancel", 1},
     {kTaskUpdateCommand, "conveyor.task.update", 1},
@@ -62,6 +69,9 @@ inline constexpr std::array<EventSchema, 12> kEventSchemas = {{
     {kRunCancelledEvent, "conveyor.run.finished", 1},
     {kRunProgressEvent, "conveyor.run.progress", 1},
     {kTaskStateEvent, "conveyor.task.state", 1},
+    {kRunRecordedEvent, "conveyor.run.recorded", 1},
+    {kScheduleRecordedEvent, "conveyor.schedule.recorded", 1},
+    {kTaskPurgedEvent, "conveyor.task.purged", 1},
 }};
 
 // The schema of `type`, or nullptr for a type Conveyor does not write.

@@ -135,4 +135,14 @@ class KafkaConsumer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Reads every message that `topic` held when the call began: each partition from its start to
+// the end it had then, without joining a group or committing anything. `each` gets them in the
+// order of each partition (partitions interleave); its error stops the read and is returned.
+// kNotFound when the topic does not exist; kUnavailable when its partitions or their ends
+// cannot be had, or no message came for `timeout`.
+Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic,
+                      const std::string& client_id,
+                      const std::function<Status(ConsumedMessage)>& each,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 }  // namespace conveyor

@@ -32,7 +32,9 @@ Error PgError(const std::exception& e, std::string_view what);
 
 class PgPool {
  public:
-  PgPool(std::string url, std::size_t max_connections);
+  // Settings every connection sets for its session (SET name TO 'value'), besides jit.
+  using SessionSettings = std::vector<std::pair<std::string, std::string>>;
+  PgPool(std::string url, std::size_t max_connections, SessionSettings session = {});
 
   class Lease {
    public:
@@ -69,6 +71,7 @@ class PgPool {
 
   std::string url_;
   std::size_t max_connections_;
+  SessionSettings session_;
   std::mutex mutex_;
   std::condition_variable returned_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;

@@ -33,7 +33,7 @@ TEST(OutboxRelayIT, PublishesUnsentRowsInOrderAndMarksThemSentAndANullPayloadAsA
   auto producer = KafkaProducer::Create(s, "it", 10s);
   ASSERT_TRUE(producer.has_value());
   PgPool pool(db.url(), 2);
-  PgOutboxStore outbox(pool);
+  PgOutboxStore outbox(pool, "/conveyor/worker/test");
   SteadyClock clock;
   OutboxRelay relay({}, outbox, **producer, clock);
   auto relayed = relay.RelayOnce();
@@ -74,7 +74,7 @@ TEST(OutboxRelayIT, WhileOneRelayHoldsATasksRowsAnotherTakesOnlyOtherTasks) {
     tx.commit();
   }
   PgPool pool(db.url(), 3);
-  PgOutboxStore first(pool), second(pool);
+  PgOutboxStore first(pool, "/conveyor/worker/one"), second(pool, "/conveyor/worker/two");
   auto payloads = [](const std::vector<OutboxRow>& rows) {
     std::vector<std::string> out;
     for (const auto& r : rows) out.push_back(r.message.value);

@@ -936,7 +936,7 @@ class TaskStateTest : public PgTaskStoreTest {
   }
 
   FakeClock clock_{*ParseDateTime("2026-11-22T10:00:05Z")};
-  PgTaskStore stated_{pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1"}, &clock_};
+  PgTaskStore stated_{pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1", ""}, &clock_};
   PgTaskReader reader_{pool_};
 };
 

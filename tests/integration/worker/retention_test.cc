@@ -102,7 +102,7 @@ TEST_F(RetentionTest, DoneTasksOlderThanTheRetentionGoWithTheirRunsAndTheRestSta
 TEST_F(RetentionTest, ADoneTaskItRemovesGetsATombstoneOnTheStateTopicAndADeletedOneNoSecond) {
   auto old_done = Task(40);
   auto old_deleted = Task(40, "", "now() - interval '35 days'");
-  PgRetentionStore stated(pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1"});
+  PgRetentionStore stated(pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1", ""});
   Janitor janitor(stated, clock_, {}, {});
   auto pass = janitor.RunOnce();
   ASSERT_TRUE(pass.has_value()) << pass.error().Describe();

@@ -140,7 +140,7 @@ TEST_F(SchedulerRaceTest, AClaimWritesTheStateOfEachTaskItAdvancedWithItsNextDue
   const auto start = *ParseDateTime("2027-01-04T06:00:00Z");
   CreateTasks(3, start);
   FakeClock clock{start + 100ms};
-  PgScheduleStore schedules(pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1"});
+  PgScheduleStore schedules(pool_, TaskStateSettings{"tasks", "/conveyor/worker/w1", ""});
   testing::RecordingPublisher publisher;
   Scheduler scheduler({"w1", "/test", "commands", 500, 1000ms}, schedules, publisher, clock);
   ASSERT_EQ(*scheduler.Pass(), 3u);

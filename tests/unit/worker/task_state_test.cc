@@ -11,7 +11,7 @@
 namespace conveyor {
 namespace {
 
-TaskStateSettings Settings() { return {"tasks", "/conveyor/worker/w1"}; }
+TaskStateSettings Settings() { return {"tasks", "/conveyor/worker/w1", ""}; }
 
 TaskView SampleView() {
   TaskView v;

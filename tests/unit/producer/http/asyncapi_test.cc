@@ -73,6 +73,11 @@ TEST(AsyncApiDocument, TaskStatesAreExactlyTheTypesTheWorkersWriteThere) {
   EXPECT_EQ(TypesOn(Served(), "conveyor.tasks"), code);
 }
 
+TEST(AsyncApiDocument, TheJournalIsExactlyTheTypesPostgreSqlWritesThere) {
+  std::set<std::string> code(kJournalTypes.begin(), kJournalTypes.end());
+  EXPECT_EQ(TypesOn(Served(), "conveyor.journal"), code);
+}
+
 // Each message's payload is the schema file of its type (kEventSchemas), which the command
 // processor enforces for commands (run.finished for the three outcomes).
 TEST(AsyncApiDocument, EachPayloadIsTheSchemaFileOfItsType) {
