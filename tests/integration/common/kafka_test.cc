@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "conveyor/logging.h"
@@ -152,6 +154,50 @@ TEST(KafkaConsumerIT, CommittedOffsetsAreWhereTheNextGroupMemberResumes) {
       30s));
   EXPECT_EQ(got[0].value, "m1");
   EXPECT_EQ(got[1].value, "m2");
+}
+
+// Reads what the topic held when the read began, each partition in order, and stops there; an
+// empty partition is no reason to wait.
+TEST(ReadTopicToEndIT, ReadsEveryMessageThereWasInEachPartitionsOrderAndReturns) {
+  auto topic = UniqueName("it.read-to-end.");
+  CreateTopics({topic}, 3);
+  auto producer = KafkaProducer::Create(Settings(), "it", 10s);
+  ASSERT_TRUE(producer.has_value()) << producer.error().Describe();
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(
+        (*producer)->Publish({topic, "key-" + std::to_string(i % 2), std::to_string(i), {}}));
+  std::map<std::string, std::vector<int>> by_key;
+  auto read = ReadTopicToEnd(Settings(), topic, "it-reader", [&](ConsumedMessage m) -> Status {
+    by_key[m.key].push_back(std::stoi(m.value));
+    return {};
+  });
+  ASSERT_TRUE(read.has_value()) << read.error().Describe();
+  ASSERT_EQ(by_key.size(), 2u);
+  for (const auto& [key, values] : by_key) {
+    EXPECT_EQ(values.size(), 15u) << key;
+    EXPECT_TRUE(std::is_sorted(values.begin(), values.end())) << key;
+  }
+}
+
+TEST(ReadTopicToEndIT, ATopicThatDoesNotExistIsNotFoundAndAnErrorOfTheReaderStopsTheRead) {
+  auto missing = ReadTopicToEnd(Settings(), UniqueName("it.missing."), "it-reader",
+                                [](ConsumedMessage) -> Status { return {}; });
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  auto topic = UniqueName("it.read-to-end.");
+  CreateTopics({topic}, 1);
+  auto producer = KafkaProducer::Create(Settings(), "it", 10s);
+  ASSERT_TRUE(producer.has_value());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*producer)->Publish({topic, "k", "v", {}}));
+  int seen = 0;
+  auto stopped = ReadTopicToEnd(Settings(), topic, "it-reader", [&](ConsumedMessage) -> Status {
+    ++seen;
+    return Fail(ErrorCode::kInvalidArgument, "unreadable");
+  });
+  ASSERT_FALSE(stopped.has_value());
+  EXPECT_EQ(stopped.error().message, "unreadable");
+  EXPECT_EQ(seen, 1);
 }
 
 TEST(KafkaSettings, PassThroughPropertiesParseAndReachLibrdkafka) {

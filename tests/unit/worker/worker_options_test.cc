@@ -18,7 +18,8 @@ class WorkerOptionsTest : public ::testing::Test {
   static constexpr const char* kVariables[] = {
       "CONVEYOR_KAFKA_BROKERS", "CONVEYOR_KAFKA_PROPERTIES", "CONVEYOR_PG_URL",
       "CONVEYOR_LOG_LEVEL",     "CONVEYOR_WORKER_CONFIG",    "CONVEYOR_WORKER_NAME",
-      "CONVEYOR_GROUP_ID",      "CONVEYOR_CONCURRENCY"};
+      "CONVEYOR_GROUP_ID",      "CONVEYOR_CONCURRENCY",      "CONVEYOR_STATE_TOPIC",
+      "CONVEYOR_JOURNAL_TOPIC"};
 
   std::variant<WorkerOptions, CommandLineExit> Parse(std::vector<std::string> args) {
     args.insert(args.begin(), "conveyor-worker");
@@ -161,13 +162,29 @@ TEST_F(WorkerOptionsTest, HelpListsEveryFlagWithItsVariableAndExitsZero) {
   auto parsed = Parse({"--help"});
   ASSERT_TRUE(std::holds_alternative<CommandLineExit>(parsed));
   EXPECT_EQ(std::get<CommandLineExit>(parsed).status, 0);
-  for (const char* flag :
-       {"--kafka-brokers", "--kafka-property", "--kafka-properties",    "--pg-url",
-        "--log-level",     "--commands-topic", "--notifications-topic", "--config",
-        "--name",          "--group-id",       "--dlq-topic",           "--state-topic",
-        "--batch-size",    "--concurrency",    "--handler-limit",       "--max-held",
-        "--heartbeat-ms",  "--stale-after-ms", "--shutdown-grace-ms",   "--revoke-grace-ms",
-        "--schedule-batch"})
+  for (const char* flag : {"--kafka-brokers",
+                           "--kafka-property",
+                           "--kafka-properties",
+                           "--pg-url",
+                           "--log-level",
+                           "--commands-topic",
+                           "--notifications-topic",
+                           "--config",
+                           "--name",
+                           "--group-id",
+                           "--dlq-topic",
+                           "--state-topic",
+                           "--batch-size",
+                           "--concurrency",
+                           "--handler-limit",
+                           "--max-held",
+                           "--heartbeat-ms",
+                           "--stale-after-ms",
+                           "--shutdown-grace-ms",
+                           "--revoke-grace-ms",
+                           "--schedule-batch",
+                           "--journal-topic",
+                           "--rebuild"})
     EXPECT_NE(out_.str().find(flag), std::string::npos) << flag;
   for (const char* variable : kVariables)
     EXPECT_NE(out_.str().find(variable), std::string::npos) << variable;
@@ -195,6 +212,30 @@ TEST_F(WorkerOptionsTest, AStateTopicThatIsAnotherOfTheWorkersTopicsIsRefusedNam
   ASSERT_TRUE(FinishWorkerOptions(o).has_value());
   EXPECT_EQ(o.state.topic, "conveyor.tasks");
   EXPECT_EQ(o.state.source, "/conveyor/worker/w-2");
+}
+
+TEST_F(WorkerOptionsTest, AJournalTopicThatIsAnotherOfTheWorkersTopicsIsRefusedNamingTheFlag) {
+  for (const char* topic : {"cmds", "conveyor.notifications", "conveyor.commands.dlq", "states"}) {
+    auto o =
+        Options({"--commands-topic", "cmds", "--state-topic", "states", "--journal-topic", topic});
+    auto finished = FinishWorkerOptions(o);
+    ASSERT_FALSE(finished.has_value()) << topic;
+    EXPECT_EQ(finished.error().field, "--journal-topic");
+  }
+  auto o = Options({"--journal-topic", "conveyor.journal"});
+  ASSERT_TRUE(FinishWorkerOptions(o).has_value());
+  EXPECT_EQ(o.state.journal_topic, "conveyor.journal");
+  EXPECT_FALSE(o.rebuild);
+}
+
+TEST_F(WorkerOptionsTest, RebuildNeedsTheJournalsTopic) {
+  auto without = Options({"--rebuild"});
+  auto refused = FinishWorkerOptions(without);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().field, "--journal-topic");
+  auto with = Options({"--rebuild", "--journal-topic", "conveyor.journal"});
+  ASSERT_TRUE(FinishWorkerOptions(with).has_value());
+  EXPECT_TRUE(with.rebuild);
 }
 
 TEST_F(WorkerOptionsTest, FinishDerivesTheEngineAndSchedulerIdentityAndTheHandlerLimits) {

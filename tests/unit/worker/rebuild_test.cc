@@ -1,0 +1,95 @@
+// Rebuild (worker/src/rebuild.h) on the in-memory store: where each journal record falls
+// between its task's commands, and what a replay leaves out (running handlers, dead letters).
+#include "src/rebuild.h"
+
+#include <gtest/gtest.h>
+
+#include "unit/worker/engine_fixture.h"
+
+namespace conveyor {
+namespace {
+
+// Applies nothing; remembers each record with how many commands were applied before it.
+class RecordingRebuildStore final : public RebuildStore {
+ public:
+  explicit RecordingRebuildStore(const testing::FakeTaskStore& commands) : commands_(commands) {}
+  Status CheckEmpty() override { return {}; }
+  Status Apply(const JournalRecord& record) override {
+    applied.push_back({record.row.value("state", ""), commands_.inbox.size()});
+    return {};
+  }
+  Status Finish() override {
+    finished = true;
+    return {};
+  }
+
+  std::vector<std::pair<std::string, std::size_t>> applied;  // (the run's state, commands before)
+  bool finished = false;
+
+ private:
+  const testing::FakeTaskStore& commands_;
+};
+
+class RebuildTest : public CommandProcessorTest {
+ protected:
+  // A conveyor.run.recorded message of `task` written after its command at `after`.
+  static ConsumedMessage Record(const std::string& task, std::int64_t after,
+                                const std::string& state) {
+    auto m = JournalMessage(
+        std::string(kRunRecordedEvent), "journal", task,
+        nlohmann::json{{"row", {{"id", task}, {"state", state}}}, {"command_offset", after}}.dump(),
+        after, Timestamp{}, "/test");
+    return ConsumedMessage{"journal", 0, after, m.key, m.value, m.headers};
+  }
+
+  RecordingRebuildStore rebuilt_{store_};
+};
+
+TEST_F(RebuildTest, EachRecordIsAppliedAfterTheCommandItNamesAndBeforeTheTasksNextOne) {
+  auto create = CreateCommand(TaskNotification::kNone, 5);
+  auto task = create.key;
+  auto stop = CancelCommand(task, 9);
+  BatchTaskUpdate run_again;
+  run_again.run_change = BatchTaskUpdate::RunChange::kRunAgain;
+  auto again = BatchUpdateCommand(task, run_again, 12);
+  Rebuild rebuild(*processor_, rebuilt_);
+  for (const auto& [after, state] : std::vector<std::pair<int, std::string>>{
+           {5, "queued"}, {5, "started"}, {9, "cancelled"}, {12, "queued"}, {12, "succeeded"}})
+    ASSERT_TRUE(rebuild.AddRecord(Record(task, after, state)).has_value());
+  for (const auto& m : {create, stop, again}) ASSERT_TRUE(rebuild.ReplayCommand(m).has_value());
+  ASSERT_TRUE(rebuild.Finish().has_value());
+
+  using Applied = std::vector<std::pair<std::string, std::size_t>>;
+  EXPECT_EQ(
+      rebuilt_.applied,
+      (Applied{{"queued", 1}, {"started", 1}, {"cancelled", 2}, {"queued", 3}, {"succeeded", 3}}));
+  EXPECT_TRUE(rebuilt_.finished);
+  EXPECT_EQ(rebuild.report().commands, 3u);
+  EXPECT_EQ(rebuild.report().applied, 3u);
+  EXPECT_EQ(rebuild.report().records, 5u);
+  // Nothing ran and nothing was published: the runs are the journal's to say.
+  EXPECT_EQ(Engine().counters().started, 0u);
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(RebuildTest, ACommandRefusedAgainIsCountedAndNotSentAnywhere) {
+  UnsentDeadLetters dead_letters;
+  auto processor = CommandProcessor::Create({"dlq"}, store_, dead_letters);
+  ASSERT_TRUE(processor.has_value());
+  Rebuild rebuild(*processor, rebuilt_);
+  ConsumedMessage garbage{"commands", 0, 3, "not-a-task", "{not json", {}};
+  ASSERT_TRUE(rebuild.ReplayCommand(garbage).has_value());
+  EXPECT_EQ(rebuild.report().dead_lettered, 1u);
+  EXPECT_TRUE(publisher_.sent.empty());
+}
+
+TEST_F(RebuildTest, AJournalMessageThatIsNotARecordStopsTheRebuildNamingWhere) {
+  Rebuild rebuild(*processor_, rebuilt_);
+  auto added = rebuild.AddRecord(ConsumedMessage{"journal", 2, 17, "k", "{}", {}});
+  ASSERT_FALSE(added.has_value());
+  EXPECT_NE(added.error().message.find("journal partition 2 offset 17"), std::string::npos)
+      << added.error().message;
+}
+
+}  // namespace
+}  // namespace conveyor
