@@ -118,3 +118,47 @@ start_workers() {
     sleep 1
   done
 }
+
+# The bytes of the topic's log segments on the broker's disk (its indexes, preallocated, left
+# out).
+topic_bytes() {
+  cat "$CONVEYOR_STATE_DIR"/kafka/data/"$1"-*/*.log 2>/dev/null | wc -c
+}
+
+# Each rebuilt table's rows, hashed in key order, but the columns that are only timing.
+table_digest() {
+  psql -qAt "$1" -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(
+      (to_jsonb(x) - 'applied_at' - 'heartbeat_at')::text, ',' ORDER BY $3), '')) FROM $2 x"
+}
+
+# After a run with the journal on ($1 tasks in all): waits until the outbox is relayed, stops
+# the workers, replays the commands and the journal into a second database and compares it.
+measure_rebuild() {
+  local total=$1 deadline rebuilt_url started elapsed table key same=1
+  deadline=$((SECONDS + 120))
+  until [ "$(psql -qAt "$pg_url" -c 'SELECT count(*) FROM outbox WHERE sent_at IS NULL')" = 0 ]; do
+    ((SECONDS < deadline)) || die "the outbox was not relayed within 120 s"
+    sleep 0.2
+  done
+  for ((i = ${#pids[@]} - 1; i >= 1; i--)); do stop_pid "${pids[i]}"; done
+  pids=("${pids[0]}")
+  psql -qAt "$pg_url" -c "DROP DATABASE IF EXISTS conveyor_rebuilt" -c "CREATE DATABASE conveyor_rebuilt" >/dev/null
+  rebuilt_url=${pg_url%/*}/conveyor_rebuilt
+  say "rebuilding into conveyor_rebuilt"
+  started=$(date +%s.%N)
+  "$build_dir/worker/conveyor-worker" --rebuild --kafka-brokers "$kafka_brokers" \
+    --pg-url "$rebuilt_url" --journal-topic "$journal_topic" --log-level info \
+    2>"$log_dir/rebuild.log" || { tail -20 "$log_dir/rebuild.log" >&2; die "the rebuild failed"; }
+  elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  echo "rebuild: $total tasks in $elapsed s ($(awk -v n="$total" -v s="$elapsed" 'BEGIN { printf "%d", n / s }') tasks/s); $(grep -o 'rebuilt: .*' "$log_dir/rebuild.log")"
+  echo "rebuild: on disk per task: commands $(($(topic_bytes "$commands_topic") / total)) B, journal $(($(topic_bytes "$journal_topic") / total)) B"
+  for table in tasks:id runs:id task_notes:id schedules:task_id inbox:event_id; do
+    key=${table#*:} table=${table%%:*}
+    if [ "$(table_digest "$pg_url" "$table" "$key")" = "$(table_digest "$rebuilt_url" "$table" "$key")" ]; then
+      echo "rebuild: $table equal ($(table_digest "$pg_url" "$table" "$key" | cut -d' ' -f1) rows)"
+    else
+      echo "rebuild: $table DIFFERS"; same=0
+    fi
+  done
+  ((same)) || die "the rebuilt database differs"
+}

@@ -56,12 +56,15 @@ Result<JournalRecord> ParseJournalRecord(const ConsumedMessage& message) {
                 "journal event " + event->id.ToString() + ": no task id or command_offset");
   r.task_id = *task;
   r.command_offset = d["command_offset"].get<std::int64_t>();
-  if (r.kind != JournalRecord::Kind::kPurge) {
-    if (!d.contains("row") || !d["row"].is_object())
-      return Fail(ErrorCode::kInvalidArgument,
-                  "journal event " + event->id.ToString() + ": no row");
-    r.row = d["row"];
-  }
+  r.key = r.task_id.ToString();
+  if (r.kind == JournalRecord::Kind::kPurge) return r;
+  const char* key = r.kind == JournalRecord::Kind::kRun ? "id" : "task_id";
+  if (!d.contains("row") || !d["row"].is_object() || !d["row"].contains(key) ||
+      !d["row"][key].is_string())
+    return Fail(ErrorCode::kInvalidArgument,
+                "journal event " + event->id.ToString() + ": no row with its " + key);
+  r.key = d["row"][key].get<std::string>();
+  r.row = d["row"].dump();
   return r;
 }
 

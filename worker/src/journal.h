@@ -39,7 +39,18 @@ struct JournalRecord {
   Uuid task_id;
   // tasks.command_offset when it was written: -1 before any command (never, in practice).
   std::int64_t command_offset = -1;
-  nlohmann::json row;  // the run's or the schedule's row (kRun, kSchedule)
+  // The row's key: the run's id (kRun), the task's (kSchedule, kPurge).
+  std::string key;
+  // The run's or the schedule's row as JSON text (kRun, kSchedule): kept as text, since a
+  // rebuild holds a record per run until it applies it.
+  std::string row;
+
+  // Whether `later`, written after this record with no command of the task between them,
+  // makes this one of no account: it holds the same row, whole.
+  bool SupersededBy(const JournalRecord& later) const {
+    return kind != Kind::kPurge && later.kind == kind && later.key == key &&
+           later.command_offset == command_offset;
+  }
 };
 
 // Decodes a message of the journal topic; kInvalidArgument naming what is wrong.

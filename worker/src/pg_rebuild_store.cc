@@ -1,5 +1,8 @@
 #include "pg_rebuild_store.h"
 
+#include <map>
+
+#include "conveyor/pg_rows.h"
 #include "pg_retention_store.h"
 
 namespace conveyor {
@@ -36,33 +39,58 @@ Result<std::string> PgRebuildStore::UpsertStatement(const std::string& table,
     std::string set;
     for (const auto& c : columns)
       set += std::string(set.empty() ? "" : ", ") + c[0].c_str() + " = EXCLUDED." + c[0].c_str();
-    return "INSERT INTO " + table + " SELECT * FROM jsonb_populate_record(NULL::" + table +
+    return "INSERT INTO " + table + " SELECT * FROM jsonb_populate_recordset(NULL::" + table +
            ", $1::jsonb) ON CONFLICT (" + key + ") DO UPDATE SET " + set;
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "reading the columns of " + table));
   }
 }
 
-Status PgRebuildStore::Apply(const JournalRecord& record) {
-  using Kind = JournalRecord::Kind;
-  std::string* upsert = record.kind == Kind::kRun ? &upsert_run_ : &upsert_schedule_;
-  if (record.kind != Kind::kPurge && upsert->empty()) {
-    auto statement = record.kind == Kind::kRun ? UpsertStatement("runs", "id")
-                                               : UpsertStatement("schedules", "task_id");
-    if (!statement) return std::unexpected(statement.error());
-    *upsert = std::move(*statement);
-  }
+Status PgRebuildStore::PrepareStatements() {
+  if (!upsert_run_.empty()) return {};
+  auto runs = UpsertStatement("runs", "id");
+  if (!runs) return std::unexpected(runs.error());
+  auto schedules = UpsertStatement("schedules", "task_id");
+  if (!schedules) return std::unexpected(schedules.error());
+  upsert_run_ = std::move(*runs);
+  upsert_schedule_ = std::move(*schedules);
+  return {};
+}
+
+namespace {
+
+// The rows of `kind` as a JSON array, each key's last record only (a statement's upsert may
+// not touch a row twice; the last record holds the whole row).
+std::string LastRows(const std::vector<JournalRecord>& records, JournalRecord::Kind kind) {
+  std::map<std::string, const JournalRecord*> last;
+  for (const auto& r : records)
+    if (r.kind == kind) last[r.key] = &r;
+  std::string array = "[";
+  for (const auto& [key, r] : last) array += (array.size() > 1 ? "," : "") + r->row;
+  return array + "]";
+}
+
+}  // namespace
+
+Status PgRebuildStore::Apply(const std::vector<JournalRecord>& records) {
+  if (auto s = PrepareStatements(); !s) return s;
+  std::vector<Uuid> purged;
+  for (const auto& r : records)
+    if (r.kind == JournalRecord::Kind::kPurge) purged.push_back(r.task_id);
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
-    pqxx::nontransaction tx(**lease);
-    if (record.kind == Kind::kPurge)
-      tx.exec_params(PurgeTasksStatement("SELECT $1::uuid AS id"), record.task_id.ToString());
-    else
-      tx.exec_params(*upsert, record.row.dump());
+    // A purged task has no record after its purge: its rows are written, then removed.
+    pqxx::work tx(**lease);
+    tx.exec_params(upsert_run_, LastRows(records, JournalRecord::Kind::kRun));
+    tx.exec_params(upsert_schedule_, LastRows(records, JournalRecord::Kind::kSchedule));
+    if (!purged.empty())
+      tx.exec_params(PurgeTasksStatement("SELECT unnest($1::uuid[]) AS id"),
+                     UuidArrayParam(purged));
+    tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(
-        PgError(e, "applying a journal record of task " + record.task_id.ToString()));
+        PgError(e, "applying " + std::to_string(records.size()) + " journal records"));
   }
   return {};
 }

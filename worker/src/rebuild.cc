@@ -19,41 +19,74 @@ Status Rebuild::AddRecord(const ConsumedMessage& message) {
     return Fail(ErrorCode::kInvalidArgument,
                 "journal " + message.topic + " partition " + std::to_string(message.partition) +
                     " offset " + std::to_string(message.offset) + ": " + record.error().message);
-  records_[record->task_id.ToString()].push_back(std::move(*record));
+  auto& queue = records_[record->task_id.ToString()];
+  if (!queue.empty() && queue.back().SupersededBy(*record))
+    queue.back() = std::move(*record);
+  else
+    queue.push_back(std::move(*record));
   return {};
 }
 
-Status Rebuild::ApplyRecordsBefore(const std::string& task, std::optional<std::int64_t> offset) {
+std::vector<JournalRecord> Rebuild::TakeRecordsBefore(const std::string& task,
+                                                      std::int64_t offset) {
+  std::vector<JournalRecord> taken;
   auto it = records_.find(task);
-  if (it == records_.end()) return {};
+  if (it == records_.end()) return taken;
   auto& queue = it->second;
-  while (!queue.empty() && (!offset || queue.front().command_offset < *offset)) {
-    if (auto s = store_.Apply(queue.front()); !s) return s;
-    ++report_.records;
+  while (!queue.empty() && queue.front().command_offset < offset) {
+    taken.push_back(std::move(queue.front()));
     queue.pop_front();
   }
   if (queue.empty()) records_.erase(it);
+  return taken;
+}
+
+Status Rebuild::ApplyRecords(const std::vector<JournalRecord>& records) {
+  if (records.empty()) return {};
+  if (auto s = store_.Apply(records); !s) return s;
+  report_.records += records.size();
   return {};
 }
 
-Status Rebuild::ReplayCommand(const ConsumedMessage& message) {
-  ++report_.commands;
-  // The key is the task id (an event without one is dead-lettered by the processor).
-  if (auto s = ApplyRecordsBefore(message.key, message.offset); !s) return s;
-  auto ingested = processor_.Ingest({message});
+Status Rebuild::ApplyBatch() {
+  if (batch_.empty()) return {};
+  auto ingested = processor_.Ingest(batch_);
   if (!ingested) return std::unexpected(ingested.error());
   report_.applied += ingested->applied;
   report_.duplicates += ingested->duplicates;
   report_.dead_lettered += ingested->dead_lettered;
+  batch_.clear();
+  return {};
+}
+
+Status Rebuild::ReplayCommand(ConsumedMessage message) {
+  ++report_.commands;
+  // The key is the task id (an event without one is dead-lettered by the processor). The
+  // records written before this command come after the commands before it, held back in
+  // batch_ (the task's earlier ones among them).
+  auto before = TakeRecordsBefore(message.key, message.offset);
+  if (!before.empty()) {
+    if (auto s = ApplyBatch(); !s) return s;
+    if (auto s = ApplyRecords(before); !s) return s;
+  }
+  batch_.push_back(std::move(message));
+  if (batch_.size() >= kBatch) return ApplyBatch();
   return {};
 }
 
 Status Rebuild::Finish() {
-  std::vector<std::string> tasks;
-  tasks.reserve(records_.size());
-  for (const auto& [task, queue] : records_) tasks.push_back(task);
-  for (const auto& task : tasks)
-    if (auto s = ApplyRecordsBefore(task, std::nullopt); !s) return s;
+  if (auto s = ApplyBatch(); !s) return s;
+  std::vector<JournalRecord> rest;
+  for (auto& [task, queue] : records_) {
+    for (auto& r : queue) rest.push_back(std::move(r));
+    // Written in batches of whole tasks.
+    if (rest.size() >= kBatch) {
+      if (auto s = ApplyRecords(rest); !s) return s;
+      rest.clear();
+    }
+  }
+  records_.clear();
+  if (auto s = ApplyRecords(rest); !s) return s;
   return store_.Finish();
 }
 

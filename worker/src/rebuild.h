@@ -8,15 +8,18 @@
 // where it was written: after the command its command_offset names and before the next one.
 // So every command meets the task's runs as its worker met them, and decides as it decided.
 //
-//   1. AddRecord: the whole journal first, kept per task in its order;
-//   2. ReplayCommand: the commands, each partition in its order;
-//   3. Finish: the records written after each task's last command.
+//   1. AddRecord: the whole journal first, kept per task in its order (a record that a later
+//      one of the same row makes of no account, with no command between them, is dropped);
+//   2. ReplayCommand: the commands, each partition in its order, applied in batches that stop
+//      before a command whose task has records to apply first;
+//   3. Finish: the last batch, and the records written after each task's last command.
 #pragma once
 
 #include <cstddef>
 #include <deque>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "command_processor.h"
 #include "journal.h"
@@ -29,8 +32,9 @@ class RebuildStore {
   virtual ~RebuildStore() = default;
   // kFailedPrecondition unless the database holds no task and no applied command.
   virtual Status CheckEmpty() = 0;
-  // Writes a run's or a schedule's row as the record holds it, or removes a purged task.
-  virtual Status Apply(const JournalRecord& record) = 0;
+  // Writes the records, in their order: each run's and each schedule's row as its last record
+  // holds it, and removes the purged tasks.
+  virtual Status Apply(const std::vector<JournalRecord>& records) = 0;
   // Leaves nothing to publish: the replay's outbox rows were published when the commands were
   // first applied.
   virtual Status Finish() = 0;
@@ -53,22 +57,28 @@ class UnsentDeadLetters final : public EventPublisher {
 
 class Rebuild {
  public:
+  // Commands applied in one transaction at most.
+  static constexpr std::size_t kBatch = 500;
+
   Rebuild(CommandProcessor& processor, RebuildStore& store)
       : processor_(processor), store_(store) {}
 
   Status AddRecord(const ConsumedMessage& message);
-  Status ReplayCommand(const ConsumedMessage& message);
+  Status ReplayCommand(ConsumedMessage message);
   Status Finish();
   const RebuildReport& report() const { return report_; }
 
  private:
-  // Applies the task's records written before the command at `offset` (all of them when
-  // `offset` is nullopt).
-  Status ApplyRecordsBefore(const std::string& task, std::optional<std::int64_t> offset);
+  // The task's records written before its command at `offset`, taken out of records_.
+  std::vector<JournalRecord> TakeRecordsBefore(const std::string& task, std::int64_t offset);
+  // Applies the commands held back.
+  Status ApplyBatch();
+  Status ApplyRecords(const std::vector<JournalRecord>& records);
 
   CommandProcessor& processor_;
   RebuildStore& store_;
   std::unordered_map<std::string, std::deque<JournalRecord>> records_;  // by task id
+  std::vector<ConsumedMessage> batch_;
   RebuildReport report_;
 };
 

@@ -176,13 +176,18 @@ TEST_F(Journal, ARecordWrittenBackGivesTheRowItWasTakenFrom) {
   PgTaskStore other_store(other_pool, {}, &clock_);
   ASSERT_TRUE(other_store.ApplyBatch({c}).has_value());
   PgRebuildStore rebuilt(other_pool);
+  std::vector<JournalRecord> records;
   for (const auto& [type, data] : Records()) {
     JournalRecord r;
     r.task_id = c.task.id;
     r.command_offset = data["command_offset"];
-    r.row = data["row"];
-    ASSERT_TRUE(rebuilt.Apply(r).has_value());
+    r.key = data["row"]["id"];
+    r.row = data["row"].dump();
+    records.push_back(r);
   }
+  ASSERT_EQ(records.size(), 3u);
+  ASSERT_TRUE(rebuilt.Apply({records[0]}).has_value());              // queued
+  ASSERT_TRUE(rebuilt.Apply({records[1], records[2]}).has_value());  // started, failed: the last
   auto row = [](const std::string& url) {
     pqxx::connection conn(url);
     pqxx::read_transaction tx(conn);
