@@ -5,7 +5,8 @@
 // Exit status: 0 stopped by a signal after every running run finished; 3 stopped by a signal
 // but some runs had to be cancelled after the grace period (they were released, and the next
 // owner of their partitions starts them again); 1 a fatal error; 2 bad flags or configuration
-// (CLI11's own status for a flag it refuses). With --rebuild: 0 rebuilt, 1 not.
+// (CLI11's own status for a flag it refuses), or a --state-topic or --journal-topic that does
+// not exist. With --rebuild: 0 rebuilt, 1 not.
 #include <atomic>
 #include <limits>
 #include <thread>
@@ -157,6 +158,28 @@ int RunRebuild(WorkerOptions& o) {
   return 0;
 }
 
+// The topics the outbox relay writes besides the notifications: a missing one would hold up
+// every later event of the tasks whose events wait for it (the relay keeps a task's events in
+// order), so the worker does not start without them. False (logged) when one does not exist; a
+// cluster that does not answer yet is only warned about.
+bool OutboxTopicsExist(const WorkerOptions& o, KafkaProducer& kafka) {
+  auto log = logging::Get("worker");
+  for (const auto& [flag, topic] : {std::pair{"--state-topic", o.state.topic},
+                                    std::pair{"--journal-topic", o.state.journal_topic}}) {
+    if (topic.empty()) continue;
+    auto exists = kafka.CheckTopic(topic, std::chrono::seconds(10));
+    if (exists) continue;
+    if (exists.error().code != ErrorCode::kNotFound) {
+      log->warn("{} {}: {}", flag, topic, exists.error().message);
+      continue;
+    }
+    log->error("{} {}: the topic does not exist; create it first (docs/integrations.md)", flag,
+               topic);
+    return false;
+  }
+  return true;
+}
+
 // Builds the components on their adapters and runs the consumer loop until a signal.
 int Run(WorkerOptions& o) {
   auto log = logging::Get("worker");
@@ -169,6 +192,7 @@ int Run(WorkerOptions& o) {
     log->error("{}", producer.error().Describe());
     return 2;
   }
+  if (!OutboxTopicsExist(o, **producer)) return 2;
   HandlerRegistry handlers = HandlerRegistry::WithBuiltins();
   if (auto s = AddConfiguredHandlers(o.config, o.common.pg_url, handlers, o.engine.handler_limits);
       !s) {

@@ -145,12 +145,15 @@ measure_rebuild() {
   psql -qAt "$pg_url" -c "DROP DATABASE IF EXISTS conveyor_rebuilt" -c "CREATE DATABASE conveyor_rebuilt" >/dev/null
   rebuilt_url=${pg_url%/*}/conveyor_rebuilt
   say "rebuilding into conveyor_rebuilt"
+  local timer=()  # GNU time, when there is one, for the rebuild's peak RSS
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f 'rebuild: peak RSS %M KiB' -o "$log_dir/rebuild.rss")
   started=$(date +%s.%N)
-  "$build_dir/worker/conveyor-worker" --rebuild --kafka-brokers "$kafka_brokers" \
+  "${timer[@]}" "$build_dir/worker/conveyor-worker" --rebuild --kafka-brokers "$kafka_brokers" \
     --pg-url "$rebuilt_url" --journal-topic "$journal_topic" --log-level info \
     2>"$log_dir/rebuild.log" || { tail -20 "$log_dir/rebuild.log" >&2; die "the rebuild failed"; }
   elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   echo "rebuild: $total tasks in $elapsed s ($(awk -v n="$total" -v s="$elapsed" 'BEGIN { printf "%d", n / s }') tasks/s); $(grep -o 'rebuilt: .*' "$log_dir/rebuild.log")"
+  [ -f "$log_dir/rebuild.rss" ] && cat "$log_dir/rebuild.rss"
   echo "rebuild: on disk per task: commands $(($(topic_bytes "$commands_topic") / total)) B, journal $(($(topic_bytes "$journal_topic") / total)) B"
   for table in tasks:id runs:id task_notes:id schedules:task_id inbox:event_id; do
     key=${table#*:} table=${table%%:*}

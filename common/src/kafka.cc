@@ -150,6 +150,11 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
                            // fewer, larger batches (less broker CPU per event) for at most
                            // 5 ms more per answer.
                            {"linger.ms", "5"},
+                           // The events are JSON: zstd keeps the topics, which the commands
+                           // and the journal are for ever, 8 to 12 times smaller on disk
+                           // (bench/e2e --rebuild: 906 and 1,931 bytes per task without it,
+                           // 111 and 160 with it), at no cost in throughput measured there.
+                           {"compression.type", "zstd"},
                        });
   if (!conf) return std::unexpected(conf.error());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &Impl::OnDelivery);
@@ -537,8 +542,12 @@ Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic,
                       const std::string& client_id,
                       const std::function<Status(ConsumedMessage)>& each,
                       std::chrono::milliseconds timeout) {
-  auto conf =
-      BaseConf(settings, client_id, {{"group.id", client_id}, {"enable.auto.commit", "false"}});
+  // It reads as fast as `each` takes the messages: a smaller prefetch than librdkafka's 64 MiB
+  // keeps its memory near what the caller holds.
+  auto conf = BaseConf(settings, client_id,
+                       {{"group.id", client_id},
+                        {"enable.auto.commit", "false"},
+                        {"queued.max.messages.kbytes", "8192"}});
   if (!conf) return std::unexpected(conf.error());
   char err[512];
   HandlePtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), err, sizeof err));
@@ -574,6 +583,12 @@ Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic,
     if (m->offset + 1 >= end->second) ends->erase(end);
   }
   rd_kafka_consumer_close(rk.get());
+  return {};
+}
+
+Status KafkaProducer::CheckTopic(const std::string& topic, std::chrono::milliseconds timeout) {
+  auto md = TopicMetadata(impl_->rk.get(), topic, timeout);
+  if (!md) return std::unexpected(md.error());
   return {};
 }
 

@@ -238,5 +238,18 @@ TEST_F(Rebuilds, ADatabaseThatHoldsTasksIsRefused) {
   EXPECT_EQ(Count("SELECT count(*) FROM tasks"), 1);
 }
 
+// A relay writing to a topic that does not exist would hold up every later event of the tasks
+// whose records wait for it: the worker does not start, and says which flag names it.
+TEST_F(Rebuilds, AWorkerWhoseJournalTopicDoesNotExistDoesNotStart) {
+  auto worker = StartWorker("e2e-no-journal", {"--journal-topic=" + journal_ + ".missing"});
+  EXPECT_TRUE(PollUntil([&] { return !worker->running(); })) << worker->Log();
+  ASSERT_TRUE(WIFEXITED(worker->status()));
+  EXPECT_EQ(WEXITSTATUS(worker->status()), 2);
+  EXPECT_NE(
+      worker->Log().find("--journal-topic " + journal_ + ".missing: the topic does not exist"),
+      std::string::npos)
+      << worker->Log();
+}
+
 }  // namespace
 }  // namespace conveyor

@@ -232,6 +232,7 @@ bool ChildProcess::running() {
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
     reaped_ = true;
+    status_ = status;
     return false;
   }
   return true;

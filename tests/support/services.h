@@ -80,6 +80,8 @@ class ChildProcess {
   ~ChildProcess();
   int pid() const { return pid_; }
   bool running();
+  // The exit status as waitpid reported it, once running() found the process gone; -1 before.
+  int status() const { return status_; }
   // Sends `signal` and waits for the exit; returns the exit status as waitpid reports it.
   int Stop(int signal, std::chrono::milliseconds deadline = std::chrono::seconds(10));
   std::string Log() const;
@@ -87,6 +89,7 @@ class ChildProcess {
  private:
   int pid_ = -1;
   bool reaped_ = false;
+  int status_ = -1;
   std::string log_path_;
 };
 

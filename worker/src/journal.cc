@@ -56,14 +56,17 @@ Result<JournalRecord> ParseJournalRecord(const ConsumedMessage& message) {
                 "journal event " + event->id.ToString() + ": no task id or command_offset");
   r.task_id = *task;
   r.command_offset = d["command_offset"].get<std::int64_t>();
-  r.key = r.task_id.ToString();
+  r.key = r.task_id;
   if (r.kind == JournalRecord::Kind::kPurge) return r;
   const char* key = r.kind == JournalRecord::Kind::kRun ? "id" : "task_id";
-  if (!d.contains("row") || !d["row"].is_object() || !d["row"].contains(key) ||
-      !d["row"][key].is_string())
+  std::optional<Uuid> id;
+  if (d.contains("row") && d["row"].is_object() && d["row"].contains(key) &&
+      d["row"][key].is_string())
+    id = Uuid::Parse(d["row"][key].get<std::string>());
+  if (!id)
     return Fail(ErrorCode::kInvalidArgument,
                 "journal event " + event->id.ToString() + ": no row with its " + key);
-  r.key = d["row"][key].get<std::string>();
+  r.key = *id;
   r.row = d["row"].dump();
   return r;
 }

@@ -40,7 +40,7 @@ struct JournalRecord {
   // tasks.command_offset when it was written: -1 before any command (never, in practice).
   std::int64_t command_offset = -1;
   // The row's key: the run's id (kRun), the task's (kSchedule, kPurge).
-  std::string key;
+  Uuid key;
   // The run's or the schedule's row as JSON text (kRun, kSchedule): kept as text, since a
   // rebuild holds a record per run until it applies it.
   std::string row;

@@ -62,7 +62,7 @@ namespace {
 // The rows of `kind` as a JSON array, each key's last record only (a statement's upsert may
 // not touch a row twice; the last record holds the whole row).
 std::string LastRows(const std::vector<JournalRecord>& records, JournalRecord::Kind kind) {
-  std::map<std::string, const JournalRecord*> last;
+  std::map<Uuid, const JournalRecord*> last;
   for (const auto& r : records)
     if (r.kind == kind) last[r.key] = &r;
   std::string array = "[";

@@ -19,25 +19,22 @@ Status Rebuild::AddRecord(const ConsumedMessage& message) {
     return Fail(ErrorCode::kInvalidArgument,
                 "journal " + message.topic + " partition " + std::to_string(message.partition) +
                     " offset " + std::to_string(message.offset) + ": " + record.error().message);
-  auto& queue = records_[record->task_id.ToString()];
-  if (!queue.empty() && queue.back().SupersededBy(*record))
-    queue.back() = std::move(*record);
+  auto& list = records_[record->task_id].list;
+  if (!list.empty() && list.back().SupersededBy(*record))
+    list.back() = std::move(*record);
   else
-    queue.push_back(std::move(*record));
+    list.push_back(std::move(*record));
   return {};
 }
 
-std::vector<JournalRecord> Rebuild::TakeRecordsBefore(const std::string& task,
-                                                      std::int64_t offset) {
+std::vector<JournalRecord> Rebuild::TakeRecordsBefore(const Uuid& task, std::int64_t offset) {
   std::vector<JournalRecord> taken;
   auto it = records_.find(task);
   if (it == records_.end()) return taken;
-  auto& queue = it->second;
-  while (!queue.empty() && queue.front().command_offset < offset) {
-    taken.push_back(std::move(queue.front()));
-    queue.pop_front();
-  }
-  if (queue.empty()) records_.erase(it);
+  auto& [list, next] = it->second;
+  for (; next < list.size() && list[next].command_offset < offset; ++next)
+    taken.push_back(std::move(list[next]));
+  if (next == list.size()) records_.erase(it);
   return taken;
 }
 
@@ -64,7 +61,8 @@ Status Rebuild::ReplayCommand(ConsumedMessage message) {
   // The key is the task id (an event without one is dead-lettered by the processor). The
   // records written before this command come after the commands before it, held back in
   // batch_ (the task's earlier ones among them).
-  auto before = TakeRecordsBefore(message.key, message.offset);
+  auto task = Uuid::Parse(message.key);
+  auto before = task ? TakeRecordsBefore(*task, message.offset) : std::vector<JournalRecord>{};
   if (!before.empty()) {
     if (auto s = ApplyBatch(); !s) return s;
     if (auto s = ApplyRecords(before); !s) return s;
@@ -77,8 +75,9 @@ Status Rebuild::ReplayCommand(ConsumedMessage message) {
 Status Rebuild::Finish() {
   if (auto s = ApplyBatch(); !s) return s;
   std::vector<JournalRecord> rest;
-  for (auto& [task, queue] : records_) {
-    for (auto& r : queue) rest.push_back(std::move(r));
+  for (auto& [task, pending] : records_) {
+    for (auto i = pending.next; i < pending.list.size(); ++i)
+      rest.push_back(std::move(pending.list[i]));
     // Written in batches of whole tasks.
     if (rest.size() >= kBatch) {
       if (auto s = ApplyRecords(rest); !s) return s;

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -70,14 +69,20 @@ class Rebuild {
 
  private:
   // The task's records written before its command at `offset`, taken out of records_.
-  std::vector<JournalRecord> TakeRecordsBefore(const std::string& task, std::int64_t offset);
+  std::vector<JournalRecord> TakeRecordsBefore(const Uuid& task, std::int64_t offset);
   // Applies the commands held back.
   Status ApplyBatch();
   Status ApplyRecords(const std::vector<JournalRecord>& records);
 
+  // A task's records not applied yet: list[next...]. Most tasks hold one or two.
+  struct Pending {
+    std::vector<JournalRecord> list;
+    std::size_t next = 0;
+  };
+
   CommandProcessor& processor_;
   RebuildStore& store_;
-  std::unordered_map<std::string, std::deque<JournalRecord>> records_;  // by task id
+  std::unordered_map<Uuid, Pending> records_;  // by task id
   std::vector<ConsumedMessage> batch_;
   RebuildReport report_;
 };

@@ -51,6 +51,9 @@ class KafkaProducer final : public EventPublisher {
   // Asks the cluster for fresh metadata (a round trip to a broker, blocking up to
   // `timeout`); kUnavailable, naming the cause, when no broker answered. For readiness probes.
   Status CheckBrokers(std::chrono::milliseconds timeout);
+  // Whether `topic` exists: kNotFound when the cluster says it does not, kUnavailable when no
+  // broker answered within `timeout`.
+  Status CheckTopic(const std::string& topic, std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

@@ -181,7 +181,7 @@ TEST_F(Journal, ARecordWrittenBackGivesTheRowItWasTakenFrom) {
     JournalRecord r;
     r.task_id = c.task.id;
     r.command_offset = data["command_offset"];
-    r.key = data["row"]["id"];
+    r.key = *Uuid::Parse(data["row"]["id"].get<std::string>());
     r.row = data["row"].dump();
     records.push_back(r);
   }
