@@ -109,10 +109,12 @@ bool ReadAll(const WorkerOptions& o, const std::string& topic,
              const std::function<Status(ConsumedMessage)>& each) {
   auto log = logging::Get("rebuild");
   std::size_t n = 0;
-  auto read = ReadTopicToEnd(o.common.kafka, topic, o.name + "-rebuild", [&](ConsumedMessage m) {
-    ++n;
-    return each(std::move(m));
-  });
+  auto read = ReadTopicToEnd(o.common.kafka, topic, o.name + "-rebuild",
+                             [&](ConsumedMessage m) {
+                               ++n;
+                               return each(std::move(m));
+                             },
+                             {.from_the_first = true});
   if (!read) {
     log->error("{}", read.error().Describe());
     return false;
@@ -127,12 +129,12 @@ bool ReadAll(const WorkerOptions& o, const std::string& topic,
 int RunRebuild(WorkerOptions& o) {
   auto log = logging::Get("rebuild");
   PgPool pool(o.common.pg_url, 2);
-  if (!Migrate(pool)) return 1;
   PgRebuildStore rebuilt(pool);
   if (auto s = rebuilt.CheckEmpty(); !s) {
     log->error("{}", s.error().Describe());
     return 1;
   }
+  if (!Migrate(pool)) return 1;
   SystemClock clock;
   PgTaskStore store(pool, {}, &clock);
   UnsentDeadLetters dead_letters;
@@ -144,7 +146,7 @@ int RunRebuild(WorkerOptions& o) {
   Rebuild rebuild(*processor, rebuilt);
   if (!ReadAll(o, o.state.journal_topic, [&](ConsumedMessage m) { return rebuild.AddRecord(m); }) ||
       !ReadAll(o, o.common.commands_topic,
-               [&](ConsumedMessage m) { return rebuild.ReplayCommand(m); }))
+               [&](ConsumedMessage m) { return rebuild.ReplayCommand(std::move(m)); }))
     return 1;
   if (auto s = rebuild.Finish(); !s) {
     log->error("{}", s.error().Describe());

@@ -155,6 +155,9 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
                            // (bench/e2e --rebuild: 906 and 1,931 bytes per task without it,
                            // 111 and 160 with it), at no cost in throughput measured there.
                            {"compression.type", "zstd"},
+                           // Topics are made on purpose (scripts/kafka/kafka create-topics),
+                           // never by a metadata request (CheckTopic) or a publish.
+                           {"allow.auto.create.topics", "false"},
                        });
   if (!conf) return std::unexpected(conf.error());
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &Impl::OnDelivery);
@@ -513,11 +516,12 @@ Result<MetadataPtr> TopicMetadata(rd_kafka_t* rk, const std::string& topic,
 }
 
 // Each partition of `topic` that holds messages, with its end (the next offset) now, added
-// to `list` to be read from its beginning.
+// to `list` to be read from its beginning. kFailedPrecondition, with `from_the_first`, when a
+// partition no longer starts at offset 0 (retention deleted its first messages).
 Result<std::map<std::int32_t, std::int64_t>> PartitionEnds(rd_kafka_t* rk, const std::string& topic,
                                                            rd_kafka_topic_partition_list_t* list,
-                                                           std::chrono::milliseconds timeout) {
-  auto md = TopicMetadata(rk, topic, timeout);
+                                                           const TopicReadOptions& options) {
+  auto md = TopicMetadata(rk, topic, options.timeout);
   if (!md) return std::unexpected(md.error());
   std::map<std::int32_t, std::int64_t> ends;
   const auto& t = (*md)->topics[0];
@@ -525,10 +529,15 @@ Result<std::map<std::int32_t, std::int64_t>> PartitionEnds(rd_kafka_t* rk, const
     std::int64_t low = 0, high = 0;
     auto id = t.partitions[i].id;
     auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), id, &low, &high,
-                                              static_cast<int>(timeout.count()));
+                                              static_cast<int>(options.timeout.count()));
+    auto where = topic + " partition " + std::to_string(id);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-      return Fail(ErrorCode::kUnavailable, "no end offset of " + topic + " partition " +
-                                               std::to_string(id) + ": " + rd_kafka_err2str(e));
+      return Fail(ErrorCode::kUnavailable,
+                  "no end offset of " + where + ": " + rd_kafka_err2str(e));
+    if (options.from_the_first && low > 0)
+      return Fail(ErrorCode::kFailedPrecondition,
+                  where + " starts at offset " + std::to_string(low) +
+                      ": its first messages were deleted (set retention.ms=-1 on the topic)");
     if (high <= low) continue;
     ends[id] = high;
     rd_kafka_topic_partition_list_add(list, topic.c_str(), id)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -536,17 +545,54 @@ Result<std::map<std::int32_t, std::int64_t>> PartitionEnds(rd_kafka_t* rk, const
   return ends;
 }
 
+// Polls `rk` until every partition in `ends` was read up to its end.
+Status ReadToEnds(rd_kafka_t* rk, const std::string& topic,
+                  std::map<std::int32_t, std::int64_t>& ends,
+                  const std::function<Status(ConsumedMessage)>& each,
+                  std::chrono::milliseconds timeout) {
+  auto last_message = std::chrono::steady_clock::now();
+  while (!ends.empty()) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> guard(
+        m, [](rd_kafka_message_t* p) {
+          if (p) rd_kafka_message_destroy(p);
+        });
+    bool eof = m && m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+    if (!m || (m->err && !eof)) {
+      if (m) logging::Get("kafka")->warn("reading {}: {}", topic, rd_kafka_message_errstr(m));
+      if (std::chrono::steady_clock::now() - last_message > timeout)
+        return Fail(ErrorCode::kUnavailable, "reading " + topic + ": no message for " +
+                                                 std::to_string(timeout.count()) + " ms");
+      continue;
+    }
+    last_message = std::chrono::steady_clock::now();
+    auto end = ends.find(m->partition);
+    if (end == ends.end()) continue;
+    // An end of partition at or past the end taken at the start: the offsets before it that
+    // hold no message (a compacted topic's, a transaction's markers) were skipped.
+    if (eof) {
+      if (m->offset >= end->second) ends.erase(end);
+      continue;
+    }
+    if (m->offset >= end->second) continue;
+    if (auto s = each(ToConsumed(m)); !s) return s;
+    if (m->offset + 1 >= end->second) ends.erase(end);
+  }
+  return {};
+}
+
 }  // namespace
 
 Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic,
                       const std::string& client_id,
                       const std::function<Status(ConsumedMessage)>& each,
-                      std::chrono::milliseconds timeout) {
+                      const TopicReadOptions& options) {
   // It reads as fast as `each` takes the messages: a smaller prefetch than librdkafka's 64 MiB
   // keeps its memory near what the caller holds.
   auto conf = BaseConf(settings, client_id,
                        {{"group.id", client_id},
                         {"enable.auto.commit", "false"},
+                        {"enable.partition.eof", "true"},
                         {"queued.max.messages.kbytes", "8192"}});
   if (!conf) return std::unexpected(conf.error());
   char err[512];
@@ -555,35 +601,14 @@ Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic,
   conf->release();
   rd_kafka_poll_set_consumer(rk.get());
   PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
-  auto ends = PartitionEnds(rk.get(), topic, list.get(), timeout);
+  auto ends = PartitionEnds(rk.get(), topic, list.get(), options);
   if (!ends) return std::unexpected(ends.error());
   if (ends->empty()) return {};
   if (auto e = rd_kafka_assign(rk.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR)
     return Fail(ErrorCode::kUnavailable, std::string("assign: ") + rd_kafka_err2str(e));
-  auto last_message = std::chrono::steady_clock::now();
-  while (!ends->empty()) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk.get(), 200);
-    if (!m) {
-      if (std::chrono::steady_clock::now() - last_message > timeout)
-        return Fail(ErrorCode::kUnavailable, "reading " + topic + ": no message for " +
-                                                 std::to_string(timeout.count()) + " ms");
-      continue;
-    }
-    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> guard(
-        m, rd_kafka_message_destroy);
-    last_message = std::chrono::steady_clock::now();
-    if (m->err) {
-      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        logging::Get("kafka")->warn("reading {}: {}", topic, rd_kafka_message_errstr(m));
-      continue;
-    }
-    auto end = ends->find(m->partition);
-    if (end == ends->end() || m->offset >= end->second) continue;
-    if (auto s = each(ToConsumed(m)); !s) return s;
-    if (m->offset + 1 >= end->second) ends->erase(end);
-  }
+  auto read = ReadToEnds(rk.get(), topic, *ends, each, options.timeout);
   rd_kafka_consumer_close(rk.get());
-  return {};
+  return read;
 }
 
 Status KafkaProducer::CheckTopic(const std::string& topic, std::chrono::milliseconds timeout) {

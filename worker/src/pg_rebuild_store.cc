@@ -12,6 +12,9 @@ Status PgRebuildStore::CheckEmpty() {
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::nontransaction tx(**lease);
+    // Before the migrations (a database that holds tasks is left as it is): one without the
+    // tables is empty.
+    if (!tx.exec1("SELECT to_regclass('tasks') IS NOT NULL")[0].as<bool>()) return {};
     auto row = tx.exec1(
         "SELECT EXISTS (SELECT 1 FROM tasks), EXISTS (SELECT 1 FROM inbox), current_database()");
     if (row[0].as<bool>() || row[1].as<bool>())
@@ -30,17 +33,25 @@ Result<std::string> PgRebuildStore::UpsertStatement(const std::string& table,
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
+    // A record written before a column existed lacks it: a NOT NULL column takes its default
+    // then, as the row did when the migration added the column.
     pqxx::nontransaction tx(**lease);
     auto columns = tx.exec_params(
-        "SELECT quote_ident(column_name) FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = $1 AND column_name <> $2 "
-        "ORDER BY ordinal_position",
-        table, key);
-    std::string set;
-    for (const auto& c : columns)
-      set += std::string(set.empty() ? "" : ", ") + c[0].c_str() + " = EXCLUDED." + c[0].c_str();
-    return "INSERT INTO " + table + " SELECT * FROM jsonb_populate_recordset(NULL::" + table +
-           ", $1::jsonb) ON CONFLICT (" + key + ") DO UPDATE SET " + set;
+        "SELECT quote_ident(column_name), is_nullable = 'NO' AND column_default IS NOT NULL, "
+        "column_default FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        table);
+    std::string names, values, set;
+    for (const auto& c : columns) {
+      std::string name = c[0].c_str();
+      names += (names.empty() ? "" : ", ") + name;
+      values += (values.empty() ? "" : ", ") +
+                (c[1].as<bool>() ? "COALESCE(x." + name + ", " + c[2].c_str() + ")" : "x." + name);
+      if (name != key) set += (set.empty() ? "" : ", ") + name + " = EXCLUDED." + name;
+    }
+    return "INSERT INTO " + table + " (" + names + ") SELECT " + values +
+           " FROM jsonb_populate_recordset(NULL::" + table + ", $1::jsonb) AS x ON CONFLICT (" +
+           key + ") DO UPDATE SET " + set;
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "reading the columns of " + table));
   }

@@ -1,7 +1,8 @@
 // The RebuildStore in PostgreSQL (rebuild.h). A record's row is written as it is: every
 // column of `runs` (or `schedules`) that the record holds, taken by name
-// (jsonb_populate_recordset), so a column added later is rebuilt without a change here. One
-// transaction per call, a statement per kind of record. Not thread-safe: one rebuild.
+// (jsonb_populate_recordset), so a column added later is rebuilt without a change here (a
+// record written before it existed gives a NOT NULL column its default). One transaction per
+// call, a statement per kind of record. Not thread-safe: one rebuild.
 #pragma once
 
 #include "conveyor/pg.h"

@@ -11,14 +11,18 @@ Result<std::size_t> PgScheduleStore::ClaimDue(Timestamp now, std::size_t limit,
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::work tx(**lease);
-    // Deleted and disabled tasks have no next due time (the worker clears it).
+    // Deleted and disabled tasks have no next due time (the worker clears it). When the changes
+    // of a task take turns (TaskStateSettings::serializes_tasks), the claim takes its task's
+    // lock too, as a command's transaction does, and leaves a task that one holds for later.
+    std::string task_lock = state_.serializes_tasks() ? " FOR NO KEY UPDATE OF t SKIP LOCKED" : "";
     auto rows = tx.exec_params("SELECT " + TaskColumns("t") + R"(,
                (extract(epoch from s.next_due_at) * 1e6)::bigint
           FROM schedules s JOIN tasks t ON t.id = s.task_id
          WHERE s.next_due_at <= $1::timestamptz
          ORDER BY s.next_due_at
          LIMIT $2
-           FOR UPDATE OF s SKIP LOCKED)",
+           FOR UPDATE OF s SKIP LOCKED)" +
+                                   task_lock,
                                TimeParam(now), static_cast<long long>(limit));
     if (rows.empty()) return std::size_t{0};
     std::vector<DueSchedule> due;

@@ -90,7 +90,20 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   return {};
 }
 
+// Records that these commands were applied to their tasks (tasks.command_offset), before
+// their runs change: the journal's records of those changes name the command (migration 0018).
+void AdvanceCommandOffsets(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks,
+                           const std::vector<long long>& offsets) {
+  if (tasks.empty()) return;
+  tx.exec_params(
+      R"(UPDATE tasks t SET command_offset = v.command_offset
+           FROM unnest($1::uuid[], $2::bigint[]) AS v(id, command_offset)
+          WHERE t.id = v.id AND t.id = ANY($1::uuid[]) AND t.command_offset < v.command_offset)",
+      UuidArrayParam(tasks), IntArrayParam(offsets));
+}
+
 std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
+  AdvanceCommandOffsets(tx, {c.task.id}, {c.offset});
   // Reaches the live runs (StopReaches).
   tx.exec_params(
       R"(UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $2::timestamptz)
@@ -321,6 +334,16 @@ std::map<std::string, PendingRun> ApplyFires(pqxx::transaction_base& tx,
     if (action == FireAction::kQueueAfter) f.buffered = true;
     if (action == FireAction::kQueue && !f.live) f.live = c->event.id.ToString();
   }
+  std::map<Uuid, long long> last_fire;  // a task fired twice in the batch: its later fire
+  for (const auto* c : fires)
+    last_fire[c->task.id] = std::max<long long>(last_fire[c->task.id], c->offset);
+  std::vector<Uuid> fired;
+  std::vector<long long> offsets;
+  for (const auto& [task, offset] : last_fire) {
+    fired.push_back(task);
+    offsets.push_back(offset);
+  }
+  AdvanceCommandOffsets(tx, fired, offsets);
   auto inserted = tx.exec_params(
       R"(INSERT INTO runs (id, task_id, state, queued_at, due_at, after_run, finished_at, result,
                          start_count, started_at, worker, heartbeat_at)
@@ -834,7 +857,8 @@ void PgTaskStore::WriteStates(pqxx::transaction_base& tx, const std::vector<Uuid
   WriteTaskStates(tx, tasks, state_, clock_->Now());
 }
 
-void PgTaskStore::LockForStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const {
+void PgTaskStore::LockTasksIfSerialized(pqxx::transaction_base& tx,
+                                        const std::vector<Uuid>& tasks) const {
   if (state_.serializes_tasks()) LockTasks(tx, tasks);
 }
 
@@ -848,8 +872,8 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       pqxx::work tx(**lease);
       std::optional<std::vector<ApplyResult>> fast;
       try {
+        LockTasksIfSerialized(tx, CommandTasks(commands));
         std::lock_guard lock(types_mutex_);
-        LockForStates(tx, CommandTasks(commands));
         fast = ApplyFast(tx, commands, types_, offer);
         if (fast) ForgetAccepted(tx, commands);
         if (fast) WriteStates(tx, AppliedTasks(commands, *fast));
@@ -864,7 +888,7 @@ Result<std::vector<ApplyResult>> PgTaskStore::ApplyBatch(
       }
     }  // rolled back: the careful path finds the command that cannot be applied
     pqxx::work tx(**lease);
-    LockForStates(tx, CommandTasks(commands));
+    LockTasksIfSerialized(tx, CommandTasks(commands));
     auto results = ApplyCarefully(tx, commands);
     ForgetAccepted(tx, commands);
     WriteStates(tx, AppliedTasks(commands, results));
@@ -953,7 +977,7 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
     auto tx = BeginWrite(**lease);
     std::vector<Uuid> tasks;
     for (const auto& r : runs) tasks.push_back(r.task.id);
-    LockForStates(*tx, tasks);
+    LockTasksIfSerialized(*tx, tasks);
     auto rows = tx->exec_params(
         R"(UPDATE runs r
               SET state = 'started', start_count = r.start_count + 1, started_at = $3::timestamptz,
@@ -1022,7 +1046,7 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     auto tx = BeginWrite(**lease);
     std::vector<Uuid> tasks;
     for (const auto& f : runs) tasks.push_back(f.run.run.task.id);
-    LockForStates(*tx, tasks);
+    LockTasksIfSerialized(*tx, tasks);
     auto done = tx->exec_params(
         R"(WITH v AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
@@ -1079,7 +1103,7 @@ Status PgTaskStore::RetryRuns(const std::vector<RetryingRun>& runs) {
     pqxx::work tx(**lease);
     std::vector<Uuid> tasks;
     for (const auto& r : runs) tasks.push_back(r.run.run.task.id);
-    LockForStates(tx, tasks);
+    LockTasksIfSerialized(tx, tasks);
     auto retried = tx.exec_params(
         R"(UPDATE runs r
               SET state = 'retry_wait', attempt = r.attempt + 1, result = v.error,

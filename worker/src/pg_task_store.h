@@ -48,12 +48,15 @@ class PgTaskStore final : public TaskStore {
  private:
   Result<std::vector<PendingRun>> FindPending(const std::string& where,
                                               const std::vector<Uuid>& ids);
-  // A transaction when task-state events are written, autocommit otherwise.
+  // A transaction when the changes of a task take turns (task-state events or the journal
+  // are written: TaskStateSettings::serializes_tasks), autocommit otherwise.
   std::unique_ptr<pqxx::transaction_base> BeginWrite(pqxx::connection& conn) const;
   // The state events of `tasks` (each once), after the change `tx` made to them
-  // (WriteTaskStates); LockForStates takes their locks first, before runs are changed.
+  // (WriteTaskStates).
   void WriteStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const;
-  void LockForStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const;
+  // The tasks' row locks (LockTasks), before their runs are changed, when their changes take
+  // turns.
+  void LockTasksIfSerialized(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) const;
 
   PgPool& pool_;
   TaskStateSettings state_;

@@ -19,11 +19,16 @@ Status Rebuild::AddRecord(const ConsumedMessage& message) {
     return Fail(ErrorCode::kInvalidArgument,
                 "journal " + message.topic + " partition " + std::to_string(message.partition) +
                     " offset " + std::to_string(message.offset) + ": " + record.error().message);
+  // Among the records written since the task's last command, an earlier one of the same row
+  // is replaced: nothing between them reads it.
   auto& list = records_[record->task_id].list;
-  if (!list.empty() && list.back().SupersededBy(*record))
-    list.back() = std::move(*record);
-  else
-    list.push_back(std::move(*record));
+  for (auto it = list.rbegin(); it != list.rend() && it->command_offset == record->command_offset;
+       ++it) {
+    if (!it->SupersededBy(*record)) continue;
+    *it = std::move(*record);
+    return {};
+  }
+  list.push_back(std::move(*record));
   return {};
 }
 

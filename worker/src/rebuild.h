@@ -29,7 +29,8 @@ namespace conveyor {
 class RebuildStore {
  public:
   virtual ~RebuildStore() = default;
-  // kFailedPrecondition unless the database holds no task and no applied command.
+  // kFailedPrecondition unless the database holds no task and no applied command (one without
+  // Conveyor's tables is empty: this is asked before the migrations).
   virtual Status CheckEmpty() = 0;
   // Writes the records, in their order: each run's and each schedule's row as its last record
   // holds it, and removes the purged tasks.

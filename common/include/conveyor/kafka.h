@@ -138,14 +138,22 @@ class KafkaConsumer {
   std::unique_ptr<Impl> impl_;
 };
 
+struct TopicReadOptions {
+  // Refuse a topic whose partitions no longer start at offset 0 (retention deleted messages).
+  bool from_the_first = false;
+  // How long the read may go without a message (or a partition's end) before it fails.
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
+};
+
 // Reads every message that `topic` held when the call began: each partition from its start to
 // the end it had then, without joining a group or committing anything. `each` gets them in the
 // order of each partition (partitions interleave); its error stops the read and is returned.
-// kNotFound when the topic does not exist; kUnavailable when its partitions or their ends
-// cannot be had, or no message came for `timeout`.
+// kNotFound when the topic does not exist; kFailedPrecondition when `from_the_first` and a
+// partition lost its first messages; kUnavailable when its partitions or their ends cannot be
+// had, or nothing came for `timeout`.
 Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic,
                       const std::string& client_id,
                       const std::function<Status(ConsumedMessage)>& each,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                      const TopicReadOptions& options = {});
 
 }  // namespace conveyor

@@ -11,6 +11,7 @@
 #include "conveyor/time_format.h"
 #include "src/pg_outbox_store.h"
 #include "src/pg_rebuild_store.h"
+#include "src/pg_retention_store.h"
 #include "src/pg_task_store.h"
 #include "support/commands.h"
 #include "support/services.h"
@@ -42,6 +43,18 @@ class Journal : public ::testing::Test {
     auto c = testing::CreateCommandOf(t);
     c.offset = offset;
     return c;
+  }
+
+  // A command of `kind` for `c`'s task at `offset` (a cancel or a delete).
+  static IncomingCommand Of(const IncomingCommand& c, CommandKind kind, std::string_view type,
+                            std::int64_t offset) {
+    IncomingCommand o = c;
+    o.kind = kind;
+    o.event.id = Uuid::Random();
+    o.event.type = type;
+    o.requested_by = "tester";
+    o.offset = offset;
+    return o;
   }
 
   // The journal rows of the outbox, oldest first: (type, payload).
@@ -107,19 +120,28 @@ TEST_F(Journal, ASessionThatNamesNoTopicRecordsNothing) {
 TEST_F(Journal, RetentionsRemovalOfATaskIsRecordedAsAPurge) {
   auto c = Create(9);
   ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
-  {
-    auto lease = pool_.Acquire();
-    ASSERT_TRUE(lease.has_value());
-    pqxx::work tx(**lease);
-    tx.exec_params("DELETE FROM runs WHERE task_id = $1", c.task.id.ToString());
-    tx.exec_params("DELETE FROM tasks WHERE id = $1", c.task.id.ToString());
-    tx.commit();
-  }
+  ASSERT_TRUE(store_.ApplyBatch({Of(c, CommandKind::kDelete, kTaskDeleteCommand, 10)}).has_value());
+  PgRetentionStore retention(pool_);
+  auto deleted = retention.DeleteDoneTasks(*ParseDateTime("2999-01-01T00:00:00Z"), 100);
+  ASSERT_TRUE(deleted.has_value()) << deleted.error().Describe();
+  ASSERT_EQ(*deleted, 1u);
+  auto records = Records();
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().first, kTaskPurgedEvent);
+  EXPECT_EQ(records.back().second["task_id"], c.task.id.ToString());
+  EXPECT_EQ(records.back().second["command_offset"], 10);
+}
+
+// A stop names the command that asked for it: the replay applies the run's record after it.
+TEST_F(Journal, ARecordOfAStopNamesTheStopsOffset) {
+  auto c = Create(41);
+  ASSERT_TRUE(store_.ApplyBatch({c}).has_value());
+  ASSERT_TRUE(store_.ApplyBatch({Of(c, CommandKind::kCancel, kTaskCancelCommand, 42)}).has_value());
   auto records = Records();
   ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[1].first, kTaskPurgedEvent);
-  EXPECT_EQ(records[1].second["task_id"], c.task.id.ToString());
-  EXPECT_EQ(records[1].second["command_offset"], 9);
+  EXPECT_EQ(records[0].second["command_offset"], 41);
+  EXPECT_EQ(records[1].second["command_offset"], 42);
+  EXPECT_TRUE(records[1].second["row"]["cancel_requested_at"].is_string());
 }
 
 // What the relay publishes for a record: a CloudEvent valid against its type's schema, keyed by

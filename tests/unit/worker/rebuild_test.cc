@@ -75,21 +75,38 @@ TEST_F(RebuildTest, EachRecordIsAppliedAfterTheCommandItNamesAndBeforeTheTasksNe
   EXPECT_EQ(rebuild.report().commands, 3u);
   EXPECT_EQ(rebuild.report().applied, 3u);
   EXPECT_EQ(rebuild.report().records, 3u);
-  // Nothing ran and nothing was published: the runs are the journal's to say.
-  EXPECT_EQ(Engine().counters().started, 0u);
-  EXPECT_TRUE(publisher_.sent.empty());
 }
 
-TEST_F(RebuildTest, ACommandRefusedAgainIsCountedAndNotSentAnywhere) {
+// A recurring task's records interleave runs and due times; each row's earlier record since
+// the last command gives way to its later one, wherever it stands.
+TEST_F(RebuildTest, EarlierRecordsOfARowSinceTheLastCommandGiveWayToTheLaterOne) {
+  auto create = CreateCommand(TaskNotification::kNone, 5);
+  auto task = create.key;
+  auto first = Uuid::Random().ToString(), second = Uuid::Random().ToString();
+  Rebuild rebuild(*processor_, rebuilt_);
+  for (const auto& [run, state] : std::vector<std::pair<std::string, std::string>>{
+           {first, "queued"}, {second, "queued"}, {first, "succeeded"}, {second, "failed"}})
+    ASSERT_TRUE(rebuild.AddRecord(Record(task, run, 5, state)).has_value());
+  ASSERT_TRUE(rebuild.ReplayCommand(create).has_value());
+  ASSERT_TRUE(rebuild.Finish().has_value());
+  using Applied = std::vector<std::pair<std::string, std::size_t>>;
+  EXPECT_EQ(rebuilt_.applied, (Applied{{"succeeded", 1}, {"failed", 1}}));
+}
+
+// A command refused when it was first applied is refused again, counted, and the replay goes
+// on with the next.
+TEST_F(RebuildTest, ACommandRefusedAgainIsCountedAndTheReplayGoesOn) {
   UnsentDeadLetters dead_letters;
   auto processor = CommandProcessor::Create({"dlq"}, store_, dead_letters);
   ASSERT_TRUE(processor.has_value());
   Rebuild rebuild(*processor, rebuilt_);
   ConsumedMessage garbage{"commands", 0, 3, "not-a-task", "{not json", {}};
   ASSERT_TRUE(rebuild.ReplayCommand(garbage).has_value());
+  ASSERT_TRUE(rebuild.ReplayCommand(CreateCommand(TaskNotification::kNone, 4)).has_value());
   ASSERT_TRUE(rebuild.Finish().has_value());
   EXPECT_EQ(rebuild.report().dead_lettered, 1u);
-  EXPECT_TRUE(publisher_.sent.empty());
+  EXPECT_EQ(rebuild.report().applied, 1u);
+  EXPECT_EQ(store_.tasks.size(), 1u);
 }
 
 TEST_F(RebuildTest, AJournalMessageThatIsNotARecordStopsTheRebuildNamingWhere) {
