@@ -302,6 +302,14 @@ struct KafkaConsumer::Impl {
     return out;
   }
 
+  // "topic[0], topic[2]", for the log.
+  static std::string Describe(const std::vector<TopicPartition>& parts) {
+    std::string out;
+    for (const auto& p : parts)
+      out += (out.empty() ? "" : ", ") + p.topic + "[" + std::to_string(p.partition) + "]";
+    return out;
+  }
+
   // librdkafka calls this from inside rd_kafka_consumer_poll / close on the caller's thread.
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque) {
@@ -327,12 +335,12 @@ struct KafkaConsumer::Impl {
         rd_kafka_pause_partitions(rk, partitions);
       else
         rd_kafka_resume_partitions(rk, partitions);
-      log->info("assigned {} partition(s)", parts.size());
+      log->info("assigned {} partition(s): {}", parts.size(), Describe(parts));
       if (self->listener) self->listener->OnAssigned(parts);
       return;
     }
     bool lost = rd_kafka_assignment_lost(rk) != 0;
-    log->info("{} {} partition(s)", lost ? "lost" : "revoked", parts.size());
+    log->info("{} {} partition(s): {}", lost ? "lost" : "revoked", parts.size(), Describe(parts));
     if (self->listener) self->listener->OnRevoked(parts, lost);
     if (cooperative) {
       if (auto* e = rd_kafka_incremental_unassign(rk, partitions)) {

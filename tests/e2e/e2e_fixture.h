@@ -128,8 +128,8 @@ class E2eTest : public ::testing::Test {
                                      "--metrics-address=127.0.0.1:" + std::to_string(status_port)};
     for (auto& f : CommonFlags(brokers)) argv.push_back(f);
     for (auto& f : extra) argv.push_back(f);
-    return std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
-                                          UniqueName("/tmp/conveyor-worker-") + ".log");
+    worker_logs_.push_back(UniqueName("/tmp/conveyor-worker-") + ".log");
+    return std::make_unique<ChildProcess>(argv, std::vector<std::string>{}, worker_logs_.back());
   }
 
   // The seed's request (shared/seeds 001) with a registered TaskID (the built-in noop), a real
@@ -196,6 +196,7 @@ class E2eTest : public ::testing::Test {
   std::string commands_, notifications_, dlq_;
   std::string tasks_;    // the compacted task-state topic every worker writes (--state-topic)
   std::string journal_;  // the journal every worker writes (--journal-topic)
+  std::vector<std::string> worker_logs_;  // of every worker StartWorker started, in order
   int port_ = 0;
   std::string admin_key_;
   std::string client_id_, client_secret_;

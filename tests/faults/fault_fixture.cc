@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
 namespace conveyor::testing {
 namespace {
@@ -75,6 +76,7 @@ FaultFigures FaultTest::Audit(const std::string& fault, LoadClient& load,
   CountRecords(acknowledged, healed_at, f);
   CountNotifications(acknowledged, f);
   f.dead_lettered = MessageCount(dlq_);
+  if (!f.lost_tasks.empty()) ExplainLost(f.lost_tasks);
 
   std::printf(
       "FAULT %s: sent %d, acknowledged %d (+%d when asked again with the same key; %d first "
@@ -132,7 +134,9 @@ void FaultTest::CountRecords(const std::set<std::string>& acknowledged,
   if (all_final) f.all_final_s = SecondsBetween(healed_at, LoadClock::now());
   auto recorded = Column(db_.url(), "SELECT id::text FROM tasks");
   f.recorded = static_cast<int>(recorded.size());
-  for (const auto& id : acknowledged) f.lost += recorded.contains(id) ? 0 : 1;
+  for (const auto& id : acknowledged)
+    if (!recorded.contains(id)) f.lost_tasks.insert(id);
+  f.lost = static_cast<int>(f.lost_tasks.size());
   for (const auto& id : recorded) f.unknown += acknowledged.contains(id) ? 0 : 1;
   f.duplicated =
       static_cast<int>(Count("SELECT count(*) FROM (SELECT task_id FROM runs GROUP BY task_id "
@@ -175,6 +179,48 @@ void FaultTest::CountNotifications(const std::set<std::string>& acknowledged, Fa
     if (it->second.size() > 1) ++f.notified_twice;
   }
   for (const auto& [task, list] : events) f.out_of_order += InOrder(list) ? 0 : 1;
+}
+
+// The lines of each worker's log that tell how its consumer's partitions moved.
+void FaultTest::PrintConsumerEvents() const {
+  static const std::vector<std::string> kMarks = {"partition(s)", "paused", "resumed",
+                                                  "consumer:", "not applied"};
+  for (const auto& path : worker_logs_) {
+    std::ifstream in(path);
+    std::printf("-- %s\n", path.c_str());
+    int printed = 0;
+    for (std::string line; std::getline(in, line) && printed < 200;) {
+      if (std::none_of(kMarks.begin(), kMarks.end(),
+                       [&](const auto& m) { return line.find(m) != std::string::npos; }))
+        continue;
+      std::printf("%s\n", line.c_str());
+      ++printed;
+    }
+  }
+}
+
+void FaultTest::ExplainLost(const std::set<std::string>& lost) {
+  const auto published =
+      static_cast<std::size_t>(std::max<std::int64_t>(0, MessageCount(commands_)));
+  TopicReader reader(commands_);
+  auto all = reader.ReadUntil(
+      [&](const std::vector<ConsumedMessage>& read) { return read.size() >= published; }, 120s);
+  std::set<std::string> found;
+  for (const auto& m : all) {
+    auto e = CloudEvent::Parse(m.value);
+    if (!e || !lost.contains(e->subject)) continue;
+    found.insert(e->subject);
+    std::printf("LOST task %s: %s at %s[%d] offset %lld; the group committed %lld there\n",
+                e->subject.c_str(), e->type.c_str(), commands_.c_str(), m.partition,
+                static_cast<long long>(m.offset),
+                static_cast<long long>(CommittedOffset(commands_, commands_, m.partition)));
+  }
+  PrintConsumerEvents();
+  for (const auto& id : lost)
+    if (!found.contains(id))
+      std::printf("LOST task %s: no command of it among the %zu read from %s\n", id.c_str(),
+                  all.size(), commands_.c_str());
+  std::fflush(stdout);
 }
 
 }  // namespace conveyor::testing

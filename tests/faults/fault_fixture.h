@@ -21,13 +21,14 @@ struct FaultFigures {
   int acknowledged_on_retry = 0;  // not 2xx at first; 2xx when asked again with the same key
   int recorded = 0;               // tasks in PostgreSQL
   int lost = 0;                   // acknowledged, not recorded
-  int unknown = 0;                // recorded, but the client was never told so
-  int duplicated = 0;             // tasks with more than one run
-  int unfinished = 0;             // runs not in a final state
-  int restarted = 0;              // runs started more than once
-  int notified = 0;               // tasks with their one final notification
-  int notified_twice = 0;         // tasks with two final notifications of different ids
-  int out_of_order = 0;           // tasks whose events came in an impossible order
+  std::set<std::string> lost_tasks;
+  int unknown = 0;         // recorded, but the client was never told so
+  int duplicated = 0;      // tasks with more than one run
+  int unfinished = 0;      // runs not in a final state
+  int restarted = 0;       // runs started more than once
+  int notified = 0;        // tasks with their one final notification
+  int notified_twice = 0;  // tasks with two final notifications of different ids
+  int out_of_order = 0;    // tasks whose events came in an impossible order
   std::int64_t dead_lettered = 0;
   int unavailable = 0;         // first answers 503 (the service said it could not take it now)
   double answers_back_s = -1;  // from `healed_at` to the first 2xx answer to a request sent after
@@ -128,6 +129,10 @@ class FaultTest : public E2eTest {
   void CountRecords(const std::set<std::string>& acknowledged, LoadClock::time_point healed_at,
                     FaultFigures& f);
   void CountNotifications(const std::set<std::string>& acknowledged, FaultFigures& f);
+  // Prints where each lost task's commands stand in the commands topic, and what the workers'
+  // group committed there: whether a lost create was never in Kafka or was passed over.
+  void ExplainLost(const std::set<std::string>& lost);
+  void PrintConsumerEvents() const;
 };
 
 }  // namespace conveyor::testing
