@@ -4,24 +4,10 @@
 
 #include <regex>
 
+#include "conveyor/json_text.h"
+
 namespace conveyor::cli {
 namespace {
-
-// What a refusal said: the dialects' error bodies carry it as "Error" (SuperOffice),
-// "Error.Message" (TwoSms' envelope) or "detail"/"title" (Oracle); else the body's start.
-std::string ProducerMessage(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object()) {
-    for (const char* key : {"Error", "detail", "title", "Message"}) {
-      if (!j.contains(key)) continue;
-      const auto& v = j[key];
-      if (v.is_string() && !v.get<std::string>().empty()) return v.get<std::string>();
-      if (v.is_object() && v.contains("Message") && v["Message"].is_string())
-        return v["Message"].get<std::string>();
-    }
-  }
-  return body.size() > 200 ? body.substr(0, 200) + "…" : body;
-}
 
 ErrorCode CodeOf(int status) {
   switch (status) {
@@ -42,13 +28,27 @@ ErrorCode CodeOf(int status) {
 
 }  // namespace
 
+std::string ProducerMessage(const std::string& body) {
+  auto j = ParseJson(body, "the answer");
+  if (j && j->is_object() && j->contains("Error")) {
+    const auto& e = (*j)["Error"];
+    if (e.is_string()) {
+      bool field = j->contains("Field") && (*j)["Field"].is_string();
+      return (field ? (*j)["Field"].get<std::string>() + ": " : "") + e.get<std::string>();
+    }
+    if (e.is_object() && e.contains("ErrorReason") && e["ErrorReason"].is_string())
+      return e["ErrorReason"].get<std::string>();
+  }
+  return body.size() > 200 ? body.substr(0, 200) + "..." : body;
+}
+
 ApiClient::ApiClient(std::unique_ptr<httplib::Client> http, std::string url)
     : http_(std::move(http)), url_(std::move(url)) {}
 ApiClient::~ApiClient() = default;
 
 Result<std::unique_ptr<ApiClient>> ApiClient::Create(const ApiSettings& s) {
-  static const std::regex kHttpUrl(R"(https?://[^/:]+(:[0-9]{1,5})?/?)");
-  if (!std::regex_match(s.url, kHttpUrl))
+  static const std::regex kUrl(R"(https?://[^/:]+(:[0-9]{1,5})?/?)");
+  if (!std::regex_match(s.url, kUrl))
     return Fail(ErrorCode::kInvalidArgument,
                 "the producer's address must be http[s]://host[:port], not '" + s.url + "'",
                 "--url");
@@ -79,10 +79,9 @@ Result<nlohmann::json> ApiClient::Send(const std::string& what, Call call) {
     return Fail(CodeOf(r->status),
                 what + ": " + std::to_string(r->status) + " " + ProducerMessage(r->body));
   if (r->body.empty()) return nlohmann::json();
-  auto j = nlohmann::json::parse(r->body, nullptr, false);
-  if (j.is_discarded())
-    return Fail(ErrorCode::kInternal, what + ": the answer is not JSON: " + r->body.substr(0, 200));
-  return j;
+  auto j = ParseJson(r->body, what + ": the answer");
+  if (!j) return std::unexpected(j.error());
+  return std::move(*j);
 }
 
 Result<nlohmann::json> ApiClient::Get(const std::string& path) {

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "conveyor/json_text.h"
 #include "progress_view.h"
 
 namespace conveyor::cli {
@@ -18,21 +19,19 @@ int Failed(Output& io, const Error& e) {
   return 1;
 }
 
-std::string Cell(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
 // The BatchTaskInfos `submit` sends: those of --file, or `count` made from the flags.
 Result<std::vector<nlohmann::json>> SubmitBodies(const SubmitOptions& o) {
   if (!o.file.empty()) {
     std::ifstream in(o.file);
     if (!in) return Fail(ErrorCode::kInvalidArgument, "cannot read " + o.file, "--file");
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_object()) return std::vector<nlohmann::json>{j};
-    if (j.is_array() && !j.empty() &&
-        std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_object(); }))
-      return std::vector<nlohmann::json>(j.begin(), j.end());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto j = ParseJson(text.str(), o.file);
+    if (!j) return std::unexpected(j.error());
+    if (j->is_object()) return std::vector<nlohmann::json>{*j};
+    if (j->is_array() && !j->empty() &&
+        std::all_of(j->begin(), j->end(), [](const auto& e) { return e.is_object(); }))
+      return std::vector<nlohmann::json>(j->begin(), j->end());
     return Fail(ErrorCode::kInvalidArgument,
                 o.file + " holds neither a BatchTaskInfo object nor a list of them", "--file");
   }
@@ -40,11 +39,12 @@ Result<std::vector<nlohmann::json>> SubmitBodies(const SubmitOptions& o) {
     return Fail(ErrorCode::kInvalidArgument, "name the task type, or give --file", "TYPE");
   nlohmann::json body = {{"Name", o.type}};
   if (!o.parameters.empty()) {
-    auto p = nlohmann::json::parse(o.parameters, nullptr, false);
-    if (!p.is_object())
+    auto p = ParseJson(o.parameters, "", "--parameters");
+    if (!p) return std::unexpected(p.error());
+    if (!p->is_object())
       return Fail(ErrorCode::kInvalidArgument, "not a JSON object: " + o.parameters,
                   "--parameters");
-    body["ParameterObject"] = p;
+    body["ParameterObject"] = std::move(*p);
   }
   if (!o.description.empty()) body["Description"] = o.description;
   return std::vector<nlohmann::json>(static_cast<std::size_t>(std::max(o.count, 1)), body);
@@ -62,13 +62,13 @@ std::string TaskTable(const std::vector<nlohmann::json>& infos) {
     auto p = ProgressOf(i);
     std::snprintf(line, sizeof line, "%-8lld %-12.12s %-10.10s %4d%% %6s  %.60s\n",
                   static_cast<long long>(p.id), p.name.c_str(), p.state.c_str(), p.percent,
-                  Cell(i, "StartCount").c_str(), Cell(i, "Result").c_str());
+                  TextOf(i, "StartCount").c_str(), TextOf(i, "Result").c_str());
     t << line;
   }
   return t.str();
 }
 
-int Submit(ApiClient& api, const SubmitOptions& o, Output& io, std::vector<std::int64_t>* created) {
+int Submit(TaskApi& api, const SubmitOptions& o, Output& io, std::vector<std::int64_t>* created) {
   auto bodies = SubmitBodies(o);
   if (!bodies) return Failed(io, bodies.error());
   for (const auto& body : *bodies) {
@@ -83,7 +83,7 @@ int Submit(ApiClient& api, const SubmitOptions& o, Output& io, std::vector<std::
   return 0;
 }
 
-int Get(ApiClient& api, const std::vector<std::int64_t>& ids, Output& io) {
+int Get(TaskApi& api, const std::vector<std::int64_t>& ids, Output& io) {
   std::vector<nlohmann::json> infos;
   for (auto id : ids) {
     auto info = api.Get(TaskPath(id));
@@ -91,25 +91,30 @@ int Get(ApiClient& api, const std::vector<std::int64_t>& ids, Output& io) {
     infos.push_back(std::move(*info));
   }
   if (io.json)
-    io.out << (infos.size() == 1 ? infos[0] : nlohmann::json(infos)).dump(2) << "\n";
+    io.out << nlohmann::json(infos).dump(2) << "\n";
   else
     io.out << TaskTable(infos);
   return 0;
 }
 
-int List(ApiClient& api, const std::string& state, Output& io) {
-  auto infos = api.Get(state.empty() ? kTasks : kTasks + "/" + state);
+int List(TaskApi& api, const std::string& state, Output& io) {
+  // GET /api/v1/BatchTask/{state} lists only user tasks (an AssociateId); the CLI's own are
+  // system tasks, so the state is kept here.
+  auto infos = api.Get(kTasks);
   if (!infos) return Failed(io, infos.error());
   if (!infos->is_array())
     return Failed(io, MakeError(ErrorCode::kInternal, "the answer is not a list of tasks"));
+  std::vector<nlohmann::json> kept;
+  for (auto& i : *infos)
+    if (state.empty() || TextOf(i, "State") == state) kept.push_back(std::move(i));
   if (io.json)
-    io.out << infos->dump(2) << "\n";
+    io.out << nlohmann::json(kept).dump(2) << "\n";
   else
-    io.out << TaskTable({infos->begin(), infos->end()});
+    io.out << TaskTable(kept);
   return 0;
 }
 
-int Watch(ApiClient& api, const std::vector<std::int64_t>& ids, const WatchOptions& o, Output& io,
+int Watch(TaskApi& api, const std::vector<std::int64_t>& ids, const WatchOptions& o, Output& io,
           const Clock& clock, const Sleeper& sleep) {
   ProgressView view(io.terminal, o.width);
   auto deadline = clock.Now() + o.timeout;
@@ -136,7 +141,7 @@ int Watch(ApiClient& api, const std::vector<std::int64_t>& ids, const WatchOptio
   }
 }
 
-int Stop(ApiClient& api, const std::vector<std::int64_t>& ids, Output& io) {
+int Stop(TaskApi& api, const std::vector<std::int64_t>& ids, Output& io) {
   int status = 0;
   for (auto id : ids) {
     auto stopped = api.Post(TaskPath(id) + "/Stop", nlohmann::json::object());
@@ -148,7 +153,7 @@ int Stop(ApiClient& api, const std::vector<std::int64_t>& ids, Output& io) {
   return status;
 }
 
-int Retry(ApiClient& api, const std::vector<std::int64_t>& ids, Output& io) {
+int Retry(TaskApi& api, const std::vector<std::int64_t>& ids, Output& io) {
   for (auto id : ids) {
     // UpdateBatchTask with State New runs a Succeeded or Failed task again (docs/superoffice.md).
     auto info = api.Put(TaskPath(id), {{"State", "New"}});
@@ -158,7 +163,7 @@ int Retry(ApiClient& api, const std::vector<std::int64_t>& ids, Output& io) {
   return 0;
 }
 
-int Types(ApiClient& api, Output& io) {
+int Types(TaskApi& api, Output& io) {
   auto answer = api.Get("/api/v1/admin/tasktypes");
   if (!answer) return Failed(io, answer.error());
   const auto& detail = (*answer)["ResponseData"]["Detail"];
@@ -173,9 +178,9 @@ int Types(ApiClient& api, Output& io) {
                 "CANCELLATION");
   io.out << line;
   for (const auto& t : detail) {
-    std::snprintf(line, sizeof line, "%-36s %-16.16s %-12.12s %s\n", Cell(t, "ID").c_str(),
-                  Cell(t, "Name").c_str(), Cell(t, "Handler").c_str(),
-                  Cell(t, "CancellationBehaviour").c_str());
+    std::snprintf(line, sizeof line, "%-36s %-16.16s %-12.12s %s\n", TextOf(t, "ID").c_str(),
+                  TextOf(t, "Name").c_str(), TextOf(t, "Handler").c_str(),
+                  TextOf(t, "CancellationBehaviour").c_str());
     io.out << line;
   }
   return 0;

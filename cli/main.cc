@@ -1,21 +1,27 @@
 // conveyor: the command line of Conveyor. It speaks to a producer's HTTP API with the address
 // and credentials of the flags or of the environment that `scripts/stack up` writes to
-// .stack/env (CONVEYOR_HTTP_URL, CONVEYOR_ADMIN_KEY); `source .stack/env` and it reaches the
-// local stack.
+// .stack/env (CONVEYOR_HTTP_URL, CONVEYOR_ADMIN_KEY); `tail` and `dlq` read Kafka with its
+// CONVEYOR_KAFKA_BROKERS and topic names. `source .stack/env` and it reaches the local stack.
+//
+// Exit status: 0 when everything asked for happened, 1 when something did not (a call failed,
+// a watched task did not succeed), 2 for a command line it cannot parse.
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
 
 #include "api_client.h"
 #include "commands.h"
+#include "conveyor/logging.h"
+#include "kafka_commands.h"
 
 namespace {
 
-using conveyor::cli::ApiClient;
+namespace cli = conveyor::cli;
 
 struct Terminal {
   bool is_one = false;
@@ -31,86 +37,169 @@ Terminal StdoutTerminal() {
   return t;
 }
 
-}  // namespace
+std::atomic<bool> g_stop{false};
 
-int main(int argc, char** argv) {
-  CLI::App app{"conveyor: submit, list, watch and steer Conveyor tasks through a producer's API"};
-  app.require_subcommand(1);
-  app.fallthrough();  // the options above may also follow the subcommand
-  conveyor::cli::ApiSettings settings;
+// Everything the command line can say, and the subcommand it named.
+struct Args {
+  cli::ApiSettings api;
+  cli::TopicSettings topics;
   bool json = false, plain = false;
-  app.add_option("--url", settings.url, "The producer's address, http[s]://host:port")
+  cli::SubmitOptions submit;
+  bool submit_watch = false;
+  std::vector<std::int64_t> ids;  // of get, watch, stop or retry (one subcommand per run)
+  std::string state;
+  cli::WatchOptions watch;
+  int timeout_s = 0;
+  std::vector<std::string> refs;
+  cli::TailOptions tail;
+  std::string command;  // "submit", "dlq replay", ...
+};
+
+void AddApiOptions(CLI::App& app, Args& a) {
+  app.add_option("--url", a.api.url, "The producer's address, http[s]://host:port")
       ->envname("CONVEYOR_HTTP_URL")
       ->capture_default_str();
-  app.add_option("--admin-key", settings.admin_key, "An admin API key (sent as Bearer)")
+  app.add_option("--admin-key", a.api.admin_key, "An admin API key (sent as Bearer)")
       ->envname("CONVEYOR_ADMIN_KEY");
-  app.add_option("--client-id", settings.client_id, "A client's ID (Basic, with its secret)")
+  app.add_option("--client-id", a.api.client_id, "A client's ID (Basic, with its secret)")
       ->envname("CONVEYOR_CLIENT_ID");
-  app.add_option("--client-secret", settings.client_secret, "The client's secret")
+  app.add_option("--client-secret", a.api.client_secret, "The client's secret")
       ->envname("CONVEYOR_CLIENT_SECRET");
-  app.add_flag("--output-json,--json", json, "Print the API's JSON instead of a table");
-  app.add_flag("--plain", plain, "Plain lines, never redrawn, even on a terminal");
+  app.add_flag("--json,--output-json", a.json, "Print the API's JSON instead of a table");
+  app.add_flag("--plain", a.plain, "Plain lines, never redrawn, even on a terminal");
+}
 
-  conveyor::cli::SubmitOptions submit;
-  bool submit_watch = false;
-  auto* submit_cmd = app.add_subcommand("submit", "Create tasks; prints each new task's Id");
-  submit_cmd->add_option("type", submit.type, "The task type's name (noop, sleep, ...)");
-  submit_cmd->add_option("--parameters,-p", submit.parameters,
-                         R"(The handler's parameters, a JSON object: '{"seconds": 2}')");
-  submit_cmd->add_option("--description", submit.description, "Stored with the task");
-  submit_cmd->add_option("--count,-n", submit.count, "How many such tasks")
-      ->check(CLI::Range(1, 1000));
-  submit_cmd
-      ->add_option("--file,-f", submit.file,
-                   "A JSON file: a BatchTaskInfo ({\"Name\": ..., \"ParameterObject\": "
-                   "{...}}) or a list of them")
-      ->check(CLI::ExistingFile);
-  submit_cmd->add_flag("--watch,-w", submit_watch, "Watch them until they are final");
-
-  std::vector<std::int64_t> ids;
-  auto* get_cmd = app.add_subcommand("get", "Show tasks by Id");
-  get_cmd->add_option("ids", ids, "Task Ids")->required();
-  std::string state;
-  auto* list_cmd = app.add_subcommand("list", "List the tasks the credentials may see");
-  list_cmd->add_option("--state", state,
-                       "Only user tasks in this state (New, Started, Failed, ...)");
-  conveyor::cli::WatchOptions watch;
-  int timeout_s = 0;
-  auto* watch_cmd = app.add_subcommand(
+void AddTaskCommands(CLI::App& app, Args& a) {
+  auto* submit = app.add_subcommand("submit", "Create tasks; prints each new task's Id");
+  auto* type = submit->add_option("type", a.submit.type, "The task type's name (noop, sleep, ...)");
+  auto* params = submit->add_option("--parameters,-p", a.submit.parameters,
+                                    R"(The handler's parameters, a JSON object: '{"seconds": 2}')");
+  submit->add_option("--description", a.submit.description, "Stored with the task");
+  auto* count = submit->add_option("--count,-n", a.submit.count, "How many such tasks")
+                    ->check(CLI::Range(1, 1000));
+  submit
+      ->add_option("--file,-f", a.submit.file,
+                   R"(A JSON file: a BatchTaskInfo ({"Name": ..., "ParameterObject": {...}}) )"
+                   "or a list of them")
+      ->check(CLI::ExistingFile)
+      ->excludes(type)
+      ->excludes(params)
+      ->excludes(count);
+  submit->add_flag("--watch,-w", a.submit_watch, "Watch them until they are final");
+  submit->add_option("--timeout", a.timeout_s, "With --watch: give up after this many seconds")
+      ->check(CLI::NonNegativeNumber);
+  auto ids = [&](CLI::App* c) { c->add_option("ids", a.ids, "Task Ids")->required(); };
+  ids(app.add_subcommand("get", "Show tasks by Id"));
+  app.add_subcommand("list", "List the tasks the credentials may see")
+      ->add_option("--state", a.state, "Only those in this state")
+      ->check(CLI::IsMember(cli::kTaskStates));
+  auto* watch = app.add_subcommand(
       "watch", "Progress bars until every task is final; exit status 0 only if all succeeded");
-  watch_cmd->add_option("ids", ids, "Task Ids")->required();
-  watch_cmd->add_option("--timeout", timeout_s, "Give up after this many seconds (0: never)");
-  auto* stop_cmd = app.add_subcommand("stop", "Stop tasks' runs (StopBatchJob)");
-  stop_cmd->add_option("ids", ids, "Task Ids")->required();
-  auto* retry_cmd = app.add_subcommand("retry", "Run finished tasks again");
-  retry_cmd->add_option("ids", ids, "Task Ids")->required();
-  auto* types_cmd = app.add_subcommand("types", "The task types the credentials may use");
+  ids(watch);
+  watch->add_option("--timeout", a.timeout_s, "Give up after this many seconds (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  ids(app.add_subcommand("stop", "Stop tasks' runs (StopBatchJob)"));
+  ids(app.add_subcommand("retry", "Run Succeeded or Failed tasks again"));
+  app.add_subcommand("types", "The task types the credentials may use");
+}
 
-  CLI11_PARSE(app, argc, argv);
+void AddKafkaCommands(CLI::App& app, Args& a) {
+  auto brokers = [&](CLI::App* c) {
+    c->add_option("--kafka-brokers", a.topics.kafka.brokers, "Kafka's bootstrap servers")
+        ->envname("CONVEYOR_KAFKA_BROKERS")
+        ->capture_default_str();
+  };
+  auto* dlq = app.add_subcommand("dlq", "The dead-letter topic: list, replay");
+  dlq->require_subcommand(1);
+  dlq->add_option("--dlq-topic", a.topics.dlq, "The dead-letter topic")
+      ->envname("CONVEYOR_DLQ_TOPIC")
+      ->capture_default_str();
+  brokers(dlq);
+  dlq->add_subcommand("list", "Every dead-lettered command, with why and where it came from");
+  dlq->add_subcommand("replay", "Publish dead-lettered commands again where they came from")
+      ->add_option("messages", a.refs, "OFFSET or PARTITION:OFFSET, as dlq list shows them")
+      ->required();
+  auto* tail = app.add_subcommand("tail", "Print notification events as they arrive");
+  tail->add_option("--notifications-topic", a.topics.notifications, "The notifications topic")
+      ->envname("CONVEYOR_NOTIFICATIONS_TOPIC")
+      ->capture_default_str();
+  brokers(tail);
+  tail->add_flag("--from-beginning", a.tail.from_beginning, "Every event the topic holds");
+  tail->add_option("--count,-n", a.tail.count, "Stop after this many events")
+      ->check(CLI::NonNegativeNumber);
+  tail->add_option("--timeout", a.timeout_s,
+                   "With --count: give up after this many seconds (exit status 1)")
+      ->check(CLI::NonNegativeNumber);
+}
 
-  auto terminal = StdoutTerminal();
-  conveyor::cli::Output io{std::cout, std::cerr, terminal.is_one && !plain, json};
-  watch.width = terminal.width;
-  watch.timeout = std::chrono::seconds(timeout_s);
-  auto api = ApiClient::Create(settings);
+// The subcommand's path, "dlq replay" for a nested one.
+std::string CommandOf(const CLI::App& app) {
+  std::string path;
+  for (const auto* c = &app; !c->get_subcommands().empty();) {
+    c = c->get_subcommands().front();
+    path += (path.empty() ? "" : " ") + c->get_name();
+  }
+  return path;
+}
+
+int RunApiCommand(const Args& a, cli::Output& io) {
+  auto api = cli::ApiClient::Create(a.api);
   if (!api) {
-    std::cerr << "conveyor: " << api.error().Describe() << "\n";
+    io.err << "conveyor: " << api.error().Describe() << "\n";
     return 1;
   }
   conveyor::SystemClock clock;
   auto sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  ApiClient& a = **api;
-  if (*submit_cmd) {
+  auto& t = **api;
+  const auto& c = a.command;
+  if (c == "submit") {
     std::vector<std::int64_t> created;
-    int status = conveyor::cli::Submit(a, submit, io, &created);
-    if (status != 0 || !submit_watch) return status;
-    return conveyor::cli::Watch(a, created, watch, io, clock, sleep);
+    int status = cli::Submit(t, a.submit, io, &created);
+    if (status != 0 || !a.submit_watch) return status;
+    return cli::Watch(t, created, a.watch, io, clock, sleep);
   }
-  if (*get_cmd) return conveyor::cli::Get(a, ids, io);
-  if (*list_cmd) return conveyor::cli::List(a, state, io);
-  if (*watch_cmd) return conveyor::cli::Watch(a, ids, watch, io, clock, sleep);
-  if (*stop_cmd) return conveyor::cli::Stop(a, ids, io);
-  if (*retry_cmd) return conveyor::cli::Retry(a, ids, io);
-  if (*types_cmd) return conveyor::cli::Types(a, io);
-  return 1;
+  if (c == "get") return cli::Get(t, a.ids, io);
+  if (c == "list") return cli::List(t, a.state, io);
+  if (c == "watch") return cli::Watch(t, a.ids, a.watch, io, clock, sleep);
+  if (c == "stop") return cli::Stop(t, a.ids, io);
+  if (c == "retry") return cli::Retry(t, a.ids, io);
+  return cli::Types(t, io);
+}
+
+int Run(Args& a, const Terminal& terminal) {
+  // Only warnings of the libraries' own logs (librdkafka's), on stderr.
+  conveyor::logging::Setup("warn");
+  cli::Output io{std::cout, std::cerr, terminal.is_one && !a.plain, a.json};
+  a.watch.width = terminal.width;
+  a.watch.timeout = a.tail.timeout = std::chrono::seconds(a.timeout_s);
+  if (a.command == "dlq list") return cli::DlqList(a.topics, io);
+  if (a.command == "dlq replay") return cli::DlqReplay(a.topics, a.refs, io);
+  if (a.command == "tail") {
+    std::signal(SIGINT, [](int) { g_stop = true; });
+    std::signal(SIGTERM, [](int) { g_stop = true; });
+    return cli::Tail(a.topics, a.tail, io, g_stop);
+  }
+  return RunApiCommand(a, io);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"conveyor: submit, list, watch and steer Conveyor tasks"};
+  app.require_subcommand(1);
+  app.fallthrough();  // the options of the API may also follow the subcommand
+  Args a;
+  AddApiOptions(app, a);
+  AddTaskCommands(app, a);
+  AddKafkaCommands(app, a);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "conveyor: " << e.what() << " (conveyor --help)\n";
+    return 2;
+  }
+  a.command = CommandOf(app);
+  return Run(a, StdoutTerminal());
 }

@@ -5,23 +5,21 @@
 #include "conveyor/time_format.h"
 
 namespace conveyor::cli {
-namespace {
 
-std::string StringOr(const nlohmann::json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+std::string TextOf(const nlohmann::json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
 }
-
-}  // namespace
 
 TaskProgress ProgressOf(const nlohmann::json& info) {
   TaskProgress p;
   if (info.contains("Id") && info["Id"].is_number_integer()) p.id = info["Id"].get<std::int64_t>();
-  p.name = StringOr(info, "Name");
-  p.state = StringOr(info, "State");
+  p.name = TextOf(info, "Name");
+  p.state = TextOf(info, "State");
   if (info.contains("ProgressPercent") && info["ProgressPercent"].is_number())
-    p.percent = std::clamp(info["ProgressPercent"].get<int>(), 0, 100);
-  p.text = IsFinal(p.state) ? StringOr(info, "Result") : StringOr(info, "ProgressDescription");
-  if (auto started = StringOr(info, "LastStarted"); !started.empty())
+    p.percent = static_cast<int>(std::clamp(info["ProgressPercent"].get<double>(), 0.0, 100.0));
+  p.text = IsFinal(p.state) ? TextOf(info, "Result") : TextOf(info, "ProgressDescription");
+  if (auto started = TextOf(info, "LastStarted"); !started.empty())
     if (auto t = ParseDateTime(started)) p.started_at = *t;
   return p;
 }
@@ -50,30 +48,50 @@ std::string Elapsed(std::chrono::seconds s) {
   return text;
 }
 
-std::string ProgressView::Line(const TaskProgress& t, Timestamp now) {
-  std::string elapsed = "-";
-  if (auto frozen = done_.find(t.id); frozen != done_.end()) {
-    elapsed = Elapsed(frozen->second);
-  } else if (t.started_at) {
-    auto e = std::chrono::duration_cast<std::chrono::seconds>(now - *t.started_at);
-    if (IsFinal(t.state)) done_[t.id] = e;
-    elapsed = Elapsed(e);
+std::string Printable(const std::string& text, std::size_t columns) {
+  std::string out;
+  std::size_t shown = 0;
+  for (unsigned char c : text) {
+    bool continuation = (c & 0xC0) == 0x80;
+    if (!continuation && columns > 0 && shown == columns) break;
+    if (!continuation) ++shown;
+    out += c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c);
   }
+  return out;
+}
+
+std::string ProgressView::ElapsedOf(const TaskProgress& t, Timestamp now) {
+  auto ran = [&] { return std::chrono::duration_cast<std::chrono::seconds>(now - *t.started_at); };
+  if (auto seen = ran_.find(t.id); seen != ran_.end())
+    return seen->second ? Elapsed(*seen->second) : "-";
+  if (IsFinal(t.state)) {
+    // Final when first read: how long it ran is not in a BatchTaskInfo.
+    bool watched = last_.contains(t.id);
+    ran_[t.id] = watched && t.started_at ? std::optional(ran()) : std::nullopt;
+    return ElapsedOf(t, now);
+  }
+  return t.started_at ? Elapsed(ran()) : "-";
+}
+
+std::string ProgressView::Line(const TaskProgress& t, const std::string& elapsed) const {
   char head[96];
   std::snprintf(head, sizeof head, "%-8lld %-10.10s %-10.10s ", static_cast<long long>(t.id),
                 t.name.c_str(), t.state.c_str());
   char tail[32];
   std::snprintf(tail, sizeof tail, " %3d%% %7s ", t.percent, elapsed.c_str());
-  std::string line = head + Bar(t.percent, 22) + tail + t.text;
-  if (static_cast<int>(line.size()) > width_) line.resize(static_cast<std::size_t>(width_));
-  return line;
+  auto columns = terminal_ ? static_cast<std::size_t>(std::max(width_ - 1, 20)) : 0;
+  return Printable(head + Bar(t.percent, 22) + tail + t.text, columns);
 }
 
 std::string ProgressView::Update(const std::vector<TaskProgress>& tasks, Timestamp now) {
   std::string out;
   if (terminal_) {
     if (drawn_ > 0) out += "\x1b[" + std::to_string(drawn_) + "A";
-    for (const auto& t : tasks) out += "\r\x1b[2K" + Line(t, now) + "\n";
+    for (const auto& t : tasks) {
+      out += "\r\x1b[2K" + Line(t, ElapsedOf(t, now)) + "\n";
+      last_[t.id] = t.state;
+    }
+    out += "\x1b[J";  // whatever a longer block drew below
     drawn_ = static_cast<int>(tasks.size());
     return out;
   }
@@ -81,10 +99,11 @@ std::string ProgressView::Update(const std::vector<TaskProgress>& tasks, Timesta
     // A plain line says what changed, not the clock: it is written when the state, percent
     // or text moved.
     std::string key = t.state + '\x1f' + std::to_string(t.percent) + '\x1f' + t.text;
+    auto elapsed = ElapsedOf(t, now);
     auto& last = last_[t.id];
     if (last == key) continue;
     last = key;
-    out += Line(t, now) + "\n";
+    out += Line(t, elapsed) + "\n";
   }
   return out;
 }

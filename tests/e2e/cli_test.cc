@@ -6,8 +6,11 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <sstream>
 
+#include "conveyor/dead_letter.h"
 #include "e2e/e2e_fixture.h"
 
 namespace conveyor {
@@ -48,6 +51,13 @@ class CommandLine : public testing::E2eTest {
 
   Ran Cli(const std::string& args) { return Shell(Env() + CONVEYOR_CLI_BIN + " " + args); }
 
+  // The subcommands that read Kafka get the brokers and topics as .stack/env gives them.
+  Ran Kafka(const std::string& args) {
+    return Shell("CONVEYOR_KAFKA_BROKERS=" + testing::KafkaBrokers() +
+                 " CONVEYOR_DLQ_TOPIC=" + dlq_ + " CONVEYOR_NOTIFICATIONS_TOPIC=" + notifications_ +
+                 " " + CONVEYOR_CLI_BIN + " " + args);
+  }
+
   // A sleep task submitted through the CLI: its Id.
   std::int64_t SubmitSleep(int seconds, int steps) {
     auto r = Cli("submit sleep -p '{\"seconds\": " + std::to_string(seconds) +
@@ -58,7 +68,14 @@ class CommandLine : public testing::E2eTest {
 
   json Task(std::int64_t id) {
     auto r = Cli("get --json " + std::to_string(id));
-    return r.status == 0 ? json::parse(r.out, nullptr, false) : json();
+    auto list = r.status == 0 ? json::parse(r.out, nullptr, false) : json();
+    return list.is_array() && list.size() == 1 ? list[0] : json();
+  }
+
+  // The CLI on a pseudo-terminal (script(1); -e passes its exit status on).
+  Ran OnTerminal(const std::string& args) {
+    return Shell("TERM=xterm script -qec \"" + Env() + CONVEYOR_CLI_BIN + " " + args +
+                 "\" /dev/null </dev/null");
   }
 
   std::unique_ptr<testing::ChildProcess> producer_, worker_;
@@ -68,7 +85,8 @@ TEST_F(CommandLine, SubmitThenWatchShowsProgressUntilSucceededAndGetAndListShowT
   auto id = SubmitSleep(1, 4);
   ASSERT_GT(id, 0);
 
-  auto watched = Cli("watch --plain " + std::to_string(id));
+  // --plain on a terminal: lines, nothing redrawn.
+  auto watched = OnTerminal("watch --plain " + std::to_string(id));
   EXPECT_EQ(watched.status, 0) << watched.out;
   EXPECT_NE(watched.out.find("Succeeded"), std::string::npos) << watched.out;
   EXPECT_NE(watched.out.find("[####################] 100%"), std::string::npos) << watched.out;
@@ -90,9 +108,7 @@ TEST_F(CommandLine, SubmitThenWatchShowsProgressUntilSucceededAndGetAndListShowT
 TEST_F(CommandLine, WatchOnAPseudoTerminalRedrawsItsBarsInPlace) {
   auto id = SubmitSleep(2, 8);
   ASSERT_GT(id, 0);
-  // script(1) gives the CLI a pseudo-terminal; -e passes its exit status on.
-  auto r = Shell("TERM=xterm script -qec \"" + Env() + CONVEYOR_CLI_BIN + " watch " +
-                 std::to_string(id) + "\" /dev/null");
+  auto r = OnTerminal("watch " + std::to_string(id));
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("\x1b[1A"), std::string::npos) << "the cursor goes back up to redraw";
   EXPECT_NE(r.out.find("\r\x1b[2K"), std::string::npos) << "each line is cleared and redrawn";
@@ -142,11 +158,14 @@ TEST_F(CommandLine, SubmitFromAFileAndTypesListTheCatalogue) {
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(^[0-9]+\n[0-9]+\n)"))) << "two Ids first:\n"
                                                                             << r.out;
-  std::ptrdiff_t succeeded = 0;
-  for (auto it = r.out.find("Succeeded"); it != std::string::npos;
-       it = r.out.find("Succeeded", it + 1))
-    ++succeeded;
-  EXPECT_EQ(succeeded, 2) << "each task's last line says it succeeded:\n" << r.out;
+  std::map<std::string, std::string> last_line;  // by the Id that starts it
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (auto space = line.find(' '); space != std::string::npos)
+      last_line[line.substr(0, space)] = line;
+  ASSERT_EQ(last_line.size(), 2u) << r.out;
+  for (const auto& [id, line] : last_line)
+    EXPECT_NE(line.find(" Succeeded "), std::string::npos) << "task " << id << ": " << line;
 
   auto types = Cli("types");
   EXPECT_EQ(types.status, 0) << types.out;
@@ -163,12 +182,23 @@ TEST_F(CommandLine, ErrorsAreOneLineNamingTheProblemWithANonZeroExitStatus) {
 
   auto unknown_type = Cli("submit no-such-type");
   EXPECT_EQ(unknown_type.status, 1);
-  EXPECT_NE(unknown_type.out.find("400"), std::string::npos) << unknown_type.out;
+  EXPECT_EQ(unknown_type.out.rfind("conveyor: POST /api/v1/BatchTask: 400 Name: 'no-such-type' is "
+                                   "not a registered task type; registered: ",
+                                   0),
+            0u)
+      << unknown_type.out;
+  EXPECT_EQ(std::count(unknown_type.out.begin(), unknown_type.out.end(), '\n'), 1);
 
   auto wrong_secret =
       Shell(Env() + "CONVEYOR_CLIENT_SECRET=wrong-secret-0000 " + CONVEYOR_CLI_BIN + " list");
   EXPECT_EQ(wrong_secret.status, 1);
-  EXPECT_NE(wrong_secret.out.find("401"), std::string::npos) << wrong_secret.out;
+  EXPECT_EQ(wrong_secret.out.rfind("conveyor: GET /api/v1/BatchTask: 401 ", 0), 0u)
+      << wrong_secret.out;
+  EXPECT_EQ(std::count(wrong_secret.out.begin(), wrong_secret.out.end(), '\n'), 1);
+
+  auto usage = Cli("watch");
+  EXPECT_EQ(usage.status, 2) << usage.out;
+  EXPECT_EQ(usage.out.rfind("conveyor: ", 0), 0u) << usage.out;
 
   auto nobody =
       Shell(std::string("CONVEYOR_CLIENT_ID= CONVEYOR_ADMIN_KEY= ") + CONVEYOR_CLI_BIN + " list");
@@ -180,6 +210,97 @@ TEST_F(CommandLine, ErrorsAreOneLineNamingTheProblemWithANonZeroExitStatus) {
   EXPECT_EQ(no_server.status, 1);
   EXPECT_NE(no_server.out.find("no answer from http://127.0.0.1:1"), std::string::npos)
       << no_server.out;
+}
+
+TEST_F(CommandLine, TailPrintsNotificationsAndGivesUpAfterItsTimeout) {
+  auto id = CreateTask(SeedRequest());  // Notification 1: the final event goes out
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded") << worker_->Log();
+
+  auto tailed = Kafka("tail --from-beginning --count 1 --timeout 60");
+  EXPECT_EQ(tailed.status, 0) << tailed.out;
+  EXPECT_TRUE(std::regex_search(
+      tailed.out,
+      std::regex("^[0-9T:.-]+Z  conveyor\\.run\\.succeeded  task " + id + "  succeeded  ")))
+      << tailed.out;
+
+  auto waiting = Kafka("tail --from-beginning --count 5 --timeout 2");
+  EXPECT_EQ(waiting.status, 1) << waiting.out;
+  EXPECT_NE(waiting.out.find("conveyor: 1 of 5 events after 2 s"), std::string::npos)
+      << waiting.out;
+}
+
+// The dead-letter topic through the CLI: a create held back from the workers (published by a
+// producer on a topic no worker reads) is put in the DLQ as a worker would have; `dlq list`
+// shows it beside a poison message the worker dead-lettered, and `dlq replay` sends it to the
+// commands topic, where the worker applies and runs it.
+class CommandLineDlq : public CommandLine {
+ protected:
+  void SetUp() override {
+    testing::E2eTest::SetUp();
+    held_ = testing::UniqueName("e2e.commands.held.");
+    testing::CreateTopics({held_}, 1, replication_);
+    std::swap(commands_, held_);  // the producer publishes to the held topic...
+    producer_ = StartProducer(testing::KafkaBrokers());
+    std::swap(commands_, held_);  // ... the worker reads the real one
+    worker_ = StartWorker("e2e-cli-dlq");
+  }
+
+  std::string held_;
+};
+
+TEST_F(CommandLineDlq, ListShowsWhyAndReplayPutsACommandBackWhereItCameFrom) {
+  auto id = CreateTask(SeedRequest());
+  ASSERT_FALSE(id.empty());
+  testing::TopicReader held(held_);
+  auto create = held.ReadUntil([](const auto& all) { return !all.empty(); }, 30s);
+  ASSERT_EQ(create.size(), 1u);
+
+  KafkaSettings s;
+  s.brokers = testing::KafkaBrokers();
+  auto raw = KafkaProducer::Create(s, "e2e-cli-dlq", 10s);
+  ASSERT_TRUE(raw.has_value());
+  ASSERT_TRUE((*raw)
+                  ->Publish({dlq_,
+                             create[0].key,
+                             create[0].value,
+                             {{kDlqReasonHeader, "held back by the test"},
+                              {kDlqOriginTopicHeader, commands_},
+                              {kDlqOriginPartitionHeader, "0"},
+                              {kDlqOriginOffsetHeader, "0"}}})
+                  .has_value());
+  ASSERT_TRUE((*raw)->Publish({commands_, "poison", "not json {", {}}).has_value());
+  ASSERT_TRUE(testing::PollUntil([&] { return testing::MessageCount(dlq_) >= 2; }, 60s))
+      << worker_->Log();
+
+  auto listed = Kafka("dlq list");
+  EXPECT_EQ(listed.status, 0) << listed.out;
+  EXPECT_NE(listed.out.find("0:0  conveyor.task.create  " + id + "  from " + commands_ + "[0]@0"),
+            std::string::npos)
+      << listed.out;
+  EXPECT_NE(listed.out.find("held back by the test"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("0:1  (not an event)"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("the message is not a JSON document"), std::string::npos) << listed.out;
+  auto as_json = json::parse(Kafka("dlq list --json").out, nullptr, false);
+  ASSERT_TRUE(as_json.is_array());
+  EXPECT_EQ(as_json.size(), 2u);
+
+  EXPECT_EQ(Count("SELECT count(*) FROM tasks WHERE id = '" + id + "'"), 0)
+      << "held back: no worker saw the create yet";
+  auto replayed = Kafka("dlq replay 0:0");
+  EXPECT_EQ(replayed.status, 0) << replayed.out;
+  EXPECT_EQ(replayed.out.rfind("replayed " + dlq_ + "[0]@0 to " + commands_ + "[", 0), 0u)
+      << replayed.out;
+  EXPECT_TRUE(CountBecomes(
+      "SELECT count(*) FROM runs WHERE state = 'succeeded' AND task_id = '" + id + "'", 1))
+      << worker_->Log();
+
+  auto missing = Kafka("dlq replay 0:99");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.out.find("no message at " + dlq_ + "[0]@99"), std::string::npos) << missing.out;
+  auto bad = Kafka("dlq replay first");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.out.find("is not OFFSET or PARTITION:OFFSET"), std::string::npos) << bad.out;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "conveyor/dead_letter.h"
 #include "conveyor/event_publisher.h"
 #include "conveyor/json_schema.h"
 #include "conveyor/kafka.h"
@@ -29,12 +30,6 @@ namespace conveyor {
 struct ProcessorSettings {
   std::string dlq_topic = "conveyor.commands.dlq";
 };
-
-// Header names on dead-lettered messages.
-inline constexpr char kDlqReasonHeader[] = "conveyor-dlq-reason";
-inline constexpr char kDlqOriginTopicHeader[] = "conveyor-origin-topic";
-inline constexpr char kDlqOriginPartitionHeader[] = "conveyor-origin-partition";
-inline constexpr char kDlqOriginOffsetHeader[] = "conveyor-origin-offset";
 
 // What a batch left to do. Every message of the batch is either in `runs` (its run is not
 // final yet), in `started` (its run was started as it was queued, StartOffer) or in `done`.

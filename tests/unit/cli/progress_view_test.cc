@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 
 Timestamp At(const char* text) { return *ParseDateTime(text); }
 
-// Started at 08:00:00 UTC (BatchTaskInfo dates carry no offset: UTC unless SO-TimeZone).
+// Started at 08:00:00 UTC, as a BatchTaskInfo writes its dates without SO-TimeZone.
 nlohmann::json Info(std::int64_t id, const std::string& state, int percent,
                     const std::string& text = "", const std::string& result = "") {
   return {{"Id", id},
@@ -20,7 +20,7 @@ nlohmann::json Info(std::int64_t id, const std::string& state, int percent,
           {"ProgressPercent", percent},
           {"ProgressDescription", text},
           {"Result", result},
-          {"LastStarted", "2027-01-15T08:00:00.0000000"}};
+          {"LastStarted", "2027-01-15T08:00:00.0000000+00:00"}};
 }
 
 TEST(ProgressOf, ReadsTheBatchTaskInfoAndShowsTheResultOnceFinal) {
@@ -69,23 +69,35 @@ TEST(Elapsed, SecondsMinutesAndHours) {
   EXPECT_EQ(Elapsed(-3s), "0s");
 }
 
-TEST(ProgressView, ALineShowsIdTypeStateBarPercentElapsedAndText) {
-  ProgressView view(false, 120);
-  auto line =
-      view.Line(ProgressOf(Info(1003, "Started", 50, "step 5 of 10")), At("2027-01-15T08:00:12Z"));
-  EXPECT_EQ(line,
-            "1003     sleep      Started    [##########----------]  50%     12s step 5 of 10");
+TEST(Printable, ControlCharactersBecomeSpacesAndCutsFallBetweenCharacters) {
+  EXPECT_EQ(Printable("a\nb\x1b[2Jc\r", 0), "a b [2Jc ");
+  EXPECT_EQ(Printable("größe", 3), "grö");
+  EXPECT_EQ(Printable("größe", 0), "größe");
 }
 
-TEST(ProgressView, ALineIsCutToTheWidth) {
-  ProgressView view(false, 40);
-  auto line = view.Line(ProgressOf(Info(1, "Started", 10, std::string(100, 'x'))),
-                        At("2027-01-15T08:00:01Z"));
-  EXPECT_EQ(line.size(), 40u);
+TEST(ProgressView, ALineShowsIdTypeStateBarPercentElapsedAndText) {
+  ProgressView view(false);
+  view.Update({ProgressOf(Info(1003, "New", 0))}, At("2027-01-15T07:59:59Z"));
+  auto line = view.Update({ProgressOf(Info(1003, "Started", 50, "step 5 of 10"))},
+                          At("2027-01-15T08:00:12Z"));
+  EXPECT_EQ(line,
+            "1003     sleep      Started    [##########----------]  50%     12s step 5 of 10\n");
+}
+
+TEST(ProgressView, ATerminalCutsLinesShortOfItsWidthAndPlainLinesAreWhole) {
+  auto task = ProgressOf(Info(1, "Started", 10, std::string(100, 'x')));
+  ProgressView terminal(true, 40);
+  auto drawn = terminal.Update({task}, At("2027-01-15T08:00:01Z"));
+  // "\r\x1b[2K", 39 columns, "\n\x1b[J".
+  EXPECT_EQ(drawn.size(), 5u + 39u + 4u) << drawn;
+  EXPECT_TRUE(drawn.ends_with("[##-----\n\x1b[J")) << "cut within the bar: " << drawn;
+  ProgressView plain(false, 40);
+  EXPECT_NE(plain.Update({task}, At("2027-01-15T08:00:01Z")).find(std::string(100, 'x')),
+            std::string::npos);
 }
 
 TEST(ProgressView, PlainWritesALineOnlyWhenStatePercentOrTextMoved) {
-  ProgressView view(false, 120);
+  ProgressView view(false);
   auto a = ProgressOf(Info(1, "Started", 10, "step 1"));
   auto b = ProgressOf(Info(2, "New", 0));
   auto first = view.Update({a, b}, At("2027-01-15T08:00:01Z"));
@@ -99,23 +111,39 @@ TEST(ProgressView, PlainWritesALineOnlyWhenStatePercentOrTextMoved) {
   EXPECT_EQ(second.find('\x1b'), std::string::npos) << "no terminal control in plain lines";
 }
 
-TEST(ProgressView, ATerminalRedrawsTheBlockInPlace) {
+TEST(ProgressView, ATerminalRedrawsTheBlockInPlaceAndClearsWhatALongerOneLeft) {
   ProgressView view(true, 120);
   auto a = ProgressOf(Info(1, "Started", 10));
   auto b = ProgressOf(Info(2, "Started", 30));
   auto first = view.Update({a, b}, At("2027-01-15T08:00:01Z"));
-  EXPECT_EQ(first.find("\x1b[2A"), std::string::npos) << "nothing drawn yet to move over";
+  EXPECT_EQ(first.rfind("\r\x1b[2K1 ", 0), 0u) << "nothing drawn yet to move over: " << first;
   auto again = view.Update({a, b}, At("2027-01-15T08:00:02Z"));
-  EXPECT_EQ(again.rfind("\x1b[2A", 0), 0u) << "up over the two lines drawn";
+  EXPECT_EQ(again.rfind("\x1b[2A\r\x1b[2K1 ", 0), 0u) << "up over the two lines drawn";
   EXPECT_EQ(std::count(again.begin(), again.end(), '\n'), 2);
-  EXPECT_NE(again.find("\r\x1b[2K"), std::string::npos) << "each line cleared before drawn";
+  auto fewer = view.Update({a}, At("2027-01-15T08:00:03Z"));
+  EXPECT_EQ(fewer.rfind("\x1b[2A", 0), 0u);
+  EXPECT_TRUE(fewer.ends_with("\n\x1b[J")) << "the line below is cleared";
+  EXPECT_EQ(view.Update({a}, At("2027-01-15T08:00:04Z")).rfind("\x1b[1A", 0), 0u);
 }
 
-TEST(ProgressView, ElapsedTimeStopsWhenATaskIsSeenFinal) {
-  ProgressView view(false, 120);
-  auto done = ProgressOf(Info(1, "Succeeded", 100, "", "ok"));
-  EXPECT_NE(view.Line(done, At("2027-01-15T08:00:05Z")).find(" 5s "), std::string::npos);
-  EXPECT_NE(view.Line(done, At("2027-01-15T08:09:00Z")).find(" 5s "), std::string::npos);
+TEST(ProgressView, ElapsedTimeStopsWhenAWatchedTaskEnds) {
+  ProgressView view(false);
+  view.Update({ProgressOf(Info(1, "Started", 50))}, At("2027-01-15T08:00:03Z"));
+  auto ended =
+      view.Update({ProgressOf(Info(1, "Succeeded", 100, "", "ok"))}, At("2027-01-15T08:00:05Z"));
+  EXPECT_NE(ended.find(" 5s ok"), std::string::npos) << ended;
+  ProgressView terminal(true, 120);
+  terminal.Update({ProgressOf(Info(1, "Started", 50))}, At("2027-01-15T08:00:03Z"));
+  terminal.Update({ProgressOf(Info(1, "Succeeded", 100))}, At("2027-01-15T08:00:05Z"));
+  auto later = terminal.Update({ProgressOf(Info(1, "Succeeded", 100))}, At("2027-01-15T09:00:00Z"));
+  EXPECT_NE(later.find(" 5s "), std::string::npos) << later;
+}
+
+TEST(ProgressView, ATaskFinalBeforeTheWatchBeganShowsNoElapsedTime) {
+  ProgressView view(false);
+  auto line =
+      view.Update({ProgressOf(Info(1, "Failed", 40, "", "boom"))}, At("2027-01-15T09:00:00Z"));
+  EXPECT_NE(line.find("  40%       - boom"), std::string::npos) << line;
 }
 
 }  // namespace

@@ -1,0 +1,159 @@
+#include "kafka_commands.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <ostream>
+
+#include "conveyor/cloud_event.h"
+#include "conveyor/dead_letter.h"
+#include "conveyor/time_format.h"
+#include "conveyor/uuid.h"
+
+namespace conveyor::cli {
+namespace {
+
+int Failed(Output& io, const Error& e) {
+  io.err << "conveyor: " << e.Describe() << "\n";
+  return 1;
+}
+
+Result<std::vector<DeadLetter>> ReadDeadLetters(const TopicSettings& s) {
+  std::vector<DeadLetter> out;
+  auto read = ReadTopicToEnd(s.kafka, s.dlq, "conveyor-cli", [&](ConsumedMessage m) -> Status {
+    out.push_back(DeadLetterOf(std::move(m)));
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.message.partition, a.message.offset) <
+           std::pair(b.message.partition, b.message.offset);
+  });
+  return out;
+}
+
+std::string Where(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+  return topic + "[" + std::to_string(partition) + "]@" + std::to_string(offset);
+}
+
+nlohmann::json DeadLetterJson(const DeadLetter& d) {
+  return {{"partition", d.message.partition},
+          {"offset", d.message.offset},
+          {"reason", d.reason},
+          {"origin_topic", d.origin_topic},
+          {"origin_partition", d.origin_partition},
+          {"origin_offset", d.origin_offset},
+          {"type", d.type},
+          {"subject", d.subject},
+          {"key", d.message.key},
+          {"value", d.message.value}};
+}
+
+}  // namespace
+
+Result<MessageRef> ParseMessageRef(const std::string& text) {
+  MessageRef ref;
+  auto colon = text.find(':');
+  auto number = [](std::string_view t, auto& v) {
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    return ec == std::errc() && end == t.data() + t.size() && v >= 0;
+  };
+  bool ok = colon == std::string::npos
+                ? number(text, ref.offset)
+                : number(std::string_view(text).substr(0, colon), ref.partition) &&
+                      number(std::string_view(text).substr(colon + 1), ref.offset);
+  if (!ok)
+    return Fail(ErrorCode::kInvalidArgument,
+                "'" + text + "' is not OFFSET or PARTITION:OFFSET of the dead-letter topic");
+  return ref;
+}
+
+int DlqList(const TopicSettings& s, Output& io) {
+  auto dead = ReadDeadLetters(s);
+  if (!dead) return Failed(io, dead.error());
+  if (io.json) {
+    auto all = nlohmann::json::array();
+    for (const auto& d : *dead) all.push_back(DeadLetterJson(d));
+    io.out << all.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& d : *dead)
+    io.out << d.message.partition << ":" << d.message.offset << "  "
+           << (d.type.empty() ? "(not an event)" : d.type) << "  " << d.subject << "  from "
+           << Where(d.origin_topic, d.origin_partition, d.origin_offset) << "\n    " << d.reason
+           << "\n";
+  if (dead->empty()) io.out << "the dead-letter topic " << s.dlq << " is empty\n";
+  return 0;
+}
+
+int DlqReplay(const TopicSettings& s, const std::vector<std::string>& refs, Output& io) {
+  std::vector<MessageRef> wanted;
+  for (const auto& r : refs) {
+    auto ref = ParseMessageRef(r);
+    if (!ref) return Failed(io, ref.error());
+    wanted.push_back(*ref);
+  }
+  auto dead = ReadDeadLetters(s);
+  if (!dead) return Failed(io, dead.error());
+  auto producer = KafkaProducer::Create(s.kafka, "conveyor-cli", std::chrono::seconds(30));
+  if (!producer) return Failed(io, producer.error());
+  for (const auto& ref : wanted) {
+    auto it = std::find_if(dead->begin(), dead->end(), [&](const auto& d) {
+      return d.message.partition == ref.partition && d.message.offset == ref.offset;
+    });
+    if (it == dead->end())
+      return Failed(io, MakeError(ErrorCode::kNotFound,
+                                  "no message at " + Where(s.dlq, ref.partition, ref.offset)));
+    auto replay = ReplayOf(*it);
+    if (!replay) return Failed(io, replay.error());
+    auto sent = (*producer)->Publish(*replay);
+    if (!sent) return Failed(io, sent.error());
+    io.out << "replayed " << Where(s.dlq, ref.partition, ref.offset) << " to "
+           << Where(replay->topic, sent->partition, sent->offset) << "\n";
+  }
+  return 0;
+}
+
+std::string NotificationLine(const std::string& value) {
+  auto e = CloudEvent::Parse(value);
+  if (!e) return value;
+  const auto& d = e->data;
+  auto text = [&](const char* k) {
+    return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : std::string();
+  };
+  std::string line = FormatRfc3339(e->time) + "  " + e->type + "  task " + e->subject;
+  if (d.contains("percent") && d["percent"].is_number())
+    line += "  " + std::to_string(d["percent"].get<int>()) + "% " + text("description");
+  else
+    line += "  " + text("state") + "  " + text("result");
+  return line;
+}
+
+int Tail(const TopicSettings& s, const TailOptions& o, Output& io, const std::atomic<bool>& stop) {
+  auto settings = s.kafka;
+  settings.properties["auto.offset.reset"] = o.from_beginning ? "earliest" : "latest";
+  // A group of its own that commits nothing: every tail reads for itself.
+  auto group = "conveyor-tail-" + Uuid::Random().ToString();
+  auto consumer = KafkaConsumer::Create(settings, group, "conveyor-cli", {s.notifications});
+  if (!consumer) return Failed(io, consumer.error());
+  int seen = 0;
+  auto deadline = std::chrono::steady_clock::now() + o.timeout;
+  while (!stop && (o.count == 0 || seen < o.count)) {
+    if (o.timeout.count() > 0 && std::chrono::steady_clock::now() >= deadline) {
+      io.err << "conveyor: " << seen << " of " << o.count << " events after " << o.timeout.count()
+             << " s\n";
+      return 1;
+    }
+    auto batch = (*consumer)->Poll(o.count == 0 ? 100 : static_cast<std::size_t>(o.count - seen),
+                                   std::chrono::milliseconds(200));
+    if (!batch) return Failed(io, batch.error());
+    for (const auto& m : *batch) {
+      io.out << (io.json ? m.value : NotificationLine(m.value)) << "\n" << std::flush;
+      ++seen;
+    }
+  }
+  (*consumer)->Close();
+  return 0;
+}
+
+}  // namespace conveyor::cli
