@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "conveyor/json_text.h"
+#include "progress_view.h"
 
 namespace conveyor::cli {
 namespace {
@@ -39,7 +40,9 @@ std::string ProducerMessage(const std::string& body) {
     if (e.is_object() && e.contains("ErrorReason") && e["ErrorReason"].is_string())
       return e["ErrorReason"].get<std::string>();
   }
-  return body.size() > 200 ? body.substr(0, 200) + "..." : body;
+  // An error page, say: one line of it, at most 200 characters.
+  auto line = Printable(body, 200);
+  return line.size() < body.size() ? line + "..." : line;
 }
 
 ApiClient::ApiClient(std::unique_ptr<httplib::Client> http, std::string url)

@@ -54,15 +54,15 @@ Result<std::vector<nlohmann::json>> SubmitBodies(const SubmitOptions& o) {
 
 std::string TaskTable(const std::vector<nlohmann::json>& infos) {
   std::ostringstream t;
-  char line[256];
+  char line[512];
   std::snprintf(line, sizeof line, "%-8s %-12s %-10s %5s %6s  %s\n", "ID", "TYPE", "STATE", "DONE",
                 "STARTS", "RESULT");
   t << line;
   for (const auto& i : infos) {
     auto p = ProgressOf(i);
-    std::snprintf(line, sizeof line, "%-8lld %-12.12s %-10.10s %4d%% %6s  %.60s\n",
+    std::snprintf(line, sizeof line, "%-8lld %-12.12s %-10.10s %4d%% %6s  %s\n",
                   static_cast<long long>(p.id), p.name.c_str(), p.state.c_str(), p.percent,
-                  TextOf(i, "StartCount").c_str(), TextOf(i, "Result").c_str());
+                  TextOf(i, "StartCount").c_str(), Printable(TextOf(i, "Result"), 60).c_str());
     t << line;
   }
   return t.str();

@@ -9,6 +9,7 @@
 #include "conveyor/dead_letter.h"
 #include "conveyor/time_format.h"
 #include "conveyor/uuid.h"
+#include "progress_view.h"
 
 namespace conveyor::cli {
 namespace {
@@ -74,62 +75,71 @@ int DlqList(const TopicSettings& s, Output& io) {
   if (io.json) {
     auto all = nlohmann::json::array();
     for (const auto& d : *dead) all.push_back(DeadLetterJson(d));
-    io.out << all.dump(2) << "\n";
+    // Poison need not be UTF-8: such bytes are shown as U+FFFD rather than refused.
+    io.out << all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return 0;
   }
   for (const auto& d : *dead)
     io.out << d.message.partition << ":" << d.message.offset << "  "
-           << (d.type.empty() ? "(not an event)" : d.type) << "  " << d.subject << "  from "
-           << Where(d.origin_topic, d.origin_partition, d.origin_offset) << "\n    " << d.reason
-           << "\n";
+           << (d.type.empty() ? "(not an event)" : Printable(d.type, 0)) << "  "
+           << Printable(d.subject, 0) << "  from "
+           << Where(d.origin_topic, d.origin_partition, d.origin_offset) << "\n    "
+           << Printable(d.reason, 0) << "\n";
   if (dead->empty()) io.out << "the dead-letter topic " << s.dlq << " is empty\n";
   return 0;
 }
 
 int DlqReplay(const TopicSettings& s, const std::vector<std::string>& refs, Output& io) {
-  std::vector<MessageRef> wanted;
+  auto dead = ReadDeadLetters(s);
+  if (!dead) return Failed(io, dead.error());
+  // Every message is found and has an origin before any is published: all or none.
+  std::vector<std::pair<std::string, OutgoingMessage>> replays;
   for (const auto& r : refs) {
     auto ref = ParseMessageRef(r);
     if (!ref) return Failed(io, ref.error());
-    wanted.push_back(*ref);
-  }
-  auto dead = ReadDeadLetters(s);
-  if (!dead) return Failed(io, dead.error());
-  auto producer = KafkaProducer::Create(s.kafka, "conveyor-cli", std::chrono::seconds(30));
-  if (!producer) return Failed(io, producer.error());
-  for (const auto& ref : wanted) {
     auto it = std::find_if(dead->begin(), dead->end(), [&](const auto& d) {
-      return d.message.partition == ref.partition && d.message.offset == ref.offset;
+      return d.message.partition == ref->partition && d.message.offset == ref->offset;
     });
     if (it == dead->end())
       return Failed(io, MakeError(ErrorCode::kNotFound,
-                                  "no message at " + Where(s.dlq, ref.partition, ref.offset)));
+                                  "no message at " + Where(s.dlq, ref->partition, ref->offset)));
     auto replay = ReplayOf(*it);
     if (!replay) return Failed(io, replay.error());
-    auto sent = (*producer)->Publish(*replay);
+    replays.emplace_back(Where(s.dlq, ref->partition, ref->offset), std::move(*replay));
+  }
+  auto producer = KafkaProducer::Create(s.kafka, "conveyor-cli", std::chrono::seconds(30));
+  if (!producer) return Failed(io, producer.error());
+  for (const auto& [from, message] : replays) {
+    auto sent = (*producer)->Publish(message);
     if (!sent) return Failed(io, sent.error());
-    io.out << "replayed " << Where(s.dlq, ref.partition, ref.offset) << " to "
-           << Where(replay->topic, sent->partition, sent->offset) << "\n";
+    io.out << "replayed " << from << " to " << Where(message.topic, sent->partition, sent->offset)
+           << "\n";
   }
   return 0;
 }
 
 std::string NotificationLine(const std::string& value) {
   auto e = CloudEvent::Parse(value);
-  if (!e) return value;
+  if (!e) return Printable(value, 0);
   const auto& d = e->data;
   auto text = [&](const char* k) {
     return d.contains(k) && d[k].is_string() ? d[k].get<std::string>() : std::string();
   };
   std::string line = FormatRfc3339(e->time) + "  " + e->type + "  task " + e->subject;
+  // The rest is a handler's text: no control characters reach the terminal.
   if (d.contains("percent") && d["percent"].is_number())
     line += "  " + std::to_string(d["percent"].get<int>()) + "% " + text("description");
   else
     line += "  " + text("state") + "  " + text("result");
-  return line;
+  return Printable(line, 0);
 }
 
 int Tail(const TopicSettings& s, const TailOptions& o, Output& io, const std::atomic<bool>& stop) {
+  // A topic that does not exist would be waited for in silence: say so instead.
+  auto probe = KafkaProducer::Create(s.kafka, "conveyor-cli", std::chrono::seconds(10));
+  if (!probe) return Failed(io, probe.error());
+  if (auto exists = (*probe)->CheckTopic(s.notifications, std::chrono::seconds(10)); !exists)
+    return Failed(io, exists.error());
   auto settings = s.kafka;
   settings.properties["auto.offset.reset"] = o.from_beginning ? "earliest" : "latest";
   // A group of its own that commits nothing: every tail reads for itself.
@@ -139,7 +149,7 @@ int Tail(const TopicSettings& s, const TailOptions& o, Output& io, const std::at
   int seen = 0;
   auto deadline = std::chrono::steady_clock::now() + o.timeout;
   while (!stop && (o.count == 0 || seen < o.count)) {
-    if (o.timeout.count() > 0 && std::chrono::steady_clock::now() >= deadline) {
+    if (o.count > 0 && o.timeout.count() > 0 && std::chrono::steady_clock::now() >= deadline) {
       io.err << "conveyor: " << seen << " of " << o.count << " events after " << o.timeout.count()
              << " s\n";
       return 1;
@@ -148,12 +158,12 @@ int Tail(const TopicSettings& s, const TailOptions& o, Output& io, const std::at
                                    std::chrono::milliseconds(200));
     if (!batch) return Failed(io, batch.error());
     for (const auto& m : *batch) {
-      io.out << (io.json ? m.value : NotificationLine(m.value)) << "\n" << std::flush;
+      io.out << (io.json ? Printable(m.value, 0) : NotificationLine(m.value)) << "\n" << std::flush;
       ++seen;
     }
   }
   (*consumer)->Close();
-  return 0;
+  return o.count > 0 && seen < o.count ? 1 : 0;  // stopped before it saw what it was asked for
 }
 
 }  // namespace conveyor::cli

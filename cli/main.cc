@@ -51,6 +51,7 @@ struct Args {
   cli::WatchOptions watch;
   int timeout_s = 0;
   std::vector<std::string> refs;
+  std::vector<std::string> kafka_properties;
   cli::TailOptions tail;
   std::string command;  // "submit", "dlq replay", ...
 };
@@ -108,6 +109,10 @@ void AddKafkaCommands(CLI::App& app, Args& a) {
     c->add_option("--kafka-brokers", a.topics.kafka.brokers, "Kafka's bootstrap servers")
         ->envname("CONVEYOR_KAFKA_BROKERS")
         ->capture_default_str();
+    // As the services take them (TLS, SASL): repeated key=value, or a ';' list in the variable.
+    c->add_option("--kafka-property", a.kafka_properties, "A librdkafka property, key=value")
+        ->envname("CONVEYOR_KAFKA_PROPERTIES")
+        ->delimiter(';');
   };
   auto* dlq = app.add_subcommand("dlq", "The dead-letter topic: list, replay");
   dlq->require_subcommand(1);
@@ -118,7 +123,13 @@ void AddKafkaCommands(CLI::App& app, Args& a) {
   dlq->add_subcommand("list", "Every dead-lettered command, with why and where it came from");
   dlq->add_subcommand("replay", "Publish dead-lettered commands again where they came from")
       ->add_option("messages", a.refs, "OFFSET or PARTITION:OFFSET, as dlq list shows them")
-      ->required();
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& ref) {
+            auto parsed = cli::ParseMessageRef(ref);
+            return parsed ? std::string() : parsed.error().message;
+          },
+          "OFFSET|PARTITION:OFFSET"));
   auto* tail = app.add_subcommand("tail", "Print notification events as they arrive");
   tail->add_option("--notifications-topic", a.topics.notifications, "The notifications topic")
       ->envname("CONVEYOR_NOTIFICATIONS_TOPIC")
@@ -170,6 +181,11 @@ int Run(Args& a, const Terminal& terminal) {
   // Only warnings of the libraries' own logs (librdkafka's), on stderr.
   conveyor::logging::Setup("warn");
   cli::Output io{std::cout, std::cerr, terminal.is_one && !a.plain, a.json};
+  for (const auto& p : a.kafka_properties)
+    if (auto added = conveyor::AddKafkaProperty(a.topics.kafka, p); !added) {
+      io.err << "conveyor: --kafka-property: " << added.error().Describe() << "\n";
+      return 2;
+    }
   a.watch.width = terminal.width;
   a.watch.timeout = a.tail.timeout = std::chrono::seconds(a.timeout_s);
   if (a.command == "dlq list") return cli::DlqList(a.topics, io);

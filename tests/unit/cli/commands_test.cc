@@ -150,7 +150,8 @@ TEST(ProducerMessage, ReadsEachDialectsErrorBody) {
   EXPECT_EQ(ProducerMessage(R"({"Error":{"ErrorCode":"Unauthorized","ErrorReason":"wrong secret"},)"
                             R"("ResponseData":null})"),
             "wrong secret");
-  EXPECT_EQ(ProducerMessage("<html>bad gateway</html>"), "<html>bad gateway</html>");
+  EXPECT_EQ(ProducerMessage("<html>\nbad gateway\n</html>"), "<html> bad gateway </html>")
+      << "one line, whatever the body";
   EXPECT_EQ(ProducerMessage(std::string(300, 'x')).size(), 203u);
 }
 
