@@ -9,7 +9,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
-#include "embedded_files.h"
+#include "conveyor/embedded_files.h"
 
 namespace conveyor {
 

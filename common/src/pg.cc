@@ -4,7 +4,7 @@
 #include <charconv>
 
 #include "conveyor/logging.h"
-#include "embedded_files.h"
+#include "conveyor/embedded_files.h"
 
 namespace conveyor {
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "conveyor/logging.h"
+#include "http/console.h"
 #include "http/openapi.h"
 #include "http/router.h"
 #include "http/token_route.h"
@@ -44,26 +45,29 @@ Answer AnswerOf(const StatusAnswer& a) { return {a.status, a.content_type, a.bod
 
 std::vector<Route> ServerRoutes(Authenticator& auth, ApiDocuments documents,
                                 const StatusEndpoints& status) {
-  return {{"GET", "/healthz", Access::kPublic,
-           [](const Request&, Answer& res) { res = AnswerOf(HealthAnswer()); }},
-          {"GET", "/readyz", Access::kPublic,
-           [readiness = status.readiness](const Request&, Answer& res) {
-             res = AnswerOf(ReadyAnswer(readiness));
-           }},
-          {"GET", "/metrics", Access::kPublic,
-           [metrics = status.metrics](const Request&, Answer& res) {
-             res = AnswerOf(MetricsAnswer(metrics));
-           }},
-          {"GET", "/openapi.json", Access::kPublic,
-           [openapi = std::move(documents.openapi)](const Request&, Answer& res) {
-             res = {200, "application/json; charset=utf-8", openapi, {}};
-           }},
-          {"GET", "/asyncapi.json", Access::kPublic,
-           [asyncapi = std::move(documents.asyncapi)](const Request&, Answer& res) {
-             res = {200, "application/json; charset=utf-8", asyncapi, {}};
-           }},
-          TokenRoute(auth),
-          RevokeRoute(auth)};
+  std::vector<Route> routes = {
+      {"GET", "/healthz", Access::kPublic,
+       [](const Request&, Answer& res) { res = AnswerOf(HealthAnswer()); }},
+      {"GET", "/readyz", Access::kPublic,
+       [readiness = status.readiness](const Request&, Answer& res) {
+         res = AnswerOf(ReadyAnswer(readiness));
+       }},
+      {"GET", "/metrics", Access::kPublic,
+       [metrics = status.metrics](const Request&, Answer& res) {
+         res = AnswerOf(MetricsAnswer(metrics));
+       }},
+      {"GET", "/openapi.json", Access::kPublic,
+       [openapi = std::move(documents.openapi)](const Request&, Answer& res) {
+         res = {200, "application/json; charset=utf-8", openapi, {}};
+       }},
+      {"GET", "/asyncapi.json", Access::kPublic,
+       [asyncapi = std::move(documents.asyncapi)](const Request&, Answer& res) {
+         res = {200, "application/json; charset=utf-8", asyncapi, {}};
+       }},
+      TokenRoute(auth),
+      RevokeRoute(auth)};
+  for (auto& route : ConsoleRoutes()) routes.push_back(std::move(route));
+  return routes;
 }
 
 struct HttpServer::Impl {

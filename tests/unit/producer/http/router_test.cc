@@ -215,8 +215,9 @@ TEST_F(RoutesAgainstTheOpenApiDocument, OperationsWithoutCredentialsAreExactlyTh
         << sample.documented << ": the document and the route's Access disagree";
     public_operations += documented_public;
   }
-  // GET /healthz, /readyz, /metrics, /openapi.json and /asyncapi.json; POST /Token and /revoke.
-  EXPECT_EQ(public_operations, 7);
+  // GET /healthz, /readyz, /metrics, /openapi.json and /asyncapi.json; POST /Token and /revoke;
+  // GET /console, /console/ and /console/{file}.
+  EXPECT_EQ(public_operations, 10);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Files compiled into the binaries (schemas/, common/migrations/), by repository path.
+// Files compiled into the binaries (schemas/, common/migrations/, console/), by repository
+// path.
 #pragma once
 
 #include <string_view>

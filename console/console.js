@@ -1,0 +1,467 @@
+// Conveyor's web console: one page over the producer's own HTTP API, with the caller's
+// credentials (a client's bearer token from POST /Token, or an admin key). Views by the
+// location's hash: #/overview, #/tasks, #/tasks/<Id>, #/types. Live views poll the API once a
+// second while they are shown; nothing is polled on a hidden tab. Text from the API is only
+// ever set as text (textContent), never parsed as HTML.
+"use strict";
+
+(() => {
+  const POLL_MS = 1000;
+  const STATES = ["Unknown", "New", "Aquired", "Started", "Succeeded", "Failed"];
+  const FINAL = new Set(["Succeeded", "Failed"]);
+  const PAGE_SIZE = 25;
+  const TASKS = "/api/v1/BatchTask";
+  const ACCOUNT_TASKS = "/api/v2/admin/tasks/account";
+  const TYPES = "/api/v1/admin/tasktypes";
+
+  const $ = (id) => document.getElementById(id);
+
+  // An element with properties (text, className, attributes as attrs) and children.
+  function el(tag, props = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (key === "text") node.textContent = value;
+      else if (key === "attrs") for (const [a, v] of Object.entries(value)) node.setAttribute(a, v);
+      else node[key] = value;
+    }
+    node.append(...children);
+    return node;
+  }
+
+  // ---------------------------------------------------------------- session and the API
+
+  const session = {
+    get token() { return sessionStorage.getItem("conveyor.token"); },
+    get label() { return sessionStorage.getItem("conveyor.label") || ""; },
+    save(token, label) {
+      sessionStorage.setItem("conveyor.token", token);
+      sessionStorage.setItem("conveyor.label", label);
+    },
+    clear() { sessionStorage.removeItem("conveyor.token"); sessionStorage.removeItem("conveyor.label"); },
+  };
+
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  // The words of an error answer in any of the three dialects' envelopes.
+  function messageOf(body, text, status) {
+    if (body && typeof body === "object") {
+      if (typeof body.Error === "string") return (body.Field ? body.Field + ": " : "") + body.Error;
+      if (body.Error && typeof body.Error.ErrorReason === "string") return body.Error.ErrorReason;
+      if (typeof body.detail === "string") return body.detail;
+      if (typeof body.error_description === "string") return body.error_description;
+    }
+    return `the producer answered ${status}` + (text ? ": " + text.slice(0, 200) : "");
+  }
+
+  async function send(method, path, { body, headers = {} } = {}) {
+    let res;
+    try {
+      res = await fetch(path, { method, headers: { Accept: "application/json", ...headers }, body });
+    } catch (e) {
+      throw new ApiError(0, `the producer did not answer (${e.message}); is it running?`);
+    }
+    const text = await res.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch { /* an error page, say */ }
+    if (!res.ok) throw new ApiError(res.status, messageOf(json, text, res.status));
+    return json;
+  }
+
+  // A request with the session's credentials; a 401 ends the session.
+  async function api(method, path, body) {
+    const headers = { Authorization: "Bearer " + session.token };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    try {
+      return await send(method, path, { headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      if (e.status === 401) signOut("Your sign-in was refused or has expired: " + e.message);
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- errors in words
+
+  function showError(message) {
+    const box = $("error");
+    box.textContent = message;
+    box.hidden = false;
+  }
+  function clearError() { $("error").hidden = true; }
+
+  // ---------------------------------------------------------------- sign in and out
+
+  async function signIn(event) {
+    event.preventDefault();
+    const kind = new FormData($("login")).get("kind");
+    try {
+      if (kind === "admin") {
+        const key = $("admin-key").value.trim();
+        if (!key) return showError("Enter an admin key.");
+        await send("GET", TYPES, { headers: { Authorization: "Bearer " + key } });
+        session.save(key, "admin key " + key.split(".")[0]);
+      } else {
+        const id = $("client-id").value.trim(), secret = $("client-secret").value;
+        if (!id || !secret) return showError("Enter the client's id and secret.");
+        const token = await send("POST", "/Token", {
+          headers: { Authorization: "Basic " + btoa(id + ":" + secret),
+                     "Content-Type": "application/x-www-form-urlencoded" },
+          body: "grant_type=client_credentials",
+        });
+        session.save(token.access_token, "client " + id);
+      }
+    } catch (e) {
+      return showError("Not signed in: " + e.message);
+    }
+    $("login").reset();
+    clearError();
+    loadTypes().catch(() => {});
+    location.hash = "#/tasks";
+    route();
+  }
+
+  function signOut(reason) {
+    session.clear();
+    if (reason) showError(reason);
+    location.hash = "";
+    route();
+  }
+
+  // ---------------------------------------------------------------- views
+
+  let poller = null;  // the shown view's refresh
+  let timer = 0;
+
+  function startPolling(refresh) {
+    poller = refresh;
+    const tick = async () => {
+      if (poller !== refresh) return;
+      if (!document.hidden) {
+        try { await refresh(); clearErrorIfPolling(); } catch (e) { pollingFailed = true; showError(e.message); }
+      }
+      if (poller === refresh) timer = setTimeout(tick, POLL_MS);
+    };
+    tick();
+  }
+  let pollingFailed = false;
+  function clearErrorIfPolling() { if (pollingFailed) { clearError(); pollingFailed = false; } }
+
+  const NAV_OF = { overview: "overview", tasks: "tasks", task: "tasks", types: "types" };
+
+  function show(view) {
+    for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== "view-" + view;
+    for (const link of document.querySelectorAll("#nav a")) {
+      if (link.dataset.view === NAV_OF[view]) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+  }
+
+  function route() {
+    poller = null;
+    clearError();
+    clearTimeout(timer);
+    const signedIn = !!session.token;
+    $("nav").hidden = $("sign-out").hidden = !signedIn;
+    $("who").textContent = signedIn ? "Signed in with " + session.label : "";
+    if (!signedIn) {
+      show("login");
+      $("client-id").focus();
+      return;
+    }
+    const [, view = "tasks", id] = location.hash.split("/");
+    if (view === "overview") { show("overview"); startPolling(refreshOverview); }
+    else if (view === "types") { show("types"); loadTypes().catch((e) => showError(e.message)); }
+    else if (view === "tasks" && id) { show("task"); openTask(id); }
+    else { show("tasks"); startPolling(refreshTasks); }
+  }
+
+  // ---------------------------------------------------------------- the task list
+
+  let tasks = [];   // the latest list, by Id
+  let page = 0;
+
+  async function listTasks() {
+    const list = await api("GET", TASKS);
+    list.sort((a, b) => b.Id - a.Id);
+    noteFinished(list);
+    tasks = list;
+    return list;
+  }
+
+  function matches(task) {
+    const state = $("filter-state").value, type = $("filter-type").value;
+    const text = $("filter-text").value.trim().toLowerCase();
+    if (state && task.State !== state) return false;
+    if (type && task.Name !== type) return false;
+    if (!text) return true;
+    return [task.Id, task.Name, task.Description, task.Result, task.ProgressDescription, task.Context]
+      .some((v) => v !== null && v !== undefined && String(v).toLowerCase().includes(text));
+  }
+
+  function stateBadge(state) { return el("span", { className: "state " + state, text: state }); }
+
+  function progressCell(task) {
+    const percent = Number(task.ProgressPercent) || 0;
+    return el("td", { className: "progress" },
+      el("progress", { max: 100, value: percent, attrs: { "aria-label": `Task ${task.Id} progress` } }),
+      ` ${percent}%`,
+      task.ProgressDescription ? el("div", { className: "muted", text: task.ProgressDescription }) : "");
+  }
+
+  function taskRow(task) {
+    const row = el("tr", { attrs: { "data-id": task.Id } },
+      el("td", {}, el("a", { href: "#/tasks/" + task.Id, text: String(task.Id) })),
+      el("td", { text: task.Name }),
+      el("td", { className: "state-cell" }, stateBadge(task.State)),
+      progressCell(task),
+      el("td", { text: String(task.StartCount ?? 0) }),
+      el("td", { text: when(task.LastStarted) }),
+      el("td", { className: "result", text: task.Result || "" }));
+    return row;
+  }
+
+  function renderTasks() {
+    const shown = tasks.filter(matches);
+    const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+    page = Math.min(page, pages - 1);
+    const slice = shown.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+    $("task-table").tBodies[0].replaceChildren(...slice.map(taskRow));
+    $("task-empty").hidden = shown.length > 0;
+    $("page-info").textContent = `page ${page + 1} of ${pages} · ${shown.length} of ${tasks.length} tasks`;
+    $("page-prev").disabled = page === 0;
+    $("page-next").disabled = page >= pages - 1;
+  }
+
+  async function refreshTasks() {
+    await listTasks();
+    renderTasks();
+  }
+
+  // ---------------------------------------------------------------- the overview
+
+  // Tasks seen to finish, by minute, since the page opened: the previous poll's states
+  // against this one's.
+  const lastState = new Map();
+  const finishedByMinute = new Map();  // minute → {ok, bad}
+  let seenOnce = false;
+
+  function noteFinished(list) {
+    const minute = Math.floor(Date.now() / 60000);
+    for (const t of list) {
+      const before = lastState.get(t.Id);
+      if (seenOnce && FINAL.has(t.State) && before !== t.State) {
+        const bucket = finishedByMinute.get(minute) || { ok: 0, bad: 0 };
+        if (t.State === "Succeeded") bucket.ok++; else bucket.bad++;
+        finishedByMinute.set(minute, bucket);
+      }
+      lastState.set(t.Id, t.State);
+    }
+    seenOnce = true;
+  }
+
+  async function refreshOverview() {
+    const list = await listTasks();
+    const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
+    for (const t of list) counts[t.State] = (counts[t.State] || 0) + 1;
+    const cards = STATES.map((s) => el("a", { className: "count", href: "#/tasks", onclick: () => { $("filter-state").value = s; } },
+      el("span", { className: "n", text: String(counts[s]) }), el("span", { className: "label", text: s })));
+    cards.push(el("div", { className: "count" },
+      el("span", { className: "n", text: String(counts.Aquired + counts.Started) }),
+      el("span", { className: "label", text: "runs in flight" })));
+    $("state-counts").replaceChildren(...cards);
+    drawThroughput();
+  }
+
+  function drawThroughput() {
+    const svg = $("throughput"), ns = "http://www.w3.org/2000/svg";
+    const now = Math.floor(Date.now() / 60000), minutes = 15, width = 600, height = 140;
+    const buckets = [];
+    for (let m = now - minutes + 1; m <= now; m++) buckets.push(finishedByMinute.get(m) || { ok: 0, bad: 0 });
+    const top = Math.max(1, ...buckets.map((b) => b.ok + b.bad));
+    const bar = width / minutes;
+    const shapes = [];
+    buckets.forEach((b, i) => {
+      const okH = (b.ok / top) * height, badH = (b.bad / top) * height;
+      for (const [h, y, cls, n] of [[okH, height - okH, "ok", b.ok], [badH, height - okH - badH, "bad", b.bad]]) {
+        if (!n) continue;
+        const rect = document.createElementNS(ns, "rect");
+        for (const [k, v] of Object.entries({ x: i * bar + 2, y, width: bar - 4, height: h, class: cls })) rect.setAttribute(k, v);
+        const title = document.createElementNS(ns, "title");
+        title.textContent = `${n} ${cls === "ok" ? "succeeded" : "failed"}, ${minutes - 1 - i} min ago`;
+        rect.append(title);
+        shapes.push(rect);
+      }
+    });
+    svg.replaceChildren(...shapes);
+    $("throughput-scale").textContent = `the last ${minutes} minutes, oldest on the left; the tallest bar is ${top}`;
+    const ok = buckets.reduce((n, b) => n + b.ok, 0), bad = buckets.reduce((n, b) => n + b.bad, 0);
+    $("failure-rate").textContent = ok + bad ? `${Math.round((100 * bad) / (ok + bad))}%` : "–";
+  }
+
+  // ---------------------------------------------------------------- one task
+
+  let task = null;     // the task shown (BatchTaskInfo)
+  let account = null;  // the same task in TwoSms's form (Enabled, Status, runs)
+
+  function openTask(id) {
+    task = account = null;
+    $("task-title").textContent = "Task " + id;
+    $("task-fields").replaceChildren();
+    $("run-table").tBodies[0].replaceChildren();
+    startPolling(() => refreshTask(id));
+  }
+
+  async function refreshTask(id) {
+    if (!/^\d{1,18}$/.test(id)) throw new ApiError(400, `'${id}' is not a task number.`);
+    let info;
+    try {
+      info = await api("GET", `${TASKS}/${id}`);
+    } catch (e) {
+      if (e.status === 404) throw new ApiError(404, `There is no task ${id}, or it is not yours to see.`);
+      throw e;
+    }
+    task = info;
+    const [detail, runs] = await Promise.all([
+      api("GET", `${ACCOUNT_TASKS}/${info.Context}`),
+      api("GET", `${ACCOUNT_TASKS}/${info.Context}/runs`)]);
+    account = detail.ResponseData.Detail;
+    renderTask(info, account, runs.ResponseData.Detail || []);
+  }
+
+  function field(name, value, pre = false) {
+    const dd = el("dd");
+    if (pre) dd.append(el("pre", { text: value })); else dd.textContent = value;
+    return [el("dt", { text: name }), dd];
+  }
+
+  function renderTask(info, detail, runs) {
+    $("task-title").replaceChildren(`Task ${info.Id} · ${info.Name} `, stateBadge(info.State));
+    const percent = Number(info.ProgressPercent) || 0;
+    $("task-progress").value = percent;
+    $("task-percent").textContent = percent + "%";
+    $("task-progress-text").textContent = info.ProgressDescription || "";
+    $("task-fields").replaceChildren(
+      ...field("Status", detail.Status), ...field("Result", info.Result || "–"),
+      ...field("Enabled", detail.Enabled ? "yes" : "no"), ...field("Frequency", detail.Frequency),
+      ...field("Start count", String(info.StartCount ?? 0)), ...field("Created", when(info.Created)),
+      ...field("Last started", when(info.LastStarted)), ...field("Worker", detail.LastRunBy || "–"),
+      ...field("Owner", detail.ClientID ? "client " + detail.ClientID : "system task (an admin key's)"),
+      ...field("Cancellation", info.CancellationBehaviour), ...field("UUID", info.Context),
+      ...field("Parameters", JSON.stringify(info.ParameterObject, null, 2), true));
+    const running = ["New", "Aquired", "Started"].includes(info.State);
+    $("act-stop").disabled = !running || info.CancellationBehaviour === "CannotCancel";
+    $("act-stop").title = info.CancellationBehaviour === "CannotCancel" ? "Its type cannot be cancelled" : "";
+    $("act-retry").disabled = !FINAL.has(info.State);
+    $("act-enable").textContent = detail.Enabled ? "Disable" : "Enable";
+    $("run-table").tBodies[0].replaceChildren(...runs.map(runRow));
+  }
+
+  function runRow(run) {
+    return el("tr", {},
+      el("td", {}, stateBadge(run.Status)), el("td", { text: when(run.QueuedOn) }),
+      el("td", { text: when(run.StartedOn) }), el("td", { text: when(run.FinishedOn) }),
+      el("td", { text: duration(run.StartedOn, run.FinishedOn) }),
+      el("td", { text: String(run.StartCount) }), el("td", { text: String(run.Attempt) }),
+      el("td", { text: run.RunBy || "–" }), el("td", { className: "result", text: run.Result || "" }));
+  }
+
+  // Asks with the confirmation dialog; resolves true on OK.
+  function confirmAction(text) {
+    const dialog = $("confirm");
+    $("confirm-text").textContent = text;
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+      dialog.returnValue = "";
+      dialog.showModal();
+      dialog.querySelector("button[value=cancel]").focus();
+    });
+  }
+
+  async function act(question, request, done) {
+    if (!task || !(await confirmAction(question))) return;
+    try {
+      await request();
+      clearError();
+      if (done) done();
+    } catch (e) {
+      showError("Refused: " + e.message);
+    }
+  }
+
+  function wireTaskActions() {
+    $("act-stop").onclick = () => act(`Stop task ${task.Id} (${task.Name})?`,
+      async () => {
+        // StopBatchJob answers false when there was no run left to stop.
+        if ((await api("POST", `${TASKS}/${task.Id}/Stop`, {})) === false)
+          throw new ApiError(409, `task ${task.Id} was not stopped: its run is over`);
+      });
+    $("act-retry").onclick = () => act(`Run task ${task.Id} (${task.Name}) again?`,
+      () => api("PUT", `${TASKS}/${task.Id}`, { State: "New" }));
+    $("act-enable").onclick = () => {
+      const enable = !account.Enabled;
+      act(`${enable ? "Enable" : "Disable"} task ${task.Id}? ${enable ? "It runs again on its schedule." : "Its schedule stops and a running run is stopped."}`,
+        () => api("PUT", `/api/v1/admin/tasks/account/${task.Context}`, { Enabled: enable }));
+    };
+    $("act-delete").onclick = () => act(`Delete task ${task.Id} (${task.Name}) for good?`,
+      () => api("DELETE", `${TASKS}/${task.Id}`), () => { location.hash = "#/tasks"; });
+  }
+
+  // ---------------------------------------------------------------- task types
+
+  let types = [];
+
+  async function loadTypes() {
+    const answer = await api("GET", TYPES);
+    types = answer.ResponseData.Detail || [];
+    $("type-table").tBodies[0].replaceChildren(...types.map((t) => el("tr", {},
+      el("td", { text: t.Name }), el("td", { text: t.Handler }),
+      el("td", { text: t.TimeoutSeconds === null ? "none" : t.TimeoutSeconds + " s" }),
+      el("td", { text: String(t.MaxAttempts) }), el("td", { text: t.RetryBackoffMs + " ms" }),
+      el("td", { text: t.CancellationBehaviour }), el("td", { className: "muted", text: t.ID }))));
+    const select = $("filter-type"), chosen = select.value;
+    select.replaceChildren(el("option", { value: "", text: "any" }),
+      ...types.map((t) => el("option", { value: t.Name, text: t.Name })));
+    select.value = chosen;
+  }
+
+  // ---------------------------------------------------------------- formatting
+
+  function when(text) {
+    if (!text) return "–";
+    const t = new Date(text);
+    return isNaN(t) ? text : t.toLocaleString();
+  }
+
+  function duration(from, to) {
+    if (!from) return "–";
+    const ms = (to ? new Date(to) : new Date()) - new Date(from);
+    if (isNaN(ms)) return "–";
+    const s = Math.round(ms / 1000);
+    return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+  }
+
+  // ---------------------------------------------------------------- start
+
+  function start() {
+    $("filter-state").append(...STATES.map((s) => el("option", { value: s, text: s })));
+    $("login").addEventListener("submit", signIn);
+    $("login").addEventListener("change", () => {
+      const admin = new FormData($("login")).get("kind") === "admin";
+      document.querySelector(".client-fields").hidden = admin;
+      document.querySelector(".admin-fields").hidden = !admin;
+    });
+    $("sign-out").onclick = () => signOut();
+    for (const id of ["filter-state", "filter-type", "filter-text"])
+      $(id).addEventListener("input", () => { page = 0; renderTasks(); });
+    $("filters").addEventListener("submit", (e) => e.preventDefault());
+    $("page-prev").onclick = () => { page--; renderTasks(); };
+    $("page-next").onclick = () => { page++; renderTasks(); };
+    wireTaskActions();
+    window.addEventListener("hashchange", route);
+    if (session.token) loadTypes().catch(() => {});
+    route();
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();
