@@ -20,40 +20,13 @@ int Failed(Output& io, const Error& e) {
 }
 
 Result<std::vector<DeadLetter>> ReadDeadLetters(const TopicSettings& s) {
-  std::vector<DeadLetter> out;
-  auto read = ReadTopicToEnd(s.kafka, s.dlq, "conveyor-cli", [&](ConsumedMessage m) -> Status {
-    out.push_back(DeadLetterOf(std::move(m)));
-    return {};
-  });
-  if (!read) return std::unexpected(read.error());
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::pair(a.message.partition, a.message.offset) <
-           std::pair(b.message.partition, b.message.offset);
-  });
-  return out;
-}
-
-std::string Where(const std::string& topic, std::int32_t partition, std::int64_t offset) {
-  return topic + "[" + std::to_string(partition) + "]@" + std::to_string(offset);
-}
-
-nlohmann::json DeadLetterJson(const DeadLetter& d) {
-  return {{"partition", d.message.partition},
-          {"offset", d.message.offset},
-          {"reason", d.reason},
-          {"origin_topic", d.origin_topic},
-          {"origin_partition", d.origin_partition},
-          {"origin_offset", d.origin_offset},
-          {"type", d.type},
-          {"subject", d.subject},
-          {"key", d.message.key},
-          {"value", d.message.value}};
+  return conveyor::ReadDeadLetters(s.kafka, s.dlq, "conveyor-cli");
 }
 
 }  // namespace
 
-Result<MessageRef> ParseMessageRef(const std::string& text) {
-  MessageRef ref;
+Result<DeadLetterRef> ParseMessageRef(const std::string& text) {
+  DeadLetterRef ref;
   auto colon = text.find(':');
   auto number = [](std::string_view t, auto& v) {
     auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -83,37 +56,33 @@ int DlqList(const TopicSettings& s, Output& io) {
     io.out << d.message.partition << ":" << d.message.offset << "  "
            << (d.type.empty() ? "(not an event)" : Printable(d.type, 0)) << "  "
            << Printable(d.subject, 0) << "  from "
-           << Where(d.origin_topic, d.origin_partition, d.origin_offset) << "\n    "
+           << MessageName(d.origin_topic, d.origin_partition, d.origin_offset) << "\n    "
            << Printable(d.reason, 0) << "\n";
   if (dead->empty()) io.out << "the dead-letter topic " << s.dlq << " is empty\n";
   return 0;
 }
 
 int DlqReplay(const TopicSettings& s, const std::vector<std::string>& refs, Output& io) {
-  auto dead = ReadDeadLetters(s);
-  if (!dead) return Failed(io, dead.error());
-  // Every message is found and has an origin before any is published: all or none.
-  std::vector<std::pair<std::string, OutgoingMessage>> replays;
+  // Every reference is read, and every message found with an origin, before any is
+  // published: all or none.
+  std::vector<DeadLetterRef> wanted;
   for (const auto& r : refs) {
     auto ref = ParseMessageRef(r);
     if (!ref) return Failed(io, ref.error());
-    auto it = std::find_if(dead->begin(), dead->end(), [&](const auto& d) {
-      return d.message.partition == ref->partition && d.message.offset == ref->offset;
-    });
-    if (it == dead->end())
-      return Failed(io, MakeError(ErrorCode::kNotFound,
-                                  "no message at " + Where(s.dlq, ref->partition, ref->offset)));
-    auto replay = ReplayOf(*it);
-    if (!replay) return Failed(io, replay.error());
-    replays.emplace_back(Where(s.dlq, ref->partition, ref->offset), std::move(*replay));
+    wanted.push_back(*ref);
   }
+  auto dead = ReadDeadLetters(s);
+  if (!dead) return Failed(io, dead.error());
+  auto replays = ReplaysOf(*dead, wanted, s.dlq);
+  if (!replays) return Failed(io, replays.error());
   auto producer = KafkaProducer::Create(s.kafka, "conveyor-cli", std::chrono::seconds(30));
   if (!producer) return Failed(io, producer.error());
-  for (const auto& [from, message] : replays) {
+  for (std::size_t i = 0; i < replays->size(); ++i) {
+    const auto& message = (*replays)[i];
     auto sent = (*producer)->Publish(message);
     if (!sent) return Failed(io, sent.error());
-    io.out << "replayed " << from << " to " << Where(message.topic, sent->partition, sent->offset)
-           << "\n";
+    io.out << "replayed " << MessageName(s.dlq, wanted[i].partition, wanted[i].offset) << " to "
+           << MessageName(message.topic, sent->partition, sent->offset) << "\n";
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "conveyor/dead_letter.h"
 #include "conveyor/kafka.h"
 
 namespace conveyor::cli {
@@ -22,11 +23,7 @@ struct TopicSettings {
 
 // A dead-letter message named on the command line: "OFFSET" (partition 0) or
 // "PARTITION:OFFSET".
-struct MessageRef {
-  std::int32_t partition = 0;
-  std::int64_t offset = 0;
-};
-Result<MessageRef> ParseMessageRef(const std::string& text);
+Result<DeadLetterRef> ParseMessageRef(const std::string& text);
 
 int DlqList(const TopicSettings& s, Output& io);
 // Republishes each named message to the topic it came from (acks=all), saying where it went.

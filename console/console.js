@@ -1,18 +1,25 @@
 // Conveyor's web console: one page over the producer's own HTTP API, with the caller's
 // credentials (a client's bearer token from POST /Token, or an admin key). Views by the
-// location's hash: #/overview, #/tasks, #/tasks/<Id>, #/types. Live views poll the API once a
-// second while they are shown; nothing is polled on a hidden tab. Text from the API is only
-// ever set as text (textContent), never parsed as HTML.
+// location's hash: #/overview, #/tasks, #/tasks/<Id>, #/types, #/deadletters (admin keys).
+// Live views poll the API once a second while they are shown; nothing is polled on a hidden
+// tab. Text from the API is only ever set as text (textContent), never parsed as HTML.
 "use strict";
 
 (() => {
   const POLL_MS = 1000;
+  const QUEUE_EVERY = 5;  // the overview asks for the queue every fifth poll
   const STATES = ["Unknown", "New", "Aquired", "Started", "Succeeded", "Failed"];
   const FINAL = new Set(["Succeeded", "Failed"]);
   const PAGE_SIZE = 25;
   const TASKS = "/api/v1/BatchTask";
   const ACCOUNT_TASKS = "/api/v2/admin/tasks/account";
   const TYPES = "/api/v1/admin/tasktypes";
+  const QUEUE = "/api/v1/admin/queue";
+  const DEAD_LETTERS = "/api/v1/admin/deadletters";
+  // The fields a TwoSms update takes: Enable/Disable sends the task's own values back with
+  // Enabled changed, because the update replaces them all.
+  const UPDATE_FIELDS = ["TaskID", "Frequency", "StartDate", "FinishDate", "Parameters", "ContentType",
+    "Notification", "Recurrence", "TimeZone", "CatchUp", "CatchUpLimit", "Overlap"];
 
   const $ = (id) => document.getElementById(id);
 
@@ -28,16 +35,29 @@
     return node;
   }
 
+  // Replaces `container`'s children, keeping the keyboard focus on the link or button of the
+  // same address (or data-key) if it was inside: live redraws must not drop it.
+  function redraw(container, children) {
+    const focused = document.activeElement;
+    const key = container.contains(focused) ? focused.getAttribute("href") || focused.dataset.key : null;
+    container.replaceChildren(...children);
+    if (!key) return;
+    for (const node of container.querySelectorAll("a, button"))
+      if (node.getAttribute("href") === key || node.dataset.key === key) return node.focus();
+  }
+
   // ---------------------------------------------------------------- session and the API
 
   const session = {
     get token() { return sessionStorage.getItem("conveyor.token"); },
     get label() { return sessionStorage.getItem("conveyor.label") || ""; },
-    save(token, label) {
+    get admin() { return sessionStorage.getItem("conveyor.kind") === "admin"; },
+    save(token, label, kind) {
       sessionStorage.setItem("conveyor.token", token);
       sessionStorage.setItem("conveyor.label", label);
+      sessionStorage.setItem("conveyor.kind", kind);
     },
-    clear() { sessionStorage.removeItem("conveyor.token"); sessionStorage.removeItem("conveyor.label"); },
+    clear() { for (const k of ["token", "label", "kind"]) sessionStorage.removeItem("conveyor." + k); },
   };
 
   class ApiError extends Error {
@@ -69,26 +89,28 @@
     return json;
   }
 
-  // A request with the session's credentials; a 401 ends the session.
+  // A request with the session's credentials; a 401 ends the session, saying why.
   async function api(method, path, body) {
     const headers = { Authorization: "Bearer " + session.token };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     try {
       return await send(method, path, { headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (e) {
-      if (e.status === 401) signOut("Your sign-in was refused or has expired: " + e.message);
+      if (e.status === 401) signOut("Signed out: the producer refused these credentials (" + e.message + ").");
       throw e;
     }
   }
 
   // ---------------------------------------------------------------- errors in words
 
+  let notice = "";  // what the next route() shows once it has cleared the old banner
+
   function showError(message) {
     const box = $("error");
-    box.textContent = message;
+    if (box.textContent !== message) box.textContent = message;  // a screen reader hears it once
     box.hidden = false;
   }
-  function clearError() { $("error").hidden = true; }
+  function clearError() { $("error").hidden = true; $("error").textContent = ""; }
 
   // ---------------------------------------------------------------- sign in and out
 
@@ -99,8 +121,10 @@
       if (kind === "admin") {
         const key = $("admin-key").value.trim();
         if (!key) return showError("Enter an admin key.");
-        await send("GET", TYPES, { headers: { Authorization: "Bearer " + key } });
-        session.save(key, "admin key " + key.split(".")[0]);
+        await send("GET", QUEUE, { headers: { Authorization: "Bearer " + key } }).catch((e) => {
+          if (e.status === 401 || e.status === 403) throw new ApiError(e.status, "that is not an admin key the producer knows");
+        });
+        session.save(key, "admin key " + key.split(".")[0], "admin");
       } else {
         const id = $("client-id").value.trim(), secret = $("client-secret").value;
         if (!id || !secret) return showError("Enter the client's id and secret.");
@@ -109,45 +133,61 @@
                      "Content-Type": "application/x-www-form-urlencoded" },
           body: "grant_type=client_credentials",
         });
-        session.save(token.access_token, "client " + id);
+        session.save(token.access_token, "client " + id, "client");
       }
     } catch (e) {
       return showError("Not signed in: " + e.message);
     }
     $("login").reset();
-    clearError();
     loadTypes().catch(() => {});
-    location.hash = "#/tasks";
-    route();
+    go("#/tasks");
   }
 
   function signOut(reason) {
     session.clear();
-    if (reason) showError(reason);
-    location.hash = "";
-    route();
+    forgetFinished();
+    notice = reason || "";
+    go("");
+  }
+
+  // Shows `hash`: route() runs once, whether or not the hash changes.
+  function go(hash) {
+    if (location.hash === hash || (hash === "" && location.hash === "#")) route();
+    else location.hash = hash;
   }
 
   // ---------------------------------------------------------------- views
 
-  let poller = null;  // the shown view's refresh
+  // Each route() starts a new generation: a poll or a load of an older one draws nothing and
+  // shows no error, so a slow answer for the last view never lands in the next.
+  let generation = 0;
   let timer = 0;
 
-  function startPolling(refresh) {
-    poller = refresh;
+  // Calls load() now and every POLL_MS while the view is shown; load resolves to a function
+  // that draws what it read, called only if the view is still the one shown.
+  function startPolling(load) {
+    const mine = generation;
+    let failed = false;
     const tick = async () => {
-      if (poller !== refresh) return;
+      if (mine !== generation) return;
       if (!document.hidden) {
-        try { await refresh(); clearErrorIfPolling(); } catch (e) { pollingFailed = true; showError(e.message); }
+        try {
+          const draw = await load();
+          if (mine !== generation) return;
+          draw();
+          if (failed) { clearError(); failed = false; }
+        } catch (e) {
+          if (mine !== generation) return;
+          failed = true;
+          showError(e.message);
+        }
       }
-      if (poller === refresh) timer = setTimeout(tick, POLL_MS);
+      if (mine === generation) timer = setTimeout(tick, POLL_MS);
     };
     tick();
   }
-  let pollingFailed = false;
-  function clearErrorIfPolling() { if (pollingFailed) { clearError(); pollingFailed = false; } }
 
-  const NAV_OF = { overview: "overview", tasks: "tasks", task: "tasks", types: "types" };
+  const NAV_OF = { overview: "overview", tasks: "tasks", task: "tasks", types: "types", deadletters: "deadletters" };
 
   function show(view) {
     for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== "view-" + view;
@@ -158,11 +198,13 @@
   }
 
   function route() {
-    poller = null;
-    clearError();
+    generation++;
     clearTimeout(timer);
+    clearError();
+    if (notice) { showError(notice); notice = ""; }
     const signedIn = !!session.token;
     $("nav").hidden = $("sign-out").hidden = !signedIn;
+    $("nav-deadletters").hidden = !session.admin;
     $("who").textContent = signedIn ? "Signed in with " + session.label : "";
     if (!signedIn) {
       show("login");
@@ -170,15 +212,19 @@
       return;
     }
     const [, view = "tasks", id] = location.hash.split("/");
-    if (view === "overview") { show("overview"); startPolling(refreshOverview); }
-    else if (view === "types") { show("types"); loadTypes().catch((e) => showError(e.message)); }
+    const mine = generation;
+    const once = (load) => load().then((draw) => { if (mine === generation) draw(); })
+      .catch((e) => { if (mine === generation) showError(e.message); });
+    if (view === "overview") { show("overview"); startPolling(loadOverview()); }
+    else if (view === "types") { show("types"); once(async () => { await loadTypes(); return () => {}; }); }
+    else if (view === "deadletters" && session.admin) { show("deadletters"); once(loadDeadLetters); }
     else if (view === "tasks" && id) { show("task"); openTask(id); }
-    else { show("tasks"); startPolling(refreshTasks); }
+    else { show("tasks"); startPolling(async () => { await listTasks(); return renderTasks; }); }
   }
 
   // ---------------------------------------------------------------- the task list
 
-  let tasks = [];   // the latest list, by Id
+  let tasks = [];   // the latest list, newest first
   let page = 0;
 
   async function listTasks() {
@@ -210,7 +256,7 @@
   }
 
   function taskRow(task) {
-    const row = el("tr", { attrs: { "data-id": task.Id } },
+    return el("tr", { attrs: { "data-id": task.Id } },
       el("td", {}, el("a", { href: "#/tasks/" + task.Id, text: String(task.Id) })),
       el("td", { text: task.Name }),
       el("td", { className: "state-cell" }, stateBadge(task.State)),
@@ -218,7 +264,6 @@
       el("td", { text: String(task.StartCount ?? 0) }),
       el("td", { text: when(task.LastStarted) }),
       el("td", { className: "result", text: task.Result || "" }));
-    return row;
   }
 
   function renderTasks() {
@@ -226,25 +271,22 @@
     const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
     page = Math.min(page, pages - 1);
     const slice = shown.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-    $("task-table").tBodies[0].replaceChildren(...slice.map(taskRow));
+    redraw($("task-table").tBodies[0], slice.map(taskRow));
     $("task-empty").hidden = shown.length > 0;
     $("page-info").textContent = `page ${page + 1} of ${pages} · ${shown.length} of ${tasks.length} tasks`;
     $("page-prev").disabled = page === 0;
     $("page-next").disabled = page >= pages - 1;
   }
 
-  async function refreshTasks() {
-    await listTasks();
-    renderTasks();
-  }
-
   // ---------------------------------------------------------------- the overview
 
-  // Tasks seen to finish, by minute, since the page opened: the previous poll's states
-  // against this one's.
+  // Tasks seen to finish, by minute, since the page opened (or the last sign-in): the previous
+  // poll's states against this one's.
   const lastState = new Map();
   const finishedByMinute = new Map();  // minute → {ok, bad}
   let seenOnce = false;
+
+  function forgetFinished() { lastState.clear(); finishedByMinute.clear(); seenOnce = false; }
 
   function noteFinished(list) {
     const minute = Math.floor(Date.now() / 60000);
@@ -260,16 +302,40 @@
     seenOnce = true;
   }
 
-  async function refreshOverview() {
-    const list = await listTasks();
+  // The overview's load: the tasks every poll, the queue (admin keys) every QUEUE_EVERY-th.
+  function loadOverview() {
+    let polls = 0, queue = null;
+    return async () => {
+      const asks = [listTasks()];
+      if (session.admin && polls++ % QUEUE_EVERY === 0)
+        asks.push(api("GET", QUEUE).then((q) => { queue = q.ResponseData.Detail; }, (e) => { queue = { error: e.message }; }));
+      const [list] = await Promise.all(asks);
+      return () => drawOverview(list, queue);
+    };
+  }
+
+  function countCard(n, label, href) {
+    const body = [el("span", { className: "n", text: String(n) }), el("span", { className: "label", text: label })];
+    return href ? el("a", { className: "count", href, attrs: { "data-key": label } }, ...body)
+                : el("div", { className: "count" }, ...body);
+  }
+
+  function drawOverview(list, queue) {
     const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
     for (const t of list) counts[t.State] = (counts[t.State] || 0) + 1;
-    const cards = STATES.map((s) => el("a", { className: "count", href: "#/tasks", onclick: () => { $("filter-state").value = s; } },
-      el("span", { className: "n", text: String(counts[s]) }), el("span", { className: "label", text: s })));
-    cards.push(el("div", { className: "count" },
-      el("span", { className: "n", text: String(counts.Aquired + counts.Started) }),
-      el("span", { className: "label", text: "runs in flight" })));
-    $("state-counts").replaceChildren(...cards);
+    const cards = STATES.map((s) => {
+      const card = countCard(counts[s], s, "#/tasks");
+      card.onclick = () => { $("filter-state").value = s; page = 0; };
+      return card;
+    });
+    cards.push(countCard(counts.Aquired + counts.Started, "runs in flight"));
+    if (queue && !queue.error) {
+      cards.push(countCard(queue.ConsumerLag, "commands not yet consumed"));
+      cards.push(countCard(queue.DeadLetters, "dead letters", "#/deadletters"));
+    }
+    redraw($("state-counts"), cards);
+    $("queue-error").hidden = !(queue && queue.error);
+    $("queue-error").textContent = queue && queue.error ? "The queue could not be read: " + queue.error : "";
     drawThroughput();
   }
 
@@ -308,11 +374,14 @@
     task = account = null;
     $("task-title").textContent = "Task " + id;
     $("task-fields").replaceChildren();
+    $("task-progress").value = 0;
+    $("task-percent").textContent = $("task-progress-text").textContent = "";
     $("run-table").tBodies[0].replaceChildren();
-    startPolling(() => refreshTask(id));
+    for (const b of document.querySelectorAll("#view-task .actions button")) b.disabled = true;
+    startPolling(() => loadTask(id));
   }
 
-  async function refreshTask(id) {
+  async function loadTask(id) {
     if (!/^\d{1,18}$/.test(id)) throw new ApiError(400, `'${id}' is not a task number.`);
     let info;
     try {
@@ -321,16 +390,18 @@
       if (e.status === 404) throw new ApiError(404, `There is no task ${id}, or it is not yours to see.`);
       throw e;
     }
-    task = info;
     const [detail, runs] = await Promise.all([
       api("GET", `${ACCOUNT_TASKS}/${info.Context}`),
       api("GET", `${ACCOUNT_TASKS}/${info.Context}/runs`)]);
-    account = detail.ResponseData.Detail;
-    renderTask(info, account, runs.ResponseData.Detail || []);
+    return () => {
+      task = info;
+      account = detail.ResponseData.Detail;
+      renderTask(info, account, runs.ResponseData.Detail || []);
+    };
   }
 
   function field(name, value, pre = false) {
-    const dd = el("dd");
+    const dd = el("dd", { attrs: { "data-field": name } });
     if (pre) dd.append(el("pre", { text: value })); else dd.textContent = value;
     return [el("dt", { text: name }), dd];
   }
@@ -353,6 +424,7 @@
     $("act-stop").disabled = !running || info.CancellationBehaviour === "CannotCancel";
     $("act-stop").title = info.CancellationBehaviour === "CannotCancel" ? "Its type cannot be cancelled" : "";
     $("act-retry").disabled = !FINAL.has(info.State);
+    $("act-enable").disabled = $("act-delete").disabled = false;
     $("act-enable").textContent = detail.Enabled ? "Disable" : "Enable";
     $("run-table").tBodies[0].replaceChildren(...runs.map(runRow));
   }
@@ -378,8 +450,9 @@
     });
   }
 
+  // After the confirmation, `request`; its refusal in the producer's words, else `done`.
   async function act(question, request, done) {
-    if (!task || !(await confirmAction(question))) return;
+    if (!(await confirmAction(question))) return;
     try {
       await request();
       clearError();
@@ -389,22 +462,68 @@
     }
   }
 
+  // Each action works on the task shown when it was clicked, whatever the page shows by the
+  // time the dialog closes.
   function wireTaskActions() {
-    $("act-stop").onclick = () => act(`Stop task ${task.Id} (${task.Name})?`,
-      async () => {
+    $("act-stop").onclick = () => {
+      const t = task;
+      if (!t) return;
+      act(`Stop task ${t.Id} (${t.Name})?`, async () => {
         // StopBatchJob answers false when there was no run left to stop.
-        if ((await api("POST", `${TASKS}/${task.Id}/Stop`, {})) === false)
-          throw new ApiError(409, `task ${task.Id} was not stopped: its run is over`);
+        if ((await api("POST", `${TASKS}/${t.Id}/Stop`, {})) === false)
+          throw new ApiError(409, `task ${t.Id} was not stopped: its run is over`);
       });
-    $("act-retry").onclick = () => act(`Run task ${task.Id} (${task.Name}) again?`,
-      () => api("PUT", `${TASKS}/${task.Id}`, { State: "New" }));
-    $("act-enable").onclick = () => {
-      const enable = !account.Enabled;
-      act(`${enable ? "Enable" : "Disable"} task ${task.Id}? ${enable ? "It runs again on its schedule." : "Its schedule stops and a running run is stopped."}`,
-        () => api("PUT", `/api/v1/admin/tasks/account/${task.Context}`, { Enabled: enable }));
     };
-    $("act-delete").onclick = () => act(`Delete task ${task.Id} (${task.Name}) for good?`,
-      () => api("DELETE", `${TASKS}/${task.Id}`), () => { location.hash = "#/tasks"; });
+    $("act-retry").onclick = () => {
+      const t = task;
+      if (t) act(`Run task ${t.Id} (${t.Name}) again?`, () => api("PUT", `${TASKS}/${t.Id}`, { State: "New" }));
+    };
+    $("act-enable").onclick = () => {
+      const t = task, a = account;
+      if (!t || !a) return;
+      const enable = !a.Enabled;
+      const update = { Enabled: enable };
+      for (const f of UPDATE_FIELDS) if (a[f] !== undefined) update[f] = a[f];
+      act(`${enable ? "Enable" : "Disable"} task ${t.Id}? ${enable ? "It runs again on its schedule." : "Its schedule stops and a running run is stopped."}`,
+        () => api("PUT", `/api/v1/admin/tasks/account/${t.Context}`, update));
+    };
+    $("act-delete").onclick = () => {
+      const t = task;
+      if (t) act(`Delete task ${t.Id} (${t.Name}) for good?`, () => api("DELETE", `${TASKS}/${t.Id}`),
+        () => go("#/tasks"));
+    };
+  }
+
+  // ---------------------------------------------------------------- dead letters (admin keys)
+
+  async function loadDeadLetters() {
+    const answer = await api("GET", `${DEAD_LETTERS}?pageSize=200`);
+    const letters = answer.ResponseData.Detail || [];
+    const total = answer.ResponseData.Paging.TotalCount;
+    return () => {
+      $("dead-count").textContent = total > letters.length
+        ? `the newest ${letters.length} of ${total} messages` : `${total} message${total === 1 ? "" : "s"}`;
+      $("dead-empty").hidden = letters.length > 0;
+      redraw($("dead-table").tBodies[0], letters.map(deadRow));
+    };
+  }
+
+  function deadRow(d) {
+    const where = `${d.partition}:${d.offset}`;
+    const replay = el("button", { type: "button", text: "Replay", attrs: { "data-key": where } });
+    replay.disabled = !d.origin_topic;
+    replay.title = d.origin_topic ? "" : "It does not say which topic it came from";
+    replay.onclick = () => act(
+      `Replay the dead letter ${where} (${d.type || "not an event"}) to ${d.origin_topic}? Do it once its cause is fixed: the workers apply it as the command it was.`,
+      async () => {
+        const r = (await api("POST", `${DEAD_LETTERS}/${d.partition}/${d.offset}/replay`)).ResponseData.Detail;
+        $("dead-done").textContent = `Replayed ${where} to ${r.Topic}[${r.ToPartition}]@${r.ToOffset}.`;
+      }, () => route());
+    return el("tr", { attrs: { "data-where": where } },
+      el("td", { text: where }), el("td", { text: d.type || "(not an event)" }),
+      el("td", { text: d.subject || "–" }), el("td", { className: "result", text: d.reason || "–" }),
+      el("td", { text: d.origin_topic ? `${d.origin_topic}[${d.origin_partition}]@${d.origin_offset}` : "unknown" }),
+      el("td", {}, replay));
   }
 
   // ---------------------------------------------------------------- task types
@@ -457,6 +576,7 @@
     $("filters").addEventListener("submit", (e) => e.preventDefault());
     $("page-prev").onclick = () => { page--; renderTasks(); };
     $("page-next").onclick = () => { page++; renderTasks(); };
+    $("dead-refresh").onclick = () => route();
     wireTaskActions();
     window.addEventListener("hashchange", route);
     if (session.token) loadTypes().catch(() => {});

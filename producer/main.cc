@@ -69,8 +69,8 @@ struct Dialects {
 };
 Result<Dialects> BuildDialects(TaskTypeCatalog& catalog, TaskCommandService& commands,
                                TaskReader& reader, const Clock& clock, CredentialStore& credentials,
-                               const std::string& public_base_url) {
-  auto twosms = twosms::TwoSmsDialect::Create(catalog, commands, reader, clock, credentials);
+                               CommandQueue& queue, const std::string& public_base_url) {
+  auto twosms = twosms::TwoSmsDialect::Create(catalog, commands, reader, clock, credentials, queue);
   if (!twosms) return std::unexpected(twosms.error());
   auto superoffice = superoffice::SuperOfficeDialect::Create(catalog, commands, reader);
   if (!superoffice) return std::unexpected(superoffice.error());
@@ -104,7 +104,9 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   PgIdempotencyStore idempotency(pool);
   CredentialListener credential_changes(o.common.pg_url, authenticator);
   credential_changes.Start();
-  auto dialects = BuildDialects(catalog, commands, reader, clock, credentials, o.public_base_url);
+  KafkaCommandQueue queue(o.common.kafka, o.common.commands_topic, o.queue, publisher);
+  auto dialects =
+      BuildDialects(catalog, commands, reader, clock, credentials, queue, o.public_base_url);
   if (!dialects) {
     log->error("{}", dialects.error().Describe());
     return kFailed;

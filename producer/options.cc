@@ -33,6 +33,15 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
                  "Where links in answers point, as clients reach this producer "
                  "(https://tasks.example.com); default http://<http-host>:<http-port>")
       ->envname("CONVEYOR_PUBLIC_BASE_URL");
+  app.add_option("--worker-group-id", o.queue.worker_group,
+                 "The workers' consumer group (their --group-id), whose lag the queue route shows")
+      ->envname("CONVEYOR_GROUP_ID")
+      ->capture_default_str();
+  app.add_option("--dlq-topic", o.queue.dlq_topic,
+                 "The workers' dead-letter topic (their --dlq-topic), listed and replayed by the "
+                 "dead-letter routes")
+      ->envname("CONVEYOR_DLQ_TOPIC")
+      ->capture_default_str();
   app.add_option("--pg-connections", o.pg_connections,
                  "PostgreSQL connections held at most, shared by the requests")
       ->envname("CONVEYOR_PG_CONNECTIONS")

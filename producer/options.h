@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "auth/auth.h"
+#include "commands/command_queue.h"
 #include "conveyor/process.h"
 #include "conveyor/uuid.h"
 #include "http/server.h"
@@ -43,6 +44,9 @@ struct ProducerOptions {
   // http://<--http-host>:<--http-port>.
   std::string public_base_url;
   AuthSettings auth;  // --token-lifetime-seconds, --auth-cache-seconds
+  // --worker-group-id and --dlq-topic: what the workers run with (their --group-id and
+  // --dlq-topic), for GET /api/v1/admin/queue and the dead-letter routes.
+  QueueSettings queue;
   Command command = Command::kServe;
   std::string admin_key_name = "admin";  // create-admin-key --name
   std::string revoke_key_text;           // revoke-admin-key --id, as given

@@ -1,5 +1,6 @@
 #include "conveyor/dead_letter.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "conveyor/json_text.h"
@@ -48,6 +49,57 @@ Result<OutgoingMessage> ReplayOf(const DeadLetter& dead) {
   OutgoingMessage out{dead.origin_topic, dead.message.key, dead.message.value, {}};
   for (const auto& h : dead.message.headers)
     if (!IsDlqHeader(h.first)) out.headers.push_back(h);
+  return out;
+}
+
+Result<std::vector<DeadLetter>> ReadDeadLetters(const KafkaSettings& settings,
+                                                const std::string& topic,
+                                                const std::string& client_id) {
+  std::vector<DeadLetter> out;
+  auto read = ReadTopicToEnd(settings, topic, client_id, [&](ConsumedMessage m) -> Status {
+    out.push_back(DeadLetterOf(std::move(m)));
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.message.partition, a.message.offset) <
+           std::pair(b.message.partition, b.message.offset);
+  });
+  return out;
+}
+
+nlohmann::json DeadLetterJson(const DeadLetter& d) {
+  return {{"partition", d.message.partition},
+          {"offset", d.message.offset},
+          {"reason", d.reason},
+          {"origin_topic", d.origin_topic},
+          {"origin_partition", d.origin_partition},
+          {"origin_offset", d.origin_offset},
+          {"type", d.type},
+          {"subject", d.subject},
+          {"key", d.message.key},
+          {"value", d.message.value}};
+}
+
+std::string MessageName(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+  return topic + "[" + std::to_string(partition) + "]@" + std::to_string(offset);
+}
+
+Result<std::vector<OutgoingMessage>> ReplaysOf(const std::vector<DeadLetter>& letters,
+                                               const std::vector<DeadLetterRef>& refs,
+                                               const std::string& topic) {
+  std::vector<OutgoingMessage> out;
+  for (const auto& ref : refs) {
+    auto it = std::find_if(letters.begin(), letters.end(), [&](const DeadLetter& d) {
+      return d.message.partition == ref.partition && d.message.offset == ref.offset;
+    });
+    if (it == letters.end())
+      return Fail(ErrorCode::kNotFound,
+                  "no message at " + MessageName(topic, ref.partition, ref.offset));
+    auto replay = ReplayOf(*it);
+    if (!replay) return std::unexpected(replay.error());
+    out.push_back(std::move(*replay));
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -623,6 +624,68 @@ Status KafkaProducer::CheckTopic(const std::string& topic, std::chrono::millisec
   auto md = TopicMetadata(impl_->rk.get(), topic, timeout);
   if (!md) return std::unexpected(md.error());
   return {};
+}
+
+namespace {
+
+// The offsets `group` committed on `partitions` (each entry's offset; negative when none).
+Status CommittedOffsets(const KafkaSettings& settings, const std::string& group,
+                        rd_kafka_topic_partition_list_t* partitions,
+                        std::chrono::milliseconds timeout) {
+  // A consumer handle with the group's id asks its coordinator; it never subscribes, so it
+  // never joins the group.
+  auto conf = BaseConf(settings, "conveyor-group-progress",
+                       {{"group.id", group}, {"enable.auto.commit", "false"}});
+  if (!conf) return std::unexpected(conf.error());
+  char err[512];
+  HandlePtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), err, sizeof err));
+  if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("Kafka consumer: ") + err);
+  conf->release();
+  auto e = rd_kafka_committed(rk.get(), partitions, static_cast<int>(timeout.count()));
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Fail(ErrorCode::kUnavailable,
+                "no committed offsets of group " + group + ": " + rd_kafka_err2str(e));
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<PartitionProgress>> GroupProgress(const KafkaSettings& settings,
+                                                     const std::string& topic,
+                                                     const std::string& group,
+                                                     std::chrono::milliseconds timeout) {
+  auto conf = BaseConf(settings, "conveyor-group-progress", {});
+  if (!conf) return std::unexpected(conf.error());
+  char err[512];
+  HandlePtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));
+  if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("Kafka client: ") + err);
+  conf->release();
+  auto md = TopicMetadata(rk.get(), topic, timeout);
+  if (!md) return std::unexpected(md.error());
+  std::vector<PartitionProgress> out;
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  const auto& t = (*md)->topics[0];
+  for (int i = 0; i < t.partition_cnt; ++i) {
+    PartitionProgress p;
+    p.partition = t.partitions[i].id;
+    auto e = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p.partition, &p.start,
+                                              &p.end, static_cast<int>(timeout.count()));
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return Fail(ErrorCode::kUnavailable, "no offsets of " + topic + " partition " +
+                                               std::to_string(p.partition) + ": " +
+                                               rd_kafka_err2str(e));
+    out.push_back(p);
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p.partition);
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.partition < b.partition; });
+  if (group.empty() || out.empty()) return out;
+  if (auto s = CommittedOffsets(settings, group, list.get(), timeout); !s)
+    return std::unexpected(s.error());
+  for (int i = 0; i < list->cnt; ++i)
+    for (auto& p : out)
+      if (p.partition == list->elems[i].partition)  // RD_KAFKA_OFFSET_INVALID: none
+        p.committed = list->elems[i].offset < 0 ? -1 : list->elems[i].offset;
+  return out;
 }
 
 }  // namespace conveyor

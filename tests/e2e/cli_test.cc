@@ -246,37 +246,18 @@ class CommandLineDlq : public CommandLine {
  protected:
   void SetUp() override {
     testing::E2eTest::SetUp();
-    held_ = testing::UniqueName("e2e.commands.held.");
-    testing::CreateTopics({held_}, 1, replication_);
-    std::swap(commands_, held_);  // the producer publishes to the held topic...
-    producer_ = StartProducer(testing::KafkaBrokers());
-    std::swap(commands_, held_);  // ... the worker reads the real one
+    producer_ = StartProducerHoldingCommands();
     worker_ = StartWorker("e2e-cli-dlq");
   }
-
-  std::string held_;
 };
 
 TEST_F(CommandLineDlq, ListShowsWhyAndReplayPutsACommandBackWhereItCameFrom) {
-  auto id = CreateTask(SeedRequest());
+  auto id = DeadLetterAHeldCreate("held back by the test").first;
   ASSERT_FALSE(id.empty());
-  testing::TopicReader held(held_);
-  auto create = held.ReadUntil([](const auto& all) { return !all.empty(); }, 30s);
-  ASSERT_EQ(create.size(), 1u);
-
   KafkaSettings s;
   s.brokers = testing::KafkaBrokers();
   auto raw = KafkaProducer::Create(s, "e2e-cli-dlq", 10s);
   ASSERT_TRUE(raw.has_value());
-  ASSERT_TRUE((*raw)
-                  ->Publish({dlq_,
-                             create[0].key,
-                             create[0].value,
-                             {{kDlqReasonHeader, "held back by the test"},
-                              {kDlqOriginTopicHeader, commands_},
-                              {kDlqOriginPartitionHeader, "0"},
-                              {kDlqOriginOffsetHeader, "0"}}})
-                  .has_value());
   ASSERT_TRUE((*raw)->Publish({commands_, "poison", "not json {", {}}).has_value());
   ASSERT_TRUE(testing::PollUntil([&] { return testing::MessageCount(dlq_) >= 2; }, 60s))
       << worker_->Log();

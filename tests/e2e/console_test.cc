@@ -7,11 +7,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "conveyor/dead_letter.h"
 #include "e2e/e2e_fixture.h"
 
 namespace conveyor {
 namespace {
 
+using namespace std::chrono_literals;
 using nlohmann::json;
 
 class ConsoleBrowser : public testing::E2eTest {
@@ -22,8 +24,8 @@ class ConsoleBrowser : public testing::E2eTest {
     worker_ = StartWorker("e2e-console");
   }
 
-  // browser.cjs with `check`; its exit status, its output in `out`.
-  int RunBrowser(const std::string& check, std::string& out) {
+  // browser.cjs with `check` (and `extra` environment); its exit status, its output in `out`.
+  int RunBrowser(const std::string& check, std::string& out, const std::string& extra = "") {
     std::filesystem::create_directories(CONVEYOR_CONSOLE_SCREENSHOTS);
     auto other_id = CreateClient("e2e-other", "another-secret-of-24-chars");
     std::string command =
@@ -31,7 +33,7 @@ class ConsoleBrowser : public testing::E2eTest {
         " CLIENT_ID='" + client_id_ + "' CLIENT_SECRET='" + client_secret_ + "' OTHER_AUTH='" +
         BasicAuth(other_id, "another-secret-of-24-chars") + "' ADMIN_KEY='" + admin_key_ +
         "' SCREENSHOT_DIR=" + CONVEYOR_CONSOLE_SCREENSHOTS + " NODE_PATH=" + CONVEYOR_NODE_MODULES +
-        " node " + CONVEYOR_CONSOLE_BROWSER_SCRIPT + " 2>&1";
+        " " + extra + " node " + CONVEYOR_CONSOLE_BROWSER_SCRIPT + " 2>&1";
     if (FILE* f = popen(command.c_str(), "r")) {
       char buf[4096];
       while (std::size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
@@ -85,6 +87,35 @@ TEST_F(ConsoleBrowser, AClientsConsoleShowsNoOtherClientsTaskAndAnAdminsShowsBot
   std::string out;
   EXPECT_EQ(RunBrowser("isolation", out), 0) << out;
   EXPECT_NE(out.find("every check held"), std::string::npos) << out;
+}
+
+// The dead-letter view: a create held back from the workers (the producer publishes to a topic
+// no worker reads) is put on the dead-letter topic as a worker would, naming the real commands
+// topic as its origin; an admin replays it from the page and the worker then creates the task.
+class ConsoleDeadLetters : public ConsoleBrowser {
+ protected:
+  void SetUp() override {
+    testing::E2eTest::SetUp();
+    producer_ = StartProducerHoldingCommands();
+    worker_ = StartWorker("e2e-console-dlq");
+  }
+};
+
+TEST_F(ConsoleDeadLetters, AnAdminSeesTheQueueAndReplaysADeadLetterFromThePage) {
+  auto [id, dead] = DeadLetterAHeldCreate("held back by the test");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(Count("SELECT count(*) FROM tasks WHERE id = '" + id + "'"), 0);
+
+  std::string out;
+  EXPECT_EQ(RunBrowser("dead-letters", out,
+                       "DEAD_LETTER=" + std::to_string(dead.partition) + ":" +
+                           std::to_string(dead.offset)),
+            0)
+      << out;
+  EXPECT_NE(out.find("every check held"), std::string::npos) << out;
+  EXPECT_TRUE(CountBecomes("SELECT count(*) FROM tasks WHERE id = '" + id + "'", 1))
+      << "the replayed create reached the worker\n"
+      << worker_->Log();
 }
 
 }  // namespace

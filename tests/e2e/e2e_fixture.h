@@ -15,6 +15,7 @@
 #include <pqxx/pqxx>
 
 #include "conveyor/cloud_event.h"
+#include "conveyor/dead_letter.h"
 #include "conveyor/kafka.h"
 #include "conveyor/pg.h"
 #include "support/files.h"
@@ -47,7 +48,9 @@ class E2eTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> StartProducer(const std::string& brokers,
                                               std::vector<std::string> extra = {}) {
     port_ = FreePort();
-    std::vector<std::string> argv = {CONVEYOR_PRODUCER_BIN, "--http-port=" + std::to_string(port_)};
+    // The workers' group and dead-letter topic (StartWorker's), for the queue routes.
+    std::vector<std::string> argv = {CONVEYOR_PRODUCER_BIN, "--http-port=" + std::to_string(port_),
+                                     "--worker-group-id=" + commands_, "--dlq-topic=" + dlq_};
     for (auto& f : CommonFlags(brokers)) argv.push_back(f);
     for (auto& f : extra) argv.push_back(f);
     auto p = std::make_unique<ChildProcess>(argv, std::vector<std::string>{},
@@ -95,6 +98,42 @@ class E2eTest : public ::testing::Test {
     EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
     if (!r || r->status != 200) return "";
     return json::parse(r->body)["ResponseData"]["Detail"]["ID"].get<std::string>();
+  }
+
+  // The producer on a commands topic of its own that no worker reads (held_), so that a test
+  // can put a create on the dead-letter topic itself (DeadLetterAHeldCreate).
+  std::unique_ptr<ChildProcess> StartProducerHoldingCommands() {
+    held_ = UniqueName("e2e.commands.held.");
+    CreateTopics({held_}, 1, replication_);
+    std::swap(commands_, held_);  // the producer publishes to the held topic...
+    auto producer = StartProducer(KafkaBrokers());
+    std::swap(commands_, held_);  // ... the workers read the real one
+    return producer;
+  }
+
+  // Creates a task through the producer holding commands and copies its create to the
+  // dead-letter topic as a worker would, with `reason` and the real commands topic as its
+  // origin: the task's id, and where the dead letter is.
+  std::pair<std::string, Delivery> DeadLetterAHeldCreate(const std::string& reason) {
+    auto id = CreateTask(SeedRequest());
+    EXPECT_FALSE(id.empty());
+    TopicReader held(held_);
+    auto create = held.ReadUntil([](const auto& all) { return !all.empty(); }, 30s);
+    EXPECT_EQ(create.size(), 1u);
+    KafkaSettings s;
+    s.brokers = KafkaBrokers();
+    auto raw = KafkaProducer::Create(s, "e2e-dead-letter", 10s);
+    EXPECT_TRUE(raw.has_value());
+    if (create.empty() || !raw) return {id, {}};
+    auto dead = (*raw)->Publish({dlq_,
+                                 create[0].key,
+                                 create[0].value,
+                                 {{kDlqReasonHeader, reason},
+                                  {kDlqOriginTopicHeader, commands_},
+                                  {kDlqOriginPartitionHeader, "0"},
+                                  {kDlqOriginOffsetHeader, "0"}}});
+    EXPECT_TRUE(dead.has_value());
+    return {id, dead.value_or(Delivery{})};
   }
 
   std::string AdminAuth() const { return "Bearer " + admin_key_; }
@@ -194,6 +233,7 @@ class E2eTest : public ::testing::Test {
   int replication_ = 1;  // of the test's topics; set before SetUp (the fault tests use 3)
   ScratchDatabase db_;
   std::string commands_, notifications_, dlq_;
+  std::string held_;     // StartProducerHoldingCommands's topic
   std::string tasks_;    // the compacted task-state topic every worker writes (--state-topic)
   std::string journal_;  // the journal every worker writes (--journal-topic)
   std::vector<std::string> worker_logs_;  // of every worker StartWorker started, in order

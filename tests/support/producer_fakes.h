@@ -12,6 +12,7 @@
 
 #include "auth/client_directory.h"
 #include "commands/accepted_writes.h"
+#include "commands/command_queue.h"
 #include "commands/task_commands.h"
 #include "conveyor/task_types.h"
 #include "conveyor/task_view.h"
@@ -111,6 +112,36 @@ class NoClients final : public ClientDirectory {
   Result<std::optional<ClientRecord>> FindClient(const Uuid&) override {
     return std::optional<ClientRecord>();
   }
+};
+
+// The queue in memory: a fixed state and dead letters; replays are recorded, and answered as
+// CommandQueue would (ReplaysOf finds them, or says why not).
+class FakeCommandQueue final : public CommandQueue {
+ public:
+  Result<QueueState> State() override {
+    if (unavailable) return Fail(ErrorCode::kUnavailable, "Kafka does not answer");
+    return state;
+  }
+  Result<std::vector<DeadLetter>> DeadLetters() override {
+    if (unavailable) return Fail(ErrorCode::kUnavailable, "Kafka does not answer");
+    return letters;
+  }
+  Result<std::vector<Replayed>> Replay(const std::vector<DeadLetterRef>& refs) override {
+    auto replays = ReplaysOf(letters, refs, state.dlq_topic);
+    if (!replays) return std::unexpected(replays.error());
+    std::vector<Replayed> out;
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      replayed.push_back((*replays)[i]);
+      out.push_back(
+          {refs[i], (*replays)[i].topic, {0, static_cast<std::int64_t>(replayed.size())}});
+    }
+    return out;
+  }
+
+  QueueState state{"conveyor.commands", "conveyor-workers", "conveyor.commands.dlq", {}, 0};
+  std::vector<DeadLetter> letters;
+  std::vector<OutgoingMessage> replayed;
+  bool unavailable = false;
 };
 
 }  // namespace conveyor::testing

@@ -44,7 +44,7 @@ class ProducerOnFakes {
     noop.number = 1;  // as the built-in has it (Oracle taskType.id)
     noop.name = noop.handler = "noop";
     catalog.types = {noop};
-    twosms = Built(twosms::TwoSmsDialect::Create(catalog, commands, reader, clock, store));
+    twosms = Built(twosms::TwoSmsDialect::Create(catalog, commands, reader, clock, store, queue));
     superoffice = Built(superoffice::SuperOfficeDialect::Create(catalog, commands, reader));
     oracle = Built(OracleDialect::Create(catalog, commands, reader, kPublicBaseUrl));
     router.emplace(auth, std::vector<http::Dialect*>{twosms.get(), superoffice.get(), oracle.get()},
@@ -75,6 +75,7 @@ class ProducerOnFakes {
   RecordingAcceptedWrites accepted;
   MemoryIdempotencyStore idempotency{clock};
   FakeReader reader;
+  FakeCommandQueue queue;
   TaskCommandService commands{catalog,  numbers, clients,    publisher,
                               accepted, clock,   "commands", "/test"};
   std::unique_ptr<twosms::TwoSmsDialect> twosms;

@@ -6,6 +6,7 @@
 // consumer-group member with manual offset commits; it must be used from one thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -155,5 +156,26 @@ Status ReadTopicToEnd(const KafkaSettings& settings, const std::string& topic,
                       const std::string& client_id,
                       const std::function<Status(ConsumedMessage)>& each,
                       const TopicReadOptions& options = {});
+
+// Where a consumer group stands on one partition of a topic.
+struct PartitionProgress {
+  std::int32_t partition = 0;
+  std::int64_t start = 0;       // the first offset the partition still holds (low watermark)
+  std::int64_t end = 0;         // the offset of its next message (high watermark)
+  std::int64_t committed = -1;  // the group's committed offset; -1 when it committed none
+  // Messages the group has yet to consume: from its committed offset (or, with none, from the
+  // partition's start) to the end.
+  std::int64_t lag() const { return end - std::max(committed < 0 ? start : committed, start); }
+  std::int64_t messages() const { return end - start; }
+};
+
+// Each partition of `topic` with its offsets and those `group` committed (none when `group`
+// is empty), asked of the brokers without joining the group, so its members are not
+// disturbed. kNotFound when the topic does not exist; kUnavailable when the brokers do not
+// answer within `timeout`.
+Result<std::vector<PartitionProgress>> GroupProgress(const KafkaSettings& settings,
+                                                     const std::string& topic,
+                                                     const std::string& group,
+                                                     std::chrono::milliseconds timeout);
 
 }  // namespace conveyor

@@ -5,17 +5,19 @@ namespace conveyor::twosms {
 TwoSmsDialect::TwoSmsDialect(RequestDecoder decoder, ClientRequestDecoder client_decoder,
                              JsonSchema task_type_schema, TaskTypeCatalog& catalog,
                              TaskCommandService& commands, TaskReader& reader, const Clock& clock,
-                             CredentialStore& credentials)
+                             CredentialStore& credentials, CommandQueue& queue)
     : decoder_(std::move(decoder)),
       client_decoder_(std::move(client_decoder)),
       tasks_(decoder_, commands, reader, clock),
       clients_(client_decoder_, credentials),
-      task_types_(std::move(task_type_schema), catalog, credentials) {}
+      task_types_(std::move(task_type_schema), catalog, credentials),
+      queue_(queue) {}
 
 Result<std::unique_ptr<TwoSmsDialect>> TwoSmsDialect::Create(TaskTypeCatalog& catalog,
                                                              TaskCommandService& commands,
                                                              TaskReader& reader, const Clock& clock,
-                                                             CredentialStore& credentials) {
+                                                             CredentialStore& credentials,
+                                                             CommandQueue& queue) {
   auto decoder = RequestDecoder::Create();
   if (!decoder) return std::unexpected(decoder.error());
   auto client_decoder = ClientRequestDecoder::Create();
@@ -24,7 +26,7 @@ Result<std::unique_ptr<TwoSmsDialect>> TwoSmsDialect::Create(TaskTypeCatalog& ca
   if (!task_type_schema) return std::unexpected(task_type_schema.error());
   return std::unique_ptr<TwoSmsDialect>(new TwoSmsDialect(
       std::move(*decoder), std::move(*client_decoder), std::move(*task_type_schema), catalog,
-      commands, reader, clock, credentials));
+      commands, reader, clock, credentials, queue));
 }
 
 std::vector<http::Route> TwoSmsDialect::Routes() {
@@ -41,9 +43,11 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
   // Account tasks under api/v1 and api/v2 alike; {id} is the pattern's last group.
   const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)", task = tasks + "/([^/]+)";
   const std::string clients = "/api/v1/admin/clients", types = "/api/v1/admin/tasktypes";
+  const std::string dead = "/api/v1/admin/deadletters";
   auto* t = &tasks_;
   auto* c = &clients_;
   auto* k = &task_types_;
+  auto* q = &queue_;
   return {
       http::Creates(route("POST", tasks, Access::kAnyCaller, t, &TaskRoutes::Create)),
       http::Creates(route("POST", tasks + "/bulk", Access::kAnyCaller, t, &TaskRoutes::BulkCreate)),
@@ -60,7 +64,11 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
       route("DELETE", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Delete),
       route("POST", types, Access::kAdminOnly, k, &TaskTypeRoutes::Register),
       // Clients may read the catalogue: they need its ids (TaskID) to create tasks.
-      route("GET", types, Access::kAnyCaller, k, &TaskTypeRoutes::List)};
+      route("GET", types, Access::kAnyCaller, k, &TaskTypeRoutes::List),
+      route("GET", "/api/v1/admin/queue", Access::kAdminOnly, q, &QueueRoutes::State),
+      route("GET", dead, Access::kAdminOnly, q, &QueueRoutes::DeadLetters),
+      route("POST", dead + R"(/(\d{1,9})/(\d{1,18})/replay)", Access::kAdminOnly, q,
+            &QueueRoutes::Replay)};
 }
 
 http::Answer TwoSmsDialect::ErrorAnswer(const http::Request&, const Error& error) const {

@@ -1,8 +1,8 @@
 // The TwoSms dialect (docs/twosms.md): the account tasks under api/v1 and api/v2 (routes.h:
 // TaskRoutes), the clients resource and the task-type catalogue (ClientRoutes,
-// TaskTypeRoutes), in JSON or XML with the Error/ResponseData envelope. It also answers, in
-// its envelope, what fails on a path that no dialect owns (main.cc makes it the Router's
-// fallback, router.h). Thread-safe (http/dialect.h).
+// TaskTypeRoutes) and, for operators, the queue and its dead letters (QueueRoutes), in JSON or XML
+// with the Error/ResponseData envelope. It also answers, in its envelope, what fails on a path that
+// no dialect owns (main.cc makes it the Router's fallback, router.h). Thread-safe (http/dialect.h).
 #pragma once
 
 #include <memory>
@@ -24,7 +24,8 @@ class TwoSmsDialect final : public http::Dialect {
   static Result<std::unique_ptr<TwoSmsDialect>> Create(TaskTypeCatalog& catalog,
                                                        TaskCommandService& commands,
                                                        TaskReader& reader, const Clock& clock,
-                                                       CredentialStore& credentials);
+                                                       CredentialStore& credentials,
+                                                       CommandQueue& queue);
 
   std::string_view Name() const override { return "twosms"; }
   std::vector<std::string> Prefixes() const override {
@@ -37,13 +38,15 @@ class TwoSmsDialect final : public http::Dialect {
  private:
   TwoSmsDialect(RequestDecoder decoder, ClientRequestDecoder client_decoder,
                 JsonSchema task_type_schema, TaskTypeCatalog& catalog, TaskCommandService& commands,
-                TaskReader& reader, const Clock& clock, CredentialStore& credentials);
+                TaskReader& reader, const Clock& clock, CredentialStore& credentials,
+                CommandQueue& queue);
 
   RequestDecoder decoder_;
   ClientRequestDecoder client_decoder_;
   TaskRoutes tasks_;
   ClientRoutes clients_;
   TaskTypeRoutes task_types_;
+  QueueRoutes queue_;
 };
 
 }  // namespace conveyor::twosms

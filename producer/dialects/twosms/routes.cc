@@ -84,6 +84,13 @@ std::optional<Formats> Negotiate(const http::Request& req, bool has_body, http::
   return f;
 }
 
+// A write that stops the task's live run is refused when its type cannot be cancelled.
+bool StopsARunThatCannotBeCancelled(const TaskView& v) {
+  return v.cancellation == "CannotCancel" && v.last_run && !IsFinal(v.last_run->state);
+}
+
+}  // namespace
+
 std::optional<std::string> QueryValue(const http::Request& req, std::string_view name) {
   // ASP.NET binds query parameters regardless of case.
   for (const auto& [key, value] : req.params)
@@ -91,7 +98,6 @@ std::optional<std::string> QueryValue(const http::Request& req, std::string_view
   return std::nullopt;
 }
 
-// A positive integer query parameter no larger than `max`, or `fallback` when absent.
 Result<std::int64_t> PositiveParameter(const http::Request& req, std::string_view name,
                                        std::int64_t fallback, std::int64_t max,
                                        std::string_view limit_name) {
@@ -108,13 +114,6 @@ Result<std::int64_t> PositiveParameter(const http::Request& req, std::string_vie
                 std::string(name));
   return v;
 }
-
-// A write that stops the task's live run is refused when its type cannot be cancelled.
-bool StopsARunThatCannotBeCancelled(const TaskView& v) {
-  return v.cancellation == "CannotCancel" && v.last_run && !IsFinal(v.last_run->state);
-}
-
-}  // namespace
 
 std::optional<BodyFormat> RequestFormat(std::string_view content_type) {
   auto media = http::MediaType(content_type);
@@ -494,6 +493,8 @@ Result<std::vector<Uuid>> GrantedClients(const nlohmann::json& j, ClientDirector
   return clients;
 }
 
+}  // namespace
+
 http::Answer JsonEnvelope(int status, const nlohmann::ordered_json& envelope) {
   return {status, "application/json; charset=utf-8", http::JsonText(envelope), {}};
 }
@@ -501,8 +502,6 @@ http::Answer JsonEnvelope(int status, const nlohmann::ordered_json& envelope) {
 http::Answer JsonError(const Error& e) {
   return JsonEnvelope(http::StatusOf(e.code), ErrorEnvelope(e));
 }
-
-}  // namespace
 
 http::Answer TaskTypeRoutes::Register(const http::Request& req) {
   auto parsed = ParseJson(req.body, "the request body");

@@ -29,6 +29,7 @@
 
 #include "auth/auth.h"
 #include "auth/caller.h"
+#include "commands/command_queue.h"
 #include "commands/task_commands.h"
 #include "conveyor/clock.h"
 #include "conveyor/json_schema.h"
@@ -54,6 +55,19 @@ std::optional<BodyFormat> RequestFormat(std::string_view content_type);
 // The answer's format by the Accept header (q-values honoured; q=0 excludes); `fallback` for a
 // missing header or a wildcard; std::nullopt when Accept allows none of the four.
 std::optional<ResponseMedia> NegotiateResponse(std::string_view accept, BodyFormat fallback);
+
+// A query parameter by name, regardless of case (as ASP.NET binds them); std::nullopt when absent.
+std::optional<std::string> QueryValue(const http::Request& req, std::string_view name);
+// A positive integer query parameter no larger than `max`, or `fallback` when absent;
+// kInvalidArgument naming the parameter (and `limit_name` over the limit) otherwise.
+Result<std::int64_t> PositiveParameter(const http::Request& req, std::string_view name,
+                                       std::int64_t fallback, std::int64_t max,
+                                       std::string_view limit_name);
+
+// A JSON answer with the envelope, for the routes that speak JSON only (the task-type
+// catalogue, the queue); JsonError puts `e` in the error envelope with its status.
+http::Answer JsonEnvelope(int status, const nlohmann::ordered_json& envelope);
+http::Answer JsonError(const Error& e);
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr std::size_t kMaxListedRuns = 200;
@@ -142,6 +156,27 @@ class TaskTypeRoutes {
   JsonSchema schema_;
   TaskTypeCatalog& catalog_;
   ClientDirectory& clients_;
+};
+
+// The commands' way through Kafka, for operators (admin keys only; JSON; docs/operations.md):
+//   GET  api/v1/admin/queue                                  State: the workers' group's lag on
+//                                                            each commands partition, the
+//                                                            dead-letter topic's depth
+//   GET  api/v1/admin/deadletters                            DeadLetters (?page&pageSize,
+//                                                            newest first)
+//   POST api/v1/admin/deadletters/{partition}/{offset}/replay  Replay: the message back to the
+//                                                            topic it came from
+// Thread-safe when the CommandQueue is.
+class QueueRoutes {
+ public:
+  explicit QueueRoutes(CommandQueue& queue) : queue_(queue) {}
+
+  http::Answer State(const http::Request& request);
+  http::Answer DeadLetters(const http::Request& request);
+  http::Answer Replay(const http::Request& request);
+
+ private:
+  CommandQueue& queue_;
 };
 
 }  // namespace conveyor::twosms

@@ -1,14 +1,18 @@
 // The web console in a real browser: Debian's chromium, headless, driven by playwright-core
-// (install-deps puts it in .cache/node). Run by the e2e test ConsoleBrowser.* (console_test.cc)
+// (install-deps puts it in .cache/node). Run by the e2e tests ConsoleBrowser.* (console_test.cc)
 // against a producer and a worker on the real broker and PostgreSQL; exits 0 when every
 // check held, else 1 naming the check that did not. Every wait has a deadline. Screenshots of
 // each screen go to SCREENSHOT_DIR (in the build folder, which git ignores).
 //
 // Environment: CONSOLE_URL (http://127.0.0.1:PORT), CLIENT_ID and CLIENT_SECRET (the client
 // who signs in), OTHER_AUTH (an Authorization header of another client), ADMIN_KEY,
-// SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium), and CHECK: "progress-and-stop" (sign
-// in, watch a sleep task's bar move, stop it from the page) or "isolation" (another client's
-// task is neither listed nor shown; an admin sees both).
+// SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium), and CHECK, one of:
+//   progress-and-stop  sign in, watch a sleep task's bar move, stop it from the page, disable,
+//                      enable and delete it;
+//   isolation          another client's task is neither listed nor shown; run a task again;
+//                      an admin sees both; the narrow layout;
+//   dead-letters       an admin sees the queue on the overview and replays the dead letter
+//                      DEAD_LETTER ("partition:offset") from the page.
 "use strict";
 
 const { chromium } = require("playwright-core");
@@ -44,6 +48,20 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
 }
 
+// Script errors and Content-Security-Policy violations of every page, which fail the run. (A
+// refused request also logs a console error in chromium; the checks provoke some on purpose.)
+const problems = [];
+async function newPage(browser, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  context.setDefaultTimeout(20000);
+  const page = await context.newPage();
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content.Security.Policy/i.test(m.text())) problems.push("CSP: " + m.text());
+  });
+  return page;
+}
+
 async function signInAsClient(page) {
   await page.goto(base + "/console/");
   await page.getByLabel("Client id", { exact: true }).fill(env("CLIENT_ID"));
@@ -54,11 +72,17 @@ async function signInAsClient(page) {
   check((await page.locator("#who").textContent()).includes(env("CLIENT_ID")), "the header names the client");
 }
 
-// The percent the list's bar shows for task `id`, once its row is there.
-async function listedPercent(page, id) {
-  const bar = page.locator(`#task-table tr[data-id="${id}"] progress`);
-  await bar.waitFor({ timeout: 15000 });
-  return Number(await bar.getAttribute("value") ?? (await bar.evaluate((b) => b.value)));
+async function signInAsAdmin(page) {
+  await page.goto(base + "/console/");
+  await page.getByLabel("an admin key").check();
+  await page.getByLabel("Admin key", { exact: true }).fill(env("ADMIN_KEY"));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#view-tasks").waitFor({ state: "visible", timeout: 10000 });
+}
+
+// Waits for task `id`'s row in the list.
+async function listed(page, id) {
+  await page.locator(`#task-table tr[data-id="${id}"] progress`).waitFor({ timeout: 15000 });
 }
 
 // Polls `read` until `accept` holds for its value or the deadline passes: the last value.
@@ -73,12 +97,24 @@ async function until(read, accept, what, ms = 60000) {
   throw new Error(`check failed: ${what} within ${ms / 1000} s (last seen: ${JSON.stringify(value)})`);
 }
 
-async function progressAndStop(page) {
+const fieldOf = (page, name) => () => page.locator(`#task-fields dd[data-field="${name}"]`).textContent();
+
+// Clicks an action and OK in the confirmation, which must name `about`.
+async function confirmed(page, action, about) {
+  await page.getByRole("button", { name: action, exact: true }).click();
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  const question = await page.locator("#confirm-text").textContent();
+  check(question.includes(about), `the dialog names ${about}: ${question}`);
+  await page.getByRole("button", { name: "OK" }).click();
+}
+
+async function progressAndStop(browser) {
+  const page = await newPage(browser);
   await signInAsClient(page);
   const id = await createSleep(clientAuth, 60, 60);
   // The bar moves in the list without a reload: two different percents, the second larger.
   const barOf = () => page.locator(`#task-table tr[data-id="${id}"] progress`).evaluate((b) => b.value);
-  await listedPercent(page, id);
+  await listed(page, id);
   const first = await until(barOf, (p) => p > 0, `task ${id}'s bar in the list to move past 0%`);
   const later = await until(barOf, (p) => p > first, `task ${id}'s bar to move on from ${first}%`);
   console.log(`list: task ${id} at ${first}% then ${later}%`);
@@ -92,71 +128,109 @@ async function progressAndStop(page) {
   await until(detailBar, (p) => p > before, `the task page's bar to move on from ${before}%`);
   await until(() => page.locator("#run-table tbody tr").count(), (n) => n >= 1, "the run history to list the run");
   await shot(page, "03-task");
-  await page.getByRole("button", { name: "Stop" }).click();
+  await page.getByRole("button", { name: "Stop", exact: true }).click();
   await page.locator("#confirm").waitFor({ state: "visible" });
   check((await page.locator("#confirm-text").textContent()).includes(`Stop task ${id}`), "the dialog names the task");
   await shot(page, "04-confirm-stop");
   await page.getByRole("button", { name: "OK" }).click();
 
-  // It ends stopped: Failed, its result saying it was cancelled, and the run's status too.
-  const title = () => page.locator("#task-title .state").textContent();
-  await until(title, (s) => s === "Failed", `task ${id} to end after the stop`);
-  const result = await page.locator("#task-fields").textContent();
-  check(/cancelled/i.test(result), `the task's result says it was cancelled: ${result}`);
+  // It ends stopped: Failed, its Result saying it was cancelled, and the run Cancelled.
+  await until(() => page.locator("#task-title .state").textContent(), (s) => s === "Failed", `task ${id} to end after the stop`);
+  const result = await fieldOf(page, "Result")();
+  check(/^cancelled: /.test(result), `the task's Result says it was cancelled: ${result}`);
   await until(() => page.locator("#run-table tbody tr:first-child .state").textContent(),
               (s) => s === "Cancelled", "the run history to show the run cancelled");
   check(await page.locator("#act-stop").isDisabled(), "Stop is disabled once the task ended");
   await shot(page, "05-task-stopped");
 
-  // Stopping it again through the API is refused; the page says why in words.
-  await page.evaluate(() => document.getElementById("act-stop").disabled = false);
-  await page.getByRole("button", { name: "Stop" }).click();
+  // Stopping it once more (the button forced on and clicked at once, before the next poll
+  // disables it again) is refused, and the page says why.
+  await page.evaluate(() => { const b = document.getElementById("act-stop"); b.disabled = false; b.click(); });
   await page.getByRole("button", { name: "OK" }).click();
   const error = page.locator("#error");
   await error.waitFor({ state: "visible", timeout: 10000 });
-  check(/^Refused: .+/.test(await error.textContent()), `a refused stop explains itself: ${await error.textContent()}`);
+  const refusal = await error.textContent();
+  check(refusal === `Refused: task ${id} was not stopped: its run is over`, `a refused stop says why: ${refusal}`);
 
-  // The overview and the type catalogue.
+  // Disable and enable it (the TwoSms update, the task's own values sent back), then delete it.
+  await confirmed(page, "Disable", `Disable task ${id}`);
+  await until(fieldOf(page, "Enabled"), (t) => t === "no", `task ${id} to show disabled`);
+  check(await page.locator("#error").isHidden(), "disabling was not refused");
+  await confirmed(page, "Enable", `Enable task ${id}`);
+  await until(fieldOf(page, "Enabled"), (t) => t === "yes", `task ${id} to show enabled`);
+  await confirmed(page, "Delete", `Delete task ${id}`);
+  await page.locator("#view-tasks").waitFor({ state: "visible" });
+  await until(() => page.locator(`#task-table tr[data-id="${id}"]`).count(), (n) => n === 0, `deleted task ${id} to leave the list`);
+
+  // The overview counts it no more; the catalogue lists the sleep type with its handler.
   await page.locator('#nav a[data-view="overview"]').click();
-  await until(() => page.locator("#state-counts .count").count(), (n) => n >= 7, "the overview to count tasks by state");
+  await until(() => page.locator('#state-counts a[data-key="Failed"] .n').textContent(), (n) => n === "0", "the overview to count no Failed task");
   await shot(page, "06-overview");
   await page.locator('#nav a[data-view="types"]').click();
-  await until(() => page.locator("#type-table tbody").textContent(), (t) => t.includes("sleep"), "the catalogue to list sleep");
+  await page.locator("#view-types").waitFor({ state: "visible" });
+  await until(() => page.locator("#type-table tbody tr").filter({ hasText: "sleep" }).count(), (n) => n === 1, "the catalogue to list sleep");
   await shot(page, "07-types");
 }
 
-async function isolation(page, browser) {
+async function isolation(browser) {
   const mine = await createSleep(clientAuth, 0, 1);
   const theirs = await createSleep(env("OTHER_AUTH"), 0, 1);
+  const page = await newPage(browser);
   await signInAsClient(page);
-  await listedPercent(page, mine);
+  await listed(page, mine);
   check(await page.locator(`#task-table tr[data-id="${theirs}"]`).count() === 0, `another client's task ${theirs} is not listed`);
   await page.goto(`${base}/console/#/tasks/${theirs}`);
   const error = page.locator("#error");
   await error.waitFor({ state: "visible", timeout: 10000 });
   check((await error.textContent()).includes(`no task ${theirs}`), `another client's task page says it is not there: ${await error.textContent()}`);
+  check(await page.locator("#act-delete").isDisabled(), "no action is offered on a task that is not there");
   await shot(page, "08-not-yours");
 
-  // An admin key sees both, in a separate browser context (its own session storage).
-  const admin = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  await admin.goto(base + "/console/");
-  await admin.getByLabel("an admin key").check();
-  await admin.getByLabel("Admin key", { exact: true }).fill(env("ADMIN_KEY"));
-  await admin.getByRole("button", { name: "Sign in" }).click();
-  await listedPercent(admin, mine);
-  await listedPercent(admin, theirs);
+  // Run my finished task again from its page: a second run.
+  await page.goto(`${base}/console/#/tasks/${mine}`);
+  await until(() => page.locator("#task-title .state").textContent(), (s) => s === "Succeeded", `task ${mine} to succeed`);
+  await confirmed(page, "Run again", `Run task ${mine}`);
+  await until(() => page.locator("#run-table tbody tr").count(), (n) => n === 2, `task ${mine} to have run twice`);
+
+  // An admin key sees both, in a browser context of its own (its own session storage).
+  const admin = await newPage(browser);
+  await signInAsAdmin(admin);
+  await listed(admin, mine);
+  await listed(admin, theirs);
 
   // Narrow screen: the list keeps Id, State and Progress.
-  const narrow = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-  await narrow.goto(base + "/console/");
-  await narrow.getByLabel("an admin key").check();
-  await narrow.getByLabel("Admin key", { exact: true }).fill(env("ADMIN_KEY"));
-  await narrow.getByRole("button", { name: "Sign in" }).click();
-  await listedPercent(narrow, mine);
-  check(await narrow.locator("#task-table th:nth-child(2)").isHidden(), "the Type column hides on a narrow screen");
+  const narrow = await newPage(browser, { width: 390, height: 844 });
+  await signInAsAdmin(narrow);
+  await listed(narrow, mine);
+  const shown = await narrow.locator("#task-table thead th").evaluateAll((ths) => ths.filter((t) => t.offsetParent !== null).map((t) => t.textContent));
+  check(JSON.stringify(shown) === JSON.stringify(["Id", "State", "Progress"]), `a narrow screen shows Id, State and Progress: ${shown}`);
   const width = await narrow.evaluate(() => document.documentElement.scrollWidth);
   check(width <= 390, `nothing overflows a 390-pixel screen (scroll width ${width})`);
   await shot(narrow, "09-narrow");
+}
+
+async function deadLetters(browser) {
+  const [partition, offset] = env("DEAD_LETTER").split(":");
+  const page = await newPage(browser);
+  await signInAsAdmin(page);
+  await page.locator('#nav a[data-view="overview"]').click();
+  await until(() => page.locator('#state-counts a[data-key="dead letters"] .n').count(), (n) => n === 1, "the overview to show the dead letters");
+  check(Number(await page.locator('#state-counts a[data-key="dead letters"] .n').textContent()) >= 1, "the overview counts the dead letter");
+  check(await page.locator('#state-counts div.count').filter({ hasText: "commands not yet consumed" }).count() === 1, "the overview shows the workers' lag");
+  await shot(page, "10-overview-admin");
+
+  await page.locator('#nav a[data-view="deadletters"]').click();
+  const row = page.locator(`#dead-table tr[data-where="${partition}:${offset}"]`);
+  await row.waitFor({ timeout: 15000 });
+  const text = await row.textContent();
+  check(text.includes("held back by the test") && text.includes("conveyor.task.create"), `the dead letter shows its event and why: ${text}`);
+  await shot(page, "11-dead-letters");
+  await row.getByRole("button", { name: "Replay" }).click();
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  check((await page.locator("#confirm-text").textContent()).includes(`${partition}:${offset}`), "the dialog names the message");
+  await page.getByRole("button", { name: "OK" }).click();
+  await until(() => page.locator("#dead-done").textContent(), (t) => t.startsWith(`Replayed ${partition}:${offset} to `), "the page to say where it went");
+  await shot(page, "12-replayed");
 }
 
 async function main() {
@@ -165,20 +239,12 @@ async function main() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(20000);
-    const page = await context.newPage();
-    const problems = [];
-    page.on("pageerror", (e) => problems.push("page error: " + e.message));
-    page.on("console", (m) => { if (m.type() === "error") problems.push("console error: " + m.text()); });
     const which = env("CHECK");
-    if (which === "progress-and-stop") await progressAndStop(page);
-    else if (which === "isolation") await isolation(page, browser);
+    if (which === "progress-and-stop") await progressAndStop(browser);
+    else if (which === "isolation") await isolation(browser);
+    else if (which === "dead-letters") await deadLetters(browser);
     else throw new Error("unknown CHECK " + which);
-    // A refused request logs a console error in chromium ("Failed to load resource"): those
-    // are expected where a check provokes one; script errors never are.
-    const scriptErrors = problems.filter((p) => p.startsWith("page error"));
-    check(scriptErrors.length === 0, scriptErrors.join("; "));
+    check(problems.length === 0, problems.join("; "));
     console.log(`${which}: every check held`);
   } finally {
     await browser.close();
@@ -187,5 +253,6 @@ async function main() {
 
 main().catch((e) => {
   console.error(e.stack || String(e));
+  if (problems.length) console.error(problems.join("\n"));
   process.exit(1);
 });

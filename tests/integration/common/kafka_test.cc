@@ -29,6 +29,19 @@ KafkaSettings Settings() {
   return s;
 }
 
+// What `consumer` polls until it holds at least `n` messages (fewer after 30 s).
+std::vector<ConsumedMessage> PollAtLeast(KafkaConsumer& consumer, std::size_t n) {
+  std::vector<ConsumedMessage> got;
+  testing::PollUntil(
+      [&] {
+        auto batch = consumer.Poll(10, 100ms);
+        if (batch) got.insert(got.end(), batch->begin(), batch->end());
+        return got.size() >= n;
+      },
+      30s);
+  return got;
+}
+
 TEST(KafkaProducerIT, PublishReturnsAfterAckAndTheMessageKeepsKeyValueAndHeaders) {
   auto topic = UniqueName("it.");
   CreateTopics({topic}, 3);
@@ -130,28 +143,16 @@ TEST(KafkaConsumerIT, CommittedOffsetsAreWhereTheNextGroupMemberResumes) {
   {
     auto consumer = KafkaConsumer::Create(Settings(), group, "it-1", {topic});
     ASSERT_TRUE(consumer.has_value());
-    std::vector<ConsumedMessage> got;
-    ASSERT_TRUE(testing::PollUntil(
-        [&] {
-          auto batch = (*consumer)->Poll(10, 100ms);
-          if (batch) got.insert(got.end(), batch->begin(), batch->end());
-          return !got.empty();
-        },
-        30s));
+    auto got = PollAtLeast(**consumer, 1);
+    ASSERT_GE(got.size(), 1u);
     ASSERT_EQ(got[0].value, "m0");
     ASSERT_TRUE((*consumer)->Commit({{topic, got[0].partition, got[0].offset + 1}}).has_value());
     (*consumer)->Close();
   }
   auto consumer = KafkaConsumer::Create(Settings(), group, "it-2", {topic});
   ASSERT_TRUE(consumer.has_value());
-  std::vector<ConsumedMessage> got;
-  ASSERT_TRUE(testing::PollUntil(
-      [&] {
-        auto batch = (*consumer)->Poll(10, 100ms);
-        if (batch) got.insert(got.end(), batch->begin(), batch->end());
-        return got.size() >= 2;
-      },
-      30s));
+  auto got = PollAtLeast(**consumer, 2);
+  ASSERT_GE(got.size(), 2u);
   EXPECT_EQ(got[0].value, "m1");
   EXPECT_EQ(got[1].value, "m2");
 }
@@ -198,6 +199,57 @@ TEST(ReadTopicToEndIT, ATopicThatDoesNotExistIsNotFoundAndAnErrorOfTheReaderStop
   ASSERT_FALSE(stopped.has_value());
   EXPECT_EQ(stopped.error().message, "unreadable");
   EXPECT_EQ(seen, 1);
+}
+
+// A group's progress is read without joining it: the offsets of each partition, what the group
+// committed there, and so how far behind it is; a group that committed nothing is behind by
+// everything, and a topic that does not exist is not found.
+TEST(GroupProgressIT, ShowsEachPartitionsEndAndWhatTheGroupCommittedThere) {
+  auto topic = UniqueName("it.progress.");
+  auto group = UniqueName("group-");
+  CreateTopics({topic}, 2);
+  auto producer = KafkaProducer::Create(Settings(), "it", 10s);
+  ASSERT_TRUE(producer.has_value());
+  std::map<std::int32_t, std::int64_t> per_partition;
+  for (int i = 0; i < 10; ++i) {
+    auto sent = (*producer)->Publish({topic, "key-" + std::to_string(i), "v", {}});
+    ASSERT_TRUE(sent.has_value());
+    ++per_partition[sent->partition];
+  }
+  auto before = GroupProgress(Settings(), topic, group, 10s);
+  ASSERT_TRUE(before.has_value()) << before.error().Describe();
+  ASSERT_EQ(before->size(), 2u);
+  std::int64_t lag = 0;
+  for (const auto& p : *before) {
+    EXPECT_EQ(p.committed, -1) << "nothing committed yet";
+    EXPECT_EQ(p.end, per_partition[p.partition]);
+    lag += p.lag();
+  }
+  EXPECT_EQ(lag, 10);
+
+  auto consumer = KafkaConsumer::Create(Settings(), group, "it-progress", {topic});
+  ASSERT_TRUE(consumer.has_value());
+  auto got = PollAtLeast(**consumer, 1);
+  ASSERT_GE(got.size(), 1u);
+  ASSERT_TRUE((*consumer)->Commit({{topic, got[0].partition, got[0].offset + 1}}).has_value());
+  auto after = GroupProgress(Settings(), topic, group, 10s);
+  ASSERT_TRUE(after.has_value()) << after.error().Describe();
+  for (const auto& p : *after) {
+    if (p.partition != got[0].partition) continue;
+    EXPECT_EQ(p.committed, got[0].offset + 1);
+    EXPECT_EQ(p.lag(), p.end - got[0].offset - 1);
+  }
+  (*consumer)->Close();
+
+  auto depth = GroupProgress(Settings(), topic, "", 10s);
+  ASSERT_TRUE(depth.has_value());
+  std::int64_t messages = 0;
+  for (const auto& p : *depth) messages += p.messages();
+  EXPECT_EQ(messages, 10);
+
+  auto missing = GroupProgress(Settings(), UniqueName("it.missing."), group, 10s);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
 TEST(KafkaSettings, PassThroughPropertiesParseAndReachLibrdkafka) {
