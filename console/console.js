@@ -377,6 +377,7 @@
     $("task-progress").value = 0;
     $("task-percent").textContent = $("task-progress-text").textContent = "";
     $("run-table").tBodies[0].replaceChildren();
+    $("run-log").textContent = $("run-log-size").textContent = "";
     for (const b of document.querySelectorAll("#view-task .actions button")) b.disabled = true;
     startPolling(() => loadTask(id));
   }
@@ -390,13 +391,18 @@
       if (e.status === 404) throw new ApiError(404, `There is no task ${id}, or it is not yours to see.`);
       throw e;
     }
-    const [detail, runs] = await Promise.all([
+    const [detail, runList] = await Promise.all([
       api("GET", `${ACCOUNT_TASKS}/${info.Context}`),
       api("GET", `${ACCOUNT_TASKS}/${info.Context}/runs`)]);
+    const runs = runList.ResponseData.Detail || [];
+    const log = runs.length
+      ? (await api("GET", `${ACCOUNT_TASKS}/${info.Context}/runs/${runs[0].RunID}/log`)).ResponseData.Detail
+      : null;
     return () => {
       task = info;
       account = detail.ResponseData.Detail;
-      renderTask(info, account, runs.ResponseData.Detail || []);
+      renderTask(info, account, runs);
+      renderLog(log);
     };
   }
 
@@ -427,6 +433,25 @@
     $("act-enable").disabled = $("act-delete").disabled = false;
     $("act-enable").textContent = detail.Enabled ? "Disable" : "Enable";
     $("run-table").tBodies[0].replaceChildren(...runs.map(runRow));
+  }
+
+  // The end of the latest run's log (GET …/runs/{runId}/log: its last 16,384 characters).
+  function renderLog(log) {
+    const pre = $("run-log");
+    const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    if (!log) {
+      pre.textContent = "(no run yet)";
+      $("run-log-size").textContent = "";
+      return;
+    }
+    const text = log.Bytes ? log.Tail : "(the run wrote no log)";
+    if (pre.textContent !== text) {
+      pre.textContent = text;
+      if (atBottom) pre.scrollTop = pre.scrollHeight;  // follows the end unless scrolled up
+    }
+    const shown = new TextEncoder().encode(log.Tail).length;
+    $("run-log-size").textContent = log.Bytes > shown
+      ? `(the last ${shown} of ${log.Bytes} bytes)` : log.Bytes ? `(${log.Bytes} bytes)` : "";
   }
 
   function runRow(run) {

@@ -323,6 +323,22 @@ Result<std::vector<RunView>> PgTaskReader::ListRuns(const Uuid& task_id, std::si
   return out;
 }
 
+Result<std::optional<RunLog>> PgTaskReader::FindRunLog(const Uuid& task_id, const Uuid& run_id,
+                                                       std::size_t tail_chars) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::read_transaction tx(**lease);
+    auto rows = tx.exec_params(
+        "SELECT right(log, $3), octet_length(log) FROM runs WHERE task_id = $1 AND id = $2",
+        task_id.ToString(), run_id.ToString(), static_cast<long long>(tail_chars));
+    if (rows.empty()) return std::optional<RunLog>();
+    return RunLog{rows[0][0].c_str(), rows[0][1].as<std::int64_t>()};
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "reading the log of run " + run_id.ToString()));
+  }
+}
+
 namespace {
 
 // The task's notes, with those accepted and not yet applied (migration 0010).

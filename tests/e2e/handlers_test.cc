@@ -160,6 +160,17 @@ TEST_F(Handlers, ExampleExecProgramSucceedsWithItsResultAndStderrAsTheRunLog) {
   EXPECT_EQ(RunField(id, "result"), "9592 primes below 100000");
   EXPECT_EQ(RunField(id, "progress_percent"), "100");
   EXPECT_NE(RunField(id, "log").find("counting primes below 100000"), std::string::npos);
+
+  // The log through the API (GET {id}/runs/{runId}/log), as the web console shows it.
+  auto runs = Http(ClientAuth()).Get("/api/v2/admin/tasks/account/" + id + "/runs");
+  ASSERT_TRUE(runs && runs->status == 200) << (runs ? runs->body : "no answer");
+  auto run_id = json::parse(runs->body)["ResponseData"]["Detail"][0]["RunID"].get<std::string>();
+  auto log =
+      Http(ClientAuth()).Get("/api/v2/admin/tasks/account/" + id + "/runs/" + run_id + "/log");
+  ASSERT_TRUE(log && log->status == 200) << (log ? log->body : "no answer");
+  auto detail = json::parse(log->body)["ResponseData"]["Detail"];
+  EXPECT_EQ(detail["Tail"], RunField(id, "log"));
+  EXPECT_EQ(detail["Bytes"], RunField(id, "log").size());
 }
 
 TEST_F(Handlers, TaskWhoseHandlerTheWorkerDoesNotOfferFailsSayingSo) {

@@ -99,7 +99,16 @@ class FakeReader final : public TaskReader {
     return std::optional<TaskNote>();
   }
   Result<std::vector<RunView>> ListRuns(const Uuid& id, std::size_t) override { return runs[id]; }
+  Result<std::optional<RunLog>> FindRunLog(const Uuid& task_id, const Uuid& run_id,
+                                           std::size_t tail_chars) override {
+    auto it = logs.find({task_id, run_id});
+    if (it == logs.end()) return std::optional<RunLog>();
+    const auto& whole = it->second;
+    auto from = whole.size() > tail_chars ? whole.size() - tail_chars : 0;
+    return RunLog{whole.substr(from), static_cast<std::int64_t>(whole.size())};
+  }
   std::vector<TaskView> views;
+  std::map<std::pair<Uuid, Uuid>, std::string> logs;  // by task and run
   std::map<Uuid, std::vector<RunView>> runs;
   std::int64_t last_offset = -1;
   std::int64_t last_limit = -1;

@@ -36,6 +36,12 @@ struct RunView {
   bool cancel_requested = false;
 };
 
+// The end of a run's log (what an exec program wrote on stderr, docs/handlers.md).
+struct RunLog {
+  std::string tail;        // its last characters, at most the number asked for
+  std::int64_t bytes = 0;  // the whole log's length
+};
+
 struct TaskView {
   Task task;
   std::string type_name;
@@ -163,6 +169,10 @@ class TaskReader {
   virtual Result<std::optional<TaskNote>> FindNote(const Uuid& task_id, std::int64_t note_id) = 0;
   // The task's runs, skipped due times included, newest first, at most `limit`.
   virtual Result<std::vector<RunView>> ListRuns(const Uuid& task_id, std::size_t limit) = 0;
+  // The last `tail_chars` characters of the log of the task's run `run_id`; std::nullopt when
+  // the task has no such run.
+  virtual Result<std::optional<RunLog>> FindRunLog(const Uuid& task_id, const Uuid& run_id,
+                                                   std::size_t tail_chars) = 0;
 
   // QueryTasks(ListQuery(...)): TwoSms's list.
   Result<TaskPage> ListTasks(const std::optional<Uuid>& client_id, std::int64_t offset,
@@ -191,6 +201,8 @@ class PgTaskReader final : public TaskReader {
   Result<NotePage> ListNotes(const Uuid& task_id, std::int64_t offset, std::int64_t limit) override;
   Result<std::optional<TaskNote>> FindNote(const Uuid& task_id, std::int64_t note_id) override;
   Result<std::vector<RunView>> ListRuns(const Uuid& task_id, std::size_t limit) override;
+  Result<std::optional<RunLog>> FindRunLog(const Uuid& task_id, const Uuid& run_id,
+                                           std::size_t tail_chars) override;
 
  private:
   Result<std::optional<TaskView>> Find(const std::string& where, const std::string& key);

@@ -57,6 +57,7 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
       route("DELETE", task, Access::kAnyCaller, t, &TaskRoutes::Delete),
       route("POST", task + "/run", Access::kAnyCaller, t, &TaskRoutes::RunNow),
       route("GET", task + "/runs", Access::kAnyCaller, t, &TaskRoutes::ListRuns),
+      route("GET", task + "/runs/([^/]+)/log", Access::kAnyCaller, t, &TaskRoutes::RunLog),
       route("POST", clients, Access::kAdminOnly, c, &ClientRoutes::Create),
       route("GET", clients, Access::kAdminOnly, c, &ClientRoutes::List),
       route("GET", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Get),

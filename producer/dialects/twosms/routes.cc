@@ -21,6 +21,7 @@ constexpr std::string_view kClientRoot = "ResponseOfClientResponse";
 constexpr std::string_view kClientListRoot = "ResponseOfListOfClientResponse";
 constexpr std::string_view kBulkRoot = "ResponseOfListOfAccountTaskBulkItem";
 constexpr std::string_view kRunsRoot = "ResponseOfListOfRunResponse";
+constexpr std::string_view kRunLogRoot = "ResponseOfRunLogResponse";
 constexpr std::string_view kBulkItem = "AccountTaskBulkItem";
 
 http::Answer Send(const ResponseMedia& media, int status, const nlohmann::ordered_json& envelope,
@@ -346,6 +347,32 @@ http::Answer TaskRoutes::ListRuns(const http::Request& req) {
   auto list = nlohmann::ordered_json::array();
   for (const auto& r : *runs) list.push_back(RunDetail(r));
   return Send(media, 200, SuccessEnvelope(std::move(list), std::nullopt), kRunsRoot, "RunResponse");
+}
+
+http::Answer TaskRoutes::RunLog(const http::Request& req) {
+  http::Answer answer;
+  auto formats = Negotiate(req, false, &answer);
+  if (!formats) return answer;
+  const auto& media = formats->response;
+  auto run_id = Uuid::Parse(req.path_params.back());
+  if (!run_id)
+    return SendError(media, MakeError(ErrorCode::kInvalidArgument,
+                                      "'" + req.path_params.back() + "' is not a GUID", "runId"));
+  http::Request of_task = req;  // {version}/{id} without {runId}, as FindTask reads them
+  of_task.path_params.pop_back();
+  auto view = FindTask(of_task, media, &answer);
+  if (!view) return answer;
+  auto log = reader_.FindRunLog(view->task.id, *run_id, kRunLogTailChars);
+  if (!log) return SendError(media, log.error());
+  if (!*log)
+    return SendError(
+        media, MakeError(ErrorCode::kNotFound,
+                         "task " + view->task.id.ToString() + " has no run " + run_id->ToString(),
+                         "runId"));
+  nlohmann::ordered_json detail = {
+      {"RunID", run_id->ToString()}, {"Bytes", (*log)->bytes}, {"Tail", (*log)->tail}};
+  return Send(media, 200, SuccessEnvelope(std::move(detail), std::nullopt), kRunLogRoot,
+              "RunLogResponse");
 }
 
 http::Answer ClientRoutes::Create(const http::Request& req) {

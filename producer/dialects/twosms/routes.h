@@ -71,6 +71,8 @@ http::Answer JsonError(const Error& e);
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr std::size_t kMaxListedRuns = 200;
+// GET {id}/runs/{runId}/log answers at most this many characters: the end of the log.
+inline constexpr std::size_t kRunLogTailChars = 16 * 1024;
 inline constexpr int kMaxPageSize = 200;
 
 class TaskRoutes {
@@ -98,6 +100,8 @@ class TaskRoutes {
   // the task's runs, skipped due times included, newest first (at most kMaxListedRuns).
   http::Answer RunNow(const http::Request& request);
   http::Answer ListRuns(const http::Request& request);
+  // GET {id}/runs/{runId}/log: the end of the run's log (kRunLogTailChars) and its length.
+  http::Answer RunLog(const http::Request& request);
 
  private:
   // The task named by request.id; on failure `answer` holds the error to send.

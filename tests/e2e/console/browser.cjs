@@ -127,6 +127,7 @@ async function progressAndStop(browser) {
   const before = await until(detailBar, (p) => p > 0, "the task page's bar to show progress");
   await until(detailBar, (p) => p > before, `the task page's bar to move on from ${before}%`);
   await until(() => page.locator("#run-table tbody tr").count(), (n) => n >= 1, "the run history to list the run");
+  await until(() => page.locator("#run-log").textContent(), (t) => t === "(the run wrote no log)", "the latest run's log panel (sleep writes none)");
   await shot(page, "03-task");
   await page.getByRole("button", { name: "Stop", exact: true }).click();
   await page.locator("#confirm").waitFor({ state: "visible" });

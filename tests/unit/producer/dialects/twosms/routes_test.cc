@@ -323,6 +323,37 @@ TEST_F(TwoSmsRoutes, RunsListShowsEachRunWithItsDueTimeAndSkippedOnes) {
   EXPECT_EQ(other.status, 404);
 }
 
+TEST_F(TwoSmsRoutes, RunLogAnswersTheEndOfTheLogAndItsLengthAndNothingOfAnotherTask) {
+  auto& v = AddTask();
+  auto run = Uuid::TimeOrdered();
+  std::string whole = "first line\n" + std::string(kRunLogTailChars, 'x') + "\nlast line\n";
+  reader_.logs[{v.task.id, run}] = whole;
+  auto ask = [&](const std::string& task, const std::string& run_id, Caller caller) {
+    auto r = Req("", "application/json", "", task, {}, std::move(caller));
+    r.path_params.push_back(run_id);
+    return routes_->RunLog(r);
+  };
+  auto a = ask(v.task.id.ToString(), run.ToString(), TheClient());
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto d = json::parse(a.body)["ResponseData"]["Detail"];
+  EXPECT_EQ(d["RunID"], run.ToString());
+  EXPECT_EQ(d["Bytes"], whole.size());
+  auto tail = d["Tail"].get<std::string>();
+  EXPECT_EQ(tail.size(), kRunLogTailChars);
+  EXPECT_TRUE(tail.ends_with("x\nlast line\n")) << "the end is kept, the start cut";
+
+  auto missing = ask(v.task.id.ToString(), Uuid::TimeOrdered().ToString(), TheClient());
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(json::parse(missing.body)["Error"]["ErrorReason"].get<std::string>().find("runId: "),
+            0u)
+      << missing.body;
+  auto bad = ask(v.task.id.ToString(), "not-a-guid", TheClient());
+  EXPECT_EQ(bad.status, 400);
+  Caller stranger{Caller::Kind::kClient, Uuid::Random(), "stranger"};
+  EXPECT_EQ(ask(v.task.id.ToString(), run.ToString(), stranger).status, 404)
+      << "another client's run log answers as a missing task";
+}
+
 TEST_F(TwoSmsRoutes, ListPagesThroughTheTasksWithPagingInfo) {
   for (int i = 0; i < 5; ++i) AddTask();
   auto req = Req("", "", "", "", {{"PAGE", "2"}, {"pagesize", "2"}}, TheClient());
