@@ -113,6 +113,8 @@ std::pair<std::string, std::string> Column(TaskField f) {
       return {"ty.name", "text"};
     case TaskField::kAssociateId:
       return {"t.associate_id", "integer"};
+    case TaskField::kDescription:
+      return {"t.description", "text"};
   }
   return {"t.number", "bigint"};
 }

@@ -291,6 +291,62 @@ TEST_F(SuperOfficeBatch, ListOverTheLimitIsRefusedNamingTheLimitAndOneUnderIsAns
   EXPECT_EQ(under.size(), 1000u);
 }
 
+TEST_F(SuperOfficeBatch, RestListPagesNewestFirstWithATotalAndFiltersOverTheLimit) {
+  // 1,500 tasks, written straight into the projection: more than a whole list may hold.
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec_params(R"(INSERT INTO tasks (id, number, task_type_id, enabled, frequency,
+                                         parameters, content_type, notification, created_at,
+                                         modified_at, last_event_id, associate_id, client_id,
+                                         description)
+               SELECT gen_random_uuid(), 600000 + n, '00000000-0000-0000-0000-000000000001',
+                      false, 'NONE', '{}', 'application/json', 'NONE', now(), now(),
+                      gen_random_uuid(), 7, $1::uuid, 'batch ' || n
+                 FROM generate_series(1, 1500) AS n)",
+                   OwnClientId());
+    tx.commit();
+  }
+  auto c = Client();
+  auto whole = c.Get("/api/v1/BatchTask");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 400) << "the whole list is over the limit";
+
+  auto page = c.Get("/api/v1/BatchTask?$top=10&$skip=20&$orderby=Id%20desc&$select=Id");
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200) << page->body;
+  EXPECT_EQ(page->get_header_value("X-Total-Count"), "1500");
+  auto ids = Ids(json::parse(page->body));
+  EXPECT_EQ(ids, (std::set<long long>{601471, 601472, 601473, 601474, 601475, 601476, 601477,
+                                      601478, 601479, 601480}));
+  EXPECT_EQ(json::parse(page->body)[0]["Id"], 601480) << "newest first";
+
+  auto search = c.Get("/api/v1/BatchTask?$top=5&search=batch%20149");
+  ASSERT_TRUE(search && search->status == 200);
+  EXPECT_EQ(search->get_header_value("X-Total-Count"), "11") << "batch 149 and 1490-1499";
+  auto by_id = c.Get("/api/v1/BatchTask?$top=5&search=600042");
+  ASSERT_TRUE(by_id && by_id->status == 200);
+  EXPECT_EQ(Ids(json::parse(by_id->body)), std::set<long long>{600042});
+  auto unknown = c.Get("/api/v1/BatchTask?$top=0&state=Unknown&name=noop");
+  ASSERT_TRUE(unknown && unknown->status == 200);
+  EXPECT_EQ(unknown->get_header_value("X-Total-Count"), "1500") << "disabled tasks have no run";
+  EXPECT_EQ(json::parse(unknown->body), json::array());
+  auto none = c.Get("/api/v1/BatchTask?$top=5&state=Started");
+  ASSERT_TRUE(none && none->status == 200);
+  EXPECT_EQ(none->get_header_value("X-Total-Count"), "0");
+  auto other_client = c.Get("/api/v1/BatchTask?$top=5&clientId=" + Uuid::Random().ToString());
+  ASSERT_TRUE(other_client && other_client->status == 200);
+  EXPECT_EQ(other_client->get_header_value("X-Total-Count"), "0")
+      << "a client naming another client sees nothing";
+  auto as_admin = Http(AdminAuth()).Get("/api/v1/BatchTask?$top=1&clientId=" + client_id_);
+  ASSERT_TRUE(as_admin && as_admin->status == 200);
+  EXPECT_EQ(as_admin->get_header_value("X-Total-Count"), "1500");
+  auto bad = c.Get("/api/v1/BatchTask?$top=5000");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(json::parse(bad->body)["Field"], "$top") << bad->body;
+}
+
 // --- UpdateBatchTask, DeleteBatchTask(s), REST PUT/DELETE
 // -----------------------------------------
 

@@ -70,6 +70,7 @@ enum class TaskField {
   kTypeNumber,
   kTypeName,
   kAssociateId,  // the SuperOffice owner; 0 = a system task
+  kDescription,  // SuperOffice's Description
 };
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe, kLike, kIsNull, kIsNotNull, kIn };

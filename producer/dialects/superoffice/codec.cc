@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <limits>
 
 #include "conveyor/json_text.h"
 #include "conveyor/text.h"
@@ -291,6 +292,93 @@ Result<TaskFilter> AgentRequests::DecodeListQuery(std::string_view method,
     RestrictToState(*state, filter);
   }
   return filter;
+}
+
+namespace {
+
+// `text` matched literally inside an ILIKE pattern (PostgreSQL's default escape, backslash).
+std::string LikeEscaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// A whole number from `min` to `max` in the query parameter `name`.
+Result<std::int64_t> WholeParam(const std::string& text, std::string_view name, std::int64_t min,
+                                std::int64_t max) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max)
+    return Fail(ErrorCode::kInvalidArgument,
+                "'" + text + "' is not a whole number from " + std::to_string(min) + " to " +
+                    std::to_string(max),
+                std::string(name));
+  return v;
+}
+
+}  // namespace
+
+Result<std::optional<RestPage>> DecodeRestPage(
+    const std::function<std::optional<std::string>(std::string_view)>& param) {
+  auto top = param("$top");
+  if (!top) return std::optional<RestPage>();
+  RestPage page;
+  auto t = WholeParam(*top, "$top", 0, kMaxPageTasks);
+  if (!t) return std::unexpected(t.error());
+  page.top = *t;
+  if (auto skip = param("$skip")) {
+    auto s = WholeParam(*skip, "$skip", 0, std::numeric_limits<std::int32_t>::max());
+    if (!s) return std::unexpected(s.error());
+    page.skip = *s;
+  }
+  if (auto order = param("$orderby")) {
+    if (EqualsIgnoringCase(*order, "Id desc"))
+      page.newest_first = true;
+    else if (!EqualsIgnoringCase(*order, "Id") && !EqualsIgnoringCase(*order, "Id asc"))
+      return Fail(ErrorCode::kInvalidArgument, "'" + *order + "' is not Id, Id asc or Id desc",
+                  "$orderby");
+  }
+  if (auto state = param("state")) {
+    auto parsed = ParseState(*state, "state");
+    if (!parsed) return std::unexpected(parsed.error());
+    RestrictToState(*parsed, page.filter);
+  }
+  if (auto name = param("name"); name && !name->empty()) page.filter.type_name = *name;
+  if (auto client = param("clientId"); client && !client->empty()) {
+    page.client_id = Uuid::Parse(*client);
+    if (!page.client_id)
+      return Fail(ErrorCode::kInvalidArgument, "'" + *client + "' is not a GUID", "clientId");
+  }
+  if (auto search = param("search"); search && !search->empty()) page.search = *search;
+  return page;
+}
+
+TaskQuery RestPageQuery(const RestPage& page, const std::optional<Uuid>& caller_client) {
+  auto q = FilterQuery(page.filter, caller_client);
+  if (page.client_id) {
+    // A client sees only its own tasks: naming another one matches nothing.
+    if (caller_client && *caller_client != *page.client_id)
+      q.conditions.push_back({TaskField::kNumber, CompareOp::kIn, {}, {}});
+    q.client_id = page.client_id;
+  }
+  if (page.search) {
+    bool digits =
+        page.search->size() <= 18 && std::all_of(page.search->begin(), page.search->end(),
+                                                 [](char c) { return c >= '0' && c <= '9'; });
+    if (digits)
+      q.conditions.push_back({TaskField::kNumber, CompareOp::kEq, *page.search, {}});
+    else
+      q.conditions.push_back(
+          {TaskField::kDescription, CompareOp::kLike, "%" + LikeEscaped(*page.search) + "%", {}});
+  }
+  q.order = {{TaskField::kNumber, page.newest_first}};
+  q.limit = page.top;
+  q.offset = page.skip;
+  q.count_total = true;
+  return q;
 }
 
 Result<StartRequest> AgentRequests::DecodeStart(std::string_view body, bool wrapped) const {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -58,6 +59,29 @@ Result<BatchTaskState> ParseState(const nlohmann::json& value, const std::string
 
 // Narrows `filter` to the tasks whose latest run maps to `state` (All: no narrowing).
 void RestrictToState(BatchTaskState state, TaskFilter& filter);
+
+// A page of GET /api/v1/BatchTask (Conveyor's additions, docs/superoffice.md, "Paging the
+// REST list"): `$top` tasks after `$skip`, by Id (`$orderby=Id desc`: newest first), of those
+// in `state` (any owner), of the type `name`, of the client `clientId` and whose Id is
+// `search` (digits) or whose Description contains it.
+struct RestPage {
+  std::int64_t top = 0;
+  std::int64_t skip = 0;
+  bool newest_first = false;
+  TaskFilter filter;              // state and name
+  std::optional<Uuid> client_id;  // clientId
+  std::optional<std::string> search;
+};
+inline constexpr std::int64_t kMaxPageTasks = 1000;
+
+// The page the request's query asks for: std::nullopt without `$top` (the whole list, as
+// SuperOffice answers it). kInvalidArgument naming the parameter that is not as above.
+Result<std::optional<RestPage>> DecodeRestPage(
+    const std::function<std::optional<std::string>(std::string_view)>& param);
+
+// The query of `page` for a caller who sees `caller_client`'s tasks (std::nullopt: an admin
+// key, every task), counting the total. A client that names another client gets nothing.
+TaskQuery RestPageQuery(const RestPage& page, const std::optional<Uuid>& caller_client);
 
 // The BatchTaskInfo of a task, its dates written in `zone`.
 nlohmann::json BatchTaskInfo(const TaskView& view, const OutputTimeZone& zone);

@@ -323,6 +323,14 @@ struct SuperOfficeDialect::Impl {
   void ListByRest(const http::Request& req, http::Answer& res, std::optional<std::string> state) {
     auto f = Format(req, res);
     if (!f) return;
+    if (!state) {
+      auto page = DecodeRestPage([&](std::string_view name) -> std::optional<std::string> {
+        if (!req.HasParam(name)) return std::nullopt;
+        return req.Param(name);
+      });
+      if (!page) return SendError(res, *f, page.error());
+      if (*page) return ListPage(res, req.caller, *f, **page);
+    }
     TaskFilter filter;
     filter.limit = kMaxListedTasks;
     if (state) {
@@ -332,6 +340,19 @@ struct SuperOfficeDialect::Impl {
       RestrictToState(*parsed, filter);
     }
     List(res, req.caller, *f, filter);
+  }
+
+  // A page of the REST list ($top; Conveyor's addition): the BatchTaskInfos, and how many
+  // match in all in X-Total-Count.
+  void ListPage(http::Answer& res, const Caller& caller, const AnswerFormat& f,
+                const RestPage& page) {
+    auto tasks = reader.QueryTasks(RestPageQuery(page, caller.client_id()));
+    if (!tasks) return SendError(res, f, tasks.error());
+    auto infos = nlohmann::json::array();
+    for (const auto& v : tasks->tasks) infos.push_back(BatchTaskInfo(v, f.zone));
+    f.select.Apply(infos);
+    Send(res, f, 200, BatchTaskInfoArrayXml(infos), infos);
+    res.SetHeader("X-Total-Count", std::to_string(tasks->total));
   }
 
   // StartBatchJob (agent, `wrapped`) and POST /api/v1/BatchTask (REST): answers the new Id.

@@ -732,3 +732,81 @@ TEST(BatchTaskInfoEncoder, ParametersStoredDeeperThanTheLimitAreShownAsText) {
 
 }  // namespace
 }  // namespace conveyor::superoffice
+
+namespace conveyor::superoffice {
+namespace {
+
+// The query parameters of a request, as DecodeRestPage reads them.
+std::function<std::optional<std::string>(std::string_view)> Query(
+    std::map<std::string, std::string, std::less<>> params) {
+  return [params = std::move(params)](std::string_view name) -> std::optional<std::string> {
+    auto it = params.find(name);
+    if (it == params.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(RestPage, WithoutTopTheWholeListIsAnsweredAsBefore) {
+  auto page = DecodeRestPage(Query({{"state", "Started"}}));
+  ASSERT_TRUE(page.has_value());
+  EXPECT_FALSE(page->has_value());
+}
+
+TEST(RestPage, TopSkipOrderStateNameClientAndSearchBecomeOneCountedQuery) {
+  auto client = Uuid::Random();
+  auto page = DecodeRestPage(Query({{"$top", "25"},
+                                    {"$skip", "50"},
+                                    {"$orderby", "id DESC"},
+                                    {"state", "Started"},
+                                    {"name", "sleep"},
+                                    {"clientId", client.ToString()},
+                                    {"search", "50% off_"}}));
+  ASSERT_TRUE(page.has_value() && page->has_value()) << page.error().Describe();
+  auto q = RestPageQuery(**page, std::nullopt);
+  EXPECT_EQ(q.limit, 25);
+  EXPECT_EQ(q.offset, 50);
+  ASSERT_EQ(q.order.size(), 1u);
+  EXPECT_TRUE(q.order[0].descending);
+  EXPECT_TRUE(q.count_total);
+  EXPECT_EQ(q.client_id, client) << "an admin key filters by the client named";
+  ASSERT_EQ(q.run_states.size(), 1u);
+  EXPECT_EQ(q.run_states[0].states, (std::vector<std::optional<RunState>>{RunState::kStarted}));
+  ASSERT_EQ(q.conditions.size(), 2u);
+  EXPECT_EQ(q.conditions[0].field, TaskField::kTypeName);
+  EXPECT_EQ(q.conditions[0].value, "sleep");
+  EXPECT_EQ(q.conditions[1].field, TaskField::kDescription);
+  EXPECT_EQ(q.conditions[1].value, "%50\\% off\\_%") << "the text is matched literally";
+}
+
+TEST(RestPage, DigitsSearchTheIdAndAClientNamingAnotherClientGetsNothing) {
+  auto page = DecodeRestPage(Query({{"$top", "10"}, {"search", "1042"}}));
+  ASSERT_TRUE(page.has_value() && page->has_value());
+  auto mine = Uuid::Random();
+  auto q = RestPageQuery(**page, mine);
+  EXPECT_EQ(q.client_id, mine);
+  ASSERT_EQ(q.conditions.size(), 1u);
+  EXPECT_EQ(q.conditions[0].field, TaskField::kNumber);
+  EXPECT_EQ(q.conditions[0].value, "1042");
+
+  (*page)->client_id = Uuid::Random();
+  auto other = RestPageQuery(**page, mine);
+  ASSERT_EQ(other.conditions.size(), 2u);
+  EXPECT_EQ(other.conditions[0].op, CompareOp::kIn);
+  EXPECT_TRUE(other.conditions[0].values.empty()) << "matches nothing";
+}
+
+TEST(RestPage, BadValuesAreRefusedNamingTheParameter) {
+  for (auto [name, value] :
+       {std::pair{"$top", "1001"}, std::pair{"$top", "-1"}, std::pair{"$top", "ten"},
+        std::pair{"$skip", "x"}, std::pair{"$orderby", "Name"}, std::pair{"state", "Sleeping"},
+        std::pair{"clientId", "nobody"}}) {
+    std::map<std::string, std::string, std::less<>> params = {{"$top", "5"}};
+    params[name] = value;
+    auto page = DecodeRestPage(Query(params));
+    ASSERT_FALSE(page.has_value()) << name << "=" << value;
+    EXPECT_EQ(page.error().field, name) << page.error().Describe();
+  }
+}
+
+}  // namespace
+}  // namespace conveyor::superoffice
