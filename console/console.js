@@ -14,6 +14,7 @@
   const TASKS = "/api/v1/BatchTask";
   const ACCOUNT_TASKS = "/api/v2/admin/tasks/account";
   const TYPES = "/api/v1/admin/tasktypes";
+  const CLIENTS = "/api/v1/admin/clients";
   const QUEUE = "/api/v1/admin/queue";
   const DEAD_LETTERS = "/api/v1/admin/deadletters";
   // The fields a TwoSms update takes: Enable/Disable sends the task's own values back with
@@ -75,7 +76,8 @@
     return `the producer answered ${status}` + (text ? ": " + text.slice(0, 200) : "");
   }
 
-  async function send(method, path, { body, headers = {} } = {}) {
+  // The answer's JSON; with `withTotal`, {items, total}: a page and its X-Total-Count.
+  async function send(method, path, { body, headers = {}, withTotal = false } = {}) {
     let res;
     try {
       res = await fetch(path, { method, headers: { Accept: "application/json", ...headers }, body });
@@ -86,15 +88,15 @@
     let json = null;
     try { json = text ? JSON.parse(text) : null; } catch { /* an error page, say */ }
     if (!res.ok) throw new ApiError(res.status, messageOf(json, text, res.status));
-    return json;
+    return withTotal ? { items: json, total: Number(res.headers.get("X-Total-Count")) } : json;
   }
 
   // A request with the session's credentials; a 401 ends the session, saying why.
-  async function api(method, path, body) {
+  async function api(method, path, body, withTotal = false) {
     const headers = { Authorization: "Bearer " + session.token };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     try {
-      return await send(method, path, { headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return await send(method, path, { headers, withTotal, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (e) {
       if (e.status === 401) signOut("Signed out: the producer refused these credentials (" + e.message + ").");
       throw e;
@@ -139,7 +141,7 @@
       return showError("Not signed in: " + e.message);
     }
     $("login").reset();
-    loadTypes().catch(() => {});
+    loadChoices();
     go("#/tasks");
   }
 
@@ -224,25 +226,23 @@
 
   // ---------------------------------------------------------------- the task list
 
-  let tasks = [];   // the latest list, newest first
   let page = 0;
+  let listed = { items: [], total: 0 };  // the page shown and how many match in all
 
-  async function listTasks() {
-    const list = await api("GET", TASKS);
-    list.sort((a, b) => b.Id - a.Id);
-    noteFinished(list);
-    tasks = list;
-    return list;
+  // A page of GET /api/v1/BatchTask ($top, docs/superoffice.md "Paging the REST list").
+  function pagePath(top, skip, filters) {
+    const q = new URLSearchParams({ $top: top, $skip: skip, $orderby: "Id desc" });
+    for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+    return `${TASKS}?${q}`;
   }
 
-  function matches(task) {
-    const state = $("filter-state").value, type = $("filter-type").value;
-    const text = $("filter-text").value.trim().toLowerCase();
-    if (state && task.State !== state) return false;
-    if (type && task.Name !== type) return false;
-    if (!text) return true;
-    return [task.Id, task.Name, task.Description, task.Result, task.ProgressDescription, task.Context]
-      .some((v) => v !== null && v !== undefined && String(v).toLowerCase().includes(text));
+  function filters() {
+    return { state: $("filter-state").value, name: $("filter-type").value,
+             clientId: $("filter-client").value, search: $("filter-text").value.trim() };
+  }
+
+  async function listTasks() {
+    listed = await api("GET", pagePath(PAGE_SIZE, page * PAGE_SIZE, filters()), undefined, true);
   }
 
   function stateBadge(state) { return el("span", { className: "state " + state, text: state }); }
@@ -267,50 +267,53 @@
   }
 
   function renderTasks() {
-    const shown = tasks.filter(matches);
-    const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
-    page = Math.min(page, pages - 1);
-    const slice = shown.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-    redraw($("task-table").tBodies[0], slice.map(taskRow));
-    $("task-empty").hidden = shown.length > 0;
-    $("page-info").textContent = `page ${page + 1} of ${pages} · ${shown.length} of ${tasks.length} tasks`;
+    const pages = Math.max(1, Math.ceil(listed.total / PAGE_SIZE));
+    redraw($("task-table").tBodies[0], listed.items.map(taskRow));
+    $("task-empty").hidden = listed.total > 0;
+    $("page-info").textContent = `page ${page + 1} of ${pages} · ${listed.total} task${listed.total === 1 ? "" : "s"}`;
     $("page-prev").disabled = page === 0;
     $("page-next").disabled = page >= pages - 1;
   }
 
   // ---------------------------------------------------------------- the overview
 
-  // Tasks seen to finish, by minute, since the page opened (or the last sign-in): the previous
-  // poll's states against this one's.
-  const lastState = new Map();
+  // Tasks seen to finish, by minute, since the page opened (or the last sign-in): how much
+  // the Succeeded and Failed counts rose from one poll to the next.
   const finishedByMinute = new Map();  // minute → {ok, bad}
-  let seenOnce = false;
+  let lastFinal = null;                // {ok, bad} at the previous poll
 
-  function forgetFinished() { lastState.clear(); finishedByMinute.clear(); seenOnce = false; }
+  function forgetFinished() { finishedByMinute.clear(); lastFinal = null; }
 
-  function noteFinished(list) {
-    const minute = Math.floor(Date.now() / 60000);
-    for (const t of list) {
-      const before = lastState.get(t.Id);
-      if (seenOnce && FINAL.has(t.State) && before !== t.State) {
-        const bucket = finishedByMinute.get(minute) || { ok: 0, bad: 0 };
-        if (t.State === "Succeeded") bucket.ok++; else bucket.bad++;
-        finishedByMinute.set(minute, bucket);
-      }
-      lastState.set(t.Id, t.State);
+  function noteFinished(counts) {
+    const now = { ok: counts.Succeeded, bad: counts.Failed };
+    if (lastFinal) {
+      const minute = Math.floor(Date.now() / 60000);
+      const bucket = finishedByMinute.get(minute) || { ok: 0, bad: 0 };
+      // Deleted or retired tasks lower a count: that is not a task finishing.
+      bucket.ok += Math.max(0, now.ok - lastFinal.ok);
+      bucket.bad += Math.max(0, now.bad - lastFinal.bad);
+      finishedByMinute.set(minute, bucket);
     }
-    seenOnce = true;
+    lastFinal = now;
   }
 
-  // The overview's load: the tasks every poll, the queue (admin keys) every QUEUE_EVERY-th.
+  // The number of tasks in each state: one counted empty page per state.
+  async function countByState() {
+    const totals = await Promise.all(STATES.map((state) =>
+      api("GET", pagePath(0, 0, { state }), undefined, true).then((p) => p.total)));
+    return Object.fromEntries(STATES.map((s, i) => [s, totals[i]]));
+  }
+
+  // The overview's load: the counts every poll, the queue (admin keys) every QUEUE_EVERY-th.
   function loadOverview() {
     let polls = 0, queue = null;
     return async () => {
-      const asks = [listTasks()];
+      const asks = [countByState()];
       if (session.admin && polls++ % QUEUE_EVERY === 0)
         asks.push(api("GET", QUEUE).then((q) => { queue = q.ResponseData.Detail; }, (e) => { queue = { error: e.message }; }));
-      const [list] = await Promise.all(asks);
-      return () => drawOverview(list, queue);
+      const [counts] = await Promise.all(asks);
+      noteFinished(counts);
+      return () => drawOverview(counts, queue);
     };
   }
 
@@ -320,9 +323,7 @@
                 : el("div", { className: "count" }, ...body);
   }
 
-  function drawOverview(list, queue) {
-    const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
-    for (const t of list) counts[t.State] = (counts[t.State] || 0) + 1;
+  function drawOverview(counts, queue) {
     const cards = STATES.map((s) => {
       const card = countCard(counts[s], s, "#/tasks");
       card.onclick = () => { $("filter-state").value = s; page = 0; };
@@ -569,6 +570,19 @@
     select.value = chosen;
   }
 
+  // The filters' choices: the task types, and for an admin key the clients.
+  function loadChoices() {
+    loadTypes().catch(() => {});
+    $("filter-client-label").hidden = !session.admin;
+    if (!session.admin) return;
+    api("GET", CLIENTS).then((answer) => {
+      const select = $("filter-client"), chosen = select.value;
+      select.replaceChildren(el("option", { value: "", text: "any" }),
+        ...(answer.ResponseData.Detail || []).map((c) => el("option", { value: c.ID, text: `${c.Name} (${c.ID.slice(0, 8)})` })));
+      select.value = chosen;
+    }).catch(() => {});
+  }
+
   // ---------------------------------------------------------------- formatting
 
   function when(text) {
@@ -596,15 +610,21 @@
       document.querySelector(".admin-fields").hidden = !admin;
     });
     $("sign-out").onclick = () => signOut();
-    for (const id of ["filter-state", "filter-type", "filter-text"])
-      $(id).addEventListener("input", () => { page = 0; renderTasks(); });
+    // A filter or page change asks for the new page at once (the text after a pause in typing).
+    let typing = 0;
+    for (const id of ["filter-state", "filter-type", "filter-client"])
+      $(id).addEventListener("input", () => { page = 0; route(); });
+    $("filter-text").addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => { page = 0; route(); }, 300);
+    });
     $("filters").addEventListener("submit", (e) => e.preventDefault());
-    $("page-prev").onclick = () => { page--; renderTasks(); };
-    $("page-next").onclick = () => { page++; renderTasks(); };
+    $("page-prev").onclick = () => { page--; route(); };
+    $("page-next").onclick = () => { page++; route(); };
     $("dead-refresh").onclick = () => route();
     wireTaskActions();
     window.addEventListener("hashchange", route);
-    if (session.token) loadTypes().catch(() => {});
+    if (session.token) loadChoices();
     route();
   }
 

@@ -31,9 +31,10 @@ class ConsoleBrowser : public testing::E2eTest {
     std::string command =
         "CHECK=" + check + " CONSOLE_URL=http://127.0.0.1:" + std::to_string(port_) +
         " CLIENT_ID='" + client_id_ + "' CLIENT_SECRET='" + client_secret_ + "' OTHER_AUTH='" +
-        BasicAuth(other_id, "another-secret-of-24-chars") + "' ADMIN_KEY='" + admin_key_ +
-        "' SCREENSHOT_DIR=" + CONVEYOR_CONSOLE_SCREENSHOTS + " NODE_PATH=" + CONVEYOR_NODE_MODULES +
-        " " + extra + " node " + CONVEYOR_CONSOLE_BROWSER_SCRIPT + " 2>&1";
+        BasicAuth(other_id, "another-secret-of-24-chars") + "' OTHER_CLIENT_ID=" + other_id +
+        " ADMIN_KEY='" + admin_key_ + "' SCREENSHOT_DIR=" + CONVEYOR_CONSOLE_SCREENSHOTS +
+        " NODE_PATH=" + CONVEYOR_NODE_MODULES + " " + extra + " node " +
+        CONVEYOR_CONSOLE_BROWSER_SCRIPT + " 2>&1";
     if (FILE* f = popen(command.c_str(), "r")) {
       char buf[4096];
       while (std::size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);

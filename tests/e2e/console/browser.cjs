@@ -5,7 +5,8 @@
 // each screen go to SCREENSHOT_DIR (in the build folder, which git ignores).
 //
 // Environment: CONSOLE_URL (http://127.0.0.1:PORT), CLIENT_ID and CLIENT_SECRET (the client
-// who signs in), OTHER_AUTH (an Authorization header of another client), ADMIN_KEY,
+// who signs in), OTHER_AUTH and OTHER_CLIENT_ID (another client's Authorization header and id),
+// ADMIN_KEY,
 // SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium), and CHECK, one of:
 //   progress-and-stop  sign in, watch a sleep task's bar move, stop it from the page, disable,
 //                      enable and delete it;
@@ -198,6 +199,15 @@ async function isolation(browser) {
   await signInAsAdmin(admin);
   await listed(admin, mine);
   await listed(admin, theirs);
+  // The admin's filters go to the producer: by client, and a search by Id.
+  await admin.locator("#filter-client").selectOption(env("OTHER_CLIENT_ID"));
+  const rows = () => admin.locator("#task-table tbody tr").evaluateAll((trs) => trs.map((t) => t.dataset.id));
+  await until(rows, (ids) => ids.length === 1 && ids[0] === String(theirs), `only the other client's task ${theirs} to be listed`);
+  await admin.locator("#filter-client").selectOption("");
+  await admin.locator("#filter-text").fill(String(mine));
+  await until(rows, (ids) => ids.length === 1 && ids[0] === String(mine), `the search for ${mine} to list only it`);
+  check((await admin.locator("#page-info").textContent()).endsWith("· 1 task"), "the page counts what matched");
+  await shot(admin, "09-admin-filtered");
 
   // Narrow screen: the list keeps Id, State and Progress.
   const narrow = await newPage(browser, { width: 390, height: 844 });
@@ -207,7 +217,7 @@ async function isolation(browser) {
   check(JSON.stringify(shown) === JSON.stringify(["Id", "State", "Progress"]), `a narrow screen shows Id, State and Progress: ${shown}`);
   const width = await narrow.evaluate(() => document.documentElement.scrollWidth);
   check(width <= 390, `nothing overflows a 390-pixel screen (scroll width ${width})`);
-  await shot(narrow, "09-narrow");
+  await shot(narrow, "10-narrow");
 }
 
 async function deadLetters(browser) {
@@ -218,20 +228,20 @@ async function deadLetters(browser) {
   await until(() => page.locator('#state-counts a[data-key="dead letters"] .n').count(), (n) => n === 1, "the overview to show the dead letters");
   check(Number(await page.locator('#state-counts a[data-key="dead letters"] .n').textContent()) >= 1, "the overview counts the dead letter");
   check(await page.locator('#state-counts div.count').filter({ hasText: "commands not yet consumed" }).count() === 1, "the overview shows the workers' lag");
-  await shot(page, "10-overview-admin");
+  await shot(page, "11-overview-admin");
 
   await page.locator('#nav a[data-view="deadletters"]').click();
   const row = page.locator(`#dead-table tr[data-where="${partition}:${offset}"]`);
   await row.waitFor({ timeout: 15000 });
   const text = await row.textContent();
   check(text.includes("held back by the test") && text.includes("conveyor.task.create"), `the dead letter shows its event and why: ${text}`);
-  await shot(page, "11-dead-letters");
+  await shot(page, "12-dead-letters");
   await row.getByRole("button", { name: "Replay" }).click();
   await page.locator("#confirm").waitFor({ state: "visible" });
   check((await page.locator("#confirm-text").textContent()).includes(`${partition}:${offset}`), "the dialog names the message");
   await page.getByRole("button", { name: "OK" }).click();
   await until(() => page.locator("#dead-done").textContent(), (t) => t.startsWith(`Replayed ${partition}:${offset} to `), "the page to say where it went");
-  await shot(page, "12-replayed");
+  await shot(page, "13-replayed");
 }
 
 async function main() {
