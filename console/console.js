@@ -7,7 +7,7 @@
 
 (() => {
   const POLL_MS = 1000;
-  const QUEUE_EVERY = 5;  // the overview asks for the queue every fifth poll
+  const OVERVIEW_EVERY = 5;  // the overview counts and asks for the queue every fifth poll
   const STATES = ["Unknown", "New", "Aquired", "Started", "Succeeded", "Failed"];
   const FINAL = new Set(["Succeeded", "Failed"]);
   const PAGE_SIZE = 25;
@@ -147,6 +147,10 @@
 
   function signOut(reason) {
     session.clear();
+    // The next person starts from no filter, and sees no client of the last one's.
+    $("filters").reset();
+    $("filter-client").replaceChildren(el("option", { value: "", text: "any" }));
+    page = 0;
     forgetFinished();
     notice = reason || "";
     go("");
@@ -238,11 +242,17 @@
 
   function filters() {
     return { state: $("filter-state").value, name: $("filter-type").value,
-             clientId: $("filter-client").value, search: $("filter-text").value.trim() };
+             clientId: session.admin ? $("filter-client").value : "", search: $("filter-text").value.trim() };
   }
 
   async function listTasks() {
     listed = await api("GET", pagePath(PAGE_SIZE, page * PAGE_SIZE, filters()), undefined, true);
+    // Fewer match than before (tasks finished, a filter narrowed): back to the last page.
+    const last = Math.max(0, Math.ceil(listed.total / PAGE_SIZE) - 1);
+    if (page > last) {
+      page = last;
+      listed = await api("GET", pagePath(PAGE_SIZE, page * PAGE_SIZE, filters()), undefined, true);
+    }
   }
 
   function stateBadge(state) { return el("span", { className: "state " + state, text: state }); }
@@ -304,14 +314,16 @@
     return Object.fromEntries(STATES.map((s, i) => [s, totals[i]]));
   }
 
-  // The overview's load: the counts every poll, the queue (admin keys) every QUEUE_EVERY-th.
+  // The overview's load, every OVERVIEW_EVERY-th poll: counting every task by state costs
+  // PostgreSQL a pass over all of them (bench/console-poll), where a page of the list does not.
   function loadOverview() {
-    let polls = 0, queue = null;
+    let polls = 0, counts = null, queue = null;
     return async () => {
-      const asks = [countByState()];
-      if (session.admin && polls++ % QUEUE_EVERY === 0)
+      if (polls++ % OVERVIEW_EVERY !== 0) return () => {};
+      const asks = [countByState().then((c) => { counts = c; })];
+      if (session.admin)
         asks.push(api("GET", QUEUE).then((q) => { queue = q.ResponseData.Detail; }, (e) => { queue = { error: e.message }; }));
-      const [counts] = await Promise.all(asks);
+      await Promise.all(asks);
       noteFinished(counts);
       return () => drawOverview(counts, queue);
     };
@@ -331,8 +343,8 @@
     });
     cards.push(countCard(counts.Aquired + counts.Started, "runs in flight"));
     if (queue && !queue.error) {
-      cards.push(countCard(queue.ConsumerLag, "commands not yet consumed"));
-      cards.push(countCard(queue.DeadLetters, "dead letters", "#/deadletters"));
+      cards.push(countCard(queue.ConsumerLag, "commands not yet done by the workers"));
+      if (queue.DeadLetters !== null) cards.push(countCard(queue.DeadLetters, "dead letters", "#/deadletters"));
     }
     redraw($("state-counts"), cards);
     $("queue-error").hidden = !(queue && queue.error);
@@ -396,8 +408,10 @@
       api("GET", `${ACCOUNT_TASKS}/${info.Context}`),
       api("GET", `${ACCOUNT_TASKS}/${info.Context}/runs`)]);
     const runs = runList.ResponseData.Detail || [];
-    const log = runs.length
-      ? (await api("GET", `${ACCOUNT_TASKS}/${info.Context}/runs/${runs[0].RunID}/log`)).ResponseData.Detail
+    // The latest run that ran: a skipped due time (newer, while a long run goes on) has no log.
+    const latest = runs.find((r) => r.Status !== "Skipped");
+    const log = latest
+      ? (await api("GET", `${ACCOUNT_TASKS}/${info.Context}/runs/${latest.RunID}/log`)).ResponseData.Detail
       : null;
     return () => {
       task = info;
@@ -428,8 +442,11 @@
       ...field("Cancellation", info.CancellationBehaviour), ...field("UUID", info.Context),
       ...field("Parameters", JSON.stringify(info.ParameterObject, null, 2), true));
     const running = ["New", "Aquired", "Started"].includes(info.State);
-    $("act-stop").disabled = !running || info.CancellationBehaviour === "CannotCancel";
-    $("act-stop").title = info.CancellationBehaviour === "CannotCancel" ? "Its type cannot be cancelled" : "";
+    const uncancellable = info.CancellationBehaviour === "CannotCancel";
+    $("act-stop").disabled = !running || uncancellable;
+    $("act-note").textContent = running && uncancellable
+      ? `Stop is not offered: tasks of type ${info.Name} cannot be cancelled (CannotCancel), and deleting one is refused until its run ends.`
+      : "";
     $("act-retry").disabled = !FINAL.has(info.State);
     $("act-enable").disabled = $("act-delete").disabled = false;
     $("act-enable").textContent = detail.Enabled ? "Disable" : "Enable";
@@ -615,6 +632,7 @@
     for (const id of ["filter-state", "filter-type", "filter-client"])
       $(id).addEventListener("input", () => { page = 0; route(); });
     $("filter-text").addEventListener("input", () => {
+      page = 0;
       clearTimeout(typing);
       typing = setTimeout(() => { page = 0; route(); }, 300);
     });

@@ -654,7 +654,9 @@ Result<std::vector<PartitionProgress>> GroupProgress(const KafkaSettings& settin
                                                      const std::string& topic,
                                                      const std::string& group,
                                                      std::chrono::milliseconds timeout) {
-  auto conf = BaseConf(settings, "conveyor-group-progress", {});
+  // Asking for a topic's metadata must not create it (a mistyped name is kNotFound).
+  auto conf =
+      BaseConf(settings, "conveyor-group-progress", {{"allow.auto.create.topics", "false"}});
   if (!conf) return std::unexpected(conf.error());
   char err[512];
   HandlePtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));
@@ -681,10 +683,16 @@ Result<std::vector<PartitionProgress>> GroupProgress(const KafkaSettings& settin
   if (group.empty() || out.empty()) return out;
   if (auto s = CommittedOffsets(settings, group, list.get(), timeout); !s)
     return std::unexpected(s.error());
-  for (int i = 0; i < list->cnt; ++i)
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return Fail(ErrorCode::kUnavailable, "no committed offset of " + topic + " partition " +
+                                               std::to_string(e.partition) + " for group " + group +
+                                               ": " + rd_kafka_err2str(e.err));
     for (auto& p : out)
-      if (p.partition == list->elems[i].partition)  // RD_KAFKA_OFFSET_INVALID: none
-        p.committed = list->elems[i].offset < 0 ? -1 : list->elems[i].offset;
+      if (p.partition == e.partition)  // RD_KAFKA_OFFSET_INVALID: none
+        p.committed = e.offset < 0 ? -1 : e.offset;
+  }
   return out;
 }
 

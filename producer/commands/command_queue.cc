@@ -9,13 +9,15 @@ constexpr char kClientId[] = "conveyor-producer-queue";
 }  // namespace
 
 Result<QueueState> KafkaCommandQueue::State() {
-  QueueState state{commands_topic_, settings_.worker_group, settings_.dlq_topic, {}, 0};
+  QueueState state{commands_topic_, settings_.worker_group, settings_.dlq_topic, {}, {}};
   auto commands = GroupProgress(kafka_, commands_topic_, settings_.worker_group, kKafkaTimeout);
   if (!commands) return std::unexpected(commands.error());
   state.commands = std::move(*commands);
   auto dead = GroupProgress(kafka_, settings_.dlq_topic, "", kKafkaTimeout);
+  if (!dead && dead.error().code == ErrorCode::kNotFound) return state;  // the lag still tells
   if (!dead) return std::unexpected(dead.error());
-  for (const auto& p : *dead) state.dead_letters += p.messages();
+  state.dead_letters = 0;
+  for (const auto& p : *dead) *state.dead_letters += p.messages();
   return state;
 }
 

@@ -4,6 +4,7 @@
 // they came from once their cause is fixed (conveyor/dead_letter.h).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,8 @@ struct QueueSettings {
 struct QueueState {
   std::string commands_topic, worker_group, dlq_topic;
   std::vector<PartitionProgress> commands;  // the workers' group on each commands partition
-  std::int64_t dead_letters = 0;            // the messages the dead-letter topic holds
+  // The messages the dead-letter topic holds; std::nullopt when that topic does not exist.
+  std::optional<std::int64_t> dead_letters;
 };
 
 // Where a replayed message went.

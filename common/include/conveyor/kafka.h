@@ -164,8 +164,10 @@ struct PartitionProgress {
   std::int64_t end = 0;         // the offset of its next message (high watermark)
   std::int64_t committed = -1;  // the group's committed offset; -1 when it committed none
   // Messages the group has yet to consume: from its committed offset (or, with none, from the
-  // partition's start) to the end.
-  std::int64_t lag() const { return end - std::max(committed < 0 ? start : committed, start); }
+  // partition's start) to the end; never below 0 (a commit may pass the end read before it).
+  std::int64_t lag() const {
+    return std::max<std::int64_t>(0, end - std::max(committed < 0 ? start : committed, start));
+  }
   std::int64_t messages() const { return end - start; }
 };
 

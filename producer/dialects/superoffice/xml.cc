@@ -45,7 +45,8 @@ void WriteValue(pugi::xml_node node, const nlohmann::json& value) {
 
 std::string Save(const pugi::xml_document& doc) {
   std::ostringstream out;
-  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
+  // XML 1.0 cannot carry control characters (a result's ESC, say): they are left out.
+  doc.save(out, "  ", pugi::format_default | pugi::format_skip_control_chars, pugi::encoding_utf8);
   return out.str();
 }
 

@@ -42,12 +42,14 @@ http::Answer QueueRoutes::State(const http::Request&) {
     partitions.push_back(PartitionDetail(p));
     lag += p.lag();
   }
-  nlohmann::ordered_json detail = {{"CommandsTopic", state->commands_topic},
-                                   {"WorkerGroup", state->worker_group},
-                                   {"ConsumerLag", lag},
-                                   {"Partitions", std::move(partitions)},
-                                   {"DeadLetterTopic", state->dlq_topic},
-                                   {"DeadLetters", state->dead_letters}};
+  nlohmann::ordered_json detail = {
+      {"CommandsTopic", state->commands_topic},
+      {"WorkerGroup", state->worker_group},
+      {"ConsumerLag", lag},
+      {"Partitions", std::move(partitions)},
+      {"DeadLetterTopic", state->dlq_topic},
+      {"DeadLetters", state->dead_letters ? nlohmann::ordered_json(*state->dead_letters)
+                                          : nlohmann::ordered_json()}};
   return JsonEnvelope(200, SuccessEnvelope(std::move(detail), std::nullopt));
 }
 

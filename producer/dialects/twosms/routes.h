@@ -167,7 +167,7 @@ class TaskTypeRoutes {
 //                                                            each commands partition, the
 //                                                            dead-letter topic's depth
 //   GET  api/v1/admin/deadletters                            DeadLetters (?page&pageSize,
-//                                                            newest first)
+//                                                            newest first in each partition)
 //   POST api/v1/admin/deadletters/{partition}/{offset}/replay  Replay: the message back to the
 //                                                            topic it came from
 // Thread-safe when the CommandQueue is.

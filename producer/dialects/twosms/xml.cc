@@ -238,7 +238,10 @@ std::string EnvelopeToXml(const nlohmann::ordered_json& envelope, std::string_vi
   top.append_attribute("xmlns:xsi") = "http://www.w3.org/2001/XMLSchema-instance";
   for (const auto& [key, value] : envelope.items()) WriteValue(top, key, value, item);
   std::ostringstream out;
-  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+  // XML 1.0 cannot carry control characters (a log's ESC, say): they are left out.
+  doc.save(out, "",
+           pugi::format_raw | pugi::format_no_declaration | pugi::format_skip_control_chars,
+           pugi::encoding_utf8);
   return out.str();
 }
 

@@ -227,7 +227,7 @@ async function deadLetters(browser) {
   await page.locator('#nav a[data-view="overview"]').click();
   await until(() => page.locator('#state-counts a[data-key="dead letters"] .n').count(), (n) => n === 1, "the overview to show the dead letters");
   check(Number(await page.locator('#state-counts a[data-key="dead letters"] .n').textContent()) >= 1, "the overview counts the dead letter");
-  check(await page.locator('#state-counts div.count').filter({ hasText: "commands not yet consumed" }).count() === 1, "the overview shows the workers' lag");
+  check(await page.locator('#state-counts div.count').filter({ hasText: "commands not yet done by the workers" }).count() === 1, "the overview shows the workers' lag");
   await shot(page, "11-overview-admin");
 
   await page.locator('#nav a[data-view="deadletters"]').click();
