@@ -14,11 +14,6 @@ const std::string kTasks = "/api/v1/BatchTask";
 
 std::string TaskPath(std::int64_t id) { return kTasks + "/" + std::to_string(id); }
 
-int Failed(Output& io, const Error& e) {
-  io.err << "conveyor: " << e.Describe() << "\n";
-  return 1;
-}
-
 // The BatchTaskInfos `submit` sends: those of --file, or `count` made from the flags.
 Result<std::vector<nlohmann::json>> SubmitBodies(const SubmitOptions& o) {
   if (!o.file.empty()) {
@@ -51,6 +46,11 @@ Result<std::vector<nlohmann::json>> SubmitBodies(const SubmitOptions& o) {
 }
 
 }  // namespace
+
+int Failed(Output& io, const Error& e) {
+  io.err << "conveyor: " << e.Describe() << "\n";
+  return 1;
+}
 
 std::string TaskTable(const std::vector<nlohmann::json>& infos) {
   std::ostringstream t;

@@ -24,6 +24,9 @@ struct Output {
   bool json = false;      // --json: the API's JSON instead of a table
 };
 
+// Writes `e` as the one line "conveyor: <what failed>" on io.err; returns exit status 1.
+int Failed(Output& io, const Error& e);
+
 struct SubmitOptions {
   std::string type;        // the task type's name (sleep, noop, a registered type)
   std::string parameters;  // a JSON object, the handler's ParameterObject

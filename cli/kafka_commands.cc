@@ -14,11 +14,6 @@
 namespace conveyor::cli {
 namespace {
 
-int Failed(Output& io, const Error& e) {
-  io.err << "conveyor: " << e.Describe() << "\n";
-  return 1;
-}
-
 Result<std::vector<DeadLetter>> ReadDeadLetters(const TopicSettings& s) {
   return conveyor::ReadDeadLetters(s.kafka, s.dlq, "conveyor-cli");
 }
@@ -105,9 +100,7 @@ std::string NotificationLine(const std::string& value) {
 
 int Tail(const TopicSettings& s, const TailOptions& o, Output& io, const std::atomic<bool>& stop) {
   // A topic that does not exist would be waited for in silence: say so instead.
-  auto probe = KafkaProducer::Create(s.kafka, "conveyor-cli", std::chrono::seconds(10));
-  if (!probe) return Failed(io, probe.error());
-  if (auto exists = (*probe)->CheckTopic(s.notifications, std::chrono::seconds(10)); !exists)
+  if (auto exists = GroupProgress(s.kafka, s.notifications, "", std::chrono::seconds(10)); !exists)
     return Failed(io, exists.error());
   auto settings = s.kafka;
   settings.properties["auto.offset.reset"] = o.from_beginning ? "earliest" : "latest";
