@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "conveyor/logging.h"
 #include "conveyor/embedded_files.h"
+#include "conveyor/logging.h"
 
 namespace conveyor {
 
