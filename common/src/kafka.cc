@@ -527,29 +527,45 @@ Result<MetadataPtr> TopicMetadata(rd_kafka_t* rk, const std::string& topic,
 // Each partition of `topic` that holds messages, with its end (the next offset) now, added
 // to `list` to be read from its beginning. kFailedPrecondition, with `from_the_first`, when a
 // partition no longer starts at offset 0 (retention deleted its first messages).
+// Each partition of `topic`, by id, with its first offset and its end (watermarks; no
+// committed offset).
+Result<std::vector<PartitionProgress>> Watermarks(rd_kafka_t* rk, const std::string& topic,
+                                                  std::chrono::milliseconds timeout) {
+  auto md = TopicMetadata(rk, topic, timeout);
+  if (!md) return std::unexpected(md.error());
+  std::vector<PartitionProgress> out;
+  const auto& t = (*md)->topics[0];
+  for (int i = 0; i < t.partition_cnt; ++i) {
+    PartitionProgress p;
+    p.partition = t.partitions[i].id;
+    auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p.partition, &p.start, &p.end,
+                                              static_cast<int>(timeout.count()));
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return Fail(ErrorCode::kUnavailable, "no offsets of " + topic + " partition " +
+                                               std::to_string(p.partition) + ": " +
+                                               rd_kafka_err2str(e));
+    out.push_back(p);
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.partition < b.partition; });
+  return out;
+}
+
 Result<std::map<std::int32_t, std::int64_t>> PartitionEnds(rd_kafka_t* rk, const std::string& topic,
                                                            rd_kafka_topic_partition_list_t* list,
                                                            const TopicReadOptions& options) {
-  auto md = TopicMetadata(rk, topic, options.timeout);
-  if (!md) return std::unexpected(md.error());
+  auto partitions = Watermarks(rk, topic, options.timeout);
+  if (!partitions) return std::unexpected(partitions.error());
   std::map<std::int32_t, std::int64_t> ends;
-  const auto& t = (*md)->topics[0];
-  for (int i = 0; i < t.partition_cnt; ++i) {
-    std::int64_t low = 0, high = 0;
-    auto id = t.partitions[i].id;
-    auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), id, &low, &high,
-                                              static_cast<int>(options.timeout.count()));
-    auto where = topic + " partition " + std::to_string(id);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-      return Fail(ErrorCode::kUnavailable,
-                  "no end offset of " + where + ": " + rd_kafka_err2str(e));
-    if (options.from_the_first && low > 0)
+  for (const auto& p : *partitions) {
+    if (options.from_the_first && p.start > 0)
       return Fail(ErrorCode::kFailedPrecondition,
-                  where + " starts at offset " + std::to_string(low) +
+                  topic + " partition " + std::to_string(p.partition) + " starts at offset " +
+                      std::to_string(p.start) +
                       ": its first messages were deleted (set retention.ms=-1 on the topic)");
-    if (high <= low) continue;
-    ends[id] = high;
-    rd_kafka_topic_partition_list_add(list, topic.c_str(), id)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    if (p.end <= p.start) continue;
+    ends[p.partition] = p.end;
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p.partition)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
   }
   return ends;
 }
@@ -662,25 +678,12 @@ Result<std::vector<PartitionProgress>> GroupProgress(const KafkaSettings& settin
   HandlePtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), err, sizeof err));
   if (!rk) return Fail(ErrorCode::kInvalidArgument, std::string("Kafka client: ") + err);
   conf->release();
-  auto md = TopicMetadata(rk.get(), topic, timeout);
-  if (!md) return std::unexpected(md.error());
-  std::vector<PartitionProgress> out;
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
-  const auto& t = (*md)->topics[0];
-  for (int i = 0; i < t.partition_cnt; ++i) {
-    PartitionProgress p;
-    p.partition = t.partitions[i].id;
-    auto e = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p.partition, &p.start,
-                                              &p.end, static_cast<int>(timeout.count()));
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-      return Fail(ErrorCode::kUnavailable, "no offsets of " + topic + " partition " +
-                                               std::to_string(p.partition) + ": " +
-                                               rd_kafka_err2str(e));
-    out.push_back(p);
+  auto out = Watermarks(rk.get(), topic, timeout);
+  if (!out) return std::unexpected(out.error());
+  if (group.empty() || out->empty()) return out;
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(out->size())));
+  for (const auto& p : *out)
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p.partition);
-  }
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.partition < b.partition; });
-  if (group.empty() || out.empty()) return out;
   if (auto s = CommittedOffsets(settings, group, list.get(), timeout); !s)
     return std::unexpected(s.error());
   for (int i = 0; i < list->cnt; ++i) {
@@ -689,7 +692,7 @@ Result<std::vector<PartitionProgress>> GroupProgress(const KafkaSettings& settin
       return Fail(ErrorCode::kUnavailable, "no committed offset of " + topic + " partition " +
                                                std::to_string(e.partition) + " for group " + group +
                                                ": " + rd_kafka_err2str(e.err));
-    for (auto& p : out)
+    for (auto& p : *out)
       if (p.partition == e.partition)  // RD_KAFKA_OFFSET_INVALID: none
         p.committed = e.offset < 0 ? -1 : e.offset;
   }
