@@ -223,7 +223,7 @@ TEST(EventVersions, ToJsonNamesTheSchemaVersionThisBuildWritesAndParseKeepsIt) {
   EXPECT_EQ(j["dataschema"], "https://conveyor.dev/schemas/events/conveyor.task.create.v1.json");
   auto parsed = CloudEvent::Parse(j.dump());
   ASSERT_TRUE(parsed.has_value()) << parsed.error().Describe();
-  EXPECT_EQ(parsed->dataschema, j["dataschema"]);
+  EXPECT_EQ(parsed->dataschema, j["dataschema"].get<std::string>());
   CloudEvent finished;
   finished.type = kRunCancelledEvent;
   EXPECT_EQ(finished.ToJson()["dataschema"],

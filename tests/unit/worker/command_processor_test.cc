@@ -141,8 +141,8 @@ TEST_F(CommandProcessorTest, GoldenCommandsOfEveryVersionDecode) {
       continue;
     auto command = processor_->Decode({"commands", 0, 0, event["subject"], golden.text, {}});
     ASSERT_TRUE(command.has_value()) << golden.path << ": " << command.error().Describe();
-    EXPECT_EQ(command->task.id.ToString(), event["subject"]) << golden.path;
-    EXPECT_EQ(command->event.type, event["type"]) << golden.path;
+    EXPECT_EQ(command->task.id.ToString(), event["subject"].get<std::string>()) << golden.path;
+    EXPECT_EQ(command->event.type, event["type"].get<std::string>()) << golden.path;
     ++decoded;
   }
   EXPECT_GE(decoded, kCommandTypes.size());
