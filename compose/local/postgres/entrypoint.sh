@@ -8,16 +8,22 @@ set -euo pipefail
 readonly user=${POSTGRES_USER:-postgres}
 readonly database=${POSTGRES_DB:-$user}
 
+# The database is created by a server listening on the local socket only, as the official
+# image does, so that a failure stops the start instead of leaving a cluster without it.
+create_database() {
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  psql -X -v ON_ERROR_STOP=1 -q -U "$user" -d postgres -v name="$database" \
+    <<<'CREATE DATABASE :"name";'
+  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+}
+
 initialize() {
   [[ -n ${POSTGRES_PASSWORD:-} ]] || { echo "postgres: POSTGRES_PASSWORD must be set" >&2; exit 1; }
   initdb --username="$user" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") \
     --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
   printf "listen_addresses = '*'\n" >>"$PGDATA/postgresql.auto.conf"
-  if [[ $database != postgres ]]; then
-    printf 'CREATE DATABASE "%s";\n' "${database//\"/\"\"}" \
-      | postgres --single -D "$PGDATA" -j postgres >/dev/null
-  fi
+  [[ $database == postgres ]] || create_database
   echo "postgres: initialized $PGDATA with database $database"
 }
 
