@@ -43,15 +43,22 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# Stops the stack this script started, each process once: workers first (reverse start order),
+# then the producer, Kafka and PostgreSQL.
+stop_stack() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
+  pids=()
+  ((started_kafka)) && { "$repo_root/scripts/kafka/kafka" stop >/dev/null 2>&1 || true; }
+  ((started_pg)) && { "$repo_root/scripts/postgres" stop >/dev/null 2>&1 || true; }
+  started_kafka=0 started_pg=0
+}
+
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   [ -n "$bench_pid" ] && stop_pid "$bench_pid"
   for pid in "${perf_pids[@]}"; do stop_pid "$pid"; done
-  # Workers first (reverse start order), then the producer.
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
-  ((started_kafka)) && { "$repo_root/scripts/kafka/kafka" stop >/dev/null 2>&1 || true; }
-  ((started_pg)) && { "$repo_root/scripts/postgres" stop >/dev/null 2>&1 || true; }
+  stop_stack
   say "stopped what it started (logs in $log_dir)"
   exit "$rc"
 }
