@@ -6,6 +6,7 @@ namespace {
 // The durations as the flags take them.
 struct DurationFlags {
   long long delivery_timeout_ms, token_lifetime_s, auth_cache_s;
+  long long header_timeout_ms, body_timeout_ms, idle_timeout_ms;
 };
 
 void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
@@ -22,9 +23,6 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
   app.add_option("--tls-key", o.server.tls_key,
                  "PEM file of the certificate's private key; needs --tls-cert")
       ->envname("CONVEYOR_TLS_KEY");
-  app.add_option("--http-threads", o.server.threads, "Requests served at once")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
   app.add_option("--delivery-timeout-ms", d.delivery_timeout_ms,
                  "How long a request waits for Kafka's acknowledgement before answering 503")
       ->check(CLI::Range(100, 300000))
@@ -79,6 +77,40 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
       ->capture_default_str();
 }
 
+// How the HTTP server shares itself out (http/server.h, http/connections.h).
+void AddHttpLimitFlags(CLI::App& app, http::ServerSettings& s, DurationFlags& d) {
+  app.add_option("--http-threads", s.threads, "Requests whose routes run at once")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--http-io-threads", s.io_threads,
+                 "Threads that accept, read and write the connections")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--http-max-connections", s.max_connections,
+                 "Connections open at once; a new one over it is answered 503 with Retry-After")
+      ->envname("CONVEYOR_HTTP_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--http-max-queued", s.max_queued,
+                 "Requests waiting for or held by a route; one over it is answered 503 with "
+                 "Retry-After")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--http-header-timeout-ms", d.header_timeout_ms,
+                 "How long a new connection has to send its first request's header (408 after)")
+      ->check(CLI::Range(100, 600'000))
+      ->capture_default_str();
+  app.add_option("--http-body-timeout-ms", d.body_timeout_ms,
+                 "How long a request's body may take after its header (408 after)")
+      ->check(CLI::Range(100, 600'000))
+      ->capture_default_str();
+  app.add_option("--http-idle-timeout-ms", d.idle_timeout_ms,
+                 "How long a kept-alive connection may wait for its next request before it "
+                 "is closed")
+      ->check(CLI::Range(100, 3'600'000))
+      ->capture_default_str();
+}
+
 // The operator subcommands; they take --pg-url and --log-level too (fallthrough).
 void AddSubcommands(CLI::App& app, ProducerOptions& o) {
   app.fallthrough();
@@ -114,11 +146,13 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc
                                                                         std::ostream& out,
                                                                         std::ostream& err) {
   ProducerOptions o;
-  DurationFlags d{o.delivery_timeout.count(), o.auth.token_lifetime.count(),
-                  o.auth.cache_ttl.count()};
+  DurationFlags d{o.delivery_timeout.count(),    o.auth.token_lifetime.count(),
+                  o.auth.cache_ttl.count(),      o.server.header_timeout.count(),
+                  o.server.body_timeout.count(), o.server.idle_timeout.count()};
   CLI::App app{"conveyor-producer: accepts task requests and publishes them to Kafka"};
   AddCommonOptions(app, o.common);
   AddServerFlags(app, o, d);
+  AddHttpLimitFlags(app, o.server, d);
   AddSubcommands(app, o);
   try {
     app.parse(argc, argv);
@@ -128,6 +162,9 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc
   o.delivery_timeout = std::chrono::milliseconds(d.delivery_timeout_ms);
   o.auth.token_lifetime = std::chrono::seconds(d.token_lifetime_s);
   o.auth.cache_ttl = std::chrono::seconds(d.auth_cache_s);
+  o.server.header_timeout = std::chrono::milliseconds(d.header_timeout_ms);
+  o.server.body_timeout = std::chrono::milliseconds(d.body_timeout_ms);
+  o.server.idle_timeout = std::chrono::milliseconds(d.idle_timeout_ms);
   return o;
 }
 

@@ -32,7 +32,7 @@ struct ProducerOptions {
   // --kafka-brokers, --kafka-property(ies), --pg-url, --log-level, --commands-topic,
   // --notifications-topic (conveyor/process.h).
   CommonOptions common;
-  http::ServerSettings server;  // --http-host, --http-port, --http-threads
+  http::ServerSettings server;  // --http-*, --tls-cert, --tls-key
   // --delivery-timeout-ms: how long a write waits for Kafka's acknowledgement (then 503).
   std::chrono::milliseconds delivery_timeout{10000};
   // --pg-connections: PostgreSQL connections held at most (requests share them; one waits up

@@ -9,7 +9,16 @@ RequestMetrics::RequestMetrics(metrics::Registry& registry)
       duration_(registry.AddHistogram(
           "conveyor_http_request_duration_seconds",
           "From a request's arrival at its route to its answer, by dialect and route",
-          metrics::ExponentialBuckets(0.0005, 2, 16), {"dialect", "route"})) {}
+          metrics::ExponentialBuckets(0.0005, 2, 16), {"dialect", "route"})),
+      connections_(registry
+                       .AddGauge("conveyor_http_connections",
+                                 "HTTP connections open, idle or with a request in flight")
+                       .With({})),
+      refused_(registry.AddCounter(
+          "conveyor_http_refused_total",
+          "Requests the server refused before any route (a limit or timeout crossed, not HTTP), "
+          "by reason",
+          {"reason"})) {}
 
 void RequestMetrics::Observe(const std::string& dialect, const std::string& route, int status,
                              double seconds) {

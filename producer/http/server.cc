@@ -1,12 +1,18 @@
 #include "http/server.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <optional>
 #include <thread>
 
 #include "conveyor/logging.h"
+#include "http/connections.h"
 #include "http/console.h"
 #include "http/openapi.h"
 #include "http/router.h"
@@ -15,31 +21,46 @@
 namespace conveyor::http {
 namespace {
 
-// An HTTPS server when the settings name a certificate and key, else a plain one.
-std::unique_ptr<httplib::Server> MakeServer(const ServerSettings& settings) {
-  if (!settings.tls()) return std::make_unique<httplib::Server>();
-  return std::make_unique<httplib::SSLServer>(settings.tls_cert.c_str(), settings.tls_key.c_str());
-}
-
-Request RequestOf(const httplib::Request& req) {
-  Request r;
-  r.method = req.method;
-  r.path = req.path;
-  r.params.insert(req.params.begin(), req.params.end());
-  r.headers.assign(req.headers.begin(), req.headers.end());
-  r.body = req.body;
-  r.remote_address = req.remote_addr;
-  return r;
-}
-
-void Write(const Answer& answer, httplib::Response& res) {
-  res.status = answer.status;
-  for (const auto& [name, value] : answer.headers) res.set_header(name, value);
-  if (!answer.body.empty() || !answer.content_type.empty())
-    res.set_content(answer.body, answer.content_type);
-}
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
 
 Answer AnswerOf(const StatusAnswer& a) { return {a.status, a.content_type, a.body, {}}; }
+
+// A TLS 1.2+ server context with the certificate chain and key of `settings`.
+Result<std::unique_ptr<asio::ssl::context>> TlsContext(const ServerSettings& settings) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  try {
+    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    context->use_certificate_chain_file(settings.tls_cert);
+    context->use_private_key_file(settings.tls_key, asio::ssl::context::pem);
+    if (SSL_CTX_check_private_key(context->native_handle()) != 1)
+      throw std::runtime_error("the key does not match the certificate");
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "cannot serve HTTPS with --tls-cert " + settings.tls_cert + " and --tls-key " +
+                    settings.tls_key + " (" + e.what() +
+                    "): a file is missing or unreadable, is not PEM, or the key does not match "
+                    "the certificate");
+  }
+  return context;
+}
+
+// Each connection holds a descriptor: raises the soft limit on open files towards the hard
+// one when max_connections would not fit under it.
+void RaiseOpenFileLimit(std::size_t connections, spdlog::logger& log) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = connections + 256;  // and the broker's, PostgreSQL's, the logs'
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < wanted)
+    log.warn(
+        "open files are limited to {} (ulimit -n); fewer than the {} connections allowed "
+        "fit: new ones wait while the process is at the limit",
+        limit.rlim_cur, connections);
+}
 
 }  // namespace
 
@@ -78,13 +99,18 @@ struct HttpServer::Impl {
   StatusEndpoints status;
   RequestMetrics* metrics;
   IdempotencyStore* idempotency;
-  std::optional<Router> router;  // built by Start, with the OpenAPI document
-  std::unique_ptr<httplib::Server> owned = MakeServer(settings);
-  httplib::Server& server = *owned;
-  std::thread thread;
-  int bound_port = 0;
-  socket_t listen_socket = -1;  // set while binding
   std::shared_ptr<spdlog::logger> log = logging::Get("ingest");
+  // Built by Start; declared before the I/O context, whose queued work (the connections)
+  // refers to them and is destroyed with it.
+  std::optional<Router> router;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::optional<asio::thread_pool> handlers;
+  std::optional<Connections> connections;
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  asio::steady_timer accept_retry{io};
+  std::vector<std::thread> threads;
+  int bound_port = 0;
 
   Impl(ServerSettings s, std::vector<Dialect*> d, Dialect& f, Authenticator& a, StatusEndpoints e,
        RequestMetrics* m, IdempotencyStore* i)
@@ -94,113 +120,99 @@ struct HttpServer::Impl {
         auth(a),
         status(std::move(e)),
         metrics(m),
-        idempotency(i) {}
-  void Configure();
+        idempotency(i),
+        io(settings.io_threads) {}
   Status Bind();
-  Answer Refuse(const httplib::Request& req, const Error& error) const {
-    return router->Refuse(RequestOf(req), error);
-  }
+  void Accept();
 };
 
-void HttpServer::Impl::Configure() {
-  auto serve = [this](const httplib::Request& req, httplib::Response& res) {
-    Write(router->Handle(RequestOf(req)), res);
-  };
-  // Every path of every method goes to the router (a GET route also answers HEAD). Not ".*":
-  // ECMAScript's '.' stops at a line break, and a decoded path may hold one ("%0D").
-  const std::string any = "[\\s\\S]*";
-  server.Get(any, serve).Post(any, serve).Put(any, serve).Patch(any, serve);
-  server.Delete(any, serve).Options(any, serve);
-  server.new_task_queue = [threads = settings.threads] {
-    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-  };
-  // httplib closes a keep-alive connection after 5 requests unless told otherwise; clients
-  // that send many requests would reconnect all the time.
-  server.set_keep_alive_max_count(1000);
-  // Not httplib's default SO_REUSEPORT: a second producer on the same port must fail to
-  // start, not take half of the first one's connections.
-  // httplib listens with a backlog of 5: a burst of connections overflows it and some clients
-  // wait for a SYN retransmission or get no answer. Bind() listens again with a larger one.
-  server.set_socket_options([this](socket_t sock) {
-    ExclusiveListenOptions(sock);
-    listen_socket = sock;
-  });
-  // Answers go out as header and body writes: without TCP_NODELAY, Nagle holds the body back
-  // until the client's delayed ACK (40 ms) on a kept-alive connection.
-  server.set_tcp_nodelay(true);
-  server.set_payload_max_length(settings.max_body_bytes);
-  server.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
-                                      std::exception_ptr) {
-    log->error("{} {} failed outside its route", req.method, req.path);
-    Write(Refuse(req, MakeError(ErrorCode::kInternal, "internal error; see the producer's log")),
-          res);
-  });
-  // What httplib refuses itself (a body over the limit; a method it has no handler for).
-  server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 413)
-      Write(Refuse(req, MakeError(ErrorCode::kTooLarge,
-                                  "the request body is over the limit of " +
-                                      std::to_string(settings.max_body_bytes) + " bytes")),
-            res);
-    else if (res.status == 404)
-      Write(Refuse(req, MakeError(ErrorCode::kNotFound, "no such route")), res);
-  });
+Status HttpServer::Impl::Bind() {
+  const std::string where = settings.host + ":" + std::to_string(settings.port);
+  boost::system::error_code ec;
+  auto found =
+      tcp::resolver(io).resolve(settings.host, std::to_string(settings.port),
+                                tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || found.empty())
+    return Fail(ErrorCode::kUnavailable, "cannot bind to " + where + ": " + ec.message());
+  auto endpoint = found.begin()->endpoint();
+  // SO_REUSEADDR, never SO_REUSEPORT: a second producer on the same port must fail to start,
+  // not take half of the first one's connections.
+  if (!acceptor.open(endpoint.protocol(), ec))
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Fail(ErrorCode::kUnavailable, "cannot bind to " + where + ": " + ec.message());
+  bound_port = acceptor.local_endpoint().port();
+  return {};
 }
 
-Status HttpServer::Impl::Bind() {
-  if (settings.port == 0) {
-    bound_port = server.bind_to_any_port(settings.host);
-    if (bound_port < 0) return Fail(ErrorCode::kUnavailable, "cannot bind to " + settings.host);
-  } else {
-    if (!server.bind_to_port(settings.host, settings.port))
-      return Fail(ErrorCode::kUnavailable,
-                  "cannot bind to " + settings.host + ":" + std::to_string(settings.port));
-    bound_port = settings.port;
-  }
-  // On Linux, listen() on a listening socket sets its backlog anew.
-  if (listen_socket >= 0 && ::listen(listen_socket, SOMAXCONN) != 0)
-    log->warn("could not raise the listen backlog; bursts of connections may wait");
-  return {};
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(
+      asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;  // stopping
+        if (!ec) {
+          connections->Serve(std::move(socket));
+          return Accept();
+        }
+        // Out of descriptors (or memory): new connections wait in the backlog for a moment
+        // instead of the loop spinning on the error.
+        log->warn("cannot accept a connection: {}; trying again in 100 ms", ec.message());
+        accept_retry.expires_after(std::chrono::milliseconds(100));
+        accept_retry.async_wait([this](boost::system::error_code e) {
+          if (!e) Accept();
+        });
+      });
 }
 
 HttpServer::HttpServer(ServerSettings settings, std::vector<Dialect*> dialects, Dialect& fallback,
                        Authenticator& auth, StatusEndpoints status, RequestMetrics* metrics,
                        IdempotencyStore* idempotency)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(dialects), fallback, auth,
-                                   std::move(status), metrics, idempotency)) {
-  impl_->Configure();
-}
+                                   std::move(status), metrics, idempotency)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
+  auto& i = *impl_;
   auto openapi = openapi::ServedDocument();
   if (!openapi) return std::unexpected(openapi.error());
   auto asyncapi = openapi::AsyncApiDocument();
   if (!asyncapi) return std::unexpected(asyncapi.error());
-  impl_->router.emplace(
-      impl_->auth, impl_->dialects, impl_->fallback,
-      ServerRoutes(impl_->auth, {openapi->dump(), asyncapi->dump()}, impl_->status), impl_->metrics,
-      impl_->idempotency);
-  if (!impl_->server.is_valid())
-    return Fail(ErrorCode::kInvalidArgument,
-                "cannot serve HTTPS with --tls-cert " + impl_->settings.tls_cert +
-                    " and --tls-key " + impl_->settings.tls_key +
-                    ": a file is missing or unreadable, is not PEM, or the key does not match the "
-                    "certificate");
-  if (auto bound = impl_->Bind(); !bound) return bound;
-  // bind_to_port already listens: connections queue until the thread accepts them.
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
-  impl_->log->info("listening on {}://{}:{}", impl_->settings.tls() ? "https" : "http",
-                   impl_->settings.host, impl_->bound_port);
+  i.router.emplace(i.auth, i.dialects, i.fallback,
+                   ServerRoutes(i.auth, {openapi->dump(), asyncapi->dump()}, i.status), i.metrics,
+                   i.idempotency);
+  if (i.settings.tls()) {
+    auto tls = TlsContext(i.settings);
+    if (!tls) return std::unexpected(tls.error());
+    i.tls = std::move(*tls);
+  }
+  if (auto bound = i.Bind(); !bound) return bound;
+  RaiseOpenFileLimit(i.settings.max_connections, *i.log);
+  i.handlers.emplace(static_cast<std::size_t>(i.settings.threads));
+  i.connections.emplace(i.settings, *i.router, *i.handlers, i.tls.get(), i.metrics);
+  i.Accept();
+  for (int t = 0; t < i.settings.io_threads; ++t) i.threads.emplace_back([&i] { i.io.run(); });
+  i.log->info("listening on {}://{}:{}", i.settings.tls() ? "https" : "http", i.settings.host,
+              i.bound_port);
   return {};
 }
 
 void HttpServer::Stop() {
-  if (!impl_ || !impl_->thread.joinable()) return;
-  impl_->server.stop();
-  impl_->thread.join();
+  if (!impl_ || impl_->threads.empty()) return;
+  auto& i = *impl_;
+  asio::post(i.io, [&i] {
+    boost::system::error_code ignored;
+    i.acceptor.close(ignored);
+    i.accept_retry.cancel();
+  });
+  i.connections->Drain();
+  if (!i.connections->WaitClosed(std::chrono::steady_clock::now() + i.settings.drain_timeout))
+    i.log->warn("{} connections still open after {} ms; closing them", i.connections->open(),
+                i.settings.drain_timeout.count());
+  i.handlers->join();  // a request still in a route finishes (its answer may go unsent)
+  i.io.stop();
+  for (auto& t : i.threads) t.join();
+  i.threads.clear();
 }
 
 int HttpServer::port() const { return impl_->bound_port; }

@@ -1,6 +1,7 @@
-// The producer's HTTP server: the one place that knows the server library (cpp-httplib). It
-// reads each request into a plain Request, hands it to the Router (router.h: the route, the
-// credentials, the handler, every refusal in the owning dialect's shape) and writes back the
+// The producer's HTTP server, on Boost.Beast and Boost.Asio: it accepts connections on a few
+// I/O threads (http/connections.h reads and writes them without blocking), hands each request
+// as a plain Request to the Router (router.h: the route, the credentials, the handler, every
+// refusal in the owning dialect's shape) on a pool of handler threads, and writes back the
 // Answer. Besides the dialects' routes it serves its own:
 //   GET  /healthz       liveness                                   (public)
 //   GET  /readyz        readiness: PostgreSQL and Kafka reachable  (public; 503 names the cause)
@@ -8,16 +9,18 @@
 //   GET  /openapi.json  the OpenAPI 3.1 document of every route     (public; http/openapi.h)
 //   GET  /asyncapi.json the AsyncAPI 3.0 document of the topics     (public; http/openapi.h)
 //   POST /Token         OAuth 2.0 client credentials                (public; token_route.h)
-// A body over the limit is refused before any route (413, in the owning dialect's shape).
+// Limits and timeouts (ServerSettings) are enforced by http/connections.h, each refusal in the
+// owning dialect's shape.
 //
-// With ServerSettings::tls() it serves HTTPS only, with the certificate and key it was given
-// (TLS 1.2 at least, as the library sets it up; a plain HTTP request gets no answer).
+// With ServerSettings::tls() it serves HTTPS only (OpenSSL, TLS 1.2 at least), with the
+// certificate and key it was given; a plain HTTP request gets no answer.
 //
-// HttpServer owns the server and its thread pool. Start binds and serves on a background
-// thread and returns once the socket listens (or the bind error); Stop stops accepting,
-// finishes the requests in flight and joins. Handlers run on the pool's threads.
+// Start binds and serves on background threads and returns once the socket listens (or the
+// bind error). Stop stops accepting, closes idle connections, lets the requests being
+// answered finish (for up to drain_timeout) and joins.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,10 +36,19 @@ namespace conveyor::http {
 
 struct ServerSettings {
   std::string host = "127.0.0.1";
-  int port = 8080;  // 0 picks a free port (tests)
-  int threads = 16;
+  int port = 8080;     // 0 picks a free port (tests)
+  int threads = 16;    // handler threads: requests whose routes run at once
+  int io_threads = 1;  // threads that accept, read and write connections
   // Over this the server answers 413 itself; below it, each dialect names its own limit.
   std::size_t max_body_bytes = 4 << 20;
+  std::size_t max_header_bytes = 16 << 10;  // the request line and header fields; over: 431
+  std::size_t max_connections = 4096;       // open at once; over: 503 with Retry-After
+  std::size_t max_queued = 1024;            // requests waiting for or held by a handler; over: 503
+  std::chrono::milliseconds header_timeout{10'000};  // from a connection's start (and TLS)
+  std::chrono::milliseconds body_timeout{30'000};    // from the header's end
+  std::chrono::milliseconds idle_timeout{60'000};    // a kept-alive connection between requests
+  std::chrono::milliseconds write_timeout{30'000};   // for the client to take an answer
+  std::chrono::milliseconds drain_timeout{15'000};   // Stop waits this long for answers
   // PEM files: with both, the server speaks HTTPS only (OpenSSL); with neither, plain HTTP.
   std::string tls_cert, tls_key;
   bool tls() const { return !tls_cert.empty(); }

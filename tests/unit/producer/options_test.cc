@@ -51,6 +51,10 @@ TEST_F(ProducerOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(o.delivery_timeout, std::chrono::milliseconds(10000));
   EXPECT_EQ(o.auth.token_lifetime, std::chrono::seconds(28800));
   EXPECT_EQ(o.auth.cache_ttl, std::chrono::seconds(30));
+  EXPECT_EQ(o.server.header_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(o.server.idle_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(o.server.max_connections, 4096u);
+  EXPECT_EQ(o.server.max_queued, 1024u);
 }
 
 TEST_F(ProducerOptionsTest, FlagsSetTheirFieldsAndWinOverTheirVariables) {
@@ -67,6 +71,19 @@ TEST_F(ProducerOptionsTest, FlagsSetTheirFieldsAndWinOverTheirVariables) {
   EXPECT_EQ(o.server.threads, 4);
   EXPECT_EQ(o.delivery_timeout, std::chrono::milliseconds(2500));
   EXPECT_EQ(o.auth.token_lifetime, std::chrono::seconds(60));
+}
+
+TEST_F(ProducerOptionsTest, TheServersLimitsAndTimeoutsComeFromTheirFlags) {
+  env_.Set("CONVEYOR_HTTP_MAX_CONNECTIONS", "300");
+  auto o = Options({"--http-io-threads", "2", "--http-max-queued", "50",
+                    "--http-header-timeout-ms", "1500", "--http-body-timeout-ms", "2500",
+                    "--http-idle-timeout-ms", "3500"});
+  EXPECT_EQ(o.server.io_threads, 2);
+  EXPECT_EQ(o.server.max_connections, 300u);  // the variable
+  EXPECT_EQ(o.server.max_queued, 50u);
+  EXPECT_EQ(o.server.header_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(o.server.body_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(o.server.idle_timeout, std::chrono::milliseconds(3500));
 }
 
 TEST_F(ProducerOptionsTest, HelpListsEveryFlagWithItsVariableAndExitsZero) {

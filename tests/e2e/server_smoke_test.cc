@@ -1,0 +1,370 @@
+// End to end (label: e2e): the producer's HTTP server facing hostile or careless clients —
+// more connections than it allows, clients too slow to send a header or a body, headers and
+// bodies over the limits, pipelined requests, a crowd of clients at once, more requests than
+// its handlers take — answers each with a clear error in the dialect's shape (or closes the
+// connection), keeps its memory bounded and goes on serving everyone else.
+// The requests go over raw sockets: an HTTP client library would not send them.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "e2e/e2e_fixture.h"
+
+namespace conveyor {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr char kAccountTasks[] = "/api/v2/admin/tasks/account";
+
+// An answer read off a raw connection; status 0 when none came.
+struct RawAnswer {
+  int status = 0;
+  std::string head, body;
+  bool closed = false;  // the server closed the connection after (or instead of) it
+};
+
+// One client connection over a plain socket.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return connected_; }
+
+  // Sends all of `bytes`; false when the server closed the connection first.
+  bool Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  // The next answer (its header, then Content-Length bytes of body), waiting until `deadline`.
+  // The answer to a HEAD (`head`) has no body, whatever its Content-Length says.
+  RawAnswer Read(std::chrono::milliseconds deadline = 10s, bool head = false) {
+    RawAnswer answer;
+    auto until = std::chrono::steady_clock::now() + deadline;
+    std::size_t end;
+    while ((end = pending_.find("\r\n\r\n")) == std::string::npos)
+      if (!Fill(until)) return Closed(answer);
+    answer.head = pending_.substr(0, end + 4);
+    pending_.erase(0, end + 4);
+    answer.status = std::atoi(answer.head.substr(9, 3).c_str());
+    auto length =
+        static_cast<std::size_t>(std::atoll(Field(answer.head, "content-length").c_str()));
+    if (answer.status == 100 || head) return answer;
+    while (pending_.size() < length)
+      if (!Fill(until)) return Closed(answer);
+    answer.body = pending_.substr(0, length);
+    pending_.erase(0, length);
+    return answer;
+  }
+
+  // True when the server closes the connection (after anything it still sends) by `deadline`.
+  bool ClosedBy(std::chrono::milliseconds deadline) {
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (Fill(until)) {
+    }
+    return closed_;
+  }
+
+  // The value of header field `name` (lower case) in `head`; "" when absent.
+  static std::string Field(const std::string& head, const std::string& name) {
+    std::string lower = head;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    auto at = lower.find("\r\n" + name + ":");
+    if (at == std::string::npos) return "";
+    auto start = head.find_first_not_of(' ', at + name.size() + 3);
+    return head.substr(start, head.find("\r\n", start) - start);
+  }
+
+ private:
+  // Reads what arrives by `until`; false at the end of the stream (closed_) or the deadline.
+  bool Fill(std::chrono::steady_clock::time_point until) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buffer[64 << 10];
+    auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      closed_ = true;
+      return false;
+    }
+    pending_.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  RawAnswer Closed(RawAnswer answer) {
+    answer.closed = closed_;
+    return answer;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  bool closed_ = false;
+  std::string pending_;
+};
+
+std::string Get(const std::string& path, const std::string& extra = "") {
+  return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "\r\n";
+}
+
+// The producer's resident memory, in KiB (VmRSS).
+long ResidentKiB(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+// The TwoSms envelope's error message, or "" when `body` is not one.
+std::string TwoSmsError(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("Error") || !j["Error"].is_object()) return "";
+  return j["Error"].value("ErrorReason", "");
+}
+
+class ServerSmoke : public testing::E2eTest {
+ protected:
+  void Start(std::vector<std::string> flags) {
+    producer_ = StartProducer(testing::KafkaBrokers(), std::move(flags));
+  }
+
+  // The producer still lives and answers a new client.
+  void ExpectItServesOn() {
+    ASSERT_TRUE(producer_->running()) << producer_->Log();
+    RawConnection c(port_);
+    ASSERT_TRUE(c.Send(Get("/healthz")));
+    EXPECT_EQ(c.Read().status, 200) << producer_->Log();
+  }
+
+  std::unique_ptr<testing::ChildProcess> producer_;
+};
+
+TEST_F(ServerSmoke, ConnectionsOverTheLimitAreAnswered503WithRetryAfterOrClosed) {
+  Start({"--http-max-connections=40"});
+  // 40 connections in use (answered, so surely open on the server's side: kept alive).
+  std::vector<std::unique_ptr<RawConnection>> in_use, waiting;
+  for (int i = 0; i < 40; ++i) {
+    in_use.push_back(std::make_unique<RawConnection>(port_));
+    ASSERT_TRUE(in_use.back()->Send(Get(kAccountTasks)));
+    ASSERT_EQ(in_use.back()->Read().status, 401);  // the route wants credentials
+  }
+  // 40 more that have not sent a request yet: over the limit, each held until it does.
+  for (int i = 0; i < 40; ++i) waiting.push_back(std::make_unique<RawConnection>(port_));
+  // Once the server holds all 80, twice the limit, a new connection is closed unanswered.
+  bool full = testing::PollUntil(
+      [&] {
+        RawConnection probe(port_);
+        probe.Send(Get("/healthz"));
+        auto a = probe.Read();
+        return a.status == 0 && a.closed;
+      },
+      10s);
+  ASSERT_TRUE(full) << producer_->Log();
+  for (auto& c : waiting) {
+    ASSERT_TRUE(c->Send(Get(kAccountTasks)));
+    auto a = c->Read();
+    EXPECT_EQ(a.status, 503) << a.head;
+    EXPECT_EQ(RawConnection::Field(a.head, "retry-after"), "1") << a.head;
+    EXPECT_NE(TwoSmsError(a.body).find("40 connections, its limit"), std::string::npos) << a.body;
+    EXPECT_TRUE(c->ClosedBy(10s));
+  }
+  in_use.clear();
+  waiting.clear();
+  EXPECT_TRUE(testing::PollUntil(
+      [&] {
+        RawConnection c(port_);
+        return c.Send(Get("/healthz")) && c.Read().status == 200;
+      },
+      10s));
+  ExpectItServesOn();
+}
+
+TEST_F(ServerSmoke, SlowClientsGet408AndIdleConnectionsAreClosed) {
+  Start(
+      {"--http-header-timeout-ms=300", "--http-body-timeout-ms=300", "--http-idle-timeout-ms=300"});
+  RawConnection slow_header(port_);
+  ASSERT_TRUE(slow_header.Send("POST " + std::string(kAccountTasks) + " HTTP/1.1\r\nHost: a\r\n"));
+  auto a = slow_header.Read();
+  EXPECT_EQ(a.status, 408) << a.head;
+  EXPECT_NE(TwoSmsError(a.body).find("header did not arrive within 300 ms"), std::string::npos)
+      << a.body;
+  EXPECT_TRUE(slow_header.ClosedBy(10s));
+
+  RawConnection slow_body(port_);
+  ASSERT_TRUE(slow_body.Send("POST " + std::string(kAccountTasks) +
+                             " HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n{\"Id\":"));
+  auto b = slow_body.Read();
+  EXPECT_EQ(b.status, 408) << b.head;
+  EXPECT_NE(TwoSmsError(b.body).find("body did not arrive within 300 ms"), std::string::npos)
+      << b.body;
+  EXPECT_TRUE(slow_body.ClosedBy(10s));
+
+  RawConnection silent(port_);
+  EXPECT_TRUE(silent.ClosedBy(10s));
+  EXPECT_EQ(silent.Read(0ms).status, 0);  // closed without a word
+
+  RawConnection idle(port_);
+  ASSERT_TRUE(idle.Send(Get("/healthz")));
+  EXPECT_EQ(idle.Read().status, 200);
+  EXPECT_TRUE(idle.ClosedBy(10s));
+  ExpectItServesOn();
+}
+
+TEST_F(ServerSmoke, HeadersAndBodiesOverTheLimitsAreRefusedNamingTheLimit) {
+  Start({});
+  RawConnection big_header(port_);
+  ASSERT_TRUE(big_header.Send(Get(kAccountTasks, "X-Pad: " + std::string(20'000, 'x') + "\r\n")));
+  auto a = big_header.Read();
+  EXPECT_EQ(a.status, 431) << a.head;
+  EXPECT_NE(TwoSmsError(a.body).find("over the limit of 16384 bytes"), std::string::npos) << a.body;
+  EXPECT_TRUE(big_header.ClosedBy(10s));
+
+  RawConnection declared(port_);
+  ASSERT_TRUE(declared.Send("POST " + std::string(kAccountTasks) +
+                            " HTTP/1.1\r\nHost: a\r\nContent-Length: 10485760\r\n\r\n"));
+  auto b = declared.Read();
+  EXPECT_EQ(b.status, 413) << b.head;
+  EXPECT_NE(TwoSmsError(b.body).find("over the limit of 4194304 bytes"), std::string::npos)
+      << b.body;
+
+  RawConnection chunked(port_);
+  std::string request = "POST " + std::string(kAccountTasks) +
+                        " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string chunk = "100000\r\n" + std::string(0x100000, ' ') + "\r\n";  // 1 MiB
+  for (int i = 0; i < 5; ++i) request += chunk;
+  chunked.Send(request);  // the server may close before it has read it all
+  auto c = chunked.Read();
+  EXPECT_EQ(c.status, 413) << c.head;
+  EXPECT_NE(TwoSmsError(c.body).find("over the limit of 4194304 bytes"), std::string::npos)
+      << c.body;
+
+  RawConnection garbage(port_);
+  ASSERT_TRUE(garbage.Send("HELLO\x01 there\r\n\r\n"));
+  EXPECT_EQ(garbage.Read().status, 400);
+  RawConnection bad_target(port_);
+  ASSERT_TRUE(bad_target.Send(Get("/api/v2/admin/tasks/account/%zz")));
+  auto d = bad_target.Read();
+  EXPECT_EQ(d.status, 400) << d.head;
+  EXPECT_NE(d.body.find("not a URI"), std::string::npos) << d.body;
+  ExpectItServesOn();
+}
+
+TEST_F(ServerSmoke, PipelinedRequestsAreAnsweredInOrderOnOneConnection) {
+  Start({});
+  RawConnection c(port_);
+  ASSERT_TRUE(c.Send(Get("/healthz") + Get("/openapi.json") +
+                     "HEAD /openapi.json HTTP/1.1\r\n"
+                     "Host: a\r\n\r\n" +
+                     Get("/healthz", "Connection: close\r\n")));
+  auto health = c.Read(), openapi = c.Read(), head = c.Read(10s, true), last = c.Read();
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(openapi.status, 200);
+  EXPECT_TRUE(json::parse(openapi.body, nullptr, false).contains("openapi")) << openapi.head;
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  // HEAD announces the length GET sends.
+  EXPECT_EQ(RawConnection::Field(head.head, "content-length"), std::to_string(openapi.body.size()));
+  EXPECT_EQ(last.status, 200);
+  EXPECT_TRUE(c.ClosedBy(10s));
+}
+
+TEST_F(ServerSmoke, ACrowdOfClientsIsServedWithMemoryBounded) {
+  Start({});
+  const int pid = producer_->pid();
+  auto warm = Http().Get("/healthz");
+  ASSERT_TRUE(warm);
+  const long before = ResidentKiB(pid);
+  // 300 idle connections held open, 48 clients sending requests, 20 oversized bodies.
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 300; ++i) idle.push_back(std::make_unique<RawConnection>(port_));
+  std::vector<std::future<int>> clients;
+  for (int t = 0; t < 48; ++t)
+    clients.push_back(std::async(std::launch::async, [this, t] {
+      auto http = Http();
+      int ok = 0;
+      for (int i = 0; i < 40; ++i) {
+        auto r = (i + t) % 2 ? http.Get("/healthz")
+                             : http.Post(kAccountTasks, "{not json", "application/json");
+        ok += r && (r->status == 200 || r->status == 400);
+      }
+      return ok;
+    }));
+  for (int i = 0; i < 20; ++i) {
+    RawConnection big(port_);
+    big.Send("POST " + std::string(kAccountTasks) +
+             " HTTP/1.1\r\nHost: a\r\nContent-Length: 8000000\r\n\r\n" + std::string(1 << 20, 'x'));
+    EXPECT_EQ(big.Read().status, 413);
+  }
+  int answered = 0;
+  for (auto& f : clients) answered += f.get();
+  EXPECT_EQ(answered, 48 * 40);
+  const long after = ResidentKiB(pid);
+  // Each idle connection holds a few KiB; nothing grows with what was sent.
+  EXPECT_LT(after - before, 48 << 10) << before << " KiB before, " << after << " KiB after";
+  ExpectItServesOn();
+}
+
+TEST_F(ServerSmoke, RequestsOverWhatTheHandlersHoldAreAnswered503WithRetryAfter) {
+  // One handler thread and one request held at most; a Basic credential costs PBKDF2 (about
+  // 0.3 s of a core) on every request when nothing is remembered.
+  Start({"--http-threads=1", "--http-max-queued=1", "--auth-cache-seconds=0"});
+  bool refused = testing::PollUntil(
+      [&] {
+        std::vector<std::unique_ptr<RawConnection>> clients;
+        for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<RawConnection>(port_));
+        for (auto& c : clients)
+          c->Send(Get(std::string(kAccountTasks) + "/00000000-0000-4000-8000-000000000001",
+                      "Authorization: " + ClientAuth() + "\r\n"));
+        bool busy = false;
+        for (auto& c : clients) {
+          auto a = c->Read();
+          if (a.status != 503) continue;
+          auto reason = TwoSmsError(a.body);
+          bool said =
+              reason.find("requests are being answered, the server's limit") != std::string::npos;
+          busy = busy || (said && RawConnection::Field(a.head, "retry-after") == "1");
+        }
+        return busy;
+      },
+      30s);
+  EXPECT_TRUE(refused) << producer_->Log();
+  ExpectItServesOn();
+}
+
+TEST_F(ServerSmoke, StopClosesIdleConnectionsAndExitsPromptly) {
+  Start({});
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 20; ++i) idle.push_back(std::make_unique<RawConnection>(port_));
+  RawConnection kept(port_);
+  ASSERT_TRUE(kept.Send(Get("/healthz")));
+  ASSERT_EQ(kept.Read().status, 200);
+  int status = producer_->Stop(SIGTERM, 10s);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << producer_->Log();
+  for (auto& c : idle) EXPECT_TRUE(c->ClosedBy(1s));
+  EXPECT_TRUE(kept.ClosedBy(1s));
+}
+
+}  // namespace
+}  // namespace conveyor
