@@ -28,6 +28,8 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 // reads it. The connection reads and discards for this long (or this much) first.
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr std::size_t kLingerBytes = 8 << 20;
+// What a connection's buffer holds beyond a header: Beast reads up to 64 KiB at a time.
+constexpr std::size_t kReadAhead = 64 << 10;
 
 bool ClientLeft(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
@@ -72,7 +74,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void Interrupt() override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (!self->busy_) self->Lowest().socket().cancel();
+      if (self->in_request_) return;  // it finishes, answers with Connection: close, closes
+      beast::error_code ignored;
+      self->Lowest().socket().cancel(ignored);
     });
   }
 
@@ -86,14 +90,20 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void Arm(std::chrono::milliseconds timeout) {
     timed_out_ = false;
     deadline_.expires_after(timeout);
-    deadline_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // re-armed or disarmed
-      self->timed_out_ = true;
-      beast::error_code ignored;
-      self->Lowest().socket().cancel(ignored);
-    });
+    // A deadline that expired while the operation it guarded was completing may still run
+    // after the next Arm: the generation tells it apart.
+    deadline_.async_wait(
+        [self = this->shared_from_this(), generation = ++generation_](beast::error_code ec) {
+          if (ec || generation != self->generation_) return;  // re-armed or disarmed
+          self->timed_out_ = true;
+          beast::error_code ignored;
+          self->Lowest().socket().cancel(ignored);
+        });
   }
-  void Disarm() { deadline_.cancel(); }
+  void Disarm() {
+    ++generation_;
+    deadline_.cancel();
+  }
   bool TimedOut(const beast::error_code& ec) const {
     return ec == asio::error::operation_aborted && timed_out_;
   }
@@ -137,7 +147,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                                 " connections, its limit; try again in a second"),
                     true);
     Arm(settings_.body_timeout);
-    if (parser_->get()[bhttp::field::expect] == "100-continue" && !parser_->is_done())
+    in_request_ = true;
+    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue") && !parser_->is_done())
       return Continue();
     ReadBody();
   }
@@ -183,6 +194,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                                                         std::to_string(settings_.max_header_bytes) +
                                                         " bytes"),
                     true, 431);
+    if (ec == bhttp::error::buffer_overflow)  // a chunk's extensions or the trailer
+      return Refuse("body_size",
+                    MakeError(ErrorCode::kTooLarge,
+                              "a chunk's size line or the trailer is over the limit of " +
+                                  std::to_string(kReadAhead) + " bytes"),
+                    true);
     if (ec == bhttp::error::body_limit)  // declared in the header, or sent
       return Refuse(
           "body_size",
@@ -215,8 +232,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // `close`: whatever the client asked for; else as it asked.
   void Refuse(const std::string& reason, const Error& error, bool close, int status = 0) {
     connections_.CountRefusal(reason);
-    busy_ = true;
+    in_request_ = true;
     const auto& message = parser_->get();
+    version_ = message.version() == 10 ? 10 : 11;
     head_ = message.method() == bhttp::verb::head;
     auto answer = connections_.router().Refuse(Heard(), error);
     if (status != 0) answer.status = status;
@@ -224,7 +242,6 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   void Dispatch() {
-    busy_ = true;
     Disarm();
     auto target = ParseTarget(parser_->get().target());
     if (!target) return Refuse("malformed", target.error(), false);
@@ -252,6 +269,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     r.remote_address = remote_;
     head_ = message.method() == bhttp::verb::head;
     keep_alive_ = message.keep_alive();
+    version_ = message.version() == 10 ? 10 : 11;
     return r;
   }
 
@@ -278,7 +296,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void Write(Answer answer, bool close, bool linger) {
     response_ = {};
-    response_.version(11);
+    response_.version(version_);
     response_.result(static_cast<unsigned>(answer.status));
     for (auto& [name, value] : answer.headers) response_.insert(name, value);
     if (!answer.content_type.empty())
@@ -297,7 +315,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   void OnWritten(beast::error_code ec, bool linger) {
-    busy_ = false;
+    in_request_ = false;
     head_ = false;
     if (ec) return Shut();
     if (linger) return Linger();
@@ -310,13 +328,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     beast::error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     lingered_ = 0;
+    discard_ = std::make_unique<std::array<char, 16 << 10>>();
     Arm(kLingerTime);
     Discard();
   }
 
   void Discard() {
-    Lowest().async_read_some(asio::buffer(discard_), [self = this->shared_from_this()](
-                                                         beast::error_code ec, std::size_t n) {
+    Lowest().async_read_some(asio::buffer(*discard_), [self = this->shared_from_this()](
+                                                          beast::error_code ec, std::size_t n) {
       self->lingered_ += n;
       if (ec || self->lingered_ > kLingerBytes) return self->Shut();
       self->Discard();
@@ -341,17 +360,21 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   const ServerSettings& settings_;
   const bool over_limit_;
   Connections::Registration registration_;
-  beast::flat_buffer buffer_;
+  // Holds a header and what follows it; bounded, so that what no limit of the parser counts
+  // (a chunk's extensions, the trailer) cannot grow it: over, Beast reports buffer_overflow.
+  beast::flat_buffer buffer_{settings_.max_header_bytes + kReadAhead};
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
   asio::steady_timer deadline_{stream_.get_executor()};
   bool timed_out_ = false;
-  bool fresh_ = true;  // no request read yet: header_timeout applies, not idle_timeout
-  bool busy_ = false;  // a request is being answered
-  bool head_ = false;  // the request being answered is a HEAD
+  bool fresh_ = true;             // no request read yet: header_timeout applies, not idle_timeout
+  std::uint64_t generation_ = 0;  // of the deadline
+  bool in_request_ = false;       // from a request's header to its answer's end
+  unsigned version_ = 11;         // of the request being answered: 10 or 11
+  bool head_ = false;             // the request being answered is a HEAD
   bool keep_alive_ = true;
   std::size_t lingered_ = 0;
-  std::array<char, 16 << 10> discard_;
+  std::unique_ptr<std::array<char, 16 << 10>> discard_;  // only while lingering
 };
 
 }  // namespace

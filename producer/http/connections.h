@@ -13,9 +13,12 @@
 //   - over max_connections open connections, a new one gets 503 with Retry-After (twice that
 //     many are closed unanswered); over max_queued requests waiting for or held by a handler,
 //     a request gets 503 with Retry-After, and its connection stays open;
-//   - Drain stops reading: idle connections close now, a request being answered gets its
-//     answer (with Connection: close) and then its connection closes.
-// With a TLS context each connection first completes a TLS handshake (within header_timeout).
+//   - a chunk's size line or the trailer over 64 KiB (which the body limit does not count) gets
+//     413: a connection's buffer holds at most a header and 64 KiB;
+//   - Drain stops reading: a connection waiting for a request closes now; one whose request's
+//     header has arrived reads the rest, gets its answer (with Connection: close), then closes.
+// With a TLS context each connection first completes a TLS handshake within header_timeout;
+// the first header then has header_timeout of its own.
 //
 // Thread-safe. The settings, the Router, the pool and the TLS context must outlive every
 // connection: HttpServer drains and waits before destroying them.

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -107,8 +108,14 @@ struct HttpServer::Impl {
   std::optional<asio::thread_pool> handlers;
   std::optional<Connections> connections;
   asio::io_context io;
-  tcp::acceptor acceptor{io};
-  asio::steady_timer accept_retry{io};
+  // Until Stop has joined the handlers: a route's answer is posted to the I/O threads when it
+  // ends, and no pending operation of its connection keeps them running meanwhile.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  // The acceptor's own strand: with several I/O threads, Stop's close and the accept loop
+  // never run at once.
+  asio::strand<asio::io_context::executor_type> accepting = asio::make_strand(io);
+  tcp::acceptor acceptor{accepting};
+  asio::steady_timer accept_retry{accepting};
   std::vector<std::thread> threads;
   int bound_port = 0;
 
@@ -124,7 +131,21 @@ struct HttpServer::Impl {
         io(settings.io_threads) {}
   Status Bind();
   void Accept();
+  void Run();
 };
+
+// One I/O thread. What throws in a handler (a bug) is logged and that handler dropped; the
+// thread goes on serving the other connections.
+void HttpServer::Impl::Run() {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log->error("an HTTP connection failed: {}", e.what());
+    }
+  }
+}
 
 Status HttpServer::Impl::Bind() {
   const std::string where = settings.host + ":" + std::to_string(settings.port);
@@ -187,11 +208,12 @@ Status HttpServer::Start() {
     i.tls = std::move(*tls);
   }
   if (auto bound = i.Bind(); !bound) return bound;
-  RaiseOpenFileLimit(i.settings.max_connections, *i.log);
+  RaiseOpenFileLimit(2 * i.settings.max_connections, *i.log);  // over the limit: refused
   i.handlers.emplace(static_cast<std::size_t>(i.settings.threads));
   i.connections.emplace(i.settings, *i.router, *i.handlers, i.tls.get(), i.metrics);
+  i.work.emplace(i.io.get_executor());
   i.Accept();
-  for (int t = 0; t < i.settings.io_threads; ++t) i.threads.emplace_back([&i] { i.io.run(); });
+  for (int t = 0; t < i.settings.io_threads; ++t) i.threads.emplace_back([&i] { i.Run(); });
   i.log->info("listening on {}://{}:{}", i.settings.tls() ? "https" : "http", i.settings.host,
               i.bound_port);
   return {};
@@ -200,7 +222,7 @@ Status HttpServer::Start() {
 void HttpServer::Stop() {
   if (!impl_ || impl_->threads.empty()) return;
   auto& i = *impl_;
-  asio::post(i.io, [&i] {
+  asio::post(i.accepting, [&i] {
     boost::system::error_code ignored;
     i.acceptor.close(ignored);
     i.accept_retry.cancel();
@@ -209,7 +231,8 @@ void HttpServer::Stop() {
   if (!i.connections->WaitClosed(std::chrono::steady_clock::now() + i.settings.drain_timeout))
     i.log->warn("{} connections still open after {} ms; closing them", i.connections->open(),
                 i.settings.drain_timeout.count());
-  i.handlers->join();  // a request still in a route finishes (its answer may go unsent)
+  i.handlers->join();  // a request still in a route finishes
+  i.work.reset();
   i.io.stop();
   for (auto& t : i.threads) t.join();
   i.threads.clear();

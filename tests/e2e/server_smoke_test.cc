@@ -129,6 +129,11 @@ std::string Get(const std::string& path, const std::string& extra = "") {
   return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "\r\n";
 }
 
+// The start of a POST to the TwoSms create route, with `fields` ("Name: value\r\n" each).
+std::string PostHead(const std::string& fields) {
+  return "POST " + std::string(kAccountTasks) + " HTTP/1.1\r\nHost: a\r\n" + fields + "\r\n";
+}
+
 // The producer's resident memory, in KiB (VmRSS).
 long ResidentKiB(int pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -142,6 +147,14 @@ std::string TwoSmsError(const std::string& body) {
   auto j = json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("Error") || !j["Error"].is_object()) return "";
   return j["Error"].value("ErrorReason", "");
+}
+
+// The next answer on `c` is `status` with `words` in its TwoSms error, then `c` closes.
+void ExpectRefusedThenClosed(RawConnection& c, int status, const std::string& words) {
+  auto a = c.Read();
+  EXPECT_EQ(a.status, status) << a.head;
+  EXPECT_NE(TwoSmsError(a.body).find(words), std::string::npos) << a.body;
+  EXPECT_TRUE(c.ClosedBy(10s));
 }
 
 class ServerSmoke : public testing::E2eTest {
@@ -162,7 +175,8 @@ class ServerSmoke : public testing::E2eTest {
 };
 
 TEST_F(ServerSmoke, ConnectionsOverTheLimitAreAnswered503WithRetryAfterOrClosed) {
-  Start({"--http-max-connections=40"});
+  // The waiting connections must not time out while the test waits for the server to hold them.
+  Start({"--http-max-connections=40", "--http-header-timeout-ms=120000"});
   // 40 connections in use (answered, so surely open on the server's side: kept alive).
   std::vector<std::unique_ptr<RawConnection>> in_use, waiting;
   for (int i = 0; i < 40; ++i) {
@@ -206,20 +220,10 @@ TEST_F(ServerSmoke, SlowClientsGet408AndIdleConnectionsAreClosed) {
       {"--http-header-timeout-ms=300", "--http-body-timeout-ms=300", "--http-idle-timeout-ms=300"});
   RawConnection slow_header(port_);
   ASSERT_TRUE(slow_header.Send("POST " + std::string(kAccountTasks) + " HTTP/1.1\r\nHost: a\r\n"));
-  auto a = slow_header.Read();
-  EXPECT_EQ(a.status, 408) << a.head;
-  EXPECT_NE(TwoSmsError(a.body).find("header did not arrive within 300 ms"), std::string::npos)
-      << a.body;
-  EXPECT_TRUE(slow_header.ClosedBy(10s));
-
+  ExpectRefusedThenClosed(slow_header, 408, "header did not arrive within 300 ms");
   RawConnection slow_body(port_);
-  ASSERT_TRUE(slow_body.Send("POST " + std::string(kAccountTasks) +
-                             " HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n{\"Id\":"));
-  auto b = slow_body.Read();
-  EXPECT_EQ(b.status, 408) << b.head;
-  EXPECT_NE(TwoSmsError(b.body).find("body did not arrive within 300 ms"), std::string::npos)
-      << b.body;
-  EXPECT_TRUE(slow_body.ClosedBy(10s));
+  ASSERT_TRUE(slow_body.Send(PostHead("Content-Length: 100\r\n") + "{\"Id\":"));
+  ExpectRefusedThenClosed(slow_body, 408, "body did not arrive within 300 ms");
 
   RawConnection silent(port_);
   EXPECT_TRUE(silent.ClosedBy(10s));
@@ -236,29 +240,17 @@ TEST_F(ServerSmoke, HeadersAndBodiesOverTheLimitsAreRefusedNamingTheLimit) {
   Start({});
   RawConnection big_header(port_);
   ASSERT_TRUE(big_header.Send(Get(kAccountTasks, "X-Pad: " + std::string(20'000, 'x') + "\r\n")));
-  auto a = big_header.Read();
-  EXPECT_EQ(a.status, 431) << a.head;
-  EXPECT_NE(TwoSmsError(a.body).find("over the limit of 16384 bytes"), std::string::npos) << a.body;
-  EXPECT_TRUE(big_header.ClosedBy(10s));
-
+  ExpectRefusedThenClosed(big_header, 431, "over the limit of 16384 bytes");
   RawConnection declared(port_);
-  ASSERT_TRUE(declared.Send("POST " + std::string(kAccountTasks) +
-                            " HTTP/1.1\r\nHost: a\r\nContent-Length: 10485760\r\n\r\n"));
-  auto b = declared.Read();
-  EXPECT_EQ(b.status, 413) << b.head;
-  EXPECT_NE(TwoSmsError(b.body).find("over the limit of 4194304 bytes"), std::string::npos)
-      << b.body;
+  ASSERT_TRUE(declared.Send(PostHead("Content-Length: 10485760\r\n")));
+  ExpectRefusedThenClosed(declared, 413, "over the limit of 4194304 bytes");
 
   RawConnection chunked(port_);
-  std::string request = "POST " + std::string(kAccountTasks) +
-                        " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string request = PostHead("Transfer-Encoding: chunked\r\n");
   const std::string chunk = "100000\r\n" + std::string(0x100000, ' ') + "\r\n";  // 1 MiB
   for (int i = 0; i < 5; ++i) request += chunk;
   chunked.Send(request);  // the server may close before it has read it all
-  auto c = chunked.Read();
-  EXPECT_EQ(c.status, 413) << c.head;
-  EXPECT_NE(TwoSmsError(c.body).find("over the limit of 4194304 bytes"), std::string::npos)
-      << c.body;
+  ExpectRefusedThenClosed(chunked, 413, "over the limit of 4194304 bytes");
 
   RawConnection garbage(port_);
   ASSERT_TRUE(garbage.Send("HELLO\x01 there\r\n\r\n"));
@@ -283,7 +275,6 @@ TEST_F(ServerSmoke, PipelinedRequestsAreAnsweredInOrderOnOneConnection) {
   EXPECT_EQ(openapi.status, 200);
   EXPECT_TRUE(json::parse(openapi.body, nullptr, false).contains("openapi")) << openapi.head;
   EXPECT_EQ(head.status, 200);
-  EXPECT_TRUE(head.body.empty());
   // HEAD announces the length GET sends.
   EXPECT_EQ(RawConnection::Field(head.head, "content-length"), std::to_string(openapi.body.size()));
   EXPECT_EQ(last.status, 200);
@@ -296,7 +287,8 @@ TEST_F(ServerSmoke, ACrowdOfClientsIsServedWithMemoryBounded) {
   auto warm = Http().Get("/healthz");
   ASSERT_TRUE(warm);
   const long before = ResidentKiB(pid);
-  // 300 idle connections held open, 48 clients sending requests, 20 oversized bodies.
+  // 300 idle connections held open, 48 clients sending requests, and 20 chunked bodies whose
+  // first chunk's size line never ends: 80 MiB that no parser limit counts.
   std::vector<std::unique_ptr<RawConnection>> idle;
   for (int i = 0; i < 300; ++i) idle.push_back(std::make_unique<RawConnection>(port_));
   std::vector<std::future<int>> clients;
@@ -312,17 +304,16 @@ TEST_F(ServerSmoke, ACrowdOfClientsIsServedWithMemoryBounded) {
       return ok;
     }));
   for (int i = 0; i < 20; ++i) {
-    RawConnection big(port_);
-    big.Send("POST " + std::string(kAccountTasks) +
-             " HTTP/1.1\r\nHost: a\r\nContent-Length: 8000000\r\n\r\n" + std::string(1 << 20, 'x'));
-    EXPECT_EQ(big.Read().status, 413);
+    RawConnection endless(port_);
+    endless.Send(PostHead("Transfer-Encoding: chunked\r\n") + "1;" + std::string(4 << 20, 'x'));
+    ExpectRefusedThenClosed(endless, 413, "size line or the trailer is over the limit");
   }
   int answered = 0;
   for (auto& f : clients) answered += f.get();
   EXPECT_EQ(answered, 48 * 40);
   const long after = ResidentKiB(pid);
   // Each idle connection holds a few KiB; nothing grows with what was sent.
-  EXPECT_LT(after - before, 48 << 10) << before << " KiB before, " << after << " KiB after";
+  EXPECT_LT(after - before, 32 << 10) << before << " KiB before, " << after << " KiB after";
   ExpectItServesOn();
 }
 
@@ -353,17 +344,27 @@ TEST_F(ServerSmoke, RequestsOverWhatTheHandlersHoldAreAnswered503WithRetryAfter)
   ExpectItServesOn();
 }
 
-TEST_F(ServerSmoke, StopClosesIdleConnectionsAndExitsPromptly) {
-  Start({});
+TEST_F(ServerSmoke, StopAnswersTheRequestInFlightAndDoesNotWaitForIdleConnections) {
+  // Nothing remembered: the request's Basic credential costs PBKDF2 (about 0.3 s) in its
+  // route, long after the drain has begun.
+  Start({"--auth-cache-seconds=0"});
   std::vector<std::unique_ptr<RawConnection>> idle;
   for (int i = 0; i < 20; ++i) idle.push_back(std::make_unique<RawConnection>(port_));
-  RawConnection kept(port_);
-  ASSERT_TRUE(kept.Send(Get("/healthz")));
-  ASSERT_EQ(kept.Read().status, 200);
+  // A create whose header the server has read (it said 100 Continue) when SIGTERM arrives.
+  const auto body = SeedRequest().dump();
+  RawConnection in_flight(port_);
+  ASSERT_TRUE(in_flight.Send(PostHead(
+      "Authorization: " + ClientAuth() + "\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n")));
+  ASSERT_EQ(in_flight.Read().status, 100);
+  ASSERT_EQ(::kill(producer_->pid(), SIGTERM), 0);
+  ASSERT_TRUE(in_flight.Send(body));
+  auto a = in_flight.Read();
+  EXPECT_EQ(a.status, 200) << a.head << a.body << producer_->Log();
+  EXPECT_EQ(RawConnection::Field(a.head, "connection"), "close") << a.head;
+  // The idle connections did not hold the exit up (the drain would wait 15 s for them).
   int status = producer_->Stop(SIGTERM, 10s);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << producer_->Log();
-  for (auto& c : idle) EXPECT_TRUE(c->ClosedBy(1s));
-  EXPECT_TRUE(kept.ClosedBy(1s));
 }
 
 }  // namespace
