@@ -158,6 +158,7 @@ int Run(ProducerOptions& o) {
 
 int main(int argc, char** argv) {
   conveyor::BlockStopSignals();
+  conveyor::LimitMallocArenas(2);
   auto parsed = conveyor::ParseProducerCommandLine(argc, argv);
   if (auto* exit = std::get_if<conveyor::CommandLineExit>(&parsed)) return exit->status;
   return conveyor::Run(std::get<conveyor::ProducerOptions>(parsed));

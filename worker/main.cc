@@ -270,6 +270,7 @@ int Run(WorkerOptions& o) {
 int main(int argc, char** argv) {
   using namespace conveyor;
   BlockStopSignals();
+  LimitMallocArenas(2);
   auto parsed = ParseWorkerCommandLine(argc, argv);
   if (auto* exit = std::get_if<CommandLineExit>(&parsed)) return exit->status;
   auto& options = std::get<WorkerOptions>(parsed);

@@ -128,7 +128,7 @@ Submitted Submit(const Endpoint& ep, const BenchSettings& s, std::size_t count) 
   std::latch connected(static_cast<std::ptrdiff_t>(n));
   std::atomic<bool> started{false};
   Clock::time_point first{};
-  std::chrono::steady_clock::time_point deadline{};
+  std::chrono::steady_clock::time_point start{}, deadline{};
   std::mutex start_mu;
   std::condition_variable start_cv;
   auto worker = [&] {
@@ -155,6 +155,11 @@ Submitted Submit(const Endpoint& ep, const BenchSettings& s, std::size_t count) 
       sent_tasks += k;
       ++sent_requests;
       auto t0 = std::chrono::steady_clock::now();
+      if (s.rate > 0) {
+        t0 = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         std::chrono::duration<double>(static_cast<double>(r) / s.rate));
+        std::this_thread::sleep_until(t0);  // pacing the load, not waiting for a result
+      }
       auto res = client.Post(path, headers, last ? last_payload : full_payload, "application/json");
       latencies.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -182,7 +187,8 @@ Submitted Submit(const Endpoint& ep, const BenchSettings& s, std::size_t count) 
   {
     std::lock_guard lock(start_mu);
     first = Clock::now();
-    deadline = std::chrono::steady_clock::now() + s.deadline;
+    start = std::chrono::steady_clock::now();
+    deadline = start + s.deadline;
     started = true;
   }
   start_cv.notify_all();
@@ -361,6 +367,7 @@ Result<BenchReport> RunBenchmark(const BenchSettings& s) {
     r.tasks = s.tasks;
     r.bulk = std::max<std::size_t>(1, s.bulk);
     r.requests = sub.requests;
+    r.rate = s.rate;
     r.connections = std::min(s.connections, (s.tasks + r.bulk - 1) / r.bulk);
     r.accepted = sub.ids.size();
     r.rejected = sub.rejected;
@@ -432,6 +439,7 @@ nlohmann::json BenchReport::ToJson() const {
   }
   return {{"tasks", tasks},
           {"connections", connections},
+          {"rate", rate},
           {"tasks_per_request", bulk},
           {"requests", requests},
           {"accepted", accepted},
@@ -458,6 +466,9 @@ std::string BenchReport::ToText() const {
   out += fmt::format(
       "mode             {} task{} per request ({}); {} requests\n", bulk, bulk == 1 ? "" : "s",
       bulk == 1 ? "api/v2/admin/tasks/account" : "api/v2/admin/tasks/account/bulk", requests);
+  if (rate > 0)
+    out += fmt::format("paced            {:.0f} requests/s; latency counts from each due time\n",
+                       rate);
   out += fmt::format("tasks            {} submitted over {} connections: {} accepted, {} refused\n",
                      tasks, connections, accepted, rejected);
   if (!first_rejection.empty()) out += "first refusal    " + first_rejection + "\n";

@@ -38,6 +38,10 @@ struct BenchSettings {
   // Tasks per request: 1 posts each to api/v2/admin/tasks/account; K > 1 posts K at a time to
   // api/v2/admin/tasks/account/bulk (the last request carries the remainder).
   std::size_t bulk = 1;
+  // Requests sent per second at most, paced: request r is due r / rate seconds after the
+  // first, and its answer latency counts from then (a slow answer that holds later requests
+  // back shows in theirs). 0: each connection sends its next request at once.
+  double rate = 0;
   std::chrono::seconds deadline{300};  // for each phase: submitting, then waiting
   std::string task_type_id = "00000000-0000-0000-0000-000000000001";  // built-in noop
   int notification = 0;  // TwoSms Notification of the submitted tasks (0: none)
@@ -61,6 +65,7 @@ struct BenchReport {
   std::size_t tasks = 0;
   std::size_t connections = 0;
   std::size_t bulk = 1;         // tasks per request
+  double rate = 0;              // BenchSettings::rate: requests per second paced; 0: unpaced
   std::size_t requests = 0;     // requests sent (tasks / bulk, rounded up)
   std::size_t accepted = 0;     // tasks the producer accepted
   std::size_t rejected = 0;     // tasks it refused or did not answer for
