@@ -373,6 +373,12 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaSettings
                            {"enable.auto.offset.store", "false"},
                            {"auto.offset.reset", "earliest"},
                            {"partition.assignment.strategy", "cooperative-sticky"},
+                           // What librdkafka fetches ahead of the worker: by default 100,000
+                           // messages per partition or 64 MiB, which with a backlog held
+                           // each worker at about 185 MiB (bench/README.md, "Memory"). A worker
+                           // takes 500 per batch; 5,000 ahead (at most 8 MiB) keeps it fed.
+                           {"queued.min.messages", "5000"},
+                           {"queued.max.messages.kbytes", "8192"},
                        });
   if (!conf) return std::unexpected(conf.error());
   auto impl = std::make_unique<Impl>();
