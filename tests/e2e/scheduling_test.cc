@@ -77,11 +77,16 @@ class Scheduling : public testing::E2eTest {
   }
 
   // Waits until the task's schedule has no due time left and its runs are final.
-  void WaitUntilTheScheduleIsDone(const std::string& id) {
+  // Until the schedule has no next due time and each of its `due_times` has a finished run.
+  // (The schedule is done once the last fire command is out, before that command's run
+  // exists: without the count, a loaded machine could see the last run started afterwards.)
+  void WaitUntilTheScheduleIsDone(const std::string& id, int due_times) {
     EXPECT_TRUE(testing::PollUntil(
         [&] {
           return Count("SELECT count(*) FROM schedules WHERE task_id = '" + id +
                        "' AND next_due_at IS NULL") == 1 &&
+                 Count("SELECT count(*) FROM runs WHERE task_id = '" + id +
+                       "' AND finished_at IS NOT NULL") >= due_times &&
                  Count("SELECT count(*) FROM runs WHERE task_id = '" + id +
                        "' AND finished_at IS NULL") == 0;
         },
@@ -137,7 +142,7 @@ TEST_F(Scheduling, RecurringTaskRunsEachDueTimeBetweenStartAndFinishOnceAndNotif
   auto before = GetTask(id)["ResponseData"]["Detail"];
   EXPECT_EQ(before["Status"], "Scheduled") << before.dump();
   EXPECT_EQ(before["NextRunOn"], FormatDotNet(start)) << before.dump();
-  WaitUntilTheScheduleIsDone(id);
+  WaitUntilTheScheduleIsDone(id, 5);
   ExpectExactlyTheDueTimes(id, start, kInterval, 5, kLateBound);
   EXPECT_EQ(SucceededNotificationsOf(id, 5), 5u);
   auto runs = Http().Get((std::string(kAccountTasks) + "/" + id + "/runs").c_str());
@@ -156,7 +161,7 @@ TEST_F(Scheduling, WorkerKilledWithSigkillInTheMiddleStillLeavesExactlyOneRunPer
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(testing::PollUntil([&] { return Runs(id).size() >= 2; }, 30s));
   workers["e2e-sk-a"]->Stop(SIGKILL);
-  WaitUntilTheScheduleIsDone(id);
+  WaitUntilTheScheduleIsDone(id, 9);
   // A due time whose fire command was on the killed worker's partition waits for the group to
   // move it (session timeout 6 s), so the bound here is looser.
   ExpectExactlyTheDueTimes(id, start, 2s, 9, 12s, /*skips_allowed=*/true);
