@@ -75,9 +75,8 @@ TEST_F(ProducerOptionsTest, FlagsSetTheirFieldsAndWinOverTheirVariables) {
 
 TEST_F(ProducerOptionsTest, TheServersLimitsAndTimeoutsComeFromTheirFlags) {
   env_.Set("CONVEYOR_HTTP_MAX_CONNECTIONS", "300");
-  auto o = Options({"--http-io-threads", "2", "--http-max-queued", "50",
-                    "--http-header-timeout-ms", "1500", "--http-body-timeout-ms", "2500",
-                    "--http-idle-timeout-ms", "3500"});
+  auto o = Options({"--http-io-threads", "2", "--http-max-queued", "50", "--http-header-timeout-ms",
+                    "1500", "--http-body-timeout-ms", "2500", "--http-idle-timeout-ms", "3500"});
   EXPECT_EQ(o.server.io_threads, 2);
   EXPECT_EQ(o.server.max_connections, 300u);  // the variable
   EXPECT_EQ(o.server.max_queued, 50u);
