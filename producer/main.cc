@@ -101,7 +101,8 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   TaskCommandService commands(catalog, numbers, credentials, publisher, accepted, clock,
                               o.common.commands_topic, Source());
   Authenticator authenticator(credentials, clock, o.auth);
-  PgIdempotencyStore idempotency(pool);
+  PgIdempotencyStore stored_keys(pool);
+  http::RetriedFinishes idempotency(stored_keys);  // a key's answer kept after an outage
   CredentialListener credential_changes(o.common.pg_url, authenticator);
   credential_changes.Start();
   KafkaCommandQueue queue(o.common.kafka, o.common.commands_topic, o.queue, publisher);

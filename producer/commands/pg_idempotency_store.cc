@@ -76,15 +76,17 @@ Status PgIdempotencyStore::Finish(const std::string& caller, const std::string& 
   try {
     pqxx::work tx(**lease);
     if (answer.status >= 500) {
-      tx.exec_params("UPDATE idempotency_keys SET state = 'failed' WHERE caller = $1 AND key = $2",
-                     caller, key);
+      tx.exec_params(
+          "UPDATE idempotency_keys SET state = 'failed' "
+          "WHERE caller = $1 AND key = $2 AND state = 'running'",
+          caller, key);
     } else {
       auto headers = nlohmann::json::array();
       for (const auto& [name, value] : answer.headers) headers.push_back({name, value});
       tx.exec_params(
           R"(UPDATE idempotency_keys SET state = 'done', status = $3, content_type = $4,
                     body = $5, headers = $6::jsonb
-              WHERE caller = $1 AND key = $2)",
+              WHERE caller = $1 AND key = $2 AND state = 'running')",
           caller, key, answer.status, answer.content_type, answer.body, headers.dump());
     }
     tx.commit();

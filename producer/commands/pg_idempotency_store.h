@@ -1,6 +1,8 @@
 // The IdempotencyStore in PostgreSQL (table idempotency_keys, migration 0013). A claim is one
 // INSERT ... ON CONFLICT, so two producers that get the same key at once cannot both run the
 // request. A claim whose producer died while answering is free again after kAbandonedAfter.
+// An answer is kept only while its key is claimed: a late Finish (one http::RetriedFinishes
+// carried out after an outage) leaves alone what another request kept meanwhile.
 // Rows older than 24 hours are dropped as claims come. Thread-safe.
 #pragma once
 

@@ -33,4 +33,41 @@ std::string RequestFingerprint(const Request& request) {
   return auth::Sha256Hex(text);
 }
 
+Result<IdempotencyClaim> RetriedFinishes::Claim(const std::string& caller, const std::string& key,
+                                                const std::string& fingerprint) {
+  if (auto s = KeepWaiting({caller, key}); !s) return std::unexpected(s.error());
+  return store_.Claim(caller, key, fingerprint);
+}
+
+Status RetriedFinishes::Finish(const std::string& caller, const std::string& key,
+                               const Answer& answer) {
+  auto s = store_.Finish(caller, key, answer);
+  if (!s) Remember({caller, key}, answer);
+  return s;
+}
+
+std::size_t RetriedFinishes::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiting_.size();
+}
+
+Status RetriedFinishes::KeepWaiting(const KeyOf& key) {
+  std::optional<Answer> answer;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = waiting_.find(key);
+    if (it == waiting_.end()) return {};
+    answer = std::move(it->second);
+    waiting_.erase(it);
+  }
+  auto s = store_.Finish(key.first, key.second, *answer);
+  if (!s) Remember(key, *answer);
+  return s;
+}
+
+void RetriedFinishes::Remember(const KeyOf& key, const Answer& answer) {
+  std::lock_guard lock(mutex_);
+  if (waiting_.size() < capacity_ || waiting_.contains(key)) waiting_.insert_or_assign(key, answer);
+}
+
 }  // namespace conveyor::http

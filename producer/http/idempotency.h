@@ -13,6 +13,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +55,38 @@ class IdempotencyStore {
   // is free for the next attempt.
   virtual Status Finish(const std::string& caller, const std::string& key,
                         const Answer& answer) = 0;
+};
+
+// An IdempotencyStore that keeps, on its next claim, the answer of a key whose Finish failed.
+// When PostgreSQL goes away while a request is answered, its key stays claimed: without this,
+// the client's retry after the outage would be told the request is still being answered
+// (409) until the claim is abandoned (PgIdempotencyStore::kAbandonedAfter, 2 minutes). Here
+// the next Claim of that key on this producer first keeps the answer (a 5xx frees the key),
+// so the retry runs again, or is replayed, as soon as the store answers. A retry that reaches
+// another producer still waits for the claim to be abandoned. Remembers at most `capacity`
+// answers; past that a key waits as before. Thread-safe when `store` is.
+class RetriedFinishes final : public IdempotencyStore {
+ public:
+  explicit RetriedFinishes(IdempotencyStore& store, std::size_t capacity = 10000)
+      : store_(store), capacity_(capacity) {}
+
+  // kUnavailable, as the store's own, when the remembered answer still cannot be kept.
+  Result<IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
+                                 const std::string& fingerprint) override;
+  Status Finish(const std::string& caller, const std::string& key, const Answer& answer) override;
+
+  // How many answers wait to be kept.
+  std::size_t waiting() const;
+
+ private:
+  using KeyOf = std::pair<std::string, std::string>;  // caller, key
+  Status KeepWaiting(const KeyOf& key);
+  void Remember(const KeyOf& key, const Answer& answer);
+
+  IdempotencyStore& store_;
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::map<KeyOf, Answer> waiting_;
 };
 
 // kInvalidArgument naming the header unless `key` is 1 to kMaxIdempotencyKeyBytes printable

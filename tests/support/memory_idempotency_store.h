@@ -48,6 +48,7 @@ class MemoryIdempotencyStore final : public http::IdempotencyStore {
                 const http::Answer& answer) override {
     std::lock_guard lock(mutex);
     Row& row = rows.at({caller, key});
+    if (row.state != "running") return {};
     row.state = answer.status >= 500 ? "failed" : "done";
     row.answer = answer;
     return {};

@@ -1,6 +1,7 @@
 // PgIdempotencyStore and the idempotent task numbers against a real PostgreSQL server (label:
 // integration): one claim per key however many producers ask at once, answers kept and
-// replayed, a 5xx or an abandoned claim leaves the key free, the same task id keeps its number.
+// replayed, a 5xx or an abandoned claim leaves the key free, a late answer overwrites none, the
+// same task id keeps its number.
 #include "commands/pg_idempotency_store.h"
 
 #include <gtest/gtest.h>
@@ -40,6 +41,21 @@ class PgIdempotencyStoreTest : public ::testing::Test {
   PgPool pool_{db_.url(), 8};
   PgIdempotencyStore store_{pool_};
 };
+
+TEST_F(PgIdempotencyStoreTest, ALateFinishLeavesAloneTheAnswerKeptMeanwhile) {
+  // A Finish carried out late (http::RetriedFinishes, after an outage) after another request
+  // under the key was answered: the kept answer stays.
+  ASSERT_EQ(ClaimOutcome(), Outcome::kClaimed);
+  http::Answer kept{201, "application/json", R"({"id":7})", {}};
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", kept).has_value());
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", {503, "text/plain", "late", {}}).has_value());
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", {200, "text/plain", "late", {}}).has_value());
+  auto replay = store_.Claim("client:a", "key-1", "fp-1");
+  ASSERT_TRUE(replay.has_value());
+  ASSERT_EQ(replay->outcome, Outcome::kAnswered);
+  EXPECT_EQ(replay->answer->status, 201);
+  EXPECT_EQ(replay->answer->body, R"({"id":7})");
+}
 
 TEST_F(PgIdempotencyStoreTest, AnAnswerIsKeptAndReplayedAndAnotherRequestIsAMismatch) {
   EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "conveyor/cloud_event.h"
+#include "support/memory_idempotency_store.h"
 #include "support/producer_on_fakes.h"
 
 namespace conveyor {
@@ -168,6 +169,99 @@ TEST_F(IdempotencyTest, WithoutAKeyEveryCreateIsANewTask) {
   ASSERT_EQ(b.status, 200);
   EXPECT_NE(IdOf(a), IdOf(b));
   EXPECT_TRUE(producer_.idempotency.rows.empty());
+}
+
+// RetriedFinishes over the memory store, which goes down on demand: PostgreSQL gone between a
+// request's claim and the keeping of its answer.
+class StoreThatGoesDown final : public http::IdempotencyStore {
+ public:
+  explicit StoreThatGoesDown(const Clock& clock) : rows(clock) {}
+  Result<http::IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
+                                       const std::string& fingerprint) override {
+    if (down) return std::unexpected(MakeError(ErrorCode::kUnavailable, "the store is down"));
+    return rows.Claim(caller, key, fingerprint);
+  }
+  Status Finish(const std::string& caller, const std::string& key,
+                const http::Answer& answer) override {
+    if (down) return Fail(ErrorCode::kUnavailable, "the store is down");
+    return rows.Finish(caller, key, answer);
+  }
+  bool down = false;
+  testing::MemoryIdempotencyStore rows;
+};
+
+class RetriedFinishesTest : public ::testing::Test {
+ protected:
+  using Outcome = http::IdempotencyClaim::Outcome;
+  Result<http::IdempotencyClaim> Claim(const std::string& key,
+                                       const std::string& fingerprint = "fp-1") {
+    return retried_.Claim("client:a", key, fingerprint);
+  }
+  // What claiming `key` finds; kMismatch when the claim failed (which the test is told).
+  Outcome OutcomeOf(const std::string& key, const std::string& fingerprint = "fp-1") {
+    auto c = Claim(key, fingerprint);
+    EXPECT_TRUE(c.has_value()) << c.error().Describe();
+    return c ? c->outcome : Outcome::kMismatch;
+  }
+  // `key` claimed, then its answer not kept: the store went down meanwhile.
+  void ClaimedThenNotKept(const std::string& key, const http::Answer& answer) {
+    ASSERT_EQ(OutcomeOf(key), Outcome::kClaimed);
+    store_.down = true;
+    EXPECT_FALSE(retried_.Finish("client:a", key, answer).has_value());
+    store_.down = false;
+  }
+
+  FakeClock clock_{Timestamp(std::chrono::seconds(1'800'000'000))};
+  StoreThatGoesDown store_{clock_};
+  http::RetriedFinishes retried_{store_, 2};
+};
+
+TEST_F(RetriedFinishesTest, AKeyWhose503WasNotKeptRunsAgainOnItsNextClaim) {
+  ClaimedThenNotKept("k", {503, "text/plain", "down", {}});
+  auto held = store_.Claim("client:a", "k", "fp-1");
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->outcome, Outcome::kInProgress) << "the store alone still holds the claim";
+  auto first_id = store_.rows.rows.at({"client:a", "k"}).create.key_id;
+
+  store_.down = true;
+  auto refused = Claim("k");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(retried_.waiting(), 1u);
+
+  store_.down = false;
+  auto again = Claim("k");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->outcome, Outcome::kClaimed);
+  EXPECT_EQ(again->create.key_id, first_id) << "the same key id: the same task and command";
+  EXPECT_EQ(retried_.waiting(), 0u);
+}
+
+TEST_F(RetriedFinishesTest, AnAnswerThatWasNotKeptIsReplayedOnTheNextClaim) {
+  ClaimedThenNotKept("k", {201, "application/json", R"({"id":7})", {}});
+  auto replay = Claim("k");
+  ASSERT_TRUE(replay.has_value());
+  ASSERT_EQ(replay->outcome, Outcome::kAnswered);
+  EXPECT_EQ(replay->answer->status, 201);
+  EXPECT_EQ(replay->answer->body, R"({"id":7})");
+}
+
+TEST_F(RetriedFinishesTest, PastItsCapacityAKeyWaitsForItsClaimToBeAbandoned) {
+  ClaimedThenNotKept("k1", {503, "text/plain", "down", {}});
+  ClaimedThenNotKept("k2", {503, "text/plain", "down", {}});
+  ClaimedThenNotKept("k3", {503, "text/plain", "down", {}});
+  EXPECT_EQ(retried_.waiting(), 2u);
+  EXPECT_EQ(OutcomeOf("k1"), Outcome::kClaimed);
+  EXPECT_EQ(OutcomeOf("k2"), Outcome::kClaimed);
+  EXPECT_EQ(OutcomeOf("k3"), Outcome::kInProgress);
+}
+
+TEST_F(RetriedFinishesTest, AKeyWhoseAnswerWasKeptIsClaimedAsTheStoreSays) {
+  ASSERT_EQ(OutcomeOf("k"), Outcome::kClaimed);
+  ASSERT_TRUE(retried_.Finish("client:a", "k", {200, "text/plain", "ok", {}}).has_value());
+  EXPECT_EQ(retried_.waiting(), 0u);
+  EXPECT_EQ(OutcomeOf("k"), Outcome::kAnswered);
+  EXPECT_EQ(OutcomeOf("k", "fp-2"), Outcome::kMismatch);
 }
 
 }  // namespace
