@@ -102,7 +102,7 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
                               o.common.commands_topic, Source());
   Authenticator authenticator(credentials, clock, o.auth);
   PgIdempotencyStore stored_keys(pool);
-  http::RetriedFinishes idempotency(stored_keys);  // a key's answer kept after an outage
+  http::RetriedFinishes idempotency(stored_keys, clock);  // a key's answer kept after an outage
   CredentialListener credential_changes(o.common.pg_url, authenticator);
   credential_changes.Start();
   KafkaCommandQueue queue(o.common.kafka, o.common.commands_topic, o.queue, publisher);

@@ -49,19 +49,22 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
               AND (idempotency_keys.state = 'failed'
                    OR (idempotency_keys.state = 'running'
                        AND idempotency_keys.claimed_at < now() - make_interval(mins => $5)))
-           RETURNING key_id, (extract(epoch from created_at) * 1e6)::bigint)",
+           RETURNING key_id, (extract(epoch from created_at) * 1e6)::bigint,
+                     (extract(epoch from claimed_at) * 1e6)::bigint)",
         caller, key, fingerprint, Uuid::Random().ToString(),
         static_cast<int>(kAbandonedAfter.count()));
     IdempotencyClaim claim;
-    if (!claimed.empty())
+    if (!claimed.empty()) {
       claim.create = {*Uuid::Parse(claimed[0][0].c_str()),
                       TimeFromField(claimed[0][1]).value_or(Timestamp())};
-    else
+      claim.claim_id = claimed[0][2].c_str();  // the claim's time, in microseconds
+    } else {
       claim = Existing(tx.exec_params1("SELECT fingerprint, state, status, content_type, body, "
                                        "headers::text FROM idempotency_keys "
                                        "WHERE caller = $1 AND key = $2",
                                        caller, key),
                        fingerprint);
+    }
     tx.commit();
     return claim;
   } catch (const std::exception& e) {
@@ -70,24 +73,26 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
 }
 
 Status PgIdempotencyStore::Finish(const std::string& caller, const std::string& key,
-                                  const http::Answer& answer) {
+                                  const std::string& claim_id, const http::Answer& answer) {
+  // Only while the claim `claim_id` names holds the key: its time is the claim's id.
+  constexpr char kHeld[] =
+      " WHERE caller = $1 AND key = $2 AND state = 'running'"
+      " AND (extract(epoch from claimed_at) * 1e6)::bigint = $3::bigint";
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::work tx(**lease);
     if (answer.status >= 500) {
-      tx.exec_params(
-          "UPDATE idempotency_keys SET state = 'failed' "
-          "WHERE caller = $1 AND key = $2 AND state = 'running'",
-          caller, key);
+      tx.exec_params(std::string("UPDATE idempotency_keys SET state = 'failed'") + kHeld, caller,
+                     key, claim_id);
     } else {
       auto headers = nlohmann::json::array();
       for (const auto& [name, value] : answer.headers) headers.push_back({name, value});
-      tx.exec_params(
-          R"(UPDATE idempotency_keys SET state = 'done', status = $3, content_type = $4,
-                    body = $5, headers = $6::jsonb
-              WHERE caller = $1 AND key = $2 AND state = 'running')",
-          caller, key, answer.status, answer.content_type, answer.body, headers.dump());
+      tx.exec_params(std::string("UPDATE idempotency_keys SET state = 'done', status = $4, "
+                                 "content_type = $5, body = $6, headers = $7::jsonb") +
+                         kHeld,
+                     caller, key, claim_id, answer.status, answer.content_type, answer.body,
+                     headers.dump());
     }
     tx.commit();
   } catch (const std::exception& e) {

@@ -1,8 +1,8 @@
 // The IdempotencyStore in PostgreSQL (table idempotency_keys, migration 0013). A claim is one
 // INSERT ... ON CONFLICT, so two producers that get the same key at once cannot both run the
 // request. A claim whose producer died while answering is free again after kAbandonedAfter.
-// An answer is kept only while its key is claimed: a late Finish (one http::RetriedFinishes
-// carried out after an outage) leaves alone what another request kept meanwhile.
+// A claim's id is its time (claimed_at, in microseconds): an answer is kept only while the
+// claim that ran its request still holds the key.
 // Rows older than 24 hours are dropped as claims come. Thread-safe.
 #pragma once
 
@@ -20,7 +20,7 @@ class PgIdempotencyStore final : public http::IdempotencyStore {
   explicit PgIdempotencyStore(PgPool& pool) : pool_(pool) {}
   Result<http::IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
                                        const std::string& fingerprint) override;
-  Status Finish(const std::string& caller, const std::string& key,
+  Status Finish(const std::string& caller, const std::string& key, const std::string& claim_id,
                 const http::Answer& answer) override;
 
  private:

@@ -1,6 +1,7 @@
 #include "http/idempotency.h"
 
 #include "auth/credentials.h"
+#include "conveyor/logging.h"
 
 namespace conveyor::http {
 
@@ -35,14 +36,14 @@ std::string RequestFingerprint(const Request& request) {
 
 Result<IdempotencyClaim> RetriedFinishes::Claim(const std::string& caller, const std::string& key,
                                                 const std::string& fingerprint) {
-  if (auto s = KeepWaiting({caller, key}); !s) return std::unexpected(s.error());
+  if (auto s = KeepRemembered({caller, key}); !s) return std::unexpected(s.error());
   return store_.Claim(caller, key, fingerprint);
 }
 
 Status RetriedFinishes::Finish(const std::string& caller, const std::string& key,
-                               const Answer& answer) {
-  auto s = store_.Finish(caller, key, answer);
-  if (!s) Remember({caller, key}, answer);
+                               const std::string& claim_id, const Answer& answer) {
+  auto s = store_.Finish(caller, key, claim_id, answer);
+  if (!s) Remember({caller, key}, {claim_id, answer, clock_.Now()});
   return s;
 }
 
@@ -51,23 +52,37 @@ std::size_t RetriedFinishes::waiting() const {
   return waiting_.size();
 }
 
-Status RetriedFinishes::KeepWaiting(const KeyOf& key) {
-  std::optional<Answer> answer;
+Status RetriedFinishes::KeepRemembered(const KeyOf& key) {
+  std::optional<Unkept> unkept;
   {
     std::lock_guard lock(mutex_);
     auto it = waiting_.find(key);
     if (it == waiting_.end()) return {};
-    answer = std::move(it->second);
+    unkept = std::move(it->second);
     waiting_.erase(it);
   }
-  auto s = store_.Finish(key.first, key.second, *answer);
-  if (!s) Remember(key, *answer);
-  return s;
+  auto s = store_.Finish(key.first, key.second, unkept->claim_id, unkept->answer);
+  if (!s) {
+    Remember(key, std::move(*unkept));
+    return s;
+  }
+  logging::Get("ingest")->info(
+      "the answer to Idempotency-Key '{}' of {} ({}) that was not kept is kept now, if its claim "
+      "still holds the key",
+      key.second, key.first, unkept->answer.status);
+  return {};
 }
 
-void RetriedFinishes::Remember(const KeyOf& key, const Answer& answer) {
+void RetriedFinishes::Remember(const KeyOf& key, Unkept unkept) {
   std::lock_guard lock(mutex_);
-  if (waiting_.size() < capacity_ || waiting_.contains(key)) waiting_.insert_or_assign(key, answer);
+  ForgetOld();
+  if (waiting_.size() < capacity_ || waiting_.contains(key))
+    waiting_.insert_or_assign(key, std::move(unkept));
+}
+
+void RetriedFinishes::ForgetOld() {
+  auto now = clock_.Now();
+  std::erase_if(waiting_, [&](const auto& entry) { return now - entry.second.since >= max_age_; });
 }
 
 }  // namespace conveyor::http

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "conveyor/clock.h"
 #include "conveyor/result.h"
 #include "conveyor/uuid.h"
 #include "http/message.h"
@@ -40,6 +41,8 @@ struct IdempotencyClaim {
   Outcome outcome = Outcome::kClaimed;
   std::optional<Answer> answer;  // kAnswered
   IdempotentCreate create;       // kClaimed: the key's id and first attempt, as first stored
+  // kClaimed: names this claim of the key (the store's own token), for Finish.
+  std::string claim_id;
 };
 
 // Where keys and answers are kept (commands/pg_idempotency_store.h). Thread-safe.
@@ -51,10 +54,12 @@ class IdempotencyStore {
   // time; a later one gets them back. kUnavailable when the store did not answer.
   virtual Result<IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
                                          const std::string& fingerprint) = 0;
-  // Keeps the answer the claimed request got, to replay it; a 5xx answer is not kept: the key
-  // is free for the next attempt.
+  // Keeps the answer the request that made claim `claim_id` got, to replay it; a 5xx answer is
+  // not kept: the key is free for the next attempt. Only while that claim holds the key: a late
+  // Finish (RetriedFinishes) after the claim was abandoned and the key claimed again, or
+  // forgotten and used again, changes nothing.
   virtual Status Finish(const std::string& caller, const std::string& key,
-                        const Answer& answer) = 0;
+                        const std::string& claim_id, const Answer& answer) = 0;
 };
 
 // An IdempotencyStore that keeps, on its next claim, the answer of a key whose Finish failed.
@@ -63,30 +68,42 @@ class IdempotencyStore {
 // (409) until the claim is abandoned (PgIdempotencyStore::kAbandonedAfter, 2 minutes). Here
 // the next Claim of that key on this producer first keeps the answer (a 5xx frees the key),
 // so the retry runs again, or is replayed, as soon as the store answers. A retry that reaches
-// another producer still waits for the claim to be abandoned. Remembers at most `capacity`
-// answers; past that a key waits as before. Thread-safe when `store` is.
+// another producer still waits for the claim to be abandoned. An answer is remembered for
+// `max_age` (after that the store has freed its key anyway) and at most `capacity` of them at
+// once; past that a key waits as before. Thread-safe when `store` is.
 class RetriedFinishes final : public IdempotencyStore {
  public:
-  explicit RetriedFinishes(IdempotencyStore& store, std::size_t capacity = 10000)
-      : store_(store), capacity_(capacity) {}
+  RetriedFinishes(IdempotencyStore& store, const Clock& clock,
+                  std::chrono::microseconds max_age = std::chrono::minutes(2),
+                  std::size_t capacity = 10000)
+      : store_(store), clock_(clock), max_age_(max_age), capacity_(capacity) {}
 
   // kUnavailable, as the store's own, when the remembered answer still cannot be kept.
   Result<IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
                                  const std::string& fingerprint) override;
-  Status Finish(const std::string& caller, const std::string& key, const Answer& answer) override;
+  Status Finish(const std::string& caller, const std::string& key, const std::string& claim_id,
+                const Answer& answer) override;
 
   // How many answers wait to be kept.
   std::size_t waiting() const;
 
  private:
   using KeyOf = std::pair<std::string, std::string>;  // caller, key
-  Status KeepWaiting(const KeyOf& key);
-  void Remember(const KeyOf& key, const Answer& answer);
+  struct Unkept {
+    std::string claim_id;
+    Answer answer;
+    Timestamp since;
+  };
+  Status KeepRemembered(const KeyOf& key);
+  void Remember(const KeyOf& key, Unkept unkept);
+  void ForgetOld();  // under mutex_
 
   IdempotencyStore& store_;
+  const Clock& clock_;
+  const std::chrono::microseconds max_age_;
   const std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::map<KeyOf, Answer> waiting_;
+  std::map<KeyOf, Unkept> waiting_;
 };
 
 // kInvalidArgument naming the header unless `key` is 1 to kMaxIdempotencyKeyBytes printable

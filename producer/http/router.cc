@@ -102,7 +102,7 @@ Answer Router::RunIdempotent(const Route& route, Request request) const {
   }
   request.idempotency = claim->create;
   auto answer = Run(route, request);
-  if (auto s = idempotency_->Finish(caller, key, answer); !s)
+  if (auto s = idempotency_->Finish(caller, key, claim->claim_id, answer); !s)
     logging::Get("ingest")->warn("the answer to Idempotency-Key '{}' of {} was not kept: {}", key,
                                  caller, s.error().Describe());
   return answer;

@@ -21,6 +21,7 @@ class MemoryIdempotencyStore final : public http::IdempotencyStore {
     std::string state;  // running, done, failed
     http::Answer answer;
     IdempotentCreate create;
+    std::string claim_id;  // the claim now holding the key
   };
 
   Result<http::IdempotencyClaim> Claim(const std::string& caller, const std::string& key,
@@ -28,12 +29,14 @@ class MemoryIdempotencyStore final : public http::IdempotencyStore {
     using Outcome = http::IdempotencyClaim::Outcome;
     std::lock_guard lock(mutex);
     auto [it, fresh] = rows.try_emplace(
-        {caller, key}, Row{fingerprint, "running", {}, {Uuid::Random(), clock_.Now()}});
+        {caller, key}, Row{fingerprint, "running", {}, {Uuid::Random(), clock_.Now()}, ""});
     Row& row = it->second;
     http::IdempotencyClaim claim;
     if (fresh || (row.fingerprint == fingerprint && row.state == "failed")) {
       row.state = "running";
+      row.claim_id = std::to_string(++claims);
       claim.create = row.create;
+      claim.claim_id = row.claim_id;
     } else if (row.fingerprint != fingerprint) {
       claim.outcome = Outcome::kMismatch;
     } else if (row.state == "running") {
@@ -44,11 +47,11 @@ class MemoryIdempotencyStore final : public http::IdempotencyStore {
     }
     return claim;
   }
-  Status Finish(const std::string& caller, const std::string& key,
+  Status Finish(const std::string& caller, const std::string& key, const std::string& claim_id,
                 const http::Answer& answer) override {
     std::lock_guard lock(mutex);
     Row& row = rows.at({caller, key});
-    if (row.state != "running") return {};
+    if (row.state != "running" || row.claim_id != claim_id) return {};
     row.state = answer.status >= 500 ? "failed" : "done";
     row.answer = answer;
     return {};
@@ -56,6 +59,7 @@ class MemoryIdempotencyStore final : public http::IdempotencyStore {
 
   std::mutex mutex;
   std::map<std::pair<std::string, std::string>, Row> rows;
+  long long claims = 0;
 
  private:
   const Clock& clock_;

@@ -1,7 +1,7 @@
 // PgIdempotencyStore and the idempotent task numbers against a real PostgreSQL server (label:
 // integration): one claim per key however many producers ask at once, answers kept and
-// replayed, a 5xx or an abandoned claim leaves the key free, a late answer overwrites none, the
-// same task id keeps its number.
+// replayed, a 5xx or an abandoned claim leaves the key free, an answer kept only while its claim
+// holds the key, the same task id keeps its number.
 #include "commands/pg_idempotency_store.h"
 
 #include <gtest/gtest.h>
@@ -30,6 +30,12 @@ class PgIdempotencyStoreTest : public ::testing::Test {
     EXPECT_TRUE(c.has_value()) << c.error().Describe();
     return c ? c->outcome : Outcome::kMismatch;
   }
+  // Claims the key, which must be free; the claim's id.
+  std::string Claimed() {
+    auto c = store_.Claim("client:a", "key-1", "fp-1");
+    EXPECT_TRUE(c.has_value() && c->outcome == Outcome::kClaimed);
+    return c ? c->claim_id : "";
+  }
   void Sql(const std::string& statement) {
     pqxx::connection conn(db_.url());
     pqxx::work tx(conn);
@@ -42,14 +48,20 @@ class PgIdempotencyStoreTest : public ::testing::Test {
   PgIdempotencyStore store_{pool_};
 };
 
-TEST_F(PgIdempotencyStoreTest, ALateFinishLeavesAloneTheAnswerKeptMeanwhile) {
-  // A Finish carried out late (http::RetriedFinishes, after an outage) after another request
-  // under the key was answered: the kept answer stays.
-  ASSERT_EQ(ClaimOutcome(), Outcome::kClaimed);
+TEST_F(PgIdempotencyStoreTest, AFinishKeepsAnAnswerOnlyWhileItsClaimHoldsTheKey) {
+  // Finishes carried out late (http::RetriedFinishes, after an outage).
+  auto first = Claimed();
+  Sql("UPDATE idempotency_keys SET claimed_at = now() - interval '3 minutes'");  // abandoned
+  auto second = Claimed();
+  EXPECT_NE(second, first);
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", first, {503, "text/plain", "late", {}}));
+  EXPECT_EQ(ClaimOutcome(), Outcome::kInProgress) << "the second claim still holds the key";
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", first, {200, "text/plain", "late", {}}));
+  EXPECT_EQ(ClaimOutcome(), Outcome::kInProgress) << "the second claim's answer is not taken";
+
   http::Answer kept{201, "application/json", R"({"id":7})", {}};
-  ASSERT_TRUE(store_.Finish("client:a", "key-1", kept).has_value());
-  ASSERT_TRUE(store_.Finish("client:a", "key-1", {503, "text/plain", "late", {}}).has_value());
-  ASSERT_TRUE(store_.Finish("client:a", "key-1", {200, "text/plain", "late", {}}).has_value());
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", second, kept).has_value());
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", second, {503, "text/plain", "late", {}}));
   auto replay = store_.Claim("client:a", "key-1", "fp-1");
   ASSERT_TRUE(replay.has_value());
   ASSERT_EQ(replay->outcome, Outcome::kAnswered);
@@ -58,10 +70,10 @@ TEST_F(PgIdempotencyStoreTest, ALateFinishLeavesAloneTheAnswerKeptMeanwhile) {
 }
 
 TEST_F(PgIdempotencyStoreTest, AnAnswerIsKeptAndReplayedAndAnotherRequestIsAMismatch) {
-  EXPECT_EQ(ClaimOutcome(), Outcome::kClaimed);
+  auto claim = Claimed();
   EXPECT_EQ(ClaimOutcome(), Outcome::kInProgress);
   http::Answer answer{201, "application/json", R"({"id":7})", {{"Location", "/tasks/7"}}};
-  ASSERT_TRUE(store_.Finish("client:a", "key-1", answer).has_value());
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", claim, answer).has_value());
   auto replay = store_.Claim("client:a", "key-1", "fp-1");
   ASSERT_TRUE(replay.has_value());
   ASSERT_EQ(replay->outcome, Outcome::kAnswered);
@@ -77,7 +89,7 @@ TEST_F(PgIdempotencyStoreTest, AnAnswerIsKeptAndReplayedAndAnotherRequestIsAMism
 TEST_F(PgIdempotencyStoreTest, A5xxOrAnAbandonedClaimLeavesTheKeyFreeForTheSameRequestOnly) {
   auto first = store_.Claim("client:a", "key-1", "fp-1");
   ASSERT_TRUE(first.has_value() && first->outcome == Outcome::kClaimed);
-  ASSERT_TRUE(store_.Finish("client:a", "key-1", {503, "", "", {}}).has_value());
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", first->claim_id, {503, "", "", {}}));
   EXPECT_EQ(ClaimOutcome("fp-2"), Outcome::kMismatch);
   auto again = store_.Claim("client:a", "key-1", "fp-1");
   ASSERT_TRUE(again.has_value() && again->outcome == Outcome::kClaimed);

@@ -1,6 +1,7 @@
 // Idempotent creates (http/idempotency.h) through the Router of the whole producer on fakes:
 // a create sent again with its Idempotency-Key is answered as before and publishes nothing;
 // after a 503 it makes the same command again; another request under the key is refused.
+// Then RetriedFinishes, on its own over the memory store.
 #include "http/idempotency.h"
 
 #include <gtest/gtest.h>
@@ -108,7 +109,8 @@ TEST_F(IdempotencyTest, AKeyStillBeingAnsweredIs409WithRetryAfter) {
       }()),
       "running",
       {},
-      {}};
+      {},
+      "another producer's claim"};
   auto busy = Create("k");
   EXPECT_EQ(busy.status, 409) << busy.body;
   EXPECT_EQ(busy.Header("Retry-After"), "1");
@@ -181,10 +183,10 @@ class StoreThatGoesDown final : public http::IdempotencyStore {
     if (down) return std::unexpected(MakeError(ErrorCode::kUnavailable, "the store is down"));
     return rows.Claim(caller, key, fingerprint);
   }
-  Status Finish(const std::string& caller, const std::string& key,
+  Status Finish(const std::string& caller, const std::string& key, const std::string& claim_id,
                 const http::Answer& answer) override {
     if (down) return Fail(ErrorCode::kUnavailable, "the store is down");
-    return rows.Finish(caller, key, answer);
+    return rows.Finish(caller, key, claim_id, answer);
   }
   bool down = false;
   testing::MemoryIdempotencyStore rows;
@@ -205,15 +207,18 @@ class RetriedFinishesTest : public ::testing::Test {
   }
   // `key` claimed, then its answer not kept: the store went down meanwhile.
   void ClaimedThenNotKept(const std::string& key, const http::Answer& answer) {
-    ASSERT_EQ(OutcomeOf(key), Outcome::kClaimed);
+    auto claim = Claim(key);
+    ASSERT_TRUE(claim.has_value() && claim->outcome == Outcome::kClaimed);
     store_.down = true;
-    EXPECT_FALSE(retried_.Finish("client:a", key, answer).has_value());
+    auto kept = retried_.Finish("client:a", key, claim->claim_id, answer);
+    ASSERT_FALSE(kept.has_value());
+    EXPECT_EQ(kept.error().code, ErrorCode::kUnavailable);
     store_.down = false;
   }
 
   FakeClock clock_{Timestamp(std::chrono::seconds(1'800'000'000))};
   StoreThatGoesDown store_{clock_};
-  http::RetriedFinishes retried_{store_, 2};
+  http::RetriedFinishes retried_{store_, clock_, std::chrono::minutes(2), 2};
 };
 
 TEST_F(RetriedFinishesTest, AKeyWhose503WasNotKeptRunsAgainOnItsNextClaim) {
@@ -256,9 +261,30 @@ TEST_F(RetriedFinishesTest, PastItsCapacityAKeyWaitsForItsClaimToBeAbandoned) {
   EXPECT_EQ(OutcomeOf("k3"), Outcome::kInProgress);
 }
 
+TEST_F(RetriedFinishesTest, AnAnswerIsForgottenOnceTheStoreHasFreedItsKeyAnyway) {
+  ClaimedThenNotKept("k1", {503, "text/plain", "down", {}});
+  clock_.Advance(std::chrono::minutes(2));
+  ClaimedThenNotKept("k2", {503, "text/plain", "down", {}});
+  EXPECT_EQ(retried_.waiting(), 1u);
+  EXPECT_EQ(OutcomeOf("k1"), Outcome::kInProgress) << "the memory store never abandons a claim";
+  EXPECT_EQ(OutcomeOf("k2"), Outcome::kClaimed);
+}
+
+TEST_F(RetriedFinishesTest, ALateAnswerLeavesAloneTheClaimThatHoldsTheKeyNow) {
+  ClaimedThenNotKept("k", {503, "text/plain", "down", {}});
+  // Another producer took the key over once the claim was abandoned.
+  store_.rows.rows.at({"client:a", "k"}).state = "failed";
+  auto other = store_.Claim("client:a", "k", "fp-1");
+  ASSERT_TRUE(other.has_value() && other->outcome == Outcome::kClaimed);
+  EXPECT_EQ(OutcomeOf("k"), Outcome::kInProgress) << "the other producer's claim still holds it";
+  EXPECT_EQ(store_.rows.rows.at({"client:a", "k"}).claim_id, other->claim_id);
+  EXPECT_EQ(retried_.waiting(), 0u);
+}
+
 TEST_F(RetriedFinishesTest, AKeyWhoseAnswerWasKeptIsClaimedAsTheStoreSays) {
-  ASSERT_EQ(OutcomeOf("k"), Outcome::kClaimed);
-  ASSERT_TRUE(retried_.Finish("client:a", "k", {200, "text/plain", "ok", {}}).has_value());
+  auto claim = Claim("k");
+  ASSERT_TRUE(claim.has_value() && claim->outcome == Outcome::kClaimed);
+  ASSERT_TRUE(retried_.Finish("client:a", "k", claim->claim_id, {200, "text/plain", "ok", {}}));
   EXPECT_EQ(retried_.waiting(), 0u);
   EXPECT_EQ(OutcomeOf("k"), Outcome::kAnswered);
   EXPECT_EQ(OutcomeOf("k", "fp-2"), Outcome::kMismatch);
