@@ -36,7 +36,7 @@ std::string RequestFingerprint(const Request& request) {
 
 Result<IdempotencyClaim> RetriedFinishes::Claim(const std::string& caller, const std::string& key,
                                                 const std::string& fingerprint) {
-  if (auto s = KeepRemembered({caller, key}); !s) return std::unexpected(s.error());
+  if (auto s = KeepRemembered(caller, key); !s) return std::unexpected(s.error());
   return store_.Claim(caller, key, fingerprint);
 }
 
@@ -52,10 +52,13 @@ std::size_t RetriedFinishes::waiting() const {
   return waiting_.size();
 }
 
-Status RetriedFinishes::KeepRemembered(const KeyOf& key) {
+Status RetriedFinishes::KeepRemembered(const std::string& caller, const std::string& key_text) {
   std::optional<Unkept> unkept;
+  KeyOf key;
   {
     std::lock_guard lock(mutex_);
+    if (waiting_.empty()) return {};  // nearly always: no copy of the key for the lookup
+    key = {caller, key_text};
     auto it = waiting_.find(key);
     if (it == waiting_.end()) return {};
     unkept = std::move(it->second);

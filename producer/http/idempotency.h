@@ -94,7 +94,7 @@ class RetriedFinishes final : public IdempotencyStore {
     Answer answer;
     Timestamp since;
   };
-  Status KeepRemembered(const KeyOf& key);
+  Status KeepRemembered(const std::string& caller, const std::string& key_text);
   void Remember(const KeyOf& key, Unkept unkept);
   void ForgetOld();  // under mutex_
 

@@ -76,8 +76,8 @@ class Scheduling : public testing::E2eTest {
     return out;
   }
 
-  // Waits until the task's schedule has no due time left and its runs are final.
-  // Until the schedule has no next due time and each of its `due_times` has a finished run.
+  // Waits until the schedule has no next due time, each of its `due_times` has a finished run
+  // and no run is unfinished.
   // (The schedule is done once the last fire command is out, before that command's run
   // exists: without the count, a loaded machine could see the last run started afterwards.)
   void WaitUntilTheScheduleIsDone(const std::string& id, int due_times) {
