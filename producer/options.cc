@@ -79,7 +79,8 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
 
 // How the HTTP server shares itself out (http/server.h, http/connections.h).
 void AddHttpLimitFlags(CLI::App& app, http::ServerSettings& s, DurationFlags& d) {
-  app.add_option("--http-threads", s.threads, "Requests whose routes run at once")
+  app.add_option("--http-threads", s.threads,
+                 "Requests whose routes run at once (a create waiting for Kafka holds none)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   app.add_option("--http-io-threads", s.io_threads,

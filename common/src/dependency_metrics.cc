@@ -36,10 +36,36 @@ std::vector<Result<Delivery>> MeteredPublisher::PublishAll(
     const std::vector<OutgoingMessage>& messages) {
   auto start = std::chrono::steady_clock::now();
   auto deliveries = inner_.PublishAll(messages);
-  double seconds = SecondsSince(start);
+  CountAll(messages, deliveries, SecondsSince(start));
+  return deliveries;
+}
+
+void MeteredPublisher::CountAll(const std::vector<OutgoingMessage>& messages,
+                                const std::vector<Result<Delivery>>& deliveries, double seconds) {
   for (std::size_t i = 0; i < messages.size() && i < deliveries.size(); ++i)
     Count(messages[i].topic, deliveries[i].has_value(), seconds);
-  return deliveries;
+}
+
+void MeteredPublisher::PublishThen(const OutgoingMessage& message, DeliveryDone done) {
+  inner_.PublishThen(message,
+                     [this, topic = message.topic, start = std::chrono::steady_clock::now(),
+                      done = std::move(done)](Result<Delivery> delivery) {
+                       Count(topic, delivery.has_value(), SecondsSince(start));
+                       done(std::move(delivery));
+                     });
+}
+
+void MeteredPublisher::PublishAllThen(const std::vector<OutgoingMessage>& messages,
+                                      DeliveriesDone done) {
+  // The topics only, not the messages: the answer may come long after the caller's are gone.
+  std::vector<OutgoingMessage> topics(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) topics[i].topic = messages[i].topic;
+  inner_.PublishAllThen(messages,
+                        [this, topics = std::move(topics), start = std::chrono::steady_clock::now(),
+                         done = std::move(done)](std::vector<Result<Delivery>> d) {
+                          CountAll(topics, d, SecondsSince(start));
+                          done(std::move(d));
+                        });
 }
 
 void RegisterPgPoolMetrics(metrics::Registry& registry, PgPool& pool) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "conveyor/logging.h"
@@ -126,12 +127,17 @@ struct KafkaProducer::Impl {
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     std::unique_ptr<DeliveryReport> d(static_cast<DeliveryReport*>(m->_private));
     if (!d) return;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      d->done(Delivery{m->partition, m->offset});
-      return;
+    Result<Delivery> result =
+        m->err == RD_KAFKA_RESP_ERR_NO_ERROR
+            ? Result<Delivery>(Delivery{m->partition, m->offset})
+            : Fail(ErrorCode::kUnavailable,
+                   std::string("Kafka did not acknowledge the event: ") + rd_kafka_err2str(m->err));
+    // Nothing may leave through librdkafka's C frames: a throwing `done` (a bug) is logged.
+    try {
+      d->done(std::move(result));
+    } catch (const std::exception& e) {
+      logging::Get("kafka")->error("a delivery report's handler failed: {}", e.what());
     }
-    d->done(Fail(ErrorCode::kUnavailable,
-                 std::string("Kafka did not acknowledge the event: ") + rd_kafka_err2str(m->err)));
   }
 };
 
@@ -175,8 +181,7 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
   return std::unique_ptr<KafkaProducer>(new KafkaProducer(std::move(impl)));
 }
 
-Status KafkaProducer::PublishAsync(const OutgoingMessage& m,
-                                   std::function<void(Result<Delivery>)> done) {
+void KafkaProducer::PublishThen(const OutgoingMessage& m, DeliveryDone done) {
   rd_kafka_headers_t* headers = nullptr;
   if (!m.headers.empty()) {
     headers = rd_kafka_headers_new(m.headers.size());
@@ -191,21 +196,42 @@ Status KafkaProducer::PublishAsync(const OutgoingMessage& m,
                                          m.tombstone ? 0 : m.value.size()),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
                         RD_KAFKA_V_OPAQUE(delivery.get()), RD_KAFKA_V_END);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (headers) rd_kafka_headers_destroy(headers);  // not taken on failure
-    return Fail(ErrorCode::kUnavailable,
-                std::string("Kafka refused the event locally: ") + rd_kafka_err2str(err));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    delivery.release();  // owned by the delivery report now
+    return;
   }
-  delivery.release();  // owned by the delivery report now
-  return {};
+  if (headers) rd_kafka_headers_destroy(headers);  // not taken on failure
+  delivery->done(Fail(ErrorCode::kUnavailable,
+                      std::string("Kafka refused the event locally: ") + rd_kafka_err2str(err)));
+}
+
+void KafkaProducer::PublishAllThen(const std::vector<OutgoingMessage>& messages,
+                                   DeliveriesDone done) {
+  if (messages.empty()) return done({});
+  struct Pending {
+    std::mutex mutex;
+    std::vector<Result<Delivery>> out;
+    std::size_t left;
+    DeliveriesDone done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->out.resize(messages.size());
+  pending->left = messages.size();
+  pending->done = std::move(done);
+  for (std::size_t i = 0; i < messages.size(); ++i)
+    PublishThen(messages[i], [pending, i](Result<Delivery> d) {
+      std::unique_lock lock(pending->mutex);
+      pending->out[i] = std::move(d);
+      if (--pending->left > 0) return;
+      lock.unlock();
+      pending->done(std::move(pending->out));
+    });
 }
 
 Result<Delivery> KafkaProducer::Publish(const OutgoingMessage& m) {
   auto promise = std::make_shared<std::promise<Result<Delivery>>>();
   auto future = promise->get_future();
-  auto queued =
-      PublishAsync(m, [promise](Result<Delivery> d) { promise->set_value(std::move(d)); });
-  if (!queued) return std::unexpected(queued.error());
+  PublishThen(m, [promise](Result<Delivery> d) { promise->set_value(std::move(d)); });
   // librdkafka reports every message by message.timeout.ms; the margin covers a slow report.
   if (future.wait_for(impl_->delivery_timeout + std::chrono::seconds(5)) !=
       std::future_status::ready)
@@ -215,27 +241,17 @@ Result<Delivery> KafkaProducer::Publish(const OutgoingMessage& m) {
 
 std::vector<Result<Delivery>> KafkaProducer::PublishAll(
     const std::vector<OutgoingMessage>& messages) {
-  std::vector<Result<Delivery>> out(messages.size());
-  std::vector<std::future<Result<Delivery>>> pending(messages.size());
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    auto promise = std::make_shared<std::promise<Result<Delivery>>>();
-    pending[i] = promise->get_future();
-    auto queued = PublishAsync(messages[i],
-                               [promise](Result<Delivery> d) { promise->set_value(std::move(d)); });
-    if (!queued) out[i] = std::unexpected(queued.error());
-  }
+  using Deliveries = std::vector<Result<Delivery>>;
+  auto promise = std::make_shared<std::promise<Deliveries>>();
+  auto future = promise->get_future();
+  PublishAllThen(messages, [promise](Deliveries d) { promise->set_value(std::move(d)); });
   // librdkafka reports every queued message by message.timeout.ms, counted from when it was
   // queued; the margin covers a slow report.
-  auto deadline =
-      std::chrono::steady_clock::now() + impl_->delivery_timeout + std::chrono::seconds(5);
-  for (std::size_t i = 0; i < messages.size(); ++i) {
-    if (!out[i]) continue;  // refused locally: no report will come
-    if (pending[i].wait_until(deadline) != std::future_status::ready)
-      out[i] = Fail(ErrorCode::kUnavailable, "Kafka gave no delivery report in time");
-    else
-      out[i] = pending[i].get();
-  }
-  return out;
+  if (future.wait_for(impl_->delivery_timeout + std::chrono::seconds(5)) ==
+      std::future_status::ready)
+    return future.get();
+  return Deliveries(messages.size(),
+                    Fail(ErrorCode::kUnavailable, "Kafka gave no delivery report in time"));
 }
 
 Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,13 @@ class AcceptedWrites {
   // kUnavailable when PostgreSQL did not answer. Thread-safe.
   virtual Status Record(const std::vector<AcceptedTask>& tasks,
                         const std::vector<AcceptedNote>& notes) = 0;
+  // Record without waiting: `done` gets its status, once, on a thread of the adapter's (which
+  // it must not hold up long), or on the calling thread before this returns. This default
+  // records on the calling thread; GroupedAcceptedWrites writes on a thread of its own.
+  virtual void RecordThen(std::vector<AcceptedTask> tasks, std::vector<AcceptedNote> notes,
+                          std::function<void(Status)> done) {
+    done(Record(tasks, notes));
+  }
 };
 
 }  // namespace conveyor

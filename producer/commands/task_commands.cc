@@ -1,5 +1,7 @@
 #include "commands/task_commands.h"
 
+#include <future>
+
 #include "conveyor/cloud_event.h"
 #include "conveyor/logging.h"
 #include "conveyor/scheduling.h"
@@ -139,46 +141,98 @@ void TaskCommandService::Record(const std::vector<AcceptedTask>& tasks,
         tasks.size() + notes.size(), s.error().Describe());
 }
 
+void TaskCommandService::RecordThen(std::vector<AcceptedTask> tasks, std::function<void()> then) {
+  auto count = tasks.size();
+  accepted_.RecordThen(std::move(tasks), {},
+                       [this, count, then = std::move(then)](const Status& s) {
+                         if (!s)
+                           log_->warn(
+                               "{} accepted command(s) are in Kafka but not recorded for reads "
+                               "({}); the caller's next request may not see them until a "
+                               "worker applied them",
+                               count, s.error().Describe());
+                         then();
+                       });
+}
+
+namespace {
+
+// Waits for what a ...Then call hands its continuation.
+template <typename T, typename Start>
+T Await(Start start) {
+  std::promise<T> promise;
+  auto answer = promise.get_future();
+  start([&promise](T t) { promise.set_value(std::move(t)); });
+  return answer.get();
+}
+
+}  // namespace
+
 Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
                                                const std::string& type_field,
                                                const std::optional<IdempotentCreate>& idempotency) {
-  KnownClients known;
-  auto p = PrepareCreate(std::move(draft), caller, rule, type_field, known, {idempotency, 0});
-  if (!p) return std::unexpected(p.error());
-  auto published = publisher_.Publish(p->command.message);
-  if (!published) return std::unexpected(published.error());
-  Record({Accepted(p->created, p->command, *published)});
-  return std::move(p->created);
+  return Await<Result<CreatedTask>>([&](CreateDone done) {
+    CreateThen(std::move(draft), caller, rule, type_field, idempotency, std::move(done));
+  });
 }
 
-std::expected<std::vector<Result<CreatedTask>>, RefusedTask> TaskCommandService::CreateAll(
+TaskCommandService::CreateAllResult TaskCommandService::CreateAll(
     std::span<const Task> drafts, const Caller& caller, ClientRule rule,
     const std::string& type_field, const std::optional<IdempotentCreate>& idempotency) {
+  return Await<CreateAllResult>([&](CreateAllDone done) {
+    CreateAllThen(drafts, caller, rule, type_field, idempotency, std::move(done));
+  });
+}
+
+void TaskCommandService::CreateThen(Task draft, const Caller& caller, ClientRule rule,
+                                    const std::string& type_field,
+                                    const std::optional<IdempotentCreate>& idempotency,
+                                    CreateDone done) {
+  std::vector<Task> one{std::move(draft)};
+  CreateAllThen(one, caller, rule, type_field, idempotency,
+                [done = std::move(done)](CreateAllResult all) {
+                  if (!all) return done(std::unexpected(std::move(all.error().error)));
+                  done(std::move(all->front()));
+                });
+}
+
+void TaskCommandService::CreateAllThen(std::span<const Task> drafts, const Caller& caller,
+                                       ClientRule rule, const std::string& type_field,
+                                       const std::optional<IdempotentCreate>& idempotency,
+                                       CreateAllDone done) {
   KnownClients known;
   std::vector<PreparedCreate> prepared;
   prepared.reserve(drafts.size());
   for (std::size_t i = 0; i < drafts.size(); ++i) {
     auto p = PrepareCreate(drafts[i], caller, rule, type_field, known, {idempotency, i});
-    if (!p) return std::unexpected(RefusedTask{i, p.error()});
+    if (!p) return done(std::unexpected(RefusedTask{i, p.error()}));
     prepared.push_back(std::move(*p));
   }
   std::vector<OutgoingMessage> messages;
   messages.reserve(prepared.size());
   for (auto& p : prepared) messages.push_back(std::move(p.command.message));
-  auto acknowledged = publisher_.PublishAll(messages);
-  std::vector<Result<CreatedTask>> out;
+  publisher_.PublishAllThen(
+      messages, [this, prepared = std::move(prepared),
+                 done = std::move(done)](std::vector<Result<Delivery>> deliveries) mutable {
+        FinishCreates(std::move(prepared), std::move(deliveries), std::move(done));
+      });
+}
+
+void TaskCommandService::FinishCreates(std::vector<PreparedCreate> prepared,
+                                       std::vector<Result<Delivery>> deliveries,
+                                       CreateAllDone done) {
+  auto out = std::make_shared<std::vector<Result<CreatedTask>>>();
   std::vector<AcceptedTask> accepted;
-  out.reserve(prepared.size());
+  out->reserve(prepared.size());
   for (std::size_t i = 0; i < prepared.size(); ++i) {
-    if (!acknowledged[i]) {
-      out.push_back(std::unexpected(acknowledged[i].error()));
+    if (!deliveries[i]) {
+      out->push_back(std::unexpected(deliveries[i].error()));
       continue;
     }
-    accepted.push_back(Accepted(prepared[i].created, prepared[i].command, *acknowledged[i]));
-    out.push_back(std::move(prepared[i].created));
+    accepted.push_back(Accepted(prepared[i].created, prepared[i].command, *deliveries[i]));
+    out->push_back(std::move(prepared[i].created));
   }
-  Record(accepted);
-  return out;
+  RecordThen(std::move(accepted), [out, done = std::move(done)] { done(std::move(*out)); });
 }
 
 Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate update,

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -64,6 +65,11 @@ struct UpdatedTask {
 
 class TaskCommandService {
  public:
+  // What CreateThen and CreateAllThen hand their answer to (see Create and CreateAll).
+  using CreateDone = std::function<void(Result<CreatedTask>)>;
+  using CreateAllResult = std::expected<std::vector<Result<CreatedTask>>, RefusedTask>;
+  using CreateAllDone = std::function<void(CreateAllResult)>;
+
   TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
                      ClientDirectory& clients, EventPublisher& publisher, AcceptedWrites& accepted,
                      const Clock& clock, std::string commands_topic, std::string source);
@@ -89,6 +95,12 @@ class TaskCommandService {
   Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
                              const std::string& type_field,
                              const std::optional<IdempotentCreate>& idempotency = std::nullopt);
+  // Create without waiting for Kafka: the checks, the task's number and its event on the
+  // calling thread, then `done` gets what Create would answer, once: at once for a refusal,
+  // else once Kafka acknowledged the event and the task was recorded (AcceptedWrites), on the
+  // thread that recorded it (which `done` must not hold up long). No thread waits meanwhile.
+  void CreateThen(Task draft, const Caller& caller, ClientRule rule, const std::string& type_field,
+                  const std::optional<IdempotentCreate>& idempotency, CreateDone done);
 
   // Creates several tasks (the TwoSms bulk create) with the same rules as Create, all or
   // nothing as far as the checks go: every task is checked (client rules, type), numbered and
@@ -99,10 +111,13 @@ class TaskCommandService {
   // task, or kUnavailable for one Kafka did not acknowledge (that task was not created; the
   // others were). Blocks until every event was acknowledged or not. `idempotency` as
   // for Create (each task's ids derived from it and the task's index).
-  std::expected<std::vector<Result<CreatedTask>>, RefusedTask> CreateAll(
-      std::span<const Task> drafts, const Caller& caller, ClientRule rule,
-      const std::string& type_field,
-      const std::optional<IdempotentCreate>& idempotency = std::nullopt);
+  CreateAllResult CreateAll(std::span<const Task> drafts, const Caller& caller, ClientRule rule,
+                            const std::string& type_field,
+                            const std::optional<IdempotentCreate>& idempotency = std::nullopt);
+  // CreateAll without waiting for Kafka, as CreateThen is to Create.
+  void CreateAllThen(std::span<const Task> drafts, const Caller& caller, ClientRule rule,
+                     const std::string& type_field,
+                     const std::optional<IdempotentCreate>& idempotency, CreateAllDone done);
 
   // Publishes conveyor.task.batch-update for `task` with `update`'s fields (its task_id and
   // requested_by are filled in here); returns the event's id, which names the new run of a
@@ -190,6 +205,11 @@ class TaskCommandService {
   // AcceptedWrites::Record; a failure is logged, not returned: the commands are in Kafka and
   // will be applied, only the caller's next read may not see them until then.
   void Record(const std::vector<AcceptedTask>& tasks, const std::vector<AcceptedNote>& notes = {});
+  // The same without waiting: `then` runs once the record was written or not.
+  void RecordThen(std::vector<AcceptedTask> tasks, std::function<void()> then);
+  // The creates Kafka acknowledged, recorded; then `done` gets one Result per create.
+  void FinishCreates(std::vector<PreparedCreate> prepared, std::vector<Result<Delivery>> deliveries,
+                     CreateAllDone done);
 
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;

@@ -273,20 +273,24 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     return r;
   }
 
-  // On a handler thread.
+  // On a handler thread. A deferred route answers later, from another thread.
   void Handle(Request request) {
     Request brief;  // for a failure outside the routes (which answer their own)
     brief.method = request.method;
     brief.path = request.path;
-    Answer answer;
     try {
-      answer = connections_.router().Handle(std::move(request));
+      connections_.router().Handle(
+          std::move(request),
+          [self = this->shared_from_this()](Answer answer) { self->Answered(std::move(answer)); });
     } catch (const std::exception& e) {
       logging::Get("ingest")->error("{} {} failed outside its route: {}", brief.method, brief.path,
                                     e.what());
-      answer = connections_.router().Refuse(
-          brief, MakeError(ErrorCode::kInternal, "internal error; see the producer's log"));
+      Answered(connections_.router().Refuse(
+          brief, MakeError(ErrorCode::kInternal, "internal error; see the producer's log")));
     }
+  }
+
+  void Answered(Answer answer) {
     connections_.Dequeue();
     asio::post(stream_.get_executor(),
                [self = this->shared_from_this(), answer = std::move(answer)]() mutable {

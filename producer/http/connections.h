@@ -1,7 +1,8 @@
 // The client connections of the producer's HTTP server (server.h), on Boost.Beast: each reads
 // its requests one at a time (pipelined ones wait in its buffer, so answers keep their order),
-// hands each to the Router on the handler pool and writes back the Answer. Reading and writing
-// never block a thread; only a route does, on a pool thread.
+// hands each to the Router on the handler pool and writes back the Answer, which a deferred
+// route gives from another thread. Reading and writing never block a thread; only a route
+// that is not deferred does, on a pool thread.
 //
 // What a server facing the network needs, each refusal rendered by the dialect that owns the
 // path (Router::Refuse) and followed by closing the connection unless it says otherwise:

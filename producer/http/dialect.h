@@ -15,6 +15,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,20 @@ enum class Access { kPublic, kAnyCaller, kAdminOnly };
 // Fills `answer` for `request` (request.caller set by the guard unless the route is public).
 using Handler = std::function<void(const Request& request, Answer& answer)>;
 
+// Takes a route's answer; called once, from any thread.
+using Reply = std::function<void(Answer answer)>;
+// A handler that answers later: it returns as soon as it has handed its work on (a create, to
+// Kafka), and that work calls `reply`, so that no thread waits for the broker meanwhile.
+// `request` lives until then. What it throws before it returns is a 500, as for a Handler;
+// once it has handed `reply` on, it must not throw.
+using DeferredHandler = std::function<void(std::shared_ptr<const Request> request, Reply reply)>;
+
 struct Route {
   std::string method;   // "GET", "POST", "PUT", "PATCH" or "DELETE"
   std::string pattern;  // a regular expression the whole path must match; groups: path_params
   Access access = Access::kAnyCaller;
-  Handler handler;
+  Handler handler{};           // either this,
+  DeferredHandler deferred{};  // or this (routes that wait for Kafka)
   // It creates tasks: an Idempotency-Key makes it idempotent (http/idempotency.h), and its
   // handler passes Request::idempotency on to TaskCommandService::Create.
   bool creates = false;

@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <chrono>
+#include <future>
 
 #include "conveyor/logging.h"
 #include "conveyor/trace_context.h"
@@ -9,10 +10,11 @@ namespace conveyor::http {
 
 Router::Router(Authenticator& auth, std::vector<Dialect*> dialects, const Dialect& fallback,
                std::vector<Route> own_routes, RequestMetrics* metrics,
-               IdempotencyStore* idempotency)
+               IdempotencyStore* idempotency, Resume resume)
     : guard_(auth, {dialects.begin(), dialects.end()}, fallback),
       metrics_(metrics),
-      idempotency_(idempotency) {
+      idempotency_(idempotency),
+      resume_(std::move(resume)) {
   auto add = [this](Route r, std::string_view owner) {
     auto label = RouteLabel(r.pattern);
     std::regex pattern(r.pattern);
@@ -44,83 +46,117 @@ const Route* Router::Match(std::string_view method, const std::string& path,
   return c ? &c->route : nullptr;
 }
 
-Answer Router::Handle(Request request) const {
+void Router::Handle(Request request, Reply reply) const {
   // The request's trace, or a new one: what its commands (and their runs) carry, and what the
   // answer names, so that a caller who sent none learns it.
   auto received = ParseTraceparent(request.Header("traceparent"));
   ScopedTrace trace(received ? NextHop(*received) : NewTrace());
-  auto answer = Measured(std::move(request));
-  answer.headers.emplace_back("traceparent", CurrentTrace()->ToTraceparent());
-  return answer;
+  Measured(std::move(request), [traceparent = CurrentTrace()->ToTraceparent(),
+                                reply = std::move(reply)](Answer answer) {
+    answer.headers.emplace_back("traceparent", traceparent);
+    reply(std::move(answer));
+  });
 }
 
-Answer Router::Measured(Request request) const {
+Answer Router::Handle(Request request) const {
+  std::promise<Answer> promise;
+  auto answer = promise.get_future();
+  Handle(std::move(request), [&promise](Answer a) { promise.set_value(std::move(a)); });
+  return answer.get();
+}
+
+void Router::Close() {
+  std::lock_guard lock(liveness_->mutex);
+  liveness_->open = false;
+}
+
+Reply Router::Resumed(Reply reply) const {
+  return [liveness = liveness_, resume = resume_, reply = std::move(reply)](Answer answer) {
+    std::lock_guard lock(liveness->mutex);
+    if (!liveness->open) {
+      logging::Get("ingest")->warn("an answer came after the server stopped; dropped");
+      return;
+    }
+    if (!resume) return reply(std::move(answer));
+    resume([reply, answer = std::move(answer)]() mutable { reply(std::move(answer)); });
+  };
+}
+
+void Router::Measured(Request request, Reply reply) const {
   auto start = std::chrono::steady_clock::now();
   const auto* route = Find(request.method, request.path, &request.path_params);
-  if (!metrics_) return Respond(route, std::move(request));
+  if (!metrics_) return Respond(route, std::move(request), std::move(reply));
   auto dialect = route ? route->dialect : std::string(guard_.OwnerOf(request.path).Name());
-  auto answer = Respond(route, std::move(request));
-  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  metrics_->Observe(dialect, route ? route->label : "none", answer.status, took.count());
-  return answer;
+  auto label = route ? route->label : std::string("none");
+  Respond(route, std::move(request),
+          [this, start, dialect = std::move(dialect), label = std::move(label),
+           reply = std::move(reply)](Answer answer) {
+            std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+            metrics_->Observe(dialect, label, answer.status, took.count());
+            reply(std::move(answer));
+          });
 }
 
-Answer Router::Respond(const Compiled* route, Request request) const {
+void Router::Respond(const Compiled* route, Request request, Reply reply) const {
   auto access = route ? route->route.access : Access::kAnyCaller;
-  if (auto refused = guard_.Admit(request, access)) return *refused;
-  if (!route) return Refuse(request, MakeError(ErrorCode::kNotFound, "no such route"));
+  if (auto refused = guard_.Admit(request, access)) return reply(std::move(*refused));
+  if (!route) return reply(Refuse(request, MakeError(ErrorCode::kNotFound, "no such route")));
   if (route->route.creates && idempotency_ && request.HasHeader(kIdempotencyKeyHeader))
-    return RunIdempotent(route->route, std::move(request));
-  return Run(route->route, request);
+    return RunIdempotent(route->route, std::move(request), std::move(reply));
+  Run(route->route, std::move(request), std::move(reply));
 }
 
-Answer Router::RunIdempotent(const Route& route, Request request) const {
+void Router::RunIdempotent(const Route& route, Request request, Reply reply) const {
   auto key = request.Header(kIdempotencyKeyHeader);
-  if (auto s = CheckIdempotencyKey(key); !s) return Refuse(request, s.error());
+  if (auto s = CheckIdempotencyKey(key); !s) return reply(Refuse(request, s.error()));
   auto caller = request.caller.Identity();
   auto claim = idempotency_->Claim(caller, key, RequestFingerprint(request));
-  if (!claim) return Refuse(request, claim.error());
+  if (!claim) return reply(Refuse(request, claim.error()));
   using Outcome = IdempotencyClaim::Outcome;
   if (claim->outcome == Outcome::kAnswered) {
     claim->answer->SetHeader("Idempotent-Replayed", "true");
-    return *claim->answer;
+    return reply(std::move(*claim->answer));
   }
   if (claim->outcome == Outcome::kMismatch)
-    return Refuse(request, MakeError(ErrorCode::kInvalidArgument,
-                                     "'" + key +
-                                         "' was used with another request (method, path, query, "
-                                         "Content-Type or body); send a new key with a new "
-                                         "request",
-                                     kIdempotencyKeyHeader));
+    return reply(Refuse(request, MakeError(ErrorCode::kInvalidArgument,
+                                           "'" + key +
+                                               "' was used with another request (method, path, "
+                                               "query, Content-Type or body); send a new key "
+                                               "with a new request",
+                                           kIdempotencyKeyHeader)));
   if (claim->outcome == Outcome::kInProgress) {
     Error busy = MakeError(ErrorCode::kFailedPrecondition,
                            "a request with this key is still being answered; try again in a "
                            "moment",
                            kIdempotencyKeyHeader);
     busy.retry_after = std::chrono::seconds(1);
-    return Refuse(request, busy);
+    return reply(Refuse(request, busy));
   }
   request.idempotency = claim->create;
-  auto answer = Run(route, request);
-  if (auto s = idempotency_->Finish(caller, key, claim->claim_id, answer); !s)
-    logging::Get("ingest")->warn("the answer to Idempotency-Key '{}' of {} was not kept: {}", key,
-                                 caller, s.error().Describe());
-  return answer;
+  Run(route, std::move(request),
+      [this, caller, key, claim_id = claim->claim_id, reply = std::move(reply)](Answer answer) {
+        if (auto s = idempotency_->Finish(caller, key, claim_id, answer); !s)
+          logging::Get("ingest")->warn("the answer to Idempotency-Key '{}' of {} was not kept: {}",
+                                       key, caller, s.error().Describe());
+        reply(std::move(answer));
+      });
 }
 
-Answer Router::Run(const Route& route, const Request& request) const {
+void Router::Run(const Route& route, Request request, Reply reply) const {
+  auto shared = std::make_shared<const Request>(std::move(request));
   Answer answer;
   std::string failure;
   try {
-    route.handler(request, answer);
-    return answer;
+    if (route.deferred) return route.deferred(shared, Resumed(reply));
+    route.handler(*shared, answer);
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {
     failure = "an exception that is not a std::exception";
   }
-  logging::Get("ingest")->error("{} {} failed: {}", request.method, request.path, failure);
-  return Refuse(request, MakeError(ErrorCode::kInternal, "internal error; see the producer's log"));
+  if (failure.empty()) return reply(std::move(answer));
+  logging::Get("ingest")->error("{} {} failed: {}", shared->method, shared->path, failure);
+  reply(Refuse(*shared, MakeError(ErrorCode::kInternal, "internal error; see the producer's log")));
 }
 
 Answer Router::Refuse(const Request& request, const Error& error) const {

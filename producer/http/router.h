@@ -15,9 +15,16 @@
 //      first (http/idempotency.h): replayed, refused, or run under the key's id.
 // Every refusal is rendered by the dialect that owns the path (Guard::OwnerOf).
 //
+// A deferred route (Route::deferred) answers later, from the thread that finished its work (a
+// create: once Kafka acknowledged it and it was recorded); what follows its answer (the
+// Idempotency-Key's record, metrics) runs where `resume` puts it: the server's handler pool.
+//
 // Built once, then only read: thread-safe. The dialects and the Authenticator must outlive it.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <vector>
 
@@ -34,11 +41,20 @@ class Router {
   // The routes of `dialects` in their order, then `own_routes` (the server's: /healthz, ...).
   // `fallback` (one of the dialects) renders refusals on paths no dialect owns. `metrics`
   // (may be null: nothing is counted) must outlive the router.
+  // Runs a deferred route's continuation elsewhere; null: on the thread that answered.
+  using Resume = std::function<void(std::function<void()>)>;
+
   Router(Authenticator& auth, std::vector<Dialect*> dialects, const Dialect& fallback,
          std::vector<Route> own_routes, RequestMetrics* metrics = nullptr,
-         IdempotencyStore* idempotency = nullptr);
+         IdempotencyStore* idempotency = nullptr, Resume resume = nullptr);
 
+  // Answers `request` through `reply`: before it returns, or later for a deferred route.
+  void Handle(Request request, Reply reply) const;
+  // The same, waiting for the answer (unit tests, fuzz targets).
   Answer Handle(Request request) const;
+  // From now on a deferred route's late answer is dropped, not resumed (the server stopped
+  // and its pool is gone). Waits for answers being resumed.
+  void Close();
 
   // The route `method` `path` reaches, or nullptr; `path_params` (when given) gets its groups.
   const Route* Match(std::string_view method, const std::string& path,
@@ -60,16 +76,26 @@ class Router {
 
   const Compiled* Find(std::string_view method, const std::string& path,
                        std::vector<std::string>* path_params) const;
-  Answer Measured(Request request) const;  // Respond, counted in metrics_
-  Answer Respond(const Compiled* route, Request request) const;
-  Answer Run(const Route& route, const Request& request) const;
+  void Measured(Request request, Reply reply) const;  // Respond, counted in metrics_
+  void Respond(const Compiled* route, Request request, Reply reply) const;
+  void Run(const Route& route, Request request, Reply reply) const;
   // Run, under the claim of the request's Idempotency-Key.
-  Answer RunIdempotent(const Route& route, Request request) const;
+  void RunIdempotent(const Route& route, Request request, Reply reply) const;
+  // `reply`, continued through resume_ once a deferred route answers (or dropped after Close).
+  Reply Resumed(Reply reply) const;
+
+  // Whether the server still takes late answers; shared with the replies in flight.
+  struct Liveness {
+    std::mutex mutex;
+    bool open = true;
+  };
 
   Guard guard_;
   std::vector<Compiled> routes_;
   RequestMetrics* metrics_;
   IdempotencyStore* idempotency_;
+  Resume resume_;
+  std::shared_ptr<Liveness> liveness_ = std::make_shared<Liveness>();
 };
 
 }  // namespace conveyor::http

@@ -199,9 +199,11 @@ Status HttpServer::Start() {
   if (!openapi) return std::unexpected(openapi.error());
   auto asyncapi = openapi::AsyncApiDocument();
   if (!asyncapi) return std::unexpected(asyncapi.error());
-  i.router.emplace(i.auth, i.dialects, i.fallback,
-                   ServerRoutes(i.auth, {openapi->dump(), asyncapi->dump()}, i.status), i.metrics,
-                   i.idempotency);
+  i.handlers.emplace(static_cast<std::size_t>(i.settings.threads));
+  i.router.emplace(
+      i.auth, i.dialects, i.fallback,
+      ServerRoutes(i.auth, {openapi->dump(), asyncapi->dump()}, i.status), i.metrics, i.idempotency,
+      [&pool = *i.handlers](std::function<void()> resume) { asio::post(pool, std::move(resume)); });
   if (i.settings.tls()) {
     auto tls = TlsContext(i.settings);
     if (!tls) return std::unexpected(tls.error());
@@ -209,7 +211,6 @@ Status HttpServer::Start() {
   }
   if (auto bound = i.Bind(); !bound) return bound;
   RaiseOpenFileLimit(2 * i.settings.max_connections, *i.log);  // over the limit: refused
-  i.handlers.emplace(static_cast<std::size_t>(i.settings.threads));
   i.connections.emplace(i.settings, *i.router, *i.handlers, i.tls.get(), i.metrics);
   i.work.emplace(i.io.get_executor());
   i.Accept();
@@ -231,6 +232,7 @@ void HttpServer::Stop() {
   if (!i.connections->WaitClosed(std::chrono::steady_clock::now() + i.settings.drain_timeout))
     i.log->warn("{} connections still open after {} ms; closing them", i.connections->open(),
                 i.settings.drain_timeout.count());
+  i.router->Close();   // an answer Kafka gives later is dropped
   i.handlers->join();  // a request still in a route finishes
   i.work.reset();
   i.io.stop();

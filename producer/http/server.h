@@ -2,7 +2,9 @@
 // I/O threads (http/connections.h reads and writes them without blocking), hands each request
 // as a plain Request to the Router (router.h: the route, the credentials, the handler, every
 // refusal in the owning dialect's shape) on a pool of handler threads, and writes back the
-// Answer. Besides the dialects' routes it serves its own:
+// Answer. A deferred route (a create) hands its work to Kafka and frees its thread; its answer
+// is resumed on the pool when the broker acknowledged. Besides the dialects' routes it serves its
+// own:
 //   GET  /healthz       liveness                                   (public)
 //   GET  /readyz        readiness: PostgreSQL and Kafka reachable  (public; 503 names the cause)
 //   GET  /metrics       Prometheus text format                     (public)
@@ -17,7 +19,8 @@
 //
 // Start binds and serves on background threads and returns once the socket listens (or the
 // bind error). Stop stops accepting, closes idle connections, lets the requests being
-// answered finish (for up to drain_timeout) and joins.
+// answered finish (for up to drain_timeout; a deferred answer later than that is dropped) and
+// joins.
 #pragma once
 
 #include <chrono>
@@ -37,7 +40,8 @@ namespace conveyor::http {
 struct ServerSettings {
   std::string host = "127.0.0.1";
   int port = 8080;     // 0 picks a free port (tests)
-  int threads = 16;    // handler threads: requests whose routes run at once
+  int threads = 16;    // handler threads: requests whose routes run at once (deferred: until
+                       // handed on)
   int io_threads = 1;  // threads that accept, read and write connections
   // Over this the server answers 413 itself; below it, each dialect names its own limit.
   std::size_t max_body_bytes = 4 << 20;

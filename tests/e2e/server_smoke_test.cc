@@ -1,9 +1,10 @@
 // End to end (label: e2e): the producer's HTTP server facing hostile or careless clients —
 // more connections than it allows, clients too slow to send a header or a body, headers and
 // bodies over the limits, pipelined requests, a crowd of clients at once, more requests than
-// its handlers take — answers each with a clear error in the dialect's shape (or closes the
-// connection), keeps its memory bounded and goes on serving everyone else.
-// The requests go over raw sockets: an HTTP client library would not send them.
+// its handlers take, creates waiting for Kafka while others are served — answers each with a clear
+// error in the dialect's shape (or closes the connection), keeps its memory bounded and goes on
+// serving everyone else. The requests go over raw sockets: an HTTP client library would not send
+// them.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <fstream>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "e2e/e2e_fixture.h"
@@ -341,6 +343,32 @@ TEST_F(ServerSmoke, RequestsOverWhatTheHandlersHoldAreAnswered503WithRetryAfter)
       },
       30s);
   EXPECT_TRUE(refused) << producer_->Log();
+  ExpectItServesOn();
+}
+
+TEST_F(ServerSmoke, CreatesWaitingForKafkaHoldNoHandlerThread) {
+  // One handler thread, and each event waits 5 s in librdkafka before it is sent: a create
+  // that held its thread until Kafka acknowledged would keep every other request out.
+  Start({"--http-threads=1", "--kafka-property=linger.ms=5000"});
+  const auto body = SeedRequest().dump();
+  const auto head = PostHead("Authorization: " + ClientAuth() +
+                             "\r\nContent-Type: application/json\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n");
+  std::vector<std::unique_ptr<RawConnection>> creates;
+  for (int i = 0; i < 8; ++i) {
+    creates.push_back(std::make_unique<RawConnection>(port_));
+    ASSERT_TRUE(creates.back()->Send(head + body));
+  }
+  RawConnection other(port_);
+  ASSERT_TRUE(other.Send(Get("/healthz")));
+  EXPECT_EQ(other.Read(4s).status, 200) << producer_->Log();
+  std::set<std::string> ids;
+  for (auto& c : creates) {
+    auto a = c->Read(30s);
+    ASSERT_EQ(a.status, 200) << a.head << a.body << producer_->Log();
+    ids.insert(json::parse(a.body)["ResponseData"]["Detail"]["ID"].get<std::string>());
+  }
+  EXPECT_EQ(ids.size(), creates.size());
   ExpectItServesOn();
 }
 

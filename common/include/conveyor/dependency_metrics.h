@@ -20,9 +20,13 @@ class MeteredPublisher final : public EventPublisher {
 
   Result<Delivery> Publish(const OutgoingMessage& message) override;
   std::vector<Result<Delivery>> PublishAll(const std::vector<OutgoingMessage>& messages) override;
+  void PublishThen(const OutgoingMessage& message, DeliveryDone done) override;
+  void PublishAllThen(const std::vector<OutgoingMessage>& messages, DeliveriesDone done) override;
 
  private:
   void Count(const std::string& topic, bool acknowledged, double seconds);
+  void CountAll(const std::vector<OutgoingMessage>& messages,
+                const std::vector<Result<Delivery>>& deliveries, double seconds);
 
   EventPublisher& inner_;
   metrics::HistogramFamily& duration_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,11 @@ struct Delivery {
   std::int64_t offset = 0;
 };
 
+// What a publish without waiting hands its answer to: each message's Result, as Publish and
+// PublishAll would answer.
+using DeliveryDone = std::function<void(Result<Delivery>)>;
+using DeliveriesDone = std::function<void(std::vector<Result<Delivery>>)>;
+
 class EventPublisher {
  public:
   virtual ~EventPublisher() = default;
@@ -43,6 +49,18 @@ class EventPublisher {
     out.reserve(messages.size());
     for (const auto& m : messages) out.push_back(Publish(m));
     return out;
+  }
+
+  // Publish and PublishAll without waiting: `done` is called once with what they would
+  // answer, on the adapter's delivery thread (or on the calling thread, before this returns,
+  // when the message cannot even be queued). `done` must be short and must not block: it
+  // holds up the delivery of every other message. These defaults wait on the calling thread;
+  // an adapter with delivery reports (KafkaProducer) overrides them. Thread-safe.
+  virtual void PublishThen(const OutgoingMessage& message, DeliveryDone done) {
+    done(Publish(message));
+  }
+  virtual void PublishAllThen(const std::vector<OutgoingMessage>& messages, DeliveriesDone done) {
+    done(PublishAll(messages));
   }
 };
 

@@ -43,10 +43,11 @@ class KafkaProducer final : public EventPublisher {
   Result<Delivery> Publish(const OutgoingMessage& message) override;
   // Queues every message before waiting, so they share the broker round trips.
   std::vector<Result<Delivery>> PublishAll(const std::vector<OutgoingMessage>& messages) override;
-  // Queues the message; `done` runs on the producer's delivery thread once the broker
-  // acknowledged it or gave up. Fails at once (without calling `done`) when the local queue
-  // refuses the message.
-  Status PublishAsync(const OutgoingMessage& message, std::function<void(Result<Delivery>)> done);
+  // Queue the messages; `done` runs on the producer's delivery thread once the broker
+  // acknowledged them or gave up (librdkafka reports every message by message.timeout.ms), or
+  // at once when the local queue refuses one.
+  void PublishThen(const OutgoingMessage& message, DeliveryDone done) override;
+  void PublishAllThen(const std::vector<OutgoingMessage>& messages, DeliveriesDone done) override;
   // Waits until every queued message was delivered or failed.
   Status Flush(std::chrono::milliseconds timeout);
   // Asks the cluster for fresh metadata (a round trip to a broker, blocking up to

@@ -40,22 +40,45 @@ class OracleDialect::Impl {
 
   // The task belongs to the calling client; an admin key's task belongs to no client (a system
   // task, as an admin's StartBatchJob): Oracle's body has no way to name a client.
-  void CreateTask(const http::Request& req, http::Answer& res) {
-    auto body = ParseBody(req, res);
-    if (!body) return;
-    auto types = TypesFor(req.caller);
-    if (!types) return SendError(req, res, types.error());
-    auto draft = oracle::DecodeCreate(*body, *types);
-    if (!draft) return SendError(req, res, draft.error());
-    if (!CheckSchema(req, res, create_schema_, *body)) return;
+  // It answers once Kafka acknowledged (or refused) the task; no thread waits meanwhile.
+  void CreateTask(std::shared_ptr<const http::Request> request, http::Reply reply) {
+    const auto& req = *request;
+    http::Answer res;
+    auto draft = DecodeCreateTask(req, res);
+    if (!draft) return reply(std::move(res));
     draft->client_id = req.caller.client_id();
-    auto created = commands_.Create(std::move(*draft), req.caller,
-                                    TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType",
-                                    req.idempotency);
+    commands_.CreateThen(std::move(*draft), req.caller,
+                         TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType",
+                         req.idempotency, [this, request, reply](Result<CreatedTask> created) {
+                           reply(CreatedAnswer(*request, created));
+                         });
+  }
+
+  // The task a create's body describes; std::nullopt when `res` holds the refusal.
+  std::optional<Task> DecodeCreateTask(const http::Request& req, http::Answer& res) {
+    auto body = ParseBody(req, res);
+    if (!body) return std::nullopt;
+    auto types = TypesFor(req.caller);
+    if (!types) {
+      SendError(req, res, types.error());
+      return std::nullopt;
+    }
+    auto draft = oracle::DecodeCreate(*body, *types);
+    if (!draft) {
+      SendError(req, res, draft.error());
+      return std::nullopt;
+    }
+    if (!CheckSchema(req, res, create_schema_, *body)) return std::nullopt;
+    return std::move(*draft);
+  }
+
+  http::Answer CreatedAnswer(const http::Request& req, const Result<CreatedTask>& created) const {
+    http::Answer res;
     if (!created) {
       if (created.error().retryable())
         log_->warn("create not accepted: {}", created.error().Describe());
-      return SendError(req, res, created.error());
+      SendError(req, res, created.error());
+      return res;
     }
     TaskView view;
     view.task = created->task;
@@ -66,6 +89,7 @@ class OracleDialect::Impl {
     auto location = base_url_ + oracle::kApiPath + "/tasks/" + std::to_string(view.task.number);
     res.SetHeader("Location", location);
     SendJson(res, 201, oracle::TaskJson(view, base_url_));
+    return res;
   }
 
   void GetTask(const http::Request& req, http::Answer& res) {
@@ -512,8 +536,12 @@ std::vector<http::Route> OracleDialect::Routes() {
   };
   const std::string api = oracle::kApiPath;
   const std::string task = api + R"(/tasks/(\d{1,18}))";
+  http::Route create{"POST", api + "/tasks", http::Access::kAnyCaller, nullptr};
+  create.deferred = [impl](std::shared_ptr<const http::Request> req, http::Reply reply) {
+    impl->CreateTask(std::move(req), std::move(reply));
+  };
   std::vector<http::Route> routes = {
-      http::Creates(route("POST", api + "/tasks", &Impl::CreateTask)),
+      http::Creates(create),
       route("GET", api + "/tasks", &Impl::ListTasks),
       route("GET", task, &Impl::GetTask),
       route("PATCH", task, &Impl::PatchTask),

@@ -357,17 +357,24 @@ struct SuperOfficeDialect::Impl {
 
   // StartBatchJob (agent, `wrapped`) and POST /api/v1/BatchTask (REST): answers the new Id.
   // The task belongs to the calling client; an admin key's task belongs to no client.
-  void Start(const http::Request& req, http::Answer& res, bool wrapped) {
+  // It answers once Kafka acknowledged (or refused) the task; no thread waits meanwhile.
+  void Start(std::shared_ptr<const http::Request> request, http::Reply reply, bool wrapped) {
+    const auto& req = *request;
+    http::Answer res;
     auto f = Format(req, res);
-    if (!f) return;
+    if (!f) return reply(std::move(res));
     auto start = requests.DecodeStart(req.body, wrapped);
     if (!start) {
       log->info("StartBatchJob refused: {}", start.error().Describe());
-      return SendError(res, *f, start.error());
+      SendError(res, *f, start.error());
+      return reply(std::move(res));
     }
     const char* type_field = wrapped ? "BatchTaskInfo/Name" : "Name";
     auto type = FindType(start->name, type_field, req.caller);
-    if (!type) return SendError(res, *f, type.error());
+    if (!type) {
+      SendError(res, *f, type.error());
+      return reply(std::move(res));
+    }
     Task draft;
     draft.task_type_id = type->id;
     draft.client_id = req.caller.client_id();
@@ -377,15 +384,19 @@ struct SuperOfficeDialect::Impl {
     draft.description = start->description;
     draft.request = start->request;
     // An admin key's task is a system task (no client): the body has no way to name one.
-    auto created = commands.Create(std::move(draft), req.caller,
-                                   TaskCommandService::ClientRule::kSystemTaskAllowed, type_field,
-                                   req.idempotency);
-    if (!created) {
-      if (created.error().retryable())
-        log->warn("StartBatchJob not accepted: {}", created.error().Describe());
-      return SendError(res, *f, created.error());
-    }
-    SendScalar(res, *f, created->task.number);
+    commands.CreateThen(
+        std::move(draft), req.caller, TaskCommandService::ClientRule::kSystemTaskAllowed,
+        type_field, req.idempotency, [this, f = *f, reply](Result<CreatedTask> created) {
+          http::Answer res;
+          if (!created) {
+            if (created.error().retryable())
+              log->warn("StartBatchJob not accepted: {}", created.error().Describe());
+            SendError(res, f, created.error());
+          } else {
+            SendScalar(res, f, created->task.number);
+          }
+          reply(std::move(res));
+        });
   }
 
   // The catalogue type a BatchTaskInfo.Name names, of those `caller` may use: an exact match,
@@ -432,6 +443,14 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
     return http::Route{std::move(method), std::move(pattern), http::Access::kAnyCaller,
                        std::move(handler)};
   };
+  // StartBatchJob (`wrapped`) or POST api/v1/BatchTask, which answer later.
+  auto start = [impl](std::string pattern, bool wrapped) {
+    http::Route r{"POST", std::move(pattern), http::Access::kAnyCaller, nullptr};
+    r.deferred = [impl, wrapped](std::shared_ptr<const http::Request> req, http::Reply reply) {
+      impl->Start(std::move(req), std::move(reply), wrapped);
+    };
+    return http::Creates(std::move(r));
+  };
   // The {id} of a REST path.
   auto id = [](Req req) { return std::stoll(req.path_params[0]); };
   const std::string agent = kAgentPrefix, rest = "/api/v1/BatchTask", one = rest + R"(/(\d{1,18}))";
@@ -440,8 +459,7 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
             [impl](Req req, Res res) { impl->GetBatchTaskInfo(req, res, {}); }),
       route("POST", agent + "StopBatchJob",
             [impl](Req req, Res res) { impl->StopBatchJob(req, res, {}); }),
-      http::Creates(route("POST", agent + "StartBatchJob",
-                          [impl](Req req, Res res) { impl->Start(req, res, true); })),
+      start(agent + "StartBatchJob", true),
       route("POST", agent + "UpdateBatchTask",
             [impl](Req req, Res res) { impl->UpdateBatchTask(req, res, {}); }),
       route("POST", agent + "DeleteBatchTask",
@@ -455,8 +473,7 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
     }));
   routes.push_back(
       route("GET", rest, [impl](Req req, Res res) { impl->ListByRest(req, res, {}); }));
-  routes.push_back(http::Creates(
-      route("POST", rest, [impl](Req req, Res res) { impl->Start(req, res, false); })));
+  routes.push_back(start(rest, false));
   routes.push_back(route(
       "GET", one, [impl, id](Req req, Res res) { impl->GetBatchTaskInfo(req, res, id(req)); }));
   routes.push_back(route("GET", rest + R"(/([A-Za-z]+))", [impl](Req req, Res res) {

@@ -40,6 +40,16 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
                              res = (routes->*handler)(req);
                            }};
       };
+  // One whose method answers later (http::DeferredHandler).
+  auto deferred = [](std::string pattern, TaskRoutes* routes,
+                     void (TaskRoutes::*handler)(std::shared_ptr<const http::Request>,
+                                                 http::Reply)) {
+    http::Route r{"POST", std::move(pattern), Access::kAnyCaller, nullptr};
+    r.deferred = [routes, handler](std::shared_ptr<const http::Request> req, http::Reply reply) {
+      (routes->*handler)(std::move(req), std::move(reply));
+    };
+    return http::Creates(std::move(r));
+  };
   // Account tasks under api/v1 and api/v2 alike; {id} is the pattern's last group.
   const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)", task = tasks + "/([^/]+)";
   const std::string clients = "/api/v1/admin/clients", types = "/api/v1/admin/tasktypes";
@@ -48,28 +58,27 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
   auto* c = &clients_;
   auto* k = &task_types_;
   auto* q = &queue_;
-  return {
-      http::Creates(route("POST", tasks, Access::kAnyCaller, t, &TaskRoutes::Create)),
-      http::Creates(route("POST", tasks + "/bulk", Access::kAnyCaller, t, &TaskRoutes::BulkCreate)),
-      route("GET", tasks, Access::kAnyCaller, t, &TaskRoutes::List),
-      route("GET", task, Access::kAnyCaller, t, &TaskRoutes::Get),
-      route("PUT", task, Access::kAnyCaller, t, &TaskRoutes::Update),
-      route("DELETE", task, Access::kAnyCaller, t, &TaskRoutes::Delete),
-      route("POST", task + "/run", Access::kAnyCaller, t, &TaskRoutes::RunNow),
-      route("GET", task + "/runs", Access::kAnyCaller, t, &TaskRoutes::ListRuns),
-      route("GET", task + "/runs/([^/]+)/log", Access::kAnyCaller, t, &TaskRoutes::RunLog),
-      route("POST", clients, Access::kAdminOnly, c, &ClientRoutes::Create),
-      route("GET", clients, Access::kAdminOnly, c, &ClientRoutes::List),
-      route("GET", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Get),
-      route("PUT", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Update),
-      route("DELETE", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Delete),
-      route("POST", types, Access::kAdminOnly, k, &TaskTypeRoutes::Register),
-      // Clients may read the catalogue: they need its ids (TaskID) to create tasks.
-      route("GET", types, Access::kAnyCaller, k, &TaskTypeRoutes::List),
-      route("GET", "/api/v1/admin/queue", Access::kAdminOnly, q, &QueueRoutes::State),
-      route("GET", dead, Access::kAdminOnly, q, &QueueRoutes::DeadLetters),
-      route("POST", dead + R"(/(\d{1,9})/(\d{1,18})/replay)", Access::kAdminOnly, q,
-            &QueueRoutes::Replay)};
+  return {deferred(tasks, t, &TaskRoutes::Create),
+          deferred(tasks + "/bulk", t, &TaskRoutes::BulkCreate),
+          route("GET", tasks, Access::kAnyCaller, t, &TaskRoutes::List),
+          route("GET", task, Access::kAnyCaller, t, &TaskRoutes::Get),
+          route("PUT", task, Access::kAnyCaller, t, &TaskRoutes::Update),
+          route("DELETE", task, Access::kAnyCaller, t, &TaskRoutes::Delete),
+          route("POST", task + "/run", Access::kAnyCaller, t, &TaskRoutes::RunNow),
+          route("GET", task + "/runs", Access::kAnyCaller, t, &TaskRoutes::ListRuns),
+          route("GET", task + "/runs/([^/]+)/log", Access::kAnyCaller, t, &TaskRoutes::RunLog),
+          route("POST", clients, Access::kAdminOnly, c, &ClientRoutes::Create),
+          route("GET", clients, Access::kAdminOnly, c, &ClientRoutes::List),
+          route("GET", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Get),
+          route("PUT", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Update),
+          route("DELETE", clients + "/([^/]+)", Access::kAdminOnly, c, &ClientRoutes::Delete),
+          route("POST", types, Access::kAdminOnly, k, &TaskTypeRoutes::Register),
+          // Clients may read the catalogue: they need its ids (TaskID) to create tasks.
+          route("GET", types, Access::kAnyCaller, k, &TaskTypeRoutes::List),
+          route("GET", "/api/v1/admin/queue", Access::kAdminOnly, q, &QueueRoutes::State),
+          route("GET", dead, Access::kAdminOnly, q, &QueueRoutes::DeadLetters),
+          route("POST", dead + R"(/(\d{1,9})/(\d{1,18})/replay)", Access::kAdminOnly, q,
+                &QueueRoutes::Replay)};
 }
 
 http::Answer TwoSmsDialect::ErrorAnswer(const http::Request&, const Error& error) const {

@@ -157,50 +157,66 @@ std::optional<TaskView> TaskRoutes::FindTask(const http::Request& req, const Res
   return std::move(*view);
 }
 
-http::Answer TaskRoutes::Create(const http::Request& req) {
+void TaskRoutes::Create(std::shared_ptr<const http::Request> request, http::Reply reply) {
+  const auto& req = *request;
   http::Answer answer;
   auto formats = Negotiate(req, true, &answer);
-  if (!formats) return answer;
+  if (!formats) return reply(std::move(answer));
   // The time the request is read at: its first attempt's, under an Idempotency-Key.
   auto now = req.idempotency ? req.idempotency->first_at : clock_.Now();
-  auto request = decoder_.DecodeCreate(req.body, now, formats->request);
-  if (!request) {
-    logging::Get("ingest")->info("create refused: {}", request.error().Describe());
-    return SendError(formats->response, request.error());
+  auto decoded = decoder_.DecodeCreate(req.body, now, formats->request);
+  if (!decoded) {
+    logging::Get("ingest")->info("create refused: {}", decoded.error().Describe());
+    return reply(SendError(formats->response, decoded.error()));
   }
-  auto created =
-      commands_.Create(DraftOf(*request), req.caller, TaskCommandService::ClientRule::kRequired,
-                       "TaskID", req.idempotency);
+  commands_.CreateThen(DraftOf(*decoded), req.caller, TaskCommandService::ClientRule::kRequired,
+                       "TaskID", req.idempotency,
+                       [media = formats->response, reply](Result<CreatedTask> created) {
+                         reply(CreatedAnswer(media, created));
+                       });
+}
+
+http::Answer TaskRoutes::CreatedAnswer(const ResponseMedia& media,
+                                       const Result<CreatedTask>& created) {
   if (!created) {
     if (created.error().retryable())
       logging::Get("ingest")->warn("create not accepted: {}", created.error().Describe());
-    return SendError(formats->response, created.error());
+    return SendError(media, created.error());
   }
   TaskView view;
   view.task = created->task;
   view.type_name = created->type.name;
   view.modified_at = created->task.created_at;
   view.modified_by = created->task.created_by;
-  return Send(formats->response, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt));
+  return Send(media, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt));
 }
 
-http::Answer TaskRoutes::BulkCreate(const http::Request& req) {
+void TaskRoutes::BulkCreate(std::shared_ptr<const http::Request> request, http::Reply reply) {
+  const auto& req = *request;
   http::Answer answer;
   auto formats = Negotiate(req, true, &answer);
-  if (!formats) return answer;
-  const auto& media = formats->response;
-  auto log = logging::Get("ingest");
+  if (!formats) return reply(std::move(answer));
   auto now = req.idempotency ? req.idempotency->first_at : clock_.Now();
   auto requests = decoder_.DecodeBulkCreate(req.body, now, formats->request);
   if (!requests) {
-    log->info("bulk create refused: {}", requests.error().Describe());
-    return SendError(media, requests.error());
+    logging::Get("ingest")->info("bulk create refused: {}", requests.error().Describe());
+    return reply(SendError(formats->response, requests.error()));
   }
   std::vector<Task> drafts;
   drafts.reserve(requests->size());
   for (const auto& r : *requests) drafts.push_back(DraftOf(r));
-  auto created = commands_.CreateAll(drafts, req.caller, TaskCommandService::ClientRule::kRequired,
-                                     "TaskID", req.idempotency);
+  auto decoded = std::make_shared<std::vector<AccountTaskRequest>>(std::move(*requests));
+  commands_.CreateAllThen(
+      drafts, req.caller, TaskCommandService::ClientRule::kRequired, "TaskID", req.idempotency,
+      [media = formats->response, decoded, reply](TaskCommandService::CreateAllResult created) {
+        reply(BulkAnswer(media, *decoded, created));
+      });
+}
+
+http::Answer TaskRoutes::BulkAnswer(const ResponseMedia& media,
+                                    const std::vector<AccountTaskRequest>& requests,
+                                    const TaskCommandService::CreateAllResult& created) {
+  auto log = logging::Get("ingest");
   if (!created) {
     auto error = InTask(created.error().index, created.error().error);
     if (error.retryable())
@@ -217,7 +233,7 @@ http::Answer TaskRoutes::BulkCreate(const http::Request& req) {
     if (c) ++accepted;
     items.push_back(ordered_json{
         {"ID", c ? ordered_json(c->task.id.ToString()) : ordered_json()},
-        {"TaskID", (*requests)[i].task_type_id.ToString()},
+        {"TaskID", requests[i].task_type_id.ToString()},
         {"Status", c ? "Accepted" : "NotCreated"},
         {"Error", c ? ordered_json() : ErrorEnvelope(c.error())["Error"]},
     });

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,7 @@
 #include "conveyor/task_view.h"
 #include "dialects/twosms/clients.h"
 #include "dialects/twosms/codec.h"
+#include "http/dialect.h"
 #include "http/message.h"
 
 namespace conveyor::twosms {
@@ -81,7 +83,8 @@ class TaskRoutes {
              const Clock& clock)
       : decoder_(decoder), commands_(commands), reader_(reader), clock_(clock) {}
 
-  http::Answer Create(const http::Request& request);
+  // Both answer once Kafka acknowledged (or refused) the tasks; no thread waits meanwhile.
+  void Create(std::shared_ptr<const http::Request> request, http::Reply reply);
   // {"Tasks": [...]} (RequestDecoder::DecodeBulkCreate): every task is decoded and checked
   // before any is published; the first bad one is a 400 naming it (Tasks[3].Frequency) and
   // nothing is published. Then all are published together; the answer comes once Kafka
@@ -90,7 +93,7 @@ class TaskRoutes {
   // Error says how many were accepted and that the others were not created, and whose Detail
   // lists each task as accepted or {ID null, TaskID, Status "NotCreated", Error}, so that the
   // caller retries only those.
-  http::Answer BulkCreate(const http::Request& request);
+  void BulkCreate(std::shared_ptr<const http::Request> request, http::Reply reply);
   http::Answer Update(const http::Request& request);
   http::Answer Get(const http::Request& request);
   http::Answer List(const http::Request& request);
@@ -107,6 +110,11 @@ class TaskRoutes {
   // The task named by request.id; on failure `answer` holds the error to send.
   std::optional<TaskView> FindTask(const http::Request& request, const ResponseMedia& media,
                                    http::Answer* answer);
+  // The answers to Create and BulkCreate, once TaskCommandService has answered.
+  static http::Answer CreatedAnswer(const ResponseMedia& media, const Result<CreatedTask>& created);
+  static http::Answer BulkAnswer(const ResponseMedia& media,
+                                 const std::vector<AccountTaskRequest>& requests,
+                                 const TaskCommandService::CreateAllResult& created);
 
   const RequestDecoder& decoder_;
   TaskCommandService& commands_;

@@ -1,5 +1,6 @@
 // GroupedAcceptedWrites: records that come while one is written go together in the next
-// write; of one task the highest offset is written; a group's callers share its status.
+// write; of one task the highest offset is written; a group's callers share its status;
+// RecordThen does not wait for the write.
 #include "commands/grouped_accepted_writes.h"
 
 #include <gtest/gtest.h>
@@ -149,6 +150,18 @@ TEST_F(GroupedAcceptedWritesTest, AWriteThatThrowsIsAnErrorAndTheNextRecordIsWri
   EXPECT_NE(thrown.error().message.find("connection lost (fake)"), std::string::npos);
   EXPECT_TRUE(grouped_.Record({TaskAt(Uuid::Random(), 2)}, {}).has_value());
   EXPECT_EQ(inner_.Writes(), 2u);
+}
+
+TEST_F(GroupedAcceptedWritesTest, RecordThenReturnsAtOnceAndItsCallbackGetsTheWritesStatus) {
+  std::promise<Status> written;
+  auto status = written.get_future();
+  grouped_.RecordThen({TaskAt(Uuid::Random(), 1)}, {},
+                      [&written](Status s) { written.set_value(std::move(s)); });
+  // Returned while the write is held at the gate: the caller's thread did not wait for it.
+  ASSERT_TRUE(testing::PollUntil([&] { return inner_.Writes() == 1; }, 10s));
+  EXPECT_EQ(status.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  inner_.Open();
+  EXPECT_TRUE(status.get().has_value());
 }
 
 TEST_F(GroupedAcceptedWritesTest, NothingToRecordWritesNothing) {

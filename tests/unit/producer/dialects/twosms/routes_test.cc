@@ -83,6 +83,22 @@ class TwoSmsRoutes : public ::testing::Test {
     return reader_.views.back();
   }
 
+  // What the deferred routes answer (the fake publisher and writes answer at once).
+  using Deferred = void (TaskRoutes::*)(std::shared_ptr<const http::Request>, http::Reply);
+  http::Answer Answered(Deferred route, http::Request request) {
+    std::optional<http::Answer> answer;
+    ((*routes_).*route)(std::make_shared<const http::Request>(std::move(request)),
+                        [&answer](http::Answer a) { answer = std::move(a); });
+    EXPECT_TRUE(answer.has_value()) << "no answer before the route returned";
+    return answer.value_or(http::Answer{});
+  }
+  http::Answer Create(http::Request request) {
+    return Answered(&TaskRoutes::Create, std::move(request));
+  }
+  http::Answer BulkCreate(http::Request request) {
+    return Answered(&TaskRoutes::BulkCreate, std::move(request));
+  }
+
   static http::Request Json(json body, std::string id = {}) {
     return Req("application/json", "", body.dump(), std::move(id), {}, TheClient());
   }
@@ -141,7 +157,7 @@ TEST_F(TwoSmsRoutes, CreateInXmlAnswersInXmlAndPublishesTheSameCommandAsJson) {
       <Parameters>&lt;p/&gt;</Parameters><ContentType>application/xml</ContentType>
       <Notification>COMPLETION</Notification></AccountTaskRequest>)",
                  "", {}, TheClient());
-  auto a = routes_->Create(req);
+  auto a = Create(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
   pugi::xml_document doc;
@@ -160,7 +176,7 @@ TEST_F(TwoSmsRoutes, CreateInXmlAnswersInXmlAndPublishesTheSameCommandAsJson) {
 TEST_F(TwoSmsRoutes, JsonRequestAnswersInXmlWhenAcceptAsksForIt) {
   auto req = Json(UpdateBody());
   req.headers.emplace_back("Accept", "text/xml");
-  auto a = routes_->Create(req);  // the update body is a create body plus Enabled (ignored)
+  auto a = Create(req);  // the update body is a create body plus Enabled (ignored)
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "text/xml; charset=utf-8");
   pugi::xml_document doc;
@@ -170,7 +186,7 @@ TEST_F(TwoSmsRoutes, JsonRequestAnswersInXmlWhenAcceptAsksForIt) {
 TEST_F(TwoSmsRoutes, UnsupportedContentTypeIs415InTheEnvelopeOfTheAcceptedFormat) {
   auto req =
       Req("application/x-www-form-urlencoded", "application/xml", "TaskID=x", "", {}, TheClient());
-  auto a = routes_->Create(req);
+  auto a = Create(req);
   EXPECT_EQ(a.status, 415);
   pugi::xml_document doc;
   auto error = Xml(a, doc).child("Error");
@@ -183,7 +199,7 @@ TEST_F(TwoSmsRoutes, UnsupportedContentTypeIs415InTheEnvelopeOfTheAcceptedFormat
 TEST_F(TwoSmsRoutes, AcceptAllowingNoFormatIs406InJson) {
   auto req = Json(UpdateBody());
   req.headers.emplace_back("Accept", "image/png");
-  auto a = routes_->Create(req);
+  auto a = Create(req);
   EXPECT_EQ(a.status, 406);
   EXPECT_EQ(a.content_type, "application/json; charset=utf-8");
   EXPECT_EQ(json::parse(a.body)["Error"]["ErrorCode"], "NotAcceptable");
@@ -404,12 +420,12 @@ json NoopTask(int i) {
 }
 
 TEST_F(TwoSmsRoutes, BulkCreatePublishesEveryTaskAndAnswersTheirRecordsInOrder) {
-  auto a = routes_->BulkCreate(Json(BulkOf({NoopTask(0),
-                                            {{"TaskID", kSleep},
-                                             {"Frequency", "NONE"},
-                                             {"Parameters", R"({"seconds":1})"},
-                                             {"ContentType", "application/json"}},
-                                            NoopTask(2)})));
+  auto a = BulkCreate(Json(BulkOf({NoopTask(0),
+                                   {{"TaskID", kSleep},
+                                    {"Frequency", "NONE"},
+                                    {"Parameters", R"({"seconds":1})"},
+                                    {"ContentType", "application/json"}},
+                                   NoopTask(2)})));
   ASSERT_EQ(a.status, 200) << a.body;
   auto j = json::parse(a.body);
   EXPECT_TRUE(j["Error"].is_null());
@@ -433,7 +449,7 @@ TEST_F(TwoSmsRoutes, BulkCreatePublishesEveryTaskAndAnswersTheirRecordsInOrder) 
 TEST_F(TwoSmsRoutes, BulkCreateWithAnUnknownTypePublishesNothingAndNamesTheTask) {
   auto unknown = NoopTask(2);
   unknown["TaskID"] = Uuid::Random().ToString();
-  auto a = routes_->BulkCreate(Json(BulkOf({NoopTask(0), NoopTask(1), unknown, NoopTask(3)})));
+  auto a = BulkCreate(Json(BulkOf({NoopTask(0), NoopTask(1), unknown, NoopTask(3)})));
   EXPECT_EQ(a.status, 400) << a.body;
   auto j = json::parse(a.body);
   EXPECT_EQ(j["Error"]["ErrorCode"], "InvalidRequest");
@@ -445,7 +461,7 @@ TEST_F(TwoSmsRoutes, BulkCreateWithAnUnknownTypePublishesNothingAndNamesTheTask)
 TEST_F(TwoSmsRoutes, BulkCreateWhereAClientNamesAnotherClientPublishesNothing) {
   auto other = NoopTask(1);
   other["ClientID"] = Uuid::Random().ToString();
-  auto a = routes_->BulkCreate(Json(BulkOf({NoopTask(0), other})));
+  auto a = BulkCreate(Json(BulkOf({NoopTask(0), other})));
   EXPECT_EQ(a.status, 400) << a.body;
   EXPECT_TRUE(json::parse(a.body)["Error"]["ErrorReason"].get<std::string>().starts_with(
       "Tasks[1].ClientID: names another client"))
@@ -455,7 +471,7 @@ TEST_F(TwoSmsRoutes, BulkCreateWhereAClientNamesAnotherClientPublishesNothing) {
 
 TEST_F(TwoSmsRoutes, BulkCreateOverTheLimitIsRefusedNamingIt) {
   std::vector<json> tasks(kMaxBulkTasks + 1, NoopTask(0));
-  auto a = routes_->BulkCreate(Json(BulkOf(tasks)));
+  auto a = BulkCreate(Json(BulkOf(tasks)));
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(json::parse(a.body)["Error"]["ErrorReason"],
             "Tasks: holds 1001 tasks; the limit is 1000 tasks per request");
@@ -467,7 +483,7 @@ TEST_F(TwoSmsRoutes,
   // Every second event is not acknowledged.
   int n = 0;
   publisher_.refuse = [&n](const OutgoingMessage&) { return n++ % 2 == 1; };
-  auto a = routes_->BulkCreate(Json(BulkOf({NoopTask(0), NoopTask(1), NoopTask(2), NoopTask(3)})));
+  auto a = BulkCreate(Json(BulkOf({NoopTask(0), NoopTask(1), NoopTask(2), NoopTask(3)})));
   ASSERT_EQ(a.status, 503) << a.body;
   auto j = json::parse(a.body);
   EXPECT_EQ(j["Error"]["ErrorCode"], "ServiceUnavailable");
@@ -499,7 +515,7 @@ TEST_F(TwoSmsRoutes, BulkCreateInXmlAnswersAListOfItemsInXml) {
       <Parameters>{}</Parameters><ContentType>application/json</ContentType>
       </AccountTaskRequest></Tasks></AccountTaskBulkRequest>)",
                  "", {}, TheClient());
-  auto a = routes_->BulkCreate(req);
+  auto a = BulkCreate(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
   pugi::xml_document doc;
