@@ -66,13 +66,14 @@ Answer Router::Handle(Request request) const {
 }
 
 void Router::Close() {
-  std::lock_guard lock(liveness_->mutex);
+  std::unique_lock lock(liveness_->mutex);
   liveness_->open = false;
 }
 
-Reply Router::Resumed(Reply reply) const {
-  return [liveness = liveness_, resume = resume_, reply = std::move(reply)](Answer answer) {
-    std::lock_guard lock(liveness->mutex);
+Reply Router::Resumed(Reply reply, bool blocking) const {
+  return [liveness = liveness_, resume = blocking ? resume_ : nullptr,
+          reply = std::move(reply)](Answer answer) {
+    std::shared_lock lock(liveness->mutex);
     if (!liveness->open) {
       logging::Get("ingest")->warn("an answer came after the server stopped; dropped");
       return;
@@ -147,7 +148,9 @@ void Router::Run(const Route& route, Request request, Reply reply) const {
   Answer answer;
   std::string failure;
   try {
-    if (route.deferred) return route.deferred(shared, Resumed(reply));
+    // What follows an answer blocks only to record an Idempotency-Key's answer.
+    if (route.deferred)
+      return route.deferred(shared, Resumed(reply, shared->idempotency.has_value()));
     route.handler(*shared, answer);
   } catch (const std::exception& e) {
     failure = e.what();

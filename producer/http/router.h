@@ -16,16 +16,17 @@
 // Every refusal is rendered by the dialect that owns the path (Guard::OwnerOf).
 //
 // A deferred route (Route::deferred) answers later, from the thread that finished its work (a
-// create: once Kafka acknowledged it and it was recorded); what follows its answer (the
-// Idempotency-Key's record, metrics) runs where `resume` puts it: the server's handler pool.
+// create: once Kafka acknowledged it and it was recorded). What follows its answer runs there
+// too (metrics, the hand-over to the connection), unless it may block: the record of an
+// Idempotency-Key's answer runs where `resume` puts it, the server's handler pool.
 //
 // Built once, then only read: thread-safe. The dialects and the Authenticator must outlive it.
 #pragma once
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <regex>
+#include <shared_mutex>
 #include <vector>
 
 #include "auth/auth.h"
@@ -81,12 +82,13 @@ class Router {
   void Run(const Route& route, Request request, Reply reply) const;
   // Run, under the claim of the request's Idempotency-Key.
   void RunIdempotent(const Route& route, Request request, Reply reply) const;
-  // `reply`, continued through resume_ once a deferred route answers (or dropped after Close).
-  Reply Resumed(Reply reply) const;
+  // `reply` for a deferred route's answer, which is dropped after Close; continued through
+  // resume_ when what follows may block (`blocking`), else on the thread that answered.
+  Reply Resumed(Reply reply, bool blocking) const;
 
   // Whether the server still takes late answers; shared with the replies in flight.
   struct Liveness {
-    std::mutex mutex;
+    std::shared_mutex mutex;
     bool open = true;
   };
 

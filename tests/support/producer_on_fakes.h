@@ -6,6 +6,8 @@
 // their Authorization headers.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,7 +50,11 @@ class ProducerOnFakes {
     superoffice = Built(superoffice::SuperOfficeDialect::Create(catalog, commands, reader));
     oracle = Built(OracleDialect::Create(catalog, commands, reader, kPublicBaseUrl));
     router.emplace(auth, std::vector<http::Dialect*>{twosms.get(), superoffice.get(), oracle.get()},
-                   *twosms, http::ServerRoutes(auth, {}, {}), nullptr, &idempotency);
+                   *twosms, http::ServerRoutes(auth, {}, {}), nullptr, &idempotency,
+                   [this](std::function<void()> continuation) {
+                     ++resumed;
+                     continuation();
+                   });
   }
 
   // `method` `path` with `authorization` (none when empty), a JSON `body` and `headers`.
@@ -82,6 +88,9 @@ class ProducerOnFakes {
   std::unique_ptr<superoffice::SuperOfficeDialect> superoffice;
   std::unique_ptr<OracleDialect> oracle;
   std::optional<http::Router> router;
+  // How many deferred answers the router resumed elsewhere (the server's handler pool; here,
+  // at once on the same thread).
+  std::atomic<int> resumed = 0;
 
  private:
   template <typename T>

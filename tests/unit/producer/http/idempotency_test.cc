@@ -1,7 +1,9 @@
 // Idempotent creates (http/idempotency.h) through the Router of the whole producer on fakes:
 // a create sent again with its Idempotency-Key is answered as before and publishes nothing;
 // after a 503 it makes the same command again; another request under the key is refused.
-// Then RetriedFinishes, on its own over the memory store.
+// A create's deferred answer resumes on the handler pool only to record a key's answer, and an
+// answer after the server closed is dropped. Then RetriedFinishes, on its own over the memory
+// store.
 #include "http/idempotency.h"
 
 #include <gtest/gtest.h>
@@ -191,6 +193,33 @@ class StoreThatGoesDown final : public http::IdempotencyStore {
   bool down = false;
   testing::MemoryIdempotencyStore rows;
 };
+
+TEST_F(IdempotencyTest, ACreatesAnswerResumesOnTheHandlerPoolOnlyToRecordItsKey) {
+  EXPECT_EQ(producer_.Send("POST", kTasks, kAuth, TwoSmsBody()).status, 200);
+  EXPECT_EQ(producer_.resumed, 0) << "nothing that blocks follows a create without a key";
+  EXPECT_EQ(Create("resumed-once").status, 200);
+  EXPECT_EQ(producer_.resumed, 1);
+  auto again = Create("resumed-once");
+  EXPECT_EQ(again.Header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(producer_.resumed, 1) << "a replay runs no route";
+}
+
+TEST_F(IdempotencyTest, AnAnswerThatComesAfterTheServerClosedIsDropped) {
+  producer_.router->Close();
+  http::Request r;
+  r.method = "POST";
+  r.path = kTasks;
+  r.headers = {{"Authorization", kAuth}, {"Content-Type", "application/json"}};
+  r.body = TwoSmsBody();
+  bool answered = false;
+  producer_.router->Handle(r, [&answered](http::Answer) { answered = true; });
+  EXPECT_FALSE(answered);
+  EXPECT_EQ(producer_.publisher.sent.size(), 1u) << "the create itself went on";
+  r.method = "GET";
+  r.body.clear();
+  producer_.router->Handle(r, [&answered](http::Answer) { answered = true; });
+  EXPECT_TRUE(answered) << "a route that is not deferred answers as before";
+}
 
 class RetriedFinishesTest : public ::testing::Test {
  protected:
