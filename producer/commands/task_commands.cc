@@ -132,18 +132,10 @@ AcceptedTask TaskCommandService::Changed(Task task, const Published& command,
                       command.event.id, command.delivery.offset};
 }
 
-void TaskCommandService::Record(const std::vector<AcceptedTask>& tasks,
-                                const std::vector<AcceptedNote>& notes) {
-  if (auto s = accepted_.Record(tasks, notes); !s)
-    log_->warn(
-        "{} accepted command(s) are in Kafka but not recorded for reads ({}); the caller's "
-        "next request may not see them until a worker applied them",
-        tasks.size() + notes.size(), s.error().Describe());
-}
-
-void TaskCommandService::RecordThen(std::vector<AcceptedTask> tasks, std::function<void()> then) {
-  auto count = tasks.size();
-  accepted_.RecordThen(std::move(tasks), {},
+void TaskCommandService::RecordThen(std::vector<AcceptedTask> tasks,
+                                    std::vector<AcceptedNote> notes, std::function<void()> then) {
+  auto count = tasks.size() + notes.size();
+  accepted_.RecordThen(std::move(tasks), std::move(notes),
                        [this, count, then = std::move(then)](const Status& s) {
                          if (!s)
                            log_->warn(
@@ -167,6 +159,13 @@ T Await(Start start) {
 }
 
 }  // namespace
+
+void TaskCommandService::Record(const std::vector<AcceptedTask>& tasks,
+                                const std::vector<AcceptedNote>& notes) {
+  Await<bool>([&](std::function<void(bool)> done) {
+    RecordThen(tasks, notes, [done = std::move(done)] { done(true); });
+  });
+}
 
 Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
                                                const std::string& type_field,
@@ -232,7 +231,7 @@ void TaskCommandService::FinishCreates(std::vector<PreparedCreate> prepared,
     accepted.push_back(Accepted(prepared[i].created, prepared[i].command, *deliveries[i]));
     out->push_back(std::move(prepared[i].created));
   }
-  RecordThen(std::move(accepted), [out, done = std::move(done)] { done(std::move(*out)); });
+  RecordThen(std::move(accepted), {}, [out, done = std::move(done)] { done(std::move(*out)); });
 }
 
 Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate update,

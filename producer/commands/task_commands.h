@@ -1,6 +1,8 @@
 // TaskCommandService turns validated requests into command events (conveyor.task.create,
 // .update, .cancel, .delete, .note.add) and publishes them; each call returns only once Kafka
-// acknowledged the event.
+// acknowledged the event, except CreateThen and CreateAllThen, which return at once and
+// answer through a continuation (the producer's create routes, which hold no thread while
+// Kafka acknowledges).
 //
 // It checks the task type against the catalogue and the task's client (a client caller's
 // tasks are its own; an admin names the client in ClientID, or starts a system task where the
@@ -206,7 +208,8 @@ class TaskCommandService {
   // will be applied, only the caller's next read may not see them until then.
   void Record(const std::vector<AcceptedTask>& tasks, const std::vector<AcceptedNote>& notes = {});
   // The same without waiting: `then` runs once the record was written or not.
-  void RecordThen(std::vector<AcceptedTask> tasks, std::function<void()> then);
+  void RecordThen(std::vector<AcceptedTask> tasks, std::vector<AcceptedNote> notes,
+                  std::function<void()> then);
   // The creates Kafka acknowledged, recorded; then `done` gets one Result per create.
   void FinishCreates(std::vector<PreparedCreate> prepared, std::vector<Result<Delivery>> deliveries,
                      CreateAllDone done);
