@@ -82,7 +82,8 @@ Result<Dialects> BuildDialects(TaskTypeCatalog& catalog, TaskCommandService& com
 // Serves until a stop signal; then finishes the requests in flight and flushes Kafka.
 int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials) {
   auto log = logging::Get("ingest");
-  auto producer = KafkaProducer::Create(o.common.kafka, "conveyor-producer", o.delivery_timeout);
+  auto producer =
+      KafkaProducer::Create(ProducerKafkaSettings(o), "conveyor-producer", o.delivery_timeout);
   if (!producer) {
     log->error("{}", producer.error().Describe());
     return kBadOptions;
@@ -127,7 +128,12 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   log->info("signal {}: stopping", WaitForStopSignal());
   api.Stop();
   credential_changes.Stop();
-  if (auto s = (*producer)->Flush(std::chrono::seconds(10)); !s) log->warn("{}", s.error().message);
+  // Every delivery report and record comes before anything it refers to is destroyed.
+  if (auto s = (*producer)->Flush(std::chrono::seconds(10)); !s) {
+    log->warn("{}; giving the unacknowledged events up", s.error().message);
+    (*producer)->Purge();
+  }
+  accepted.Stop();
   log->info("stopped");
   return 0;
 }

@@ -21,6 +21,9 @@
 
 namespace conveyor {
 
+// The producer's librdkafka linger.ms unless a --kafka-property sets it.
+inline constexpr int kProducerLingerMs = 20;
+
 struct ProducerOptions {
   // What the process does: serve HTTP, or one operator command and exit.
   enum class Command {
@@ -62,5 +65,9 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(
 // --public-base-url that is not http(s)://authority, or a revoke-admin-key --id that is not a
 // key id (a UUID).
 Status FinishProducerOptions(ProducerOptions& options);
+
+// The settings of the producer's KafkaProducer (its consumers take o.common.kafka as given):
+// linger.ms is kProducerLingerMs unless --kafka-property or CONVEYOR_KAFKA_PROPERTIES sets it.
+KafkaSettings ProducerKafkaSettings(const ProducerOptions& o);
 
 }  // namespace conveyor

@@ -152,10 +152,10 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
                            {"enable.idempotence", "true"},
                            {"acks", "all"},
                            {"message.timeout.ms", std::to_string(delivery_timeout.count())},
-                           // Every request waits for its acknowledgement, so requests in
-                           // flight together share produce requests: a longer linger makes
-                           // fewer, larger batches (less broker CPU per event) for at most
-                           // 5 ms more per answer.
+                           // Events published together share produce requests: a longer
+                           // linger makes fewer, larger batches (less broker CPU per event)
+                           // for at most 5 ms more per answer. The producer, whose events come
+                           // one request at a time, sets 20 (producer/options.cc).
                            {"linger.ms", "5"},
                            // The events are JSON: zstd keeps the topics, which the commands
                            // and the journal are for ever, 8 to 12 times smaller on disk
@@ -241,17 +241,28 @@ Result<Delivery> KafkaProducer::Publish(const OutgoingMessage& m) {
 
 std::vector<Result<Delivery>> KafkaProducer::PublishAll(
     const std::vector<OutgoingMessage>& messages) {
-  using Deliveries = std::vector<Result<Delivery>>;
-  auto promise = std::make_shared<std::promise<Deliveries>>();
-  auto future = promise->get_future();
-  PublishAllThen(messages, [promise](Deliveries d) { promise->set_value(std::move(d)); });
+  std::vector<std::future<Result<Delivery>>> pending(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    auto promise = std::make_shared<std::promise<Result<Delivery>>>();
+    pending[i] = promise->get_future();
+    PublishThen(messages[i], [promise](Result<Delivery> d) { promise->set_value(std::move(d)); });
+  }
   // librdkafka reports every queued message by message.timeout.ms, counted from when it was
-  // queued; the margin covers a slow report.
-  if (future.wait_for(impl_->delivery_timeout + std::chrono::seconds(5)) ==
-      std::future_status::ready)
-    return future.get();
-  return Deliveries(messages.size(),
-                    Fail(ErrorCode::kUnavailable, "Kafka gave no delivery report in time"));
+  // queued; the margin covers a slow report. Each message answers for itself.
+  auto deadline =
+      std::chrono::steady_clock::now() + impl_->delivery_timeout + std::chrono::seconds(5);
+  std::vector<Result<Delivery>> out;
+  out.reserve(messages.size());
+  for (auto& p : pending)
+    out.push_back(p.wait_until(deadline) == std::future_status::ready
+                      ? p.get()
+                      : Fail(ErrorCode::kUnavailable, "Kafka gave no delivery report in time"));
+  return out;
+}
+
+void KafkaProducer::Purge() {
+  rd_kafka_purge(impl_->rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_flush(impl_->rk.get(), 1000);  // the purged messages' reports
 }
 
 Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {

@@ -33,13 +33,15 @@ struct GroupedAcceptedWrites::Group {
 GroupedAcceptedWrites::GroupedAcceptedWrites(AcceptedWrites& inner)
     : inner_(inner), writer_([this] { WriteGroups(); }) {}
 
-GroupedAcceptedWrites::~GroupedAcceptedWrites() {
+GroupedAcceptedWrites::~GroupedAcceptedWrites() { Stop(); }
+
+void GroupedAcceptedWrites::Stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   recorded_.notify_all();
-  writer_.join();
+  if (writer_.joinable()) writer_.join();
 }
 
 // The writing thread: takes the open group as soon as it has records and writes it; stops
@@ -76,7 +78,11 @@ void GroupedAcceptedWrites::RecordThen(std::vector<AcceptedTask> tasks,
                                        std::function<void(Status)> done) {
   if (tasks.empty() && notes.empty()) return done({});
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (stopping_) {
+      lock.unlock();
+      return done(Fail(ErrorCode::kUnavailable, "the producer is stopping"));
+    }
     if (!open_) open_ = std::make_unique<Group>();
     open_->Add(std::move(tasks), std::move(notes), std::move(done));
   }

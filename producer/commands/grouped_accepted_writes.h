@@ -11,7 +11,8 @@
 //
 // Of several records of one task in a group, the one at the highest offset is written (the
 // later command, which is the one a reader must see); every caller of the group gets the
-// group's status, on the writing thread. Destroying it writes what has come, then stops.
+// group's status, on the writing thread. Stop (or destroying it) writes what has come, then
+// stops the thread; a record after that fails at once.
 #pragma once
 
 #include <condition_variable>
@@ -28,6 +29,9 @@ class GroupedAcceptedWrites final : public AcceptedWrites {
  public:
   explicit GroupedAcceptedWrites(AcceptedWrites& inner);
   ~GroupedAcceptedWrites() override;
+  // Writes what has come, then stops the writing thread (its callers' continuations have run
+  // when it returns). Records after it fail (kUnavailable) on the calling thread.
+  void Stop();
 
   Status Record(const std::vector<AcceptedTask>& tasks,
                 const std::vector<AcceptedNote>& notes) override;

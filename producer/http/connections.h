@@ -12,7 +12,8 @@
 //   - a header over max_header_bytes gets 431, a body over max_body_bytes 413 (declared or
 //     sent), a request that is not HTTP/1.x or whose target is not a URI 400;
 //   - over max_connections open connections, a new one gets 503 with Retry-After (twice that
-//     many are closed unanswered); over max_queued requests waiting for or held by a handler,
+//     many are closed unanswered); over max_queued requests not yet answered (waiting for or
+//     held by a handler, or a create waiting for Kafka),
 //     a request gets 503 with Retry-After, and its connection stays open;
 //   - a chunk's size line or the trailer over 64 KiB (which the body limit does not count) gets
 //     413: a connection's buffer holds at most a header and 64 KiB;
@@ -70,7 +71,7 @@ class Connections {
   const Router& router() const { return router_; }
   boost::asio::thread_pool& handlers() { return handlers_; }
   bool draining() const { return draining_; }
-  // Counts a request waiting for or held by a handler; false (nothing counted) when
+  // Counts a request until it is answered; false (nothing counted) when
   // max_queued are.
   bool TryQueue();
   void Dequeue() { --queued_; }

@@ -70,17 +70,53 @@ void Router::Close() {
   liveness_->open = false;
 }
 
-Reply Router::Resumed(Reply reply, bool blocking) const {
-  return [liveness = liveness_, resume = blocking ? resume_ : nullptr,
-          reply = std::move(reply)](Answer answer) {
+// A deferred route's answer, sent once. Its copies travel with the route's work (through
+// Kafka's delivery report and the writing thread); when the last one goes without an answer
+// (a continuation threw, and its reply was dropped with it), the request is answered 500, so
+// that no connection waits for ever and no --http-max-queued place is lost.
+struct Router::PendingReply {
+  const Router& router;
+  std::shared_ptr<const Request> request;
+  Reply reply;
+  Resume resume;  // null: continue on the answering thread
+  std::shared_ptr<Liveness> liveness = router.liveness_;
+  std::atomic<bool> answered = false;
+
+  void Send(Answer answer) {
     std::shared_lock lock(liveness->mutex);
+    SendLocked(std::move(answer));
+  }
+  ~PendingReply() {
+    std::shared_lock lock(liveness->mutex);
+    if (answered || !liveness->open) return;
+    logging::Get("ingest")->error("{} {}: its route ended without an answer; answering 500",
+                                  request->method, request->path);
+    SendLocked(router.InternalError(*request, "no answer"));
+  }
+
+ private:
+  void SendLocked(Answer answer) {
+    if (answered.exchange(true)) return;
     if (!liveness->open) {
-      logging::Get("ingest")->warn("an answer came after the server stopped; dropped");
+      logging::Get("ingest")->warn("the answer to {} {} came after the server stopped; dropped",
+                                   request->method, request->path);
       return;
     }
     if (!resume) return reply(std::move(answer));
-    resume([reply, answer = std::move(answer)]() mutable { reply(std::move(answer)); });
-  };
+    resume([reply = reply, answer = std::move(answer)]() mutable {
+      try {
+        reply(std::move(answer));
+      } catch (const std::exception& e) {
+        logging::Get("ingest")->error("after a route's answer: {}", e.what());
+      }
+    });
+  }
+};
+
+Reply Router::Once(std::shared_ptr<const Request> request, Reply reply, bool blocking) const {
+  auto pending = std::make_shared<PendingReply>(*this, std::move(request), std::move(reply),
+                                                blocking ? resume_ : nullptr);
+  return [pending](Answer answer) { pending->Send(std::move(answer)); };
 }
 
 void Router::Measured(Request request, Reply reply) const {
@@ -143,23 +179,40 @@ void Router::RunIdempotent(const Route& route, Request request, Reply reply) con
       });
 }
 
+namespace {
+
+// What `run` threw, described; empty when it did not throw.
+template <typename Run>
+std::string Attempt(Run run) {
+  try {
+    run();
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
+}  // namespace
+
 void Router::Run(const Route& route, Request request, Reply reply) const {
   auto shared = std::make_shared<const Request>(std::move(request));
-  Answer answer;
-  std::string failure;
-  try {
+  if (route.deferred) {
     // What follows an answer blocks only to record an Idempotency-Key's answer.
-    if (route.deferred)
-      return route.deferred(shared, Resumed(reply, shared->idempotency.has_value()));
-    route.handler(*shared, answer);
-  } catch (const std::exception& e) {
-    failure = e.what();
-  } catch (...) {
-    failure = "an exception that is not a std::exception";
+    auto once = Once(shared, std::move(reply), shared->idempotency.has_value());
+    auto failure = Attempt([&] { route.deferred(shared, once); });
+    if (!failure.empty()) once(InternalError(*shared, failure));
+    return;
   }
-  if (failure.empty()) return reply(std::move(answer));
-  logging::Get("ingest")->error("{} {} failed: {}", shared->method, shared->path, failure);
-  reply(Refuse(*shared, MakeError(ErrorCode::kInternal, "internal error; see the producer's log")));
+  Answer answer;
+  auto failure = Attempt([&] { route.handler(*shared, answer); });
+  reply(failure.empty() ? std::move(answer) : InternalError(*shared, failure));
+}
+
+Answer Router::InternalError(const Request& request, const std::string& failure) const {
+  logging::Get("ingest")->error("{} {} failed: {}", request.method, request.path, failure);
+  return Refuse(request, MakeError(ErrorCode::kInternal, "internal error; see the producer's log"));
 }
 
 Answer Router::Refuse(const Request& request, const Error& error) const {

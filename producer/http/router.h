@@ -23,6 +23,7 @@
 // Built once, then only read: thread-safe. The dialects and the Authenticator must outlive it.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <regex>
@@ -82,15 +83,19 @@ class Router {
   void Run(const Route& route, Request request, Reply reply) const;
   // Run, under the claim of the request's Idempotency-Key.
   void RunIdempotent(const Route& route, Request request, Reply reply) const;
-  // `reply` for a deferred route's answer, which is dropped after Close; continued through
-  // resume_ when what follows may block (`blocking`), else on the thread that answered.
-  Reply Resumed(Reply reply, bool blocking) const;
+  // `reply` for a deferred route's answer (PendingReply): sent once, dropped after Close, 500
+  // when the route's work ends without one; continued through resume_ when what follows may
+  // block (`blocking`), else on the thread that answered.
+  Reply Once(std::shared_ptr<const Request> request, Reply reply, bool blocking) const;
+  // A 500 for `request` whose route failed with `failure`, logged.
+  Answer InternalError(const Request& request, const std::string& failure) const;
 
   // Whether the server still takes late answers; shared with the replies in flight.
   struct Liveness {
     std::shared_mutex mutex;
     bool open = true;
   };
+  struct PendingReply;
 
   Guard guard_;
   std::vector<Compiled> routes_;

@@ -2,8 +2,9 @@
 // I/O threads (http/connections.h reads and writes them without blocking), hands each request
 // as a plain Request to the Router (router.h: the route, the credentials, the handler, every
 // refusal in the owning dialect's shape) on a pool of handler threads, and writes back the
-// Answer. A deferred route (a create) hands its work to Kafka and frees its thread; its answer
-// is resumed on the pool when the broker acknowledged. Besides the dialects' routes it serves its
+// Answer. A deferred route (a create) hands its work to Kafka and frees its thread; the thread
+// that finishes the work gives the answer to the connection (under an Idempotency-Key, through
+// the pool, which records the key's answer). Besides the dialects' routes it serves its
 // own:
 //   GET  /healthz       liveness                                   (public)
 //   GET  /readyz        readiness: PostgreSQL and Kafka reachable  (public; 503 names the cause)
@@ -47,7 +48,7 @@ struct ServerSettings {
   std::size_t max_body_bytes = 4 << 20;
   std::size_t max_header_bytes = 16 << 10;  // the request line and header fields; over: 431
   std::size_t max_connections = 4096;       // open at once; over: 503 with Retry-After
-  std::size_t max_queued = 1024;            // requests waiting for or held by a handler; over: 503
+  std::size_t max_queued = 1024;            // requests not yet answered; over: 503
   std::chrono::milliseconds header_timeout{10'000};  // from a connection's start (and TLS)
   std::chrono::milliseconds body_timeout{30'000};    // from the header's end
   std::chrono::milliseconds idle_timeout{60'000};    // a kept-alive connection between requests

@@ -53,7 +53,8 @@ class EventPublisher {
 
   // Publish and PublishAll without waiting: `done` is called once with what they would
   // answer, on the adapter's delivery thread (or on the calling thread, before this returns,
-  // when the message cannot even be queued). `done` must be short and must not block: it
+  // when the message cannot even be queued; or on a thread that flushes or purges the
+  // adapter). `done` must be short and must not block: it
   // holds up the delivery of every other message. These defaults wait on the calling thread;
   // an adapter with delivery reports (KafkaProducer) overrides them. Thread-safe.
   virtual void PublishThen(const OutgoingMessage& message, DeliveryDone done) {

@@ -50,6 +50,9 @@ class KafkaProducer final : public EventPublisher {
   void PublishAllThen(const std::vector<OutgoingMessage>& messages, DeliveriesDone done) override;
   // Waits until every queued message was delivered or failed.
   Status Flush(std::chrono::milliseconds timeout);
+  // Gives up on every message not yet acknowledged: each one's report (kUnavailable) comes
+  // before this returns. For a shutdown whose Flush timed out, so that no report comes later.
+  void Purge();
   // Asks the cluster for fresh metadata (a round trip to a broker, blocking up to
   // `timeout`); kUnavailable, naming the cause, when no broker answered. For readiness probes.
   Status CheckBrokers(std::chrono::milliseconds timeout);

@@ -129,6 +129,23 @@ TEST_F(ProducerOptionsTest, FinishRefusesAKeyIdThatIsNoUuidAndABadKafkaProperty)
   EXPECT_FALSE(FinishProducerOptions(bad).has_value());
 }
 
+TEST_F(ProducerOptionsTest, KafkasLingerIsTwentyMillisecondsUnlessAPropertySetsIt) {
+  auto defaulted = Options({});
+  ASSERT_TRUE(FinishProducerOptions(defaulted).has_value());
+  EXPECT_EQ(ProducerKafkaSettings(defaulted).properties["linger.ms"], "20");
+  EXPECT_FALSE(defaulted.common.kafka.properties.contains("linger.ms"))
+      << "the consumers get no producer property";
+
+  auto given = Options({"--kafka-property", "linger.ms=2"});
+  ASSERT_TRUE(FinishProducerOptions(given).has_value());
+  EXPECT_EQ(ProducerKafkaSettings(given).properties["linger.ms"], "2");
+
+  env_.Set("CONVEYOR_KAFKA_PROPERTIES", "acks=all;linger.ms=0");
+  auto from_environment = Options({});
+  ASSERT_TRUE(FinishProducerOptions(from_environment).has_value());
+  EXPECT_EQ(ProducerKafkaSettings(from_environment).properties["linger.ms"], "0");
+}
+
 TEST_F(ProducerOptionsTest, PublicBaseUrlIsTheListenAddressUnlessGivenAndMustBeAnOrigin) {
   auto defaulted = Options({"--http-host", "127.0.0.2", "--http-port", "9001"});
   ASSERT_TRUE(FinishProducerOptions(defaulted).has_value());

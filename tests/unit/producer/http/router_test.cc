@@ -222,3 +222,40 @@ TEST_F(RoutesAgainstTheOpenApiDocument, OperationsWithoutCredentialsAreExactlyTh
 
 }  // namespace
 }  // namespace conveyor::http
+
+namespace conveyor::http {
+namespace {
+
+// A deferred route's answer is sent once: a route that drops its reply, or throws after
+// handing it on, is answered 500 (once), and a later answer is ignored.
+TEST(DeferredRoutes, ARouteThatEndsWithoutAnsweringOrThrowsIsAnswered500Once) {
+  ProducerOnFakes producer;
+  Reply kept;
+  Route dropped{"GET", "/dropped", Access::kPublic};
+  dropped.deferred = [](std::shared_ptr<const Request>, Reply) {};
+  Route throws{"GET", "/throws", Access::kPublic};
+  throws.deferred = [&kept](std::shared_ptr<const Request>, Reply reply) {
+    kept = reply;
+    throw std::runtime_error("failed after handing its reply on (test)");
+  };
+  Router router(producer.auth, {producer.twosms.get()}, *producer.twosms, {dropped, throws});
+  auto request = [](std::string path) {
+    Request r;
+    r.method = "GET";
+    r.path = std::move(path);
+    return r;
+  };
+  EXPECT_EQ(router.Handle(request("/dropped")).status, 500);
+  int answers = 0;
+  router.Handle(request("/throws"), [&answers](Answer a) {
+    ++answers;
+    EXPECT_EQ(a.status, 500) << a.body;
+  });
+  ASSERT_TRUE(kept);
+  kept({200, "text/plain", "late", {}});
+  kept = nullptr;
+  EXPECT_EQ(answers, 1);
+}
+
+}  // namespace
+}  // namespace conveyor::http
