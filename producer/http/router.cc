@@ -91,7 +91,11 @@ struct Router::PendingReply {
     if (answered || !liveness->open) return;
     logging::Get("ingest")->error("{} {}: its route ended without an answer; answering 500",
                                   request->method, request->path);
-    SendLocked(router.InternalError(*request, "no answer"));
+    try {  // nothing may leave a destructor
+      SendLocked(router.InternalError(*request, "no answer"));
+    } catch (const std::exception& e) {
+      logging::Get("ingest")->error("answering 500: {}", e.what());
+    }
   }
 
  private:
