@@ -360,7 +360,12 @@ Result<Caller> Authenticator::Authenticate(std::string_view header, std::string_
   auto now = clock_.Now();
   auto key = auth::Sha256Hex(header);
   if (auto cached = Cached(key, now)) return *cached;
-  return Coalesced(key, [&] { return Check(*credential, key, now, address); });
+  return Coalesced(key, [&]() -> Result<Caller> {
+    // A check of the same credential may have ended (and been remembered) between the cache's
+    // miss above and this one taking its turn: then its answer is used, not a second check.
+    if (auto cached = Cached(key, now)) return *cached;
+    return Check(*credential, key, now, address);
+  });
 }
 
 Result<Caller> Authenticator::Coalesced(const std::string& key,
