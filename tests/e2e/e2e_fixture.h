@@ -171,6 +171,26 @@ class E2eTest : public ::testing::Test {
     return std::make_unique<ChildProcess>(argv, std::vector<std::string>{}, worker_logs_.back());
   }
 
+  // Waits until every worker StartWorker started answers /readyz (it is in its group), then
+  // runs 20 noop tasks to their end, so that every partition of the commands topic (3) has an
+  // owner that consumes: a due time that waited for a partition's first assignment, or was
+  // handed over by a rebalance, would find its predecessor still queued and be skipped.
+  void WaitUntilTheWorkersConsume() {
+    for (const auto& [name, port] : worker_status_ports_) {
+      bool ready = PollUntil(
+          [port = port] {
+            httplib::Client c("127.0.0.1", port);
+            auto r = c.Get("/readyz");
+            return r && r->status == 200;
+          },
+          30s, 50ms);
+      ASSERT_TRUE(ready) << "worker " << name << " did not answer /readyz with 200";
+    }
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) ids.push_back(CreateTask(SeedRequest()));
+    for (const auto& id : ids) ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded");
+  }
+
   // The seed's request (shared/seeds 001) with a registered TaskID (the built-in noop), a real
   // ContentType and Parameters, a notification asked for, and today's dates.
   json SeedRequest() {

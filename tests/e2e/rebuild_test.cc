@@ -143,17 +143,17 @@ class Rebuilds : public testing::E2eTest {
          {{"statusWithType", {{"status", {{"lookupName", "Deferred"}}}}}});
   }
 
-  // A recurring task that fires three times, a second apart.
+  // A recurring task that fires three times, two seconds apart.
   std::string Recurring() {
-    auto start = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + 2s;
+    auto start = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) + 3s;
     auto at = [](auto t) {
       return FormatRfc3339(
           Timestamp(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch())));
     };
     auto body = Account(kNoop, json::object());
     body["StartDate"] = at(start);
-    body["FinishDate"] = at(start + 2500ms);
-    body["Recurrence"] = "FREQ=SECONDLY";
+    body["FinishDate"] = at(start + 4500ms);
+    body["Recurrence"] = "FREQ=SECONDLY;INTERVAL=2";
     return CreateTask(body);
   }
 
@@ -199,6 +199,7 @@ TEST_F(Rebuilds, ASecondDatabaseRebuiltFromTheCommandsAndTheJournalEqualsTheFirs
   auto producer = StartProducer(testing::KafkaBrokers());
   auto one = StartWorker("e2e-rebuild-1");
   auto two = StartWorker("e2e-rebuild-2");
+  WaitUntilTheWorkersConsume();
   auto recurring = Recurring();
   TwoSms();
   SuperOffice();

@@ -29,15 +29,6 @@ class Scheduling : public testing::E2eTest {
             "--stale-after-ms=3000"};
   }
 
-  // Runs 20 noop tasks to their end, so that every partition of the commands topic (3) has an
-  // owner that consumes: a due time that waited for a partition's first assignment, or was
-  // handed over by a rebalance, would find its predecessor still queued and be skipped.
-  void WaitUntilTheWorkersConsume() {
-    std::vector<std::string> ids;
-    for (int i = 0; i < 20; ++i) ids.push_back(CreateTask(SeedRequest()));
-    for (const auto& id : ids) ASSERT_EQ(WaitForStatus(id, "Succeeded"), "Succeeded");
-  }
-
   // The next whole second at least `ahead` from now.
   static Timestamp WholeSecondAhead(std::chrono::seconds ahead) {
     auto t = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() + ahead);
