@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <system_error>
 
 #include "conveyor/cloud_event.h"
 #include "conveyor/logging.h"
@@ -70,8 +71,6 @@ RunEngine::RunEngine(EngineSettings settings, TaskStore& store, const HandlerReg
       monotonic_(monotonic),
       metrics_(metrics) {
   settings_.concurrency = std::max<std::size_t>(1, settings_.concurrency);
-  for (std::size_t i = 0; i < settings_.concurrency; ++i)
-    threads_.emplace_back([this] { Worker(); });
 }
 
 RunEngine::~RunEngine() {
@@ -87,6 +86,7 @@ RunEngine::~RunEngine() {
 
 void RunEngine::Worker() {
   std::unique_lock lock(mu_);
+  if (wakes_pending_ > 0) --wakes_pending_;  // WakeOneLocked started it for queued work
   while (true) {
     while (!stopping_ && queue_.empty()) {
       ++idle_;
@@ -101,19 +101,37 @@ void RunEngine::Worker() {
     // while a burst of short runs is drained by the threads already awake.
     if (!queue_.empty()) WakeOneLocked();
     lock.unlock();
-    work();
+    Completion done = work();
     work = nullptr;  // what the run's closure owns is freed outside the lock
     lock.lock();
+    // Published as the thread turns to the queue, under one lock: a run launched once this
+    // completion is seen finds the thread idle or about to take it (no thread started for it).
+    completions_.push_back(std::move(done));
+    done_cv_.notify_all();
   }
 }
 
 // At most one thread is woken and not yet running at a time: waking a thread per queued
 // run cost more in context switches than short runs cost to execute (a quarter of the
-// worker's CPU with noop runs, `perf` in bench/README.md).
+// worker's CPU with noop runs, `perf` in bench/README.md). With no thread idle, a new one is
+// started, up to the concurrency: a pool of short runs keeps the few threads they need, and
+// each thread's stack and thread-local storage (about 32 KiB) is paid only for those.
 void RunEngine::WakeOneLocked() {
-  if (idle_ == 0 || wakes_pending_ > 0) return;
+  if (wakes_pending_ > 0 || stopping_) return;
+  if (idle_ > 0) {
+    ++wakes_pending_;
+    work_cv_.notify_one();
+    return;
+  }
+  if (threads_.size() >= settings_.concurrency) return;
   ++wakes_pending_;
-  work_cv_.notify_one();
+  try {
+    threads_.emplace_back([this] { Worker(); });
+  } catch (const std::system_error& e) {
+    --wakes_pending_;  // the threads there are drain the queue
+    logging::Get("worker")->warn("could not start a run thread beyond its {}: {}", threads_.size(),
+                                 e.what());
+  }
 }
 
 void RunEngine::Admit(PendingRun run, RunOrigin origin) {
@@ -194,6 +212,11 @@ void RunEngine::Cancel(const Uuid& task_id) {
 bool RunEngine::HasCompletions() {
   std::lock_guard lock(mu_);
   return !completions_.empty();
+}
+
+std::size_t RunEngine::Threads() {
+  std::lock_guard lock(mu_);
+  return threads_.size();
 }
 
 void RunEngine::WaitForCompletion(std::chrono::milliseconds d) {
@@ -502,23 +525,19 @@ void RunEngine::Launch(Job& job, StartedRun started) {
   int attempt = job.run.attempt;
   auto deadline = job.deadline;
   std::lock_guard lock(mu_);
-  queue_.push_back(
-      [this, handler, task, uuid, token, progress, attempt, deadline, run_id, start_count] {
-        HandlerContext context{*task, *uuid, start_count, attempt, *progress, *token, deadline};
-        HandlerResult result = [&]() -> HandlerResult {
-          try {
-            return handler->Run(context);
-          } catch (const std::exception& e) {
-            return std::unexpected(
-                HandlerFailure{std::string("handler threw: ") + e.what(), false, {}});
-          }
-        }();
-        {
-          std::lock_guard done_lock(mu_);
-          completions_.push_back({run_id, start_count, std::move(result), token->reason()});
-        }
-        done_cv_.notify_all();
-      });
+  queue_.push_back([handler, task, uuid, token, progress, attempt, deadline, run_id,
+                    start_count]() -> Completion {
+    HandlerContext context{*task, *uuid, start_count, attempt, *progress, *token, deadline};
+    HandlerResult result = [&]() -> HandlerResult {
+      try {
+        return handler->Run(context);
+      } catch (const std::exception& e) {
+        return std::unexpected(
+            HandlerFailure{std::string("handler threw: ") + e.what(), false, {}});
+      }
+    }();
+    return {run_id, start_count, std::move(result), token->reason()};
+  });
   WakeOneLocked();
 }
 

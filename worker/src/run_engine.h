@@ -108,6 +108,9 @@ class RunEngine {
   // Runs on the pool, abandoned ones (Relinquish) included until their handler returns.
   std::size_t Running() const { return running_; }
   bool HasCompletions();
+  // Pool threads started so far: none until a run is queued, then one more each time queued
+  // runs find none idle, up to the concurrency.
+  std::size_t Threads();
   const EngineCounters& counters() const { return counters_; }
 
  private:
@@ -134,8 +137,9 @@ class RunEngine {
     std::vector<Next> next;
   };
 
-  void Worker();
-  void WakeOneLocked();  // mu_ held: wakes a pool thread for the queue, if one is needed
+  void Worker();  // a pool thread; WakeOneLocked starts it, counted in wakes_pending_
+  // mu_ held: wakes a pool thread for the queue, or starts one, if one is needed
+  void WakeOneLocked();
   void Launch(Job& job, StartedRun started);
   // Records the outcomes handlers returned since the last call: Classify decides each
   // (run_rules.h), the store records them all, Report logs and counts them, Settle frees their
@@ -186,12 +190,12 @@ class RunEngine {
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  std::deque<std::function<void()>> queue_;
-  std::size_t idle_ = 0;           // pool threads waiting for work
-  std::size_t wakes_pending_ = 0;  // woken and not yet running (WakeOneLocked)
+  std::deque<std::function<Completion()>> queue_;  // runs to execute: each gives its outcome
+  std::size_t idle_ = 0;                           // pool threads waiting for work
+  std::size_t wakes_pending_ = 0;                  // woken and not yet running (WakeOneLocked)
   std::vector<Completion> completions_;
   bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // grows under mu_ (WakeOneLocked) until stopping_
 };
 
 }  // namespace conveyor

@@ -264,7 +264,23 @@ TEST_F(RunEngineTest, RunsThatBlockStartedInOneTickEachGetAThreadUpToTheConcurre
   gate->open = true;
   ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_EQ(gate->peak, 6);
+  EXPECT_EQ(Engine().Threads(), 6u);
   EXPECT_EQ(Engine().counters().succeeded, 8u);
+}
+
+// Threads are started as queued runs find none idle: runs that each end before the next is
+// queued all run on the first thread, however high the concurrency.
+TEST_F(RunEngineTest, RunsThatComeOneAtATimeShareOneThreadWhateverTheConcurrency) {
+  concurrency_ = 64;
+  auto gate = std::make_shared<GateHandler>();
+  gate->open = true;
+  Use("gate", gate);
+  for (int i = 0; i < 20; ++i) {
+    Feed({CreateCommand(TaskNotification::kNone, i, type_)});
+    ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
+  }
+  EXPECT_EQ(Engine().counters().succeeded, 20u);
+  EXPECT_EQ(Engine().Threads(), 1u);
 }
 
 TEST_F(RunEngineTest, RunsOfABatchStartAsTheyAreQueuedWhileThePoolHasRoom) {
