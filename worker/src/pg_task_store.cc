@@ -5,11 +5,11 @@
 #include <set>
 
 #include "conveyor/pg_rows.h"
+#include "conveyor/pg_unnest.h"
 #include "conveyor/scheduling.h"
 #include "conveyor/task_codec.h"
 #include "pg_outbox_store.h"
 #include "pg_task_states.h"
-#include "pg_unnest.h"
 #include "run_rules.h"
 
 namespace conveyor {
@@ -25,11 +25,6 @@ const std::string& FinalStates() {
     return out + ")";
   }();
   return list;
-}
-
-std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) {
-  if (!t) return std::nullopt;
-  return TimeParam(*t);
 }
 
 std::string RefsParam(const Task& t) { return nlohmann::json(t.external_refs).dump(); }
@@ -390,44 +385,23 @@ std::string ApplyOne(pqxx::transaction_base& tx, const IncomingCommand& c) {
   return "no command kind";
 }
 
-// Array literals of one column of `rows`, each row's value as `value` gives it.
-template <typename Row, typename F>
-std::string Texts(const std::vector<Row>& rows, F value) {
-  std::vector<std::optional<std::string>> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(value(r));
-  return TextArrayParam(out);
-}
-template <typename Row, typename F>
-std::string Ints(const std::vector<Row>& rows, F value) {
-  std::vector<long long> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(value(r));
-  return IntArrayParam(out);
-}
-template <typename Row, typename F>
-std::string Uuids(const std::vector<Row>& rows, F value) {
-  std::vector<Uuid> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(value(r));
-  return UuidArrayParam(out);
-}
-
 using Commands = std::vector<const IncomingCommand*>;
 
 // The inbox rows of some commands, in the order of the inbox's columns.
 UnnestRows InboxRowsOf(const Commands& cs) {
   UnnestRows rows;
-  rows.Add("event_id", "uuid", Uuids(cs, [](auto c) { return c->event.id; }))
-      .Add("type", "text", Texts(cs, [](auto c) { return c->event.type; }))
-      .Add("subject", "text", Texts(cs, [](auto c) { return c->event.subject; }))
-      .Add("source", "text", Texts(cs, [](auto c) { return c->event.source; }))
-      .Add("event_time", "timestamptz", Texts(cs, [](auto c) { return TimeParam(c->event.time); }))
+  rows.Add("event_id", "uuid", UuidColumn(cs, [](auto c) { return c->event.id; }))
+      .Add("type", "text", TextColumn(cs, [](auto c) { return c->event.type; }))
+      .Add("subject", "text", TextColumn(cs, [](auto c) { return c->event.subject; }))
+      .Add("source", "text", TextColumn(cs, [](auto c) { return c->event.source; }))
+      .Add("event_time", "timestamptz",
+           TextColumn(cs, [](auto c) { return TimeParam(c->event.time); }))
       .Add("payload", "text",
-           Texts(cs, [](auto c) { return c->payload.empty() ? c->event.Serialize() : c->payload; }))
-      .Add("kafka_topic", "text", Texts(cs, [](auto c) { return c->topic; }))
-      .Add("kafka_partition", "int", Ints(cs, [](auto c) { return c->partition; }))
-      .Add("kafka_offset", "bigint", Ints(cs, [](auto c) { return c->offset; }));
+           TextColumn(
+               cs, [](auto c) { return c->payload.empty() ? c->event.Serialize() : c->payload; }))
+      .Add("kafka_topic", "text", TextColumn(cs, [](auto c) { return c->topic; }))
+      .Add("kafka_partition", "int", IntColumn(cs, [](auto c) { return c->partition; }))
+      .Add("kafka_offset", "bigint", IntColumn(cs, [](auto c) { return c->offset; }));
   return rows;
 }
 
@@ -449,47 +423,13 @@ void InsertInbox(pqxx::transaction_base& tx, const Commands& cs, std::set<std::s
 // The tasks of create commands, named as the columns of tasks they go to; last_event_id is
 // the create's event id.
 UnnestRows TaskRowsOf(const Commands& cs) {
-  auto time = [](const std::optional<Timestamp>& t) { return OptionalTimeParam(t); };
+  std::vector<const Task*> tasks;
+  tasks.reserve(cs.size());
+  for (const auto* c : cs) tasks.push_back(&c->task);
   UnnestRows rows;
-  rows.Add("id", "uuid", Uuids(cs, [](auto c) { return c->task.id; }))
-      .Add("number", "bigint", Ints(cs, [](auto c) { return c->task.number; }))
-      .Add("task_type_id", "uuid", Uuids(cs, [](auto c) { return c->task.task_type_id; }))
-      .Add("client_id", "uuid",
-           Texts(cs,
-                 [](auto c) {
-                   return c->task.client_id ? std::optional(c->task.client_id->ToString())
-                                            : std::nullopt;
-                 }))
-      .Add("enabled", "boolean", Texts(cs, [](auto c) { return c->task.enabled ? "t" : "f"; }))
-      .Add("frequency", "text",
-           Texts(cs, [](auto c) { return std::string(FrequencyName(c->task.frequency)); }))
-      .Add("start_date", "timestamptz", Texts(cs, [&](auto c) { return time(c->task.start_date); }))
-      .Add("finish_date", "timestamptz",
-           Texts(cs, [&](auto c) { return time(c->task.finish_date); }))
-      .Add("parameters", "text", Texts(cs, [](auto c) { return c->task.parameters; }))
-      .Add("content_type", "text", Texts(cs, [](auto c) { return c->task.content_type; }))
-      .Add("notification", "text",
-           Texts(cs, [](auto c) { return std::string(NotificationName(c->task.notification)); }))
-      .Add("created_at", "timestamptz",
-           Texts(cs, [](auto c) { return TimeParam(c->task.created_at); }))
-      .Add("created_by", "text", Texts(cs, [](auto c) { return c->task.created_by; }))
-      .Add("last_event_id", "uuid", Uuids(cs, [](auto c) { return c->event.id; }))
-      .Add("associate_id", "int", Ints(cs, [](auto c) { return c->task.associate_id; }))
-      .Add("description", "text", Texts(cs, [](auto c) { return c->task.description; }))
-      .Add("request", "text", Texts(cs, [](auto c) { return c->task.request; }))
-      .Add("task_name", "text", Texts(cs, [](auto c) { return c->task.name; }))
-      .Add("priority", "smallint",
-           Texts(cs,
-                 [](auto c) {
-                   return c->task.priority ? std::optional(std::to_string(*c->task.priority))
-                                           : std::nullopt;
-                 }))
-      .Add("due_time", "timestamptz", Texts(cs, [&](auto c) { return time(c->task.due_time); }))
-      .Add("planned_completion_time", "timestamptz",
-           Texts(cs, [&](auto c) { return time(c->task.planned_completion_time); }))
-      .Add("external_refs", "jsonb", Texts(cs, [](auto c) { return RefsParam(c->task); }))
-      .Add("command_offset", "bigint", Ints(cs, [](auto c) { return c->offset; }))
-      .Add("schedule", "jsonb", Texts(cs, [](auto c) { return ScheduleParam(c->task.schedule); }));
+  AddTaskColumns(rows, tasks);
+  rows.Add("last_event_id", "uuid", UuidColumn(cs, [](auto c) { return c->event.id; }))
+      .Add("command_offset", "bigint", IntColumn(cs, [](auto c) { return c->offset; }));
   return rows;
 }
 
@@ -517,8 +457,8 @@ struct CreateRows {
 
   UnnestRows Schedules() const {
     UnnestRows rows;
-    rows.Add("task_id", "uuid", Uuids(scheduled, [](auto c) { return c->task.id; }))
-        .Add("next_due_at", "timestamptz", Texts(scheduled, [](auto c) {
+    rows.Add("task_id", "uuid", UuidColumn(scheduled, [](auto c) { return c->task.id; }))
+        .Add("next_due_at", "timestamptz", TextColumn(scheduled, [](auto c) {
                return OptionalTimeParam(c->task.enabled ? *c->next_due_at : std::nullopt);
              }));
     return rows;
@@ -528,12 +468,12 @@ struct CreateRows {
     std::vector<std::size_t> index(queued.size());
     for (std::size_t i = 0; i < index.size(); ++i) index[i] = i;
     UnnestRows rows;
-    rows.Add("id", "uuid", Uuids(queued, [](auto c) { return c->event.id; }))
-        .Add("task_id", "uuid", Uuids(queued, [](auto c) { return c->task.id; }))
+    rows.Add("id", "uuid", UuidColumn(queued, [](auto c) { return c->event.id; }))
+        .Add("task_id", "uuid", UuidColumn(queued, [](auto c) { return c->task.id; }))
         .Add("queued_at", "timestamptz",
-             Texts(queued, [](auto c) { return TimeParam(c->event.time); }))
+             TextColumn(queued, [](auto c) { return TimeParam(c->event.time); }))
         .Add("startable", "boolean",
-             Texts(index, [&](std::size_t i) { return startable[i] ? "t" : "f"; }));
+             TextColumn(index, [&](std::size_t i) { return startable[i] ? "t" : "f"; }));
     return rows;
   }
 };

@@ -25,6 +25,8 @@ std::optional<Timestamp> TimeFromField(const pqxx::field& f);
 
 // "2026-01-02T03:04:05.000006Z": pass as a parameter cast with ::timestamptz.
 std::string TimeParam(Timestamp t);
+// The same, or std::nullopt (NULL) for no time.
+std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t);
 
 // A '{a,b,c}' array literal of UUIDs: pass as a parameter cast with ::uuid[].
 std::string UuidArrayParam(const std::vector<Uuid>& ids);

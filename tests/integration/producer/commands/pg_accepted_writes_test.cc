@@ -107,6 +107,44 @@ TEST_F(AcceptedWritesTest, WorkerApplyingTheCommandTakesOverAndForgetsTheRecord)
   EXPECT_EQ(Count("SELECT command_offset FROM tasks"), 10);
 }
 
+// A producer and a worker write a task's columns with one function (AddTaskColumns): a create
+// with every field set is recorded as the row the worker then writes for it, column by
+// column, but the columns a create leaves to the table's defaults (the worker) or sets from
+// the command (the producer: modified_*).
+TEST_F(AcceptedWritesTest, ARecordedCreateHoldsEveryColumnAsTheWorkerWritesIt) {
+  auto a = NewTask(10);
+  a.task.frequency = Frequency::kDaily;
+  a.task.start_date = *ParseDateTime("2026-12-02T08:00:00Z");
+  a.task.finish_date = *ParseDateTime("2027-01-02T08:00:00Z");
+  a.task.notification = TaskNotification::kSuccess;
+  a.task.priority = 3;
+  a.task.due_time = *ParseDateTime("2026-12-03T08:00:00.000250Z");
+  a.task.planned_completion_time = *ParseDateTime("2026-12-04T08:00:00Z");
+  a.task.associate_id = 42;
+  a.task.description = "described";
+  a.task.request = "<request/>";
+  a.task.schedule.recurrence = "FREQ=DAILY;BYHOUR=8";
+  a.task.schedule.time_zone = "Europe/Oslo";
+  a.task.schedule.catch_up = CatchUp::kAll;
+  a.task.schedule.catch_up_limit = 5;
+  ASSERT_TRUE(accepted_.Record({a}, {}).has_value());
+  auto row = [&](const std::string& table) {
+    pqxx::connection conn(db_.url());
+    pqxx::read_transaction tx(conn);
+    return nlohmann::json::parse(
+        tx.exec1("SELECT (to_jsonb(x) - 'modified_at' - 'modified_by')::text FROM " + table +
+                 " x")[0]
+            .c_str());
+  };
+  auto recorded = row("accepted_tasks");
+  ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a)}).has_value());
+  auto applied = row("tasks");
+  EXPECT_EQ(recorded, applied);
+  EXPECT_EQ(recorded["schedule"]["time_zone"], "Europe/Oslo") << recorded.dump();
+  EXPECT_EQ(recorded["priority"], 3) << recorded.dump();
+  EXPECT_EQ(recorded["external_refs"]["contact"], 7) << recorded.dump();
+}
+
 TEST_F(AcceptedWritesTest, RecordOfACommandAWorkerAppliedFirstIsNotKept) {
   auto a = NewTask(10);
   ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a)}).has_value());
