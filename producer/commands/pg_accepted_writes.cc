@@ -63,7 +63,6 @@ constexpr char kInsertNotes[] = R"(
 Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
                                 const std::vector<AcceptedNote>& notes) {
   if (tasks.empty() && notes.empty()) return {};
-  if (std::getenv("EXPERIMENT_SKIP_ACCEPTED")) return {};
   auto note_rows = nlohmann::json::array();
   for (const auto& [n, event_id] : notes)
     note_rows.push_back({{"id", n.id},

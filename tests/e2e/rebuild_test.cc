@@ -199,7 +199,7 @@ TEST_F(Rebuilds, ASecondDatabaseRebuiltFromTheCommandsAndTheJournalEqualsTheFirs
   auto producer = StartProducer(testing::KafkaBrokers());
   auto one = StartWorker("e2e-rebuild-1");
   auto two = StartWorker("e2e-rebuild-2");
-  WaitUntilTheWorkersConsume();
+  ASSERT_NO_FATAL_FAILURE(WaitUntilTheWorkersConsume());
   auto recurring = Recurring();
   TwoSms();
   SuperOffice();
@@ -207,7 +207,8 @@ TEST_F(Rebuilds, ASecondDatabaseRebuiltFromTheCommandsAndTheJournalEqualsTheFirs
   ASSERT_TRUE(Quiet(recurring)) << one->Log() << two->Log();
   EXPECT_EQ(one->Stop(SIGTERM), 0);
   EXPECT_EQ(two->Stop(SIGTERM), 0);
-  // Three due times; a scheduler that came late to two of them fired them as one (catch-up).
+  // Three due times, two seconds apart; a scheduler pass more than two seconds late would fire
+  // two of them as one (catch-up), which the rebuild must reproduce all the same.
   EXPECT_GE(Count("SELECT count(*) FROM runs WHERE task_id = '" + recurring + "'"), 2);
   EXPECT_GE(Count("SELECT count(*) FROM runs WHERE state = 'cancelled'"), 3);
   EXPECT_GE(Count("SELECT count(*) FROM task_notes"), 6);

@@ -125,7 +125,7 @@ TEST_F(Scheduling, RecurringTaskRunsEachDueTimeBetweenStartAndFinishOnceAndNotif
   auto producer = StartProducer(testing::KafkaBrokers());
   auto a = StartWorker("e2e-sched-a");
   auto b = StartWorker("e2e-sched-b");
-  WaitUntilTheWorkersConsume();
+  ASSERT_NO_FATAL_FAILURE(WaitUntilTheWorkersConsume());
   auto start = WholeSecondAhead(3s);
   auto id = CreateTask(Recurring(start, start + 4 * kInterval,
                                  "FREQ=SECONDLY;INTERVAL=" + std::to_string(kInterval.count())));
@@ -146,7 +146,7 @@ TEST_F(Scheduling, WorkerKilledWithSigkillInTheMiddleStillLeavesExactlyOneRunPer
   std::map<std::string, std::unique_ptr<testing::ChildProcess>> workers;
   workers["e2e-sk-a"] = StartWorker("e2e-sk-a", QuickGroup());
   workers["e2e-sk-b"] = StartWorker("e2e-sk-b", QuickGroup());
-  WaitUntilTheWorkersConsume();
+  ASSERT_NO_FATAL_FAILURE(WaitUntilTheWorkersConsume());
   auto start = WholeSecondAhead(4s);
   auto id = CreateTask(Recurring(start, start + 16s, "FREQ=SECONDLY;INTERVAL=2"));
   ASSERT_FALSE(id.empty());
@@ -166,7 +166,7 @@ TEST_F(Scheduling, WorkerKilledWithSigkillInTheMiddleStillLeavesExactlyOneRunPer
 TEST_F(Scheduling, EnabledFalseStopsFurtherRunsAndTrueResumesWithoutReplayingMissedOnes) {
   auto producer = StartProducer(testing::KafkaBrokers());
   auto worker = StartWorker("e2e-sched-pause");
-  WaitUntilTheWorkersConsume();
+  ASSERT_NO_FATAL_FAILURE(WaitUntilTheWorkersConsume());
   auto start = WholeSecondAhead(2s);
   auto body = Recurring(start, start + 600s, "FREQ=SECONDLY");
   auto id = CreateTask(body);
@@ -202,7 +202,7 @@ TEST_F(Scheduling, EnabledFalseStopsFurtherRunsAndTrueResumesWithoutReplayingMis
 TEST_F(Scheduling, FutureStartDateWaitsForItsTimeThenRunsOnce) {
   auto producer = StartProducer(testing::KafkaBrokers());
   auto worker = StartWorker("e2e-sched-once");
-  WaitUntilTheWorkersConsume();
+  ASSERT_NO_FATAL_FAILURE(WaitUntilTheWorkersConsume());
   auto start = WholeSecondAhead(2s);
   auto body = SeedRequest();
   body["StartDate"] = FormatRfc3339(start);

@@ -71,6 +71,7 @@ RunEngine::RunEngine(EngineSettings settings, TaskStore& store, const HandlerReg
       monotonic_(monotonic),
       metrics_(metrics) {
   settings_.concurrency = std::max<std::size_t>(1, settings_.concurrency);
+  threads_.reserve(settings_.concurrency);  // WakeOneLocked's emplace_back never reallocates
 }
 
 RunEngine::~RunEngine() {
@@ -127,8 +128,9 @@ void RunEngine::WakeOneLocked() {
   ++wakes_pending_;
   try {
     threads_.emplace_back([this] { Worker(); });
+    if (metrics_) metrics_->RunThreads(threads_.size());
   } catch (const std::system_error& e) {
-    --wakes_pending_;  // the threads there are drain the queue
+    --wakes_pending_;  // the threads there are drain the queue; the next Tick tries again
     logging::Get("worker")->warn("could not start a run thread beyond its {}: {}", threads_.size(),
                                  e.what());
   }
@@ -614,6 +616,11 @@ Status RunEngine::SendHeartbeats(bool all) {
 }
 
 Status RunEngine::Tick() {
+  {
+    // A run queued when no thread could be started (WakeOneLocked) gets one now.
+    std::lock_guard lock(mu_);
+    if (!queue_.empty()) WakeOneLocked();
+  }
   if (auto s = RecordCompletions(); !s) return s;
   if (auto s = CancelWaiting(); !s) return s;
   auto now = monotonic_.Now();

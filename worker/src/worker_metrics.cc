@@ -28,6 +28,10 @@ WorkerMetrics::WorkerMetrics(metrics::Registry& r)
                      .With({})),
       runs_running_(
           r.AddGauge("conveyor_runs_running", "Runs executing on this worker's pool now").With({})),
+      run_threads_(r.AddGauge("conveyor_run_threads",
+                              "Threads this worker's run pool has started: one more each time a "
+                              "run finds none idle, up to --concurrency")
+                       .With({})),
       partitions_(r.AddGauge("conveyor_consumer_assigned_partitions",
                              "Command partitions assigned to this group member")
                       .With({})),
@@ -79,6 +83,10 @@ void WorkerMetrics::RunCancelledBeforeStart(const std::string& handler) {
 }
 
 void WorkerMetrics::RunTimedOut(const std::string& handler) { run_timeouts_.With({handler}).Inc(); }
+
+void WorkerMetrics::RunThreads(std::size_t threads) {
+  run_threads_.Set(static_cast<double>(threads));
+}
 
 void WorkerMetrics::LoopState(std::size_t held, std::size_t running, std::size_t partitions,
                               bool paused) {

@@ -32,6 +32,9 @@ class WorkerMetrics {
   void RunTimedOut(const std::string& handler);  // cancelled at its task type's timeout
   void RunCancelledBeforeStart(const std::string& handler);  // cancelled while waiting
 
+  // Threads the run pool has started (it starts them as runs need them, up to --concurrency).
+  void RunThreads(std::size_t threads);
+
   // The consumer loop's state, set on each pass.
   void LoopState(std::size_t held, std::size_t running, std::size_t partitions, bool paused);
 
@@ -50,6 +53,7 @@ class WorkerMetrics {
   metrics::CounterFamily& run_timeouts_;
   metrics::Gauge& runs_held_;
   metrics::Gauge& runs_running_;
+  metrics::Gauge& run_threads_;
   metrics::Gauge& partitions_;
   metrics::Gauge& paused_;
   metrics::GaugeFamily& lag_;

@@ -265,6 +265,8 @@ TEST_F(RunEngineTest, RunsThatBlockStartedInOneTickEachGetAThreadUpToTheConcurre
   ASSERT_TRUE(TickUntil([&] { return Engine().Load() == 0; }));
   EXPECT_EQ(gate->peak, 6);
   EXPECT_EQ(Engine().Threads(), 6u);
+  EXPECT_NE(registry_.Render().find("conveyor_run_threads 6\n"), std::string::npos)
+      << registry_.Render();
   EXPECT_EQ(Engine().counters().succeeded, 8u);
 }
 
