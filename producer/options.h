@@ -23,6 +23,8 @@ namespace conveyor {
 
 // The producer's librdkafka linger.ms unless a --kafka-property sets it.
 inline constexpr int kProducerLingerMs = 20;
+// Its max.in.flight.requests.per.connection unless a --kafka-property sets it.
+inline constexpr int kProducerMaxInFlight = 1;
 
 struct ProducerOptions {
   // What the process does: serve HTTP, or one operator command and exit.
@@ -67,7 +69,8 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(
 Status FinishProducerOptions(ProducerOptions& options);
 
 // The settings of the producer's KafkaProducer (its consumers take o.common.kafka as given):
-// linger.ms is kProducerLingerMs unless --kafka-property or CONVEYOR_KAFKA_PROPERTIES sets it.
+// linger.ms is kProducerLingerMs and max.in.flight.requests.per.connection kProducerMaxInFlight,
+// each unless --kafka-property or CONVEYOR_KAFKA_PROPERTIES sets it.
 KafkaSettings ProducerKafkaSettings(const ProducerOptions& o);
 
 }  // namespace conveyor

@@ -146,6 +146,16 @@ TEST_F(ProducerOptionsTest, KafkasLingerIsTwentyMillisecondsUnlessAPropertySetsI
   EXPECT_EQ(ProducerKafkaSettings(from_environment).properties["linger.ms"], "0");
 }
 
+TEST_F(ProducerOptionsTest, KafkaHasOneRequestInFlightPerBrokerUnlessAPropertySetsIt) {
+  auto defaulted = Options({});
+  ASSERT_TRUE(FinishProducerOptions(defaulted).has_value());
+  EXPECT_EQ(ProducerKafkaSettings(defaulted).properties["max.in.flight.requests.per.connection"],
+            "1");
+  auto given = Options({"--kafka-property", "max.in.flight.requests.per.connection=5"});
+  ASSERT_TRUE(FinishProducerOptions(given).has_value());
+  EXPECT_EQ(ProducerKafkaSettings(given).properties["max.in.flight.requests.per.connection"], "5");
+}
+
 TEST_F(ProducerOptionsTest, PublicBaseUrlIsTheListenAddressUnlessGivenAndMustBeAnOrigin) {
   auto defaulted = Options({"--http-host", "127.0.0.2", "--http-port", "9001"});
   ASSERT_TRUE(FinishProducerOptions(defaulted).has_value());
