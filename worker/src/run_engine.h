@@ -1,7 +1,7 @@
 // RunEngine executes runs on a pool of executor threads, apart from the poll loop, and records
 // what happens to them. The pool starts its threads as runs need them (one more each time a
-// queued run finds none idle), up to the concurrency. The poll loop owns it: Admit, Cancel, Tick and Relinquish are called
-// from that one thread; handlers run on the pool's threads.
+// queued run finds none idle), up to the concurrency. The poll loop owns it: Admit, Cancel,
+// Tick and Relinquish are called from that one thread; handlers run on the pool's threads.
 //
 // Time comes from two injected clocks: `clock` (wall time, recorded in the store and compared
 // with the heartbeats other workers recorded) and `monotonic` (when to look again, heartbeat
