@@ -1,10 +1,7 @@
 #include "commands/pg_accepted_writes.h"
 
-#include <nlohmann/json.hpp>
-
 #include "conveyor/pg_rows.h"
 #include "conveyor/pg_unnest.h"
-#include "conveyor/task_codec.h"
 
 namespace conveyor {
 namespace {
@@ -51,26 +48,27 @@ std::string UpsertTasksSql(const std::vector<AcceptedTask>& tasks,
          ") WHERE a.command_offset < EXCLUDED.command_offset";
 }
 
-constexpr char kInsertNotes[] = R"(
-    INSERT INTO accepted_notes (id, task_id, text, created_at, created_by, event_id)
-    SELECT * FROM jsonb_to_recordset($1::jsonb)
-             AS n(id bigint, task_id uuid, text text, created_at timestamptz, created_by text,
-                  event_id uuid)
-    ON CONFLICT (id) DO NOTHING)";
+// Inserts the notes; one already recorded (the same id) stays as it is.
+std::string InsertNotesSql(const std::vector<AcceptedNote>& notes,
+                           std::vector<std::string>& params) {
+  using N = const AcceptedNote&;
+  UnnestRows rows;
+  rows.Add("id", "bigint", IntColumn(notes, [](N n) { return n.note.id; }))
+      .Add("task_id", "uuid", UuidColumn(notes, [](N n) { return n.note.task_id; }))
+      .Add("text", "text", TextColumn(notes, [](N n) { return n.note.text; }))
+      .Add("created_at", "timestamptz",
+           TextColumn(notes, [](N n) { return TimeParam(n.note.created_at); }))
+      .Add("created_by", "text", TextColumn(notes, [](N n) { return n.note.created_by; }))
+      .Add("event_id", "uuid", UuidColumn(notes, [](N n) { return n.event_id; }));
+  return "INSERT INTO accepted_notes (" + rows.Names() + ") SELECT * FROM " +
+         rows.Unnest("n", params) + " ON CONFLICT (id) DO NOTHING";
+}
 
 }  // namespace
 
 Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
                                 const std::vector<AcceptedNote>& notes) {
   if (tasks.empty() && notes.empty()) return {};
-  auto note_rows = nlohmann::json::array();
-  for (const auto& [n, event_id] : notes)
-    note_rows.push_back({{"id", n.id},
-                         {"task_id", n.task_id.ToString()},
-                         {"text", n.text},
-                         {"created_at", TimeParam(n.created_at)},
-                         {"created_by", n.created_by},
-                         {"event_id", event_id.ToString()}});
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
@@ -80,7 +78,11 @@ Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
       auto sql = UpsertTasksSql(tasks, params);
       tx.exec_params0(sql, pqxx::prepare::make_dynamic_params(params));
     }
-    if (!notes.empty()) tx.exec_params0(kInsertNotes, note_rows.dump());
+    if (!notes.empty()) {
+      std::vector<std::string> params;
+      auto sql = InsertNotesSql(notes, params);
+      tx.exec_params0(sql, pqxx::prepare::make_dynamic_params(params));
+    }
     tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "recording accepted commands"));
