@@ -1,7 +1,5 @@
 #include "commands/task_commands.h"
 
-#include <future>
-
 #include "conveyor/cloud_event.h"
 #include "conveyor/logging.h"
 #include "conveyor/scheduling.h"
@@ -147,42 +145,6 @@ void TaskCommandService::RecordThen(std::vector<AcceptedTask> tasks,
                        });
 }
 
-namespace {
-
-// Waits for what a ...Then call hands its continuation.
-template <typename T, typename Start>
-T Await(Start start) {
-  std::promise<T> promise;
-  auto answer = promise.get_future();
-  start([&promise](T t) { promise.set_value(std::move(t)); });
-  return answer.get();
-}
-
-}  // namespace
-
-void TaskCommandService::Record(const std::vector<AcceptedTask>& tasks,
-                                const std::vector<AcceptedNote>& notes) {
-  Await<bool>([&](std::function<void(bool)> done) {
-    RecordThen(tasks, notes, [done = std::move(done)] { done(true); });
-  });
-}
-
-Result<CreatedTask> TaskCommandService::Create(Task draft, const Caller& caller, ClientRule rule,
-                                               const std::string& type_field,
-                                               const std::optional<IdempotentCreate>& idempotency) {
-  return Await<Result<CreatedTask>>([&](CreateDone done) {
-    CreateThen(std::move(draft), caller, rule, type_field, idempotency, std::move(done));
-  });
-}
-
-TaskCommandService::CreateAllResult TaskCommandService::CreateAll(
-    std::span<const Task> drafts, const Caller& caller, ClientRule rule,
-    const std::string& type_field, const std::optional<IdempotentCreate>& idempotency) {
-  return Await<CreateAllResult>([&](CreateAllDone done) {
-    CreateAllThen(drafts, caller, rule, type_field, idempotency, std::move(done));
-  });
-}
-
 void TaskCommandService::CreateThen(Task draft, const Caller& caller, ClientRule rule,
                                     const std::string& type_field,
                                     const std::optional<IdempotentCreate>& idempotency,
@@ -234,54 +196,72 @@ void TaskCommandService::FinishCreates(std::vector<PreparedCreate> prepared,
   RecordThen(std::move(accepted), {}, [out, done = std::move(done)] { done(std::move(*out)); });
 }
 
-Result<Uuid> TaskCommandService::BatchUpdate(const Task& task, BatchTaskUpdate update,
-                                             const Caller& caller) {
+void TaskCommandService::BatchUpdateThen(const Task& task, BatchTaskUpdate update,
+                                         const Caller& caller, EventDone done) {
   update.task_id = task.id;
   update.requested_by = caller.Identity();
-  auto published = Publish(kTaskBatchUpdateCommand, task.id, BatchTaskUpdateToEventData(update));
-  if (!published) return std::unexpected(published.error());
-  Record({Changed(ApplyBatchUpdate(task, update), *published, update.requested_by)});
-  return published->event.id;
+  auto data = BatchTaskUpdateToEventData(update);
+  PublishThen(kTaskBatchUpdateCommand, task.id, std::move(data),
+              [this, task, update = std::move(update),
+               done = std::move(done)](Result<Published> published) {
+                if (!published) return done(std::unexpected(published.error()));
+                auto id = published->event.id;
+                RecordThen(
+                    {Changed(ApplyBatchUpdate(task, update), *published, update.requested_by)}, {},
+                    [done, id] { done(id); });
+              });
 }
 
-Status TaskCommandService::Cancel(const Task& task, const Caller& caller) {
+void TaskCommandService::CancelThen(const Task& task, const Caller& caller, StatusDone done) {
   // Nothing to record: a cancel changes the task's runs, which only a worker writes.
-  auto published = Publish(kTaskCancelCommand, task.id,
-                           {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}});
-  if (!published) return std::unexpected(published.error());
-  return {};
+  PublishThen(kTaskCancelCommand, task.id,
+              {{"task_id", task.id.ToString()}, {"requested_by", caller.Identity()}},
+              [done = std::move(done)](Result<Published> published) {
+                if (!published) return done(std::unexpected(published.error()));
+                done({});
+              });
 }
 
-Status TaskCommandService::Delete(const Task& task, const Caller& caller) {
-  return Delete(std::vector<Task>{task}, caller);
-}
-
-Status TaskCommandService::Delete(const std::vector<Task>& tasks, const Caller& caller) {
+void TaskCommandService::DeleteThen(std::vector<Task> tasks, const Caller& caller,
+                                    StatusDone done) {
   std::vector<Command> commands;
   std::vector<OutgoingMessage> messages;
+  commands.reserve(tasks.size());
+  messages.reserve(tasks.size());
   for (const auto& t : tasks) {
     commands.push_back(
         MakeCommand(kTaskDeleteCommand, t.id,
                     {{"task_id", t.id.ToString()}, {"requested_by", caller.Identity()}}));
     messages.push_back(commands.back().message);
   }
-  auto results = publisher_.PublishAll(messages);
+  publisher_.PublishAllThen(
+      messages,
+      [this, tasks = std::move(tasks), commands = std::move(commands), by = caller.Identity(),
+       done = std::move(done)](std::vector<Result<Delivery>> deliveries) {
+        FinishDeletes(tasks, commands, deliveries, by, done);
+      });
+}
+
+void TaskCommandService::FinishDeletes(const std::vector<Task>& tasks,
+                                       const std::vector<Command>& commands,
+                                       const std::vector<Result<Delivery>>& deliveries,
+                                       const std::string& by, StatusDone done) {
   Status first_error;
   std::vector<AcceptedTask> deleted;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const auto& e = commands[i].event;
-    if (!results[i]) {
-      if (first_error) first_error = std::unexpected(results[i].error());
+    if (!deliveries[i]) {
+      if (first_error) first_error = std::unexpected(deliveries[i].error());
       continue;
     }
     log_->info("task={} event={} trace={} accepted: {}", e.subject, e.id.ToString(),
                TraceIdOf(e.traceparent), e.type);
-    deleted.push_back(Changed(tasks[i], {e, *results[i]}, caller.Identity()));
+    deleted.push_back(Changed(tasks[i], {e, *deliveries[i]}, by));
     deleted.back().deleted_at = e.time;
-    deleted.back().deleted_by = caller.Identity();
+    deleted.back().deleted_by = by;
   }
-  Record(deleted);
-  return first_error;
+  RecordThen(std::move(deleted), {},
+             [first_error = std::move(first_error), done = std::move(done)] { done(first_error); });
 }
 
 TaskCommandService::Command TaskCommandService::MakeCommand(
@@ -302,55 +282,68 @@ TaskCommandService::Command TaskCommandService::MakeCommand(
   return c;
 }
 
-Result<TaskCommandService::Published> TaskCommandService::Publish(std::string_view type,
-                                                                  const Uuid& task_id,
-                                                                  nlohmann::json data) {
+void TaskCommandService::PublishThen(std::string_view type, const Uuid& task_id,
+                                     nlohmann::json data, PublishedDone done) {
   auto c = MakeCommand(type, task_id, std::move(data));
-  auto delivery = publisher_.Publish(c.message);
-  if (!delivery) return std::unexpected(delivery.error());
-  log_->info("task={} event={} trace={} accepted: {}", c.event.subject, c.event.id.ToString(),
-             TraceIdOf(c.event.traceparent), c.event.type);
-  return Published{std::move(c.event), *delivery};
+  publisher_.PublishThen(c.message, [this, event = std::move(c.event),
+                                     done = std::move(done)](Result<Delivery> delivery) {
+    if (!delivery) return done(std::unexpected(delivery.error()));
+    log_->info("task={} event={} trace={} accepted: {}", event.subject, event.id.ToString(),
+               TraceIdOf(event.traceparent), event.type);
+    done(Published{event, *delivery});
+  });
 }
 
-Result<UpdatedTask> TaskCommandService::UpdateTask(const Task& current, TaskUpdate update,
-                                                   const Caller& caller,
-                                                   const std::string& type_field) {
+void TaskCommandService::UpdateTaskThen(const Task& current, TaskUpdate update,
+                                        const Caller& caller, const std::string& type_field,
+                                        UpdateDone done) {
   auto type = catalog_.Find(update.task_type_id);
-  if (!type) return std::unexpected(type.error());
+  if (!type) return done(std::unexpected(type.error()));
   if (!*type)
-    return Fail(ErrorCode::kInvalidArgument,
-                update.task_type_id.ToString() + " is not a registered task type", type_field);
+    return done(Fail(ErrorCode::kInvalidArgument,
+                     update.task_type_id.ToString() + " is not a registered task type",
+                     type_field));
   update.task_id = current.id;
   update.requested_by = caller.Identity();
   AnchorUpdate(update, clock_.Now());
-  auto published = Publish(kTaskUpdateCommand, current.id, TaskUpdateToEventData(update));
-  if (!published) return std::unexpected(published.error());
-  auto updated = ApplyUpdate(current, update);
-  Record({Changed(updated, *published, update.requested_by)});
-  return UpdatedTask{std::move(updated), **type, published->event.id};
+  auto data = TaskUpdateToEventData(update);
+  PublishThen(kTaskUpdateCommand, current.id, std::move(data),
+              [this, current, update = std::move(update), type = std::move(**type),
+               done = std::move(done)](Result<Published> published) {
+                if (!published) return done(std::unexpected(published.error()));
+                UpdatedTask updated{ApplyUpdate(current, update), type, published->event.id};
+                auto record = Changed(updated.task, *published, update.requested_by);
+                RecordThen({std::move(record)}, {},
+                           [updated = std::move(updated), done] { done(updated); });
+              });
 }
 
-Result<Uuid> TaskCommandService::RunNow(const Task& task, const Caller& caller) {
+void TaskCommandService::RunNowThen(const Task& task, const Caller& caller, EventDone done) {
   // Nothing to record: it adds a run, which only a worker writes.
-  auto published = Publish(kTaskFireCommand, task.id,
-                           FireToEventData({task.id, clock_.Now(), true, caller.Identity()}));
-  if (!published) return std::unexpected(published.error());
-  return published->event.id;
+  PublishThen(kTaskFireCommand, task.id,
+              FireToEventData({task.id, clock_.Now(), true, caller.Identity()}),
+              [done = std::move(done)](Result<Published> published) {
+                if (!published) return done(std::unexpected(published.error()));
+                done(published->event.id);
+              });
 }
 
-Result<TaskNote> TaskCommandService::AddNote(const Task& task, std::string text,
-                                             const Caller& caller) {
+void TaskCommandService::AddNoteThen(const Task& task, std::string text, const Caller& caller,
+                                     NoteDone done) {
   auto id = numbers_.Next();
-  if (!id) return std::unexpected(id.error());
+  if (!id) return done(std::unexpected(id.error()));
   TaskNote note{*id, task.id, std::move(text), clock_.Now(), caller.Identity()};
-  auto published = Publish(kTaskNoteAddCommand, task.id, NoteToEventData(note));
-  if (!published) return std::unexpected(published.error());
-  // A note also makes the task modified, as the worker records it.
-  auto modified = Changed(task, *published, note.created_by);
-  modified.modified_at = note.created_at;
-  Record({std::move(modified)}, {{note, published->event.id}});
-  return note;
+  auto data = NoteToEventData(note);
+  PublishThen(
+      kTaskNoteAddCommand, task.id, std::move(data),
+      [this, task, note = std::move(note), done = std::move(done)](Result<Published> published) {
+        if (!published) return done(std::unexpected(published.error()));
+        // A note also makes the task modified, as the worker records it.
+        auto modified = Changed(task, *published, note.created_by);
+        modified.modified_at = note.created_at;
+        RecordThen({std::move(modified)}, {{note, published->event.id}},
+                   [note, done] { done(note); });
+      });
 }
 
 }  // namespace conveyor

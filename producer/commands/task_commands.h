@@ -1,8 +1,7 @@
 // TaskCommandService turns validated requests into command events (conveyor.task.create,
-// .update, .cancel, .delete, .note.add) and publishes them; each call returns only once Kafka
-// acknowledged the event, except CreateThen and CreateAllThen, which return at once and
-// answer through a continuation (the producer's create routes, which hold no thread while
-// Kafka acknowledges).
+// .update, .cancel, .delete, .note.add, ...) and publishes them. Each call returns at once and
+// answers through a continuation once Kafka acknowledged the event: the producer's write
+// routes hold no thread while the broker acknowledges.
 //
 // It checks the task type against the catalogue and the task's client (a client caller's
 // tasks are its own; an admin names the client in ClientID, or starts a system task where the
@@ -67,10 +66,17 @@ struct UpdatedTask {
 
 class TaskCommandService {
  public:
-  // What CreateThen and CreateAllThen hand their answer to (see Create and CreateAll).
+  // What each command hands its answer to, once: at once for a refusal, else once Kafka
+  // acknowledged the command (and, for a command that changes the task, it was recorded:
+  // AcceptedWrites), on the thread that learnt it, which the continuation must not hold up
+  // long. No thread waits for Kafka meanwhile.
   using CreateDone = std::function<void(Result<CreatedTask>)>;
   using CreateAllResult = std::expected<std::vector<Result<CreatedTask>>, RefusedTask>;
   using CreateAllDone = std::function<void(CreateAllResult)>;
+  using UpdateDone = std::function<void(Result<UpdatedTask>)>;
+  using EventDone = std::function<void(Result<Uuid>)>;
+  using NoteDone = std::function<void(Result<TaskNote>)>;
+  using StatusDone = std::function<void(Status)>;
 
   TaskCommandService(TaskTypeCatalog& catalog, TaskNumberAllocator& numbers,
                      ClientDirectory& clients, EventPublisher& publisher, AcceptedWrites& accepted,
@@ -85,82 +91,70 @@ class TaskCommandService {
   // client the request named (client_id, if any); id, number, client, created_at and
   // created_by (the caller's Identity()) are filled in here. The task belongs to the calling
   // client, or, for an admin caller, to the client that draft.client_id names (or to none, as
-  // `rule` allows). kInvalidArgument naming `type_field` (the dialect's name for the type)
-  // for a type that is not registered, and naming ClientID for a client id that an admin left
-  // out (kRequired), that names no client, or that a client set to another client;
-  // kUnavailable when Kafka or PostgreSQL did not answer in time, in which case no task was
-  // created.
+  // `rule` allows). `done` gets the created task, or kInvalidArgument naming `type_field` (the
+  // dialect's name for the type) for a type that is not registered, and naming ClientID for a
+  // client id that an admin left out (kRequired), that names no client, or that a client set
+  // to another client; kUnavailable when Kafka or PostgreSQL did not answer in time, in which
+  // case no task was created. The checks, the task's number and its event are made on the
+  // calling thread.
   //
   // With `idempotency` (http/idempotency.h) the task's id, number and command id are derived
   // from its key id, and its creation time is its first attempt's, so that attempting the same
   // create again makes the same command, which a worker applies once.
-  Result<CreatedTask> Create(Task draft, const Caller& caller, ClientRule rule,
-                             const std::string& type_field,
-                             const std::optional<IdempotentCreate>& idempotency = std::nullopt);
-  // Create without waiting for Kafka: the checks, the task's number and its event on the
-  // calling thread, then `done` gets what Create would answer, once: at once for a refusal,
-  // else once Kafka acknowledged the event and the task was recorded (AcceptedWrites), on the
-  // thread that recorded it (which `done` must not hold up long). No thread waits meanwhile.
   void CreateThen(Task draft, const Caller& caller, ClientRule rule, const std::string& type_field,
                   const std::optional<IdempotentCreate>& idempotency, CreateDone done);
 
-  // Creates several tasks (the TwoSms bulk create) with the same rules as Create, all or
+  // Creates several tasks (the TwoSms bulk create) with the same rules as CreateThen, all or
   // nothing as far as the checks go: every task is checked (client rules, type), numbered and
   // made into its event before any is published; the first that fails is the RefusedTask
-  // (kInvalidArgument naming the field as Create does, or kUnavailable when PostgreSQL did not
-  // answer) and nothing is published. Then all are published together
-  // (EventPublisher::PublishAll) and the answer is one Result per task, in order: the created
-  // task, or kUnavailable for one Kafka did not acknowledge (that task was not created; the
-  // others were). Blocks until every event was acknowledged or not. `idempotency` as
-  // for Create (each task's ids derived from it and the task's index).
-  CreateAllResult CreateAll(std::span<const Task> drafts, const Caller& caller, ClientRule rule,
-                            const std::string& type_field,
-                            const std::optional<IdempotentCreate>& idempotency = std::nullopt);
-  // CreateAll without waiting for Kafka, as CreateThen is to Create.
+  // (kInvalidArgument naming the field as CreateThen does, or kUnavailable when PostgreSQL did
+  // not answer) and nothing is published. Then all are published together
+  // (EventPublisher::PublishAllThen) and the answer is one Result per task, in order: the
+  // created task, or kUnavailable for one Kafka did not acknowledge (that task was not created;
+  // the others were). `idempotency` as for CreateThen (each task's ids derived from it and the
+  // task's index).
   void CreateAllThen(std::span<const Task> drafts, const Caller& caller, ClientRule rule,
                      const std::string& type_field,
                      const std::optional<IdempotentCreate>& idempotency, CreateAllDone done);
 
   // Publishes conveyor.task.batch-update for `task` with `update`'s fields (its task_id and
-  // requested_by are filled in here); returns the event's id, which names the new run of a
-  // run_again. kUnavailable as for Create, in which case nothing changes. The caller's right
-  // to the task and the change itself (e.g. CancellationBehaviour) are checked before.
+  // requested_by are filled in here); answers the event's id, which names the new run of a
+  // run_again. kUnavailable as for CreateThen, in which case nothing changes. The caller's
+  // right to the task and the change itself (e.g. CancellationBehaviour) are checked before.
   // `task` is the task as the caller last saw it (its fields are recorded as the update leaves
   // them).
-  Result<Uuid> BatchUpdate(const Task& task, BatchTaskUpdate update, const Caller& caller);
+  void BatchUpdateThen(const Task& task, BatchTaskUpdate update, const Caller& caller,
+                       EventDone done);
 
   // Publishes conveyor.task.cancel for the task (requested_by: the caller's Identity()):
   // the worker that runs it signals its handler, or ends a waiting run cancelled.
   // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
   // before (Caller::MaySee).
-  Status Cancel(const Task& task, const Caller& caller);
+  void CancelThen(const Task& task, const Caller& caller, StatusDone done);
 
-  // Publishes conveyor.task.delete: the worker cancels the task's run and marks the task
-  // deleted. kUnavailable when Kafka did not acknowledge.
-  Status Delete(const Task& task, const Caller& caller);
-  // The same for several tasks, published together (EventPublisher::PublishAll). kUnavailable
-  // when Kafka did not acknowledge one of them; the others may be deleted.
-  Status Delete(const std::vector<Task>& tasks, const Caller& caller);
+  // Publishes conveyor.task.delete for each task, together (EventPublisher::PublishAllThen):
+  // the worker cancels the task's run and marks the task deleted. kUnavailable when Kafka did
+  // not acknowledge one of them; the others may be deleted.
+  void DeleteThen(std::vector<Task> tasks, const Caller& caller, StatusDone done);
 
   // Publishes conveyor.task.update as given (TwoSms PUT replaces the fields; Oracle PATCH
   // builds the whole update from the current task), with the caller's Identity() as
-  // requested_by. kInvalidArgument naming
+  // requested_by, and answers the task as the update leaves it. kInvalidArgument naming
   // `type_field` for an unknown task type; kUnavailable when Kafka did not acknowledge, in
   // which case nothing changes. The caller's right to the task is checked before.
-  Result<UpdatedTask> UpdateTask(const Task& current, TaskUpdate update, const Caller& caller,
-                                 const std::string& type_field);
+  void UpdateTaskThen(const Task& current, TaskUpdate update, const Caller& caller,
+                      const std::string& type_field, UpdateDone done);
 
   // Publishes conveyor.task.fire asking for one run of `task` at once, outside its schedule
-  // and its overlap policy (docs/scheduling.md, run now); returns the run's id.
+  // and its overlap policy (docs/scheduling.md, run now); answers the run's id.
   // kUnavailable when Kafka did not acknowledge. The caller's right to the task is checked
   // before.
-  Result<Uuid> RunNow(const Task& task, const Caller& caller);
+  void RunNowThen(const Task& task, const Caller& caller, EventDone done);
 
   // Publishes conveyor.task.note.add for `task` with a freshly allocated note id, written by
-  // the caller (created_by: its Identity()); returns the note once Kafka acknowledged it.
-  // kUnavailable when Kafka or PostgreSQL did not answer. The caller's right to the task is
-  // checked before.
-  Result<TaskNote> AddNote(const Task& task, std::string text, const Caller& caller);
+  // the caller (created_by: its Identity()); answers the note. kUnavailable when Kafka or
+  // PostgreSQL did not answer. The caller's right to the task is checked before.
+  void AddNoteThen(const Task& task, std::string text, const Caller& caller, NoteDone done);
 
  private:
   // Such an event and the Kafka message that carries it.
@@ -173,8 +167,11 @@ class TaskCommandService {
     CloudEvent event;
     Delivery delivery;
   };
-  // Publishes a command event of `type` about `task_id`.
-  Result<Published> Publish(std::string_view type, const Uuid& task_id, nlohmann::json data);
+  // Publishes a command event of `type` about `task_id`; `done` gets it once Kafka
+  // acknowledged it (on the delivery thread), or why not.
+  using PublishedDone = std::function<void(Result<Published>)>;
+  void PublishThen(std::string_view type, const Uuid& task_id, nlohmann::json data,
+                   PublishedDone done);
   // A new event id and the time now, unless `fixed` gives them.
   struct FixedEvent {
     Uuid id;
@@ -204,15 +201,18 @@ class TaskCommandService {
                         const Delivery& delivery) const;
   // The task as `command`, acknowledged at `delivery`, leaves it.
   static AcceptedTask Changed(Task task, const Published& command, const std::string& by);
-  // AcceptedWrites::Record; a failure is logged, not returned: the commands are in Kafka and
-  // will be applied, only the caller's next read may not see them until then.
-  void Record(const std::vector<AcceptedTask>& tasks, const std::vector<AcceptedNote>& notes = {});
-  // The same without waiting: `then` runs once the record was written or not.
+  // AcceptedWrites::RecordThen; `then` runs once the record was written or not. A failure is
+  // logged, not answered: the commands are in Kafka and will be applied, only the caller's
+  // next read may not see them until then.
   void RecordThen(std::vector<AcceptedTask> tasks, std::vector<AcceptedNote> notes,
                   std::function<void()> then);
   // The creates Kafka acknowledged, recorded; then `done` gets one Result per create.
   void FinishCreates(std::vector<PreparedCreate> prepared, std::vector<Result<Delivery>> deliveries,
                      CreateAllDone done);
+  // The deletes Kafka acknowledged, logged and recorded; then `done` gets the first failure.
+  void FinishDeletes(const std::vector<Task>& tasks, const std::vector<Command>& commands,
+                     const std::vector<Result<Delivery>>& deliveries, const std::string& by,
+                     StatusDone done);
 
   TaskTypeCatalog& catalog_;
   TaskNumberAllocator& numbers_;

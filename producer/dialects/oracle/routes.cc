@@ -196,70 +196,108 @@ class OracleDialect::Impl {
     SendJson(res, 200, oracle::Project(full, *fields));
   }
 
-  void AddNote(const http::Request& req, http::Answer& res) {
+  void AddNote(std::shared_ptr<const http::Request> request, http::Reply reply) {
+    const auto& req = *request;
+    http::Answer res;
     auto body = ParseBody(req, res);
-    if (!body) return;
+    if (!body) return reply(std::move(res));
     auto text = oracle::DecodeNote(*body);
-    if (!text) return SendError(req, res, text.error());
-    if (!CheckSchema(req, res, note_schema_, *body)) return;
+    if (!text) return reply(ErrorAnswer(req, text.error()));
+    if (!CheckSchema(req, res, note_schema_, *body)) return reply(std::move(res));
     auto view = FindTask(req, res);
-    if (!view) return;
-    auto note = commands_.AddNote(view->task, std::move(*text), req.caller);
-    if (!note) return SendError(req, res, note.error());
-    auto full = oracle::NoteJson(*note, view->task.number, base_url_);
-    res.SetHeader("Location", full["links"][0]["href"].get<std::string>());
-    SendJson(res, 201, full);
+    if (!view) return reply(std::move(res));
+    commands_.AddNoteThen(
+        view->task, std::move(*text), req.caller,
+        [this, request, number = view->task.number, reply](Result<TaskNote> note) {
+          if (!note) return reply(ErrorAnswer(*request, note.error()));
+          http::Answer res;
+          auto full = oracle::NoteJson(*note, number, base_url_);
+          res.SetHeader("Location", full["links"][0]["href"].get<std::string>());
+          SendJson(res, 201, full);
+          reply(std::move(res));
+        });
   }
+
+  // What a PATCH asks for: the task, its fields' update (if any), and whether its run is
+  // cancelled (a change to Deferred).
+  struct Patch {
+    Task task;
+    std::optional<TaskUpdate> update;
+    bool cancel = false;
+  };
 
   // PATCH tasks/{id}, or POST with X-HTTP-Method-Override: PATCH. Answers 200 with an empty
   // body once Kafka acknowledged the update (and the cancel, for a change to Deferred).
-  void PatchTask(const http::Request& req, http::Answer& res) {
-    auto body = ParseBody(req, res);
-    if (!body) return;
-    auto types = TypesFor(req.caller);
-    if (!types) return SendError(req, res, types.error());
-    auto patch = oracle::DecodePatch(*body, *types);
-    if (!patch) return SendError(req, res, patch.error());
-    if (!CheckSchema(req, res, patch_schema_, *body)) return;
-    auto view = FindTask(req, res);
-    if (!view) return;
-    bool cancel = false;
-    if (patch->status) {
-      if (auto s = oracle::CheckStatusChange(*view, *patch->status, &cancel); !s)
-        return SendError(req, res, s.error());
-    }
-    if (patch->ChangesFields()) {
-      auto updated = commands_.UpdateTask(view->task, oracle::UpdateOf(view->task, *patch),
-                                          req.caller, "taskType");
-      if (!updated) return SendError(req, res, updated.error());
-    }
-    if (cancel) {
-      if (auto s = commands_.Cancel(view->task, req.caller); !s)
-        return SendError(req, res, s.error());
-    }
-    res.status = 200;
+  void PatchTask(std::shared_ptr<const http::Request> request, http::Reply reply) {
+    http::Answer res;
+    auto patch = DecodePatch(*request, res);
+    if (!patch) return reply(std::move(res));
+    // The cancel, once the update (if any) was acknowledged; then the answer.
+    auto cancel = [this, request, reply, task = patch->task, cancel = patch->cancel] {
+      if (!cancel) return reply(http::Answer{});
+      commands_.CancelThen(task, request->caller, [this, request, reply](Status s) {
+        reply(s ? http::Answer{} : ErrorAnswer(*request, s.error()));
+      });
+    };
+    if (!patch->update) return cancel();
+    commands_.UpdateTaskThen(patch->task, std::move(*patch->update), request->caller, "taskType",
+                             [this, request, reply, cancel](Result<UpdatedTask> updated) {
+                               if (!updated) return reply(ErrorAnswer(*request, updated.error()));
+                               cancel();
+                             });
   }
 
-  void DeleteTask(const http::Request& req, http::Answer& res) {
+  // The PATCH a request asks for; std::nullopt when `res` holds the refusal.
+  std::optional<Patch> DecodePatch(const http::Request& req, http::Answer& res) {
+    auto body = ParseBody(req, res);
+    if (!body) return std::nullopt;
+    auto types = TypesFor(req.caller);
+    auto patch = types ? oracle::DecodePatch(*body, *types) : std::unexpected(types.error());
+    if (!patch) {
+      SendError(req, res, patch.error());
+      return std::nullopt;
+    }
+    if (!CheckSchema(req, res, patch_schema_, *body)) return std::nullopt;
     auto view = FindTask(req, res);
-    if (!view) return;
-    if (auto problem = oracle::DeleteProblem(*view)) return SendProblem(req, res, *problem);
-    if (auto s = commands_.Delete(view->task, req.caller); !s)
-      return SendError(req, res, s.error());
-    res.status = 200;
+    if (!view) return std::nullopt;
+    Patch out{view->task, std::nullopt, false};
+    if (patch->status) {
+      if (auto s = oracle::CheckStatusChange(*view, *patch->status, &out.cancel); !s) {
+        SendError(req, res, s.error());
+        return std::nullopt;
+      }
+    }
+    if (patch->ChangesFields()) out.update = oracle::UpdateOf(view->task, *patch);
+    return out;
+  }
+
+  void DeleteTask(std::shared_ptr<const http::Request> request, http::Reply reply) {
+    const auto& req = *request;
+    http::Answer res;
+    auto view = FindTask(req, res);
+    if (!view) return reply(std::move(res));
+    if (auto problem = oracle::DeleteProblem(*view)) {
+      SendProblem(req, res, *problem);
+      return reply(std::move(res));
+    }
+    commands_.DeleteThen({view->task}, req.caller, [this, request, reply](Status s) {
+      reply(s ? http::Answer{} : ErrorAnswer(*request, s.error()));
+    });
   }
 
   // POST tasks/{id}: only as a PATCH for clients without the verb.
-  void PostToTask(const http::Request& req, http::Answer& res) {
-    auto method = req.Header("X-HTTP-Method-Override");
+  void PostToTask(std::shared_ptr<const http::Request> request, http::Reply reply) {
+    auto method = request->Header("X-HTTP-Method-Override");
     std::transform(method.begin(), method.end(), method.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    if (method == "PATCH") return PatchTask(req, res);
+    if (method == "PATCH") return PatchTask(std::move(request), std::move(reply));
+    http::Answer res;
     res.SetHeader("Allow", "GET, PATCH, DELETE");
-    SendProblem(req, res,
+    SendProblem(*request, res,
                 {405, oracle::kUnsupportedMethod,
                  "POST is not supported on a task; send PATCH (or POST with "
                  "X-HTTP-Method-Override: PATCH)"});
+    reply(std::move(res));
   }
 
   void ListAttachments(const http::Request& req, http::Answer& res) {
@@ -370,6 +408,11 @@ class OracleDialect::Impl {
     SendJson(res, p.status, oracle::ProblemBody(p, base_url_, Instance(req)));
   }
 
+  http::Answer ErrorAnswer(const http::Request& req, const Error& e) const {
+    http::Answer res;
+    SendError(req, res, e);
+    return res;
+  }
   void SendError(const http::Request& req, http::Answer& res, const Error& e) const {
     SendProblem(req, res, oracle::WriteProblem(e));
   }
@@ -536,19 +579,24 @@ std::vector<http::Route> OracleDialect::Routes() {
   };
   const std::string api = oracle::kApiPath;
   const std::string task = api + R"(/tasks/(\d{1,18}))";
-  http::Route create{"POST", api + "/tasks", http::Access::kAnyCaller, nullptr};
-  create.deferred = [impl](std::shared_ptr<const http::Request> req, http::Reply reply) {
-    impl->CreateTask(std::move(req), std::move(reply));
+  // A write, which answers once Kafka acknowledged it (http::DeferredHandler).
+  using Deferred = void (Impl::*)(std::shared_ptr<const http::Request>, http::Reply);
+  auto deferred = [impl](std::string method, std::string pattern, Deferred m) {
+    http::Route r{std::move(method), std::move(pattern), http::Access::kAnyCaller, nullptr};
+    r.deferred = [impl, m](std::shared_ptr<const http::Request> req, http::Reply reply) {
+      (impl->*m)(std::move(req), std::move(reply));
+    };
+    return r;
   };
   std::vector<http::Route> routes = {
-      http::Creates(create),
+      http::Creates(deferred("POST", api + "/tasks", &Impl::CreateTask)),
       route("GET", api + "/tasks", &Impl::ListTasks),
       route("GET", task, &Impl::GetTask),
-      route("PATCH", task, &Impl::PatchTask),
-      route("POST", task, &Impl::PostToTask),
-      route("DELETE", task, &Impl::DeleteTask),
+      deferred("PATCH", task, &Impl::PatchTask),
+      deferred("POST", task, &Impl::PostToTask),
+      deferred("DELETE", task, &Impl::DeleteTask),
       route("GET", task + "/notes", &Impl::ListNotes),
-      route("POST", task + "/notes", &Impl::AddNote),
+      deferred("POST", task + "/notes", &Impl::AddNote),
       route("GET", task + R"(/notes/(\d{1,18}))", &Impl::GetNote),
       route("GET", task + "/fileAttachments", &Impl::ListAttachments),
       route("GET", api + R"(/namedIDs/tasks/([A-Za-z.]+))", &Impl::NamedIds),
@@ -560,9 +608,7 @@ std::vector<http::Route> OracleDialect::Routes() {
 }
 
 http::Answer OracleDialect::ErrorAnswer(const http::Request& request, const Error& error) const {
-  http::Answer answer;
-  impl_->SendError(request, answer, error);
-  return answer;
+  return impl_->ErrorAnswer(request, error);
 }
 
 }  // namespace conveyor

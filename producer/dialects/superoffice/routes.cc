@@ -173,64 +173,115 @@ struct SuperOfficeDialect::Impl {
       SendInfo(res, *f, view);
   }
 
-  void StopBatchJob(const http::Request& req, http::Answer& res, std::optional<std::int64_t> id) {
+  // StopBatchJob (agent, `id` none: the body's Id) and POST api/v1/BatchTask/{id}/Stop: true
+  // once Kafka acknowledged the cancel; false when there is nothing to stop.
+  void StopBatchJob(std::shared_ptr<const http::Request> request, http::Reply reply,
+                    std::optional<std::int64_t> id) {
+    const auto& req = *request;
+    http::Answer res;
     auto f = Format(req, res);
-    if (!f) return;
-    auto view = FindBatchTask(req, res, req.caller, *f, id, ScalarXml(false), false);
-    if (!view) return;
+    if (!f) return reply(std::move(res));
+    auto task = TaskToStop(req, res, *f, id);
+    if (!task) return reply(std::move(res));
+    commands.CancelThen(*task, req.caller, [this, f = *f, reply](Status s) {
+      http::Answer res;
+      if (!s)
+        SendError(res, f, s.error());
+      else
+        SendScalar(res, f, true);
+      reply(std::move(res));
+    });
+  }
+
+  // The task StopBatchJob cancels; std::nullopt when `res` holds the answer (an error, or
+  // false: nothing to stop).
+  std::optional<Task> TaskToStop(const http::Request& req, http::Answer& res, const AnswerFormat& f,
+                                 std::optional<std::int64_t> id) {
+    auto view = FindBatchTask(req, res, req.caller, f, id, ScalarXml(false), false);
+    if (!view) return std::nullopt;
     const auto& v = *view;
-    if (!MayCancel(v))
-      return SendError(
-          res, *f,
-          MakeError(ErrorCode::kFailedPrecondition,
-                    "batch task " + std::to_string(v.task.number) + " (" + v.type_name +
-                        ") cannot be stopped: its CancellationBehaviour is "
-                        "CannotCancel",
-                    "Id"));
+    if (!MayCancel(v)) {
+      SendError(res, f,
+                MakeError(ErrorCode::kFailedPrecondition,
+                          "batch task " + std::to_string(v.task.number) + " (" + v.type_name +
+                              ") cannot be stopped: its CancellationBehaviour is CannotCancel",
+                          "Id"));
+      return std::nullopt;
+    }
     // Nothing to stop: it has no run, or its run is over.
-    if (!v.last_run || IsFinal(v.last_run->state)) return SendScalar(res, *f, false);
-    if (auto s = commands.Cancel(v.task, req.caller); !s) return SendError(res, *f, s.error());
-    SendScalar(res, *f, true);
+    if (!v.last_run || IsFinal(v.last_run->state)) {
+      SendScalar(res, f, false);
+      return std::nullopt;
+    }
+    return std::move(view->task);
   }
 
   // UpdateBatchTask (agent, `rest_id` none) and PUT /api/v1/BatchTask/{id} (REST): changes
   // State, Description, Response and Request (PlanUpdate) and answers the BatchTaskInfo as the
   // update leaves it, once Kafka acknowledged the command. Not found: 200 null (agent), 404
   // (REST).
-  void UpdateBatchTask(const http::Request& req, http::Answer& res,
+  void UpdateBatchTask(std::shared_ptr<const http::Request> request, http::Reply reply,
                        std::optional<std::int64_t> rest_id) {
+    const auto& req = *request;
+    http::Answer res;
     auto f = Format(req, res);
-    if (!f) return;
+    if (!f) return reply(std::move(res));
+    auto planned = PlanBatchUpdate(req, res, *f, rest_id);
+    if (!planned) return reply(std::move(res));
+    auto& [view, update] = *planned;
+    auto task = view.task;
+    commands.BatchUpdateThen(
+        task, update, req.caller,
+        [this, f = *f, view = std::move(view), update = update, reply](Result<Uuid> event_id) {
+          http::Answer res;
+          if (!event_id) {
+            if (event_id.error().retryable())
+              log->warn("UpdateBatchTask not accepted: {}", event_id.error().Describe());
+            SendError(res, f, event_id.error());
+          } else {
+            SendInfo(res, f, Updated(view, update, *event_id));
+          }
+          reply(std::move(res));
+        });
+  }
+
+  // The task UpdateBatchTask changes, and how; std::nullopt when `res` holds the answer (an
+  // error, the task not found, or the task as it is when the update changes nothing).
+  std::optional<std::pair<TaskView, BatchTaskUpdate>> PlanBatchUpdate(
+      const http::Request& req, http::Answer& res, const AnswerFormat& f,
+      std::optional<std::int64_t> rest_id) {
     bool rest = rest_id.has_value();
     auto request = requests.DecodeUpdate(req.body, !rest);
     if (!request) {
       log->info("UpdateBatchTask refused: {}", request.error().Describe());
-      return SendError(res, *f, request.error());
+      SendError(res, f, request.error());
+      return std::nullopt;
     }
     std::int64_t id = rest ? *rest_id : *request->id;
     auto view = Lookup(id, req.caller);
-    if (!view) return SendError(res, *f, view.error());
-    if (!*view) {
-      if (rest)
-        return SendError(
-            res, *f, MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(id), "id"));
-      return SendInfo(res, *f, std::nullopt);
+    if (!view || !*view) {
+      if (!view)
+        SendError(res, f, view.error());
+      else if (rest)
+        SendError(res, f,
+                  MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(id), "id"));
+      else
+        SendInfo(res, f, std::nullopt);
+      return std::nullopt;
     }
     auto update = PlanUpdate(**view, *request, rest ? "State" : "BatchTaskInfo/State");
     if (!update) {
       log->info("UpdateBatchTask of {} refused: {}", id, update.error().Describe());
-      return SendError(res, *f, update.error());
+      SendError(res, f, update.error());
+      return std::nullopt;
     }
     bool changes = update->description || update->request || update->response ||
                    update->run_change != BatchTaskUpdate::RunChange::kNone;
-    if (!changes) return SendInfo(res, *f, std::move(*view));
-    auto event_id = commands.BatchUpdate((*view)->task, *update, req.caller);
-    if (!event_id) {
-      if (event_id.error().retryable())
-        log->warn("UpdateBatchTask not accepted: {}", event_id.error().Describe());
-      return SendError(res, *f, event_id.error());
+    if (!changes) {
+      SendInfo(res, f, std::move(*view));
+      return std::nullopt;
     }
-    SendInfo(res, *f, Updated(std::move(**view), *update, *event_id));
+    return std::pair{std::move(**view), std::move(*update)};
   }
 
   // Which Delete route: DeleteBatchTask, DeleteBatchTasks (agent) or DELETE (REST).
@@ -242,54 +293,77 @@ struct SuperOfficeDialect::Impl {
   // tasks has a live run that cannot be stopped (400 naming it). The deletes are published
   // together; when Kafka does not acknowledge one, the others may be deleted (503; deleting
   // again is harmless).
-  void Delete(const http::Request& req, http::Answer& res, DeleteForm form,
+  void Delete(std::shared_ptr<const http::Request> request, http::Reply reply, DeleteForm form,
               std::optional<std::int64_t> rest_id) {
+    const auto& req = *request;
+    http::Answer res;
     auto f = Format(req, res);
-    if (!f) return;
-    std::vector<std::int64_t> ids;
-    if (form == DeleteForm::kRest) {
-      ids.push_back(*rest_id);
-    } else if (form == DeleteForm::kAgentOne) {
-      auto id = requests.DecodeDeleteOne(req.body);
-      if (!id) return SendError(res, *f, id.error());
-      ids.push_back(*id);
-    } else {
-      auto many = requests.DecodeDeleteMany(req.body);
-      if (!many) return SendError(res, *f, many.error());
-      ids = std::move(*many);
+    if (!f) return reply(std::move(res));
+    auto doomed = TasksToDelete(req, res, *f, form, rest_id);
+    if (!doomed) return reply(std::move(res));
+    commands.DeleteThen(std::move(*doomed), req.caller, [this, f = *f, reply](Status s) {
+      http::Answer res;
+      if (!s) {
+        if (s.error().retryable())
+          log->warn("DeleteBatchTask not accepted: {}", s.error().Describe());
+        SendError(res, f, s.error());
+      } else {
+        res.status = 204;
+      }
+      reply(std::move(res));
+    });
+  }
+
+  // The request's ids, in the body (agent) or the path (REST).
+  Result<std::vector<std::int64_t>> IdsToDelete(const http::Request& req, DeleteForm form,
+                                                std::optional<std::int64_t> rest_id) {
+    if (form == DeleteForm::kRest) return std::vector<std::int64_t>{*rest_id};
+    if (form == DeleteForm::kAgentMany) return requests.DecodeDeleteMany(req.body);
+    auto id = requests.DecodeDeleteOne(req.body);
+    if (!id) return std::unexpected(id.error());
+    return std::vector<std::int64_t>{*id};
+  }
+
+  // The tasks Delete deletes; std::nullopt when `res` holds the refusal.
+  std::optional<std::vector<Task>> TasksToDelete(const http::Request& req, http::Answer& res,
+                                                 const AnswerFormat& f, DeleteForm form,
+                                                 std::optional<std::int64_t> rest_id) {
+    auto ids = IdsToDelete(req, form, rest_id);
+    if (!ids) {
+      SendError(res, f, ids.error());
+      return std::nullopt;
     }
-    std::vector<TaskView> doomed;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
+    std::vector<Task> doomed;
+    for (std::size_t i = 0; i < ids->size(); ++i) {
       std::string field = form == DeleteForm::kRest       ? "id"
                           : form == DeleteForm::kAgentOne ? "BatchTaskId"
                                                           : "BatchTaskIds/" + std::to_string(i);
-      auto view = Lookup(ids[i], req.caller);
-      if (!view) return SendError(res, *f, view.error());
-      if (!*view) {
-        if (form == DeleteForm::kRest)
-          return SendError(
-              res, *f,
-              MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(ids[i]), field));
-        continue;
+      auto view = Lookup((*ids)[i], req.caller);
+      auto refusal = view ? DeleteRefusal(*view, (*ids)[i], form, field) : view.error();
+      if (refusal) {
+        SendError(res, f, *refusal);
+        return std::nullopt;
       }
-      if (DeleteStopsUncancellableRun(**view))
-        return SendError(res, *f,
-                         MakeError(ErrorCode::kFailedPrecondition,
-                                   "batch task " + std::to_string(ids[i]) + " (" +
-                                       (*view)->type_name + ") cannot be deleted while it is " +
-                                       std::string(StateName((*view)->last_run)) +
-                                       ": its CancellationBehaviour is CannotCancel",
-                                   field));
-      doomed.push_back(std::move(**view));
+      if (*view) doomed.push_back(std::move((*view)->task));
     }
-    std::vector<Task> tasks;
-    for (auto& v : doomed) tasks.push_back(std::move(v.task));
-    if (auto s = commands.Delete(tasks, req.caller); !s) {
-      if (s.error().retryable())
-        log->warn("DeleteBatchTask not accepted: {}", s.error().Describe());
-      return SendError(res, *f, s.error());
+    return doomed;
+  }
+
+  // Why the task `id` (its view, if found) cannot be deleted: not found (REST only; the agent
+  // skips it), or a live run that cannot be stopped.
+  static std::optional<Error> DeleteRefusal(const std::optional<TaskView>& view, std::int64_t id,
+                                            DeleteForm form, const std::string& field) {
+    if (!view) {
+      if (form != DeleteForm::kRest) return std::nullopt;
+      return MakeError(ErrorCode::kNotFound, "no batch task " + std::to_string(id), field);
     }
-    res.status = 204;
+    if (!DeleteStopsUncancellableRun(*view)) return std::nullopt;
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "batch task " + std::to_string(id) + " (" + view->type_name +
+                         ") cannot be deleted while it is " +
+                         std::string(StateName(view->last_run)) +
+                         ": its CancellationBehaviour is CannotCancel",
+                     field);
   }
 
   void List(http::Answer& res, const Caller& caller, const AnswerFormat& f,
@@ -443,13 +517,27 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
     return http::Route{std::move(method), std::move(pattern), http::Access::kAnyCaller,
                        std::move(handler)};
   };
-  // StartBatchJob (`wrapped`) or POST api/v1/BatchTask, which answer later.
-  auto start = [impl](std::string pattern, bool wrapped) {
-    http::Route r{"POST", std::move(pattern), http::Access::kAnyCaller, nullptr};
-    r.deferred = [impl, wrapped](std::shared_ptr<const http::Request> req, http::Reply reply) {
-      impl->Start(std::move(req), std::move(reply), wrapped);
-    };
-    return http::Creates(std::move(r));
+  // A route that answers later (http::DeferredHandler): a write, which waits for Kafka.
+  auto deferred = [](std::string method, std::string pattern, http::DeferredHandler handler) {
+    http::Route r{std::move(method), std::move(pattern), http::Access::kAnyCaller, nullptr};
+    r.deferred = std::move(handler);
+    return r;
+  };
+  using Shared = std::shared_ptr<const http::Request>;
+  // StartBatchJob (`wrapped`) or POST api/v1/BatchTask.
+  auto start = [impl, deferred](std::string pattern, bool wrapped) {
+    return http::Creates(
+        deferred("POST", std::move(pattern), [impl, wrapped](Shared req, http::Reply reply) {
+          impl->Start(std::move(req), std::move(reply), wrapped);
+        }));
+  };
+  auto remove = [impl, deferred](std::string method, std::string pattern, Impl::DeleteForm form) {
+    return deferred(
+        std::move(method), std::move(pattern), [impl, form](Shared req, http::Reply reply) {
+          auto id = form == Impl::DeleteForm::kRest ? std::optional(std::stoll(req->path_params[0]))
+                                                    : std::nullopt;
+          impl->Delete(std::move(req), std::move(reply), form, id);
+        });
   };
   // The {id} of a REST path.
   auto id = [](Req req) { return std::stoll(req.path_params[0]); };
@@ -457,16 +545,17 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
   std::vector<http::Route> routes = {
       route("POST", agent + "GetBatchTaskInfo",
             [impl](Req req, Res res) { impl->GetBatchTaskInfo(req, res, {}); }),
-      route("POST", agent + "StopBatchJob",
-            [impl](Req req, Res res) { impl->StopBatchJob(req, res, {}); }),
+      deferred("POST", agent + "StopBatchJob",
+               [impl](Shared req, http::Reply reply) {
+                 impl->StopBatchJob(std::move(req), std::move(reply), {});
+               }),
       start(agent + "StartBatchJob", true),
-      route("POST", agent + "UpdateBatchTask",
-            [impl](Req req, Res res) { impl->UpdateBatchTask(req, res, {}); }),
-      route("POST", agent + "DeleteBatchTask",
-            [impl](Req req, Res res) { impl->Delete(req, res, Impl::DeleteForm::kAgentOne, {}); }),
-      route("POST", agent + "DeleteBatchTasks", [impl](Req req, Res res) {
-        impl->Delete(req, res, Impl::DeleteForm::kAgentMany, {});
-      })};
+      deferred("POST", agent + "UpdateBatchTask",
+               [impl](Shared req, http::Reply reply) {
+                 impl->UpdateBatchTask(std::move(req), std::move(reply), {});
+               }),
+      remove("POST", agent + "DeleteBatchTask", Impl::DeleteForm::kAgentOne),
+      remove("POST", agent + "DeleteBatchTasks", Impl::DeleteForm::kAgentMany)};
   for (auto method : AgentRequests::ListMethods())
     routes.push_back(route("POST", agent + std::string(method), [impl, method](Req req, Res res) {
       impl->ListByAgent(req, res, method);
@@ -479,13 +568,15 @@ std::vector<http::Route> SuperOfficeDialect::Routes() {
   routes.push_back(route("GET", rest + R"(/([A-Za-z]+))", [impl](Req req, Res res) {
     impl->ListByRest(req, res, req.path_params[0]);
   }));
-  routes.push_back(route(
-      "PUT", one, [impl, id](Req req, Res res) { impl->UpdateBatchTask(req, res, id(req)); }));
-  routes.push_back(route("DELETE", one, [impl, id](Req req, Res res) {
-    impl->Delete(req, res, Impl::DeleteForm::kRest, id(req));
+  routes.push_back(deferred("PUT", one, [impl, id](Shared req, http::Reply reply) {
+    auto rest_id = id(*req);
+    impl->UpdateBatchTask(std::move(req), std::move(reply), rest_id);
   }));
-  routes.push_back(route("POST", one + "/Stop",
-                         [impl, id](Req req, Res res) { impl->StopBatchJob(req, res, id(req)); }));
+  routes.push_back(remove("DELETE", one, Impl::DeleteForm::kRest));
+  routes.push_back(deferred("POST", one + "/Stop", [impl, id](Shared req, http::Reply reply) {
+    auto rest_id = id(*req);
+    impl->StopBatchJob(std::move(req), std::move(reply), rest_id);
+  }));
   return routes;
 }
 

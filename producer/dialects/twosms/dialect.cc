@@ -40,15 +40,15 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
                              res = (routes->*handler)(req);
                            }};
       };
-  // One whose method answers later (http::DeferredHandler).
-  auto deferred = [](std::string pattern, TaskRoutes* routes,
+  // One whose method answers later (http::DeferredHandler): a write, which waits for Kafka.
+  auto deferred = [](std::string method, std::string pattern, TaskRoutes* routes,
                      void (TaskRoutes::*handler)(std::shared_ptr<const http::Request>,
                                                  http::Reply)) {
-    http::Route r{"POST", std::move(pattern), Access::kAnyCaller, nullptr};
+    http::Route r{std::move(method), std::move(pattern), Access::kAnyCaller, nullptr};
     r.deferred = [routes, handler](std::shared_ptr<const http::Request> req, http::Reply reply) {
       (routes->*handler)(std::move(req), std::move(reply));
     };
-    return http::Creates(std::move(r));
+    return r;
   };
   // Account tasks under api/v1 and api/v2 alike; {id} is the pattern's last group.
   const std::string tasks = R"(/api/(v1|v2)/admin/tasks/account)", task = tasks + "/([^/]+)";
@@ -58,13 +58,13 @@ std::vector<http::Route> TwoSmsDialect::Routes() {
   auto* c = &clients_;
   auto* k = &task_types_;
   auto* q = &queue_;
-  return {deferred(tasks, t, &TaskRoutes::Create),
-          deferred(tasks + "/bulk", t, &TaskRoutes::BulkCreate),
+  return {http::Creates(deferred("POST", tasks, t, &TaskRoutes::Create)),
+          http::Creates(deferred("POST", tasks + "/bulk", t, &TaskRoutes::BulkCreate)),
           route("GET", tasks, Access::kAnyCaller, t, &TaskRoutes::List),
           route("GET", task, Access::kAnyCaller, t, &TaskRoutes::Get),
-          route("PUT", task, Access::kAnyCaller, t, &TaskRoutes::Update),
-          route("DELETE", task, Access::kAnyCaller, t, &TaskRoutes::Delete),
-          route("POST", task + "/run", Access::kAnyCaller, t, &TaskRoutes::RunNow),
+          deferred("PUT", task, t, &TaskRoutes::Update),
+          deferred("DELETE", task, t, &TaskRoutes::Delete),
+          deferred("POST", task + "/run", t, &TaskRoutes::RunNow),
           route("GET", task + "/runs", Access::kAnyCaller, t, &TaskRoutes::ListRuns),
           route("GET", task + "/runs/([^/]+)/log", Access::kAnyCaller, t, &TaskRoutes::RunLog),
           route("POST", clients, Access::kAdminOnly, c, &ClientRoutes::Create),

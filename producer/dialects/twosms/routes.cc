@@ -254,36 +254,40 @@ http::Answer TaskRoutes::BulkAnswer(const ResponseMedia& media,
   return Send(media, 503, envelope, kBulkRoot, kBulkItem);
 }
 
-http::Answer TaskRoutes::Update(const http::Request& req) {
+void TaskRoutes::Update(std::shared_ptr<const http::Request> request, http::Reply reply) {
+  const auto& req = *request;
   http::Answer answer;
   auto formats = Negotiate(req, true, &answer);
-  if (!formats) return answer;
+  if (!formats) return reply(std::move(answer));
   const auto& media = formats->response;
-  auto request = decoder_.DecodeUpdate(req.body, clock_.Now(), formats->request);
-  if (!request) {
-    logging::Get("ingest")->info("update refused: {}", request.error().Describe());
-    return SendError(media, request.error());
+  auto decoded = decoder_.DecodeUpdate(req.body, clock_.Now(), formats->request);
+  if (!decoded) {
+    logging::Get("ingest")->info("update refused: {}", decoded.error().Describe());
+    return reply(SendError(media, decoded.error()));
   }
   auto view = FindTask(req, media, &answer);
-  if (!view) return answer;
-  if (request->enabled == false && StopsARunThatCannotBeCancelled(*view))
-    return SendError(
+  if (!view) return reply(std::move(answer));
+  if (decoded->enabled == false && StopsARunThatCannotBeCancelled(*view))
+    return reply(SendError(
         media, MakeError(ErrorCode::kFailedPrecondition,
                          "cannot be false while the task's run is " + StatusOf(view->last_run) +
                              ": its type " + view->type_name + " is CannotCancel",
-                         "Enabled"));
-  auto updated = commands_.UpdateTask(view->task, UpdateOf(*request), req.caller, "TaskID");
-  if (!updated) {
-    if (updated.error().retryable())
-      logging::Get("ingest")->warn("update not accepted: {}", updated.error().Describe());
-    return SendError(media, updated.error());
-  }
-  view->task = updated->task;
-  view->type_name = updated->type.name;
-  view->cancellation = updated->type.cancellation;
-  view->modified_at = clock_.Now();
-  view->modified_by = req.caller.Identity();
-  return Send(media, 200, SuccessEnvelope(Detail(*view, "Accepted"), std::nullopt));
+                         "Enabled")));
+  auto done = [this, media, view = *view, by = req.caller.Identity(),
+               reply](Result<UpdatedTask> updated) mutable {
+    if (!updated) {
+      if (updated.error().retryable())
+        logging::Get("ingest")->warn("update not accepted: {}", updated.error().Describe());
+      return reply(SendError(media, updated.error()));
+    }
+    view.task = updated->task;
+    view.type_name = updated->type.name;
+    view.cancellation = updated->type.cancellation;
+    view.modified_at = clock_.Now();
+    view.modified_by = by;
+    reply(Send(media, 200, SuccessEnvelope(Detail(view, "Accepted"), std::nullopt)));
+  };
+  commands_.UpdateTaskThen(view->task, UpdateOf(*decoded), req.caller, "TaskID", std::move(done));
 }
 
 http::Answer TaskRoutes::Get(const http::Request& req) {
@@ -315,40 +319,48 @@ http::Answer TaskRoutes::List(const http::Request& req) {
   return Send(media, 200, ListEnvelope(std::move(details), paging, std::nullopt), kListRoot);
 }
 
-http::Answer TaskRoutes::Delete(const http::Request& req) {
+void TaskRoutes::Delete(std::shared_ptr<const http::Request> request, http::Reply reply) {
+  const auto& req = *request;
   http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
-  if (!formats) return answer;
+  if (!formats) return reply(std::move(answer));
   const auto& media = formats->response;
   auto view = FindTask(req, media, &answer);
-  if (!view) return answer;
+  if (!view) return reply(std::move(answer));
   if (StopsARunThatCannotBeCancelled(*view))
-    return SendError(
+    return reply(SendError(
         media, MakeError(ErrorCode::kFailedPrecondition,
                          "task " + view->task.id.ToString() +
                              " cannot be deleted while its run is " + StatusOf(view->last_run) +
                              ": its type " + view->type_name + " is CannotCancel",
-                         "id"));
-  if (auto s = commands_.Delete(view->task, req.caller); !s) {
-    if (s.error().retryable())
-      logging::Get("ingest")->warn("delete not accepted: {}", s.error().Describe());
-    return SendError(media, s.error());
-  }
-  return Send(media, 200, SuccessEnvelope(Detail(*view, "Deleted"), std::nullopt));
+                         "id")));
+  auto task = view->task;
+  commands_.DeleteThen(
+      {std::move(task)}, req.caller, [media, view = std::move(*view), reply](Status s) {
+        if (!s) {
+          if (s.error().retryable())
+            logging::Get("ingest")->warn("delete not accepted: {}", s.error().Describe());
+          return reply(SendError(media, s.error()));
+        }
+        reply(Send(media, 200, SuccessEnvelope(Detail(view, "Deleted"), std::nullopt)));
+      });
 }
 
-http::Answer TaskRoutes::RunNow(const http::Request& req) {
+void TaskRoutes::RunNow(std::shared_ptr<const http::Request> request, http::Reply reply) {
+  const auto& req = *request;
   http::Answer answer;
   auto formats = Negotiate(req, false, &answer);
-  if (!formats) return answer;
+  if (!formats) return reply(std::move(answer));
   const auto& media = formats->response;
   auto view = FindTask(req, media, &answer);
-  if (!view) return answer;
-  auto run = commands_.RunNow(view->task, req.caller);
-  if (!run) return SendError(media, run.error());
-  auto detail = Detail(*view, StatusOf(*view));
-  detail["RunID"] = run->ToString();
-  return Send(media, 200, SuccessEnvelope(std::move(detail), std::nullopt));
+  if (!view) return reply(std::move(answer));
+  auto task = view->task;
+  commands_.RunNowThen(task, req.caller, [media, view = std::move(*view), reply](Result<Uuid> run) {
+    if (!run) return reply(SendError(media, run.error()));
+    auto detail = Detail(view, StatusOf(view));
+    detail["RunID"] = run->ToString();
+    reply(Send(media, 200, SuccessEnvelope(std::move(detail), std::nullopt)));
+  });
 }
 
 http::Answer TaskRoutes::ListRuns(const http::Request& req) {

@@ -83,7 +83,8 @@ class TaskRoutes {
              const Clock& clock)
       : decoder_(decoder), commands_(commands), reader_(reader), clock_(clock) {}
 
-  // Both answer once Kafka acknowledged (or refused) the tasks; no thread waits meanwhile.
+  // The writes (Create, BulkCreate, Update, Delete, RunNow) answer once Kafka acknowledged (or
+  // refused) their commands; no thread waits meanwhile.
   void Create(std::shared_ptr<const http::Request> request, http::Reply reply);
   // {"Tasks": [...]} (RequestDecoder::DecodeBulkCreate): every task is decoded and checked
   // before any is published; the first bad one is a 400 naming it (Tasks[3].Frequency) and
@@ -94,14 +95,14 @@ class TaskRoutes {
   // lists each task as accepted or {ID null, TaskID, Status "NotCreated", Error}, so that the
   // caller retries only those.
   void BulkCreate(std::shared_ptr<const http::Request> request, http::Reply reply);
-  http::Answer Update(const http::Request& request);
+  void Update(std::shared_ptr<const http::Request> request, http::Reply reply);
   http::Answer Get(const http::Request& request);
   http::Answer List(const http::Request& request);
-  http::Answer Delete(const http::Request& request);
+  void Delete(std::shared_ptr<const http::Request> request, http::Reply reply);
   // Conveyor's extensions (docs/scheduling.md): POST {id}/run starts one run at once, outside
   // the task's schedule (200, Detail the task, RunID the new run's id); GET {id}/runs lists
   // the task's runs, skipped due times included, newest first (at most kMaxListedRuns).
-  http::Answer RunNow(const http::Request& request);
+  void RunNow(std::shared_ptr<const http::Request> request, http::Reply reply);
   http::Answer ListRuns(const http::Request& request);
   // GET {id}/runs/{runId}/log: the end of the run's log (kRunLogTailChars) and its length.
   http::Answer RunLog(const http::Request& request);

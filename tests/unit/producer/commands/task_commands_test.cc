@@ -70,12 +70,48 @@ class TaskCommandsTest : public ::testing::Test {
     draft_.parameters = "{}";
     draft_.content_type = "application/json";
   }
+  // What a command hands its continuation (the fakes answer before the call returns).
+  template <typename T, typename Start>
+  static T Answered(Start start) {
+    std::optional<T> out;
+    start([&out](T t) { out = std::move(t); });
+    EXPECT_TRUE(out.has_value()) << "no answer before the call returned";
+    return std::move(out).value();
+  }
+  Result<CreatedTask> Create(Task draft, const Caller& caller, TaskCommandService::ClientRule rule,
+                             const std::string& type_field) {
+    return Answered<Result<CreatedTask>>([&](auto done) {
+      service_.CreateThen(std::move(draft), caller, rule, type_field, std::nullopt, done);
+    });
+  }
   // A create as TwoSms asks for it (an admin must name the client).
   Result<CreatedTask> Create(const Caller& caller) {
-    return service_.Create(draft_, caller, TaskCommandService::ClientRule::kRequired, "TaskID");
+    return Create(draft_, caller, TaskCommandService::ClientRule::kRequired, "TaskID");
   }
   auto CreateAll(const std::vector<Task>& drafts, const Caller& caller) {
-    return service_.CreateAll(drafts, caller, TaskCommandService::ClientRule::kRequired, "TaskID");
+    return Answered<TaskCommandService::CreateAllResult>([&](auto done) {
+      service_.CreateAllThen(drafts, caller, TaskCommandService::ClientRule::kRequired, "TaskID",
+                             std::nullopt, done);
+    });
+  }
+  Status Cancel(const Task& t, const Caller& caller) {
+    return Answered<Status>([&](auto done) { service_.CancelThen(t, caller, done); });
+  }
+  Status Delete(std::vector<Task> tasks, const Caller& caller) {
+    return Answered<Status>([&](auto done) { service_.DeleteThen(tasks, caller, done); });
+  }
+  Status Delete(const Task& t, const Caller& caller) { return Delete(std::vector{t}, caller); }
+  Result<Uuid> BatchUpdate(const Task& t, const BatchTaskUpdate& u, const Caller& caller) {
+    return Answered<Result<Uuid>>([&](auto done) { service_.BatchUpdateThen(t, u, caller, done); });
+  }
+  Result<UpdatedTask> UpdateTask(const Task& t, const TaskUpdate& u, const Caller& caller,
+                                 const std::string& type_field) {
+    return Answered<Result<UpdatedTask>>(
+        [&](auto done) { service_.UpdateTaskThen(t, u, caller, type_field, done); });
+  }
+  Result<TaskNote> AddNote(const Task& t, std::string text, const Caller& caller) {
+    return Answered<Result<TaskNote>>(
+        [&](auto done) { service_.AddNoteThen(t, std::move(text), caller, done); });
   }
   nlohmann::json LastEventData() {
     EXPECT_FALSE(publisher_.sent.empty());
@@ -136,7 +172,7 @@ TEST_F(TaskCommandsTest, AdminMustNameAnExistingClient) {
 TEST_F(TaskCommandsTest, CancelRecordsWhoAsked) {
   Task t;
   t.id = Uuid::Random();
-  ASSERT_TRUE(service_.Cancel(t, client_).has_value());
+  ASSERT_TRUE(Cancel(t, client_).has_value());
   EXPECT_EQ(LastEventData()["requested_by"], "client:" + client_.id.ToString());
 }
 
@@ -146,7 +182,7 @@ TEST_F(TaskCommandsTest, BatchUpdatePublishesOnlyTheFieldsItChangesAndWhoAsked) 
   BatchTaskUpdate u;
   u.request = "r2";
   u.run_change = BatchTaskUpdate::RunChange::kStop;
-  auto event_id = service_.BatchUpdate(t, u, client_);
+  auto event_id = BatchUpdate(t, u, client_);
   ASSERT_TRUE(event_id.has_value()) << event_id.error().Describe();
   auto event = CloudEvent::Parse(publisher_.sent.back().value);
   ASSERT_TRUE(event.has_value());
@@ -168,7 +204,7 @@ TEST_F(TaskCommandsTest, BatchUpdatePublishesOnlyTheFieldsItChangesAndWhoAsked) 
 TEST_F(TaskCommandsTest, DeletingSeveralTasksPublishesOneDeleteEachAndReportsAFailedOne) {
   std::vector<Task> tasks(3);
   for (auto& t : tasks) t.id = Uuid::Random();
-  ASSERT_TRUE(service_.Delete(tasks, client_).has_value());
+  ASSERT_TRUE(Delete(tasks, client_).has_value());
   ASSERT_EQ(publisher_.sent.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) {
     auto e = CloudEvent::Parse(publisher_.sent[i].value);
@@ -179,7 +215,7 @@ TEST_F(TaskCommandsTest, DeletingSeveralTasksPublishesOneDeleteEachAndReportsAFa
     EXPECT_EQ(publisher_.sent[i].key, tasks[i].id.ToString());
   }
   publisher_.fail_next = true;
-  auto failed = service_.Delete(tasks, client_);
+  auto failed = Delete(tasks, client_);
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(publisher_.sent.size(), 5u);  // the other two were sent
@@ -192,11 +228,11 @@ TEST_F(TaskCommandsTest, UpdateDeleteAndNotesRecordWhoAsked) {
   TaskUpdate u;
   u.task_type_id = NoopTaskTypeId();
   u.name = "renamed";
-  ASSERT_TRUE(service_.UpdateTask(t, u, admin_, "taskType").has_value());
+  ASSERT_TRUE(UpdateTask(t, u, admin_, "taskType").has_value());
   EXPECT_EQ(LastEventData()["requested_by"], "admin:" + admin_.id.ToString());
-  ASSERT_TRUE(service_.Delete(t, client_).has_value());
+  ASSERT_TRUE(Delete(t, client_).has_value());
   EXPECT_EQ(LastEventData()["requested_by"], "client:" + client_.id.ToString());
-  auto note = service_.AddNote(t, "called back", client_);
+  auto note = AddNote(t, "called back", client_);
   ASSERT_TRUE(note.has_value()) << note.error().Describe();
   EXPECT_EQ(note->created_by, "client:" + client_.id.ToString());
   EXPECT_EQ(LastEventData()["created_by"], "client:" + client_.id.ToString());
@@ -206,19 +242,19 @@ TEST_F(TaskCommandsTest, UpdateDeleteAndNotesRecordWhoAsked) {
 TEST_F(TaskCommandsTest, AdminsSystemTaskHasNoClientAndUnknownTypesAreNamedInTheDialect) {
   Task draft;
   draft.task_type_id = NoopTaskTypeId();
-  auto created = service_.Create(draft, admin_, TaskCommandService::ClientRule::kSystemTaskAllowed,
-                                 "taskType");
+  auto created =
+      Create(draft, admin_, TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType");
   ASSERT_TRUE(created.has_value()) << created.error().Describe();
   EXPECT_FALSE(created->task.client_id.has_value());
   EXPECT_EQ(LastEventData()["created_by"], "admin:" + admin_.id.ToString());
   draft.task_type_id = Uuid::Random();
-  auto unknown = service_.Create(draft, client_, TaskCommandService::ClientRule::kSystemTaskAllowed,
-                                 "taskType");
+  auto unknown =
+      Create(draft, client_, TaskCommandService::ClientRule::kSystemTaskAllowed, "taskType");
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().field, "taskType");
   TaskUpdate u;
   u.task_type_id = draft.task_type_id;
-  auto update = service_.UpdateTask(created->task, u, admin_, "taskType");
+  auto update = UpdateTask(created->task, u, admin_, "taskType");
   ASSERT_FALSE(update.has_value());
   EXPECT_EQ(update.error().field, "taskType");
   EXPECT_EQ(publisher_.sent.size(), 1u);  // only the first create
@@ -289,7 +325,7 @@ TEST_F(TaskCommandsTest, UpdateRecordsTheTaskAsTheUpdateLeavesIt) {
   u.content_type = draft_.content_type;
   u.enabled = false;
   clock_.Advance(std::chrono::seconds(5));
-  auto updated = service_.UpdateTask(created->task, u, client_, "TaskID");
+  auto updated = UpdateTask(created->task, u, client_, "TaskID");
   ASSERT_TRUE(updated.has_value()) << updated.error().Describe();
   const auto& a = accepted_.tasks.at(created->task.id);
   EXPECT_EQ(a.offset, 1);
@@ -307,10 +343,10 @@ TEST_F(TaskCommandsTest, BatchUpdateAndDeleteRecordTheTaskAsTheyLeaveIt) {
   BatchTaskUpdate u;
   u.description = "d2";
   u.run_change = BatchTaskUpdate::RunChange::kRunAgain;
-  ASSERT_TRUE(service_.BatchUpdate(t, u, client_).has_value());
+  ASSERT_TRUE(BatchUpdate(t, u, client_).has_value());
   EXPECT_EQ(accepted_.tasks.at(t.id).task.description, "d2");
   EXPECT_FALSE(accepted_.tasks.at(t.id).task.response.has_value());  // a run-again clears it
-  ASSERT_TRUE(service_.Delete(t, admin_).has_value());
+  ASSERT_TRUE(Delete(t, admin_).has_value());
   const auto& a = accepted_.tasks.at(t.id);
   EXPECT_EQ(a.offset, 1);
   ASSERT_TRUE(a.deleted_at.has_value());
@@ -320,7 +356,7 @@ TEST_F(TaskCommandsTest, BatchUpdateAndDeleteRecordTheTaskAsTheyLeaveIt) {
 TEST_F(TaskCommandsTest, NoteIsRecordedWithItsTaskMarkedModified) {
   Task t;
   t.id = Uuid::Random();
-  auto note = service_.AddNote(t, "called back", client_);
+  auto note = AddNote(t, "called back", client_);
   ASSERT_TRUE(note.has_value()) << note.error().Describe();
   ASSERT_EQ(accepted_.notes.size(), 1u);
   EXPECT_EQ(accepted_.notes[0].note.text, "called back");
@@ -330,8 +366,38 @@ TEST_F(TaskCommandsTest, NoteIsRecordedWithItsTaskMarkedModified) {
 TEST_F(TaskCommandsTest, CancelRecordsNothingForTheTask) {
   Task t;
   t.id = Uuid::Random();
-  ASSERT_TRUE(service_.Cancel(t, client_).has_value());
+  ASSERT_TRUE(Cancel(t, client_).has_value());
   EXPECT_TRUE(accepted_.tasks.empty());
+}
+
+TEST_F(TaskCommandsTest, EveryCommandAnswersOnlyOnceKafkaAcknowledgedItAndNoCallWaitsForThat) {
+  publisher_.hold = true;
+  Task t;
+  t.id = Uuid::Random();
+  t.task_type_id = NoopTaskTypeId();
+  TaskUpdate u;
+  u.task_type_id = NoopTaskTypeId();
+  int answered = 0, ok = 0;
+  auto count = [&](const auto& result) {
+    ++answered;
+    ok += result.has_value();
+  };
+  service_.CreateThen(draft_, client_, TaskCommandService::ClientRule::kRequired, "TaskID",
+                      std::nullopt, count);
+  service_.CreateAllThen(std::vector{draft_, draft_}, client_,
+                         TaskCommandService::ClientRule::kRequired, "TaskID", std::nullopt, count);
+  service_.UpdateTaskThen(t, u, client_, "TaskID", count);
+  service_.BatchUpdateThen(t, {}, client_, count);
+  service_.CancelThen(t, client_, count);
+  service_.DeleteThen({t, t}, client_, count);
+  service_.RunNowThen(t, client_, count);
+  service_.AddNoteThen(t, "held", client_, count);
+  EXPECT_EQ(answered, 0) << "a command answered before Kafka acknowledged it";
+  EXPECT_TRUE(accepted_.tasks.empty()) << "recorded before Kafka acknowledged it";
+  publisher_.Release();
+  EXPECT_EQ(answered, 8);
+  EXPECT_EQ(ok, 8);
+  EXPECT_EQ(publisher_.sent.size(), 10u);
 }
 
 // The command is in Kafka and will be applied: the caller gets its answer.
@@ -368,9 +434,8 @@ TEST_F(TaskCommandsTest, ATypeGrantedToOtherClientsIsToThisClientATypeThatDoesNo
   EXPECT_EQ(for_other.error().message,
             "task type noop is not granted to client " + other.id.ToString());
   draft_.client_id.reset();
-  EXPECT_TRUE(
-      service_.Create(draft_, admin_, TaskCommandService::ClientRule::kSystemTaskAllowed, "TaskID")
-          .has_value());
+  EXPECT_TRUE(Create(draft_, admin_, TaskCommandService::ClientRule::kSystemTaskAllowed, "TaskID")
+                  .has_value());
   EXPECT_EQ(publisher_.sent.size(), 2u);
 }
 

@@ -98,6 +98,15 @@ class TwoSmsRoutes : public ::testing::Test {
   http::Answer BulkCreate(http::Request request) {
     return Answered(&TaskRoutes::BulkCreate, std::move(request));
   }
+  http::Answer Update(http::Request request) {
+    return Answered(&TaskRoutes::Update, std::move(request));
+  }
+  http::Answer Delete(http::Request request) {
+    return Answered(&TaskRoutes::Delete, std::move(request));
+  }
+  http::Answer RunNow(http::Request request) {
+    return Answered(&TaskRoutes::RunNow, std::move(request));
+  }
 
   static http::Request Json(json body, std::string id = {}) {
     return Req("application/json", "", body.dump(), std::move(id), {}, TheClient());
@@ -209,7 +218,7 @@ TEST_F(TwoSmsRoutes, AcceptAllowingNoFormatIs406InJson) {
 TEST_F(TwoSmsRoutes, UpdateInXmlPublishesTheChangesAndItsDetailShowsThem) {
   auto& v = AddTask(RunState::kStarted);
   auto req = Req("text/xml", "", UpdateXml(), v.task.id.ToString(), {}, TheClient());
-  auto a = routes_->Update(req);
+  auto a = Update(req);
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/xml; charset=utf-8");
   pugi::xml_document doc;
@@ -234,7 +243,7 @@ TEST_F(TwoSmsRoutes, UpdateWithoutEnabledLeavesItAsItIs) {
   auto& v = AddTask();
   auto body = UpdateBody();
   body.erase("Enabled");
-  auto a = routes_->Update(Json(body, v.task.id.ToString()));
+  auto a = Update(Json(body, v.task.id.ToString()));
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(json::parse(a.body)["ResponseData"]["Detail"]["Enabled"], true);
   EXPECT_TRUE(CloudEvent::Parse(publisher_.sent.at(0).value)->data["enabled"].is_null());
@@ -242,11 +251,11 @@ TEST_F(TwoSmsRoutes, UpdateWithoutEnabledLeavesItAsItIs) {
 
 TEST_F(TwoSmsRoutes, UpdateOrDeleteOfAnUnknownTaskIs404InTheRequestsFormat) {
   auto id = Uuid::Random().ToString();
-  auto a = routes_->Update(Req("application/xml", "", UpdateXml(), id, {}, TheClient()));
+  auto a = Update(Req("application/xml", "", UpdateXml(), id, {}, TheClient()));
   EXPECT_EQ(a.status, 404);
   pugi::xml_document doc;
   EXPECT_STREQ(Xml(a, doc).child("Error").child("ErrorCode").text().get(), "NotFound");
-  auto d = routes_->Delete(Req("", "", "", id, {}, TheClient()));
+  auto d = Delete(Req("", "", "", id, {}, TheClient()));
   EXPECT_EQ(d.status, 404);
   EXPECT_EQ(json::parse(d.body)["Error"]["ErrorCode"], "NotFound");
   auto bad = routes_->Get(Req("", "", "", "nope", {}, TheClient()));
@@ -258,13 +267,13 @@ TEST_F(TwoSmsRoutes, UpdateOrDeleteOfAnUnknownTaskIs404InTheRequestsFormat) {
 TEST_F(TwoSmsRoutes, DisablingOrDeletingARunningCannotCancelTaskIsRefusedNamingTheReason) {
   auto& v = AddTask(RunState::kStarted);
   v.cancellation = "CannotCancel";
-  auto a = routes_->Update(Json(UpdateBody(), v.task.id.ToString()));
+  auto a = Update(Json(UpdateBody(), v.task.id.ToString()));
   EXPECT_EQ(a.status, 409);
   auto j = json::parse(a.body);
   EXPECT_EQ(j["Error"]["ErrorCode"], "InvalidState");
   EXPECT_NE(j["Error"]["ErrorReason"].get<std::string>().find("Enabled: cannot be false"),
             std::string::npos);
-  auto d = routes_->Delete(Req("", "", "", v.task.id.ToString(), {}, TheClient()));
+  auto d = Delete(Req("", "", "", v.task.id.ToString(), {}, TheClient()));
   EXPECT_EQ(d.status, 409);
   EXPECT_TRUE(publisher_.sent.empty());
 }
@@ -273,7 +282,7 @@ TEST_F(TwoSmsRoutes, UpdateToAnUnregisteredTypeIsRefusedNamingTaskId) {
   auto& v = AddTask();
   auto body = UpdateBody();
   body["TaskID"] = "0f0f0f0f-0000-4000-8000-000000000001";
-  auto a = routes_->Update(Json(body, v.task.id.ToString()));
+  auto a = Update(Json(body, v.task.id.ToString()));
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(json::parse(a.body)["Error"]["ErrorReason"],
             "TaskID: 0f0f0f0f-0000-4000-8000-000000000001 is not a registered task type");
@@ -282,14 +291,14 @@ TEST_F(TwoSmsRoutes, UpdateToAnUnregisteredTypeIsRefusedNamingTaskId) {
 TEST_F(TwoSmsRoutes, BrokerAwayIs503AndNothingIsAccepted) {
   auto& v = AddTask();
   publisher_.fail_next = true;
-  auto a = routes_->Update(Json(UpdateBody(), v.task.id.ToString()));
+  auto a = Update(Json(UpdateBody(), v.task.id.ToString()));
   EXPECT_EQ(a.status, 503);
   EXPECT_EQ(json::parse(a.body)["Error"]["ErrorCode"], "ServiceUnavailable");
 }
 
 TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
   auto& v = AddTask(RunState::kStarted);
-  auto a = routes_->Delete(Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
+  auto a = Delete(Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(json::parse(a.body)["ResponseData"]["Detail"]["Status"], "Deleted");
   ASSERT_EQ(publisher_.sent.size(), 1u);
@@ -300,7 +309,7 @@ TEST_F(TwoSmsRoutes, DeletePublishesTheCommandAndAnswersTheTaskAsDeleted) {
 
 TEST_F(TwoSmsRoutes, RunNowPublishesOneFireOutsideTheScheduleAndAnswersTheRunId) {
   auto& v = AddTask(RunState::kSucceeded);
-  auto a = routes_->RunNow(Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
+  auto a = RunNow(Req("", "application/json", "", v.task.id.ToString(), {}, TheClient()));
   ASSERT_EQ(a.status, 200) << a.body;
   ASSERT_EQ(publisher_.sent.size(), 1u);
   auto event = CloudEvent::Parse(publisher_.sent[0].value);
