@@ -372,6 +372,63 @@ TEST_F(ServerSmoke, CreatesWaitingForKafkaHoldNoHandlerThread) {
   ExpectItServesOn();
 }
 
+// A request with a client's credentials and a JSON body (none when `body` is empty).
+std::string ClientRequest(const std::string& method, const std::string& path,
+                          const std::string& auth, const std::string& body = "") {
+  return method + " " + path + " HTTP/1.1\r\nHost: a\r\nAuthorization: " + auth +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
+}
+
+TEST_F(ServerSmoke, WritesWaitingForKafkaHoldNoHandlerThread) {
+  // As above, for every kind of write: update, run now, delete, a note, a PATCH, a batch
+  // task's update, each waiting 5 s in librdkafka.
+  Start({"--http-threads=1", "--kafka-property=linger.ms=5000"});
+  const std::string oracle = "/services/rest/connect/v1.4/tasks", batch = "/api/v1/BatchTask/";
+  // Three tasks to write to: two TwoSms (by id), one Oracle (by number).
+  std::vector<std::unique_ptr<RawConnection>> creates;
+  for (int i = 0; i < 2; ++i) {
+    creates.push_back(std::make_unique<RawConnection>(port_));
+    creates.back()->Send(ClientRequest("POST", kAccountTasks, ClientAuth(), SeedRequest().dump()));
+  }
+  creates.push_back(std::make_unique<RawConnection>(port_));
+  creates.back()->Send(ClientRequest("POST", oracle, ClientAuth(), json{{"name", "n"}}.dump()));
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < creates.size(); ++i) {
+    auto a = creates[i]->Read(30s);
+    ASSERT_EQ(a.status, i < 2 ? 200 : 201) << a.head << a.body << producer_->Log();
+    auto j = json::parse(a.body);
+    ids.push_back(i < 2 ? j["ResponseData"]["Detail"]["ID"].get<std::string>()
+                        : std::to_string(j["id"].get<std::int64_t>()));
+  }
+  const std::string one = std::string(kAccountTasks) + "/" + ids[0];
+  auto update = SeedRequest();
+  update["Enabled"] = false;
+  const std::vector<std::pair<std::string, int>> writes = {
+      {ClientRequest("PUT", one, ClientAuth(), update.dump()), 200},
+      {ClientRequest("POST", one + "/run", ClientAuth()), 200},
+      {ClientRequest("DELETE", std::string(kAccountTasks) + "/" + ids[1], ClientAuth()), 200},
+      {ClientRequest("POST", oracle + "/" + ids[2] + "/notes", ClientAuth(),
+                     json{{"text", "held"}}.dump()),
+       201},
+      {ClientRequest("PATCH", oracle + "/" + ids[2], ClientAuth(), json{{"name", "m"}}.dump()),
+       200},
+      {ClientRequest("PUT", batch + ids[2], ClientAuth(), json{{"Description", "d"}}.dump()), 200}};
+  std::vector<std::unique_ptr<RawConnection>> pending;
+  for (const auto& [request, status] : writes) {
+    pending.push_back(std::make_unique<RawConnection>(port_));
+    ASSERT_TRUE(pending.back()->Send(request));
+  }
+  RawConnection other(port_);
+  ASSERT_TRUE(other.Send(Get("/healthz")));
+  EXPECT_EQ(other.Read(4s).status, 200) << producer_->Log();
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    auto a = pending[i]->Read(30s);
+    EXPECT_EQ(a.status, writes[i].second) << writes[i].first << "\n" << a.head << a.body;
+  }
+  ExpectItServesOn();
+}
+
 TEST_F(ServerSmoke, StopAnswersTheRequestInFlightAndDoesNotWaitForIdleConnections) {
   // Nothing remembered: the request's Basic credential costs PBKDF2 (about 0.3 s) in its
   // route, long after the drain has begun.
