@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "auth/credential_listener.h"
+#include "commands/create_redrive.h"
 #include "commands/grouped_accepted_writes.h"
 #include "commands/pg_accepted_writes.h"
 #include "commands/pg_catalog.h"
@@ -79,6 +80,15 @@ Result<Dialects> BuildDialects(TaskTypeCatalog& catalog, TaskCommandService& com
   return Dialects{std::move(*twosms), std::move(*superoffice), std::move(*oracle)};
 }
 
+// The pass for lost creates: its margin covers a delivery report as late as it can come, and
+// the clocks of producers that disagree by up to 10 s.
+RedriveSettings RedriveSettingsOf(const ProducerOptions& o) {
+  RedriveSettings s;
+  s.every = o.redrive_every;
+  s.margin = o.delivery_timeout + std::chrono::seconds(10);
+  return s;
+}
+
 // Serves until a stop signal; then finishes the requests in flight and flushes Kafka.
 int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials) {
   auto log = logging::Get("ingest");
@@ -107,6 +117,11 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   CredentialListener credential_changes(o.common.pg_url, authenticator);
   credential_changes.Start();
   KafkaCommandQueue queue(o.common.kafka, o.common.commands_topic, o.queue, publisher);
+  auto progress = [&] {
+    return GroupProgress(o.common.kafka, o.common.commands_topic, o.queue.worker_group,
+                         std::chrono::seconds(10));
+  };
+  CreateRedrive redrive(progress, recorded, commands, clock, RedriveSettingsOf(o), registry);
   auto dialects =
       BuildDialects(catalog, commands, reader, clock, credentials, queue, o.public_base_url);
   if (!dialects) {
@@ -125,7 +140,9 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
     log->error("{}", s.error().Describe());
     return kFailed;
   }
+  redrive.Start();
   log->info("signal {}: stopping", WaitForStopSignal());
+  redrive.Stop();
   api.Stop();
   credential_changes.Stop();
   // Every delivery report and record comes before anything it refers to is destroyed.

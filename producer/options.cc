@@ -5,7 +5,7 @@ namespace {
 
 // The durations as the flags take them.
 struct DurationFlags {
-  long long delivery_timeout_ms, token_lifetime_s, auth_cache_s;
+  long long delivery_timeout_ms, redrive_every_ms, token_lifetime_s, auth_cache_s;
   long long header_timeout_ms, body_timeout_ms, idle_timeout_ms;
 };
 
@@ -26,6 +26,12 @@ void AddServerFlags(CLI::App& app, ProducerOptions& o, DurationFlags& d) {
   app.add_option("--delivery-timeout-ms", d.delivery_timeout_ms,
                  "How long a request waits for Kafka's acknowledgement before answering 503")
       ->check(CLI::Range(100, 300000))
+      ->capture_default_str();
+  app.add_option("--redrive-every-ms", d.redrive_every_ms,
+                 "How often to look for creates Kafka acknowledged that the workers passed over "
+                 "without reading them, and publish them again; 0 never")
+      ->envname("CONVEYOR_REDRIVE_EVERY_MS")
+      ->check(CLI::Range(0, 3600000))
       ->capture_default_str();
   app.add_option("--public-base-url", o.public_base_url,
                  "Where links in answers point, as clients reach this producer "
@@ -147,9 +153,10 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc
                                                                         std::ostream& out,
                                                                         std::ostream& err) {
   ProducerOptions o;
-  DurationFlags d{o.delivery_timeout.count(),    o.auth.token_lifetime.count(),
-                  o.auth.cache_ttl.count(),      o.server.header_timeout.count(),
-                  o.server.body_timeout.count(), o.server.idle_timeout.count()};
+  DurationFlags d{o.delivery_timeout.count(),      o.redrive_every.count(),
+                  o.auth.token_lifetime.count(),   o.auth.cache_ttl.count(),
+                  o.server.header_timeout.count(), o.server.body_timeout.count(),
+                  o.server.idle_timeout.count()};
   CLI::App app{"conveyor-producer: accepts task requests and publishes them to Kafka"};
   AddCommonOptions(app, o.common);
   AddServerFlags(app, o, d);
@@ -161,6 +168,7 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc
     return CommandLineExit{app.exit(e, out, err)};
   }
   o.delivery_timeout = std::chrono::milliseconds(d.delivery_timeout_ms);
+  o.redrive_every = std::chrono::milliseconds(d.redrive_every_ms);
   o.auth.token_lifetime = std::chrono::seconds(d.token_lifetime_s);
   o.auth.cache_ttl = std::chrono::seconds(d.auth_cache_s);
   o.server.header_timeout = std::chrono::milliseconds(d.header_timeout_ms);

@@ -40,6 +40,9 @@ struct ProducerOptions {
   http::ServerSettings server;  // --http-*, --tls-cert, --tls-key
   // --delivery-timeout-ms: how long a write waits for Kafka's acknowledgement (then 503).
   std::chrono::milliseconds delivery_timeout{10000};
+  // --redrive-every-ms: how often the producer looks for acknowledged creates that the
+  // workers passed over (commands/create_redrive.h); 0 never.
+  std::chrono::milliseconds redrive_every{30000};
   // --pg-connections: PostgreSQL connections held at most (requests share them; one waits up
   // to 5 s for a free one). Each producer counts against the server's max_connections.
   int pg_connections = 16;

@@ -90,4 +90,36 @@ Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
   return {};
 }
 
+Result<std::vector<AcceptedTask>> PgAcceptedWrites::Unapplied(Timestamp before, std::size_t limit) {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    // No row in tasks, and the latest command's event id in no inbox row.
+    static const std::string sql = "SELECT " + TaskColumns("a") + R"(,
+           (extract(epoch from a.modified_at) * 1e6)::bigint, a.modified_by, a.last_event_id,
+           a.command_offset
+      FROM accepted_tasks a
+     WHERE a.deleted_at IS NULL AND a.modified_at < $1::timestamptz
+       AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.id)
+       AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.event_id = a.last_event_id)
+     ORDER BY a.modified_at
+     LIMIT $2)";
+    pqxx::read_transaction tx(**lease);
+    std::vector<AcceptedTask> out;
+    constexpr int c = kTaskColumnCount;
+    for (const auto& row : tx.exec_params(sql, TimeParam(before), limit)) {
+      AcceptedTask a;
+      a.task = TaskFromRow(row);
+      a.modified_at = TimeFromField(row[c]).value_or(a.task.created_at);
+      a.modified_by = row[c + 1].c_str();
+      a.event_id = Uuid::Parse(row[c + 2].c_str()).value_or(Uuid());
+      a.offset = row[c + 3].as<std::int64_t>();
+      out.push_back(std::move(a));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "reading the accepted creates no worker applied"));
+  }
+}
+
 }  // namespace conveyor

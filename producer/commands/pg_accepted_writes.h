@@ -1,17 +1,20 @@
-// The PostgreSQL adapter of AcceptedWrites: accepted_tasks and accepted_notes (migration
-// 0010). Thread-safe: each call takes its own connection from the pool.
+// The PostgreSQL adapter of AcceptedWrites, and of UnappliedCreates (create_redrive.h):
+// accepted_tasks and accepted_notes (migration 0010). Thread-safe: each call takes its own
+// connection from the pool.
 #pragma once
 
 #include "commands/accepted_writes.h"
+#include "commands/create_redrive.h"
 #include "conveyor/pg.h"
 
 namespace conveyor {
 
-class PgAcceptedWrites final : public AcceptedWrites {
+class PgAcceptedWrites final : public AcceptedWrites, public UnappliedCreates {
  public:
   explicit PgAcceptedWrites(PgPool& pool) : pool_(pool) {}
   Status Record(const std::vector<AcceptedTask>& tasks,
                 const std::vector<AcceptedNote>& notes) override;
+  Result<std::vector<AcceptedTask>> Unapplied(Timestamp before, std::size_t limit) override;
 
  private:
   PgPool& pool_;

@@ -196,6 +196,16 @@ void TaskCommandService::FinishCreates(std::vector<PreparedCreate> prepared,
   RecordThen(std::move(accepted), {}, [out, done = std::move(done)] { done(std::move(*out)); });
 }
 
+void TaskCommandService::RepublishCreateThen(const AcceptedTask& record, StatusDone done) {
+  const Task& t = record.task;
+  auto command = MakeCommand(kTaskCreateCommand, t.id, TaskToEventData(t),
+                             FixedEvent{record.event_id, t.created_at});
+  publisher_.PublishThen(command.message, [done = std::move(done)](Result<Delivery> delivery) {
+    if (!delivery) return done(std::unexpected(delivery.error()));
+    done({});
+  });
+}
+
 void TaskCommandService::BatchUpdateThen(const Task& task, BatchTaskUpdate update,
                                          const Caller& caller, EventDone done) {
   update.task_id = task.id;

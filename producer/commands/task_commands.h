@@ -156,6 +156,12 @@ class TaskCommandService {
   // PostgreSQL did not answer. The caller's right to the task is checked before.
   void AddNoteThen(const Task& task, std::string text, const Caller& caller, NoteDone done);
 
+  // Publishes again the create of the task `record` holds, whose own command Kafka
+  // acknowledged and no worker ever read (CreateRedrive): the task as recorded, under the
+  // record's event id, so that a worker that did read the first ignores this one (its inbox).
+  // `done` gets kUnavailable when Kafka did not acknowledge.
+  void RepublishCreateThen(const AcceptedTask& record, StatusDone done);
+
  private:
   // Such an event and the Kafka message that carries it.
   struct Command {

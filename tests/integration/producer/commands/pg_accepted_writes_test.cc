@@ -264,5 +264,44 @@ TEST_F(AcceptedWritesTest, TasksAcceptedTasksAndTheViewHaveTheSameColumnsInOrder
   EXPECT_EQ(columns("current_tasks"), tasks);
 }
 
+// CreateRedrive's evidence (create_redrive.h): of these, only the create that no worker read.
+TEST_F(AcceptedWritesTest, UnappliedCreatesAreRecordsOfTasksNoWorkerMadeNorReadNotDeletedAndOld) {
+  auto lost = NewTask(10);
+  auto applied = NewTask(11);
+  auto deleted = NewTask(12);
+  deleted.deleted_at = deleted.modified_at;
+  deleted.deleted_by = "client:x";
+  auto read = NewTask(13);  // its command reached a worker, which made no task of it
+  auto recent = NewTask(14);
+  recent.modified_at = recent.modified_at + std::chrono::hours(1);
+  ASSERT_TRUE(accepted_.Record({lost, applied, deleted, read, recent}, {}).has_value());
+  ASSERT_TRUE(store_.ApplyBatch({CreateCommand(applied)}).has_value());
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    tx.exec_params0(
+        "INSERT INTO inbox (event_id, type, subject, source, event_time, payload, kafka_topic,"
+        " kafka_partition, kafka_offset) VALUES ($1, 'conveyor.task.update', $2, '/t', now(),"
+        " '{}', 'commands', 0, 13)",
+        read.event_id.ToString(), read.task.id.ToString());
+    tx.commit();
+  }
+  auto found = accepted_.Unapplied(lost.modified_at + std::chrono::minutes(30), 10);
+  ASSERT_TRUE(found.has_value()) << found.error().Describe();
+  ASSERT_EQ(found->size(), 1u);
+  const auto& f = found->front();
+  EXPECT_EQ(f.task.id, lost.task.id);
+  EXPECT_EQ(f.task.number, lost.task.number);
+  EXPECT_EQ(f.task.parameters, lost.task.parameters);
+  EXPECT_EQ(f.task.external_refs, lost.task.external_refs);
+  EXPECT_EQ(f.task.created_at, lost.task.created_at);
+  EXPECT_EQ(f.event_id, lost.event_id);
+  EXPECT_EQ(f.offset, 10);
+  EXPECT_EQ(f.modified_at, lost.modified_at);
+  auto none = accepted_.Unapplied(lost.modified_at, 10);
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->empty()) << "recorded at the very time asked: not before it";
+}
+
 }  // namespace
 }  // namespace conveyor
