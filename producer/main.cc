@@ -119,7 +119,7 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   KafkaCommandQueue queue(o.common.kafka, o.common.commands_topic, o.queue, publisher);
   auto progress = [&] {
     return GroupProgress(o.common.kafka, o.common.commands_topic, o.queue.worker_group,
-                         std::chrono::seconds(10));
+                         std::chrono::seconds(5));
   };
   CreateRedrive redrive(progress, recorded, commands, clock, RedriveSettingsOf(o), registry);
   auto dialects =
@@ -142,8 +142,8 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
   }
   redrive.Start();
   log->info("signal {}: stopping", WaitForStopSignal());
-  redrive.Stop();
   api.Stop();
+  redrive.Stop();  // after the answers: its pass may be waiting for Kafka
   credential_changes.Stop();
   // Every delivery report and record comes before anything it refers to is destroyed.
   if (auto s = (*producer)->Flush(std::chrono::seconds(10)); !s) {

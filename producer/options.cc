@@ -179,6 +179,10 @@ std::variant<ProducerOptions, CommandLineExit> ParseProducerCommandLine(int argc
 
 Status FinishProducerOptions(ProducerOptions& o) {
   if (auto s = FinishCommonOptions(o.common); !s) return s;
+  if (o.redrive_every.count() > 0 && o.redrive_every.count() < 100)
+    return Fail(ErrorCode::kInvalidArgument,
+                "--redrive-every-ms must be 0 (never) or at least 100: each pass asks the brokers "
+                "with a client of its own");
   if (o.server.tls_cert.empty() != o.server.tls_key.empty())
     return Fail(ErrorCode::kInvalidArgument, "give both --tls-cert and --tls-key, or neither",
                 o.server.tls_cert.empty() ? "--tls-cert" : "--tls-key");

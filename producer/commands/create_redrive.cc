@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "conveyor/time_format.h"
+
 namespace conveyor {
 
 CreateRedrive::CreateRedrive(Progress progress, UnappliedCreates& records,
@@ -30,24 +32,40 @@ bool CreateRedrive::Passed(const std::vector<PartitionProgress>& now, const Mark
 }
 
 Result<std::size_t> CreateRedrive::RunOnce() {
+  // The time before the ends: a slow answer must not move the mark past what it read.
+  const auto now = clock_.Now();
   auto progress = progress_();
   if (!progress) return std::unexpected(progress.error());
-  Mark next{clock_.Now(), std::move(*progress)};
-  if (mark_ && !Passed(next.partitions, *mark_)) return 0;  // a backlog, or the group is away
+  Mark next{now, std::move(*progress)};
+  if (mark_ && !Passed(next.partitions, *mark_)) {  // a backlog, long runs, or the group away
+    ReportWaiting(now);
+    return 0;
+  }
   auto passed = std::exchange(mark_, std::move(next));
+  mark_reported_ = false;
   if (!passed) return 0;
   return Redrive(passed->at - settings_.margin);
 }
 
+void CreateRedrive::ReportWaiting(Timestamp now) {
+  if (mark_reported_ || now - mark_->at < std::chrono::minutes(10)) return;
+  mark_reported_ = true;
+  log_->info(
+      "the workers' group has not passed the commands topic's ends of {} yet (a backlog, "
+      "or a run still going): lost creates are looked for once it has",
+      FormatRfc3339(mark_->at));
+}
+
 Result<std::size_t> CreateRedrive::Redrive(Timestamp before) {
-  auto lost = records_.Unapplied(before, settings_.batch);
+  UnappliedQuery query{before - settings_.max_age, before, {}, settings_.batch};
+  query.excluded.assign(given_up_.begin(), given_up_.end());
+  std::erase_if(copies_, [&](const auto& c) { return c.second.at < query.after; });
+  auto lost = records_.Unapplied(query);
   if (!lost) return std::unexpected(lost.error());
-  // One published again before `before` and still unapplied was lost again: it may go again.
-  std::erase_if(redriven_, [&](const auto& entry) { return entry.second < before; });
   std::size_t sent = 0;
   for (const auto& record : *lost) {
+    if (!MayCopy(record, before)) continue;
     const auto id = record.task.id;
-    if (!redriven_.try_emplace(id, clock_.Now()).second) continue;  // not yet passed since
     log_->warn(
         "task={} event={} create acknowledged at offset {} was not consumed by the workers, who "
         "have passed that point: publishing it again",
@@ -62,6 +80,23 @@ Result<std::size_t> CreateRedrive::Redrive(Timestamp before) {
     ++sent;
   }
   return sent;
+}
+
+bool CreateRedrive::MayCopy(const AcceptedTask& record, Timestamp before) {
+  auto& copies = copies_[record.task.id];
+  // A copy sent after `before` may not have been read yet.
+  if (copies.times > 0 && copies.at >= before) return false;
+  if (copies.times == kMaxCopies) {
+    log_->error(
+        "task={} event={} create was published again {} times and no worker took it (see "
+        "the dead-letter topic); giving it up",
+        record.task.id.ToString(), record.event_id.ToString(), kMaxCopies);
+    given_up_.insert(record.task.id);
+    copies_.erase(record.task.id);
+    return false;
+  }
+  copies = {clock_.Now(), copies.times + 1};
+  return true;
 }
 
 void CreateRedrive::Start() {

@@ -8,30 +8,37 @@
 // A pass asks Kafka how far the workers' group has consumed the commands topic. The first pass
 // only takes a mark: the time and each partition's end. A later pass that finds the group's
 // committed offsets at or past every end of the mark knows that every command acknowledged
-// before the mark was consumed and applied. A record from before the mark (less `margin`:
-// the delivery timeout and the producers' clock skew) whose task no worker created and whose
+// before the mark was consumed and applied (a worker commits an offset once the command's run
+// is final, so long runs hold a mark up). A record from before the mark (less `margin`: the
+// delivery timeout and the producers' clock skew) whose task no worker created and whose
 // latest command no worker consumed (UnappliedCreates) then holds a command that was lost: its
-// create is published again, under the record's own event id (the workers' inbox makes a
-// second copy harmless). Then the pass takes a new mark. While the group is behind the mark,
-// nothing is published: a backlog is not a loss.
+// create is published again from the record, under the record's event id (its latest
+// command's; the workers' inbox makes a second copy harmless). Then the pass takes a new mark.
+// While the group is behind the mark, nothing is published: a backlog is not a loss.
 //
-// A create published again is not published again before a later mark has passed it. Every
-// producer runs a CreateRedrive; two that publish the same create make one duplicate, which the
-// inbox drops. Thread-safe: RunOnce runs on one thread at a time (Start's, or the caller's).
+// A create published again goes again only once a later mark has passed it, and at most
+// kMaxCopies times: one a worker cannot take (it dead-letters it) is then given up and logged
+// as an error. Records older than `max_age` are left alone: by then the inbox rows that tell a
+// consumed command may be gone (worker retention). Every producer runs a CreateRedrive; two
+// that publish the same create make one duplicate, which the inbox drops.
+//
+// Start's thread makes the passes; RunOnce is for tests, on a CreateRedrive not started.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
-#include "commands/accepted_writes.h"
 #include "commands/task_commands.h"
+#include "commands/unapplied_creates.h"
 #include "conveyor/clock.h"
 #include "conveyor/kafka.h"
 #include "conveyor/logging.h"
@@ -45,18 +52,8 @@ struct RedriveSettings {
   // How long after a record's time its command may still have been acknowledged: the
   // delivery timeout, and the clock skew between producers.
   std::chrono::milliseconds margin{20000};
+  std::chrono::hours max_age{24};
   std::size_t batch = 100;  // creates published again per pass, at most
-};
-
-// The accepted records whose create no worker applied, in PostgreSQL (PgAcceptedWrites) or in
-// memory (tests).
-class UnappliedCreates {
- public:
-  virtual ~UnappliedCreates() = default;
-  // The records of tasks not deleted, that no worker created (no row in tasks) and whose
-  // latest command no worker consumed (its event id is not in the inbox), recorded before
-  // `before`; the oldest first, at most `limit`.
-  virtual Result<std::vector<AcceptedTask>> Unapplied(Timestamp before, std::size_t limit) = 0;
 };
 
 class CreateRedrive {
@@ -69,6 +66,8 @@ class CreateRedrive {
   ~CreateRedrive();  // Stop()
   CreateRedrive(const CreateRedrive&) = delete;
   CreateRedrive& operator=(const CreateRedrive&) = delete;
+
+  static constexpr int kMaxCopies = 3;
 
   // One pass on the calling thread: how many creates it handed to Kafka again.
   Result<std::size_t> RunOnce();
@@ -86,6 +85,10 @@ class CreateRedrive {
   static bool Passed(const std::vector<PartitionProgress>& now, const Mark& mark);
   // Publishes again the creates recorded before `before` that no worker consumed.
   Result<std::size_t> Redrive(Timestamp before);
+  // Whether the record's create may go again now; false once it went kMaxCopies times.
+  bool MayCopy(const AcceptedTask& record, Timestamp before);
+  // Logs, once per mark, a mark that the group has not passed for a long time.
+  void ReportWaiting(Timestamp now);
 
   Progress progress_;
   UnappliedCreates& records_;
@@ -94,7 +97,14 @@ class CreateRedrive {
   RedriveSettings settings_;
   metrics::Counter& republished_;
   std::optional<Mark> mark_;
-  std::unordered_map<Uuid, Timestamp> redriven_;  // when each create was published again
+  bool mark_reported_ = false;
+  // Each create published again: when, last, and how many times.
+  struct Copies {
+    Timestamp at;
+    int times = 0;
+  };
+  std::unordered_map<Uuid, Copies> copies_;
+  std::unordered_set<Uuid> given_up_;
   std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
 
   std::mutex mutex_;

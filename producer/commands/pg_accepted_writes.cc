@@ -90,7 +90,7 @@ Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
   return {};
 }
 
-Result<std::vector<AcceptedTask>> PgAcceptedWrites::Unapplied(Timestamp before, std::size_t limit) {
+Result<std::vector<AcceptedTask>> PgAcceptedWrites::Unapplied(const UnappliedQuery& q) {
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
@@ -99,15 +99,19 @@ Result<std::vector<AcceptedTask>> PgAcceptedWrites::Unapplied(Timestamp before, 
            (extract(epoch from a.modified_at) * 1e6)::bigint, a.modified_by, a.last_event_id,
            a.command_offset
       FROM accepted_tasks a
-     WHERE a.deleted_at IS NULL AND a.modified_at < $1::timestamptz
+     WHERE a.deleted_at IS NULL
+       AND a.modified_at >= $1::timestamptz AND a.modified_at < $2::timestamptz
+       AND a.id <> ALL($3::uuid[])
        AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.id)
        AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.event_id = a.last_event_id)
      ORDER BY a.modified_at
-     LIMIT $2)";
+     LIMIT $4)";
     pqxx::read_transaction tx(**lease);
+    auto rows = tx.exec_params(sql, TimeParam(q.after), TimeParam(q.before),
+                               UuidArrayParam(q.excluded), q.limit);
     std::vector<AcceptedTask> out;
     constexpr int c = kTaskColumnCount;
-    for (const auto& row : tx.exec_params(sql, TimeParam(before), limit)) {
+    for (const auto& row : rows) {
       AcceptedTask a;
       a.task = TaskFromRow(row);
       a.modified_at = TimeFromField(row[c]).value_or(a.task.created_at);

@@ -1,10 +1,10 @@
-// The PostgreSQL adapter of AcceptedWrites, and of UnappliedCreates (create_redrive.h):
+// The PostgreSQL adapter of AcceptedWrites, and of UnappliedCreates (CreateRedrive's):
 // accepted_tasks and accepted_notes (migration 0010). Thread-safe: each call takes its own
 // connection from the pool.
 #pragma once
 
 #include "commands/accepted_writes.h"
-#include "commands/create_redrive.h"
+#include "commands/unapplied_creates.h"
 #include "conveyor/pg.h"
 
 namespace conveyor {
@@ -14,7 +14,7 @@ class PgAcceptedWrites final : public AcceptedWrites, public UnappliedCreates {
   explicit PgAcceptedWrites(PgPool& pool) : pool_(pool) {}
   Status Record(const std::vector<AcceptedTask>& tasks,
                 const std::vector<AcceptedNote>& notes) override;
-  Result<std::vector<AcceptedTask>> Unapplied(Timestamp before, std::size_t limit) override;
+  Result<std::vector<AcceptedTask>> Unapplied(const UnappliedQuery& query) override;
 
  private:
   PgPool& pool_;

@@ -10,6 +10,7 @@
 #include "conveyor/json_schema.h"
 #include "conveyor/json_text.h"
 #include "conveyor/logging.h"
+#include "conveyor/trace_context.h"
 #include "dialects/oracle/codec.h"
 
 namespace conveyor {
@@ -232,9 +233,14 @@ class OracleDialect::Impl {
     http::Answer res;
     auto patch = DecodePatch(*request, res);
     if (!patch) return reply(std::move(res));
-    // The cancel, once the update (if any) was acknowledged; then the answer.
-    auto cancel = [this, request, reply, task = patch->task, cancel = patch->cancel] {
+    // The cancel, once the update (if any) was acknowledged, under the request's trace (it
+    // may run on another thread); then the answer.
+    std::optional<TraceContext> trace;
+    if (const auto* t = CurrentTrace()) trace = *t;
+    auto cancel = [this, request, reply, task = patch->task, cancel = patch->cancel, trace] {
       if (!cancel) return reply(http::Answer{});
+      std::optional<ScopedTrace> scope;
+      if (trace) scope.emplace(*trace);
       commands_.CancelThen(task, request->caller, [this, request, reply](Status s) {
         reply(s ? http::Answer{} : ErrorAnswer(*request, s.error()));
       });

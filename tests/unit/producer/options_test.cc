@@ -119,6 +119,18 @@ TEST_F(ProducerOptionsTest, SubcommandsSelectTheCommandAndTakeTheCommonFlags) {
   EXPECT_NE(std::get<CommandLineExit>(no_id).status, 0);
 }
 
+TEST_F(ProducerOptionsTest, RedrivePassesComeEvery30SecondsOrAsSetAndNeverFasterThan100Ms) {
+  auto defaults = Options({});
+  EXPECT_EQ(defaults.redrive_every, std::chrono::seconds(30));
+  auto off = Options({"--redrive-every-ms=0"});
+  EXPECT_TRUE(FinishProducerOptions(off).has_value());
+  EXPECT_EQ(off.redrive_every.count(), 0);
+  auto fast = Options({"--redrive-every-ms=50"});
+  auto refused = FinishProducerOptions(fast);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("--redrive-every-ms must be 0"), std::string::npos);
+}
+
 TEST_F(ProducerOptionsTest, FinishRefusesAKeyIdThatIsNoUuidAndABadKafkaProperty) {
   auto revoke = Options({"revoke-admin-key", "--id", "not-a-key"});
   auto finished = FinishProducerOptions(revoke);

@@ -265,7 +265,8 @@ TEST_F(AcceptedWritesTest, TasksAcceptedTasksAndTheViewHaveTheSameColumnsInOrder
 }
 
 // CreateRedrive's evidence (create_redrive.h): of these, only the create that no worker read.
-TEST_F(AcceptedWritesTest, UnappliedCreatesAreRecordsOfTasksNoWorkerMadeNorReadNotDeletedAndOld) {
+TEST_F(AcceptedWritesTest,
+       UnappliedCreatesAreRecordsNoWorkerMadeNorReadNotDeletedNorExcludedInTheirTimes) {
   auto lost = NewTask(10);
   auto applied = NewTask(11);
   auto deleted = NewTask(12);
@@ -286,7 +287,15 @@ TEST_F(AcceptedWritesTest, UnappliedCreatesAreRecordsOfTasksNoWorkerMadeNorReadN
         read.event_id.ToString(), read.task.id.ToString());
     tx.commit();
   }
-  auto found = accepted_.Unapplied(lost.modified_at + std::chrono::minutes(30), 10);
+  auto excluded = NewTask(15);
+  ASSERT_TRUE(accepted_.Record({excluded}, {}).has_value());
+  auto old = NewTask(16);
+  old.modified_at = old.modified_at - std::chrono::hours(2);
+  ASSERT_TRUE(accepted_.Record({old}, {}).has_value());
+  const auto at = lost.modified_at;
+  UnappliedQuery query{
+      at - std::chrono::hours(1), at + std::chrono::minutes(30), {excluded.task.id}, 10};
+  auto found = accepted_.Unapplied(query);
   ASSERT_TRUE(found.has_value()) << found.error().Describe();
   ASSERT_EQ(found->size(), 1u);
   const auto& f = found->front();
@@ -298,7 +307,8 @@ TEST_F(AcceptedWritesTest, UnappliedCreatesAreRecordsOfTasksNoWorkerMadeNorReadN
   EXPECT_EQ(f.event_id, lost.event_id);
   EXPECT_EQ(f.offset, 10);
   EXPECT_EQ(f.modified_at, lost.modified_at);
-  auto none = accepted_.Unapplied(lost.modified_at, 10);
+  query.before = at;
+  auto none = accepted_.Unapplied(query);
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(none->empty()) << "recorded at the very time asked: not before it";
 }

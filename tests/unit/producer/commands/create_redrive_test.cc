@@ -17,10 +17,12 @@ using namespace std::chrono_literals;
 // The records the test says no worker applied.
 class ListedRecords final : public UnappliedCreates {
  public:
-  Result<std::vector<AcceptedTask>> Unapplied(Timestamp before, std::size_t limit) override {
+  Result<std::vector<AcceptedTask>> Unapplied(const UnappliedQuery& q) override {
     std::vector<AcceptedTask> out;
     for (const auto& r : records)
-      if (r.modified_at < before && out.size() < limit) out.push_back(r);
+      if (r.modified_at >= q.after && r.modified_at < q.before &&
+          std::ranges::find(q.excluded, r.task.id) == q.excluded.end() && out.size() < q.limit)
+        out.push_back(r);
     return out;
   }
   std::vector<AcceptedTask> records;
@@ -70,7 +72,7 @@ class CreateRedriveTest : public ::testing::Test {
   ListedRecords records_;
   std::vector<PartitionProgress> progress_;
   metrics::Registry registry_;
-  RedriveSettings settings_{30s, 20s, 100};
+  RedriveSettings settings_{30s, 20s, std::chrono::hours(24), 100};
   CreateRedrive redrive_{[this] { return Result<std::vector<PartitionProgress>>(progress_); },
                          records_,
                          commands_,
@@ -128,6 +130,28 @@ TEST_F(CreateRedriveTest, ACreatePublishedAgainGoesAgainOnlyOnceALaterMarkPassed
   records_.records.clear();  // a worker applied it
   EXPECT_EQ(Pass(), 0u);
   EXPECT_EQ(publisher_.sent.size(), 2u);
+}
+
+TEST_F(CreateRedriveTest, ACreateNoWorkerTakesIsGivenUpAfterItsLastCopyAndOthersStillGo) {
+  const auto poison = Lost(clock_.Now()).task.id;  // dead-lettered by every worker
+  Group(10, 10);
+  EXPECT_EQ(Pass(), 0u);
+  int copies = 0;
+  for (int i = 0; i < 12; ++i) copies += static_cast<int>(Pass());
+  EXPECT_EQ(copies, CreateRedrive::kMaxCopies);
+  const auto later = Lost(clock_.Now()).task.id;
+  EXPECT_EQ(Pass(), 0u);
+  EXPECT_EQ(Pass(), 1u) << "the given-up create does not hold the others up";
+  EXPECT_EQ(publisher_.sent.back().key, later.ToString());
+  EXPECT_NE(later, poison);
+}
+
+TEST_F(CreateRedriveTest, ARecordOlderThanTheMaxAgeIsLeftAlone) {
+  Lost(clock_.Now() - std::chrono::hours(25));
+  Group(10, 10);
+  EXPECT_EQ(Pass(), 0u);
+  EXPECT_EQ(Pass(), 0u);
+  EXPECT_TRUE(publisher_.sent.empty());
 }
 
 TEST_F(CreateRedriveTest, AnEmptyPartitionIsPassedAndAMissingOneIsNot) {
