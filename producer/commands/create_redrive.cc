@@ -21,8 +21,6 @@ CreateRedrive::CreateRedrive(Progress progress, UnappliedCreates& records,
                                    "and acknowledged (docs/faults.md)")
                        .With({})) {}
 
-CreateRedrive::~CreateRedrive() { Stop(); }
-
 bool CreateRedrive::Passed(const std::vector<PartitionProgress>& now, const Mark& mark) {
   return std::ranges::all_of(mark.partitions, [&](const PartitionProgress& then) {
     if (then.end <= then.start) return true;  // it held nothing to consume
@@ -101,25 +99,12 @@ bool CreateRedrive::MayCopy(const AcceptedTask& record, Timestamp before) {
 
 void CreateRedrive::Start() {
   if (settings_.every.count() == 0) return;
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      if (auto pass = RunOnce(); !pass)
-        log_->warn("the pass for lost creates failed: {}", pass.error().Describe());
-      lock.lock();
-      wake_.wait_for(lock, settings_.every, [this] { return stopping_; });
-    }
+  passes_.Start(settings_.every, [this] {
+    if (auto pass = RunOnce(); !pass)
+      log_->warn("the pass for lost creates failed: {}", pass.error().Describe());
   });
 }
 
-void CreateRedrive::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void CreateRedrive::Stop() { passes_.Stop(); }
 
 }  // namespace conveyor

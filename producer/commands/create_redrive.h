@@ -26,13 +26,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -43,6 +40,7 @@
 #include "conveyor/kafka.h"
 #include "conveyor/logging.h"
 #include "conveyor/metrics.h"
+#include "conveyor/periodic_thread.h"
 #include "conveyor/result.h"
 
 namespace conveyor {
@@ -63,7 +61,6 @@ class CreateRedrive {
 
   CreateRedrive(Progress progress, UnappliedCreates& records, TaskCommandService& commands,
                 const Clock& clock, RedriveSettings settings, metrics::Registry& registry);
-  ~CreateRedrive();  // Stop()
   CreateRedrive(const CreateRedrive&) = delete;
   CreateRedrive& operator=(const CreateRedrive&) = delete;
 
@@ -107,10 +104,7 @@ class CreateRedrive {
   std::unordered_set<Uuid> given_up_;
   std::shared_ptr<spdlog::logger> log_ = logging::Get("ingest");
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread passes_;  // last: stopped first, while what its passes use still lives
 };
 
 }  // namespace conveyor

@@ -32,8 +32,6 @@ Janitor::Janitor(RetentionStore& store, const Clock& clock, RetentionPolicy poli
                  std::vector<std::string> export_folders)
     : store_(store), clock_(clock), policy_(policy), export_folders_(std::move(export_folders)) {}
 
-Janitor::~Janitor() { Stop(); }
-
 Status Janitor::Pass(RetentionPass& done) {
   auto now = clock_.Now();
   if (policy_.finished_tasks.count() > 0) {
@@ -80,25 +78,12 @@ std::size_t Janitor::DeleteOldExports(Timestamp before) {
 }
 
 void Janitor::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      if (auto pass = RunOnce(); !pass)
-        logging::Get("worker")->warn("retention pass failed: {}", pass.error().Describe());
-      lock.lock();
-      wake_.wait_for(lock, policy_.every, [this] { return stopping_; });
-    }
+  passes_.Start(policy_.every, [this] {
+    if (auto pass = RunOnce(); !pass)
+      logging::Get("worker")->warn("retention pass failed: {}", pass.error().Describe());
   });
 }
 
-void Janitor::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Janitor::Stop() { passes_.Stop(); }
 
 }  // namespace conveyor

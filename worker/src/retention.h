@@ -14,15 +14,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "conveyor/clock.h"
+#include "conveyor/periodic_thread.h"
 #include "conveyor/result.h"
 
 namespace conveyor {
@@ -58,7 +56,6 @@ class Janitor {
  public:
   Janitor(RetentionStore& store, const Clock& clock, RetentionPolicy policy,
           std::vector<std::string> export_folders);
-  ~Janitor();  // Stop()
 
   // One pass now, on the calling thread.
   Result<RetentionPass> RunOnce();
@@ -74,10 +71,7 @@ class Janitor {
   const Clock& clock_;
   RetentionPolicy policy_;
   std::vector<std::string> export_folders_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread passes_;  // last: stopped first, while what its passes use still lives
 };
 
 }  // namespace conveyor
