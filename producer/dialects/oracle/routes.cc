@@ -231,7 +231,7 @@ class OracleDialect::Impl {
   // body once Kafka acknowledged the update (and the cancel, for a change to Deferred).
   void PatchTask(std::shared_ptr<const http::Request> request, http::Reply reply) {
     http::Answer res;
-    auto patch = DecodePatch(*request, res);
+    auto patch = PlanPatch(*request, res);
     if (!patch) return reply(std::move(res));
     // The cancel, once the update (if any) was acknowledged, under the request's trace (it
     // may run on another thread); then the answer.
@@ -253,8 +253,8 @@ class OracleDialect::Impl {
                              });
   }
 
-  // The PATCH a request asks for; std::nullopt when `res` holds the refusal.
-  std::optional<Patch> DecodePatch(const http::Request& req, http::Answer& res) {
+  // What a PATCH request asks for; std::nullopt when `res` holds the refusal.
+  std::optional<Patch> PlanPatch(const http::Request& req, http::Answer& res) {
     auto body = ParseBody(req, res);
     if (!body) return std::nullopt;
     auto types = TypesFor(req.caller);
