@@ -44,6 +44,7 @@ Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
     auto conn = std::make_unique<pqxx::connection>(url_);
     // Remembered by the connection, and set again if libpqxx reconnects it.
     conn->set_variable("jit", "off");
+    conn->set_variable("random_page_cost", "1.1");
     for (const auto& [name, value] : session_) conn->set_variable(name, conn->quote(value));
     return Lease(this, std::move(conn));
   } catch (const std::exception& e) {

@@ -10,6 +10,12 @@
 // (unnest arrays, correlated subqueries) get a plan estimate over jit_above_cost, and then
 // PostgreSQL spent more time compiling each one than running it: 3.1 s of the 5.0 s that the
 // fire statements took in the 100,000-task burst of bench/schedules.
+//
+// They also set random_page_cost to 1.1, the value PostgreSQL's documentation suggests for
+// storage whose random reads cost little more than sequential ones (SSDs, a working set in
+// memory). With the default 4, the planner priced the key probes of a batch statement (500
+// runs by id) above a sequential scan of a table of a hundred thousand rows, and chose the
+// scan: bench/README.md, "The accepted record's look into tasks".
 #pragma once
 
 #include <chrono>
