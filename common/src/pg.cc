@@ -19,6 +19,42 @@ Error PgError(const std::exception& e, std::string_view what) {
   return MakeError(ErrorCode::kInternal, std::move(message));
 }
 
+namespace {
+
+// Whether a libpq connection string sets parameter `name`: in a URI's query
+// (?name=… or &name=…), or as a keyword=value pair.
+bool SetsParameter(std::string_view url, std::string_view name, bool uri) {
+  for (auto at = url.find(name); at != std::string_view::npos; at = url.find(name, at + 1)) {
+    char before = at == 0 ? ' ' : url[at - 1];
+    auto after = url.find_first_not_of(' ', at + name.size());
+    bool starts = uri ? (before == '?' || before == '&') : (before == ' ' || before == '\t');
+    if (starts && after != std::string_view::npos && url[after] == '=') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string PgUrlWithKeepalives(const std::string& url) {
+  static constexpr std::pair<std::string_view, std::string_view> kSettings[] = {
+      {"keepalives", "1"},
+      {"keepalives_idle", "5"},
+      {"keepalives_interval", "2"},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", "15000"}};
+  bool uri = url.find("://") != std::string::npos;
+  std::string out = url;
+  for (auto [name, value] : kSettings) {
+    if (SetsParameter(url, name, uri)) continue;
+    if (uri)
+      out += out.find('?') == std::string::npos ? '?' : '&';
+    else if (!out.empty())
+      out += ' ';
+    out.append(name).append("=").append(value);
+  }
+  return out;
+}
+
 PgPool::PgPool(std::string url, std::size_t max_connections, SessionSettings session)
     : url_(std::move(url)),
       max_connections_(std::max<std::size_t>(1, max_connections)),
@@ -41,7 +77,7 @@ Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
   ++open_;
   lock.unlock();
   try {
-    auto conn = std::make_unique<pqxx::connection>(url_);
+    auto conn = std::make_unique<pqxx::connection>(PgUrlWithKeepalives(url_));
     // Remembered by the connection, and set again if libpqxx reconnects it.
     conn->set_variable("jit", "off");
     conn->set_variable("random_page_cost", "1.1");

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "conveyor/logging.h"
+#include "conveyor/pg.h"
 
 namespace conveyor {
 namespace {
@@ -21,20 +22,6 @@ class ChangeReceiver final : public pqxx::notification_receiver {
 };
 
 constexpr long kAwaitMicroseconds = 200000;  // how often the thread looks for Stop
-
-// `url` with TCP keepalives of a few seconds: a connection whose server went away without a
-// word (a partition, a NAT that forgot it) breaks within about 15 s instead of looking
-// healthy while no change can arrive.
-std::string WithKeepalives(const std::string& url) {
-  constexpr char kUriParams[] =
-      "keepalives=1&keepalives_idle=5&keepalives_interval=2&keepalives_count=3&"
-      "tcp_user_timeout=15000";
-  constexpr char kKeywordParams[] =
-      " keepalives=1 keepalives_idle=5 keepalives_interval=2 keepalives_count=3 "
-      "tcp_user_timeout=15000";
-  if (url.find("://") == std::string::npos) return url + kKeywordParams;
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + kUriParams;
-}
 
 }  // namespace
 
@@ -89,7 +76,7 @@ void CredentialListener::Run() {
 }
 
 void CredentialListener::ListenUntilBrokenOrStopped() {
-  pqxx::connection conn(WithKeepalives(pg_url_));
+  pqxx::connection conn(PgUrlWithKeepalives(pg_url_));
   ChangeReceiver receiver(conn, auth_);  // LISTEN, answered by the server before it returns
   auth_.SetListening(true);              // an empty cache: nothing missed before now is remembered
   {

@@ -5,7 +5,8 @@
 // (a Lease) and takes it back when the Lease is destroyed. A connection that broke is
 // dropped instead of returned. PgPool is thread-safe.
 //
-// Every pooled connection turns PostgreSQL's JIT compilation off for its session
+// Every pooled connection has TCP keepalives (PgUrlWithKeepalives) and turns PostgreSQL's JIT
+// compilation off for its session
 // (SET jit = off). Conveyor's statements are short and read by index, but a few of them
 // (unnest arrays, correlated subqueries) get a plan estimate over jit_above_cost, and then
 // PostgreSQL spent more time compiling each one than running it: 3.1 s of the 5.0 s that the
@@ -83,6 +84,12 @@ class PgPool {
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::size_t open_ = 0;
 };
+
+// `url` with TCP keepalives and a user timeout of a few seconds, each unless the url sets it
+// itself: a connection whose server went away without a word (a partition, a NAT that
+// forgot it) breaks within about 15 s instead of holding its caller. Takes both of libpq's
+// forms, a URI (postgresql://…) and keyword=value pairs. PgPool connects with it.
+std::string PgUrlWithKeepalives(const std::string& url);
 
 // Applies the numbered migrations (common/migrations/NNNN_*.sql, compiled in) that the
 // database has not seen, each in its own transaction, under an advisory lock so that

@@ -1,6 +1,10 @@
 // PgPool (common/include/conveyor/pg.h) against a real PostgreSQL server (label: integration):
-// its connections run Conveyor's session settings, also after one went back to the pool.
+// its connections run Conveyor's session settings, also after one went back to the pool, and
+// their sockets have TCP keepalives.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "conveyor/pg.h"
 #include "support/services.h"
@@ -13,7 +17,7 @@ std::string Setting(PgPool::Lease& lease, const std::string& name) {
   return tx.exec1("SHOW " + name)[0].c_str();
 }
 
-TEST(PgPool, ItsConnectionsRunWithoutJitAndKeepItWhenLeasedAgain) {
+TEST(PgPool, ItsConnectionsRunWithoutJitAndWithCheapKeyProbesAlsoWhenLeasedAgain) {
   testing::ScratchDatabase db;
   {
     pqxx::connection plain(db.url());
@@ -28,11 +32,40 @@ TEST(PgPool, ItsConnectionsRunWithoutJitAndKeepItWhenLeasedAgain) {
     ASSERT_TRUE(second.has_value()) << second.error().Describe();
     EXPECT_EQ(Setting(*first, "jit"), "off");
     EXPECT_EQ(Setting(*second, "jit"), "off");
+    EXPECT_EQ(Setting(*first, "random_page_cost"), "1.1");
   }
   auto again = pool.Acquire();
   ASSERT_TRUE(again.has_value()) << again.error().Describe();
   EXPECT_EQ(Setting(*again, "jit"), "off");
+  EXPECT_EQ(Setting(*again, "random_page_cost"), "1.1");
   EXPECT_EQ(pool.usage().open, 2u);
+}
+
+int SocketOption(PgPool::Lease& lease, int level, int name) {
+  int value = -1;
+  socklen_t size = sizeof value;
+  EXPECT_EQ(getsockopt(lease->sock(), level, name, &value, &size), 0) << "getsockopt " << name;
+  return value;
+}
+
+TEST(PgPool, ItsSocketsHaveKeepalivesOfSecondsUnlessTheUrlSetsItsOwn) {
+  testing::ScratchDatabase db;
+  {
+    PgPool pool(db.url(), 1);
+    auto lease = pool.Acquire();
+    ASSERT_TRUE(lease.has_value()) << lease.error().Describe();
+    EXPECT_EQ(SocketOption(*lease, SOL_SOCKET, SO_KEEPALIVE), 1);
+    EXPECT_EQ(SocketOption(*lease, IPPROTO_TCP, TCP_KEEPIDLE), 5);
+    EXPECT_EQ(SocketOption(*lease, IPPROTO_TCP, TCP_KEEPINTVL), 2);
+    EXPECT_EQ(SocketOption(*lease, IPPROTO_TCP, TCP_KEEPCNT), 3);
+    EXPECT_EQ(SocketOption(*lease, IPPROTO_TCP, TCP_USER_TIMEOUT), 15000);
+  }
+  std::string url = db.url();
+  url += url.find('?') == std::string::npos ? "?keepalives_idle=30" : "&keepalives_idle=30";
+  PgPool own(url, 1);
+  auto lease = own.Acquire();
+  ASSERT_TRUE(lease.has_value()) << lease.error().Describe();
+  EXPECT_EQ(SocketOption(*lease, IPPROTO_TCP, TCP_KEEPIDLE), 30) << "the url's own setting";
 }
 
 }  // namespace
