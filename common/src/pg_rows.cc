@@ -1,6 +1,8 @@
 #include "conveyor/pg_rows.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "conveyor/task_codec.h"
 #include "conveyor/time_format.h"
@@ -67,40 +69,59 @@ std::optional<std::string> OptionalTimeParam(const std::optional<Timestamp>& t) 
   return TimeParam(*t);
 }
 
+// The array literals below are built for hundreds of rows at once (a worker's batch, a
+// producer's group of accepted records): each is sized first and filled without a
+// character-by-character append.
+
 std::string TextArrayParam(const std::vector<std::optional<std::string>>& values) {
-  std::string out = "{";
+  std::size_t size = 2;
+  for (const auto& v : values) size += (v ? v->size() + 2 : 4) + 1;
+  std::string out;
+  out.reserve(size + size / 16);  // room for some escapes
+  out += '{';
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) out += ',';
     if (!values[i]) {
       out += "NULL";
       continue;
     }
+    std::string_view rest = *values[i];
     out += '"';
-    for (char c : *values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
+    for (auto special = rest.find_first_of("\"\\"); special != std::string_view::npos;
+         special = rest.find_first_of("\"\\")) {
+      out.append(rest.substr(0, special)).append(1, '\\').append(1, rest[special]);
+      rest.remove_prefix(special + 1);
     }
-    out += '"';
+    out.append(rest).append(1, '"');
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 std::string IntArrayParam(const std::vector<long long>& values) {
-  std::string out = "{";
+  std::string out;
+  out.reserve(2 + values.size() * 21);
+  out += '{';
+  char digits[24];
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) out += ',';
-    out += std::to_string(values[i]);
+    auto end = std::to_chars(digits, digits + sizeof digits, values[i]).ptr;
+    out.append(digits, end);
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 std::string UuidArrayParam(const std::vector<Uuid>& ids) {
-  std::string out = "{";
+  std::string out;
+  out.reserve(2 + ids.size() * 37);
+  out += '{';
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (i) out += ',';
     out += ids[i].ToString();
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 }  // namespace conveyor
