@@ -1,6 +1,7 @@
 #include "conveyor/pg.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "conveyor/embedded_files.h"
@@ -21,16 +22,43 @@ Error PgError(const std::exception& e, std::string_view what) {
 
 namespace {
 
+bool IsUri(std::string_view url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
+// Where a URI's query begins (its '?'), or npos. As libpq reads it: the user info runs to the
+// first '@' before any '/', and may hold a '?' of a password; the query is the first '?'
+// after it.
+std::size_t QueryStart(std::string_view uri) {
+  auto from = uri.find("://") + 3;
+  auto end = uri.find_first_of("@/", from);
+  if (end != std::string_view::npos && uri[end] == '@') from = end + 1;
+  return uri.find('?', from);
+}
+
+bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
 // Whether a libpq connection string sets parameter `name`: in a URI's query
-// (?name=… or &name=…), or as a keyword=value pair.
+// (?name=… or &name=…), or as a keyword=value pair. Not seen: a percent-encoded name, and
+// what a service file (service=…) sets; the parameter added then wins over it.
 bool SetsParameter(std::string_view url, std::string_view name, bool uri) {
-  for (auto at = url.find(name); at != std::string_view::npos; at = url.find(name, at + 1)) {
+  auto from = uri ? QueryStart(url) : 0;
+  if (from == std::string_view::npos) return false;
+  for (auto at = url.find(name, from); at != std::string_view::npos; at = url.find(name, at + 1)) {
     char before = at == 0 ? ' ' : url[at - 1];
-    auto after = url.find_first_not_of(' ', at + name.size());
-    bool starts = uri ? (before == '?' || before == '&') : (before == ' ' || before == '\t');
-    if (starts && after != std::string_view::npos && url[after] == '=') return true;
+    bool starts = uri ? (before == '?' || before == '&') : IsSpace(before);
+    auto after = at + name.size();
+    while (!uri && after < url.size() && IsSpace(url[after])) ++after;
+    if (starts && after < url.size() && url[after] == '=') return true;
   }
   return false;
+}
+
+// The separator before one more parameter of `url`.
+std::string_view Separator(std::string_view url, bool uri) {
+  if (!uri) return url.empty() || IsSpace(url.back()) ? "" : " ";
+  if (QueryStart(url) == std::string_view::npos) return "?";
+  return url.back() == '?' || url.back() == '&' ? "" : "&";
 }
 
 }  // namespace
@@ -42,15 +70,11 @@ std::string PgUrlWithKeepalives(const std::string& url) {
       {"keepalives_interval", "2"},
       {"keepalives_count", "3"},
       {"tcp_user_timeout", "15000"}};
-  bool uri = url.find("://") != std::string::npos;
+  bool uri = IsUri(url);
   std::string out = url;
   for (auto [name, value] : kSettings) {
     if (SetsParameter(url, name, uri)) continue;
-    if (uri)
-      out += out.find('?') == std::string::npos ? '?' : '&';
-    else if (!out.empty())
-      out += ' ';
-    out.append(name).append("=").append(value);
+    out.append(Separator(out, uri)).append(name).append("=").append(value);
   }
   return out;
 }

@@ -31,8 +31,8 @@ UnnestRows AcceptedRowsOf(const std::vector<AcceptedTask>& accepted) {
 
 // Inserts the rows, each unless the projection or accepted_tasks holds the task at the same
 // or a later offset already (a worker may have applied the command by now). The projection
-// is looked into by a LATERAL lookup with LIMIT 1, which the planner cannot turn into a join:
-// one probe of tasks' primary key per row, whatever the statistics say. As a NOT EXISTS, the
+// is looked into by a LATERAL lookup with LIMIT 1, which the planner cannot turn into a hash
+// join over the table: it runs once per row, a probe of tasks' primary key. As a NOT EXISTS, the
 // planner hashed the whole table instead, first for every request (bench/README.md, "Read
 // your own writes") and, with `t.id = ANY(ids)` added, still whenever tasks held a few ten
 // thousand rows: 16 of a 29 ms statement ("The accepted record's look into tasks").

@@ -47,5 +47,32 @@ TEST(PgUrlWithKeepalives, AParameterNameElsewhereInTheStringIsNotASetting) {
             "keepalives_interval=2&tcp_user_timeout=15000");
 }
 
+TEST(PgUrlWithKeepalives, AddsToAUriEndingInItsQuerysSeparator) {
+  EXPECT_EQ(PgUrlWithKeepalives("postgresql://db/c?"), std::string("postgresql://db/c?") + kAll);
+  EXPECT_EQ(PgUrlWithKeepalives("postgresql://db/c?sslmode=disable&"),
+            std::string("postgresql://db/c?sslmode=disable&") + kAll);
+}
+
+TEST(PgUrlWithKeepalives, AQuestionMarkInAPasswordIsNotTheQuery) {
+  EXPECT_EQ(PgUrlWithKeepalives("postgresql://u:p?w@db/c"),
+            std::string("postgresql://u:p?w@db/c?") + kAll);
+  EXPECT_EQ(PgUrlWithKeepalives("postgresql://u:p?keepalives=0@db/c?keepalives_idle=9"),
+            "postgresql://u:p?keepalives=0@db/c?keepalives_idle=9&keepalives=1&"
+            "keepalives_interval=2&keepalives_count=3&tcp_user_timeout=15000")
+      << "a password that reads like a parameter sets nothing";
+}
+
+TEST(PgUrlWithKeepalives, OnlyAStringThatBeginsWithTheSchemeIsAUri) {
+  EXPECT_EQ(PgUrlWithKeepalives("host=db application_name=http://x"),
+            "host=db application_name=http://x keepalives=1 keepalives_idle=5 "
+            "keepalives_interval=2 keepalives_count=3 tcp_user_timeout=15000");
+}
+
+TEST(PgUrlWithKeepalives, AnyWhiteSpaceSeparatesAKeywordAndItsEqualsSign) {
+  EXPECT_EQ(PgUrlWithKeepalives("host=db\tkeepalives_idle\t= 60\nkeepalives_count=1 "),
+            "host=db\tkeepalives_idle\t= 60\nkeepalives_count=1 keepalives=1 "
+            "keepalives_interval=2 tcp_user_timeout=15000");
+}
+
 }  // namespace
 }  // namespace conveyor
