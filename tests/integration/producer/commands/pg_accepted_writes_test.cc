@@ -188,6 +188,43 @@ TEST_F(AcceptedWritesTest, ProjectionHoldingALaterCommandWinsOverAStaleRecord) {
   EXPECT_EQ(page->total, 1);
 }
 
+// The sequential scans of `table` that the one connection of `pool` has made so far. Its
+// backend flushes its pending statistics when it goes idle after pg_stat_force_next_flush(),
+// and the next statement, a transaction of its own, reads them.
+long long SeqScansBy(PgPool& pool, const std::string& table) {
+  auto lease = pool.Acquire();
+  EXPECT_TRUE(lease.has_value()) << lease.error().Describe();
+  pqxx::nontransaction tx(**lease);
+  tx.exec("SELECT pg_stat_force_next_flush()");
+  return tx.exec1("SELECT seq_scan FROM pg_stat_user_tables WHERE relname = " + tx.quote(table))[0]
+      .as<long long>();
+}
+
+TEST_F(AcceptedWritesTest, RecordsLookIntoTasksByKeyWhenItHoldsTensOfThousandsOfTasks) {
+  // The size at which the planner used to read all of tasks for each group of records
+  // (bench/README.md, "The accepted record's look into tasks"), with fresh statistics.
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::nontransaction tx(conn);
+    tx.exec_params(
+        "INSERT INTO tasks (id, number, task_type_id, enabled, frequency, parameters, "
+        "content_type, notification, created_at, modified_at, last_event_id) "
+        "SELECT gen_random_uuid(), 1000000 + g, $1::uuid, false, 'NONE', '{}', "
+        "'application/json', 'NONE', now(), now(), gen_random_uuid() "
+        "FROM generate_series(1, 60000) g",
+        NoopTaskTypeId().ToString());
+    tx.exec("ANALYZE tasks");
+  }
+  PgPool one(db_.url(), 1);
+  PgAcceptedWrites writes(one);
+  std::vector<AcceptedTask> group;
+  for (int i = 0; i < 700; ++i) group.push_back(NewTask(i));
+  auto before = SeqScansBy(one, "tasks");
+  ASSERT_TRUE(writes.Record(group, {}).has_value());
+  EXPECT_EQ(SeqScansBy(one, "tasks"), before) << "the records' look into tasks read all of it";
+  EXPECT_EQ(Count("SELECT count(*) FROM accepted_tasks"), 700);
+}
+
 TEST_F(AcceptedWritesTest, RecordedDeleteHidesTheTaskAtOnce) {
   auto a = NewTask(10);
   ASSERT_TRUE(store_.ApplyBatch({CreateCommand(a)}).has_value());
