@@ -1,13 +1,15 @@
 // jemalloc's options for conveyor-producer and conveyor-worker. This file is not part of
 // conveyor_common: the conveyor_malloc target (top CMakeLists.txt) compiles it into each program
-// that links jemalloc. jemalloc reads `malloc_conf` as it starts, before main(); MALLOC_CONF in
-// the environment, read after it, overrides it.
+// that links jemalloc; link that target to programs only, or the symbol is defined twice.
+// jemalloc reads `malloc_conf` as it starts, before main(); /etc/malloc.conf and MALLOC_CONF in
+// the environment, read after it, override it.
 //
-// Two arenas, as LimitMallocArenas (conveyor/process.h) gives glibc's malloc: jemalloc's default
-// is four per core, and each keeps the pages freed in it for a while (dirty_decay_ms, 10 s), so
-// a producer's handler threads or a worker's run threads on a large machine would spread the
-// same work over many more pages. In bench/e2e two arenas took 6 MiB off the producer's peak
-// (42-43 MiB against 48-50) at the same rate (bench/README.md, "jemalloc").
+// Two arenas, as LimitMallocArenas(2) in the programs' main() gives glibc's malloc (keep the two
+// counts the same): jemalloc's default is four per core, and each keeps the pages freed in it
+// for a while (dirty_decay_ms, 10 s), so a producer's handler threads or a worker's run threads
+// on a large machine would spread the same work over many more pages. In bench/e2e two arenas
+// took 6 MiB off the producer's peak (42-43 MiB against 48-50) at the same rate
+// (bench/README.md, "jemalloc").
 #include <jemalloc/jemalloc.h>
 
 const char* malloc_conf = "narenas:2";

@@ -82,9 +82,11 @@ inline void BlockStopSignals() {
 // each thread that allocates its own arena, up to 8 per core, and an arena keeps what was
 // freed in it: the producer's handler threads and a worker's runs each touched one, and the
 // resident memory of a producer under bulk load doubled (about 90 MiB against 48 MiB with
-// two arenas; bench/README.md, "Memory"). Call first thing in main(), before any thread. It
-// concerns builds on the system's allocator; a build that links jemalloc (the default) runs
-// that with two arenas too (common/src/jemalloc_conf.cc), and jemalloc ignores mallopt.
+// two arenas; bench/README.md, "Memory"). Call first thing in main(), before any thread.
+// Only builds on the system's allocator (CONVEYOR_MALLOC=system) use it: in a build that links
+// jemalloc (the default) the call reaches glibc's unused allocator, and jemalloc's two arenas
+// come from `malloc_conf` (common/src/jemalloc_conf.cc; MALLOC_CONF, not MALLOC_ARENA_MAX,
+// changes them). Keep the two counts the same.
 inline void LimitMallocArenas(int arenas) {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, arenas);
 }
