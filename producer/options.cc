@@ -201,16 +201,16 @@ Status FinishProducerOptions(ProducerOptions& o) {
 }
 
 KafkaSettings ProducerKafkaSettings(const ProducerOptions& o) {
-  // The producer publishes an event or a few per request, as requests come: waiting up to
-  // 20 ms for more fills each produce request, which librdkafka's broker thread pays for per
-  // request, not per event (bench/README.md, "A create waiting for Kafka holds no thread": at
-  // 1,000 requests/s HTTP p99 32 ms against 149 ms at 5 ms, and half the producer's CPU).
+  // The producer publishes an event or a few per request, as requests come: waiting a few
+  // milliseconds for more fills each produce request, which librdkafka's broker thread pays
+  // for per request, not per event. How long is kProducerLingerMs's choice (options.h).
   auto kafka = o.common.kafka;
   kafka.properties.try_emplace("linger.ms", std::to_string(kProducerLingerMs));
   // One produce request at a time per broker: the idempotent producer then never has to
   // re-sequence requests in flight when a partition's leader fails, the case in which
   // librdkafka 2.0.2 reported two creates acknowledged that the cluster does not hold
-  // (docs/faults.md). With the linger's full batches it cost nothing measurable (bench/README.md).
+  // (docs/faults.md). With a 20 ms linger's full batches it cost nothing measurable
+  // (bench/README.md, "One produce request in flight per broker").
   kafka.properties.try_emplace("max.in.flight.requests.per.connection",
                                std::to_string(kProducerMaxInFlight));
   return kafka;

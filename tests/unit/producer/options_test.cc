@@ -141,10 +141,10 @@ TEST_F(ProducerOptionsTest, FinishRefusesAKeyIdThatIsNoUuidAndABadKafkaProperty)
   EXPECT_FALSE(FinishProducerOptions(bad).has_value());
 }
 
-TEST_F(ProducerOptionsTest, KafkasLingerIsTwentyMillisecondsUnlessAPropertySetsIt) {
+TEST_F(ProducerOptionsTest, KafkasLingerIsFiveMillisecondsUnlessAPropertySetsIt) {
   auto defaulted = Options({});
   ASSERT_TRUE(FinishProducerOptions(defaulted).has_value());
-  EXPECT_EQ(ProducerKafkaSettings(defaulted).properties["linger.ms"], "20");
+  EXPECT_EQ(ProducerKafkaSettings(defaulted).properties["linger.ms"], "5");
   EXPECT_FALSE(defaulted.common.kafka.properties.contains("linger.ms"))
       << "the consumers get no producer property";
 
