@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
+#include <functional>
 
 #include "conveyor/embedded_files.h"
 #include "conveyor/logging.h"
@@ -62,6 +64,13 @@ std::string_view Separator(std::string_view url, bool uri) {
 }
 
 }  // namespace
+
+std::string PreparedName(pqxx::connection_base& conn, const std::string& sql) {
+  char name[32];
+  std::snprintf(name, sizeof name, "conveyor_%016zx", std::hash<std::string>{}(sql));
+  conn.prepare(name, sql);  // the same name and text again: nothing to do
+  return name;
+}
 
 std::string PgUrlWithKeepalives(const std::string& url) {
   static constexpr std::pair<std::string_view, std::string_view> kSettings[] = {

@@ -76,12 +76,12 @@ Status PgAcceptedWrites::Record(const std::vector<AcceptedTask>& tasks,
     if (!tasks.empty()) {
       std::vector<std::string> params;
       auto sql = UpsertTasksSql(tasks, params);
-      tx.exec_params0(sql, pqxx::prepare::make_dynamic_params(params));
+      ExecPrepared(tx, sql, pqxx::prepare::make_dynamic_params(params));
     }
     if (!notes.empty()) {
       std::vector<std::string> params;
       auto sql = InsertNotesSql(notes, params);
-      tx.exec_params0(sql, pqxx::prepare::make_dynamic_params(params));
+      ExecPrepared(tx, sql, pqxx::prepare::make_dynamic_params(params));
     }
     tx.commit();
   } catch (const std::exception& e) {
@@ -107,8 +107,8 @@ Result<std::vector<AcceptedTask>> PgAcceptedWrites::Unapplied(const UnappliedQue
      ORDER BY a.modified_at
      LIMIT $4)";
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(sql, TimeParam(q.after), TimeParam(q.before),
-                               UuidArrayParam(q.excluded), q.limit);
+    auto rows = ExecPrepared(tx, sql, TimeParam(q.after), TimeParam(q.before),
+                             UuidArrayParam(q.excluded), q.limit);
     std::vector<AcceptedTask> out;
     constexpr int c = kTaskColumnCount;
     for (const auto& row : rows) {

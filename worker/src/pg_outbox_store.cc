@@ -29,7 +29,8 @@ void WriteOutbox(pqxx::transaction_base& tx, const std::vector<OutgoingMessage>&
     payloads.push_back(n.tombstone ? std::nullopt : std::optional(n.value));
     headers.push_back(HeadersColumn(n.headers));
   }
-  tx.exec_params(
+  ExecPrepared(
+      tx,
       "INSERT INTO outbox (topic, key, payload, headers) "
       "SELECT t, k, p, h::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
       "AS v(t, k, p, h)",
@@ -56,8 +57,8 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
     // a task's earlier event, this one leaves the task's later events alone, so each task's
     // events go out in the order they were written. Other tasks' rows are taken meanwhile, so
     // a relay that cannot reach Kafka holds up only the tasks it claimed.
-    auto rows = tx.exec_params(
-        R"(WITH claim AS (
+    auto rows = ExecPrepared(tx,
+                             R"(WITH claim AS (
              SELECT id FROM outbox WHERE sent_at IS NULL
               ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
            SELECT o.id, o.topic, o.key, o.payload, o.headers, o.event_type,
@@ -68,7 +69,7 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
                      WHERE e.key = o.key AND e.sent_at IS NULL AND e.id < o.id
                        AND e.id NOT IN (SELECT id FROM claim))
             ORDER BY o.id)",
-        static_cast<long long>(limit));
+                             static_cast<long long>(limit));
     if (rows.empty()) return std::size_t{0};
     std::vector<OutboxRow> claimed;
     claimed.reserve(rows.size());
@@ -76,8 +77,8 @@ Result<std::size_t> PgOutboxStore::ClaimUnsent(std::size_t limit, const PublishF
     auto sent = publish(claimed);
     if (!sent.empty()) {
       std::vector<long long> ids(sent.begin(), sent.end());
-      tx.exec_params("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
-                     IntArrayParam(ids));
+      ExecPrepared(tx, "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
+                   IntArrayParam(ids));
     }
     tx.commit();
     return claimed.size();
@@ -91,8 +92,8 @@ Status PgOutboxStore::DeleteSentBefore(std::chrono::seconds age) {
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::nontransaction tx(**lease);
-    tx.exec_params("DELETE FROM outbox WHERE sent_at < now() - $1::interval",
-                   std::to_string(age.count()) + " seconds");
+    ExecPrepared(tx, "DELETE FROM outbox WHERE sent_at < now() - $1::interval",
+                 std::to_string(age.count()) + " seconds");
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "cleaning the outbox"));
   }

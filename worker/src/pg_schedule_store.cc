@@ -15,15 +15,16 @@ Result<std::size_t> PgScheduleStore::ClaimDue(Timestamp now, std::size_t limit,
     // of a task take turns (TaskStateSettings::serializes_tasks), the claim takes its task's
     // lock too, as a command's transaction does, and leaves a task that one holds for later.
     std::string task_lock = state_.serializes_tasks() ? " FOR NO KEY UPDATE OF t SKIP LOCKED" : "";
-    auto rows = tx.exec_params("SELECT " + TaskColumns("t") + R"(,
+    auto rows = ExecPrepared(tx,
+                             "SELECT " + TaskColumns("t") + R"(,
                (extract(epoch from s.next_due_at) * 1e6)::bigint
           FROM schedules s JOIN tasks t ON t.id = s.task_id
          WHERE s.next_due_at <= $1::timestamptz
          ORDER BY s.next_due_at
          LIMIT $2
            FOR UPDATE OF s SKIP LOCKED)" +
-                                   task_lock,
-                               TimeParam(now), static_cast<long long>(limit));
+                                 task_lock,
+                             TimeParam(now), static_cast<long long>(limit));
     if (rows.empty()) return std::size_t{0};
     std::vector<DueSchedule> due;
     for (const auto& row : rows)
@@ -37,13 +38,13 @@ Result<std::size_t> PgScheduleStore::ClaimDue(Timestamp now, std::size_t limit,
       next.push_back(a.next_due ? std::optional(TimeParam(*a.next_due)) : std::nullopt);
       last.push_back(a.last_fired ? std::optional(TimeParam(*a.last_fired)) : std::nullopt);
     }
-    tx.exec_params(
-        R"(UPDATE schedules s
+    ExecPrepared(tx,
+                 R"(UPDATE schedules s
               SET next_due_at = v.next_due_at, last_due_at = COALESCE(v.last_due_at, s.last_due_at)
              FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
                   AS v(task_id, next_due_at, last_due_at)
             WHERE s.task_id = v.task_id)",
-        UuidArrayParam(ids), TextArrayParam(next), TextArrayParam(last));
+                 UuidArrayParam(ids), TextArrayParam(next), TextArrayParam(last));
     WriteTaskStates(tx, ids, state_, now);
     tx.commit();
     return rows.size();

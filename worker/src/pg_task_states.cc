@@ -24,17 +24,17 @@ std::vector<Uuid> Unique(const std::vector<Uuid>& tasks) {
 
 void LockTasks(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks) {
   if (tasks.empty()) return;
-  tx.exec_params("SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE",
-                 UuidArrayParam(tasks));
+  ExecPrepared(tx, "SELECT 1 FROM tasks WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE",
+               UuidArrayParam(tasks));
 }
 
 void LockTasksOfRuns(pqxx::transaction_base& tx, const std::vector<Uuid>& runs) {
   if (runs.empty()) return;
-  tx.exec_params(
-      R"(SELECT 1 FROM tasks
+  ExecPrepared(tx,
+               R"(SELECT 1 FROM tasks
           WHERE id IN (SELECT task_id FROM runs WHERE id = ANY($1::uuid[]))
           ORDER BY id FOR NO KEY UPDATE)",
-      UuidArrayParam(runs));
+               UuidArrayParam(runs));
 }
 
 void WriteTaskStates(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks,

@@ -40,19 +40,20 @@ std::optional<Uuid> TypeOf(const IncomingCommand& c) {
 
 // Records when the task is due next (std::nullopt: never), as its create or an update set it.
 void SetNextDue(pqxx::transaction_base& tx, const Uuid& task_id, std::optional<Timestamp> next) {
-  tx.exec_params(
-      R"(INSERT INTO schedules (task_id, next_due_at) VALUES ($1, $2::timestamptz)
+  ExecPrepared(tx,
+               R"(INSERT INTO schedules (task_id, next_due_at) VALUES ($1, $2::timestamptz)
          ON CONFLICT (task_id) DO UPDATE SET next_due_at = EXCLUDED.next_due_at)",
-      task_id.ToString(), OptionalTimeParam(next));
+               task_id.ToString(), OptionalTimeParam(next));
 }
 
 // Applies one create command inside `tx`; an empty string when applied, else the reason it
 // cannot be.
 std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   const Task& t = c.task;
-  auto type = tx.exec_params("SELECT 1 FROM task_types WHERE id = $1", t.task_type_id.ToString());
+  auto type = ExecPrepared(tx, "SELECT 1 FROM task_types WHERE id = $1", t.task_type_id.ToString());
   if (type.empty()) return "task type " + t.task_type_id.ToString() + " is not registered";
-  auto inserted = tx.exec_params(
+  auto inserted = ExecPrepared(
+      tx,
       R"(INSERT INTO tasks (id, number, task_type_id, client_id, enabled, frequency, start_date,
                             finish_date, parameters, content_type, notification, created_at,
                             created_by, modified_at, modified_by, last_event_id, task_name,
@@ -77,10 +78,10 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   }
   if (t.enabled) {
     // The run's id is the command's event id: a redelivered command names the same run.
-    tx.exec_params(
-        "INSERT INTO runs (id, task_id, state, queued_at) VALUES ($1, $2, 'queued', "
-        "$3::timestamptz)",
-        c.event.id.ToString(), t.id.ToString(), TimeParam(c.event.time));
+    ExecPrepared(tx,
+                 "INSERT INTO runs (id, task_id, state, queued_at) VALUES ($1, $2, 'queued', "
+                 "$3::timestamptz)",
+                 c.event.id.ToString(), t.id.ToString(), TimeParam(c.event.time));
   }
   return {};
 }
@@ -90,17 +91,18 @@ std::string ApplyCreate(pqxx::transaction_base& tx, const IncomingCommand& c) {
 void AdvanceCommandOffsets(pqxx::transaction_base& tx, const std::vector<Uuid>& tasks,
                            const std::vector<long long>& offsets) {
   if (tasks.empty()) return;
-  tx.exec_params(
-      R"(UPDATE tasks t SET command_offset = v.command_offset
+  ExecPrepared(tx,
+               R"(UPDATE tasks t SET command_offset = v.command_offset
            FROM unnest($1::uuid[], $2::bigint[]) AS v(id, command_offset)
           WHERE t.id = v.id AND t.id = ANY($1::uuid[]) AND t.command_offset < v.command_offset)",
-      UuidArrayParam(tasks), IntArrayParam(offsets));
+               UuidArrayParam(tasks), IntArrayParam(offsets));
 }
 
 std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
   AdvanceCommandOffsets(tx, {c.task.id}, {c.offset});
   // Reaches the live runs (StopReaches).
-  tx.exec_params(
+  ExecPrepared(
+      tx,
       R"(UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $2::timestamptz)
           WHERE task_id = $1 AND state NOT IN )" +
           FinalStates(),
@@ -112,12 +114,13 @@ std::string ApplyCancel(pqxx::transaction_base& tx, const IncomingCommand& c) {
 // command alone (careful path).
 std::string ApplyAddNote(pqxx::transaction_base& tx, const IncomingCommand& c) {
   const TaskNote& n = c.note;
-  tx.exec_params(
-      R"(INSERT INTO task_notes (id, task_id, text, created_at, created_by, event_id)
+  ExecPrepared(tx,
+               R"(INSERT INTO task_notes (id, task_id, text, created_at, created_by, event_id)
          VALUES ($1, $2, $3, $4::timestamptz, $5, $6) ON CONFLICT (id) DO NOTHING)",
-      n.id, n.task_id.ToString(), n.text, TimeParam(n.created_at), n.created_by,
-      c.event.id.ToString());
-  tx.exec_params(
+               n.id, n.task_id.ToString(), n.text, TimeParam(n.created_at), n.created_by,
+               c.event.id.ToString());
+  ExecPrepared(
+      tx,
       "UPDATE tasks SET modified_at = GREATEST(modified_at, $2::timestamptz), modified_by = $3, "
       "command_offset = GREATEST(command_offset, $4) WHERE id = $1",
       n.task_id.ToString(), TimeParam(n.created_at), n.created_by, c.offset);
@@ -127,15 +130,15 @@ std::string ApplyAddNote(pqxx::transaction_base& tx, const IncomingCommand& c) {
 // Replaces the task's fields; see TaskStore::ApplyBatch for what Enabled does to its runs.
 std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   const TaskUpdate& u = c.update;
-  auto type = tx.exec_params("SELECT 1 FROM task_types WHERE id = $1", u.task_type_id.ToString());
+  auto type = ExecPrepared(tx, "SELECT 1 FROM task_types WHERE id = $1", u.task_type_id.ToString());
   if (type.empty()) return "task type " + u.task_type_id.ToString() + " is not registered";
   auto before =
-      tx.exec_params("SELECT enabled FROM tasks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-                     u.task_id.ToString());
+      ExecPrepared(tx, "SELECT enabled FROM tasks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+                   u.task_id.ToString());
   if (before.empty()) return {};  // deleted meanwhile, or never created: nothing to change
   bool was_enabled = before[0][0].as<bool>();
-  tx.exec_params(
-      R"(UPDATE tasks
+  ExecPrepared(tx,
+               R"(UPDATE tasks
             SET task_type_id = $2, enabled = COALESCE($3::boolean, enabled), frequency = $4,
                 start_date = $5::timestamptz, finish_date = $6::timestamptz, parameters = $7,
                 content_type = $8, notification = $9, modified_at = $10::timestamptz,
@@ -143,60 +146,61 @@ std::string ApplyUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
                 command_offset = GREATEST(command_offset, $13),
                 schedule = COALESCE($14::jsonb, schedule)
           WHERE id = $1)",
-      u.task_id.ToString(), u.task_type_id.ToString(),
-      u.enabled ? std::optional<std::string>(*u.enabled ? "true" : "false") : std::nullopt,
-      std::string(FrequencyName(u.frequency)), OptionalTimeParam(u.start_date),
-      OptionalTimeParam(u.finish_date), u.parameters, u.content_type,
-      std::string(NotificationName(u.notification)), TimeParam(c.event.time), u.requested_by,
-      c.event.id.ToString(), c.offset,
-      u.schedule ? std::optional(ScheduleParam(*u.schedule)) : std::nullopt);
+               u.task_id.ToString(), u.task_type_id.ToString(),
+               u.enabled ? std::optional<std::string>(*u.enabled ? "true" : "false") : std::nullopt,
+               std::string(FrequencyName(u.frequency)), OptionalTimeParam(u.start_date),
+               OptionalTimeParam(u.finish_date), u.parameters, u.content_type,
+               std::string(NotificationName(u.notification)), TimeParam(c.event.time),
+               u.requested_by, c.event.id.ToString(), c.offset,
+               u.schedule ? std::optional(ScheduleParam(*u.schedule)) : std::nullopt);
   bool enabled = u.enabled.value_or(was_enabled);
   if (c.next_due_at)  // takes effect from the next due time; none while disabled
     SetNextDue(tx, u.task_id, enabled ? *c.next_due_at : std::nullopt);
   else
-    tx.exec_params("DELETE FROM schedules WHERE task_id = $1", u.task_id.ToString());
+    ExecPrepared(tx, "DELETE FROM schedules WHERE task_id = $1", u.task_id.ToString());
   if (u.name || u.priority || u.due_time || u.planned_completion_time) {
     auto flat = [](const auto& field) { return field ? *field : std::nullopt; };
-    tx.exec_params(
-        R"(UPDATE tasks
+    ExecPrepared(tx,
+                 R"(UPDATE tasks
               SET task_name = CASE WHEN $2::boolean THEN $3 ELSE task_name END,
                   priority = CASE WHEN $4::boolean THEN $5::smallint ELSE priority END,
                   due_time = CASE WHEN $6::boolean THEN $7::timestamptz ELSE due_time END,
                   planned_completion_time = CASE WHEN $8::boolean THEN $9::timestamptz
                                                  ELSE planned_completion_time END
             WHERE id = $1)",
-        u.task_id.ToString(), u.name.has_value(), u.name.value_or(""), u.priority.has_value(),
-        flat(u.priority), u.due_time.has_value(), OptionalTimeParam(flat(u.due_time)),
-        u.planned_completion_time.has_value(), OptionalTimeParam(flat(u.planned_completion_time)));
+                 u.task_id.ToString(), u.name.has_value(), u.name.value_or(""),
+                 u.priority.has_value(), flat(u.priority), u.due_time.has_value(),
+                 OptionalTimeParam(flat(u.due_time)), u.planned_completion_time.has_value(),
+                 OptionalTimeParam(flat(u.planned_completion_time)));
   }
   if (u.enabled == false) return ApplyCancel(tx, c);
   // Enabling a task that waits for its schedule resumes it from now (above); other tasks run.
   if (u.enabled == true && !was_enabled && !c.next_due_at)
     // The run's id is the event id, as for a create: a redelivery names the same run. Queued
     // as EnablingQueuesARun says.
-    tx.exec_params(
-        R"(INSERT INTO runs (id, task_id, state, queued_at)
+    ExecPrepared(tx,
+                 R"(INSERT INTO runs (id, task_id, state, queued_at)
            SELECT $1, $2, 'queued', $3::timestamptz
             WHERE NOT EXISTS (SELECT 1 FROM runs
                                WHERE task_id = $2
                                  AND (state IN ('succeeded', 'failed')
                                       OR (state NOT IN )" +
-            FinalStates() + R"( AND cancel_requested_at IS NULL))))",
-        c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
+                     FinalStates() + R"( AND cancel_requested_at IS NULL))))",
+                 c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
   return {};
 }
 
 std::string ApplyDelete(pqxx::transaction_base& tx, const IncomingCommand& c) {
-  auto deleted = tx.exec_params(
-      R"(UPDATE tasks SET deleted_at = $2::timestamptz, deleted_by = $3,
+  auto deleted = ExecPrepared(tx,
+                              R"(UPDATE tasks SET deleted_at = $2::timestamptz, deleted_by = $3,
                           modified_at = $2::timestamptz, modified_by = $3, last_event_id = $4,
                           command_offset = GREATEST(command_offset, $5)
           WHERE id = $1 AND deleted_at IS NULL RETURNING 1)",
-      c.task.id.ToString(), TimeParam(c.event.time), c.requested_by, c.event.id.ToString(),
-      c.offset);
+                              c.task.id.ToString(), TimeParam(c.event.time), c.requested_by,
+                              c.event.id.ToString(), c.offset);
   if (deleted.empty()) return {};  // deleted already, or never created
-  tx.exec_params("UPDATE schedules SET next_due_at = NULL WHERE task_id = $1",
-                 c.task.id.ToString());
+  ExecPrepared(tx, "UPDATE schedules SET next_due_at = NULL WHERE task_id = $1",
+               c.task.id.ToString());
   return ApplyCancel(tx, c);
 }
 
@@ -205,27 +209,28 @@ std::string ApplyDelete(pqxx::transaction_base& tx, const IncomingCommand& c) {
 std::string ApplyBatchUpdate(pqxx::transaction_base& tx, const IncomingCommand& c) {
   const BatchTaskUpdate& u = c.batch_update;
   bool run_again = u.run_change == BatchTaskUpdate::RunChange::kRunAgain;
-  auto updated = tx.exec_params(
-      R"(UPDATE tasks
+  auto updated =
+      ExecPrepared(tx,
+                   R"(UPDATE tasks
             SET description = COALESCE($2, description), request = COALESCE($3, request),
                 response = CASE WHEN $4::text IS NOT NULL THEN $4::text
                                 WHEN $5::boolean THEN NULL ELSE response END,
                 modified_at = $6::timestamptz, modified_by = $7, last_event_id = $8,
                 command_offset = GREATEST(command_offset, $9)
           WHERE id = $1 AND deleted_at IS NULL RETURNING 1)",
-      u.task_id.ToString(), u.description, u.request, u.response, run_again,
-      TimeParam(c.event.time), u.requested_by, c.event.id.ToString(), c.offset);
+                   u.task_id.ToString(), u.description, u.request, u.response, run_again,
+                   TimeParam(c.event.time), u.requested_by, c.event.id.ToString(), c.offset);
   if (updated.empty()) return {};  // deleted meanwhile, or never created: nothing to change
   if (u.run_change == BatchTaskUpdate::RunChange::kStop) return ApplyCancel(tx, c);
   if (run_again)
     // The run's id is the event id, as for a create: a redelivery names the same run. Queued
     // as RunAgainQueuesARun says.
-    tx.exec_params(
-        R"(INSERT INTO runs (id, task_id, state, queued_at)
+    ExecPrepared(tx,
+                 R"(INSERT INTO runs (id, task_id, state, queued_at)
            SELECT $1, $2, 'queued', $3::timestamptz
             WHERE NOT EXISTS (SELECT 1 FROM runs WHERE task_id = $2 AND state NOT IN )" +
-            FinalStates() + ")",
-        c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
+                     FinalStates() + ")",
+                 c.event.id.ToString(), u.task_id.ToString(), TimeParam(c.event.time));
   return {};
 }
 
@@ -247,7 +252,7 @@ std::map<std::string, FireFacts> ReadFireFacts(pqxx::transaction_base& tx,
   // The live and buffered runs come from one probe of runs_unfinished per task (a queued run
   // is unfinished): as two subqueries, the planner hashed the second over a scan of all runs,
   // which made this statement 3 times slower once runs held 100,000 rows.
-  for (const auto& row : tx.exec_params("SELECT " + TaskColumns("t") + R"(, t.schedule::text,
+  for (const auto& row : ExecPrepared(tx, "SELECT " + TaskColumns("t") + R"(, t.schedule::text,
                      u.live, u.buffered,
                      ty.handler, ty.timeout_seconds, ty.max_attempts, ty.retry_backoff_ms
                 FROM tasks t JOIN task_types ty ON ty.id = t.task_type_id
@@ -258,7 +263,7 @@ std::map<std::string, FireFacts> ReadFireFacts(pqxx::transaction_base& tx,
                     FROM runs r WHERE r.task_id = t.id AND r.finished_at IS NULL) u
                WHERE t.id = ANY($1::uuid[]) AND t.deleted_at IS NULL AND t.enabled
                  FOR UPDATE OF t)",
-                                        UuidArrayParam(tasks))) {
+                                      UuidArrayParam(tasks))) {
     FireFacts f;
     f.task = TaskFromRow(row);
     auto schedule = ScheduleFromJson(nlohmann::json::parse(row[c].c_str(), nullptr, false));
@@ -339,7 +344,8 @@ std::map<std::string, PendingRun> ApplyFires(pqxx::transaction_base& tx,
     offsets.push_back(offset);
   }
   AdvanceCommandOffsets(tx, fired, offsets);
-  auto inserted = tx.exec_params(
+  auto inserted = ExecPrepared(
+      tx,
       R"(INSERT INTO runs (id, task_id, state, queued_at, due_at, after_run, finished_at, result,
                          start_count, started_at, worker, heartbeat_at)
          SELECT id, task_id, state, queued_at, due_at, after_run,
@@ -416,7 +422,7 @@ std::string InsertInboxSql(const Commands& cs, std::vector<std::string>& params)
 void InsertInbox(pqxx::transaction_base& tx, const Commands& cs, std::set<std::string>* fresh) {
   std::vector<std::string> params;
   auto sql = InsertInboxSql(cs, params);
-  for (const auto& r : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)))
+  for (const auto& r : ExecPrepared(tx, sql, pqxx::prepare::make_dynamic_params(params)))
     fresh->insert(r[0].c_str());
 }
 
@@ -542,7 +548,7 @@ CreatesWritten WriteCreates(pqxx::transaction_base& tx, const Commands& admitted
      UNION ALL SELECT 'task', id FROM new_tasks
      UNION ALL SELECT 'started', id FROM new_runs WHERE state = 'started')";
   CreatesWritten written;
-  for (const auto& r : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(p))) {
+  for (const auto& r : ExecPrepared(tx, sql, pqxx::prepare::make_dynamic_params(p))) {
     std::string_view kind = r[0].c_str();
     if (kind == "event")
       written.fresh.insert(r[1].c_str());
@@ -562,10 +568,11 @@ void LearnTaskTypes(pqxx::transaction_base& tx, const std::vector<IncomingComman
   for (const auto& c : commands)
     if (auto type = TypeOf(c); type && !types.contains(type->ToString())) unknown.push_back(*type);
   if (unknown.empty()) return;
-  for (const auto& r : tx.exec_params(
-           R"(SELECT id, handler, timeout_seconds, max_attempts, retry_backoff_ms
+  for (const auto& r :
+       ExecPrepared(tx,
+                    R"(SELECT id, handler, timeout_seconds, max_attempts, retry_backoff_ms
                 FROM task_types WHERE id = ANY($1::uuid[]))",
-           UuidArrayParam(unknown))) {
+                    UuidArrayParam(unknown))) {
     TaskTypeFacts facts{r[1].c_str(), {}};
     if (!r[2].is_null()) facts.policy.timeout = std::chrono::seconds(r[2].as<int>());
     facts.policy.max_attempts = r[3].as<int>();
@@ -751,13 +758,14 @@ void ForgetAccepted(pqxx::transaction_base& tx, const std::vector<IncomingComman
     offsets.push_back(c.offset);
     if (c.kind == CommandKind::kAddNote) notes.push_back(c.note.id);
   }
-  tx.exec_params(
-      R"(DELETE FROM accepted_tasks a
+  ExecPrepared(tx,
+               R"(DELETE FROM accepted_tasks a
           USING unnest($1::uuid[], $2::bigint[]) AS c(id, command_offset)
           WHERE a.id = ANY($1::uuid[]) AND a.id = c.id AND a.command_offset <= c.command_offset)",
-      UuidArrayParam(tasks), IntArrayParam(offsets));
+               UuidArrayParam(tasks), IntArrayParam(offsets));
   if (!notes.empty())
-    tx.exec_params("DELETE FROM accepted_notes WHERE id = ANY($1::bigint[])", IntArrayParam(notes));
+    ExecPrepared(tx, "DELETE FROM accepted_notes WHERE id = ANY($1::bigint[])",
+                 IntArrayParam(notes));
 }
 
 // The task ids in the first column of `rows`.
@@ -851,15 +859,17 @@ Result<std::vector<PendingRun>> PgTaskStore::FindPending(const std::string& wher
     // flattening it): with a few hundred ids and tasks of tens of thousands of rows the
     // planner otherwise scanned the whole tasks table for every poll batch.
     pqxx::nontransaction tx(**lease);
-    auto rows = tx.exec_params("SELECT " + TaskColumns("t") + ", " + RunColumns() + R"(
+    auto rows = ExecPrepared(tx,
+                             "SELECT " + TaskColumns("t") + ", " + RunColumns() + R"(
            FROM runs r
            CROSS JOIN LATERAL (SELECT * FROM tasks WHERE tasks.id = r.task_id LIMIT 1) t
            JOIN task_types ty ON ty.id = t.task_type_id
           WHERE )" + where + R"(
-            AND r.state NOT IN )" + FinalStates() +
-                                   R"(
+            AND r.state NOT IN )" +
+                                 FinalStates() +
+                                 R"(
           ORDER BY r.queued_at)",
-                               UuidArrayParam(ids));
+                             UuidArrayParam(ids));
     for (const auto& row : rows) {
       int c = kTaskColumnCount;
       PendingRun p;
@@ -918,8 +928,8 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
     std::vector<Uuid> tasks;
     for (const auto& r : runs) tasks.push_back(r.task.id);
     LockTasksIfSerialized(*tx, tasks);
-    auto rows = tx->exec_params(
-        R"(UPDATE runs r
+    auto rows = ExecPrepared(*tx,
+                             R"(UPDATE runs r
               SET state = 'started', start_count = r.start_count + 1, started_at = $3::timestamptz,
                   finished_at = NULL, worker = $4, heartbeat_at = $3::timestamptz,
                   not_before = NULL, progress_percent = 0, progress_description = '',
@@ -928,15 +938,15 @@ Result<std::vector<std::optional<StartedRun>>> PgTaskStore::StartRuns(
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.seen_start_count
               AND r.cancel_requested_at IS NULL
               AND r.state NOT IN )" +
-            FinalStates() + R"(
+                                 FinalStates() + R"(
               AND (r.after_run IS NULL
                    OR NOT EXISTS (SELECT 1 FROM runs p WHERE p.id = r.after_run
                                      AND p.finished_at IS NULL))
               AND (r.state <> 'started' OR r.worker = $4 OR r.heartbeat_at IS NULL
                    OR r.heartbeat_at < $3::timestamptz - $5 * interval '1 millisecond')
         RETURNING r.task_id, r.id, r.start_count)",
-        UuidArrayParam(ids), IntArrayParam(seen), TimeParam(now), worker,
-        static_cast<long long>(stale_after.count()));
+                             UuidArrayParam(ids), IntArrayParam(seen), TimeParam(now), worker,
+                             static_cast<long long>(stale_after.count()));
     std::map<std::string, int> started;
     for (const auto& row : rows) started[row[1].c_str()] = row[2].as<int>();
     WriteStates(*tx, TasksOf(rows));
@@ -987,8 +997,9 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
     std::vector<Uuid> tasks;
     for (const auto& f : runs) tasks.push_back(f.run.run.task.id);
     LockTasksIfSerialized(*tx, tasks);
-    auto done = tx->exec_params(
-        R"(WITH v AS (
+    auto done =
+        ExecPrepared(*tx,
+                     R"(WITH v AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
                                   $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                                   $11::text[])
@@ -1004,7 +1015,7 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
                FROM v
               WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
                 AND r.state NOT IN )" +
-            FinalStates() + R"(
+                         FinalStates() + R"(
           RETURNING r.id, r.task_id),
            notes AS (
              INSERT INTO outbox (topic, key, payload, headers)
@@ -1013,10 +1024,10 @@ Status PgTaskStore::FinishRuns(const std::vector<FinishedRun>& runs) {
               WHERE v.note_topic IS NOT NULL
               ORDER BY v.ord)
          SELECT task_id FROM done)",
-        UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(states),
-        TextArrayParam(finished), TextArrayParam(results), TextArrayParam(files),
-        TextArrayParam(logs), TextArrayParam(note_topics), TextArrayParam(note_keys),
-        TextArrayParam(note_payloads), TextArrayParam(note_headers));
+                     UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(states),
+                     TextArrayParam(finished), TextArrayParam(results), TextArrayParam(files),
+                     TextArrayParam(logs), TextArrayParam(note_topics), TextArrayParam(note_keys),
+                     TextArrayParam(note_payloads), TextArrayParam(note_headers));
     WriteStates(*tx, TasksOf(done));
     tx->commit();
   } catch (const std::exception& e) {
@@ -1044,8 +1055,8 @@ Status PgTaskStore::RetryRuns(const std::vector<RetryingRun>& runs) {
     std::vector<Uuid> tasks;
     for (const auto& r : runs) tasks.push_back(r.run.run.task.id);
     LockTasksIfSerialized(tx, tasks);
-    auto retried = tx.exec_params(
-        R"(UPDATE runs r
+    auto retried = ExecPrepared(tx,
+                                R"(UPDATE runs r
               SET state = 'retry_wait', attempt = r.attempt + 1, result = v.error,
                   not_before = v.not_before, log = v.log, heartbeat_at = NULL
              FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[])
@@ -1053,8 +1064,8 @@ Status PgTaskStore::RetryRuns(const std::vector<RetryingRun>& runs) {
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
               AND r.state = 'started'
         RETURNING r.task_id)",
-        UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(errors),
-        TextArrayParam(not_before), TextArrayParam(logs));
+                                UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(errors),
+                                TextArrayParam(not_before), TextArrayParam(logs));
     WriteStates(tx, TasksOf(retried));
     tx.commit();
   } catch (const std::exception& e) {
@@ -1085,8 +1096,8 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
         if (r.percent) progressed_runs.push_back(r.run_id);
       LockTasksOfRuns(tx, progressed_runs);
     }
-    auto beaten = tx.exec_params(
-        R"(UPDATE runs r
+    auto beaten = ExecPrepared(tx,
+                               R"(UPDATE runs r
               SET heartbeat_at = $5::timestamptz,
                   progress_percent = COALESCE(v.percent, r.progress_percent),
                   progress_description = CASE WHEN v.percent IS NULL
@@ -1098,8 +1109,8 @@ Status PgTaskStore::Heartbeat(const std::vector<RunHeartbeat>& runs, Timestamp n
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
               AND r.state = 'started'
         RETURNING r.task_id, v.percent IS NOT NULL)",
-        UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(percents),
-        TextArrayParam(descriptions), TimeParam(now));
+                               UuidArrayParam(ids), IntArrayParam(starts), TextArrayParam(percents),
+                               TextArrayParam(descriptions), TimeParam(now));
     WriteOutbox(tx, notifications);
     std::vector<Uuid> progressed;  // a heartbeat alone changes nothing the API shows
     for (const auto& row : beaten)
@@ -1124,12 +1135,12 @@ Status PgTaskStore::ReleaseRuns(const std::vector<StartedRun>& runs) {
   }
   try {
     pqxx::work tx(**lease);
-    tx.exec_params(
-        R"(UPDATE runs r SET heartbeat_at = NULL
+    ExecPrepared(tx,
+                 R"(UPDATE runs r SET heartbeat_at = NULL
              FROM unnest($1::uuid[], $2::int[]) AS v(id, start_count)
             WHERE r.id = v.id AND r.id = ANY($1::uuid[]) AND r.start_count = v.start_count
               AND r.state = 'started')",
-        UuidArrayParam(ids), IntArrayParam(starts));
+                 UuidArrayParam(ids), IntArrayParam(starts));
     tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "releasing runs"));

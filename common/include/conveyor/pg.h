@@ -91,6 +91,23 @@ class PgPool {
 // forms, a URI (postgresql://…) and keyword=value pairs. PgPool connects with it.
 std::string PgUrlWithKeepalives(const std::string& url);
 
+// The name under which `sql` is prepared on `conn`, defining it there the first time
+// (libpqxx sends it to PostgreSQL when it first runs).
+std::string PreparedName(pqxx::connection_base& conn, const std::string& sql);
+
+// Runs `sql` as a statement prepared on the transaction's connection, named by a hash of its
+// text: PostgreSQL parses it once per connection instead of once per call, and after five runs
+// plans it once too where its generic plan is costed below the plans made for the values.
+// At 100 tasks a second, one task per statement, planning took more of PostgreSQL's time than
+// running the statements did (bench/README.md, "Prepared statements"). For statements whose
+// text is one of a few shapes; a query built from a caller's filters goes through exec_params.
+// A pooler in front of PostgreSQL must keep each connection's statements (docs/operations.md,
+// "PostgreSQL sessions").
+template <typename... Args>
+pqxx::result ExecPrepared(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  return tx.exec_prepared(PreparedName(tx.conn(), sql), std::forward<Args>(args)...);
+}
+
 // Applies the numbered migrations (common/migrations/NNNN_*.sql, compiled in) that the
 // database has not seen, each in its own transaction, under an advisory lock so that
 // processes starting together do not race. Forward-only.

@@ -1,10 +1,13 @@
 // PgPool (common/include/conveyor/pg.h) against a real PostgreSQL server (label: integration):
 // its connections run Conveyor's session settings, also after one went back to the pool, and
-// their sockets have TCP keepalives.
+// their sockets have TCP keepalives; ExecPrepared prepares a statement once per connection.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+
+#include <map>
+#include <string>
 
 #include "conveyor/pg.h"
 #include "support/services.h"
@@ -39,6 +42,42 @@ TEST(PgPool, ItsConnectionsRunWithoutJitAndWithCheapKeyProbesAlsoWhenLeasedAgain
   EXPECT_EQ(Setting(*again, "jit"), "off");
   EXPECT_EQ(Setting(*again, "random_page_cost"), "1.1");
   EXPECT_EQ(pool.usage().open, 2u);
+}
+
+// What PostgreSQL holds prepared on this connection: its statements and how each was planned.
+std::map<std::string, std::string> PreparedOn(pqxx::transaction_base& tx) {
+  std::map<std::string, std::string> statements;
+  for (const auto& r : tx.exec("SELECT name, statement FROM pg_prepared_statements"))
+    statements[r[0].c_str()] = r[1].c_str();
+  return statements;
+}
+
+TEST(ExecPrepared, PreparesEachTextOnceOnAConnectionAndAgainOnANewOne) {
+  testing::ScratchDatabase db;
+  const std::string twice = "SELECT $1::int * 2";
+  const std::string thrice = "SELECT $1::int * 3";
+  {
+    pqxx::connection conn(db.url());
+    pqxx::work tx(conn);
+    EXPECT_EQ(ExecPrepared(tx, twice, 21)[0][0].as<int>(), 42);
+    EXPECT_EQ(ExecPrepared(tx, twice, 5)[0][0].as<int>(), 10);
+    EXPECT_EQ(ExecPrepared(tx, thrice, 5)[0][0].as<int>(), 15);
+    auto prepared = PreparedOn(tx);
+    ASSERT_EQ(prepared.size(), 2u) << "one statement for each text, however often it ran";
+    EXPECT_EQ(prepared.at(PreparedName(conn, twice)), twice);
+    EXPECT_EQ(prepared.at(PreparedName(conn, thrice)), thrice);
+    EXPECT_NE(PreparedName(conn, twice), PreparedName(conn, thrice));
+    tx.abort();
+    pqxx::work after_rollback(conn);
+    EXPECT_EQ(ExecPrepared(after_rollback, twice, 3)[0][0].as<int>(), 6)
+        << "a rollback leaves the statement prepared";
+    EXPECT_EQ(PreparedOn(after_rollback).size(), 2u);
+  }
+  pqxx::connection fresh(db.url());
+  pqxx::work tx(fresh);
+  EXPECT_TRUE(PreparedOn(tx).empty());
+  EXPECT_EQ(ExecPrepared(tx, twice, 4)[0][0].as<int>(), 8) << "a new connection prepares it again";
+  EXPECT_EQ(PreparedOn(tx).size(), 1u);
 }
 
 int SocketOption(PgPool::Lease& lease, int level, int name) {
