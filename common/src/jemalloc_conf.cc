@@ -12,7 +12,7 @@
 // (bench/README.md, "jemalloc").
 //
 // Freed pages go back to the kernel after about a second, not ten (dirty_decay_ms; jemalloc's
-// muzzy_decay_ms is already 0 on Linux): while two workers drained a backlog of 1,000,000 tasks
+// muzzy_decay_ms is already 0 by default): while two workers drained a backlog of 1,000,000 tasks
 // their RSS peaked at 67 MiB with jemalloc's defaults and at 65 with these, at no cost in
 // throughput measured in bench/e2e (bench/README.md, "jemalloc's decay").
 #include <jemalloc/jemalloc.h>

@@ -44,7 +44,7 @@ TEST(PgPool, ItsConnectionsRunWithoutJitAndWithCheapKeyProbesAlsoWhenLeasedAgain
   EXPECT_EQ(pool.usage().open, 2u);
 }
 
-// What PostgreSQL holds prepared on this connection: its statements and how each was planned.
+// What PostgreSQL holds prepared on this connection: its statements, by name.
 std::map<std::string, std::string> PreparedOn(pqxx::transaction_base& tx) {
   std::map<std::string, std::string> statements;
   for (const auto& r : tx.exec("SELECT name, statement FROM pg_prepared_statements"))
