@@ -238,7 +238,7 @@ std::map<std::string, TaskView> ReadProjectedTasks(pqxx::transaction_base& tx,
   std::map<std::string, TaskView> views;
   if (ids.empty()) return views;
   for (const auto& row :
-       tx.exec_params(ViewSelect("tasks") + " AND t.id = ANY($1::uuid[])", UuidArrayParam(ids))) {
+       ExecPrepared(tx, ViewSelect("tasks") + " AND t.id = ANY($1::uuid[])", UuidArrayParam(ids))) {
     auto view = ViewFromRow(row);
     views.emplace(view.task.id.ToString(), std::move(view));
   }
@@ -259,7 +259,7 @@ Result<std::optional<TaskView>> PgTaskReader::Find(const std::string& where,
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(ViewSelect() + " AND " + where, key);
+    auto rows = ExecPrepared(tx, ViewSelect() + " AND " + where, key);
     if (rows.empty()) return std::optional<TaskView>();
     return std::optional<TaskView>(ViewFromRow(rows[0]));
   } catch (const std::exception& e) {
@@ -315,9 +315,10 @@ Result<std::vector<RunView>> PgTaskReader::ListRuns(const Uuid& task_id, std::si
   try {
     pqxx::read_transaction tx(**lease);
     for (const auto& row :
-         tx.exec_params(std::string("SELECT ") + kRunColumns +
-                            " FROM runs r WHERE r.task_id = $1 ORDER BY r.queued_at DESC LIMIT $2",
-                        task_id.ToString(), static_cast<long long>(limit)))
+         ExecPrepared(tx,
+                      std::string("SELECT ") + kRunColumns +
+                          " FROM runs r WHERE r.task_id = $1 ORDER BY r.queued_at DESC LIMIT $2",
+                      task_id.ToString(), static_cast<long long>(limit)))
       out.push_back(RunFromRow(row, 0));
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "reading the runs of task " + task_id.ToString()));
@@ -331,8 +332,8 @@ Result<std::optional<RunLog>> PgTaskReader::FindRunLog(const Uuid& task_id, cons
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(
-        "SELECT right(log, $3), octet_length(log) FROM runs WHERE task_id = $1 AND id = $2",
+    auto rows = ExecPrepared(
+        tx, "SELECT right(log, $3), octet_length(log) FROM runs WHERE task_id = $1 AND id = $2",
         task_id.ToString(), run_id.ToString(), static_cast<long long>(tail_chars));
     if (rows.empty()) return std::optional<RunLog>();
     return RunLog{rows[0][0].c_str(), rows[0][1].as<std::int64_t>()};
@@ -372,15 +373,16 @@ Result<NotePage> PgTaskReader::ListNotes(const Uuid& task_id, std::int64_t offse
   NotePage page;
   try {
     pqxx::read_transaction tx(**lease);
-    for (const auto& row : tx.exec_params(std::string(kNoteColumns) + ", count(*) OVER () FROM " +
-                                              kNotesOfTask + " ORDER BY id LIMIT $2 OFFSET $3",
-                                          task_id.ToString(), limit, offset)) {
+    for (const auto& row : ExecPrepared(tx,
+                                        std::string(kNoteColumns) + ", count(*) OVER () FROM " +
+                                            kNotesOfTask + " ORDER BY id LIMIT $2 OFFSET $3",
+                                        task_id.ToString(), limit, offset)) {
       page.notes.push_back(NoteFromRow(row, task_id));
       page.total = row[4].as<std::int64_t>();
     }
     if (page.notes.empty() && offset > 0)  // past the last page: count them apart
-      page.total = tx.exec_params1(std::string("SELECT count(*) FROM ") + kNotesOfTask,
-                                   task_id.ToString())[0]
+      page.total = ExecPrepared(tx, std::string("SELECT count(*) FROM ") + kNotesOfTask,
+                                task_id.ToString())[0][0]
                        .as<std::int64_t>();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "reading the notes of task " + task_id.ToString()));
@@ -394,8 +396,8 @@ Result<std::optional<TaskNote>> PgTaskReader::FindNote(const Uuid& task_id, std:
   try {
     pqxx::read_transaction tx(**lease);
     auto rows =
-        tx.exec_params(std::string(kNoteColumns) + " FROM " + kNotesOfTask + " WHERE id = $2",
-                       task_id.ToString(), note_id);
+        ExecPrepared(tx, std::string(kNoteColumns) + " FROM " + kNotesOfTask + " WHERE id = $2",
+                     task_id.ToString(), note_id);
     if (rows.empty()) return std::optional<TaskNote>();
     return std::optional<TaskNote>(NoteFromRow(rows[0], task_id));
   } catch (const std::exception& e) {
