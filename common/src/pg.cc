@@ -5,16 +5,28 @@
 #include <charconv>
 #include <cstdio>
 #include <functional>
+#include <mutex>
+#include <set>
 
 #include "conveyor/embedded_files.h"
 #include "conveyor/logging.h"
 
 namespace conveyor {
 
-Error PgError(const std::exception& e, std::string_view what) {
-  std::string message = std::string(what) + ": " + e.what();
+namespace {
+
+// libpq's messages end in a newline.
+std::string WithoutTrailingSpace(std::string message) {
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
+}  // namespace
+
+Error PgError(const std::exception& e, std::string_view what) {
+  std::string message = WithoutTrailingSpace(std::string(what) + ": " + e.what());
   if (dynamic_cast<const pqxx::broken_connection*>(&e) ||
+      dynamic_cast<const StalePreparedStatement*>(&e) ||
       dynamic_cast<const pqxx::in_doubt_error*>(&e) ||
       dynamic_cast<const pqxx::serialization_failure*>(&e) ||
       dynamic_cast<const pqxx::deadlock_detected*>(&e))
@@ -64,6 +76,30 @@ std::string_view Separator(std::string_view url, bool uri) {
 }
 
 }  // namespace
+
+namespace {
+
+// The connections on which a prepared statement went stale, until PgPool takes them back.
+std::mutex stale_mutex;
+std::set<const pqxx::connection_base*> stale_connections;
+
+bool TakeStale(const pqxx::connection_base* conn) {
+  std::lock_guard lock(stale_mutex);
+  return stale_connections.erase(conn) > 0;
+}
+
+}  // namespace
+
+void ThrowStalePreparedStatement(pqxx::connection_base& conn,
+                                 const pqxx::feature_not_supported& e) {
+  {
+    std::lock_guard lock(stale_mutex);
+    stale_connections.insert(&conn);
+  }
+  logging::Get("db")->warn("a prepared statement went stale, its connection will be closed: {}",
+                           WithoutTrailingSpace(e.what()));
+  throw StalePreparedStatement(e.what(), e.query(), e.sqlstate().c_str());
+}
 
 std::string PreparedName(pqxx::connection_base& conn, const std::string& sql) {
   char name[32];
@@ -131,8 +167,9 @@ PgPool::Usage PgPool::usage() {
 }
 
 void PgPool::Return(std::unique_ptr<pqxx::connection> conn) {
+  bool stale = conn && TakeStale(conn.get());
   std::lock_guard lock(mutex_);
-  if (conn && conn->is_open())
+  if (conn && conn->is_open() && !stale)
     idle_.push_back(std::move(conn));
   else
     --open_;

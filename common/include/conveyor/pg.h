@@ -91,6 +91,16 @@ class PgPool {
 // forms, a URI (postgresql://…) and keyword=value pairs. PgPool connects with it.
 std::string PgUrlWithKeepalives(const std::string& url);
 
+// A prepared statement that PostgreSQL no longer runs on its connection (ExecPrepared).
+class StalePreparedStatement : public pqxx::sql_error {
+ public:
+  using pqxx::sql_error::sql_error;
+};
+
+// Throws StalePreparedStatement for `e`, having marked `conn` to be closed by its PgPool.
+[[noreturn]] void ThrowStalePreparedStatement(pqxx::connection_base& conn,
+                                              const pqxx::feature_not_supported& e);
+
 // The name under which `sql` is prepared on `conn`, defining it there the first time
 // (libpqxx sends it to PostgreSQL when it first runs).
 std::string PreparedName(pqxx::connection_base& conn, const std::string& sql);
@@ -103,9 +113,20 @@ std::string PreparedName(pqxx::connection_base& conn, const std::string& sql);
 // text is one of a few shapes; a query built from a caller's filters goes through exec_params.
 // A pooler in front of PostgreSQL must keep each connection's statements (docs/operations.md,
 // "PostgreSQL sessions").
+//
+// A migration that changes the type of a column a statement returns leaves that statement
+// unusable on every connection that prepared it: PostgreSQL refuses it ("cached plan must not
+// change result type") for as long as the connection lives. ExecPrepared then throws
+// StalePreparedStatement, which PgError calls kUnavailable, and PgPool closes the connection
+// when its lease comes back, so that a retry prepares the statement anew on another.
 template <typename... Args>
 pqxx::result ExecPrepared(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
-  return tx.exec_prepared(PreparedName(tx.conn(), sql), std::forward<Args>(args)...);
+  auto name = PreparedName(tx.conn(), sql);
+  try {
+    return tx.exec_prepared(name, std::forward<Args>(args)...);
+  } catch (const pqxx::feature_not_supported& e) {
+    ThrowStalePreparedStatement(tx.conn(), e);
+  }
 }
 
 // Applies the numbered migrations (common/migrations/NNNN_*.sql, compiled in) that the

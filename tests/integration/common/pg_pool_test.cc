@@ -80,6 +80,55 @@ TEST(ExecPrepared, PreparesEachTextOnceOnAConnectionAndAgainOnANewOne) {
   EXPECT_EQ(PreparedOn(tx).size(), 1u);
 }
 
+int BackendPid(PgPool::Lease& lease) {
+  pqxx::nontransaction tx(*lease);
+  return tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+}
+
+TEST(ExecPrepared, AStatementWhoseResultChangedTypeIsRetryableAndItsConnectionIsReplaced) {
+  testing::ScratchDatabase db;
+  {
+    pqxx::connection conn(db.url());
+    pqxx::work tx(conn);
+    tx.exec("CREATE TABLE t (v int); INSERT INTO t VALUES (7)");
+    tx.commit();
+  }
+  const std::string read = "SELECT v FROM t";
+  PgPool pool(db.url(), 1);
+  int first_backend = 0;
+  {
+    auto lease = pool.Acquire();
+    ASSERT_TRUE(lease.has_value()) << lease.error().Describe();
+    first_backend = BackendPid(*lease);
+    pqxx::work tx(**lease);
+    EXPECT_EQ(ExecPrepared(tx, read)[0][0].as<int>(), 7);
+  }
+  {
+    pqxx::connection migration(db.url());
+    pqxx::work tx(migration);
+    tx.exec("ALTER TABLE t ALTER COLUMN v TYPE bigint");
+    tx.commit();
+  }
+  {
+    auto lease = pool.Acquire();
+    ASSERT_TRUE(lease.has_value()) << lease.error().Describe();
+    ASSERT_EQ(BackendPid(*lease), first_backend) << "the pool's one connection, kept";
+    pqxx::work tx(**lease);
+    try {
+      ExecPrepared(tx, read);
+      ADD_FAILURE() << "PostgreSQL ran a statement whose result changed type";
+    } catch (const StalePreparedStatement& e) {
+      EXPECT_EQ(PgError(e, "reading t").code, ErrorCode::kUnavailable) << e.what();
+    }
+  }
+  EXPECT_EQ(pool.usage().open, 0u) << "the connection with the stale statement is closed";
+  auto lease = pool.Acquire();
+  ASSERT_TRUE(lease.has_value()) << lease.error().Describe();
+  EXPECT_NE(BackendPid(*lease), first_backend);
+  pqxx::work tx(**lease);
+  EXPECT_EQ(ExecPrepared(tx, read)[0][0].as<std::int64_t>(), 7) << "prepared anew, as bigint";
+}
+
 int SocketOption(PgPool::Lease& lease, int level, int name) {
   int value = -1;
   socklen_t size = sizeof value;
