@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
                  "Tasks per request: 1 posts them one by one; K > 1 posts K at a time to the "
                  "bulk endpoint (api/v2/admin/tasks/account/bulk)")
       ->capture_default_str();
+  app.add_flag("--idempotency-keys", s.idempotency_keys,
+               "Each request carries an Idempotency-Key of its own (a new UUID)");
   app.add_option("--rate", s.rate,
                  "Requests per second at most, paced (latency counts from each request's due "
                  "time); 0: as fast as the connections go")

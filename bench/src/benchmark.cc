@@ -75,6 +75,11 @@ struct Submitted {
 // The ids of the accepted tasks in a TwoSms answer: ResponseData.Detail.ID of a single
 // create; for a bulk (a 200, or a 503 where only some were created) the ID of each item of
 // ResponseData.Detail whose Status is Accepted.
+httplib::Headers WithIdempotencyKey(httplib::Headers headers) {
+  headers.emplace("Idempotency-Key", Uuid::Random().ToString());
+  return headers;
+}
+
 std::vector<Uuid> AcceptedIds(const std::string& body) {
   std::vector<Uuid> out;
   auto j = nlohmann::json::parse(body, nullptr, false);
@@ -160,7 +165,8 @@ Submitted Submit(const Endpoint& ep, const BenchSettings& s, std::size_t count) 
                          std::chrono::duration<double>(static_cast<double>(r) / s.rate));
         std::this_thread::sleep_until(t0);  // pacing the load, not waiting for a result
       }
-      auto res = client.Post(path, headers, last ? last_payload : full_payload, "application/json");
+      auto res = client.Post(path, s.idempotency_keys ? WithIdempotencyKey(headers) : headers,
+                             last ? last_payload : full_payload, "application/json");
       latencies.push_back(
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       std::vector<Uuid> accepted;
@@ -368,6 +374,7 @@ Result<BenchReport> RunBenchmark(const BenchSettings& s) {
     r.bulk = std::max<std::size_t>(1, s.bulk);
     r.requests = sub.requests;
     r.rate = s.rate;
+    r.idempotency_keys = s.idempotency_keys;
     r.connections = std::min(s.connections, (s.tasks + r.bulk - 1) / r.bulk);
     r.accepted = sub.ids.size();
     r.rejected = sub.rejected;
@@ -440,6 +447,7 @@ nlohmann::json BenchReport::ToJson() const {
   return {{"tasks", tasks},
           {"connections", connections},
           {"rate", rate},
+          {"idempotency_keys", idempotency_keys},
           {"tasks_per_request", bulk},
           {"requests", requests},
           {"accepted", accepted},
@@ -466,6 +474,7 @@ std::string BenchReport::ToText() const {
   out += fmt::format(
       "mode             {} task{} per request ({}); {} requests\n", bulk, bulk == 1 ? "" : "s",
       bulk == 1 ? "api/v2/admin/tasks/account" : "api/v2/admin/tasks/account/bulk", requests);
+  if (idempotency_keys) out += "keys             each request with an Idempotency-Key of its own\n";
   if (rate > 0)
     out += fmt::format("paced            {:.0f} requests/s; latency counts from each due time\n",
                        rate);

@@ -42,6 +42,9 @@ struct BenchSettings {
   // first, and its answer latency counts from then (a slow answer that holds later requests
   // back shows in theirs). 0: each connection sends its next request at once.
   double rate = 0;
+  // Each request carries an Idempotency-Key of its own (a new UUID), as a client that retries
+  // safely sends it: the producer then claims the key in PostgreSQL and keeps the answer.
+  bool idempotency_keys = false;
   std::chrono::seconds deadline{300};  // for each phase: submitting, then waiting
   std::string task_type_id = "00000000-0000-0000-0000-000000000001";  // built-in noop
   int notification = 0;  // TwoSms Notification of the submitted tasks (0: none)
@@ -64,13 +67,14 @@ struct ProcessFigures {
 struct BenchReport {
   std::size_t tasks = 0;
   std::size_t connections = 0;
-  std::size_t bulk = 1;         // tasks per request
-  double rate = 0;              // BenchSettings::rate: requests per second paced; 0: unpaced
-  std::size_t requests = 0;     // requests sent (tasks / bulk, rounded up)
-  std::size_t accepted = 0;     // tasks the producer accepted
-  std::size_t rejected = 0;     // tasks it refused or did not answer for
-  std::string first_rejection;  // what the first one said
-  std::size_t final_runs = 0;   // accepted tasks whose run is final
+  std::size_t bulk = 1;           // tasks per request
+  double rate = 0;                // BenchSettings::rate: requests per second paced; 0: unpaced
+  bool idempotency_keys = false;  // BenchSettings::idempotency_keys
+  std::size_t requests = 0;       // requests sent (tasks / bulk, rounded up)
+  std::size_t accepted = 0;       // tasks the producer accepted
+  std::size_t rejected = 0;       // tasks it refused or did not answer for
+  std::string first_rejection;    // what the first one said
+  std::size_t final_runs = 0;     // accepted tasks whose run is final
   std::size_t succeeded = 0;
   bool complete = false;  // every accepted task reached a final state in time
   double submit_seconds = 0;

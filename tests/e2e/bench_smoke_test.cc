@@ -101,6 +101,21 @@ TEST_F(Benchmark, BulkModeSendsTheTasksKPerRequestAndCountsTasks) {
   EXPECT_EQ(Count("SELECT count(*) FROM runs WHERE state = 'succeeded'"), 210);
 }
 
+TEST_F(Benchmark, WithIdempotencyKeysEachRequestClaimsAKeyOfItsOwn) {
+  auto producer = StartProducer(testing::KafkaBrokers());
+  auto worker = StartWorker("bench-smoke-keys-worker");
+  auto [status, out] = RunAgainstProducer({"--tasks=60", "--connections=4", "--idempotency-keys"});
+  ASSERT_EQ(status, 0) << out << "\nworker log:\n" << worker->Log();
+  EXPECT_NE(out.find("each request with an Idempotency-Key of its own"), std::string::npos) << out;
+  auto report = Report(out);
+  ASSERT_TRUE(report.is_object()) << out;
+  EXPECT_EQ(report["idempotency_keys"], true);
+  EXPECT_EQ(report["accepted"], 60);
+  EXPECT_EQ(report["final"], 60);
+  EXPECT_EQ(Count("SELECT count(DISTINCT key) FROM idempotency_keys WHERE state = 'done'"), 60)
+      << "one key a request, each kept with its answer";
+}
+
 TEST_F(Benchmark, RefusesABulkOverTheProducersLimit) {
   auto [status, out] =
       RunBench({"--url=http://127.0.0.1:8080", "--pg-url=" + db_.url(), "--bulk=1001"});
