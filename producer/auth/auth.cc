@@ -30,13 +30,13 @@ Result<std::optional<CredentialStore::Secret>> PgCredentialStore::FindSecret(con
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(
-        R"(SELECT 'client', name, secret_hash FROM clients
+    auto rows = ExecPrepared(tx,
+                             R"(SELECT 'client', name, secret_hash FROM clients
             WHERE id = $1 AND enabled AND deleted_at IS NULL
            UNION ALL
            SELECT 'admin', name, secret_hash FROM admin_keys
             WHERE id = $1 AND revoked_at IS NULL)",
-        id.ToString());
+                             id.ToString());
     if (rows.empty()) return std::optional<Secret>();
     Secret s;
     s.caller.kind = std::string_view(rows[0][0].c_str()) == "admin" ? Caller::Kind::kAdmin
@@ -56,12 +56,13 @@ Result<std::optional<CredentialStore::Token>> PgCredentialStore::FindToken(
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::read_transaction tx(**lease);
-    auto rows = tx.exec_params(
-        R"(SELECT c.id, c.name, (extract(epoch from t.expires_at) * 1e6)::bigint
+    auto rows =
+        ExecPrepared(tx,
+                     R"(SELECT c.id, c.name, (extract(epoch from t.expires_at) * 1e6)::bigint
              FROM access_tokens t JOIN clients c ON c.id = t.client_id
             WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL
               AND c.enabled AND c.deleted_at IS NULL)",
-        token_sha256);
+                     token_sha256);
     if (rows.empty()) return std::optional<Token>();
     Token t;
     t.caller.kind = Caller::Kind::kClient;

@@ -132,13 +132,16 @@ Result<std::int64_t> PgTaskNumberAllocator::NumberFor(const Uuid& task_id) {
     pqxx::work tx(**lease);
     // The first attempt's number wins; a later one's fresh number is a gap, as a refused
     // create's is.
-    auto number = tx.exec_params1(
-                        R"(INSERT INTO idempotent_task_numbers (task_id, number) VALUES ($1, $2)
+    auto number =
+        ExecPrepared(tx,
+                     R"(INSERT INTO idempotent_task_numbers (task_id, number) VALUES ($1, $2)
                            ON CONFLICT (task_id) DO UPDATE SET task_id = EXCLUDED.task_id
                            RETURNING number)",
-                        task_id.ToString(), *fresh)[0]
-                      .as<std::int64_t>();
-    tx.exec("DELETE FROM idempotent_task_numbers WHERE created_at < now() - interval '24 hours'");
+                     task_id.ToString(), *fresh)
+            .at(0)[0]
+            .as<std::int64_t>();
+    ExecPrepared(
+        tx, "DELETE FROM idempotent_task_numbers WHERE created_at < now() - interval '24 hours'");
     tx.commit();
     return number;
   } catch (const std::exception& e) {

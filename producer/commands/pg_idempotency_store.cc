@@ -40,9 +40,10 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::work tx(**lease);
-    tx.exec("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'");
-    auto claimed = tx.exec_params(
-        R"(INSERT INTO idempotency_keys (caller, key, fingerprint, key_id, state)
+    ExecPrepared(tx, "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'");
+    auto claimed =
+        ExecPrepared(tx,
+                     R"(INSERT INTO idempotency_keys (caller, key, fingerprint, key_id, state)
            VALUES ($1, $2, $3, $4, 'running')
            ON CONFLICT (caller, key) DO UPDATE SET state = 'running', claimed_at = now()
             WHERE idempotency_keys.fingerprint = EXCLUDED.fingerprint
@@ -51,18 +52,20 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
                        AND idempotency_keys.claimed_at < now() - make_interval(mins => $5)))
            RETURNING key_id, (extract(epoch from created_at) * 1e6)::bigint,
                      (extract(epoch from claimed_at) * 1e6)::bigint)",
-        caller, key, fingerprint, Uuid::Random().ToString(),
-        static_cast<int>(kAbandonedAfter.count()));
+                     caller, key, fingerprint, Uuid::Random().ToString(),
+                     static_cast<int>(kAbandonedAfter.count()));
     IdempotencyClaim claim;
     if (!claimed.empty()) {
       claim.create = {*Uuid::Parse(claimed[0][0].c_str()),
                       TimeFromField(claimed[0][1]).value_or(Timestamp())};
       claim.claim_id = claimed[0][2].c_str();  // the claim's time, in microseconds
     } else {
-      claim = Existing(tx.exec_params1("SELECT fingerprint, state, status, content_type, body, "
-                                       "headers::text FROM idempotency_keys "
-                                       "WHERE caller = $1 AND key = $2",
-                                       caller, key),
+      claim = Existing(ExecPrepared(tx,
+                                    "SELECT fingerprint, state, status, content_type, body, "
+                                    "headers::text FROM idempotency_keys "
+                                    "WHERE caller = $1 AND key = $2",
+                                    caller, key)
+                           .at(0),
                        fingerprint);
     }
     tx.commit();
@@ -83,16 +86,17 @@ Status PgIdempotencyStore::Finish(const std::string& caller, const std::string& 
   try {
     pqxx::work tx(**lease);
     if (answer.status >= 500) {
-      tx.exec_params(std::string("UPDATE idempotency_keys SET state = 'failed'") + kHeld, caller,
-                     key, claim_id);
+      ExecPrepared(tx, std::string("UPDATE idempotency_keys SET state = 'failed'") + kHeld, caller,
+                   key, claim_id);
     } else {
       auto headers = nlohmann::json::array();
       for (const auto& [name, value] : answer.headers) headers.push_back({name, value});
-      tx.exec_params(std::string("UPDATE idempotency_keys SET state = 'done', status = $4, "
-                                 "content_type = $5, body = $6, headers = $7::jsonb") +
-                         kHeld,
-                     caller, key, claim_id, answer.status, answer.content_type, answer.body,
-                     headers.dump());
+      ExecPrepared(tx,
+                   std::string("UPDATE idempotency_keys SET state = 'done', status = $4, "
+                               "content_type = $5, body = $6, headers = $7::jsonb") +
+                       kHeld,
+                   caller, key, claim_id, answer.status, answer.content_type, answer.body,
+                   headers.dump());
     }
     tx.commit();
   } catch (const std::exception& e) {

@@ -58,10 +58,11 @@ Result<std::optional<Timestamp>> PgScheduleStore::EarliestDue() {
   if (!lease) return std::unexpected(lease.error());
   try {
     pqxx::nontransaction tx(**lease);
-    auto row = tx.exec1(
-        "SELECT (extract(epoch from min(next_due_at)) * 1e6)::bigint FROM schedules "
-        "WHERE next_due_at IS NOT NULL");
-    return TimeFromField(row[0]);
+    auto rows =
+        ExecPrepared(tx,
+                     "SELECT (extract(epoch from min(next_due_at)) * 1e6)::bigint FROM schedules "
+                     "WHERE next_due_at IS NOT NULL");
+    return TimeFromField(rows.at(0)[0]);
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "reading the earliest due time"));
   }
