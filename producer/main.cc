@@ -16,6 +16,7 @@
 #include "conveyor/dependency_metrics.h"
 #include "conveyor/kafka.h"
 #include "conveyor/logging.h"
+#include "conveyor/periodic_thread.h"
 #include "conveyor/pg.h"
 #include "conveyor/process_metrics.h"
 #include "conveyor/readiness.h"
@@ -82,6 +83,11 @@ Result<Dialects> BuildDialects(TaskTypeCatalog& catalog, TaskCommandService& com
 
 // The pass for lost creates: its margin covers a delivery report as late as it can come, and
 // the clocks of producers that disagree by up to 10 s.
+void DropExpiredKeys(PgIdempotencyStore& keys, PgTaskNumberAllocator& numbers) {
+  for (auto s : {keys.DropExpired(), numbers.DropExpired()})
+    if (!s) logging::Get("ingest")->warn("{}", s.error().Describe());
+}
+
 RedriveSettings RedriveSettingsOf(const ProducerOptions& o) {
   RedriveSettings s;
   s.every = o.redrive_every;
@@ -141,7 +147,10 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
     return kFailed;
   }
   redrive.Start();
+  PeriodicThread expiry;  // of Idempotency-Keys and their task numbers
+  expiry.Start(std::chrono::minutes(1), [&] { DropExpiredKeys(stored_keys, numbers); });
   log->info("signal {}: stopping", WaitForStopSignal());
+  expiry.Stop();
   api.Stop();
   redrive.Stop();  // after the answers: its pass may be waiting for Kafka
   credential_changes.Stop();

@@ -129,23 +129,33 @@ Result<std::int64_t> PgTaskNumberAllocator::NumberFor(const Uuid& task_id) {
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
-    pqxx::work tx(**lease);
+    pqxx::nontransaction tx(**lease);
     // The first attempt's number wins; a later one's fresh number is a gap, as a refused
     // create's is.
-    auto number =
-        ExecPrepared(tx,
-                     R"(INSERT INTO idempotent_task_numbers (task_id, number) VALUES ($1, $2)
+    return ExecPrepared(tx,
+                        R"(INSERT INTO idempotent_task_numbers (task_id, number) VALUES ($1, $2)
                            ON CONFLICT (task_id) DO UPDATE SET task_id = EXCLUDED.task_id
                            RETURNING number)",
-                     task_id.ToString(), *fresh)
-            .at(0)[0]
-            .as<std::int64_t>();
-    ExecPrepared(
-        tx, "DELETE FROM idempotent_task_numbers WHERE created_at < now() - interval '24 hours'");
-    tx.commit();
-    return number;
+                        task_id.ToString(), *fresh)
+        .at(0)[0]
+        .as<std::int64_t>();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "numbering task " + task_id.ToString()));
+  }
+}
+
+Status PgTaskNumberAllocator::DropExpired() {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::nontransaction tx(**lease);
+    ExecPrepared(tx,
+                 "DELETE FROM idempotent_task_numbers "
+                 "WHERE created_at < now() - make_interval(hours => $1)",
+                 static_cast<int>(kKeptFor.count()));
+    return {};
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "dropping expired idempotent task numbers"));
   }
 }
 

@@ -39,21 +39,28 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
-    pqxx::work tx(**lease);
-    ExecPrepared(tx, "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'");
+    // One statement each, outside a transaction block: a claim costs one round trip.
+    pqxx::nontransaction tx(**lease);
+    // An expired key is claimed afresh: another fingerprint, tasks and first time.
     auto claimed =
         ExecPrepared(tx,
-                     R"(INSERT INTO idempotency_keys (caller, key, fingerprint, key_id, state)
+                     R"(INSERT INTO idempotency_keys AS k (caller, key, fingerprint, key_id, state)
            VALUES ($1, $2, $3, $4, 'running')
-           ON CONFLICT (caller, key) DO UPDATE SET state = 'running', claimed_at = now()
-            WHERE idempotency_keys.fingerprint = EXCLUDED.fingerprint
-              AND (idempotency_keys.state = 'failed'
-                   OR (idempotency_keys.state = 'running'
-                       AND idempotency_keys.claimed_at < now() - make_interval(mins => $5)))
+           ON CONFLICT (caller, key) DO UPDATE SET state = 'running', claimed_at = now(),
+                  fingerprint = EXCLUDED.fingerprint,
+                  key_id = CASE WHEN k.created_at < now() - make_interval(hours => $6)
+                                THEN EXCLUDED.key_id ELSE k.key_id END,
+                  created_at = CASE WHEN k.created_at < now() - make_interval(hours => $6)
+                                    THEN now() ELSE k.created_at END
+            WHERE k.created_at < now() - make_interval(hours => $6)
+               OR (k.fingerprint = EXCLUDED.fingerprint
+                   AND (k.state = 'failed'
+                        OR (k.state = 'running'
+                            AND k.claimed_at < now() - make_interval(mins => $5))))
            RETURNING key_id, (extract(epoch from created_at) * 1e6)::bigint,
                      (extract(epoch from claimed_at) * 1e6)::bigint)",
                      caller, key, fingerprint, Uuid::Random().ToString(),
-                     static_cast<int>(kAbandonedAfter.count()));
+                     static_cast<int>(kAbandonedAfter.count()), static_cast<int>(kKeptFor.count()));
     IdempotencyClaim claim;
     if (!claimed.empty()) {
       claim.create = {*Uuid::Parse(claimed[0][0].c_str()),
@@ -68,7 +75,6 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
                            .at(0),
                        fingerprint);
     }
-    tx.commit();
     return claim;
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "claiming an Idempotency-Key"));
@@ -84,7 +90,7 @@ Status PgIdempotencyStore::Finish(const std::string& caller, const std::string& 
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
-    pqxx::work tx(**lease);
+    pqxx::nontransaction tx(**lease);
     if (answer.status >= 500) {
       ExecPrepared(tx, std::string("UPDATE idempotency_keys SET state = 'failed'") + kHeld, caller,
                    key, claim_id);
@@ -98,11 +104,24 @@ Status PgIdempotencyStore::Finish(const std::string& caller, const std::string& 
                    caller, key, claim_id, answer.status, answer.content_type, answer.body,
                    headers.dump());
     }
-    tx.commit();
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "keeping the answer of an Idempotency-Key"));
   }
   return {};
+}
+
+Status PgIdempotencyStore::DropExpired() {
+  auto lease = pool_.Acquire();
+  if (!lease) return std::unexpected(lease.error());
+  try {
+    pqxx::nontransaction tx(**lease);
+    ExecPrepared(
+        tx, "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
+        static_cast<int>(kKeptFor.count()));
+    return {};
+  } catch (const std::exception& e) {
+    return std::unexpected(PgError(e, "dropping expired Idempotency-Keys"));
+  }
 }
 
 }  // namespace conveyor

@@ -130,5 +130,30 @@ TEST_F(PgIdempotencyStoreTest, ATaskIdKeepsItsNumberOnEveryAttempt) {
   EXPECT_NE(numbers.Next().value(), *first);
 }
 
+TEST_F(PgIdempotencyStoreTest, DropExpiredDeletesTheKeysAndNumbersOlderThanTheyAreKept) {
+  PgTaskNumberAllocator numbers(pool_);
+  ASSERT_TRUE(store_.Claim("client:a", "old", "fp").has_value());
+  ASSERT_TRUE(store_.Claim("client:a", "young", "fp").has_value());
+  auto old_task = Uuid::Random(), young_task = Uuid::Random();
+  ASSERT_TRUE(numbers.NumberFor(old_task).has_value());
+  ASSERT_TRUE(numbers.NumberFor(young_task).has_value());
+  Sql("UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 minute' "
+      "WHERE key = 'old'");
+  Sql("UPDATE idempotency_keys SET created_at = now() - interval '23 hours 59 minutes' "
+      "WHERE key = 'young'");
+  Sql("UPDATE idempotent_task_numbers SET created_at = now() - interval '24 hours 1 minute' "
+      "WHERE task_id = '" +
+      old_task.ToString() + "'");
+  ASSERT_TRUE(store_.DropExpired());
+  ASSERT_TRUE(numbers.DropExpired());
+  pqxx::connection conn(db_.url());
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT string_agg(key, ',') FROM idempotency_keys")[0].as<std::string>(),
+            "young");
+  EXPECT_EQ(tx.exec1("SELECT string_agg(task_id::text, ',') FROM idempotent_task_numbers")[0]
+                .as<std::string>(),
+            young_task.ToString());
+}
+
 }  // namespace
 }  // namespace conveyor
