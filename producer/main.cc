@@ -81,13 +81,18 @@ Result<Dialects> BuildDialects(TaskTypeCatalog& catalog, TaskCommandService& com
   return Dialects{std::move(*twosms), std::move(*superoffice), std::move(*oracle)};
 }
 
-// The pass for lost creates: its margin covers a delivery report as late as it can come, and
-// the clocks of producers that disagree by up to 10 s.
-void DropExpiredKeys(PgIdempotencyStore& keys, PgTaskNumberAllocator& numbers) {
-  for (auto s : {keys.DropExpired(), numbers.DropExpired()})
-    if (!s) logging::Get("ingest")->warn("{}", s.error().Describe());
+// A pass of the Idempotency-Keys' expiry, which logs what it deleted.
+void LogExpiredKeysDropped(PgPool& pool) {
+  auto dropped = DropExpiredIdempotencyRows(pool);
+  if (!dropped)
+    logging::Get("ingest")->warn("{}", dropped.error().Describe());
+  else if (dropped->keys > 0 || dropped->numbers > 0)
+    logging::Get("ingest")->info("expiry: deleted {} Idempotency-Key(s), {} task number(s)",
+                                 dropped->keys, dropped->numbers);
 }
 
+// The pass for lost creates: its margin covers a delivery report as late as it can come, and
+// the clocks of producers that disagree by up to 10 s.
 RedriveSettings RedriveSettingsOf(const ProducerOptions& o) {
   RedriveSettings s;
   s.every = o.redrive_every;
@@ -147,8 +152,8 @@ int Serve(const ProducerOptions& o, PgPool& pool, PgCredentialStore& credentials
     return kFailed;
   }
   redrive.Start();
-  PeriodicThread expiry;  // of Idempotency-Keys and their task numbers
-  expiry.Start(std::chrono::minutes(1), [&] { DropExpiredKeys(stored_keys, numbers); });
+  PeriodicThread expiry;
+  expiry.Start(std::chrono::minutes(1), [&pool] { LogExpiredKeysDropped(pool); });
   log->info("signal {}: stopping", WaitForStopSignal());
   expiry.Stop();
   api.Stop();

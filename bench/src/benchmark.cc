@@ -72,14 +72,15 @@ struct Submitted {
   Clock::time_point last_answer{};
 };
 
-// The ids of the accepted tasks in a TwoSms answer: ResponseData.Detail.ID of a single
-// create; for a bulk (a 200, or a 503 where only some were created) the ID of each item of
-// ResponseData.Detail whose Status is Accepted.
+// `headers` and an Idempotency-Key of its own.
 httplib::Headers WithIdempotencyKey(httplib::Headers headers) {
   headers.emplace("Idempotency-Key", Uuid::Random().ToString());
   return headers;
 }
 
+// The ids of the accepted tasks in a TwoSms answer: ResponseData.Detail.ID of a single
+// create; for a bulk (a 200, or a 503 where only some were created) the ID of each item of
+// ResponseData.Detail whose Status is Accepted.
 std::vector<Uuid> AcceptedIds(const std::string& body) {
   std::vector<Uuid> out;
   auto j = nlohmann::json::parse(body, nullptr, false);

@@ -90,8 +90,10 @@ bool TakeStale(const pqxx::connection_base* conn) {
 
 }  // namespace
 
-void ThrowStalePreparedStatement(pqxx::connection_base& conn,
-                                 const pqxx::feature_not_supported& e) {
+void RethrowPreparedFailure(pqxx::connection_base& conn, const pqxx::feature_not_supported& e) {
+  if (std::string_view(e.what()).find("cached plan must not change result type") ==
+      std::string_view::npos)
+    throw;
   {
     std::lock_guard lock(stale_mutex);
     stale_connections.insert(&conn);
@@ -147,6 +149,7 @@ Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds timeout) {
   lock.unlock();
   try {
     auto conn = std::make_unique<pqxx::connection>(PgUrlWithKeepalives(url_));
+    TakeStale(conn.get());  // a mark left by a connection outside a pool at this address
     // Remembered by the connection, and set again if libpqxx reconnects it.
     conn->set_variable("jit", "off");
     conn->set_variable("random_page_cost", "1.1");

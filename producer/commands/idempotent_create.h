@@ -4,10 +4,15 @@
 // same commands, and a worker that gets two applies one.
 #pragma once
 
+#include <chrono>
+
 #include "conveyor/clock.h"
 #include "conveyor/uuid.h"
 
 namespace conveyor {
+
+// How long a key fixes them: a key older than this is claimed afresh, as a new one.
+inline constexpr std::chrono::hours kIdempotencyKeptFor{24};
 
 struct IdempotentCreate {
   Uuid key_id;         // random when the key was first claimed

@@ -144,19 +144,4 @@ Result<std::int64_t> PgTaskNumberAllocator::NumberFor(const Uuid& task_id) {
   }
 }
 
-Status PgTaskNumberAllocator::DropExpired() {
-  auto lease = pool_.Acquire();
-  if (!lease) return std::unexpected(lease.error());
-  try {
-    pqxx::nontransaction tx(**lease);
-    ExecPrepared(tx,
-                 "DELETE FROM idempotent_task_numbers "
-                 "WHERE created_at < now() - make_interval(hours => $1)",
-                 static_cast<int>(kKeptFor.count()));
-    return {};
-  } catch (const std::exception& e) {
-    return std::unexpected(PgError(e, "dropping expired idempotent task numbers"));
-  }
-}
-
 }  // namespace conveyor

@@ -2,11 +2,9 @@
 // allocator. Both are thread-safe.
 #pragma once
 
-#include <chrono>
 #include <mutex>
 #include <unordered_map>
 
-#include "commands/pg_idempotency_store.h"
 #include "commands/task_commands.h"
 #include "conveyor/pg.h"
 
@@ -35,13 +33,11 @@ class PgTaskNumberAllocator final : public TaskNumberAllocator {
  public:
   explicit PgTaskNumberAllocator(PgPool& pool) : pool_(pool) {}
   Result<std::int64_t> Next() override;
-  // Kept in idempotent_task_numbers (migration 0013) for kKeptFor, as the keys are.
+  // Kept in idempotent_task_numbers (migration 0013) for kIdempotencyKeptFor, as the keys
+  // are (DropExpiredIdempotencyRows).
   Result<std::int64_t> NumberFor(const Uuid& task_id) override;
-  // Deletes the numbers older than kKeptFor.
-  Status DropExpired();
 
   static constexpr std::int64_t kBlockSize = 1000;  // the sequence's INCREMENT BY
-  static constexpr std::chrono::hours kKeptFor = PgIdempotencyStore::kKeptFor;
 
  private:
   PgPool& pool_;

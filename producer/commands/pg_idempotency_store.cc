@@ -31,6 +31,53 @@ IdempotencyClaim Existing(const pqxx::row& row, const std::string& fingerprint) 
   return c;
 }
 
+// The claim, outside a transaction block (one round trip): a new row, or the row of a failed or
+// abandoned attempt of the same request, or an expired row, which starts afresh (other tasks,
+// a new first time). No row to reclaim holds an answer (only 'done' ones do, and they are
+// reclaimed only once expired), so a claim clears the answer's columns.
+std::optional<IdempotencyClaim> TryClaim(pqxx::transaction_base& tx, const std::string& caller,
+                                         const std::string& key, const std::string& fingerprint) {
+  auto claimed =
+      ExecPrepared(tx,
+                   R"(INSERT INTO idempotency_keys AS k (caller, key, fingerprint, key_id, state)
+         VALUES ($1, $2, $3, $4, 'running')
+         ON CONFLICT (caller, key) DO UPDATE
+            SET state = 'running', claimed_at = now(), fingerprint = EXCLUDED.fingerprint,
+                key_id = CASE WHEN k.created_at < now() - make_interval(hours => $6)
+                              THEN EXCLUDED.key_id ELSE k.key_id END,
+                created_at = CASE WHEN k.created_at < now() - make_interval(hours => $6)
+                                  THEN now() ELSE k.created_at END,
+                status = NULL, content_type = NULL, body = NULL, headers = NULL
+          WHERE k.created_at < now() - make_interval(hours => $6)
+             OR (k.fingerprint = EXCLUDED.fingerprint
+                 AND (k.state = 'failed'
+                      OR (k.state = 'running'
+                          AND k.claimed_at < now() - make_interval(mins => $5))))
+         RETURNING key_id, (extract(epoch from created_at) * 1e6)::bigint,
+                   (extract(epoch from claimed_at) * 1e6)::bigint)",
+                   caller, key, fingerprint, Uuid::Random().ToString(),
+                   static_cast<int>(PgIdempotencyStore::kAbandonedAfter.count()),
+                   static_cast<int>(kIdempotencyKeptFor.count()));
+  if (claimed.empty()) return std::nullopt;
+  IdempotencyClaim claim;
+  claim.create = {*Uuid::Parse(claimed[0][0].c_str()),
+                  TimeFromField(claimed[0][1]).value_or(Timestamp())};
+  claim.claim_id = claimed[0][2].c_str();  // the claim's time, in microseconds
+  return claim;
+}
+
+// What the key's row, which another attempt holds or answered, says; none when it was deleted
+// (expired) since the claim found it.
+std::optional<IdempotencyClaim> ReadClaim(pqxx::transaction_base& tx, const std::string& caller,
+                                          const std::string& key, const std::string& fingerprint) {
+  auto rows = ExecPrepared(tx,
+                           "SELECT fingerprint, state, status, content_type, body, headers::text "
+                           "FROM idempotency_keys WHERE caller = $1 AND key = $2",
+                           caller, key);
+  if (rows.empty()) return std::nullopt;
+  return Existing(rows[0], fingerprint);
+}
+
 }  // namespace
 
 Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
@@ -39,43 +86,14 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
   auto lease = pool_.Acquire();
   if (!lease) return std::unexpected(lease.error());
   try {
-    // One statement each, outside a transaction block: a claim costs one round trip.
     pqxx::nontransaction tx(**lease);
-    // An expired key is claimed afresh: another fingerprint, tasks and first time.
-    auto claimed =
-        ExecPrepared(tx,
-                     R"(INSERT INTO idempotency_keys AS k (caller, key, fingerprint, key_id, state)
-           VALUES ($1, $2, $3, $4, 'running')
-           ON CONFLICT (caller, key) DO UPDATE SET state = 'running', claimed_at = now(),
-                  fingerprint = EXCLUDED.fingerprint,
-                  key_id = CASE WHEN k.created_at < now() - make_interval(hours => $6)
-                                THEN EXCLUDED.key_id ELSE k.key_id END,
-                  created_at = CASE WHEN k.created_at < now() - make_interval(hours => $6)
-                                    THEN now() ELSE k.created_at END
-            WHERE k.created_at < now() - make_interval(hours => $6)
-               OR (k.fingerprint = EXCLUDED.fingerprint
-                   AND (k.state = 'failed'
-                        OR (k.state = 'running'
-                            AND k.claimed_at < now() - make_interval(mins => $5))))
-           RETURNING key_id, (extract(epoch from created_at) * 1e6)::bigint,
-                     (extract(epoch from claimed_at) * 1e6)::bigint)",
-                     caller, key, fingerprint, Uuid::Random().ToString(),
-                     static_cast<int>(kAbandonedAfter.count()), static_cast<int>(kKeptFor.count()));
-    IdempotencyClaim claim;
-    if (!claimed.empty()) {
-      claim.create = {*Uuid::Parse(claimed[0][0].c_str()),
-                      TimeFromField(claimed[0][1]).value_or(Timestamp())};
-      claim.claim_id = claimed[0][2].c_str();  // the claim's time, in microseconds
-    } else {
-      claim = Existing(ExecPrepared(tx,
-                                    "SELECT fingerprint, state, status, content_type, body, "
-                                    "headers::text FROM idempotency_keys "
-                                    "WHERE caller = $1 AND key = $2",
-                                    caller, key)
-                           .at(0),
-                       fingerprint);
+    // The row found by a claim can expire and be deleted before it is read: then claim again.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (auto claim = TryClaim(tx, caller, key, fingerprint)) return *claim;
+      if (auto claim = ReadClaim(tx, caller, key, fingerprint)) return *claim;
     }
-    return claim;
+    return Fail(ErrorCode::kUnavailable,
+                "the Idempotency-Key " + key + " was claimed and deleted while it was read");
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "claiming an Idempotency-Key"));
   }
@@ -110,18 +128,42 @@ Status PgIdempotencyStore::Finish(const std::string& caller, const std::string& 
   return {};
 }
 
-Status PgIdempotencyStore::DropExpired() {
-  auto lease = pool_.Acquire();
-  if (!lease) return std::unexpected(lease.error());
-  try {
-    pqxx::nontransaction tx(**lease);
-    ExecPrepared(
-        tx, "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",
-        static_cast<int>(kKeptFor.count()));
-    return {};
-  } catch (const std::exception& e) {
-    return std::unexpected(PgError(e, "dropping expired Idempotency-Keys"));
+namespace {
+
+// Deletes the rows `sql` picks, kDropBatch a statement, until fewer are left.
+Result<std::size_t> DropInBatches(PgPool& pool, const std::string& sql) {
+  std::size_t dropped = 0;
+  for (;;) {
+    auto lease = pool.Acquire();
+    if (!lease) return std::unexpected(lease.error());
+    try {
+      pqxx::nontransaction tx(**lease);
+      auto n = ExecPrepared(tx, sql, static_cast<int>(kIdempotencyKeptFor.count()), kDropBatch)
+                   .affected_rows();
+      dropped += n;
+      if (n < kDropBatch) return dropped;
+    } catch (const std::exception& e) {
+      return std::unexpected(PgError(e, "dropping expired Idempotency-Keys"));
+    }
   }
+}
+
+}  // namespace
+
+Result<DroppedIdempotencyRows> DropExpiredIdempotencyRows(PgPool& pool) {
+  auto keys = DropInBatches(pool, R"(
+      DELETE FROM idempotency_keys WHERE (caller, key) IN (
+        SELECT caller, key FROM idempotency_keys
+         WHERE created_at < now() - make_interval(hours => $1)
+         LIMIT $2 FOR UPDATE SKIP LOCKED))");
+  if (!keys) return std::unexpected(keys.error());
+  auto numbers = DropInBatches(pool, R"(
+      DELETE FROM idempotent_task_numbers WHERE task_id IN (
+        SELECT task_id FROM idempotent_task_numbers
+         WHERE created_at < now() - make_interval(hours => $1)
+         LIMIT $2 FOR UPDATE SKIP LOCKED))");
+  if (!numbers) return std::unexpected(numbers.error());
+  return DroppedIdempotencyRows{*keys, *numbers};
 }
 
 }  // namespace conveyor

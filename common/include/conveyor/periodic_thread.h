@@ -1,6 +1,7 @@
 // A pass that runs on a thread of its own, the first at once and then every `every`, until
-// Stop(): the workers' retention (Janitor) and the producer's search for lost creates
-// (CreateRedrive). Stop() wakes the thread from its wait; a pass in progress is finished first.
+// Stop(): the workers' retention (Janitor), the producer's search for lost creates
+// (CreateRedrive) and its expiry of Idempotency-Keys. Stop() wakes the thread from its wait; a pass
+// in progress is finished first.
 #pragma once
 
 #include <chrono>

@@ -2,8 +2,9 @@
 // the mapping of pqxx exceptions to Errors.
 //
 // A pqxx::connection is not thread-safe; PgPool hands each caller one connection at a time
-// (a Lease) and takes it back when the Lease is destroyed. A connection that broke is
-// dropped instead of returned. PgPool is thread-safe.
+// (a Lease) and takes it back when the Lease is destroyed. A connection that broke, or on which
+// a prepared statement went stale (ExecPrepared), is dropped instead of returned. PgPool is
+// thread-safe.
 //
 // Every pooled connection has TCP keepalives (PgUrlWithKeepalives) and turns PostgreSQL's JIT
 // compilation off for its session
@@ -33,8 +34,8 @@
 
 namespace conveyor {
 
-// Broken connections and serialization failures are kUnavailable (retry can help);
-// everything else is kInternal.
+// Broken connections, transactions in doubt, serialization failures, deadlocks and stale
+// prepared statements are kUnavailable (retry can help); everything else is kInternal.
 Error PgError(const std::exception& e, std::string_view what);
 
 class PgPool {
@@ -97,9 +98,12 @@ class StalePreparedStatement : public pqxx::sql_error {
   using pqxx::sql_error::sql_error;
 };
 
-// Throws StalePreparedStatement for `e`, having marked `conn` to be closed by its PgPool.
-[[noreturn]] void ThrowStalePreparedStatement(pqxx::connection_base& conn,
-                                              const pqxx::feature_not_supported& e);
+// Called in ExecPrepared's handler of `e`: when `e` says the statement's result changed type
+// (PostgreSQL's message in English; a server that translates its messages leaves it
+// kInternal), marks `conn` to be closed by its PgPool and throws StalePreparedStatement;
+// otherwise rethrows `e` (another "feature not supported" is the statement's own fault).
+[[noreturn]] void RethrowPreparedFailure(pqxx::connection_base& conn,
+                                         const pqxx::feature_not_supported& e);
 
 // The name under which `sql` is prepared on `conn`, defining it there the first time
 // (libpqxx sends it to PostgreSQL when it first runs).
@@ -125,7 +129,7 @@ pqxx::result ExecPrepared(pqxx::transaction_base& tx, const std::string& sql, Ar
   try {
     return tx.exec_prepared(name, std::forward<Args>(args)...);
   } catch (const pqxx::feature_not_supported& e) {
-    ThrowStalePreparedStatement(tx.conn(), e);
+    RethrowPreparedFailure(tx.conn(), e);
   }
 }
 

@@ -85,6 +85,25 @@ int BackendPid(PgPool::Lease& lease) {
   return tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
 }
 
+TEST(ExecPrepared, AnotherUnsupportedFeatureIsTheStatementsOwnFaultAndKeepsTheConnection) {
+  testing::ScratchDatabase db;
+  PgPool pool(db.url(), 1);
+  {
+    auto lease = pool.Acquire();
+    ASSERT_TRUE(lease.has_value()) << lease.error().Describe();
+    pqxx::work tx(**lease);
+    try {
+      ExecPrepared(tx, "SELECT count(*) FROM pg_class GROUP BY relkind FOR UPDATE");
+      ADD_FAILURE() << "PostgreSQL ran FOR UPDATE with GROUP BY";
+    } catch (const StalePreparedStatement& e) {
+      ADD_FAILURE() << "taken for a stale statement: " << e.what();
+    } catch (const pqxx::feature_not_supported& e) {
+      EXPECT_EQ(PgError(e, "locking").code, ErrorCode::kInternal) << e.what();
+    }
+  }
+  EXPECT_EQ(pool.usage().open, 1u) << "the connection is kept";
+}
+
 TEST(ExecPrepared, AStatementWhoseResultChangedTypeIsRetryableAndItsConnectionIsReplaced) {
   testing::ScratchDatabase db;
   {
@@ -126,7 +145,10 @@ TEST(ExecPrepared, AStatementWhoseResultChangedTypeIsRetryableAndItsConnectionIs
   ASSERT_TRUE(lease.has_value()) << lease.error().Describe();
   EXPECT_NE(BackendPid(*lease), first_backend);
   pqxx::work tx(**lease);
-  EXPECT_EQ(ExecPrepared(tx, read)[0][0].as<std::int64_t>(), 7) << "prepared anew, as bigint";
+  auto rows = ExecPrepared(tx, read);
+  constexpr pqxx::oid kInt8 = 20;
+  EXPECT_EQ(rows.column_type(0), kInt8) << "prepared anew, as bigint";
+  EXPECT_EQ(rows[0][0].as<std::int64_t>(), 7);
 }
 
 int SocketOption(PgPool::Lease& lease, int level, int name) {

@@ -104,6 +104,23 @@ TEST_F(PgIdempotencyStoreTest, A5xxOrAnAbandonedClaimLeavesTheKeyFreeForTheSameR
   ASSERT_TRUE(reused.has_value());
   EXPECT_EQ(reused->outcome, Outcome::kClaimed) << "forgotten after 24 hours";
   EXPECT_NE(reused->create.key_id, first->create.key_id) << "a reused key names other tasks";
+  EXPECT_GT(reused->create.first_at, first->create.first_at) << "and starts its time afresh";
+}
+
+TEST_F(PgIdempotencyStoreTest, AnAnsweredKeyOlderThan24HoursIsClaimedAfreshNotReplayed) {
+  auto first = store_.Claim("client:a", "key-1", "fp-1");
+  ASSERT_TRUE(first.has_value() && first->outcome == Outcome::kClaimed);
+  ASSERT_TRUE(store_.Finish("client:a", "key-1", first->claim_id, {201, "text/plain", "made", {}}));
+  EXPECT_EQ(ClaimOutcome(), Outcome::kAnswered);
+  Sql("UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 second'");
+  auto again = store_.Claim("client:a", "key-1", "fp-1");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->outcome, Outcome::kClaimed) << "the same request, a day later: a new one";
+  EXPECT_NE(again->create.key_id, first->create.key_id);
+  EXPECT_EQ(ClaimOutcome(), Outcome::kInProgress) << "the old answer is not replayed";
+  pqxx::connection conn(db_.url());
+  EXPECT_TRUE(pqxx::nontransaction(conn).exec1("SELECT body FROM idempotency_keys")[0].is_null())
+      << "nor kept";
 }
 
 TEST_F(PgIdempotencyStoreTest, OfManyProducersClaimingOneKeyAtOnceExactlyOneRunsIt) {
@@ -130,7 +147,7 @@ TEST_F(PgIdempotencyStoreTest, ATaskIdKeepsItsNumberOnEveryAttempt) {
   EXPECT_NE(numbers.Next().value(), *first);
 }
 
-TEST_F(PgIdempotencyStoreTest, DropExpiredDeletesTheKeysAndNumbersOlderThanTheyAreKept) {
+TEST_F(PgIdempotencyStoreTest, TheExpiryDeletesTheKeysAndNumbersOlderThanTheyAreKept) {
   PgTaskNumberAllocator numbers(pool_);
   ASSERT_TRUE(store_.Claim("client:a", "old", "fp").has_value());
   ASSERT_TRUE(store_.Claim("client:a", "young", "fp").has_value());
@@ -144,8 +161,15 @@ TEST_F(PgIdempotencyStoreTest, DropExpiredDeletesTheKeysAndNumbersOlderThanTheyA
   Sql("UPDATE idempotent_task_numbers SET created_at = now() - interval '24 hours 1 minute' "
       "WHERE task_id = '" +
       old_task.ToString() + "'");
-  ASSERT_TRUE(store_.DropExpired());
-  ASSERT_TRUE(numbers.DropExpired());
+  // More than one statement's batch of expired keys.
+  Sql("INSERT INTO idempotency_keys (caller, key, fingerprint, key_id, state, created_at) "
+      "SELECT 'client:b', 'k' || g, 'fp', gen_random_uuid(), 'done', now() - interval '2 days' "
+      "FROM generate_series(1, " +
+      std::to_string(kDropBatch) + ") g");
+  auto dropped = DropExpiredIdempotencyRows(pool_);
+  ASSERT_TRUE(dropped.has_value()) << dropped.error().Describe();
+  EXPECT_EQ(dropped->keys, kDropBatch + 1);
+  EXPECT_EQ(dropped->numbers, 1u);
   pqxx::connection conn(db_.url());
   pqxx::nontransaction tx(conn);
   EXPECT_EQ(tx.exec1("SELECT string_agg(key, ',') FROM idempotency_keys")[0].as<std::string>(),
