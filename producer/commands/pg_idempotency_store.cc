@@ -93,7 +93,7 @@ Result<IdempotencyClaim> PgIdempotencyStore::Claim(const std::string& caller,
       if (auto claim = ReadClaim(tx, caller, key, fingerprint)) return *claim;
     }
     return Fail(ErrorCode::kUnavailable,
-                "the Idempotency-Key " + key + " was claimed and deleted while it was read");
+                "the Idempotency-Key expired and was deleted while it was read; try again");
   } catch (const std::exception& e) {
     return std::unexpected(PgError(e, "claiming an Idempotency-Key"));
   }
