@@ -75,13 +75,14 @@ std::string_view Separator(std::string_view url, bool uri) {
   return url.back() == '?' || url.back() == '&' ? "" : "&";
 }
 
-}  // namespace
-
-namespace {
-
 // The connections on which a prepared statement went stale, until PgPool takes them back.
 std::mutex stale_mutex;
 std::set<const pqxx::connection_base*> stale_connections;
+
+void MarkStale(const pqxx::connection_base* conn) {
+  std::lock_guard lock(stale_mutex);
+  stale_connections.insert(conn);
+}
 
 bool TakeStale(const pqxx::connection_base* conn) {
   std::lock_guard lock(stale_mutex);
@@ -94,10 +95,7 @@ void RethrowPreparedFailure(pqxx::connection_base& conn, const pqxx::feature_not
   if (std::string_view(e.what()).find("cached plan must not change result type") ==
       std::string_view::npos)
     throw;
-  {
-    std::lock_guard lock(stale_mutex);
-    stale_connections.insert(&conn);
-  }
+  MarkStale(&conn);
   logging::Get("db")->warn("a prepared statement went stale, its connection will be closed: {}",
                            WithoutTrailingSpace(e.what()));
   throw StalePreparedStatement(e.what(), e.query(), e.sqlstate().c_str());
